@@ -1,0 +1,162 @@
+"""`costledger`: the command line over the same functions the Airflow DAGs call.
+
+Exit codes: 0 success, 1 a validation failed, 2 bad input or usage."""
+
+from __future__ import annotations
+
+import json
+import os
+import secrets
+import sys
+import time
+from datetime import date
+from pathlib import Path
+from typing import Annotated, Optional
+
+import typer
+
+from pipeline.errors import CostLedgerError
+
+app = typer.Typer(add_completion=False, no_args_is_help=True, pretty_exceptions_enable=False, help=__doc__)
+Ws = Annotated[Path, typer.Option("--workspace", "-w", help="Workspace folder.", envvar="COSTLEDGER_WORKSPACE")]
+_debug = False
+
+
+@app.callback()
+def main(debug: Annotated[bool, typer.Option("--debug", help="Show tracebacks.")] = False) -> None:
+    global _debug
+    _debug = debug
+
+
+def _fail(exc: Exception) -> None:
+    if _debug:
+        raise exc
+    code = getattr(exc, "exit_code", 2)
+    typer.echo(f"error: {exc}", err=True)
+    raise typer.Exit(code)
+
+
+@app.command()
+def init(directory: Annotated[Path, typer.Argument(help="Folder to create.")]) -> None:
+    """Create a workspace: config file and inbox folders."""
+    from pipeline.workspace import Workspace
+
+    Workspace.init(directory)
+    typer.echo(f"workspace ready: {directory} (edit {directory / 'costledger.toml'}, drop files into {directory / 'inbox'})")
+
+
+@app.command()
+def run(
+    workspace: Ws,
+    on: Annotated[Optional[str], typer.Option("--date", help="Day to run for (YYYY-MM-DD).")] = None,
+    month: Annotated[Optional[str], typer.Option("--month", help="Rebuild this month (YYYY-MM).")] = None,
+) -> None:
+    """Load the inbox, rebuild the affected periods, validate, publish."""
+    from pipeline import run as steps
+
+    try:
+        day = _parse_date(on) if on else None
+        periods = steps.run(workspace, date=day, month=month)
+    except CostLedgerError as exc:
+        _fail(exc)
+    typer.echo(f"published: {', '.join(periods) or 'nothing new'}")
+
+
+@app.command()
+def report(workspace: Ws, month: Annotated[str, typer.Option("--month", help="YYYY-MM")]) -> None:
+    """Write reports/YYYY-MM/index.html and summary.md."""
+    from pipeline import run as steps
+
+    try:
+        path = steps.report(workspace, month)
+    except CostLedgerError as exc:
+        _fail(exc)
+    typer.echo(str(path))
+
+
+@app.command()
+def sql(
+    workspace: Ws,
+    query: Annotated[str, typer.Argument(help="A read-only SQL query.")],
+    fmt: Annotated[str, typer.Option("--format", help="table, csv or json")] = "table",
+) -> None:
+    """Run a read-only query on the warehouse."""
+    import duckdb
+
+    from pipeline.warehouse import connect_read_only
+    from pipeline.workspace import Workspace
+
+    if fmt not in ("table", "csv", "json"):
+        _fail(CostLedgerError(f"--format {fmt!r}: expected table, csv or json"))
+    try:
+        con = connect_read_only(Workspace.open(workspace).warehouse)
+        frame = con.sql(query).pl() if con.sql(query) is not None else None
+    except CostLedgerError as exc:
+        _fail(exc)
+    except duckdb.Error as exc:
+        _fail(CostLedgerError(f"query refused: {str(exc).splitlines()[0]}"))
+    if frame is None:
+        return
+    if fmt == "csv":
+        sys.stdout.write(frame.write_csv())
+    elif fmt == "json":
+        typer.echo(json.dumps(frame.to_dicts(), default=str, indent=1))
+    else:
+        import polars as pl
+
+        with pl.Config(tbl_rows=200, tbl_cols=30, fmt_str_lengths=60, tbl_hide_dataframe_shape=True):
+            typer.echo(str(frame))
+
+
+@app.command()
+def check(workspace: Ws) -> None:
+    """Check the published ledger: conservation per period, provider and currency; loads balanced."""
+    from pipeline.warehouse import connect_read_only
+    from pipeline.workspace import Workspace
+
+    try:
+        con = connect_read_only(Workspace.open(workspace).warehouse)
+    except CostLedgerError as exc:
+        _fail(exc)
+    bad = con.sql("select * from marts.billing_reconciliation where billed_difference <> 0 or effective_difference <> 0").pl()
+    unbalanced = con.sql("select path from meta.loads where status = 'loaded' and rows_in <> rows_loaded + rows_quarantined").pl()
+    for row in bad.iter_rows(named=True):
+        typer.echo(f"FAIL conservation {row['billing_period']} {row['provider']} {row['currency']}: billed {row['billed_difference']}, effective {row['effective_difference']}", err=True)
+    for row in unbalanced.iter_rows(named=True):
+        typer.echo(f"FAIL rows in != loaded + quarantined: {row['path']}", err=True)
+    if bad.height or unbalanced.height:
+        raise typer.Exit(1)
+    periods = con.sql("select count(distinct billing_period) from ledger.cost_ledger").fetchone()[0]
+    typer.echo(f"ok: {periods} periods reconcile exactly; every load balances")
+
+
+@app.command()
+def demo(workspace: Ws, seed: Annotated[int, typer.Option(help="Generator seed.")] = 7) -> None:
+    """Generate a 3-month estate, run the whole pipeline on it, write the reports."""
+    from pipeline import run as steps
+    from pipeline.generator import generate_estate
+
+    if not os.environ.get("COSTLEDGER_PSEUDONYM_KEY"):
+        os.environ["COSTLEDGER_PSEUDONYM_KEY"] = secrets.token_hex(32)
+        typer.echo("COSTLEDGER_PSEUDONYM_KEY not set: using a random key for this demo only")
+    started = time.perf_counter()
+    try:
+        estate = generate_estate(workspace, seed=seed)
+        typer.echo(f"generated a {len(estate.months)}-month estate in {workspace}")
+        steps.run(workspace, date=date.fromisoformat(estate.months[-1] + "-28"))
+        for month in estate.months:
+            typer.echo(f"report: {steps.report(workspace, month)}")
+    except CostLedgerError as exc:
+        _fail(exc)
+    typer.echo(f"demo finished in {time.perf_counter() - started:.1f} s; try: costledger sql -w {workspace} \"select * from marts.monthly_model_cost\"")
+
+
+def _parse_date(text: str) -> date:
+    try:
+        return date.fromisoformat(text)
+    except ValueError:
+        raise CostLedgerError(f"--date {text!r}: expected YYYY-MM-DD") from None
+
+
+if __name__ == "__main__":
+    app()

@@ -1,0 +1,239 @@
+"""Reading delivered files as text, and typing their columns with every failure kept.
+
+Adapters read a file into an all-text frame (nothing lost), then `coerce` types each declared
+column. A row with a value that does not parse, or without a required value, goes to quarantine
+with its row number, column, value and the reason; the other rows go on.
+"""
+
+from __future__ import annotations
+
+import gzip
+import io
+from dataclasses import dataclass, field
+from enum import StrEnum
+from pathlib import Path
+
+import polars as pl
+
+from pipeline.errors import InputError
+from pipeline.money import MONEY
+
+ROW = "row_number"
+NULL_TOKENS = ("", "NULL", "null", "None")
+REJECT_SCHEMA = {ROW: pl.Int64, "column": pl.String, "value": pl.String, "reason": pl.String}
+
+
+class Kind(StrEnum):
+    TEXT = "text"
+    MONEY = "money"  # exact decimal(38, 18)
+    DECIMAL = "decimal"  # exact decimal(38, 9)
+    RATE = "rate"  # exact decimal(38, 10)
+    INT = "int"
+    DATE = "date"
+    TIMESTAMP = "timestamp"  # UTC, naive
+
+
+@dataclass(frozen=True)
+class Col:
+    kind: Kind = Kind.TEXT
+    required: bool = False
+
+
+@dataclass
+class Parsed:
+    """What an adapter makes of one file."""
+
+    format: str
+    raw: pl.DataFrame  # row_number, record (JSON text of the row as delivered)
+    rows: pl.DataFrame  # typed, canonical columns, with row_number
+    rejects: pl.DataFrame = field(default_factory=lambda: pl.DataFrame(schema=REJECT_SCHEMA))
+
+    @property
+    def rows_in(self) -> int:
+        return self.raw.height
+
+    @property
+    def rows_quarantined(self) -> int:
+        return self.rejects.get_column(ROW).n_unique()
+
+    @property
+    def rows_loaded(self) -> int:
+        """Input rows that reached staging (a telemetry series may yield many samples)."""
+        return self.rows_in - self.rows_quarantined
+
+
+def read_bytes(path: Path) -> bytes:
+    """File bytes, gunzipped when they are gzip (detected from the magic number, not the name)."""
+    data = path.read_bytes()
+    if data[:2] == b"\x1f\x8b":
+        try:
+            data = gzip.decompress(data)
+        except (OSError, EOFError) as exc:
+            raise InputError(f"truncated or corrupt gzip data ({exc})", path=path) from None
+    return data
+
+
+def decode_text(data: bytes, path: Path) -> str:
+    """UTF-8 text (a byte-order mark is dropped); other encodings are an error naming the row."""
+    try:
+        return data.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        line = data[: exc.start].count(b"\n") + 1
+        raise InputError(
+            f"not UTF-8: byte 0x{data[exc.start]:02x} at byte {exc.start} (line {line}); re-export the file as UTF-8",
+            path=path,
+            row=max(line - 1, 0) or None,
+        ) from None
+
+
+def read_csv_text(path: Path, *, data: bytes | None = None) -> pl.DataFrame:
+    """Every cell as text exactly as delivered (empty cell = null), plus row_number from 1."""
+    text = decode_text(read_bytes(path) if data is None else data, path)
+    if not text.strip():
+        raise InputError("empty file: expected a header line and rows", path=path)
+    try:
+        frame = pl.read_csv(
+            io.StringIO(text),
+            infer_schema=False,
+            null_values=[""],
+            truncate_ragged_lines=False,
+        )
+    except pl.exceptions.PolarsError as exc:
+        raise InputError(f"not a readable CSV file: {str(exc).splitlines()[0]}", path=path) from None
+    frame = frame.rename({c: c.strip() for c in frame.columns})
+    return frame.with_row_index(ROW, offset=1).with_columns(pl.col(ROW).cast(pl.Int64))
+
+
+def raw_records(frame: pl.DataFrame) -> pl.DataFrame:
+    """row_number + the row as a JSON object of text values: the lossless raw layer."""
+    columns = [c for c in frame.columns if c != ROW]
+    if not columns:
+        return pl.DataFrame(schema={ROW: pl.Int64, "record": pl.String})
+    return frame.select(ROW, pl.struct(columns).struct.json_encode().alias("record"))
+
+
+_TIMESTAMP_FORMATS = (
+    "%Y-%m-%d %H:%M:%S%.f",
+    "%Y-%m-%d %H:%M",
+    "%Y-%m-%d",
+)
+
+
+def _null_tokens(expr: pl.Expr) -> pl.Expr:
+    stripped = expr.str.strip_chars()
+    return pl.when(stripped.is_in(NULL_TOKENS)).then(None).otherwise(stripped)
+
+
+def parse_timestamp(expr: pl.Expr) -> pl.Expr:
+    """Text -> naive UTC datetime. Accepts `T` or space, optional fraction, `Z` or a numeric offset."""
+    text = expr.str.replace(r"^(\d{4}-\d{2}-\d{2})T", "${1} ").str.replace(r"Z$", "+00:00")
+    has_offset = text.str.contains(r"[+-]\d{2}:?\d{2}$")
+    with_offset = (
+        text.str.strptime(pl.Datetime("us", "UTC"), "%Y-%m-%d %H:%M:%S%.f%:z", strict=False)
+        .dt.replace_time_zone(None)
+    )
+    naive = pl.coalesce(
+        *[text.str.strptime(pl.Datetime("us"), fmt, strict=False) for fmt in _TIMESTAMP_FORMATS]
+    )
+    return pl.when(has_offset).then(with_offset).otherwise(naive)
+
+
+def parse_date(expr: pl.Expr) -> pl.Expr:
+    return pl.coalesce(
+        expr.str.strptime(pl.Date, "%Y-%m-%d", strict=False),
+        parse_timestamp(expr).dt.date(),
+    )
+
+
+_EXPECTED = {
+    Kind.MONEY: "an exact decimal number within +/-1e20 (e.g. 12.34)",
+    Kind.DECIMAL: "a decimal number",
+    Kind.RATE: "a decimal number with at most 10 decimals",
+    Kind.INT: "a whole number",
+    Kind.DATE: "a date like 2026-01-31",
+    Kind.TIMESTAMP: "a timestamp like 2026-01-31 23:00:00 or 2026-01-31T23:00:00Z",
+}
+
+
+def _typed(expr: pl.Expr, kind: Kind) -> pl.Expr:
+    match kind:
+        case Kind.TEXT:
+            return expr
+        case Kind.MONEY:
+            return expr.cast(MONEY, strict=False)
+        case Kind.DECIMAL:
+            return expr.cast(pl.Decimal(38, 9), strict=False)
+        case Kind.RATE:
+            return pl.when(expr.str.contains(r"\.\d{11,}$")).then(None).otherwise(expr).cast(pl.Decimal(38, 10), strict=False)
+        case Kind.INT:
+            return expr.cast(pl.Int64, strict=False)
+        case Kind.DATE:
+            return parse_date(expr)
+        case Kind.TIMESTAMP:
+            return parse_timestamp(expr)
+
+
+def coerce(frame: pl.DataFrame, schema: dict[str, Col], *, path: Path) -> tuple[pl.DataFrame, pl.DataFrame]:
+    """Type the declared columns; return (good rows, rejects). Missing required columns are fatal."""
+    missing = [name for name, col in schema.items() if col.required and name not in frame.columns]
+    if missing:
+        raise InputError(
+            f"missing mandatory column(s) {missing}; the header has {[c for c in frame.columns if c != ROW]}",
+            path=path,
+            row=0,
+            column=missing[0],
+        )
+    present = {name: col for name, col in schema.items() if name in frame.columns}
+    cleaned = frame.with_columns(
+        [pl.col(name).alias(f"_orig_{name}") for name in present]
+        + [_null_tokens(pl.col(name)).alias(name) for name in present]
+    )
+    typed_exprs, failures = [], []
+    for name, col in present.items():
+        value = pl.col(name)
+        typed = _typed(value, col.kind)
+        typed_exprs.append(typed.alias(name))
+        reason = pl.when(value.is_not_null() & typed.is_null()).then(pl.lit(f"expected {_EXPECTED.get(col.kind, 'text')}"))
+        if col.required:
+            reason = reason.when(value.is_null()).then(pl.lit("required value is missing"))
+        failures.append(
+            pl.when(reason.is_not_null()).then(
+                pl.struct(
+                    pl.lit(name).alias("column"),
+                    pl.col(f"_orig_{name}").alias("value"),
+                    reason.alias("reason"),
+                )
+            )
+        )
+    # the first failing column, in declaration order, names the row's reason
+    checked = cleaned.with_columns(
+        (pl.coalesce(failures) if failures else pl.lit(None, dtype=pl.Struct({"column": pl.String, "value": pl.String, "reason": pl.String}))).alias("_failure")
+    )
+    is_bad = pl.col("_failure").is_not_null()
+    rejects = checked.filter(is_bad).select(pl.col(ROW), pl.col("_failure").struct.unnest())
+    good = checked.filter(~is_bad).select(ROW, *typed_exprs)
+    absent = {name: col for name, col in schema.items() if name not in frame.columns}
+    if absent:
+        good = good.with_columns([pl.lit(None).cast(_dtype(col.kind)).alias(name) for name, col in absent.items()])
+    return good, rejects.cast(REJECT_SCHEMA)
+
+
+def _dtype(kind: Kind) -> pl.DataType:
+    return {
+        Kind.TEXT: pl.String(),
+        Kind.MONEY: MONEY,
+        Kind.DECIMAL: pl.Decimal(38, 9),
+        Kind.RATE: pl.Decimal(38, 10),
+        Kind.INT: pl.Int64(),
+        Kind.DATE: pl.Date(),
+        Kind.TIMESTAMP: pl.Datetime("us"),
+    }[kind]
+
+
+def reject(rows: pl.DataFrame, mask: pl.Expr, *, column: str, reason: str) -> tuple[pl.DataFrame, pl.DataFrame]:
+    """Move the typed rows matching `mask` to rejects with a reason (rule checks after typing)."""
+    bad = rows.filter(mask)
+    rejects = bad.select(
+        pl.col(ROW), pl.lit(column).alias("column"), pl.col(column).cast(pl.String).alias("value"), pl.lit(reason).alias("reason")
+    ).cast(REJECT_SCHEMA)
+    return rows.filter(~mask), rejects

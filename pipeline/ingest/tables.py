@@ -1,0 +1,94 @@
+"""The simple CSV inputs: asset register, other charges, business volume, optimisation log,
+milestones and FX rates. Each is a declared schema; one reader serves them all.
+(They are declarations, not logic, so they share a module instead of six near-empty ones.)"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+import polars as pl
+
+from pipeline.columns import CATEGORIES
+from pipeline.ingest.parse import ROW, Col, Kind, Parsed, coerce, raw_records, read_csv_text, reject
+
+T, M, D, I, DT, R = Kind.TEXT, Kind.MONEY, Kind.DECIMAL, Kind.INT, Kind.DATE, Kind.RATE
+
+
+@dataclass(frozen=True)
+class Table:
+    source: str  # inbox folder
+    format: str
+    table: str  # staging table
+    schema: dict[str, Col]
+
+    def read(self, path: Path) -> Parsed:
+        frame = read_csv_text(path)
+        rows, rejects = coerce(frame, self.schema, path=path)
+        rows, more = _rules(self, rows)
+        return Parsed(format=self.format, raw=raw_records(frame), rows=rows.select(ROW, *self.schema), rejects=pl.concat([rejects, *more]))
+
+    def matches(self, header: list[str]) -> bool:
+        required = {name for name, col in self.schema.items() if col.required}
+        return required <= {c.strip() for c in header}
+
+
+def _rules(table: Table, rows: pl.DataFrame) -> tuple[pl.DataFrame, list[pl.DataFrame]]:
+    """Checks beyond types, per table: each moves offending rows to rejects."""
+    checks: list[tuple[pl.Expr, str, str]] = []
+    if table.table == "assets":
+        checks = [
+            (pl.col("price") < 0, "price", "expected a price of 0 or more"),
+            (pl.col("salvage_value") > pl.col("price"), "salvage_value", "expected salvage_value no larger than price"),
+            (pl.col("useful_life_months") <= 0, "useful_life_months", "expected a positive number of months"),
+            (pl.col("gpu_count") <= 0, "gpu_count", "expected a positive number of GPUs"),
+        ]
+    elif table.table == "charges":
+        checks = [
+            (~pl.col("category").is_in(CATEGORIES), "category", f"expected one of {list(CATEGORIES)}"),
+            (pl.col("service_end") < pl.col("service_start"), "service_end", "expected service_end on or after service_start"),
+        ]
+    elif table.table == "usage":
+        checks = [(pl.col("requests") < 0, "requests", "expected 0 or more requests")]
+    elif table.table == "milestones":
+        checks = [(pl.col("cost_of_delay_per_day") < 0, "cost_of_delay_per_day", "expected 0 or more")]
+    elif table.table == "fx_rates":
+        checks = [(pl.col("rate") <= 0, "rate", "expected a positive rate")]
+    rejected = []
+    for mask, column, reason in checks:
+        rows, bad = reject(rows, mask.fill_null(False), column=column, reason=reason)
+        rejected.append(bad)
+    for column in ("currency",):
+        if column in rows.columns:
+            rows = rows.with_columns(pl.col(column).str.to_uppercase())
+    return rows, rejected
+
+
+TABLES: tuple[Table, ...] = (
+    Table("assets", "asset-register-csv", "assets", {
+        "asset_id": Col(T, True), "hostname": Col(T, True), "gpu_count": Col(I, True),
+        "in_service_date": Col(DT, True), "useful_life_months": Col(I, True), "price": Col(M, True),
+        "salvage_value": Col(M, True), "maintenance_per_month": Col(M, True), "currency": Col(T, True),
+        "disposal_date": Col(DT),
+    }),
+    Table("charges", "vendor-charges-csv", "charges", {
+        "invoice_id": Col(T, True), "vendor": Col(T, True), "category": Col(T, True),
+        "subcategory": Col(T, True), "service_start": Col(DT, True), "service_end": Col(DT, True),
+        "amount": Col(M, True), "currency": Col(T, True), "model_id": Col(T), "description": Col(T),
+    }),
+    Table("usage", "usage-csv", "usage", {
+        "usage_date": Col(DT, True), "model_id": Col(T, True), "requests": Col(I, True),
+        "input_tokens": Col(I), "output_tokens": Col(I),
+    }),
+    Table("optimizations", "optimization-log-csv", "optimizations", {
+        "action_date": Col(DT, True), "model_id": Col(T, True), "action": Col(T, True), "description": Col(T),
+    }),
+    Table("milestones", "milestones-csv", "milestones", {
+        "model_id": Col(T, True), "milestone": Col(T, True), "planned_date": Col(DT, True),
+        "actual_date": Col(DT), "cost_of_delay_per_day": Col(M, True), "currency": Col(T, True),
+    }),
+    Table("fx", "fx-rates-csv", "fx_rates", {
+        "rate_date": Col(DT, True), "currency": Col(T, True), "rate": Col(R, True),
+    }),
+)
+BY_SOURCE: dict[str, Table] = {t.source: t for t in TABLES}

@@ -1,0 +1,1 @@
+"""Building one billing period's ledger from staging, in exact decimals."""

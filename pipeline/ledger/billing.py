@@ -1,0 +1,215 @@
+"""Billing rows -> ledger parts. Allocation, in order:
+
+1. A commitment purchase (ChargeCategory Purchase with a CommitmentDiscountId) is billed cost the
+   amortised usage rows already carry as effective cost: it stays in __shared__.
+2. A node of a declared GPU pool: its cost is split by GPU-time held (gpu.py); the rest __idle__.
+3. A tag key from `attribution.tag_keys` naming a registered model: direct.
+4. An attribution rule on account, subscription, project or resource: direct.
+5. A declared shared pool (support, tax, ...): distributed by its policy.
+6. Anything else: __unallocated__, with the reason.
+Then a row whose charge period spans several days is spread over them by hours."""
+
+from __future__ import annotations
+
+import polars as pl
+
+from pipeline.columns import AllocationMethod, Bucket
+from pipeline.config import Config, SharedPool
+from pipeline.ledger.attribution import _full, categorise, rule_model, tag_table
+from pipeline.ledger.frame import PART_SCHEMA, QTY, conform, empty_parts
+from pipeline.ledger.gpu import held_seconds, with_gap
+from pipeline.money import MONEY, allocation_share, split_exact
+
+AMOUNTS = ["source_amount", "source_effective_amount", "quantity"]
+
+
+def _route(config: Config) -> pl.Expr:
+    chain = pl.when(
+        (pl.col("ChargeCategory") == "Purchase") & pl.col("CommitmentDiscountId").is_not_null()
+    ).then(pl.lit("commitment"))
+    chain = chain.when(pl.col("_pool").is_not_null()).then(pl.lit("gpu_pool"))
+    chain = chain.when(pl.col("_tag_model").is_not_null() | pl.col("_rule_model").is_not_null()).then(pl.lit("direct"))
+    chain = chain.when(pl.col("_shared").is_not_null()).then(pl.lit("shared"))
+    return chain.otherwise(pl.lit("unallocated"))
+
+
+def _pool_expr(config: Config) -> tuple[pl.Expr, pl.Expr]:
+    name, gpus = None, None
+    for pool in config.gpu_pools:
+        hit = _full("ResourceName", pool.node_pattern)
+        name = pl.when(hit).then(pl.lit(pool.name)) if name is None else name.when(hit).then(pl.lit(pool.name))
+        gpus = pl.when(hit).then(pl.lit(pool.gpus_per_node)) if gpus is None else gpus.when(hit).then(pl.lit(pool.gpus_per_node))
+    if name is None:
+        return pl.lit(None, dtype=pl.String), pl.lit(None, dtype=pl.Int64)
+    return name.otherwise(None), gpus.otherwise(None).cast(pl.Int64)
+
+
+def _shared_match(pool: SharedPool) -> pl.Expr:
+    conditions = []
+    for pattern, column in ((pool.charge_category, "ChargeCategory"), (pool.service_name, "ServiceName"), (pool.service_category, "ServiceCategory")):
+        if pattern is not None:
+            conditions.append(_full(column, pattern))
+    return pl.all_horizontal(conditions)
+
+
+def _shared_expr(config: Config) -> pl.Expr:
+    chain = None
+    for pool in config.shared_pools:
+        hit = _shared_match(pool)
+        chain = pl.when(hit).then(pl.lit(pool.name)) if chain is None else chain.when(hit).then(pl.lit(pool.name))
+    return chain.otherwise(None) if chain is not None else pl.lit(None, dtype=pl.String)
+
+
+def prepare(rows: pl.DataFrame, config: Config, rules: tuple[dict[str, str], ...]) -> pl.DataFrame:
+    """Billing rows with category, subcategory, route and base ledger columns."""
+    rows = rows.join(tag_table(rows.get_column("Tags"), config, rules), on="Tags", how="left", nulls_equal=True)
+    rows = categorise(rows, rules)
+    pool_name, pool_gpus = _pool_expr(config)
+    rows = rows.with_columns(
+        pool_name.alias("_pool"), pool_gpus.alias("_gpus"), rule_model(config).alias("_rule_model"), _shared_expr(config).alias("_shared")
+    ).with_columns(_route(config).alias("_route"))
+    return rows.with_columns(
+        pl.col("BilledCost").alias("source_amount"),
+        pl.col("EffectiveCost").alias("source_effective_amount"),
+        pl.col("BillingCurrency").alias("source_currency"),
+        pl.col("ConsumedQuantity").cast(QTY).alias("quantity"),
+        pl.col("ConsumedUnit").alias("quantity_unit"),
+        pl.lit("billing").alias("source"),
+        pl.col("ProviderName").alias("provider"),
+        pl.col("x_BillingPeriod").alias("billing_period"),
+        (pl.col("load_id") + pl.lit(":") + pl.col("row_number").cast(pl.String)).alias("source_ref"),
+        pl.lit("").alias("split_key"),
+    )
+
+
+def _direct(rows: pl.DataFrame) -> pl.DataFrame:
+    return rows.with_columns(
+        pl.coalesce("_tag_model", "_rule_model").alias("model_id"),
+        pl.lit(AllocationMethod.DIRECT.value).alias("allocation_method"),
+        pl.lit(1).cast(MONEY).alias("allocation_share"),
+        pl.lit(None, dtype=pl.String).alias("unallocated_reason"),
+    )
+
+
+def _unallocated(rows: pl.DataFrame) -> pl.DataFrame:
+    reason = (
+        pl.when(pl.col("_tag_unknown").is_not_null()).then(pl.lit("unregistered_model:") + pl.col("_tag_unknown"))
+        .otherwise(pl.lit("no_matching_rule"))
+    )
+    return rows.with_columns(
+        pl.lit(Bucket.UNALLOCATED.value).alias("model_id"),
+        pl.lit(AllocationMethod.UNALLOCATED.value).alias("allocation_method"),
+        pl.lit(1).cast(MONEY).alias("allocation_share"),
+        reason.alias("unallocated_reason"),
+    )
+
+
+def _commitment(rows: pl.DataFrame) -> pl.DataFrame:
+    return rows.with_columns(
+        pl.lit(Bucket.SHARED.value).alias("model_id"),
+        pl.lit("commitment_purchase").alias("subcategory"),
+        pl.lit(AllocationMethod.SHARED_POOL.value).alias("allocation_method"),
+        pl.lit(1).cast(MONEY).alias("allocation_share"),
+        pl.lit(None, dtype=pl.String).alias("unallocated_reason"),
+    )
+
+
+def _split(rows: pl.DataFrame, weights: pl.DataFrame, *, method: str) -> pl.DataFrame:
+    """Split rows (keyed by source_ref) over weights (source_ref, model_id, unallocated_reason, w)."""
+    joined = rows.drop("model_id", "unallocated_reason", strict=False).join(weights, on="source_ref", how="inner")
+    total = pl.col("w").sum().over("source_ref")
+    joined = joined.with_columns(
+        allocation_share(pl.col("w"), total).alias("allocation_share"),
+        pl.lit(method).alias("allocation_method"),
+        (pl.col("model_id") + pl.lit("|") + pl.col("unallocated_reason").fill_null("")).alias("split_key"),
+    )
+    return split_exact(joined.lazy(), group=["source_ref"], key=["model_id", "unallocated_reason"], weight="w", amounts=AMOUNTS).collect()
+
+
+def _gpu_pool(rows: pl.DataFrame, samples: pl.DataFrame, config: Config) -> pl.DataFrame:
+    """Split each node row by GPU-seconds held in its charge period (hour buckets)."""
+    if rows.is_empty():
+        return rows
+    hours = rows.select(
+        "source_ref", pl.col("ResourceName").alias("hostname"), "_gpus",
+        pl.datetime_ranges(pl.col("ChargePeriodStart").dt.truncate("1h"), pl.col("ChargePeriodEnd") - pl.duration(microseconds=1), "1h").alias("bucket"),
+    ).explode("bucket")
+    held = held_seconds(samples.filter(pl.col("hostname").is_in(hours.get_column("hostname").unique().implode())), config, every="1h")
+    weights = hours.join(held, on=["hostname", "bucket"], how="inner").group_by("source_ref", "model_id", "unallocated_reason").agg(pl.col("seconds").sum())
+    capacity = rows.select("source_ref", ((pl.col("ChargePeriodEnd") - pl.col("ChargePeriodStart")).dt.total_seconds() * pl.col("_gpus")).alias("capacity"))
+    weights = with_gap(weights, capacity, keys=["source_ref"]).rename({"seconds": "w"})
+    out = _split(rows.with_columns(pl.lit("gpu_compute").alias("subcategory")), weights, method=AllocationMethod.GPU_TIME.value)
+    return out.with_columns((pl.col("w").cast(QTY) / pl.lit(3600).cast(QTY)).cast(QTY).alias("quantity"), pl.lit("GPU-hours").alias("quantity_unit"))
+
+
+def _shared(rows: pl.DataFrame, allocated: pl.DataFrame, config: Config) -> list[pl.DataFrame]:
+    """Distribute shared-pool rows by each pool's policy."""
+    parts = []
+    registered = config.model_ids
+    direct_cost = (
+        allocated.filter(pl.col("model_id").is_in(registered))
+        .group_by("model_id")
+        .agg((pl.col("source_effective_amount").sum() * 100).cast(pl.Int64).alias("w"))  # whole cents
+    )
+    for pool in config.shared_pools:
+        pool_rows = rows.filter(pl.col("_shared") == pool.name)
+        if pool_rows.is_empty():
+            continue
+        if pool.policy == "keep" or not registered:
+            parts.append(pool_rows.with_columns(
+                pl.lit(Bucket.SHARED.value).alias("model_id"), pl.lit(None, dtype=pl.String).alias("unallocated_reason"),
+                pl.lit(AllocationMethod.SHARED_POOL.value).alias("allocation_method"), pl.lit(1).cast(MONEY).alias("allocation_share"),
+            ))
+            continue
+        if pool.policy == "even":
+            w = pl.DataFrame({"model_id": registered, "w": [1] * len(registered)})
+        elif pool.policy == "fixed":
+            w = pl.DataFrame({"model_id": list(pool.weights), "w": list(pool.weights.values())})
+        else:
+            w = direct_cost
+        w = w.filter(pl.col("w") > 0).with_columns(pl.lit(None, dtype=pl.String).alias("unallocated_reason"))
+        if w.is_empty():
+            w = pl.DataFrame({"model_id": [Bucket.SHARED.value], "w": [1], "unallocated_reason": [None]}, schema_overrides={"unallocated_reason": pl.String})
+        weights = pool_rows.select("source_ref").join(w, how="cross")
+        parts.append(_split(pool_rows, weights, method=AllocationMethod.SHARED_POOL.value))
+    return parts
+
+
+def spread_over_days(parts: pl.DataFrame) -> pl.DataFrame:
+    """A part whose charge period covers several days is split over them by seconds overlapped."""
+    start, end = pl.col("ChargePeriodStart"), pl.col("ChargePeriodEnd")
+    single = (end <= start) | (start.dt.date() == (end - pl.duration(microseconds=1)).dt.date())
+    one_day = parts.filter(single).with_columns(start.dt.date().alias("charge_date"))
+    many = parts.filter(~single)
+    if many.is_empty():
+        return one_day
+    many = many.with_row_index("_part").with_columns(
+        pl.date_ranges(start.dt.date(), (end - pl.duration(microseconds=1)).dt.date(), "1d").alias("charge_date")
+    ).explode("charge_date")
+    day_start = pl.col("charge_date").cast(pl.Datetime("us"))
+    overlap = (pl.min_horizontal(end, day_start + pl.duration(days=1)) - pl.max_horizontal(start, day_start)).dt.total_seconds()
+    many = many.with_columns(overlap.alias("_seconds"))
+    spread = split_exact(many.lazy(), group=["_part"], key=["charge_date"], weight="_seconds", amounts=AMOUNTS).collect()
+    return pl.concat([one_day, spread.drop("_part", "_seconds")], how="diagonal_relaxed")
+
+
+def billing_parts(rows: pl.DataFrame, samples: pl.DataFrame, config: Config, rules: tuple[dict[str, str], ...]) -> pl.DataFrame:
+    if rows.is_empty():
+        return empty_parts()
+    rows = prepare(rows, config, rules)
+    keep = [*PART_SCHEMA, "ChargePeriodStart", "ChargePeriodEnd"]
+    direct = _direct(rows.filter(pl.col("_route") == "direct"))
+    pooled = _gpu_pool(rows.filter(pl.col("_route") == "gpu_pool"), samples, config)
+    allocated = pl.concat([conform(direct), conform(pooled)]) if not pooled.is_empty() else conform(direct)
+    parts = [
+        direct,
+        pooled,
+        _commitment(rows.filter(pl.col("_route") == "commitment")),
+        _unallocated(rows.filter(pl.col("_route") == "unallocated")),
+        *_shared(rows.filter(pl.col("_route") == "shared"), allocated, config),
+    ]
+    frames = [p.with_columns([pl.lit(None).alias(c) for c in keep if c not in p.columns]).select(keep) for p in parts if not p.is_empty()]
+    if not frames:
+        return empty_parts()
+    combined = pl.concat([f.with_columns([pl.col(c).cast(t) for c, t in PART_SCHEMA.items() if c != "charge_date"]) for f in frames], how="diagonal_relaxed")
+    return conform(spread_over_days(combined))

@@ -1,0 +1,147 @@
+"""The pipeline's steps, as the CLI and the Airflow DAGs call them. Each step is a transaction:
+it replaces its partition or changes nothing. Steps pass workspace paths and period keys."""
+
+from __future__ import annotations
+
+import logging
+import re
+import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
+from datetime import date, datetime, timezone
+from pathlib import Path
+
+import duckdb
+
+from pipeline import warehouse
+from pipeline.errors import CostLedgerError, InputError
+from pipeline.workspace import Workspace
+
+log = logging.getLogger(__name__)
+PERIOD = re.compile(r"^\d{4}-(0[1-9]|1[0-2])$")
+
+
+def _ws(workspace: Path | str | Workspace) -> Workspace:
+    return workspace if isinstance(workspace, Workspace) else Workspace.open(workspace)
+
+
+def check_period(period: str) -> str:
+    if not PERIOD.match(period or ""):
+        raise CostLedgerError(f"{period!r} is not a month: expected YYYY-MM, e.g. 2026-01")
+    return period
+
+
+@contextmanager
+def _step(con: duckdb.DuckDBPyConnection, command: str, periods: list[str]) -> Iterator[dict]:
+    """Record the step in meta.runs: running, then success or failed with the message."""
+    execution = uuid.uuid4().hex[:16]
+    now = lambda: datetime.now(timezone.utc).replace(tzinfo=None)  # noqa: E731
+    con.execute("insert into meta.runs values (?, null, ?, ?, ?, null, 'running', null)", [execution, command, periods, now()])
+    info: dict = {}
+    try:
+        yield info
+    except BaseException as exc:
+        con.execute(
+            "update meta.runs set status = 'failed', finished_at = ?, message = ?, run_id = ? where execution_id = ?",
+            [now(), str(exc)[:2000], info.get("run_id"), execution],
+        )
+        raise
+    con.execute(
+        "update meta.runs set status = 'success', finished_at = ?, message = ?, run_id = ? where execution_id = ?",
+        [now(), info.get("message"), info.get("run_id"), execution],
+    )
+
+
+def _ingest(ws: Workspace):
+    from pipeline.ingest import ingest as load_inbox
+
+    result = load_inbox(ws)
+    with warehouse.connect(ws.warehouse) as con, _step(con, "ingest", sorted(result.periods)) as info:
+        info["message"] = f"{len(result.loaded)} files loaded, {len(result.skipped)} unchanged, {len(result.errors)} rejected"
+    return result
+
+
+def ingest(workspace: Path | str | Workspace) -> list[str]:
+    """Load every new or changed inbox file; return the billing periods they touch. A file that
+    cannot be read is recorded in meta.loads as rejected (with the message); the others load."""
+    return sorted(_ingest(_ws(workspace)).periods)
+
+
+def build(workspace: Path | str | Workspace, period: str, *, as_of: date | None = None) -> str:
+    """Build the period's ledger into ledger.cost_ledger_candidate; return its run_id."""
+    from pipeline.ledger.build import build_candidate
+
+    ws = _ws(workspace)
+    check_period(period)
+    as_of = as_of or datetime.now(timezone.utc).date()
+    with warehouse.connect(ws.warehouse) as con, _step(con, "build", [period]) as info:
+        info["run_id"] = build_candidate(con, ws.config, period, as_of=as_of)
+        rows = con.execute("select count(*) from ledger.cost_ledger_candidate where billing_period = ?", [period]).fetchone()[0]
+        info["message"] = f"{rows} candidate rows"
+    return info["run_id"]
+
+
+def validate(workspace: Path | str | Workspace, period: str) -> None:
+    """Run the Great Expectations suites on the candidate; raise ValidationFailed (exit 1)."""
+    from pipeline.validate import validate_candidate
+
+    ws = _ws(workspace)
+    check_period(period)
+    with warehouse.connect(ws.warehouse) as con:
+        found = con.execute("select any_value(run_id) from ledger.cost_ledger_candidate where billing_period = ?", [period]).fetchone()[0]
+        with _step(con, "validate", [period]) as info:
+            info["run_id"] = found
+            results = validate_candidate(con, period=period, run_id=found or "", data_docs_dir=ws.data_docs)
+            info["message"] = f"{sum(r.success for r in results)} of {len(results)} expectations met"
+
+
+def publish(workspace: Path | str | Workspace, period: str) -> int:
+    """Swap the period's candidate into ledger.cost_ledger in one transaction."""
+    ws = _ws(workspace)
+    check_period(period)
+    with warehouse.connect(ws.warehouse) as con, _step(con, "publish", [period]) as info:
+        with warehouse.transaction(con):
+            rows = con.execute("select count(*) from ledger.cost_ledger_candidate where billing_period = ?", [period]).fetchone()[0]
+            info["run_id"] = con.execute("select any_value(run_id) from ledger.cost_ledger_candidate where billing_period = ?", [period]).fetchone()[0]
+            con.execute("delete from ledger.cost_ledger where billing_period = ?", [period])
+            con.execute(
+                "insert into ledger.cost_ledger select * from ledger.cost_ledger_candidate where billing_period = ? "
+                "order by charge_date, model_id, category, subcategory, lineage_id",
+                [period],
+            )
+            con.execute("delete from ledger.cost_ledger_candidate where billing_period = ?", [period])
+        info["message"] = f"{rows} rows published"
+    return rows
+
+
+def run(workspace: Path | str | Workspace, *, date: date | None = None, month: str | None = None) -> list[str]:
+    """ingest, then build + validate + publish every affected period (or the one asked for).
+    Raises InputError after publishing if some input file was rejected."""
+    ws = _ws(workspace)
+    result = _ingest(ws)
+    periods = set(result.periods)
+    as_of = date or datetime.now(timezone.utc).date()
+    if month:
+        periods = {check_period(month)}
+    elif date:
+        periods.add(date.strftime("%Y-%m"))
+    for period in sorted(periods):
+        build(ws, period, as_of=as_of)
+        validate(ws, period)
+        publish(ws, period)
+    errors = result.errors
+    if errors:
+        raise InputError(errors[0] + (f" (and {len(errors) - 1} more rejected files; see meta.loads)" if len(errors) > 1 else ""))
+    return sorted(periods)
+
+
+def report(workspace: Path | str | Workspace, month: str) -> Path:
+    """Write reports/YYYY-MM/index.html and summary.md; return the index path."""
+    from pipeline.report import write_report
+
+    ws = _ws(workspace)
+    check_period(month)
+    with warehouse.connect(ws.warehouse) as con, _step(con, "report", [month]) as info:
+        path = write_report(con, month=month, out_dir=ws.report_dir(month))
+        info["message"] = str(path)
+    return path

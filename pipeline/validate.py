@@ -1,0 +1,448 @@
+"""Validate a candidate ledger period with Great Expectations before it is published.
+
+Each suite is a Great Expectations 1.x `ExpectationSuite` stored as JSON in
+`expectations/<name>.json` (the format `ExpectationSuite.to_json_dict()` writes), with two project
+keys in the suite's `meta`:
+`frame`, the DuckDB query it runs on (see FRAMES), and `index_columns`, the columns that identify
+an unexpected row in the observed text. Each expectation states its `severity`: `critical` blocks
+the publish ("fail"), `warning` is only recorded ("warn").
+
+Money never reaches Great Expectations as a number it could round: exact comparisons are made in
+DuckDB on DECIMAL columns and handed over as booleans (`billed_exact`) beside the difference as
+text.
+Great Expectations is imported inside the functions that use it: importing this module is cheap.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import re
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import duckdb
+
+from pipeline.columns import CATEGORIES, AllocationMethod, Bucket
+from pipeline.errors import ConfigError, ValidationFailed
+from pipeline.warehouse import transaction
+
+if TYPE_CHECKING:
+    import pandas as pd
+    from great_expectations.core import ExpectationSuite, ExpectationSuiteValidationResult
+    from great_expectations.data_context import AbstractDataContext
+
+EXPECTATIONS_DIR = Path(__file__).resolve().parent.parent / "expectations"
+# Great Expectations' FailureSeverity -> the project's severity.
+SEVERITIES: Mapping[str, str] = {"critical": "fail", "warning": "warn"}
+# Values the suites refer to as {"$PARAMETER": name}: declared once, in pipeline.columns.
+SUITE_PARAMETERS: Mapping[str, list[str]] = {
+    "categories": list(CATEGORIES),
+    "allocation_methods": [m.value for m in AllocationMethod],
+}
+DATA_DOCS_SITE = "costledger"
+MAX_EXAMPLES = 5
+DECIMAL_TEXT = re.compile(r"^-?[0-9]+\.[0-9]+$")
+
+# One row per candidate ledger row of the period; money as float (warn checks only).
+LEDGER_ROWS_SQL = """
+with candidate as (
+    select *
+    from ledger.cost_ledger_candidate
+    where billing_period = $period
+),
+
+final as (
+    select
+        lineage_id,
+        model_id,
+        category,
+        subcategory,
+        currency,
+        source_currency,
+        run_id,
+        charge_date,
+        allocation_method,
+        cast(billed_cost as double) as billed_cost,
+        cast(effective_cost as double) as effective_cost,
+        not coalesce(model_id = $unallocated and unallocated_reason is null, false)
+            as unallocated_reason_given
+    from candidate
+)
+
+select * from final
+order by lineage_id
+"""
+
+# One row per provider and billing currency of the period, on either side: the source bill
+# (staging.billing) against the candidate's billing rows, compared exactly.
+BILLING_CONSERVATION_SQL = """
+with source_totals as (
+    select
+        ProviderName as provider,
+        BillingCurrency as currency,
+        sum(BilledCost) as billed,
+        sum(EffectiveCost) as effective
+    from staging.billing
+    where x_BillingPeriod = $period
+    group by ProviderName, BillingCurrency
+),
+
+candidate_totals as (
+    select
+        provider,
+        source_currency as currency,
+        sum(source_amount) as billed,
+        sum(source_effective_amount) as effective
+    from ledger.cost_ledger_candidate
+    where billing_period = $period and source = 'billing'
+    group by provider, source_currency
+),
+
+compared as (
+    select
+        coalesce(s.provider, c.provider) as provider,
+        coalesce(s.currency, c.currency) as currency,
+        s.billed as source_billed,
+        c.billed as candidate_billed,
+        s.effective as source_effective,
+        c.effective as candidate_effective,
+        coalesce(c.billed, 0) - coalesce(s.billed, 0) as billed_difference,
+        coalesce(c.effective, 0) - coalesce(s.effective, 0) as effective_difference
+    from source_totals as s
+    full outer join candidate_totals as c
+        on s.provider = c.provider and s.currency = c.currency
+),
+
+final as (
+    select
+        $period as billing_period,
+        provider,
+        currency,
+        coalesce(cast(source_billed as varchar), 'missing') as source_billed,
+        coalesce(cast(candidate_billed as varchar), 'missing') as candidate_billed,
+        cast(billed_difference as varchar) as billed_difference,
+        billed_difference = 0 as billed_exact,
+        coalesce(cast(source_effective as varchar), 'missing') as source_effective,
+        coalesce(cast(candidate_effective as varchar), 'missing') as candidate_effective,
+        cast(effective_difference as varchar) as effective_difference,
+        effective_difference = 0 as effective_exact
+    from compared
+)
+
+select * from final
+order by provider, currency
+"""
+
+# One row per pay currency of the month (= period), on either side: the HR total
+# (staging.labor_totals) against the candidate's labor rows, compared exactly.
+LABOR_CONSERVATION_SQL = """
+with hr_totals as (
+    select
+        currency,
+        sum(cost) as cost
+    from staging.labor_totals
+    where month = $period
+    group by currency
+),
+
+candidate_totals as (
+    select
+        source_currency as currency,
+        sum(source_amount) as cost
+    from ledger.cost_ledger_candidate
+    where billing_period = $period and source = 'labor'
+    group by source_currency
+),
+
+compared as (
+    select
+        coalesce(h.currency, c.currency) as currency,
+        h.cost as hr_cost,
+        c.cost as candidate_cost,
+        coalesce(c.cost, 0) - coalesce(h.cost, 0) as cost_difference
+    from hr_totals as h
+    full outer join candidate_totals as c
+        on h.currency = c.currency
+),
+
+final as (
+    select
+        $period as month,
+        currency,
+        coalesce(cast(hr_cost as varchar), 'missing') as hr_cost,
+        coalesce(cast(candidate_cost as varchar), 'missing') as candidate_cost,
+        cast(cost_difference as varchar) as cost_difference,
+        cost_difference = 0 as cost_exact
+    from compared
+)
+
+select * from final
+order by currency
+"""
+
+# Frame name (a suite's meta.frame) -> its query. Every query binds $period; extra bound values
+# come from FRAME_PARAMETERS.
+FRAMES: Mapping[str, str] = {
+    "ledger_rows": LEDGER_ROWS_SQL,
+    "billing_conservation": BILLING_CONSERVATION_SQL,
+    "labor_conservation": LABOR_CONSERVATION_SQL,
+}
+FRAME_PARAMETERS: Mapping[str, Mapping[str, str]] = {
+    "ledger_rows": {"unallocated": Bucket.UNALLOCATED.value},
+}
+
+DELETE_RESULTS_SQL = """
+delete from meta.check_results
+where run_id = $run_id and billing_period = $period
+"""
+
+INSERT_RESULT_SQL = """
+insert into meta.check_results
+    (run_id, billing_period, suite, expectation, "column", severity, success, observed, checked_at)
+values (?, ?, ?, ?, ?, ?, ?, ?, ?)
+"""
+
+
+@dataclass(frozen=True)
+class CheckResult:
+    """One evaluated expectation."""
+
+    suite: str
+    expectation: str
+    column: str | None
+    severity: str  # "fail" | "warn"
+    success: bool
+    observed: str
+
+
+@dataclass(frozen=True)
+class Suite:
+    """A suite file, read and checked: what to run on which frame."""
+
+    name: str
+    path: Path
+    frame: str
+    index_columns: tuple[str, ...]
+    definition: dict[str, Any]  # the JSON, as gx.ExpectationSuite(**definition) takes it
+
+
+def validate_candidate(
+    con: duckdb.DuckDBPyConnection,
+    *,
+    period: str,
+    run_id: str,
+    data_docs_dir: Path | None = None,
+) -> list[CheckResult]:
+    """Run every suite in expectations/ on the candidate ledger rows of `period`, store one row
+    per result in meta.check_results (replacing this run_id and period's earlier rows), build
+    Data Docs into `data_docs_dir` when given, and raise ValidationFailed naming every failed
+    fail-severity expectation. Return the results otherwise."""
+    suites = load_suites()
+    frames = {name: load_frame(con, name, period=period) for name in {s.frame for s in suites}}
+    context = _gx_context(data_docs_dir)
+    run_name = f"{period}_{run_id}"
+    results = [
+        result
+        for suite in suites
+        for result in _run_suite(context, suite, frames[suite.frame], run_name=run_name)
+    ]
+    record_results(con, results, period=period, run_id=run_id)
+    if data_docs_dir is not None:
+        context.build_data_docs(site_names=[DATA_DOCS_SITE])
+    failed = [r for r in results if r.severity == "fail" and not r.success]
+    if failed:
+        raise ValidationFailed(_failure_message(failed, period=period, run_id=run_id))
+    return results
+
+
+def load_suites(directory: Path | None = None) -> list[Suite]:
+    """Every `*.json` suite in `directory` (default EXPECTATIONS_DIR), by file name."""
+    directory = EXPECTATIONS_DIR if directory is None else directory
+    return [read_suite(path) for path in sorted(directory.glob("*.json"))]
+
+
+def read_suite(path: Path) -> Suite:
+    """One suite file, checked: errors name the file and what was expected."""
+    try:
+        definition = json.loads(path.read_text())
+    except (OSError, json.JSONDecodeError) as exc:
+        raise ConfigError(f"{path}: not a readable JSON suite: {exc}") from None
+    if not isinstance(definition, dict):
+        raise ConfigError(f"{path}: a suite is a JSON object with 'name', 'meta', 'expectations'")
+    if definition.get("name") != path.stem:
+        raise ConfigError(f"{path}: 'name' must be {path.stem!r}, the file's name")
+    meta = definition.get("meta") or {}
+    if meta.get("frame") not in FRAMES:
+        raise ConfigError(f"{path}: meta.frame must be one of {sorted(FRAMES)}")
+    for number, expectation in enumerate(definition.get("expectations") or [], start=1):
+        if expectation.get("severity") not in SEVERITIES:
+            raise ConfigError(
+                f"{path}: expectation {number}: 'severity' must be one of {sorted(SEVERITIES)}"
+            )
+    return Suite(
+        name=path.stem,
+        path=path,
+        frame=meta["frame"],
+        index_columns=tuple(meta.get("index_columns") or ()),
+        definition=definition,
+    )
+
+
+def load_frame(con: duckdb.DuckDBPyConnection, frame: str, *, period: str) -> pd.DataFrame:
+    """The frame a suite runs on, computed in DuckDB for one period, as pandas."""
+    parameters = {"period": period, **FRAME_PARAMETERS.get(frame, {})}
+    return con.execute(FRAMES[frame], parameters).df()
+
+
+def record_results(
+    con: duckdb.DuckDBPyConnection, results: Sequence[CheckResult], *, period: str, run_id: str
+) -> None:
+    """Replace this run and period's rows in meta.check_results, in one transaction."""
+    now = datetime.now(UTC).replace(tzinfo=None)  # checked_at, UTC
+    rows = [
+        (run_id, period, r.suite, r.expectation, r.column, r.severity, r.success, r.observed, now)
+        for r in results
+    ]
+    with transaction(con):
+        con.execute(DELETE_RESULTS_SQL, {"run_id": run_id, "period": period})
+        if rows:
+            con.executemany(INSERT_RESULT_SQL, rows)
+
+
+def _gx_context(data_docs_dir: Path | None) -> AbstractDataContext:
+    """An in-memory context (nothing written but the Data Docs site, when one is asked for)."""
+    import great_expectations as gx
+    from great_expectations.data_context.types.base import ProgressBarsConfig
+
+    context = gx.get_context(mode="ephemeral")
+    context.variables.progress_bars = ProgressBarsConfig(globally=False)
+    if data_docs_dir is not None:
+        data_docs_dir = Path(data_docs_dir)
+        data_docs_dir.mkdir(parents=True, exist_ok=True)
+        context.add_data_docs_site(
+            DATA_DOCS_SITE,
+            {
+                "class_name": "SiteBuilder",
+                "store_backend": {
+                    "class_name": "TupleFilesystemStoreBackend",
+                    "base_directory": str(data_docs_dir.resolve()),
+                },
+                "site_index_builder": {"class_name": "DefaultSiteIndexBuilder"},
+            },
+        )
+    return context
+
+
+def _run_suite(
+    context: AbstractDataContext, suite: Suite, frame: pd.DataFrame, *, run_name: str
+) -> list[CheckResult]:
+    """Validate one frame against one suite; the result stays in the context for Data Docs."""
+    import great_expectations as gx
+
+    source = context.data_sources.add_pandas(suite.name)
+    batch = source.add_dataframe_asset(suite.frame).add_batch_definition_whole_dataframe("period")
+    gx_suite = context.suites.add(_gx_suite(suite))
+    definition = context.validation_definitions.add(
+        gx.ValidationDefinition(name=suite.name, data=batch, suite=gx_suite)
+    )
+    outcome = definition.run(
+        batch_parameters={"dataframe": frame},
+        expectation_parameters=dict(SUITE_PARAMETERS),
+        result_format={
+            "result_format": "SUMMARY",
+            "unexpected_index_column_names": list(suite.index_columns),
+        },
+        run_id=gx.RunIdentifier(run_name=run_name),
+    )
+    return _check_results(suite, [str(e.id) for e in gx_suite.expectations], outcome)
+
+
+def _gx_suite(suite: Suite) -> ExpectationSuite:
+    """The file as a GX suite. GX only logs an unknown expectation type and drops it: count them."""
+    import great_expectations as gx
+
+    try:
+        gx_suite = gx.ExpectationSuite(**suite.definition)
+    except (TypeError, ValueError) as exc:
+        raise ConfigError(f"{suite.path}: not a valid Great Expectations suite: {exc}") from None
+    expected = len(suite.definition.get("expectations") or [])
+    if len(gx_suite.expectations) != expected:
+        raise ConfigError(
+            f"{suite.path}: Great Expectations accepted {len(gx_suite.expectations)} of its "
+            f"{expected} expectations; check each 'type' and its 'kwargs'"
+        )
+    return gx_suite
+
+
+def _check_results(
+    suite: Suite, order: list[str], outcome: ExpectationSuiteValidationResult
+) -> list[CheckResult]:
+    """One CheckResult per expectation, in the suite file's order (`order`: expectation ids)."""
+    ordered = sorted(outcome.results, key=lambda r: order.index(str(r.expectation_config.id)))
+    return [
+        CheckResult(
+            suite=suite.name,
+            expectation=r.expectation_config.type,
+            column=r.expectation_config.kwargs.get("column"),
+            severity=SEVERITIES[str(r.expectation_config.severity.value)],
+            success=bool(r.success),
+            observed=_observed(r.result, r.exception_info),
+        )
+        for r in ordered
+    ]
+
+
+def _observed(result: Mapping[str, Any], exception_info: Mapping[str, Any] | None) -> str:
+    """What Great Expectations saw, in one line: an error, an observed value, or unexpected rows."""
+    error = _exception_message(exception_info)
+    if error is not None:
+        return f"error: {error}"
+    if "observed_value" in result:
+        return f"observed {_text(result['observed_value'])}"
+    count, total = result.get("unexpected_count", 0), result.get("element_count", 0)
+    text = f"{count} of {total} rows unexpected"
+    examples = result.get("partial_unexpected_index_list") or result.get("partial_unexpected_list")
+    if count and examples:
+        text += ", e.g. " + "; ".join(_text(e) for e in examples[:MAX_EXAMPLES])
+    return text
+
+
+def _exception_message(exception_info: Mapping[str, Any] | None) -> str | None:
+    """The first raised exception's message: GX nests the info per metric when several failed."""
+    if not exception_info:
+        return None
+    if "raised_exception" in exception_info:
+        infos = [exception_info]
+    else:
+        infos = [i for i in exception_info.values() if isinstance(i, Mapping)]
+    for info in infos:
+        if info.get("raised_exception"):
+            return str(info.get("exception_message"))
+    return None
+
+
+def _text(value: Any) -> str:
+    """Display form: `k=v` pairs, null for missing, exact decimals without trailing zeros."""
+    if isinstance(value, Mapping):
+        return ", ".join(f"{k}={_text(v)}" for k, v in value.items())
+    if value is None or (isinstance(value, float) and math.isnan(value)):
+        return "null"
+    text = str(value)
+    if DECIMAL_TEXT.match(text):
+        return text.rstrip("0").rstrip(".")
+    return text
+
+
+def _failure_message(failed: Sequence[CheckResult], *, period: str, run_id: str) -> str:
+    lines = [f"validation failed for billing period {period} (run {run_id}):"]
+    lines += [
+        f"  {r.suite}: {r.expectation}"
+        + (f" on column {r.column!r}" if r.column else "")
+        + f": {r.observed}"
+        for r in failed
+    ]
+    return "\n".join(lines)

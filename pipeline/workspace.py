@@ -1,0 +1,128 @@
+"""A workspace is a folder: its config file, inbox/<source>/ landing folders, warehouse.duckdb and
+reports/YYYY-MM/. Any source may be absent."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from functools import cached_property
+from pathlib import Path
+
+from pipeline.config import CONFIG_FILE, Config, load_config
+from pipeline.errors import CostLedgerError
+
+SOURCES: tuple[str, ...] = (
+    "billing",
+    "telemetry",
+    "labor",
+    "assets",
+    "charges",
+    "usage",
+    "optimizations",
+    "milestones",
+    "fx",
+)
+
+DEFAULT_CONFIG = """\
+# costledger workspace configuration. Money is written as strings ("0.12") and read exactly.
+reporting_currency = "USD"
+
+# Registered models. Cost that no rule maps to one of these lands in __unallocated__.
+# [[models]]
+# id = "search-ranker"
+# name = "Search ranking"
+# business_line = "search"
+# owner = "search-relevance"
+
+[attribution]
+# Billing tag keys that name a model, in precedence order (case and surrounding spaces ignored).
+tag_keys = ["model"]
+
+# [[attribution.rules]]   # then these, first match wins (regular expression, full match)
+# field = "SubAccountId"
+# pattern = "123456789012"
+# model = "search-ranker"
+
+# [[workloads]]           # GPU telemetry: Kubernetes namespace (and pod) to model
+# namespace = "search"
+# model = "search-ranker"
+
+# [[gpu_pools]]           # shared GPU nodes, split by GPU-time held; the rest is __idle__
+# name = "gpu-pool"
+# node_pattern = "gpu-node-.*"
+# gpus_per_node = 4
+
+# [[shared_pools]]        # platform cost distributed by policy: proportional, even, fixed, keep
+# name = "support"
+# service_name = "Support.*"
+# policy = "proportional"
+
+[owned]
+pue = "1.4"
+tariff_per_kwh = "0.12"
+tariff_currency = "USD"
+
+[labor]
+k_anonymity = 3
+"""
+
+
+@dataclass(frozen=True)
+class Workspace:
+    root: Path
+
+    @classmethod
+    def open(cls, root: Path | str) -> Workspace:
+        root = Path(root)
+        if not root.is_dir():
+            raise CostLedgerError(f"{root}: no such workspace folder; `costledger init {root}` makes one")
+        if not (root / CONFIG_FILE).is_file():
+            raise CostLedgerError(f"{root}: not a workspace (no {CONFIG_FILE}); `costledger init {root}` makes one")
+        return cls(root)
+
+    @classmethod
+    def init(cls, root: Path | str, *, config_text: str = DEFAULT_CONFIG) -> Workspace:
+        root = Path(root)
+        root.mkdir(parents=True, exist_ok=True)
+        for source in SOURCES:
+            (root / "inbox" / source).mkdir(parents=True, exist_ok=True)
+        config = root / CONFIG_FILE
+        if not config.exists():
+            config.write_text(config_text, encoding="utf-8")
+        return cls(root)
+
+    @cached_property
+    def config(self) -> Config:
+        return load_config(self.root / CONFIG_FILE)
+
+    @property
+    def inbox(self) -> Path:
+        return self.root / "inbox"
+
+    @property
+    def warehouse(self) -> Path:
+        return self.root / "warehouse.duckdb"
+
+    @property
+    def restricted(self) -> Path:
+        """HR rows live here, owner-only, never in the shared warehouse."""
+        return self.root / "restricted" / "hr.duckdb"
+
+    @property
+    def reports(self) -> Path:
+        return self.root / "reports"
+
+    @property
+    def data_docs(self) -> Path:
+        return self.root / "data_docs"
+
+    def report_dir(self, month: str) -> Path:
+        return self.reports / month
+
+    def source_files(self, source: str) -> list[Path]:
+        """Files waiting in inbox/<source>/, sorted by relative path (hidden files skipped)."""
+        folder = self.inbox / source
+        if not folder.is_dir():
+            return []
+        return sorted(
+            p for p in folder.rglob("*") if p.is_file() and not any(part.startswith(".") for part in p.relative_to(folder).parts)
+        )

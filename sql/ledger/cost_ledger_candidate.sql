@@ -1,0 +1,25 @@
+create table if not exists ledger.cost_ledger_candidate as
+    select * from ledger.cost_ledger limit 0;
+comment on table ledger.cost_ledger_candidate is 'Same shape as ledger.cost_ledger: periods built but not yet validated and published. Empty between runs.';
+comment on column ledger.cost_ledger_candidate.charge_date is 'As ledger.cost_ledger.charge_date.';
+comment on column ledger.cost_ledger_candidate.billing_period is 'As ledger.cost_ledger.billing_period.';
+comment on column ledger.cost_ledger_candidate.model_id is 'As ledger.cost_ledger.model_id.';
+comment on column ledger.cost_ledger_candidate.category is 'As ledger.cost_ledger.category.';
+comment on column ledger.cost_ledger_candidate.subcategory is 'As ledger.cost_ledger.subcategory.';
+comment on column ledger.cost_ledger_candidate.billed_cost is 'As ledger.cost_ledger.billed_cost.';
+comment on column ledger.cost_ledger_candidate.effective_cost is 'As ledger.cost_ledger.effective_cost.';
+comment on column ledger.cost_ledger_candidate.currency is 'As ledger.cost_ledger.currency.';
+comment on column ledger.cost_ledger_candidate.source_amount is 'As ledger.cost_ledger.source_amount.';
+comment on column ledger.cost_ledger_candidate.source_effective_amount is 'As ledger.cost_ledger.source_effective_amount.';
+comment on column ledger.cost_ledger_candidate.source_currency is 'As ledger.cost_ledger.source_currency.';
+comment on column ledger.cost_ledger_candidate.fx_rate is 'As ledger.cost_ledger.fx_rate.';
+comment on column ledger.cost_ledger_candidate.quantity is 'As ledger.cost_ledger.quantity.';
+comment on column ledger.cost_ledger_candidate.quantity_unit is 'As ledger.cost_ledger.quantity_unit.';
+comment on column ledger.cost_ledger_candidate.source is 'As ledger.cost_ledger.source.';
+comment on column ledger.cost_ledger_candidate.provider is 'As ledger.cost_ledger.provider.';
+comment on column ledger.cost_ledger_candidate.allocation_method is 'As ledger.cost_ledger.allocation_method.';
+comment on column ledger.cost_ledger_candidate.allocation_share is 'As ledger.cost_ledger.allocation_share.';
+comment on column ledger.cost_ledger_candidate.unallocated_reason is 'As ledger.cost_ledger.unallocated_reason.';
+comment on column ledger.cost_ledger_candidate.lineage_id is 'As ledger.cost_ledger.lineage_id.';
+comment on column ledger.cost_ledger_candidate.source_ref is 'As ledger.cost_ledger.source_ref.';
+comment on column ledger.cost_ledger_candidate.run_id is 'As ledger.cost_ledger.run_id.';

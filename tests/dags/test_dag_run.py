@@ -1,0 +1,179 @@
+"""Run the DAGs in-process with `dag.test()`: first over a stand-in for `pipeline.run` (the wiring:
+mapping, params, retries, asset events), then end to end over a generated estate (slow)."""
+
+from __future__ import annotations
+
+import datetime as dt
+from pathlib import Path
+
+import pytest
+
+DAGS = Path(__file__).resolve().parents[2] / "dags"
+PUBLISHED_ROWS = 3
+
+
+def _fresh(dag_id: str):
+    """The DAG parsed anew: running tasks in-process writes a run's conf into its Param objects."""
+    from airflow.dag_processing.dagbag import DagBag
+
+    return DagBag(dag_folder=str(DAGS / f"{dag_id}.py")).dags[dag_id]
+
+
+def _run(dag_id: str, **kwargs):
+    """One `dag.test()` run; retries are turned off so a failing task fails the run at once."""
+    dag = _fresh(dag_id)
+    for task in dag.tasks:
+        task.retries = 0
+    return dag.test(**kwargs)
+
+
+def _states(dag_run) -> dict[tuple[str, int], str]:
+    return {(ti.task_id, ti.map_index): ti.state for ti in dag_run.get_task_instances()}
+
+
+@pytest.fixture
+def stub_pipeline(monkeypatch, tmp_path):
+    """`pipeline.run` replaced by recorders; `touched` is what ingest reports, `invalid` what fails."""
+    from pipeline import run
+    from pipeline.errors import ValidationFailed
+
+    calls: list[tuple] = []
+    state = {"touched": ["2026-01"], "invalid": set()}
+
+    def validate(workspace, period):
+        calls.append(("validate", period))
+        if period in state["invalid"]:
+            raise ValidationFailed(f"{period}: conservation check failed")
+
+    monkeypatch.setenv("COSTLEDGER_WORKSPACE", str(tmp_path))
+    monkeypatch.setattr(run, "ingest", lambda ws: calls.append(("ingest", ws)) or list(state["touched"]), raising=False)
+    monkeypatch.setattr(run, "build", lambda ws, p, *, as_of=None: calls.append(("build", p, as_of)) or "run-1", raising=False)
+    monkeypatch.setattr(run, "validate", validate, raising=False)
+    monkeypatch.setattr(run, "publish", lambda ws, p: calls.append(("publish", p)) or PUBLISHED_ROWS, raising=False)
+    monkeypatch.setattr(run, "report", lambda ws, m: calls.append(("report", m)) or Path(ws, m), raising=False)
+    return calls, state
+
+
+def _ledger_events(dag_run) -> list[dict]:
+    from airflow.models.asset import AssetEvent
+    from airflow.utils.session import create_session
+
+    with create_session() as session:
+        events = session.query(AssetEvent).filter_by(source_dag_id=dag_run.dag_id, source_run_id=dag_run.run_id)
+        return sorted((event.extra for event in events), key=lambda extra: extra["period"])
+
+
+def test_nightly_builds_touched_periods_and_the_asked_month(airflow_db, stub_pipeline, tmp_path):
+    calls, state = stub_pipeline
+    state["touched"] = ["2026-01"]
+    dag_run = _run("cost_ledger_nightly", run_conf={"month": "2026-02"})
+
+    assert dag_run.state == "success"
+    assert calls[0] == ("ingest", str(tmp_path))
+    # Ingest touched 2026-01 and the param asked for 2026-02: one mapped group per period, in order.
+    assert sorted(c[1] for c in calls if c[0] == "publish") == ["2026-01", "2026-02"]
+    for period in ("2026-01", "2026-02"):
+        steps = [c[0] for c in calls if c[1] == period]
+        assert steps == ["build", "validate", "publish"]
+    # No `date` param: as_of is the day before the run's interval ends (yesterday for a test run).
+    as_of = {c[2] for c in calls if c[0] == "build"}
+    assert as_of == {(dag_run.data_interval_end - dt.timedelta(days=1)).date()}
+    assert _ledger_events(dag_run) == [
+        {"period": "2026-01", "rows": PUBLISHED_ROWS},
+        {"period": "2026-02", "rows": PUBLISHED_ROWS},
+    ]
+
+
+def test_nightly_date_param_sets_period_and_as_of(airflow_db, stub_pipeline):
+    calls, state = stub_pipeline
+    state["touched"] = []
+    dag_run = _run("cost_ledger_nightly", run_conf={"date": "2026-03-15"})
+
+    assert dag_run.state == "success"
+    assert [c for c in calls if c[0] == "build"] == [("build", "2026-03", dt.date(2026, 3, 15))]
+
+
+def test_nightly_without_new_files_rebuilds_the_month_of_its_day(airflow_db, stub_pipeline):
+    calls, state = stub_pipeline
+    state["touched"] = []
+    dag_run = _run("cost_ledger_nightly", run_conf={})
+
+    assert dag_run.state == "success"
+    day = (dag_run.data_interval_end - dt.timedelta(days=1)).date()
+    assert [c[1] for c in calls if c[0] == "publish"] == [day.strftime("%Y-%m")]
+
+
+def test_manual_run_without_logical_date_uses_the_day_before_run_after(airflow_db, stub_pipeline):
+    calls, state = stub_pipeline
+    state["touched"] = []
+    dag_run = _run("cost_ledger_nightly", logical_date=None, run_conf={})
+
+    assert dag_run.state == "success"
+    assert dag_run.logical_date is None and dag_run.data_interval_end is None
+    day = (dag_run.run_after - dt.timedelta(days=1)).date()
+    assert [c for c in calls if c[0] == "build"] == [("build", day.strftime("%Y-%m"), day)]
+
+
+def test_failed_validation_blocks_only_its_period_without_retrying(airflow_db, stub_pipeline):
+    calls, state = stub_pipeline
+    state["touched"], state["invalid"] = ["2026-01", "2026-02"], {"2026-01"}
+    dag = _fresh("cost_ledger_nightly")
+    assert all(task.retries == 2 for task in dag.tasks)  # kept: the retry policy must stop the retry
+    dag_run = dag.test(run_conf={})
+
+    assert dag_run.state == "failed"
+    assert [c[1] for c in calls if c[0] == "publish"] == ["2026-02"]
+    assert [c[1] for c in calls if c[0] == "validate"].count("2026-01") == 1
+    states = _states(dag_run)
+    assert states[("period_ledger.validate", 0)] == "failed"
+    assert states[("period_ledger.publish", 0)] == "upstream_failed"
+    assert states[("period_ledger.publish", 1)] == "success"
+
+
+def test_monthly_reports_the_month_param(airflow_db, stub_pipeline):
+    calls, _ = stub_pipeline
+    dag_run = _run("cost_report_monthly", run_conf={"month": "2026-02"})
+
+    assert dag_run.state == "success"
+    assert [c for c in calls if c[0] == "report"] == [("report", "2026-02")]
+
+
+def test_monthly_without_event_or_param_reports_last_and_this_month(airflow_db, stub_pipeline):
+    calls, _ = stub_pipeline
+    dag_run = _run("cost_report_monthly", run_conf={})
+
+    assert dag_run.state == "success"
+    this_month = dag_run.run_after.replace(day=1)
+    expected = [(this_month - dt.timedelta(days=1)).strftime("%Y-%m"), this_month.strftime("%Y-%m")]
+    assert sorted(c[1] for c in calls if c[0] == "report") == expected
+
+
+@pytest.mark.slow
+def test_nightly_then_monthly_on_a_generated_estate(airflow_db, tmp_path, monkeypatch):
+    import duckdb
+
+    from pipeline.generator import generate_estate
+
+    workspace = tmp_path / "workspace"
+    estate = generate_estate(workspace, seed=7)
+    month = estate.months[-1]
+    monkeypatch.setenv("COSTLEDGER_WORKSPACE", str(workspace))
+
+    nightly = _run("cost_ledger_nightly", run_conf={"month": month})
+    assert nightly.state == "success", _states(nightly)
+    con = duckdb.connect(str(workspace / "warehouse.duckdb"), read_only=True)
+    try:
+        counts = dict(
+            con.execute(
+                "select billing_period, count(*) from ledger.cost_ledger group by billing_period"
+            ).fetchall()
+        )
+    finally:
+        con.close()
+    # The inbox holds every generated month, so ingest touches and the run publishes all of them.
+    for period in estate.months:
+        assert counts.get(period, 0) > 0, f"no ledger rows for {period}: {counts}"
+
+    monthly = _run("cost_report_monthly", run_conf={"month": month})
+    assert monthly.state == "success", _states(monthly)
+    assert (workspace / "reports" / month / "index.html").is_file()

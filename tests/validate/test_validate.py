@@ -1,0 +1,444 @@
+"""pipeline.validate: the Great Expectations suites on a hand-made candidate ledger.
+
+The estate used throughout (billing period 2025-01, every amount exact):
+
+    staging.billing (billed / effective)   candidate rows, source='billing' (billed / effective)
+    AWS USD row 1: 100.00 / 90.00           rec-llm-7b   33.34 / 30.00  gpu_time, remainder first
+                                            search-rank  33.33 / 30.00  gpu_time
+                                            __idle__     33.33 / 30.00  gpu_time
+    AWS USD row 2:   0.03 /  0.03           rec-llm-7b    0.03 /  0.03  direct
+    GCP EUR row 1:  50.00 / 50.00           __unallocated__ 50.00 / 50.00  (no_matching_rule)
+
+    AWS USD billed    = 100.00 + 0.03 = 100.03 ; candidate 33.34 + 33.33 + 33.33 + 0.03 = 100.03
+    AWS USD effective =  90.00 + 0.03 =  90.03 ; candidate 30.00 + 30.00 + 30.00 + 0.03 =  90.03
+    GCP EUR billed = effective = 50.00         ; candidate 50.00
+
+    staging.labor_totals 2025-01 USD 12000.00 ; candidate labor rows 7000.00 + 5000.00 = 12000.00
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import subprocess
+import sys
+from decimal import Decimal
+from pathlib import Path
+from typing import Any
+
+import duckdb
+import pytest
+
+from pipeline import warehouse
+from pipeline.columns import BUCKETS, LEDGER_COLUMNS
+from pipeline.errors import ConfigError, ValidationFailed
+from pipeline.validate import CheckResult, load_suites, read_suite, validate_candidate
+
+PERIOD = "2025-01"
+RUN_ID = "run-test"
+REPO = Path(__file__).resolve().parents[2]
+
+
+@pytest.fixture
+def con(tmp_path: Path) -> duckdb.DuckDBPyConnection:
+    connection = warehouse.connect(tmp_path / "warehouse.duckdb")
+    yield connection
+    connection.close()
+
+
+def insert_billing(
+    con: duckdb.DuckDBPyConnection,
+    *,
+    provider: str,
+    currency: str,
+    billed: str,
+    effective: str,
+    row_number: int,
+    period: str = PERIOD,
+) -> None:
+    """One staging.billing row: the NOT NULL columns only."""
+    con.execute(
+        """
+        insert into staging.billing (
+            load_id, row_number, BillingPeriodStart, ChargePeriodStart, ChargePeriodEnd,
+            ChargeCategory, BilledCost, EffectiveCost, BillingCurrency, ProviderName,
+            x_BillingPeriod, x_SourceFormat
+        )
+        values (?, ?, ?, ?, ?, 'Usage', ?, ?, ?, ?, ?, 'focus-1.2')
+        """,
+        [
+            f"load-{provider}",
+            row_number,
+            f"{period}-01 00:00:00",
+            f"{period}-03 00:00:00",
+            f"{period}-04 00:00:00",
+            Decimal(billed),
+            Decimal(effective),
+            currency,
+            provider,
+            period,
+        ],
+    )
+
+
+def insert_labor_total(con: duckdb.DuckDBPyConnection, *, cost: str, month: str = PERIOD) -> None:
+    con.execute(
+        "insert into staging.labor_totals values ('load-hr', ?, 'USD', 3, ?)",
+        [month, Decimal(cost)],
+    )
+
+
+def insert_candidate(con: duckdb.DuckDBPyConnection, lineage_id: str, **values: Any) -> None:
+    """One candidate ledger row: a direct USD billing row of 1.00 unless `values` say otherwise."""
+    row: dict[str, Any] = {
+        "charge_date": f"{PERIOD}-03",
+        "billing_period": PERIOD,
+        "model_id": "rec-llm-7b",
+        "category": "hardware",
+        "subcategory": "gpu_compute",
+        "billed_cost": Decimal("1.00"),
+        "effective_cost": Decimal("1.00"),
+        "currency": "USD",
+        "source_amount": Decimal("1.00"),
+        "source_effective_amount": Decimal("1.00"),
+        "source_currency": "USD",
+        "fx_rate": Decimal("1"),
+        "quantity": None,
+        "quantity_unit": None,
+        "source": "billing",
+        "provider": "AWS",
+        "allocation_method": "direct",
+        "allocation_share": Decimal("1"),
+        "unallocated_reason": None,
+        "lineage_id": lineage_id,
+        "source_ref": "load-AWS:1",
+        "run_id": RUN_ID,
+    }
+    unknown = set(values) - set(row)
+    assert not unknown, unknown
+    row.update(values)
+    placeholders = ", ".join("?" for _ in LEDGER_COLUMNS)
+    con.execute(
+        f"insert into ledger.cost_ledger_candidate ({', '.join(LEDGER_COLUMNS)}) "
+        f"values ({placeholders})",
+        [row[c] for c in LEDGER_COLUMNS],
+    )
+
+
+def update_candidate(con: duckdb.DuckDBPyConnection, row: str, /, **values: Any) -> None:
+    """Set columns of the candidate row whose lineage_id is `row` (names checked, values bound)."""
+    for column, value in values.items():
+        assert column in LEDGER_COLUMNS, column
+        con.execute(
+            f"update ledger.cost_ledger_candidate set {column} = ? where lineage_id = ?",
+            [value, row],
+        )
+
+
+def money(amount: str, effective: str | None = None) -> dict[str, Decimal]:
+    """A billing amount in USD = source currency (fx 1), billed and effective."""
+    effective = amount if effective is None else effective
+    return {
+        "billed_cost": Decimal(amount),
+        "effective_cost": Decimal(effective),
+        "source_amount": Decimal(amount),
+        "source_effective_amount": Decimal(effective),
+    }
+
+
+def build_billing_estate(
+    con: duckdb.DuckDBPyConnection, *, search_rank_billed: str = "33.33"
+) -> None:
+    """The billing half of the module docstring's estate."""
+    for provider, currency, billed, effective, row_number in (
+        ("AWS", "USD", "100.00", "90.00", 1),
+        ("AWS", "USD", "0.03", "0.03", 2),
+        ("GCP", "EUR", "50.00", "50.00", 1),
+    ):
+        insert_billing(
+            con, provider=provider, currency=currency, billed=billed, effective=effective,
+            row_number=row_number,
+        )
+    gpu = {"allocation_method": "gpu_time", "allocation_share": Decimal("0.3333")}
+    insert_candidate(con, "aws-1-a", **gpu, **money("33.34", "30.00"))
+    insert_candidate(
+        con, "aws-1-b", **gpu, **money(search_rank_billed, "30.00"), model_id="search-rank"
+    )
+    insert_candidate(con, "aws-1-c", **gpu, **money("33.33", "30.00"), model_id="__idle__")
+    insert_candidate(con, "aws-2", **money("0.03"), source_ref="load-AWS:2")
+    insert_candidate(
+        con, "gcp-1", **money("50.00"), provider="GCP", currency="EUR", source_currency="EUR",
+        model_id="__unallocated__", allocation_method="unallocated",
+        unallocated_reason="no_matching_rule", source_ref="load-GCP:1",
+    )
+
+
+def build_labor_estate(
+    con: duckdb.DuckDBPyConnection, *, search_rank_cost: str = "5000.00"
+) -> None:
+    """The labor half: HR total 12000.00 = 7000.00 + 5000.00 allocated."""
+    insert_labor_total(con, cost="12000.00")
+    labor = {
+        "category": "labor",
+        "subcategory": "engineering",
+        "source": "labor",
+        "provider": "hr",
+        "allocation_method": "labor_share",
+        "quantity_unit": "person-days",
+    }
+    insert_candidate(con, "labor-a", **labor, **money("7000.00"), source_ref="hr:2025-01:a")
+    insert_candidate(
+        con, "labor-b", **labor, **money(search_rank_cost), model_id="search-rank",
+        source_ref="hr:2025-01:b",
+    )
+
+
+def expectation_count() -> int:
+    # ledger_rows 16 + billing_conservation 2 + labor_conservation 1 = 19 today; counted from files.
+    return sum(len(s.definition["expectations"]) for s in load_suites())
+
+
+def stored_failures(con: duckdb.DuckDBPyConnection) -> set[tuple[str, str, str | None]]:
+    rows = con.execute(
+        """
+        select suite, expectation, "column"
+        from meta.check_results
+        where run_id = ? and billing_period = ? and not success and severity = 'fail'
+        """,
+        [RUN_ID, PERIOD],
+    ).fetchall()
+    return set(rows)
+
+
+def assert_fails_only(
+    con: duckdb.DuckDBPyConnection, suite: str, expectation: str, column: str
+) -> ValidationFailed:
+    """validate_candidate raises naming exactly this expectation, and stores it as failed."""
+    with pytest.raises(ValidationFailed) as caught:
+        validate_candidate(con, period=PERIOD, run_id=RUN_ID)
+    message = str(caught.value)
+    assert suite in message
+    assert expectation in message
+    assert repr(column) in message
+    assert stored_failures(con) == {(suite, expectation, column)}
+    assert caught.value.exit_code == 1
+    return caught.value
+
+
+def test_correct_candidate_passes_and_is_recorded(con: duckdb.DuckDBPyConnection) -> None:
+    build_billing_estate(con)
+    build_labor_estate(con)
+
+    results = validate_candidate(con, period=PERIOD, run_id=RUN_ID)
+
+    assert all(isinstance(r, CheckResult) for r in results)
+    assert [r for r in results if not r.success] == []
+    assert len(results) == expectation_count()
+    stored = con.execute(
+        "select count(*), count(*) filter (where success), min(checked_at) is not null "
+        "from meta.check_results where run_id = ? and billing_period = ?",
+        [RUN_ID, PERIOD],
+    ).fetchone()
+    assert stored == (expectation_count(), expectation_count(), True)
+    billed = next(r for r in results if r.column == "billed_exact")
+    # two groups (AWS USD, GCP EUR), both exact
+    assert billed.observed == "0 of 2 rows unexpected"
+
+
+def test_rerun_replaces_that_runs_rows(con: duckdb.DuckDBPyConnection) -> None:
+    build_billing_estate(con)
+    validate_candidate(con, period=PERIOD, run_id=RUN_ID)
+    validate_candidate(con, period=PERIOD, run_id=RUN_ID)
+    validate_candidate(con, period=PERIOD, run_id="another-run")
+    counts = con.execute(
+        "select run_id, count(*) from meta.check_results group by run_id order by run_id"
+    ).fetchall()
+    # same run twice: its rows replaced, not doubled; another run keeps its own
+    assert counts == [("another-run", expectation_count()), (RUN_ID, expectation_count())]
+
+
+def test_missing_cent_fails_billing_conservation(con: duckdb.DuckDBPyConnection) -> None:
+    # search-rank gets 33.32 instead of 33.33:
+    # AWS USD candidate 33.34 + 33.32 + 33.33 + 0.03 = 100.02; source 100.03; difference -0.01
+    build_billing_estate(con, search_rank_billed="33.32")
+    build_labor_estate(con)
+
+    error = assert_fails_only(
+        con, "billing_conservation", "expect_column_values_to_be_in_set", "billed_exact"
+    )
+
+    message = str(error)
+    assert "provider=AWS" in message
+    assert "currency=USD" in message
+    assert re.search(r"billed_difference=-0\.010*\b", message)
+    assert "effective_exact" not in message  # effective totals still agree: 90.03 both sides
+
+
+def test_provider_missing_from_candidate_fails(con: duckdb.DuckDBPyConnection) -> None:
+    # Azure billed 7.50 but no candidate row: full outer join shows candidate side 'missing',
+    # difference 0 - 7.50 = -7.50
+    build_billing_estate(con)
+    insert_billing(
+        con, provider="Azure", currency="USD", billed="7.50", effective="7.50", row_number=1
+    )
+    with pytest.raises(ValidationFailed) as caught:
+        validate_candidate(con, period=PERIOD, run_id=RUN_ID)
+    message = str(caught.value)
+    assert "provider=Azure" in message
+    assert "candidate_billed=missing" in message
+    assert stored_failures(con) == {
+        ("billing_conservation", "expect_column_values_to_be_in_set", "billed_exact"),
+        ("billing_conservation", "expect_column_values_to_be_in_set", "effective_exact"),
+    }
+
+
+def test_null_model_id_fails(con: duckdb.DuckDBPyConnection) -> None:
+    build_billing_estate(con)
+    update_candidate(con, "aws-2", model_id=None)
+    error = assert_fails_only(con, "ledger_rows", "expect_column_values_to_not_be_null", "model_id")
+    assert "lineage_id=aws-2" in str(error)
+
+
+def test_unknown_category_fails(con: duckdb.DuckDBPyConnection) -> None:
+    build_billing_estate(con)
+    update_candidate(con, "aws-2", category="marketing")
+    error = assert_fails_only(con, "ledger_rows", "expect_column_values_to_be_in_set", "category")
+    assert "1 of 5 rows unexpected" in str(error)  # 5 candidate billing rows, one bad
+
+
+def test_duplicate_lineage_id_fails(con: duckdb.DuckDBPyConnection) -> None:
+    # relabel (not add) a row, so that the totals still conserve
+    build_billing_estate(con)
+    update_candidate(con, "aws-2", lineage_id="aws-1-a")
+    error = assert_fails_only(con, "ledger_rows", "expect_column_values_to_be_unique", "lineage_id")
+    assert "2 of 5 rows unexpected" in str(error)  # both rows of the duplicated key
+
+
+def test_bad_model_id_fails(con: duckdb.DuckDBPyConnection) -> None:
+    build_billing_estate(con)
+    update_candidate(con, "aws-2", model_id="rec llm")
+    assert_fails_only(con, "ledger_rows", "expect_column_values_to_match_regex", "model_id")
+
+
+def test_unallocated_without_reason_fails(con: duckdb.DuckDBPyConnection) -> None:
+    build_billing_estate(con)
+    update_candidate(con, "gcp-1", unallocated_reason=None)
+    assert_fails_only(
+        con, "ledger_rows", "expect_column_values_to_be_in_set", "unallocated_reason_given"
+    )
+
+
+def test_labor_mismatch_fails(con: duckdb.DuckDBPyConnection) -> None:
+    # candidate 7000.00 + 4999.99 = 11999.99 against HR 12000.00: difference -0.01
+    build_billing_estate(con)
+    build_labor_estate(con, search_rank_cost="4999.99")
+    error = assert_fails_only(
+        con, "labor_conservation", "expect_column_values_to_be_in_set", "cost_exact"
+    )
+    assert re.search(r"cost_difference=-0\.010*\b", str(error))
+
+
+def test_labor_of_another_month_is_not_compared(con: duckdb.DuckDBPyConnection) -> None:
+    # 2024-12's HR total has no candidate rows in 2025-01, and must not count against it
+    build_billing_estate(con)
+    build_labor_estate(con)
+    insert_labor_total(con, cost="999.00", month="2024-12")
+    assert all(r.success for r in validate_candidate(con, period=PERIOD, run_id=RUN_ID))
+
+
+def test_other_periods_are_ignored(con: duckdb.DuckDBPyConnection) -> None:
+    # a broken 2025-02 candidate row (null model, unknown category, no bill): not 2025-01's
+    build_billing_estate(con)
+    insert_candidate(con, "feb-1", billing_period="2025-02", model_id=None, category="marketing")
+    assert all(r.success for r in validate_candidate(con, period=PERIOD, run_id=RUN_ID))
+
+
+def test_empty_frames_pass(con: duckdb.DuckDBPyConnection) -> None:
+    results = validate_candidate(con, period=PERIOD, run_id=RUN_ID)
+    assert len(results) == expectation_count()
+    assert all(r.success for r in results)
+    assert {r.observed for r in results} == {"0 of 0 rows unexpected"}
+
+
+def test_billing_only_estate_passes(con: duckdb.DuckDBPyConnection) -> None:
+    build_billing_estate(con)  # no labor anywhere: labor_conservation's frame is empty
+    assert all(r.success for r in validate_candidate(con, period=PERIOD, run_id=RUN_ID))
+
+
+def test_warn_severity_is_recorded_but_does_not_raise(con: duckdb.DuckDBPyConnection) -> None:
+    # a credit of -10.00 split -5.00 / -5.00: 2 of 2 rows negative, over the 10% `mostly` allows
+    insert_billing(
+        con, provider="AWS", currency="USD", billed="-10.00", effective="-10.00", row_number=1
+    )
+    insert_candidate(con, "credit-a", **money("-5.00"))
+    insert_candidate(con, "credit-b", **money("-5.00"), model_id="search-rank")
+
+    results = validate_candidate(con, period=PERIOD, run_id=RUN_ID)
+
+    failed = {(r.column, r.severity) for r in results if not r.success}
+    assert failed == {("billed_cost", "warn"), ("effective_cost", "warn")}
+    stored = con.execute(
+        "select count(*) from meta.check_results where not success and severity = 'warn'"
+    ).fetchone()
+    assert stored == (2,)
+
+
+def test_data_docs_are_built(con: duckdb.DuckDBPyConnection, tmp_path: Path) -> None:
+    build_billing_estate(con)
+    docs = tmp_path / "docs"
+    validate_candidate(con, period=PERIOD, run_id=RUN_ID, data_docs_dir=docs)
+    assert (docs / "index.html").is_file()
+    pages = {p.parts[len(docs.parts) + 1] for p in docs.glob("validations/*/**/*.html")}
+    assert pages == {"billing_conservation", "labor_conservation", "ledger_rows"}
+
+
+def test_model_id_regex_accepts_buckets_and_rejects_bad_ids() -> None:
+    suite = read_suite(REPO / "expectations" / "ledger_rows.json")
+    (regex,) = [
+        e["kwargs"]["regex"]
+        for e in suite.definition["expectations"]
+        if e["kwargs"].get("column") == "model_id" and "regex" in e["kwargs"]
+    ]
+    for good in (*BUCKETS, "rec-llm-7b", "search.rank_v2"):
+        assert re.match(regex, good), good
+    for bad in ("rec llm", "-rec", "__other__", ""):
+        assert not re.match(regex, bad), bad
+
+
+def test_every_suite_file_loads() -> None:
+    names = {s.name for s in load_suites()}
+    assert names == {"ledger_rows", "billing_conservation", "labor_conservation"}
+
+
+def write_suite(directory: Path, expectations: list[dict[str, Any]], **meta: Any) -> Path:
+    path = directory / "broken.json"
+    meta = {"frame": "ledger_rows", **meta}
+    path.write_text(json.dumps({"name": "broken", "meta": meta, "expectations": expectations}))
+    return path
+
+
+def test_bad_suite_file_names_the_file(tmp_path: Path) -> None:
+    path = write_suite(tmp_path, [], frame="nope")
+    with pytest.raises(ConfigError, match="broken.json: meta.frame"):
+        read_suite(path)
+    unique = {"type": "expect_column_values_to_be_unique", "kwargs": {"column": "lineage_id"}}
+    path = write_suite(tmp_path, [unique])  # no severity
+    with pytest.raises(ConfigError, match="expectation 1: 'severity'"):
+        read_suite(path)
+
+
+def test_unknown_expectation_type_is_an_error_not_a_skip(
+    con: duckdb.DuckDBPyConnection, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # GX 1.x logs an unknown type and drops it from the suite: that must not pass silently
+    typo = {"type": "expect_column_values_to_be_uniqe", "kwargs": {"column": "lineage_id"}}
+    write_suite(tmp_path, [{**typo, "severity": "critical"}])
+    monkeypatch.setattr("pipeline.validate.EXPECTATIONS_DIR", tmp_path)
+    with pytest.raises(ConfigError, match="broken.json: Great Expectations accepted 0 of its 1"):
+        validate_candidate(con, period=PERIOD, run_id=RUN_ID)
+
+
+def test_import_does_not_load_great_expectations() -> None:
+    code = "import sys, pipeline.validate; assert 'great_expectations' not in sys.modules"
+    env = {"PYTHONPATH": str(REPO)}
+    subprocess.run([sys.executable, "-c", code], check=True, cwd=REPO, env=env)
