@@ -126,7 +126,7 @@ def check(workspace: Ws) -> None:
         typer.echo(f"FAIL rows in != loaded + quarantined: {row['path']}", err=True)
     if bad.height or unbalanced.height:
         raise typer.Exit(1)
-    periods = con.sql("select count(distinct billing_period) from ledger.cost_ledger").fetchone()[0]
+    periods = con.execute("select count(distinct billing_period) from ledger.cost_ledger").fetchone()[0]
     typer.echo(f"ok: {periods} periods reconcile exactly; every load balances")
 
 

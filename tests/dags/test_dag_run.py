@@ -46,11 +46,11 @@ def stub_pipeline(monkeypatch, tmp_path):
             raise ValidationFailed(f"{period}: conservation check failed")
 
     monkeypatch.setenv("COSTLEDGER_WORKSPACE", str(tmp_path))
-    monkeypatch.setattr(run, "ingest", lambda ws: calls.append(("ingest", ws)) or list(state["touched"]), raising=False)
-    monkeypatch.setattr(run, "build", lambda ws, p, *, as_of=None: calls.append(("build", p, as_of)) or "run-1", raising=False)
-    monkeypatch.setattr(run, "validate", validate, raising=False)
-    monkeypatch.setattr(run, "publish", lambda ws, p: calls.append(("publish", p)) or PUBLISHED_ROWS, raising=False)
-    monkeypatch.setattr(run, "report", lambda ws, m: calls.append(("report", m)) or Path(ws, m), raising=False)
+    monkeypatch.setattr(run, "ingest", lambda ws: calls.append(("ingest", ws)) or list(state["touched"]))
+    monkeypatch.setattr(run, "build", lambda ws, p, *, as_of=None: calls.append(("build", p, as_of)) or "run-1")
+    monkeypatch.setattr(run, "validate", validate)
+    monkeypatch.setattr(run, "publish", lambda ws, p: calls.append(("publish", p)) or PUBLISHED_ROWS)
+    monkeypatch.setattr(run, "report", lambda ws, m: calls.append(("report", m)) or Path(ws, m))
     return calls, state
 
 
@@ -158,6 +158,7 @@ def test_nightly_then_monthly_on_a_generated_estate(airflow_db, tmp_path, monkey
     estate = generate_estate(workspace, seed=7)
     month = estate.months[-1]
     monkeypatch.setenv("COSTLEDGER_WORKSPACE", str(workspace))
+    monkeypatch.setenv("COSTLEDGER_PSEUDONYM_KEY", "dag-test-pseudonym-key-not-a-secret")
 
     nightly = _run("cost_ledger_nightly", run_conf={"month": month})
     assert nightly.state == "success", _states(nightly)

@@ -1,0 +1,53 @@
+"""Monthly report: whenever the ledger is published, rewrite reports/YYYY-MM/ for the months the
+nightly run published; a `month` param asks for one month; with no event, last month and this one."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+import pendulum
+from airflow.sdk import Param, dag, task
+
+from pipeline.assets import LEDGER, REPORTS, WAREHOUSE_POOL, workspace_path
+
+
+@dag(
+    dag_id="cost_report_monthly",
+    schedule=[LEDGER],
+    start_date=pendulum.datetime(2026, 1, 1, tz="UTC"),
+    catchup=False,
+    max_active_runs=1,
+    tags=["costledger", "report"],
+    default_args={
+        "retries": 2,
+        "retry_delay": timedelta(minutes=5),
+        "retry_exponential_backoff": 2.0,
+        "max_retry_delay": timedelta(hours=1),
+    },
+    params={"month": Param(None, type=["null", "string"], pattern=r"^\d{4}-(0[1-9]|1[0-2])$")},
+)
+def cost_report_monthly():
+    @task
+    def months(params=None, triggering_asset_events=None, dag_run=None) -> list[str]:
+        if params.get("month"):
+            return [params["month"]]
+        events = (triggering_asset_events or {}).get(LEDGER, [])
+        published = {event.extra.get("period") for event in events} - {None}
+        if published:
+            return sorted(published)
+        when = max((event.timestamp for event in events), default=dag_run.run_after)
+        last_month = when.replace(day=1) - timedelta(days=1)
+        return sorted({last_month.strftime("%Y-%m"), when.strftime("%Y-%m")})
+
+    @task(outlets=[REPORTS], pool=WAREHOUSE_POOL)
+    def report(month: str, outlet_events=None) -> str:
+        from pipeline import run
+
+        index = run.report(workspace_path(), month)
+        outlet_events[REPORTS].extra = {"month": month}
+        return str(index)
+
+    report.expand(month=months())
+
+
+cost_report_monthly()
