@@ -122,7 +122,7 @@ def run(workspace: Path | str | Workspace, *, date: date | None = None, month: s
     periods = set(result.periods)
     as_of = date or datetime.now(timezone.utc).date()
     if month:
-        periods = {check_period(month)}
+        periods.add(check_period(month))  # plus any period new files touched: never leave one unbuilt
     elif date:
         periods.add(date.strftime("%Y-%m"))
     for period in sorted(periods):
