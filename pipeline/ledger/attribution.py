@@ -50,7 +50,7 @@ def category_rules(path: Path = RULES_FILE) -> tuple[dict[str, str], ...]:
     return rules
 
 
-def _full(column: str, pattern: str) -> pl.Expr:
+def full_match(column: str, pattern: str) -> pl.Expr:
     return pl.col(column).fill_null("").str.contains(f"^(?:{pattern})$")
 
 
@@ -84,7 +84,7 @@ def categorise(rows: pl.DataFrame, rules: tuple[dict[str, str], ...]) -> pl.Data
         conditions = [pl.lit(True)]
         for key, column in _MATCH_COLUMNS.items():
             if rule.get(key):
-                conditions.append(_full(column, rule[key]))
+                conditions.append(full_match(column, rule[key]))
         if rule.get("publisher_differs") == "true":
             conditions.append(
                 pl.col("PublisherName").is_not_null()
@@ -105,7 +105,7 @@ def rule_model(config: Config) -> pl.Expr:
     """The model named by the first attribution rule whose field matches, else null."""
     chain = None
     for rule in config.attribution.rules:
-        condition = _full(rule.field.value, rule.pattern)
+        condition = full_match(rule.field.value, rule.pattern)
         chain = pl.when(condition).then(pl.lit(rule.model)) if chain is None else chain.when(condition).then(pl.lit(rule.model))
     return chain.otherwise(None) if chain is not None else pl.lit(None, dtype=pl.String)
 
@@ -114,7 +114,7 @@ def workload_models(workloads: pl.DataFrame, config: Config) -> pl.DataFrame:
     """Map distinct (namespace, pod) pairs to a model via the workload rules (first match)."""
     chain = None
     for rule in config.workloads:
-        condition = (pl.col("namespace") == rule.namespace) & _full("pod", rule.pod_pattern)
+        condition = (pl.col("namespace") == rule.namespace) & full_match("pod", rule.pod_pattern)
         chain = pl.when(condition).then(pl.lit(rule.model)) if chain is None else chain.when(condition).then(pl.lit(rule.model))
     expr = chain.otherwise(None) if chain is not None else pl.lit(None, dtype=pl.String)
     return workloads.with_columns(expr.alias("workload_model"))

@@ -15,7 +15,7 @@ import polars as pl
 
 from pipeline.columns import AllocationMethod, Bucket
 from pipeline.config import Config, SharedPool
-from pipeline.ledger.attribution import _full, categorise, rule_model, tag_table
+from pipeline.ledger.attribution import full_match, categorise, rule_model, tag_table
 from pipeline.ledger.frame import PART_SCHEMA, QTY, conform, empty_parts
 from pipeline.ledger.gpu import held_seconds, with_gap
 from pipeline.money import MONEY, allocation_share, split_exact
@@ -36,7 +36,7 @@ def _route(config: Config) -> pl.Expr:
 def _pool_expr(config: Config) -> tuple[pl.Expr, pl.Expr]:
     name, gpus = None, None
     for pool in config.gpu_pools:
-        hit = _full("ResourceName", pool.node_pattern)
+        hit = full_match("ResourceName", pool.node_pattern)
         name = pl.when(hit).then(pl.lit(pool.name)) if name is None else name.when(hit).then(pl.lit(pool.name))
         gpus = pl.when(hit).then(pl.lit(pool.gpus_per_node)) if gpus is None else gpus.when(hit).then(pl.lit(pool.gpus_per_node))
     if name is None:
@@ -48,7 +48,7 @@ def _shared_match(pool: SharedPool) -> pl.Expr:
     conditions = []
     for pattern, column in ((pool.charge_category, "ChargeCategory"), (pool.service_name, "ServiceName"), (pool.service_category, "ServiceCategory")):
         if pattern is not None:
-            conditions.append(_full(column, pattern))
+            conditions.append(full_match(column, pattern))
     return pl.all_horizontal(conditions)
 
 
