@@ -4,7 +4,6 @@ written (raw rows, typed rows, quarantined rows, one meta.loads row) in one tran
 from __future__ import annotations
 
 import hashlib
-import json
 import logging
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
@@ -15,8 +14,8 @@ import polars as pl
 
 from pipeline import warehouse
 from pipeline.errors import CostLedgerError, InputError
-from pipeline.ingest import focus, labor, prometheus
-from pipeline.ingest.parse import ROW, Parsed, decode_text, read_bytes
+from pipeline.ingest import billing, labor, telemetry
+from pipeline.ingest.parse import ROW, Parsed, header_of, read_bytes
 from pipeline.ingest.tables import BY_SOURCE
 from pipeline.workspace import SOURCES, Workspace
 
@@ -46,26 +45,15 @@ def sha256(data: bytes) -> str:
     return hashlib.sha256(data).hexdigest()
 
 
-def _header(data: bytes, path: Path) -> list[str]:
-    first = decode_text(data.split(b"\n", 1)[0], path).strip("\r")
-    return [c.strip().strip('"') for c in first.split(",")]
-
-
 def parse_file(ws: Workspace, source: str, path: Path, data: bytes) -> Parsed:
     """Detect the format from the content and parse it. Raises InputError for unreadable files."""
     if not data.strip():
         raise InputError("empty file: expected a header line and rows", path=path)
     if source == "telemetry":
-        return prometheus.read(path, default_step=ws.config.telemetry_step_seconds)
-    header = _header(data, path)
+        return telemetry.read(path, data, ws.config)
     if source == "billing":
-        if focus.detect(header) is None:
-            missing = sorted(set(focus.FOCUS_REQUIRED) - set(header))
-            raise InputError(
-                f"unrecognised billing format: known formats are FOCUS 1.0/1.1/1.2; closest is FOCUS, missing columns {missing}",
-                path=path, row=0,
-            )
-        return focus.read(path)
+        return billing.read(path, data)
+    header = header_of(data, path)
     if source == "labor":
         if labor.detect(header) is None:
             raise InputError("unrecognised HR file: expected a people file (person_id, role, monthly_cost, currency) or an allocation file (month, person_id, model_id, percent)", path=path, row=0)

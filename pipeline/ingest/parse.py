@@ -86,6 +86,12 @@ def decode_text(data: bytes, path: Path) -> str:
         ) from None
 
 
+def header_of(data: bytes, path: Path) -> list[str]:
+    """The first line's column names (for detecting a CSV format from its content)."""
+    first = decode_text(data.split(b"\n", 1)[0], path).strip("\r")
+    return [c.strip().strip('"') for c in first.split(",")]
+
+
 def read_csv_text(path: Path, *, data: bytes | None = None) -> pl.DataFrame:
     """Every cell as text exactly as delivered (empty cell = null), plus row_number from 1."""
     text = decode_text(read_bytes(path) if data is None else data, path)
