@@ -1,24 +1,14 @@
-"""Nightly: load new inbox files, then rebuild, validate and publish each billing period touched.
-A `month` or `date` param adds that period; a run with no new files rebuilds the month of its day."""
+"""Nightly: pull new or changed exports from object storage (one mapped task per remote source, in
+parallel, never touching the warehouse), load the inbox (the one writer), then rebuild, validate and
+publish each billing period touched. A `month` or `date` param adds that period; a run with no new
+files rebuilds the month of its day. A `source` param pulls only that input family's exports."""
 
 from __future__ import annotations
 
-from datetime import date, timedelta
-
 import pendulum
-from airflow.sdk import ExceptionRetryPolicy, Param, RetryAction, RetryRule, dag, task, task_group
+from airflow.sdk import Param, dag, task, task_group
 
-from pipeline.assets import LEDGER, WAREHOUSE_POOL, workspace_path
-
-# Bad input, bad config or a failed validation (CostLedgerError) fails again on retry: fail at once.
-NOT_RETRYABLE = ExceptionRetryPolicy(rules=[RetryRule("pipeline.errors.CostLedgerError", RetryAction.FAIL)])
-
-
-def _run_day(params: dict, dag_run, data_interval_end) -> date:
-    """The `date` param, else the day the run stands for: the day before its interval ends."""
-    if params.get("date"):
-        return date.fromisoformat(params["date"])
-    return ((data_interval_end or dag_run.run_after) - timedelta(days=1)).date()
+from pipeline.assets import DEFAULT_ARGS, LEDGER, WAREHOUSE_POOL, run_day, workspace_path
 
 
 @dag(
@@ -28,32 +18,36 @@ def _run_day(params: dict, dag_run, data_interval_end) -> date:
     catchup=False,
     max_active_runs=1,
     tags=["costledger", "ledger"],
-    default_args={
-        "retries": 2,
-        "retry_delay": timedelta(minutes=5),
-        "retry_exponential_backoff": 2.0,
-        "max_retry_delay": timedelta(hours=1),
-        "retry_policy": NOT_RETRYABLE,
-        "pool": WAREHOUSE_POOL,
-    },
+    default_args={**DEFAULT_ARGS, "pool": WAREHOUSE_POOL},
     params={
         "month": Param(None, type=["null", "string"], pattern=r"^\d{4}-(0[1-9]|1[0-2])$"),
         "date": Param(None, type=["null", "string"], format="date"),
+        "source": Param(None, type=["null", "string"], pattern=r"^[a-z]+$", description="e.g. billing: pull only its exports"),
     },
 )
 def cost_ledger_nightly():
-    @task
+    @task(pool="default_pool")
+    def find_exports(params=None) -> list[dict]:
+        from pipeline import pull
+        return pull.find_exports(workspace_path(), source=params.get("source"))
+
+    @task(pool="default_pool", map_index_template="{{ task.op_kwargs['batch']['source'] }}/{{ task.op_kwargs['batch']['folder'] }}")
+    def pull(batch: dict) -> list[str]:
+        from pipeline import pull
+        return pull.pull_batch(workspace_path(), batch)
+
+    @task(trigger_rule="none_failed")  # runs when there was nothing to pull, too
     def ingest(params=None, dag_run=None, data_interval_end=None) -> list[str]:
         from pipeline import run
         periods = set(run.ingest(workspace_path()))
         if params.get("month") or params.get("date") or not periods:
-            periods.add(params.get("month") or _run_day(params, dag_run, data_interval_end).strftime("%Y-%m"))
+            periods.add(params.get("month") or run_day(params, data_interval_end, dag_run.run_after).strftime("%Y-%m"))
         return sorted(periods)
 
     @task
     def build(period: str, params=None, dag_run=None, data_interval_end=None) -> str:
         from pipeline import run
-        run.build(workspace_path(), period, as_of=_run_day(params, dag_run, data_interval_end))
+        run.build(workspace_path(), period, as_of=run_day(params, data_interval_end, dag_run.run_after))
         return period
 
     @task
@@ -73,7 +67,9 @@ def cost_ledger_nightly():
     def period_ledger(period: str):  # one mapped group per period: a failed period blocks only itself
         publish(validate(build(period)))
 
-    period_ledger.expand(period=ingest())
+    periods = ingest()
+    pull.expand(batch=find_exports()) >> periods
+    period_ledger.expand(period=periods)
 
 
 cost_ledger_nightly()

@@ -1,29 +1,25 @@
 """Monthly report: whenever the ledger is published, rewrite reports/YYYY-MM/ for the months the
-nightly run published; a `month` param asks for one month; with no event, last month and this one."""
+nightly run published; and at month end (06:00 UTC on the 1st, no event) last month and this one,
+so last month's report is final even on a night nothing was published. A `month` param asks for one."""
 
 from __future__ import annotations
 
 from datetime import timedelta
 
 import pendulum
-from airflow.sdk import Param, dag, task
+from airflow.sdk import AssetOrTimeSchedule, CronTriggerTimetable, Param, dag, task
 
-from pipeline.assets import LEDGER, REPORTS, WAREHOUSE_POOL, workspace_path
+from pipeline.assets import DEFAULT_ARGS, LEDGER, REPORTS, WAREHOUSE_POOL, workspace_path
 
 
 @dag(
     dag_id="cost_report_monthly",
-    schedule=[LEDGER],
+    schedule=AssetOrTimeSchedule(timetable=CronTriggerTimetable("0 6 1 * *", timezone="UTC"), assets=[LEDGER]),
     start_date=pendulum.datetime(2026, 1, 1, tz="UTC"),
     catchup=False,
     max_active_runs=1,
     tags=["costledger", "report"],
-    default_args={
-        "retries": 2,
-        "retry_delay": timedelta(minutes=5),
-        "retry_exponential_backoff": 2.0,
-        "max_retry_delay": timedelta(hours=1),
-    },
+    default_args=DEFAULT_ARGS,
     params={"month": Param(None, type=["null", "string"], pattern=r"^\d{4}-(0[1-9]|1[0-2])$")},
 )
 def cost_report_monthly():

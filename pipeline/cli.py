@@ -63,12 +63,29 @@ def run(
 
 
 @app.command()
-def report(workspace: Ws, month: Annotated[str, typer.Option("--month", help="YYYY-MM")]) -> None:
-    """Write reports/YYYY-MM/index.html and summary.md."""
+def pull(workspace: Ws) -> None:
+    """Copy new or changed objects of each [[remote_sources]] entry into inbox/<source>/."""
+    from pipeline.pull import pull as pull_remote
+
+    try:
+        results = pull_remote(workspace)
+    except CostLedgerError as exc:
+        _fail(exc)
+    for result in results:
+        typer.echo(f"{result.source}/{result.folder}: {len(result.copied)} pulled, {len(result.unchanged)} unchanged")
+
+
+@app.command()
+def report(
+    workspace: Ws,
+    month: Annotated[str, typer.Option("--month", help="YYYY-MM")],
+    lang: Annotated[str, typer.Option("--lang", help="Report language: en or zh.")] = "en",
+) -> None:
+    """Write reports/YYYY-MM/: index.html, summary.md, CSV/Parquet extracts, PNG charts."""
     from pipeline import run as steps
 
     try:
-        path = steps.report(workspace, month)
+        path = steps.report(workspace, month, lang=lang)
     except CostLedgerError as exc:
         _fail(exc)
     typer.echo(str(path))
@@ -90,7 +107,8 @@ def sql(
         _fail(CostLedgerError(f"--format {fmt!r}: expected table, csv or json"))
     try:
         con = connect_read_only(Workspace.open(workspace).warehouse)
-        frame = con.sql(query).pl() if con.sql(query) is not None else None
+        relation = con.sql(query)  # run once: a query is never executed twice
+        frame = relation.pl() if relation is not None else None
     except CostLedgerError as exc:
         _fail(exc)
     except duckdb.Error as exc:
@@ -119,7 +137,11 @@ def check(workspace: Ws) -> None:
     except CostLedgerError as exc:
         _fail(exc)
     bad = con.sql("select * from marts.billing_reconciliation where billed_difference <> 0 or effective_difference <> 0").pl()
-    unbalanced = con.sql("select path from meta.loads where status = 'loaded' and rows_in <> rows_loaded + rows_quarantined").pl()
+    from pipeline.validate import load_balance_sql
+
+    # every loaded file (period null = all): meta.loads' counts against the rows really in raw,
+    # staging and quarantine
+    unbalanced = con.sql(f"select path from ({load_balance_sql(con)}) where not balanced", params={"period": None}).pl()
     for row in bad.iter_rows(named=True):
         typer.echo(f"FAIL conservation {row['billing_period']} {row['provider']} {row['currency']}: billed {row['billed_difference']}, effective {row['effective_difference']}", err=True)
     for row in unbalanced.iter_rows(named=True):
@@ -128,6 +150,31 @@ def check(workspace: Ws) -> None:
         raise typer.Exit(1)
     periods = con.execute("select count(distinct billing_period) from ledger.cost_ledger").fetchone()[0]
     typer.echo(f"ok: {periods} periods reconcile exactly; every load balances")
+
+
+@app.command("export-focus")
+def export_focus(
+    workspace: Ws,
+    month: Annotated[Optional[str], typer.Option("--month", help="Only this billing period (YYYY-MM).")] = None,
+    out: Annotated[Optional[Path], typer.Option("--out", help="File to write (default exports/focus-<version>[-<month>].<format>).")] = None,
+    fmt: Annotated[str, typer.Option("--format", help="csv or parquet")] = "csv",
+    version: Annotated[str, typer.Option("--focus-version", help="FOCUS version: 1.2, or 1.0 for older validators.")] = "1.2",
+) -> None:
+    """Write the normalised billing (active file versions) as a FOCUS dataset."""
+    from pipeline.export import default_path, export_focus as write_focus
+    from pipeline.run import check_period
+    from pipeline.warehouse import connect_read_only
+    from pipeline.workspace import Workspace
+
+    try:
+        ws = Workspace.open(workspace)
+        if month is not None:
+            check_period(month)
+        target = out or default_path(ws.root, month=month, fmt=fmt, version=version)
+        rows = write_focus(connect_read_only(ws.warehouse), target, month=month, fmt=fmt, version=version)
+    except CostLedgerError as exc:
+        _fail(exc)
+    typer.echo(f"{rows} rows of FOCUS {version} written to {target}")
 
 
 @app.command()
@@ -143,7 +190,7 @@ def demo(workspace: Ws, seed: Annotated[int, typer.Option(help="Generator seed."
     try:
         estate = generate_estate(workspace, seed=seed)
         typer.echo(f"generated a {len(estate.months)}-month estate in {workspace}")
-        steps.run(workspace, date=date.fromisoformat(estate.months[-1] + "-28"))
+        steps.run(workspace, date=estate.as_of)
         for month in estate.months:
             typer.echo(f"report: {steps.report(workspace, month)}")
     except CostLedgerError as exc:

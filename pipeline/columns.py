@@ -43,6 +43,7 @@ BUCKETS: tuple[str, ...] = tuple(b.value for b in Bucket)
 class AllocationMethod(StrEnum):
     DIRECT = "direct"  # tag/label/account rule named the model
     GPU_TIME = "gpu_time"  # share of GPU-seconds held on a shared node
+    GPU_UTILISATION = "gpu_utilisation"  # share of GPU-seconds held x measured utilisation
     ENERGY = "energy"  # share of measured energy on an owned server
     SHARED_POOL = "shared_pool"  # distributed by a shared-cost policy
     LABOR_SHARE = "labor_share"  # person's allocation to the model

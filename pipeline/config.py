@@ -14,7 +14,7 @@ from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
-from pipeline.columns import BUCKETS, CATEGORIES
+from pipeline.columns import BUCKETS, CATEGORIES, Bucket
 from pipeline.errors import ConfigError
 
 CONFIG_FILE = "costledger.toml"
@@ -72,13 +72,24 @@ class Attribution(_Strict):
 
 
 class WorkloadRule(_Strict):
-    """A GPU workload (Kubernetes namespace, and optionally pod) that belongs to a model."""
+    """A GPU workload (Kubernetes namespace, and optionally pod, container and pod labels: regular
+    expressions, full match) that belongs to a model. The first rule that matches wins."""
 
     namespace: str
     pod_pattern: str = ".*"
+    container_pattern: str = ".*"
+    # pod labels exported with the metric (dcgm-exporter --kubernetes-enable-pod-labels): all must match
+    labels: dict[str, str] = {}
     model: ModelId
 
-    _pattern = field_validator("pod_pattern")(_check_regex)
+    _pattern = field_validator("namespace", "pod_pattern", "container_pattern")(_check_regex)
+
+    @field_validator("labels")
+    @classmethod
+    def _label_patterns(cls, value: dict[str, str]) -> dict[str, str]:
+        for pattern in value.values():
+            _check_regex(pattern)
+        return value
 
 
 class GpuPool(_Strict):
@@ -87,10 +98,28 @@ class GpuPool(_Strict):
     name: str
     # Billing rows whose ResourceName (the node host name) fully matches this are the pool's nodes.
     node_pattern: str
+    # ...and rows whose ResourceId (instance id or ARN) fully matches this; the node's telemetry host
+    # is its ResourceName, else the instance id (the ResourceId's last `/` part), also as the first
+    # label of a host name (`i-0abc` matches `i-0abc.ec2.internal`)
+    resource_id_pattern: str | None = None
     gpus_per_node: int = Field(gt=0, le=64)
-    policy: Literal["gpu_time"] = "gpu_time"
+    # gpu_time: GPU-seconds held (MIG slices by profile fraction, time-sliced pods by replica share);
+    # utilisation: held GPU-seconds x GR_ENGINE_ACTIVE (else GPU_UTIL), the unused rest is idle.
+    policy: Literal["gpu_time", "utilisation"] = "gpu_time"
+    # idle GPU time: kept as __idle__, or redistributed to the models that used the node that hour
+    idle: Literal["keep", "redistribute"] = "keep"
+    # MIG: compute slices of a whole GPU (7 on A100/H100, 4 on A30); profile `3g.40gb` holds 3 of them
+    mig_slices: int = Field(7, gt=0, le=8)
+    # time-slicing: replicas each GPU is advertised as (each pod holds 1/replicas); unset: the pods
+    # present share the GPU equally
+    time_slicing_replicas: int | None = Field(None, gt=0, le=64)
 
     _pattern = field_validator("node_pattern")(_check_regex)
+
+    @field_validator("resource_id_pattern")
+    @classmethod
+    def _resource_id(cls, value: str | None) -> str | None:
+        return None if value is None else _check_regex(value)
 
 
 class SharedPool(_Strict):
@@ -113,9 +142,46 @@ class SharedPool(_Strict):
             raise ValueError(f"shared pool {self.name!r} matches nothing: give charge_category, service_name or service_category")
         if self.policy == "fixed" and not self.weights:
             raise ValueError(f"shared pool {self.name!r}: policy 'fixed' needs weights")
+        if self.name in self.weights or Bucket.SHARED.value in self.weights:
+            raise ValueError(f"shared pool {self.name!r} refers to itself: its weights may only name registered models")
         if any(w < 0 for w in self.weights.values()):
             raise ValueError(f"shared pool {self.name!r}: weights must not be negative")
         return self
+
+
+class TariffBand(_Strict):
+    """Energy price for the hours [start_hour, end_hour) of the day (UTC), on the given ISO weekdays."""
+
+    start_hour: int = Field(ge=0, le=23)
+    end_hour: int = Field(ge=1, le=24)
+    weekdays: list[int] = [1, 2, 3, 4, 5, 6, 7]
+    tariff_per_kwh: Decimal
+
+    @model_validator(mode="after")
+    def _check(self) -> TariffBand:
+        if self.end_hour <= self.start_hour:
+            raise ValueError(f"tariff band {self.start_hour}-{self.end_hour}: end_hour must be after start_hour")
+        return self
+
+
+class NvidiaSmiSource(_Strict):
+    """nvidia-smi CSV logs whose path matches `path_pattern` (regular expression, search): the host
+    they were written on, their local time zone, and what the log itself does not say."""
+
+    path_pattern: str = ".*"
+    hostname: str
+    timezone: str = "UTC"
+    # the --query-gpu field list, for logs written with `noheader`
+    columns: list[str] = []
+    # GPU index by pci.bus_id, uuid or name, for logs without an `index` column
+    gpus: dict[str, str] = {}
+    gpu: str | None = None  # the GPU of a single-GPU log without index or map
+    # workload of a dedicated server (nvidia-smi knows no pods)
+    namespace: str | None = None
+    pod: str | None = None
+    container: str | None = None
+
+    _pattern = field_validator("path_pattern")(_check_regex)
 
 
 class Owned(_Strict):
@@ -124,6 +190,13 @@ class Owned(_Strict):
     pue: Decimal = Decimal("1.4")
     tariff_per_kwh: Decimal = Decimal("0.12")
     tariff_currency: str = "USD"
+    # time-of-use tariff: bands of local hours; an hour in no band pays tariff_per_kwh
+    tariff_bands: list[TariffBand] = []
+    # how owned servers are split: the same policies as a cloud GPU pool
+    policy: Literal["gpu_time", "utilisation"] = "gpu_time"
+    idle: Literal["keep", "redistribute"] = "keep"
+    mig_slices: int = Field(7, gt=0, le=8)
+    time_slicing_replicas: int | None = Field(None, gt=0, le=64)
 
 
 class Labor(_Strict):
@@ -131,6 +204,63 @@ class Labor(_Strict):
     # ISO weekdays that are working days (1 = Monday).
     working_weekdays: list[int] = [1, 2, 3, 4, 5]
     holidays: list[str] = []
+
+
+RowPolicy = Literal["quarantine", "reject_file"]
+
+
+class BadRows(_Strict):
+    """Per source, what a file with bad rows does: `quarantine` loads the good rows and keeps the
+    bad ones in meta.quarantine; `reject_file` loads nothing of it (meta.loads says why)."""
+
+    billing: RowPolicy = "quarantine"
+    telemetry: RowPolicy = "quarantine"
+    labor: Literal["reject_file"] = "reject_file"  # a partial HR file would misstate everyone's cost
+    assets: RowPolicy = "quarantine"
+    charges: RowPolicy = "quarantine"
+    usage: RowPolicy = "quarantine"
+    optimizations: RowPolicy = "quarantine"
+    milestones: RowPolicy = "quarantine"
+    fx: RowPolicy = "quarantine"
+
+
+class RemoteSource(_Strict):
+    """An object-store folder pulled into inbox/<source>/<name>/ before each ingest (`costledger
+    pull`, the nightly DAG). Credentials come from the Airflow connection `conn_id`, never from here."""
+
+    source: str
+    uri: str = Field(pattern=r"^(s3|s3a|gs|gcs|abfs|abfss|adl|file)://.+")
+    conn_id: str | None = None
+    # Folder under inbox/<source>/; defaults to one made from the URI's bucket and prefix.
+    name: str | None = Field(None, pattern=r"^[A-Za-z0-9][A-Za-z0-9._-]*$", max_length=100)
+
+    @field_validator("source")
+    @classmethod
+    def _known_source(cls, value: str) -> str:
+        from pipeline.workspace import SOURCES  # the inbox folders are declared there
+
+        if value not in SOURCES:
+            raise ValueError(f"unknown source {value!r}: expected one of {list(SOURCES)}")
+        return value
+
+    @property
+    def folder(self) -> str:
+        if self.name:
+            return self.name
+        bucket_and_prefix = self.uri.split("://", 1)[1]
+        return re.sub(r"[^A-Za-z0-9._-]+", "-", bucket_and_prefix).strip("-._") or "remote"
+
+
+class Report(_Strict):
+    """Monthly report options: impact windows and bootstrap, recommendation thresholds."""
+
+    impact_window_days: int = Field(14, ge=3, le=90)
+    bootstrap_draws: int = Field(2000, ge=100, le=100_000)
+    bootstrap_seed: int = 20260215
+    idle_threshold: Decimal = Field(Decimal("0.20"), ge=0, le=1)
+    low_utilisation_percent: float = Field(40.0, ge=0, le=100)
+    # An assumption, shown in the report: the discount a commitment would have given.
+    commitment_discount: Decimal = Field(Decimal("0.30"), ge=0, le=1)
 
 
 class Config(_Strict):
@@ -142,8 +272,15 @@ class Config(_Strict):
     shared_pools: list[SharedPool] = []
     owned: Owned = Owned()
     labor: Labor = Labor()
+    bad_rows: BadRows = BadRows()
+    report: Report = Report()
     # Default telemetry step when a series has a single sample.
     telemetry_step_seconds: int = Field(60, gt=0)
+    # A sample holds its GPU until the next one, up to this many steps; a longer silence is a
+    # telemetry gap (no data: __unallocated__ telemetry_gap), never guessed.
+    telemetry_gap_steps: int = Field(2, ge=1, le=60)
+    nvidia_smi: list[NvidiaSmiSource] = []
+    remote_sources: list[RemoteSource] = []
 
     @model_validator(mode="after")
     def _check_models(self) -> Config:
@@ -160,6 +297,14 @@ class Config(_Strict):
         unknown = sorted({m for m in named if m not in known})
         if unknown:
             raise ValueError(f"rules name unregistered models {unknown}; declare them under [[models]]")
+        return self
+
+    @model_validator(mode="after")
+    def _check_remote_sources(self) -> Config:
+        folders = [(r.source, r.folder) for r in self.remote_sources]
+        dupes = sorted({f"{s}/{f}" for s, f in folders if folders.count((s, f)) > 1})
+        if dupes:
+            raise ValueError(f"remote_sources pull into the same inbox folder {dupes}: give each a distinct name")
         return self
 
     @property

@@ -16,6 +16,7 @@ from datetime import date, datetime, timedelta, timezone
 from decimal import Decimal
 from pathlib import Path
 
+from pipeline.generator_formats import write_billing
 from pipeline.workspace import Workspace
 
 D = Decimal
@@ -36,6 +37,18 @@ EUR_RATES = {1: D("1.0850"), 2: D("1.0900"), 3: D("1.0800")}
 PUE, TARIFF = D("1.5"), D("0.12")
 WATTS_BUSY, WATTS_IDLE = 300, 60  # multiples of 12: a 300 s sample is a whole number of Wh/1000
 OPTIMISATION_DAY = date(2026, 2, 15)
+# The optimisation log, with what each action really did (the impact report must find it):
+# rec-ranker-llm: the second GPU held 4 h a day instead of 16 h, -30% GPU cost per request;
+# search-ranker: logged, but nothing changed; query-rewrite-llm: two changes 4 days apart, each
+# inside the other's window (confounded): its pool GPU held 08-20 h, then 08-14 h, then 08-12 h.
+RIGHT_SIZING_DAY, AUTOSCALING_DAY, NO_EFFECT_DAY = date(2026, 3, 9), date(2026, 3, 13), date(2026, 3, 16)
+PLANTED_ACTIONS = [
+    (OPTIMISATION_DAY, "rec-ranker-llm", "quantization", "INT8 weights: the second GPU is held 4 h a day instead of 16 h", "cut_30"),
+    (RIGHT_SIZING_DAY, "query-rewrite-llm", "right_sizing", "Serving window of the pool GPU cut from 12 h to 6 h a day", "confounded"),
+    (AUTOSCALING_DAY, "query-rewrite-llm", "autoscaling", "Scale to zero after 12:00", "confounded"),
+    (NO_EFFECT_DAY, "search-ranker", "autoscaling", "HPA target changed; replicas never scaled (no real effect)", "no_effect"),
+]
+IMPACT_WINDOW_DAYS = 14
 ASSETS = [
     # asset_id, hostname, in service, life months, price, salvage, maintenance a month
     ("A-1001", "dc1-gpu-01", date(2025, 1, 1), 36, D("121500.00"), D("12000.00"), D("1500.00")),
@@ -48,6 +61,12 @@ class Estate:
     root: Path
     months: list[str]
     truth: dict[tuple[str, str, str], list[Decimal]] = field(default_factory=lambda: defaultdict(lambda: [D(0), D(0)]))
+    gpu_daily: dict[tuple[date, str], Decimal] = field(default_factory=lambda: defaultdict(D))  # effective GPU-time cost
+
+    @property
+    def as_of(self) -> date:
+        """The day the estate is run as of (the 28th of its last month): open milestones accrue to it."""
+        return date.fromisoformat(self.months[-1] + "-28")
 
     def add(self, day: date, model: str, category: str, billed: Decimal, effective: Decimal) -> None:
         cell = self.truth[(day.strftime("%Y-%m"), model, category)]
@@ -76,7 +95,8 @@ def holders(host: str, gpu: int, day: date, hour_slot: int) -> str | None:
     """Who holds the GPU in the 5-minute slot (0..287) of the day: a model id, 'sandbox', or None."""
     hour = hour_slot // 12
     if host == "gpu-node-1":
-        return {0: "search-ranker", 1: "search-ranker", 2: "query-rewrite-llm" if 8 <= hour < 20 else None,
+        rewrite_until = 12 if day >= AUTOSCALING_DAY else 14 if day >= RIGHT_SIZING_DAY else 20  # planted: confounded pair
+        return {0: "search-ranker", 1: "search-ranker", 2: "query-rewrite-llm" if 8 <= hour < rewrite_until else None,
                 3: "embeddings" if hour < 6 else None}[gpu]
     if host == "gpu-node-2":
         ranker_until = 4 if day >= OPTIMISATION_DAY else 16  # the planted optimisation: -30% GPU-time
@@ -86,6 +106,44 @@ def holders(host: str, gpu: int, day: date, hour_slot: int) -> str | None:
         return {0: "query-rewrite-llm", 1: "query-rewrite-llm", 2: "embeddings" if 9 <= hour < 21 else None,
                 3: "embeddings" if 9 <= hour < 21 else None}[gpu]
     return {0: "rec-retrieval", 1: "rec-retrieval", 2: None, 3: None}[gpu]
+
+
+# gpu-node-3 (A100, in the pool, covered by the savings plan) is shared finer than a whole GPU:
+# GPU 0 is cut into MIG slices of 7 (3g: rec-retrieval all day; 2g: embeddings 06-18 h, else an idle
+# slice; 1g: never used; the seventh slice is not configured); GPU 1 is time-sliced: embeddings and
+# rec-retrieval share it 08-20 h (1/2 each), embeddings alone 20-24 h; GPU 2: a sandbox 14-16 h.
+NODE3 = "gpu-node-3"
+MIG_SLICES = 7
+NODE3_HOURLY = D("5.60")  # 4 GPUs in 1/14ths = 56 parts an hour: 0.10 a part, exact at any grain (Azure's daily rows too)
+
+
+def node3_holders(gpu: int, hour_slot: int) -> list[tuple[dict[str, str], str | None, int, int]]:
+    """Who holds what of gpu-node-3's GPU in the slot: (MIG labels, holder or None, num, den) per
+    series; the fractions held, plus what no series holds (idle), make the whole GPU."""
+    hour = hour_slot // 12
+    if gpu == 0:
+        return [({"GPU_I_PROFILE": "3g.40gb", "GPU_I_ID": "1"}, "rec-retrieval", 3, MIG_SLICES),
+                ({"GPU_I_PROFILE": "2g.20gb", "GPU_I_ID": "2"}, "embeddings" if 6 <= hour < 18 else None, 2, MIG_SLICES),
+                ({"GPU_I_PROFILE": "1g.10gb", "GPU_I_ID": "3"}, None, 1, MIG_SLICES)]
+    if gpu == 1:
+        if 8 <= hour < 20:
+            return [({}, "embeddings", 1, 2), ({}, "rec-retrieval", 1, 2)]
+        return [({}, "embeddings" if hour >= 20 else None, 1, 1)]
+    return [({}, "sandbox" if gpu == 2 and 14 <= hour < 16 else None, 1, 1)]
+
+
+def _node3_weights(hour: int) -> dict[str, int]:
+    """One hour of gpu-node-3 in 1/14 GPU x 5-minute slots (14 = lcm(7, 2)): the weights of its split."""
+    weights: dict[str, int] = defaultdict(int)
+    for gpu in range(4):
+        held = 0
+        for slot in range(hour * 12, hour * 12 + 12):
+            for _, holder, num, den in node3_holders(gpu, slot):
+                key = "__idle__" if holder is None else "__unallocated__" if holder == "sandbox" else holder
+                weights[key] += 14 * num // den
+                held += 14 * num // den
+        weights["__idle__"] += 12 * 14 - held  # the unconfigured MIG slice
+    return dict(weights)
 
 
 def _pod(holder: str, gpu: int) -> dict[str, str]:
@@ -164,19 +222,20 @@ def _config_text() -> str:
     return CONFIG.format(models=models, weights=weights)
 
 
-def generate_estate(root: Path | str, *, seed: int = 7, months: tuple[str, ...] = ("2026-01", "2026-02", "2026-03")) -> Estate:
+def generate_estate(root: Path | str, *, seed: int = 7, months: tuple[str, ...] = ("2026-01", "2026-02", "2026-03"),
+                    billing_format: str = "focus") -> Estate:
     root = Path(root)
     Workspace.init(root, config_text=_config_text())
     estate = Estate(root=root, months=list(months))
     rng = random.Random(seed)
     days = _days(estate.months)
-    _billing(estate, days)
+    _billing(estate, days, billing_format)
     _telemetry(estate, days)
     _owned(estate, days)
     _labor(estate, rng)
     _charges(estate)
     _milestones(estate)
-    _usage(estate, days, rng)
+    _usage(estate, days, random.Random(seed * 1_000_003 + 17))  # own stream: volumes do not shift when other inputs draw more
     _fx(estate, days)
     _write_truth(estate)
     return estate
@@ -203,7 +262,7 @@ def _ts(moment: datetime) -> str:
     return moment.strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
-def _billing(estate: Estate, days: list[date]) -> None:
+def _billing(estate: Estate, days: list[date], billing_format: str = "focus") -> None:
     for month in estate.months:
         start = datetime.fromisoformat(month + "-01")
         end = (start.replace(day=28) + timedelta(days=4)).replace(day=1)
@@ -229,10 +288,11 @@ def _billing(estate: Estate, days: list[date]) -> None:
             d1 = d0 + timedelta(days=1)
             for hour in range(24):
                 h0 = d0 + timedelta(hours=hour)
-                for node, covered in (("gpu-node-1", False), ("gpu-node-2", True)):
-                    billed = D("0.00") if covered else POOL_NODE_HOURLY
-                    aws.append(row("AWS", h0, h0 + timedelta(hours=1), "Usage", "g5.12xlarge GPU instance hour", billed, POOL_NODE_HOURLY,
-                                   "Compute", "Amazon Elastic Compute Cloud", resource=node, commitment="sp-1" if covered else ""))
+                for node, covered in (("gpu-node-1", False), ("gpu-node-2", True), (NODE3, True)):
+                    hourly = NODE3_HOURLY if node == NODE3 else POOL_NODE_HOURLY
+                    billed = D("0.00") if covered else hourly
+                    aws.append(row("AWS", h0, h0 + timedelta(hours=1), "Usage", "p4de GPU instance hour" if node == NODE3 else "g5.12xlarge GPU instance hour",
+                                   billed, hourly, "Compute", "Amazon Elastic Compute Cloud", resource=node, commitment="sp-1" if covered else ""))
                     _truth_pool_hour(estate, node, h0, billed)
             for model, cost in (("search-ranker", "120.00"), ("query-rewrite-llm", "40.00"), ("rec-retrieval", "95.50"), ("rec-ranker-llm", "60.25"), ("embeddings", "30.00")):
                 key = " Model " if model == "embeddings" else "model"  # tag keys arrive with odd case and spaces
@@ -269,11 +329,19 @@ def _billing(estate: Estate, days: list[date]) -> None:
         aws.append(row("AWS", credit_day, credit_day + timedelta(days=1), "Credit", "Promotional credit", D("-100.00"), D("-100.00"), "Compute",
                        "Amazon Elastic Compute Cloud", {"model": "search-ranker"}, frequency="One-Time"))
         estate.add(month_days[9], "search-ranker", "hardware", D("-100.00"), D("-100.00"))
-        _write_csv(estate.root / "inbox" / "billing" / "aws" / f"{month}.csv", FOCUS_HEADER, aws)
-        _write_csv(estate.root / "inbox" / "billing" / "azure" / f"{month}.csv", FOCUS_HEADER, azure)
+        # the same charges as FOCUS, CUR 2.0, legacy CUR, Azure or GCP exports (generator_formats)
+        write_billing(estate.root / "inbox" / "billing" / "aws" / month, FOCUS_HEADER, aws, billing_format)
+        write_billing(estate.root / "inbox" / "billing" / "azure" / month, FOCUS_HEADER, azure, billing_format)
 
 
 def _truth_pool_hour(estate: Estate, node: str, h0: datetime, billed: Decimal) -> None:
+    if node == NODE3:  # fractions of GPUs: the reference split of the hour's cost by 1/14 GPU-slots
+        weights = _node3_weights(h0.hour)
+        for model, q in _split(int(NODE3_HOURLY / Q), weights).items():
+            estate.add(h0.date(), model, "hardware", D(0) if billed == 0 else D(q) * Q, D(q) * Q)
+            estate.gpu_daily[(h0.date(), model)] += D(q) * Q
+        assert billed == 0  # covered by the savings plan: billed 0.00, effective 5.60
+        return
     per_slot_billed, per_slot_effective = billed / 48, POOL_NODE_HOURLY / 48
     counts: dict[str, int] = defaultdict(int)
     for gpu in range(4):
@@ -282,10 +350,11 @@ def _truth_pool_hour(estate: Estate, node: str, h0: datetime, billed: Decimal) -
             counts["__idle__" if holder is None else "__unallocated__" if holder == "sandbox" else holder] += 1
     for model, n in counts.items():
         estate.add(h0.date(), model, "hardware", per_slot_billed * n, per_slot_effective * n)
+        estate.gpu_daily[(h0.date(), model)] += per_slot_effective * n
 
 
 def _telemetry(estate: Estate, days: list[date]) -> None:
-    hosts = {"gpu-node-1": "NVIDIA A10G", "gpu-node-2": "NVIDIA A10G", "dc1-gpu-01": "NVIDIA L40S", "dc1-gpu-02": "NVIDIA L40S"}
+    hosts = {"gpu-node-1": "NVIDIA A10G", "gpu-node-2": "NVIDIA A10G", NODE3: "NVIDIA A100-SXM4-80GB", "dc1-gpu-01": "NVIDIA L40S", "dc1-gpu-02": "NVIDIA L40S"}
     for day in days:
         base = int(datetime.combine(day, datetime.min.time(), tzinfo=timezone.utc).timestamp())
         for metric, suffix in (("DCGM_FI_DEV_GPU_UTIL", "gpu_util"), ("DCGM_FI_DEV_POWER_USAGE", "power")):
@@ -293,15 +362,19 @@ def _telemetry(estate: Estate, days: list[date]) -> None:
             for host, product in hosts.items():
                 for gpu in range(4):
                     for slot in range(288):
-                        holder = holders(host, gpu, day, slot)
-                        labels = {"__name__": metric, "gpu": str(gpu), "UUID": f"GPU-{host}-{gpu}", "Hostname": host, "modelName": product}
-                        if holder is not None:
-                            labels |= _pod(holder, gpu)
-                        if metric == "DCGM_FI_DEV_GPU_UTIL":
-                            value = "0" if holder is None else str(35 + (slot * 7 + gpu * 13) % 60)
-                        else:
-                            value = str(WATTS_IDLE if holder is None else WATTS_BUSY)
-                        series.setdefault(tuple(sorted(labels.items())), []).append([base + slot * STEP, value])
+                        # one series per MIG slice and per time-sliced pod (dcgm-exporter's labels)
+                        sharing = [(mig, h) for mig, h, _, _ in node3_holders(gpu, slot)] if host == NODE3 else [({}, holders(host, gpu, day, slot))]
+                        for mig, holder in sharing:
+                            labels = {"__name__": metric, "gpu": str(gpu), "UUID": f"GPU-{host}-{gpu}", "Hostname": host, "modelName": product} | mig
+                            if holder is not None:
+                                labels |= _pod(holder, gpu)
+                            if metric == "DCGM_FI_DEV_GPU_UTIL":
+                                value = "0" if holder is None else str(35 + (slot * 7 + gpu * 13) % 60)
+                                if holder == "embeddings":  # planted: busy 10-34%, a smaller GPU would do
+                                    value = str(10 + (slot * 7 + gpu * 13) % 25)
+                            else:
+                                value = str(WATTS_IDLE if holder is None else WATTS_BUSY)
+                            series.setdefault(tuple(sorted(labels.items())), []).append([base + slot * STEP, value])
             document = {"status": "success", "data": {"resultType": "matrix", "result": [
                 {"metric": dict(key), "values": values} for key, values in series.items()
             ]}}
@@ -336,35 +409,83 @@ def _owned(estate: Estate, days: list[date]) -> None:
                 if amount_q:
                     for model, q in _split(amount_q, seconds).items():
                         estate.add(day, model, "hardware", D(q) * Q, D(q) * Q)
+                        estate.gpu_daily[(day, model)] += D(q) * Q
             for model, j in joules.items():
                 cost = D(j) / D(3_600_000) * PUE * TARIFF
                 estate.add(day, model, "operational", cost, cost)
 
 
-ROLES = ["ml-engineer"] * 6 + ["data-scientist"] * 4 + ["sre"] * 3 + ["data-engineer"] * 2
-FIRST_NAMES = ["Ana", "Bo", "Chen", "Dara", "Eli", "Fei", "Gus", "Hana", "Ivo", "Jun", "Kai", "Lea", "Min", "Noor", "Oto"]
+ROLES = ["ml-engineer"] * 6 + ["data-scientist"] * 4 + ["sre"] * 3 + ["data-engineer"] * 2 + ["ml-engineer"]
+FIRST_NAMES = ["Ana", "Bo", "Chen", "Dara", "Eli", "Fei", "Gus", "Hana", "Ivo", "Jun", "Kai", "Lea", "Min", "Noor", "Oto", "Pia"]
+JOINER = 15  # joins mid-February: costs only the working days employed
+JOINER_START = date(2026, 2, 16)
+TIMESHEET_PEOPLE = (13, 14)  # the data engineers log hours on projects instead of percent allocations
+PROJECT_HOURS = {"DATA-PIPE": 5, "SRCH-IDX": 2, "ADMIN": 1}  # a working day
+PROJECTS = {"DATA-PIPE": "rec-ranker-llm", "SRCH-IDX": "search-ranker"}  # ADMIN maps to no model
+
+
+def _working_days(month: str) -> list[date]:
+    return [d for d in _days([month]) if d.isoweekday() <= 5]
 
 
 def _labor(estate: Estate, rng: random.Random) -> None:
-    people, allocations = [], []
-    model_ids = [m for m in MODELS]
+    people, allocations, timesheets, training = [], [], [], []
+    model_ids = list(MODELS)
+    cost_centres: dict[str, str] = {}
+    pay: dict[tuple[str, str], Decimal] = {}  # (month, person) -> employed cost
+    weights: dict[tuple[str, str], dict[str, int]] = {}
     for index, role in enumerate(ROLES):
         person = f"E{1000 + index}"
-        cost = D(rng.randrange(1_100_000, 1_650_000)) / 100
-        people.append([person, f"{FIRST_NAMES[index]} Example", role, f"CC-{100 + index % 3}", str(cost), "USD"])
+        salary = D(rng.randrange(800_000, 1_200_000)) / 100
+        benefits, taxes = (salary * D("0.12")).quantize(D("0.01")), (salary * D("0.095")).quantize(D("0.01"))
+        start = JOINER_START if index == JOINER else None
+        cost_centres[person] = f"CC-{100 + index % 3}"
+        people.append([person, f"{FIRST_NAMES[index]} Example", role, cost_centres[person], str(salary), str(benefits), str(taxes), "USD",
+                       start.isoformat() if start else "", ""])
         for month in estate.months:
-            first = date.fromisoformat(month + "-01")
+            days = _working_days(month)
+            if start and start > days[-1]:
+                continue
+            base, extra = divmod(int((salary + benefits + taxes) / Q), len(days))
+            pay[(month, person)] = D(sum(base + (1 if i < extra else 0) for i, d in enumerate(days) if start is None or d >= start)) * Q
+            if index in TIMESHEET_PEOPLE:
+                hours: dict[str, int] = defaultdict(int)
+                for day in days:
+                    for project, h in PROJECT_HOURS.items():
+                        timesheets.append([day.isoformat(), person, project, "build", str(h), "", "", "USD"])
+                        hours[PROJECTS.get(project, "__unallocated__")] += h * 100
+                weights[(month, person)] = dict(hours)
+                continue
             chosen = rng.sample(model_ids, 2)
-            a = rng.choice([20, 30, 40, 50])
-            b = rng.choice([10, 20, 30, 40])
+            a, b = rng.choice([20, 30, 40, 50]), rng.choice([10, 20, 30, 40])
             for model, percent in ((chosen[0], a), (chosen[1], b)):
                 allocations.append([month, person, model, str(percent)])
-                estate.add(first, model, "labor", cost * percent / 100, cost * percent / 100)
-            rest = 100 - a - b
-            if rest:
-                estate.add(first, "__unallocated__", "labor", cost * rest / 100, cost * rest / 100)
-    _write_csv(estate.root / "inbox" / "labor" / "people.csv", ["person_id", "name", "role", "cost_centre", "monthly_cost", "currency"], people)
-    _write_csv(estate.root / "inbox" / "labor" / "allocations.csv", ["month", "person_id", "model_id", "percent"], allocations)
+            weights[(month, person)] = {chosen[0]: a * 100, chosen[1]: b * 100} | ({"__unallocated__": (100 - a - b) * 100} if a + b < 100 else {})
+    training.append(["2026-01-20", "E1000", "", "1500.00", "USD", "conference"])
+    training.append(["2026-03-10", "", "CC-100", "1200.00", "USD", "team course"])
+    spend: dict[tuple[str, str], Decimal] = defaultdict(Decimal)
+    spend[("2026-01", "E1000")] += D("1500.00")
+    members = [p for (m, p) in pay if m == "2026-03" and cost_centres[p] == "CC-100"]
+    for person in members:  # 1200.00 / 6 people = 200.00 each, exactly
+        spend[("2026-03", person)] += D("1200.00") / len(members)
+    for (month, person), amount in [*pay.items(), *spend.items()]:
+        if month not in estate.months:
+            continue
+        for model, q in _split(int(amount / Q), weights[(month, person)]).items():
+            estate.add(date.fromisoformat(month + "-01"), model, "labor", D(q) * Q, D(q) * Q)
+    folder = estate.root / "inbox" / "labor"
+    _write_csv(folder / "people.csv", ["person_id", "name", "role", "cost_centre", "monthly_salary", "benefits", "employer_taxes", "currency", "start_date", "end_date"], people)
+    _write_csv(folder / "allocations.csv", ["month", "person_id", "model_id", "percent"], allocations)
+    _write_csv(folder / "timesheets.csv", ["date", "person_id", "project", "task", "hours", "cost_rate", "cost_amount", "currency"], timesheets)
+    _write_csv(folder / "projects.csv", ["project", "model_id"], [[p, m] for p, m in PROJECTS.items()])
+    _write_csv(folder / "training.csv", ["date", "person_id", "cost_centre", "amount", "currency", "description"], training)
+
+
+LICENCES = [
+    # id, vendor, product, start, end, billing, amount, seats, seats by model
+    ("LIC-1", "Acme Search Cloud", "semantic index", date(2026, 1, 1), date(2026, 12, 31), "term", D("36500.00"), 10, {"search-ranker": 5, "rec-retrieval": 3}),
+    ("LIC-2", "Notebook Co", "notebooks", date(2026, 1, 1), date(2026, 3, 31), "monthly", D("310.00"), 4, {"exp-moe": 2, "embeddings": 2}),
+]
 
 
 def _charges(estate: Estate) -> None:
@@ -379,17 +500,37 @@ def _charges(estate: Estate) -> None:
         n = (last - first).days + 1
         for i in range(n):
             estate.add(first + timedelta(days=i), model, category, D(amount) / n, D(amount) / n)
+    _write_csv(estate.root / "inbox" / "charges" / "licences.csv",
+               ["licence_id", "vendor", "product", "term_start", "term_end", "billing", "amount", "currency", "seats", "seats_by_model"],
+               [[i, v, p, s.isoformat(), e.isoformat(), b, str(a), "USD", n, ";".join(f"{m}={k}" for m, k in by.items())]
+                for i, v, p, s, e, b, a, n, by in LICENCES])
+    for _, _, _, start, end, billing, amount, seats, by_model in LICENCES:
+        seat_weights = dict(by_model) | {"__unallocated__": seats - sum(by_model.values())} if seats > sum(by_model.values()) else dict(by_model)
+        for day in _days(estate.months):
+            if not start <= day <= end:
+                continue
+            if billing == "term":
+                n, index = (end - start).days + 1, (day - start).days
+            else:
+                n, index = len(_days([day.strftime("%Y-%m")])), day.day - 1
+            base, extra = divmod(int(amount / Q), n)
+            for model, q in _split(base + (1 if index < extra else 0), seat_weights).items():
+                estate.add(day, model, "software", D(q) * Q, D(q) * Q)
 
 
 def _milestones(estate: Estate) -> None:
     rows = [
-        ["rec-ranker-llm", "v2 launch", "2026-02-10", "2026-02-19", "2000.00", "USD"],
-        ["search-ranker", "index refresh", "2026-01-20", "2026-01-20", "5000.00", "USD"],
+        ["rec-ranker-llm", "v2 launch", "2026-02-10", "2026-02-19", "2000.00", "USD", "2026-01-05"],
+        ["search-ranker", "index refresh", "2026-01-20", "2026-01-20", "5000.00", "USD", "2026-01-02"],
+        # still open: it accrues every night up to the run's as-of day (the demo runs as of the 28th)
+        ["exp-moe", "pilot", estate.as_of.replace(day=25).isoformat(), "", "1000.00", "USD", "2026-02-01"],
     ]
     _write_csv(estate.root / "inbox" / "milestones" / "milestones.csv",
-               ["model_id", "milestone", "planned_date", "actual_date", "cost_of_delay_per_day", "currency"], rows)
+               ["model_id", "milestone", "planned_date", "actual_date", "cost_of_delay_per_day", "currency", "started_date"], rows)
     for day in range(11, 20):
         estate.add(date(2026, 2, day), "rec-ranker-llm", "time", D("2000.00"), D("2000.00"))
+    for day in range(26, estate.as_of.day + 1):
+        estate.add(estate.as_of.replace(day=day), "exp-moe", "time", D("1000.00"), D("1000.00"))
 
 
 def _usage(estate: Estate, days: list[date], rng: random.Random) -> None:
@@ -402,7 +543,7 @@ def _usage(estate: Estate, days: list[date], rng: random.Random) -> None:
             rows.append([day.isoformat(), model, requests, requests * 180 if model in llm else "", requests * 40 if model in llm else ""])
     _write_csv(estate.root / "inbox" / "usage" / "volumes.csv", ["usage_date", "model_id", "requests", "input_tokens", "output_tokens"], rows)
     _write_csv(estate.root / "inbox" / "optimizations" / "log.csv", ["action_date", "model_id", "action", "description"],
-               [[OPTIMISATION_DAY.isoformat(), "rec-ranker-llm", "quantization", "INT8 weights: the second GPU is held 4 h a day instead of 16 h"]])
+               [[day.isoformat(), model, action, description] for day, model, action, description, _ in PLANTED_ACTIONS])
 
 
 def _fx(estate: Estate, days: list[date]) -> None:
@@ -413,3 +554,15 @@ def _fx(estate: Estate, days: list[date]) -> None:
 def _write_truth(estate: Estate) -> None:
     rows = [[m, model, cat, str(v[0]), str(v[1])] for (m, model, cat), v in sorted(estate.truth.items())]
     _write_csv(estate.root / "truth.csv", ["month", "model_id", "category", "billed_cost", "effective_cost"], rows)
+    _write_csv(estate.root / "truth_impact.csv", ["action_date", "model_id", "action", "kind", "gpu_cost_per_day_before", "gpu_cost_per_day_after", "true_change"],
+               [[day.isoformat(), model, action, kind, *_true_gpu_change(estate, day, model)] for day, model, action, _, kind in PLANTED_ACTIONS])
+
+
+def _true_gpu_change(estate: Estate, day: date, model: str) -> list[str]:
+    """Mean GPU-time cost a day in the 14 days before and from `day`, and after / before - 1: the
+    true change in GPU cost per request when requests are flat (they are: same distribution)."""
+    window = IMPACT_WINDOW_DAYS
+    before = sum(estate.gpu_daily[(day - timedelta(days=i), model)] for i in range(1, window + 1)) / window
+    after = sum(estate.gpu_daily[(day + timedelta(days=i), model)] for i in range(window)) / window
+    # no GPU cost before the action (it falls outside the generated months): the change is undefined
+    return [str(before), str(after), str(after / before - 1) if before else ""]

@@ -1,5 +1,7 @@
 """The monthly report: one self-contained HTML page (inline CSS, inline SVG charts), a Markdown
-summary and the exact model x category table as CSV, all read from the published warehouse.
+summary, CSV and Parquet extracts and PNG charts, all read from the published warehouse, in
+English or Simplified Chinese. Optimisation impact comes from `pipeline.impact`, the
+recommendations from `pipeline.recommend`.
 
 Every amount is a `Decimal` summed by DuckDB; Python only arranges them. Values become floats only
 on their way into matplotlib, and are rounded only for display, in `format_money`.
@@ -13,7 +15,7 @@ import os
 import re
 from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date, timedelta
 from decimal import ROUND_HALF_EVEN, Context, Decimal, localcontext
 from pathlib import Path
@@ -21,8 +23,11 @@ from typing import Any
 
 import duckdb
 
+from pipeline import impact as impact_
+from pipeline import recommend as recommend_
 from pipeline.columns import BUCKETS, CATEGORIES, MONEY_SCALE
 from pipeline.errors import CostLedgerError
+from pipeline.i18n import text
 
 TEMPLATE_DIR = Path(__file__).resolve().parent / "templates"
 TEMPLATE = "report.html.j2"
@@ -156,6 +161,20 @@ class MonthOverMonth:
 
 
 @dataclass(frozen=True)
+class ReportSettings:
+    """Report options (the `[report]` table of the workspace config, where given)."""
+
+    window_days: int = impact_.WINDOW_DAYS
+    bootstrap_draws: int = impact_.DRAWS
+    bootstrap_seed: int = impact_.SEED
+    idle_threshold: Decimal = recommend_.IDLE_THRESHOLD
+    commitment_discount: Decimal = recommend_.COMMITMENT_DISCOUNT
+    low_utilisation: float = recommend_.LOW_UTILISATION
+    workloads: tuple[Any, ...] = ()  # config.workloads: workload -> model, for utilisation
+    gpu_pools: tuple[Any, ...] = ()  # config.gpu_pools: node patterns, for commitments
+
+
+@dataclass(frozen=True)
 class ReportData:
     """Everything the report shows for one month."""
 
@@ -172,6 +191,13 @@ class ReportData:
     loads: list[dict[str, Any]]
     quarantined: int
     run_ids: list[str]
+    impacts: list[Any] = field(default_factory=list)  # pipeline.impact.Impact
+    recommendations: list[Any] = field(default_factory=list)  # pipeline.recommend.Recommendation
+    restatements: list[dict[str, Any]] = field(default_factory=list)
+    restated_money: list[dict[str, Any]] = field(default_factory=list)
+    milestones: list[dict[str, Any]] = field(default_factory=list)
+    unit_daily: list[dict[str, Any]] = field(default_factory=list)
+    settings: ReportSettings = field(default_factory=ReportSettings)
 
 
 # --------------------------------------------------------------------------- queries
@@ -330,6 +356,93 @@ where load_id in (select load_id from month_loads)
 """
 
 
+_RESTATEMENTS_SQL = """
+with old as (
+    select * from meta.loads
+    where status = 'superseded' and list_contains(periods, $month)
+),
+
+final as (
+    select
+        old.source,
+        old.path,
+        left(old.checksum, 12) as old_checksum,
+        left(new.checksum, 12) as new_checksum,
+        old.rows_loaded as old_rows,
+        new.rows_loaded as new_rows,
+        new.loaded_at as restated_at
+    from old
+    left join meta.loads as new on new.load_id = old.superseded_by
+)
+
+select * from final order by restated_at, source, path
+"""
+
+_RESTATED_MONEY_SQL = """
+with restated as (
+    select * from meta.restatements where billing_period = $month
+),
+
+final as (
+    select provider, billing_account_id, currency, old_rows, new_rows, old_billed, new_billed, billed_change,
+        old_effective, new_effective, effective_change, restated_at
+    from restated
+)
+
+select * from final order by restated_at, provider, billing_account_id, currency
+"""
+
+_MILESTONES_SQL = """
+with milestones as (
+    select * from marts.milestones
+    where planned_date < $end and coalesce(actual_date, $end) >= $start
+),
+
+final as (
+    select model_id, milestone, started_date, planned_date, actual_date, status, days_late,
+        time_to_deploy_days, days_charged, delay_cost
+    from milestones
+)
+
+select * from final order by model_id, planned_date, milestone
+"""
+
+_UNIT_DAILY_SQL = f"""
+with {_MONTH_ROWS},
+
+cost as (
+    select
+        charge_date as day,
+        model_id,
+        sum(effective_cost) as effective_cost,
+        coalesce(sum(effective_cost) filter (where quantity_unit = 'GPU-hours'), 0) as gpu_cost,
+        coalesce(sum(quantity) filter (where quantity_unit = 'GPU-hours'), 0) as gpu_hours
+    from month_rows
+    where not list_contains($buckets, model_id)
+    group by day, model_id
+),
+
+volume as (
+    select
+        usage_date as day,
+        model_id,
+        sum(requests) as requests,
+        sum(coalesce(input_tokens, 0) + coalesce(output_tokens, 0)) as tokens
+    from staging.usage
+    where usage_date >= $start and usage_date < $end
+    group by day, model_id
+),
+
+final as (
+    select cost.*, volume.requests, volume.tokens
+    from cost
+    left join volume on volume.day = cost.day and volume.model_id = cost.model_id
+)
+
+select * from final order by day, model_id
+"""
+
+
 def _execute(con: duckdb.DuckDBPyConnection, sql: str, params: dict[str, Any]) -> Any:
     """Run a query, binding only the named parameters it uses (DuckDB rejects unused ones)."""
     return con.execute(sql, {k: v for k, v in params.items() if f"${k}" in sql})
@@ -387,11 +500,18 @@ def _reporting_currency(con: duckdb.DuckDBPyConnection, month: Month) -> str | N
     return currencies[0] if currencies else None
 
 
-def collect(con: duckdb.DuckDBPyConnection, month: str) -> ReportData:
+def collect(con: duckdb.DuckDBPyConnection, month: str, settings: ReportSettings | None = None) -> ReportData:
     """Read everything the report of `month` ('YYYY-MM') shows."""
     m = Month.parse(month)
+    s = settings or ReportSettings()
     p = m.params() | {"buckets": list(BUCKETS), "limit": TOP_REASONS}
     currency = _reporting_currency(con, m)
+    impacts = impact_.month_impacts(con, m.start, m.end, before_days=s.window_days, after_days=s.window_days,
+                                    draws=s.bootstrap_draws, seed=s.bootstrap_seed)
+    recommendations = recommend_.recommend(
+        con, month=m.key, start=m.start, end=m.end, workloads=list(s.workloads), gpu_pools=list(s.gpu_pools),
+        idle_threshold=s.idle_threshold, commitment_discount=s.commitment_discount, low=s.low_utilisation,
+    )
     return ReportData(
         month=m,
         currency=currency,
@@ -406,6 +526,13 @@ def collect(con: duckdb.DuckDBPyConnection, month: str) -> ReportData:
         loads=_query(con, _LOADS_SQL, **p),
         quarantined=_rows(con, _QUARANTINED_SQL, **p)[0][0],
         run_ids=[r[0] for r in _rows(con, _RUN_IDS_SQL, **p)],
+        impacts=impacts,
+        recommendations=recommendations,
+        restatements=_query(con, _RESTATEMENTS_SQL, **p),
+        restated_money=_query(con, _RESTATED_MONEY_SQL, **p),
+        milestones=_query(con, _MILESTONES_SQL, **p),
+        unit_daily=_query(con, _UNIT_DAILY_SQL, **p),
+        settings=s,
     )
 
 
@@ -495,7 +622,7 @@ def _bar_series(cube: Cube) -> tuple[list[str], dict[str, list[float]]]:
     return labels, series
 
 
-def _category_chart(cube: Cube, currency: str) -> str:
+def _category_chart(cube: Cube, currency: str) -> Any:
     """Stacked bars: effective cost per model, stacked by category (negatives stack downwards)."""
     from matplotlib.figure import Figure
 
@@ -514,7 +641,7 @@ def _category_chart(cube: Cube, currency: str) -> str:
         ax.set_ylabel(f"effective cost ({currency})")
         ax.axhline(0, color="#333333", linewidth=0.6)
         ax.legend(fontsize=8, frameon=False, loc="upper left", bbox_to_anchor=(1.0, 1.0))
-        return _svg(fig, "category-chart")
+        return fig
 
 
 def _trend_series(data: ReportData) -> dict[str, list[float]]:
@@ -545,7 +672,7 @@ def _mark_events(ax: Any, events: list[tuple[date, str, str]]) -> None:
                 rotation=90, va="top", ha="right", fontsize=7, color="#222222")
 
 
-def _trend_chart(data: ReportData) -> str:
+def _trend_chart(data: ReportData) -> Any:
     """Lines of daily effective cost per model, optimisation events as vertical lines."""
     from matplotlib.figure import Figure
 
@@ -562,7 +689,88 @@ def _trend_chart(data: ReportData) -> str:
         # Labels passed explicitly: matplotlib would hide automatic labels starting with "_".
         ax.legend(handles, [_short(m) for m in series], fontsize=7, frameon=False,
                   loc="upper left", bbox_to_anchor=(1.0, 1.0))
-        return _svg(fig, "trend-chart")
+        return fig
+
+
+def _unit_chart(data: ReportData) -> Any:
+    """Three panels over the days of the month, one line per model: effective cost per 1,000
+    requests, per million tokens, and GPU cost per GPU-hour (floats, for plotting only)."""
+    from matplotlib.figure import Figure
+    from matplotlib.ticker import FuncFormatter, NullFormatter
+
+    panels = (
+        ("per 1,000 requests", "effective_cost", "requests", 1000.0),
+        ("per 1M tokens", "effective_cost", "tokens", 1_000_000.0),
+        ("GPU cost per GPU-hour", "gpu_cost", "gpu_hours", 1.0),
+    )
+    models = sorted({r["model_id"] for r in data.unit_daily})
+    with _chart_style():
+        fig = Figure(figsize=(9, 7.2))
+        axes = fig.subplots(3, 1, sharex=True)
+        for ax, (title, numerator, denominator, per) in zip(axes, panels, strict=True):
+            handles, labels = [], []
+            for model in models:
+                points = [(r["day"].day, float(r[numerator]) * per / float(r[denominator]))
+                          for r in data.unit_daily if r["model_id"] == model and r[denominator]]
+                if points:
+                    handles.append(ax.plot(*zip(*points, strict=True), marker=".", linewidth=1.0)[0])
+                    labels.append(_short(model))
+            _mark_events(ax, data.events)
+            ax.set_title(f"{title} ({data.currency})", fontsize=9, loc="left")
+            ax.set_yscale("log")
+            # plain tick labels: mathtext is off (model names may hold "$"), so no 10^x labels
+            ax.yaxis.set_major_formatter(FuncFormatter(lambda v, _: f"{v:g}"))
+            ax.yaxis.set_minor_formatter(NullFormatter())
+            if handles:
+                ax.legend(handles, labels, fontsize=7, frameon=False, loc="upper left", bbox_to_anchor=(1.0, 1.0))
+        axes[-1].set_xlim(0.5, len(data.month.days()) + 0.5)
+        axes[-1].set_xlabel(f"day of {data.month.key}")
+        return fig
+
+
+def _impact_chart(data: ReportData) -> Any:
+    """One row per action: the change in cost per 1,000 requests with its 95% interval, and the
+    difference in differences (floats: statistical estimates)."""
+    from matplotlib.figure import Figure
+
+    rows = [i for i in data.impacts if i.change.relative is not None]
+    with _chart_style():
+        fig = Figure(figsize=(9, 1.0 + 0.55 * max(len(rows), 1)))
+        ax = fig.subplots()
+        for y, i in enumerate(rows):
+            point = float(i.change.relative) * 100
+            colour = {"measured": "#0072B2", "inconclusive": "#999999", "confounded": "#D55E00"}[i.verdict]
+            if i.change.low is not None:
+                ax.plot([i.change.low * 100, i.change.high * 100], [y, y], color=colour, linewidth=4, solid_capstyle="butt")
+            ax.plot([point], [y], "o", color="#1a1a1a", markersize=5)
+            if i.did is not None:
+                ax.plot([i.did * 100], [y - 0.25], "D", color=colour, markersize=5, markerfacecolor="white")
+        ax.axvline(0, color="#333333", linewidth=0.8)
+        labels = [f"{i.action.day.isoformat()} {_short(i.action.model_id, 20)}: {i.action.action} ({i.scope})" for i in rows]
+        ax.set_yticks(range(len(rows)), labels)
+        ax.set_ylim(len(rows) - 0.5, -0.8)
+        ax.set_xlabel("change in cost per 1,000 requests (%), 95% bootstrap interval; diamond: diff-in-diff")
+        return fig
+
+
+def _render_charts(data: ReportData) -> tuple[dict[str, str], dict[str, bytes]]:
+    """Every chart as inline SVG (for the page) and PNG (files beside it)."""
+    if data.cube.empty:
+        return {}, {}
+    figures = {"category": lambda: _category_chart(data.cube, data.currency or ""), "trend": lambda: _trend_chart(data)}
+    if data.unit_daily:
+        figures["unit_costs"] = lambda: _unit_chart(data)
+    if any(i.change.relative is not None for i in data.impacts):
+        figures["impact"] = lambda: _impact_chart(data)
+    svgs, pngs = {}, {}
+    with _chart_style():
+        for name, build in figures.items():
+            fig = build()
+            svgs[name] = _svg(fig, f"{name}-chart")
+            buf = io.BytesIO()
+            fig.savefig(buf, format="png", dpi=110, metadata={"Software": None}, bbox_inches="tight")
+            pngs[name] = buf.getvalue()
+    return svgs, pngs
 
 
 # --------------------------------------------------------------------------- outputs
@@ -631,29 +839,66 @@ def _headline_lines(data: ReportData) -> list[str]:
     return lines + ["", *_md_table(["category", "effective", "billed"], rows)]
 
 
-def _summary_md(data: ReportData) -> str:
-    """summary.md: headline numbers, the model x category table, idle and unallocated totals."""
+def _summary_md(data: ReportData, t: Any = None) -> str:
+    """summary.md: headline numbers, the model x category table, idle and unallocated totals,
+    optimisation impact and recommendations."""
+    t = t or text("en")
     cube = data.cube
-    lines = [f"# AI model cost report {data.month.key}", ""]
+    lines = [f"# {t('title')} {data.month.key}", ""]
     if cube.empty:
-        empty = f"No cost recorded in ledger.cost_ledger for {data.month.key}: the total is 0."
+        empty = t("empty", table="ledger.cost_ledger", month=data.month.key)
         return "\n".join([*lines, empty, ""])
     lines += [f"Reporting currency: {data.currency}. Month = calendar month of charge_date.", ""]
     lines += _headline_lines(data)
-    lines += ["", "## Effective cost by model and category", ""]
+    lines += ["", f"## {t('by_model')}", ""]
     rows = [[_md_code(r["model_id"]), *(format_money(v) for v in (*r["cells"], r["total"]))]
             for r in _matrix_rows(cube)]
     totals = ["**total**", *(format_money(cube.cost(None, c)) for c in cube.categories()),
               format_money(cube.cost())]
     lines += _md_table(["model", *cube.categories(), "total"], [*rows, totals])
-    lines += ["", "## Idle and unallocated", ""]
+    lines += ["", f"## {t('idle')}", ""]
     lines += _md_table(["bucket", "effective", "billed"],
                        [[_md_code(b), format_money(cube.cost(b)), format_money(cube.billed_cost(b))]
                         for b in BUCKETS])
+    lines += ["", f"## {t('impact')}", ""]
+    if data.impacts:
+        rows = [[f"{i.action.day.isoformat()} {_md_code(i.action.model_id)} {_md_code(i.action.action)}",
+                 t("scope_gpu") if i.scope == impact_.SCOPE_GPU else t("scope_all"),
+                 format_money(i.change.before, 4) if i.change.before is not None else "n/a",
+                 format_money(i.change.after, 4) if i.change.after is not None else "n/a",
+                 _percent(i.change.relative), _interval_text(i.change.low, i.change.high),
+                 _percent(i.did), format_money(i.realised_saving) if i.realised_saving is not None else "n/a",
+                 t(i.verdict)]
+                for i in data.impacts]
+        lines += _md_table([t("action"), t("scope"), t("before"), t("after"), t("change"), t("interval"),
+                            t("did"), t("saving"), t("verdict")], rows)
+    else:
+        lines.append(t("no_impact", month=data.month.key))
+    lines += ["", f"## {t('recommendations')}", ""]
+    if data.recommendations:
+        rows = [[t(f"kind_{r.kind}"), _md_code(r.subject), format_money(r.amount), format_money(r.saving)]
+                for r in data.recommendations]
+        lines += _md_table([t("kind"), t("subject"), t("amount"), t("est_saving")], rows)
+    else:
+        lines.append(t("no_recs", month=data.month.key))
     return "\n".join([*lines, ""])
 
 
-def _html(data: ReportData) -> str:
+def _percent(value: Decimal | float | None, places: int = 1) -> str:
+    """A relative change as a signed percent for reading ('-30.0 %'), 'n/a' when unknown."""
+    if value is None:
+        return "n/a"
+    return _signed(Decimal(repr(value)) * 100 if isinstance(value, float) else value * 100, places) + " %"
+
+
+def _interval_text(low: float | None, high: float | None, places: int = 1) -> str:
+    """'[-31.1 %, -27.8 %]' or 'n/a'."""
+    if low is None or high is None:
+        return "n/a"
+    return f"[{_percent(low, places)}, {_percent(high, places)}]"
+
+
+def _html(data: ReportData, charts: dict[str, str], lang: str) -> str:
     """index.html rendered from the template, every value autoescaped."""
     import jinja2
     from markupsafe import Markup  # jinja2's own dependency
@@ -668,15 +913,13 @@ def _html(data: ReportData) -> str:
     )
     env.filters["money"] = format_money
     env.filters["signed"] = _signed
-    charts: dict[str, Any] = {}
-    if not data.cube.empty:
-        charts["category"] = Markup(_category_chart(data.cube, data.currency or ""))
-        charts["trend"] = Markup(_trend_chart(data))
+    env.filters["pct"] = _percent
+    s = data.settings
     return env.get_template(TEMPLATE).render(
         d=data,
         cube=data.cube,
         rows=_matrix_rows(data.cube),
-        charts=charts,
+        charts={k: Markup(v) for k, v in charts.items()},
         buckets=BUCKETS,
         bucket_meaning=BUCKET_MEANING,
         colours=CATEGORY_COLOURS,
@@ -684,7 +927,98 @@ def _html(data: ReportData) -> str:
         share=_share,
         failed=[c for c in data.checks if not c["success"]],
         passed=sum(1 for c in data.checks if c["success"]),
+        interval=_interval_text,
+        total_saving=sum((r.saving for r in data.recommendations), ZERO),
+        threshold=f"{float(s.idle_threshold) * 100:.0f}",
+        discount=f"{float(s.commitment_discount) * 100:.0f}",
+        lang=lang,
+        t=text(lang),
+        extracts=sorted(EXTRACTS),
     )
+
+
+# --------------------------------------------------------------------------- extracts
+
+EXTRACTS = ("model_category", "impact", "recommendations", "daily_cost")
+
+
+def _dec(value: Decimal | None) -> Decimal | None:
+    """A ratio quantised to the ledger's 18 decimals (half-even) so it fits DECIMAL(38, 18)."""
+    if value is None:
+        return None
+    with localcontext(EXACT):
+        return value.quantize(Decimal(1).scaleb(-MONEY_SCALE), rounding=ROUND_HALF_EVEN)
+
+
+def _extract_rows(data: ReportData) -> dict[str, list[dict[str, Any]]]:
+    """The extracts as rows: exact decimals stay Decimal; statistical estimates are floats."""
+    cube = data.cube
+    model_category = [
+        {"month": data.month.key, "model_id": m, "category": c, "effective_cost": cube.cost(m, c),
+         "billed_cost": cube.billed_cost(m, c), "currency": data.currency}
+        for m in cube.models() for c in cube.categories()
+    ]
+    impacts = [
+        {"action_date": i.action.day, "model_id": i.action.model_id, "action": i.action.action, "scope": i.scope,
+         "before_start": i.before.start, "after_start": i.after.start, "after_end": i.after.end,
+         "days_before": len(i.before.days), "days_after": len(i.after.days),
+         "before_per_1k_requests": _dec(i.change.before), "after_per_1k_requests": _dec(i.change.after),
+         "change_per_1k_requests": _dec(i.change.absolute), "relative_change": _dec(i.change.relative),
+         "ci95_low": i.change.low, "ci95_high": i.change.high,
+         "did": i.did, "did_ci95_low": i.did_low, "did_ci95_high": i.did_high, "controls": ",".join(i.controls),
+         "all_categories_relative_change": _dec(i.total.relative),
+         "all_categories_ci95_low": i.total.low, "all_categories_ci95_high": i.total.high,
+         "categories_moved": ",".join(c.category for c in i.categories if c.moved),
+         "realised_saving": _dec(i.realised_saving), "verdict": i.verdict, "flags": ",".join(i.flags),
+         "currency": data.currency}
+        for i in data.impacts
+    ]
+    recommendations = [
+        {"month": data.month.key, "kind": r.kind, "subject": r.subject, "evidence": r.evidence,
+         "amount": _dec(r.amount), "estimated_monthly_saving": _dec(r.saving), "currency": data.currency}
+        for r in data.recommendations
+    ]
+    daily = [{"charge_date": day, "model_id": model, "effective_cost": cost, "currency": data.currency}
+             for day, model, cost in data.daily]
+    return {"model_category": model_category, "impact": impacts, "recommendations": recommendations, "daily_cost": daily}
+
+
+def _extract_csv(rows: list[dict[str, Any]]) -> str:
+    """Rows as CSV; Decimals written in full (no exponent)."""
+    if not rows:
+        return ""
+    buf = io.StringIO()
+    writer = csv.writer(buf, lineterminator="\n")
+    writer.writerow(list(rows[0]))
+    for row in rows:
+        writer.writerow(["" if v is None else format(v, "f") if isinstance(v, Decimal) else v for v in row.values()])
+    return buf.getvalue()
+
+
+def _extract_parquet(rows: list[dict[str, Any]], path: Path) -> None:
+    """Rows as Parquet, money as DECIMAL(38, 18); written whole or not at all."""
+    import polars as pl
+
+    schema: dict[str, Any] = {}
+    for key in rows[0] if rows else []:
+        values = [r[key] for r in rows if r[key] is not None]
+        first = values[0] if values else None
+        if isinstance(first, Decimal):
+            schema[key] = pl.Decimal(38, MONEY_SCALE)
+        elif isinstance(first, bool):
+            schema[key] = pl.Boolean
+        elif isinstance(first, int):
+            schema[key] = pl.Int64
+        elif isinstance(first, float):
+            schema[key] = pl.Float64
+        elif isinstance(first, date):
+            schema[key] = pl.Date
+        else:
+            schema[key] = pl.String
+    frame = pl.DataFrame(rows, schema=schema, orient="row") if rows else pl.DataFrame()
+    tmp = path.with_name(path.name + ".tmp")
+    frame.write_parquet(tmp)
+    os.replace(tmp, path)
 
 
 def _write_text(path: Path, text: str) -> None:
@@ -694,17 +1028,34 @@ def _write_text(path: Path, text: str) -> None:
     os.replace(tmp, path)
 
 
-def write_report(con: duckdb.DuckDBPyConnection, *, month: str, out_dir: Path) -> Path:
-    """Write out_dir/index.html and out_dir/summary.md (and out_dir/model_category.csv) for
-    month 'YYYY-MM'; return the index.html path."""
-    data = collect(con, month)
+def write_report(
+    con: duckdb.DuckDBPyConnection,
+    *,
+    month: str,
+    out_dir: Path,
+    lang: str = "en",
+    settings: ReportSettings | None = None,
+) -> Path:
+    """Write out_dir/index.html, summary.md, the extracts (CSV and Parquet) and charts/*.png for
+    month 'YYYY-MM' in `lang` ('en' or 'zh'); return the index.html path."""
+    t = text(lang)  # a bad language fails before anything is read
+    data = collect(con, month, settings)
+    svgs, pngs = _render_charts(data)
+    extracts = _extract_rows(data)
     texts = {  # rendered before anything is written
         "model_category.csv": _csv_text(data),
-        "summary.md": _summary_md(data),
-        "index.html": _html(data),
+        "summary.md": _summary_md(data, t),
+        "index.html": _html(data, svgs, lang),
     }
+    texts |= {f"{name}.csv": _extract_csv(rows) for name, rows in extracts.items() if name != "model_category"}
     out_dir = Path(out_dir)
-    out_dir.mkdir(parents=True, exist_ok=True)
-    for name, text in texts.items():
-        _write_text(out_dir / name, text)
+    (out_dir / "charts").mkdir(parents=True, exist_ok=True)
+    for name, body in texts.items():
+        _write_text(out_dir / name, body)
+    for name, rows in extracts.items():
+        _extract_parquet(rows, out_dir / f"{name}.parquet")
+    for name, png in pngs.items():
+        tmp = out_dir / "charts" / f"{name}.png.tmp"
+        tmp.write_bytes(png)
+        os.replace(tmp, out_dir / "charts" / f"{name}.png")
     return out_dir / "index.html"

@@ -3,6 +3,7 @@ it replaces its partition or changes nothing. Steps pass workspace paths and per
 
 from __future__ import annotations
 
+import functools
 import logging
 import re
 import uuid
@@ -13,7 +14,7 @@ from pathlib import Path
 
 import duckdb
 
-from pipeline import warehouse
+from pipeline import crash, lock, warehouse
 from pipeline.errors import CostLedgerError, InputError
 from pipeline.workspace import Workspace
 
@@ -25,6 +26,18 @@ def _ws(workspace: Path | str | Workspace) -> Workspace:
     return workspace if isinstance(workspace, Workspace) else Workspace.open(workspace)
 
 
+def _writer(step):
+    """Hold the workspace's writer lock for the step (re-entrant: `run` holds it for all)."""
+
+    @functools.wraps(step)
+    def locked(workspace: Path | str | Workspace, *args, **kwargs):
+        ws = _ws(workspace)
+        with lock.hold(ws.root, step.__name__):
+            return step(ws, *args, **kwargs)
+
+    return locked
+
+
 def check_period(period: str) -> str:
     if not PERIOD.match(period or ""):
         raise CostLedgerError(f"{period!r} is not a month: expected YYYY-MM, e.g. 2026-01")
@@ -34,6 +47,7 @@ def check_period(period: str) -> str:
 @contextmanager
 def _step(con: duckdb.DuckDBPyConnection, command: str, periods: list[str]) -> Iterator[dict]:
     """Record the step in meta.runs: running, then success or failed with the message."""
+    crash.point(f"step.{command}")
     execution = uuid.uuid4().hex[:16]
     now = lambda: datetime.now(timezone.utc).replace(tzinfo=None)  # noqa: E731
     con.execute("insert into meta.runs values (?, null, ?, ?, ?, null, 'running', null)", [execution, command, periods, now()])
@@ -55,18 +69,22 @@ def _step(con: duckdb.DuckDBPyConnection, command: str, periods: list[str]) -> I
 def _ingest(ws: Workspace):
     from pipeline.ingest import ingest as load_inbox
 
+    ws.config  # a bad config stops the run before any file is read
     result = load_inbox(ws)
     with warehouse.connect(ws.warehouse) as con, _step(con, "ingest", sorted(result.periods)) as info:
+        result.periods |= warehouse.pending_periods(con)  # changed earlier, never published
         info["message"] = f"{len(result.loaded)} files loaded, {len(result.skipped)} unchanged, {len(result.errors)} rejected"
     return result
 
 
+@_writer
 def ingest(workspace: Path | str | Workspace) -> list[str]:
     """Load every new or changed inbox file; return the billing periods they touch. A file that
     cannot be read is recorded in meta.loads as rejected (with the message); the others load."""
     return sorted(_ingest(_ws(workspace)).periods)
 
 
+@_writer
 def build(workspace: Path | str | Workspace, period: str, *, as_of: date | None = None) -> str:
     """Build the period's ledger into ledger.cost_ledger_candidate; return its run_id."""
     from pipeline.ledger.build import build_candidate
@@ -81,6 +99,7 @@ def build(workspace: Path | str | Workspace, period: str, *, as_of: date | None 
     return info["run_id"]
 
 
+@_writer
 def validate(workspace: Path | str | Workspace, period: str) -> None:
     """Run the Great Expectations suites on the candidate; raise ValidationFailed (exit 1)."""
     from pipeline.validate import validate_candidate
@@ -95,6 +114,7 @@ def validate(workspace: Path | str | Workspace, period: str) -> None:
             info["message"] = f"{sum(r.success for r in results)} of {len(results)} expectations met"
 
 
+@_writer
 def publish(workspace: Path | str | Workspace, period: str) -> int:
     """Swap the period's candidate into ledger.cost_ledger in one transaction."""
     ws = _ws(workspace)
@@ -110,17 +130,21 @@ def publish(workspace: Path | str | Workspace, period: str) -> int:
                 [period],
             )
             con.execute("delete from ledger.cost_ledger_candidate where billing_period = ?", [period])
+            con.execute("delete from meta.pending_periods where period = ?", [period])
+            crash.point("publish")
         info["message"] = f"{rows} rows published"
     return rows
 
 
+@_writer
 def run(workspace: Path | str | Workspace, *, date: date | None = None, month: str | None = None) -> list[str]:
     """ingest, then build + validate + publish every affected period (or the one asked for).
     Raises InputError after publishing if some input file was rejected."""
     ws = _ws(workspace)
     result = _ingest(ws)
-    periods = set(result.periods)
     as_of = date or datetime.now(timezone.utc).date()
+    # a licence or invoice may run into months still to come: they are built when they arrive
+    periods = {p for p in result.periods if p <= as_of.strftime("%Y-%m")}
     if month:
         periods.add(check_period(month))  # plus any period new files touched: never leave one unbuilt
     elif date:
@@ -135,13 +159,21 @@ def run(workspace: Path | str | Workspace, *, date: date | None = None, month: s
     return sorted(periods)
 
 
-def report(workspace: Path | str | Workspace, month: str) -> Path:
-    """Write reports/YYYY-MM/index.html and summary.md; return the index path."""
-    from pipeline.report import write_report
+@_writer
+def report(workspace: Path | str | Workspace, month: str, *, lang: str = "en") -> Path:
+    """Write reports/YYYY-MM/ (index.html, summary.md, extracts, charts) in `lang` (en or zh);
+    return the index path."""
+    from pipeline.report import ReportSettings, write_report
 
     ws = _ws(workspace)
     check_period(month)
+    r = ws.config.report
+    settings = ReportSettings(
+        window_days=r.impact_window_days, bootstrap_draws=r.bootstrap_draws, bootstrap_seed=r.bootstrap_seed,
+        idle_threshold=r.idle_threshold, commitment_discount=r.commitment_discount, low_utilisation=r.low_utilisation_percent,
+        workloads=tuple(ws.config.workloads), gpu_pools=tuple(ws.config.gpu_pools),
+    )
     with warehouse.connect(ws.warehouse) as con, _step(con, "report", [month]) as info:
-        path = write_report(con, month=month, out_dir=ws.report_dir(month))
+        path = write_report(con, month=month, out_dir=ws.report_dir(month), lang=lang, settings=settings)
         info["message"] = str(path)
     return path

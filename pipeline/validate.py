@@ -184,12 +184,259 @@ select * from final
 order by currency
 """
 
+# One row per input file loaded (status 'loaded') whose rows fall in the period, or that dates
+# no period: the counts meta.loads claims against the rows actually in raw, staging and
+# meta.quarantine (invariant 4, nothing lost). {staged} is the union of every staging table with
+# load_id and row_number, read from the catalog (see load_balance_sql).
+LOAD_BALANCE_SQL = """
+with loads as (
+    select load_id, source, path, detected_format, rows_in, rows_loaded, rows_quarantined
+    from meta.loads
+    where status = 'loaded' and ($period is null or list_contains(periods, $period) or len(periods) = 0)
+),
+
+raw_rows as (
+    select load_id, count(*) as raw_rows
+    from raw.source_rows
+    where load_id in (select load_id from loads)
+    group by load_id
+),
+
+staged as (
+    {staged}
+),
+
+staged_rows as (
+    select load_id, count(distinct row_number) as staged_rows
+    from staged
+    group by load_id
+),
+
+quarantined as (
+    select load_id, count(distinct row_number) as quarantined_rows
+    from meta.quarantine
+    where load_id in (select load_id from loads)
+    group by load_id
+),
+
+overlap as (
+    select s.load_id, count(distinct s.row_number) as both_rows
+    from staged as s
+    inner join meta.quarantine as q
+        on q.load_id = s.load_id and q.row_number = s.row_number
+    group by s.load_id
+),
+
+counted as (
+    select
+        l.*,
+        coalesce(r.raw_rows, 0) as raw_rows,
+        coalesce(s.staged_rows, 0) as staged_rows,
+        coalesce(q.quarantined_rows, 0) as quarantined_rows,
+        coalesce(o.both_rows, 0) as both_rows
+    from loads as l
+    left join raw_rows as r using (load_id)
+    left join staged_rows as s using (load_id)
+    left join quarantined as q using (load_id)
+    left join overlap as o using (load_id)
+),
+
+final as (
+    select
+        load_id,
+        path,
+        rows_in,
+        rows_loaded,
+        rows_quarantined,
+        raw_rows,
+        staged_rows,
+        quarantined_rows,
+        rows_in = rows_loaded + rows_quarantined
+        and (
+            source = 'labor'  -- HR rows live only in the restricted database
+            or (
+                raw_rows = rows_in
+                and quarantined_rows = rows_quarantined
+                and both_rows = 0
+                -- a telemetry series of "not supported" sentinels loads no sample
+                and (staged_rows = rows_loaded or (source = 'telemetry' and staged_rows <= rows_loaded))
+            )
+        ) as balanced,
+        rows_quarantined = 0 as clean
+    from counted
+)
+
+select * from final
+order by path, load_id
+"""
+
+
+# One row per provider and billing currency of the period's staging.billing: counts of rows that
+# break a staging rule (aggregated here so Great Expectations sees a few rows, not millions).
+STAGING_BILLING_SQL = """
+with billing as (
+    select *
+    from staging.billing
+    where x_BillingPeriod = $period
+),
+
+final as (
+    select
+        $period as billing_period,
+        ProviderName as provider,
+        BillingCurrency as currency,
+        count(*) as row_count,
+        count(*) filter (not regexp_full_match(coalesce(BillingCurrency, ''), '[A-Z]{3}')) as bad_currency_rows,
+        count(*) filter (ChargePeriodEnd < ChargePeriodStart) as inverted_period_rows,
+        count(*) filter (BilledCost is null or EffectiveCost is null) as missing_cost_rows,
+        count(*) filter (ChargePeriodStart < BillingPeriodStart) as late_charge_rows
+    from billing
+    group by ProviderName, BillingCurrency
+)
+
+select * from final
+order by provider, currency
+"""
+
+
+# One row per provider, billing account, invoice (null = not final) and currency of the period,
+# on any side: the bill (staging.billing), the candidate's billing rows traced to their charges
+# (source_ref), and the invoices file (staging.invoices), compared exactly (issue: reconciliation
+# per invoice). Null-safe keys: a bill that is not final still reconciles, as one null invoice.
+INVOICE_RECONCILIATION_SQL = """
+with charges as (
+    select
+        load_id || ':' || row_number as source_ref,
+        ProviderName as provider,
+        BillingAccountId as billing_account_id,
+        InvoiceId as invoice_id,
+        BillingCurrency as currency,
+        BilledCost as billed,
+        EffectiveCost as effective
+    from staging.billing
+    where x_BillingPeriod = $period
+),
+
+source_totals as (
+    select provider, billing_account_id, invoice_id, currency, sum(billed) as billed, sum(effective) as effective
+    from charges
+    group by provider, billing_account_id, invoice_id, currency
+),
+
+candidate_totals as (
+    select
+        coalesce(ch.provider, c.provider) as provider,
+        ch.billing_account_id,
+        ch.invoice_id,
+        c.source_currency as currency,
+        sum(c.source_amount) as billed,
+        sum(c.source_effective_amount) as effective
+    from ledger.cost_ledger_candidate as c
+    left join charges as ch
+        on ch.source_ref = c.source_ref
+    where c.billing_period = $period and c.source = 'billing'
+    group by coalesce(ch.provider, c.provider), ch.billing_account_id, ch.invoice_id, c.source_currency
+),
+
+invoice_totals as (
+    select
+        coalesce(i.provider, p.provider) as provider,
+        i.billing_account_id,
+        i.invoice_id,
+        i.currency,
+        sum(i.total) as total
+    from staging.invoices as i
+    left join (select distinct provider, billing_account_id, invoice_id from charges) as p
+        on p.billing_account_id = i.billing_account_id and p.invoice_id = i.invoice_id and i.provider is null
+    where i.billing_period = $period
+    group by coalesce(i.provider, p.provider), i.billing_account_id, i.invoice_id, i.currency
+),
+
+bill_and_candidate as (
+    select
+        coalesce(s.provider, c.provider) as provider,
+        coalesce(s.billing_account_id, c.billing_account_id) as billing_account_id,
+        coalesce(s.invoice_id, c.invoice_id) as invoice_id,
+        coalesce(s.currency, c.currency) as currency,
+        s.billed as source_billed,
+        c.billed as candidate_billed,
+        s.effective as source_effective,
+        c.effective as candidate_effective
+    from source_totals as s
+    full outer join candidate_totals as c
+        on c.provider = s.provider
+        and c.billing_account_id is not distinct from s.billing_account_id
+        and c.invoice_id is not distinct from s.invoice_id
+        and c.currency = s.currency
+),
+
+compared as (
+    select
+        coalesce(b.provider, i.provider) as provider,
+        coalesce(b.billing_account_id, i.billing_account_id) as billing_account_id,
+        coalesce(b.invoice_id, i.invoice_id) as invoice_id,
+        coalesce(b.currency, i.currency) as currency,
+        b.source_billed,
+        b.candidate_billed,
+        b.source_effective,
+        b.candidate_effective,
+        i.total as invoice_total,
+        coalesce(b.candidate_billed, 0) - coalesce(b.source_billed, 0) as billed_difference,
+        coalesce(b.candidate_effective, 0) - coalesce(b.source_effective, 0) as effective_difference,
+        coalesce(b.source_billed, 0) - i.total as invoice_difference
+    from bill_and_candidate as b
+    full outer join invoice_totals as i
+        on i.provider is not distinct from b.provider
+        and i.billing_account_id = b.billing_account_id
+        and i.invoice_id = b.invoice_id
+        and i.currency = b.currency
+),
+
+final as (
+    select
+        $period as billing_period,
+        provider,
+        coalesce(billing_account_id, 'none') as billing_account_id,
+        coalesce(invoice_id, 'not final') as invoice_id,
+        currency,
+        coalesce(cast(source_billed as varchar), 'missing') as source_billed,
+        coalesce(cast(candidate_billed as varchar), 'missing') as candidate_billed,
+        cast(billed_difference as varchar) as billed_difference,
+        billed_difference = 0 as billed_exact,
+        cast(effective_difference as varchar) as effective_difference,
+        effective_difference = 0 as effective_exact,
+        coalesce(cast(invoice_total as varchar), 'none') as invoice_total,
+        coalesce(cast(invoice_difference as varchar), 'none') as invoice_difference,
+        coalesce(invoice_difference = 0, true) as invoice_exact
+    from compared
+)
+
+select * from final
+order by provider, billing_account_id, invoice_id, currency
+"""
+
+
+def load_balance_sql(con: duckdb.DuckDBPyConnection) -> str:
+    """LOAD_BALANCE_SQL over every staging table that keeps load_id and row_number."""
+    tables = con.execute(
+        "select table_name from duckdb_columns() where schema_name = 'staging' "
+        "and table_name in (select table_name from duckdb_tables() where schema_name = 'staging') "
+        "group by table_name having count(*) filter (column_name in ('load_id', 'row_number')) = 2 "
+        "order by table_name"
+    ).fetchall()
+    staged = "\n    union all\n    ".join(f'select load_id, row_number from staging."{t}"' for (t,) in tables)
+    return LOAD_BALANCE_SQL.replace("{staged}", staged or "select null::varchar as load_id, null::bigint as row_number")
+
+
 # Frame name (a suite's meta.frame) -> its query. Every query binds $period; extra bound values
 # come from FRAME_PARAMETERS.
 FRAMES: Mapping[str, str] = {
     "ledger_rows": LEDGER_ROWS_SQL,
     "billing_conservation": BILLING_CONSERVATION_SQL,
     "labor_conservation": LABOR_CONSERVATION_SQL,
+    "load_balance": LOAD_BALANCE_SQL,
+    "staging_billing": STAGING_BILLING_SQL,
+    "invoice_reconciliation": INVOICE_RECONCILIATION_SQL,
 }
 FRAME_PARAMETERS: Mapping[str, Mapping[str, str]] = {
     "ledger_rows": {"unallocated": Bucket.UNALLOCATED.value},
@@ -295,7 +542,8 @@ def read_suite(path: Path) -> Suite:
 def load_frame(con: duckdb.DuckDBPyConnection, frame: str, *, period: str) -> pd.DataFrame:
     """The frame a suite runs on, computed in DuckDB for one period, as pandas."""
     parameters = {"period": period, **FRAME_PARAMETERS.get(frame, {})}
-    return con.execute(FRAMES[frame], parameters).df()
+    query = load_balance_sql(con) if frame == "load_balance" else FRAMES[frame]
+    return con.execute(query, parameters).df()
 
 
 def record_results(

@@ -1,6 +1,5 @@
 from __future__ import annotations
 
-from datetime import date
 from pathlib import Path
 
 import pytest
@@ -22,7 +21,7 @@ def demo_estate(tmp_path_factory: pytest.TempPathFactory):
     mp = pytest.MonkeyPatch()
     mp.setenv("COSTLEDGER_PSEUDONYM_KEY", "test-key-not-a-secret-0123456789")
     estate = generate_estate(tmp_path_factory.mktemp("estate") / "ws", seed=7)
-    run.run(estate.root, date=date(2026, 3, 28))
+    run.run(estate.root, date=estate.as_of)
     yield estate
     mp.undo()
 

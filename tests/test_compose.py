@@ -82,7 +82,9 @@ def test_airflow_service_mounts_dags_and_workspace(compose, name):
     assert env["COSTLEDGER_WORKSPACE"] == WORKSPACE
     assert "${COSTLEDGER_PSEUDONYM_KEY" in env["COSTLEDGER_PSEUDONYM_KEY"]  # tasks read labor files
     assert env["PYTHONPATH"] == "/opt/costledger/src"
-    assert env["AIRFLOW__CORE__EXECUTOR"] == "LocalExecutor"
+    # LocalExecutor unless .env asks for Celery (with the `celery` profile).
+    assert env["AIRFLOW__CORE__EXECUTOR"] == "${AIRFLOW_EXECUTOR:-LocalExecutor}"
+    assert env["AIRFLOW__CELERY__BROKER_URL"] == "redis://redis:6379/0"
     # The metadata database is the postgres service, never SQLite.
     assert re.match(r"postgresql\+psycopg2://[^@]+@postgres:5432/", env["AIRFLOW__DATABASE__SQL_ALCHEMY_CONN"])
     # Tasks reach the API server by its service name; the JWT secret is shared by every component.
@@ -155,3 +157,82 @@ def test_docker_compose_config_accepts_the_file():
         cwd=REPO,
     )
     assert result.returncode == 0, result.stderr
+
+
+def _interpolate(text: str, env: dict[str, str]) -> str:
+    """Compose's variable substitution: ${VAR}, ${VAR:-default}, ${VAR-default}, ${VAR:?error},
+    ${VAR?error}, $VAR; $$ is a literal $. An unset required variable is an error, as in compose."""
+
+    def substitute(match: re.Match) -> str:
+        if match["escaped"]:
+            return "$"
+        name = match["braced"] or match["bare"]
+        operator, argument = match["operator"], match["argument"] or ""
+        value = env.get(name)
+        if operator in (":-", ":?") and value == "":
+            value = None
+        if value is not None:
+            return value
+        if operator in (":?", "?"):
+            raise AssertionError(f"required variable {name} is unset: {argument}")
+        return argument if operator in (":-", "-") else ""
+
+    pattern = re.compile(
+        r"(?P<escaped>\$\$)|\$\{(?P<braced>[A-Za-z_][A-Za-z0-9_]*)(?:(?P<operator>:?[-?])(?P<argument>[^}]*))?\}"
+        r"|\$(?P<bare>[A-Za-z_][A-Za-z0-9_]*)"
+    )
+    return pattern.sub(substitute, text)
+
+
+@pytest.mark.parametrize("executor", ["LocalExecutor", "CeleryExecutor"])
+def test_compose_file_is_valid_against_the_compose_specification(env_example, executor):
+    """The whole file, interpolated with .env.example as `docker compose --env-file` would, parsed by
+    a strict implementation of the Compose Specification (compose-spec: unknown keys, bad types,
+    durations, ports, volume and network references are errors)."""
+    from compose_spec import PyOptions
+
+    text = _interpolate(COMPOSE.read_text(encoding="utf-8"), {**env_example, "AIRFLOW_EXECUTOR": executor})
+    project = PyOptions(apply_merge=True).from_yaml(text)
+    project.validate()
+    assert {"postgres", "redis", "airflow-worker", *AIRFLOW_SERVICES} <= set(project.service_names())
+
+
+def test_the_compose_validator_refuses_a_broken_file(env_example):
+    from compose_spec import PyOptions
+
+    text = _interpolate(COMPOSE.read_text(encoding="utf-8"), env_example)
+    for broken in (
+        text.replace("restart: always", "restart_policy: always", 1),  # unknown key
+        text.replace("interval: 10s", "interval: ten seconds", 1),  # not a duration
+        text.replace("condition: service_healthy", "condition: service_happy", 1),  # no such condition
+    ):
+        with pytest.raises(ValueError):
+            PyOptions(apply_merge=True).from_yaml(broken).validate()
+
+
+def test_celery_profile_scales_out_with_redis_and_healthchecked_workers(compose):
+    services = compose["services"]
+    assert services["redis"]["profiles"] == ["celery"]
+    assert "redis-cli" in " ".join(services["redis"]["healthcheck"]["test"])
+    worker = services["airflow-worker"]
+    assert worker["profiles"] == ["celery"] and _command(worker) == "celery worker"
+    assert "inspect ping" in " ".join(worker["healthcheck"]["test"])
+    assert worker["depends_on"]["redis"]["condition"] == "service_healthy"
+    assert worker["depends_on"]["airflow-init"]["condition"] == "service_completed_successfully"
+    targets = dict(_mount(volume) for volume in worker["volumes"])
+    assert targets.get("/opt/airflow/dags") == "./dags" and WORKSPACE in targets  # the same code and workspace
+    # Without the profile the scheduler must still start: its wait for Redis is optional.
+    assert services["airflow-scheduler"]["depends_on"]["redis"] == {"condition": "service_healthy", "required": False}
+    assert "ports" not in services["redis"]  # the broker is not published on the host
+
+
+def test_every_reference_names_something_defined(compose):
+    """What the validator above leaves to `docker compose config`: depends_on names a service, a
+    named volume is declared at the top level."""
+    services, volumes = compose["services"], set(compose.get("volumes", {}))
+    for name, service in services.items():
+        assert set(service.get("depends_on", {})) <= set(services), name
+        for volume in service.get("volumes", []):
+            source = volume.split(":", 1)[0]
+            if not source.startswith((".", "/", "$")):
+                assert source in volumes, f"{name}: volume {source!r} is not declared"

@@ -1,4 +1,8 @@
-"""FOCUS billing exports (1.0, 1.1, 1.2; CSV, plain or gzip) -> staging.billing rows."""
+"""FOCUS billing exports (1.0, 1.1, 1.2; CSV or Parquet, plain or gzip) -> staging.billing rows.
+
+`finish` is the last step of every billing adapter (FOCUS, CUR, Azure, GCP): it normalises the
+enum spellings, applies the row rules (known charge category, period order, tags an object,
+mandatory values present) and adds the `x_` columns, so every format lands the same way."""
 
 from __future__ import annotations
 
@@ -7,8 +11,8 @@ from pathlib import Path
 
 import polars as pl
 
-from pipeline.columns import FOCUS_COLUMNS, FOCUS_MONEY_COLUMNS, FOCUS_QUANTITY_COLUMNS, FOCUS_REQUIRED, FOCUS_TIME_COLUMNS
-from pipeline.ingest.parse import ROW, Col, Kind, Parsed, coerce, raw_records, read_csv_text, reject
+from pipeline.columns import FOCUS_COLUMNS, FOCUS_MONEY_COLUMNS, FOCUS_QUANTITY_COLUMNS, FOCUS_REQUIRED, FOCUS_TIME_COLUMNS, MONEY_SCALE
+from pipeline.ingest.parse import ROW, Col, Kind, Parsed, coerce, dtype_of, raw_records, read_csv_text, reject, round_excess_decimals
 
 SCHEMA: dict[str, Col] = {
     name: Col(
@@ -22,9 +26,11 @@ SCHEMA: dict[str, Col] = {
 }
 SCHEMA["ConsumedQuantity"] = Col(Kind.MONEY)
 SCHEMA["PricingQuantity"] = Col(Kind.MONEY)
+SCHEMA_DTYPES: dict[str, pl.DataType] = {name: dtype_of(col.kind) for name, col in SCHEMA.items()}
 
 CHARGE_CATEGORIES = {c.lower(): c for c in ("Usage", "Purchase", "Tax", "Credit", "Adjustment")}
 CHARGE_FREQUENCIES = {c.lower(): c for c in ("One-Time", "Recurring", "Usage-Based")}
+COMMITMENT_STATUSES = {c.lower(): c for c in ("Used", "Unused")}
 _V11_COLUMNS = {"ServiceSubcategory", "CapacityReservationId", "CommitmentDiscountQuantity", "SkuMeter"}
 _V12_COLUMNS = {"InvoiceId", "PricingCurrency", "PricingCurrencyEffectiveCost", "ServiceProviderName"}
 
@@ -51,33 +57,38 @@ def _valid_tags(value: str | None) -> bool:
 
 
 def read(path: Path, *, text: pl.DataFrame | None = None) -> Parsed:
-    """Parse a FOCUS CSV into typed FOCUS 1.2 columns; bad rows become rejects."""
+    """Parse a FOCUS file (already read as text) into typed FOCUS 1.2 columns."""
     frame = read_csv_text(path) if text is None else text
     fmt = detect(frame.columns) or "focus"
-    rows, rejects = coerce(frame, SCHEMA, path=path)
+    rounded, notes = round_excess_decimals(frame, list(FOCUS_MONEY_COLUMNS), scale=MONEY_SCALE)
+    rows, rejects = coerce(rounded, SCHEMA, path=path)
+    return finish(frame, rows, rejects, fmt=fmt, notes=notes)
+
+
+def finish(frame: pl.DataFrame, rows: pl.DataFrame, rejects: pl.DataFrame, *, fmt: str, notes: list[str] | None = None) -> Parsed:
+    """Typed rows in FOCUS names (missing columns become null) -> the staging.billing Parsed."""
+    rows = rows.with_columns([pl.lit(None, dtype=SCHEMA_DTYPES[c]).alias(c) for c in FOCUS_COLUMNS if c not in rows.columns])
     rows = rows.with_columns(
-        pl.col("ChargeCategory").str.to_lowercase().replace_strict(CHARGE_CATEGORIES, default=None).alias("_cc"),
-        pl.col("ChargeFrequency").str.to_lowercase().replace_strict(CHARGE_FREQUENCIES, default=None).alias("_cf"),
+        pl.col("ChargeCategory").str.strip_chars().str.to_lowercase().replace_strict(CHARGE_CATEGORIES, default=None).alias("_cc"),
+        pl.col("ChargeFrequency").str.strip_chars().str.to_lowercase().replace_strict(CHARGE_FREQUENCIES, default=None).alias("_cf"),
+        pl.col("CommitmentDiscountStatus").str.strip_chars().str.to_lowercase().replace_strict(COMMITMENT_STATUSES, default=None).alias("_cs"),
     )
-    rows, bad_cc = reject(rows, pl.col("_cc").is_null(), column="ChargeCategory", reason=f"expected one of {sorted(CHARGE_CATEGORIES.values())}")
-    rows, bad_period = reject(
-        rows,
-        pl.col("ChargePeriodEnd") < pl.col("ChargePeriodStart"),
-        column="ChargePeriodEnd",
-        reason="expected ChargePeriodEnd at or after ChargePeriodStart",
-    )
-    tags_ok = pl.col("Tags").map_elements(_valid_tags, return_dtype=pl.Boolean, skip_nulls=False)
-    rows, bad_tags = reject(rows, ~tags_ok, column="Tags", reason="expected a JSON object of tag keys to values")
+    checks = [
+        (pl.col("_cc").is_null(), "ChargeCategory", f"expected one of {sorted(CHARGE_CATEGORIES.values())}"),
+        *[(pl.col(c).is_null(), c, "required value is missing") for c in FOCUS_REQUIRED if c != "ChargeCategory"],
+        (pl.col("ChargePeriodEnd") < pl.col("ChargePeriodStart"), "ChargePeriodEnd", "expected ChargePeriodEnd at or after ChargePeriodStart"),
+        (~pl.col("Tags").map_elements(_valid_tags, return_dtype=pl.Boolean, skip_nulls=False), "Tags", "expected a JSON object of tag keys to values"),
+    ]
+    more = []
+    for mask, column, reason in checks:
+        rows, bad = reject(rows, mask.fill_null(False), column=column, reason=reason)
+        more.append(bad)
     rows = rows.with_columns(
         pl.col("_cc").alias("ChargeCategory"),
         pl.coalesce(pl.col("_cf"), pl.col("ChargeFrequency")).alias("ChargeFrequency"),
-        pl.col("BillingCurrency").str.to_uppercase(),
+        pl.coalesce(pl.col("_cs"), pl.col("CommitmentDiscountStatus")).alias("CommitmentDiscountStatus"),
+        pl.col("BillingCurrency").str.strip_chars().str.to_uppercase(),
         pl.col("BillingPeriodStart").dt.strftime("%Y-%m").alias("x_BillingPeriod"),
         pl.lit(fmt).alias("x_SourceFormat"),
-    ).select(ROW, *FOCUS_COLUMNS, "x_BillingPeriod", "x_SourceFormat")
-    return Parsed(
-        format=fmt,
-        raw=raw_records(frame),
-        rows=rows,
-        rejects=pl.concat([rejects, bad_cc, bad_period, bad_tags]),
-    )
+    ).select(ROW, *[pl.col(c).cast(SCHEMA_DTYPES[c]) for c in FOCUS_COLUMNS], "x_BillingPeriod", "x_SourceFormat")
+    return Parsed(format=fmt, raw=raw_records(frame), rows=rows, rejects=pl.concat([rejects, *more]), notes=list(notes or []))

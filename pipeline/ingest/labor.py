@@ -1,23 +1,39 @@
-"""HR inputs: people (fully loaded monthly cost) and their monthly allocation to models.
+"""HR inputs: people and their fully loaded cost, monthly allocations to models (percent),
+timesheets (hours on projects) with a project-to-model map, and training spend.
 
 Individual rows live only in the restricted database (owner-only file); person ids are replaced
-by a keyed hash. The shared warehouse gets staging.labor: cost per month, model and role group,
-where a group of fewer than k people is merged into "other roles"."""
+by a keyed hash. The shared warehouse gets staging.labor: cost per month, model, role group and
+component (pay or training), where a role group of fewer than k people is merged into
+"other roles", so no individual's pay can be read there.
+
+Rules, in order:
+1. Fully loaded monthly cost = monthly_cost, or monthly_salary + benefits + employer_taxes.
+2. A person who joins or leaves mid-month costs the working days employed: the monthly cost is
+   split evenly and exactly over the month's working days and the employed days are summed.
+3. Shares: the person's percent allocations for the month (the rest is __unallocated__); with
+   none, the hours of their timesheets on projects mapped to models (unmapped hours are
+   __unallocated__); with neither, all of it is __unallocated__.
+4. Training spend is a second component, allocated with the same shares; spend booked to a cost
+   centre is split evenly over the people in it that month."""
 
 from __future__ import annotations
 
 import hashlib
 import hmac
 import os
+from datetime import date
+from decimal import Decimal
 from pathlib import Path
 
 import duckdb
 import polars as pl
 
 from pipeline.columns import Bucket
+from pipeline.config import Config
 from pipeline.errors import CostLedgerError, InputError
 from pipeline.ingest.parse import ROW, Col, Kind, Parsed, coerce, raw_records, read_csv_text, reject
-from pipeline.money import MONEY, split_exact
+from pipeline.ledger.frame import month_days, working_days
+from pipeline.money import MONEY, QUANTUM, split_exact
 
 KEY_ENV = "COSTLEDGER_PSEUDONYM_KEY"
 OTHER_ROLES = "other roles"
@@ -26,7 +42,10 @@ PEOPLE: dict[str, Col] = {
     "person_id": Col(Kind.TEXT, True),
     "role": Col(Kind.TEXT, True),
     "cost_centre": Col(Kind.TEXT),
-    "monthly_cost": Col(Kind.MONEY, True),
+    "monthly_cost": Col(Kind.MONEY),
+    "monthly_salary": Col(Kind.MONEY),
+    "benefits": Col(Kind.MONEY),
+    "employer_taxes": Col(Kind.MONEY),
     "currency": Col(Kind.TEXT, True),
     "start_date": Col(Kind.DATE),
     "end_date": Col(Kind.DATE),
@@ -37,71 +56,147 @@ ALLOCATIONS: dict[str, Col] = {
     "model_id": Col(Kind.TEXT, True),
     "percent": Col(Kind.DECIMAL, True),
 }
+TIMESHEETS: dict[str, Col] = {
+    "date": Col(Kind.DATE, True),
+    "person_id": Col(Kind.TEXT, True),
+    "project": Col(Kind.TEXT, True),
+    "task": Col(Kind.TEXT),
+    "hours": Col(Kind.DECIMAL, True),
+    "cost_rate": Col(Kind.MONEY),
+    "cost_amount": Col(Kind.MONEY),
+    "currency": Col(Kind.TEXT),
+}
+PROJECTS: dict[str, Col] = {"project": Col(Kind.TEXT, True), "model_id": Col(Kind.TEXT, True)}
+TRAINING: dict[str, Col] = {
+    "date": Col(Kind.DATE, True),
+    "person_id": Col(Kind.TEXT),
+    "cost_centre": Col(Kind.TEXT),
+    "amount": Col(Kind.MONEY, True),
+    "currency": Col(Kind.TEXT, True),
+    "description": Col(Kind.TEXT),
+}
+# format -> (schema, restricted table); the first whose required columns the header has wins
+FORMATS: dict[str, tuple[dict[str, Col], str]] = {
+    "hr-people-csv": (PEOPLE, "people"),
+    "hr-allocations-csv": (ALLOCATIONS, "allocations"),
+    "hr-timesheets-csv": (TIMESHEETS, "timesheets"),
+    "hr-training-csv": (TRAINING, "training"),
+    "hr-projects-csv": (PROJECTS, "projects"),
+}
 _RESTRICTED_DDL = """
 create table if not exists people (load_id varchar, row_number bigint, person varchar, role varchar,
     cost_centre varchar, monthly_cost decimal(38, 18), currency varchar, start_date date, end_date date);
 create table if not exists allocations (load_id varchar, row_number bigint, month varchar, person varchar,
     model_id varchar, percent decimal(38, 9));
+create table if not exists timesheets (load_id varchar, row_number bigint, date date, person varchar,
+    project varchar, hours decimal(38, 9));
+create table if not exists projects (load_id varchar, row_number bigint, project varchar, model_id varchar);
+create table if not exists training (load_id varchar, row_number bigint, date date, person varchar,
+    cost_centre varchar, amount decimal(38, 18), currency varchar);
 create table if not exists source_rows (load_id varchar, row_number bigint, record json);
 """
 
 
 def detect(header: list[str]) -> str | None:
     columns = {c.strip() for c in header}
-    if {n for n, c in PEOPLE.items() if c.required} <= columns:
+    if {"person_id", "role", "currency"} <= columns and columns & {"monthly_cost", "monthly_salary"}:
         return "hr-people-csv"
-    if {n for n, c in ALLOCATIONS.items() if c.required} <= columns:
-        return "hr-allocations-csv"
+    for fmt, (schema, _) in FORMATS.items():
+        if fmt != "hr-people-csv" and {n for n, c in schema.items() if c.required} <= columns:
+            return fmt
     return None
 
 
-def pseudonym_key() -> bytes:
+def pseudonym_key(path: Path) -> bytes:
     key = os.environ.get(KEY_ENV, "")
     if len(key) < 16:
-        raise CostLedgerError(
-            f"labor files need a pseudonymisation key: set {KEY_ENV} to a secret of at least 16 characters "
-            "(it is never stored; the same key must be used on every run)"
+        raise InputError(
+            f"HR rows need a pseudonymisation key: set {KEY_ENV} to a secret of at least 16 characters "
+            "(it is never stored; use the same key on every run); nothing of this file was loaded",
+            path=path,
+            row=1,
         )
     return key.encode()
 
 
-def pseudonymise(expr: pl.Expr, key: bytes) -> pl.Expr:
-    return expr.map_elements(
-        lambda v: "p_" + hmac.new(key, v.encode(), hashlib.sha256).hexdigest()[:16], return_dtype=pl.String
+def _pseudonym(value: str | None, key: bytes) -> str | None:
+    return None if value is None else "p_" + hmac.new(key, value.encode(), hashlib.sha256).hexdigest()[:16]
+
+
+def _fail(rejects: pl.DataFrame, path: Path) -> None:
+    """HR files are all-or-nothing: a partial file would misstate everyone's cost."""
+    first = rejects.sort(ROW).row(0, named=True)
+    raise InputError(
+        f"{first['reason']} (got {first['value']!r}); nothing of this file was loaded",
+        path=path, row=first[ROW], column=first["column"],
     )
 
 
-def read(path: Path, *, model_ids: list[str], key: bytes) -> Parsed:
+def read(path: Path, *, config: Config) -> Parsed:
     frame = read_csv_text(path)
     fmt = detect(frame.columns)
-    schema = PEOPLE if fmt == "hr-people-csv" else ALLOCATIONS
+    schema, _ = FORMATS[fmt]
     rows, rejects = coerce(frame, schema, path=path)
     extra: list[pl.DataFrame] = []
     if fmt == "hr-people-csv":
-        rows, bad = reject(rows, pl.col("monthly_cost") < 0, column="monthly_cost", reason="expected a monthly cost of 0 or more")
-        extra.append(bad)
-        rows = rows.with_columns(pl.col("currency").str.to_uppercase())
-    else:
-        rows, bad_month = reject(rows, ~pl.col("month").str.contains(r"^\d{4}-\d{2}$"), column="month", reason="expected a month like 2026-01")
+        rows, bad = _people_rules(rows)
+        extra += bad
+    elif fmt == "hr-allocations-csv":
+        rows, bad_month = reject(rows, ~pl.col("month").str.contains(r"^\d{4}-(0[1-9]|1[0-2])$"), column="month", reason="expected a month like 2026-01")
         rows, bad_pct = reject(rows, (pl.col("percent") < 0) | (pl.col("percent") > 100), column="percent", reason="expected a percent from 0 to 100")
-        rows, bad_model = reject(rows, ~pl.col("model_id").is_in(model_ids), column="model_id", reason="expected a model registered in costledger.toml")
+        rows, bad_model = reject(rows, ~pl.col("model_id").is_in(config.model_ids), column="model_id", reason="expected a model registered in costledger.toml")
         extra += [bad_month, bad_pct, bad_model]
+    elif fmt == "hr-timesheets-csv":
+        rows, bad = reject(rows, pl.col("hours") < 0, column="hours", reason="expected 0 or more hours")
+        extra.append(bad)
+    elif fmt == "hr-projects-csv":
+        rows, bad = reject(rows, ~pl.col("model_id").is_in(config.model_ids), column="model_id", reason="expected a model registered in costledger.toml")
+        extra.append(bad)
+    elif fmt == "hr-training-csv":
+        rows, bad = reject(rows, pl.col("person_id").is_null() & pl.col("cost_centre").is_null(), column="person_id", reason="expected a person_id or a cost_centre")
+        rows, negative = reject(rows, pl.col("amount") < 0, column="amount", reason="expected an amount of 0 or more")
+        extra += [bad, negative]
     rejects = pl.concat([rejects, *extra])
     if rejects.height:
-        first = rejects.sort(ROW).row(0, named=True)
-        # HR files are all-or-nothing: a partial allocation would misstate everyone's cost.
-        raise InputError(f"{first['reason']} (got {first['value']!r}); nothing of this file was loaded", path=path, row=first[ROW], column=first["column"])
-    rows = rows.with_columns(pseudonymise(pl.col("person_id"), key).alias("person")).drop("person_id")
+        _fail(rejects, path)
+    if "person_id" in rows.columns:
+        key = pseudonym_key(path)
+        rows = rows.with_columns(pl.col("person_id").map_elements(lambda v: _pseudonym(v, key), return_dtype=pl.String).alias("person")).drop("person_id")
+    if "currency" in rows.columns:
+        rows = rows.with_columns(pl.col("currency").str.to_uppercase())
     if fmt == "hr-allocations-csv":
-        over = rows.group_by("month", "person").agg(pl.col("percent").sum()).filter(pl.col("percent") > 100)
-        if over.height:
-            worst = over.sort("month", "person").row(0, named=True)
-            raise InputError(
-                f"person {worst['person']} is allocated {worst['percent'].normalize()}% in {worst['month']}; at most 100% is allowed; nothing of this file was loaded",
-                path=path,
-                column="percent",
-            )
+        _check_at_most_100(rows, path)
     return Parsed(format=fmt, raw=raw_records(frame), rows=rows, rejects=rejects)
+
+
+def _people_rules(rows: pl.DataFrame) -> tuple[pl.DataFrame, list[pl.DataFrame]]:
+    components = ("monthly_salary", "benefits", "employer_taxes")
+    bad = []
+    for column in ("monthly_cost", *components):
+        rows, negative = reject(rows, pl.col(column) < 0, column=column, reason=f"expected a {column.replace('_', ' ')} of 0 or more")
+        bad.append(negative)
+    rows, missing = reject(rows, pl.col("monthly_cost").is_null() & pl.col("monthly_salary").is_null(), column="monthly_salary",
+                           reason="expected monthly_salary (plus benefits and employer_taxes) or monthly_cost")
+    rows, order = reject(rows, pl.col("end_date") < pl.col("start_date"), column="end_date", reason="expected end_date on or after start_date")
+    bad += [missing, order]
+    loaded = pl.coalesce(pl.col("monthly_cost"), pl.sum_horizontal([pl.col(c).fill_null(0) for c in components]).cast(MONEY))
+    return rows.with_columns(loaded.alias("monthly_cost")).drop(*components), bad
+
+
+def _check_at_most_100(rows: pl.DataFrame, path: Path) -> None:
+    over = (
+        rows.group_by("month", "person")
+        .agg(pl.col("percent").sum(), pl.col(ROW).min())
+        .filter(pl.col("percent") > 100)
+        .sort(ROW)
+    )
+    if over.height:
+        worst = over.row(0, named=True)
+        raise InputError(
+            f"person {worst['person']} is allocated {format(worst['percent'].normalize(), 'f')}% in {worst['month']}; "
+            "at most 100% is allowed; nothing of this file was loaded",
+            path=path, row=worst[ROW], column="percent",
+        )
 
 
 def open_restricted(path: Path) -> duckdb.DuckDBPyConnection:
@@ -115,67 +210,141 @@ def open_restricted(path: Path) -> duckdb.DuckDBPyConnection:
 
 def store(con: duckdb.DuckDBPyConnection, load_id: str, parsed: Parsed, superseded: list[str]) -> None:
     """Keep the HR rows in the restricted database, replacing earlier versions of the same file."""
-    table = "people" if parsed.format == "hr-people-csv" else "allocations"
-    con.execute("begin transaction")
-    for old in superseded:
-        con.execute(f"delete from {table} where load_id = ?", [old])
+    table = FORMATS[parsed.format][1]
+    columns = [c for c in con.sql(f"select * from {table} limit 0").pl().columns]
     frame = parsed.rows.with_columns(pl.lit(load_id).alias("load_id")).rename({ROW: "row_number"})
-    con.register("incoming", frame.to_arrow())
-    columns = ", ".join(["load_id", "row_number", *[c for c in frame.columns if c not in ("load_id", "row_number")]])
-    con.execute(f"insert into {table} ({columns}) select {columns} from incoming")
-    con.unregister("incoming")
-    raw = parsed.raw.with_columns(pl.lit(load_id).alias("load_id"))
-    con.register("incoming_raw", raw.to_arrow())
-    con.execute("insert into source_rows select load_id, row_number, record from incoming_raw")
-    con.unregister("incoming_raw")
-    con.execute("commit")
+    frame = frame.select([pl.col(c) if c in frame.columns else pl.lit(None).alias(c) for c in columns])
+    con.execute("begin transaction")
+    try:
+        for old in [*superseded, load_id]:
+            con.execute(f"delete from {table} where load_id = ?", [old])
+            con.execute("delete from source_rows where load_id = ?", [old])
+        con.register("incoming", frame.to_arrow())
+        con.execute(f"insert into {table} by name select * from incoming")
+        con.unregister("incoming")
+        con.register("incoming_raw", parsed.raw.with_columns(pl.lit(load_id).alias("load_id")).to_arrow())
+        con.execute("insert into source_rows by name select load_id, row_number, record from incoming_raw")
+        con.unregister("incoming_raw")
+        con.execute("commit")
+    except BaseException:
+        con.execute("rollback")
+        raise
 
 
-def aggregate(con: duckdb.DuckDBPyConnection, *, k: int) -> tuple[pl.DataFrame, pl.DataFrame]:
-    """(staging.labor rows, staging.labor_totals rows) from the restricted tables."""
-    people = con.sql("select person, role, monthly_cost, currency, start_date, end_date from people").pl()
-    allocations = con.sql("select month, person, model_id, percent from allocations").pl()
-    empty = (
-        pl.DataFrame(schema={"month": pl.String, "model_id": pl.String, "role": pl.String, "headcount": pl.Int32, "cost": MONEY, "currency": pl.String, "person_days": pl.Decimal(38, 9)}),
-        pl.DataFrame(schema={"month": pl.String, "currency": pl.String, "headcount": pl.Int32, "cost": MONEY}),
-    )
-    if people.is_empty() or allocations.is_empty():
-        return empty
-    months = allocations.select(pl.col("month").unique())
-    month_start = pl.col("month").str.to_date("%Y-%m")
-    paid = (
-        people.join(months, how="cross")
-        .filter(
-            (pl.col("start_date").is_null() | (pl.col("start_date") <= month_start.dt.month_end()))
-            & (pl.col("end_date").is_null() | (pl.col("end_date") >= month_start))
+def _employed_cost(monthly: Decimal, days: list[date], start: date | None, end: date | None) -> Decimal:
+    """The month's cost split evenly over its working days (first days take the leftover quanta),
+    summed over the days employed."""
+    if not days:
+        return Decimal(0)
+    total = int(monthly / QUANTUM)
+    base, extra = divmod(total, len(days))
+    kept = sum(base + (1 if i < extra else 0) for i, d in enumerate(days) if (start is None or d >= start) and (end is None or d <= end))
+    return Decimal(kept) * QUANTUM
+
+
+def _months(con: duckdb.DuckDBPyConnection) -> list[str]:
+    query = """
+        select month from allocations
+        union select strftime(date, '%Y-%m') from timesheets
+        union select strftime(date, '%Y-%m') from training
+    """
+    return sorted(r[0] for r in con.execute(query).fetchall())
+
+
+def _paid(con: duckdb.DuckDBPyConnection, config: Config, months: list[str]) -> pl.DataFrame:
+    """One row per person and month employed: role, cost centre, currency, prorated pay."""
+    people = con.sql("select person, role, cost_centre, monthly_cost, currency, start_date, end_date from people").pl()
+    records = []
+    for month in months:
+        days = working_days(month, config)
+        first, last = month_days(month)[0], month_days(month)[-1]
+        for p in people.iter_rows(named=True):
+            if (p["start_date"] and p["start_date"] > last) or (p["end_date"] and p["end_date"] < first):
+                continue
+            records.append({"month": month, "person": p["person"], "role": p["role"], "cost_centre": p["cost_centre"],
+                            "currency": p["currency"], "pay": _employed_cost(p["monthly_cost"], days, p["start_date"], p["end_date"])})
+    schema = {"month": pl.String, "person": pl.String, "role": pl.String, "cost_centre": pl.String, "currency": pl.String, "pay": MONEY}
+    return pl.DataFrame(records, schema=schema)
+
+
+def _shares(con: duckdb.DuckDBPyConnection) -> pl.DataFrame:
+    """(month, person, model_id, w): percent allocations in basis points, else timesheet hours in
+    hundredths; the rest of a percent allocation is __unallocated__."""
+    unallocated = Bucket.UNALLOCATED.value
+    query = """
+        with percent as (
+            select month, person, model_id, cast(round(percent * 100) as bigint) as w from allocations
+        ),
+
+        percent_rest as (
+            select month, person, ? as model_id, 10000 - sum(w) as w from percent group by month, person
+        ),
+
+        hours as (
+            select strftime(t.date, '%Y-%m') as month, t.person, coalesce(p.model_id, ?) as model_id,
+                cast(round(sum(t.hours) * 100) as bigint) as w
+            from timesheets as t
+            left join projects as p on p.project = t.project
+            group by all
+        ),
+
+        final as (
+            select * from percent
+            union all select * from percent_rest
+            union all select * from hours
+            where not exists (select 1 from allocations as a where a.month = hours.month and a.person = hours.person)
         )
-    )
-    totals = paid.group_by("month", "currency").agg(pl.len().cast(pl.Int32).alias("headcount"), pl.col("monthly_cost").sum().alias("cost"))
-    # basis points so the weights are integers: 37.5% -> 3750
-    shares = allocations.with_columns((pl.col("percent") * 100).cast(pl.Int64).alias("w")).select("month", "person", "model_id", "w")
-    rest = shares.group_by("month", "person").agg((10_000 - pl.col("w").sum()).alias("w"))
-    parts = (
-        paid.select("month", "person", "role", "monthly_cost", "currency")
-        .join(pl.concat([shares, rest.with_columns(pl.lit(Bucket.UNALLOCATED.value).alias("model_id")).select(shares.columns)]), on=["month", "person"], how="left")
-        .with_columns(pl.col("model_id").fill_null(Bucket.UNALLOCATED.value), pl.col("w").fill_null(10_000))
-        .filter(pl.col("w") > 0)
-    )
-    split = split_exact(parts.lazy(), group=["month", "person"], key=["model_id"], weight="w", amounts=["monthly_cost"]).collect()
-    groups = split.group_by("month", "model_id", "role", "currency").agg(
-        pl.col("person").n_unique().cast(pl.Int32).alias("headcount"),
-        pl.col("monthly_cost").sum().alias("cost"),
-        pl.col("w").sum().alias("w"),
-    )
-    merged = groups.with_columns(pl.when(pl.col("headcount") >= k).then(pl.col("role")).otherwise(pl.lit(OTHER_ROLES)).alias("role"))
-    labor = merged.group_by("month", "model_id", "role", "currency").agg(
-        pl.col("headcount").sum(), pl.col("cost").sum(), pl.col("w").sum()
-    )
-    labor = labor.with_columns(_person_days(pl.col("month"), pl.col("w")).alias("person_days")).drop("w")
-    return labor.sort("month", "model_id", "role"), totals.sort("month", "currency")
+
+        select month, person, model_id, sum(w)::bigint as w from final where w > 0 group by all
+    """
+    return con.sql(query, params=[unallocated, unallocated]).pl()
 
 
-def _person_days(month: pl.Expr, basis_points: pl.Expr) -> pl.Expr:
-    """Allocated working days (Mon-Fri) = share x working days in the month, for display."""
-    start = month.str.to_date("%Y-%m")
-    days = pl.business_day_count(start, start.dt.month_end().dt.offset_by("1d"))
-    return (basis_points.cast(pl.Decimal(38, 9)) * days.cast(pl.Decimal(38, 9)) / pl.lit(10_000).cast(pl.Decimal(38, 9))).cast(pl.Decimal(38, 9))
+def _training(con: duckdb.DuckDBPyConnection, paid: pl.DataFrame) -> pl.DataFrame:
+    """(month, person, currency, amount): personal spend, plus cost-centre spend split evenly."""
+    spend = con.sql("select strftime(date, '%Y-%m') as month, person, cost_centre, amount, currency from training").pl()
+    personal = spend.filter(pl.col("person").is_not_null()).select("month", "person", "currency", "amount")
+    team = spend.filter(pl.col("person").is_null()).with_row_index("_item")
+    members = paid.select("month", "cost_centre", "person")
+    team = team.drop("person").join(members, on=["month", "cost_centre"], how="inner").with_columns(pl.lit(1).alias("_w"))
+    team = split_exact(team.lazy(), group=["_item"], key=["person"], weight="_w", amounts=["amount"]).collect()
+    return pl.concat([personal, team.select("month", "person", "currency", "amount")]).group_by("month", "person", "currency").agg(pl.col("amount").sum())
+
+
+def aggregate(con: duckdb.DuckDBPyConnection, config: Config) -> tuple[pl.DataFrame, pl.DataFrame]:
+    """(staging.labor rows, staging.labor_totals rows) from the restricted tables."""
+    months = _months(con)
+    paid = _paid(con, config, months)
+    if paid.is_empty():  # no month has allocations, hours or training yet: nothing to allocate
+        return (
+            pl.DataFrame(schema={"month": pl.String, "model_id": pl.String, "role": pl.String, "component": pl.String,
+                                 "currency": pl.String, "cost": MONEY, "person_days": pl.Decimal(38, 9), "headcount": pl.Int32}),
+            pl.DataFrame(schema={"month": pl.String, "currency": pl.String, "headcount": pl.Int32, "cost": MONEY}),
+        )
+    training = _training(con, paid)
+    components = pl.concat([
+        paid.select("month", "person", "role", "currency", pl.lit("pay").alias("component"), pl.col("pay").alias("cost")),
+        training.join(paid.select("month", "person", "role"), on=["month", "person"], how="inner")
+        .select("month", "person", "role", "currency", pl.lit("training").alias("component"), pl.col("amount").alias("cost")),
+    ])
+    shares = _shares(con)
+    parts = components.join(shares, on=["month", "person"], how="left").with_columns(
+        pl.col("model_id").fill_null(Bucket.UNALLOCATED.value), pl.col("w").fill_null(1)
+    )
+    split = split_exact(parts.lazy(), group=["month", "person", "component"], key=["model_id"], weight="w", amounts=["cost"]).collect()
+    groups = split.group_by("month", "model_id", "role").agg(pl.col("person").n_unique().cast(pl.Int32).alias("headcount"))
+    days_in_month = {m: len(working_days(m, config)) for m in months}
+    merged = split.drop("headcount", strict=False).join(groups, on=["month", "model_id", "role"]).with_columns(
+        pl.when(pl.col("headcount") >= config.labor.k_anonymity).then(pl.col("role")).otherwise(pl.lit(OTHER_ROLES)).alias("role"),
+        # the person's share of the month, in working days (for display: person-days)
+        (pl.col("w").cast(pl.Float64) / pl.col("w").sum().over("month", "person", "component").cast(pl.Float64)
+         * pl.col("month").replace_strict(days_in_month, return_dtype=pl.Float64)).alias("_days"),
+    )
+    # headcount of the role group (all components): a training row never stands for fewer people
+    group_size = merged.group_by("month", "model_id", "role").agg(pl.col("person").n_unique().cast(pl.Int32).alias("headcount"))
+    labor = merged.group_by("month", "model_id", "role", "component", "currency").agg(
+        pl.col("cost").sum(),
+        pl.col("_days").sum().round(6).cast(pl.Decimal(38, 9)).alias("person_days"),
+    ).join(group_size, on=["month", "model_id", "role"])
+    totals = components.group_by("month", "currency").agg(pl.col("person").n_unique().cast(pl.Int32).alias("headcount"), pl.col("cost").sum())
+    return labor.sort("month", "model_id", "role", "component"), totals.sort("month", "currency")

@@ -9,7 +9,9 @@ from __future__ import annotations
 
 import gzip
 import io
+import json
 from dataclasses import dataclass, field
+from decimal import ROUND_HALF_EVEN, Decimal
 from enum import StrEnum
 from pathlib import Path
 
@@ -47,6 +49,7 @@ class Parsed:
     raw: pl.DataFrame  # row_number, record (JSON text of the row as delivered)
     rows: pl.DataFrame  # typed, canonical columns, with row_number
     rejects: pl.DataFrame = field(default_factory=lambda: pl.DataFrame(schema=REJECT_SCHEMA))
+    notes: list[str] = field(default_factory=list)  # what was done to the values, for meta.loads.message
 
     @property
     def rows_in(self) -> int:
@@ -108,6 +111,92 @@ def read_csv_text(path: Path, *, data: bytes | None = None) -> pl.DataFrame:
         raise InputError(f"not a readable CSV file: {str(exc).splitlines()[0]}", path=path) from None
     frame = frame.rename({c: c.strip() for c in frame.columns})
     return frame.with_row_index(ROW, offset=1).with_columns(pl.col(ROW).cast(pl.Int64))
+
+
+PARQUET_MAGIC = b"PAR1"
+
+
+def _json_text(value: object) -> str | None:
+    """A nested Parquet/JSON value as JSON text; a map (list of key/value structs) as an object."""
+    if value is None:
+        return None
+    if isinstance(value, list) and all(isinstance(v, dict) and set(v) == {"key", "value"} for v in value):
+        return json.dumps({v["key"]: v["value"] for v in value}, ensure_ascii=False, default=str)
+    return json.dumps(value, ensure_ascii=False, default=str)
+
+
+def read_parquet_text(path: Path, *, data: bytes) -> pl.DataFrame:
+    """A Parquet file with every column cast to text (so raw stays lossless), plus row_number.
+    Floats become their shortest round-trip text; maps and structs become JSON objects."""
+    try:
+        frame = pl.read_parquet(io.BytesIO(data))
+    except (pl.exceptions.PolarsError, OSError) as exc:
+        raise InputError(f"not a readable Parquet file: {str(exc).splitlines()[0]}", path=path) from None
+    columns = []
+    for name, dtype in frame.schema.items():
+        series = frame.get_column(name)
+        if dtype.is_nested():  # map, list, struct: JSON text of the Python value
+            columns.append(pl.Series(name, [_json_text(v) for v in series.to_list()], dtype=pl.String))
+        else:
+            columns.append(series.cast(pl.String))
+    frame = pl.DataFrame(columns, schema={name: pl.String for name in frame.columns}) if columns else frame
+    return frame.with_row_index(ROW, offset=1).with_columns(pl.col(ROW).cast(pl.Int64))
+
+
+def read_json_lines_text(path: Path, *, data: bytes) -> pl.DataFrame:
+    """JSON lines (one object a line) with top-level scalars as text and nested values as JSON
+    text, plus row_number. A line that is not a JSON object is an error naming the line."""
+    text = decode_text(data, path)
+    records: list[dict[str, str | None]] = []
+    for number, line in enumerate(text.splitlines(), start=1):
+        if not line.strip():
+            continue
+        try:
+            value = json.loads(line, parse_float=str, parse_int=str)
+        except ValueError as exc:
+            raise InputError(f"not a JSON object: {exc}", path=path, row=number) from None
+        if not isinstance(value, dict):
+            raise InputError("expected one JSON object a line", path=path, row=number)
+        records.append({k: v if isinstance(v, str) or v is None else _json_text(v) if isinstance(v, (list, dict)) else str(v).lower() if isinstance(v, bool) else str(v) for k, v in value.items()})
+    names: list[str] = []
+    for record in records:
+        names.extend(k for k in record if k not in names)
+    frame = pl.DataFrame({n: [r.get(n) for r in records] for n in names}, schema={n: pl.String for n in names})
+    return frame.with_row_index(ROW, offset=1).with_columns(pl.col(ROW).cast(pl.Int64))
+
+
+
+def round_excess_decimals(frame: pl.DataFrame, columns: list[str], *, scale: int) -> tuple[pl.DataFrame, list[str]]:
+    """Money text with more than `scale` significant decimals, rounded half to even to `scale`.
+
+    Some exports print binary doubles with up to 28 decimals (Azure amortized costs). The money
+    type keeps 18; the extra digits are below a billionth of a cent and are printing noise, but
+    they are never dropped silently: each column's count of rounded values and its exact total
+    residual (delivered minus kept) is returned as a note for meta.loads, and raw keeps the text.
+    """
+    notes = []
+    pattern = r"\.\d{" + str(scale) + r"}\d*[1-9]\d*$"
+    for name in columns:
+        if name not in frame.columns:
+            continue
+        mask = frame.get_column(name).str.strip_chars().str.contains(pattern).fill_null(False)
+        count = int(mask.sum())
+        if not count:
+            continue
+        quantum = Decimal(1).scaleb(-scale)
+        residual = Decimal(0)
+        values = frame.get_column(name).to_list()
+        for index in mask.arg_true().to_list():
+            exact = Decimal(values[index].strip())
+            kept = exact.quantize(quantum, rounding=ROUND_HALF_EVEN)
+            residual += exact - kept
+            values[index] = str(kept)
+        frame = frame.with_columns(pl.Series(name, values, dtype=pl.String))
+        notes.append(
+            f"{count} {name} value(s) had more than {scale} decimals and were rounded half to even "
+            f"(exact total residual {residual:f}; the delivered text is in raw.source_rows)"
+        )
+    return frame, notes
 
 
 def raw_records(frame: pl.DataFrame) -> pl.DataFrame:
@@ -236,8 +325,13 @@ def _dtype(kind: Kind) -> pl.DataType:
     }[kind]
 
 
+dtype_of = _dtype  # the Polars type a Kind is coerced to
+
+
 def reject(rows: pl.DataFrame, mask: pl.Expr, *, column: str, reason: str) -> tuple[pl.DataFrame, pl.DataFrame]:
-    """Move the typed rows matching `mask` to rejects with a reason (rule checks after typing)."""
+    """Move the typed rows matching `mask` to rejects with a reason (rule checks after typing).
+    A null mask (a comparison with a missing value) keeps the row: never drop it silently."""
+    mask = mask.fill_null(False)
     bad = rows.filter(mask)
     rejects = bad.select(
         pl.col(ROW), pl.lit(column).alias("column"), pl.col(column).cast(pl.String).alias("value"), pl.lit(reason).alias("reason")

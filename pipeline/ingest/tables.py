@@ -12,6 +12,7 @@ import polars as pl
 from pipeline.columns import CATEGORIES
 from pipeline.ingest.parse import ROW, Col, Kind, Parsed, coerce, raw_records, read_csv_text, reject
 
+DATA_SUBCATEGORIES = ("collection", "cleaning", "labelling", "storage")
 T, M, D, I, DT, R = Kind.TEXT, Kind.MONEY, Kind.DECIMAL, Kind.INT, Kind.DATE, Kind.RATE
 
 
@@ -47,7 +48,19 @@ def _rules(table: Table, rows: pl.DataFrame) -> tuple[pl.DataFrame, list[pl.Data
         checks = [
             (~pl.col("category").is_in(CATEGORIES), "category", f"expected one of {list(CATEGORIES)}"),
             (pl.col("service_end") < pl.col("service_start"), "service_end", "expected service_end on or after service_start"),
+            ((pl.col("category") == "data") & ~pl.col("subcategory").is_in(DATA_SUBCATEGORIES), "subcategory",
+             f"expected a data subcategory: one of {list(DATA_SUBCATEGORIES)}"),
         ]
+    elif table.table == "licences":
+        checks = [
+            (~pl.col("billing").is_in(["term", "monthly"]), "billing", "expected 'term' (amount covers the whole term) or 'monthly'"),
+            (pl.col("term_end") < pl.col("term_start"), "term_end", "expected term_end on or after term_start"),
+            (pl.col("seats") <= 0, "seats", "expected a positive number of seats"),
+            (~pl.col("seats_by_model").fill_null("").str.contains(r"^(\s*[A-Za-z0-9][A-Za-z0-9._-]*\s*=\s*\d+\s*(;|$))*$"),
+             "seats_by_model", "expected model=seats pairs separated by ';', e.g. search-ranker=5;rec-retrieval=3"),
+        ]
+    elif table.table == "invoices":
+        checks = [(~pl.col("billing_period").str.contains(r"^\d{4}-(0[1-9]|1[0-2])$"), "billing_period", "expected a month like 2026-01")]
     elif table.table == "usage":
         checks = [(pl.col("requests") < 0, "requests", "expected 0 or more requests")]
     elif table.table == "milestones":
@@ -76,6 +89,16 @@ TABLES: tuple[Table, ...] = (
         "subcategory": Col(T, True), "service_start": Col(DT, True), "service_end": Col(DT, True),
         "amount": Col(M, True), "currency": Col(T, True), "model_id": Col(T), "description": Col(T),
     }),
+    Table("charges", "licence-register-csv", "licences", {
+        "licence_id": Col(T, True), "vendor": Col(T, True), "product": Col(T, True),
+        "term_start": Col(DT, True), "term_end": Col(DT, True), "billing": Col(T, True),
+        "amount": Col(M, True), "currency": Col(T, True), "seats": Col(I, True), "seats_by_model": Col(T),
+    }),
+    # cloud invoice totals (optional): each must equal the billing rows of its invoice, to the cent
+    Table("charges", "invoice-totals-csv", "invoices", {
+        "invoice_id": Col(T, True), "billing_account_id": Col(T, True), "billing_period": Col(T, True),
+        "currency": Col(T, True), "total": Col(M, True), "provider": Col(T),
+    }),
     Table("usage", "usage-csv", "usage", {
         "usage_date": Col(DT, True), "model_id": Col(T, True), "requests": Col(I, True),
         "input_tokens": Col(I), "output_tokens": Col(I),
@@ -86,9 +109,21 @@ TABLES: tuple[Table, ...] = (
     Table("milestones", "milestones-csv", "milestones", {
         "model_id": Col(T, True), "milestone": Col(T, True), "planned_date": Col(DT, True),
         "actual_date": Col(DT), "cost_of_delay_per_day": Col(M, True), "currency": Col(T, True),
+        "started_date": Col(DT),
     }),
     Table("fx", "fx-rates-csv", "fx_rates", {
         "rate_date": Col(DT, True), "currency": Col(T, True), "rate": Col(R, True),
     }),
 )
-BY_SOURCE: dict[str, Table] = {t.source: t for t in TABLES}
+
+
+def find(source: str, header: list[str]) -> Table | None:
+    """The first declared table of this inbox folder whose required columns the header has."""
+    return next((t for t in TABLES if t.source == source and t.matches(header)), None)
+
+
+def expected(source: str) -> str:
+    return " or ".join(str([n for n, c in t.schema.items() if c.required]) for t in TABLES if t.source == source)
+
+
+BY_FORMAT: dict[str, Table] = {t.format: t for t in TABLES}

@@ -111,10 +111,11 @@ def rule_model(config: Config) -> pl.Expr:
 
 
 def workload_models(workloads: pl.DataFrame, config: Config) -> pl.DataFrame:
-    """Map distinct (namespace, pod) pairs to a model via the workload rules (first match)."""
+    """Map distinct (namespace, pod) pairs to a model via the workload rules (first match; the
+    namespace and pod are regular expressions matched in full)."""
     chain = None
     for rule in config.workloads:
-        condition = (pl.col("namespace") == rule.namespace) & full_match("pod", rule.pod_pattern)
+        condition = pl.col("namespace").is_not_null() & full_match("namespace", rule.namespace) & full_match("pod", rule.pod_pattern)
         chain = pl.when(condition).then(pl.lit(rule.model)) if chain is None else chain.when(condition).then(pl.lit(rule.model))
     expr = chain.otherwise(None) if chain is not None else pl.lit(None, dtype=pl.String)
     return workloads.with_columns(expr.alias("workload_model"))

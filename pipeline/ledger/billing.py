@@ -14,10 +14,10 @@ from __future__ import annotations
 import polars as pl
 
 from pipeline.columns import AllocationMethod, Bucket
-from pipeline.config import Config, SharedPool
+from pipeline.config import Config, GpuPool, SharedPool
 from pipeline.ledger.attribution import full_match, categorise, rule_model, tag_table
 from pipeline.ledger.frame import PART_SCHEMA, QTY, conform, empty_parts
-from pipeline.ledger.gpu import held_seconds, with_gap
+from pipeline.ledger.gpu import gpu_weights, redistribute_idle, with_gap
 from pipeline.money import MONEY, allocation_share, split_exact
 
 AMOUNTS = ["source_amount", "source_effective_amount", "quantity"]
@@ -37,6 +37,8 @@ def _pool_expr(config: Config) -> tuple[pl.Expr, pl.Expr]:
     name, gpus = None, None
     for pool in config.gpu_pools:
         hit = full_match("ResourceName", pool.node_pattern)
+        if pool.resource_id_pattern is not None:
+            hit = hit | full_match("ResourceId", pool.resource_id_pattern)
         name = pl.when(hit).then(pl.lit(pool.name)) if name is None else name.when(hit).then(pl.lit(pool.name))
         gpus = pl.when(hit).then(pl.lit(pool.gpus_per_node)) if gpus is None else gpus.when(hit).then(pl.lit(pool.gpus_per_node))
     if name is None:
@@ -126,20 +128,53 @@ def _split(rows: pl.DataFrame, weights: pl.DataFrame, *, method: str) -> pl.Data
     return split_exact(joined.lazy(), group=["source_ref"], key=["model_id", "unallocated_reason"], weight="w", amounts=AMOUNTS).collect()
 
 
+def node_host(pool: GpuPool) -> pl.Expr:
+    """A pool node's telemetry host: its ResourceName when that matches the node pattern, else the
+    instance id (the last `/` part of its ResourceId)."""
+    return pl.when(full_match("ResourceName", pool.node_pattern)).then(pl.col("ResourceName")).otherwise(
+        pl.col("ResourceId").str.split("/").list.last()
+    )
+
+
+def node_samples(samples: pl.DataFrame, hosts: pl.Series) -> pl.DataFrame:
+    """The samples of these hosts: hostname equal, or its first DNS label equal (an instance id
+    `i-0abc` is the node `i-0abc.ec2.internal`); hostname becomes the host it matched."""
+    short = pl.col("hostname").str.split(".").list.first()
+    matched = samples.filter(pl.col("hostname").is_in(hosts.implode()) | short.is_in(hosts.implode()))
+    return matched.with_columns(pl.when(pl.col("hostname").is_in(hosts.implode())).then(pl.col("hostname")).otherwise(short).alias("hostname"))
+
+
 def _gpu_pool(rows: pl.DataFrame, samples: pl.DataFrame, config: Config) -> pl.DataFrame:
-    """Split each node row by GPU-seconds held in its charge period (hour buckets)."""
+    """Split each node row by its pool's policy over the GPU time in its charge period (hour
+    buckets): held, idle, unmapped and telemetry_gap (gpu.py)."""
     if rows.is_empty():
         return rows
-    hours = rows.select(
-        "source_ref", pl.col("ResourceName").alias("hostname"), "_gpus",
-        pl.datetime_ranges(pl.col("ChargePeriodStart").dt.truncate("1h"), pl.col("ChargePeriodEnd") - pl.duration(microseconds=1), "1h").alias("bucket"),
-    ).explode("bucket")
-    held = held_seconds(samples.filter(pl.col("hostname").is_in(hours.get_column("hostname").unique().implode())), config, every="1h")
-    weights = hours.join(held, on=["hostname", "bucket"], how="inner").group_by("source_ref", "model_id", "unallocated_reason").agg(pl.col("seconds").sum())
-    capacity = rows.select("source_ref", ((pl.col("ChargePeriodEnd") - pl.col("ChargePeriodStart")).dt.total_seconds() * pl.col("_gpus")).alias("capacity"))
-    weights = with_gap(weights, capacity, keys=["source_ref"]).rename({"seconds": "w"})
-    out = _split(rows.with_columns(pl.lit("gpu_compute").alias("subcategory")), weights, method=AllocationMethod.GPU_TIME.value)
-    return out.with_columns((pl.col("w").cast(QTY) / pl.lit(3600).cast(QTY)).cast(QTY).alias("quantity"), pl.lit("GPU-hours").alias("quantity_unit"))
+    out = []
+    for pool in config.gpu_pools:
+        pool_rows = rows.filter(pl.col("_pool") == pool.name)
+        if pool_rows.is_empty():
+            continue
+        hours = pool_rows.select(
+            "source_ref", node_host(pool).alias("hostname"),
+            pl.datetime_ranges(pl.col("ChargePeriodStart").dt.truncate("1h"), pl.col("ChargePeriodEnd") - pl.duration(microseconds=1), "1h").alias("bucket"),
+        ).explode("bucket")
+        held = gpu_weights(node_samples(samples, hours.get_column("hostname").unique()), config, pool, every="1h")
+        weights = hours.join(held.frame, on=["hostname", "bucket"], how="inner").group_by("source_ref", "model_id", "unallocated_reason").agg(
+            pl.col("w").sum(), pl.col("gpu_units").sum()
+        )
+        capacity = pool_rows.select("source_ref", ((pl.col("ChargePeriodEnd") - pl.col("ChargePeriodStart")).dt.total_milliseconds() * pl.col("_gpus")).alias("capacity"))
+        weights = with_gap(held, weights, capacity, keys=["source_ref"])
+        method = AllocationMethod.GPU_UTILISATION if pool.policy == "utilisation" else AllocationMethod.GPU_TIME
+        split = _split(pool_rows.with_columns(pl.lit("gpu_compute").alias("subcategory")), weights, method=method.value)
+        split = split.with_columns(held.gpu_hours(pl.col("gpu_units")).alias("quantity"), pl.lit("GPU-hours").alias("quantity_unit"))
+        if pool.idle == "redistribute":
+            split = redistribute_idle(split, group=["source_ref"], amounts=["source_amount", "source_effective_amount"])
+            split = split.with_columns(
+                pl.when(pl.col("unallocated_reason_note").is_not_null()).then(pl.lit(0).cast(QTY)).otherwise(pl.col("quantity")).alias("quantity"),
+                pl.when(pl.col("unallocated_reason_note").is_not_null()).then(pl.col("split_key") + pl.lit("|idle_redistributed")).otherwise(pl.col("split_key")).alias("split_key"),
+            ).drop("unallocated_reason_note")
+        out.append(split)
+    return pl.concat(out, how="diagonal_relaxed") if out else rows.clear()
 
 
 def _shared(rows: pl.DataFrame, allocated: pl.DataFrame, config: Config) -> list[pl.DataFrame]:

@@ -14,9 +14,10 @@ from pipeline.config import Config
 from pipeline.errors import CostLedgerError
 from pipeline.ledger.attribution import RULES_FILE, category_rules
 from pipeline.ledger.billing import billing_parts
+from pipeline.ledger.config_tables import write_config_tables
 from pipeline.ledger.frame import month_days
 from pipeline.ledger.owned import energy_parts, hardware_parts
-from pipeline.ledger.people import charge_parts, delay_parts, labor_parts
+from pipeline.ledger.people import charge_parts, delay_parts, labor_parts, licence_parts
 from pipeline.money import RATE, convert
 
 
@@ -43,29 +44,41 @@ def gather(con: duckdb.DuckDBPyConnection, config: Config, period: str, *, as_of
         energy_parts(assets, samples, config, period),
         labor_parts(_read(con, "select * from staging.labor where month = ?", [period]), config, period),
         charge_parts(_read(con, "select * from staging.charges", []), config, period),
+        licence_parts(_read(con, "select * from staging.licences", []), config, period),
         delay_parts(_read(con, "select * from staging.milestones", []), config, period, as_of=as_of),
     ]
     return pl.concat(parts)
 
 
-def to_reporting_currency(parts: pl.DataFrame, rates: pl.DataFrame, currency: str) -> pl.DataFrame:
-    """billed/effective cost in the reporting currency; a missing rate is an error, never 1.0."""
+def to_reporting_currency(parts: pl.DataFrame, rates: pl.DataFrame, currency: str, *, files: dict[str, str] | None = None) -> pl.DataFrame:
+    """billed/effective cost in the reporting currency; a missing rate is an error, never 1.0.
+    The error names the first amount's file and row (`files`: load_id -> inbox path)."""
     rates = rates.select(pl.col("rate_date").alias("charge_date"), pl.col("currency").alias("source_currency"), pl.col("rate").cast(RATE).alias("fx_rate"))
     joined = parts.join(rates, on=["charge_date", "source_currency"], how="left").with_columns(
         pl.when(pl.col("source_currency") == currency).then(pl.lit(1).cast(RATE)).otherwise(pl.col("fx_rate")).alias("fx_rate")
     )
-    missing = joined.filter(pl.col("fx_rate").is_null()).select("source_currency", "charge_date").unique().sort("charge_date", "source_currency")
+    missing = joined.filter(pl.col("fx_rate").is_null()).select("source_currency", "charge_date", "source", "source_ref")
     if missing.height:
-        first = missing.row(0, named=True)
+        first = missing.sort("charge_date", "source_currency", "source_ref", nulls_last=True).row(0, named=True)
+        days = missing.select("source_currency", "charge_date").unique().height
         raise CostLedgerError(
             f"no FX rate from {first['source_currency']} to {currency} on {first['charge_date']} "
-            f"({missing.height} currency-days missing); add them to inbox/fx/"
+            f"(first needed by {_origin(first['source'], first['source_ref'], files or {})}; "
+            f"{days} currency-days missing); add them to inbox/fx/"
         )
     return joined.with_columns(
         convert(pl.col("source_amount"), pl.col("fx_rate")).alias("billed_cost"),
         convert(pl.col("source_effective_amount"), pl.col("fx_rate")).alias("effective_cost"),
         pl.lit(currency).alias("currency"),
     )
+
+
+def _origin(source: str | None, source_ref: str | None, files: dict[str, str]) -> str:
+    """`inbox/<path>, row N` for a source_ref `load_id:row_number`, else the source and its ref."""
+    load_id, _, row = (source_ref or "").partition(":")
+    if load_id in files:
+        return f"inbox/{files[load_id]}, row {row}"
+    return f"{source} {source_ref}"
 
 
 def run_id(con: duckdb.DuckDBPyConnection, config: Config, period: str, as_of: date) -> str:
@@ -80,9 +93,11 @@ def run_id(con: duckdb.DuckDBPyConnection, config: Config, period: str, as_of: d
 
 def build_candidate(con: duckdb.DuckDBPyConnection, config: Config, period: str, *, as_of: date) -> str:
     """Build the period into ledger.cost_ledger_candidate (replacing it); return the run_id."""
+    write_config_tables(con, config)  # the workload rules and GPU pools the marts map with
     parts = gather(con, config, period, as_of=as_of)
     rates = _read(con, "select rate_date, currency, rate from staging.fx_rates", [])
-    ledger = to_reporting_currency(parts, rates, config.reporting_currency)
+    files = dict(con.execute("select load_id, path from meta.loads").fetchall())
+    ledger = to_reporting_currency(parts, rates, config.reporting_currency, files=files)
     rid = run_id(con, config, period, as_of)
     key = pl.concat_str(
         [pl.col(c).cast(pl.String).fill_null("") for c in ("source", "source_ref", "charge_date", "model_id", "category", "subcategory", "unallocated_reason", "split_key")],

@@ -6,6 +6,7 @@ from datetime import date, timedelta
 
 import polars as pl
 
+from pipeline.config import Config
 from pipeline.money import MONEY, split_exact
 
 QTY = pl.Decimal(38, 9)
@@ -47,6 +48,12 @@ def month_days(period: str) -> list[date]:
     start = date.fromisoformat(f"{period}-01")
     end = (start.replace(day=28) + timedelta(days=4)).replace(day=1)
     return [start + timedelta(days=i) for i in range((end - start).days)]
+
+
+def working_days(period: str, config: Config) -> list[date]:
+    """The period's working days: the declared weekdays, minus declared holidays."""
+    holidays = {date.fromisoformat(h) for h in config.labor.holidays}
+    return [d for d in month_days(period) if d.isoweekday() in config.labor.working_weekdays and d not in holidays]
 
 
 def spread_evenly(frame: pl.DataFrame, *, group: list[str], days: str, amounts: list[str]) -> pl.DataFrame:

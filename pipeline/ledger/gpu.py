@@ -1,50 +1,388 @@
-"""GPU-time held per workload, from telemetry: the weights that split a GPU node's cost.
+"""GPU-time held per workload, from telemetry: the integer weights that split a GPU node's cost.
 
-A sample at ts with step s says who held that GPU during [ts, ts + s). No pod label: the GPU was
-idle (__idle__). A pod no workload rule maps: __unallocated__ (unmapped_workload). Seconds of the
-node's capacity with no sample at all: __unallocated__ (telemetry_gap), never guessed."""
+1. Intervals. A GPU's samples (all metrics, per host and GPU) form a timeline: a sample at ts
+   holds the GPU until the next one, when that comes within `telemetry_gap_steps` x the step;
+   otherwise it holds one step and the silence after it is a telemetry gap. Intervals that cross
+   a bucket boundary (hour or day) are cut there. Times are integer milliseconds.
+2. Holders. At one instant a GPU is held by one pod, by several (time-slicing: each holds
+   1/replicas, or 1/n of the n pods present when no replica count is declared), or it is cut into
+   MIG slices (profile `3g.40gb` holds 3/mig_slices; n pods on one slice share it equally). No pod: idle.
+   Unheld fractions (unused MIG slices, unused replicas) are idle. Fractions are exact: every
+   fraction is an integer number of 1/S, S the least common multiple of the denominators present.
+3. Policy. gpu_time: weight = ms x fraction. utilisation: the holder's weight is ms x fraction x
+   utilisation (GR_ENGINE_ACTIVE, else GPU_UTIL, in basis points) and the unused rest is idle (a
+   slot with no utilisation sample counts as fully used).
+4. Buckets. No pod: __idle__. A pod no workload rule maps: __unallocated__
+   (unmapped_workload:<namespace>). Capacity the samples do not cover: __unallocated__
+   (telemetry_gap), never guessed. Idle may be redistributed to the models of the same split.
+
+Steps 1-2 (and the sums step 3 needs) run as one pass of an in-memory DuckDB over the samples,
+a frame or Parquet files: samples are grouped by instant first (host, GPU, time), so a month of a
+thousand GPUs is a few hash aggregations and one window over integers, not a Python loop; the
+result is one row per host, bucket, holder and fraction, and the policy is applied to that in Polars.
+"""
 
 from __future__ import annotations
 
+import math
+import os
+from dataclasses import dataclass
+from decimal import Decimal
+from pathlib import Path
+
+import duckdb
 import polars as pl
 
 from pipeline.columns import Bucket
 from pipeline.config import Config
 from pipeline.ledger.attribution import workload_models
 
+UTIL_FULL = 10_000  # basis points
+_UTIL_METRICS = ("DCGM_FI_PROF_GR_ENGINE_ACTIVE", "DCGM_FI_DEV_GPU_UTIL")
+WORKLOAD_KEYS = ["namespace", "pod", "container", "labels"]
 
-def label_workloads(samples: pl.DataFrame, config: Config) -> pl.DataFrame:
-    """One row per GPU and sample time, with model_id (or bucket) and unallocated_reason."""
-    slots = samples.unique(["hostname", "gpu", "ts", "namespace", "pod"])
-    workloads = workload_models(slots.select("namespace", "pod").unique(), config)
-    return slots.join(workloads, on=["namespace", "pod"], how="left", nulls_equal=True).with_columns(
+
+@dataclass(frozen=True)
+class Weights:
+    """Integer weights per (keys..., model_id, unallocated_reason): `w`, and `gpu_units` =
+    GPU-milliseconds x S. One millisecond of one whole GPU weighs S x per_unit in `w`."""
+
+    frame: pl.DataFrame
+    per_unit: int  # UTIL_FULL under the utilisation policy, else 1
+    slices: int  # S
+
+    def gpu_hours(self, units: pl.Expr) -> pl.Expr:
+        from pipeline.ledger.frame import QTY
+
+        # units / (S x 3.6e6) to 9 decimals, truncated (Decimal / Decimal at scale 0 would drop the fraction)
+        nanohours = (units.cast(pl.Int128) * 10**9) // (self.slices * 3_600_000)
+        return (nanohours.cast(pl.Decimal(38, 0)) * pl.lit(Decimal("0.000000001"), dtype=pl.Decimal(38, 9))).cast(QTY)
+
+
+_BUCKET_US = {"1h": 3_600_000_000, "1d": 86_400_000_000}
+_SAMPLE_COLUMNS = ("hostname", "gpu", "ts", "step_seconds", "mig_profile", "mig_instance", *WORKLOAD_KEYS, "metric", "value")
+_HOLDERS = ("mig_profile", "mig_instance", *WORKLOAD_KEYS)
+
+# Steps 1-2 in SQL, one pass over the samples (any number of them) to one row per host, bucket,
+# holder and fraction num/den, with the GPU-milliseconds held (`ms`) and, for the utilisation
+# policy, the milliseconds x utilisation (`ms_util`). Times are integer microseconds (`t`).
+# An instant whose samples all name one holder (the usual case) is one slot; instants with several
+# holders (MIG slices, time-sliced pods) are expanded from `_gpu_multi` (built first, only when the
+# pass finds such an instant). `single` marks rows of single-holder instants: their unheld rest
+# (den - num)/den is idle, added after the query.
+_PASS_SQL = """
+with src as (
+    select {columns} from {source}
+),
+
+instants as (
+    select hostname, gpu, t, max(step_seconds)::bigint * 1000 as step_ms, {holders}, {util} as util_bp, {same} as single
+    from src
+    group by hostname, gpu, t
+),
+
+timed as (
+    select
+        * exclude (step_ms),
+        coalesce(
+            case when (lead(t) over w - t) // 1000 <= step_ms * $gap_steps then (lead(t) over w - t) // 1000 end,
+            step_ms
+        ) as ms
+    from instants
+    window w as (partition by hostname, gpu order by t)
+),
+
+slots as (
+    {slots}
+),
+
+pieces as (
+    select *, unnest(case when e <= b0 + $bucket_us then [b0] else generate_series(b0, (t + (ms - 1) * 1000) // $bucket_us * $bucket_us, $bucket_us) end) as bucket
+    from (select *, t // $bucket_us * $bucket_us as b0, t + ms * 1000 as e from slots)
+),
+
+cut as (
+    select *, (least(e, bucket + $bucket_us) - greatest(t, bucket)) // 1000 as piece_ms
+    from pieces
+),
+
+final as (
+    select
+        hostname, bucket, namespace, pod, container, labels, num, den, single,
+        sum(piece_ms) as ms,
+        sum(piece_ms * coalesce(util_bp, {full})) as ms_util
+    from cut
+    group by hostname, bucket, namespace, pod, container, labels, num, den, single
+)
+
+select * from final
+"""
+
+# a single-holder instant: a MIG profile `3g.40gb` holds 3 of mig_slices; a pod on a whole GPU holds
+# it all, or 1/replicas when replicas are declared
+_SINGLE_SLOTS = """
+    select
+        hostname, gpu, t, ms, namespace, pod, container, labels, util_bp, single,
+        case when mig_profile is not null or mig_instance is not null
+            then coalesce(try_cast(nullif(regexp_extract(mig_profile, '^(\\d+)g', 1), '') as bigint), 1) else 1 end as num,
+        case when mig_profile is not null or mig_instance is not null then $mig_slices
+            when pod is null then 1 else greatest(1, $replicas) end as den
+    from timed
+"""
+# with multi-holder instants: their slots replace them
+_ALL_SLOTS = """
+    select
+        i.hostname, i.gpu, i.t, i.ms,
+        case when i.single then i.namespace else m.namespace end as namespace,
+        case when i.single then i.pod else m.pod end as pod,
+        case when i.single then i.container else m.container end as container,
+        case when i.single then i.labels else m.labels end as labels,
+        case when i.single then i.util_bp else m.util_bp end as util_bp,
+        i.single,
+        case when i.single then i.num else m.num end as num,
+        case when i.single then i.den else m.den end as den
+    from ({single}) as i
+    left join _gpu_multi as m on not i.single and i.hostname = m.hostname and i.gpu = m.gpu and i.t = m.t
+"""
+
+# Multi-holder instants -> their slots: n pods sharing a GPU (or one MIG slice) hold 1/n of it each
+# (1/replicas when more replicas are declared); an idle row beside holders of the same GPU (or slice)
+# adds nothing; the unheld rest of the instant (1 - the fractions held) is an idle slot.
+_MULTI_SQL = """
+create or replace temp table _gpu_multi as
+with src as (
+    select {columns} from {source}
+),
+
+multi as (
+    select hostname, gpu, t
+    from src
+    group by hostname, gpu, t
+    having not ({same})
+),
+
+slots as (
+    select hostname, gpu, t, mig_profile, mig_instance, namespace, pod, container, labels, {util} as util_bp
+    from src semi join multi using (hostname, gpu, t)
+    group by hostname, gpu, t, mig_profile, mig_instance, namespace, pod, container, labels
+),
+
+shared as (
+    select
+        *,
+        (mig_profile is not null or mig_instance is not null) as is_mig,
+        count(pod) over (partition by hostname, gpu, t, mig_instance) as n
+    from slots
+),
+
+held as (
+    select
+        hostname, gpu, t, namespace, pod, container, labels, util_bp,
+        case when is_mig then coalesce(try_cast(nullif(regexp_extract(mig_profile, '^(\\d+)g', 1), '') as bigint), 1) else 1 end as num,
+        (case when is_mig then $mig_slices else 1 end)
+        * (case when pod is null then 1 when is_mig then n else greatest(n, $replicas) end) as den
+    from shared
+    where pod is not null or n = 0
+),
+
+lcms as (
+    select hostname, gpu, t, list_reduce(list(den), lambda a, b: lcm(a, b)) as l
+    from held
+    group by hostname, gpu, t
+),
+
+rest as (
+    select hostname, gpu, t, any_value(l) as l, sum(num * (l // den))::bigint as used
+    from held inner join lcms using (hostname, gpu, t)
+    group by hostname, gpu, t
+),
+
+final as (
+    select * from held
+    union all
+    select hostname, gpu, t, null, null, null, null, null, l - used, l
+    from rest
+    where used < l
+)
+
+select * from final
+"""
+
+# utilisation in basis points: GR_ENGINE_ACTIVE (a ratio), else GPU_UTIL (percent), exact decimals
+# rounded half to even, clipped to [0, 1]
+_UTIL_BP = f"""round_even(coalesce(
+        (max(value) filter (where metric = '{_UTIL_METRICS[0]}'))::decimal(38, 9) * {UTIL_FULL},
+        (max(value) filter (where metric = '{_UTIL_METRICS[1]}'))::decimal(38, 9) * {UTIL_FULL // 100}
+    ), 0)::bigint"""
+_UTIL_SQL = f"case when {_UTIL_BP} is null then null else least(greatest({_UTIL_BP}, 0), {UTIL_FULL}) end"
+
+
+def _source_columns(names: list[str], default_step: int) -> str:
+    """The select list of the samples source: canonical columns, absent optional ones as null."""
+    out = []
+    for column in _SAMPLE_COLUMNS:
+        if column == "ts":
+            out.append("epoch_us(ts) as t")
+        elif column == "step_seconds":
+            out.append("step_seconds" if column in names else f"{int(default_step)}::integer as step_seconds")
+        elif column in names:
+            out.append(column)
+        elif column == "value":
+            out.append("null::decimal(38, 9) as value")
+        else:
+            out.append(f"null::varchar as {column}")
+    return ", ".join(out)
+
+
+def _instant_holders(names: list[str]) -> tuple[str, str]:
+    """Per instant: each holder column's value, and whether all its samples name one holder."""
+    holders, same = [], []
+    for column in _HOLDERS:
+        if column in names:
+            holders.append(f"min({column}) as {column}")
+            same.append(f"(count({column}) = 0 or (count({column}) = count(*) and min({column}) = max({column})))")
+        else:
+            holders.append(f"null::varchar as {column}")
+    return ", ".join(holders), " and ".join(same) or "true"
+
+
+def _held(samples: pl.DataFrame | pl.LazyFrame | list[Path], config: Config, policy, *, every: str) -> pl.DataFrame:
+    """The SQL pass: GPU-ms (and ms x utilisation) per host, bucket, holder and fraction."""
+    utilisation = policy.policy == "utilisation"
+    memory = os.environ.get("COSTLEDGER_GPU_MEMORY", "2GB")
+    con = duckdb.connect(config={"threads": os.cpu_count() or 1, "preserve_insertion_order": False, "memory_limit": memory})
+    try:
+        if isinstance(samples, (pl.DataFrame, pl.LazyFrame)):
+            frame = samples.lazy()
+            names = frame.collect_schema().names()
+            needed = [c for c in _SAMPLE_COLUMNS if c in names and (utilisation or c not in ("metric", "value"))]
+            con.register("_samples", frame.select(needed).collect().to_arrow())
+        else:
+            relation = con.read_parquet([str(p) for p in samples])
+            relation.create_view("_samples")
+            names = list(relation.columns)
+        if not utilisation:
+            names = [n for n in names if n not in ("metric", "value")]  # gpu_time reads neither
+        util = _UTIL_SQL if utilisation and {"metric", "value"} <= set(names) else "null::bigint"
+        columns = _source_columns(names, config.telemetry_step_seconds)
+        holders, same = _instant_holders(names)
+        params = {"gap_steps": config.telemetry_gap_steps, "mig_slices": policy.mig_slices,
+                  "replicas": policy.time_slicing_replicas or 0, "bucket_us": _BUCKET_US[every]}
+        fractions = {k: params[k] for k in ("mig_slices", "replicas")}
+
+        def run(slots: str) -> pl.DataFrame:
+            query = _PASS_SQL.format(columns=columns, source="_samples", holders=holders, util=util, same=same, slots=slots, full=UTIL_FULL)
+            return con.sql(query, params=params).pl()
+
+        held = run(_SINGLE_SLOTS)
+        if not held.filter(~pl.col("single")).is_empty():  # MIG slices or time-sliced pods: expand them
+            con.execute(_MULTI_SQL.format(columns=columns, source="_samples", util=util, same=same), fractions)
+            held = run(_ALL_SLOTS.format(single=_SINGLE_SLOTS))
+    finally:
+        con.close()
+    return held.with_columns(pl.col(c).cast(pl.String) for c in WORKLOAD_KEYS)
+
+
+def gpu_weights(samples: pl.DataFrame | pl.LazyFrame | list[Path], config: Config, policy, *, every: str) -> Weights:
+    """Weights per (hostname, bucket, model_id, unallocated_reason): `w` (policy weight) and
+    `gpu_units` (GPU-ms x S held). `policy` is a GpuPool or config.owned. `samples` is a frame of
+    staging.gpu_samples rows or a list of Parquet files with those columns (absent optional
+    columns are null; an absent step_seconds is the configured telemetry step).
+
+    Millions of samples become a few rows per host and bucket in one pass of an in-memory DuckDB
+    over exact integers (aggregated by instant first); the policy is applied to those rows."""
+    if every not in _BUCKET_US:
+        raise ValueError(f"bucket {every!r}: expected one of {sorted(_BUCKET_US)}")
+    held = _held(samples, config, policy, every=every)
+    denominators = held.get_column("den").unique().drop_nulls().to_list()
+    if policy.time_slicing_replicas:
+        denominators.append(policy.time_slicing_replicas)
+    S = math.lcm(*[int(d) for d in denominators]) if denominators else 1
+    # the unheld rest of a single-holder instant (an unused MIG slice, unused replicas) is idle
+    spare = held.filter(pl.col("single") & (pl.col("num") < pl.col("den"))).with_columns(
+        (pl.col("den") - pl.col("num")).alias("num"), *[pl.lit(None, dtype=pl.String).alias(c) for c in WORKLOAD_KEYS],
+    )
+    frame = pl.concat([held, spare]).with_columns((pl.lit(S, dtype=pl.Int64) * pl.col("num") // pl.col("den")).alias("units"))
+    base = pl.col("units") * pl.col("ms").cast(pl.Int64)
+    if policy.policy == "utilisation":
+        per_unit = UTIL_FULL
+        idle = pl.col("pod").is_null()
+        held_part = frame.filter(~idle).with_columns((pl.col("units") * pl.col("ms_util").cast(pl.Int64)).alias("w"), base.alias("gpu_units"))
+        unused = frame.with_columns(
+            pl.when(idle).then(base * UTIL_FULL).otherwise(pl.col("units") * (pl.col("ms").cast(pl.Int64) * UTIL_FULL - pl.col("ms_util").cast(pl.Int64))).alias("w"),
+            pl.when(idle).then(base).otherwise(0).alias("gpu_units"),
+            *[pl.lit(None, dtype=pl.String).alias(c) for c in WORKLOAD_KEYS],
+        ).filter((pl.col("w") > 0) | (pl.col("gpu_units") > 0))
+        frame = pl.concat([held_part, unused])
+    else:
+        per_unit = 1
+        frame = frame.with_columns(base.alias("w"), base.alias("gpu_units"))
+    frame = frame.with_columns(pl.from_epoch(pl.col("bucket"), time_unit="us").alias("bucket"))
+    labelled = label_workloads(frame, config)
+    out = labelled.group_by("hostname", "bucket", "model_id", "unallocated_reason").agg(
+        pl.col("w").cast(pl.Int64).sum(), pl.col("gpu_units").cast(pl.Int64).sum()
+    )
+    return Weights(frame=out, per_unit=per_unit, slices=S)
+
+
+def label_workloads(frame: pl.DataFrame, config: Config) -> pl.DataFrame:
+    """Add model_id (or bucket) and unallocated_reason from the workload columns."""
+    frame = frame.with_columns([pl.lit(None, dtype=pl.String).alias(c) for c in WORKLOAD_KEYS if c not in frame.columns])
+    workloads = workload_models(frame.select(WORKLOAD_KEYS).unique(), config)
+    return frame.join(workloads, on=WORKLOAD_KEYS, how="left", nulls_equal=True).with_columns(
         pl.when(pl.col("pod").is_null()).then(pl.lit(Bucket.IDLE.value))
         .when(pl.col("workload_model").is_null()).then(pl.lit(Bucket.UNALLOCATED.value))
         .otherwise(pl.col("workload_model")).alias("model_id"),
         pl.when(pl.col("pod").is_not_null() & pl.col("workload_model").is_null())
         .then(pl.lit("unmapped_workload:") + pl.col("namespace").fill_null("?"))
         .alias("unallocated_reason"),
-    )
+    ).drop("workload_model")
 
 
 def held_seconds(samples: pl.DataFrame, config: Config, *, every: str) -> pl.DataFrame:
-    """Seconds held per (hostname, bucket start, model_id, unallocated_reason); `every` is '1h' or '1d'."""
-    return (
-        label_workloads(samples, config)
-        .with_columns(pl.col("ts").dt.truncate(every).alias("bucket"))
-        .group_by("hostname", "bucket", "model_id", "unallocated_reason")
-        .agg(pl.col("step_seconds").cast(pl.Int64).sum().alias("seconds"))
-    )
+    """Whole GPU-seconds held per (hostname, bucket, model_id, unallocated_reason), gpu_time policy."""
+    from types import SimpleNamespace
+
+    policy = SimpleNamespace(policy="gpu_time", mig_slices=7, time_slicing_replicas=None)
+    weights = gpu_weights(samples, config, policy, every=every)
+    return weights.frame.with_columns((pl.col("gpu_units") // (weights.slices * 1000)).alias("seconds")).drop("w", "gpu_units")
 
 
-def with_gap(weights: pl.DataFrame, capacity: pl.DataFrame, *, keys: list[str]) -> pl.DataFrame:
-    """Add a telemetry_gap part per key group: capacity seconds minus seconds seen (never < 0)."""
-    seen = weights.group_by(keys).agg(pl.col("seconds").sum().alias("_seen"))
+def with_gap(weights: Weights, frame: pl.DataFrame, capacity: pl.DataFrame, *, keys: list[str]) -> pl.DataFrame:
+    """Add a telemetry_gap part per key group: the capacity (`capacity`, GPU-ms) the samples did
+    not cover (never < 0), weighed like held time. `frame` has keys, model_id,
+    unallocated_reason, w and gpu_units (GPU-ms x S)."""
+    S = weights.slices
+    seen = frame.group_by(keys).agg(pl.col("gpu_units").sum().alias("_seen"))
     gaps = (
         capacity.join(seen, on=keys, how="left")
-        .with_columns((pl.col("capacity") - pl.col("_seen").fill_null(0)).clip(lower_bound=0).alias("seconds"))
-        .filter(pl.col("seconds") > 0)
-        .with_columns(pl.lit(Bucket.UNALLOCATED.value).alias("model_id"), pl.lit("telemetry_gap").alias("unallocated_reason"))
-        .select(*keys, "model_id", "unallocated_reason", "seconds")
+        .with_columns((pl.col("capacity").cast(pl.Int64) * S - pl.col("_seen").fill_null(0)).clip(lower_bound=0).alias("gpu_units"))
+        .filter(pl.col("gpu_units") > 0)
+        .with_columns(
+            pl.lit(Bucket.UNALLOCATED.value).alias("model_id"), pl.lit("telemetry_gap").alias("unallocated_reason"),
+            (pl.col("gpu_units") * weights.per_unit).alias("w"),
+        )
+        .select(*keys, "model_id", "unallocated_reason", "w", "gpu_units")
     )
-    return pl.concat([weights.select(*keys, "model_id", "unallocated_reason", "seconds"), gaps])
+    return pl.concat([frame.select(*keys, "model_id", "unallocated_reason", "w", "gpu_units"), gaps], how="vertical_relaxed")
+
+
+def redistribute_idle(parts: pl.DataFrame, *, group: list[str], amounts: list[str]) -> pl.DataFrame:
+    """Idle policy `redistribute`: each group's __idle__ part is split again over the registered
+    models of the same group by their weight `w` (exactly); gap and unmapped parts keep theirs.
+    A group with no model keeps its idle."""
+    from pipeline.money import split_exact
+
+    models = parts.filter(~pl.col("model_id").is_in([b.value for b in Bucket]))
+    idle = parts.filter(pl.col("model_id") == Bucket.IDLE.value)
+    takers = idle.select(*group).unique().join(models.select(*group, "model_id", pl.col("w").alias("_mw")), on=group, how="inner")
+    if takers.is_empty():
+        return parts
+    groups = takers.select(group).unique().with_columns(pl.lit(True).alias("_take"))
+    marked = parts.join(groups, on=group, how="left").with_columns(((pl.col("model_id") == Bucket.IDLE.value) & pl.col("_take").fill_null(False)).alias("_take"))
+    kept, movable = marked.filter(~pl.col("_take")).drop("_take"), marked.filter(pl.col("_take")).drop("_take")
+    spread = movable.drop("model_id", "w").join(takers, on=group).with_columns(pl.col("_mw").alias("w"))
+    spread = split_exact(spread.lazy(), group=group, key=["model_id"], weight="w", amounts=amounts).collect().drop("_mw")
+    spread = spread.with_columns(pl.lit("idle_redistributed").alias("unallocated_reason_note"))
+    kept = kept.with_columns(pl.lit(None, dtype=pl.String).alias("unallocated_reason_note"))
+    return pl.concat([kept, spread.select(kept.columns)], how="vertical_relaxed")

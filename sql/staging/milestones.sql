@@ -6,7 +6,8 @@ create table if not exists staging.milestones (
     planned_date           date not null,
     actual_date            date,
     cost_of_delay_per_day  decimal(38, 18) not null,
-    currency               varchar not null
+    currency               varchar not null,
+    started_date           date
 );
 comment on table staging.milestones is 'One row per model milestone: planned and actual delivery and the cost of each day late.';
 comment on column staging.milestones.load_id is 'The file version (meta.loads.load_id).';
@@ -17,3 +18,4 @@ comment on column staging.milestones.planned_date is 'Planned delivery day.';
 comment on column staging.milestones.actual_date is 'Actual delivery day; null while still open (cost accrues up to the run date).';
 comment on column staging.milestones.cost_of_delay_per_day is 'Cost of one day late, exact.';
 comment on column staging.milestones.currency is 'ISO 4217 currency of cost_of_delay_per_day.';
+comment on column staging.milestones.started_date is 'Day work on the milestone started (optional): time to deploy = actual_date - started_date.';

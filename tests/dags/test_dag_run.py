@@ -33,12 +33,13 @@ def _states(dag_run) -> dict[tuple[str, int], str]:
 
 @pytest.fixture
 def stub_pipeline(monkeypatch, tmp_path):
-    """`pipeline.run` replaced by recorders; `touched` is what ingest reports, `invalid` what fails."""
-    from pipeline import run
+    """`pipeline.run`, `pipeline.pull` and the failure recorder replaced by recorders; `touched` is
+    what ingest reports, `invalid` what fails validation, `exports` the batches there are to pull."""
+    from pipeline import failures, pull, run
     from pipeline.errors import ValidationFailed
 
     calls: list[tuple] = []
-    state = {"touched": ["2026-01"], "invalid": set()}
+    state = {"touched": ["2026-01"], "invalid": set(), "exports": []}
 
     def validate(workspace, period):
         calls.append(("validate", period))
@@ -51,6 +52,15 @@ def stub_pipeline(monkeypatch, tmp_path):
     monkeypatch.setattr(run, "validate", validate)
     monkeypatch.setattr(run, "publish", lambda ws, p: calls.append(("publish", p)) or PUBLISHED_ROWS)
     monkeypatch.setattr(run, "report", lambda ws, m: calls.append(("report", m)) or Path(ws, m))
+    monkeypatch.setattr(
+        pull, "find_exports",
+        lambda ws, *, source=None: calls.append(("find_exports", ws, source)) or list(state["exports"]),
+    )
+    monkeypatch.setattr(pull, "pull_batch", lambda ws, batch: calls.append(("pull", batch["folder"])) or batch["keys"])
+    monkeypatch.setattr(
+        failures, "record_task_failure",
+        lambda ws, **row: calls.append(("failure", row["task_id"], row["map_index"], row["state"], row["error"])),
+    )
     return calls, state
 
 
@@ -69,7 +79,7 @@ def test_nightly_builds_touched_periods_and_the_asked_month(airflow_db, stub_pip
     dag_run = _run("cost_ledger_nightly", run_conf={"month": "2026-02"})
 
     assert dag_run.state == "success"
-    assert calls[0] == ("ingest", str(tmp_path))
+    assert calls[:2] == [("find_exports", str(tmp_path), None), ("ingest", str(tmp_path))]  # nothing to pull
     # Ingest touched 2026-01 and the param asked for 2026-02: one mapped group per period, in order.
     assert sorted(c[1] for c in calls if c[0] == "publish") == ["2026-01", "2026-02"]
     for period in ("2026-01", "2026-02"):
@@ -82,6 +92,23 @@ def test_nightly_builds_touched_periods_and_the_asked_month(airflow_db, stub_pip
         {"period": "2026-01", "rows": PUBLISHED_ROWS},
         {"period": "2026-02", "rows": PUBLISHED_ROWS},
     ]
+
+
+def test_nightly_pulls_each_remote_source_in_its_own_task_before_the_one_ingest(airflow_db, stub_pipeline):
+    calls, state = stub_pipeline
+    state["exports"] = [
+        {"source": "billing", "folder": "aws-cur", "keys": ["2026/02/part-0.parquet"]},
+        {"source": "telemetry", "folder": "dcgm", "keys": ["2026-02-27.json", "2026-02-28.json"]},
+    ]
+    dag_run = _run("cost_ledger_nightly", run_conf={"source": "billing"})
+
+    assert dag_run.state == "success"
+    assert ("find_exports", calls[0][1], "billing") == calls[0]  # the param narrows the listing
+    steps = [c[0] for c in calls]
+    assert steps.index("ingest") > max(i for i, step in enumerate(steps) if step == "pull")
+    assert sorted(c[1] for c in calls if c[0] == "pull") == ["aws-cur", "dcgm"]
+    states = _states(dag_run)
+    assert states[("pull", 0)] == states[("pull", 1)] == "success"
 
 
 def test_nightly_date_param_sets_period_and_as_of(airflow_db, stub_pipeline):
@@ -126,6 +153,9 @@ def test_failed_validation_blocks_only_its_period_without_retrying(airflow_db, s
     assert [c[1] for c in calls if c[0] == "validate"].count("2026-01") == 1
     states = _states(dag_run)
     assert states[("period_ledger.validate", 0)] == "failed"
+    # The failure callback recorded it (in meta.task_failures, here in the recorder), once: no retry.
+    failures = [c for c in calls if c[0] == "failure"]
+    assert failures == [("failure", "period_ledger.validate", 0, "failed", "ValidationFailed: 2026-01: conservation check failed")]
     assert states[("period_ledger.publish", 0)] == "upstream_failed"
     assert states[("period_ledger.publish", 1)] == "success"
 

@@ -27,6 +27,11 @@ def test_every_dag_has_tags_retries_and_one_active_run(dagbag):
         for task in dag.tasks:
             assert task.retries >= 1, f"{dag.dag_id}.{task.task_id} does not retry"
             assert task.retry_exponential_backoff > 1, f"{dag.dag_id}.{task.task_id} backoff"
+            # Every failed try is recorded in meta.task_failures.
+            for kind, name in (("on_failure_callback", "on_failure"), ("on_retry_callback", "on_retry")):
+                callbacks = getattr(task, kind)
+                callbacks = callbacks if isinstance(callbacks, list) else [callbacks]
+                assert [c.__module__ + "." + c.__name__ for c in callbacks] == [f"pipeline.failures.{name}"], task.task_id
 
 
 def test_nightly_is_daily_and_publishes_the_ledger_asset(dagbag):
@@ -34,11 +39,15 @@ def test_nightly_is_daily_and_publishes_the_ledger_asset(dagbag):
 
     dag = dagbag.dags["cost_ledger_nightly"]
     assert dag.schedule == "@daily"
-    assert set(dag.params) == {"month", "date"}
+    assert set(dag.params) == {"month", "date", "source"}
     assert all(dag.params[name] is None for name in dag.params)  # defaults: no period asked
     publish = dag.get_task("period_ledger.publish")
     assert list(publish.outlets) == [LEDGER]
-    # ingest -> build -> validate -> publish, the three per period in one mapped group.
+    # find_exports -> pull (mapped) -> ingest -> build -> validate -> publish, the last three per
+    # period in one mapped group.
+    assert dag.get_task("find_exports").downstream_task_ids == {"pull"}
+    assert dag.get_task("pull").downstream_task_ids == {"ingest"}
+    assert dag.get_task("ingest").trigger_rule == "none_failed"  # nothing to pull is not a failure
     assert dag.get_task("ingest").downstream_task_ids == {"period_ledger.build"}
     assert dag.get_task("period_ledger.build").downstream_task_ids == {"period_ledger.validate"}
     assert dag.get_task("period_ledger.validate").downstream_task_ids == {"period_ledger.publish"}
@@ -69,6 +78,8 @@ def test_monthly_is_scheduled_on_what_the_nightly_publishes(dagbag):
     monthly = dagbag.dags["cost_report_monthly"]
     (ledger,) = nightly.get_task("period_ledger.publish").outlets
     assert list(monthly.timetable.asset_condition.objects) == [ledger]
+    # ... and at month end, with no event: 06:00 UTC on the 1st.
+    assert monthly.timetable.timetable.expression == "0 6 1 * *"
     assert list(monthly.get_task("report").outlets) == [REPORTS]
     assert set(monthly.params) == {"month"}
 
@@ -83,6 +94,9 @@ def test_tasks_that_open_the_warehouse_share_the_one_slot_pool(dagbag):
     for dag_id, task_ids in warehouse_tasks.items():
         for task_id in task_ids:
             assert dagbag.dags[dag_id].get_task(task_id).pool == WAREHOUSE_POOL, f"{dag_id}.{task_id}"
+    # Pulls never open the warehouse: they run in parallel, outside the one-slot pool.
+    for task_id in ("find_exports", "pull"):
+        assert dagbag.dags["cost_ledger_nightly"].get_task(task_id).pool == "default_pool", task_id
 
 
 @pytest.mark.parametrize("path", DAG_FILES, ids=lambda p: p.name)

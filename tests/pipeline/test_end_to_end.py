@@ -59,18 +59,19 @@ def test_every_load_balances_and_nothing_is_quarantined(demo_estate):
         quarantined = con.execute("select count(*) from meta.quarantine").fetchone()[0]
         statuses = dict(con.execute("select status, count(*) from meta.loads group by 1").fetchall())
     assert unbalanced == 0 and quarantined == 0
-    # 6 billing + 180 telemetry + 2 labor + assets, charges, usage, optimizations, milestones, fx
-    assert statuses == {"loaded": 194}
+    # 6 billing + 180 telemetry + 5 labor (people, allocations, timesheets, projects, training)
+    # + assets, 2 charges (invoices, licences), usage, optimizations, milestones, fx = 198
+    assert statuses == {"loaded": 198}
 
 
 def test_rerunning_a_month_gives_a_byte_identical_ledger(demo_estate):
     path = demo_estate.root / "warehouse.duckdb"
     before = _checksum(path, "2026-02")
-    run.run(demo_estate.root, date=date(2026, 3, 28), month="2026-02")
+    run.run(demo_estate.root, date=demo_estate.as_of, month="2026-02")
     assert _checksum(path, "2026-02") == before
     with duckdb.connect(str(path), read_only=True) as con:
         # nothing was loaded twice: the second ingest found only known files
-        assert con.execute("select count(*) from meta.loads").fetchone()[0] == 194
+        assert con.execute("select count(*) from meta.loads").fetchone()[0] == 198
 
 
 def test_no_individual_pay_or_name_in_the_shared_warehouse(demo_estate):
@@ -80,10 +81,46 @@ def test_no_individual_pay_or_name_in_the_shared_warehouse(demo_estate):
     for person in people:
         for secret in (person["person_id"], person["name"]):
             assert secret.encode() not in data, secret
-    pay = {Decimal(p["monthly_cost"]) for p in people}
+    pay = {Decimal(p["monthly_salary"]) + Decimal(p["benefits"]) + Decimal(p["employer_taxes"]) for p in people}
     with duckdb.connect(str(demo_estate.root / "warehouse.duckdb"), read_only=True) as con:
         assert con.execute("select count(*) from raw.source_rows where source = 'labor'").fetchone()[0] == 0
         groups = con.execute("select role, headcount, cost from staging.labor").fetchall()
     # every named role group has at least k = 3 people; smaller ones are merged into "other roles"
     assert all(headcount >= 3 for role, headcount, _ in groups if role != "other roles")
     assert not any(cost in pay for _, _, cost in groups)
+
+
+def test_mig_slices_and_time_sliced_pods_get_their_known_share_of_a_node_hour(demo_estate):
+    # gpu-node-3, 2026-02-03 10:00-11:00, effective 5.60 (covered by the savings plan), in 1/14 GPUs:
+    # GPU 0 MIG (of 7): 3g rec-retrieval 6/14, 2g embeddings 4/14, 1g idle 2/14, unconfigured 2/14 idle;
+    # GPU 1 time-sliced by embeddings and rec-retrieval: 7/14 each; GPUs 2 and 3 idle: 28/14.
+    # rec-retrieval 13, embeddings 11, idle 32 of 56: 5.60 x 13/56 = 1.30, x 11/56 = 1.10, x 32/56 = 3.20
+    with duckdb.connect(str(demo_estate.root / "warehouse.duckdb"), read_only=True) as con:
+        rows = con.execute(
+            "select l.model_id, sum(l.effective_cost), sum(l.quantity) from ledger.cost_ledger l "
+            "join staging.billing b on l.source_ref = b.load_id || ':' || b.row_number "
+            "where b.ResourceName = 'gpu-node-3' and b.ChargePeriodStart = timestamp '2026-02-03 10:00:00' group by all"
+        ).fetchall()
+    got = {model: (cost, hours) for model, cost, hours in rows}
+    assert {m: c for m, (c, _) in got.items()} == {"rec-retrieval": Decimal("1.30"), "embeddings": Decimal("1.10"), "__idle__": Decimal("3.20")}
+    # GPU-hours: rec-retrieval 13/14, embeddings 11/14, idle 32/14 (quantity has 9 decimals)
+    assert got["rec-retrieval"][1] == Decimal("0.928571428")
+
+
+def test_gpu_efficiency_mart_adds_up_to_the_gpu_ledger_rows(demo_estate):
+    with duckdb.connect(str(demo_estate.root / "warehouse.duckdb"), read_only=True) as con:
+        pools = {r[0] for r in con.execute("select distinct pool from marts.gpu_efficiency").fetchall()}
+        mart = con.execute("select sum(cost) from marts.gpu_efficiency where strftime(charge_date, '%Y-%m') = '2026-02'").fetchone()[0]
+        ledger = con.execute(
+            "select sum(effective_cost) from ledger.cost_ledger where strftime(charge_date, '%Y-%m') = '2026-02' "
+            "and ((source = 'billing' and quantity_unit = 'GPU-hours') or source in ('assets', 'energy'))"
+        ).fetchone()[0]
+        # gpu-node-3 on 2026-02-03: 24 node-hours of 4 GPUs = 96 GPU-hours, split exactly
+        node3 = con.execute(
+            "select sum(gpu_hours) from marts.gpu_efficiency where pool = 'eks-gpu' and charge_date = date '2026-02-03'"
+        ).fetchone()[0]
+    assert pools == {"eks-gpu", "owned"}
+    assert mart == ledger
+    # three pool nodes of 4 GPUs every hour = 288 GPU-hours; each row's GPU-hours are truncated to
+    # 9 decimals (gpu-node-3's 13/14, 11/14, 32/14 lose up to 3e-9 an hour)
+    assert Decimal(288) - Decimal("0.0000001") < node3 <= 288

@@ -211,16 +211,18 @@ def stored_failures(con: duckdb.DuckDBPyConnection) -> set[tuple[str, str, str |
 
 
 def assert_fails_only(
-    con: duckdb.DuckDBPyConnection, suite: str, expectation: str, column: str
+    con: duckdb.DuckDBPyConnection, suite: str, expectation: str, column: str,
+    *, also: frozenset[tuple[str, str, str]] = frozenset(),
 ) -> ValidationFailed:
-    """validate_candidate raises naming exactly this expectation, and stores it as failed."""
+    """validate_candidate raises naming exactly this expectation (and those in `also`), and
+    stores them as failed."""
     with pytest.raises(ValidationFailed) as caught:
         validate_candidate(con, period=PERIOD, run_id=RUN_ID)
     message = str(caught.value)
     assert suite in message
     assert expectation in message
     assert repr(column) in message
-    assert stored_failures(con) == {(suite, expectation, column)}
+    assert stored_failures(con) == {(suite, expectation, column)} | also
     assert caught.value.exit_code == 1
     return caught.value
 
@@ -263,8 +265,10 @@ def test_missing_cent_fails_billing_conservation(con: duckdb.DuckDBPyConnection)
     build_billing_estate(con, search_rank_billed="33.32")
     build_labor_estate(con)
 
+    # the cent is missing from its invoice too (per-invoice reconciliation)
     error = assert_fails_only(
-        con, "billing_conservation", "expect_column_values_to_be_in_set", "billed_exact"
+        con, "billing_conservation", "expect_column_values_to_be_in_set", "billed_exact",
+        also=frozenset({("invoice_reconciliation", "expect_column_values_to_be_in_set", "billed_exact")}),
     )
 
     message = str(error)
@@ -289,6 +293,8 @@ def test_provider_missing_from_candidate_fails(con: duckdb.DuckDBPyConnection) -
     assert stored_failures(con) == {
         ("billing_conservation", "expect_column_values_to_be_in_set", "billed_exact"),
         ("billing_conservation", "expect_column_values_to_be_in_set", "effective_exact"),
+        ("invoice_reconciliation", "expect_column_values_to_be_in_set", "billed_exact"),
+        ("invoice_reconciliation", "expect_column_values_to_be_in_set", "effective_exact"),
     }
 
 
@@ -389,7 +395,7 @@ def test_data_docs_are_built(con: duckdb.DuckDBPyConnection, tmp_path: Path) -> 
     validate_candidate(con, period=PERIOD, run_id=RUN_ID, data_docs_dir=docs)
     assert (docs / "index.html").is_file()
     pages = {p.parts[len(docs.parts) + 1] for p in docs.glob("validations/*/**/*.html")}
-    assert pages == {"billing_conservation", "labor_conservation", "ledger_rows"}
+    assert pages == {"billing_conservation", "invoice_reconciliation", "labor_conservation", "ledger_rows", "raw_load_balance", "staging_billing"}
 
 
 def test_model_id_regex_accepts_buckets_and_rejects_bad_ids() -> None:
@@ -407,7 +413,7 @@ def test_model_id_regex_accepts_buckets_and_rejects_bad_ids() -> None:
 
 def test_every_suite_file_loads() -> None:
     names = {s.name for s in load_suites()}
-    assert names == {"ledger_rows", "billing_conservation", "labor_conservation"}
+    assert names == {"ledger_rows", "billing_conservation", "invoice_reconciliation", "labor_conservation", "raw_load_balance", "staging_billing"}
 
 
 def write_suite(directory: Path, expectations: list[dict[str, Any]], **meta: Any) -> Path:

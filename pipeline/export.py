@@ -1,0 +1,142 @@
+"""The normalised billing (staging.billing, the active file versions) as a FOCUS dataset.
+
+One row per source charge, in FOCUS column names and value conventions:
+- timestamps in UTC, ISO 8601 with `Z` in CSV (`2026-01-01T00:00:00Z`), timestamp[us, UTC] in Parquet;
+- money exact: decimal text without trailing zeros (but one decimal: `1.0`) in CSV, DECIMAL(38, 18) in Parquet;
+- enum values in FOCUS spelling (ingest normalised them), Tags a JSON object;
+- columns FOCUS makes mandatory that no source here fills (AvailabilityZone, RegionName,
+  PricingCategory, unit prices, commitment name) are present and null; CommitmentDiscountCategory
+  is derived from CommitmentDiscountType (savings plan / spend: Spend; reservation, committed use:
+  Usage); a null ServiceCategory is `Other`;
+- ListCost and ContractedCost must not be null: where the source has none, both default to the
+  cost before commitment discounts are amortised, the larger of BilledCost and EffectiveCost
+  (usage: its cost; covered usage: its effective cost; a commitment fee: its billed cost), and
+  `x_DefaultedCosts` names the columns defaulted on that row;
+- `x_` columns: billing period, source format, the file and row the charge came from, load id.
+
+`version="1.0"` writes FOCUS 1.0 (no InvoiceId), for validators that know no later version.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import duckdb
+import polars as pl
+
+from pipeline.columns import FOCUS_COLUMNS, FOCUS_TIME_COLUMNS
+from pipeline.errors import CostLedgerError
+
+VERSIONS: tuple[str, ...] = ("1.2", "1.0")
+FORMATS: tuple[str, ...] = ("csv", "parquet")
+# FOCUS 1.0 columns staging.billing does not carry: exported null (CommitmentDiscountCategory derived).
+NULL_COLUMNS: tuple[str, ...] = (
+    "AvailabilityZone",
+    "CommitmentDiscountName",
+    "ContractedUnitPrice",
+    "ListUnitPrice",
+    "PricingCategory",
+    "RegionName",
+)
+# columns newer than a version: left out of its export
+NEWER_THAN: dict[str, tuple[str, ...]] = {"1.0": ("InvoiceId",), "1.2": ()}
+X_COLUMNS: tuple[str, ...] = ("x_BillingPeriod", "x_SourceFormat", "x_SourceFile", "x_SourceRow", "x_LoadId", "x_DefaultedCosts")
+
+BILLING_SQL = """
+with active_loads as (
+    select load_id, path
+    from meta.loads
+    where source = 'billing' and status = 'loaded'
+),
+
+billing as (
+    select b.*, l.path as x_SourceFile
+    from staging.billing as b
+    inner join active_loads as l using (load_id)
+    where $month is null or b.x_BillingPeriod = $month
+),
+
+final as (
+    select *
+    from billing
+    order by x_BillingPeriod, x_SourceFile, row_number
+)
+
+select * from final
+"""
+
+
+def focus_columns(version: str) -> list[str]:
+    """The FOCUS columns of an export, in name order (as the FOCUS spec lists them), then x_ columns."""
+    if version not in VERSIONS:
+        raise CostLedgerError(f"--focus-version {version!r}: expected one of {', '.join(VERSIONS)}")
+    names = {*FOCUS_COLUMNS, *NULL_COLUMNS, "CommitmentDiscountCategory"} - set(NEWER_THAN[version])
+    return [*sorted(names), *X_COLUMNS]
+
+
+def focus_frame(con: duckdb.DuckDBPyConnection, *, month: str | None = None, version: str = "1.2") -> pl.DataFrame:
+    """staging.billing (active loads, optionally one billing period) as typed FOCUS columns."""
+    columns = focus_columns(version)
+    # a cursor: the caller's connection may hold an unfinished result (DuckDB 2.0 refuses con.sql then)
+    rows = con.cursor().sql(BILLING_SQL, params={"month": month}).pl()
+    money = rows.schema["BilledCost"]
+    before_discount = pl.max_horizontal("BilledCost", "EffectiveCost").cast(money)
+    defaulted = pl.concat_str(
+        [pl.when(pl.col(c).is_null()).then(pl.lit(c)) for c in ("ContractedCost", "ListCost")], separator=",", ignore_nulls=True
+    )
+    kind = pl.col("CommitmentDiscountType").str.to_lowercase()
+    frame = rows.with_columns(
+        pl.when(defaulted != "").then(defaulted).alias("x_DefaultedCosts"),
+        pl.coalesce("ContractedCost", before_discount).alias("ContractedCost"),
+        pl.coalesce("ListCost", "ContractedCost", before_discount).alias("ListCost"),
+        pl.col("ServiceCategory").fill_null("Other"),
+        pl.when(kind.str.contains("savings|spend")).then(pl.lit("Spend"))
+        .when(kind.str.contains("reserv|committed use|usage")).then(pl.lit("Usage"))
+        .otherwise(None).alias("CommitmentDiscountCategory"),
+        *[pl.lit(None, dtype=pl.String).alias(c) for c in NULL_COLUMNS if c not in ("ContractedUnitPrice", "ListUnitPrice")],
+        *[pl.lit(None, dtype=money).alias(c) for c in ("ContractedUnitPrice", "ListUnitPrice")],
+        pl.col("row_number").alias("x_SourceRow"),
+        pl.col("load_id").alias("x_LoadId"),
+        *[pl.col(c).dt.replace_time_zone("UTC") for c in FOCUS_TIME_COLUMNS],
+    )
+    return frame.select(columns)
+
+
+def as_csv_text(frame: pl.DataFrame) -> pl.DataFrame:
+    """FOCUS CSV values: `...Z` timestamps, exact decimals without trailing zeros but with at least
+    one decimal (`1.0`, `4.8`), so that readers never take a decimal column for integers."""
+    decimals = [c for c, t in frame.schema.items() if isinstance(t, pl.Decimal)]
+    times = [c for c, t in frame.schema.items() if isinstance(t, pl.Datetime)]
+    return frame.with_columns(
+        *[pl.col(c).cast(pl.String).str.replace(r"(\.\d+?)0+$", "${1}") for c in decimals],
+        *[pl.col(c).dt.strftime("%Y-%m-%dT%H:%M:%SZ") for c in times],
+    )
+
+
+def export_focus(
+    con: duckdb.DuckDBPyConnection,
+    out: Path,
+    *,
+    month: str | None = None,
+    fmt: str = "csv",
+    version: str = "1.2",
+) -> int:
+    """Write the FOCUS dataset to `out` (CSV or Parquet); return the number of rows written."""
+    if fmt not in FORMATS:
+        raise CostLedgerError(f"--format {fmt!r}: expected one of {', '.join(FORMATS)}")
+    frame = focus_frame(con, month=month, version=version)
+    out = Path(out)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    partial = out.with_name(f".{out.name}.partial")  # a reader never sees half a file
+    if fmt == "csv":
+        as_csv_text(frame).write_csv(partial)
+    else:
+        frame.write_parquet(partial)
+    partial.replace(out)
+    return frame.height
+
+
+def default_path(root: Path, *, month: str | None, fmt: str, version: str) -> Path:
+    """exports/focus-<version>[-<month>].<fmt> in the workspace."""
+    return root / "exports" / f"focus-{version}{'-' + month if month else ''}.{fmt}"
+

@@ -1,0 +1,281 @@
+"""AWS Cost and Usage Reports -> staging.billing rows (FOCUS 1.2 columns).
+
+Reads CUR 2.0 (Data Exports; snake_case columns; Parquet or CSV; `resource_tags`, `product`,
+`cost_category` and `discount` as map columns, or their flattened `resource_tags_user_...` CSV
+form) and the legacy CUR (CSV; `lineItem/UnblendedCost` headers; tags as `resourceTags/user:...`
+columns). Legacy headers are turned into CUR 2.0 names first (`lineItem/UnblendedCost` ->
+`line_item_unblended_cost`), so one mapping serves both.
+
+Cost semantics (AWS's, as its own FOCUS export applies them):
+- BilledCost is `line_item_unblended_cost` on every row, so the file's billed total is the sum of
+  that column (what the invoice adds up). A savings-plan covered usage and its negation row net to 0.
+- EffectiveCost amortises commitments without double counting: covered usage carries
+  `savings_plan_savings_plan_effective_cost` / `reservation_effective_cost`; the negation, the
+  upfront fees and RI upfront `Fee` rows carry 0; a recurring commitment fee carries only its
+  unused part (`total_commitment_to_date - used_commitment`, or the RI unused fees).
+- Credits, refunds and discounts are negative `Credit` rows of the service they credit (a refund
+  has ChargeClass `Correction`); `Tax` rows are Tax.
+- The `discount` map is informational: discount line items carry the money.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from pathlib import Path
+
+import polars as pl
+
+from pipeline.columns import MONEY_SCALE
+from pipeline.errors import InputError
+from pipeline.ingest import focus
+from pipeline.ingest.parse import ROW, Col, Kind, Parsed, coerce, reject, round_excess_decimals
+from pipeline.ingest.services import with_service_category
+
+T, M, TS = Kind.TEXT, Kind.MONEY, Kind.TIMESTAMP
+# CUR 2.0 names; legacy headers are renamed to these first.
+SCHEMA: dict[str, Col] = {
+    "bill_payer_account_id": Col(T),
+    "bill_payer_account_name": Col(T),
+    "bill_billing_period_start_date": Col(TS, True),
+    "bill_billing_period_end_date": Col(TS),
+    "bill_invoice_id": Col(T),
+    "bill_invoicing_entity": Col(T),
+    "line_item_usage_account_id": Col(T),
+    "line_item_usage_account_name": Col(T),
+    "line_item_line_item_type": Col(T, True),
+    "line_item_usage_start_date": Col(TS, True),
+    "line_item_usage_end_date": Col(TS, True),
+    "line_item_product_code": Col(T),
+    "line_item_line_item_description": Col(T),
+    "line_item_usage_amount": Col(M),
+    "line_item_currency_code": Col(T),
+    "line_item_unblended_cost": Col(M, True),
+    "line_item_legal_entity": Col(T),
+    "line_item_resource_id": Col(T),
+    "product_product_name": Col(T),
+    "product_servicename": Col(T),
+    "product_region_code": Col(T),
+    "product_region": Col(T),
+    "product_sku": Col(T),
+    "pricing_unit": Col(T),
+    "pricing_currency": Col(T),
+    "pricing_rate_id": Col(T),
+    "pricing_public_on_demand_cost": Col(M),
+    "reservation_reservation_a_r_n": Col(T),
+    "reservation_effective_cost": Col(M),
+    "reservation_unused_amortized_upfront_fee_for_billing_period": Col(M),
+    "reservation_unused_recurring_fee": Col(M),
+    "savings_plan_savings_plan_a_r_n": Col(T),
+    "savings_plan_savings_plan_effective_cost": Col(M),
+    "savings_plan_total_commitment_to_date": Col(M),
+    "savings_plan_used_commitment": Col(M),
+    "resource_tags": Col(T),
+    "cost_category": Col(T),
+}
+SIGNATURE_CUR2: tuple[str, ...] = ("line_item_line_item_type", "line_item_unblended_cost", "line_item_usage_start_date", "bill_billing_period_start_date")
+SIGNATURE_LEGACY: tuple[str, ...] = ("lineItem/LineItemType", "lineItem/UnblendedCost", "lineItem/UsageStartDate", "bill/BillingPeriodStartDate")
+_MONEY = [name for name, col in SCHEMA.items() if col.kind == M]
+
+# line item type -> (ChargeCategory, ChargeClass, ChargeFrequency)
+LINE_ITEM_TYPES: dict[str, tuple[str, str | None, str]] = {
+    "Usage": ("Usage", None, "Usage-Based"),
+    "DiscountedUsage": ("Usage", None, "Usage-Based"),
+    "SavingsPlanCoveredUsage": ("Usage", None, "Usage-Based"),
+    "SavingsPlanNegation": ("Usage", None, "Usage-Based"),
+    "Fee": ("Purchase", None, "One-Time"),
+    "RIFee": ("Purchase", None, "Recurring"),
+    "SavingsPlanUpfrontFee": ("Purchase", None, "One-Time"),
+    "SavingsPlanRecurringFee": ("Purchase", None, "Recurring"),
+    "Tax": ("Tax", None, "Recurring"),
+    "Credit": ("Credit", None, "One-Time"),
+    "Refund": ("Credit", "Correction", "One-Time"),
+    "BundledDiscount": ("Credit", None, "Usage-Based"),
+    "Discount": ("Credit", None, "Usage-Based"),
+    "EdpDiscount": ("Credit", None, "Usage-Based"),
+    "PrivateRateDiscount": ("Credit", None, "Usage-Based"),
+    "DistributorDiscount": ("Credit", None, "Usage-Based"),
+    "SppDiscount": ("Credit", None, "Usage-Based"),
+    "SavingsPlanNegationAdjustment": ("Adjustment", "Correction", "One-Time"),
+}
+_TAG_PREFIXES = ("resourcetags/", "resource_tags_", "resource_tags/")
+
+
+def detect(header: list[str]) -> str | None:
+    columns = set(header)
+    if set(SIGNATURE_CUR2) <= columns:
+        return "aws-cur2"
+    if set(SIGNATURE_LEGACY) <= columns:
+        return "aws-cur-legacy"
+    return None
+
+
+def snake(name: str) -> str:
+    """`lineItem/UnblendedCost` -> `line_item_unblended_cost` (CUR 2.0 spelling)."""
+    spaced = re.sub(r"(?<=[a-z0-9])(?=[A-Z])", "_", name.replace("/", "_"))
+    return spaced.lower()
+
+
+def _tag_key(column: str) -> str:
+    """The tag key of a flattened tag column, without AWS's `user:` / `user_` prefix."""
+    lowered = column.lower()
+    for prefix in _TAG_PREFIXES:
+        if lowered.startswith(prefix):
+            key = column[len(prefix):]
+            return key[5:] if key.lower().startswith(("user:", "user_")) else key
+    return column
+
+
+def _map_keys(text: str | None, *, prefix: str = "", strip_user: bool = True) -> dict[str, str]:
+    if not text:
+        return {}
+    value = json.loads(text)
+    if not isinstance(value, dict):
+        raise ValueError("not a map")
+    out = {}
+    for key, item in value.items():
+        if item is None or item == "":
+            continue
+        key = str(key)
+        if strip_user and key.lower().startswith(("user:", "user_")):
+            key = key[5:]
+        out[prefix + key] = str(item)
+    return out
+
+
+def _tags(row: dict[str, str | None], tag_columns: list[str]) -> str | None:
+    tags: dict[str, str] = {}
+    tags |= _map_keys(row.get("cost_category"), prefix="costCategory/", strip_user=False)
+    tags |= _map_keys(row.get("resource_tags"))
+    for column in tag_columns:
+        value = row.get(column)
+        if value not in (None, ""):
+            tags[_tag_key(column)] = value
+    return json.dumps(tags, ensure_ascii=False, sort_keys=True) if tags else None
+
+
+def read(path: Path, *, text: pl.DataFrame) -> Parsed:
+    fmt = detect(text.columns)
+    if fmt is None:
+        raise InputError("not an AWS CUR file", path=path, row=0)
+    tag_columns = [c for c in text.columns if c.lower().startswith(_TAG_PREFIXES)]
+    renamed = {c: snake(c) for c in text.columns if c != ROW and c not in tag_columns}
+    frame = text.rename(renamed)
+    # the legacy and CUR 2.0 spellings of the commitment ARNs differ in how `ARN` is split
+    for spelled, canonical in (("savings_plan_savings_plan_arn", "savings_plan_savings_plan_a_r_n"), ("reservation_reservation_arn", "reservation_reservation_a_r_n")):
+        if spelled in frame.columns and canonical not in frame.columns:
+            frame = frame.rename({spelled: canonical})
+    if "product" in frame.columns:  # CUR 2.0 map column: its keys are the legacy product/ columns
+        frame = _flatten_product(frame)
+    frame = _currency(frame, path)
+    if frame.columns.count(ROW) != 1 or len(set(frame.columns)) != len(frame.columns):
+        raise InputError(f"duplicate columns after normalising the header: {sorted(c for c in frame.columns if frame.columns.count(c) > 1)}", path=path, row=0)
+    tag_text = [_tags(row, tag_columns) for row in frame.select([c for c in ("resource_tags", "cost_category", *tag_columns) if c in frame.columns]).iter_rows(named=True)] if (tag_columns or "resource_tags" in frame.columns or "cost_category" in frame.columns) else [None] * frame.height
+    frame = frame.with_columns(pl.Series("_tags", tag_text, dtype=pl.String))
+    rounded, notes = round_excess_decimals(frame, _MONEY, scale=MONEY_SCALE)
+    rows, rejects = coerce(rounded, SCHEMA, path=path)
+    rows = rows.join(frame.select(ROW, "_tags"), on=ROW, how="left")
+    known = pl.col("line_item_line_item_type").is_in(list(LINE_ITEM_TYPES))
+    rows, bad_type = reject(rows, ~known, column="line_item_line_item_type", reason=f"expected a CUR line item type, one of {sorted(LINE_ITEM_TYPES)}")
+    rows = rows.with_columns(_tag_name().alias("_name"))
+    rows = with_service_category(rows.with_columns(
+        pl.coalesce("product_product_name", "product_servicename", "line_item_product_code").alias("ServiceName")
+    ), "ServiceName", "line_item_product_code")
+    kind = pl.col("line_item_line_item_type")
+    zero = pl.lit(0).cast(focus.SCHEMA_DTYPES["BilledCost"])
+    unblended = pl.col("line_item_unblended_cost")
+    effective = (
+        pl.when(kind == "SavingsPlanCoveredUsage").then(pl.col("savings_plan_savings_plan_effective_cost").fill_null(zero))
+        .when(kind.is_in(["SavingsPlanNegation", "SavingsPlanUpfrontFee"])).then(zero)
+        .when(kind == "SavingsPlanRecurringFee").then(pl.col("savings_plan_total_commitment_to_date").fill_null(zero) - pl.col("savings_plan_used_commitment").fill_null(zero))
+        .when(kind == "DiscountedUsage").then(pl.col("reservation_effective_cost").fill_null(zero))
+        .when(kind == "RIFee").then(pl.col("reservation_unused_amortized_upfront_fee_for_billing_period").fill_null(zero) + pl.col("reservation_unused_recurring_fee").fill_null(zero))
+        .when((kind == "Fee") & pl.col("reservation_reservation_a_r_n").is_not_null()).then(zero)
+        .otherwise(unblended)
+    )
+    commitment = pl.coalesce("savings_plan_savings_plan_a_r_n", "reservation_reservation_a_r_n")
+    commitment_type = pl.when(pl.col("savings_plan_savings_plan_a_r_n").is_not_null()).then(pl.lit("Savings Plan")).when(pl.col("reservation_reservation_a_r_n").is_not_null()).then(pl.lit("Reservation"))
+    status = pl.when(kind.is_in(["SavingsPlanCoveredUsage", "DiscountedUsage"])).then(pl.lit("Used"))
+    category = kind.replace_strict({k: v[0] for k, v in LINE_ITEM_TYPES.items()}, default=None)
+    mapped = rows.select(
+        ROW,
+        pl.col("bill_payer_account_id").alias("BillingAccountId"),
+        pl.col("bill_payer_account_name").alias("BillingAccountName"),
+        pl.col("line_item_usage_account_id").alias("SubAccountId"),
+        pl.col("line_item_usage_account_name").alias("SubAccountName"),
+        pl.col("bill_billing_period_start_date").alias("BillingPeriodStart"),
+        pl.col("bill_billing_period_end_date").alias("BillingPeriodEnd"),
+        pl.col("line_item_usage_start_date").alias("ChargePeriodStart"),
+        pl.col("line_item_usage_end_date").alias("ChargePeriodEnd"),
+        category.alias("ChargeCategory"),
+        kind.replace_strict({k: v[1] for k, v in LINE_ITEM_TYPES.items()}, default=None, return_dtype=pl.String).alias("ChargeClass"),
+        pl.col("line_item_line_item_description").alias("ChargeDescription"),
+        kind.replace_strict({k: v[2] for k, v in LINE_ITEM_TYPES.items()}, default=None).alias("ChargeFrequency"),
+        unblended.alias("BilledCost"),
+        effective.alias("EffectiveCost"),
+        pl.col("pricing_public_on_demand_cost").alias("ListCost"),
+        pl.col("line_item_currency_code").alias("BillingCurrency"),
+        pl.col("line_item_usage_amount").alias("ConsumedQuantity"),
+        pl.col("pricing_unit").alias("ConsumedUnit"),
+        pl.col("line_item_usage_amount").alias("PricingQuantity"),
+        pl.col("pricing_unit").alias("PricingUnit"),
+        pl.lit("AWS").alias("ProviderName"),
+        pl.col("line_item_legal_entity").alias("PublisherName"),
+        pl.col("bill_invoicing_entity").alias("InvoiceIssuerName"),
+        pl.col("bill_invoice_id").alias("InvoiceId"),
+        pl.coalesce("product_region_code", "product_region").alias("RegionId"),
+        pl.col("line_item_resource_id").alias("ResourceId"),
+        pl.col("_name").alias("ResourceName"),
+        "ServiceCategory",
+        "ServiceName",
+        pl.col("product_sku").alias("SkuId"),
+        pl.col("pricing_rate_id").alias("SkuPriceId"),
+        commitment.alias("CommitmentDiscountId"),
+        commitment_type.alias("CommitmentDiscountType"),
+        status.alias("CommitmentDiscountStatus"),
+        pl.col("_tags").alias("Tags"),
+    )
+    return focus.finish(text, mapped, pl.concat([rejects, bad_type]), fmt=fmt, notes=notes)
+
+
+def _tag_name() -> pl.Expr:
+    """ResourceName: the resource's `Name` tag (AWS's display name), else null."""
+    return pl.col("_tags").map_elements(lambda t: next((v for k, v in json.loads(t).items() if k.strip().lower() == "name"), None), return_dtype=pl.String, skip_nulls=True)
+
+
+def _flatten_product(frame: pl.DataFrame) -> pl.DataFrame:
+    """CUR 2.0 `product` map -> `product_<key>` columns (where no such column exists yet)."""
+    keys: dict[str, list[str | None]] = {}
+    values = frame.get_column("product").to_list()
+    for index, text in enumerate(values):
+        if not text:
+            continue
+        try:
+            mapping = json.loads(text)
+        except ValueError:
+            continue
+        if not isinstance(mapping, dict):
+            continue
+        for key, value in mapping.items():
+            name = "product_" + snake(str(key))
+            if name in frame.columns:
+                continue
+            keys.setdefault(name, [None] * len(values))[index] = None if value is None else str(value)
+    return frame.with_columns([pl.Series(name, column, dtype=pl.String) for name, column in keys.items()])
+
+
+def _currency(frame: pl.DataFrame, path: Path) -> pl.DataFrame:
+    """line_item_currency_code, or the single currency the file names elsewhere; never a guess."""
+    if "line_item_currency_code" in frame.columns:
+        return frame
+    if "pricing_currency" in frame.columns:
+        seen = sorted(set(frame.get_column("pricing_currency").drop_nulls().str.strip_chars().to_list()) - {""})
+        if len(seen) == 1:
+            return frame.with_columns(pl.lit(seen[0]).alias("line_item_currency_code"))
+        if len(seen) > 1:
+            raise InputError(
+                f"the file mixes currencies {seen} but has no currency column (lineItem/CurrencyCode or line_item_currency_code): "
+                "amounts cannot be told apart; re-export with the currency column",
+                path=path, row=0, column="line_item_currency_code",
+            )
+    raise InputError("no currency column (lineItem/CurrencyCode or line_item_currency_code): the billing currency is unknown", path=path, row=0, column="line_item_currency_code")

@@ -1,0 +1,121 @@
+"""Row checks every adapter's output goes through, and the per-source bad-row policy.
+
+After typing (parse.coerce) a row may still be wrong as data: delivered twice in the file, dated
+in the future, or charged outside its billing period. Each such row moves to the rejects with
+its row number, column, value and reason. Then the source's declared policy (config `bad_rows`)
+decides: `quarantine` loads the good rows, `reject_file` raises InputError naming the first bad
+row, and nothing of the file is loaded.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta, timezone
+from pathlib import Path
+
+import polars as pl
+
+from pipeline.config import Config
+from pipeline.errors import InputError
+from pipeline.ingest.parse import REJECT_SCHEMA, ROW, Parsed
+
+# A charge may be billed late (usage of the last hours of a month billed in the next one), but
+# not more than this long before its billing period starts.
+LATE_CHARGE_DAYS = 92
+# Clock skew and time zones: a date up to a day ahead of now (UTC) is not yet "the future".
+FUTURE_SLACK = timedelta(days=1)
+# Columns that identify a row: a second row with the same key contradicts the first.
+KEYS: dict[str, tuple[str, ...]] = {
+    "fx": ("rate_date", "currency"),
+    "usage": ("usage_date", "model_id"),
+    "assets": ("asset_id",),
+    "milestones": ("model_id", "milestone"),
+}
+# The column that dates a row, per source (a row dated after now is rejected).
+DATED: dict[str, str] = {
+    "billing": "ChargePeriodStart",
+    "telemetry": "ts",
+    "usage": "usage_date",
+    "fx": "rate_date",
+}
+
+
+def apply(parsed: Parsed, *, source: str, path: Path, config: Config, now: datetime | None = None) -> Parsed:
+    """The parsed file with duplicate, future and out-of-period rows moved to its rejects; raises
+    InputError if the source's policy is `reject_file` and any row was rejected."""
+    now = now or datetime.now(timezone.utc).replace(tzinfo=None)
+    rejected = set(parsed.rejects.get_column(ROW).to_list())
+    found = [_exact_duplicates(parsed.raw)]
+    rows = parsed.rows
+    if source in KEYS and set(KEYS[source]) <= set(rows.columns):
+        found.append(_key_duplicates(rows, KEYS[source]))
+    if source in DATED:
+        found.append(_future(rows, DATED[source], now))
+    if source == "billing":
+        found.append(_outside_billing_period(rows))
+    new = pl.concat([f.cast(REJECT_SCHEMA) for f in found])
+    new = new.filter(~pl.col(ROW).is_in(list(rejected))).unique(ROW, keep="first", maintain_order=True)
+    if new.height:
+        rows = rows.filter(~pl.col(ROW).is_in(new.get_column(ROW).to_list()))
+    rejects = pl.concat([parsed.rejects, new]).sort(ROW, maintain_order=True)
+    policy = getattr(config.bad_rows, source, "quarantine")
+    if policy == "reject_file" and rejects.height:
+        first = rejects.row(0, named=True)
+        raise InputError(
+            f"{first['reason']} (got {first['value']!r}); nothing of this file was loaded "
+            f"(bad_rows.{source} = 'reject_file'; {rejects.get_column(ROW).n_unique()} bad rows)",
+            path=path,
+            row=first[ROW],
+            column=first["column"],
+        )
+    return Parsed(format=parsed.format, raw=parsed.raw, rows=rows, rejects=rejects, notes=parsed.notes)
+
+
+def _exact_duplicates(raw: pl.DataFrame) -> pl.DataFrame:
+    """Rows identical in every column to an earlier row of the same file."""
+    if not raw.height:
+        return pl.DataFrame(schema=REJECT_SCHEMA)
+    marked = raw.with_columns(pl.col(ROW).min().over("record").alias("_first"))
+    return marked.filter(pl.col(ROW) != pl.col("_first")).select(
+        ROW,
+        pl.lit("(every column)").alias("column"),
+        pl.lit(None, dtype=pl.String).alias("value"),
+        pl.format("duplicate line: identical to row {} in every column", "_first").alias("reason"),
+    )
+
+
+def _key_duplicates(rows: pl.DataFrame, key: tuple[str, ...]) -> pl.DataFrame:
+    """Rows whose key an earlier row of the file already has (two FX rates for one day...)."""
+    value = pl.concat_str([pl.col(c).cast(pl.String).fill_null("") for c in key], separator="/")
+    marked = rows.with_columns(pl.col(ROW).min().over(key).alias("_first"))
+    return marked.filter(pl.col(ROW) != pl.col("_first")).select(
+        ROW,
+        pl.lit("+".join(key)).alias("column"),
+        value.alias("value"),
+        pl.format(f"duplicate {'+'.join(key)}: row {{}} already gives it", "_first").alias("reason"),
+    )
+
+
+def _future(rows: pl.DataFrame, column: str, now: datetime) -> pl.DataFrame:
+    limit = now + FUTURE_SLACK
+    dated = pl.col(column).cast(pl.Datetime("us"))
+    return rows.filter(dated > limit).select(
+        ROW,
+        pl.lit(column).alias("column"),
+        pl.col(column).cast(pl.String).alias("value"),
+        pl.lit(f"a date in the future (after {limit:%Y-%m-%d %H:%M} UTC)").alias("reason"),
+    )
+
+
+def _outside_billing_period(rows: pl.DataFrame) -> pl.DataFrame:
+    start, end, charge = pl.col("BillingPeriodStart"), pl.col("BillingPeriodEnd"), pl.col("ChargePeriodStart")
+    after = (charge >= end).fill_null(False)
+    before = (charge < start - timedelta(days=LATE_CHARGE_DAYS)).fill_null(False)
+    return rows.filter(after | before).select(
+        ROW,
+        pl.lit("ChargePeriodStart").alias("column"),
+        charge.cast(pl.String).alias("value"),
+        pl.when(after)
+        .then(pl.format("outside the billing period: starts at or after BillingPeriodEnd {}", end.cast(pl.String)))
+        .otherwise(pl.format(f"outside the billing period: more than {LATE_CHARGE_DAYS} days before BillingPeriodStart {{}}", start.cast(pl.String)))
+        .alias("reason"),
+    )

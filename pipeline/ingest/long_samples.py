@@ -1,0 +1,107 @@
+"""GPU telemetry in a long table, Parquet or CSV: one row per time, GPU, metric and value, with
+labels -> staging.gpu_samples rows.
+
+Columns (names matched case-insensitively): a time (`ts`, `time`, `timestamp`: ISO text, a
+timestamp, or epoch seconds), `metric` (or `__name__`/`name`), `value`, the GPU (`gpu` and/or
+`uuid`), and either the canonical label columns (`hostname`, `namespace`, `pod`, ...) or a
+`labels` column (JSON object text, or a Parquet map/struct) with dcgm-exporter spellings
+(`Hostname`, `exported_pod`, `GPU_I_PROFILE`, ...). Everything is vectorised."""
+
+from __future__ import annotations
+
+import io
+from pathlib import Path
+
+import polars as pl
+
+from pipeline.errors import InputError
+from pipeline.ingest.dcgm import EXPORTER_POD, LABELS, WORKLOAD, epoch_seconds_to_ts, finish
+from pipeline.ingest.parse import ROW, Parsed, decode_text, parse_timestamp, raw_records
+
+FORMAT_PARQUET = "gpu-samples-long-parquet"
+FORMAT_CSV = "gpu-samples-long-csv"
+_TIME = ("ts", "time", "timestamp")
+_METRIC = ("metric", "__name__", "name")
+
+
+def _pick(columns: list[str], names: tuple[str, ...]) -> str | None:
+    lower = {c.lower(): c for c in columns}
+    return next((lower[n.lower()] for n in names if n.lower() in lower), None)
+
+
+def detect_header(header: list[str]) -> bool:
+    return all(_pick(header, names) for names in (_TIME, _METRIC, ("value",))) and _pick(header, ("gpu", "uuid")) is not None
+
+
+def read(path: Path, data: bytes, *, default_step: int = 60) -> Parsed:
+    if data[:4] == b"PAR1":
+        try:
+            frame = pl.read_parquet(io.BytesIO(data))
+        except (pl.exceptions.PolarsError, OSError) as exc:
+            raise InputError(f"not a readable Parquet file: {str(exc).splitlines()[0]}", path=path) from None
+        fmt = FORMAT_PARQUET
+    else:
+        try:
+            frame = pl.read_csv(io.StringIO(decode_text(data, path)), infer_schema=False, null_values=[""])
+        except pl.exceptions.PolarsError as exc:
+            raise InputError(f"not a readable CSV file: {str(exc).splitlines()[0]}", path=path) from None
+        fmt = FORMAT_CSV
+    frame = frame.with_row_index(ROW, offset=1).with_columns(pl.col(ROW).cast(pl.Int64))
+    if not detect_header(frame.columns):
+        raise InputError(f"expected columns ts, gpu (or uuid), metric, value; found {frame.columns[1:]}", path=path, row=0)
+    text = samples_frame(frame)
+    rows, rejects, counts = finish(text, default_step=default_step)
+    raw = raw_records(frame.with_columns(pl.exclude(ROW).cast(pl.String))) if frame.height <= 5_000_000 else frame.select(ROW, pl.lit(None, dtype=pl.String).alias("record"))
+    return Parsed(format=fmt, raw=raw, rows=rows, rejects=rejects, notes=[f"{n} {w.replace('_', ' ')}" for w, n in counts.items() if n])
+
+
+def _label_expr(labels: pl.Expr, name: str) -> pl.Expr:
+    return labels.str.json_path_match(f"$['{name}']")
+
+
+def samples_frame(frame: pl.DataFrame | pl.LazyFrame) -> pl.DataFrame | pl.LazyFrame:
+    """The long table -> the text frame `dcgm.finish` types (columns by canonical name)."""
+    columns = frame.collect_schema().names()
+    schema = frame.collect_schema()
+    time_col, metric_col, value_col = _pick(columns, _TIME), _pick(columns, _METRIC), _pick(columns, ("value",))
+    ts_dtype = schema[time_col]
+    if ts_dtype == pl.String:
+        ts = pl.when(pl.col(time_col).str.contains(r"^\d{9,10}(\.\d+)?$")).then(epoch_seconds_to_ts(pl.col(time_col))).otherwise(parse_timestamp(pl.col(time_col)))
+    elif ts_dtype.is_numeric():
+        ts = epoch_seconds_to_ts(pl.col(time_col))
+    elif isinstance(ts_dtype, pl.Datetime):
+        ts = pl.col(time_col).dt.convert_time_zone("UTC").dt.replace_time_zone(None) if ts_dtype.time_zone else pl.col(time_col)
+        ts = ts.cast(pl.Datetime("us"))
+    else:
+        ts = pl.col(time_col).cast(pl.Datetime("us"))
+    labels_col = _pick(columns, ("labels",))
+    labels = None
+    if labels_col is not None:
+        dtype = schema[labels_col]
+        if isinstance(dtype, pl.Struct):
+            labels = pl.col(labels_col).struct.json_encode()
+        elif isinstance(dtype, pl.List):  # a Parquet map arrives as a list of {key, value}
+            labels = pl.col(labels_col).list.eval(pl.format('"{}":"{}"', pl.element().struct.field("key"), pl.element().struct.field("value"))).list.join(",")
+            labels = pl.format("{{}}", labels)
+        else:
+            labels = pl.col(labels_col)
+    exprs = [pl.col(ROW), ts.alias("ts"), pl.col(metric_col).cast(pl.String).alias("metric"), pl.col(value_col).cast(pl.String).alias("value")]
+    canonical = {**LABELS, **{w: (w,) for w in WORKLOAD}}
+    for column, spellings in canonical.items():
+        direct = _pick(columns, (column, *spellings))
+        candidates = [pl.col(direct).cast(pl.String)] if direct else []
+        if labels is not None:
+            if column in WORKLOAD:
+                candidates = [_label_expr(labels, f"exported_{column}")] + candidates + [_label_expr(labels, column)]
+            else:
+                candidates += [_label_expr(labels, s) for s in spellings]
+        exprs.append((pl.coalesce(candidates) if candidates else pl.lit(None, dtype=pl.String)).alias(column))
+    step = _pick(columns, ("step_seconds", "step"))
+    exprs.append((pl.col(step).cast(pl.Int32) if step else pl.lit(None, dtype=pl.Int32)).alias("step_seconds"))
+    exprs.append(pl.lit(None, dtype=pl.String).alias("labels"))
+    out = frame.select(exprs)
+    exporter = pl.col("pod").str.contains(f"^(?:{EXPORTER_POD.pattern})$").fill_null(False) | pl.col("container").str.contains(f"^(?:{EXPORTER_POD.pattern})$").fill_null(False)
+    return out.with_columns([pl.when(exporter).then(None).otherwise(pl.col(w)).alias(w) for w in WORKLOAD])
+
+
+__all__ = ["FORMAT_CSV", "FORMAT_PARQUET", "detect_header", "read", "samples_frame"]

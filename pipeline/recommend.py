@@ -1,0 +1,243 @@
+"""Recommendations with estimated monthly savings, read from the published warehouse.
+
+1. GPU nodes whose idle share of paid GPU cost is above `idle_threshold`: saving = idle cost -
+   threshold x the node's GPU cost (the idle money above the target). Owned servers are listed,
+   but their cost is sunk: saving 0 (move cloud work onto them instead).
+2. Models whose GPUs are busy on average less than `low_utilisation` percent: the GPUs they need
+   at `target_utilisation` = held GPU-hours x mean utilisation / target; saving = their GPU cost
+   x (1 - needed / held): fewer replicas or a smaller GPU.
+3. On-demand GPU node hours a commitment would have covered: the lowest hourly on-demand cost of
+   the pool's nodes over the month (what ran every hour) x the hours of the month; saving = that x
+   `commitment_discount` (an assumption, stated in the report).
+4. Spend no model carries, by billing account (`__unallocated__` billing rows): tag it. No saving
+   is claimed; the amount is what tagging would make visible.
+Every amount is an exact `Decimal`; utilisation percentages are measurements (floats).
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from datetime import date
+from decimal import ROUND_CEILING, Context, Decimal, localcontext
+from typing import Any
+
+import duckdb
+
+EXACT = Context(prec=80)
+IDLE_THRESHOLD = Decimal("0.20")
+LOW_UTILISATION = 40.0
+TARGET_UTILISATION = 70.0
+COMMITMENT_DISCOUNT = Decimal("0.30")
+
+
+@dataclass(frozen=True)
+class Recommendation:
+    """One recommendation: what, where, the evidence, and the estimated monthly saving."""
+
+    kind: str  # idle_gpu, low_utilisation, commitment, untagged
+    subject: str
+    evidence: str
+    amount: Decimal  # the money concerned in the month
+    saving: Decimal  # estimated monthly saving (0 when none is claimed)
+
+
+_HOST_GPU_SQL = """
+with gpu as (
+    select
+        l.model_id,
+        l.source,
+        l.effective_cost,
+        case
+            when l.source = 'billing' then b.ResourceName
+            else regexp_extract(l.source_ref, '@([^/]+)/', 1)
+        end as host
+    from ledger.cost_ledger as l
+    left join staging.billing as b
+        on l.source = 'billing' and l.source_ref = b.load_id || ':' || b.row_number
+    where l.charge_date >= $start and l.charge_date < $end and l.quantity_unit = 'GPU-hours'
+),
+
+final as (
+    select
+        host,
+        bool_or(source = 'billing') as cloud,
+        sum(effective_cost) as gpu_cost,
+        coalesce(sum(effective_cost) filter (where model_id = '__idle__'), 0) as idle_cost
+    from gpu
+    group by host
+)
+
+select * from final order by host
+"""
+
+_MODEL_GPU_SQL = """
+select model_id, sum(effective_cost) as gpu_cost, sum(quantity) as gpu_hours
+from ledger.cost_ledger
+where charge_date >= $start and charge_date < $end and quantity_unit = 'GPU-hours'
+    and model_id not like '\\_\\_%' escape '\\'
+group by model_id
+order by model_id
+"""
+
+_WORKLOAD_UTIL_SQL = """
+select namespace, pod, sum(interval_seconds) as seconds,
+    sum(gpu_util_percent * interval_seconds) as util_seconds
+from staging.gpu_usage
+where interval_start >= $start and interval_start < $end and namespace is not null
+group by namespace, pod
+order by namespace, pod
+"""
+
+_ON_DEMAND_SQL = """
+with hourly as (
+    select ChargePeriodStart as hour, sum(EffectiveCost) as cost
+    from staging.billing
+    where x_BillingPeriod = $month and ChargeCategory = 'Usage'
+        and coalesce(CommitmentDiscountId, '') = ''
+        and regexp_full_match(coalesce(ResourceName, ''), $pattern)
+        and ChargePeriodEnd - ChargePeriodStart = interval 1 hour
+    group by hour
+),
+
+final as (
+    select count(*) as hours, min(cost) as baseline, sum(cost) as on_demand_cost
+    from hourly
+)
+
+select hours, baseline, on_demand_cost from final
+"""
+
+_UNTAGGED_SQL = """
+with unallocated as (
+    select l.effective_cost, b.SubAccountId as account, b.SubAccountName as account_name, l.unallocated_reason
+    from ledger.cost_ledger as l
+    join staging.billing as b on l.source_ref = b.load_id || ':' || b.row_number
+    where l.source = 'billing' and l.model_id = '__unallocated__'
+        and l.charge_date >= $start and l.charge_date < $end
+),
+
+final as (
+    select account, any_value(account_name) as account_name,
+        string_agg(distinct unallocated_reason, ', ' order by unallocated_reason) as reasons,
+        sum(effective_cost) as effective_cost
+    from unallocated
+    group by account
+)
+
+select * from final order by effective_cost desc, account
+"""
+
+
+def idle_gpu(rows: list[dict[str, Any]], *, threshold: Decimal = IDLE_THRESHOLD) -> list[Recommendation]:
+    """Nodes whose idle GPU cost is above `threshold` of their GPU cost."""
+    out = []
+    for r in rows:
+        if not r["gpu_cost"] or r["gpu_cost"] <= 0:
+            continue
+        with localcontext(EXACT):
+            share = r["idle_cost"] / r["gpu_cost"]
+            excess = r["idle_cost"] - threshold * r["gpu_cost"]
+        if share <= threshold:
+            continue
+        kind = "cloud node" if r["cloud"] else "owned server (sunk cost)"
+        evidence = f"{kind}: idle {float(share) * 100:.1f}% of paid GPU time (target {float(threshold) * 100:.0f}%)"
+        out.append(Recommendation("idle_gpu", r["host"] or "?", evidence, r["idle_cost"], excess if r["cloud"] else Decimal(0)))
+    return out
+
+
+def workload_model(namespace: str, pod: str, rules: list[Any]) -> str | None:
+    """The model of a workload: the first rule whose namespace and pod patterns match in full."""
+    for rule in rules:
+        if namespace is not None and re.fullmatch(rule.namespace, namespace) and re.fullmatch(rule.pod_pattern, pod or ""):
+            return rule.model
+    return None
+
+
+def low_utilisation(
+    models: list[dict[str, Any]],
+    utilisation: dict[str, float],
+    *,
+    low: float = LOW_UTILISATION,
+    target: float = TARGET_UTILISATION,
+) -> list[Recommendation]:
+    """Models whose time-weighted GPU utilisation is under `low` percent."""
+    out = []
+    for r in models:
+        util = utilisation.get(r["model_id"])
+        if util is None or util >= low or not r["gpu_hours"] or r["gpu_cost"] <= 0:
+            continue
+        with localcontext(EXACT):
+            needed = (r["gpu_hours"] * Decimal(repr(util)) / Decimal(repr(target))).quantize(Decimal(1), rounding=ROUND_CEILING)
+            needed = max(needed, Decimal(1))
+            saving = r["gpu_cost"] * (1 - needed / r["gpu_hours"]) if needed < r["gpu_hours"] else Decimal(0)
+        evidence = (f"GPUs busy {util:.1f}% on average over {r['gpu_hours']:,.0f} GPU-hours; at {target:.0f}% "
+                    f"{needed:,.0f} GPU-hours would do: fewer replicas or a smaller GPU")
+        out.append(Recommendation("low_utilisation", r["model_id"], evidence, r["gpu_cost"], saving))
+    return out
+
+
+def commitment(hours: int, baseline: Decimal | None, on_demand: Decimal | None, hours_in_month: int, *,
+               discount: Decimal = COMMITMENT_DISCOUNT, pool: str = "") -> list[Recommendation]:
+    """On-demand node hours that ran every hour of the month: a commitment would cover them."""
+    if not hours or baseline is None or baseline <= 0 or on_demand is None:
+        return []
+    if hours < hours_in_month:  # an hour without on-demand use: nothing ran all month
+        return []
+    with localcontext(EXACT):
+        covered = baseline * hours_in_month
+        saving = covered * discount
+    from pipeline.report import format_money  # the one display rounding
+
+    evidence = (f"{hours:,} on-demand hours; {format_money(baseline)} an hour ran every hour: a commitment "
+                f"at an assumed {float(discount) * 100:.0f}% discount would have covered it")
+    return [Recommendation("commitment", pool, evidence, covered, saving)]
+
+
+def untagged(rows: list[dict[str, Any]]) -> list[Recommendation]:
+    """Billing accounts whose spend no model carries."""
+    return [
+        Recommendation("untagged", f"{r['account'] or '?'} ({r['account_name'] or ''})".strip(),
+                       f"no model: {r['reasons'] or 'unknown'}", r["effective_cost"], Decimal(0))
+        for r in rows if r["effective_cost"]
+    ]
+
+
+def _query(con: duckdb.DuckDBPyConnection, sql: str, params: dict[str, Any]) -> list[dict[str, Any]]:
+    cursor = con.execute(sql, {k: v for k, v in params.items() if f"${k}" in sql})
+    names = [d[0] for d in cursor.description]
+    return [dict(zip(names, row, strict=True)) for row in cursor.fetchall()]
+
+
+def recommend(
+    con: duckdb.DuckDBPyConnection,
+    *,
+    month: str,
+    start: date,
+    end: date,
+    workloads: list[Any] = (),  # type: ignore[assignment]
+    gpu_pools: list[Any] = (),  # type: ignore[assignment]
+    idle_threshold: Decimal = IDLE_THRESHOLD,
+    commitment_discount: Decimal = COMMITMENT_DISCOUNT,
+    low: float = LOW_UTILISATION,
+    target: float = TARGET_UTILISATION,
+) -> list[Recommendation]:
+    """All recommendations of the month, largest estimated saving first."""
+    p = {"start": start, "end": end, "month": month}
+    out = idle_gpu(_query(con, _HOST_GPU_SQL, p), threshold=idle_threshold)
+    seconds: dict[str, float] = {}
+    busy: dict[str, float] = {}
+    for r in _query(con, _WORKLOAD_UTIL_SQL, p):
+        model = workload_model(r["namespace"], r["pod"], list(workloads))
+        if model is not None and r["seconds"]:
+            seconds[model] = seconds.get(model, 0.0) + float(r["seconds"])
+            busy[model] = busy.get(model, 0.0) + float(r["util_seconds"] or 0.0)
+    util = {m: busy[m] / s for m, s in seconds.items() if s}
+    out += low_utilisation(_query(con, _MODEL_GPU_SQL, p), util, low=low, target=target)
+    hours_in_month = (end - start).days * 24
+    for pool in gpu_pools:
+        row = _query(con, _ON_DEMAND_SQL, p | {"pattern": pool.node_pattern})[0]
+        out += commitment(row["hours"], row["baseline"], row["on_demand_cost"], hours_in_month,
+                          discount=commitment_discount, pool=pool.name)
+    out += untagged(_query(con, _UNTAGGED_SQL, p))
+    return sorted(out, key=lambda r: (-r.saving, -r.amount, r.kind, r.subject))

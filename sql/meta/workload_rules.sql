@@ -1,0 +1,11 @@
+create table if not exists meta.workload_rules (
+    rule_order         integer not null,
+    namespace_pattern  varchar not null,
+    pod_pattern        varchar not null,
+    model_id           varchar not null
+);
+comment on table meta.workload_rules is 'One row per [[workloads]] rule of the configuration the last ledger build ran with: which GPU workload belongs to which model (the first rule that matches wins). Lets SQL map telemetry samples to models, as the ledger does.';
+comment on column meta.workload_rules.rule_order is 'Position of the rule in the configuration (1 = first); the first matching rule wins.';
+comment on column meta.workload_rules.namespace_pattern is 'Kubernetes namespace, a regular expression matched in full.';
+comment on column meta.workload_rules.pod_pattern is 'Pod name, a regular expression matched in full.';
+comment on column meta.workload_rules.model_id is 'The registered model the workload belongs to.';

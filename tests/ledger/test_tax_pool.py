@@ -1,0 +1,96 @@
+"""Tax spread by a declared policy: a `[[shared_pools]]` entry with `charge_category = "Tax"` and
+`policy = "proportional"` gives each model tax in proportion to its direct cost, exactly, the
+last quantum going to the largest remainder; worked by hand, on frames and through a workspace."""
+
+from __future__ import annotations
+
+from datetime import date, datetime, timedelta
+from decimal import Decimal
+from pathlib import Path
+
+import polars as pl
+
+from pipeline import run, warehouse
+from pipeline.config import Config
+from pipeline.ledger.billing import billing_parts
+from pipeline.money import MONEY
+from pipeline.workspace import Workspace
+
+CONFIG = Config.model_validate({
+    "models": [{"id": "search", "name": "Search"}, {"id": "rec", "name": "Rec"}],
+    "shared_pools": [{"name": "tax", "charge_category": "Tax", "policy": "proportional"}],
+})
+DAY = datetime(2026, 1, 1)
+
+
+def _billing(rows: list[dict]) -> pl.DataFrame:
+    base = {
+        "load_id": "billing-x", "ChargeCategory": "Usage", "BillingCurrency": "USD", "ProviderName": "AWS",
+        "x_BillingPeriod": "2026-01", "ServiceCategory": "Compute", "ServiceName": "EC2", "ChargeDescription": "instance",
+        "Tags": None, "ResourceName": None, "CommitmentDiscountId": None, "PublisherName": None, "InvoiceIssuerName": None,
+        "ConsumedQuantity": Decimal(1), "ConsumedUnit": "Hours", "SubAccountId": None, "BillingAccountId": None,
+        "SubAccountName": None, "ResourceId": None, "ChargePeriodStart": DAY, "ChargePeriodEnd": DAY + timedelta(days=1),
+    }
+    frame = pl.DataFrame([base | {"row_number": i + 1} | r for i, r in enumerate(rows)], infer_schema_length=None)
+    return frame.with_columns(pl.col(pl.Null).cast(pl.String)).with_columns(pl.col("BilledCost", "EffectiveCost", "ConsumedQuantity").cast(MONEY))
+
+
+def test_tax_proportional_to_direct_cost_to_the_last_quantum() -> None:
+    # direct: search 20.00, rec 10.00 -> weights 2000 : 1000 cents.
+    # tax 1.00 = 10^18 quanta: search 2/3 -> floor 666666666666666666 (remainder .67),
+    # rec 1/3 -> floor 333333333333333333 (remainder .33); 1 quantum left goes to the larger
+    # remainder, search: 0.666666666666666667 + 0.333333333333333333 = 1.00 exactly.
+    rows = _billing([
+        {"BilledCost": "20.00", "EffectiveCost": "20.00", "Tags": '{"model": "search"}'},
+        {"BilledCost": "10.00", "EffectiveCost": "10.00", "Tags": '{"model": "rec"}'},
+        {"BilledCost": "1.00", "EffectiveCost": "1.00", "ChargeCategory": "Tax", "ServiceName": "Tax", "ServiceCategory": None},
+    ])
+    parts = billing_parts(rows, pl.DataFrame(), CONFIG, ({"charge_category": "Tax", "category": "operational", "subcategory": "tax"},))
+    tax = parts.filter(pl.col("allocation_method") == "shared_pool").sort("model_id")
+    assert tax.select("model_id", "source_amount", "source_effective_amount").rows() == [
+        ("rec", Decimal("0.333333333333333333"), Decimal("0.333333333333333333")),
+        ("search", Decimal("0.666666666666666667"), Decimal("0.666666666666666667")),
+    ]
+    assert tax["source_amount"].sum() == Decimal("1.00")
+    # the share is the weight fraction (2000/3000, 1000/3000) truncated to 18 decimals; the amounts carry the remainder
+    assert set(tax["allocation_share"].cast(pl.String)) == {"0.666666666666666666", "0.333333333333333333"}
+    assert parts["source_amount"].sum() == Decimal("31.00")  # 20.00 + 10.00 + 1.00: nothing lost
+
+
+CONFIG_TOML = """
+reporting_currency = "USD"
+[[models]]
+id = "search"
+name = "Search"
+[[models]]
+id = "rec"
+name = "Rec"
+[attribution]
+tag_keys = ["model"]
+[[shared_pools]]
+name = "tax"
+charge_category = "Tax"
+policy = "proportional"
+"""
+HEADER = "BillingPeriodStart,BillingPeriodEnd,ChargePeriodStart,ChargePeriodEnd,ChargeCategory,BilledCost,EffectiveCost,BillingCurrency,ProviderName,ServiceName,Tags"
+
+
+def test_tax_pool_from_the_config_file(tmp_path: Path) -> None:
+    # search 30.00 and rec 10.00 on Jan 5 (weights 3000 : 1000); tax 2.00 for the month:
+    # search 1.50, rec 0.50, each spread over the 31 days of January by seconds.
+    ws = Workspace.init(tmp_path / "ws", config_text=CONFIG_TOML)
+    period = "2026-01-01,2026-02-01"
+    lines = [
+        HEADER,
+        f'{period},2026-01-05,2026-01-06,Usage,30.00,30.00,USD,AWS,EC2,"{{""model"": ""search""}}"',
+        f'{period},2026-01-05,2026-01-06,Usage,10.00,10.00,USD,AWS,EC2,"{{""model"": ""rec""}}"',
+        f"{period},2026-01-01,2026-02-01,Tax,2.00,2.00,USD,AWS,Tax,",
+    ]
+    (ws.inbox / "billing" / "jan.csv").write_text("\n".join(lines) + "\n", encoding="utf-8")
+    run.run(ws, date=date(2026, 1, 31))
+    with warehouse.connect(ws.warehouse) as con:
+        got = con.execute(
+            "select model_id, category, subcategory, sum(billed_cost), count(distinct charge_date) from ledger.cost_ledger "
+            "where allocation_method = 'shared_pool' group by all order by model_id"
+        ).fetchall()
+    assert got == [("rec", "operational", "tax", Decimal("0.50"), 31), ("search", "operational", "tax", Decimal("1.50"), 31)]
