@@ -29,7 +29,7 @@ import polars as pl
 from pipeline.columns import MONEY_SCALE
 from pipeline.errors import InputError
 from pipeline.ingest import focus
-from pipeline.ingest.parse import ROW, Col, Kind, Parsed, coerce, reject, round_excess_decimals
+from pipeline.ingest.parse import ROW, Col, Kind, Parsed, coerce, reject, round_excess_decimals, single_currency
 from pipeline.ingest.services import with_service_category
 
 T, M, TS = Kind.TEXT, Kind.MONEY, Kind.TIMESTAMP
@@ -266,16 +266,5 @@ def _flatten_product(frame: pl.DataFrame) -> pl.DataFrame:
 
 def _currency(frame: pl.DataFrame, path: Path) -> pl.DataFrame:
     """line_item_currency_code, or the single currency the file names elsewhere; never a guess."""
-    if "line_item_currency_code" in frame.columns:
-        return frame
-    if "pricing_currency" in frame.columns:
-        seen = sorted(set(frame.get_column("pricing_currency").drop_nulls().str.strip_chars().to_list()) - {""})
-        if len(seen) == 1:
-            return frame.with_columns(pl.lit(seen[0]).alias("line_item_currency_code"))
-        if len(seen) > 1:
-            raise InputError(
-                f"the file mixes currencies {seen} but has no currency column (lineItem/CurrencyCode or line_item_currency_code): "
-                "amounts cannot be told apart; re-export with the currency column",
-                path=path, row=0, column="line_item_currency_code",
-            )
-    raise InputError("no currency column (lineItem/CurrencyCode or line_item_currency_code): the billing currency is unknown", path=path, row=0, column="line_item_currency_code")
+    return single_currency(frame, "line_item_currency_code", ("pricing_currency",), path=path,
+                           names="lineItem/CurrencyCode or line_item_currency_code")

@@ -29,7 +29,7 @@ import polars as pl
 from pipeline.columns import MONEY_SCALE
 from pipeline.errors import InputError
 from pipeline.ingest import focus
-from pipeline.ingest.parse import ROW, Col, Kind, Parsed, coerce, round_excess_decimals
+from pipeline.ingest.parse import ROW, Col, Kind, Parsed, coerce, round_excess_decimals, single_currency
 from pipeline.ingest.services import with_service_category
 
 T, M, DT = Kind.TEXT, Kind.MONEY, Kind.DATE
@@ -137,20 +137,8 @@ def _tags_json(text: str | None) -> str | None:
 
 
 def _currency(frame: pl.DataFrame, path: Path) -> pl.DataFrame:
-    if "billingcurrency" in frame.columns:
-        return frame
-    for fallback in ("pricingcurrency", "pricingcurrencycode", "currency"):
-        if fallback in frame.columns:
-            seen = sorted(set(frame.get_column(fallback).drop_nulls().str.strip_chars().to_list()) - {""})
-            if len(seen) == 1:
-                return frame.with_columns(pl.lit(seen[0]).alias("billingcurrency"))
-            if len(seen) > 1:
-                raise InputError(
-                    f"the file mixes currencies {seen} but has no currency column (BillingCurrency): "
-                    "amounts cannot be told apart; re-export with the currency column",
-                    path=path, row=0, column="BillingCurrency",
-                )
-    raise InputError("no currency column (BillingCurrency or billingCurrencyCode): the billing currency is unknown", path=path, row=0, column="BillingCurrency")
+    return single_currency(frame, "billingcurrency", ("pricingcurrency", "pricingcurrencycode", "currency"), path=path,
+                           names="BillingCurrency or billingCurrencyCode")
 
 
 def read(path: Path, *, text: pl.DataFrame) -> Parsed:

@@ -337,3 +337,23 @@ def reject(rows: pl.DataFrame, mask: pl.Expr, *, column: str, reason: str) -> tu
         pl.col(ROW), pl.lit(column).alias("column"), pl.col(column).cast(pl.String).alias("value"), pl.lit(reason).alias("reason")
     ).cast(REJECT_SCHEMA)
     return rows.filter(~mask), rejects
+
+
+def single_currency(frame: pl.DataFrame, target: str, fallbacks: tuple[str, ...], *, path: Path, names: str) -> pl.DataFrame:
+    """The billing currency column `target`, or the single currency a fallback column names;
+    a file mixing currencies without a currency column is an error, never a guess. `names`
+    spells the currency column(s) as the user knows them, for the message."""
+    if target in frame.columns:
+        return frame
+    for fallback in fallbacks:
+        if fallback in frame.columns:
+            seen = sorted(set(frame.get_column(fallback).drop_nulls().str.strip_chars().to_list()) - {""})
+            if len(seen) == 1:
+                return frame.with_columns(pl.lit(seen[0]).alias(target))
+            if len(seen) > 1:
+                raise InputError(
+                    f"the file mixes currencies {seen} but has no currency column ({names}): "
+                    "amounts cannot be told apart; re-export with the currency column",
+                    path=path, row=0, column=target,
+                )
+    raise InputError(f"no currency column ({names}): the billing currency is unknown", path=path, row=0, column=target)
