@@ -17,7 +17,7 @@ from pipeline.columns import AllocationMethod, Bucket
 from pipeline.config import Config, GpuPool, SharedPool
 from pipeline.ledger.attribution import full_match, categorise, rule_model, tag_table
 from pipeline.ledger.frame import PART_SCHEMA, QTY, conform, empty_parts
-from pipeline.ledger.gpu import gpu_weights, redistribute_idle, with_gap
+from pipeline.ledger.gpu import WarehouseSamples, gpu_weights, redistribute_idle, with_gap
 from pipeline.money import MONEY, allocation_share, split_exact
 
 AMOUNTS = ["source_amount", "source_effective_amount", "quantity"]
@@ -144,9 +144,10 @@ def node_samples(samples: pl.DataFrame, hosts: pl.Series) -> pl.DataFrame:
     return matched.with_columns(pl.when(pl.col("hostname").is_in(hosts.implode())).then(pl.col("hostname")).otherwise(short).alias("hostname"))
 
 
-def _gpu_pool(rows: pl.DataFrame, samples: pl.DataFrame, config: Config) -> pl.DataFrame:
+def _gpu_pool(rows: pl.DataFrame, samples: pl.DataFrame | WarehouseSamples, config: Config) -> pl.DataFrame:
     """Split each node row by its pool's policy over the GPU time in its charge period (hour
-    buckets): held, idle, unmapped and telemetry_gap (gpu.py)."""
+    buckets): held, idle, unmapped and telemetry_gap (gpu.py). `samples` is a frame, or the
+    period's samples where they lie in the warehouse (only the pool's hosts are read)."""
     if rows.is_empty():
         return rows
     out = []
@@ -158,7 +159,12 @@ def _gpu_pool(rows: pl.DataFrame, samples: pl.DataFrame, config: Config) -> pl.D
             "source_ref", node_host(pool).alias("hostname"),
             pl.datetime_ranges(pl.col("ChargePeriodStart").dt.truncate("1h"), pl.col("ChargePeriodEnd") - pl.duration(microseconds=1), "1h").alias("bucket"),
         ).explode("bucket")
-        held = gpu_weights(node_samples(samples, hours.get_column("hostname").unique()), config, pool, every="1h")
+        hosts = hours.get_column("hostname").unique()
+        if isinstance(samples, WarehouseSamples):
+            pool_samples = samples.of_hosts(hosts.drop_nulls().sort().to_list())
+        else:
+            pool_samples = node_samples(samples, hosts)
+        held = gpu_weights(pool_samples, config, pool, every="1h")
         weights = hours.join(held.frame, on=["hostname", "bucket"], how="inner").group_by("source_ref", "model_id", "unallocated_reason").agg(
             pl.col("w").sum(), pl.col("gpu_units").sum()
         )
@@ -177,14 +183,15 @@ def _gpu_pool(rows: pl.DataFrame, samples: pl.DataFrame, config: Config) -> pl.D
     return pl.concat(out, how="diagonal_relaxed") if out else rows.clear()
 
 
-def _shared(rows: pl.DataFrame, allocated: pl.DataFrame, config: Config) -> list[pl.DataFrame]:
-    """Distribute shared-pool rows by each pool's policy."""
+def _shared(rows: pl.DataFrame, model_cost: pl.DataFrame, config: Config) -> list[pl.DataFrame]:
+    """Distribute shared-pool rows by each pool's policy (`model_cost`: effective cost per
+    model of the direct and GPU-pool parts, in any number of rows per model)."""
     parts = []
     registered = config.model_ids
     direct_cost = (
-        allocated.filter(pl.col("model_id").is_in(registered))
+        model_cost.filter(pl.col("model_id").is_in(registered))
         .group_by("model_id")
-        .agg((pl.col("source_effective_amount").sum() * 100).cast(pl.Int64).alias("w"))  # whole cents
+        .agg((pl.col("cost").sum() * 100).cast(pl.Int64).alias("w"))  # whole cents
     )
     for pool in config.shared_pools:
         pool_rows = rows.filter(pl.col("_shared") == pool.name)
@@ -228,23 +235,59 @@ def spread_over_days(parts: pl.DataFrame) -> pl.DataFrame:
     return pl.concat([one_day, spread.drop("_part", "_seconds")], how="diagonal_relaxed")
 
 
-def billing_parts(rows: pl.DataFrame, samples: pl.DataFrame, config: Config, rules: tuple[dict[str, str], ...]) -> pl.DataFrame:
-    if rows.is_empty():
-        return empty_parts()
-    rows = prepare(rows, config, rules)
-    keep = [*PART_SCHEMA, "ChargePeriodStart", "ChargePeriodEnd"]
-    direct = _direct(rows.filter(pl.col("_route") == "direct"))
-    pooled = _gpu_pool(rows.filter(pl.col("_route") == "gpu_pool"), samples, config)
-    allocated = pl.concat([conform(direct), conform(pooled)]) if not pooled.is_empty() else conform(direct)
-    parts = [
-        direct,
-        pooled,
+DEFERRED_ROUTES = ("gpu_pool", "shared")
+
+
+def routed_parts(rows: pl.DataFrame) -> tuple[pl.DataFrame, pl.DataFrame]:
+    """Prepared rows -> (the parts of rows routed on their own: direct, commitment purchase,
+    unallocated; the rows whose split needs the whole period: GPU-pool nodes and shared pools).
+    Each row's route and parts depend only on the row and the config, so a period's rows can be
+    routed in batches of any size, and a file's parts kept for the next build."""
+    parts = _finish_parts([
+        _direct(rows.filter(pl.col("_route") == "direct")),
         _commitment(rows.filter(pl.col("_route") == "commitment")),
         _unallocated(rows.filter(pl.col("_route") == "unallocated")),
-        *_shared(rows.filter(pl.col("_route") == "shared"), allocated, config),
-    ]
+    ])
+    return parts, rows.filter(pl.col("_route").is_in(DEFERRED_ROUTES))
+
+
+def deferred_parts(rows: pl.DataFrame, model_cost: pl.DataFrame, samples: pl.DataFrame | WarehouseSamples, config: Config) -> pl.DataFrame:
+    """The period's deferred rows (prepared) -> parts: GPU-pool nodes split by telemetry, then
+    the shared pools. `model_cost`: effective cost per model of the direct parts (any number of
+    rows per model)."""
+    pooled = _gpu_pool(rows.filter(pl.col("_route") == "gpu_pool"), samples, config) if not rows.is_empty() else rows
+    if not pooled.is_empty():
+        model_cost = pl.concat([model_cost, _model_cost(pooled)])
+    shared_rows = rows.filter(pl.col("_route") == "shared") if not rows.is_empty() else rows
+    shared = _shared(shared_rows, model_cost, config) if not shared_rows.is_empty() else []
+    return _finish_parts([pooled, *shared])
+
+
+def _model_cost(parts: pl.DataFrame) -> pl.DataFrame:
+    """Effective cost per model of allocated parts (`_shared` sums the rows of a model again)."""
+    if parts.is_empty():
+        return pl.DataFrame(schema={"model_id": pl.String, "cost": MONEY})
+    return parts.group_by("model_id").agg(pl.col("source_effective_amount").cast(MONEY).sum().alias("cost"))
+
+
+def direct_cost(parts: pl.DataFrame) -> pl.DataFrame:
+    """Effective cost per model of the direct parts among `parts` (the weight of the shared
+    pools under the direct_cost policy)."""
+    return _model_cost(parts.filter(pl.col("allocation_method") == AllocationMethod.DIRECT.value))
+
+
+def _finish_parts(parts: list[pl.DataFrame]) -> pl.DataFrame:
+    keep = [*PART_SCHEMA, "ChargePeriodStart", "ChargePeriodEnd"]
     frames = [p.with_columns([pl.lit(None).alias(c) for c in keep if c not in p.columns]).select(keep) for p in parts if not p.is_empty()]
     if not frames:
         return empty_parts()
     combined = pl.concat([f.with_columns([pl.col(c).cast(t) for c, t in PART_SCHEMA.items() if c != "charge_date"]) for f in frames], how="diagonal_relaxed")
     return conform(spread_over_days(combined))
+
+
+def billing_parts(rows: pl.DataFrame, samples: pl.DataFrame | WarehouseSamples, config: Config, rules: tuple[dict[str, str], ...]) -> pl.DataFrame:
+    """All of a period's billing rows at once (a build routes them in batches and keeps them)."""
+    if rows.is_empty():
+        return empty_parts()
+    parts, deferred = routed_parts(prepare(rows, config, rules))
+    return pl.concat([parts, deferred_parts(deferred, direct_cost(parts), samples, config)])

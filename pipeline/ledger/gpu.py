@@ -27,11 +27,13 @@ from __future__ import annotations
 import math
 import os
 from dataclasses import dataclass
+from datetime import datetime
 from decimal import Decimal
 from pathlib import Path
 
 import duckdb
 import polars as pl
+import pyarrow as pa
 
 from pipeline.columns import Bucket
 from pipeline.config import Config
@@ -40,6 +42,51 @@ from pipeline.ledger.attribution import workload_models
 UTIL_FULL = 10_000  # basis points
 _UTIL_METRICS = ("DCGM_FI_PROF_GR_ENGINE_ACTIVE", "DCGM_FI_DEV_GPU_UTIL")
 WORKLOAD_KEYS = ["namespace", "pod", "container", "labels"]
+
+
+@dataclass(frozen=True)
+class WarehouseSamples:
+    """Samples read where they lie, in staging.gpu_samples, by the warehouse connection: those
+    from `lo` (inclusive) to `hi` (exclusive) of `hosts` (a host matches its hostname, or the
+    hostname's first DNS label: the instance id `i-0abc` is the node `i-0abc.ec2.internal`, and
+    takes the host's name). A month of a thousand GPUs never passes through Python."""
+
+    con: duckdb.DuckDBPyConnection
+    lo: datetime
+    hi: datetime
+    hosts: tuple[str, ...] | None = None  # None: every host
+    short_names: bool = True  # also match a hostname by its first DNS label
+
+    def of_hosts(self, hosts: list[str], *, short_names: bool = True) -> "WarehouseSamples":
+        return WarehouseSamples(self.con, self.lo, self.hi, tuple(hosts), short_names)
+
+    def frame(self, *, metrics: list[str] | None = None) -> pl.DataFrame:
+        """These samples as a frame (for the small sets: owned servers' power)."""
+        con = self.con.cursor()
+        try:
+            source, params = self.source(con)
+            if metrics is not None:
+                source += " where metric in (select unnest($metrics))"
+                params["metrics"] = metrics
+            return con.sql(f"select * from {source}", params=params).pl()
+        finally:
+            con.close()
+
+    def source(self, con: duckdb.DuckDBPyConnection) -> tuple[str, dict]:
+        """A subquery over staging.gpu_samples and its parameters (hosts registered on `con`)."""
+        if self.hosts is None:
+            return "(select * from staging.gpu_samples where ts >= $lo and ts < $hi)", {"lo": self.lo, "hi": self.hi}
+        con.register("_sample_hosts", pa.table({"host": pa.array(list(self.hosts), pa.string())}))
+        if not self.short_names:
+            query = "(select * from staging.gpu_samples where ts >= $lo and ts < $hi and hostname in (select host from _sample_hosts))"
+            return query, {"lo": self.lo, "hi": self.hi}
+        query = """(
+            select * replace (case when hostname in (select host from _sample_hosts) then hostname else split_part(hostname, '.', 1) end as hostname)
+            from staging.gpu_samples
+            where ts >= $lo and ts < $hi
+              and (hostname in (select host from _sample_hosts) or split_part(hostname, '.', 1) in (select host from _sample_hosts))
+        )"""
+        return query, {"lo": self.lo, "hi": self.hi}
 
 
 @dataclass(frozen=True)
@@ -58,6 +105,8 @@ class Weights:
         nanohours = (units.cast(pl.Int128) * 10**9) // (self.slices * 3_600_000)
         return (nanohours.cast(pl.Decimal(38, 0)) * pl.lit(Decimal("0.000000001"), dtype=pl.Decimal(38, 9))).cast(QTY)
 
+
+Samples = pl.DataFrame | pl.LazyFrame | list[Path] | WarehouseSamples
 
 _BUCKET_US = {"1h": 3_600_000_000, "1d": 86_400_000_000}
 _SAMPLE_COLUMNS = ("hostname", "gpu", "ts", "step_seconds", "mig_profile", "mig_instance", *WORKLOAD_KEYS, "metric", "value")
@@ -246,13 +295,20 @@ def _instant_holders(names: list[str]) -> tuple[str, str]:
     return ", ".join(holders), " and ".join(same) or "true"
 
 
-def _held(samples: pl.DataFrame | pl.LazyFrame | list[Path], config: Config, policy, *, every: str) -> pl.DataFrame:
+def _held(samples: Samples, config: Config, policy, *, every: str) -> pl.DataFrame:
     """The SQL pass: GPU-ms (and ms x utilisation) per host, bucket, holder and fraction."""
     utilisation = policy.policy == "utilisation"
     memory = os.environ.get("COSTLEDGER_GPU_MEMORY", "2GB")
-    con = duckdb.connect(config={"threads": os.cpu_count() or 1, "preserve_insertion_order": False, "memory_limit": memory})
+    source, where = "_samples", {}
+    if isinstance(samples, WarehouseSamples):  # a cursor: its own temp tables, the same database
+        con = samples.con.cursor()
+    else:
+        con = duckdb.connect(config={"threads": os.cpu_count() or 1, "preserve_insertion_order": False, "memory_limit": memory})
     try:
-        if isinstance(samples, (pl.DataFrame, pl.LazyFrame)):
+        if isinstance(samples, WarehouseSamples):
+            source, where = samples.source(con)
+            names = [row[0] for row in con.execute("select column_name from duckdb_columns() where schema_name = 'staging' and table_name = 'gpu_samples'").fetchall()]
+        elif isinstance(samples, (pl.DataFrame, pl.LazyFrame)):
             frame = samples.lazy()
             names = frame.collect_schema().names()
             needed = [c for c in _SAMPLE_COLUMNS if c in names and (utilisation or c not in ("metric", "value"))]
@@ -267,27 +323,28 @@ def _held(samples: pl.DataFrame | pl.LazyFrame | list[Path], config: Config, pol
         columns = _source_columns(names, config.telemetry_step_seconds)
         holders, same = _instant_holders(names)
         params = {"gap_steps": config.telemetry_gap_steps, "mig_slices": policy.mig_slices,
-                  "replicas": policy.time_slicing_replicas or 0, "bucket_us": _BUCKET_US[every]}
-        fractions = {k: params[k] for k in ("mig_slices", "replicas")}
+                  "replicas": policy.time_slicing_replicas or 0, "bucket_us": _BUCKET_US[every], **where}
+        fractions = {k: params[k] for k in ("mig_slices", "replicas", *where)}
 
         def run(slots: str) -> pl.DataFrame:
-            query = _PASS_SQL.format(columns=columns, source="_samples", holders=holders, util=util, same=same, slots=slots, full=UTIL_FULL)
+            query = _PASS_SQL.format(columns=columns, source=source, holders=holders, util=util, same=same, slots=slots, full=UTIL_FULL)
             return con.sql(query, params=params).pl()
 
         held = run(_SINGLE_SLOTS)
         if not held.filter(~pl.col("single")).is_empty():  # MIG slices or time-sliced pods: expand them
-            con.execute(_MULTI_SQL.format(columns=columns, source="_samples", util=util, same=same), fractions)
+            con.execute(_MULTI_SQL.format(columns=columns, source=source, util=util, same=same), fractions)
             held = run(_ALL_SLOTS.format(single=_SINGLE_SLOTS))
     finally:
         con.close()
     return held.with_columns(pl.col(c).cast(pl.String) for c in WORKLOAD_KEYS)
 
 
-def gpu_weights(samples: pl.DataFrame | pl.LazyFrame | list[Path], config: Config, policy, *, every: str) -> Weights:
+def gpu_weights(samples: Samples, config: Config, policy, *, every: str) -> Weights:
     """Weights per (hostname, bucket, model_id, unallocated_reason): `w` (policy weight) and
     `gpu_units` (GPU-ms x S held). `policy` is a GpuPool or config.owned. `samples` is a frame of
-    staging.gpu_samples rows or a list of Parquet files with those columns (absent optional
-    columns are null; an absent step_seconds is the configured telemetry step).
+    staging.gpu_samples rows, a list of Parquet files with those columns (absent optional
+    columns are null; an absent step_seconds is the configured telemetry step), or
+    WarehouseSamples (read in place by the warehouse connection).
 
     Millions of samples become a few rows per host and bucket in one pass of an in-memory DuckDB
     over exact integers (aggregated by instant first); the policy is applied to those rows."""

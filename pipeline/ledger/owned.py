@@ -16,7 +16,7 @@ import polars as pl
 from pipeline.columns import AllocationMethod
 from pipeline.config import Config
 from pipeline.ledger.frame import QTY, conform, empty_parts, month_days
-from pipeline.ledger.gpu import gpu_weights, label_workloads, redistribute_idle, with_gap
+from pipeline.ledger.gpu import WarehouseSamples, gpu_weights, label_workloads, redistribute_idle, with_gap
 from pipeline.money import MONEY, QUANTUM, allocation_share, split_exact
 
 _SCALE = 10**18
@@ -72,12 +72,17 @@ def _daily_costs(assets: pl.DataFrame, period: str) -> pl.DataFrame:
     return pl.DataFrame(records, schema=schema)
 
 
-def hardware_parts(assets: pl.DataFrame, samples: pl.DataFrame, config: Config, period: str) -> pl.DataFrame:
+def hardware_parts(assets: pl.DataFrame, samples: pl.DataFrame | WarehouseSamples, config: Config, period: str) -> pl.DataFrame:
     """Depreciation and maintenance of owned servers, split per day by GPU-seconds held."""
     costs = _daily_costs(assets, period)
     if costs.is_empty():
         return empty_parts()
-    held = gpu_weights(samples.filter(pl.col("hostname").is_in(costs.get_column("hostname").unique().implode())), config, config.owned, every="1d")
+    hosts = costs.get_column("hostname").unique()
+    if isinstance(samples, WarehouseSamples):
+        samples = samples.of_hosts(hosts.sort().to_list(), short_names=False)
+    else:
+        samples = samples.filter(pl.col("hostname").is_in(hosts.implode()))
+    held = gpu_weights(samples, config, config.owned, every="1d")
     frame = held.frame.with_columns(pl.col("bucket").dt.date().alias("charge_date")).drop("bucket")
     capacity = costs.select("hostname", "charge_date", (pl.col("gpu_count") * 86_400_000).alias("capacity")).unique()
     weights = with_gap(held, frame, capacity, keys=["hostname", "charge_date"])
@@ -112,13 +117,15 @@ POWER = "DCGM_FI_DEV_POWER_USAGE"  # watts
 ENERGY_COUNTER = "DCGM_FI_DEV_TOTAL_ENERGY_CONSUMPTION"  # millijoules since the driver loaded
 
 
-def energy_instants(samples: pl.DataFrame, hosts: pl.Series, config: Config) -> pl.DataFrame:
+def energy_instants(samples: pl.DataFrame | WarehouseSamples, hosts: pl.Series, config: Config) -> pl.DataFrame:
     """One row per owned host, GPU, sample time and workload there: `joules`, the energy the GPU
     drew from that time to the next (the same on each workload row), and `n`, the workloads
     sharing it. A GPU with energy-counter samples is measured by the counter: the energy is the
     increase to the next reading; a decrease is a reset (the counter restarted from zero: count
     the new value); the energy over a silence longer than the gap rule is flagged `gap`. Any other
     GPU: power x step. Series of the same GPU and time (time-sliced pods) are one reading."""
+    if isinstance(samples, WarehouseSamples):
+        samples = samples.of_hosts(hosts.drop_nulls().sort().to_list(), short_names=False).frame(metrics=[POWER, ENERGY_COUNTER])
     rows = samples.filter(pl.col("hostname").is_in(hosts.implode()) & pl.col("metric").is_in([POWER, ENERGY_COUNTER]))
     counted = rows.filter(pl.col("metric") == ENERGY_COUNTER).select("hostname", "gpu").unique().with_columns(pl.lit(True).alias("_counter"))
     rows = rows.join(counted, on=["hostname", "gpu"], how="left").with_columns(pl.col("_counter").fill_null(False))
@@ -141,7 +148,7 @@ def energy_instants(samples: pl.DataFrame, hosts: pl.Series, config: Config) -> 
     return pl.concat([out.filter(~pl.col("gap")), gap.select(out.columns)])
 
 
-def energy_parts(assets: pl.DataFrame, samples: pl.DataFrame, config: Config, period: str) -> pl.DataFrame:
+def energy_parts(assets: pl.DataFrame, samples: pl.DataFrame | WarehouseSamples, config: Config, period: str) -> pl.DataFrame:
     """Measured energy of owned servers: joules per workload per day, priced per host-day."""
     energy = energy_instants(samples, assets.get_column("hostname").unique(), config)
     energy = energy.with_columns(pl.col("ts").dt.date().alias("charge_date")).filter(pl.col("charge_date").dt.strftime("%Y-%m") == period)

@@ -1,0 +1,108 @@
+"""A build routes each billing file once and keeps its parts (ledger.billing_parts): the next
+night allocates only the new file, the rows that need the whole period (here a tax pool split
+by direct cost) are split again, and the ledger is the one a build from nothing gives. A config
+change, or a file replaced by a new version, drops what was kept for it."""
+
+from __future__ import annotations
+
+from datetime import date
+from decimal import Decimal
+from pathlib import Path
+
+from pipeline import run, warehouse
+from pipeline.workspace import CONFIG_FILE, Workspace
+
+CONFIG_TOML = """
+reporting_currency = "USD"
+[[models]]
+id = "search"
+name = "Search"
+[[models]]
+id = "rec"
+name = "Rec"
+[attribution]
+tag_keys = ["model"]
+[[shared_pools]]
+name = "tax"
+charge_category = "Tax"
+policy = "proportional"
+"""
+HEADER = "BillingPeriodStart,BillingPeriodEnd,ChargePeriodStart,ChargePeriodEnd,ChargeCategory,BilledCost,EffectiveCost,BillingCurrency,ProviderName,ServiceName,Tags"
+PERIOD = "2026-01-01,2026-02-01"
+
+
+def _usage(day: int, model: str, cost: str) -> str:
+    return f'{PERIOD},2026-01-{day:02d},2026-01-{day + 1:02d},Usage,{cost},{cost},USD,AWS,EC2,"{{""model"": ""{model}""}}"'
+
+
+def _write(ws: Workspace, name: str, lines: list[str]) -> None:
+    (ws.inbox / "billing" / name).write_text("\n".join([HEADER, *lines]) + "\n", encoding="utf-8")
+
+
+def _kept(ws: Workspace) -> list[tuple]:
+    with warehouse.connect(ws.warehouse) as con:
+        return con.execute(
+            "select a.recipe, l.path, a.rows_in, a.parts, a.deferred, a.allocated_at from ledger.billing_allocated as a "
+            "join meta.loads as l using (load_id) order by l.path"
+        ).fetchall()
+
+
+def _tax(ws: Workspace) -> list[tuple]:
+    with warehouse.connect(ws.warehouse) as con:
+        return con.execute(
+            "select model_id, sum(billed_cost) from ledger.cost_ledger where subcategory = 'tax' group by all order by model_id"
+        ).fetchall()
+
+
+def _ledger(ws: Workspace) -> list[tuple]:
+    with warehouse.connect(ws.warehouse) as con:
+        return con.execute("select * exclude (run_id) from ledger.cost_ledger order by lineage_id").fetchall()
+
+
+def test_a_nightly_build_routes_only_the_new_file_and_matches_a_build_from_nothing(tmp_path: Path) -> None:
+    ws = Workspace.init(tmp_path / "ws", config_text=CONFIG_TOML)
+    _write(ws, "jan-05.csv", [_usage(5, "search", "30.00"), _usage(5, "rec", "10.00"), f"{PERIOD},2026-01-01,2026-02-01,Tax,2.00,2.00,USD,AWS,Tax,"])
+    run.run(ws, date=date(2026, 1, 5))
+    first = _kept(ws)
+    # jan-05.csv: 3 rows in, 2 direct parts kept, the tax row deferred (it waits for the direct cost)
+    assert [row[1:5] for row in first] == [("billing/jan-05.csv", 3, 2, 1)]
+    # tax 2.00 by direct cost 30 : 10 -> search 1.50, rec 0.50
+    assert _tax(ws) == [("rec", Decimal("0.50")), ("search", Decimal("1.50"))]
+
+    _write(ws, "jan-06.csv", [_usage(6, "search", "10.00")])
+    run.run(ws, date=date(2026, 1, 6))
+    second = _kept(ws)
+    assert second[0] == first[0]  # the same row, same allocated_at: jan-05.csv was not routed again
+    assert [row[1:5] for row in second] == [("billing/jan-05.csv", 3, 2, 1), ("billing/jan-06.csv", 1, 1, 0)]
+    # the tax row is split again with the whole month: direct 40 : 10 -> search 1.60, rec 0.40
+    assert _tax(ws) == [("rec", Decimal("0.40")), ("search", Decimal("1.60"))]
+    nightly = _ledger(ws)
+
+    with warehouse.connect(ws.warehouse) as con:  # forget everything kept: a build from nothing
+        for table in ("billing_parts", "billing_deferred", "billing_allocated"):
+            con.execute(f"delete from ledger.{table}")
+    run.run(ws, date=date(2026, 1, 6), month="2026-01")
+    assert _ledger(ws) == nightly
+    assert [row[1:5] for row in _kept(ws)] == [("billing/jan-05.csv", 3, 2, 1), ("billing/jan-06.csv", 1, 1, 0)]
+
+
+def test_a_config_change_or_a_new_file_version_drops_the_kept_parts(tmp_path: Path) -> None:
+    ws = Workspace.init(tmp_path / "ws", config_text=CONFIG_TOML)
+    _write(ws, "jan-05.csv", [_usage(5, "search", "30.00")])
+    _write(ws, "jan-06.csv", [_usage(6, "rec", "10.00")])
+    run.run(ws, date=date(2026, 1, 6))
+    before = {row[0] for row in _kept(ws)}
+
+    # a new version of jan-06.csv supersedes the old one: its kept parts go, the new ones come
+    _write(ws, "jan-06.csv", [_usage(6, "rec", "12.00")])
+    run.run(ws, date=date(2026, 1, 6))
+    with warehouse.connect(ws.warehouse) as con:
+        kept_total = con.execute("select sum(source_amount) from ledger.billing_parts").fetchone()[0]
+        ledger_total = con.execute("select sum(billed_cost) from ledger.cost_ledger").fetchone()[0]
+    assert kept_total == ledger_total == Decimal("42.00")  # 30.00 + 12.00, never + 10.00
+
+    # another config (a third model): another recipe, every file routed again under it
+    (ws.root / CONFIG_FILE).write_text(CONFIG_TOML + '[[models]]\nid = "llm"\nname = "LLM"\n', encoding="utf-8")
+    run.run(Workspace.open(ws.root), date=date(2026, 1, 6), month="2026-01")
+    after = _kept(ws)
+    assert len(after) == 2 and {row[0] for row in after}.isdisjoint(before)
