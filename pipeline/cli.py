@@ -198,6 +198,23 @@ def demo(workspace: Ws, seed: Annotated[int, typer.Option(help="Generator seed."
     typer.echo(f"demo finished in {time.perf_counter() - started:.1f} s; try: costledger sql -w {workspace} \"select * from marts.monthly_model_cost\"")
 
 
+@app.command()
+def generate(
+    workspace: Ws,
+    scale: Annotated[str, typer.Option("--scale", help="S (the demo, one month), M or L (benchmark scales, see pipeline/scale.py).")] = "M",
+    fmt: Annotated[str, typer.Option("--format", help="Billing and telemetry files: parquet or csv.")] = "parquet",
+    seed: Annotated[int, typer.Option(help="Generator seed.")] = 7,
+) -> None:
+    """Write a workspace (config + inbox) with one month of inputs at a benchmark scale."""
+    from pipeline.scale import SCALES, generate as generate_scale
+
+    if scale not in ("S", *SCALES) or fmt not in ("parquet", "csv"):
+        _fail(CostLedgerError(f"--scale {scale!r} --format {fmt!r}: expected S, M or L and parquet or csv"))
+    started = time.perf_counter()
+    generate_scale(workspace, scale, fmt=fmt, seed=seed)
+    typer.echo(f"generated scale {scale} ({fmt}) in {workspace} in {time.perf_counter() - started:.1f} s; run: costledger run -w {workspace} --date 2026-01-31")
+
+
 def _parse_date(text: str) -> date:
     try:
         return date.fromisoformat(text)

@@ -1,0 +1,343 @@
+"""Benchmark (not a test): the pipeline's stages on a month at scale S, M and L (issue 8).
+
+For each scale and format the inputs are generated once (pipeline.scale, seeded; not timed) into
+--data (default /tmp/costledger-scale, never the repo) and reused by later runs. Then, on a fresh
+workspace whose inbox links to those inputs:
+
+1. full month build (the month with all its days): each stage runs in its own child process:
+   normalise (parse each new file into a bundle, when pipeline.ingest has the parse/write split;
+   otherwise ingest parses and writes in one step and the table says `ingest+normalise`), ingest,
+   allocate (the ledger build), validate (GX suites + reconciliation), publish, report;
+2. the practical limit: a bare DuckDB scan that reads every input file once and sums its cost
+   column (billing BilledCost + EffectiveCost, telemetry value; other files are read as text);
+3. a nightly run: a second workspace holds days 1..N-1 already built (not timed); day N's files
+   (billing, telemetry, usage, FX) are added and the same stages run again (report excluded).
+
+Time is measured inside each child, after its imports (the interpreter start and imports, about
+1-3 s a child, are left out and shown separately). Peak memory is the child's maximum resident
+set size (ru_maxrss from os.wait4 on the child: the stage's process and any process it waited
+for). Rows per second = input rows (billing rows + GPU samples, counted in staging after the full
+ingest) / stage time. The build is normalise + ingest + allocate + validate + publish.
+
+    python benchmarks/scale.py [--scales S M L] [--formats parquet csv] [--data DIR] [--keep] [--json PATH]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+from datetime import date
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+PERIOD = "2026-01"
+LAST_DAY = date(2026, 1, 31)
+KEY = "benchmark-pseudonym-key-0123456789"
+BUILD_STAGES = ("normalise", "ingest", "allocate", "validate", "publish")
+
+
+# --- child side: one stage, timed after its imports ----------------------------------------------
+
+def _child(stage: str, workspace: str, as_of: str, inputs: str) -> None:
+    from pipeline import run as steps
+    from pipeline.workspace import Workspace
+
+    if stage == "allocate":
+        import pipeline.ledger.build  # noqa: F401
+    elif stage == "validate":
+        import pipeline.validate  # noqa: F401  (Great Expectations is slow to import)
+    elif stage == "report":
+        import pipeline.report  # noqa: F401
+    elif stage in ("ingest", "normalise"):
+        import pipeline.ingest  # noqa: F401
+    began = time.perf_counter()
+    detail = ""
+    if stage == "normalise":
+        from pipeline import ingest
+
+        ws = Workspace.open(workspace)
+        files = ingest.pending(ws)
+        for item in files:
+            ingest.stage(ws, item["source"], item["path"])
+        detail = f"{len(files)} files parsed"
+    elif stage == "ingest":
+        detail = f"periods {steps.ingest(workspace)}"
+    elif stage == "allocate":
+        steps.build(workspace, PERIOD, as_of=date.fromisoformat(as_of))
+    elif stage == "validate":
+        steps.validate(workspace, PERIOD)
+    elif stage == "publish":
+        detail = f"{steps.publish(workspace, PERIOD)} ledger rows"
+    elif stage == "report":
+        steps.report(workspace, PERIOD)
+    elif stage == "prepare":  # the nightly baseline: days 1..N-1 built, not timed
+        steps.run(workspace, date=date.fromisoformat(as_of), month=PERIOD)
+    elif stage == "scan":
+        detail = _scan(Path(inputs))
+    print(json.dumps({"seconds": time.perf_counter() - began, "detail": detail}))
+
+
+def _scan(inbox: Path) -> str:
+    """Read every input file once and sum its cost column: the floor for any pipeline."""
+    import duckdb
+
+    con = duckdb.connect()
+    files = [p for p in sorted(inbox.rglob("*")) if p.is_file()]
+    total = 0
+
+    def listed(paths: list[Path]) -> str:
+        return "[" + ", ".join(f"'{p}'" for p in paths) + "]"
+
+    billing = [p for p in files if p.relative_to(inbox).parts[0] == "billing"]
+    telemetry = [p for p in files if p.relative_to(inbox).parts[0] == "telemetry"]
+    rest = [p for p in files if p not in billing and p not in telemetry]
+    by_suffix = lambda paths, suffix: [p for p in paths if p.suffix == suffix]  # noqa: E731
+    if by_suffix(billing, ".parquet"):
+        total += con.execute(f"select count(*), sum(BilledCost), sum(EffectiveCost) from read_parquet({listed(by_suffix(billing, '.parquet'))})").fetchone()[0]
+    if by_suffix(billing, ".csv"):
+        total += con.execute(
+            f"select count(*), sum(BilledCost::decimal(38, 10)), sum(EffectiveCost::decimal(38, 10)) "
+            f"from read_csv({listed(by_suffix(billing, '.csv'))}, header = true, all_varchar = true)"
+        ).fetchone()[0]
+    if by_suffix(telemetry, ".parquet"):
+        total += con.execute(f"select count(*), sum(value) from read_parquet({listed(by_suffix(telemetry, '.parquet'))})").fetchone()[0]
+    if by_suffix(telemetry, ".csv"):
+        total += con.execute(f"select count(*), sum(value::double) from read_csv({listed(by_suffix(telemetry, '.csv'))}, header = true, all_varchar = true)").fetchone()[0]
+    others = [p for p in billing + telemetry if p.suffix not in (".parquet", ".csv")] + rest
+    if others:
+        con.execute(f"select sum(length(content)) from read_text({listed(others)})").fetchone()
+    return f"{len(files)} files, {total} rows summed"
+
+
+# --- parent side ------------------------------------------------------------------------------
+
+def _run_child(stage: str, workspace: Path, as_of: date, inputs: Path | None = None) -> dict:
+    env = dict(os.environ, PYTHONPATH=str(ROOT), COSTLEDGER_PSEUDONYM_KEY=os.environ.get("COSTLEDGER_PSEUDONYM_KEY", KEY))
+    command = [sys.executable, str(Path(__file__).resolve()), "--stage", stage, "--workspace", str(workspace),
+               "--as-of", as_of.isoformat(), "--inputs", str(inputs or "")]
+    began = time.perf_counter()
+    with tempfile.TemporaryFile("w+") as out, tempfile.TemporaryFile("w+") as err:
+        child = subprocess.Popen(command, stdout=out, stderr=err, env=env, cwd=str(ROOT))
+        _, status, usage = os.wait4(child.pid, 0)  # the child's own rusage: its peak RSS
+        child.returncode = os.waitstatus_to_exitcode(status)
+        wall = time.perf_counter() - began
+        out.seek(0)
+        err.seek(0)
+        stdout, stderr = out.read(), err.read()
+    rss = usage.ru_maxrss  # KiB on Linux
+    if child.returncode != 0:
+        return {"stage": stage, "ok": False, "error": (stderr.strip().splitlines() or ["exit " + str(child.returncode)])[-1], "wall": wall, "rss_kib": rss}
+    result = json.loads(stdout.strip().splitlines()[-1])
+    return {"stage": stage, "ok": True, "seconds": result["seconds"], "detail": result["detail"], "wall": wall, "rss_kib": rss}
+
+
+def _inputs(data: Path, scale: str, fmt: str, seed: int) -> Path:
+    """Generated once per scale, format and seed; a `.complete` marker says the folder is whole."""
+    from pipeline.scale import generate
+
+    folder = data / "inputs" / f"{scale}-{fmt}-seed{seed}"
+    if (folder / ".complete").exists():
+        return folder
+    shutil.rmtree(folder, ignore_errors=True)
+    began = time.perf_counter()
+    generate(folder, scale, fmt="csv" if fmt == "demo" else fmt, seed=seed)  # S: the demo's own formats
+    seconds = time.perf_counter() - began
+    size = sum(p.stat().st_size for p in folder.rglob("*") if p.is_file())
+    (folder / ".complete").write_text(json.dumps({"generate_seconds": seconds, "bytes": size}))
+    print(f"generated {scale} {fmt} in {seconds:.1f} s ({size / 2**30:.2f} GiB) at {folder}", flush=True)
+    return folder
+
+
+def _workspace(inputs: Path, target: Path, *, leave_out: list[Path]) -> None:
+    """A fresh workspace: the config copied, the inbox files hard-linked (no copy of the data)."""
+    shutil.rmtree(target, ignore_errors=True)
+    target.mkdir(parents=True)
+    shutil.copy(inputs / "costledger.toml", target / "costledger.toml")
+    skip = {p.resolve() for p in leave_out}
+    for path in (inputs / "inbox").rglob("*"):
+        if path.is_file() and path.resolve() not in skip:
+            _link(path, target / path.relative_to(inputs))
+    for folder in ("inbox/billing", "inbox/telemetry"):
+        (target / folder).mkdir(parents=True, exist_ok=True)
+
+
+def _link(source: Path, target: Path) -> None:
+    target.parent.mkdir(parents=True, exist_ok=True)
+    try:
+        os.link(source, target)
+    except OSError:
+        shutil.copy2(source, target)
+
+
+def _has_split() -> bool:
+    try:
+        from pipeline import ingest
+    except ImportError:
+        return False
+    return callable(getattr(ingest, "stage", None)) and callable(getattr(ingest, "pending", None))
+
+
+def _stages(workspace: Path, as_of: date, *, report: bool, split: bool) -> list[dict]:
+    names = [s for s in (*BUILD_STAGES, *(("report",) if report else ())) if split or s != "normalise"]
+    results = []
+    for name in names:
+        result = _run_child(name, workspace, as_of)
+        if not split and name == "ingest":
+            result["stage"] = "ingest+normalise"
+        results.append(result)
+        print(f"    {result['stage']:<17} " + (f"{result['seconds']:8.1f} s  {result['rss_kib'] / 2**20:5.2f} GiB  {result['detail']}" if result["ok"] else f"FAILED: {result['error']}"), flush=True)
+        if not result["ok"]:
+            break
+    return results
+
+
+def _input_rows(workspace: Path) -> dict[str, int]:
+    import duckdb
+
+    with duckdb.connect(str(workspace / "warehouse.duckdb"), read_only=True) as con:
+        billing = con.execute("select count(*) from staging.billing").fetchone()[0]
+        samples = con.execute("select count(*) from staging.gpu_samples").fetchone()[0]
+        ledger = con.execute("select count(*) from ledger.cost_ledger where billing_period = ?", [PERIOD]).fetchone()[0]
+        bad = con.execute(
+            "select count(*) from marts.billing_reconciliation where billing_period = ? and (billed_difference <> 0 or effective_difference <> 0)", [PERIOD]
+        ).fetchone()[0]
+    return {"billing": billing, "samples": samples, "ledger": ledger, "unreconciled": bad}
+
+
+def _build_seconds(stages: list[dict]) -> float | None:
+    timed = [s for s in stages if s["stage"].split("+")[0] in BUILD_STAGES]
+    return sum(s["seconds"] for s in timed) if timed and all(s["ok"] for s in timed) else None
+
+
+def bench(data: Path, scale: str, fmt: str, seed: int, keep: bool) -> dict:
+    from pipeline.scale import day_files
+
+    inputs = _inputs(data, scale, fmt, seed)
+    split = _has_split()
+    runs = data / "runs"
+    print(f"{scale} {fmt}: full month build", flush=True)
+    full = runs / f"{scale}-{fmt}-full"
+    _workspace(inputs, full, leave_out=[])
+    stages = _stages(full, LAST_DAY, report=True, split=split)
+    rows = _input_rows(full) if all(s["ok"] for s in stages[:2]) else {}
+    if not keep:
+        shutil.rmtree(full, ignore_errors=True)
+    scan = _run_child("scan", full, LAST_DAY, inputs / "inbox")
+    print(f"    scan              {scan.get('seconds', float('nan')):8.1f} s  {scan['rss_kib'] / 2**20:5.2f} GiB  {scan.get('detail', scan.get('error'))}", flush=True)
+    print(f"{scale} {fmt}: nightly run after day {LAST_DAY}", flush=True)
+    nightly_ws = runs / f"{scale}-{fmt}-nightly"
+    new_day = day_files(inputs, LAST_DAY)
+    _workspace(inputs, nightly_ws, leave_out=new_day)
+    prepared = _run_child("prepare", nightly_ws, date(2026, 1, 30))
+    nightly: list[dict] = []
+    if prepared["ok"]:
+        for path in new_day:
+            _link(path, nightly_ws / path.relative_to(inputs))
+        nightly = _stages(nightly_ws, LAST_DAY, report=False, split=split)
+    else:
+        print(f"    prepare FAILED: {prepared['error']}", flush=True)
+    if not keep:
+        shutil.rmtree(nightly_ws, ignore_errors=True)
+    return {
+        "scale": scale, "format": fmt, "split": split, "rows": rows, "stages": stages, "scan": scan,
+        "nightly": nightly, "nightly_new_files": [p.relative_to(inputs / "inbox").as_posix() for p in new_day],
+        "generated": json.loads((inputs / ".complete").read_text()),
+    }
+
+
+def _table(results: list[dict]) -> str:
+    lines = ["| scale | format | stage | time (s) | child wall incl. start-up (s) | input rows/s | peak RSS (GiB) | note |",
+             "|---|---|---|---:|---:|---:|---:|---|"]
+    for r in results:
+        n = r["rows"].get("billing", 0) + r["rows"].get("samples", 0)
+        for kind, stages in (("", r["stages"]), ("nightly ", r["nightly"])):
+            for s in stages:
+                if not s["ok"]:
+                    lines.append(f"| {r['scale']} | {r['format']} | {kind}{s['stage']} | FAILED | {s['wall']:.1f} | | {s['rss_kib'] / 2**20:.2f} | {s['error'][:120]} |")
+                    continue
+                rate = f"{n / s['seconds']:,.0f}" if n and s["seconds"] and not kind else ""
+                lines.append(f"| {r['scale']} | {r['format']} | {kind}{s['stage']} | {s['seconds']:.1f} | {s['wall']:.1f} | {rate} | {s['rss_kib'] / 2**20:.2f} | {s['detail'][:60]} |")
+        scan = r["scan"]
+        if scan["ok"]:
+            lines.append(f"| {r['scale']} | {r['format']} | bare DuckDB scan | {scan['seconds']:.1f} | {scan['wall']:.1f} | {n / scan['seconds']:,.0f} | {scan['rss_kib'] / 2**20:.2f} | {scan['detail']} |")
+    return "\n".join(lines)
+
+
+def _ratios(results: list[dict]) -> tuple[str, dict]:
+    lines, out = [], {}
+    peaks = {}
+    for r in results:
+        build = _build_seconds(r["stages"])
+        nightly = _build_seconds(r["nightly"])
+        scan = r["scan"].get("seconds") if r["scan"]["ok"] else None
+        key = f"{r['scale']}-{r['format']}"
+        peaks[(r["scale"], r["format"])] = max((s["rss_kib"] for s in r["stages"] + r["nightly"]), default=0)
+        rows = r["rows"]
+        lines.append(f"{key}: {rows.get('billing', '?'):,} billing rows, {rows.get('samples', '?'):,} GPU samples -> {rows.get('ledger', '?'):,} ledger rows; "
+                     f"unreconciled cells: {rows.get('unreconciled', '?')}; new files for the nightly run: {len(r['nightly_new_files'])}"
+                     if rows else f"{key}: the full ingest failed")
+        if build and scan:
+            out[f"{key} build/scan"] = build / scan
+            lines.append(f"  full month build {build:.1f} s / bare scan {scan:.1f} s = {build / scan:.1f}x (goal <= 3x)")
+        if build and nightly:
+            out[f"{key} nightly/build"] = nightly / build
+            lines.append(f"  nightly run {nightly:.1f} s / full month build {build:.1f} s = {nightly / build:.2f} (goal <= 0.1)")
+        lines.append(f"  peak memory {peaks[(r['scale'], r['format'])] / 2**20:.2f} GiB (max over stages)")
+    for fmt in {f for _, f in peaks}:
+        m, big = peaks.get(("M", fmt)), peaks.get(("L", fmt))
+        if m and big:
+            out[f"{fmt} memory L/M"] = big / m
+            lines.append(f"{fmt}: peak memory L {big / 2**20:.2f} GiB / M {m / 2**20:.2f} GiB = {big / m:.2f} (goal <= 1.5; and < 4 GiB at L)")
+    return "\n".join(lines), out
+
+
+def _machine() -> str:
+    load = os.getloadavg()
+    memory = os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES") / 2**30
+    return f"{os.cpu_count()} CPUs, {memory:.0f} GiB RAM, load average {load[0]:.2f} {load[1]:.2f} {load[2]:.2f}, {date.today()}"
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--scales", nargs="+", default=["S", "M", "L"], choices=["S", "M", "L"])
+    parser.add_argument("--formats", nargs="+", default=["parquet"], choices=["parquet", "csv"])
+    parser.add_argument("--data", type=Path, default=Path("/tmp/costledger-scale"), help="inputs cache and workspaces (outside the repo)")
+    parser.add_argument("--seed", type=int, default=7)
+    parser.add_argument("--keep", action="store_true", help="keep the workspaces after measuring")
+    parser.add_argument("--json", type=Path, help="also write the figures as JSON here")
+    parser.add_argument("--stage", help=argparse.SUPPRESS)
+    parser.add_argument("--workspace", help=argparse.SUPPRESS)
+    parser.add_argument("--as-of", help=argparse.SUPPRESS)
+    parser.add_argument("--inputs", help=argparse.SUPPRESS)
+    args = parser.parse_args()
+    if args.stage:
+        _child(args.stage, args.workspace, args.as_of, args.inputs)
+        return
+    if args.data.resolve().is_relative_to(ROOT):
+        parser.error("--data must be outside the repository")
+    os.environ.setdefault("COSTLEDGER_PSEUDONYM_KEY", KEY)
+    print(f"machine: {_machine()}; code: {ROOT}", flush=True)
+    # S is the demo estate in its own formats (FOCUS CSV billing, Prometheus JSON telemetry): once
+    runs = [(scale, fmt) for scale in args.scales for fmt in (["demo"] if scale == "S" else args.formats)]
+    results = [bench(args.data, scale, fmt, args.seed, args.keep) for scale, fmt in runs]
+    ratios_text, ratios = _ratios(results)
+    split = results[0]["split"] if results else False
+    print()
+    print(_table(results))
+    print()
+    print(ratios_text)
+    print("\nnormalise is timed on its own (parse step -> bundles)" if split else
+          "\ningest+normalise: pipeline.ingest parses and writes in one step (no parse/write split in this tree)")
+    if args.json:
+        args.json.write_text(json.dumps({"machine": _machine(), "results": results, "ratios": ratios}, indent=1, default=str))
+
+
+if __name__ == "__main__":
+    main()

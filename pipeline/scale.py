@@ -1,0 +1,399 @@
+"""Seeded workspaces at benchmark scale (issue 8): S is the demo estate; M and L are one month of
+a larger estate written by DuckDB from `range()` (no Python loop over rows), so L takes well
+under a couple of minutes to write.
+
+M and L, for the month 2026-01 (31 days), one file per day for billing, telemetry, usage and FX
+(as a daily export lands: a nightly run after one new day sees one new file of each):
+- billing/focus-YYYY-MM-DD.{parquet,csv}: FOCUS 1.2 rows, money as exact decimals. Each day has
+  an hourly row per cloud GPU node (split by GPU time: the pool matches the row's ResourceId),
+  then rows by a fixed pattern of the row number: tagged usage (AWS in USD, Azure in EUR),
+  storage tagged as data, untagged, an unregistered model's tag, an account rule, support (a
+  proportional shared pool) and tax (kept shared); day 1 also has a savings plan purchase.
+- telemetry/gpu-YYYY-MM-DD.{parquet,csv}: long samples at 60 s, DCGM_FI_DEV_GPU_UTIL for every
+  GPU and DCGM_FI_DEV_POWER_USAGE for the owned servers' GPUs; a GPU's holder changes every hour
+  (a model's namespace, an unmapped sandbox, or no pod: idle).
+- labor/people.csv + allocations.csv (every person employed the whole month: labor = the sum of
+  their loaded monthly cost), usage/volumes-YYYY-MM-DD.csv, fx/rates-YYYY-MM-DD.csv,
+  assets/register.csv (owned servers), charges/invoices.csv + licences.csv, milestones.csv.
+
+Every value is a function of the seed and the row's position, so the same seed gives the same
+bytes. `Spec` sizes a workspace; `SCALES` holds M and L, and tests build tiny ones."""
+
+from __future__ import annotations
+
+import csv
+from dataclasses import dataclass
+from datetime import date, timedelta
+from decimal import Decimal
+from pathlib import Path
+
+import duckdb
+
+from pipeline.workspace import Workspace
+
+MONTH = "2026-01"
+FIRST_DAY = date(2026, 1, 1)
+DAYS = 31
+STEP = 60  # telemetry step, seconds
+GPUS_PER_NODE = 8
+NODE_HOURLY = Decimal("32.7726")  # effective cost of a cloud GPU node hour
+EUR_RATE_BASE = Decimal("1.0800")  # + day % 5 thousandths
+WATTS_BUSY, WATTS_IDLE = 300, 60
+ASSET_PRICE, ASSET_SALVAGE, ASSET_LIFE_MONTHS = Decimal("119500.00"), Decimal("10000.00"), 36  # 109500 / 1095 days = 100.00 a day
+ASSET_MAINTENANCE = Decimal("310.00")  # 10.00 a day in a 31-day month
+PUE, TARIFF = Decimal("1.5"), Decimal("0.12")  # 1 J costs 1.5 x 0.12 / 3.6e6 = 0.00000005
+CHARGE_DATA, CHARGE_SOFTWARE = Decimal("3100.00"), Decimal("6200.00")  # both inside January: 100.00 and 200.00 a day
+LICENCE_MONTHLY = Decimal("930.00")  # monthly billing: 30.00 a day
+DELAY_PER_DAY, DELAY_DAYS = Decimal("500.00"), 4  # planned Jan 10, delivered Jan 14: Jan 11..14 late
+PURCHASE = Decimal("15000.00")  # a savings plan purchase on day 1 (billed, kept __shared__)
+ROLES = ("ml-engineer", "data-scientist", "sre", "data-engineer")
+
+
+@dataclass(frozen=True)
+class Spec:
+    """How big a generated month is."""
+
+    billing_rows: int  # in the month, all days
+    gpus: int  # GPUS_PER_NODE per host; the last `owned_hosts` hosts are owned servers
+    people: int
+    models: int
+    owned_hosts: int = 1
+    days: int = DAYS  # the first `days` days of January
+
+    @property
+    def hosts(self) -> int:
+        return self.gpus // GPUS_PER_NODE
+
+    @property
+    def cloud_nodes(self) -> int:
+        return self.hosts - self.owned_hosts
+
+    def rows_on(self, day: int) -> int:
+        """Billing rows of day `day` (0-based): the month's rows spread evenly, first days +1."""
+        base, extra = divmod(self.billing_rows, self.days)
+        return base + (1 if day < extra else 0)
+
+
+SCALES: dict[str, Spec] = {
+    "M": Spec(billing_rows=1_000_000, gpus=200, people=100, models=20, owned_hosts=2),
+    "L": Spec(billing_rows=10_000_000, gpus=1_000, people=500, models=50, owned_hosts=5),
+}
+
+
+def model_id(index: int) -> str:
+    return f"model-{index:03d}"
+
+
+def host_name(host: int, spec: Spec) -> str:
+    return f"dc1-gpu-{host:04d}" if host >= spec.cloud_nodes else f"gpu-node-{host:04d}"
+
+
+def generate(root: Path | str, scale: str, *, fmt: str = "parquet", seed: int = 7, spec: Spec | None = None) -> Path:
+    """Write a workspace (config + inbox) at `scale` (S, M, L; or `spec` for a custom size) into
+    `root`; return root. S is the demo estate, one month, its own formats."""
+    root = Path(root)
+    if fmt not in ("parquet", "csv"):
+        raise ValueError(f"format {fmt!r}: expected parquet or csv")
+    if scale == "S" and spec is None:
+        from pipeline.generator import generate_estate
+
+        generate_estate(root, seed=seed, months=(MONTH,))
+        return root
+    spec = spec or SCALES[scale]
+    if spec.hosts <= spec.owned_hosts or spec.days > DAYS:
+        raise ValueError(f"{spec}: needs more hosts than owned ones and at most {DAYS} days")
+    Workspace.init(root, config_text=config_text(spec))
+    con = duckdb.connect()
+    con.execute("set threads = 2")
+    con.execute("set preserve_insertion_order = true")  # rows in generation order: same seed, same bytes
+    try:
+        offset = 0
+        for day in range(spec.days):
+            _billing_day(con, root, spec, day, offset, fmt, seed)
+            offset += spec.rows_on(day)
+            _telemetry_day(con, root, spec, day, fmt)
+            _usage_day(root, spec, day, seed)
+            _fx_day(root, day)
+    finally:
+        con.close()
+    _labor(root, spec, seed)
+    _fixed_inputs(root, spec)
+    return root
+
+
+def config_text(spec: Spec) -> str:
+    models = "".join(f'[[models]]\nid = "{model_id(i)}"\nname = "Model {i}"\nbusiness_line = "line-{i % 4}"\n\n' for i in range(spec.models))
+    workloads = "".join(f'[[workloads]]\nnamespace = "ns-{i:03d}"\nmodel = "{model_id(i)}"\n\n' for i in range(spec.models))
+    return f"""\
+reporting_currency = "USD"
+telemetry_step_seconds = {STEP}
+
+{models}[attribution]
+tag_keys = ["model"]
+
+[[attribution.rules]]
+field = "SubAccountId"
+pattern = "acct-exp"
+model = "{model_id(0)}"
+
+{workloads}[[gpu_pools]]
+name = "cloud-gpu"
+node_pattern = "gpu-node-[0-9]+"
+resource_id_pattern = "arn:aws:ec2:us-east-1:111111111111:instance/gpu-node-[0-9]+"
+gpus_per_node = {GPUS_PER_NODE}
+
+[[shared_pools]]
+name = "support"
+service_name = "AWS Support.*"
+policy = "proportional"
+
+[[shared_pools]]
+name = "tax"
+charge_category = "Tax"
+policy = "keep"
+
+[owned]
+pue = "{PUE}"
+tariff_per_kwh = "{TARIFF}"
+tariff_currency = "USD"
+
+[labor]
+k_anonymity = 3
+"""
+
+
+def _copy(con: duckdb.DuckDBPyConnection, query: str, path: Path, fmt: str) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    options = "format parquet, compression zstd, row_group_size 200000" if fmt == "parquet" else "format csv, header true"
+    con.execute(f"copy ({query}) to '{path}' ({options})")
+
+
+# A day's billing row i (0-based) with global number g: the first 24 x cloud_nodes rows are the GPU
+# node hours; the rest take their kind from g % 100. `h` is a pseudo-random 32-bit number of g.
+_BILLING_SQL = """
+with base as (
+    select i, {offset} + i as g, (({offset} + i) * 2654435761 + {seed} * 1000003) % 4294967296 as h
+    from range({rows}) as t(i)
+),
+
+kinds as (
+    select *,
+        case
+            when i < {pool_rows} then 'node'
+            when i = {pool_rows} and {day} = 0 then 'purchase'
+            when g % 100 < 10 then 'azure'
+            when g % 100 = 10 then 'untagged'
+            when g % 100 = 11 then 'unregistered'
+            when g % 100 = 12 then 'account_rule'
+            when g % 100 = 13 then 'support'
+            when g % 100 = 14 then 'tax'
+            when g % 100 < 25 then 'data'
+            else 'usage'
+        end as kind,
+        'model-' || lpad((h % {models})::varchar, 3, '0') as model,
+        timestamp '{day_start}' + to_hours(case when i < {pool_rows} then i % 24 else g % 24 end) as hour_start
+    from base
+),
+
+costs as (
+    select *,
+        case kind
+            when 'node' then {node_hourly}::decimal(38, 10)
+            when 'purchase' then {purchase}::decimal(38, 10)
+            else ((h % 5000000000) + 1)::decimal(38, 0)::decimal(38, 10) * 0.0000000001::decimal(38, 10)
+        end::decimal(38, 10) as effective,
+        kind = 'node' and (i // 24) % 3 = 0 as covered,
+        kind in ('tax', 'support', 'purchase') as daily
+    from kinds
+)
+
+select
+    case when kind = 'azure' then 'ea-0001' else '111111111111' end as BillingAccountId,
+    case when kind = 'azure' then 'Retail EA' else 'Retail Prod' end as BillingAccountName,
+    case when kind = 'account_rule' then 'acct-exp' when kind = 'azure' then 'sub-shared' else '222222222222' end as SubAccountId,
+    case when kind = 'account_rule' then 'experiments' else 'ml-serving' end as SubAccountName,
+    timestamp '{month_start}' as BillingPeriodStart,
+    timestamp '{month_end}' as BillingPeriodEnd,
+    case when daily then timestamp '{day_start}' else hour_start end as ChargePeriodStart,
+    case when daily then timestamp '{day_start}' + interval 1 day else hour_start + interval 1 hour end as ChargePeriodEnd,
+    case kind when 'tax' then 'Tax' when 'purchase' then 'Purchase' else 'Usage' end as ChargeCategory,
+    cast(null as varchar) as ChargeClass,
+    case kind
+        when 'node' then 'p4d.24xlarge GPU instance hour'
+        when 'data' then 'S3 training data'
+        when 'support' then 'Business support'
+        when 'tax' then 'Sales tax'
+        when 'purchase' then 'Savings Plan purchase'
+        when 'azure' then 'D8s v5 hours'
+        else (['c6i.4xlarge instance hours', 'S3 standard storage', 'Data transfer out', 'RDS db.r6g.large'])[1 + h % 4]
+    end as ChargeDescription,
+    case when kind = 'purchase' then 'One-Time' else 'Usage-Based' end as ChargeFrequency,
+    case when covered then 0::decimal(38, 10) else effective end as BilledCost,
+    case when kind = 'purchase' then 0::decimal(38, 10) else effective end as EffectiveCost,
+    effective as ListCost,
+    effective as ContractedCost,
+    case when kind = 'azure' then 'EUR' else 'USD' end as BillingCurrency,
+    case when kind = 'azure' then 'EUR' else 'USD' end as PricingCurrency,
+    1::decimal(38, 6) as ConsumedQuantity,
+    'Hours' as ConsumedUnit,
+    case when kind = 'azure' then 'Microsoft' else 'AWS' end as ProviderName,
+    case when kind = 'azure' then 'Microsoft' else 'Amazon Web Services, Inc.' end as PublisherName,
+    case when kind = 'azure' then 'Microsoft' else 'Amazon Web Services, Inc.' end as InvoiceIssuerName,
+    'INV-{month}-' || case when kind = 'azure' then 'AZ' else 'AWS' end as InvoiceId,
+    case when kind = 'azure' then 'westeurope' else 'us-east-1' end as RegionId,
+    case
+        when kind = 'node' then 'arn:aws:ec2:us-east-1:111111111111:instance/gpu-node-' || lpad((i // 24)::varchar, 4, '0')
+        else 'r-' || (g % 997)::varchar
+    end as ResourceId,
+    case when kind = 'node' then 'gpu-node-' || lpad((i // 24)::varchar, 4, '0') else cast(null as varchar) end as ResourceName,
+    cast(null as varchar) as ResourceType,
+    case kind
+        when 'data' then 'Storage' when 'support' then 'Management and Governance' when 'tax' then 'Other'
+        when 'purchase' then 'Compute' else 'Compute'
+    end as ServiceCategory,
+    case kind
+        when 'node' then 'Amazon Elastic Compute Cloud'
+        when 'data' then 'Amazon Simple Storage Service'
+        when 'support' then 'AWS Support (Business)'
+        when 'tax' then 'Tax'
+        when 'purchase' then 'Savings Plans for AWS Compute usage'
+        when 'azure' then 'Virtual Machines'
+        else 'Amazon Elastic Compute Cloud'
+    end as ServiceName,
+    'SKU' || (h % 50)::varchar as SkuId,
+    case when covered or kind = 'purchase' then 'sp-1' else cast(null as varchar) end as CommitmentDiscountId,
+    case when covered or kind = 'purchase' then 'Savings Plan' else cast(null as varchar) end as CommitmentDiscountType,
+    case kind
+        when 'usage' then '{{"model":"' || model || '"}}'
+        when 'azure' then '{{"model":"' || model || '"}}'
+        when 'data' then '{{"model":"' || model || '","cost_category":"data"}}'
+        when 'unregistered' then '{{"model":"legacy-scorer"}}'
+        else cast(null as varchar)
+    end as Tags
+from costs
+"""
+
+
+def _billing_day(con: duckdb.DuckDBPyConnection, root: Path, spec: Spec, day: int, offset: int, fmt: str, seed: int) -> None:
+    when = FIRST_DAY + timedelta(days=day)
+    query = _BILLING_SQL.format(
+        offset=offset, seed=seed, rows=spec.rows_on(day), pool_rows=24 * spec.cloud_nodes, day=day, models=spec.models,
+        day_start=f"{when} 00:00:00", month_start=f"{MONTH}-01 00:00:00", month_end="2026-02-01 00:00:00", month=MONTH,
+        node_hourly=NODE_HOURLY, purchase=PURCHASE,
+    )
+    _copy(con, query, root / "inbox" / "billing" / f"focus-{when}.{fmt}", fmt)
+
+
+# Rows in (host, GPU, minute) order straight from range() (no sort). A GPU's holder in minute s:
+# block (s // 60 + 24 day + gpu + host) % (models + 2): a model's namespace, `models` = the
+# unmapped sandbox, `models + 1` = no pod (idle).
+_TELEMETRY_SQL = """
+with grid as (
+    select r // {slots} // {gpus_per_node} as host, r // {slots} % {gpus_per_node} as gpu, r % {slots} as s
+    from range({gpus} * {slots}) as t(r)
+),
+
+labelled as (
+    select *,
+        (s // 60 + {day} * 24 + gpu + host) % ({models} + 2) as block,
+        unnest(case when host >= {cloud_nodes} then ['DCGM_FI_DEV_GPU_UTIL', 'DCGM_FI_DEV_POWER_USAGE'] else ['DCGM_FI_DEV_GPU_UTIL'] end) as metric
+    from grid
+)
+
+select
+    {ts} as ts,
+    case when host >= {cloud_nodes} then 'dc1-gpu-' else 'gpu-node-' end || lpad(host::varchar, 4, '0') as hostname,
+    gpu::varchar as gpu,
+    metric,
+    case
+        when metric = 'DCGM_FI_DEV_POWER_USAGE' then case when block > {models} then {idle} else {busy} end
+        when block > {models} then 0
+        else 20 + (s * 7 + gpu * 13) % 80
+    end::double as value,
+    case when block < {models} then 'ns-' || lpad(block::varchar, 3, '0') when block = {models} then 'sandbox' end as namespace,
+    case when block < {models} then 'ns-' || lpad(block::varchar, 3, '0') || '-pod-' || gpu when block = {models} then 'sandbox-pod-' || gpu end as pod,
+    case when block <= {models} then 'server' end as container
+from labelled
+"""
+
+
+def _telemetry_day(con: duckdb.DuckDBPyConnection, root: Path, spec: Spec, day: int, fmt: str) -> None:
+    when = FIRST_DAY + timedelta(days=day)
+    ts = f"timestamp '{when} 00:00:00' + to_seconds(s * {STEP})"
+    ts = ts if fmt == "parquet" else f"strftime({ts}, '%Y-%m-%dT%H:%M:%SZ')"
+    query = _TELEMETRY_SQL.format(
+        gpus_per_node=GPUS_PER_NODE, gpus=spec.hosts * GPUS_PER_NODE, slots=86_400 // STEP, day=day, models=spec.models,
+        cloud_nodes=spec.cloud_nodes, idle=WATTS_IDLE, busy=WATTS_BUSY, ts=ts,
+    )
+    _copy(con, query, root / "inbox" / "telemetry" / f"gpu-{when}.{fmt}", fmt)
+
+
+def _write_csv(path: Path, header: list[str], rows: list[list]) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with path.open("w", newline="", encoding="utf-8") as handle:
+        writer = csv.writer(handle)
+        writer.writerow(header)
+        writer.writerows(rows)
+
+
+def _usage_day(root: Path, spec: Spec, day: int, seed: int) -> None:
+    when = FIRST_DAY + timedelta(days=day)
+    rows = []
+    for m in range(spec.models):  # a row per model: models, not billing rows
+        requests = 100_000 + (m * 7919 + day * 104_729 + seed * 31) % 900_000
+        rows.append([when.isoformat(), model_id(m), requests, requests * 180 if m % 3 == 0 else "", requests * 40 if m % 3 == 0 else ""])
+    _write_csv(root / "inbox" / "usage" / f"volumes-{when}.csv", ["usage_date", "model_id", "requests", "input_tokens", "output_tokens"], rows)
+
+
+def eur_rate(day: int) -> Decimal:
+    return EUR_RATE_BASE + Decimal(day % 5) / 1000
+
+
+def _fx_day(root: Path, day: int) -> None:
+    when = FIRST_DAY + timedelta(days=day)
+    _write_csv(root / "inbox" / "fx" / f"rates-{when}.csv", ["rate_date", "currency", "rate"], [[when.isoformat(), "EUR", str(eur_rate(day))]])
+
+
+def person_cost(index: int, seed: int) -> tuple[Decimal, Decimal, Decimal]:
+    """(monthly salary, benefits, employer taxes) of person `index`: whole dollars, 12%, 9.5%."""
+    salary = Decimal(6_000 + (index * 7_919 + seed * 31) % 6_000)
+    return salary, salary * Decimal("0.12"), salary * Decimal("0.095")
+
+
+def _labor(root: Path, spec: Spec, seed: int) -> None:
+    people, allocations = [], []
+    for p in range(spec.people):  # a row per person: people, not billing rows
+        salary, benefits, taxes = person_cost(p, seed)
+        person = f"E{10_000 + p}"
+        people.append([person, f"Person {p}", ROLES[p % len(ROLES)], f"CC-{100 + p % 5}", str(salary), str(benefits), str(taxes), "USD", "", ""])
+        first, second = (p * 3 + seed) % spec.models, (p * 3 + seed + 1) % spec.models
+        allocations += [[MONTH, person, model_id(first), str(40 + 10 * (p % 3))], [MONTH, person, model_id(second), "30"]]
+    folder = root / "inbox" / "labor"
+    _write_csv(folder / "people.csv", ["person_id", "name", "role", "cost_centre", "monthly_salary", "benefits", "employer_taxes", "currency", "start_date", "end_date"], people)
+    _write_csv(folder / "allocations.csv", ["month", "person_id", "model_id", "percent"], allocations)
+
+
+def _fixed_inputs(root: Path, spec: Spec) -> None:
+    """Owned servers, vendor charges, a licence and a late milestone: a few rows, round numbers."""
+    inbox = root / "inbox"
+    owned = [host_name(h, spec) for h in range(spec.cloud_nodes, spec.hosts)]
+    _write_csv(inbox / "assets" / "register.csv",
+               ["asset_id", "hostname", "gpu_count", "in_service_date", "useful_life_months", "price", "salvage_value", "maintenance_per_month", "currency", "disposal_date"],
+               [[f"A-{i:04d}", host, GPUS_PER_NODE, "2025-01-01", ASSET_LIFE_MONTHS, str(ASSET_PRICE), str(ASSET_SALVAGE), str(ASSET_MAINTENANCE), "USD", ""]
+                for i, host in enumerate(owned)])
+    _write_csv(inbox / "charges" / "invoices.csv",
+               ["invoice_id", "vendor", "category", "subcategory", "service_start", "service_end", "amount", "currency", "model_id", "description"],
+               [["LC-001", "LabelCo", "data", "labelling", "2026-01-01", "2026-01-31", str(CHARGE_DATA), "USD", model_id(1 % spec.models), "Relevance labels"],
+                ["SW-001", "Triton Enterprise", "software", "licence", "2026-01-01", "2026-01-31", str(CHARGE_SOFTWARE), "USD", model_id(2 % spec.models), "Inference server"]])
+    _write_csv(inbox / "charges" / "licences.csv",
+               ["licence_id", "vendor", "product", "term_start", "term_end", "billing", "amount", "currency", "seats", "seats_by_model"],
+               [["LIC-1", "Notebook Co", "notebooks", "2026-01-01", "2026-12-31", "monthly", str(LICENCE_MONTHLY), "USD", 4, f"{model_id(0)}=2;{model_id(1 % spec.models)}=1"]])
+    _write_csv(inbox / "milestones" / "milestones.csv",
+               ["model_id", "milestone", "planned_date", "actual_date", "cost_of_delay_per_day", "currency", "started_date"],
+               [[model_id(0), "launch", "2026-01-10", "2026-01-14", str(DELAY_PER_DAY), "USD", "2025-12-01"]])
+
+
+def day_files(root: Path | str, day: date) -> list[Path]:
+    """The inbox files of one day (billing, telemetry, usage, FX): what a nightly run adds."""
+    inbox = Path(root) / "inbox"
+    return sorted(p for p in inbox.rglob("*") if p.is_file() and day.isoformat() in p.name)
