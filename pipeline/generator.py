@@ -254,7 +254,7 @@ FOCUS_HEADER = [
     "ChargePeriodStart", "ChargePeriodEnd", "ChargeCategory", "ChargeClass", "ChargeDescription", "ChargeFrequency",
     "BilledCost", "EffectiveCost", "ListCost", "ContractedCost", "BillingCurrency", "PricingCurrency", "ConsumedQuantity", "ConsumedUnit",
     "ProviderName", "PublisherName", "InvoiceIssuerName", "InvoiceId", "RegionId", "ResourceId", "ResourceName", "ResourceType",
-    "ServiceCategory", "ServiceName", "SkuId", "CommitmentDiscountId", "CommitmentDiscountType", "Tags",
+    "ServiceCategory", "ServiceName", "SkuId", "SkuPriceId", "CommitmentDiscountId", "CommitmentDiscountType", "Tags",
 ]
 
 
@@ -279,7 +279,9 @@ def _billing(estate: Estate, days: list[date], billing_format: str = "focus") ->
                 "ml-serving" if aws_side else "shared", _ts(start), _ts(end), _ts(charge_start), _ts(charge_end), category, "",
                 description, frequency, str(billed), str(effective), str(billed), str(billed), "USD" if aws_side else "EUR", "USD" if aws_side else "EUR",
                 "1", "Hours", provider, publisher or issuer, issuer, "", "us-east-1" if aws_side else "westeurope", f"{resource or 'r'}-{service_name[:8]}",
-                resource, "", service_category, service_name, "SKU1", commitment, "Savings Plan" if commitment else "",
+                resource, "", service_category, service_name, "SKU1",
+                "SKU1-P1" if category in ("Usage", "Purchase") else "",  # FOCUS: a price id on usage and purchases, none on tax
+                commitment, "Savings Plan" if commitment else "",
                 json.dumps(tags) if tags else "",
             ]
 

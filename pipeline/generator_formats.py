@@ -95,6 +95,7 @@ def _aws_lines(charges: list[dict]) -> list[dict]:
             "product/ProductName": charge["ServiceName"],
             "product/regionCode": charge["RegionId"],
             "product/sku": charge["SkuId"],
+            "pricing/RateId": charge["SkuPriceId"],
             "pricing/unit": charge["ConsumedUnit"],
             "savingsPlan/SavingsPlanARN": charge["CommitmentDiscountId"],
             "_tags": _tags(charge),
@@ -119,7 +120,7 @@ _CUR_COLUMNS = [
     "identity/LineItemId", "bill/PayerAccountId", "bill/BillingPeriodStartDate", "bill/BillingPeriodEndDate", "bill/InvoicingEntity",
     "bill/InvoiceId", "lineItem/UsageAccountId", "lineItem/LineItemType", "lineItem/UsageStartDate", "lineItem/UsageEndDate",
     "lineItem/ProductCode", "lineItem/UsageAmount", "lineItem/CurrencyCode", "lineItem/UnblendedCost", "lineItem/LineItemDescription",
-    "lineItem/LegalEntity", "lineItem/ResourceId", "product/ProductName", "product/regionCode", "product/sku", "pricing/unit",
+    "lineItem/LegalEntity", "lineItem/ResourceId", "product/ProductName", "product/regionCode", "product/sku", "pricing/RateId", "pricing/unit",
     "savingsPlan/SavingsPlanARN", "savingsPlan/SavingsPlanEffectiveCost", "savingsPlan/TotalCommitmentToDate", "savingsPlan/UsedCommitment",
 ]
 
@@ -173,7 +174,7 @@ def _us_date(text: str) -> str:
 _AZURE_COLUMNS = [
     "BillingAccountId", "BillingAccountName", "BillingPeriodStartDate", "BillingPeriodEndDate", "SubscriptionId", "SubscriptionName",
     "Date", "Product", "PartNumber", "MeterCategory", "Quantity", "UnitOfMeasure", "Cost", "BillingCurrency", "ResourceLocation",
-    "ResourceId", "ResourceName", "Tags", "PublisherName", "PublisherType", "ChargeType", "Frequency", "PricingModel", "benefitId",
+    "ResourceId", "ResourceName", "Tags", "PublisherName", "PublisherType", "ChargeType", "Frequency", "PricingModel", "benefitId", "MeterId",
 ]
 
 
@@ -194,7 +195,7 @@ def _azure(path: Path, charges: list[dict]) -> None:
             charge["PublisherName"] if marketplace else "Microsoft", "Marketplace" if marketplace else "Azure",
             {"usage": "Usage", "covered": "Usage", "commitment_fee": "Purchase", "tax": "Tax", "credit": "Credit"}[kind],
             {"Usage-Based": "UsageBased", "Recurring": "Recurring", "One-Time": "OneTime"}[charge["ChargeFrequency"]],
-            "SavingsPlan" if kind in ("covered", "commitment_fee") else "OnDemand", charge["CommitmentDiscountId"],
+            "SavingsPlan" if kind in ("covered", "commitment_fee") else "OnDemand", charge["CommitmentDiscountId"], charge["SkuPriceId"],
         ]
         quantity, amount = _AZURE_COLUMNS.index("Quantity"), _AZURE_COLUMNS.index("Cost")
         key = tuple(v for i, v in enumerate(row) if i not in (quantity, amount))

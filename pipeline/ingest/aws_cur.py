@@ -29,7 +29,7 @@ import polars as pl
 from pipeline.columns import MONEY_SCALE
 from pipeline.errors import InputError
 from pipeline.ingest import focus
-from pipeline.ingest.parse import ROW, Col, Kind, Parsed, coerce, reject, round_excess_decimals, single_currency
+from pipeline.ingest.parse import ROW, Col, Kind, Parsed, coerce, decode_string_maps, json_object, reject, round_excess_decimals, single_currency
 from pipeline.ingest.services import with_service_category
 
 T, M, TS = Kind.TEXT, Kind.MONEY, Kind.TIMESTAMP
@@ -170,14 +170,11 @@ def read(path: Path, *, text: pl.DataFrame) -> Parsed:
     frame = _currency(frame, path)
     if frame.columns.count(ROW) != 1 or len(set(frame.columns)) != len(frame.columns):
         raise InputError(f"duplicate columns after normalising the header: {sorted(c for c in frame.columns if frame.columns.count(c) > 1)}", path=path, row=0)
-    tag_text = [_tags(row, tag_columns) for row in frame.select([c for c in ("resource_tags", "cost_category", *tag_columns) if c in frame.columns]).iter_rows(named=True)] if (tag_columns or "resource_tags" in frame.columns or "cost_category" in frame.columns) else [None] * frame.height
-    frame = frame.with_columns(pl.Series("_tags", tag_text, dtype=pl.String))
+    frame = _with_tags(frame, tag_columns)
     rounded, notes = round_excess_decimals(frame, _MONEY, scale=MONEY_SCALE)
-    rows, rejects = coerce(rounded, SCHEMA, path=path)
-    rows = rows.join(frame.select(ROW, "_tags"), on=ROW, how="left")
+    rows, rejects = coerce(rounded, SCHEMA, path=path, keep=("_tags", "_name"))
     known = pl.col("line_item_line_item_type").is_in(list(LINE_ITEM_TYPES))
     rows, bad_type = reject(rows, ~known, column="line_item_line_item_type", reason=f"expected a CUR line item type, one of {sorted(LINE_ITEM_TYPES)}")
-    rows = rows.with_columns(_tag_name().alias("_name"))
     rows = with_service_category(rows.with_columns(
         pl.coalesce("product_product_name", "product_servicename", "line_item_product_code").alias("ServiceName")
     ), "ServiceName", "line_item_product_code")
@@ -235,17 +232,72 @@ def read(path: Path, *, text: pl.DataFrame) -> Parsed:
         status.alias("CommitmentDiscountStatus"),
         pl.col("_tags").alias("Tags"),
     )
-    return focus.finish(text, mapped, pl.concat([rejects, bad_type]), fmt=fmt, notes=notes)
+    return focus.finish(text, mapped, pl.concat([rejects, bad_type]), fmt=fmt, notes=notes, tags_written=True)
 
 
-def _tag_name() -> pl.Expr:
-    """ResourceName: the resource's `Name` tag (AWS's display name), else null."""
-    return pl.col("_tags").map_elements(lambda t: next((v for k, v in json.loads(t).items() if k.strip().lower() == "name"), None), return_dtype=pl.String, skip_nulls=True)
+def _is_name(key: str) -> bool:
+    return key.strip().lower() == "name"
+
+
+def _with_tags(frame: pl.DataFrame, tag_columns: list[str]) -> pl.DataFrame:
+    """Add `_tags` (the merged tags as JSON object text, keys sorted) and `_name` (ResourceName:
+    the `Name` tag, AWS's display name). Merge order, later wins: cost categories (as
+    `costCategory/<key>`), `resource_tags` (without `user:`), the flattened tag columns; empty
+    values are dropped. Made once per distinct combination of tag values (a bill has far fewer
+    than rows) and joined back."""
+    columns = [c for c in ("cost_category", "resource_tags", *tag_columns) if c in frame.columns]
+    distinct = frame.select(columns).unique()
+    if not columns or distinct.height * 8 > frame.height:
+        return _tag_columns(frame, tag_columns)
+    return frame.join(_tag_columns(distinct, tag_columns), on=columns, how="left", nulls_equal=True, maintain_order="left")
+
+
+def _tag_columns(frame: pl.DataFrame, tag_columns: list[str]) -> pl.DataFrame:
+    """`_with_tags` on every row of `frame`, with column expressions: the keys are the tag
+    columns and the keys of the decoded maps. Maps that are not objects of text values take
+    `_tags_by_row`."""
+    sources: list[tuple[str, pl.Expr]] = []  # (tag key, value), lowest precedence first
+    decoded = {}
+    for column, prefix, strip_user in (("cost_category", "costCategory/", False), ("resource_tags", "", True)):
+        if column not in frame.columns:
+            continue
+        maps = decode_string_maps(frame.get_column(column))
+        keys = [] if maps is None else [f.name for f in maps.dtype.fields]
+        stripped = [key[5:] if strip_user and key.lower().startswith(("user:", "user_")) else key for key in keys]
+        if maps is None or len(set(stripped)) != len(stripped):  # two spellings of one key: JSON order decides
+            return _tags_by_row(frame, tag_columns)
+        decoded[f"_map_{column}"] = maps.alias(f"_map_{column}")
+        sources += [(prefix + name, pl.col(f"_map_{column}").struct.field(key)) for key, name in zip(keys, stripped, strict=True)]
+    sources += [(_tag_key(column), pl.col(column)) for column in tag_columns]
+    values: dict[str, pl.Expr] = {}
+    for key, value in reversed(sources):
+        present = pl.when(value != "").then(value)
+        values[key] = pl.coalesce(values[key], present) if key in values else present
+    names = sorted(key for key in values if _is_name(key))
+    frame = frame.with_columns(list(decoded.values()))
+    return frame.with_columns(
+        json_object(list(values.items())).alias("_tags"),
+        (pl.coalesce([values[k] for k in names]) if names else pl.lit(None, dtype=pl.String)).alias("_name"),
+    ).drop(list(decoded))
+
+
+def _tags_by_row(frame: pl.DataFrame, tag_columns: list[str]) -> pl.DataFrame:
+    """`_with_tags` row by row, for maps with numbers, nested values or invalid JSON."""
+    names = [c for c in ("resource_tags", "cost_category", *tag_columns) if c in frame.columns]
+    tags = [_tags(row, tag_columns) for row in frame.select(names).iter_rows(named=True)]
+    name = [None if t is None else next((v for k, v in json.loads(t).items() if _is_name(k)), None) for t in tags]
+    return frame.with_columns(pl.Series("_tags", tags, dtype=pl.String), pl.Series("_name", name, dtype=pl.String))
 
 
 def _flatten_product(frame: pl.DataFrame) -> pl.DataFrame:
     """CUR 2.0 `product` map -> `product_<key>` columns (where no such column exists yet)."""
-    keys: dict[str, list[str | None]] = {}
+    maps = decode_string_maps(frame.get_column("product"))
+    if maps is not None:
+        names = {f.name: "product_" + snake(f.name) for f in maps.dtype.fields}
+        wanted = {key: name for key, name in names.items() if name not in frame.columns}
+        if len(set(wanted.values())) == len(wanted):
+            return frame.with_columns([maps.struct.field(key).alias(name) for key, name in wanted.items()])
+    keys: dict[str, list[str | None]] = {}  # row by row: maps with numbers or nested values
     values = frame.get_column("product").to_list()
     for index, text in enumerate(values):
         if not text:

@@ -29,7 +29,7 @@ import polars as pl
 from pipeline.columns import MONEY_SCALE
 from pipeline.errors import InputError
 from pipeline.ingest import focus
-from pipeline.ingest.parse import ROW, Col, Kind, Parsed, coerce, round_excess_decimals, single_currency
+from pipeline.ingest.parse import ROW, Col, Kind, Parsed, coerce, map_distinct, round_excess_decimals, single_currency
 from pipeline.ingest.services import with_service_category
 
 T, M, DT = Kind.TEXT, Kind.MONEY, Kind.DATE
@@ -113,13 +113,17 @@ def _canonical(frame: pl.DataFrame, path: Path) -> pl.DataFrame:
 
 def _us_dates(frame: pl.DataFrame) -> pl.DataFrame:
     """MM/DD/YYYY (Azure's CSV default) -> ISO text; ISO text stays."""
-    exprs = []
+    def iso(value: pl.Expr) -> pl.Expr:
+        text = value.str.strip_chars()
+        us = text.str.extract(r"^(\d{1,2}/\d{1,2}/\d{4})", 1).str.strptime(pl.Date, "%m/%d/%Y", strict=False).dt.strftime("%Y-%m-%d")
+        return pl.coalesce(us, text)
+
+    columns = []
     for name in ("date", "billingperiodstartdate", "billingperiodenddate"):
-        if name in frame.columns:
-            text = pl.col(name).str.strip_chars()
-            us = text.str.extract(r"^(\d{1,2}/\d{1,2}/\d{4})", 1).str.strptime(pl.Date, "%m/%d/%Y", strict=False).dt.strftime("%Y-%m-%d")
-            exprs.append(pl.coalesce(us, text).alias(name))
-    return frame.with_columns(exprs)
+        if name in frame.columns:  # a month has 31 dates: each is read once
+            mapped = map_distinct(frame.get_column(name), iso)
+            columns.append(iso(pl.col(name)).alias(name) if mapped is None else mapped)
+    return frame.with_columns(columns)
 
 
 def _tags_json(text: str | None) -> str | None:
@@ -147,9 +151,8 @@ def read(path: Path, *, text: pl.DataFrame) -> Parsed:
         raise InputError("not an Azure cost details file", path=path, row=0)
     frame = _currency(_us_dates(_canonical(text, path)), path)
     if "tags" in frame.columns:
-        distinct = frame.select(pl.col("tags").unique())
-        table = distinct.with_columns(pl.Series("_tags", [_tags_json(t) for t in distinct.get_column("tags").to_list()], dtype=pl.String))
-        frame = frame.join(table, on="tags", how="left", nulls_equal=True).sort(ROW).with_columns(pl.col("_tags").alias("tags")).drop("_tags")
+        distinct = frame.get_column("tags").unique()  # a file has few tag sets: each is read once
+        frame = frame.with_columns(pl.col("tags").replace_strict(distinct, pl.Series([_tags_json(t) for t in distinct.to_list()], dtype=pl.String), return_dtype=pl.String))
     rounded, notes = round_excess_decimals(frame, ["cost", "paygprice", "quantity"], scale=MONEY_SCALE)
     rows, rejects = coerce(rounded, SCHEMA, path=path)
     charge_type = pl.col("chargetype").str.strip_chars().str.to_lowercase()

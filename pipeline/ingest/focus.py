@@ -12,7 +12,7 @@ from pathlib import Path
 import polars as pl
 
 from pipeline.columns import FOCUS_COLUMNS, FOCUS_MONEY_COLUMNS, FOCUS_QUANTITY_COLUMNS, FOCUS_REQUIRED, FOCUS_TIME_COLUMNS, MONEY_SCALE
-from pipeline.ingest.parse import ROW, Col, Kind, Parsed, coerce, dtype_of, raw_records, read_csv_text, reject, round_excess_decimals
+from pipeline.ingest.parse import REJECT_SCHEMA, ROW, Col, Kind, Parsed, coerce, dtype_of, raw_records, read_csv_text, round_excess_decimals
 
 SCHEMA: dict[str, Col] = {
     name: Col(
@@ -56,6 +56,20 @@ def _valid_tags(value: str | None) -> bool:
         return False
 
 
+def _tags_not_objects(tags: pl.Series) -> pl.Expr:
+    """True where Tags is not a JSON object. Checked once per distinct value (a file has few tag
+    sets): all at once with Polars' JSON reader, and only if that fails one by one."""
+    distinct = tags.drop_nulls().unique()
+    try:
+        decoded = distinct.str.json_decode(infer_schema_length=None)
+        if isinstance(decoded.dtype, pl.Struct) and not decoded.null_count():
+            return pl.lit(False)
+    except pl.exceptions.PolarsError:
+        pass
+    bad = [value for value in distinct.to_list() if not _valid_tags(value)]
+    return pl.col("Tags").is_in(bad) if bad else pl.lit(False)
+
+
 def read(path: Path, *, text: pl.DataFrame | None = None) -> Parsed:
     """Parse a FOCUS file (already read as text) into typed FOCUS 1.2 columns."""
     frame = read_csv_text(path) if text is None else text
@@ -65,8 +79,10 @@ def read(path: Path, *, text: pl.DataFrame | None = None) -> Parsed:
     return finish(frame, rows, rejects, fmt=fmt, notes=notes)
 
 
-def finish(frame: pl.DataFrame, rows: pl.DataFrame, rejects: pl.DataFrame, *, fmt: str, notes: list[str] | None = None) -> Parsed:
-    """Typed rows in FOCUS names (missing columns become null) -> the staging.billing Parsed."""
+def finish(frame: pl.DataFrame, rows: pl.DataFrame, rejects: pl.DataFrame, *, fmt: str, notes: list[str] | None = None,
+           tags_written: bool = False) -> Parsed:
+    """Typed rows in FOCUS names (missing columns become null) -> the staging.billing Parsed.
+    `tags_written`: the adapter wrote Tags itself as JSON objects, so they need no check."""
     rows = rows.with_columns([pl.lit(None, dtype=SCHEMA_DTYPES[c]).alias(c) for c in FOCUS_COLUMNS if c not in rows.columns])
     rows = rows.with_columns(
         pl.col("ChargeCategory").str.strip_chars().str.to_lowercase().replace_strict(CHARGE_CATEGORIES, default=None).alias("_cc"),
@@ -77,12 +93,19 @@ def finish(frame: pl.DataFrame, rows: pl.DataFrame, rejects: pl.DataFrame, *, fm
         (pl.col("_cc").is_null(), "ChargeCategory", f"expected one of {sorted(CHARGE_CATEGORIES.values())}"),
         *[(pl.col(c).is_null(), c, "required value is missing") for c in FOCUS_REQUIRED if c != "ChargeCategory"],
         (pl.col("ChargePeriodEnd") < pl.col("ChargePeriodStart"), "ChargePeriodEnd", "expected ChargePeriodEnd at or after ChargePeriodStart"),
-        (~pl.col("Tags").map_elements(_valid_tags, return_dtype=pl.Boolean, skip_nulls=False), "Tags", "expected a JSON object of tag keys to values"),
     ]
-    more = []
-    for mask, column, reason in checks:
-        rows, bad = reject(rows, mask.fill_null(False), column=column, reason=reason)
-        more.append(bad)
+    if not tags_written:
+        checks.append((_tags_not_objects(rows.get_column("Tags")), "Tags", "expected a JSON object of tag keys to values"))
+    # one pass: a row fails on the first check it breaks, in the order above
+    masks = [mask.fill_null(False) for mask, _, _ in checks]
+    rows = rows.with_columns(pl.any_horizontal(masks).alias("_bad"))
+    failed = rows.filter(pl.col("_bad"))
+    more = failed.select(ROW, pl.coalesce([
+        pl.when(mask).then(pl.struct(pl.lit(column).alias("column"), pl.col(column).cast(pl.String).alias("value"), pl.lit(reason).alias("reason")))
+        for mask, (_, column, reason) in zip(masks, checks, strict=True)
+    ]).struct.unnest()).cast(REJECT_SCHEMA) if failed.height else pl.DataFrame(schema=REJECT_SCHEMA)
+    if failed.height:
+        rows = rows.filter(~pl.col("_bad"))
     rows = rows.with_columns(
         pl.col("_cc").alias("ChargeCategory"),
         pl.coalesce(pl.col("_cf"), pl.col("ChargeFrequency")).alias("ChargeFrequency"),
@@ -91,4 +114,4 @@ def finish(frame: pl.DataFrame, rows: pl.DataFrame, rejects: pl.DataFrame, *, fm
         pl.col("BillingPeriodStart").dt.strftime("%Y-%m").alias("x_BillingPeriod"),
         pl.lit(fmt).alias("x_SourceFormat"),
     ).select(ROW, *[pl.col(c).cast(SCHEMA_DTYPES[c]) for c in FOCUS_COLUMNS], "x_BillingPeriod", "x_SourceFormat")
-    return Parsed(format=fmt, raw=raw_records(frame), rows=rows, rejects=pl.concat([rejects, *more]), notes=list(notes or []))
+    return Parsed(format=fmt, raw=raw_records(frame), rows=rows, rejects=pl.concat([rejects, more]), notes=list(notes or []))

@@ -12,6 +12,7 @@ import io
 import json
 from dataclasses import dataclass, field
 from decimal import ROUND_HALF_EVEN, Decimal
+from collections.abc import Callable
 from enum import StrEnum
 from pathlib import Path
 
@@ -96,18 +97,23 @@ def header_of(data: bytes, path: Path) -> list[str]:
 
 
 def read_csv_text(path: Path, *, data: bytes | None = None) -> pl.DataFrame:
-    """Every cell as text exactly as delivered (empty cell = null), plus row_number from 1."""
-    text = decode_text(read_bytes(path) if data is None else data, path)
-    if not text.strip():
+    """Every cell as text exactly as delivered (empty cell = null), plus row_number from 1.
+    Polars reads the bytes itself (no Python copy of the text); when it finds bytes that are not
+    UTF-8, `decode_text` names the line."""
+    data = read_bytes(path) if data is None else data
+    if data[:3] == b"\xef\xbb\xbf":
+        data = data[3:]
+    if not data or data.isspace():
         raise InputError("empty file: expected a header line and rows", path=path)
     try:
         frame = pl.read_csv(
-            io.StringIO(text),
+            data,
             infer_schema=False,
             null_values=[""],
             truncate_ragged_lines=False,
         )
     except pl.exceptions.PolarsError as exc:
+        decode_text(data, path)  # raises with the line when the bytes are not UTF-8
         raise InputError(f"not a readable CSV file: {str(exc).splitlines()[0]}", path=path) from None
     frame = frame.rename({c: c.strip() for c in frame.columns})
     return frame.with_row_index(ROW, offset=1).with_columns(pl.col(ROW).cast(pl.Int64))
@@ -135,12 +141,64 @@ def read_parquet_text(path: Path, *, data: bytes) -> pl.DataFrame:
     columns = []
     for name, dtype in frame.schema.items():
         series = frame.get_column(name)
-        if dtype.is_nested():  # map, list, struct: JSON text of the Python value
+        if _is_string_map(dtype):  # the common case (CUR 2.0 tags, product): vectorised, same text
+            columns.append(frame.select(_string_map_text(name)).to_series())
+        elif dtype.is_nested():  # other maps, lists, structs: JSON text of the Python value
             columns.append(pl.Series(name, [_json_text(v) for v in series.to_list()], dtype=pl.String))
         else:
             columns.append(series.cast(pl.String))
     frame = pl.DataFrame(columns, schema={name: pl.String for name in frame.columns}) if columns else frame
     return frame.with_row_index(ROW, offset=1).with_columns(pl.col(ROW).cast(pl.Int64))
+
+
+def _is_string_map(dtype: pl.DataType) -> bool:
+    """A Parquet map of text to text, as Polars reads it: a list of key/value structs."""
+    return (
+        isinstance(dtype, pl.List)
+        and isinstance(dtype.inner, pl.Struct)
+        and [(f.name, f.dtype) for f in dtype.inner.fields] == [("key", pl.String()), ("value", pl.String())]
+    )
+
+
+def _string_map_text(name: str) -> pl.Expr:
+    """A text-to-text map column as the JSON object text `_json_text` writes for it."""
+    entry = pl.concat_str(json_string(pl.element().struct.field("key")), pl.lit(": "), json_string(pl.element().struct.field("value")))
+    return pl.concat_str(pl.lit("{"), pl.col(name).list.eval(entry).list.join(", "), pl.lit("}")).alias(name)
+
+
+def json_string(expr: pl.Expr) -> pl.Expr:
+    """The JSON literal of a text value (`null` for null), escaped as json.dumps(ensure_ascii=False)
+    escapes it, so vectorised and row-by-row paths write the same text."""
+    return pl.struct(expr.alias("v")).struct.json_encode().str.slice(5).str.strip_suffix("}")
+
+
+def json_object(pairs: list[tuple[str, pl.Expr]]) -> pl.Expr:
+    """Text of the JSON object of (key, text value) pairs without the null values, keys sorted and
+    spaced as json.dumps(..., ensure_ascii=False, sort_keys=True) writes them; null when empty."""
+    if not pairs:
+        return pl.lit(None, dtype=pl.String)
+    entries = [
+        pl.when(value.is_not_null()).then(pl.concat_str(pl.lit(json.dumps(key, ensure_ascii=False) + ": "), json_string(value)))
+        for key, value in sorted(pairs, key=lambda pair: pair[0])
+    ]
+    body = pl.concat_str(entries, separator=", ", ignore_nulls=True)
+    return pl.when(body != "").then(pl.concat_str(pl.lit("{"), body, pl.lit("}")))
+
+
+def decode_string_maps(series: pl.Series) -> pl.Series | None:
+    """JSON-object text -> a struct Series with one text field per key, when every value is null
+    or an object whose values are all text or null. None otherwise (invalid JSON, numbers, nested
+    values): the caller then takes its row-by-row path, which keeps the exact old semantics."""
+    try:
+        decoded = series.str.json_decode(infer_schema_length=None)
+    except pl.exceptions.PolarsError:
+        return None
+    dtype = decoded.dtype
+    if not isinstance(dtype, pl.Struct) or decoded.null_count() != series.null_count():
+        return None
+    if any(f.dtype not in (pl.String(), pl.Null()) for f in dtype.fields):
+        return None
+    return decoded.cast(pl.Struct({f.name: pl.String for f in dtype.fields}))
 
 
 def read_json_lines_text(path: Path, *, data: bytes) -> pl.DataFrame:
@@ -215,8 +273,7 @@ _TIMESTAMP_FORMATS = (
 
 
 def _null_tokens(expr: pl.Expr) -> pl.Expr:
-    stripped = expr.str.strip_chars()
-    return pl.when(stripped.is_in(NULL_TOKENS)).then(None).otherwise(stripped)
+    return expr.str.strip_chars().replace(list(NULL_TOKENS), None)
 
 
 def parse_timestamp(expr: pl.Expr) -> pl.Expr:
@@ -268,8 +325,13 @@ def _typed(expr: pl.Expr, kind: Kind) -> pl.Expr:
             return parse_timestamp(expr)
 
 
-def coerce(frame: pl.DataFrame, schema: dict[str, Col], *, path: Path) -> tuple[pl.DataFrame, pl.DataFrame]:
-    """Type the declared columns; return (good rows, rejects). Missing required columns are fatal."""
+def coerce(frame: pl.DataFrame, schema: dict[str, Col], *, path: Path, keep: tuple[str, ...] = ()) -> tuple[pl.DataFrame, pl.DataFrame]:
+    """Type the declared columns; return (good rows, rejects). Missing required columns are fatal.
+    `keep` names columns the adapter already made (passed through untouched).
+
+    One lazy pass: each typed value is computed once, and the failure details (column, value,
+    reason) are built only for the rows that fail. Dates and timestamps (a month of hourly
+    charges has 720) are parsed once per distinct text."""
     missing = [name for name, col in schema.items() if col.required and name not in frame.columns]
     if missing:
         raise InputError(
@@ -279,38 +341,54 @@ def coerce(frame: pl.DataFrame, schema: dict[str, Col], *, path: Path) -> tuple[
             column=missing[0],
         )
     present = {name: col for name, col in schema.items() if name in frame.columns}
-    cleaned = frame.with_columns(
-        [pl.col(name).alias(f"_orig_{name}") for name in present]
-        + [_null_tokens(pl.col(name)).alias(name) for name in present]
-    )
-    typed_exprs, failures = [], []
-    for name, col in present.items():
+    can_fail = {name: col for name, col in present.items() if col.kind != Kind.TEXT or col.required}
+    typed = {name: pl.col(f"_typed_{name}") if col.kind != Kind.TEXT else pl.col(name) for name, col in present.items()}
+    parsed = {name: _typed_by_distinct(frame.get_column(name), col.kind) for name, col in present.items() if col.kind in (Kind.DATE, Kind.TIMESTAMP)}
+    parsed = {name: series for name, series in parsed.items() if series is not None}
+    cleaned = frame.with_columns([series.alias(f"_typed_{name}") for name, series in parsed.items()]).lazy().select(
+        ROW,
+        *keep,
+        *[pl.col(name).alias(f"_orig_{name}") for name in can_fail],
+        *[_null_tokens(pl.col(name)).alias(name) for name in present],
+        *[f"_typed_{name}" for name in parsed],
+    ).with_columns([_typed(pl.col(name), col.kind).alias(f"_typed_{name}") for name, col in present.items() if col.kind != Kind.TEXT and name not in parsed])
+    reasons = {}
+    for name, col in can_fail.items():
         value = pl.col(name)
-        typed = _typed(value, col.kind)
-        typed_exprs.append(typed.alias(name))
-        reason = pl.when(value.is_not_null() & typed.is_null()).then(pl.lit(f"expected {_EXPECTED.get(col.kind, 'text')}"))
+        reason = pl.when(value.is_not_null() & typed[name].is_null()).then(pl.lit(f"expected {_EXPECTED.get(col.kind, 'text')}"))
         if col.required:
             reason = reason.when(value.is_null()).then(pl.lit("required value is missing"))
-        failures.append(
-            pl.when(reason.is_not_null()).then(
-                pl.struct(
-                    pl.lit(name).alias("column"),
-                    pl.col(f"_orig_{name}").alias("value"),
-                    reason.alias("reason"),
-                )
-            )
-        )
+        reasons[name] = reason
+    bad = pl.any_horizontal([r.is_not_null() for r in reasons.values()]) if reasons else pl.lit(False)
+    checked = cleaned.with_columns(bad.alias("_bad")).collect()
+    good = checked.filter(~pl.col("_bad")) if checked.get_column("_bad").any() else checked
     # the first failing column, in declaration order, names the row's reason
-    checked = cleaned.with_columns(
-        (pl.coalesce(failures) if failures else pl.lit(None, dtype=pl.Struct({"column": pl.String, "value": pl.String, "reason": pl.String}))).alias("_failure")
-    )
-    is_bad = pl.col("_failure").is_not_null()
-    rejects = checked.filter(is_bad).select(pl.col(ROW), pl.col("_failure").struct.unnest())
-    good = checked.filter(~is_bad).select(ROW, *typed_exprs)
+    failures = [
+        pl.when(reason.is_not_null()).then(pl.struct(pl.lit(name).alias("column"), pl.col(f"_orig_{name}").alias("value"), reason.alias("reason")))
+        for name, reason in reasons.items()
+    ]
+    failed = checked.filter(pl.col("_bad"))
+    rejects = failed.select(ROW, pl.coalesce(failures).struct.unnest()) if failures and failed.height else pl.DataFrame(schema=REJECT_SCHEMA)
+    good = good.select(ROW, *[typed[name].alias(name) for name in present], *keep)
     absent = {name: col for name, col in schema.items() if name not in frame.columns}
     if absent:
         good = good.with_columns([pl.lit(None).cast(_dtype(col.kind)).alias(name) for name, col in absent.items()])
     return good, rejects.cast(REJECT_SCHEMA)
+
+
+def map_distinct(series: pl.Series, make: Callable[[pl.Expr], pl.Expr]) -> pl.Series | None:
+    """`make(value)` computed once per distinct value of `series` and mapped back to every row
+    (dates, enum-like text: a bill repeats them); None when most values differ."""
+    distinct = series.unique()
+    if series.is_empty() or distinct.len() * 8 > series.len():
+        return None
+    mapped = pl.DataFrame({"v": distinct}).select(make(pl.col("v"))).to_series()
+    return series.replace_strict(distinct, mapped, return_dtype=mapped.dtype).alias(series.name)
+
+
+def _typed_by_distinct(series: pl.Series, kind: Kind) -> pl.Series | None:
+    """The typed column, parsing each distinct text once; None when most values differ."""
+    return map_distinct(series, lambda value: _typed(_null_tokens(value), kind))
 
 
 def _dtype(kind: Kind) -> pl.DataType:
