@@ -157,6 +157,93 @@ TEXT: dict[str, tuple[str, str]] = {
     "no_inputs": ("No input files recorded for {month}.", "{month} 没有输入文件记录。"),
     "methodology": ("Methodology", "方法说明"),
     "extracts": ("Files beside this page", "本页附带文件"),
+    "na": ("n/a", "无"),
+    "summary_currency": ("Reporting currency: {cur}. Month = calendar month of charge_date.",
+                         "报告币种：{cur}。月份 = 计费日期（charge_date）的自然月。"),
+    "mom_no_rows": ("no ledger rows for {month}", "{month} 没有账本记录"),
+    "mom_other_currency": ("{month} is in {currencies}: not comparable", "{month} 的币种为 {currencies}：不可比较"),
+    # the fixed vocabularies: categories, optimisation actions, input sources, load and check states
+    "cat_hardware": ("hardware", "硬件"),
+    "cat_software": ("software", "软件"),
+    "cat_data": ("data", "数据"),
+    "cat_labor": ("labor", "人力"),
+    "cat_operational": ("operational", "运营"),
+    "cat_time": ("time", "时间"),
+    "act_quantization": ("quantization", "量化"),
+    "act_quantisation": ("quantisation", "量化"),
+    "act_right_sizing": ("right_sizing", "规格调整"),
+    "act_spot": ("spot", "竞价实例"),
+    "act_autoscaling": ("autoscaling", "自动扩缩容"),
+    "sub_other roles": ("other roles", "其他角色"),  # pipeline.ingest.labor.OTHER_ROLES
+    "src_billing": ("billing", "账单"),
+    "src_charges": ("charges", "费用"),
+    "src_fx": ("fx", "汇率"),
+    "src_milestones": ("milestones", "里程碑"),
+    "src_optimizations": ("optimizations", "优化日志"),
+    "src_telemetry": ("telemetry", "GPU 遥测"),
+    "src_usage": ("usage", "业务量"),
+    "src_assets": ("assets", "自有资产"),
+    "src_energy": ("energy", "能耗"),
+    "src_labor": ("labor", "人力"),
+    "status_loaded": ("loaded", "已加载"),
+    "status_superseded": ("superseded", "已被替换"),
+    "status_rejected": ("rejected", "已拒绝"),
+    "severity_fail": ("fail", "失败"),
+    "severity_warn": ("warn", "警告"),
+    # what the buckets hold and why money is unallocated (reason codes stay visible beside it)
+    "bucket___idle__": ("paid GPU time no workload held", "已付费但没有工作负载占用的 GPU 时间"),
+    "bucket___unallocated__": ("no attribution rule matched (see reason)", "没有匹配的归属规则（见原因）"),
+    "bucket___shared__": ("platform cost kept undistributed by policy", "按策略保留、不分摊的平台成本"),
+    "reason_no_matching_rule": ("no attribution rule matched", "没有匹配的归属规则"),
+    "reason_unregistered_model": ("model {value} is not registered", "模型 {value} 未注册"),
+    "reason_unmapped_workload": ("workloads of namespace {value} map to no model", "命名空间 {value} 的工作负载未映射到模型"),
+    "reason_time_not_allocated": ("working time allocated to no model", "未分配到模型的工作时间"),
+    "reason_unassigned_seats": ("licence seats assigned to nobody", "未分配给任何人的许可席位"),
+    "reason_telemetry_gap": ("hours without GPU telemetry", "缺少 GPU 遥测数据的时段"),
+    "other_models": ("({n} other models)", "（其他 {n} 个模型）"),
+    # tables
+    "col_source_billed": ("Source billed", "源文件计费金额"),
+    "col_ledger_billed": ("Ledger billed", "账本计费金额"),
+    "col_billed_difference": ("Billed difference", "计费差额"),
+    "col_source_effective": ("Source effective", "源文件有效成本"),
+    "col_ledger_effective": ("Ledger effective", "账本有效成本"),
+    "col_effective_difference": ("Effective difference", "有效成本差额"),
+    "col_status": ("Status", "状态"),
+    "recon_exact": ("exact", "完全一致"),
+    "recon_mismatch": ("MISMATCH", "不一致"),
+    "col_suite": ("Suite", "检查套件"),
+    "col_expectation": ("Expectation", "检查项"),
+    "col_column": ("Column", "列"),
+    "col_severity": ("Severity", "严重程度"),
+    "col_observed": ("Observed", "观测结果"),
+    "obs_unexpected": ("{count} of {total} rows unexpected", "{total} 行中有 {count} 行不符合预期"),
+    "obs_examples": (", e.g. {examples}", "，例如 {examples}"),
+    "obs_observed": ("observed {value}", "观测值：{value}"),
+    "obs_error": ("error: {message}", "错误：{message}"),
+    "col_checksum": ("Checksum", "校验和"),
+    "col_rows_in": ("Rows in", "输入行数"),
+    "col_loaded": ("Loaded", "已加载行数"),
+    "col_quarantined": ("Quarantined", "隔离行数"),
+    # charts
+    "chart_effective_cost": ("effective cost ({cur})", "有效成本（{cur}）"),
+    "chart_cost_per_day": ("effective cost per day ({cur})", "每日有效成本（{cur}）"),
+    "chart_day_of": ("day of {month}", "{month} 的日期"),
+    "chart_impact_x": ("change in cost per 1,000 requests (%), 95% bootstrap interval; diamond: diff-in-diff",
+                       "每千次请求成本的变化（%），95% 自助法区间；菱形：双重差分"),
+    # recommendation evidence (pipeline.recommend): values are filled in per language
+    "ev_idle_cloud": ("cloud node: idle {share:.1f}% of paid GPU time (target {target:.0f}%)",
+                      "云节点：已付费 GPU 时间中 {share:.1f}% 闲置（目标 {target:.0f}%）"),
+    "ev_idle_owned": ("owned server (sunk cost): idle {share:.1f}% of paid GPU time (target {target:.0f}%)",
+                      "自有服务器（沉没成本）：已付费 GPU 时间中 {share:.1f}% 闲置（目标 {target:.0f}%）"),
+    "ev_low_utilisation": ("GPUs busy {util:.1f}% on average over {hours:,.0f} GPU-hours; at {target:.0f}% "
+                           "{needed:,.0f} GPU-hours would do: fewer replicas or a smaller GPU",
+                           "{hours:,.0f} GPU 小时内 GPU 平均忙碌率 {util:.1f}%；按 {target:.0f}% 计算只需 "
+                           "{needed:,.0f} GPU 小时：可减少副本或换用更小的 GPU"),
+    "ev_commitment": ("{hours:,} on-demand hours; {baseline} an hour ran every hour: a commitment "
+                      "at an assumed {discount:.0f}% discount would have covered it",
+                      "{hours:,} 个按需小时；每小时都有 {baseline} 的用量在运行：按假设的 {discount:.0f}% 折扣，"
+                      "承诺折扣可以覆盖这部分"),
+    "ev_untagged": ("no model: {reasons}", "没有归属模型：{reasons}"),
 }
 
 
@@ -170,3 +257,9 @@ def text(lang: str) -> Callable[..., str]:
         return TEXT[key][index].format(**values) if values else TEXT[key][index]
 
     return t
+
+
+def label(t: Callable[..., str], prefix: str, value: str) -> str:
+    """A value of a fixed vocabulary (category, action, source...) in t's language; a value
+    outside the vocabulary is data and is shown as it is."""
+    return t(prefix + value) if prefix + value in TEXT else value

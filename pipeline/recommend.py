@@ -11,7 +11,8 @@
    `commitment_discount` (an assumption, stated in the report).
 4. Spend no model carries, by billing account (`__unallocated__` billing rows): tag it. No saving
    is claimed; the amount is what tagging would make visible.
-Every amount is an exact `Decimal`; utilisation percentages are measurements (floats).
+Every amount is an exact `Decimal`; utilisation percentages are measurements (floats). The evidence
+is an i18n key with its values, so the report says it in its own language.
 """
 
 from __future__ import annotations
@@ -23,6 +24,8 @@ from decimal import ROUND_CEILING, Context, Decimal, localcontext
 from typing import Any
 
 import duckdb
+
+from pipeline.i18n import text
 
 EXACT = Context(prec=80)
 IDLE_THRESHOLD = Decimal("0.20")
@@ -37,9 +40,19 @@ class Recommendation:
 
     kind: str  # idle_gpu, low_utilisation, commitment, untagged
     subject: str
-    evidence: str
+    evidence_key: str  # a pipeline.i18n key ...
+    evidence_values: tuple[tuple[str, Any], ...]  # ... and the values it is filled in with
     amount: Decimal  # the money concerned in the month
     saving: Decimal  # estimated monthly saving (0 when none is claimed)
+
+    def evidence_text(self, t: Any = None) -> str:
+        """The evidence in t's language (English by default)."""
+        return (t or text("en"))(self.evidence_key, **dict(self.evidence_values))
+
+    @property
+    def evidence(self) -> str:
+        """The evidence in English."""
+        return self.evidence_text()
 
 
 _HOST_GPU_SQL = """
@@ -140,9 +153,9 @@ def idle_gpu(rows: list[dict[str, Any]], *, threshold: Decimal = IDLE_THRESHOLD)
             excess = r["idle_cost"] - threshold * r["gpu_cost"]
         if share <= threshold:
             continue
-        kind = "cloud node" if r["cloud"] else "owned server (sunk cost)"
-        evidence = f"{kind}: idle {float(share) * 100:.1f}% of paid GPU time (target {float(threshold) * 100:.0f}%)"
-        out.append(Recommendation("idle_gpu", r["host"] or "?", evidence, r["idle_cost"], excess if r["cloud"] else Decimal(0)))
+        key = "ev_idle_cloud" if r["cloud"] else "ev_idle_owned"
+        values = (("share", float(share) * 100), ("target", float(threshold) * 100))
+        out.append(Recommendation("idle_gpu", r["host"] or "?", key, values, r["idle_cost"], excess if r["cloud"] else Decimal(0)))
     return out
 
 
@@ -171,9 +184,8 @@ def low_utilisation(
             needed = (r["gpu_hours"] * Decimal(repr(util)) / Decimal(repr(target))).quantize(Decimal(1), rounding=ROUND_CEILING)
             needed = max(needed, Decimal(1))
             saving = r["gpu_cost"] * (1 - needed / r["gpu_hours"]) if needed < r["gpu_hours"] else Decimal(0)
-        evidence = (f"GPUs busy {util:.1f}% on average over {r['gpu_hours']:,.0f} GPU-hours; at {target:.0f}% "
-                    f"{needed:,.0f} GPU-hours would do: fewer replicas or a smaller GPU")
-        out.append(Recommendation("low_utilisation", r["model_id"], evidence, r["gpu_cost"], saving))
+        values = (("util", util), ("hours", r["gpu_hours"]), ("target", target), ("needed", needed))
+        out.append(Recommendation("low_utilisation", r["model_id"], "ev_low_utilisation", values, r["gpu_cost"], saving))
     return out
 
 
@@ -189,16 +201,15 @@ def commitment(hours: int, baseline: Decimal | None, on_demand: Decimal | None, 
         saving = covered * discount
     from pipeline.report import format_money  # the one display rounding
 
-    evidence = (f"{hours:,} on-demand hours; {format_money(baseline)} an hour ran every hour: a commitment "
-                f"at an assumed {float(discount) * 100:.0f}% discount would have covered it")
-    return [Recommendation("commitment", pool, evidence, covered, saving)]
+    values = (("hours", hours), ("baseline", format_money(baseline)), ("discount", float(discount) * 100))
+    return [Recommendation("commitment", pool, "ev_commitment", values, covered, saving)]
 
 
 def untagged(rows: list[dict[str, Any]]) -> list[Recommendation]:
     """Billing accounts whose spend no model carries."""
     return [
         Recommendation("untagged", f"{r['account'] or '?'} ({r['account_name'] or ''})".strip(),
-                       f"no model: {r['reasons'] or 'unknown'}", r["effective_cost"], Decimal(0))
+                       "ev_untagged", (("reasons", r["reasons"] or "?"),), r["effective_cost"], Decimal(0))
         for r in rows if r["effective_cost"]
     ]
 

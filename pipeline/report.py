@@ -10,9 +10,12 @@ on their way into matplotlib, and are rounded only for display, in `format_money
 from __future__ import annotations
 
 import csv
+import functools
 import io
+import logging
 import os
 import re
+import warnings
 from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -27,8 +30,9 @@ from pipeline import impact as impact_
 from pipeline import recommend as recommend_
 from pipeline.columns import BUCKETS, CATEGORIES, MONEY_SCALE
 from pipeline.errors import CostLedgerError
-from pipeline.i18n import text
+from pipeline.i18n import TEXT, label, text
 
+log = logging.getLogger(__name__)
 TEMPLATE_DIR = Path(__file__).resolve().parent / "templates"
 TEMPLATE = "report.html.j2"
 ZERO = Decimal(0).scaleb(-MONEY_SCALE)  # 0 at the ledger's scale: "0.000000000000000000"
@@ -44,11 +48,11 @@ CATEGORY_COLOURS: dict[str, str] = {
     "time": "#D55E00",
 }
 OTHER_COLOUR = "#999999"
-BUCKET_MEANING: dict[str, str] = {
-    "__idle__": "paid GPU time no workload held",
-    "__unallocated__": "no attribution rule matched (see reason)",
-    "__shared__": "platform cost kept undistributed by policy",
-}
+# Fonts with Chinese glyphs for the charts of a zh report, first found wins; font files whose
+# names match _CJK_FILES are registered when matplotlib's font cache predates them.
+CJK_FONTS = ("Noto Sans CJK SC", "Source Han Sans SC", "Noto Sans SC", "WenQuanYi Zen Hei",
+             "WenQuanYi Micro Hei", "Droid Sans Fallback", "Noto Sans CJK JP")
+_CJK_FILES = re.compile(r"NotoSansCJK|NotoSansSC|SourceHanSans|wqy-|DroidSansFallback", re.I)
 BAR_CHART_MODELS = 20  # models drawn as their own bar; the rest are drawn as one "other" bar
 TREND_CHART_MODELS = 8  # models drawn as their own line
 TOP_REASONS = 15
@@ -142,7 +146,12 @@ class MonthOverMonth:
 
     previous: Month
     previous_total: Decimal | None  # None: no rows, or not comparable (see note)
-    note: str
+    note_key: str = ""  # why there is no comparison: a pipeline.i18n key ...
+    note_values: tuple[tuple[str, str], ...] = ()  # ... and its values
+
+    def note(self, t: Any = None) -> str:
+        """Why there is no comparison, in t's language (English by default)."""
+        return (t or text("en"))(self.note_key, **dict(self.note_values)) if self.note_key else ""
 
     def change(self, total: Decimal) -> Decimal | None:
         """This month minus the previous one, exact."""
@@ -319,11 +328,22 @@ where billing_period = $month and run_id in (select run_id from checked_run)
 order by success, severity, suite, expectation, "column"
 """
 
-_LOADS_SQL = """
+# The month's input files: those whose rows date it, and those dating no period (header only,
+# rejected) delivered since it began and not replaced by a later delivery at their path.
+_MONTH_FILES = """
+list_contains(periods, $month)
+    or len(periods) = 0 and loaded_at >= $start and not exists (
+        select 1 from meta.loads as later
+        where later.source = l.source and later.path = l.path and later.loaded_at > l.loaded_at
+    )
+"""
+
+_LOADS_SQL = f"""
 select source, path, left(checksum, 12) as checksum, rows_in, rows_loaded, rows_quarantined,
-    status
-from meta.loads
-where list_contains(periods, $month)
+    status,
+    case when status = 'rejected' or rows_in = 0 then message end as note
+from meta.loads as l
+where {_MONTH_FILES}
 order by source, path, loaded_at
 """
 
@@ -346,9 +366,9 @@ with {_MONTH_ROWS}
 select distinct run_id from month_rows order by run_id
 """
 
-_QUARANTINED_SQL = """
+_QUARANTINED_SQL = f"""
 with month_loads as (
-    select load_id from meta.loads where list_contains(periods, $month)
+    select load_id from meta.loads as l where {_MONTH_FILES}
 )
 
 select count(*) from meta.quarantine
@@ -482,11 +502,11 @@ def _month_over_month(
     previous = month.previous()
     currencies = _currencies(con, previous)
     if not currencies:
-        return MonthOverMonth(previous, None, f"no ledger rows for {previous.key}")
+        return MonthOverMonth(previous, None, "mom_no_rows", (("month", previous.key),))
     if currencies != [currency]:
-        note = f"{previous.key} is in {', '.join(currencies)}: not comparable"
-        return MonthOverMonth(previous, None, note)
-    return MonthOverMonth(previous, _cube(con, previous).cost(), "")
+        values = (("month", previous.key), ("currencies", ", ".join(currencies)))
+        return MonthOverMonth(previous, None, "mom_other_currency", values)
+    return MonthOverMonth(previous, _cube(con, previous).cost())
 
 
 def _reporting_currency(con: duckdb.DuckDBPyConnection, month: Month) -> str | None:
@@ -567,14 +587,37 @@ def _unit_costs(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
 # --------------------------------------------------------------------------- charts
 
 
+@functools.cache
+def cjk_font() -> str | None:
+    """The first of CJK_FONTS matplotlib can use, or None. A font installed after matplotlib built
+    its font cache (the test set-up installs fonts-noto-cjk) is registered here, in memory."""
+    from matplotlib import font_manager
+
+    def found() -> str | None:
+        names = {f.name for f in font_manager.fontManager.ttflist}
+        return next((name for name in CJK_FONTS if name in names), None)
+
+    if found() is None:
+        for path in sorted(font_manager.findSystemFonts()):
+            if _CJK_FILES.search(Path(path).name):
+                try:
+                    font_manager.fontManager.addfont(path)
+                except (OSError, RuntimeError, ValueError):
+                    continue
+    return found()
+
+
 @contextmanager
-def _chart_style() -> Iterator[None]:
+def _chart_style(lang: str = "en") -> Iterator[None]:
     """Agg backend, text as SVG <text> (no embedded or external fonts), no mathtext parsing of
-    model names, print-friendly sizes."""
+    model names, print-friendly sizes. Chinese text falls back glyph by glyph to a CJK font; with
+    none installed the PNGs show empty boxes for it (the page's inline SVG text is drawn by the
+    browser with its own fonts), so matplotlib's missing-glyph warnings are silenced."""
     import matplotlib
 
     matplotlib.use("Agg")
-    with matplotlib.rc_context(
+    font = cjk_font() if lang == "zh" else None
+    with warnings.catch_warnings(), matplotlib.rc_context(
         {
             "svg.fonttype": "none",
             "text.parse_math": False,
@@ -583,7 +626,10 @@ def _chart_style() -> Iterator[None]:
             "axes.spines.top": False,
             "axes.spines.right": False,
         }
+        | ({"font.family": ["sans-serif", font]} if font else {})  # fallback works between families
     ):
+        if lang == "zh" and font is None:
+            warnings.filterwarnings("ignore", message=r"Glyph \d+ .* missing from (current )?font")
         yield
 
 
@@ -606,13 +652,14 @@ def _short(label: str, limit: int = 28) -> str:
     return label if len(label) <= limit else label[: limit - 1] + "\u2026"
 
 
-def _bar_series(cube: Cube) -> tuple[list[str], dict[str, list[float]]]:
+def _bar_series(cube: Cube, t: Any = None) -> tuple[list[str], dict[str, list[float]]]:
     """Bar labels and per-category float values; models past the limit become one bar."""
+    t = t or text("en")
     models = cube.models()
     shown, rest = models[: BAR_CHART_MODELS - 1], models[BAR_CHART_MODELS - 1 :]
     if len(rest) == 1:
         shown, rest = models, []
-    labels = [_short(m) for m in shown] + ([f"({len(rest)} other models)"] if rest else [])
+    labels = [_short(m) for m in shown] + ([t("other_models", n=len(rest))] if rest else [])
     series = {}
     for category in cube.categories():
         values = [float(cube.cost(m, category)) for m in shown]
@@ -622,30 +669,31 @@ def _bar_series(cube: Cube) -> tuple[list[str], dict[str, list[float]]]:
     return labels, series
 
 
-def _category_chart(cube: Cube, currency: str) -> Any:
+def _category_chart(cube: Cube, currency: str, t: Any, lang: str = "en") -> Any:
     """Stacked bars: effective cost per model, stacked by category (negatives stack downwards)."""
     from matplotlib.figure import Figure
 
-    labels, series = _bar_series(cube)
-    with _chart_style():
+    labels, series = _bar_series(cube, t)
+    with _chart_style(lang):
         fig = Figure(figsize=(9, 4.2))
         ax = fig.subplots()
         up, down = [0.0] * len(labels), [0.0] * len(labels)
         for category, values in series.items():
             bottom = [u if v >= 0 else d for v, u, d in zip(values, up, down, strict=True)]
             colour = CATEGORY_COLOURS.get(category, OTHER_COLOUR)
-            ax.bar(range(len(labels)), values, bottom=bottom, color=colour, label=category)
+            ax.bar(range(len(labels)), values, bottom=bottom, color=colour, label=label(t, "cat_", category))
             up = [u + max(v, 0.0) for v, u in zip(values, up, strict=True)]
             down = [d + min(v, 0.0) for v, d in zip(values, down, strict=True)]
         ax.set_xticks(range(len(labels)), labels, rotation=30, ha="right")
-        ax.set_ylabel(f"effective cost ({currency})")
+        ax.set_ylabel(t("chart_effective_cost", cur=currency))
         ax.axhline(0, color="#333333", linewidth=0.6)
         ax.legend(fontsize=8, frameon=False, loc="upper left", bbox_to_anchor=(1.0, 1.0))
         return fig
 
 
-def _trend_series(data: ReportData) -> dict[str, list[float]]:
+def _trend_series(data: ReportData, t: Any = None) -> dict[str, list[float]]:
     """Per-model float values for every day of the month; small models summed into one line."""
+    t = t or text("en")
     days = {d: i for i, d in enumerate(data.month.days())}
     totals: dict[str, float] = {}
     for _, model, cost in data.daily:
@@ -653,7 +701,7 @@ def _trend_series(data: ReportData) -> dict[str, list[float]]:
     ranked = sorted(totals, key=lambda m: (-totals[m], m))
     limit = TREND_CHART_MODELS if len(ranked) > TREND_CHART_MODELS + 1 else len(ranked)
     shown = set(ranked[:limit])
-    other = f"({len(ranked) - len(shown)} other models)"
+    other = t("other_models", n=len(ranked) - len(shown))
     series = {m: [0.0] * len(days) for m in ranked if m in shown}
     for day, model, cost in data.daily:
         key = model if model in shown else other
@@ -661,50 +709,50 @@ def _trend_series(data: ReportData) -> dict[str, list[float]]:
     return series
 
 
-def _mark_events(ax: Any, events: list[tuple[date, str, str]]) -> None:
+def _mark_events(ax: Any, events: list[tuple[date, str, str]], t: Any) -> None:
     """A dashed vertical line per optimisation day, labelled 'model: action'."""
     by_day: dict[date, list[str]] = {}
     for day, model, action in events:
-        by_day.setdefault(day, []).append(f"{_short(model, 20)}: {action}")
+        by_day.setdefault(day, []).append(f"{_short(model, 20)}: {label(t, 'act_', action)}")
     for day, labels in by_day.items():
         ax.axvline(day.day, color="#444444", linestyle="--", linewidth=0.8)
         ax.text(day.day, 1.0, " " + "; ".join(labels), transform=ax.get_xaxis_transform(),
                 rotation=90, va="top", ha="right", fontsize=7, color="#222222")
 
 
-def _trend_chart(data: ReportData) -> Any:
+def _trend_chart(data: ReportData, t: Any, lang: str = "en") -> Any:
     """Lines of daily effective cost per model, optimisation events as vertical lines."""
     from matplotlib.figure import Figure
 
-    series = _trend_series(data)
+    series = _trend_series(data, t)
     x = [d.day for d in data.month.days()]
-    with _chart_style():
+    with _chart_style(lang):
         fig = Figure(figsize=(9, 4.0))
         ax = fig.subplots()
         handles = [ax.plot(x, values, marker=".", linewidth=1.2)[0] for values in series.values()]
-        _mark_events(ax, data.events)
+        _mark_events(ax, data.events, t)
         ax.set_xlim(0.5, x[-1] + 0.5)
-        ax.set_xlabel(f"day of {data.month.key}")
-        ax.set_ylabel(f"effective cost per day ({data.currency})")
+        ax.set_xlabel(t("chart_day_of", month=data.month.key))
+        ax.set_ylabel(t("chart_cost_per_day", cur=data.currency))
         # Labels passed explicitly: matplotlib would hide automatic labels starting with "_".
         ax.legend(handles, [_short(m) for m in series], fontsize=7, frameon=False,
                   loc="upper left", bbox_to_anchor=(1.0, 1.0))
         return fig
 
 
-def _unit_chart(data: ReportData) -> Any:
+def _unit_chart(data: ReportData, t: Any, lang: str = "en") -> Any:
     """Three panels over the days of the month, one line per model: effective cost per 1,000
     requests, per million tokens, and GPU cost per GPU-hour (floats, for plotting only)."""
     from matplotlib.figure import Figure
     from matplotlib.ticker import FuncFormatter, NullFormatter
 
     panels = (
-        ("per 1,000 requests", "effective_cost", "requests", 1000.0),
-        ("per 1M tokens", "effective_cost", "tokens", 1_000_000.0),
-        ("GPU cost per GPU-hour", "gpu_cost", "gpu_hours", 1.0),
+        (t("per_1k"), "effective_cost", "requests", 1000.0),
+        (t("per_1m"), "effective_cost", "tokens", 1_000_000.0),
+        (t("per_gpu_hour"), "gpu_cost", "gpu_hours", 1.0),
     )
     models = sorted({r["model_id"] for r in data.unit_daily})
-    with _chart_style():
+    with _chart_style(lang):
         fig = Figure(figsize=(9, 7.2))
         axes = fig.subplots(3, 1, sharex=True)
         for ax, (title, numerator, denominator, per) in zip(axes, panels, strict=True):
@@ -715,7 +763,7 @@ def _unit_chart(data: ReportData) -> Any:
                 if points:
                     handles.append(ax.plot(*zip(*points, strict=True), marker=".", linewidth=1.0)[0])
                     labels.append(_short(model))
-            _mark_events(ax, data.events)
+            _mark_events(ax, data.events, t)
             ax.set_title(f"{title} ({data.currency})", fontsize=9, loc="left")
             ax.set_yscale("log")
             # plain tick labels: mathtext is off (model names may hold "$"), so no 10^x labels
@@ -724,17 +772,17 @@ def _unit_chart(data: ReportData) -> Any:
             if handles:
                 ax.legend(handles, labels, fontsize=7, frameon=False, loc="upper left", bbox_to_anchor=(1.0, 1.0))
         axes[-1].set_xlim(0.5, len(data.month.days()) + 0.5)
-        axes[-1].set_xlabel(f"day of {data.month.key}")
+        axes[-1].set_xlabel(t("chart_day_of", month=data.month.key))
         return fig
 
 
-def _impact_chart(data: ReportData) -> Any:
+def _impact_chart(data: ReportData, t: Any, lang: str = "en") -> Any:
     """One row per action: the change in cost per 1,000 requests with its 95% interval, and the
     difference in differences (floats: statistical estimates)."""
     from matplotlib.figure import Figure
 
     rows = [i for i in data.impacts if i.change.relative is not None]
-    with _chart_style():
+    with _chart_style(lang):
         fig = Figure(figsize=(9, 1.0 + 0.55 * max(len(rows), 1)))
         ax = fig.subplots()
         for y, i in enumerate(rows):
@@ -746,24 +794,30 @@ def _impact_chart(data: ReportData) -> Any:
             if i.did is not None:
                 ax.plot([i.did * 100], [y - 0.25], "D", color=colour, markersize=5, markerfacecolor="white")
         ax.axvline(0, color="#333333", linewidth=0.8)
-        labels = [f"{i.action.day.isoformat()} {_short(i.action.model_id, 20)}: {i.action.action} ({i.scope})" for i in rows]
+        scope = {impact_.SCOPE_GPU: t("scope_gpu"), impact_.SCOPE_ALL: t("scope_all")}
+        labels = [f"{i.action.day.isoformat()} {_short(i.action.model_id, 20)}: {label(t, 'act_', i.action.action)} "
+                  f"({scope.get(i.scope, i.scope)})" for i in rows]
         ax.set_yticks(range(len(rows)), labels)
         ax.set_ylim(len(rows) - 0.5, -0.8)
-        ax.set_xlabel("change in cost per 1,000 requests (%), 95% bootstrap interval; diamond: diff-in-diff")
+        ax.set_xlabel(t("chart_impact_x"))
         return fig
 
 
-def _render_charts(data: ReportData) -> tuple[dict[str, str], dict[str, bytes]]:
-    """Every chart as inline SVG (for the page) and PNG (files beside it)."""
+def _render_charts(data: ReportData, lang: str = "en") -> tuple[dict[str, str], dict[str, bytes]]:
+    """Every chart as inline SVG (for the page) and PNG (files beside it), labelled in `lang`."""
     if data.cube.empty:
         return {}, {}
-    figures = {"category": lambda: _category_chart(data.cube, data.currency or ""), "trend": lambda: _trend_chart(data)}
+    t = text(lang)
+    figures = {"category": lambda: _category_chart(data.cube, data.currency or "", t, lang),
+               "trend": lambda: _trend_chart(data, t, lang)}
     if data.unit_daily:
-        figures["unit_costs"] = lambda: _unit_chart(data)
+        figures["unit_costs"] = lambda: _unit_chart(data, t, lang)
     if any(i.change.relative is not None for i in data.impacts):
-        figures["impact"] = lambda: _impact_chart(data)
+        figures["impact"] = lambda: _impact_chart(data, t, lang)
+    if lang == "zh" and cjk_font() is None:
+        log.warning("no CJK font found (%s): the Chinese text of the PNG charts shows as boxes", ", ".join(CJK_FONTS))
     svgs, pngs = {}, {}
-    with _chart_style():
+    with _chart_style(lang):
         for name, build in figures.items():
             fig = build()
             svgs[name] = _svg(fig, f"{name}-chart")
@@ -820,23 +874,23 @@ def _signed(d: Decimal, places: int = 2) -> str:
     return "+" + text if d > 0 and text.strip("0.,") else text
 
 
-def _headline_lines(data: ReportData) -> list[str]:
+def _headline_lines(data: ReportData, t: Any) -> list[str]:
     """Markdown headline: totals, per category, month over month."""
     cube, cur = data.cube, data.currency
     lines = [
-        f"- Effective cost: **{format_money(cube.cost())} {cur}**",
-        f"- Billed cost: **{format_money(cube.billed_cost())} {cur}**",
+        f"- {t('effective_cost')}: **{format_money(cube.cost())} {cur}**",
+        f"- {t('billed_cost')}: **{format_money(cube.billed_cost())} {cur}**",
     ]
     change, percent = data.mom.change(cube.cost()), data.mom.percent(cube.cost())
     if change is None:
-        lines.append(f"- Month over month: n/a ({data.mom.note})")
+        lines.append(f"- {t('mom')}: {t('na')} ({data.mom.note(t)})")
     else:
         pct = f" ({_signed(percent, 1)} %)" if percent is not None else ""
         previous = data.mom.previous.key
-        lines.append(f"- Month over month vs {previous}: {_signed(change)} {cur}{pct}")
-    rows = [[c, format_money(cube.cost(None, c)), format_money(cube.billed_cost(None, c))]
+        lines.append(f"- {t('mom')} {t('vs')} {previous}: {_signed(change)} {cur}{pct}")
+    rows = [[label(t, "cat_", c), format_money(cube.cost(None, c)), format_money(cube.billed_cost(None, c))]
             for c in cube.categories()]
-    return lines + ["", *_md_table(["category", "effective", "billed"], rows)]
+    return lines + ["", *_md_table([t("category"), t("effective"), t("billed")], rows)]
 
 
 def _summary_md(data: ReportData, t: Any = None) -> str:
@@ -848,26 +902,27 @@ def _summary_md(data: ReportData, t: Any = None) -> str:
     if cube.empty:
         empty = t("empty", table="ledger.cost_ledger", month=data.month.key)
         return "\n".join([*lines, empty, ""])
-    lines += [f"Reporting currency: {data.currency}. Month = calendar month of charge_date.", ""]
-    lines += _headline_lines(data)
+    lines += [t("summary_currency", cur=data.currency), ""]
+    lines += _headline_lines(data, t)
     lines += ["", f"## {t('by_model')}", ""]
     rows = [[_md_code(r["model_id"]), *(format_money(v) for v in (*r["cells"], r["total"]))]
             for r in _matrix_rows(cube)]
-    totals = ["**total**", *(format_money(cube.cost(None, c)) for c in cube.categories()),
+    totals = [f"**{t('total')}**", *(format_money(cube.cost(None, c)) for c in cube.categories()),
               format_money(cube.cost())]
-    lines += _md_table(["model", *cube.categories(), "total"], [*rows, totals])
+    lines += _md_table([t("model"), *(label(t, "cat_", c) for c in cube.categories()), t("total")], [*rows, totals])
     lines += ["", f"## {t('idle')}", ""]
-    lines += _md_table(["bucket", "effective", "billed"],
-                       [[_md_code(b), format_money(cube.cost(b)), format_money(cube.billed_cost(b))]
+    lines += _md_table([t("bucket"), t("meaning"), t("effective"), t("billed")],
+                       [[_md_code(b), t(f"bucket_{b}"), format_money(cube.cost(b)), format_money(cube.billed_cost(b))]
                         for b in BUCKETS])
     lines += ["", f"## {t('impact')}", ""]
     if data.impacts:
-        rows = [[f"{i.action.day.isoformat()} {_md_code(i.action.model_id)} {_md_code(i.action.action)}",
+        na = t("na")
+        rows = [[f"{i.action.day.isoformat()} {_md_code(i.action.model_id)} {_md_action(i.action.action, t)}",
                  t("scope_gpu") if i.scope == impact_.SCOPE_GPU else t("scope_all"),
-                 format_money(i.change.before, 4) if i.change.before is not None else "n/a",
-                 format_money(i.change.after, 4) if i.change.after is not None else "n/a",
-                 _percent(i.change.relative), _interval_text(i.change.low, i.change.high),
-                 _percent(i.did), format_money(i.realised_saving) if i.realised_saving is not None else "n/a",
+                 format_money(i.change.before, 4) if i.change.before is not None else na,
+                 format_money(i.change.after, 4) if i.change.after is not None else na,
+                 _percent(i.change.relative, na=na), _interval_text(i.change.low, i.change.high, na=na),
+                 _percent(i.did, na=na), format_money(i.realised_saving) if i.realised_saving is not None else na,
                  t(i.verdict)]
                 for i in data.impacts]
         lines += _md_table([t("action"), t("scope"), t("before"), t("after"), t("change"), t("interval"),
@@ -884,18 +939,49 @@ def _summary_md(data: ReportData, t: Any = None) -> str:
     return "\n".join([*lines, ""])
 
 
-def _percent(value: Decimal | float | None, places: int = 1) -> str:
-    """A relative change as a signed percent for reading ('-30.0 %'), 'n/a' when unknown."""
+def _percent(value: Decimal | float | None, places: int = 1, na: str = "n/a") -> str:
+    """A relative change as a signed percent for reading ('-30.0 %'), `na` when unknown."""
     if value is None:
-        return "n/a"
+        return na
     return _signed(Decimal(repr(value)) * 100 if isinstance(value, float) else value * 100, places) + " %"
 
 
-def _interval_text(low: float | None, high: float | None, places: int = 1) -> str:
-    """'[-31.1 %, -27.8 %]' or 'n/a'."""
+def _interval_text(low: float | None, high: float | None, places: int = 1, na: str = "n/a") -> str:
+    """'[-31.1 %, -27.8 %]' or `na`."""
     if low is None or high is None:
-        return "n/a"
+        return na
     return f"[{_percent(low, places)}, {_percent(high, places)}]"
+
+
+def _md_action(action: str, t: Any) -> str:
+    """An optimisation action for Markdown: a known one in t's language, anything else (data from
+    the optimisation log) as a code span."""
+    return t(f"act_{action}") if f"act_{action}" in TEXT else _md_code(action)
+
+
+_OBSERVED = re.compile(r"(?:(?P<count>\d+) of (?P<total>\d+) rows unexpected(?:, e\.g\. (?P<examples>.*))?"
+                       r"|observed (?P<value>.*)|error: (?P<error>.*))", re.S)
+
+
+def _observed_text(t: Any, observed: str) -> str:
+    """A failed check's observed text (pipeline.validate writes it in English) in t's language;
+    the values in it are data and stay as they are."""
+    match = _OBSERVED.fullmatch(observed)
+    if match is None:
+        return observed
+    if match["count"] is not None:
+        said = t("obs_unexpected", count=match["count"], total=match["total"])
+        return said + (t("obs_examples", examples=match["examples"]) if match["examples"] is not None else "")
+    if match["value"] is not None:
+        return t("obs_observed", value=match["value"])
+    return t("obs_error", message=match["error"])
+
+
+def _reason_text(t: Any, reason: str) -> str:
+    """What an unallocated_reason code ('unmapped_workload:sandbox') means, in t's language; ''
+    for an unknown code (the code itself is shown beside it)."""
+    code, _, value = reason.partition(":")
+    return t(f"reason_{code}", value=value) if f"reason_{code}" in TEXT else ""
 
 
 def _html(data: ReportData, charts: dict[str, str], lang: str) -> str:
@@ -911,9 +997,10 @@ def _html(data: ReportData, charts: dict[str, str], lang: str) -> str:
         lstrip_blocks=True,
         keep_trailing_newline=True,
     )
+    t = text(lang)
     env.filters["money"] = format_money
     env.filters["signed"] = _signed
-    env.filters["pct"] = _percent
+    env.filters["pct"] = functools.partial(_percent, na=t("na"))
     s = data.settings
     return env.get_template(TEMPLATE).render(
         d=data,
@@ -921,18 +1008,20 @@ def _html(data: ReportData, charts: dict[str, str], lang: str) -> str:
         rows=_matrix_rows(data.cube),
         charts={k: Markup(v) for k, v in charts.items()},
         buckets=BUCKETS,
-        bucket_meaning=BUCKET_MEANING,
         colours=CATEGORY_COLOURS,
         other_colour=OTHER_COLOUR,
         share=_share,
         failed=[c for c in data.checks if not c["success"]],
         passed=sum(1 for c in data.checks if c["success"]),
-        interval=_interval_text,
+        interval=functools.partial(_interval_text, na=t("na")),
+        label=functools.partial(label, t),
+        reason=functools.partial(_reason_text, t),
+        observed=functools.partial(_observed_text, t),
         total_saving=sum((r.saving for r in data.recommendations), ZERO),
         threshold=f"{float(s.idle_threshold) * 100:.0f}",
         discount=f"{float(s.commitment_discount) * 100:.0f}",
         lang=lang,
-        t=text(lang),
+        t=t,
         extracts=sorted(EXTRACTS),
     )
 
@@ -950,8 +1039,10 @@ def _dec(value: Decimal | None) -> Decimal | None:
         return value.quantize(Decimal(1).scaleb(-MONEY_SCALE), rounding=ROUND_HALF_EVEN)
 
 
-def _extract_rows(data: ReportData) -> dict[str, list[dict[str, Any]]]:
-    """The extracts as rows: exact decimals stay Decimal; statistical estimates are floats."""
+def _extract_rows(data: ReportData, t: Any = None) -> dict[str, list[dict[str, Any]]]:
+    """The extracts as rows: exact decimals stay Decimal; statistical estimates are floats; the
+    recommendations' evidence is written in t's language."""
+    t = t or text("en")
     cube = data.cube
     model_category = [
         {"month": data.month.key, "model_id": m, "category": c, "effective_cost": cube.cost(m, c),
@@ -974,7 +1065,7 @@ def _extract_rows(data: ReportData) -> dict[str, list[dict[str, Any]]]:
         for i in data.impacts
     ]
     recommendations = [
-        {"month": data.month.key, "kind": r.kind, "subject": r.subject, "evidence": r.evidence,
+        {"month": data.month.key, "kind": r.kind, "subject": r.subject, "evidence": r.evidence_text(t),
          "amount": _dec(r.amount), "estimated_monthly_saving": _dec(r.saving), "currency": data.currency}
         for r in data.recommendations
     ]
@@ -1040,8 +1131,8 @@ def write_report(
     month 'YYYY-MM' in `lang` ('en' or 'zh'); return the index.html path."""
     t = text(lang)  # a bad language fails before anything is read
     data = collect(con, month, settings)
-    svgs, pngs = _render_charts(data)
-    extracts = _extract_rows(data)
+    svgs, pngs = _render_charts(data, lang)
+    extracts = _extract_rows(data, t)
     texts = {  # rendered before anything is written
         "model_category.csv": _csv_text(data),
         "summary.md": _summary_md(data, t),

@@ -1,6 +1,7 @@
 """The report page in a real browser: headless Chromium (Debian's `chromium`) opens index.html
 with the network disabled, takes a screenshot; the charts must have rendered (their colours fill
-real areas of the page) and no request may have left the page (Chromium's NetLog shows none)."""
+real areas of the page) and no request may have left the page (Chromium's NetLog shows none).
+Both languages: the Chinese page is opened too."""
 
 from __future__ import annotations
 
@@ -75,13 +76,20 @@ def page_requests(netlog: Path) -> list[str]:
     return urls
 
 
-@pytest.fixture(scope="module")
-def page(demo_estate, chromium: str, tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path, Path]:
-    """The February report opened in Chromium: (index.html, screenshot, NetLog). The screenshot is
-    kept beside the report (reports/2026-02/screenshot.png) for a person to look at."""
-    index = run.report(demo_estate.root, "2026-02")
-    shot, netlog = _open(chromium, index.as_uri(), tmp_path_factory.mktemp("browser"), (WIDTH, HEIGHT))
-    kept = index.parent / "screenshot.png"
+@pytest.fixture(scope="module", params=["en", "zh"])
+def page(demo_estate, chromium: str, tmp_path_factory: pytest.TempPathFactory, request: pytest.FixtureRequest) -> tuple[Path, Path, Path]:
+    """The February report in each language opened in Chromium: (index.html, screenshot, NetLog).
+    The page is self-contained, so a copy of it is opened on its own; the screenshot is kept beside
+    the report (reports/2026-02/screenshot.png, screenshot-zh.png) for a person to look at."""
+    lang = request.param
+    report = run.report(demo_estate.root, "2026-02", lang=lang)
+    out = tmp_path_factory.mktemp(f"browser-{lang}")
+    index = out / "index.html"
+    shutil.copyfile(report, index)
+    if lang != "en":
+        run.report(demo_estate.root, "2026-02")  # leave the English report for other tests
+    shot, netlog = _open(chromium, index.as_uri(), out / "chromium", (WIDTH, HEIGHT))
+    kept = report.parent / ("screenshot.png" if lang == "en" else f"screenshot-{lang}.png")
     shutil.copyfile(shot, kept)
     return index, kept, netlog
 

@@ -120,6 +120,66 @@ def test_chinese_report_and_files(demo_estate) -> None:
     run.report(demo_estate.root, "2026-02")  # leave the English page for other tests
 
 
+# Words a Chinese reader meets as they are: abbreviations, units, currency codes, format names.
+ZH_ALLOWED_WORDS = {"AI", "GPU", "Token", "PUE", "USD", "EUR", "CSV", "Parquet", "k"}
+IDENTIFIER = re.compile(r"[A-Za-z0-9]+(?:[_.:/-][A-Za-z0-9*]+)+")
+ENGLISH_RUN = re.compile(r"[A-Za-z]+(?:[ \t,;:]+[A-Za-z]+){2,}")  # 3+ ASCII words in a row
+
+
+def _data_strings(root: Path) -> list[str]:
+    """Text the inputs bring, shown as it was written: model ids, the optimisation log's
+    descriptions, milestone names, providers, account names, the names in reason codes
+    (unmapped_workload:sandbox). Longest first (removed in order)."""
+    sql = """select distinct model_id from ledger.cost_ledger union select distinct description from staging.optimizations
+             union select distinct split_part(unallocated_reason, ':', 2) from ledger.cost_ledger
+             union select distinct milestone from marts.milestones union select distinct provider from marts.billing_reconciliation
+             union select distinct SubAccountName from staging.billing"""
+    with duckdb.connect(str(root / "warehouse.duckdb"), read_only=True) as con:
+        values = [r[0] for r in con.execute(sql).fetchall() if r[0]]
+    return sorted(values, key=lambda v: (-len(v), v))
+
+
+def _visible_text(page: str, code: str) -> str:
+    """The words a reader sees: tags stripped (chart text kept), entities decoded, and code spans
+    (identifiers: model ids, file names, reason codes) taken out after checking none holds prose."""
+    spans = [html.unescape(s) for s in re.findall(code, page, re.S)]
+    assert [s for s in spans if ENGLISH_RUN.search(s)] == []
+    page = re.sub(code, " ", page, flags=re.S)
+    page = re.sub(r"<style.*?</style>", " ", page, flags=re.S)
+    return html.unescape(re.sub(r"<[^>]+>", " ", page))
+
+
+def _english_left(visible: str, data: list[str]) -> tuple[list[str], set[str]]:
+    """(runs of 3+ English words, other English words) once the data's own text and identifiers
+    (ledger.cost_ledger, charge_date, unmapped_workload:sandbox, model_category.csv) are taken out."""
+    for value in data:
+        visible = visible.replace(value, " ")
+    visible = IDENTIFIER.sub(" ", visible)
+    words = {w for w in re.findall(r"[A-Za-z]+", visible) if w not in ZH_ALLOWED_WORDS}
+    return ENGLISH_RUN.findall(visible), words
+
+
+@pytest.mark.parametrize("month", sorted(MONTHS))
+def test_the_chinese_report_has_no_english_prose(demo_estate, month: str) -> None:
+    index = run.report(demo_estate.root, month, lang="zh")
+    data = _data_strings(demo_estate.root)
+    page = _visible_text(index.read_text(encoding="utf-8"), r"<code>(.*?)</code>")
+    summary = _visible_text((index.parent / "summary.md").read_text(encoding="utf-8"), r"`([^`]*)`")
+    for visible in (page, summary):
+        runs, words = _english_left(visible, data)
+        assert runs == [] and words == set(), (runs, sorted(words))
+    # the chart labels are in the page (inline SVG text): axis titles, legends, panel titles
+    assert "有效成本（USD）" in page and "硬件" in page and "每千次请求 (USD)" in page
+    assert "优化效果" in summary and "已付费但没有工作负载占用的 GPU 时间" in summary
+    with (index.parent / "recommendations.csv").open(newline="", encoding="utf-8") as handle:
+        evidence = [r["evidence"] for r in csv.DictReader(handle)]
+    assert evidence and all(re.search(r"[\u4e00-\u9fff]", e) for e in evidence), evidence
+    # the check sees English: the same page in English is full of it
+    english = run.report(demo_estate.root, month)
+    runs, words = _english_left(_visible_text(english.read_text(encoding="utf-8"), r"<code>(.*?)</code>"), data)
+    assert len(runs) > 50 and {"Provider", "exact", "loaded", "idle"} <= words
+
+
 def test_recommendations_on_the_estate(demo_estate) -> None:
     folder = run.report(demo_estate.root, "2026-02").parent
     with (folder / "recommendations.csv").open(newline="") as handle:
