@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import os
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import datetime, timezone
@@ -14,6 +15,9 @@ from pipeline import crash
 from pipeline.errors import CostLedgerError
 
 SQL_DIR = Path(__file__).resolve().parent.parent / "sql"
+# DuckDB's working memory; beyond it, sorts, joins and aggregations spill to <warehouse>.tmp/, so
+# a month of any size runs in bounded memory. COSTLEDGER_DUCKDB_MEMORY overrides it (e.g. "8GB").
+MEMORY_LIMIT = "2GB"
 # Layer order: later layers read earlier ones.
 LAYERS: tuple[str, ...] = ("meta", "raw", "staging", "ledger", "marts")
 
@@ -46,7 +50,7 @@ def create_schema(con: duckdb.DuckDBPyConnection) -> None:
 
 def connect(path: Path | str) -> duckdb.DuckDBPyConnection:
     """A read-write connection with every layer in place."""
-    con = duckdb.connect(str(path))
+    con = duckdb.connect(str(path), config={"memory_limit": os.environ.get("COSTLEDGER_DUCKDB_MEMORY", MEMORY_LIMIT)})
     create_schema(con)
     return con
 
