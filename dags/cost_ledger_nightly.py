@@ -1,7 +1,7 @@
-"""Nightly: pull new or changed exports from object storage (one mapped task per remote source, in
-parallel, never touching the warehouse), load the inbox (the one writer), then rebuild, validate and
-publish each billing period touched. A `month` or `date` param adds that period; a run with no new
-files rebuilds the month of its day. A `source` param pulls only that input family's exports."""
+"""Nightly: pull new or changed exports (one mapped task per remote source), parse each new or changed
+inbox file (one mapped task per file; neither writes the warehouse), load them (the one writer), then
+rebuild, validate and publish each period touched. A `month` or `date` param adds that period; a run
+with no new files rebuilds the month of its day. A `source` param pulls only that family's exports."""
 
 from __future__ import annotations
 
@@ -36,12 +36,23 @@ def cost_ledger_nightly():
         from pipeline import pull
         return pull.pull_batch(workspace_path(), batch)
 
-    @task(trigger_rule="none_failed")  # runs when there was nothing to pull, too
+    @task(trigger_rule="none_failed")  # reads meta.loads (read-only) in the writer's pool; after the pulls
+    def list_files() -> list[dict]:
+        from pipeline.ingest import pending
+        return pending(workspace_path())
+
+    @task(pool="default_pool", map_index_template="{{ task.op_kwargs['file']['source'] }}: {{ task.op_kwargs['file']['path'] }}")
+    def parse(file: dict) -> dict:  # HR files are not listed: the writer parses them (restricted data)
+        from pipeline.ingest import stage
+        return stage(workspace_path(), file["source"], file["path"])
+
+    @task(trigger_rule="none_failed")  # runs when there was nothing to parse, too
     def ingest(params=None, dag_run=None, data_interval_end=None) -> list[str]:
         from pipeline import run
-        periods = set(run.ingest(workspace_path()))
+        day = run_day(params, data_interval_end, dag_run.run_after)
+        periods = run.due(set(run.ingest(workspace_path())), day)  # as the CLI: none after the run's month
         if params.get("month") or params.get("date") or not periods:
-            periods.add(params.get("month") or run_day(params, data_interval_end, dag_run.run_after).strftime("%Y-%m"))
+            periods.add(params.get("month") or day.strftime("%Y-%m"))
         return sorted(periods)
 
     @task
@@ -67,8 +78,9 @@ def cost_ledger_nightly():
     def period_ledger(period: str):  # one mapped group per period: a failed period blocks only itself
         publish(validate(build(period)))
 
-    periods = ingest()
-    pull.expand(batch=find_exports()) >> periods
+    files = list_files()
+    pull.expand(batch=find_exports()) >> files
+    parse.expand(file=files) >> (periods := ingest())
     period_ledger.expand(period=periods)
 
 

@@ -11,6 +11,7 @@ from decimal import Decimal
 from enum import StrEnum
 from pathlib import Path
 from typing import Annotated, Literal
+from urllib.parse import unquote
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
@@ -281,6 +282,9 @@ class Config(_Strict):
     telemetry_gap_steps: int = Field(2, ge=1, le=60)
     nvidia_smi: list[NvidiaSmiSource] = []
     remote_sources: list[RemoteSource] = []
+    # Folders outside the workspace that a file:// remote source may read (absolute, or relative
+    # to the workspace). Any other path outside the workspace is refused (see check_paths).
+    allowed_roots: list[str] = []
 
     @model_validator(mode="after")
     def _check_models(self) -> Config:
@@ -321,12 +325,33 @@ def load_config(path: Path) -> Config:
     except tomllib.TOMLDecodeError as exc:
         raise ConfigError(f"{path}: not valid TOML: {exc}") from None
     try:
-        return Config.model_validate(data)
+        config = Config.model_validate(data)
     except ValidationError as exc:
         problems = "; ".join(
             f"{'.'.join(str(p) for p in err['loc']) or '(top)'}: {err['msg']}" for err in exc.errors()
         )
         raise ConfigError(f"{path}: {problems}") from None
+    check_paths(config, path)
+    return config
+
+
+def check_paths(config: Config, path: Path) -> None:
+    """Every filesystem path the config names (file:// remote sources) must resolve, links
+    followed, inside the workspace or one of `allowed_roots`: a config cannot make the pipeline
+    read or write elsewhere. A relative file:// path is relative to the working directory, as the
+    pull reads it."""
+    workspace = path.parent.resolve()
+    roots = [workspace, *((workspace / root).resolve() for root in config.allowed_roots)]
+    for number, entry in enumerate(config.remote_sources):
+        if not entry.uri.startswith("file://"):
+            continue
+        target = Path(unquote(entry.uri.removeprefix("file://"))).resolve()
+        if not any(target.is_relative_to(root) for root in roots):
+            raise ConfigError(
+                f"{path}: remote_sources.{number}.uri: {entry.uri!r} resolves to {target}, outside the "
+                f"workspace {workspace} and allowed_roots {[str(r) for r in roots[1:]]}; "
+                "add the folder to allowed_roots to read it"
+            )
 
 
 __all__ = ["CATEGORIES", "CONFIG_FILE", "Config", "load_config"]

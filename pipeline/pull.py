@@ -113,7 +113,15 @@ def list_objects(entry: RemoteSource) -> list[RemoteObject]:
 
 
 def _folder(ws: Workspace, entry: RemoteSource) -> Path:
-    return ws.inbox / entry.source / entry.folder
+    """inbox/<source>/<folder>/, refused when a link takes it out of the workspace (the pull
+    would write there)."""
+    folder = ws.inbox / entry.source / entry.folder
+    if not folder.resolve().is_relative_to(ws.root.resolve()):
+        raise ConfigError(
+            f"remote source {entry.uri}: its inbox folder inbox/{entry.source}/{entry.folder} resolves to "
+            f"{folder.resolve()}, outside the workspace {ws.root.resolve()}; not written"
+        )
+    return folder
 
 
 def _read_manifest(folder: Path) -> dict[str, dict]:

@@ -136,6 +136,12 @@ def publish(workspace: Path | str | Workspace, period: str) -> int:
     return rows
 
 
+def due(periods: set[str], as_of: date) -> set[str]:
+    """The periods to build on `as_of`: a licence or invoice may run into months still to come;
+    those are built when they arrive."""
+    return {p for p in periods if p <= as_of.strftime("%Y-%m")}
+
+
 @_writer
 def run(workspace: Path | str | Workspace, *, date: date | None = None, month: str | None = None) -> list[str]:
     """ingest, then build + validate + publish every affected period (or the one asked for).
@@ -143,8 +149,7 @@ def run(workspace: Path | str | Workspace, *, date: date | None = None, month: s
     ws = _ws(workspace)
     result = _ingest(ws)
     as_of = date or datetime.now(timezone.utc).date()
-    # a licence or invoice may run into months still to come: they are built when they arrive
-    periods = {p for p in result.periods if p <= as_of.strftime("%Y-%m")}
+    periods = due(result.periods, as_of)
     if month:
         periods.add(check_period(month))  # plus any period new files touched: never leave one unbuilt
     elif date:

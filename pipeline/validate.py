@@ -47,7 +47,11 @@ DATA_DOCS_SITE = "costledger"
 MAX_EXAMPLES = 5
 DECIMAL_TEXT = re.compile(r"^-?[0-9]+\.[0-9]+$")
 
-# One row per candidate ledger row of the period; money as float (warn checks only).
+# Candidate ledger rows of the period; money as float (warn checks only). A month can hold tens of
+# millions of rows, too many to hand to pandas: GX sees every row that breaks a fail rule of the
+# suites on this frame (`{suspect}`, written from the suites by `suspect_sql`, found here in
+# DuckDB) plus the first $sample rows by lineage id (digests: a fixed pseudo-random sample, for
+# the `mostly` warnings). A candidate of up to $sample rows is seen whole.
 LEDGER_ROWS_SQL = """
 with candidate as (
     select *
@@ -71,11 +75,26 @@ final as (
         not coalesce(model_id = $unallocated and unallocated_reason is null, false)
             as unallocated_reason_given
     from candidate
+),
+
+flagged as (
+    select
+        *,
+        coalesce({suspect}, false) as suspect,
+        row_number() over (order by lineage_id) as n
+    from final
+),
+
+picked as (
+    select * exclude (suspect, n)
+    from flagged
+    where suspect or n <= $sample
 )
 
-select * from final
+select * from picked
 order by lineage_id
 """
+LEDGER_SAMPLE_ROWS = 50_000
 
 # One row per provider and billing currency of the period, on either side: the source bill
 # (staging.billing) against the candidate's billing rows, compared exactly.
@@ -185,14 +204,22 @@ order by currency
 """
 
 # One row per input file loaded (status 'loaded') whose rows fall in the period, or that dates
-# no period: the counts meta.loads claims against the rows actually in raw, staging and
-# meta.quarantine (invariant 4, nothing lost). {staged} is the union of every staging table with
+# no period, and per file rejected for its bad rows that no later delivery at its path replaced:
+# the counts meta.loads claims against the rows actually in raw, staging and meta.quarantine
+# (invariant 4, nothing lost; a rejected file has every row in meta.quarantine and none elsewhere). {staged} is the union of every staging table with
 # load_id and row_number, read from the catalog (see load_balance_sql).
 LOAD_BALANCE_SQL = """
 with loads as (
-    select load_id, source, path, detected_format, rows_in, rows_loaded, rows_quarantined
-    from meta.loads
-    where status = 'loaded' and ($period is null or list_contains(periods, $period) or len(periods) = 0)
+    select load_id, source, path, detected_format, rows_in, rows_loaded, rows_quarantined, status
+    from meta.loads as l
+    where ($period is null or list_contains(periods, $period) or len(periods) = 0)
+        and (
+            status = 'loaded'
+            or status = 'rejected' and rows_in > 0 and not exists (
+                select 1 from meta.loads as later
+                where later.source = l.source and later.path = l.path and later.loaded_at > l.loaded_at
+            )
+        )
 ),
 
 raw_rows as (
@@ -253,8 +280,9 @@ final as (
         quarantined_rows,
         rows_in = rows_loaded + rows_quarantined
         and (
-            source = 'labor'  -- HR rows live only in the restricted database
-            or (
+            status = 'rejected' and rows_loaded = 0 and raw_rows = 0 and staged_rows = 0 and quarantined_rows = rows_quarantined
+            or status = 'loaded' and source = 'labor'  -- HR rows live only in the restricted database
+            or status = 'loaded' and (
                 raw_rows = rows_in
                 and quarantined_rows = rows_quarantined
                 and both_rows = 0
@@ -416,6 +444,132 @@ order by provider, billing_account_id, invoice_id, currency
 """
 
 
+# One row for the period (none when it has neither candidate rows nor a bill): the marts as they
+# will read once the candidate is published, each rule a count of the mart rows that break it.
+# Every {marts.<name>} is that mart's own query from sql/marts/<name>.sql (see marts_sql), reading
+# the period's candidate in place of ledger.cost_ledger; reconciliation and totals compare exact
+# decimals here, so Great Expectations only sees counts.
+MARTS_SQL = """
+with candidate as (
+    select * from ledger.cost_ledger_candidate
+    where billing_period = $period
+),
+
+billing_reconciliation as (
+    select * from ({marts.billing_reconciliation})
+    where billing_period = $period
+),
+
+invoice_reconciliation as (
+    select * from ({marts.invoice_reconciliation})
+    where billing_period = $period
+),
+
+-- per mart that adds up ledger money, and currency: its totals against the candidate's
+mart_totals as (
+    select 'daily_model_cost' as mart, currency, sum(billed_cost) as billed, sum(effective_cost) as effective
+    from ({marts.daily_model_cost})
+    group by currency
+    union all
+    select 'monthly_model_cost', currency, sum(billed_cost), sum(effective_cost)
+    from ({marts.monthly_model_cost})
+    group by currency
+    union all
+    select 'unit_costs', currency, null, sum(effective_cost)  -- no billed cost in this mart
+    from ({marts.unit_costs})
+    group by currency
+    union all
+    select 'idle_unallocated', currency, sum(billed_cost), sum(effective_cost)
+    from ({marts.idle_unallocated})
+    group by currency
+),
+
+expected_totals as (
+    select
+        marts.mart,
+        c.currency,
+        case when marts.mart = 'unit_costs' then null else sum(c.billed_cost) end as billed,
+        sum(c.effective_cost) as effective
+    from candidate as c,
+        (values ('daily_model_cost', false), ('monthly_model_cost', false), ('unit_costs', false),
+            ('idle_unallocated', true)) as marts (mart, buckets_only)
+    where not marts.buckets_only or c.model_id in ('__idle__', '__unallocated__', '__shared__')
+    group by marts.mart, c.currency
+),
+
+unbalanced_totals as (
+    select coalesce(m.mart, e.mart) as mart, coalesce(m.currency, e.currency) as currency
+    from mart_totals as m
+    full outer join expected_totals as e
+        on e.mart = m.mart and e.currency = m.currency
+    where m.billed is distinct from e.billed or m.effective is distinct from e.effective
+),
+
+unit_costs as materialized (  -- read by several counts below: computed once
+    select * from ({marts.unit_costs})
+),
+
+gpu_efficiency as materialized (  -- read by several counts below: computed once
+    select * from ({marts.gpu_efficiency})
+),
+
+telemetry_gaps as materialized (  -- read by several counts below: computed once
+    select * from ({marts.telemetry_gaps})
+),
+
+final as (
+    select
+        $period as billing_period,
+        (select count(*) from billing_reconciliation
+            where billed_difference <> 0 or effective_difference <> 0) as billing_reconciliation_unbalanced,
+        (select count(*) from invoice_reconciliation
+            where billed_difference <> 0 or effective_difference <> 0 or coalesce(invoice_difference, 0) <> 0)
+            as invoice_reconciliation_unbalanced,
+        (select count(*) from unbalanced_totals) as mart_totals_unbalanced,
+        (select count(*) from unit_costs
+            where cost_per_1k_requests < 0 or cost_per_1m_tokens < 0 or cost_per_gpu_hour < 0) as unit_costs_negative,
+        (select count(*) from gpu_efficiency where gpu_hours < 0) as gpu_hours_negative,
+        (select count(*) from gpu_efficiency
+            where mean_utilisation_percent not between 0 and 100 or pool_idle_share not between 0 and 1)
+            as gpu_utilisation_out_of_range,
+        (select count(*) from telemetry_gaps where gap_seconds < 0) as telemetry_gaps_negative
+    where exists (select 1 from candidate)
+        or exists (select 1 from staging.billing where x_BillingPeriod = $period)
+)
+
+select * from final
+"""
+
+MARTS_DIR = Path(__file__).resolve().parent.parent / "sql" / "marts"
+_MART_VIEW = re.compile(r"create or replace view marts\.(\w+) as\s*(.*?);\s*comment on view", re.DOTALL)
+# What a mart reads, narrowed for validation: the period's candidate stands for the published
+# ledger (exactly the rows publish will swap in), and only the period's GPU samples are scanned.
+_MART_INPUTS: Mapping[str, str] = {
+    r"\bledger\.cost_ledger\b": "(select * from ledger.cost_ledger_candidate where billing_period = $period)",
+    r"\bstaging\.gpu_samples\b": (
+        "(select * from staging.gpu_samples where ts >= cast($period || '-01' as timestamp) "
+        "and ts < cast($period || '-01' as timestamp) + interval 1 month)"
+    ),
+}
+
+
+def mart_query(name: str, directory: Path | None = None) -> str:
+    """The query of the view marts.<name> (sql/marts/<name>.sql), reading the period's candidate."""
+    path = (MARTS_DIR if directory is None else directory) / f"{name}.sql"
+    found = _MART_VIEW.search(path.read_text())
+    if found is None or found.group(1) != name:
+        raise ConfigError(f"{path}: expected 'create or replace view marts.{name} as <query>;' then its comments")
+    query = found.group(2)
+    for table, narrowed in _MART_INPUTS.items():
+        query = re.sub(table, narrowed, query)
+    return query
+
+
+def marts_sql(directory: Path | None = None) -> str:
+    """MARTS_SQL with each {marts.<name>} replaced by that mart's query."""
+    return re.sub(r"\{marts\.(\w+)\}", lambda m: mart_query(m.group(1), directory), MARTS_SQL)
+
+
 def load_balance_sql(con: duckdb.DuckDBPyConnection) -> str:
     """LOAD_BALANCE_SQL over every staging table that keeps load_id and row_number."""
     tables = con.execute(
@@ -437,6 +591,7 @@ FRAMES: Mapping[str, str] = {
     "load_balance": LOAD_BALANCE_SQL,
     "staging_billing": STAGING_BILLING_SQL,
     "invoice_reconciliation": INVOICE_RECONCILIATION_SQL,
+    "marts": MARTS_SQL,
 }
 FRAME_PARAMETERS: Mapping[str, Mapping[str, str]] = {
     "ledger_rows": {"unallocated": Bucket.UNALLOCATED.value},
@@ -489,7 +644,10 @@ def validate_candidate(
     Data Docs into `data_docs_dir` when given, and raise ValidationFailed naming every failed
     fail-severity expectation. Return the results otherwise."""
     suites = load_suites()
-    frames = {name: load_frame(con, name, period=period) for name in {s.frame for s in suites}}
+    frames = {
+        name: load_frame(con, name, period=period, suites=[s for s in suites if s.frame == name])
+        for name in {s.frame for s in suites}
+    }
     context = _gx_context(data_docs_dir)
     run_name = f"{period}_{run_id}"
     results = [
@@ -539,11 +697,44 @@ def read_suite(path: Path) -> Suite:
     )
 
 
-def load_frame(con: duckdb.DuckDBPyConnection, frame: str, *, period: str) -> pd.DataFrame:
+def load_frame(
+    con: duckdb.DuckDBPyConnection, frame: str, *, period: str, suites: Sequence[Suite] = ()
+) -> pd.DataFrame:
     """The frame a suite runs on, computed in DuckDB for one period, as pandas."""
     parameters = {"period": period, **FRAME_PARAMETERS.get(frame, {})}
-    query = load_balance_sql(con) if frame == "load_balance" else FRAMES[frame]
+    builders = {"load_balance": lambda: load_balance_sql(con), "marts": marts_sql}
+    query = builders[frame]() if frame in builders else FRAMES[frame]
+    if frame == "ledger_rows":
+        suspect, values = suspect_sql(suites)
+        query = query.replace("{suspect}", suspect)
+        parameters |= {"sample": LEDGER_SAMPLE_ROWS, **values}
     return con.execute(query, parameters).df()
+
+
+def suspect_sql(suites: Sequence[Suite]) -> tuple[str, dict[str, Any]]:
+    """A SQL condition true for a row that a fail-severity column rule of `suites` would flag
+    (not null, in set, regex, unique), with its bound values. Other rules judge the sample."""
+    conditions, values = ["false"], {}
+    for suite in suites:
+        for expectation in suite.definition.get("expectations") or []:
+            kwargs = expectation.get("kwargs") or {}
+            column = kwargs.get("column")
+            if SEVERITIES[expectation["severity"]] != "fail" or not isinstance(column, str) or '"' in column:
+                continue
+            quoted, name = f'"{column}"', f"rule_{len(values)}"
+            kind = expectation.get("type")
+            if kind == "expect_column_values_to_not_be_null":
+                conditions.append(f"{quoted} is null")
+            elif kind == "expect_column_values_to_be_in_set":
+                allowed = kwargs["value_set"]
+                values[name] = SUITE_PARAMETERS[allowed["$PARAMETER"]] if isinstance(allowed, dict) else allowed
+                conditions.append(f"({quoted} is not null and not list_contains(${name}, {quoted}))")
+            elif kind == "expect_column_values_to_match_regex":
+                values[name] = kwargs["regex"]
+                conditions.append(f"({quoted} is not null and not regexp_matches({quoted}::varchar, ${name}))")
+            elif kind == "expect_column_values_to_be_unique":
+                conditions.append(f"count(*) over (partition by {quoted}) > 1")
+    return "(" + " or ".join(conditions) + ")", values
 
 
 def record_results(

@@ -1,10 +1,13 @@
 """Loading the inbox: every new or changed file is detected from its content, parsed, and
-written (raw rows, typed rows, quarantined rows, one meta.loads row) in one transaction."""
+written (raw rows, typed rows, quarantined rows, one meta.loads row) in one transaction.
+The parse can run ahead, one process per file (`pending` lists the files, `stage` parses one
+into a bundle; see pipeline.ingest.bundle); `ingest`, the one writer, loads the bundles."""
 
 from __future__ import annotations
 
 import hashlib
 import logging
+import time
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
@@ -14,7 +17,7 @@ import polars as pl
 
 from pipeline import crash, warehouse
 from pipeline.errors import CostLedgerError, InputError
-from pipeline.ingest import billing, checks, labor, manifest, tables, telemetry
+from pipeline.ingest import billing, bundle, checks, labor, manifest, tables, telemetry
 from pipeline.ingest import restate
 from pipeline.ingest.parse import ROW, Parsed, header_of, read_bytes
 from pipeline.workspace import SOURCES, Workspace
@@ -101,7 +104,10 @@ def _staging_table(source: str, fmt: str | None) -> str:
 
 
 def ingest(ws: Workspace) -> IngestResult:
+    """The one writer: load every new or changed file, from its parsed bundle when the parse
+    step left a valid one (see pipeline.ingest.bundle), else parsing it here."""
     result = IngestResult()
+    started = time.time()
     with warehouse.connect(ws.warehouse) as con:
         for source in SOURCES:
             files = ws.source_files(source)
@@ -116,7 +122,69 @@ def ingest(ws: Workspace) -> IngestResult:
                     _load_one(ws, con, source, path, result)
         if any(load.startswith("labor-") for load in result.loaded) or _labor_stale(con):
             result.periods |= _rebuild_labor(ws, con)
+    bundle.sweep(ws, before=started)  # bundles this writer could have used are spent or stale
     return result
+
+
+def pending(workspace: Path | str | Workspace) -> list[dict]:
+    """The files the writer would parse, for the parse step: new or changed (or rejected
+    before), not held back by a billing manifest, not HR (parsed only by the writer). Opens the
+    warehouse read-only; the writer still decides what loads."""
+    ws = workspace if isinstance(workspace, Workspace) else Workspace.open(workspace)
+    loaded: set[str] = set()
+    if ws.warehouse.exists():
+        with duckdb.connect(str(ws.warehouse), read_only=True) as con:
+            try:
+                loaded = {row[0] for row in con.execute("select load_id from meta.loads where status <> 'rejected'").fetchall()}
+            except duckdb.CatalogException:  # created but never loaded into
+                pass
+    found = []
+    for source in SOURCES:
+        if source in bundle.NOT_STAGED:
+            continue
+        files = ws.source_files(source)
+        held = manifest.verdicts(files, ws.inbox) if source == "billing" else {}
+        for path in files:
+            if path in held or not path.resolve().is_relative_to(ws.inbox.resolve()):
+                continue
+            checksum = sha256(path.read_bytes())
+            if f"{source}-{checksum[:16]}" not in loaded:
+                found.append({"source": source, "path": path.relative_to(ws.inbox).as_posix(), "checksum": checksum})
+    return found
+
+
+def stage(workspace: Path | str | Workspace, source: str, relative: str) -> dict:
+    """The parse step: parse and check one inbox file and stage the result as a bundle for the
+    writer (a rejected file too, with its message). Never opens the warehouse."""
+    ws = workspace if isinstance(workspace, Workspace) else Workspace.open(workspace)
+    if source in bundle.NOT_STAGED:
+        raise CostLedgerError(f"{relative}: {source} files are parsed only by the writer (their rows stay in the restricted database)")
+    path = ws.inbox / relative
+    try:
+        checksum = sha256(path.read_bytes())
+    except FileNotFoundError:  # removed since it was listed: nothing for the writer either
+        return {"load_id": None, "status": "gone"}
+    load_id = f"{source}-{checksum[:16]}"
+    parsed, error, rejects = None, None, None
+    try:
+        parsed = _parse_checked(ws, source, path)
+    except InputError as exc:
+        error, rejects = str(exc), getattr(exc, "rejects", None)
+    if sha256(path.read_bytes()) != checksum:  # replaced while being read: the writer parses it
+        return {"load_id": load_id, "status": "changed"}
+    periods = _staged_periods(source, parsed) if parsed is not None else set()
+    bundle.write(ws, load_id, source=source, relative=relative, checksum=checksum, parsed=parsed,
+                 periods=periods, error=error, rejects=rejects)
+    return {"load_id": load_id, "status": "rejected" if error else "parsed"}
+
+
+def _parse_checked(ws: Workspace, source: str, path: Path) -> Parsed:
+    return checks.apply(parse_file(ws, source, path, read_bytes(path)), source=source, path=path, config=ws.config)
+
+
+def _staged_periods(source: str, parsed: Parsed) -> set[str]:
+    target = _staging_table(source, parsed.format) if source != "labor" else None
+    return _periods(parsed.rows, *_DATED[target]) if target in _DATED else set()
 
 
 def _load_one(ws: Workspace, con: duckdb.DuckDBPyConnection, source: str, path: Path, result: IngestResult) -> None:
@@ -132,21 +200,31 @@ def _load_one(ws: Workspace, con: duckdb.DuckDBPyConnection, source: str, path: 
         [source, relative, load_id],
     ).fetchall()]
     now = datetime.now(timezone.utc).replace(tzinfo=None)
-    try:
-        parsed = checks.apply(parse_file(ws, source, path, read_bytes(path)), source=source, path=path, config=ws.config)
-    except InputError as exc:
-        _record_rejected(con, load_id, source, relative, checksum, str(exc), now)
-        result.errors.append(str(exc))
-        log.error("%s", exc)
+    staged = bundle.find(ws, load_id, checksum) if source not in bundle.NOT_STAGED else None
+    if staged is not None and staged.error:
+        _record_rejected(con, load_id, source, relative, checksum, staged.error, now, staged.rejects())
+        result.errors.append(staged.error)
+        log.error("%s", staged.error)
+        bundle.discard(staged)
         return
+    if staged is not None:
+        parsed = _Staged.of_bundle(staged)
+    else:
+        try:
+            parsed = _Staged.of_parsed(_parse_checked(ws, source, path), source)
+        except InputError as exc:
+            _record_rejected(con, load_id, source, relative, checksum, str(exc), now, getattr(exc, "rejects", None))
+            result.errors.append(str(exc))
+            log.error("%s", exc)
+            return
     if source == "labor":
         with labor.open_restricted(ws.restricted) as hr:
-            labor.store(hr, load_id, parsed, earlier)
+            labor.store(hr, load_id, parsed.parsed, earlier)
     target = _staging_table(source, parsed.format) if source != "labor" else None
-    periods = _periods(parsed.rows, *_DATED[target]) if target in _DATED else set()
+    periods = parsed.periods
     with warehouse.transaction(con):
         if source == "billing":  # a later export of the same (provider, account, period) replaces it
-            result.periods |= restate.supersede(con, load_id, relative, parsed.rows, now)
+            result.periods |= restate.supersede(con, load_id, relative, parsed.billing_totals(), now)
         for old in earlier:
             old_periods = con.execute("select periods from meta.loads where load_id = ?", [old]).fetchone()[0]
             result.periods |= set(old_periods or [])
@@ -158,38 +236,90 @@ def _load_one(ws: Workspace, con: duckdb.DuckDBPyConnection, source: str, path: 
         con.execute("delete from meta.quarantine where load_id = ?", [load_id])
         con.execute("delete from raw.source_rows where load_id = ?", [load_id])
         if source != "labor":  # HR rows never enter the shared warehouse
-            _insert(con, "raw.source_rows", parsed.raw.with_columns(pl.lit(load_id).alias("load_id"), pl.lit(source).alias("source")))
-            staged = parsed.rows.rename({ROW: "row_number"}).with_columns(pl.lit(load_id).alias("load_id"))
-            _insert(con, target, staged)
-        quarantine = parsed.rejects.rename({ROW: "row_number"}).with_columns(pl.lit(load_id).alias("load_id"), pl.lit(relative).alias("path"))
-        _insert(con, "meta.quarantine", quarantine)
+            parsed.insert(con, "raw.source_rows", "raw", load_id=load_id, source=source)
+            parsed.insert(con, target, "rows", load_id=load_id)
+        parsed.insert(con, "meta.quarantine", "rejects", load_id=load_id, path=relative)
         warehouse.mark_pending(con, result.periods | periods)  # in this transaction: a crash after it still rebuilds them
         con.execute(
             "insert into meta.loads values (?, ?, ?, ?, ?, ?, ?, ?, 'loaded', ?, null, ?, ?)",
             [load_id, source, relative, checksum, parsed.format, parsed.rows_in, parsed.rows_loaded,
              parsed.rows_quarantined, _message(parsed), sorted(periods), now],
         )
-    staged_rows = parsed.rows.get_column(ROW).n_unique() if source != "labor" else parsed.rows.height
-    if staged_rows > parsed.rows_loaded or parsed.rows_in != parsed.rows_loaded + parsed.rows_quarantined:
+    if staged is not None:
+        bundle.discard(staged)  # committed: the work folder does not grow
+    if parsed.staged_rows > parsed.rows_loaded or parsed.rows_in != parsed.rows_loaded + parsed.rows_quarantined:
         raise CostLedgerError(f"{relative}: {parsed.rows_in} rows in but {parsed.rows_loaded} loaded + {parsed.rows_quarantined} quarantined")
     result.loaded.append(load_id)
     result.periods |= periods
 
 
-def _message(parsed: Parsed) -> str:
-    if parsed.rejects.is_empty():
+@dataclass
+class _Staged:
+    """One file's parse as the writer inserts it: frames parsed in this process, or the Parquet
+    files of a bundle (read by DuckDB straight into the warehouse, never through Python)."""
+
+    format: str | None
+    rows_in: int
+    rows_loaded: int
+    rows_quarantined: int
+    notes: list[str]
+    periods: set[str]
+    staged_rows: int  # distinct input rows that reached staging (HR: rows stored)
+    parsed: Parsed | None = None
+    on_disk: bundle.Bundle | None = None
+
+    @classmethod
+    def of_parsed(cls, parsed: Parsed, source: str) -> _Staged:
+        staged_rows = parsed.rows.get_column(ROW).n_unique() if source != "labor" else parsed.rows.height
+        return cls(parsed.format, parsed.rows_in, parsed.rows_loaded, parsed.rows_quarantined, list(parsed.notes),
+                   _staged_periods(source, parsed), staged_rows, parsed=parsed)
+
+    @classmethod
+    def of_bundle(cls, found: bundle.Bundle) -> _Staged:
+        m = found.meta
+        return cls(m["format"], m["rows_in"], m["rows_loaded"], m["rows_quarantined"], m["notes"], set(m["periods"]),
+                   m["staged_rows"], on_disk=found)
+
+    def insert(self, con: duckdb.DuckDBPyConnection, table: str, part: str, **constants: str) -> None:
+        """insert into `table` the part's rows (rows, raw or rejects) plus constant text columns."""
+        extra = "".join(f", ?::varchar as {name}" for name in constants)
+        if self.on_disk is not None:
+            con.execute(f"insert into {table} by name select *{extra} from read_parquet(?)", [*constants.values(), str(self.on_disk.part(part))])
+            return
+        con.register("_incoming", getattr(self.parsed, part).to_arrow())
+        try:
+            con.execute(f"insert into {table} by name select *{extra} from _incoming", list(constants.values()))
+        finally:
+            con.unregister("_incoming")
+
+    def billing_totals(self) -> pl.DataFrame:
+        """The columns a restatement compares (keys, currency, costs)."""
+        columns = [*restate.KEY, "BillingCurrency", "BilledCost", "EffectiveCost"]
+        if self.on_disk is not None:
+            return pl.read_parquet(self.on_disk.part("rows"), columns=columns)
+        return self.parsed.rows.select(columns)
+
+
+def _message(parsed: _Staged) -> str:
+    if not parsed.rows_quarantined:
         message = f"{parsed.rows_loaded} rows loaded"
     else:
         message = f"{parsed.rows_loaded} rows loaded, {parsed.rows_quarantined} quarantined (see meta.quarantine)"
     return "; ".join([message, *parsed.notes])
 
 
-def _record_rejected(con, load_id, source, relative, checksum, message, now) -> None:
+def _record_rejected(con, load_id, source, relative, checksum, message, now, rejects: pl.DataFrame | None = None) -> None:
+    """A rejected file: its meta.loads row and, when it was rejected for its bad rows, every row
+    in meta.quarantine (rows in = 0 loaded + rows quarantined; see checks.whole_file)."""
+    rows = 0 if rejects is None else rejects.get_column(ROW).n_unique()
     with warehouse.transaction(con):
         con.execute("delete from meta.loads where load_id = ?", [load_id])
+        con.execute("delete from meta.quarantine where load_id = ?", [load_id])
+        if rows:
+            _insert(con, "meta.quarantine", rejects.rename({ROW: "row_number"}).with_columns(pl.lit(load_id).alias("load_id"), pl.lit(relative).alias("path")))
         con.execute(
-            "insert into meta.loads values (?, ?, ?, ?, null, 0, 0, 0, 'rejected', ?, null, [], ?)",
-            [load_id, source, relative, checksum, message, now],
+            "insert into meta.loads values (?, ?, ?, ?, null, ?, 0, ?, 'rejected', ?, null, [], ?)",
+            [load_id, source, relative, checksum, rows, rows, message, now],
         )
 
 

@@ -4,11 +4,13 @@ After typing (parse.coerce) a row may still be wrong as data: delivered twice in
 in the future, or charged outside its billing period. Each such row moves to the rejects with
 its row number, column, value and reason. Then the source's declared policy (config `bad_rows`)
 decides: `quarantine` loads the good rows, `reject_file` raises InputError naming the first bad
-row, and nothing of the file is loaded.
+row, and nothing of the file is loaded; the error carries every row for meta.quarantine (see
+whole_file).
 """
 
 from __future__ import annotations
 
+import logging
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
@@ -18,6 +20,10 @@ from pipeline.config import Config
 from pipeline.errors import InputError
 from pipeline.ingest.parse import REJECT_SCHEMA, ROW, Parsed
 
+log = logging.getLogger(__name__)
+
+# meta.loads' note on a file with a header but no rows: it loads, as an empty delivery.
+HEADER_ONLY = "header only: the file has no data rows and loads as an empty delivery (0 rows); check the export is complete"
 # A charge may be billed late (usage of the last hours of a month billed in the next one), but
 # not more than this long before its billing period starts.
 LATE_CHARGE_DAYS = 92
@@ -60,14 +66,36 @@ def apply(parsed: Parsed, *, source: str, path: Path, config: Config, now: datet
     policy = getattr(config.bad_rows, source, "quarantine")
     if policy == "reject_file" and rejects.height:
         first = rejects.row(0, named=True)
-        raise InputError(
+        error = InputError(
             f"{first['reason']} (got {first['value']!r}); nothing of this file was loaded "
             f"(bad_rows.{source} = 'reject_file'; {rejects.get_column(ROW).n_unique()} bad rows)",
             path=path,
             row=first[ROW],
             column=first["column"],
         )
-    return Parsed(format=parsed.format, raw=parsed.raw, rows=rows, rejects=rejects, notes=parsed.notes)
+        error.rejects = whole_file(rejects, parsed.raw, because=f"bad_rows.{source} = 'reject_file'")
+        raise error
+    notes = list(parsed.notes)
+    if not parsed.raw.height:
+        notes.append(HEADER_ONLY)
+        log.warning("%s: %s", path, HEADER_ONLY)
+    return Parsed(format=parsed.format, raw=parsed.raw, rows=rows, rejects=rejects, notes=notes)
+
+
+def whole_file(rejects: pl.DataFrame, raw: pl.DataFrame, *, because: str, withhold_values: bool = False) -> pl.DataFrame:
+    """What meta.quarantine keeps of a file rejected for its bad rows (carried as the InputError's
+    `rejects`): the bad rows with their reasons, and every other row as not loaded because of
+    them, so that rows in = 0 loaded + rows quarantined. `withhold_values` keeps HR values out."""
+    rejects = rejects.cast(REJECT_SCHEMA).sort(ROW, maintain_order=True)
+    first = rejects.item(0, ROW)
+    others = raw.select(ROW).filter(~pl.col(ROW).is_in(rejects.get_column(ROW).to_list())).select(
+        ROW,
+        pl.lit("(file)").alias("column"),
+        pl.lit(None, dtype=pl.String).alias("value"),
+        pl.lit(f"not loaded: the file is rejected for its bad rows (first: row {first}; {because})").alias("reason"),
+    )
+    kept = pl.concat([rejects, others.cast(REJECT_SCHEMA)]).sort(ROW, maintain_order=True)
+    return kept.with_columns(pl.lit(None, dtype=pl.String).alias("value")) if withhold_values else kept
 
 
 def _exact_duplicates(raw: pl.DataFrame) -> pl.DataFrame:

@@ -31,6 +31,7 @@ import polars as pl
 from pipeline.columns import Bucket
 from pipeline.config import Config
 from pipeline.errors import CostLedgerError, InputError
+from pipeline.ingest.checks import whole_file
 from pipeline.ingest.parse import ROW, Col, Kind, Parsed, coerce, raw_records, read_csv_text, reject
 from pipeline.ledger.frame import month_days, working_days
 from pipeline.money import MONEY, QUANTUM, split_exact
@@ -123,13 +124,21 @@ def _pseudonym(value: str | None, key: bytes) -> str | None:
     return None if value is None else "p_" + hmac.new(key, value.encode(), hashlib.sha256).hexdigest()[:16]
 
 
-def _fail(rejects: pl.DataFrame, path: Path) -> None:
-    """HR files are all-or-nothing: a partial file would misstate everyone's cost."""
+# HR columns whose values are pay or identity: an error message never repeats them.
+_WITHHELD = frozenset({"person_id", "monthly_cost", "monthly_salary", "benefits", "employer_taxes", "amount"})
+
+
+def _fail(rejects: pl.DataFrame, path: Path, raw: pl.DataFrame) -> None:
+    """HR files are all-or-nothing: a partial file would misstate everyone's cost. Every row goes
+    to meta.quarantine, without its values (they stay in the file)."""
     first = rejects.sort(ROW).row(0, named=True)
-    raise InputError(
-        f"{first['reason']} (got {first['value']!r}); nothing of this file was loaded",
+    got = "value withheld: HR data" if first["column"] in _WITHHELD else f"got {first['value']!r}"
+    error = InputError(
+        f"{first['reason']} ({got}); nothing of this file was loaded",
         path=path, row=first[ROW], column=first["column"],
     )
+    error.rejects = whole_file(rejects, raw, because="an HR file loads whole or not at all", withhold_values=True)
+    raise error
 
 
 def read(path: Path, *, config: Config) -> Parsed:
@@ -158,14 +167,14 @@ def read(path: Path, *, config: Config) -> Parsed:
         extra += [bad, negative]
     rejects = pl.concat([rejects, *extra])
     if rejects.height:
-        _fail(rejects, path)
+        _fail(rejects, path, raw_records(frame))
     if "person_id" in rows.columns:
         key = pseudonym_key(path)
         rows = rows.with_columns(pl.col("person_id").map_elements(lambda v: _pseudonym(v, key), return_dtype=pl.String).alias("person")).drop("person_id")
     if "currency" in rows.columns:
         rows = rows.with_columns(pl.col("currency").str.to_uppercase())
     if fmt == "hr-allocations-csv":
-        _check_at_most_100(rows, path)
+        _check_at_most_100(rows, path, raw_records(frame))
     return Parsed(format=fmt, raw=raw_records(frame), rows=rows, rejects=rejects)
 
 
@@ -183,20 +192,21 @@ def _people_rules(rows: pl.DataFrame) -> tuple[pl.DataFrame, list[pl.DataFrame]]
     return rows.with_columns(loaded.alias("monthly_cost")).drop(*components), bad
 
 
-def _check_at_most_100(rows: pl.DataFrame, path: Path) -> None:
-    over = (
-        rows.group_by("month", "person")
-        .agg(pl.col("percent").sum(), pl.col(ROW).min())
-        .filter(pl.col("percent") > 100)
-        .sort(ROW)
-    )
+def _check_at_most_100(rows: pl.DataFrame, path: Path, raw: pl.DataFrame) -> None:
+    total = pl.col("percent").sum().over("month", "person")
+    over = rows.filter(total > 100).with_columns(total.alias("total")).sort(ROW)
     if over.height:
         worst = over.row(0, named=True)
-        raise InputError(
-            f"person {worst['person']} is allocated {format(worst['percent'].normalize(), 'f')}% in {worst['month']}; "
+        error = InputError(
+            f"person {worst['person']} is allocated {format(worst['total'].normalize(), 'f')}% in {worst['month']}; "
             "at most 100% is allowed; nothing of this file was loaded",
             path=path, row=worst[ROW], column="percent",
         )
+        # every allocation row of an over-allocated person and month is a bad row
+        bad = over.select(ROW, pl.lit("percent").alias("column"), pl.lit(None, dtype=pl.String).alias("value"),
+                          pl.format("the person's allocations in {} add up to more than 100%", "month").alias("reason"))
+        error.rejects = whole_file(bad, raw, because="an HR file loads whole or not at all", withhold_values=True)
+        raise error
 
 
 def open_restricted(path: Path) -> duckdb.DuckDBPyConnection:

@@ -33,13 +33,14 @@ def _states(dag_run) -> dict[tuple[str, int], str]:
 
 @pytest.fixture
 def stub_pipeline(monkeypatch, tmp_path):
-    """`pipeline.run`, `pipeline.pull` and the failure recorder replaced by recorders; `touched` is
-    what ingest reports, `invalid` what fails validation, `exports` the batches there are to pull."""
-    from pipeline import failures, pull, run
+    """`pipeline.run`, `pipeline.pull`, the listing and parse steps and the failure recorder replaced
+    by recorders; `touched` is what ingest reports, `invalid` what fails validation, `exports` the
+    batches there are to pull, `files` the inbox files there are to parse."""
+    from pipeline import failures, ingest, pull, run
     from pipeline.errors import ValidationFailed
 
     calls: list[tuple] = []
-    state = {"touched": ["2026-01"], "invalid": set(), "exports": []}
+    state = {"touched": ["2026-01"], "invalid": set(), "exports": [], "files": []}
 
     def validate(workspace, period):
         calls.append(("validate", period))
@@ -57,6 +58,8 @@ def stub_pipeline(monkeypatch, tmp_path):
         lambda ws, *, source=None: calls.append(("find_exports", ws, source)) or list(state["exports"]),
     )
     monkeypatch.setattr(pull, "pull_batch", lambda ws, batch: calls.append(("pull", batch["folder"])) or batch["keys"])
+    monkeypatch.setattr(ingest, "pending", lambda ws: calls.append(("list_files", ws)) or list(state["files"]))
+    monkeypatch.setattr(ingest, "stage", lambda ws, source, path: calls.append(("parse", source, path)) or {"status": "parsed"})
     monkeypatch.setattr(
         failures, "record_task_failure",
         lambda ws, **row: calls.append(("failure", row["task_id"], row["map_index"], row["state"], row["error"])),
@@ -79,7 +82,8 @@ def test_nightly_builds_touched_periods_and_the_asked_month(airflow_db, stub_pip
     dag_run = _run("cost_ledger_nightly", run_conf={"month": "2026-02"})
 
     assert dag_run.state == "success"
-    assert calls[:2] == [("find_exports", str(tmp_path), None), ("ingest", str(tmp_path))]  # nothing to pull
+    # nothing to pull, nothing to parse
+    assert calls[:3] == [("find_exports", str(tmp_path), None), ("list_files", str(tmp_path)), ("ingest", str(tmp_path))]
     # Ingest touched 2026-01 and the param asked for 2026-02: one mapped group per period, in order.
     assert sorted(c[1] for c in calls if c[0] == "publish") == ["2026-01", "2026-02"]
     for period in ("2026-01", "2026-02"):
@@ -109,6 +113,25 @@ def test_nightly_pulls_each_remote_source_in_its_own_task_before_the_one_ingest(
     assert sorted(c[1] for c in calls if c[0] == "pull") == ["aws-cur", "dcgm"]
     states = _states(dag_run)
     assert states[("pull", 0)] == states[("pull", 1)] == "success"
+
+
+def test_nightly_parses_each_listed_file_in_its_own_task_before_the_one_writer(airflow_db, stub_pipeline):
+    calls, state = stub_pipeline
+    state["exports"] = [{"source": "billing", "folder": "aws-cur", "keys": ["2026/02/part-0.parquet"]}]
+    state["files"] = [
+        {"source": "billing", "path": "aws-cur/2026/02/part-0.parquet", "checksum": "a" * 64},
+        {"source": "fx", "path": "rates.csv", "checksum": "b" * 64},
+    ]
+    dag_run = _run("cost_ledger_nightly", run_conf={})
+
+    assert dag_run.state == "success"
+    steps = [c[0] for c in calls]
+    # pull -> list -> the two parses -> the one writer, in that order
+    assert steps.index("pull") < steps.index("list_files") < min(i for i, s in enumerate(steps) if s == "parse")
+    assert max(i for i, s in enumerate(steps) if s == "parse") < steps.index("ingest")
+    assert sorted(c[1:] for c in calls if c[0] == "parse") == [("billing", "aws-cur/2026/02/part-0.parquet"), ("fx", "rates.csv")]
+    parses = sorted((ti.map_index, ti.rendered_map_index, ti.state) for ti in dag_run.get_task_instances() if ti.task_id == "parse")
+    assert parses == [(0, "billing: aws-cur/2026/02/part-0.parquet", "success"), (1, "fx: rates.csv", "success")]
 
 
 def test_nightly_date_param_sets_period_and_as_of(airflow_db, stub_pipeline):
@@ -208,3 +231,49 @@ def test_nightly_then_monthly_on_a_generated_estate(airflow_db, tmp_path, monkey
     monthly = _run("cost_report_monthly", run_conf={"month": month})
     assert monthly.state == "success", _states(monthly)
     assert (workspace / "reports" / month / "index.html").is_file()
+
+
+@pytest.mark.slow
+def test_nightly_parses_each_new_file_in_its_own_task_and_builds_the_cli_ledger(airflow_db, tmp_path, monkeypatch):
+    import shutil
+
+    import duckdb
+    import polars as pl
+
+    from pipeline import run
+    from pipeline.generator import generate_estate
+    from pipeline.ingest import bundle, pending
+
+    estate = generate_estate(tmp_path / "dag", seed=7)
+    cli = shutil.copytree(estate.root, tmp_path / "cli")
+    monkeypatch.setenv("COSTLEDGER_WORKSPACE", str(estate.root))
+    monkeypatch.setenv("COSTLEDGER_PSEUDONYM_KEY", "dag-test-pseudonym-key-not-a-secret")
+    new_files = pending(estate.root)
+    assert len(new_files) > 100 and not [f for f in new_files if f["source"] == "labor"]
+    # Bundles kept after loading, to search them for HR data below (the writer deletes them).
+    monkeypatch.setattr(bundle, "discard", lambda found: None)
+    monkeypatch.setattr(bundle, "sweep", lambda ws, *, before: None)
+
+    day = estate.as_of  # the `date` param: the same as-of day as the CLI run below
+    nightly = _run("cost_ledger_nightly", run_conf={"date": day.isoformat()})
+    assert nightly.state == "success", _states(nightly)
+    parses = {ti.rendered_map_index: ti.state for ti in nightly.get_task_instances() if ti.task_id == "parse"}
+    assert parses == {f"{f['source']}: {f['path']}": "success" for f in new_files}  # one task per new file
+
+    run.run(cli, date=day)  # the CLI path: every file parsed by the writer
+    query = "select * from ledger.cost_ledger where billing_period in (select unnest(?)) order by all"
+    ledgers = []
+    for root in (estate.root, cli):
+        with duckdb.connect(str(root / "warehouse.duckdb"), read_only=True) as con:
+            ledgers.append(con.execute(query, [estate.months]).fetchall())
+    assert ledgers[0] and ledgers[0] == ledgers[1]  # every column of every row, run_id included
+
+    # HR rows stay in the restricted database: no salary figure or person id in the shared work folder
+    # (E1000 is the generator's first person; 9697.81 the first monthly salary of its people.csv).
+    people = (estate.root / "inbox" / "labor" / "people.csv").read_text().splitlines()
+    person, salary = people[1].split(",")[0], people[1].split(",")[4]
+    staged = [p for p in (estate.root / "work").rglob("*") if p.is_file()]
+    assert len(staged) >= len(new_files)
+    for path in staged:
+        text = pl.read_parquet(path).cast(pl.String).write_csv() if path.suffix == ".parquet" else path.read_text()
+        assert person not in text and salary not in text, path

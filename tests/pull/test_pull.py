@@ -86,7 +86,8 @@ def test_a_local_folder_is_a_remote_source_too(tmp_path):
     (exports / "2026-01" / "usage.csv").write_text("usage_date,model_id,requests,tokens\n")
     ws = Workspace.init(tmp_path / "ws")
     config = ws.root / "costledger.toml"
-    config.write_text(config.read_text() + f'\n[[remote_sources]]\nsource = "usage"\nuri = "file://{exports}/"\n')
+    # a folder outside the workspace is read only when allowed_roots declares it
+    config.write_text(f'allowed_roots = ["{exports}"]\n' + config.read_text() + f'\n[[remote_sources]]\nsource = "usage"\nuri = "file://{exports}/"\n')
     (result,) = pull.pull(Workspace.open(ws.root))
     folder = pull.remote(ws.root, "usage", result.folder)
     assert result.copied == [f"usage/{folder.folder}/2026-01/usage.csv"]
@@ -106,6 +107,70 @@ def test_bad_remote_source_config_is_refused_by_name(tmp_path, entry, message):
     config.write_text(config.read_text() + f"\n[[remote_sources]]\n{entry}\n")
     with pytest.raises(ConfigError, match=message):
         Workspace.open(ws.root).config
+
+
+def _local_source(ws_root: Path, uri: str, allowed: str = "") -> Workspace:
+    config = ws_root / "costledger.toml"
+    config.write_text(allowed + config.read_text() + f'\n[[remote_sources]]\nsource = "usage"\nuri = "{uri}"\nname = "local"\n')
+    return Workspace.open(ws_root)
+
+
+@pytest.mark.parametrize("where", ["dot-dot", "absolute", "link"])
+def test_a_file_uri_outside_the_workspace_is_a_config_error(tmp_path, where):
+    # the folder /.../elsewhere, reached three ways from a workspace at /.../ws
+    elsewhere = tmp_path / "elsewhere"
+    elsewhere.mkdir()
+    (elsewhere / "usage.csv").write_text("usage_date,model_id,requests\n")
+    ws = Workspace.init(tmp_path / "ws")
+    (ws.root / "exports").symlink_to(elsewhere)
+    uri = {"dot-dot": f"file://{ws.root}/../elsewhere/", "absolute": f"file://{elsewhere}/", "link": f"file://{ws.root}/exports/"}[where]
+    with pytest.raises(ConfigError) as caught:
+        _local_source(ws.root, uri).config
+    message = str(caught.value)
+    assert "costledger.toml: remote_sources.0.uri" in message
+    assert repr(uri) in message and f"resolves to {elsewhere.resolve()}" in message
+    assert caught.value.exit_code == 2
+    # declared in allowed_roots, the same folder is read
+    ws_allowed = Workspace.init(tmp_path / f"ws-{where}")
+    (ws_allowed.root / "exports").symlink_to(elsewhere)
+    uri = uri.replace(str(ws.root), str(ws_allowed.root))
+    (result,) = pull.pull(_local_source(ws_allowed.root, uri, allowed=f'allowed_roots = ["{elsewhere}"]\n'))
+    assert result.copied == ["usage/local/usage.csv"]
+
+
+def test_a_file_uri_inside_the_workspace_needs_no_allowed_root(tmp_path):
+    ws = Workspace.init(tmp_path / "ws")
+    (ws.root / "exports").mkdir()
+    (ws.root / "exports" / "usage.csv").write_text("usage_date,model_id,requests\n")
+    (result,) = pull.pull(_local_source(ws.root, f"file://{ws.root}/exports/"))
+    assert result.copied == ["usage/local/usage.csv"]
+    # a relative allowed root is relative to the workspace: ../elsewhere is tmp_path/elsewhere
+    (tmp_path / "elsewhere").mkdir()
+    ws2 = Workspace.init(tmp_path / "ws2")
+    assert _local_source(ws2.root, f"file://{tmp_path}/elsewhere/", allowed='allowed_roots = ["../elsewhere"]\n').config
+
+
+def test_cli_run_refuses_a_file_uri_outside_the_workspace(tmp_path):
+    from pipeline.cli import app
+
+    ws = Workspace.init(tmp_path / "ws")
+    _local_source(ws.root, "file:///etc/")
+    result = CliRunner().invoke(app, ["run", "--workspace", str(ws.root)])
+    assert result.exit_code == 2
+    assert result.output.startswith("error: ") and "remote_sources.0.uri: 'file:///etc/' resolves to /etc" in result.output
+    assert not ws.warehouse.exists()  # refused before anything was opened
+
+
+def test_an_inbox_folder_linked_out_of_the_workspace_is_not_written(tmp_path):
+    exports, outside = tmp_path / "ws" / "exports", tmp_path / "outside"
+    ws = Workspace.init(tmp_path / "ws")
+    exports.mkdir()
+    (exports / "usage.csv").write_text("usage_date,model_id,requests\n")
+    outside.mkdir()
+    (ws.inbox / "usage" / "local").symlink_to(outside)
+    with pytest.raises(ConfigError, match="inbox/usage/local resolves to .*outside the workspace"):
+        pull.pull(_local_source(ws.root, f"file://{exports}/"))
+    assert list(outside.iterdir()) == []
 
 
 def test_cli_pull(s3, tmp_path):

@@ -9,6 +9,7 @@ from __future__ import annotations
 import gzip
 import hashlib
 import json
+import re
 import shutil
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -68,6 +69,8 @@ class Case:
     quarantine: list[tuple[int, str, str]] = field(default_factory=list)  # (row, column, words of the reason)
     loaded_rows: int | None = None  # rows of the case's file that reached staging
     config: str | None = None  # replaces costledger.toml
+    note: str | None = None  # words of the case's meta.loads message (a file that loaded)
+    hidden: list[str] = field(default_factory=list)  # never in the output nor in meta (HR pay)
 
 
 def _gz(data: bytes) -> bytes:
@@ -91,13 +94,29 @@ CASES: list[Case] = [
          2, ["billing/export/", "part 2 of 2", "export-2.csv", "is missing", "none of its parts"]),
     Case("bad row under the reject_file policy", {"billing/feb.csv": focus(focus_row("10.00"), focus_row("ten"))}, 2,
          ["billing/feb.csv", "row 2", "'BilledCost'", "expected an exact decimal", "'ten'", "nothing of this file was loaded", "reject_file"],
+         # no row loads, yet both are kept: the bad one with its reason, the good one as not loaded
+         quarantine=[(1, "(file)", "not loaded: the file is rejected for its bad rows (first: row 2; bad_rows.billing = 'reject_file')"),
+                     (2, "BilledCost", "expected an exact decimal")],
          config=CONFIG + '[bad_rows]\nbilling = "reject_file"\n'),
+    Case("bad row of usage under the reject_file policy",
+         {"usage/u.csv": b"usage_date,model_id,requests\n2026-02-01,m1,10\n2026-02-02,m1,ten\n2026-02-03,m1,12\n"}, 2,
+         ["usage/u.csv", "row 2", "'requests'", "expected a whole number", "'ten'", "bad_rows.usage = 'reject_file'"],
+         quarantine=[(1, "(file)", "not loaded"), (2, "requests", "expected a whole number"), (3, "(file)", "not loaded")],
+         config=CONFIG + '[bad_rows]\nusage = "reject_file"\n'),
+    Case("fx file with the wrong delimiter", {"fx/fx.csv": b"rate_date;currency;rate\n2026-02-01;EUR;1.08\n"}, 2,
+         ["fx/fx.csv", "row 0", "unrecognised fx file", "rate_date;currency;rate"]),
     Case("HR allocations over 100%",
          {"labor/alloc.csv": b"month,person_id,model_id,percent\n2026-02,p1,m1,70\n2026-02,p1,m2,40\n"},
-         2, ["labor/alloc.csv", "column 'percent'", "is allocated", "at most 100%", "nothing of this file was loaded"]),
+         2, ["labor/alloc.csv", "column 'percent'", "is allocated", "at most 100%", "nothing of this file was loaded"],
+         quarantine=[(1, "percent", "add up to more than 100%"), (2, "percent", "add up to more than 100%")]),
     Case("HR non-numeric percent",
          {"labor/alloc.csv": b"month,person_id,model_id,percent\n2026-02,p1,m1,seventy\n"},
-         2, ["labor/alloc.csv", "row 1", "'percent'", "'seventy'", "nothing of this file was loaded"]),
+         2, ["labor/alloc.csv", "row 1", "'percent'", "'seventy'", "nothing of this file was loaded"],
+         quarantine=[(1, "percent", "expected")]),
+    Case("HR people file with a negative cost",
+         {"labor/people.csv": b"person_id,role,currency,monthly_cost\np1,engineer,USD,9000.00\np2,engineer,USD,-9000.00\n"},
+         2, ["labor/people.csv", "row 2", "'monthly_cost'", "0 or more", "value withheld", "nothing of this file was loaded"], hidden=["9000"],
+         quarantine=[(1, "(file)", "an HR file loads whole or not at all"), (2, "monthly_cost", "expected a monthly cost of 0 or more")]),
     # ---- config errors: exit 2, nothing is read or changed
     Case("config: unknown key", {}, 2, ["costledger.toml", "colour", "Extra inputs are not permitted"], config=CONFIG + 'colour = "blue"\n'),
     Case("config: bad regex", {}, 2, ["costledger.toml", "attribution.rules.0.pattern", "bad regular expression", "[unclosed"],
@@ -109,6 +128,14 @@ CASES: list[Case] = [
     Case("config: not TOML", {}, 2, ["costledger.toml", "not valid TOML"], config=CONFIG + "models = [\n"),
     Case("config: unknown bad-row policy", {}, 2, ["costledger.toml", "bad_rows.billing", "quarantine", "reject_file"],
          config=CONFIG + '[bad_rows]\nbilling = "ignore"\n'),
+    Case("config: HR rows may not be quarantined", {}, 2, ["costledger.toml", "bad_rows.labor", "reject_file"],
+         config=CONFIG + '[bad_rows]\nlabor = "quarantine"\n'),
+    Case("config: a file:// remote source outside the workspace", {}, 2,
+         ["costledger.toml", "remote_sources.0.uri", "'file:///etc/'", "resolves to /etc", "outside the workspace", "allowed_roots"],
+         config=CONFIG + '[[remote_sources]]\nsource = "billing"\nuri = "file:///etc/"\n'),
+    Case("config: a file:// remote source climbing out with ..", {}, 2,
+         ["costledger.toml", "remote_sources.0.uri", "outside the workspace"],
+         config=CONFIG + '[[remote_sources]]\nsource = "usage"\nuri = "file://{ws}/../"\n'),
     # ---- row problems: exit 0, the bad rows are quarantined with row, column, value and reason
     Case("non-numeric cost", {"billing/feb.csv": focus(focus_row("10.00"), focus_row("abc"))}, 0,
          quarantine=[(2, "BilledCost", "expected an exact decimal")], loaded_rows=1),
@@ -139,13 +166,26 @@ CASES: list[Case] = [
          quarantine=[(2, "usage_date", "a date in the future")], loaded_rows=1),
     Case("truncated CSV (last line cut)", {"usage/u.csv": b"usage_date,model_id,requests\n2026-02-01,m1,10\n2026-02-02,m1"}, 0,
          quarantine=[(2, "requests", "required value is missing")], loaded_rows=1),
+    Case("vendor charge of an unknown category",
+         {"charges/vendor.csv": b"invoice_id,vendor,category,subcategory,service_start,service_end,amount,currency,model_id\n"
+                                b"INV-1,Acme,data,labelling,2026-02-01,2026-02-28,500.00,USD,m1\nINV-2,Acme,marketing,ads,2026-02-01,2026-02-28,90.00,USD,m1\n"}, 0,
+         quarantine=[(2, "category", "expected one of")], loaded_rows=1),
+    Case("negative cost of delay", {"milestones/m.csv": b"model_id,milestone,planned_date,actual_date,cost_of_delay_per_day,currency\n"
+                                                       b"m1,launch,2026-02-10,2026-02-12,100.00,USD\nm2,beta,2026-02-11,,-5.00,USD\n"}, 0,
+         quarantine=[(2, "cost_of_delay_per_day", "expected 0 or more")], loaded_rows=1),
+    Case("optimisation log date in an unknown format", {"optimizations/o.csv": b"action_date,model_id,action\n2026-02-01,m1,quantise\nlast tuesday,m1,batch\n"}, 0,
+         quarantine=[(2, "action_date", "expected a date")], loaded_rows=1),
     Case("telemetry series without a host label",
          {"telemetry/t.json": json.dumps({"status": "success", "data": {"resultType": "matrix", "result": [
              PROM["data"]["result"][0], {"metric": {"__name__": "DCGM_FI_DEV_GPU_UTIL", "gpu": "1"}, "values": [[1770076800, "5"]]}]}}).encode()}, 0,
          quarantine=[(2, "Hostname", "Hostname")], loaded_rows=1),
     # ---- deliveries that are fine, or no-ops: exit 0, nothing quarantined, nothing doubled
     Case("extra columns", {"billing/feb.csv": GOOD_FEB.replace(HEADER.encode(), HEADER.encode() + b",x_Team").replace(b'"\n', b'",search\n')}, 0, loaded_rows=3),
-    Case("header-only file", {"billing/feb.csv": focus()}, 0, loaded_rows=0),
+    Case("header-only file", {"billing/feb.csv": focus()}, 0, loaded_rows=0, note="0 rows loaded; header only: the file has no data rows"),
+    Case("header-only usage file", {"usage/u.csv": b"usage_date,model_id,requests\n"}, 0, loaded_rows=0, note="header only"),
+    Case("header-only HR file", {"labor/people.csv": b"person_id,role,currency,monthly_cost\n"}, 0, note="header only"),
+    Case("telemetry answer with no series", {"telemetry/t.json": json.dumps({"status": "success", "data": {"resultType": "matrix", "result": []}}).encode()},
+         0, loaded_rows=0, note="header only"),
     Case("byte-order mark", {"billing/feb.csv": b"\xef\xbb\xbf" + GOOD_FEB}, 0, loaded_rows=3),
     Case("CRLF line ends", {"billing/feb.csv": GOOD_FEB.replace(b"\n", b"\r\n")}, 0, loaded_rows=3),
     Case("multi-part export complete",
@@ -189,7 +229,7 @@ def test_bad_input(case: Case, published: Path, tmp_path: Path) -> None:
     shutil.copytree(published, ws)
     before = _state(ws)
     if case.config is not None:
-        (ws / "costledger.toml").write_text(case.config)
+        (ws / "costledger.toml").write_text(case.config.replace("{ws}", str(ws)))
     for relative, data in case.files.items():
         (ws / "inbox" / relative).parent.mkdir(parents=True, exist_ok=True)
         (ws / "inbox" / relative).write_bytes(data)
@@ -221,19 +261,30 @@ def test_bad_input(case: Case, published: Path, tmp_path: Path) -> None:
         balance = con.execute(load_balance_sql(con), {"period": None}).fetchall()
         assert all(row[-2] for row in balance), balance  # `balanced` for every loaded file
         quarantined = con.execute(
-            'select row_number, "column", reason, value from meta.quarantine where path in (select unnest(?::varchar[])) order by row_number',
+            'select row_number, "column", reason, value from meta.quarantine where path in (select unnest(?::varchar[])) order by row_number, "column"',
             [list(case.files)],
         ).fetchall()
         assert [(r, c) for r, c, _, _ in quarantined] == [(r, c) for r, c, _ in case.quarantine]
         for (_, _, reason, _), (_, _, words) in zip(quarantined, case.quarantine):
             assert words in reason
+        if any(path.startswith("labor/") for path in case.files):
+            assert all(value is None for *_, value in quarantined)  # HR values stay in the file
+        for secret in case.hidden:
+            assert secret not in result.output
+            assert not con.execute("select count(*) from meta.quarantine where value like ? or reason like ?", [f"%{secret}%"] * 2).fetchone()[0]
+            assert not con.execute("select count(*) from meta.loads where message like ?", [f"%{secret}%"]).fetchone()[0]
+        if case.note is not None:
+            (message,) = [l[5] for l in mine if l[1] == "loaded"]
+            assert case.note in message, message
         if case.loaded_rows is not None:
             (rows_loaded,) = [l[3] for l in mine if l[1] == "loaded"]
             assert rows_loaded == case.loaded_rows
             staged = con.execute(
                 "select count(distinct row_number) from (select load_id, row_number from staging.billing union all "
                 "select load_id, row_number from staging.usage union all select load_id, row_number from staging.fx_rates union all "
-                "select load_id, row_number from staging.assets union all select load_id, row_number from staging.gpu_samples) "
+                "select load_id, row_number from staging.assets union all select load_id, row_number from staging.gpu_samples union all "
+                "select load_id, row_number from staging.charges union all select load_id, row_number from staging.milestones union all "
+                "select load_id, row_number from staging.optimizations) "
                 "where load_id in (select load_id from meta.loads where path in (select unnest(?::varchar[])))",
                 [list(case.files)],
             ).fetchone()[0]
@@ -300,3 +351,28 @@ def test_figures(capsys: pytest.CaptureFixture[str]) -> None:
     with capsys.disabled():
         print(f"\nbad-input corpus: {FIGURES['inputs']} inputs tried, {FIGURES['clear_errors']} clear errors, {FIGURES['rows_lost']} rows lost")
     assert FIGURES["rows_lost"] == 0
+
+
+def test_the_report_lists_header_only_and_rejected_files_with_their_note(published: Path, tmp_path: Path) -> None:
+    """Files dating no period (header only, rejected) show in the inputs table of the months
+    reported after their delivery, with meta.loads' note, and their rows balance there too."""
+    ws = tmp_path / "ws"
+    shutil.copytree(published, ws)
+    (ws / "costledger.toml").write_text(CONFIG + '[bad_rows]\nusage = "reject_file"\n')
+    (ws / "inbox" / "billing" / "feb.csv").write_bytes(GOOD_FEB)
+    (ws / "inbox" / "usage" / "empty.csv").write_bytes(b"usage_date,model_id,requests\n")
+    (ws / "inbox" / "usage" / "bad.csv").write_bytes(b"usage_date,model_id,requests\n2026-02-01,m1,10\n2026-02-02,m1,-1\n2026-02-03,m1,12\n")
+    assert runner.invoke(app, ["run", "-w", str(ws)]).exit_code == 2  # bad.csv rejected, the rest published
+    result = runner.invoke(app, ["report", "-w", str(ws), "--month", "2026-02"])
+    assert result.exit_code == 0, result.output
+
+    html = (ws / "reports" / "2026-02" / "index.html").read_text(encoding="utf-8")
+    inputs = html[html.index('id="data-quality"'):html.index('id="methodology"')]
+    rows = {path: inputs[inputs.index(f"<code>{path}</code>"):].split("</tr>")[0] for path in ("billing/feb.csv", "usage/empty.csv", "usage/bad.csv")}
+    cells = lambda row: re.findall(r'<td class="num">([^<]*)</td>', row)  # noqa: E731
+    assert cells(rows["billing/feb.csv"]) == ["3", "3", "0"]
+    assert cells(rows["usage/empty.csv"]) == ["0", "0", "0"] and "header only: the file has no data rows" in rows["usage/empty.csv"]
+    # 3 rows in = 0 loaded + 3 quarantined (row 2 bad, rows 1 and 3 not loaded with it)
+    assert cells(rows["usage/bad.csv"]) == ["3", "0", "3"] and "rejected" in rows["usage/bad.csv"]
+    assert "row 2, column &#39;requests&#39;: expected 0 or more requests" in rows["usage/bad.csv"]
+    assert "<strong>3</strong>" in inputs  # the month's quarantined rows: bad.csv's 3

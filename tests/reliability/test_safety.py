@@ -31,24 +31,35 @@ def _rows(ws: Path, query: str, params: list | None = None) -> list[tuple]:
         return con.execute(query, params or []).fetchall()
 
 
-def test_a_corrupted_real_sample_quarantines_exactly_the_corrupted_rows(tmp_path: Path) -> None:
+# data row number (1 = first after the header) -> (column, bad value) of the FOCUS 1.0 sample
+CORRUPT = {
+    10: ("BilledCost", "12,5O"),
+    200: ("ChargePeriodStart", "2024/09/31 25:00"),
+    512: ("EffectiveCost", "NaN"),
+    777: ("BillingCurrency", ""),
+    999: ("ChargeCategory", "Usage?"),
+}
+
+
+def _corrupted_sample(ws: Path) -> tuple[list[str], list[list[str]]]:
+    """The FOCUS 1.0 sample with CORRUPT applied, written to the workspace's billing inbox."""
     sample = samples_or_skip("billing", "focus-1.0", "focus_sample.csv")
     rows = list(csv.reader(io.StringIO(sample.read_text(encoding="utf-8-sig"))))
     header, data = rows[0], rows[1:]
     col = {name: i for i, name in enumerate(header)}
-    corrupt = {  # data row number (1 = first after the header) -> (column, bad value)
-        10: ("BilledCost", "12,5O"),
-        200: ("ChargePeriodStart", "2024/09/31 25:00"),
-        512: ("EffectiveCost", "NaN"),
-        777: ("BillingCurrency", ""),
-        999: ("ChargeCategory", "Usage?"),
-    }
-    for number, (column, value) in corrupt.items():
+    for number, (column, value) in CORRUPT.items():
         data[number - 1][col[column]] = value
     out = io.StringIO()
     csv.writer(out, lineterminator="\n").writerows([header, *data])
-    ws = Workspace.init(tmp_path / "ws").root
     (ws / "inbox" / "billing" / "focus_corrupted.csv").write_text(out.getvalue(), encoding="utf-8")
+    return header, data
+
+
+def test_a_corrupted_real_sample_quarantines_exactly_the_corrupted_rows(tmp_path: Path) -> None:
+    ws = Workspace.init(tmp_path / "ws").root
+    header, data = _corrupted_sample(ws)
+    col = {name: i for i, name in enumerate(header)}
+    corrupt = CORRUPT
 
     result = runner.invoke(app, ["run", "-w", str(ws)])
 
@@ -65,6 +76,27 @@ def test_a_corrupted_real_sample_quarantines_exactly_the_corrupted_rows(tmp_path
     got = dict(_rows(ws, "select billing_period, sum(source_amount) from ledger.cost_ledger group by 1"))
     assert got == expected
     assert runner.invoke(app, ["check", "-w", str(ws)]).exit_code == 0
+
+
+def test_a_corrupted_real_sample_under_reject_file_loads_nothing_and_keeps_every_row(tmp_path: Path) -> None:
+    ws = Workspace.init(tmp_path / "ws").root
+    config = ws / "costledger.toml"
+    config.write_text(config.read_text() + '\n[bad_rows]\nbilling = "reject_file"\n')
+    _corrupted_sample(ws)
+
+    result = runner.invoke(app, ["run", "-w", str(ws)])
+
+    assert result.exit_code == 2
+    assert "focus_corrupted.csv, row 10, column 'BilledCost'" in result.output and "nothing of this file was loaded" in result.output
+    # 1000 rows in = 0 loaded + 1000 quarantined: the 5 corrupted with their own reasons...
+    assert _rows(ws, "select status, rows_in, rows_loaded, rows_quarantined from meta.loads") == [("rejected", 1000, 0, 1000)]
+    bad = _rows(ws, 'select row_number, "column", value from meta.quarantine where "column" <> \'(file)\' order by row_number')
+    assert bad == [(n, c, v or None) for n, (c, v) in sorted(CORRUPT.items())]
+    # ...and the 995 others as not loaded because of them; nothing reached raw or staging
+    assert _rows(ws, "select count(distinct row_number), min(reason) from meta.quarantine where \"column\" = '(file)'") == [
+        (995, "not loaded: the file is rejected for its bad rows (first: row 10; bad_rows.billing = 'reject_file')")
+    ]
+    assert _rows(ws, "select (select count(*) from raw.source_rows) + (select count(*) from staging.billing)") == [(0,)]
 
 
 def _hold_lock(ws: Path, seconds: float) -> subprocess.Popen:

@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import json
 import re
+import shutil
 import subprocess
 import sys
 from decimal import Decimal
@@ -32,7 +33,7 @@ import pytest
 from pipeline import warehouse
 from pipeline.columns import BUCKETS, LEDGER_COLUMNS
 from pipeline.errors import ConfigError, ValidationFailed
-from pipeline.validate import CheckResult, load_suites, read_suite, validate_candidate
+from pipeline.validate import CheckResult, load_frame, load_suites, read_suite, validate_candidate
 
 PERIOD = "2025-01"
 RUN_ID = "run-test"
@@ -193,6 +194,13 @@ def build_labor_estate(
     )
 
 
+# the marts suite's two reconciliation rules, failing with the ledger's conservation suites
+MARTS_RECONCILIATION = frozenset({
+    ("marts", "expect_column_values_to_be_between", "billing_reconciliation_unbalanced"),
+    ("marts", "expect_column_values_to_be_between", "invoice_reconciliation_unbalanced"),
+})
+
+
 def expectation_count() -> int:
     # ledger_rows 16 + billing_conservation 2 + labor_conservation 1 = 19 today; counted from files.
     return sum(len(s.definition["expectations"]) for s in load_suites())
@@ -265,10 +273,11 @@ def test_missing_cent_fails_billing_conservation(con: duckdb.DuckDBPyConnection)
     build_billing_estate(con, search_rank_billed="33.32")
     build_labor_estate(con)
 
-    # the cent is missing from its invoice too (per-invoice reconciliation)
+    # the cent is missing from its invoice too (per-invoice reconciliation), and from both
+    # reconciliation marts as they would read once published
     error = assert_fails_only(
         con, "billing_conservation", "expect_column_values_to_be_in_set", "billed_exact",
-        also=frozenset({("invoice_reconciliation", "expect_column_values_to_be_in_set", "billed_exact")}),
+        also=frozenset({("invoice_reconciliation", "expect_column_values_to_be_in_set", "billed_exact")}) | MARTS_RECONCILIATION,
     )
 
     message = str(error)
@@ -295,7 +304,7 @@ def test_provider_missing_from_candidate_fails(con: duckdb.DuckDBPyConnection) -
         ("billing_conservation", "expect_column_values_to_be_in_set", "effective_exact"),
         ("invoice_reconciliation", "expect_column_values_to_be_in_set", "billed_exact"),
         ("invoice_reconciliation", "expect_column_values_to_be_in_set", "effective_exact"),
-    }
+    } | MARTS_RECONCILIATION
 
 
 def test_null_model_id_fails(con: duckdb.DuckDBPyConnection) -> None:
@@ -318,6 +327,17 @@ def test_duplicate_lineage_id_fails(con: duckdb.DuckDBPyConnection) -> None:
     update_candidate(con, "aws-2", lineage_id="aws-1-a")
     error = assert_fails_only(con, "ledger_rows", "expect_column_values_to_be_unique", "lineage_id")
     assert "2 of 5 rows unexpected" in str(error)  # both rows of the duplicated key
+
+
+def test_rows_beyond_the_sample_are_still_checked(con: duckdb.DuckDBPyConnection, monkeypatch: pytest.MonkeyPatch) -> None:
+    # GX sees the first 2 rows by lineage id (aws-1-a, aws-1-b) plus every row SQL finds breaking
+    # a fail rule: gcp-1 (last by lineage id) loses its model -> 3 rows seen, 1 unexpected.
+    monkeypatch.setattr("pipeline.validate.LEDGER_SAMPLE_ROWS", 2)
+    build_billing_estate(con)
+    update_candidate(con, "gcp-1", model_id="rec llm")
+    error = assert_fails_only(con, "ledger_rows", "expect_column_values_to_match_regex", "model_id")
+    assert "1 of 3 rows unexpected" in str(error)
+    assert "lineage_id=gcp-1" in str(error)
 
 
 def test_bad_model_id_fails(con: duckdb.DuckDBPyConnection) -> None:
@@ -395,7 +415,7 @@ def test_data_docs_are_built(con: duckdb.DuckDBPyConnection, tmp_path: Path) -> 
     validate_candidate(con, period=PERIOD, run_id=RUN_ID, data_docs_dir=docs)
     assert (docs / "index.html").is_file()
     pages = {p.parts[len(docs.parts) + 1] for p in docs.glob("validations/*/**/*.html")}
-    assert pages == {"billing_conservation", "invoice_reconciliation", "labor_conservation", "ledger_rows", "raw_load_balance", "staging_billing"}
+    assert pages == {"billing_conservation", "invoice_reconciliation", "labor_conservation", "ledger_rows", "marts", "raw_load_balance", "staging_billing"}
 
 
 def test_model_id_regex_accepts_buckets_and_rejects_bad_ids() -> None:
@@ -413,7 +433,7 @@ def test_model_id_regex_accepts_buckets_and_rejects_bad_ids() -> None:
 
 def test_every_suite_file_loads() -> None:
     names = {s.name for s in load_suites()}
-    assert names == {"ledger_rows", "billing_conservation", "invoice_reconciliation", "labor_conservation", "raw_load_balance", "staging_billing"}
+    assert names == {"ledger_rows", "billing_conservation", "invoice_reconciliation", "labor_conservation", "marts", "raw_load_balance", "staging_billing"}
 
 
 def write_suite(directory: Path, expectations: list[dict[str, Any]], **meta: Any) -> Path:
@@ -448,3 +468,74 @@ def test_import_does_not_load_great_expectations() -> None:
     code = "import sys, pipeline.validate; assert 'great_expectations' not in sys.modules"
     env = {"PYTHONPATH": str(REPO)}
     subprocess.run([sys.executable, "-c", code], check=True, cwd=REPO, env=env)
+
+
+# ---- the marts suite: the marts computed over the candidate, as they will read once published
+
+
+def test_marts_frame_has_one_clean_row_for_a_correct_candidate(con: duckdb.DuckDBPyConnection) -> None:
+    build_billing_estate(con)
+    frame = load_frame(con, "marts", period=PERIOD)
+    # every rule counts 0 rows: reconciliations balance, totals agree, no GPU or usage data at all
+    assert frame.to_dict("records") == [{
+        "billing_period": PERIOD, "billing_reconciliation_unbalanced": 0, "invoice_reconciliation_unbalanced": 0,
+        "mart_totals_unbalanced": 0, "unit_costs_negative": 0, "gpu_hours_negative": 0,
+        "gpu_utilisation_out_of_range": 0, "telemetry_gaps_negative": 0,
+    }]
+
+
+def test_a_mart_that_drops_rows_fails_its_totals(
+    con: duckdb.DuckDBPyConnection, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # a daily_model_cost that loses the __idle__ rows: its USD billed total is
+    # 100.03 - 33.33 = 66.70 against the candidate's 100.03, so (daily_model_cost, USD) is the one
+    # unbalanced total; every other mart still agrees and the ledger suites pass
+    marts = tmp_path / "marts"
+    shutil.copytree(REPO / "sql" / "marts", marts)
+    daily = marts / "daily_model_cost.sql"
+    broken = daily.read_text().replace("select * from ledger.cost_ledger\n", "select * from ledger.cost_ledger where model_id <> '__idle__'\n")
+    assert broken != daily.read_text()
+    daily.write_text(broken)
+    monkeypatch.setattr("pipeline.validate.MARTS_DIR", marts)
+    build_billing_estate(con)
+    error = assert_fails_only(con, "marts", "expect_column_values_to_be_between", "mart_totals_unbalanced")
+    assert "mart_totals_unbalanced=1" in str(error)
+
+
+def test_a_negative_unit_cost_is_a_warning(con: duckdb.DuckDBPyConnection) -> None:
+    # a credit of -40.00 to rec-llm-7b on 2025-01-03 (billed and in the candidate: conserved);
+    # its day: 30.00 + 0.03 - 40.00 = -9.97 effective over 1000 requests -> -9.97 per 1k requests
+    build_billing_estate(con)
+    insert_billing(con, provider="AWS", currency="USD", billed="-40.00", effective="-40.00", row_number=3)
+    insert_candidate(con, "aws-3", **money("-40.00"), source_ref="load-AWS:3")
+    con.execute("insert into staging.usage values ('load-usage', 1, '2025-01-03', 'rec-llm-7b', 1000, null, null)")
+
+    results = validate_candidate(con, period=PERIOD, run_id=RUN_ID)
+
+    failed = {(r.suite, r.column, r.severity) for r in results if not r.success}
+    # 1 of 6 candidate rows negative is under ledger_rows' 90% too: two more warnings
+    assert failed == {("marts", "unit_costs_negative", "warn"), ("ledger_rows", "billed_cost", "warn"), ("ledger_rows", "effective_cost", "warn")}
+    (unit,) = [r for r in results if r.column == "unit_costs_negative"]
+    assert unit.observed == "1 of 1 rows unexpected, e.g. unit_costs_negative=1, billing_period=2025-01"
+
+
+def test_gpu_utilisation_above_100_percent_is_a_warning(con: duckdb.DuckDBPyConnection) -> None:
+    # AWS row 1 is node gpu-node-1 of pool `pool`, split into 3 GPU-hour rows; one GPU_UTIL
+    # sample of 150 (%) with no pod on 2025-01-03 is __idle__'s utilisation that day: 150 is
+    # outside [0, 100]; a sample of the next month at 200 is not this period's
+    build_billing_estate(con)
+    con.execute("update staging.billing set ResourceName = 'gpu-node-1' where load_id = 'load-AWS' and row_number = 1")
+    con.execute("update ledger.cost_ledger_candidate set quantity = 1, quantity_unit = 'GPU-hours' where lineage_id like 'aws-1-%'")
+    con.execute("insert into meta.gpu_pools values (1, 'pool', 'gpu-node-.*', null, 8, 'gpu_time', 'keep')")
+    for ts, value in (("2025-01-03 00:00:00", 150), ("2025-02-03 00:00:00", 200)):
+        con.execute(
+            "insert into staging.gpu_samples (load_id, row_number, metric, ts, step_seconds, hostname, gpu, value) "
+            "values ('load-t', 1, 'DCGM_FI_DEV_GPU_UTIL', ?, 60, 'gpu-node-1', '0', ?)",
+            [ts, value],
+        )
+
+    frame = load_frame(con, "marts", period=PERIOD)
+    assert frame["gpu_utilisation_out_of_range"].tolist() == [1]  # __idle__'s row only
+    assert frame["gpu_hours_negative"].tolist() == [0]
+    results = validate_candidate(con, period=PERIOD, run_id=RUN_ID)
+    assert {(r.column, r.severity) for r in results if not r.success} == {("gpu_utilisation_out_of_range", "warn")}
