@@ -21,7 +21,6 @@ bytes. `Spec` sizes a workspace; `SCALES` holds M and L, and tests build tiny on
 
 from __future__ import annotations
 
-import csv
 from dataclasses import dataclass
 from datetime import date, timedelta
 from decimal import Decimal
@@ -29,6 +28,7 @@ from pathlib import Path
 
 import duckdb
 
+from pipeline.generator import _write_csv
 from pipeline.workspace import Workspace
 
 MONTH = "2026-01"
@@ -326,14 +326,6 @@ def _telemetry_day(con: duckdb.DuckDBPyConnection, root: Path, spec: Spec, day: 
         cloud_nodes=spec.cloud_nodes, idle=WATTS_IDLE, busy=WATTS_BUSY, ts=ts,
     )
     _copy(con, query, root / "inbox" / "telemetry" / f"gpu-{when}.{fmt}", fmt)
-
-
-def _write_csv(path: Path, header: list[str], rows: list[list]) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    with path.open("w", newline="", encoding="utf-8") as handle:
-        writer = csv.writer(handle)
-        writer.writerow(header)
-        writer.writerows(rows)
 
 
 def _usage_day(root: Path, spec: Spec, day: int, seed: int) -> None:
