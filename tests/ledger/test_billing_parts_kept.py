@@ -11,23 +11,8 @@ from pathlib import Path
 
 from pipeline import run, warehouse
 from pipeline.workspace import CONFIG_FILE, Workspace
+from tests.ledger.test_tax_pool import CONFIG_TOML, HEADER  # two models, tag key `model`, a proportional tax pool
 
-CONFIG_TOML = """
-reporting_currency = "USD"
-[[models]]
-id = "search"
-name = "Search"
-[[models]]
-id = "rec"
-name = "Rec"
-[attribution]
-tag_keys = ["model"]
-[[shared_pools]]
-name = "tax"
-charge_category = "Tax"
-policy = "proportional"
-"""
-HEADER = "BillingPeriodStart,BillingPeriodEnd,ChargePeriodStart,ChargePeriodEnd,ChargeCategory,BilledCost,EffectiveCost,BillingCurrency,ProviderName,ServiceName,Tags"
 PERIOD = "2026-01-01,2026-02-01"
 
 
