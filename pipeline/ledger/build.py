@@ -101,12 +101,11 @@ def _append(con: duckdb.DuckDBPyConnection, table: str, frame: pl.DataFrame) -> 
         con.unregister("_rows")
 
 
-def billing_period_parts(con: duckdb.DuckDBPyConnection, config: Config, period: str, samples: WarehouseSamples) -> Iterator[pl.DataFrame]:
+def billing_period_parts(con: duckdb.DuckDBPyConnection, config: Config, period: str, samples: WarehouseSamples, kind: str) -> Iterator[pl.DataFrame]:
     """The period's billing parts: new file versions are routed and kept (the bulk of a month is
     read once, when it arrives); the kept parts stream back in batches; the few deferred rows
     (GPU-pool nodes, shared pools) are split again with the period's telemetry and direct cost."""
     rules = category_rules(RULES_FILE)
-    kind = recipe(config)
     allocate_billing_files(con, config, period, rules, kind)
     yield from billing_batches(
         con, "select * exclude (recipe, load_id) from ledger.billing_parts where recipe = ? and billing_period = ?", [kind, period]
@@ -140,8 +139,9 @@ def parts(con: duckdb.DuckDBPyConnection, config: Config, period: str, *, as_of:
     """Every ledger part of the period, in source currencies, a frame at a time: billing (the
     bulk of a month), owned servers, labor, charges, licences and delay. GPU telemetry is read
     in place in the warehouse."""
-    samples = WarehouseSamples(con, *sample_window(con, period))
-    yield from billing_period_parts(con, config, period, samples)
+    kind = recipe(config)
+    samples = WarehouseSamples(con, *sample_window(con, period), keep_as=kind)  # GPU pools' hourly pass is kept
+    yield from billing_period_parts(con, config, period, samples, kind)
     assets = _read(con, "select * from staging.assets", [])
     yield hardware_parts(assets, samples, config, period)
     yield energy_parts(assets, samples, config, period)

@@ -26,8 +26,9 @@ from __future__ import annotations
 
 import math
 import os
-from dataclasses import dataclass
-from datetime import datetime
+from dataclasses import dataclass, replace
+import hashlib
+from datetime import datetime, timedelta
 from decimal import Decimal
 from pathlib import Path
 
@@ -56,9 +57,13 @@ class WarehouseSamples:
     hi: datetime
     hosts: tuple[str, ...] | None = None  # None: every host
     short_names: bool = True  # also match a hostname by its first DNS label
+    keep_as: str | None = None  # a recipe digest: keep the hourly pass in ledger.gpu_held (kept_held)
 
     def of_hosts(self, hosts: list[str], *, short_names: bool = True) -> "WarehouseSamples":
-        return WarehouseSamples(self.con, self.lo, self.hi, tuple(hosts), short_names)
+        return replace(self, hosts=tuple(hosts), short_names=short_names)
+
+    def since(self, lo: datetime) -> "WarehouseSamples":
+        return replace(self, lo=lo)
 
     def frame(self, *, metrics: list[str] | None = None) -> pl.DataFrame:
         """These samples as a frame (for the small sets: owned servers' power)."""
@@ -350,7 +355,10 @@ def gpu_weights(samples: Samples, config: Config, policy, *, every: str) -> Weig
     over exact integers (aggregated by instant first); the policy is applied to those rows."""
     if every not in _BUCKET_US:
         raise ValueError(f"bucket {every!r}: expected one of {sorted(_BUCKET_US)}")
-    held = _held(samples, config, policy, every=every)
+    if isinstance(samples, WarehouseSamples) and samples.keep_as is not None and every == "1h":
+        held = kept_held(samples, config, policy)
+    else:
+        held = _held(samples, config, policy, every=every)
     denominators = held.get_column("den").unique().drop_nulls().to_list()
     if policy.time_slicing_replicas:
         denominators.append(policy.time_slicing_replicas)
@@ -380,6 +388,60 @@ def gpu_weights(samples: Samples, config: Config, policy, *, every: str) -> Weig
         pl.col("w").cast(pl.Int64).sum(), pl.col("gpu_units").cast(pl.Int64).sum()
     )
     return Weights(frame=out, per_unit=per_unit, slices=S)
+
+
+_HELD_COLUMNS = ("hostname", "bucket", *WORKLOAD_KEYS, "num", "den", "single", "ms", "ms_util")
+
+
+def kept_held(samples: WarehouseSamples, config: Config, policy) -> pl.DataFrame:
+    """The hourly pass (`_held`) of a pool's samples, kept in ledger.gpu_held so that a nightly
+    build passes over the new telemetry only. The kept rows are valid for one recipe, pool, host
+    list and window (`key`) and the telemetry file versions they were made from
+    (ledger.gpu_held_loads). When versions arrive or go, every hour from the earliest sample they
+    touch is passed again; samples from `telemetry_gap_steps` steps before that hour are read too,
+    since a sample holds its GPU at most that long, so every interval reaching the hour is whole."""
+    con = samples.con
+    key = hashlib.sha256("\0".join([samples.keep_as or "", policy.name, samples.lo.isoformat(), samples.hi.isoformat(),
+                                     str(samples.short_names), *(samples.hosts or ())]).encode()).hexdigest()[:16]
+    cursor = con.cursor()
+    try:
+        source, params = samples.source(cursor)
+        loads = cursor.sql(f"select load_id, min(ts) as first_ts, max(ts) as last_ts, max(step_seconds) as step from {source} group by load_id", params=params).pl()
+    finally:
+        cursor.close()
+    kept = con.sql("select load_id, first_ts, last_ts from ledger.gpu_held_loads where key = ?", params=[key]).pl()
+    changed = pl.concat([
+        loads.join(kept, on=["load_id", "first_ts", "last_ts"], how="anti").select("first_ts"),
+        kept.join(loads, on=["load_id", "first_ts", "last_ts"], how="anti").select("first_ts"),
+    ])
+    if changed.height:
+        start = changed.get_column("first_ts").min().replace(minute=0, second=0, microsecond=0)
+        step = int(loads.get_column("step").max() or config.telemetry_step_seconds)
+        fresh = _held(samples.since(max(samples.lo, start - timedelta(seconds=step * config.telemetry_gap_steps))), config, policy, every="1h")
+        fresh = fresh.filter(pl.col("bucket") >= _epoch_us(start))
+        with_key = fresh.select(pl.lit(key).alias("key"), *_HELD_COLUMNS)
+        con.execute("begin transaction")
+        try:
+            con.execute("delete from ledger.gpu_held where key = ? and bucket >= ?", [key, _epoch_us(start)])
+            con.execute("delete from ledger.gpu_held_loads where key = ?", [key])
+            con.register("_held_rows", with_key.to_arrow())
+            con.register("_held_loads", loads.select(pl.lit(key).alias("key"), "load_id", "first_ts", "last_ts").to_arrow())
+            con.execute("insert into ledger.gpu_held by name select * from _held_rows")
+            con.execute("insert into ledger.gpu_held_loads by name select * from _held_loads")
+            con.execute("commit")
+        except BaseException:
+            con.execute("rollback")
+            raise
+        finally:
+            con.unregister("_held_rows")
+            con.unregister("_held_loads")
+    held = con.sql(f"select {', '.join(_HELD_COLUMNS)} from ledger.gpu_held where key = ?", params=[key]).pl()
+    return held.with_columns(pl.col(c).cast(pl.String) for c in WORKLOAD_KEYS)
+
+
+def _epoch_us(moment: datetime) -> int:
+    """Microseconds since the epoch of a naive UTC datetime (the bucket's unit)."""
+    return int((moment - datetime(1970, 1, 1)).total_seconds()) * 1_000_000 + moment.microsecond
 
 
 def label_workloads(frame: pl.DataFrame, config: Config) -> pl.DataFrame:

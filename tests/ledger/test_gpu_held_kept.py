@@ -1,0 +1,65 @@
+"""The GPU pools' hourly pass over telemetry is kept (ledger.gpu_held): a nightly build after a new
+day of telemetry passes only over the hours from that day on (plus the gap rule's reach back),
+and the ledger is the one a build from nothing gives."""
+
+from __future__ import annotations
+
+import shutil
+from datetime import date, datetime, timedelta
+
+import duckdb
+import pytest
+
+from pipeline import run, warehouse
+from pipeline.ledger import gpu
+from pipeline.scale import Spec, generate
+
+pytestmark = pytest.mark.slow
+# 3 days of January; gpu-node-0000 (a cloud pool node, hourly billing rows) and an owned server
+SPEC = Spec(billing_rows=300, gpus=16, people=4, models=3, owned_hosts=1, days=3)
+DAY_3 = datetime(2026, 1, 3)
+
+
+def _ledger(root) -> list[tuple]:
+    with duckdb.connect(str(root / "warehouse.duckdb"), read_only=True) as con:
+        return con.execute("select * exclude (run_id) from ledger.cost_ledger order by lineage_id").fetchall()
+
+
+def test_a_new_day_of_telemetry_is_passed_alone(tmp_path, monkeypatch):
+    monkeypatch.setenv("COSTLEDGER_PSEUDONYM_KEY", "test-key-0123456789abcdef")
+    root = generate(tmp_path / "w", "tiny", spec=SPEC)
+    held_back = tmp_path / "day3"
+    held_back.mkdir()
+    day3 = sorted(root.glob("inbox/*/*2026-01-03*"))
+    assert len(day3) == 4  # billing, telemetry, usage, fx
+    for path in day3:
+        shutil.move(path, held_back / f"{path.parent.name}__{path.name}")
+    run.run(root, date=date(2026, 1, 3))
+
+    passes: list[datetime] = []  # the first sample time each pool pass reads
+    real_held = gpu._held
+
+    def spy(samples, config, policy, *, every):
+        if isinstance(samples, gpu.WarehouseSamples) and every == "1h":
+            passes.append(samples.lo)
+        return real_held(samples, config, policy, every=every)
+
+    monkeypatch.setattr(gpu, "_held", spy)
+    for moved in held_back.iterdir():
+        folder, name = moved.name.split("__")
+        shutil.move(moved, root / "inbox" / folder / name)
+    run.run(root, date=date(2026, 1, 3))
+    # one pool, one pass: from day 3 less the gap rule's reach (telemetry_gap_steps x 60 s steps),
+    # never from the month's first day
+    with warehouse.connect(root / "warehouse.duckdb") as con:
+        gap_steps = con.execute("select telemetry_gap_steps from meta.telemetry_settings").fetchall()[0][0]
+    assert passes == [DAY_3 - timedelta(seconds=60 * gap_steps)]
+    nightly = _ledger(root)
+
+    with warehouse.connect(root / "warehouse.duckdb") as con:  # forget the kept pass: from nothing
+        con.execute("delete from ledger.gpu_held")
+        con.execute("delete from ledger.gpu_held_loads")
+    passes.clear()
+    run.run(root, date=date(2026, 1, 3), month="2026-01")
+    assert len(passes) == 1 and passes[0] < datetime(2026, 1, 1, 1)  # the whole window again
+    assert _ledger(root) == nightly
