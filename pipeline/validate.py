@@ -513,10 +513,6 @@ gpu_efficiency as materialized (  -- read by several counts below: computed once
     select * from ({marts.gpu_efficiency})
 ),
 
-telemetry_gaps as materialized (  -- read by several counts below: computed once
-    select * from ({marts.telemetry_gaps})
-),
-
 final as (
     select
         $period as billing_period,
@@ -531,8 +527,7 @@ final as (
         (select count(*) from gpu_efficiency where gpu_hours < 0) as gpu_hours_negative,
         (select count(*) from gpu_efficiency
             where mean_utilisation_percent not between 0 and 100 or pool_idle_share not between 0 and 1)
-            as gpu_utilisation_out_of_range,
-        (select count(*) from telemetry_gaps where gap_seconds < 0) as telemetry_gaps_negative
+            as gpu_utilisation_out_of_range
     where exists (select 1 from candidate)
         or exists (select 1 from staging.billing where x_BillingPeriod = $period)
 )

@@ -480,7 +480,7 @@ def test_marts_frame_has_one_clean_row_for_a_correct_candidate(con: duckdb.DuckD
     assert frame.to_dict("records") == [{
         "billing_period": PERIOD, "billing_reconciliation_unbalanced": 0, "invoice_reconciliation_unbalanced": 0,
         "mart_totals_unbalanced": 0, "unit_costs_negative": 0, "gpu_hours_negative": 0,
-        "gpu_utilisation_out_of_range": 0, "telemetry_gaps_negative": 0,
+        "gpu_utilisation_out_of_range": 0,
     }]
 
 
