@@ -300,8 +300,41 @@ def _instant_holders(names: list[str]) -> tuple[str, str]:
     return ", ".join(holders), " and ".join(same) or "true"
 
 
+PASS_SAMPLES = 4_000_000  # samples per pass over the warehouse: hosts go in groups of about this many
+
+
 def _held(samples: Samples, config: Config, policy, *, every: str) -> pl.DataFrame:
-    """The SQL pass: GPU-ms (and ms x utilisation) per host, bucket, holder and fraction."""
+    """The SQL pass: GPU-ms (and ms x utilisation) per host, bucket, holder and fraction. Samples
+    in the warehouse are passed a group of hosts at a time (a GPU's timeline never spans two
+    groups), so memory stays flat however many GPUs a pool has."""
+    if isinstance(samples, WarehouseSamples) and samples.hosts is not None and len(samples.hosts) > 1:
+        groups = _host_groups(samples)
+        if len(groups) > 1:
+            return pl.concat([_pass(replace(samples, hosts=group), config, policy, every=every) for group in groups])
+    return _pass(samples, config, policy, every=every)
+
+
+def _host_groups(samples: WarehouseSamples) -> list[tuple[str, ...]]:
+    """The hosts, in groups of about PASS_SAMPLES samples (a host alone when it has more)."""
+    cursor = samples.con.cursor()
+    try:
+        source, params = samples.source(cursor)
+        counts = cursor.sql(f"select hostname, count(*) from {source} group by hostname order by hostname", params=params).fetchall()
+    finally:
+        cursor.close()
+    groups: list[list[str]] = [[]]
+    size = 0
+    for host, count in counts:
+        if groups[-1] and size + count > PASS_SAMPLES:
+            groups.append([])
+            size = 0
+        groups[-1].append(host)
+        size += count
+    return [tuple(group) for group in groups if group]
+
+
+def _pass(samples: Samples, config: Config, policy, *, every: str) -> pl.DataFrame:
+    """One pass of `_PASS_SQL` over `samples`."""
     utilisation = policy.policy == "utilisation"
     memory = os.environ.get("COSTLEDGER_GPU_MEMORY", "2GB")
     source, where = "_samples", {}

@@ -15,8 +15,8 @@ from pipeline.ledger import gpu
 from pipeline.scale import Spec, generate
 
 pytestmark = pytest.mark.slow
-# 3 days of January; gpu-node-0000 (a cloud pool node, hourly billing rows) and an owned server
-SPEC = Spec(billing_rows=300, gpus=16, people=4, models=3, owned_hosts=1, days=3)
+# 3 days of January; gpu-node-0000 and -0001 (cloud pool nodes, hourly billing rows) and an owned server
+SPEC = Spec(billing_rows=600, gpus=24, people=4, models=3, owned_hosts=1, days=3)
 DAY_3 = datetime(2026, 1, 3)
 
 
@@ -60,6 +60,17 @@ def test_a_new_day_of_telemetry_is_passed_alone(tmp_path, monkeypatch):
         con.execute("delete from ledger.gpu_held")
         con.execute("delete from ledger.gpu_held_loads")
     passes.clear()
+    monkeypatch.setattr(gpu, "PASS_SAMPLES", 1)  # and pass each host on its own: the same ledger
+    hosts_passed: list[tuple[str, ...]] = []
+    real_pass = gpu._pass
+
+    def spy_pass(samples, config, policy, *, every):
+        if every == "1h":
+            hosts_passed.append(samples.hosts)
+        return real_pass(samples, config, policy, every=every)
+
+    monkeypatch.setattr(gpu, "_pass", spy_pass)
     run.run(root, date=date(2026, 1, 3), month="2026-01")
     assert len(passes) == 1 and passes[0] < datetime(2026, 1, 1, 1)  # the whole window again
+    assert hosts_passed == [("gpu-node-0000",), ("gpu-node-0001",)]
     assert _ledger(root) == nightly
