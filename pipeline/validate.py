@@ -77,18 +77,15 @@ final as (
     from candidate
 ),
 
-flagged as (
-    select
-        *,
-        coalesce({suspect}, false) as suspect,
-        row_number() over (order by lineage_id) as n
-    from final
+sampled as (
+    select max(lineage_id) as last_id
+    from (select lineage_id from final order by lineage_id limit $sample)
 ),
 
 picked as (
-    select * exclude (suspect, n)
-    from flagged
-    where suspect or n <= $sample
+    select *
+    from final
+    where coalesce({suspect}, false) or lineage_id <= (select last_id from sampled)
 )
 
 select * from picked
@@ -728,7 +725,7 @@ def suspect_sql(suites: Sequence[Suite]) -> tuple[str, dict[str, Any]]:
                 values[name] = kwargs["regex"]
                 conditions.append(f"({quoted} is not null and not regexp_matches({quoted}::varchar, ${name}))")
             elif kind == "expect_column_values_to_be_unique":
-                conditions.append(f"count(*) over (partition by {quoted}) > 1")
+                conditions.append(f"{quoted} in (select {quoted} from final group by {quoted} having count(*) > 1)")
     return "(" + " or ".join(conditions) + ")", values
 
 

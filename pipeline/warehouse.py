@@ -50,7 +50,8 @@ def create_schema(con: duckdb.DuckDBPyConnection) -> None:
 
 def connect(path: Path | str) -> duckdb.DuckDBPyConnection:
     """A read-write connection with every layer in place."""
-    con = duckdb.connect(str(path), config={"memory_limit": os.environ.get("COSTLEDGER_DUCKDB_MEMORY", MEMORY_LIMIT)})
+    settings = {"memory_limit": os.environ.get("COSTLEDGER_DUCKDB_MEMORY", MEMORY_LIMIT), "enable_progress_bar": False}  # no bars in task logs
+    con = duckdb.connect(str(path), config=settings)
     create_schema(con)
     return con
 
