@@ -11,6 +11,8 @@ Then a row whose charge period spans several days is spread over them by hours."
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+
 import polars as pl
 
 from pipeline.columns import AllocationMethod, Bucket
@@ -117,8 +119,10 @@ def _commitment(rows: pl.DataFrame) -> pl.DataFrame:
 
 
 def _split(rows: pl.DataFrame, weights: pl.DataFrame, *, method: str) -> pl.DataFrame:
-    """Split rows (keyed by source_ref) over weights (source_ref, model_id, unallocated_reason, w)."""
-    joined = rows.drop("model_id", "unallocated_reason", strict=False).join(weights, on="source_ref", how="inner")
+    """Split rows (keyed by source_ref) over weights (source_ref, model_id, unallocated_reason, w).
+    Only the columns a part keeps go through the join: a row becomes one part per weight."""
+    needed = [c for c in (*PART_SCHEMA, "ChargePeriodStart", "ChargePeriodEnd", *AMOUNTS) if c in rows.columns and c not in ("model_id", "unallocated_reason")]
+    joined = rows.select(list(dict.fromkeys(needed))).join(weights, on="source_ref", how="inner")
     total = pl.col("w").sum().over("source_ref")
     joined = joined.with_columns(
         allocation_share(pl.col("w"), total).alias("allocation_share"),
@@ -251,16 +255,20 @@ def routed_parts(rows: pl.DataFrame) -> tuple[pl.DataFrame, pl.DataFrame]:
     return parts, rows.filter(pl.col("_route").is_in(DEFERRED_ROUTES))
 
 
-def deferred_parts(rows: pl.DataFrame, model_cost: pl.DataFrame, samples: pl.DataFrame | WarehouseSamples, config: Config) -> pl.DataFrame:
-    """The period's deferred rows (prepared) -> parts: GPU-pool nodes split by telemetry, then
-    the shared pools. `model_cost`: effective cost per model of the direct parts (any number of
-    rows per model)."""
+SPLIT_ROWS = 20_000  # shared-pool rows split at a time: each becomes a part per model
+
+
+def deferred_parts(rows: pl.DataFrame, model_cost: pl.DataFrame, samples: pl.DataFrame | WarehouseSamples, config: Config) -> Iterator[pl.DataFrame]:
+    """The period's deferred rows (prepared) -> parts, a frame at a time: GPU-pool nodes split by
+    telemetry, then the shared pools, SPLIT_ROWS rows at a time. `model_cost`: effective cost per
+    model of the direct parts (any number of rows per model)."""
     pooled = _gpu_pool(rows.filter(pl.col("_route") == "gpu_pool"), samples, config) if not rows.is_empty() else rows
     if not pooled.is_empty():
         model_cost = pl.concat([model_cost, _model_cost(pooled)])
+    yield _finish_parts([pooled])
     shared_rows = rows.filter(pl.col("_route") == "shared") if not rows.is_empty() else rows
-    shared = _shared(shared_rows, model_cost, config) if not shared_rows.is_empty() else []
-    return _finish_parts([pooled, *shared])
+    for start in range(0, shared_rows.height, SPLIT_ROWS):
+        yield _finish_parts(_shared(shared_rows.slice(start, SPLIT_ROWS), model_cost, config))
 
 
 def _model_cost(parts: pl.DataFrame) -> pl.DataFrame:
@@ -290,4 +298,4 @@ def billing_parts(rows: pl.DataFrame, samples: pl.DataFrame | WarehouseSamples, 
     if rows.is_empty():
         return empty_parts()
     parts, deferred = routed_parts(prepare(rows, config, rules))
-    return pl.concat([parts, deferred_parts(deferred, direct_cost(parts), samples, config)])
+    return pl.concat([parts, *deferred_parts(deferred, direct_cost(parts), samples, config)])

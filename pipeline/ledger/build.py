@@ -120,7 +120,7 @@ def billing_period_parts(con: duckdb.DuckDBPyConnection, config: Config, period:
         where recipe = ? and billing_period = ? and allocation_method = ? group by model_id""",
         [kind, period, AllocationMethod.DIRECT.value])
     rows = prepare(deferred, config, rules) if deferred.height else pl.DataFrame()
-    yield deferred_parts(rows, model_cost, samples, config)
+    yield from deferred_parts(rows, model_cost, samples, config)
 
 
 def sample_window(con: duckdb.DuckDBPyConnection, period: str) -> tuple[datetime, datetime]:

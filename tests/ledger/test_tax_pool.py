@@ -94,3 +94,20 @@ def test_tax_pool_from_the_config_file(tmp_path: Path) -> None:
             "where allocation_method = 'shared_pool' group by all order by model_id"
         ).fetchall()
     assert got == [("rec", "operational", "tax", Decimal("0.50"), 31), ("search", "operational", "tax", Decimal("1.50"), 31)]
+
+
+def test_shared_rows_split_a_few_at_a_time_give_the_same_parts(monkeypatch) -> None:
+    # three tax rows (1.00, 2.00, 0.01) over direct 20.00 : 10.00; split 2 rows at a time, then all at once
+    rows = _billing([
+        {"BilledCost": "20.00", "EffectiveCost": "20.00", "Tags": '{"model": "search"}'},
+        {"BilledCost": "10.00", "EffectiveCost": "10.00", "Tags": '{"model": "rec"}'},
+        *[{"BilledCost": c, "EffectiveCost": c, "ChargeCategory": "Tax", "ServiceName": "Tax", "ServiceCategory": None} for c in ("1.00", "2.00", "0.01")],
+    ])
+    rules = ({"charge_category": "Tax", "category": "operational", "subcategory": "tax"},)
+    monkeypatch.setattr("pipeline.ledger.billing.SPLIT_ROWS", 2)
+    in_twos = billing_parts(rows, pl.DataFrame(), CONFIG, rules).sort("source_ref", "model_id")
+    monkeypatch.setattr("pipeline.ledger.billing.SPLIT_ROWS", 1000)
+    at_once = billing_parts(rows, pl.DataFrame(), CONFIG, rules).sort("source_ref", "model_id")
+    assert in_twos.equals(at_once)
+    # 6 tax parts (3 rows x 2 models) + 2 direct; 0.01 by 2 : 1 -> search 0.006666666666666667, rec 0.003333333333333333
+    assert in_twos.height == 8 and in_twos["source_amount"].sum() == Decimal("33.01")
