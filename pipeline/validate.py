@@ -226,13 +226,16 @@ raw_rows as (
     group by load_id
 ),
 
-staged as (
+staged as not materialized (  -- read twice below: inlined, never held (tens of millions of rows)
     {staged}
 ),
 
+-- distinct rows per staging table (a file loads into one), summed: one distinct over the union
+-- of every table would hold tens of millions of pairs at once
 staged_rows as (
-    select load_id, count(distinct row_number) as staged_rows
-    from staged
+    select load_id, sum(rows)::bigint as staged_rows
+    from ({staged_counts})
+    where load_id in (select load_id from loads)
     group by load_id
 ),
 
@@ -246,7 +249,7 @@ quarantined as (
 overlap as (
     select s.load_id, count(distinct s.row_number) as both_rows
     from staged as s
-    inner join meta.quarantine as q
+    semi join meta.quarantine as q
         on q.load_id = s.load_id and q.row_number = s.row_number
     group by s.load_id
 ),
@@ -571,7 +574,10 @@ def load_balance_sql(con: duckdb.DuckDBPyConnection) -> str:
         "order by table_name"
     ).fetchall()
     staged = "\n    union all\n    ".join(f'select load_id, row_number from staging."{t}"' for (t,) in tables)
-    return LOAD_BALANCE_SQL.replace("{staged}", staged or "select null::varchar as load_id, null::bigint as row_number")
+    counts = "\n    union all\n    ".join(f'select load_id, count(distinct row_number) as rows from staging."{t}" group by load_id' for (t,) in tables)
+    return LOAD_BALANCE_SQL.replace("{staged}", staged or "select null::varchar as load_id, null::bigint as row_number").replace(
+        "{staged_counts}", counts or "select null::varchar as load_id, 0 as rows"
+    )
 
 
 # Frame name (a suite's meta.frame) -> its query. Every query binds $period; extra bound values

@@ -106,7 +106,10 @@ samples as (
 
 workload_models as (
     select w.namespace, w.pod, arg_min(r.model_id, r.rule_order) as model_id
-    from (select distinct namespace, pod from samples where pod is not null) as w
+    from (
+        select distinct namespace, pod from staging.gpu_samples
+        where pod is not null and metric in ('DCGM_FI_PROF_GR_ENGINE_ACTIVE', 'DCGM_FI_DEV_GPU_UTIL')
+    ) as w
     inner join meta.workload_rules as r
         on w.namespace is not null and regexp_full_match(w.namespace, r.namespace_pattern) and regexp_full_match(w.pod, r.pod_pattern)
     group by w.namespace, w.pod
@@ -128,8 +131,10 @@ utilisation as (
         s.model_id,
         sum(s.util_percent * s.step_seconds) / nullif(sum(s.step_seconds), 0) as mean_utilisation_percent
     from sample_models as s
+    -- a sample's node: its hostname, or else the hostname's first DNS label (an instance id); an
+    -- equality, so a hash join, not a comparison of every sample with every host
     inner join hosts as h
-        on h.host = s.hostname or h.host = split_part(s.hostname, '.', 1)
+        on h.host = case when s.hostname in (select host from hosts) then s.hostname else split_part(s.hostname, '.', 1) end
     group by s.ts::date, h.pool, s.model_id
 ),
 
