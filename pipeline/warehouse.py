@@ -50,8 +50,8 @@ def create_schema(con: duckdb.DuckDBPyConnection) -> None:
 
 def connect(path: Path | str) -> duckdb.DuckDBPyConnection:
     """A read-write connection with every layer in place."""
-    settings = {"memory_limit": os.environ.get("COSTLEDGER_DUCKDB_MEMORY", MEMORY_LIMIT), "enable_progress_bar": False}  # no bars in task logs
-    con = duckdb.connect(str(path), config=settings)
+    con = duckdb.connect(str(path), config={"memory_limit": os.environ.get("COSTLEDGER_DUCKDB_MEMORY", MEMORY_LIMIT)})
+    con.execute("set enable_progress_bar = false")  # no bars drawn into CLI and task logs
     create_schema(con)
     return con
 
