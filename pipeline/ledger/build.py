@@ -224,17 +224,12 @@ def build_candidate(con: duckdb.DuckDBPyConnection, config: Config, period: str,
             finally:
                 con.unregister("_parts")
         select_list = ", ".join("md5(lineage_key) as lineage_id" if c == "lineage_id" else c for c in LEDGER_COLUMNS)
-        con.execute("begin transaction")
-        try:
+        with warehouse.transaction(con):
             con.execute("delete from ledger.cost_ledger_candidate where billing_period = ?", [period])
             con.execute(
                 f"insert into ledger.cost_ledger_candidate select {select_list} from _ledger_parts "
                 "order by charge_date, model_id, category, subcategory, lineage_key"
             )
-            con.execute("commit")
-        except BaseException:
-            con.execute("rollback")
-            raise
     finally:
         con.execute("drop table if exists _ledger_parts")
     return rid

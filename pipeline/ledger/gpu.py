@@ -36,6 +36,7 @@ import duckdb
 import polars as pl
 import pyarrow as pa
 
+from pipeline import warehouse
 from pipeline.columns import Bucket
 from pipeline.config import Config
 from pipeline.ledger.attribution import workload_models
@@ -453,18 +454,14 @@ def kept_held(samples: WarehouseSamples, config: Config, policy) -> pl.DataFrame
         fresh = _held(samples.since(max(samples.lo, start - timedelta(seconds=step * config.telemetry_gap_steps))), config, policy, every="1h")
         fresh = fresh.filter(pl.col("bucket") >= _epoch_us(start))
         with_key = fresh.select(pl.lit(key).alias("key"), *_HELD_COLUMNS)
-        con.execute("begin transaction")
+        con.register("_held_rows", with_key.to_arrow())
+        con.register("_held_loads", loads.select(pl.lit(key).alias("key"), "load_id", "first_ts", "last_ts").to_arrow())
         try:
-            con.execute("delete from ledger.gpu_held where key = ? and bucket >= ?", [key, _epoch_us(start)])
-            con.execute("delete from ledger.gpu_held_loads where key = ?", [key])
-            con.register("_held_rows", with_key.to_arrow())
-            con.register("_held_loads", loads.select(pl.lit(key).alias("key"), "load_id", "first_ts", "last_ts").to_arrow())
-            con.execute("insert into ledger.gpu_held by name select * from _held_rows")
-            con.execute("insert into ledger.gpu_held_loads by name select * from _held_loads")
-            con.execute("commit")
-        except BaseException:
-            con.execute("rollback")
-            raise
+            with warehouse.transaction(con):
+                con.execute("delete from ledger.gpu_held where key = ? and bucket >= ?", [key, _epoch_us(start)])
+                con.execute("delete from ledger.gpu_held_loads where key = ?", [key])
+                con.execute("insert into ledger.gpu_held by name select * from _held_rows")
+                con.execute("insert into ledger.gpu_held_loads by name select * from _held_loads")
         finally:
             con.unregister("_held_rows")
             con.unregister("_held_loads")
