@@ -176,7 +176,8 @@ def read(path: Path, *, text: pl.DataFrame) -> Parsed:
     known = pl.col("line_item_line_item_type").is_in(list(LINE_ITEM_TYPES))
     rows, bad_type = reject(rows, ~known, column="line_item_line_item_type", reason=f"expected a CUR line item type, one of {sorted(LINE_ITEM_TYPES)}")
     rows = with_service_category(rows.with_columns(
-        pl.coalesce("product_product_name", "product_servicename", "line_item_product_code").alias("ServiceName")
+        pl.col("line_item_line_item_type").cast(pl.Enum(list(LINE_ITEM_TYPES))),  # all known now; compared as integers below
+        pl.coalesce("product_product_name", "product_servicename", "line_item_product_code").alias("ServiceName"),
     ), "ServiceName", "line_item_product_code")
     kind = pl.col("line_item_line_item_type")
     zero = pl.lit(0).cast(focus.SCHEMA_DTYPES["BilledCost"])
@@ -193,7 +194,7 @@ def read(path: Path, *, text: pl.DataFrame) -> Parsed:
     commitment = pl.coalesce("savings_plan_savings_plan_a_r_n", "reservation_reservation_a_r_n")
     commitment_type = pl.when(pl.col("savings_plan_savings_plan_a_r_n").is_not_null()).then(pl.lit("Savings Plan")).when(pl.col("reservation_reservation_a_r_n").is_not_null()).then(pl.lit("Reservation"))
     status = pl.when(kind.is_in(["SavingsPlanCoveredUsage", "DiscountedUsage"])).then(pl.lit("Used"))
-    category = kind.replace_strict({k: v[0] for k, v in LINE_ITEM_TYPES.items()}, default=None)
+    category = kind.replace_strict({k: v[0] for k, v in LINE_ITEM_TYPES.items()}, default=None, return_dtype=pl.String)
     mapped = rows.select(
         ROW,
         pl.col("bill_payer_account_id").alias("BillingAccountId"),
@@ -207,7 +208,7 @@ def read(path: Path, *, text: pl.DataFrame) -> Parsed:
         category.alias("ChargeCategory"),
         kind.replace_strict({k: v[1] for k, v in LINE_ITEM_TYPES.items()}, default=None, return_dtype=pl.String).alias("ChargeClass"),
         pl.col("line_item_line_item_description").alias("ChargeDescription"),
-        kind.replace_strict({k: v[2] for k, v in LINE_ITEM_TYPES.items()}, default=None).alias("ChargeFrequency"),
+        kind.replace_strict({k: v[2] for k, v in LINE_ITEM_TYPES.items()}, default=None, return_dtype=pl.String).alias("ChargeFrequency"),
         unblended.alias("BilledCost"),
         effective.alias("EffectiveCost"),
         pl.col("pricing_public_on_demand_cost").alias("ListCost"),
@@ -249,7 +250,8 @@ def _with_tags(frame: pl.DataFrame, tag_columns: list[str]) -> pl.DataFrame:
     distinct = frame.select(columns).unique()
     if not columns or distinct.height * 8 > frame.height:
         return _tag_columns(frame, tag_columns)
-    return frame.join(_tag_columns(distinct, tag_columns), on=columns, how="left", nulls_equal=True, maintain_order="left")
+    made = frame.select(columns).join(_tag_columns(distinct, tag_columns), on=columns, how="left", nulls_equal=True, maintain_order="left")
+    return frame.with_columns(made.get_column("_tags"), made.get_column("_name"))  # joined on the tag columns alone: the others are not copied
 
 
 def _tag_columns(frame: pl.DataFrame, tag_columns: list[str]) -> pl.DataFrame:

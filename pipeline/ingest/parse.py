@@ -145,6 +145,9 @@ def read_parquet_text(path: Path, *, data: bytes) -> pl.DataFrame:
             columns.append(frame.select(_string_map_text(name)).to_series())
         elif dtype.is_nested():  # other maps, lists, structs: JSON text of the Python value
             columns.append(pl.Series(name, [_json_text(v) for v in series.to_list()], dtype=pl.String))
+        elif dtype.is_temporal():  # a bill repeats its hours: each distinct one printed once
+            printed = map_distinct(series, lambda value: value.cast(pl.String))
+            columns.append(series.cast(pl.String) if printed is None else printed)
         else:
             columns.append(series.cast(pl.String))
     frame = pl.DataFrame(columns, schema={name: pl.String for name in frame.columns}) if columns else frame
@@ -234,8 +237,11 @@ def round_excess_decimals(frame: pl.DataFrame, columns: list[str], *, scale: int
     """
     notes = []
     pattern = r"\.\d{" + str(scale) + r"}\d*[1-9]\d*$"
-    for name in columns:
-        if name not in frame.columns:
+    # a value with more than `scale` decimals is at least `scale` + 2 bytes long ('.' and the digits)
+    present = [name for name in columns if name in frame.columns]
+    longest = frame.select([pl.col(name).str.len_bytes().max() for name in present]).row(0) if present else ()
+    for name, length in zip(present, longest, strict=True):
+        if length is None or length < scale + 2:
             continue
         mask = frame.get_column(name).str.strip_chars().str.contains(pattern).fill_null(False)
         count = int(mask.sum())
@@ -346,6 +352,9 @@ def coerce(frame: pl.DataFrame, schema: dict[str, Col], *, path: Path, keep: tup
             column=missing[0],
         )
     present = {name: col for name, col in schema.items() if name in frame.columns}
+    clean = _coerce_clean(frame, schema, present, keep)
+    if clean is not None:
+        return clean, pl.DataFrame(schema=REJECT_SCHEMA)
     can_fail = {name: col for name, col in present.items() if col.kind != Kind.TEXT or col.required}
     typed = {name: pl.col(f"_typed_{name}") if col.kind != Kind.TEXT else pl.col(name) for name, col in present.items()}
     parsed = {name: _typed_by_distinct(frame.get_column(name), col.kind) for name, col in present.items() if col.kind in (Kind.DATE, Kind.TIMESTAMP)}
@@ -379,6 +388,39 @@ def coerce(frame: pl.DataFrame, schema: dict[str, Col], *, path: Path, keep: tup
     if absent:
         good = good.with_columns([pl.lit(None).cast(_dtype(col.kind)).alias(name) for name, col in absent.items()])
     return good, rejects.cast(REJECT_SCHEMA)
+
+
+def _coerce_clean(frame: pl.DataFrame, schema: dict[str, Col], present: dict[str, Col], keep: tuple[str, ...]) -> pl.DataFrame | None:
+    """`coerce`'s result for a file in which no value fails, or None if any might (then `coerce`
+    takes its general pass, which names each failure). A bill usually has none, and this path is
+    several times cheaper: text is cleaned (spaces, null tokens) only in the columns where some
+    distinct value needs it; a number is cast as delivered (if every delivered value casts,
+    stripping spaces first would change none of them); dates and timestamps are parsed once per
+    distinct text. Each step works on all columns at once, in parallel."""
+    if any(col.kind == Kind.RATE for col in present.values()):  # a decimals rule: the general pass
+        return None
+    text = [name for name, col in present.items() if col.kind == Kind.TEXT]
+    numbers = [name for name, col in present.items() if col.kind in (Kind.MONEY, Kind.DECIMAL, Kind.INT)]
+    dated = [name for name, col in present.items() if col.kind in (Kind.DATE, Kind.TIMESTAMP)]
+    distinct = frame.select([pl.col(name).unique().implode() for name in (*text, *dated)])
+    if any(distinct.item(0, name).len() * 8 > frame.height for name in dated):
+        return None  # timestamps that mostly differ: parsing each distinct text gains nothing
+    dirty = distinct.select([pl.col(name).list.eval(_null_tokens(pl.element()).ne_missing(pl.element())).list.any() for name in text])
+    outputs = {name: _null_tokens(pl.col(name)) if dirty.item(0, name) else pl.col(name) for name in text}
+    outputs |= {name: pl.col(name).cast(_dtype(present[name].kind), strict=False) for name in numbers}
+    for name in dated:
+        values = distinct.item(0, name)
+        parsed = pl.DataFrame({"v": values}).select(_null_tokens(pl.col("v")).alias("cleaned")).with_columns(_typed(pl.col("cleaned"), present[name].kind).alias("typed"))
+        if parsed.filter(pl.col("cleaned").is_not_null() & pl.col("typed").is_null()).height:
+            return None
+        outputs[name] = pl.col(name).replace_strict(values, parsed.get_column("typed"), return_dtype=_dtype(present[name].kind))
+    typed = frame.lazy().select(ROW, *[outputs[name].alias(name) for name in present], *keep).collect()
+    if any(typed.get_column(name).null_count() != frame.get_column(name).null_count() for name in numbers):
+        return None
+    if any(col.required and typed.get_column(name).null_count() for name, col in present.items()):
+        return None
+    absent = [pl.lit(None).cast(_dtype(col.kind)).alias(name) for name, col in schema.items() if name not in frame.columns]
+    return typed.with_columns(absent) if absent else typed
 
 
 def map_distinct(series: pl.Series, make: Callable[[pl.Expr], pl.Expr]) -> pl.Series | None:
