@@ -314,7 +314,9 @@ def _flatten_product(frame: pl.DataFrame) -> pl.DataFrame:
             name = "product_" + snake(str(key))
             if name in frame.columns:
                 continue
-            keys.setdefault(name, [None] * len(values))[index] = None if value is None else str(value)
+            if name not in keys:  # a new key: one list for it, made once
+                keys[name] = [None] * len(values)
+            keys[name][index] = None if value is None else str(value)
     return frame.with_columns([pl.Series(name, column, dtype=pl.String) for name, column in keys.items()])
 
 

@@ -30,7 +30,7 @@ import polars as pl
 from pipeline.columns import MONEY_SCALE
 from pipeline.errors import InputError
 from pipeline.ingest import focus
-from pipeline.ingest.parse import ROW, Col, Kind, Parsed, coerce, reject, round_excess_decimals
+from pipeline.ingest.parse import ROW, Col, Kind, Parsed, coerce, decode_string_maps, reject, round_excess_decimals
 from pipeline.ingest.services import with_service_category
 
 T, M, TS = Kind.TEXT, Kind.MONEY, Kind.TIMESTAMP
@@ -95,23 +95,34 @@ def _nested(text: str | None) -> object:
 
 
 def _flatten(frame: pl.DataFrame) -> pl.DataFrame:
-    """JSON-lines objects (`project`, `service`, ...) -> dotted columns like the CSV's."""
+    """JSON-lines objects (`project`, `service`, ...) -> dotted columns like the CSV's. Objects of
+    text values (most of them: numbers arrive as text) are decoded column-wise; others (`project`
+    holds its labels list) row by row."""
     for name in ("service", "sku", "project", "location", "usage", "invoice", "resource"):
         if name not in frame.columns:
             continue
-        values = frame.get_column(name).to_list()
-        keys: dict[str, list[str | None]] = {}
-        for index, text in enumerate(values):
-            value = _nested(text)
-            if not isinstance(value, dict):
-                continue
-            for key, item in value.items():
-                column = f"{name}.{key}"
-                keys.setdefault(column, [None] * len(values))[index] = (
-                    None if item is None else json.dumps(item) if isinstance(item, (list, dict)) else str(item)
-                )
-        frame = frame.drop(name).with_columns([pl.Series(c, v, dtype=pl.String) for c, v in keys.items() if c not in frame.columns])
+        maps = decode_string_maps(frame.get_column(name))
+        if maps is not None:
+            columns = [maps.struct.field(f.name).alias(f"{name}.{f.name}") for f in maps.dtype.fields]
+        else:
+            columns = _flatten_by_row(name, frame.get_column(name).to_list())
+        frame = frame.drop(name).with_columns([c for c in columns if c.name not in frame.columns])
     return frame
+
+
+def _flatten_by_row(name: str, values: list[str | None]) -> list[pl.Series]:
+    """`_flatten` of one column, one row at a time: for objects with lists, numbers or literals."""
+    keys: dict[str, list[str | None]] = {}
+    for index, text in enumerate(values):
+        value = _nested(text)
+        if not isinstance(value, dict):
+            continue
+        for key, item in value.items():
+            column = keys.get(f"{name}.{key}")
+            if column is None:  # a new key: one list for it, made once
+                column = keys[f"{name}.{key}"] = [None] * len(values)
+            column[index] = None if item is None else json.dumps(item) if isinstance(item, (list, dict)) else str(item)
+    return [pl.Series(c, v, dtype=pl.String) for c, v in keys.items()]
 
 
 def _labels(text: str | None) -> dict[str, str]:
@@ -150,6 +161,38 @@ def _row_money(row: dict[str, str | None]) -> tuple[str | None, str | None, str,
     )
 
 
+DERIVED = ("_billed", "_effective", "_credit_only", "_cud", "_tags")
+
+
+def _derived(frame: pl.DataFrame) -> list[pl.Series]:
+    """`_row_money` for every row, as the DERIVED columns. Most rows carry no credits: their
+    billed and effective cost is their cost, and their tags are worked out once per distinct pair
+    of label lists; only rows with credits are summed one by one (exact decimals)."""
+    labels = [c for c in ("labels", "project.labels") if c in frame.columns]
+    joined = None
+    if labels:
+        pairs = frame.select(labels).unique()
+        made = [_row_money({"cost": "0", **row}) for row in pairs.iter_rows(named=True)]  # tags, or all None if a list is bad
+        table = pairs.with_columns(pl.Series("_tags", [m[4] for m in made], dtype=pl.String), pl.Series("_ok", [m[0] is not None for m in made]))
+        joined = frame.select(labels).join(table, on=labels, how="left", nulls_equal=True, maintain_order="left")
+    ok = joined.get_column("_ok") if joined is not None else pl.repeat(True, frame.height, eager=True)
+    cost = frame.get_column("cost").str.strip_chars() if "cost" in frame.columns else pl.repeat(None, frame.height, dtype=pl.String, eager=True)
+    billed = pl.select(pl.when(ok).then(cost)).to_series()
+    columns = {
+        "_billed": billed, "_effective": billed.clone(), "_credit_only": pl.repeat("false", frame.height, eager=True),
+        "_cud": pl.repeat(None, frame.height, dtype=pl.String, eager=True),
+        "_tags": joined.get_column("_tags") if joined is not None else pl.repeat(None, frame.height, dtype=pl.String, eager=True),
+    }
+    if "credits" in frame.columns:
+        credits = frame.get_column("credits")
+        with_credits = (credits.is_not_null() & ~credits.str.strip_chars().is_in(["", "[]", "{}"])).arg_true()  # an empty list reads back as {}
+        rows = frame.select([c for c in ("cost", "credits", *labels)])[with_credits]
+        made = [_row_money(row) for row in rows.iter_rows(named=True)]
+        for i, name in enumerate(DERIVED):
+            columns[name] = columns[name].scatter(with_credits, pl.Series([m[i] for m in made], dtype=pl.String))
+    return [series.alias(name) for name, series in columns.items()]
+
+
 def read(path: Path, *, text: pl.DataFrame) -> Parsed:
     if detect(text.columns) is None:
         raise InputError("not a GCP billing export", path=path, row=0)
@@ -158,11 +201,7 @@ def read(path: Path, *, text: pl.DataFrame) -> Parsed:
         raise InputError("missing invoice.month: the billing period is unknown", path=path, row=0, column="invoice.month")
     if "currency" not in frame.columns:
         raise InputError("no currency column: the billing currency is unknown", path=path, row=0, column="currency")
-    names = [c for c in ("cost", "credits", "labels", "project.labels") if c in frame.columns]
-    derived = [_row_money(row) for row in frame.select(names).iter_rows(named=True)]
-    frame = frame.with_columns(
-        [pl.Series(name, [d[i] for d in derived], dtype=pl.String) for i, name in enumerate(("_billed", "_effective", "_credit_only", "_cud", "_tags"))]
-    )
+    frame = frame.with_columns(_derived(frame))
     rounded, notes = round_excess_decimals(frame, ["cost", "_billed", "_effective"], scale=MONEY_SCALE)
     rows, rejects = coerce(rounded, SCHEMA, path=path)
     rows, bad_month = reject(rows, ~pl.col("invoice.month").str.contains(r"^\d{6}$"), column="invoice.month", reason="expected a month like 202208")
