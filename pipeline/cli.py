@@ -178,6 +178,29 @@ def export_focus(
 
 
 @app.command()
+def convert(
+    file: Annotated[Path, typer.Argument(help="A billing export in any format ingest knows (see README).")],
+    out: Annotated[Path, typer.Option("--out", "-o", help="FOCUS file to write.")],
+    fmt: Annotated[str, typer.Option("--format", help="csv or parquet")] = "parquet",
+    version: Annotated[str, typer.Option("--focus-version", help="FOCUS version: 1.2, or 1.0 for older validators.")] = "1.2",
+) -> None:
+    """Normalise one billing export to a FOCUS file, without a workspace. Rows that ingest would
+    quarantine are left out and written, with row, column, value and reason, beside the output."""
+    from pipeline.export import convert_file
+
+    try:
+        rows, rejects = convert_file(file, out, fmt=fmt, version=version)
+    except CostLedgerError as exc:
+        _fail(exc)
+    typer.echo(f"{rows} rows of FOCUS {version} written to {out}")
+    quarantine = out.with_name(f"{out.name}.quarantine.csv")
+    quarantine.unlink(missing_ok=True)  # never a stale list beside a new output
+    if rejects.height:
+        rejects.write_csv(quarantine)
+        typer.echo(f"{rejects.get_column('row_number').n_unique()} rows quarantined: see {quarantine}", err=True)
+
+
+@app.command()
 def demo(workspace: Ws, seed: Annotated[int, typer.Option(help="Generator seed.")] = 7) -> None:
     """Generate a 3-month estate, run the whole pipeline on it, write the reports."""
     from pipeline import run as steps

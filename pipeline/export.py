@@ -25,7 +25,7 @@ import duckdb
 import polars as pl
 
 from pipeline.columns import FOCUS_COLUMNS, FOCUS_TIME_COLUMNS
-from pipeline.errors import CostLedgerError
+from pipeline.errors import CostLedgerError, InputError
 
 VERSIONS: tuple[str, ...] = ("1.2", "1.0")
 FORMATS: tuple[str, ...] = ("csv", "parquet")
@@ -76,16 +76,21 @@ def focus_columns(version: str) -> list[str]:
 
 def focus_frame(con: duckdb.DuckDBPyConnection, *, month: str | None = None, version: str = "1.2") -> pl.DataFrame:
     """staging.billing (active loads, optionally one billing period) as typed FOCUS columns."""
-    columns = focus_columns(version)
+    columns = focus_columns(version)  # checks the version before the query runs
     # a cursor: the caller's connection may hold an unfinished result (DuckDB 2.0 refuses con.sql then)
-    rows = con.cursor().sql(BILLING_SQL, params={"month": month}).pl()
+    return conform(con.cursor().sql(BILLING_SQL, params={"month": month}).pl(), columns)
+
+
+def conform(rows: pl.DataFrame, columns: list[str]) -> pl.DataFrame:
+    """staging.billing rows (with x_SourceFile and load_id) as the FOCUS `columns`: defaults for the
+    costs FOCUS makes mandatory, the derived and null columns, UTC timestamps."""
     money = rows.schema["BilledCost"]
     before_discount = pl.max_horizontal("BilledCost", "EffectiveCost").cast(money)
     defaulted = pl.concat_str(
         [pl.when(pl.col(c).is_null()).then(pl.lit(c)) for c in ("ContractedCost", "ListCost")], separator=",", ignore_nulls=True
     )
     kind = pl.col("CommitmentDiscountType").str.to_lowercase()
-    frame = rows.with_columns(
+    return rows.with_columns(
         pl.when(defaulted != "").then(defaulted).alias("x_DefaultedCosts"),
         pl.coalesce("ContractedCost", before_discount).alias("ContractedCost"),
         pl.coalesce("ListCost", "ContractedCost", before_discount).alias("ListCost"),
@@ -98,8 +103,7 @@ def focus_frame(con: duckdb.DuckDBPyConnection, *, month: str | None = None, ver
         pl.col("row_number").alias("x_SourceRow"),
         pl.col("load_id").alias("x_LoadId"),
         *[pl.col(c).dt.replace_time_zone("UTC") for c in FOCUS_TIME_COLUMNS],
-    )
-    return frame.select(columns)
+    ).select(columns)
 
 
 def as_csv_text(frame: pl.DataFrame) -> pl.DataFrame:
@@ -125,7 +129,31 @@ def export_focus(
     if fmt not in FORMATS:
         raise CostLedgerError(f"--format {fmt!r}: expected one of {', '.join(FORMATS)}")
     frame = focus_frame(con, month=month, version=version)
-    out = Path(out)
+    _write(frame, Path(out), fmt)
+    return frame.height
+
+
+def convert_file(path: Path, out: Path, *, fmt: str = "parquet", version: str = "1.2") -> tuple[int, pl.DataFrame]:
+    """One billing export (any format ingest knows) as a FOCUS file, without a warehouse: the rows
+    ingest would stage, with the same rules for bad rows. Returns the rows written and the
+    quarantined rows (row, column, value, reason), which the caller reports."""
+    from pipeline.config import Config
+    from pipeline.ingest import billing, checks
+    from pipeline.ingest.parse import read_bytes
+
+    if fmt not in FORMATS:
+        raise CostLedgerError(f"--format {fmt!r}: expected one of {', '.join(FORMATS)}")
+    columns = focus_columns(version)
+    if not path.is_file():
+        raise InputError("no such file: expected one billing export (CSV, Parquet or JSON lines, plain or gzip)", path=path)
+    parsed = checks.apply(billing.read(path, read_bytes(path)), source="billing", path=path, config=Config())
+    rows = parsed.rows.with_columns(pl.lit(path.name).alias("x_SourceFile"), pl.lit(None, dtype=pl.String).alias("load_id"))
+    frame = conform(rows, columns)
+    _write(frame, out, fmt)
+    return frame.height, parsed.rejects
+
+
+def _write(frame: pl.DataFrame, out: Path, fmt: str) -> None:
     out.parent.mkdir(parents=True, exist_ok=True)
     partial = out.with_name(f".{out.name}.partial")  # a reader never sees half a file
     if fmt == "csv":
@@ -133,7 +161,6 @@ def export_focus(
     else:
         frame.write_parquet(partial)
     partial.replace(out)
-    return frame.height
 
 
 def default_path(root: Path, *, month: str | None, fmt: str, version: str) -> Path:

@@ -109,3 +109,32 @@ def test_cli_writes_the_default_path_and_refuses_bad_options(tmp_path: Path) -> 
                          (["--month", "2026-13"], "is not a month")):
         result = runner.invoke(app, ["export-focus", "-w", str(ws.root), *bad])
         assert result.exit_code == 2 and message in result.output, result.output
+
+
+def test_convert_writes_what_ingest_and_export_would_without_a_workspace(tmp_path: Path) -> None:
+    """`costledger convert`: one file straight to FOCUS; the same rows, to the last decimal, as
+    ingesting it and exporting (only the lineage columns differ: no workspace, no load)."""
+    ws = _workspace(tmp_path)
+    with warehouse.connect(ws.warehouse) as con:
+        export_focus(con, tmp_path / "exported.csv")
+    # a fourth row whose cost does not parse: quarantined, listed beside the output, not written
+    source = tmp_path / "bill.csv"
+    source.write_text("\n".join([HEADER, *ROWS, ROWS[2].replace("1.50,1.50", "1.50,one")]) + "\n", encoding="utf-8")
+    out = tmp_path / "out" / "focus.csv"
+    result = runner.invoke(app, ["convert", str(source), "--out", str(out), "--format", "csv"])
+    assert result.exit_code == 0, result.output
+    assert "3 rows of FOCUS 1.2 written" in result.output and "1 rows quarantined" in result.output
+    lineage = ["x_SourceFile", "x_LoadId"]
+    converted = pl.read_csv(out, infer_schema=False)
+    assert converted.drop(lineage).equals(pl.read_csv(tmp_path / "exported.csv", infer_schema=False).drop(lineage))
+    assert converted.get_column("x_SourceFile").unique().to_list() == ["bill.csv"]
+    quarantined = pl.read_csv(out.with_name("focus.csv.quarantine.csv"), infer_schema=False)
+    assert quarantined.rows() == [("4", "EffectiveCost", "one", "expected an exact decimal number within +/-1e20 (e.g. 12.34)")]
+    # a clean run removes the old list; an unknown file and a folder exit 2 naming the file
+    source.write_text("\n".join([HEADER, *ROWS]) + "\n", encoding="utf-8")
+    assert runner.invoke(app, ["convert", str(source), "-o", str(out), "--format", "csv"]).exit_code == 0
+    assert not out.with_name("focus.csv.quarantine.csv").exists()
+    (tmp_path / "other.csv").write_text("a,b\n1,2\n", encoding="utf-8")
+    for bad, message in ((tmp_path / "other.csv", "unrecognised billing format"), (tmp_path, "no such file")):
+        result = runner.invoke(app, ["convert", str(bad), "-o", str(tmp_path / "x.parquet")])
+        assert result.exit_code == 2 and message in result.output and str(bad) in result.output, result.output
