@@ -25,7 +25,10 @@ import duckdb
 import polars as pl
 
 from pipeline.columns import FOCUS_COLUMNS, FOCUS_TIME_COLUMNS
+from pipeline.config import Config
 from pipeline.errors import CostLedgerError, InputError
+from pipeline.ingest import billing, checks
+from pipeline.ingest.parse import read_bytes
 
 VERSIONS: tuple[str, ...] = ("1.2", "1.0")
 FORMATS: tuple[str, ...] = ("csv", "parquet")
@@ -137,10 +140,6 @@ def convert_file(path: Path, out: Path, *, fmt: str = "parquet", version: str = 
     """One billing export (any format ingest knows) as a FOCUS file, without a warehouse: the rows
     ingest would stage, with the same rules for bad rows. Returns the rows written and the
     quarantined rows (row, column, value, reason), which the caller reports."""
-    from pipeline.config import Config
-    from pipeline.ingest import billing, checks
-    from pipeline.ingest.parse import read_bytes
-
     if fmt not in FORMATS:
         raise CostLedgerError(f"--format {fmt!r}: expected one of {', '.join(FORMATS)}")
     columns = focus_columns(version)

@@ -29,7 +29,7 @@ import polars as pl
 from pipeline.columns import MONEY_SCALE
 from pipeline.errors import InputError
 from pipeline.ingest import focus
-from pipeline.ingest.parse import ROW, Col, Kind, Parsed, coerce, map_distinct, round_excess_decimals, single_currency
+from pipeline.ingest.parse import ROW, Col, Kind, Parsed, by_distinct, coerce, round_excess_decimals, single_currency
 from pipeline.ingest.services import with_service_category
 
 T, M, DT = Kind.TEXT, Kind.MONEY, Kind.DATE
@@ -121,8 +121,7 @@ def _us_dates(frame: pl.DataFrame) -> pl.DataFrame:
     columns = []
     for name in ("date", "billingperiodstartdate", "billingperiodenddate"):
         if name in frame.columns:  # a month has 31 dates: each is read once
-            mapped = map_distinct(frame.get_column(name), iso)
-            columns.append(iso(pl.col(name)).alias(name) if mapped is None else mapped)
+            columns.append(by_distinct(frame.get_column(name), iso))
     return frame.with_columns(columns)
 
 

@@ -7,13 +7,12 @@ mandatory values present) and adds the `x_` columns, so every format lands the s
 from __future__ import annotations
 
 import json
-from collections.abc import Callable
 from pathlib import Path
 
 import polars as pl
 
 from pipeline.columns import FOCUS_COLUMNS, FOCUS_MONEY_COLUMNS, FOCUS_QUANTITY_COLUMNS, FOCUS_REQUIRED, FOCUS_TIME_COLUMNS, MONEY_SCALE
-from pipeline.ingest.parse import REJECT_SCHEMA, ROW, Col, Kind, Parsed, coerce, dtype_of, map_distinct, raw_records, read_csv_text, round_excess_decimals
+from pipeline.ingest.parse import REJECT_SCHEMA, ROW, Col, Kind, Parsed, by_distinct, coerce, dtype_of, raw_records, read_csv_text, round_excess_decimals
 
 SCHEMA: dict[str, Col] = {
     name: Col(
@@ -80,22 +79,15 @@ def read(path: Path, *, text: pl.DataFrame | None = None) -> Parsed:
     return finish(frame, rows, rejects, fmt=fmt, notes=notes)
 
 
-def _by_distinct(rows: pl.DataFrame, name: str, make: Callable[[pl.Expr], pl.Expr]) -> pl.Series:
-    """`make` on a column, worked out once per distinct value when values repeat (enum spellings,
-    currencies, billing periods)."""
-    mapped = map_distinct(rows.get_column(name), make)
-    return rows.select(make(pl.col(name))).to_series() if mapped is None else mapped
-
-
 def finish(frame: pl.DataFrame, rows: pl.DataFrame, rejects: pl.DataFrame, *, fmt: str, notes: list[str] | None = None,
            tags_written: bool = False) -> Parsed:
     """Typed rows in FOCUS names (missing columns become null) -> the staging.billing Parsed.
     `tags_written`: the adapter wrote Tags itself as JSON objects, so they need no check."""
     rows = rows.with_columns([pl.lit(None, dtype=SCHEMA_DTYPES[c]).alias(c) for c in FOCUS_COLUMNS if c not in rows.columns])
     rows = rows.with_columns(
-        _by_distinct(rows, "ChargeCategory", lambda v: v.str.strip_chars().str.to_lowercase().replace_strict(CHARGE_CATEGORIES, default=None)).alias("_cc"),
-        _by_distinct(rows, "ChargeFrequency", lambda v: v.str.strip_chars().str.to_lowercase().replace_strict(CHARGE_FREQUENCIES, default=None)).alias("_cf"),
-        _by_distinct(rows, "CommitmentDiscountStatus", lambda v: v.str.strip_chars().str.to_lowercase().replace_strict(COMMITMENT_STATUSES, default=None)).alias("_cs"),
+        by_distinct(rows.get_column("ChargeCategory"), lambda v: v.str.strip_chars().str.to_lowercase().replace_strict(CHARGE_CATEGORIES, default=None)).alias("_cc"),
+        by_distinct(rows.get_column("ChargeFrequency"), lambda v: v.str.strip_chars().str.to_lowercase().replace_strict(CHARGE_FREQUENCIES, default=None)).alias("_cf"),
+        by_distinct(rows.get_column("CommitmentDiscountStatus"), lambda v: v.str.strip_chars().str.to_lowercase().replace_strict(COMMITMENT_STATUSES, default=None)).alias("_cs"),
     )
     checks = [
         (pl.col("_cc").is_null(), "ChargeCategory", f"expected one of {sorted(CHARGE_CATEGORIES.values())}"),
@@ -118,8 +110,8 @@ def finish(frame: pl.DataFrame, rows: pl.DataFrame, rejects: pl.DataFrame, *, fm
         pl.col("_cc").alias("ChargeCategory"),
         pl.coalesce(pl.col("_cf"), pl.col("ChargeFrequency")).alias("ChargeFrequency"),
         pl.coalesce(pl.col("_cs"), pl.col("CommitmentDiscountStatus")).alias("CommitmentDiscountStatus"),
-        _by_distinct(rows, "BillingCurrency", lambda v: v.str.strip_chars().str.to_uppercase()).alias("BillingCurrency"),
-        _by_distinct(rows, "BillingPeriodStart", lambda v: v.dt.strftime("%Y-%m")).alias("x_BillingPeriod"),
+        by_distinct(rows.get_column("BillingCurrency"), lambda v: v.str.strip_chars().str.to_uppercase()).alias("BillingCurrency"),
+        by_distinct(rows.get_column("BillingPeriodStart"), lambda v: v.dt.strftime("%Y-%m")).alias("x_BillingPeriod"),
         pl.lit(fmt).alias("x_SourceFormat"),
     ).select(ROW, *[pl.col(c).cast(SCHEMA_DTYPES[c]) for c in FOCUS_COLUMNS], "x_BillingPeriod", "x_SourceFormat")
     return Parsed(format=fmt, raw=raw_records(frame), rows=rows, rejects=pl.concat([rejects, more]), notes=list(notes or []))

@@ -136,6 +136,15 @@ def _labels(text: str | None) -> dict[str, str]:
     raise ValueError("labels are not a list of key/value pairs")
 
 
+_BAD_INPUT = (InvalidOperation, ValueError, SyntaxError, KeyError, TypeError)
+
+
+def _row_tags(row: dict[str, str | None]) -> str | None:
+    """The row's labels over its project's, as JSON object text; raises on a list that is not one."""
+    tags = _labels(row.get("project.labels")) | _labels(row.get("labels"))
+    return json.dumps(tags, ensure_ascii=False, sort_keys=True) if tags else None
+
+
 def _row_money(row: dict[str, str | None]) -> tuple[str | None, str | None, str, str | None, str | None]:
     """(billed, effective, credit_only, cud_id, tags) of one row, as exact text; None marks bad input."""
     try:
@@ -148,8 +157,8 @@ def _row_money(row: dict[str, str | None]) -> tuple[str | None, str | None, str,
             if str(credit.get("type", "")).upper() in CUD_CREDITS:
                 cud += amount
                 cud_id = cud_id or credit.get("id") or credit.get("name")
-        tags = _labels(row.get("project.labels")) | _labels(row.get("labels"))
-    except (InvalidOperation, ValueError, SyntaxError, KeyError, TypeError):
+        tags = _row_tags(row)
+    except _BAD_INPUT:
         return None, None, "false", None, None
     credit_only = cost == 0 and total != 0 and cud == 0
     return (
@@ -157,7 +166,7 @@ def _row_money(row: dict[str, str | None]) -> tuple[str | None, str | None, str,
         str(cost + total - cud),
         "true" if credit_only else "false",
         None if cud_id is None else str(cud_id),
-        json.dumps(tags, ensure_ascii=False, sort_keys=True) if tags else None,
+        tags,
     )
 
 
@@ -168,20 +177,28 @@ def _derived(frame: pl.DataFrame) -> list[pl.Series]:
     """`_row_money` for every row, as the DERIVED columns. Most rows carry no credits: their
     billed and effective cost is their cost, and their tags are worked out once per distinct pair
     of label lists; only rows with credits are summed one by one (exact decimals)."""
+    def tags_or_bad(row: dict[str, str | None]) -> tuple[str | None, bool]:
+        try:
+            return _row_tags(row), True
+        except _BAD_INPUT:
+            return None, False  # a bad label list: the row gets no money, as _row_money gives it
+
+    def nulls() -> pl.Series:
+        return pl.repeat(None, frame.height, dtype=pl.String, eager=True)
+
     labels = [c for c in ("labels", "project.labels") if c in frame.columns]
-    joined = None
+    tags, ok = nulls(), pl.repeat(True, frame.height, eager=True)
     if labels:
         pairs = frame.select(labels).unique()
-        made = [_row_money({"cost": "0", **row}) for row in pairs.iter_rows(named=True)]  # tags, or all None if a list is bad
-        table = pairs.with_columns(pl.Series("_tags", [m[4] for m in made], dtype=pl.String), pl.Series("_ok", [m[0] is not None for m in made]))
+        made = [tags_or_bad(row) for row in pairs.iter_rows(named=True)]
+        table = pairs.with_columns(pl.Series("_tags", [m[0] for m in made], dtype=pl.String), pl.Series("_ok", [m[1] for m in made]))
         joined = frame.select(labels).join(table, on=labels, how="left", nulls_equal=True, maintain_order="left")
-    ok = joined.get_column("_ok") if joined is not None else pl.repeat(True, frame.height, eager=True)
-    cost = frame.get_column("cost").str.strip_chars() if "cost" in frame.columns else pl.repeat(None, frame.height, dtype=pl.String, eager=True)
+        tags, ok = joined.get_column("_tags"), joined.get_column("_ok")
+    cost = frame.get_column("cost").str.strip_chars() if "cost" in frame.columns else nulls()
     billed = pl.select(pl.when(ok).then(cost)).to_series()
     columns = {
         "_billed": billed, "_effective": billed.clone(), "_credit_only": pl.repeat("false", frame.height, eager=True),
-        "_cud": pl.repeat(None, frame.height, dtype=pl.String, eager=True),
-        "_tags": joined.get_column("_tags") if joined is not None else pl.repeat(None, frame.height, dtype=pl.String, eager=True),
+        "_cud": nulls(), "_tags": tags,
     }
     if "credits" in frame.columns:
         credits = frame.get_column("credits")

@@ -146,8 +146,7 @@ def read_parquet_text(path: Path, *, data: bytes) -> pl.DataFrame:
         elif dtype.is_nested():  # other maps, lists, structs: JSON text of the Python value
             columns.append(pl.Series(name, [_json_text(v) for v in series.to_list()], dtype=pl.String))
         elif dtype.is_temporal():  # a bill repeats its hours: each distinct one printed once
-            printed = map_distinct(series, lambda value: value.cast(pl.String))
-            columns.append(series.cast(pl.String) if printed is None else printed)
+            columns.append(by_distinct(series, lambda value: value.cast(pl.String)))
         else:
             columns.append(series.cast(pl.String))
     frame = pl.DataFrame(columns, schema={name: pl.String for name in frame.columns}) if columns else frame
@@ -431,6 +430,13 @@ def map_distinct(series: pl.Series, make: Callable[[pl.Expr], pl.Expr]) -> pl.Se
         return None
     mapped = pl.DataFrame({"v": distinct}).select(make(pl.col("v"))).to_series()
     return series.replace_strict(distinct, mapped, return_dtype=mapped.dtype).alias(series.name)
+
+
+def by_distinct(series: pl.Series, make: Callable[[pl.Expr], pl.Expr]) -> pl.Series:
+    """`make(value)` for every value of `series`: once per distinct value when values repeat
+    (`map_distinct`), else on the whole column."""
+    mapped = map_distinct(series, make)
+    return pl.DataFrame([series]).select(make(pl.col(series.name))).to_series().alias(series.name) if mapped is None else mapped
 
 
 def _typed_by_distinct(series: pl.Series, kind: Kind) -> pl.Series | None:

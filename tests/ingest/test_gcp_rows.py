@@ -4,6 +4,7 @@ decoded column-wise) gives what the row-by-row rules give, on awkward rows too."
 from __future__ import annotations
 
 import json
+from decimal import Decimal
 from pathlib import Path
 
 import polars as pl
@@ -37,7 +38,7 @@ def test_derived_columns_equal_the_row_by_row_rules() -> None:
     for (billed, effective, credit_only, cud, tags), row in zip(expected[:7], got[:7], strict=True):
         assert (row[0] is None) == (billed is None) and (row[1] is None) == (effective is None)
         if billed is not None:
-            assert float(row[0]) == float(billed) and float(row[1]) == float(effective)
+            assert Decimal(row[0]) == Decimal(billed) and Decimal(row[1]) == Decimal(effective)
         assert row[2:] == (credit_only, cud, tags)
     # by hand: row 4, 4.00 - 1.50 CUD credit = 2.50 billed; effective leaves the CUD out: 4.00
     assert (got[3][0], got[3][1], got[3][3]) == ("2.50", "4.00", "cud-1")
