@@ -161,13 +161,14 @@ def stage(workspace: Path | str | Workspace, source: str, relative: str) -> dict
         raise CostLedgerError(f"{relative}: {source} files are parsed only by the writer (their rows stay in the restricted database)")
     path = ws.inbox / relative
     try:
-        checksum = sha256(path.read_bytes())
+        data = path.read_bytes()
     except FileNotFoundError:  # removed since it was listed: nothing for the writer either
         return {"load_id": None, "status": "gone"}
+    checksum = sha256(data)
     load_id = f"{source}-{checksum[:16]}"
     parsed, error, rejects = None, None, None
     try:
-        parsed = _parse_checked(ws, source, path)
+        parsed = _parse_checked(ws, source, path, data)
     except InputError as exc:
         error, rejects = str(exc), getattr(exc, "rejects", None)
     if sha256(path.read_bytes()) != checksum:  # replaced while being read: the writer parses it
@@ -178,8 +179,9 @@ def stage(workspace: Path | str | Workspace, source: str, relative: str) -> dict
     return {"load_id": load_id, "status": "rejected" if error else "parsed"}
 
 
-def _parse_checked(ws: Workspace, source: str, path: Path) -> Parsed:
-    return checks.apply(parse_file(ws, source, path, read_bytes(path)), source=source, path=path, config=ws.config)
+def _parse_checked(ws: Workspace, source: str, path: Path, data: bytes) -> Parsed:
+    """Parse and check a file from `data`, the bytes its checksum was taken of (read once)."""
+    return checks.apply(parse_file(ws, source, path, read_bytes(path, data)), source=source, path=path, config=ws.config)
 
 
 def _staged_periods(source: str, parsed: Parsed) -> set[str]:
@@ -189,7 +191,8 @@ def _staged_periods(source: str, parsed: Parsed) -> set[str]:
 
 def _load_one(ws: Workspace, con: duckdb.DuckDBPyConnection, source: str, path: Path, result: IngestResult) -> None:
     relative = path.relative_to(ws.inbox).as_posix()
-    checksum = sha256(path.read_bytes())
+    data = path.read_bytes()
+    checksum = sha256(data)
     load_id = f"{source}-{checksum[:16]}"
     seen = con.execute("select status, path from meta.loads where load_id = ?", [load_id]).fetchone()
     if seen is not None and seen[0] != "rejected":
@@ -211,7 +214,7 @@ def _load_one(ws: Workspace, con: duckdb.DuckDBPyConnection, source: str, path: 
         parsed = _Staged.of_bundle(staged)
     else:
         try:
-            parsed = _Staged.of_parsed(_parse_checked(ws, source, path), source)
+            parsed = _Staged.of_parsed(_parse_checked(ws, source, path, data), source)
         except InputError as exc:
             _record_rejected(con, load_id, source, relative, checksum, str(exc), now, getattr(exc, "rejects", None))
             result.errors.append(str(exc))

@@ -66,9 +66,10 @@ class Parsed:
         return self.rows_in - self.rows_quarantined
 
 
-def read_bytes(path: Path) -> bytes:
-    """File bytes, gunzipped when they are gzip (detected from the magic number, not the name)."""
-    data = path.read_bytes()
+def read_bytes(path: Path, data: bytes | None = None) -> bytes:
+    """File bytes (or `data`, the bytes already read from `path`), gunzipped when they are gzip
+    (detected from the magic number, not the name)."""
+    data = path.read_bytes() if data is None else data
     if data[:2] == b"\x1f\x8b":
         try:
             data = gzip.decompress(data)
