@@ -12,7 +12,7 @@ import re
 
 import polars as pl
 
-from pipeline.ingest.parse import REJECT_SCHEMA, ROW
+from pipeline.ingest.parse import REJECT_SCHEMA, ROW, line_records
 
 # staging.gpu_samples, in order (DDL: sql/staging/gpu_samples.sql)
 SAMPLE_SCHEMA: dict[str, pl.DataType] = {
@@ -161,6 +161,6 @@ def read_counters(text: str) -> tuple[pl.DataFrame, pl.DataFrame]:
         unit = re.search(r"\(in ([^)]+)\)", help_text)
         raw.append((len(raw) + 1, line.strip()))
         rows.append((len(rows) + 1, metric.strip(), kind.lower(), help_text.strip(), unit.group(1) if unit else None))
-    raw_frame = pl.DataFrame(raw, schema={ROW: pl.Int64, "record": pl.String}, orient="row")
+    raw_frame = line_records(raw)
     catalogue = pl.DataFrame(rows, schema={ROW: pl.Int64, "metric": pl.String, "type": pl.String, "help": pl.String, "unit": pl.String}, orient="row")
     return raw_frame, catalogue

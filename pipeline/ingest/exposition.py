@@ -16,7 +16,7 @@ import polars as pl
 
 from pipeline.errors import InputError
 from pipeline.ingest.dcgm import LABELS, WORKLOAD, canonical_labels, finish
-from pipeline.ingest.parse import ROW, Parsed, decode_text
+from pipeline.ingest.parse import ROW, Parsed, decode_text, line_records
 
 FORMAT = "prometheus-exposition"
 _SAMPLE = re.compile(r"^([A-Za-z_:][A-Za-z0-9_:]*)(?:\{(.*)\})?\s+(\S+)(?:\s+(-?\d+))?\s*$")
@@ -99,7 +99,7 @@ def read(path: Path, data: bytes, *, default_step: int = 60) -> Parsed:
     notes += [f"{n} {what.replace('_', ' ')}" for what, n in counts.items() if n]
     return Parsed(
         format=FORMAT,
-        raw=pl.DataFrame(raw, schema={ROW: pl.Int64, "record": pl.String}, orient="row"),
+        raw=line_records(raw),
         rows=rows,
         rejects=rejects.sort(ROW),
         notes=notes,

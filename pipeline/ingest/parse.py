@@ -276,6 +276,13 @@ def raw_records(frame: pl.DataFrame) -> pl.DataFrame:
     return frame.select(ROW, pl.struct(columns).alias("record"))
 
 
+def line_records(lines: list[tuple[int, str]]) -> pl.DataFrame:
+    """row_number + a text line as delivered (exposition samples, counters), as the raw layer's
+    JSON object `{"line": ...}` (a bare line of text is not JSON)."""
+    frame = pl.DataFrame(lines, schema={ROW: pl.Int64, "line": pl.String}, orient="row")
+    return frame.select(ROW, pl.struct("line").alias("record"))
+
+
 _TIMESTAMP_FORMATS = (
     "%Y-%m-%d %H:%M:%S%.f",
     "%Y-%m-%d %H:%M",
