@@ -15,6 +15,7 @@ from urllib.parse import unquote
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
+from pipeline import patterns
 from pipeline.columns import BUCKETS, CATEGORIES, Bucket
 from pipeline.errors import ConfigError
 
@@ -27,12 +28,14 @@ class _Strict(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
 
-def _check_regex(value: str) -> str:
-    try:
-        re.compile(value)
-    except re.error as exc:
-        raise ValueError(f"bad regular expression {value!r}: {exc}") from None
-    return value
+def _row_regex(value: str) -> str:
+    """A pattern Polars runs on billing or telemetry rows."""
+    return patterns.check(value, patterns.POLARS)
+
+
+def _row_and_sql_regex(value: str) -> str:
+    """A pattern Polars runs on rows and DuckDB runs again in the marts and recommendations."""
+    return patterns.check(value, patterns.POLARS, patterns.DUCKDB)
 
 
 class Model(_Strict):
@@ -62,7 +65,7 @@ class AttributionRule(_Strict):
     pattern: str
     model: ModelId
 
-    _pattern = field_validator("pattern")(_check_regex)
+    _pattern = field_validator("pattern")(_row_regex)
 
 
 class Attribution(_Strict):
@@ -83,13 +86,13 @@ class WorkloadRule(_Strict):
     labels: dict[str, str] = {}
     model: ModelId
 
-    _pattern = field_validator("namespace", "pod_pattern", "container_pattern")(_check_regex)
+    _pattern = field_validator("namespace", "pod_pattern", "container_pattern")(_row_and_sql_regex)
 
     @field_validator("labels")
     @classmethod
     def _label_patterns(cls, value: dict[str, str]) -> dict[str, str]:
         for pattern in value.values():
-            _check_regex(pattern)
+            _row_and_sql_regex(pattern)
         return value
 
 
@@ -115,12 +118,12 @@ class GpuPool(_Strict):
     # present share the GPU equally
     time_slicing_replicas: int | None = Field(None, gt=0, le=64)
 
-    _pattern = field_validator("node_pattern")(_check_regex)
+    _pattern = field_validator("node_pattern")(_row_and_sql_regex)
 
     @field_validator("resource_id_pattern")
     @classmethod
     def _resource_id(cls, value: str | None) -> str | None:
-        return None if value is None else _check_regex(value)
+        return None if value is None else _row_and_sql_regex(value)
 
 
 class SharedPool(_Strict):
@@ -134,11 +137,13 @@ class SharedPool(_Strict):
     policy: Literal["proportional", "even", "fixed", "keep"] = "proportional"
     weights: dict[str, int] = {}
 
+    @field_validator("charge_category", "service_name", "service_category")
+    @classmethod
+    def _patterns(cls, value: str | None) -> str | None:
+        return None if value is None else _row_regex(value)
+
     @model_validator(mode="after")
     def _check(self) -> SharedPool:
-        for pattern in (self.charge_category, self.service_name, self.service_category):
-            if pattern is not None:
-                _check_regex(pattern)
         if self.charge_category is self.service_name is self.service_category is None:
             raise ValueError(f"shared pool {self.name!r} matches nothing: give charge_category, service_name or service_category")
         if self.policy == "fixed" and not self.weights:
@@ -166,8 +171,9 @@ class TariffBand(_Strict):
 
 
 class NvidiaSmiSource(_Strict):
-    """nvidia-smi CSV logs whose path matches `path_pattern` (regular expression, search): the host
-    they were written on, their local time zone, and what the log itself does not say."""
+    """nvidia-smi CSV logs whose path matches `path_pattern` (regular expression, search, matched on
+    the linear-time Rust engine): the host they were written on, their local time zone, and what the
+    log itself does not say."""
 
     path_pattern: str = ".*"
     hostname: str
@@ -182,7 +188,7 @@ class NvidiaSmiSource(_Strict):
     pod: str | None = None
     container: str | None = None
 
-    _pattern = field_validator("path_pattern")(_check_regex)
+    _pattern = field_validator("path_pattern")(_row_regex)
 
 
 class Owned(_Strict):
@@ -322,6 +328,11 @@ def load_config(path: Path) -> Config:
         data = tomllib.loads(path.read_text(encoding="utf-8"))
     except FileNotFoundError:
         raise ConfigError(f"{path}: no config file; `costledger init` writes one") from None
+    except UnicodeDecodeError as exc:
+        where = f"byte 0x{exc.object[exc.start]:02x} at offset {exc.start}"
+        raise ConfigError(f"{path}: not UTF-8 text ({where}): save it as UTF-8") from None
+    except OSError as exc:
+        raise ConfigError(f"{path}: cannot read the config file: {exc.strerror or exc}") from None
     except tomllib.TOMLDecodeError as exc:
         raise ConfigError(f"{path}: not valid TOML: {exc}") from None
     try:

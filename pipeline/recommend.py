@@ -17,7 +17,6 @@ is an i18n key with its values, so the report says it in its own language.
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass
 from datetime import date
 from decimal import ROUND_CEILING, Context, Decimal, localcontext
@@ -26,6 +25,7 @@ from typing import Any
 import duckdb
 
 from pipeline.i18n import text
+from pipeline.patterns import full_match
 
 EXACT = Context(prec=80)
 IDLE_THRESHOLD = Decimal("0.20")
@@ -160,9 +160,10 @@ def idle_gpu(rows: list[dict[str, Any]], *, threshold: Decimal = IDLE_THRESHOLD)
 
 
 def workload_model(namespace: str, pod: str, rules: list[Any]) -> str | None:
-    """The model of a workload: the first rule whose namespace and pod patterns match in full."""
+    """The model of a workload: the first rule whose namespace and pod patterns match in full (on
+    the linear-time engine the ledger uses)."""
     for rule in rules:
-        if namespace is not None and re.fullmatch(rule.namespace, namespace) and re.fullmatch(rule.pod_pattern, pod or ""):
+        if namespace is not None and full_match(rule.namespace, namespace) and full_match(rule.pod_pattern, pod or ""):
             return rule.model
     return None
 

@@ -14,6 +14,7 @@ from pathlib import Path
 
 import polars as pl
 
+from pipeline import patterns
 from pipeline.config import Config, NvidiaSmiSource
 from pipeline.errors import InputError
 from pipeline.ingest.dcgm import finish
@@ -57,7 +58,7 @@ def detect(first_line: str) -> str | None:
 
 
 def source_for(path: Path, config: Config) -> NvidiaSmiSource:
-    sources = [s for s in config.nvidia_smi if re.search(s.path_pattern, path.as_posix())]
+    sources = [s for s in config.nvidia_smi if patterns.search(s.path_pattern, path.as_posix())]  # linear time
     if not sources:
         raise InputError(
             "an nvidia-smi log names no host: declare it in costledger.toml as [[nvidia_smi]] with path_pattern and hostname",

@@ -12,6 +12,7 @@ from pathlib import Path
 
 import polars as pl
 
+from pipeline import patterns
 from pipeline.config import Config
 
 RULES_FILE = Path(__file__).resolve().parent.parent / "rules" / "category_rules.csv"
@@ -41,17 +42,22 @@ def category_rules(path: Path = RULES_FILE) -> tuple[dict[str, str], ...]:
     with path.open(newline="", encoding="utf-8") as handle:
         rules = tuple(dict(row) for row in csv.DictReader(handle))
     for number, rule in enumerate(rules, start=2):
-        for column in (*_MATCH_COLUMNS, "tag_value"):
+        for column in _MATCH_COLUMNS:  # run by Polars (full_match)
             if rule.get(column):
                 try:
-                    re.compile(rule[column])
-                except re.error as exc:
-                    raise ValueError(f"{path}: row {number}, column {column!r}: bad regular expression: {exc}") from None
+                    patterns.check(rule[column], patterns.POLARS)
+                except ValueError as exc:
+                    raise ValueError(f"{path}: row {number}, column {column!r}: {exc}") from None
+        if rule.get("tag_value"):  # run by Python (tag_table)
+            try:
+                re.compile(rule["tag_value"])
+            except re.error as exc:
+                raise ValueError(f"{path}: row {number}, column 'tag_value': bad regular expression: {exc}") from None
     return rules
 
 
 def full_match(column: str, pattern: str) -> pl.Expr:
-    return pl.col(column).fill_null("").str.contains(f"^(?:{pattern})$")
+    return pl.col(column).fill_null("").str.contains(patterns.full(pattern))
 
 
 def tag_table(tags: pl.Series, config: Config, rules: tuple[dict[str, str], ...]) -> pl.DataFrame:
