@@ -9,7 +9,6 @@ on their way into matplotlib, and are rounded only for display, in `format_money
 
 from __future__ import annotations
 
-import csv
 import functools
 import io
 import logging
@@ -30,6 +29,7 @@ from pipeline import impact as impact_
 from pipeline import recommend as recommend_
 from pipeline.columns import BUCKETS, CATEGORIES, MONEY_SCALE
 from pipeline.errors import CostLedgerError
+from pipeline.extract_csv import csv_text
 from pipeline.i18n import TEXT, label, text
 
 log = logging.getLogger(__name__)
@@ -845,13 +845,8 @@ def _matrix_rows(cube: Cube) -> list[dict[str, Any]]:
 def _csv_text(data: ReportData) -> str:
     """model_category.csv: the model x category table with exact decimals as text."""
     cube = data.cube
-    buf = io.StringIO()
-    writer = csv.writer(buf, lineterminator="\n")
-    writer.writerow(["model_id", *cube.categories(), "total", "currency"])
-    for row in _matrix_rows(cube):
-        cells = [format(v, "f") for v in (*row["cells"], row["total"])]
-        writer.writerow([row["model_id"], *cells, data.currency])
-    return buf.getvalue()
+    rows = [[row["model_id"], *row["cells"], row["total"], data.currency] for row in _matrix_rows(cube)]
+    return csv_text(["model_id", *cube.categories(), "total", "currency"], rows)
 
 
 def _md_code(text: str) -> str:
@@ -1075,15 +1070,10 @@ def _extract_rows(data: ReportData, t: Any = None) -> dict[str, list[dict[str, A
 
 
 def _extract_csv(rows: list[dict[str, Any]]) -> str:
-    """Rows as CSV; Decimals written in full (no exponent)."""
+    """Rows as CSV safe to open in a spreadsheet; Decimals written in full (no exponent)."""
     if not rows:
         return ""
-    buf = io.StringIO()
-    writer = csv.writer(buf, lineterminator="\n")
-    writer.writerow(list(rows[0]))
-    for row in rows:
-        writer.writerow(["" if v is None else format(v, "f") if isinstance(v, Decimal) else v for v in row.values()])
-    return buf.getvalue()
+    return csv_text(list(rows[0]), [list(row.values()) for row in rows])
 
 
 def _extract_parquet(rows: list[dict[str, Any]], path: Path) -> None:
