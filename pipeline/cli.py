@@ -1,39 +1,124 @@
 """`costledger`: the command line over the same functions the Airflow DAGs call.
 
-Exit codes: 0 success, 1 a validation failed, 2 bad input or usage."""
+Exit codes: 0 success, 1 a validation failed, 2 bad input, bad usage or a bad environment (a full
+or read-only disk, a missing permission), 3 an unexpected error (a bug: rerun with --debug)."""
 
 from __future__ import annotations
 
-import json
+import logging
 import os
 import secrets
 import sys
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import date
 from pathlib import Path
-from typing import Annotated, Optional
+from typing import Annotated, NoReturn, Optional, TextIO
 
+import click
 import typer
 
-from pipeline.errors import CostLedgerError
+from pipeline.adhoc import DEFAULT_TIMEOUT
+from pipeline.errors import (
+    CostLedgerError,
+    EnvironmentProblem,
+    EscapingFormatter,
+    environment_problem,
+    escape_control,
+    machine_errno,
+)
 
 app = typer.Typer(add_completion=False, no_args_is_help=True, pretty_exceptions_enable=False, help=__doc__)
 Ws = Annotated[Path, typer.Option("--workspace", "-w", help="Workspace folder.", envvar="COSTLEDGER_WORKSPACE")]
 _debug = False
+INTERNAL_ERROR = 3  # exit code of an unexpected exception: a bug, never bad input nor a failed validation
 
 
 @app.callback()
 def main(debug: Annotated[bool, typer.Option("--debug", help="Show tracebacks.")] = False) -> None:
     global _debug
     _debug = debug
+    _show_warnings()
 
 
-def _fail(exc: Exception) -> None:
+class _Stderr(logging.StreamHandler):
+    """Writes to whatever sys.stderr is when a record arrives."""
+
+    @property  # type: ignore[override]
+    def stream(self) -> TextIO:
+        return sys.stderr
+
+    @stream.setter
+    def stream(self, value: TextIO) -> None:
+        pass
+
+
+def _show_warnings() -> None:
+    """The pipeline's warnings on stderr, one escaped line each. Its errors are not logged here:
+    the command reports them once, as its own error line."""
+    logger = logging.getLogger("pipeline")
+    if any(isinstance(h, _Stderr) for h in logger.handlers):
+        return
+    handler = _Stderr()
+    handler.setLevel(logging.WARNING)
+    handler.addFilter(lambda record: record.levelno < logging.ERROR)
+    handler.setFormatter(EscapingFormatter("warning: %(message)s"))
+    logger.addHandler(handler)
+
+
+def _say(text: str, *, err: bool = False) -> None:
+    """One line of the command's output, control characters escaped."""
+    typer.echo(escape_control(text), err=err)
+
+
+def _fail(exc: BaseException, code: int | None = None) -> NoReturn:
     if _debug:
         raise exc
-    code = getattr(exc, "exit_code", 2)
-    typer.echo(f"error: {exc}", err=True)
-    raise typer.Exit(code)
+    _say(f"error: {exc}", err=True)
+    raise typer.Exit(getattr(exc, "exit_code", 2) if code is None else code)
+
+
+@contextmanager
+def _errors() -> Iterator[None]:
+    """Bad input and bad environments as one line, exit 2 (a failed validation: 1); a bug as one
+    line, exit 3, that says so.
+
+    Bad input and usage raise CostLedgerError where they are found (config, periods, paths,
+    queries). The machine's errors (OSError, DuckDB's IO and fatal errors, out of memory) can stop
+    any step: the library lets them through, so that Airflow retries them, and they are named here,
+    at the edge, with what to do. Anything else is a bug and is never shown as bad input."""
+    try:
+        yield
+    except (click.exceptions.Exit, click.exceptions.ClickException, click.exceptions.Abort):
+        raise
+    except CostLedgerError as exc:
+        _fail(exc)
+    except Exception as exc:  # the machine's problem, or else a bug: never shown as bad input
+        problem = _machine_problem(exc)
+        if problem is not None:
+            _fail(problem)
+        if _debug:
+            raise
+        first = str(exc).splitlines()[0] if str(exc) else ""
+        _say(f"error: unexpected {type(exc).__name__}: {first} (a bug in costledger, not in the input: rerun with "
+             "--debug for the traceback and report it)", err=True)
+        raise typer.Exit(INTERNAL_ERROR) from None
+
+
+def _machine_problem(exc: Exception) -> CostLedgerError | None:
+    """What the machine did to a step (a full or read-only disk, a missing permission, memory), as
+    a CostLedgerError saying what to do; None for anything else."""
+    import duckdb
+
+    if isinstance(exc, (OSError, duckdb.IOException)) or machine_errno(exc) is not None:
+        return environment_problem(exc)
+    if isinstance(exc, duckdb.OutOfMemoryException):
+        return EnvironmentProblem(
+            f"DuckDB ran out of memory: {str(exc).splitlines()[0]}; free memory, or set COSTLEDGER_DUCKDB_MEMORY "
+            "(e.g. 4GB) within what the machine has; the step that stopped changed nothing"
+        )
+    return None
 
 
 @app.command()
@@ -41,8 +126,9 @@ def init(directory: Annotated[Path, typer.Argument(help="Folder to create.")]) -
     """Create a workspace: config file and inbox folders."""
     from pipeline.workspace import Workspace
 
-    Workspace.init(directory)
-    typer.echo(f"workspace ready: {directory} (edit {directory / 'costledger.toml'}, drop files into {directory / 'inbox'})")
+    with _errors():
+        Workspace.init(directory)
+    _say(f"workspace ready: {directory} (edit {directory / 'costledger.toml'}, drop files into {directory / 'inbox'})")
 
 
 @app.command()
@@ -54,12 +140,10 @@ def run(
     """Load the inbox, rebuild the affected periods, validate, publish."""
     from pipeline import run as steps
 
-    try:
+    with _errors():
         day = _parse_date(on) if on else None
         periods = steps.run(workspace, date=day, month=month)
-    except CostLedgerError as exc:
-        _fail(exc)
-    typer.echo(f"published: {', '.join(periods) or 'nothing new'}")
+    _say(f"published: {', '.join(periods) or 'nothing new'}")
 
 
 @app.command()
@@ -67,12 +151,10 @@ def pull(workspace: Ws) -> None:
     """Copy new or changed objects of each [[remote_sources]] entry into inbox/<source>/."""
     from pipeline.pull import pull as pull_remote
 
-    try:
+    with _errors():
         results = pull_remote(workspace)
-    except CostLedgerError as exc:
-        _fail(exc)
     for result in results:
-        typer.echo(f"{result.source}/{result.folder}: {len(result.copied)} pulled, {len(result.unchanged)} unchanged")
+        _say(f"{result.source}/{result.folder}: {len(result.copied)} pulled, {len(result.unchanged)} unchanged")
 
 
 @app.command()
@@ -84,11 +166,9 @@ def report(
     """Write reports/YYYY-MM/: index.html, summary.md, CSV/Parquet extracts, PNG charts."""
     from pipeline import run as steps
 
-    try:
+    with _errors():
         path = steps.report(workspace, month, lang=lang)
-    except CostLedgerError as exc:
-        _fail(exc)
-    typer.echo(str(path))
+    _say(str(path))
 
 
 @app.command()
@@ -96,34 +176,21 @@ def sql(
     workspace: Ws,
     query: Annotated[str, typer.Argument(help="A read-only SQL query.")],
     fmt: Annotated[str, typer.Option("--format", help="table, csv or json")] = "table",
+    timeout: Annotated[
+        float, typer.Option("--timeout", help="Stop the query after this many seconds (0: no limit).")
+    ] = DEFAULT_TIMEOUT,
 ) -> None:
-    """Run a read-only query on the warehouse."""
-    import duckdb
-
+    """Run a read-only query on the warehouse. Any column type is written (lists, structs, maps as
+    JSON; intervals, blobs and huge numbers as text; money exact, without trailing zeros)."""
+    from pipeline.adhoc import run_query
     from pipeline.warehouse import connect_read_only
     from pipeline.workspace import Workspace
 
     if fmt not in ("table", "csv", "json"):
         _fail(CostLedgerError(f"--format {fmt!r}: expected table, csv or json"))
-    try:
+    with _errors():
         con = connect_read_only(Workspace.open(workspace).warehouse)
-        relation = con.sql(query)  # run once: a query is never executed twice
-        frame = relation.pl() if relation is not None else None
-    except CostLedgerError as exc:
-        _fail(exc)
-    except duckdb.Error as exc:
-        _fail(CostLedgerError(f"query refused: {str(exc).splitlines()[0]}"))
-    if frame is None:
-        return
-    if fmt == "csv":
-        sys.stdout.write(frame.write_csv())
-    elif fmt == "json":
-        typer.echo(json.dumps(frame.to_dicts(), default=str, indent=1))
-    else:
-        import polars as pl
-
-        with pl.Config(tbl_rows=200, tbl_cols=30, fmt_str_lengths=60, tbl_hide_dataframe_shape=True):
-            typer.echo(str(frame))
+        run_query(con, query, fmt=fmt, out=sys.stdout, timeout=timeout)
 
 
 @app.command()
@@ -132,24 +199,22 @@ def check(workspace: Ws) -> None:
     from pipeline.warehouse import connect_read_only
     from pipeline.workspace import Workspace
 
-    try:
+    with _errors():
         con = connect_read_only(Workspace.open(workspace).warehouse)
-    except CostLedgerError as exc:
-        _fail(exc)
-    bad = con.sql("select * from marts.billing_reconciliation where billed_difference <> 0 or effective_difference <> 0").pl()
-    from pipeline.validate import load_balance_sql
+        bad = con.sql("select * from marts.billing_reconciliation where billed_difference <> 0 or effective_difference <> 0").pl()
+        from pipeline.validate import load_balance_sql
 
-    # every loaded file (period null = all): meta.loads' counts against the rows really in raw,
-    # staging and quarantine
-    unbalanced = con.sql(f"select path from ({load_balance_sql(con)}) where not balanced", params={"period": None}).pl()
+        # every loaded file (period null = all): meta.loads' counts against the rows really in raw,
+        # staging and quarantine
+        unbalanced = con.sql(f"select path from ({load_balance_sql(con)}) where not balanced", params={"period": None}).pl()
+        periods = con.execute("select count(distinct billing_period) from ledger.cost_ledger").fetchone()[0]
     for row in bad.iter_rows(named=True):
-        typer.echo(f"FAIL conservation {row['billing_period']} {row['provider']} {row['currency']}: billed {row['billed_difference']}, effective {row['effective_difference']}", err=True)
+        _say(f"FAIL conservation {row['billing_period']} {row['provider']} {row['currency']}: billed {row['billed_difference']}, effective {row['effective_difference']}", err=True)
     for row in unbalanced.iter_rows(named=True):
-        typer.echo(f"FAIL rows in != loaded + quarantined: {row['path']}", err=True)
+        _say(f"FAIL rows in != loaded + quarantined: {row['path']}", err=True)
     if bad.height or unbalanced.height:
         raise typer.Exit(1)
-    periods = con.execute("select count(distinct billing_period) from ledger.cost_ledger").fetchone()[0]
-    typer.echo(f"ok: {periods} periods reconcile exactly; every load balances")
+    _say(f"ok: {periods} periods reconcile exactly; every load balances")
 
 
 @app.command("export-focus")
@@ -166,15 +231,13 @@ def export_focus(
     from pipeline.warehouse import connect_read_only
     from pipeline.workspace import Workspace
 
-    try:
+    with _errors():
         ws = Workspace.open(workspace)
         if month is not None:
             check_period(month)
         target = out or default_path(ws.root, month=month, fmt=fmt, version=version)
         rows = write_focus(connect_read_only(ws.warehouse), target, month=month, fmt=fmt, version=version)
-    except CostLedgerError as exc:
-        _fail(exc)
-    typer.echo(f"{rows} rows of FOCUS {version} written to {target}")
+    _say(f"{rows} rows of FOCUS {version} written to {target}")
 
 
 @app.command()
@@ -186,18 +249,18 @@ def convert(
 ) -> None:
     """Normalise one billing export to a FOCUS file, without a workspace. Rows that ingest would
     quarantine are left out and written, with row, column, value and reason, beside the output."""
-    from pipeline.export import convert_file
+    from pipeline.export import convert_file, quarantine_path
+    from pipeline.extract_csv import csv_text
 
-    try:
+    with _errors():
         rows, rejects = convert_file(file, out, fmt=fmt, version=version)
-    except CostLedgerError as exc:
-        _fail(exc)
-    typer.echo(f"{rows} rows of FOCUS {version} written to {out}")
-    quarantine = out.with_name(f"{out.name}.quarantine.csv")
-    quarantine.unlink(missing_ok=True)  # never a stale list beside a new output
+        quarantine = quarantine_path(out)
+        quarantine.unlink(missing_ok=True)  # never a stale list beside a new output
+        if rejects.height:  # for people to open: cells that could run as formulas are neutralised
+            quarantine.write_text(csv_text(rejects.columns, rejects.iter_rows()), encoding="utf-8", newline="\n")
+    _say(f"{rows} rows of FOCUS {version} written to {out}")
     if rejects.height:
-        rejects.write_csv(quarantine)
-        typer.echo(f"{rejects.get_column('row_number').n_unique()} rows quarantined: see {quarantine}", err=True)
+        _say(f"{rejects.get_column('row_number').n_unique()} rows quarantined: see {quarantine}", err=True)
 
 
 @app.command()
@@ -210,15 +273,13 @@ def demo(workspace: Ws, seed: Annotated[int, typer.Option(help="Generator seed."
         os.environ["COSTLEDGER_PSEUDONYM_KEY"] = secrets.token_hex(32)
         typer.echo("COSTLEDGER_PSEUDONYM_KEY not set: using a random key for this demo only")
     started = time.perf_counter()
-    try:
+    with _errors():
         estate = generate_estate(workspace, seed=seed)
-        typer.echo(f"generated a {len(estate.months)}-month estate in {workspace}")
+        _say(f"generated a {len(estate.months)}-month estate in {workspace}")
         steps.run(workspace, date=estate.as_of)
         for month in estate.months:
-            typer.echo(f"report: {steps.report(workspace, month)}")
-    except CostLedgerError as exc:
-        _fail(exc)
-    typer.echo(f"demo finished in {time.perf_counter() - started:.1f} s; try: costledger sql -w {workspace} \"select * from marts.monthly_model_cost\"")
+            _say(f"report: {steps.report(workspace, month)}")
+    _say(f"demo finished in {time.perf_counter() - started:.1f} s; try: costledger sql -w {workspace} \"select * from marts.monthly_model_cost\"")
 
 
 @app.command()
@@ -234,15 +295,21 @@ def generate(
     if scale not in ("S", *SCALES) or fmt not in ("parquet", "csv"):
         _fail(CostLedgerError(f"--scale {scale!r} --format {fmt!r}: expected S, M or L and parquet or csv"))
     started = time.perf_counter()
-    generate_scale(workspace, scale, fmt=fmt, seed=seed)
-    typer.echo(f"generated scale {scale} ({fmt}) in {workspace} in {time.perf_counter() - started:.1f} s; run: costledger run -w {workspace} --date 2026-01-31")
+    with _errors():
+        generate_scale(workspace, scale, fmt=fmt, seed=seed)
+    _say(f"generated scale {scale} ({fmt}) in {workspace} in {time.perf_counter() - started:.1f} s; run: costledger run -w {workspace} --date 2026-01-31")
 
 
 def _parse_date(text: str) -> date:
+    from pipeline.run import FIRST_PERIOD, LAST_PERIOD, period_of
+
     try:
-        return date.fromisoformat(text)
-    except ValueError:
-        raise CostLedgerError(f"--date {text!r}: expected YYYY-MM-DD") from None
+        day = date.fromisoformat(text)
+        period_of(day)
+    except (ValueError, CostLedgerError):
+        expected = f"expected a day YYYY-MM-DD from {FIRST_PERIOD}-01 to {LAST_PERIOD}-31"
+        raise CostLedgerError(f"--date {text!r}: {expected}") from None
+    return day
 
 
 if __name__ == "__main__":

@@ -19,6 +19,7 @@ One row per source charge, in FOCUS column names and value conventions:
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 import duckdb
@@ -26,7 +27,7 @@ import polars as pl
 
 from pipeline.columns import FOCUS_COLUMNS, FOCUS_TIME_COLUMNS
 from pipeline.config import Config
-from pipeline.errors import CostLedgerError, InputError
+from pipeline.errors import CostLedgerError, InputError, escape_control
 from pipeline.ingest import billing, checks
 from pipeline.ingest.parse import read_bytes
 
@@ -131,6 +132,7 @@ def export_focus(
     """Write the FOCUS dataset to `out` (CSV or Parquet); return the number of rows written."""
     if fmt not in FORMATS:
         raise CostLedgerError(f"--format {fmt!r}: expected one of {', '.join(FORMATS)}")
+    check_target(Path(out))
     frame = focus_frame(con, month=month, version=version)
     _write(frame, Path(out), fmt)
     return frame.height
@@ -145,6 +147,7 @@ def convert_file(path: Path, out: Path, *, fmt: str = "parquet", version: str = 
     columns = focus_columns(version)
     if not path.is_file():
         raise InputError("no such file: expected one billing export (CSV, Parquet or JSON lines, plain or gzip)", path=path)
+    check_target(out, source=path)
     parsed = checks.apply(billing.read(path, read_bytes(path)), source="billing", path=path, config=Config())
     rows = parsed.rows.with_columns(pl.lit(path.name).alias("x_SourceFile"), pl.lit(None, dtype=pl.String).alias("load_id"))
     frame = conform(rows, columns)
@@ -152,9 +155,34 @@ def convert_file(path: Path, out: Path, *, fmt: str = "parquet", version: str = 
     return frame.height, parsed.rejects
 
 
+def written_paths(out: Path) -> tuple[Path, Path, Path]:
+    """What writing `out` touches: its partial file, itself, and the quarantine list beside it."""
+    return out.with_name(f".{out.name}.partial"), out, quarantine_path(out)
+
+
+def quarantine_path(out: Path) -> Path:
+    """`convert`'s list of quarantined rows, beside its output."""
+    return out.with_name(f"{out.name}.quarantine.csv")
+
+
+def check_target(out: Path, *, source: Path | None = None) -> None:
+    """Refuse an output path that is a folder, or (for `convert`) whose writing would replace or
+    delete the input: the same file, or a hard or symbolic link to it."""
+    if out.is_dir():
+        raise CostLedgerError(f"--out {escape_control(str(out))}: is a folder; expected the path of a file to write")
+    if source is None:
+        return
+    for target in written_paths(out):
+        if target.exists() and os.path.samefile(target, source):
+            raise CostLedgerError(
+                f"--out {escape_control(str(out))}: writing it would overwrite the input {escape_control(str(source))}"
+                f"{'' if target == out else f' (through {escape_control(target.name)})'}; choose another output path"
+            )
+
+
 def _write(frame: pl.DataFrame, out: Path, fmt: str) -> None:
     out.parent.mkdir(parents=True, exist_ok=True)
-    partial = out.with_name(f".{out.name}.partial")  # a reader never sees half a file
+    partial = written_paths(out)[0]  # a reader never sees half a file
     if fmt == "csv":
         as_csv_text(frame).write_csv(partial)
     else:

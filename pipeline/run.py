@@ -20,6 +20,9 @@ from pipeline.workspace import Workspace
 
 log = logging.getLogger(__name__)
 PERIOD = re.compile(r"^\d{4}-(0[1-9]|1[0-2])$")
+# The months the ledger can hold: a period's end (the next month's first day), the month before
+# it (month over month) and the impact windows around it must all be dates Python can hold.
+FIRST_PERIOD, LAST_PERIOD = "1900-01", "9998-12"
 
 
 def _ws(workspace: Path | str | Workspace) -> Workspace:
@@ -41,7 +44,14 @@ def _writer(step):
 def check_period(period: str) -> str:
     if not PERIOD.match(period or ""):
         raise CostLedgerError(f"{period!r} is not a month: expected YYYY-MM, e.g. 2026-01")
+    if not FIRST_PERIOD <= period <= LAST_PERIOD:
+        raise CostLedgerError(f"{period!r} is out of range: expected a month from {FIRST_PERIOD} to {LAST_PERIOD}")
     return period
+
+
+def period_of(day: date) -> str:
+    """The month (YYYY-MM) a day falls in, checked to be one the ledger can hold."""
+    return check_period(f"{day.year:04d}-{day.month:02d}")
 
 
 @contextmanager
@@ -147,13 +157,17 @@ def run(workspace: Path | str | Workspace, *, date: date | None = None, month: s
     """ingest, then build + validate + publish every affected period (or the one asked for).
     Raises InputError after publishing if some input file was rejected."""
     ws = _ws(workspace)
+    if date is not None:
+        period_of(date)  # before anything is read
+    if month:
+        check_period(month)
     result = _ingest(ws)
     as_of = date or datetime.now(timezone.utc).date()
     periods = due(result.periods, as_of)
     if month:
         periods.add(check_period(month))  # plus any period new files touched: never leave one unbuilt
     elif date:
-        periods.add(date.strftime("%Y-%m"))
+        periods.add(period_of(date))
     for period in sorted(periods):
         build(ws, period, as_of=as_of)
         validate(ws, period)
