@@ -39,11 +39,12 @@ def text_frame(path: Path, data: bytes) -> pl.DataFrame:
     return read_csv_text(path, data=data)
 
 
-def read(path: Path, data: bytes) -> Parsed:
+def read(path: Path, data: bytes, *, dates: str = "auto") -> Parsed:
+    """`dates`: the billing source's slash-date order setting (config `[dates]`)."""
     frame = text_frame(path, data)
     columns = [c for c in frame.columns if c != ROW]
     if focus.detect(columns) is not None:
-        return focus.read(path, text=frame)
+        return focus.read(path, text=frame, dates=dates)
     if aws_cur.detect(columns) is not None:
         return aws_cur.read(path, text=frame)
     if azure.detect(columns) is not None:

@@ -283,9 +283,24 @@ def line_records(lines: list[tuple[int, str]]) -> pl.DataFrame:
     return frame.select(ROW, pl.struct("line").alias("record"))
 
 
+# How a file writes dates with slashes. "auto" decides from the file itself: a first part above
+# 12 can only be a day (day/month/year), a second part above 12 only a day (month/day/year). When
+# no value says, the order is ambiguous and the file is refused naming the setting that resolves
+# it: `[dates]` in costledger.toml, per source, "mdy" or "dmy".
+DATE_ORDERS = ("auto", "mdy", "dmy")
+# 4/1/25, 04/01/2025, 4/1/2025 12:00:00 AM, 04/01/2025 13:05, ... (+ an optional zone)
+_SLASHED = (
+    r"^(\d{1,2})/(\d{1,2})/(\d{4}|\d{2})(?:[ T]+(\d{1,2}):(\d{2})(?::(\d{2})(\.\d+)?)?\s*([AaPp][Mm])?)?"
+    r"\s*(Z|UTC|[+-]\d{2}:?\d{2})?$"
+)
+# 31.01.2026 (day.month.year wherever dots are written), with an optional time and zone
+_DOTTED = (
+    r"^(\d{1,2})\.(\d{1,2})\.(\d{4})(?:[ T]+(\d{1,2}):(\d{2})(?::(\d{2})(\.\d+)?)?\s*([AaPp][Mm])?)?"
+    r"\s*(Z|UTC|[+-]\d{2}:?\d{2})?$"
+)
+_SLASH_PARTS = r"^\s*(\d{1,2})/(\d{1,2})/(?:\d{4}|\d{2})\b"
 _TIMESTAMP_FORMATS = (
     "%Y-%m-%d %H:%M:%S%.f",
-    "%Y-%m-%d %H:%M",
     "%Y-%m-%d",
 )
 
@@ -294,10 +309,66 @@ def _null_tokens(expr: pl.Expr) -> pl.Expr:
     return expr.str.strip_chars().replace(list(NULL_TOKENS), None)
 
 
-def parse_timestamp(expr: pl.Expr) -> pl.Expr:
-    """Text -> naive UTC datetime. Accepts `T` or space, optional fraction, `Z` or a numeric offset."""
-    text = expr.str.replace(r"^(\d{4}-\d{2}-\d{2})T", "${1} ").str.replace(r"Z$", "+00:00")
-    has_offset = text.str.contains(r"[+-]\d{2}:?\d{2}$")
+def _two(expr: pl.Expr) -> pl.Expr:
+    return expr.cast(pl.String).str.zfill(2)
+
+
+def _year(text: pl.Expr) -> pl.Expr:
+    """A 2-digit year as POSIX %y reads it (69-99: 1900s, 00-68: 2000s); 4 digits as written."""
+    short = text.cast(pl.Int32, strict=False)
+    return pl.when(text.str.len_chars() == 2).then(
+        pl.when(short >= 69).then(short + 1900).otherwise(short + 2000).cast(pl.String)
+    ).otherwise(text)
+
+
+def _clock(parts: pl.Expr) -> pl.Expr:
+    """` HH:MM:SS[.f]` of the time groups (4: hour, 5: minute, 6: second, 7: fraction, 8: AM/PM),
+    empty without a time; null for an hour a 12-hour clock cannot have."""
+    hour = parts.struct.field("4").cast(pl.Int32, strict=False)
+    meridiem = parts.struct.field("8").str.to_uppercase()
+    hour = (
+        pl.when(meridiem.is_null()).then(hour)
+        .when((hour < 1) | (hour > 12)).then(None)
+        .when(meridiem == "AM").then(hour % 12)
+        .otherwise(hour % 12 + 12)
+    )
+    clock = pl.concat_str(
+        pl.lit(" "), _two(hour), pl.lit(":"), parts.struct.field("5"), pl.lit(":"),
+        parts.struct.field("6").fill_null("00"), parts.struct.field("7").fill_null(""),
+    )
+    return pl.when(parts.struct.field("4").is_null()).then(pl.lit("")).otherwise(clock)
+
+
+def _as_iso(text: pl.Expr, pattern: str, order: str) -> pl.Expr:
+    """Text matching `pattern` (day, month and year in the `order` given) as ISO text; null
+    where it does not match."""
+    parts = text.str.extract_groups(pattern).struct.rename_fields([str(i) for i in range(1, 10)])
+    first, second = parts.struct.field("1"), parts.struct.field("2")
+    month, day = (first, second) if order == "mdy" else (second, first)
+    iso = pl.concat_str(
+        _year(parts.struct.field("3")), pl.lit("-"), _two(month), pl.lit("-"), _two(day),
+        _clock(parts), parts.struct.field("9").fill_null(""),
+    )
+    return pl.when(parts.struct.field("1").is_not_null()).then(iso)
+
+
+def _iso_text(expr: pl.Expr, order: str | None) -> pl.Expr:
+    """Delivered date or timestamp text in one ISO shape: `YYYY-MM-DD[ HH:MM:SS[.f][+HH:MM]]`.
+    Slash dates are rewritten only when the file's day/month `order` is known."""
+    text = expr.str.strip_chars()
+    rewritten = [_as_iso(text, _DOTTED, "dmy")]
+    if order in ("mdy", "dmy"):
+        rewritten.insert(0, _as_iso(text, _SLASHED, order))
+    text = pl.coalesce(*rewritten, text)
+    text = text.str.replace(r"^(\d{4}-\d{2}-\d{2})[T ]+(\d):", "${1} 0${2}:")
+    text = text.str.replace(r"^(\d{4}-\d{2}-\d{2})T", "${1} ")
+    text = text.str.replace(r"^(\d{4}-\d{2}-\d{2} \d{2}:\d{2})(Z|UTC| UTC|[+-]\d|$)", "${1}:00${2}")
+    text = text.str.replace(r"\s*(Z|UTC)$", "+00:00")
+    return text.str.replace(r"( \d{2}:\d{2}:\d{2}(?:\.\d+)?)([+-]\d{2})(\d{2})$", "${1}${2}:${3}")
+
+
+def _timestamp_of_iso(text: pl.Expr) -> pl.Expr:
+    has_offset = text.str.contains(r"[+-]\d{2}:\d{2}$")
     with_offset = (
         text.str.strptime(pl.Datetime("us", "UTC"), "%Y-%m-%d %H:%M:%S%.f%:z", strict=False)
         .dt.replace_time_zone(None)
@@ -308,11 +379,18 @@ def parse_timestamp(expr: pl.Expr) -> pl.Expr:
     return pl.when(has_offset).then(with_offset).otherwise(naive)
 
 
-def parse_date(expr: pl.Expr) -> pl.Expr:
-    return pl.coalesce(
-        expr.str.strptime(pl.Date, "%Y-%m-%d", strict=False),
-        parse_timestamp(expr).dt.date(),
-    )
+def parse_timestamp(expr: pl.Expr, *, order: str | None = None) -> pl.Expr:
+    """Text -> naive UTC datetime. ISO with `T` or a space, with or without seconds and fraction,
+    `Z`, `UTC` or a numeric offset (converted to UTC), or a date alone (midnight); 31.01.2026
+    dates; and month/day/year or day/month/year slash dates (2-digit years too, a 12-hour clock
+    with AM/PM) when `order` ("mdy" or "dmy") says which."""
+    return _timestamp_of_iso(_iso_text(expr, order))
+
+
+def parse_date(expr: pl.Expr, *, order: str | None = None) -> pl.Expr:
+    """Text -> date: the forms parse_timestamp reads (a timestamp gives its UTC day)."""
+    text = _iso_text(expr, order)
+    return pl.coalesce(text.str.strptime(pl.Date, "%Y-%m-%d", strict=False), _timestamp_of_iso(text).dt.date())
 
 
 _EXPECTED = {
@@ -320,12 +398,53 @@ _EXPECTED = {
     Kind.DECIMAL: "a decimal number",
     Kind.RATE: "a decimal number with at most 10 decimals",
     Kind.INT: "a whole number",
-    Kind.DATE: "a date like 2026-01-31",
-    Kind.TIMESTAMP: "a timestamp like 2026-01-31 23:00:00 or 2026-01-31T23:00:00Z",
+    Kind.DATE: "a date like 2026-01-31 or 01/31/2026",
+    Kind.TIMESTAMP: "a timestamp like 2026-01-31 23:00:00, 2026-01-31T23:00:00Z or 01/31/2026 23:00",
+}
+# what a date or timestamp was expected to look like, once the file's slash-date order is known
+_EXPECTED_ORDERED = {
+    (Kind.DATE, "mdy"): "a date like 2026-01-31 or 01/31/2026 (month/day/year, as this file writes its dates)",
+    (Kind.DATE, "dmy"): "a date like 2026-01-31 or 31/01/2026 (day/month/year, as this file writes its dates)",
+    (Kind.TIMESTAMP, "mdy"): "a timestamp like 2026-01-31T23:00:00Z or 01/31/2026 23:00 (month/day/year, as this file writes its dates)",
+    (Kind.TIMESTAMP, "dmy"): "a timestamp like 2026-01-31T23:00:00Z or 31/01/2026 23:00 (day/month/year, as this file writes its dates)",
 }
 
 
-def _typed(expr: pl.Expr, kind: Kind) -> pl.Expr:
+def _expected(kind: Kind, order: str | None) -> str:
+    return _EXPECTED_ORDERED.get((kind, order or ""), _EXPECTED.get(kind, "text"))
+
+
+def date_order(values: list[pl.Series], setting: str = "auto", *, default: str | None = None) -> tuple[str | None, str | None]:
+    """The day/month order of a file's slash dates: (order, None), or (None, the reason it is
+    unknown) when the file has slash dates and neither `setting` nor the values decide (a file
+    without slash dates gives (None, None): there is nothing to decide). `values` are the file's
+    date and timestamp columns; `default` is a format's documented order, used when the values
+    agree with both readings (Azure writes month/day/year)."""
+    if setting in ("mdy", "dmy"):
+        return setting, None
+    if setting != "auto":
+        raise ValueError(f"unknown date order {setting!r}: expected one of {list(DATE_ORDERS)}")
+    texts = pl.concat([s.drop_nulls().unique().str.strip_chars() for s in values if s.dtype == pl.String] or [pl.Series([], dtype=pl.String)])
+    parts = texts.filter(texts.str.contains(_SLASH_PARTS)).str.extract_groups(_SLASH_PARTS)
+    if parts.is_empty():
+        return default, None
+    firsts, seconds = parts.struct.field("1").cast(pl.Int32), parts.struct.field("2").cast(pl.Int32)
+    day_first, day_second = bool((firsts > 12).any()), bool((seconds > 12).any())
+    if day_first and day_second:
+        return None, "the file writes slash dates both day/month/year and month/day/year (a day above 12 comes first in some, second in others)"
+    if day_first:
+        return "dmy", None
+    if day_second:
+        return "mdy", None
+    if default is not None:
+        return default, None
+    return None, (
+        "its slash dates read both as month/day/year and as day/month/year (no day above 12 tells them apart); "
+        'say which under [dates] in costledger.toml, e.g. billing = "mdy" (or "dmy"), and run again'
+    )
+
+
+def _typed(expr: pl.Expr, kind: Kind, order: str | None = None) -> pl.Expr:
     match kind:
         case Kind.TEXT:
             return expr
@@ -338,18 +457,22 @@ def _typed(expr: pl.Expr, kind: Kind) -> pl.Expr:
         case Kind.INT:
             return expr.cast(pl.Int64, strict=False)
         case Kind.DATE:
-            return parse_date(expr)
+            return parse_date(expr, order=order)
         case Kind.TIMESTAMP:
-            return parse_timestamp(expr)
+            return parse_timestamp(expr, order=order)
 
 
-def coerce(frame: pl.DataFrame, schema: dict[str, Col], *, path: Path, keep: tuple[str, ...] = ()) -> tuple[pl.DataFrame, pl.DataFrame]:
+def coerce(frame: pl.DataFrame, schema: dict[str, Col], *, path: Path, keep: tuple[str, ...] = (),
+           dates: str = "auto", dates_default: str | None = None) -> tuple[pl.DataFrame, pl.DataFrame]:
     """Type the declared columns; return (good rows, rejects). Missing required columns are fatal.
     `keep` names columns the adapter already made (passed through untouched).
 
     One lazy pass: each typed value is computed once, and the failure details (column, value,
     reason) are built only for the rows that fail. Dates and timestamps (a month of hourly
-    charges has 720) are parsed once per distinct text."""
+    charges has 720) are parsed once per distinct text. Slash dates are read in the order
+    `dates` names ("mdy", "dmy"), or with "auto" in the order the file's own values show
+    (`date_order`; `dates_default` is the format's documented order); a file whose order stays
+    ambiguous is an error naming the setting, as every one of its dates would be a guess."""
     missing = [name for name, col in schema.items() if col.required and name not in frame.columns]
     if missing:
         raise InputError(
@@ -359,12 +482,13 @@ def coerce(frame: pl.DataFrame, schema: dict[str, Col], *, path: Path, keep: tup
             column=missing[0],
         )
     present = {name: col for name, col in schema.items() if name in frame.columns}
-    clean = _coerce_clean(frame, schema, present, keep)
+    order = _file_date_order(frame, present, dates, dates_default, path)
+    clean = _coerce_clean(frame, schema, present, keep, order)
     if clean is not None:
         return clean, pl.DataFrame(schema=REJECT_SCHEMA)
     can_fail = {name: col for name, col in present.items() if col.kind != Kind.TEXT or col.required}
     typed = {name: pl.col(f"_typed_{name}") if col.kind != Kind.TEXT else pl.col(name) for name, col in present.items()}
-    parsed = {name: _typed_by_distinct(frame.get_column(name), col.kind) for name, col in present.items() if col.kind in (Kind.DATE, Kind.TIMESTAMP)}
+    parsed = {name: _typed_by_distinct(frame.get_column(name), col.kind, order) for name, col in present.items() if col.kind in (Kind.DATE, Kind.TIMESTAMP)}
     parsed = {name: series for name, series in parsed.items() if series is not None}
     cleaned = frame.with_columns([series.alias(f"_typed_{name}") for name, series in parsed.items()]).lazy().select(
         ROW,
@@ -372,11 +496,11 @@ def coerce(frame: pl.DataFrame, schema: dict[str, Col], *, path: Path, keep: tup
         *[pl.col(name).alias(f"_orig_{name}") for name in can_fail],
         *[_null_tokens(pl.col(name)).alias(name) for name in present],
         *[f"_typed_{name}" for name in parsed],
-    ).with_columns([_typed(pl.col(name), col.kind).alias(f"_typed_{name}") for name, col in present.items() if col.kind != Kind.TEXT and name not in parsed])
+    ).with_columns([_typed(pl.col(name), col.kind, order).alias(f"_typed_{name}") for name, col in present.items() if col.kind != Kind.TEXT and name not in parsed])
     reasons = {}
     for name, col in can_fail.items():
         value = pl.col(name)
-        reason = pl.when(value.is_not_null() & typed[name].is_null()).then(pl.lit(f"expected {_EXPECTED.get(col.kind, 'text')}"))
+        reason = pl.when(value.is_not_null() & typed[name].is_null()).then(pl.lit(f"expected {_expected(col.kind, order)}"))
         if col.required:
             reason = reason.when(value.is_null()).then(pl.lit("required value is missing"))
         reasons[name] = reason
@@ -397,7 +521,23 @@ def coerce(frame: pl.DataFrame, schema: dict[str, Col], *, path: Path, keep: tup
     return good, rejects.cast(REJECT_SCHEMA)
 
 
-def _coerce_clean(frame: pl.DataFrame, schema: dict[str, Col], present: dict[str, Col], keep: tuple[str, ...]) -> pl.DataFrame | None:
+def _file_date_order(frame: pl.DataFrame, present: dict[str, Col], dates: str, default: str | None, path: Path) -> str | None:
+    """The order the file's slash dates are read in (see date_order); an error naming the first
+    such date when the file leaves it ambiguous."""
+    names = [name for name, col in present.items() if col.kind in (Kind.DATE, Kind.TIMESTAMP)]
+    order, problem = date_order([frame.get_column(name) for name in names], dates, default=default)
+    if problem is None:
+        return order
+    for name in names:
+        slashed = frame.select(ROW, pl.col(name)).filter(pl.col(name).str.contains(_SLASH_PARTS).fill_null(False))
+        if slashed.height:
+            row, value = slashed.row(0)
+            raise InputError(f"cannot tell the day from the month in {value!r}: {problem}", path=path, row=row, column=name)
+    raise InputError(problem, path=path)  # unreachable: a problem comes from a slash date
+
+
+def _coerce_clean(frame: pl.DataFrame, schema: dict[str, Col], present: dict[str, Col], keep: tuple[str, ...],
+                  order: str | None = None) -> pl.DataFrame | None:
     """`coerce`'s result for a file in which no value fails, or None if any might (then `coerce`
     takes its general pass, which names each failure). A bill usually has none, and this path is
     several times cheaper: text is cleaned (spaces, null tokens) only in the columns where some
@@ -417,7 +557,9 @@ def _coerce_clean(frame: pl.DataFrame, schema: dict[str, Col], present: dict[str
     outputs |= {name: pl.col(name).cast(_dtype(present[name].kind), strict=False) for name in numbers}
     for name in dated:
         values = distinct.item(0, name)
-        parsed = pl.DataFrame({"v": values}).select(_null_tokens(pl.col("v")).alias("cleaned")).with_columns(_typed(pl.col("cleaned"), present[name].kind).alias("typed"))
+        parsed = pl.DataFrame({"v": values}).select(_null_tokens(pl.col("v")).alias("cleaned")).with_columns(
+            _typed(pl.col("cleaned"), present[name].kind, order).alias("typed")
+        )
         if parsed.filter(pl.col("cleaned").is_not_null() & pl.col("typed").is_null()).height:
             return None
         outputs[name] = pl.col(name).replace_strict(values, parsed.get_column("typed"), return_dtype=_dtype(present[name].kind))
@@ -447,9 +589,9 @@ def by_distinct(series: pl.Series, make: Callable[[pl.Expr], pl.Expr]) -> pl.Ser
     return pl.DataFrame([series]).select(make(pl.col(series.name))).to_series().alias(series.name) if mapped is None else mapped
 
 
-def _typed_by_distinct(series: pl.Series, kind: Kind) -> pl.Series | None:
+def _typed_by_distinct(series: pl.Series, kind: Kind, order: str | None = None) -> pl.Series | None:
     """The typed column, parsing each distinct text once; None when most values differ."""
-    return map_distinct(series, lambda value: _typed(_null_tokens(value), kind))
+    return map_distinct(series, lambda value: _typed(_null_tokens(value), kind, order))
 
 
 def _dtype(kind: Kind) -> pl.DataType:
