@@ -298,7 +298,6 @@ _DOTTED = (
     r"^(\d{1,2})\.(\d{1,2})\.(\d{4})(?:[ T]+(\d{1,2}):(\d{2})(?::(\d{2})(\.\d+)?)?\s*([AaPp][Mm])?)?"
     r"\s*(Z|UTC|[+-]\d{2}:?\d{2})?$"
 )
-_SLASH_PARTS = r"^\s*(\d{1,2})/(\d{1,2})/(?:\d{4}|\d{2})\b"
 _TIMESTAMP_FORMATS = (
     "%Y-%m-%d %H:%M:%S%.f",
     "%Y-%m-%d",
@@ -405,8 +404,12 @@ _EXPECTED = {
 _EXPECTED_ORDERED = {
     (Kind.DATE, "mdy"): "a date like 2026-01-31 or 01/31/2026 (month/day/year, as this file writes its dates)",
     (Kind.DATE, "dmy"): "a date like 2026-01-31 or 31/01/2026 (day/month/year, as this file writes its dates)",
-    (Kind.TIMESTAMP, "mdy"): "a timestamp like 2026-01-31T23:00:00Z or 01/31/2026 23:00 (month/day/year, as this file writes its dates)",
-    (Kind.TIMESTAMP, "dmy"): "a timestamp like 2026-01-31T23:00:00Z or 31/01/2026 23:00 (day/month/year, as this file writes its dates)",
+    (Kind.TIMESTAMP, "mdy"): (
+        "a timestamp like 2026-01-31T23:00:00Z or 01/31/2026 23:00 (month/day/year, as this file writes its dates)"
+    ),
+    (Kind.TIMESTAMP, "dmy"): (
+        "a timestamp like 2026-01-31T23:00:00Z or 31/01/2026 23:00 (day/month/year, as this file writes its dates)"
+    ),
 }
 
 
@@ -414,7 +417,8 @@ def _expected(kind: Kind, order: str | None) -> str:
     return _EXPECTED_ORDERED.get((kind, order or ""), _EXPECTED.get(kind, "text"))
 
 
-def date_order(values: list[pl.Series], setting: str = "auto", *, default: str | None = None) -> tuple[str | None, str | None]:
+def date_order(values: list[pl.Series], setting: str = "auto", *,
+               default: str | None = None) -> tuple[str | None, str | None]:
     """The day/month order of a file's slash dates: (order, None), or (None, the reason it is
     unknown) when the file has slash dates and neither `setting` nor the values decide (a file
     without slash dates gives (None, None): there is nothing to decide). `values` are the file's
@@ -424,14 +428,16 @@ def date_order(values: list[pl.Series], setting: str = "auto", *, default: str |
         return setting, None
     if setting != "auto":
         raise ValueError(f"unknown date order {setting!r}: expected one of {list(DATE_ORDERS)}")
-    texts = pl.concat([s.drop_nulls().unique().str.strip_chars() for s in values if s.dtype == pl.String] or [pl.Series([], dtype=pl.String)])
-    parts = texts.filter(texts.str.contains(_SLASH_PARTS)).str.extract_groups(_SLASH_PARTS)
+    distinct = [s.drop_nulls().unique().str.strip_chars() for s in values if s.dtype == pl.String]
+    texts = pl.concat(distinct) if distinct else pl.Series([], dtype=pl.String)
+    parts = texts.filter(texts.str.contains(_SLASHED)).str.extract_groups(_SLASHED)  # whole slash dates only
     if parts.is_empty():
         return default, None
     firsts, seconds = parts.struct.field("1").cast(pl.Int32), parts.struct.field("2").cast(pl.Int32)
     day_first, day_second = bool((firsts > 12).any()), bool((seconds > 12).any())
     if day_first and day_second:
-        return None, "the file writes slash dates both day/month/year and month/day/year (a day above 12 comes first in some, second in others)"
+        return None, ("the file writes slash dates both day/month/year and month/day/year "
+                      "(a day above 12 comes first in some, second in others)")
     if day_first:
         return "dmy", None
     if day_second:
@@ -521,7 +527,8 @@ def coerce(frame: pl.DataFrame, schema: dict[str, Col], *, path: Path, keep: tup
     return good, rejects.cast(REJECT_SCHEMA)
 
 
-def _file_date_order(frame: pl.DataFrame, present: dict[str, Col], dates: str, default: str | None, path: Path) -> str | None:
+def _file_date_order(frame: pl.DataFrame, present: dict[str, Col], dates: str, default: str | None,
+                     path: Path) -> str | None:
     """The order the file's slash dates are read in (see date_order); an error naming the first
     such date when the file leaves it ambiguous."""
     names = [name for name, col in present.items() if col.kind in (Kind.DATE, Kind.TIMESTAMP)]
@@ -529,10 +536,12 @@ def _file_date_order(frame: pl.DataFrame, present: dict[str, Col], dates: str, d
     if problem is None:
         return order
     for name in names:
-        slashed = frame.select(ROW, pl.col(name)).filter(pl.col(name).str.contains(_SLASH_PARTS).fill_null(False))
+        whole = pl.col(name).str.strip_chars().str.contains(_SLASHED).fill_null(False)
+        slashed = frame.select(ROW, pl.col(name)).filter(whole)
         if slashed.height:
             row, value = slashed.row(0)
-            raise InputError(f"cannot tell the day from the month in {value!r}: {problem}", path=path, row=row, column=name)
+            message = f"cannot tell the day from the month in {value!r}: {problem}"
+            raise InputError(message, path=path, row=row, column=name)
     raise InputError(problem, path=path)  # unreachable: a problem comes from a slash date
 
 

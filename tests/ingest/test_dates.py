@@ -106,6 +106,14 @@ def test_a_bad_date_is_quarantined_naming_the_format_expected() -> None:
     assert rejects.rows() == [(2, "day", "31 Jan", "expected a date like 2026-01-31 or 01/31/2026")]
 
 
+def test_a_malformed_slash_date_is_quarantined_not_taken_as_the_files_order() -> None:
+    # "03/02/2026 00h" is no date at all (00h is no time): it says nothing about the order and is
+    # quarantined on its own; the ISO row loads
+    rows, rejects = coerce(_frame(["2026-01-05", "03/02/2026 00h"]), {"day": Col(Kind.DATE)}, path=Path("f.csv"))
+    assert rows.get_column("day").to_list() == [date(2026, 1, 5)]
+    assert rejects.rows() == [(2, "day", "03/02/2026 00h", "expected a date like 2026-01-31 or 01/31/2026")]
+
+
 def test_the_general_and_the_quick_pass_read_slash_dates_alike() -> None:
     # 40 rows of 8 distinct dates: parsed once per distinct text in the quick pass; one bad row
     # sends the file through the general pass, which must type the other 40 the same way
