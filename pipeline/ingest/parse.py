@@ -298,10 +298,8 @@ _DOTTED = (
     r"^(\d{1,2})\.(\d{1,2})\.(\d{4})(?:[ T]+(\d{1,2}):(\d{2})(?::(\d{2})(\.\d+)?)?\s*([AaPp][Mm])?)?"
     r"\s*(Z|UTC|[+-]\d{2}:?\d{2})?$"
 )
-_TIMESTAMP_FORMATS = (
-    "%Y-%m-%d %H:%M:%S%.f",
-    "%Y-%m-%d",
-)
+_SLASH_START, _DOT_START = r"^\s*\d{1,2}/", r"^\s*\d{1,2}\.\d"
+_TIMESTAMP_FORMAT = "%Y-%m-%d %H:%M:%S"
 
 
 def _null_tokens(expr: pl.Expr) -> pl.Expr:
@@ -351,45 +349,63 @@ def _as_iso(text: pl.Expr, pattern: str, order: str) -> pl.Expr:
     return pl.when(parts.struct.field("1").is_not_null()).then(iso)
 
 
-def _iso_text(expr: pl.Expr, order: str | None) -> pl.Expr:
-    """Delivered date or timestamp text in one ISO shape: `YYYY-MM-DD[ HH:MM:SS[.f][+HH:MM]]`.
-    Slash dates are rewritten only when the file's day/month `order` is known."""
-    text = expr.str.strip_chars()
-    rewritten = [_as_iso(text, _DOTTED, "dmy")]
+def _timestamps(text: pl.Series, order: str | None, dotted: bool) -> pl.Series:
+    """Date or timestamp text -> naive UTC datetimes (see parse_timestamp), null where a value is
+    none of the forms read. Step by step on the whole column, each step computed once: the values
+    are brought to one shape with cheap string steps and parsed once with a plain format (a
+    failed, fractional or zone-aware parse costs several times more), then the fraction is
+    added and the offset subtracted. Slash and dotted dates are rewritten as ISO first, only
+    when the file has them (`order`, `dotted`): that costs a regex pass."""
+    frame = pl.DataFrame({"t": text.cast(pl.String)})
+    value = pl.col("t")
     if order in ("mdy", "dmy"):
-        rewritten.insert(0, _as_iso(text, _SLASHED, order))
-    text = pl.coalesce(*rewritten, text)
-    text = text.str.replace(r"^(\d{4}-\d{2}-\d{2})[T ]+(\d):", "${1} 0${2}:")
-    text = text.str.replace(r"^(\d{4}-\d{2}-\d{2})T", "${1} ")
-    text = text.str.replace(r"^(\d{4}-\d{2}-\d{2} \d{2}:\d{2})(Z|UTC| UTC|[+-]\d|$)", "${1}:00${2}")
-    text = text.str.replace(r"\s*(Z|UTC)$", "+00:00")
-    return text.str.replace(r"( \d{2}:\d{2}:\d{2}(?:\.\d+)?)([+-]\d{2})(\d{2})$", "${1}${2}:${3}")
-
-
-def _timestamp_of_iso(text: pl.Expr) -> pl.Expr:
-    has_offset = text.str.contains(r"[+-]\d{2}:\d{2}$")
-    with_offset = (
-        text.str.strptime(pl.Datetime("us", "UTC"), "%Y-%m-%d %H:%M:%S%.f%:z", strict=False)
-        .dt.replace_time_zone(None)
+        frame = frame.with_columns(pl.coalesce(_as_iso(value, _SLASHED, order), value).alias("t"))
+    if dotted:
+        frame = frame.with_columns(pl.coalesce(_as_iso(value, _DOTTED, "dmy"), value).alias("t"))
+    frame = frame.with_columns(
+        value.str.strip_suffix("Z").str.strip_suffix(" UTC").str.replace("T", " ", literal=True, n=1)
     )
-    naive = pl.coalesce(
-        *[text.str.strptime(pl.Datetime("us"), fmt, strict=False) for fmt in _TIMESTAMP_FORMATS]
+    frame = frame.with_columns(value.str.extract(r"[+-]\d{2}:?\d{2}$", 0).alias("offset"))
+    if frame.get_column("offset").null_count() < frame.height:
+        kept = value.str.len_chars() - pl.col("offset").str.len_chars().fill_null(0)
+        frame = frame.with_columns(value.str.slice(0, kept))
+    if frame.get_column("t").str.contains(".", literal=True).any():
+        parts = frame.get_column("t").str.split_exact(".", 1)
+        frame = frame.with_columns(
+            parts.struct.field("field_0").alias("t"), parts.struct.field("field_1").alias("fraction")
+        )
+    else:
+        frame = frame.with_columns(pl.lit(None, dtype=pl.String).alias("fraction"))
+    frame = frame.with_columns(
+        pl.when(~value.str.contains(" ", literal=True)).then(pl.concat_str(value, pl.lit(" 00:00:00")))
+        .when(value.str.count_matches(":", literal=True) == 1).then(pl.concat_str(value, pl.lit(":00")))
+        .otherwise(value)
+        .str.strptime(pl.Datetime("us"), _TIMESTAMP_FORMAT, strict=False)
     )
-    return pl.when(has_offset).then(with_offset).otherwise(naive)
+    fraction, offset = pl.col("fraction"), pl.col("offset")
+    micros = pl.when(fraction.str.contains(r"^\d{1,9}$")).then(
+        fraction.str.slice(0, 6).str.pad_end(6, "0").cast(pl.Int64)
+    )
+    sign = pl.when(offset.str.starts_with("-")).then(-1).otherwise(1)
+    minutes = sign * (offset.str.slice(1, 2).cast(pl.Int64) * 60 + offset.str.slice(-2, 2).cast(pl.Int64))
+    parsed = pl.col("t") + pl.duration(microseconds=micros.fill_null(0)) - pl.duration(minutes=minutes.fill_null(0))
+    valid = fraction.is_null() | micros.is_not_null()
+    return frame.select(pl.when(valid).then(parsed)).to_series().alias(text.name)
 
 
-def parse_timestamp(expr: pl.Expr, *, order: str | None = None) -> pl.Expr:
-    """Text -> naive UTC datetime. ISO with `T` or a space, with or without seconds and fraction,
-    `Z`, `UTC` or a numeric offset (converted to UTC), or a date alone (midnight); 31.01.2026
-    dates; and month/day/year or day/month/year slash dates (2-digit years too, a 12-hour clock
-    with AM/PM) when `order` ("mdy" or "dmy") says which."""
-    return _timestamp_of_iso(_iso_text(expr, order))
+def parse_timestamp(expr: pl.Expr, *, order: str | None = None, dotted: bool = False) -> pl.Expr:
+    """Stripped text -> naive UTC datetime. ISO with `T` or a space, with or without seconds and
+    fraction, `Z`, ` UTC` or a numeric offset (converted to UTC), or a date alone (midnight);
+    with `dotted`, 31.01.2026 dates; and month/day/year or day/month/year slash dates (2-digit
+    years too, a 12-hour clock with AM/PM) when `order` ("mdy" or "dmy") says which."""
+    return expr.map_batches(lambda text: _timestamps(text, order, dotted), return_dtype=pl.Datetime("us"),
+                            is_elementwise=True)
 
 
-def parse_date(expr: pl.Expr, *, order: str | None = None) -> pl.Expr:
+def parse_date(expr: pl.Expr, *, order: str | None = None, dotted: bool = False) -> pl.Expr:
     """Text -> date: the forms parse_timestamp reads (a timestamp gives its UTC day)."""
-    text = _iso_text(expr, order)
-    return pl.coalesce(text.str.strptime(pl.Date, "%Y-%m-%d", strict=False), _timestamp_of_iso(text).dt.date())
+    return expr.map_batches(lambda text: _timestamps(text, order, dotted).dt.date(), return_dtype=pl.Date,
+                            is_elementwise=True)
 
 
 _EXPECTED = {
@@ -417,22 +433,32 @@ def _expected(kind: Kind, order: str | None) -> str:
     return _EXPECTED_ORDERED.get((kind, order or ""), _EXPECTED.get(kind, "text"))
 
 
+def _matching(series: pl.Series, start: str, pattern: str) -> pl.Series:
+    """The distinct values of a text column that match `pattern` whole (stripped), looked for
+    only among those that begin like it (`start`: an anchored test, cheap on a long column)."""
+    texts = series.filter(series.str.contains(start).fill_null(False)).unique().str.strip_chars()
+    return texts.filter(texts.str.contains(pattern))
+
+
+def _has(series: pl.Series, start: str, pattern: str) -> bool:
+    return series.dtype == pl.String and not _matching(series, start, pattern).is_empty()
+
+
 def date_order(values: list[pl.Series], setting: str = "auto", *,
                default: str | None = None) -> tuple[str | None, str | None]:
     """The day/month order of a file's slash dates: (order, None), or (None, the reason it is
     unknown) when the file has slash dates and neither `setting` nor the values decide (a file
-    without slash dates gives (None, None): there is nothing to decide). `values` are the file's
+    without whole slash dates gives (None, None): there is nothing to decide). `values` are the file's
     date and timestamp columns; `default` is a format's documented order, used when the values
     agree with both readings (Azure writes month/day/year)."""
-    if setting in ("mdy", "dmy"):
-        return setting, None
-    if setting != "auto":
+    if setting not in DATE_ORDERS:
         raise ValueError(f"unknown date order {setting!r}: expected one of {list(DATE_ORDERS)}")
-    distinct = [s.drop_nulls().unique().str.strip_chars() for s in values if s.dtype == pl.String]
-    texts = pl.concat(distinct) if distinct else pl.Series([], dtype=pl.String)
-    parts = texts.filter(texts.str.contains(_SLASHED)).str.extract_groups(_SLASHED)  # whole slash dates only
+    distinct = [_matching(s, _SLASH_START, _SLASHED) for s in values if s.dtype == pl.String]
+    parts = (pl.concat(distinct) if distinct else pl.Series([], dtype=pl.String)).str.extract_groups(_SLASHED)
     if parts.is_empty():
-        return default, None
+        return None, None
+    if setting != "auto":
+        return setting, None
     firsts, seconds = parts.struct.field("1").cast(pl.Int32), parts.struct.field("2").cast(pl.Int32)
     day_first, day_second = bool((firsts > 12).any()), bool((seconds > 12).any())
     if day_first and day_second:
@@ -450,7 +476,16 @@ def date_order(values: list[pl.Series], setting: str = "auto", *,
     )
 
 
-def _typed(expr: pl.Expr, kind: Kind, order: str | None = None) -> pl.Expr:
+@dataclass(frozen=True)
+class DateForms:
+    """The date forms a file writes beyond ISO: slash dates in `order` ("mdy" or "dmy"; None:
+    the file has none), dotted day.month.year dates (`dotted`)."""
+
+    order: str | None = None
+    dotted: bool = False
+
+
+def _typed(expr: pl.Expr, kind: Kind, forms: DateForms = DateForms()) -> pl.Expr:
     match kind:
         case Kind.TEXT:
             return expr
@@ -463,9 +498,9 @@ def _typed(expr: pl.Expr, kind: Kind, order: str | None = None) -> pl.Expr:
         case Kind.INT:
             return expr.cast(pl.Int64, strict=False)
         case Kind.DATE:
-            return parse_date(expr, order=order)
+            return parse_date(expr, order=forms.order, dotted=forms.dotted)
         case Kind.TIMESTAMP:
-            return parse_timestamp(expr, order=order)
+            return parse_timestamp(expr, order=forms.order, dotted=forms.dotted)
 
 
 def coerce(frame: pl.DataFrame, schema: dict[str, Col], *, path: Path, keep: tuple[str, ...] = (),
@@ -488,13 +523,13 @@ def coerce(frame: pl.DataFrame, schema: dict[str, Col], *, path: Path, keep: tup
             column=missing[0],
         )
     present = {name: col for name, col in schema.items() if name in frame.columns}
-    order = _file_date_order(frame, present, dates, dates_default, path)
-    clean = _coerce_clean(frame, schema, present, keep, order)
+    forms = _file_date_forms(frame, present, dates, dates_default, path)
+    clean = _coerce_clean(frame, schema, present, keep, forms)
     if clean is not None:
         return clean, pl.DataFrame(schema=REJECT_SCHEMA)
     can_fail = {name: col for name, col in present.items() if col.kind != Kind.TEXT or col.required}
     typed = {name: pl.col(f"_typed_{name}") if col.kind != Kind.TEXT else pl.col(name) for name, col in present.items()}
-    parsed = {name: _typed_by_distinct(frame.get_column(name), col.kind, order) for name, col in present.items() if col.kind in (Kind.DATE, Kind.TIMESTAMP)}
+    parsed = {name: _typed_by_distinct(frame.get_column(name), col.kind, forms) for name, col in present.items() if col.kind in (Kind.DATE, Kind.TIMESTAMP)}
     parsed = {name: series for name, series in parsed.items() if series is not None}
     cleaned = frame.with_columns([series.alias(f"_typed_{name}") for name, series in parsed.items()]).lazy().select(
         ROW,
@@ -502,11 +537,11 @@ def coerce(frame: pl.DataFrame, schema: dict[str, Col], *, path: Path, keep: tup
         *[pl.col(name).alias(f"_orig_{name}") for name in can_fail],
         *[_null_tokens(pl.col(name)).alias(name) for name in present],
         *[f"_typed_{name}" for name in parsed],
-    ).with_columns([_typed(pl.col(name), col.kind, order).alias(f"_typed_{name}") for name, col in present.items() if col.kind != Kind.TEXT and name not in parsed])
+    ).with_columns([_typed(pl.col(name), col.kind, forms).alias(f"_typed_{name}") for name, col in present.items() if col.kind != Kind.TEXT and name not in parsed])
     reasons = {}
     for name, col in can_fail.items():
         value = pl.col(name)
-        reason = pl.when(value.is_not_null() & typed[name].is_null()).then(pl.lit(f"expected {_expected(col.kind, order)}"))
+        reason = pl.when(value.is_not_null() & typed[name].is_null()).then(pl.lit(f"expected {_expected(col.kind, forms.order)}"))
         if col.required:
             reason = reason.when(value.is_null()).then(pl.lit("required value is missing"))
         reasons[name] = reason
@@ -527,14 +562,17 @@ def coerce(frame: pl.DataFrame, schema: dict[str, Col], *, path: Path, keep: tup
     return good, rejects.cast(REJECT_SCHEMA)
 
 
-def _file_date_order(frame: pl.DataFrame, present: dict[str, Col], dates: str, default: str | None,
-                     path: Path) -> str | None:
-    """The order the file's slash dates are read in (see date_order); an error naming the first
-    such date when the file leaves it ambiguous."""
+def _file_date_forms(frame: pl.DataFrame, present: dict[str, Col], dates: str, default: str | None,
+                     path: Path) -> DateForms:
+    """The date forms the file's date columns use: the order its slash dates are read in (see
+    date_order; an error naming the first such date when the file leaves it ambiguous) and
+    whether it has dotted dates."""
     names = [name for name, col in present.items() if col.kind in (Kind.DATE, Kind.TIMESTAMP)]
-    order, problem = date_order([frame.get_column(name) for name in names], dates, default=default)
+    columns = [frame.get_column(name) for name in names]
+    order, problem = date_order(columns, dates, default=default)
     if problem is None:
-        return order
+        dotted = any(_has(column, _DOT_START, _DOTTED) for column in columns)
+        return DateForms(order, dotted)
     for name in names:
         whole = pl.col(name).str.strip_chars().str.contains(_SLASHED).fill_null(False)
         slashed = frame.select(ROW, pl.col(name)).filter(whole)
@@ -546,7 +584,7 @@ def _file_date_order(frame: pl.DataFrame, present: dict[str, Col], dates: str, d
 
 
 def _coerce_clean(frame: pl.DataFrame, schema: dict[str, Col], present: dict[str, Col], keep: tuple[str, ...],
-                  order: str | None = None) -> pl.DataFrame | None:
+                  forms: DateForms = DateForms()) -> pl.DataFrame | None:
     """`coerce`'s result for a file in which no value fails, or None if any might (then `coerce`
     takes its general pass, which names each failure). A bill usually has none, and this path is
     several times cheaper: text is cleaned (spaces, null tokens) only in the columns where some
@@ -567,7 +605,7 @@ def _coerce_clean(frame: pl.DataFrame, schema: dict[str, Col], present: dict[str
     for name in dated:
         values = distinct.item(0, name)
         parsed = pl.DataFrame({"v": values}).select(_null_tokens(pl.col("v")).alias("cleaned")).with_columns(
-            _typed(pl.col("cleaned"), present[name].kind, order).alias("typed")
+            _typed(pl.col("cleaned"), present[name].kind, forms).alias("typed")
         )
         if parsed.filter(pl.col("cleaned").is_not_null() & pl.col("typed").is_null()).height:
             return None
@@ -598,9 +636,9 @@ def by_distinct(series: pl.Series, make: Callable[[pl.Expr], pl.Expr]) -> pl.Ser
     return pl.DataFrame([series]).select(make(pl.col(series.name))).to_series().alias(series.name) if mapped is None else mapped
 
 
-def _typed_by_distinct(series: pl.Series, kind: Kind, order: str | None = None) -> pl.Series | None:
+def _typed_by_distinct(series: pl.Series, kind: Kind, forms: DateForms = DateForms()) -> pl.Series | None:
     """The typed column, parsing each distinct text once; None when most values differ."""
-    return map_distinct(series, lambda value: _typed(_null_tokens(value), kind, order))
+    return map_distinct(series, lambda value: _typed(_null_tokens(value), kind, forms))
 
 
 def _dtype(kind: Kind) -> pl.DataType:

@@ -31,8 +31,12 @@ TIMESTAMPS = {
     "2026-01-31T18:00:00-0500": datetime(2026, 1, 31, 23),  # an offset without a colon
     "2026-01-31 23:00:00 UTC": datetime(2026, 1, 31, 23),
     "2026-01-31T7:05:00Z": datetime(2026, 1, 31, 7, 5),  # a one-digit hour
-    "31.01.2026": datetime(2026, 1, 31),  # dotted: day first, always
+}
+# dotted dates: day first, always (read when the file has them: `dotted`)
+DOTTED = {
+    "31.01.2026": datetime(2026, 1, 31),
     "31.01.2026 08:15": datetime(2026, 1, 31, 8, 15),
+    "1.2.2026 23:00:00Z": datetime(2026, 2, 1, 23),
 }
 # slash dates, read month/day/year
 MDY = {
@@ -48,11 +52,27 @@ MDY = {
 
 
 @pytest.mark.parametrize(("text", "expected"), TIMESTAMPS.items())
-def test_iso_and_dotted_timestamps(text: str, expected: datetime) -> None:
+def test_iso_timestamps(text: str, expected: datetime) -> None:
     frame = pl.DataFrame({"v": [text]})
     assert frame.select(parse_timestamp(pl.col("v"))).item() == expected
-    assert frame.select(parse_timestamp(pl.col("v"), order="mdy")).item() == expected  # an order changes no ISO date
+    # a slash-date order or dotted dates change no ISO date
+    assert frame.select(parse_timestamp(pl.col("v"), order="mdy", dotted=True)).item() == expected
     assert frame.select(parse_date(pl.col("v"))).item() == expected.date()
+
+
+@pytest.mark.parametrize(("text", "expected"), DOTTED.items())
+def test_dotted_timestamps(text: str, expected: datetime) -> None:
+    frame = pl.DataFrame({"v": [text]})
+    assert frame.select(parse_timestamp(pl.col("v"), dotted=True)).item() == expected
+    assert frame.select(parse_date(pl.col("v"), dotted=True)).item() == expected.date()
+
+
+def test_a_file_with_dotted_dates_is_read_so() -> None:
+    # coerce finds the dotted dates itself: 31.01.2026 is 31 January, 01.02.2026 is 1 February
+    frame = _frame(["31.01.2026", "01.02.2026", "2026-02-03"])
+    rows, rejects = coerce(frame, {"day": Col(Kind.DATE)}, path=Path("f.csv"))
+    assert rejects.is_empty()
+    assert rows.get_column("day").to_list() == [date(2026, 1, 31), date(2026, 2, 1), date(2026, 2, 3)]
 
 
 @pytest.mark.parametrize(("text", "expected"), MDY.items())
@@ -87,6 +107,7 @@ def test_the_order_comes_from_the_values() -> None:
     assert order is None and 'billing = "mdy"' in problem
     assert date_order([series(["4/1/25", "4/2/25"])], default="mdy") == ("mdy", None)  # a format's documented order
     assert date_order([series(["4/1/25", "4/2/25"])], "dmy") == ("dmy", None)  # the config says
+    assert date_order([series(["2026-01-31"])], "dmy") == (None, None)  # ... where there is something to say
     order, problem = date_order([series(["13/1/25", "1/13/25"])])
     assert order is None and "both day/month/year and month/day/year" in problem
 
