@@ -231,6 +231,24 @@ class BadRows(_Strict):
     fx: RowPolicy = "quarantine"
 
 
+DateOrder = Literal["auto", "mdy", "dmy"]
+
+
+class Dates(_Strict):
+    """Per source, how dates written with slashes are read: `auto` decides from the file (a
+    first part above 12 is a day: day/month/year; a second part above 12: month/day/year) and
+    refuses a file whose dates read both ways; `mdy` (04/01/2026 is 1 April) or `dmy` (4 January)
+    say it. ISO dates (2026-04-01) and dotted dates (01.04.2026, day first) read the same always."""
+
+    billing: DateOrder = "auto"
+    assets: DateOrder = "auto"
+    charges: DateOrder = "auto"
+    usage: DateOrder = "auto"
+    optimizations: DateOrder = "auto"
+    milestones: DateOrder = "auto"
+    fx: DateOrder = "auto"
+
+
 class RemoteSource(_Strict):
     """An object-store folder pulled into inbox/<source>/<name>/ before each ingest (`costledger
     pull`, the nightly DAG). Credentials come from the Airflow connection `conn_id`, never from here."""
@@ -280,6 +298,7 @@ class Config(_Strict):
     owned: Owned = Owned()
     labor: Labor = Labor()
     bad_rows: BadRows = BadRows()
+    dates: Dates = Dates()
     report: Report = Report()
     # Default telemetry step when a series has a single sample.
     telemetry_step_seconds: int = Field(60, gt=0)

@@ -56,6 +56,9 @@ tag_keys = ["model"]
 # service_name = "Support.*"
 # policy = "proportional"
 
+# [dates]                 # slash dates, per source: "auto" (read from the file), "mdy" (04/01 is 1 April) or "dmy"
+# billing = "mdy"
+
 [owned]
 pue = "1.4"
 tariff_per_kwh = "0.12"

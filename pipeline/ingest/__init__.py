@@ -57,7 +57,7 @@ def parse_file(ws: Workspace, source: str, path: Path, data: bytes) -> Parsed:
     if source == "telemetry":
         return telemetry.read(path, data, ws.config)
     if source == "billing":
-        return billing.read(path, data)
+        return billing.read(path, data, dates=ws.config.dates.billing)
     header = header_of(data, path)
     if source == "labor":
         if labor.detect(header) is None:
@@ -71,7 +71,7 @@ def parse_file(ws: Workspace, source: str, path: Path, data: bytes) -> Parsed:
     table = tables.find(source, header)
     if table is None:
         raise InputError(f"unrecognised {source} file: expected columns {tables.expected(source)}, found {header}", path=path, row=0)
-    return table.read(path)
+    return table.read(path, dates=getattr(ws.config.dates, source))
 
 
 def _periods(frame: pl.DataFrame, first: str, last: str) -> set[str]:

@@ -1,20 +1,50 @@
-"""Azure cost details (EA and MCA layouts; actual and amortized) -> staging.billing rows.
+"""Azure cost details, in every layout Microsoft has shipped -> staging.billing rows.
 
-Headers are matched case-insensitively (EA PascalCase, MCA camelCase); a UTF-8 byte-order mark is
-dropped; `MM/DD/YYYY` and ISO dates are both read; `Tags` may come with or without braces. The
-layout (`azure-ea` / `azure-mca`: MCA files carry an invoice id) and the kind (`-actual` /
-`-amortized`, from the rows: amortized files carry reservation or savings-plan usage with a
-cost, or unused-commitment rows; actual files carry commitment purchases) go into the format name.
+Layouts (the format name says which, then the kind: `-actual`, `-amortized`, `-mixed` or
+`-unknown`, from the rows: amortized files carry reservation or savings-plan usage with a cost,
+or unused-commitment rows; actual files carry commitment purchases or refunds):
+- `azure-ea`: Enterprise Agreement cost details (exports, portal download, Cost Details API),
+  PascalCase: `CostInBillingCurrency` (older downloads `Cost`), `BillingCurrencyCode` (or
+  `BillingCurrency`), `ProductName` (or `Product`). Pay-as-you-go accounts export this layout too.
+- `azure-mca`: Microsoft Customer Agreement, camelCase: `costInBillingCurrency`,
+  `billingCurrency`, `invoiceId`; the pricing-currency columns beside them
+  (`costInPricingCurrency`, `costInUsd`, `pricingCurrency`) are not the bill and are not read.
+- `azure-partner`: Microsoft Partner Agreement / CSP (billing-account or subscription scope):
+  the MCA columns plus `partnerName`, `partnerTenantId`, `customerTenantId`, `customerName`.
+- `azure-legacy-usage`: the older usage details (pay-as-you-go 2019-11-01, EA 2019-10-01, and
+  the retired EA reporting CSV): `SubscriptionGuid`, `UsageDateTime`, `PreTaxCost` (or
+  `ExtendedCost`), `ResourceRate`, `Currency`; no charge type (every row is usage) and no
+  billing period (see below). The EA 2019-10-01 file has no currency column and is refused,
+  naming it: its amounts cannot be told apart by currency.
+
+Headers are matched through one map (`HEADERS`): case-insensitively, ignoring spaces, `-` and
+`_` (`Meter Sub-Category`), a byte-order mark dropped, and a localised portal download's header
+(`Kategorie der Verbrauchseinheit (MeterCategory)`) by the English name in its brackets. Dates
+are ISO or Azure's month/day/year (day/month/year when the file's days say so, or the config's
+`[dates]` setting; see parse.date_order). Tags come as a JSON object, or without its braces
+(`"env": "prod","team": "ml"`, how Azure writes them in CSV).
+
+Billing period: Enterprise, Customer and Partner Agreements invoice by calendar month, so a row
+whose `BillingPeriodStartDate` is empty (subscription-scope CSP exports leave it empty) gets the
+calendar month of its charge date, and so does every row of the legacy layout, which has no
+billing period column; the load message counts them. Pay-as-you-go invoices follow the
+subscription's own billing day, so a pay-as-you-go row (its `BillingProfileId` is its
+subscription) without a billing period cannot be dated that way and is quarantined.
+
+Billing account: the invoice scope, as FOCUS defines it: the billing profile (MCA, MPA; an EA
+enrollment's profile is the enrollment), else the billing account, else (legacy usage details,
+CSP subscription-scope exports) the subscription.
 
 Cost semantics, per row, as FOCUS defines them for commitments (so an actual file, an amortized
 file or a mix load the same way and a purchase is never counted twice):
-- a commitment purchase (ChargeType Purchase with PricingModel Reservation or SavingsPlan):
-  BilledCost = cost, EffectiveCost = 0 (its cost reaches usage as amortized cost);
+- a commitment purchase or refund (ChargeType Purchase or Refund with PricingModel Reservation
+  or SavingsPlan): BilledCost = cost, EffectiveCost = 0 (its cost reaches usage as amortized
+  cost); a refund is a Purchase with ChargeClass Correction;
 - usage covered by a commitment (PricingModel Reservation or SavingsPlan): BilledCost = 0,
   EffectiveCost = cost (0 in an actual file, the amortized cost in an amortized one);
 - UnusedReservation / UnusedSavingsPlan: Usage with CommitmentDiscountStatus Unused, BilledCost 0,
   EffectiveCost = cost;
-- everything else: BilledCost = EffectiveCost = cost. Refunds are Credit rows (Correction).
+- everything else: BilledCost = EffectiveCost = cost. Other refunds are Credit rows (Correction).
 So an amortized file's billed total is its on-demand cost; its purchases are in the actual file.
 Amortized costs printed with more than 18 decimals are rounded half to even (see parse).
 """
@@ -22,6 +52,7 @@ Amortized costs printed with more than 18 decimals are rounded half to even (see
 from __future__ import annotations
 
 import json
+import re
 from pathlib import Path
 
 import polars as pl
@@ -29,23 +60,78 @@ import polars as pl
 from pipeline.columns import MONEY_SCALE
 from pipeline.errors import InputError
 from pipeline.ingest import focus
-from pipeline.ingest.parse import ROW, Col, Kind, Parsed, by_distinct, coerce, round_excess_decimals, single_currency
+from pipeline.ingest.parse import ROW, Col, Kind, Parsed, coerce, reject, round_excess_decimals, single_currency
 from pipeline.ingest.services import with_service_category
 
-T, M, DT = Kind.TEXT, Kind.MONEY, Kind.DATE
-# canonical (lower-case) name -> the header spellings that mean it, first found wins
-ALIASES: dict[str, tuple[str, ...]] = {
-    "cost": ("costinbillingcurrency", "cost", "pretaxcost"),
-    "billingcurrency": ("billingcurrency", "billingcurrencycode"),
-    "subscriptionid": ("subscriptionid", "subscriptionguid"),
-    "resourcelocation": ("resourcelocation", "resourcelocationnormalized"),
-    "resourceid": ("resourceid", "instanceid", "instancename"),
-    "unitprice": ("unitprice",),
+# Canonical field -> every header spelling that means it, in order of preference (the first one
+# a file has wins). Spellings are compared by `header_key`: PascalCase, camelCase and spaced
+# forms are one entry. Where each comes from:
+# - Microsoft Learn, Cost Management dataset schemas: cost-usage-details-ea (2024-08-01,
+#   2023-12-01-preview, 2021-10-01), cost-usage-details-mca, cost-usage-details-mca-partner,
+#   cost-usage-details-mca-partner-subscription, cost-usage-details-pay-as-you-go (2019-11-01),
+#   usage-details-ea-2019-10-01 .. 2021-01-01, usage-details-mca-2019-10-01 .. 2021-01-01;
+#   "Understand cost details fields" (Cost = CostInBillingCurrency, Currency = BillingCurrency,
+#   older terms UsageDate/UsageStart -> Date, InstanceId -> ResourceId, Rate -> EffectivePrice);
+#   "Migrate from EA usage details APIs" and "Migrate from EA to MCA usage fields" (ExtendedCost
+#   and Cost -> CostInBillingCurrency, SubscriptionGuid -> SubscriptionId, ServiceName ->
+#   MeterCategory, ResourceGuid -> MeterId, usageStartDate -> Date, ConsumedQuantity -> Quantity).
+# - microsoft/finops-toolkit docs-mslearn/focus/convert.md and mapping.md (Cost Management
+#   actual/amortized -> FOCUS: BillingAccountId from BillingProfileId for MCA, InvoiceIssuerName
+#   from PartnerName, ListCost from PaygCostInBillingCurrency, Tags wrapped in braces if needed).
+# - opencost pkg/cloud/azure/billingexportparser.go and its header sets (Enterprise,
+#   EnterpriseCamel, PayAsYouGo, German, BOM, MissingBrackets): the English name in brackets,
+#   UsageDateTime/Date, SubscriptionGuid, InstanceId/InstanceName/ResourceId,
+#   costinbillingcurrency/pretaxcost/cost, tags without braces.
+# - project-koku masu/util/azure (INGRESS_REQUIRED_COLUMNS, INGRESS_ALT_COLUMNS,
+#   azure_json_converter for `"key": "value"` tag lists).
+HEADERS: dict[str, tuple[str, ...]] = {
+    "date": ("Date", "UsageDateTime", "UsageDate", "UsageStartDate", "UsageStart"),
+    "billingperiodstartdate": ("BillingPeriodStartDate",),
+    "billingperiodenddate": ("BillingPeriodEndDate",),
+    "cost": ("CostInBillingCurrency", "Cost", "PreTaxCost", "ExtendedCost"),
+    "billingcurrency": ("BillingCurrency", "BillingCurrencyCode", "Currency"),
+    "pricingcurrency": ("PricingCurrency", "PricingCurrencyCode"),
+    "paygcost": ("PaygCostInBillingCurrency",),
+    "paygprice": ("PayGPrice", "MarketPrice"),
+    "quantity": ("Quantity", "UsageQuantity", "ConsumedQuantity"),
+    "unitofmeasure": ("UnitOfMeasure", "Unit"),
+    "billingaccountid": ("BillingAccountId",),
+    "billingaccountname": ("BillingAccountName",),
+    "billingprofileid": ("BillingProfileId",),
+    "billingprofilename": ("BillingProfileName",),
+    "subscriptionid": ("SubscriptionId", "SubscriptionGuid"),
+    "subscriptionname": ("SubscriptionName",),
+    "chargetype": ("ChargeType",),
+    "pricingmodel": ("PricingModel",),
+    "frequency": ("Frequency",),
+    "metercategory": ("MeterCategory", "ServiceName"),
+    "consumedservice": ("ConsumedService",),
+    "product": ("ProductName", "Product"),
+    "metername": ("MeterName",),
+    "partnumber": ("PartNumber",),
+    "productid": ("ProductId",),
+    "meterid": ("MeterId", "ResourceGuid"),
+    "resourcelocation": ("ResourceLocation", "ResourceLocationNormalized", "Location"),
+    "resourceid": ("ResourceId", "InstanceId", "InstanceName"),
+    "resourcename": ("ResourceName",),
+    "publishername": ("PublisherName",),
+    "publishertype": ("PublisherType",),
+    "invoiceid": ("InvoiceId",),
+    "reservationid": ("ReservationId",),
+    "benefitid": ("BenefitId",),
+    "partnername": ("PartnerName",),
+    "partnertenantid": ("PartnerTenantId",),
+    "customertenantid": ("CustomerTenantId",),
+    "tags": ("Tags",),
 }
+
+T, M, DT = Kind.TEXT, Kind.MONEY, Kind.DATE
 SCHEMA: dict[str, Col] = {
     "billingaccountid": Col(T),
     "billingaccountname": Col(T),
-    "billingperiodstartdate": Col(DT, True),
+    "billingprofileid": Col(T),
+    "billingprofilename": Col(T),
+    "billingperiodstartdate": Col(DT),
     "billingperiodenddate": Col(DT),
     "subscriptionid": Col(T),
     "subscriptionname": Col(T),
@@ -54,10 +140,12 @@ SCHEMA: dict[str, Col] = {
     "pricingmodel": Col(T),
     "frequency": Col(T),
     "cost": Col(M, True),
+    "paygcost": Col(M),
     "paygprice": Col(M),
     "quantity": Col(M),
     "unitofmeasure": Col(T),
     "billingcurrency": Col(T),
+    "pricingcurrency": Col(T),
     "metercategory": Col(T),
     "consumedservice": Col(T),
     "product": Col(T),
@@ -73,8 +161,10 @@ SCHEMA: dict[str, Col] = {
     "invoiceid": Col(T),
     "reservationid": Col(T),
     "benefitid": Col(T),
+    "partnername": Col(T),
     "tags": Col(T),
 }
+# for the "closest format" message of an unrecognised file
 SIGNATURE: tuple[str, ...] = ("Date", "ChargeType", "BillingPeriodStartDate", "SubscriptionId", "Cost")
 CHARGE_TYPES: dict[str, tuple[str, str | None]] = {
     "usage": ("Usage", None),
@@ -89,40 +179,67 @@ CHARGE_TYPES: dict[str, tuple[str, str | None]] = {
 }
 FREQUENCIES = {"usagebased": "Usage-Based", "recurring": "Recurring", "onetime": "One-Time"}
 COMMITMENT_MODELS = {"reservation": "Reservation", "savingsplan": "Savings Plan"}
+_PARTNER = ("partnername", "partnertenantid", "customertenantid")
+_SPELLINGS: dict[str, str] = {}
+for _canonical, _names in HEADERS.items():
+    for _name in _names:
+        _SPELLINGS.setdefault(re.sub(r"[^0-9a-z]", "", _name.lower()), _canonical)
+
+
+def header_key(header: str) -> str:
+    """A header as the map compares it: the English name in brackets if any (localised portal
+    downloads), lower case, letters and digits only, without a byte-order mark."""
+    text = header.replace("\ufeff", "").strip().strip('"')
+    bracketed = re.search(r"\(([^()]*[A-Za-z][^()]*)\)\s*$", text)
+    if bracketed:
+        text = bracketed.group(1)
+    return re.sub(r"[^0-9a-z]", "", text.lower())
+
+
+def resolve(header: list[str]) -> dict[str, str]:
+    """Canonical field -> the file's header for it (the most preferred spelling present)."""
+    keys = {header_key(name): name for name in header if name != ROW}
+    found = {}
+    for canonical, names in HEADERS.items():
+        for name in names:
+            key = re.sub(r"[^0-9a-z]", "", name.lower())
+            if key in keys:
+                found[canonical] = keys[key]
+                break
+    return found
+
+
+def layout(found: dict[str, str] | list[str]) -> str | None:
+    """ea, mca, partner or legacy for an Azure cost details header; None for anything else."""
+    fields = set(found if isinstance(found, dict) else resolve(found))
+    if not {"date", "cost", "subscriptionid"} <= fields:
+        return None
+    if not fields & {"chargetype", "billingperiodstartdate", "metercategory", "consumedservice"}:
+        return None
+    if fields & set(_PARTNER):
+        return "partner"
+    if "invoiceid" in fields:
+        return "mca"
+    return "ea" if "chargetype" in fields else "legacy"
 
 
 def detect(header: list[str]) -> str | None:
-    columns = {c.strip().lower() for c in header}
-    if {"date", "chargetype", "billingperiodstartdate"} <= columns and columns & set(ALIASES["cost"]):
-        return "azure-mca" if "invoiceid" in columns else "azure-ea"
-    return None
+    found = layout(header)
+    return None if found is None else f"azure-{found}"
 
 
-def _canonical(frame: pl.DataFrame, path: Path) -> pl.DataFrame:
-    lowered = {c: c.strip().lower() for c in frame.columns if c != ROW}
-    duplicates = sorted({v for v in lowered.values() if list(lowered.values()).count(v) > 1})
-    if duplicates:
-        raise InputError(f"columns differ only in case: {duplicates}", path=path, row=0)
-    frame = frame.rename(lowered)
-    for canonical, spellings in ALIASES.items():
-        present = [s for s in spellings if s in frame.columns]
-        if present and canonical not in frame.columns:
-            frame = frame.rename({present[0]: canonical})
-    return frame
-
-
-def _us_dates(frame: pl.DataFrame) -> pl.DataFrame:
-    """MM/DD/YYYY (Azure's CSV default) -> ISO text; ISO text stays."""
-    def iso(value: pl.Expr) -> pl.Expr:
-        text = value.str.strip_chars()
-        us = text.str.extract(r"^(\d{1,2}/\d{1,2}/\d{4})", 1).str.strptime(pl.Date, "%m/%d/%Y", strict=False).dt.strftime("%Y-%m-%d")
-        return pl.coalesce(us, text)
-
-    columns = []
-    for name in ("date", "billingperiodstartdate", "billingperiodenddate"):
-        if name in frame.columns:  # a month has 31 dates: each is read once
-            columns.append(by_distinct(frame.get_column(name), iso))
-    return frame.with_columns(columns)
+def _canonical(text: pl.DataFrame, path: Path) -> tuple[pl.DataFrame, dict[str, str]]:
+    """The file's Azure fields under their canonical names (the delivered frame stays as is)."""
+    keys: dict[str, list[str]] = {}
+    for name in text.columns:
+        if name != ROW:
+            keys.setdefault(header_key(name), []).append(name)
+    clashes = sorted(names for key, names in keys.items() if len(names) > 1 and key in _SPELLINGS)
+    if clashes:
+        field = _SPELLINGS[header_key(clashes[0][0])]
+        raise InputError(f"columns {clashes[0]} name the same Azure field ({field})", path=path, row=0)
+    found = resolve(text.columns)
+    return text.select(ROW, *[pl.col(name).alias(canonical) for canonical, name in found.items()]), found
 
 
 def _tags_json(text: str | None) -> str | None:
@@ -139,51 +256,96 @@ def _tags_json(text: str | None) -> str | None:
     return json.dumps(value, ensure_ascii=False, sort_keys=True) if isinstance(value, dict) else text
 
 
-def _currency(frame: pl.DataFrame, path: Path) -> pl.DataFrame:
-    return single_currency(frame, "billingcurrency", ("pricingcurrency", "pricingcurrencycode", "currency"), path=path,
-                           names="BillingCurrency or billingCurrencyCode")
+def _with_tags(frame: pl.DataFrame) -> pl.DataFrame:
+    if "tags" not in frame.columns:
+        return frame
+    distinct = frame.get_column("tags").unique()  # a file has few tag sets: each is read once
+    written = pl.Series([_tags_json(t) for t in distinct.to_list()], dtype=pl.String)
+    return frame.with_columns(pl.col("tags").replace_strict(distinct, written, return_dtype=pl.String))
 
 
-def read(path: Path, *, text: pl.DataFrame) -> Parsed:
-    layout = detect(text.columns)
-    if layout is None:
+def _billing_period(rows: pl.DataFrame, *, has_column: bool) -> tuple[pl.DataFrame, pl.DataFrame, list[str]]:
+    """Rows with `_period_start` / `_period_end` (the inclusive last day), the pay-as-you-go rows
+    that have no billing period (quarantined), and the load notes (see the module docstring)."""
+    missing = pl.col("billingperiodstartdate").is_null()
+    payg = pl.col("billingprofileid").str.to_lowercase() == pl.col("subscriptionid").str.to_lowercase()
+    rows, rejects = reject(
+        rows, missing & payg, column="billingperiodstartdate",
+        reason="required value is missing: a pay-as-you-go billing period starts on the subscription's billing day, "
+        "so it cannot be taken from the charge date; re-export with BillingPeriodStartDate",
+    )
+    derived = rows.select(missing.sum()).item()
+    notes = []
+    if not has_column:
+        notes.append("the file has no billing period column (legacy usage details): each row's billing period is the "
+                     "calendar month of its usage date")
+    elif derived:
+        notes.append(f"{derived} row(s) without BillingPeriodStartDate: billing period taken as the calendar month "
+                     "of the charge date (Enterprise, Customer and Partner Agreements invoice by calendar month)")
+    start = pl.coalesce(pl.col("billingperiodstartdate"), pl.col("date").dt.month_start())
+    last = pl.when(missing).then(None).otherwise(pl.col("billingperiodenddate"))
+    rows = rows.with_columns(start.alias("_period_start")).with_columns(
+        pl.coalesce(last, pl.col("_period_start").dt.offset_by("1mo").dt.offset_by("-1d")).alias("_period_end")
+    )
+    return rows, rejects, notes
+
+
+def read(path: Path, *, text: pl.DataFrame, dates: str = "auto") -> Parsed:
+    frame, found = _canonical(text, path)
+    kind_of_file = layout(found)
+    if kind_of_file is None:
         raise InputError("not an Azure cost details file", path=path, row=0)
-    frame = _currency(_us_dates(_canonical(text, path)), path)
-    if "tags" in frame.columns:
-        distinct = frame.get_column("tags").unique()  # a file has few tag sets: each is read once
-        frame = frame.with_columns(pl.col("tags").replace_strict(distinct, pl.Series([_tags_json(t) for t in distinct.to_list()], dtype=pl.String), return_dtype=pl.String))
-    rounded, notes = round_excess_decimals(frame, ["cost", "paygprice", "quantity"], scale=MONEY_SCALE)
-    rows, rejects = coerce(rounded, SCHEMA, path=path)
+    notes = []
+    if "chargetype" not in frame.columns:  # legacy usage details: usage only
+        frame = frame.with_columns(pl.lit("Usage").alias("chargetype"), pl.lit("UsageBased").alias("frequency"))
+    frame = single_currency(frame, "billingcurrency", (), path=path,
+                            names="BillingCurrency, BillingCurrencyCode or Currency")
+    amounts = ["cost", "paygcost", "paygprice", "quantity"]
+    rounded, rounding = round_excess_decimals(_with_tags(frame), amounts, scale=MONEY_SCALE)
+    rows, rejects = coerce(rounded, SCHEMA, path=path, dates=dates, dates_default="mdy")
+    rows, undated, period_notes = _billing_period(rows, has_column="billingperiodstartdate" in frame.columns)
+    notes += period_notes + rounding
     charge_type = pl.col("chargetype").str.strip_chars().str.to_lowercase()
     model = pl.col("pricingmodel").str.strip_chars().str.to_lowercase().fill_null("")
     covered = model.is_in(list(COMMITMENT_MODELS))
-    purchase = (charge_type == "purchase") & covered
+    purchase = charge_type.is_in(["purchase", "refund"]) & covered
     unused = charge_type.is_in(["unusedreservation", "unusedsavingsplan"])
     zero = pl.lit(0).cast(focus.SCHEMA_DTYPES["BilledCost"])
     cost = pl.col("cost")
     billed = pl.when(purchase).then(cost).when(unused | ((charge_type == "usage") & covered)).then(zero).otherwise(cost)
     effective = pl.when(purchase).then(zero).otherwise(cost)
-    end_of_period = pl.coalesce(pl.col("billingperiodenddate"), pl.col("billingperiodstartdate").dt.offset_by("1mo").dt.offset_by("-1d"))
-    kind = {"azure-ea": "ea", "azure-mca": "mca"}[layout]
-    fmt = f"azure-{kind}-{_kind(rows)}"
+    category = pl.when(purchase).then(pl.lit("Purchase")).otherwise(
+        charge_type.replace_strict({k: v[0] for k, v in CHARGE_TYPES.items()}, default=None)
+    )
+    same_currency = pl.col("pricingcurrency").is_null() | (
+        pl.col("pricingcurrency").str.to_uppercase() == pl.col("billingcurrency").str.to_uppercase()
+    )
+    list_cost = pl.coalesce(pl.col("paygcost"), pl.when(same_currency).then(pl.col("paygprice") * pl.col("quantity")))
+    account = pl.coalesce("billingprofileid", "billingaccountid", "subscriptionid")
+    account_name = (
+        pl.when(pl.col("billingprofileid").is_not_null()).then(pl.col("billingprofilename"))
+        .when(pl.col("billingaccountid").is_not_null()).then(pl.col("billingaccountname"))
+        .otherwise(pl.col("subscriptionname"))
+    )
+    fmt = f"azure-{kind_of_file}-usage" if kind_of_file == "legacy" else f"azure-{kind_of_file}-{_kind(rows)}"
     rows = with_service_category(rows.with_columns(pl.coalesce("metercategory", "consumedservice").alias("ServiceName")), "ServiceName", "consumedservice")
     mapped = rows.select(
         ROW,
-        pl.col("billingaccountid").alias("BillingAccountId"),
-        pl.col("billingaccountname").alias("BillingAccountName"),
+        account.alias("BillingAccountId"),
+        account_name.alias("BillingAccountName"),
         pl.col("subscriptionid").alias("SubAccountId"),
         pl.col("subscriptionname").alias("SubAccountName"),
-        pl.col("billingperiodstartdate").cast(pl.Datetime("us")).alias("BillingPeriodStart"),
-        (end_of_period.cast(pl.Datetime("us")) + pl.duration(days=1)).alias("BillingPeriodEnd"),
+        pl.col("_period_start").cast(pl.Datetime("us")).alias("BillingPeriodStart"),
+        (pl.col("_period_end").cast(pl.Datetime("us")) + pl.duration(days=1)).alias("BillingPeriodEnd"),
         pl.col("date").cast(pl.Datetime("us")).alias("ChargePeriodStart"),
         (pl.col("date").cast(pl.Datetime("us")) + pl.duration(days=1)).alias("ChargePeriodEnd"),
-        charge_type.replace_strict({k: v[0] for k, v in CHARGE_TYPES.items()}, default=None).alias("ChargeCategory"),
+        category.alias("ChargeCategory"),
         charge_type.replace_strict({k: v[1] for k, v in CHARGE_TYPES.items()}, default=None, return_dtype=pl.String).alias("ChargeClass"),
         pl.coalesce("product", "metername").alias("ChargeDescription"),
         pl.col("frequency").str.strip_chars().str.to_lowercase().replace_strict(FREQUENCIES, default=None).alias("ChargeFrequency"),
         billed.alias("BilledCost"),
         effective.alias("EffectiveCost"),
-        pl.when(pl.col("paygprice").is_not_null() & pl.col("quantity").is_not_null()).then(pl.col("paygprice") * pl.col("quantity")).cast(focus.SCHEMA_DTYPES["ListCost"], strict=False).alias("ListCost"),
+        list_cost.cast(focus.SCHEMA_DTYPES["ListCost"], strict=False).alias("ListCost"),
         pl.col("billingcurrency").alias("BillingCurrency"),
         pl.col("quantity").alias("ConsumedQuantity"),
         pl.col("unitofmeasure").alias("ConsumedUnit"),
@@ -191,7 +353,7 @@ def read(path: Path, *, text: pl.DataFrame) -> Parsed:
         pl.col("unitofmeasure").alias("PricingUnit"),
         pl.lit("Microsoft").alias("ProviderName"),
         pl.when(pl.col("publishertype").str.to_lowercase() == "marketplace").then(pl.col("publishername")).otherwise(pl.lit("Microsoft")).alias("PublisherName"),
-        pl.lit("Microsoft").alias("InvoiceIssuerName"),
+        pl.coalesce(pl.col("partnername"), pl.lit("Microsoft")).alias("InvoiceIssuerName"),
         pl.col("invoiceid").alias("InvoiceId"),
         pl.col("resourcelocation").alias("RegionId"),
         pl.col("resourceid").alias("ResourceId"),
@@ -205,7 +367,7 @@ def read(path: Path, *, text: pl.DataFrame) -> Parsed:
         pl.when(unused).then(pl.lit("Unused")).when(covered & (charge_type == "usage")).then(pl.lit("Used")).alias("CommitmentDiscountStatus"),
         pl.col("tags").alias("Tags"),
     )
-    return focus.finish(text, mapped, rejects, fmt=fmt, notes=notes)
+    return focus.finish(text, mapped, pl.concat([rejects, undated]), fmt=fmt, notes=notes)
 
 
 def _kind(rows: pl.DataFrame) -> str:
@@ -213,7 +375,7 @@ def _kind(rows: pl.DataFrame) -> str:
     charge_type = pl.col("chargetype").str.to_lowercase()
     covered = pl.col("pricingmodel").str.to_lowercase().is_in(list(COMMITMENT_MODELS))
     amortized = rows.select(((charge_type.is_in(["unusedreservation", "unusedsavingsplan"])) | ((charge_type == "usage") & covered & (pl.col("cost") != 0))).any()).item()
-    actual = rows.select(((charge_type == "purchase") & covered).any()).item()
+    actual = rows.select((charge_type.is_in(["purchase", "refund"]) & covered).any()).item()
     if amortized and not actual:
         return "amortized"
     if actual and not amortized:

@@ -13,12 +13,13 @@ import polars as pl
 
 from pipeline.columns import FOCUS_REQUIRED
 from pipeline.errors import InputError
-from pipeline.ingest import aws_cur, azure, focus, gcp
+from pipeline.ingest import aws_cur, azure, focus, gcp, oracle
 from pipeline.ingest.parse import PARQUET_MAGIC, ROW, Parsed, read_csv_text, read_json_lines_text, read_parquet_text
 
 KNOWN_FORMATS = (
     "FOCUS 1.0/1.1/1.2 (CSV or Parquet), AWS CUR 2.0 (Parquet or CSV), AWS legacy CUR (CSV), "
-    "Azure cost details (EA or MCA, actual or amortized, CSV), GCP billing export (JSON lines or flattened CSV)"
+    "Azure cost details (EA, MCA, partner/CSP or legacy usage details; actual or amortized; CSV), "
+    "Oracle Cloud FOCUS report (CSV), GCP billing export (JSON lines or flattened CSV)"
 )
 # format -> the columns that identify it (for the "closest format" message)
 SIGNATURES: dict[str, tuple[str, ...]] = {
@@ -26,6 +27,7 @@ SIGNATURES: dict[str, tuple[str, ...]] = {
     "AWS CUR 2.0": aws_cur.SIGNATURE_CUR2,
     "AWS legacy CUR": aws_cur.SIGNATURE_LEGACY,
     "Azure cost details": azure.SIGNATURE,
+    "Oracle Cloud cost report": oracle.NATIVE_COST,
     "GCP billing export": gcp.SIGNATURE,
 }
 
@@ -39,15 +41,18 @@ def text_frame(path: Path, data: bytes) -> pl.DataFrame:
     return read_csv_text(path, data=data)
 
 
-def read(path: Path, data: bytes) -> Parsed:
+def read(path: Path, data: bytes, *, dates: str = "auto") -> Parsed:
+    """`dates`: the billing source's slash-date order setting (config `[dates]`)."""
     frame = text_frame(path, data)
     columns = [c for c in frame.columns if c != ROW]
     if focus.detect(columns) is not None:
-        return focus.read(path, text=frame)
+        return focus.read(path, text=frame, dates=dates)
+    if oracle.detect(columns) is not None:
+        return oracle.read(path, text=frame, dates=dates)
     if aws_cur.detect(columns) is not None:
         return aws_cur.read(path, text=frame)
     if azure.detect(columns) is not None:
-        return azure.read(path, text=frame)
+        return azure.read(path, text=frame, dates=dates)
     if gcp.detect(columns) is not None:
         return gcp.read(path, text=frame)
     raise InputError(_unknown(columns), path=path, row=0)

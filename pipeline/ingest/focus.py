@@ -70,12 +70,13 @@ def _tags_not_objects(tags: pl.Series) -> pl.Expr:
     return pl.col("Tags").is_in(bad) if bad else pl.lit(False)
 
 
-def read(path: Path, *, text: pl.DataFrame | None = None) -> Parsed:
-    """Parse a FOCUS file (already read as text) into typed FOCUS 1.2 columns."""
+def read(path: Path, *, text: pl.DataFrame | None = None, dates: str = "auto") -> Parsed:
+    """Parse a FOCUS file (already read as text) into typed FOCUS 1.2 columns. `dates` is the
+    source's slash-date order setting (see parse.date_order)."""
     frame = read_csv_text(path) if text is None else text
     fmt = detect(frame.columns) or "focus"
     rounded, notes = round_excess_decimals(frame, list(FOCUS_MONEY_COLUMNS), scale=MONEY_SCALE)
-    rows, rejects = coerce(rounded, SCHEMA, path=path)
+    rows, rejects = coerce(rounded, SCHEMA, path=path, dates=dates)
     return finish(frame, rows, rejects, fmt=fmt, notes=notes)
 
 

@@ -283,36 +283,129 @@ def line_records(lines: list[tuple[int, str]]) -> pl.DataFrame:
     return frame.select(ROW, pl.struct("line").alias("record"))
 
 
-_TIMESTAMP_FORMATS = (
-    "%Y-%m-%d %H:%M:%S%.f",
-    "%Y-%m-%d %H:%M",
-    "%Y-%m-%d",
+# How a file writes dates with slashes. "auto" decides from the file itself: a first part above
+# 12 can only be a day (day/month/year), a second part above 12 only a day (month/day/year). When
+# no value says, the order is ambiguous and the file is refused naming the setting that resolves
+# it: `[dates]` in costledger.toml, per source, "mdy" or "dmy".
+DATE_ORDERS = ("auto", "mdy", "dmy")
+# 4/1/25, 04/01/2025, 4/1/2025 12:00:00 AM, 04/01/2025 13:05, ... (+ an optional zone)
+_SLASHED = (
+    r"^(\d{1,2})/(\d{1,2})/(\d{4}|\d{2})(?:[ T]+(\d{1,2}):(\d{2})(?::(\d{2})(\.\d+)?)?\s*([AaPp][Mm])?)?"
+    r"\s*(Z|UTC|[+-]\d{2}:?\d{2})?$"
 )
+# 31.01.2026 (day.month.year wherever dots are written), with an optional time and zone
+_DOTTED = (
+    r"^(\d{1,2})\.(\d{1,2})\.(\d{4})(?:[ T]+(\d{1,2}):(\d{2})(?::(\d{2})(\.\d+)?)?\s*([AaPp][Mm])?)?"
+    r"\s*(Z|UTC|[+-]\d{2}:?\d{2})?$"
+)
+_SLASH_START, _DOT_START = r"^\s*\d{1,2}/", r"^\s*\d{1,2}\.\d"
+_TIMESTAMP_FORMAT = "%Y-%m-%d %H:%M:%S"
 
 
 def _null_tokens(expr: pl.Expr) -> pl.Expr:
     return expr.str.strip_chars().replace(list(NULL_TOKENS), None)
 
 
-def parse_timestamp(expr: pl.Expr) -> pl.Expr:
-    """Text -> naive UTC datetime. Accepts `T` or space, optional fraction, `Z` or a numeric offset."""
-    text = expr.str.replace(r"^(\d{4}-\d{2}-\d{2})T", "${1} ").str.replace(r"Z$", "+00:00")
-    has_offset = text.str.contains(r"[+-]\d{2}:?\d{2}$")
-    with_offset = (
-        text.str.strptime(pl.Datetime("us", "UTC"), "%Y-%m-%d %H:%M:%S%.f%:z", strict=False)
-        .dt.replace_time_zone(None)
-    )
-    naive = pl.coalesce(
-        *[text.str.strptime(pl.Datetime("us"), fmt, strict=False) for fmt in _TIMESTAMP_FORMATS]
-    )
-    return pl.when(has_offset).then(with_offset).otherwise(naive)
+def _two(expr: pl.Expr) -> pl.Expr:
+    return expr.cast(pl.String).str.zfill(2)
 
 
-def parse_date(expr: pl.Expr) -> pl.Expr:
-    return pl.coalesce(
-        expr.str.strptime(pl.Date, "%Y-%m-%d", strict=False),
-        parse_timestamp(expr).dt.date(),
+def _year(text: pl.Expr) -> pl.Expr:
+    """A 2-digit year as POSIX %y reads it (69-99: 1900s, 00-68: 2000s); 4 digits as written."""
+    short = text.cast(pl.Int32, strict=False)
+    return pl.when(text.str.len_chars() == 2).then(
+        pl.when(short >= 69).then(short + 1900).otherwise(short + 2000).cast(pl.String)
+    ).otherwise(text)
+
+
+def _clock(parts: pl.Expr) -> pl.Expr:
+    """` HH:MM:SS[.f]` of the time groups (4: hour, 5: minute, 6: second, 7: fraction, 8: AM/PM),
+    empty without a time; null for an hour a 12-hour clock cannot have."""
+    hour = parts.struct.field("4").cast(pl.Int32, strict=False)
+    meridiem = parts.struct.field("8").str.to_uppercase()
+    hour = (
+        pl.when(meridiem.is_null()).then(hour)
+        .when((hour < 1) | (hour > 12)).then(None)
+        .when(meridiem == "AM").then(hour % 12)
+        .otherwise(hour % 12 + 12)
     )
+    clock = pl.concat_str(
+        pl.lit(" "), _two(hour), pl.lit(":"), parts.struct.field("5"), pl.lit(":"),
+        parts.struct.field("6").fill_null("00"), parts.struct.field("7").fill_null(""),
+    )
+    return pl.when(parts.struct.field("4").is_null()).then(pl.lit("")).otherwise(clock)
+
+
+def _as_iso(text: pl.Expr, pattern: str, order: str) -> pl.Expr:
+    """Text matching `pattern` (day, month and year in the `order` given) as ISO text; null
+    where it does not match."""
+    parts = text.str.extract_groups(pattern).struct.rename_fields([str(i) for i in range(1, 10)])
+    first, second = parts.struct.field("1"), parts.struct.field("2")
+    month, day = (first, second) if order == "mdy" else (second, first)
+    iso = pl.concat_str(
+        _year(parts.struct.field("3")), pl.lit("-"), _two(month), pl.lit("-"), _two(day),
+        _clock(parts), parts.struct.field("9").fill_null(""),
+    )
+    return pl.when(parts.struct.field("1").is_not_null()).then(iso)
+
+
+def _timestamps(text: pl.Series, order: str | None, dotted: bool) -> pl.Series:
+    """Date or timestamp text -> naive UTC datetimes (see parse_timestamp), null where a value is
+    none of the forms read. Step by step on the whole column, each step computed once: the values
+    are brought to one shape with cheap string steps and parsed once with a plain format (a
+    failed, fractional or zone-aware parse costs several times more), then the fraction is
+    added and the offset subtracted. Slash and dotted dates are rewritten as ISO first, only
+    when the file has them (`order`, `dotted`): that costs a regex pass."""
+    frame = pl.DataFrame({"t": text.cast(pl.String)})
+    value = pl.col("t")
+    if order in ("mdy", "dmy"):
+        frame = frame.with_columns(pl.coalesce(_as_iso(value, _SLASHED, order), value).alias("t"))
+    if dotted:
+        frame = frame.with_columns(pl.coalesce(_as_iso(value, _DOTTED, "dmy"), value).alias("t"))
+    frame = frame.with_columns(
+        value.str.strip_suffix("Z").str.strip_suffix(" UTC").str.replace("T", " ", literal=True, n=1)
+    )
+    frame = frame.with_columns(value.str.extract(r"[+-]\d{2}:?\d{2}$", 0).alias("offset"))
+    if frame.get_column("offset").null_count() < frame.height:
+        kept = value.str.len_chars() - pl.col("offset").str.len_chars().fill_null(0)
+        frame = frame.with_columns(value.str.slice(0, kept))
+    if frame.get_column("t").str.contains(".", literal=True).any():
+        parts = frame.get_column("t").str.split_exact(".", 1)
+        frame = frame.with_columns(
+            parts.struct.field("field_0").alias("t"), parts.struct.field("field_1").alias("fraction")
+        )
+    else:
+        frame = frame.with_columns(pl.lit(None, dtype=pl.String).alias("fraction"))
+    frame = frame.with_columns(
+        pl.when(~value.str.contains(" ", literal=True)).then(pl.concat_str(value, pl.lit(" 00:00:00")))
+        .when(value.str.count_matches(":", literal=True) == 1).then(pl.concat_str(value, pl.lit(":00")))
+        .otherwise(value)
+        .str.strptime(pl.Datetime("us"), _TIMESTAMP_FORMAT, strict=False)
+    )
+    fraction, offset = pl.col("fraction"), pl.col("offset")
+    micros = pl.when(fraction.str.contains(r"^\d{1,9}$")).then(
+        fraction.str.slice(0, 6).str.pad_end(6, "0").cast(pl.Int64)
+    )
+    sign = pl.when(offset.str.starts_with("-")).then(-1).otherwise(1)
+    minutes = sign * (offset.str.slice(1, 2).cast(pl.Int64) * 60 + offset.str.slice(-2, 2).cast(pl.Int64))
+    parsed = pl.col("t") + pl.duration(microseconds=micros.fill_null(0)) - pl.duration(minutes=minutes.fill_null(0))
+    valid = fraction.is_null() | micros.is_not_null()
+    return frame.select(pl.when(valid).then(parsed)).to_series().alias(text.name)
+
+
+def parse_timestamp(expr: pl.Expr, *, order: str | None = None, dotted: bool = False) -> pl.Expr:
+    """Stripped text -> naive UTC datetime. ISO with `T` or a space, with or without seconds and
+    fraction, `Z`, ` UTC` or a numeric offset (converted to UTC), or a date alone (midnight);
+    with `dotted`, 31.01.2026 dates; and month/day/year or day/month/year slash dates (2-digit
+    years too, a 12-hour clock with AM/PM) when `order` ("mdy" or "dmy") says which."""
+    return expr.map_batches(lambda text: _timestamps(text, order, dotted), return_dtype=pl.Datetime("us"),
+                            is_elementwise=True)
+
+
+def parse_date(expr: pl.Expr, *, order: str | None = None, dotted: bool = False) -> pl.Expr:
+    """Text -> date: the forms parse_timestamp reads (a timestamp gives its UTC day)."""
+    return expr.map_batches(lambda text: _timestamps(text, order, dotted).dt.date(), return_dtype=pl.Date,
+                            is_elementwise=True)
 
 
 _EXPECTED = {
@@ -320,12 +413,79 @@ _EXPECTED = {
     Kind.DECIMAL: "a decimal number",
     Kind.RATE: "a decimal number with at most 10 decimals",
     Kind.INT: "a whole number",
-    Kind.DATE: "a date like 2026-01-31",
-    Kind.TIMESTAMP: "a timestamp like 2026-01-31 23:00:00 or 2026-01-31T23:00:00Z",
+    Kind.DATE: "a date like 2026-01-31 or 01/31/2026",
+    Kind.TIMESTAMP: "a timestamp like 2026-01-31 23:00:00, 2026-01-31T23:00:00Z or 01/31/2026 23:00",
+}
+# what a date or timestamp was expected to look like, once the file's slash-date order is known
+_EXPECTED_ORDERED = {
+    (Kind.DATE, "mdy"): "a date like 2026-01-31 or 01/31/2026 (month/day/year, as this file writes its dates)",
+    (Kind.DATE, "dmy"): "a date like 2026-01-31 or 31/01/2026 (day/month/year, as this file writes its dates)",
+    (Kind.TIMESTAMP, "mdy"): (
+        "a timestamp like 2026-01-31T23:00:00Z or 01/31/2026 23:00 (month/day/year, as this file writes its dates)"
+    ),
+    (Kind.TIMESTAMP, "dmy"): (
+        "a timestamp like 2026-01-31T23:00:00Z or 31/01/2026 23:00 (day/month/year, as this file writes its dates)"
+    ),
 }
 
 
-def _typed(expr: pl.Expr, kind: Kind) -> pl.Expr:
+def _expected(kind: Kind, order: str | None) -> str:
+    return _EXPECTED_ORDERED.get((kind, order or ""), _EXPECTED.get(kind, "text"))
+
+
+def _matching(series: pl.Series, start: str, pattern: str) -> pl.Series:
+    """The distinct values of a text column that match `pattern` whole (stripped), looked for
+    only among those that begin like it (`start`: an anchored test, cheap on a long column)."""
+    texts = series.filter(series.str.contains(start).fill_null(False)).unique().str.strip_chars()
+    return texts.filter(texts.str.contains(pattern))
+
+
+def _has(series: pl.Series, start: str, pattern: str) -> bool:
+    return series.dtype == pl.String and not _matching(series, start, pattern).is_empty()
+
+
+def date_order(values: list[pl.Series], setting: str = "auto", *,
+               default: str | None = None) -> tuple[str | None, str | None]:
+    """The day/month order of a file's slash dates: (order, None), or (None, the reason it is
+    unknown) when the file has slash dates and neither `setting` nor the values decide (a file
+    without whole slash dates gives (None, None): there is nothing to decide). `values` are the file's
+    date and timestamp columns; `default` is a format's documented order, used when the values
+    agree with both readings (Azure writes month/day/year)."""
+    if setting not in DATE_ORDERS:
+        raise ValueError(f"unknown date order {setting!r}: expected one of {list(DATE_ORDERS)}")
+    distinct = [_matching(s, _SLASH_START, _SLASHED) for s in values if s.dtype == pl.String]
+    parts = (pl.concat(distinct) if distinct else pl.Series([], dtype=pl.String)).str.extract_groups(_SLASHED)
+    if parts.is_empty():
+        return None, None
+    if setting != "auto":
+        return setting, None
+    firsts, seconds = parts.struct.field("1").cast(pl.Int32), parts.struct.field("2").cast(pl.Int32)
+    day_first, day_second = bool((firsts > 12).any()), bool((seconds > 12).any())
+    if day_first and day_second:
+        return None, ("the file writes slash dates both day/month/year and month/day/year "
+                      "(a day above 12 comes first in some, second in others)")
+    if day_first:
+        return "dmy", None
+    if day_second:
+        return "mdy", None
+    if default is not None:
+        return default, None
+    return None, (
+        "its slash dates read both as month/day/year and as day/month/year (no day above 12 tells them apart); "
+        'say which under [dates] in costledger.toml, e.g. billing = "mdy" (or "dmy"), and run again'
+    )
+
+
+@dataclass(frozen=True)
+class DateForms:
+    """The date forms a file writes beyond ISO: slash dates in `order` ("mdy" or "dmy"; None:
+    the file has none), dotted day.month.year dates (`dotted`)."""
+
+    order: str | None = None
+    dotted: bool = False
+
+
+def _typed(expr: pl.Expr, kind: Kind, forms: DateForms = DateForms()) -> pl.Expr:
     match kind:
         case Kind.TEXT:
             return expr
@@ -338,18 +498,22 @@ def _typed(expr: pl.Expr, kind: Kind) -> pl.Expr:
         case Kind.INT:
             return expr.cast(pl.Int64, strict=False)
         case Kind.DATE:
-            return parse_date(expr)
+            return parse_date(expr, order=forms.order, dotted=forms.dotted)
         case Kind.TIMESTAMP:
-            return parse_timestamp(expr)
+            return parse_timestamp(expr, order=forms.order, dotted=forms.dotted)
 
 
-def coerce(frame: pl.DataFrame, schema: dict[str, Col], *, path: Path, keep: tuple[str, ...] = ()) -> tuple[pl.DataFrame, pl.DataFrame]:
+def coerce(frame: pl.DataFrame, schema: dict[str, Col], *, path: Path, keep: tuple[str, ...] = (),
+           dates: str = "auto", dates_default: str | None = None) -> tuple[pl.DataFrame, pl.DataFrame]:
     """Type the declared columns; return (good rows, rejects). Missing required columns are fatal.
     `keep` names columns the adapter already made (passed through untouched).
 
     One lazy pass: each typed value is computed once, and the failure details (column, value,
     reason) are built only for the rows that fail. Dates and timestamps (a month of hourly
-    charges has 720) are parsed once per distinct text."""
+    charges has 720) are parsed once per distinct text. Slash dates are read in the order
+    `dates` names ("mdy", "dmy"), or with "auto" in the order the file's own values show
+    (`date_order`; `dates_default` is the format's documented order); a file whose order stays
+    ambiguous is an error naming the setting, as every one of its dates would be a guess."""
     missing = [name for name, col in schema.items() if col.required and name not in frame.columns]
     if missing:
         raise InputError(
@@ -359,12 +523,13 @@ def coerce(frame: pl.DataFrame, schema: dict[str, Col], *, path: Path, keep: tup
             column=missing[0],
         )
     present = {name: col for name, col in schema.items() if name in frame.columns}
-    clean = _coerce_clean(frame, schema, present, keep)
+    forms = _file_date_forms(frame, present, dates, dates_default, path)
+    clean = _coerce_clean(frame, schema, present, keep, forms)
     if clean is not None:
         return clean, pl.DataFrame(schema=REJECT_SCHEMA)
     can_fail = {name: col for name, col in present.items() if col.kind != Kind.TEXT or col.required}
     typed = {name: pl.col(f"_typed_{name}") if col.kind != Kind.TEXT else pl.col(name) for name, col in present.items()}
-    parsed = {name: _typed_by_distinct(frame.get_column(name), col.kind) for name, col in present.items() if col.kind in (Kind.DATE, Kind.TIMESTAMP)}
+    parsed = {name: _typed_by_distinct(frame.get_column(name), col.kind, forms) for name, col in present.items() if col.kind in (Kind.DATE, Kind.TIMESTAMP)}
     parsed = {name: series for name, series in parsed.items() if series is not None}
     cleaned = frame.with_columns([series.alias(f"_typed_{name}") for name, series in parsed.items()]).lazy().select(
         ROW,
@@ -372,11 +537,11 @@ def coerce(frame: pl.DataFrame, schema: dict[str, Col], *, path: Path, keep: tup
         *[pl.col(name).alias(f"_orig_{name}") for name in can_fail],
         *[_null_tokens(pl.col(name)).alias(name) for name in present],
         *[f"_typed_{name}" for name in parsed],
-    ).with_columns([_typed(pl.col(name), col.kind).alias(f"_typed_{name}") for name, col in present.items() if col.kind != Kind.TEXT and name not in parsed])
+    ).with_columns([_typed(pl.col(name), col.kind, forms).alias(f"_typed_{name}") for name, col in present.items() if col.kind != Kind.TEXT and name not in parsed])
     reasons = {}
     for name, col in can_fail.items():
         value = pl.col(name)
-        reason = pl.when(value.is_not_null() & typed[name].is_null()).then(pl.lit(f"expected {_EXPECTED.get(col.kind, 'text')}"))
+        reason = pl.when(value.is_not_null() & typed[name].is_null()).then(pl.lit(f"expected {_expected(col.kind, forms.order)}"))
         if col.required:
             reason = reason.when(value.is_null()).then(pl.lit("required value is missing"))
         reasons[name] = reason
@@ -397,7 +562,29 @@ def coerce(frame: pl.DataFrame, schema: dict[str, Col], *, path: Path, keep: tup
     return good, rejects.cast(REJECT_SCHEMA)
 
 
-def _coerce_clean(frame: pl.DataFrame, schema: dict[str, Col], present: dict[str, Col], keep: tuple[str, ...]) -> pl.DataFrame | None:
+def _file_date_forms(frame: pl.DataFrame, present: dict[str, Col], dates: str, default: str | None,
+                     path: Path) -> DateForms:
+    """The date forms the file's date columns use: the order its slash dates are read in (see
+    date_order; an error naming the first such date when the file leaves it ambiguous) and
+    whether it has dotted dates."""
+    names = [name for name, col in present.items() if col.kind in (Kind.DATE, Kind.TIMESTAMP)]
+    columns = [frame.get_column(name) for name in names]
+    order, problem = date_order(columns, dates, default=default)
+    if problem is None:
+        dotted = any(_has(column, _DOT_START, _DOTTED) for column in columns)
+        return DateForms(order, dotted)
+    for name in names:
+        whole = pl.col(name).str.strip_chars().str.contains(_SLASHED).fill_null(False)
+        slashed = frame.select(ROW, pl.col(name)).filter(whole)
+        if slashed.height:
+            row, value = slashed.row(0)
+            message = f"cannot tell the day from the month in {value!r}: {problem}"
+            raise InputError(message, path=path, row=row, column=name)
+    raise InputError(problem, path=path)  # unreachable: a problem comes from a slash date
+
+
+def _coerce_clean(frame: pl.DataFrame, schema: dict[str, Col], present: dict[str, Col], keep: tuple[str, ...],
+                  forms: DateForms = DateForms()) -> pl.DataFrame | None:
     """`coerce`'s result for a file in which no value fails, or None if any might (then `coerce`
     takes its general pass, which names each failure). A bill usually has none, and this path is
     several times cheaper: text is cleaned (spaces, null tokens) only in the columns where some
@@ -417,7 +604,9 @@ def _coerce_clean(frame: pl.DataFrame, schema: dict[str, Col], present: dict[str
     outputs |= {name: pl.col(name).cast(_dtype(present[name].kind), strict=False) for name in numbers}
     for name in dated:
         values = distinct.item(0, name)
-        parsed = pl.DataFrame({"v": values}).select(_null_tokens(pl.col("v")).alias("cleaned")).with_columns(_typed(pl.col("cleaned"), present[name].kind).alias("typed"))
+        parsed = pl.DataFrame({"v": values}).select(_null_tokens(pl.col("v")).alias("cleaned")).with_columns(
+            _typed(pl.col("cleaned"), present[name].kind, forms).alias("typed")
+        )
         if parsed.filter(pl.col("cleaned").is_not_null() & pl.col("typed").is_null()).height:
             return None
         outputs[name] = pl.col(name).replace_strict(values, parsed.get_column("typed"), return_dtype=_dtype(present[name].kind))
@@ -447,9 +636,9 @@ def by_distinct(series: pl.Series, make: Callable[[pl.Expr], pl.Expr]) -> pl.Ser
     return pl.DataFrame([series]).select(make(pl.col(series.name))).to_series().alias(series.name) if mapped is None else mapped
 
 
-def _typed_by_distinct(series: pl.Series, kind: Kind) -> pl.Series | None:
+def _typed_by_distinct(series: pl.Series, kind: Kind, forms: DateForms = DateForms()) -> pl.Series | None:
     """The typed column, parsing each distinct text once; None when most values differ."""
-    return map_distinct(series, lambda value: _typed(_null_tokens(value), kind))
+    return map_distinct(series, lambda value: _typed(_null_tokens(value), kind, forms))
 
 
 def _dtype(kind: Kind) -> pl.DataType:

@@ -23,9 +23,9 @@ class Table:
     table: str  # staging table
     schema: dict[str, Col]
 
-    def read(self, path: Path) -> Parsed:
+    def read(self, path: Path, *, dates: str = "auto") -> Parsed:
         frame = read_csv_text(path)
-        rows, rejects = coerce(frame, self.schema, path=path)
+        rows, rejects = coerce(frame, self.schema, path=path, dates=dates)
         rows, more = _rules(self, rows)
         return Parsed(format=self.format, raw=raw_records(frame), rows=rows.select(ROW, *self.schema), rejects=pl.concat([rejects, *more]))
 
