@@ -62,7 +62,11 @@ tariff_per_kwh = "0.12"
 tariff_currency = "USD"
 
 [labor]
+# Labor reaches models at standard rates per rate group, each the mean of at least k people, fixed
+# for its rate period; no published labor figure stands for fewer than k people.
 k_anonymity = 3
+rate_period = "year"      # or "quarter"
+# families = { "sre" = "engineering", "ml-engineer" = "engineering" }   # role band -> role family
 """
 
 
