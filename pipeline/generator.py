@@ -568,6 +568,9 @@ def _labor(estate: Estate, rng: random.Random) -> None:
     _write_csv(folder / "timesheets.csv", ["date", "person_id", "project", "task", "hours", "cost_rate", "cost_amount", "currency"], timesheets)
     _write_csv(folder / "projects.csv", ["project", "model_id"], [[p, m] for p, m in PROJECTS.items()])
     _write_csv(folder / "training.csv", ["date", "person_id", "cost_centre", "amount", "currency", "description"], training)
+    folder.chmod(0o700)  # HR files hold names and pay: owner-only, as the README asks of users
+    for path in folder.iterdir():
+        path.chmod(0o600)
 
 
 LICENCES = [

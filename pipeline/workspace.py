@@ -88,7 +88,11 @@ class Workspace:
         root = Path(root)
         root.mkdir(parents=True, exist_ok=True)
         for source in SOURCES:
-            (root / "inbox" / source).mkdir(parents=True, exist_ok=True)
+            folder = root / "inbox" / source
+            if source == "labor" and not folder.exists():  # HR files hold pay: the folder is owner-only
+                folder.mkdir(parents=True, mode=0o700)
+                folder.chmod(0o700)
+            folder.mkdir(parents=True, exist_ok=True)
         config = root / CONFIG_FILE
         if not config.exists():
             config.write_text(config_text, encoding="utf-8")

@@ -115,6 +115,8 @@ def ingest(ws: Workspace) -> IngestResult:
             held = manifest.verdicts(files, ws.inbox) if source == "billing" else {}
             for path in files:
                 crash.point("file")
+                if source == "labor":
+                    _warn_if_readable(ws, path)
                 if not path.resolve().is_relative_to(ws.inbox.resolve()):
                     held[path] = manifest.Verdict("rejected", f"{path.relative_to(ws.inbox).as_posix()}: links outside the inbox; not read")
                 if path in held:
@@ -349,6 +351,16 @@ def _record_held(ws: Workspace, con: duckdb.DuckDBPyConnection, source: str, pat
         con.execute(
             "insert into meta.loads values (?, ?, ?, ?, ?, 0, 0, 0, 'loaded', ?, null, [], ?)",
             [load_id, source, relative, checksum, manifest.FORMAT, verdict.message, now],
+        )
+
+
+def _warn_if_readable(ws: Workspace, path: Path) -> None:
+    """HR files hold names and pay: say so, one line, when one is readable beyond its owner."""
+    mode = path.stat().st_mode & 0o777
+    if mode & 0o044:
+        log.warning(
+            "%s is readable by group or others (mode %03o): HR files hold pay; make them owner-only (chmod 600, and 700 on the folder)",
+            path.relative_to(ws.inbox).as_posix(), mode,
         )
 
 

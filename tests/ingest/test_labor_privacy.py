@@ -14,6 +14,7 @@ among the differences of any two of them."""
 from __future__ import annotations
 
 import csv
+import logging
 from collections import defaultdict
 from datetime import date, timedelta
 from decimal import ROUND_HALF_EVEN, Decimal
@@ -264,3 +265,26 @@ def test_the_attacks_recover_nobodys_pay_on_the_demo_estate(demo_estate):
         employed = sum(len(_working_days(m, start)) for m in months)
         own = (sum(demo_estate.pay[(m, p["person_id"])] for m in months) / employed).quantize(CENT, rounding=ROUND_HALF_EVEN)
         assert own not in rates, p["person_id"]
+
+
+def test_run_warns_once_per_readable_hr_file_and_not_for_private_ones(tmp_path, caplog):
+    caplog.set_level(logging.WARNING, logger="pipeline.ingest")
+    root = _hand_built(tmp_path / "ws")
+    (root / "inbox" / "labor" / "people.csv").chmod(0o644)
+    assert runner.invoke(app, ["run", "-w", str(root), "--month", "2026-03"]).exit_code == 0
+    warnings = [r.getMessage() for r in caplog.records if r.levelno == logging.WARNING]
+    assert len(warnings) == 1 and "\n" not in warnings[0]
+    assert warnings[0].startswith("labor/people.csv is readable by group or others (mode 644)") and "chmod 600" in warnings[0]
+    caplog.clear()
+    (root / "inbox" / "labor" / "people.csv").chmod(0o600)
+    assert runner.invoke(app, ["run", "-w", str(root), "--month", "2026-03"]).exit_code == 0
+    assert [r for r in caplog.records if r.levelno == logging.WARNING] == []
+
+
+def test_a_new_workspace_and_the_demo_keep_hr_files_owner_only(tmp_path, demo_estate):
+    root = Workspace.init(tmp_path / "fresh").root
+    assert (root / "inbox" / "labor").stat().st_mode & 0o777 == 0o700
+    folder = demo_estate.root / "inbox" / "labor"
+    assert folder.stat().st_mode & 0o777 == 0o700
+    files = sorted(folder.iterdir())
+    assert len(files) == 5 and {f.stat().st_mode & 0o777 for f in files} == {0o600}
