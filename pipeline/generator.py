@@ -430,7 +430,8 @@ def _owned(estate: Estate, days: list[date]) -> None:
 
 
 ROLES = ["ml-engineer"] * 6 + ["data-scientist"] * 4 + ["sre"] * 3 + ["data-engineer"] * 2 + ["ml-engineer"]
-FAMILIES = {"ml-engineer": "engineering", "sre": "engineering", "data-engineer": "engineering", "data-scientist": "science"}
+FAMILIES = {"ml-engineer": "engineering", "sre": "engineering", "data-engineer": "engineering",
+            "data-scientist": "science"}
 K_ANONYMITY = 3
 ALL_STAFF = "all staff"
 FIRST_NAMES = ["Ana", "Bo", "Chen", "Dara", "Eli", "Fei", "Gus", "Hana", "Ivo", "Jun", "Kai", "Lea", "Min", "Noor", "Oto", "Pia"]
@@ -548,8 +549,10 @@ def _labor(estate: Estate, rng: random.Random) -> None:
             if sum(d for _, d in employed):
                 quarter[person] = (band, sum(p for p, _ in employed), sum(d for _, d in employed))
         groups = _rate_groups(quarter)
-        rates = {g: _per_day(sum(quarter[p][1] for p in quarter if groups[p] == g), sum(quarter[p][2] for p in quarter if groups[p] == g))
-                 for g in set(groups.values())}
+        rates = {}
+        for g in set(groups.values()):
+            members = [quarter[p] for p in quarter if groups[p] == g]
+            rates[g] = _per_day(sum(pay for _, pay, _ in members), sum(days for _, _, days in members))
         name = f"{quarter_months[0][:4]}-Q{(int(quarter_months[0][5:]) - 1) // 3 + 1}"
         estate.rate_group |= {(name, p): g for p, g in groups.items()}
         estate.rates |= {(name, g): r for g, r in rates.items()}

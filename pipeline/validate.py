@@ -678,7 +678,9 @@ def validate_candidate(
     labor conservation check runs in (default: the workspace's, beside the warehouse)."""
     suites = load_suites()
     frames = {
-        name: load_frame(con, name, period=period, suites=[s for s in suites if s.frame == name], restricted=restricted)
+        name: load_frame(
+            con, name, period=period, suites=[s for s in suites if s.frame == name], restricted=restricted
+        )
         for name in {s.frame for s in suites}
     }
     context = _gx_context(data_docs_dir)
@@ -731,7 +733,12 @@ def read_suite(path: Path) -> Suite:
 
 
 def load_frame(
-    con: duckdb.DuckDBPyConnection, frame: str, *, period: str, suites: Sequence[Suite] = (), restricted: Path | None = None
+    con: duckdb.DuckDBPyConnection,
+    frame: str,
+    *,
+    period: str,
+    suites: Sequence[Suite] = (),
+    restricted: Path | None = None,
 ) -> pd.DataFrame:
     """The frame a suite runs on, computed in DuckDB for one period, as pandas."""
     if frame == "labor_conservation":
@@ -746,7 +753,9 @@ def load_frame(
     return con.execute(query, parameters).df()
 
 
-def labor_conservation_frame(con: duckdb.DuckDBPyConnection, *, period: str, restricted: Path | None = None) -> pd.DataFrame:
+def labor_conservation_frame(
+    con: duckdb.DuckDBPyConnection, *, period: str, restricted: Path | None = None
+) -> pd.DataFrame:
     """LABOR_CONSERVATION_SQL, run in the restricted HR database (read-only) on the candidate's
     labor totals; without one (no HR file ever loaded), against no HR cost at all."""
     candidate = con.sql(LABOR_CANDIDATE_SQL, params={"period": period}).pl().to_arrow()
@@ -755,7 +764,10 @@ def labor_conservation_frame(con: duckdb.DuckDBPyConnection, *, period: str, res
     try:
         hr.execute("set enable_progress_bar = false")
         if not hr.execute("select 1 from duckdb_tables() where table_name = 'labor_variance'").fetchall():
-            hr.execute("create temp table labor_variance (month varchar, currency varchar, hr_cost decimal(38, 18), variance decimal(38, 18))")
+            hr.execute(
+                "create temp table labor_variance "
+                "(month varchar, currency varchar, hr_cost decimal(38, 18), variance decimal(38, 18))"
+            )
         hr.register("candidate_totals", candidate)
         return hr.execute(LABOR_CONSERVATION_SQL, {"period": period}).df()
     finally:

@@ -359,7 +359,8 @@ def _warn_if_readable(ws: Workspace, path: Path) -> None:
     mode = path.stat().st_mode & 0o777
     if mode & 0o044:
         log.warning(
-            "%s is readable by group or others (mode %03o): HR files hold pay; make them owner-only (chmod 600, and 700 on the folder)",
+            "%s is readable by group or others (mode %03o): HR files hold pay; "
+            "make them owner-only (chmod 600, and 700 on the folder)",
             path.relative_to(ws.inbox).as_posix(), mode,
         )
 
@@ -377,9 +378,10 @@ def _rebuild_labor(ws: Workspace, con: duckdb.DuckDBPyConnection) -> set[str]:
         _insert(con, "staging.labor", built.cells.with_columns(pl.lit(version).alias("load_id")))
         _insert(con, "staging.labor_rates", built.rates.with_columns(pl.lit(version).alias("load_id")))
         con.execute("delete from meta.labor_build")
+        settings = ws.config.labor
         con.execute(
             "insert into meta.labor_build values (?, ?, ?, ?, ?, ?)",
-            [version, ws.config.labor.model_dump_json(), ws.config.labor.k_anonymity, built.cells.height, built.rates.height, now],
+            [version, settings.model_dump_json(), settings.k_anonymity, built.cells.height, built.rates.height, now],
         )
         warehouse.mark_pending(con, set(built.months))
     return set(built.months)
@@ -398,5 +400,7 @@ def _labor_stale(con: duckdb.DuckDBPyConnection, config: Config) -> bool:
     if version is None:
         return False
     built = con.execute("select version, labor_config, cells, rates from meta.labor_build").fetchone()
-    counts = con.execute("select (select count(*) from staging.labor), (select count(*) from staging.labor_rates)").fetchone()
+    counts = con.execute(
+        "select (select count(*) from staging.labor), (select count(*) from staging.labor_rates)"
+    ).fetchone()
     return built is None or built[:2] != (version, config.labor.model_dump_json()) or tuple(built[2:]) != counts

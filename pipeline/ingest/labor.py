@@ -93,14 +93,15 @@ create table if not exists projects (load_id varchar, row_number bigint, project
 create table if not exists training (load_id varchar, row_number bigint, date date, person varchar,
     cost_centre varchar, amount decimal(38, 18), currency varchar);
 create table if not exists source_rows (load_id varchar, row_number bigint, record json);
-create table if not exists labor_rates (rate_period varchar, currency varchar, role_group varchar, headcount integer,
-    person_days bigint, rate decimal(38, 2), published boolean, policy varchar, hr_version varchar, computed_at timestamp);
+create table if not exists labor_rates (rate_period varchar, currency varchar, role_group varchar,
+    headcount integer, person_days bigint, rate decimal(38, 2), published boolean, policy varchar,
+    hr_version varchar, computed_at timestamp);
 create table if not exists labor_rate_bands (rate_period varchar, currency varchar, band varchar, role_group varchar);
-create table if not exists labor_cells (month varchar, model_id varchar, currency varchar, role_group varchar, cell varchar,
-    status varchar, headcount integer, person_days decimal(38, 18), cost decimal(38, 18));
-create table if not exists labor_variance (month varchar, currency varchar, headcount integer, hr_cost decimal(38, 18),
-    standard_cost decimal(38, 18), allocated_cost decimal(38, 18), withheld_cost decimal(38, 18), variance decimal(38, 18),
-    hr_version varchar);
+create table if not exists labor_cells (month varchar, model_id varchar, currency varchar, role_group varchar,
+    cell varchar, status varchar, headcount integer, person_days decimal(38, 18), cost decimal(38, 18));
+create table if not exists labor_variance (month varchar, currency varchar, headcount integer,
+    hr_cost decimal(38, 18), standard_cost decimal(38, 18), allocated_cost decimal(38, 18),
+    withheld_cost decimal(38, 18), variance decimal(38, 18), hr_version varchar);
 """
 
 
@@ -278,12 +279,13 @@ def paid(con: duckdb.DuckDBPyConnection, config: Config, months: list[str]) -> p
         for p in people.iter_rows(named=True):
             if (p["start_date"] and p["start_date"] > last) or (p["end_date"] and p["end_date"] < first):
                 continue
-            employed = sum(1 for d in days if (p["start_date"] is None or d >= p["start_date"]) and (p["end_date"] is None or d <= p["end_date"]))
+            start, end = p["start_date"], p["end_date"]
+            employed = sum(1 for d in days if (start is None or d >= start) and (end is None or d <= end))
             records.append({"month": month, "person": p["person"], "role": p["role"], "cost_centre": p["cost_centre"],
-                            "currency": p["currency"], "pay": _employed_cost(p["monthly_cost"], days, p["start_date"], p["end_date"]),
+                            "currency": p["currency"], "pay": _employed_cost(p["monthly_cost"], days, start, end),
                             "days": employed})
-    schema = {"month": pl.String, "person": pl.String, "role": pl.String, "cost_centre": pl.String, "currency": pl.String, "pay": MONEY,
-              "days": pl.Int64}
+    schema = {"month": pl.String, "person": pl.String, "role": pl.String, "cost_centre": pl.String,
+              "currency": pl.String, "pay": MONEY, "days": pl.Int64}
     return pl.DataFrame(records, schema=schema)
 
 

@@ -51,8 +51,8 @@ ALL_STAFF = "all staff"
 CENT = Decimal("0.01")
 RATE = pl.Decimal(38, 2)
 CELLS_SCHEMA: dict[str, pl.DataType] = {
-    "month": pl.String(), "model_id": pl.String(), "role": pl.String(), "currency": pl.String(), "rate_period": pl.String(),
-    "headcount": pl.Int32(), "person_days": MONEY, "cost": MONEY,
+    "month": pl.String(), "model_id": pl.String(), "role": pl.String(), "currency": pl.String(),
+    "rate_period": pl.String(), "headcount": pl.Int32(), "person_days": MONEY, "cost": MONEY,
 }
 RATES_SCHEMA: dict[str, pl.DataType] = {
     "rate_period": pl.String(), "first_month": pl.String(), "last_month": pl.String(), "role": pl.String(),
@@ -105,7 +105,9 @@ def publishable(members: Mapping[str, Member], k: int) -> bool:
     return all(rate([m]) != group for m in members.values())
 
 
-def rate_groups(bands: Mapping[str, Mapping[str, Member]], *, k: int, families: Mapping[str, str]) -> tuple[dict[str, str], bool]:
+def rate_groups(
+    bands: Mapping[str, Mapping[str, Member]], *, k: int, families: Mapping[str, str]
+) -> tuple[dict[str, str], bool]:
     """band -> rate group (the band, its family or all staff), and whether every group may be
     published. `bands`: band -> person -> Member, for one rate period and currency."""
     label = {band: band for band in bands}
@@ -162,7 +164,8 @@ def cell_labels(groups: Mapping[str, set[str]], k: int) -> dict[str, str] | None
 
 def policy(config: Config) -> str:
     """What rate groups depend on besides the people: a period is rated again when it changes."""
-    return json.dumps({"k_anonymity": config.labor.k_anonymity, "families": dict(sorted(config.labor.families.items()))})
+    families = dict(sorted(config.labor.families.items()))
+    return json.dumps({"k_anonymity": config.labor.k_anonymity, "families": families})
 
 
 def build(con: duckdb.DuckDBPyConnection, config: Config, *, version: str) -> Standard:
@@ -176,7 +179,9 @@ def build(con: duckdb.DuckDBPyConnection, config: Config, *, version: str) -> St
     kind = config.labor.rate_period
     periods = sorted({rate_period(m, kind) for m in months})
     employed = labor.paid(con, config, sorted({m for p in periods for m in period_months(p)}))
-    employed = employed.with_columns(pl.col("month").map_elements(lambda m: rate_period(m, kind), return_dtype=pl.String).alias("rate_period"))
+    employed = employed.with_columns(
+        pl.col("month").map_elements(lambda m: rate_period(m, kind), return_dtype=pl.String).alias("rate_period")
+    )
     con.execute("begin transaction")
     try:
         _rate_missing(con, employed.filter(pl.col("days") > 0), config, version)
@@ -203,9 +208,12 @@ def build(con: duckdb.DuckDBPyConnection, config: Config, *, version: str) -> St
 def _rate_missing(con: duckdb.DuckDBPyConnection, employed: pl.DataFrame, config: Config, version: str) -> None:
     """Rate each (rate period, currency) of `employed` that has no rates under this policy."""
     current = policy(config)
-    rated = set(con.execute("select distinct rate_period, currency from labor_rates where policy = ?", [current]).fetchall())
+    query = "select distinct rate_period, currency from labor_rates where policy = ?"
+    rated = set(con.execute(query, [current]).fetchall())
     now = datetime.now(timezone.utc).replace(tzinfo=None)
-    totals = employed.group_by("rate_period", "currency", "role", "person").agg(pl.col("pay").sum(), pl.col("days").sum())
+    totals = employed.group_by("rate_period", "currency", "role", "person").agg(
+        pl.col("pay").sum(), pl.col("days").sum()
+    )
     for (period, currency), rows in sorted(totals.group_by("rate_period", "currency"), key=lambda g: g[0]):
         if (period, currency) in rated:
             continue
@@ -219,7 +227,8 @@ def _rate_missing(con: duckdb.DuckDBPyConnection, employed: pl.DataFrame, config
             members = [m for band, people in bands.items() if label[band] == group for m in people.values()]
             con.execute(
                 "insert into labor_rates values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                [period, currency, group, len(members), sum(m.days for m in members), rate(members), published, current, version, now],
+                [period, currency, group, len(members), sum(m.days for m in members), rate(members), published,
+                 current, version, now],
             )
         for band in sorted(bands):
             con.execute("insert into labor_rate_bands values (?, ?, ?, ?)", [period, currency, band, label[band]])
@@ -244,7 +253,8 @@ def _standard(employed: pl.DataFrame, rates: pl.DataFrame, bands: pl.DataFrame, 
     """One row per person and month: rate group, rate, whether it is published, standard cost."""
     groups: dict[tuple[str, str], dict[str, tuple[int, Decimal, bool]]] = {}
     for r in rates.iter_rows(named=True):
-        groups.setdefault((r["rate_period"], r["currency"]), {})[r["role_group"]] = (r["headcount"], r["rate"], r["published"])
+        key = (r["rate_period"], r["currency"])
+        groups.setdefault(key, {})[r["role_group"]] = (r["headcount"], r["rate"], r["published"])
     mapped = {(r["rate_period"], r["currency"], r["band"]): r["role_group"] for r in bands.iter_rows(named=True)}
 
     def group_of(period: str, currency: str, band: str) -> str:
@@ -260,11 +270,13 @@ def _standard(employed: pl.DataFrame, rates: pl.DataFrame, bands: pl.DataFrame, 
     for p in employed.iter_rows(named=True):
         group = group_of(p["rate_period"], p["currency"], p["role"])
         _, group_rate, published = groups[(p["rate_period"], p["currency"])][group]
-        records.append({"month": p["month"], "person": p["person"], "currency": p["currency"], "rate_period": p["rate_period"],
-                        "role_group": group, "published": published, "std": Decimal(p["days"]) * group_rate,
-                        "person_days": Decimal(p["days"])})
-    schema = {"month": pl.String, "person": pl.String, "currency": pl.String, "rate_period": pl.String, "role_group": pl.String,
-              "published": pl.Boolean, "std": MONEY, "person_days": MONEY}
+        records.append({
+            "month": p["month"], "person": p["person"], "currency": p["currency"], "rate_period": p["rate_period"],
+            "role_group": group, "published": published, "std": Decimal(p["days"]) * group_rate,
+            "person_days": Decimal(p["days"]),
+        })
+    schema = {"month": pl.String, "person": pl.String, "currency": pl.String, "rate_period": pl.String,
+              "role_group": pl.String, "published": pl.Boolean, "std": MONEY, "person_days": MONEY}
     return pl.DataFrame(records, schema=schema)
 
 
@@ -276,9 +288,13 @@ def _cells(con: duckdb.DuckDBPyConnection, people: pl.DataFrame, k: int) -> pl.D
     parts = people.join(shares, on=["month", "person"], how="left").with_columns(
         pl.col("model_id").fill_null(Bucket.UNALLOCATED.value), pl.col("w").fill_null(1)
     )
-    split = split_exact(parts.lazy(), group=["month", "person"], key=["model_id"], weight="w", amounts=["std", "person_days"]).collect()
+    split = split_exact(
+        parts.lazy(), group=["month", "person"], key=["model_id"], weight="w", amounts=["std", "person_days"]
+    ).collect()
     grouped = split.group_by("month", "model_id", "currency", "rate_period", "role_group", "published").agg(
-        pl.col("person").unique().sort().alias("people"), pl.col("std").sum().alias("cost"), pl.col("person_days").sum(),
+        pl.col("person").unique().sort().alias("people"),
+        pl.col("std").sum().alias("cost"),
+        pl.col("person_days").sum(),
     ).sort("month", "model_id", "currency", "role_group")
     labels: dict[tuple[str, str, str, str], str | None] = {}
     for (month, model, currency), rows in grouped.group_by("month", "model_id", "currency", maintain_order=True):
@@ -286,15 +302,14 @@ def _cells(con: duckdb.DuckDBPyConnection, people: pl.DataFrame, k: int) -> pl.D
         found = cell_labels(groups, k) if rows.get_column("published").all() else None
         for group in groups:
             labels[(month, model, currency, group)] = None if found is None else found[group]
-    cells = grouped.with_columns(
-        pl.struct("month", "model_id", "currency", "role_group")
-        .map_elements(lambda r: labels[(r["month"], r["model_id"], r["currency"], r["role_group"])], return_dtype=pl.String)
-        .alias("cell")
-    )
+    keys = pl.struct("month", "model_id", "currency", "role_group")
+    label_of = lambda r: labels[(r["month"], r["model_id"], r["currency"], r["role_group"])]  # noqa: E731
+    cells = grouped.with_columns(keys.map_elements(label_of, return_dtype=pl.String).alias("cell"))
     stored = cells.select(
         "month", "model_id", "currency", "role_group", "cell",
         pl.when(pl.col("cell").is_null()).then(pl.lit("withheld"))
-        .when(pl.col("cell") == pl.col("role_group")).then(pl.lit("published")).otherwise(pl.lit("merged")).alias("status"),
+        .when(pl.col("cell") == pl.col("role_group")).then(pl.lit("published"))
+        .otherwise(pl.lit("merged")).alias("status"),
         pl.col("people").list.len().cast(pl.Int32).alias("headcount"), "person_days", "cost",
     )
     con.execute("delete from labor_cells")
@@ -313,16 +328,21 @@ def _published_cells(cells: pl.DataFrame) -> pl.DataFrame:
     ).rename({"cell": "role"}).sort("month", "model_id", "role", "currency")
 
 
-def _variance(con: duckdb.DuckDBPyConnection, employed: pl.DataFrame, people: pl.DataFrame, cells: pl.DataFrame, version: str) -> None:
+def _variance(
+    con: duckdb.DuckDBPyConnection, employed: pl.DataFrame, people: pl.DataFrame, cells: pl.DataFrame, version: str
+) -> None:
     """labor_variance: per month and currency, the HR cost (pay + training), the standard cost,
     what of it is allocated (published) and withheld, and the variance = HR cost - allocated."""
     spend = labor.training(con, employed).join(employed.select("month", "person"), on=["month", "person"], how="inner")
     hr = pl.concat([
         employed.select("month", "currency", "person", pl.col("pay").alias("cost")),
         spend.select("month", "currency", "person", pl.col("amount").alias("cost")),
-    ]).group_by("month", "currency").agg(pl.col("person").n_unique().cast(pl.Int32).alias("headcount"), pl.col("cost").sum().alias("hr_cost"))
+    ]).group_by("month", "currency").agg(
+        pl.col("person").n_unique().cast(pl.Int32).alias("headcount"), pl.col("cost").sum().alias("hr_cost")
+    )
     standard = people.group_by("month", "currency").agg(pl.col("std").sum().alias("standard_cost"))
-    allocated = cells.filter(pl.col("cell").is_not_null()).group_by("month", "currency").agg(pl.col("cost").sum().alias("allocated_cost"))
+    published = cells.filter(pl.col("cell").is_not_null())
+    allocated = published.group_by("month", "currency").agg(pl.col("cost").sum().alias("allocated_cost"))
     zero = pl.lit(Decimal(0), dtype=MONEY)
     variance = hr.join(standard, on=["month", "currency"], how="full", coalesce=True).join(
         allocated, on=["month", "currency"], how="full", coalesce=True

@@ -45,16 +45,21 @@ def _ledger(root: Path, month: str, category: str) -> dict[str, Decimal]:
     return {model: amount for model, amount in rows}
 
 
-QUARTER = '[labor]\nk_anonymity = 3\nrate_period = "quarter"\nfamilies = { "sre" = "engineering", "ml-engineer" = "engineering" }\n'
+QUARTER = """
+[labor]
+k_anonymity = 3
+rate_period = "quarter"
+families = { "sre" = "engineering", "ml-engineer" = "engineering" }
+"""
 # Q1 2026 (Mon-Fri): January 22 working days, February 20, March 22 = 64.
 # Fully loaded monthly cost (salary + benefits + taxes) and pay over Q1 / working days employed:
 STAFF = PEOPLE + "\n".join([
     "A1,Al Able,ml-engineer,CC1,10000.00,600.00,400.00,USD,,",  # 11,000 x 3 = 33,000 / 64
     "A2,Bo Brown,ml-engineer,CC1,8800.00,0,0,USD,,",  # 26,400 / 64
-    "A3,Cy Crane,ml-engineer,CC1,6600.00,0,0,USD,2026-02-16,",  # joins: Feb 10 of 20 days = 3,300 + Mar 6,600 = 9,900 / 32
+    "A3,Cy Crane,ml-engineer,CC1,6600.00,0,0,USD,2026-02-16,",  # joins: Feb 10 of 20 days 3,300 + 6,600 = 9,900 / 32
     "S1,Di Dove,sre,CC2,13200.00,0,0,USD,,",  # the only sre: 39,600 / 64
     "D1,Ed Egg,data-scientist,CC2,9900.00,0,0,USD,,",  # 29,700 / 64
-    "D2,Fa Fox,data-scientist,CC2,7700.00,0,0,USD,,2026-02-13",  # leaves: Jan 7,700 + Feb 10 of 20 days 3,850 = 11,550 / 32
+    "D2,Fa Fox,data-scientist,CC2,7700.00,0,0,USD,,2026-02-13",  # leaves: 7,700 + Feb 10 of 20 days 3,850 = 11,550 / 32
     "D3,Gu Gale,data-scientist,CC2,12100.00,0,0,USD,,",  # 36,300 / 64
 ]) + "\n"
 FEBRUARY = "month,person_id,model_id,percent\n" + "\n".join([
@@ -84,27 +89,35 @@ def test_standard_rates_cells_of_k_people_and_the_variance_by_hand(tmp_path):
     #   {S1} alone is short of k, so the family folds in its smallest other band (ml-engineer): engineering, 4 people.
     # data-scientist {D1, D2, D3}: (29,700 + 11,550 + 36,300) / 160 = 484.6875 -> 484.69, 3 people (no family).
     rates = _cells(root, "select rate_period, role, headcount, rate from staging.labor_rates order by role")
-    assert rates == [("2026-Q1", "data-scientist", 3, Decimal("484.69")), ("2026-Q1", "engineering", 4, Decimal("486.16"))]
-    # February standard cost = working days employed x rate: A1, A2, S1 20 x 486.16 = 9,723.20; A3 10 x 486.16 = 4,861.60;
+    assert rates == [("2026-Q1", "data-scientist", 3, Decimal("484.69")),
+                     ("2026-Q1", "engineering", 4, Decimal("486.16"))]
+    # February standard cost = working days employed x rate: A1, A2, S1 20 x 486.16 = 9,723.20;
+    # A3 10 x 486.16 = 4,861.60;
     # D1, D3 20 x 484.69 = 9,693.80; D2 10 x 484.69 = 4,846.90. Split by the shares:
     # m1: A1 60% 5,833.92 + A2 9,723.20 + A3 4,861.60 + S1 50% 4,861.60 = 25,280.32, 12 + 20 + 10 + 10 = 52 person-days,
     #     4 engineering people: one cell of its own.
     # m2: S1 4,861.60 (engineering, 1 person: short of k) + D1 9,693.80 + D2 4,846.90 + D3 9,693.80 (data scientists, 3)
-    #     -> the lone engineer merges into "all staff", which folds in the data scientists: 29,096.10, 60 person-days, 4 people.
+    #     -> the lone engineer merges into "all staff", which folds in the data scientists: 29,096.10, 60 person-days,
+    #     4 people.
     # __unallocated__: only A1's 40% (3,889.28, 8 person-days): one person, withheld.
     cells = _cells(root, "select model_id, role, headcount, person_days, cost from staging.labor order by 1")
-    assert cells == [("m1", "engineering", 4, Decimal("52"), Decimal("25280.32")), ("m2", "all staff", 4, Decimal("60"), Decimal("29096.10"))]
+    assert cells == [("m1", "engineering", 4, Decimal("52"), Decimal("25280.32")),
+                     ("m2", "all staff", 4, Decimal("60"), Decimal("29096.10"))]
     assert _ledger(root, "2026-02", "labor") == {"m1": Decimal("25280.32"), "m2": Decimal("29096.10")}
     subcategories = {r[0] for r in _cells(root, "select distinct subcategory from ledger.cost_ledger where category = 'labor'")}
     assert subcategories == {"engineering", "all staff"}
     # HR cost: 11,000 + 8,800 + 3,300 + 13,200 + 9,900 + 3,850 + 12,100 = 62,150.00; standard 58,265.70;
     # allocated 25,280.32 + 29,096.10 = 54,376.42; withheld 3,889.28; variance 62,150 - 54,376.42 = 7,773.58
-    variance = _restricted(root, "select hr_cost, standard_cost, allocated_cost, withheld_cost, variance from labor_variance")
-    assert variance == [(Decimal("62150"), Decimal("58265.70"), Decimal("54376.42"), Decimal("3889.28"), Decimal("7773.58"))]
+    variance = _restricted(root, "select hr_cost, standard_cost, allocated_cost, withheld_cost, variance "
+                                 "from labor_variance")
+    assert variance == [
+        (Decimal("62150"), Decimal("58265.70"), Decimal("54376.42"), Decimal("3889.28"), Decimal("7773.58"))]
     # allocated + variance = HR cost, checked in the restricted database: the verdict is all that is published (one
     # currency); every published figure stands for at least k people: 2 cells, 2 rates, 2 (model, cell) of ledger rows
-    checks = _cells(root, "select suite, success, observed from meta.check_results where suite like 'labor%' order by 1")
-    assert checks == [("labor_conservation", True, "0 of 1 rows unexpected"), ("labor_privacy", True, "0 of 6 rows unexpected")]
+    checks = _cells(root, "select suite, success, observed from meta.check_results "
+                          "where suite like 'labor%' order by 1")
+    assert checks == [("labor_conservation", True, "0 of 1 rows unexpected"),
+                      ("labor_privacy", True, "0 of 6 rows unexpected")]
     tables = {r[0] for r in _cells(root, "select table_name from duckdb_tables() where schema_name = 'staging'")}
     assert "labor" in tables and "labor_totals" not in tables
 
@@ -114,7 +127,8 @@ def test_rates_stay_fixed_when_hr_files_are_restated(tmp_path):
     run.run(root, month="2026-02")
     before = _cells(root, "select role, headcount, rate from staging.labor_rates order by 1")
     # restated: A2's pay was 9,900.00, not 8,800.00; a new ml-engineer joins on March 3 (12,000.00); March allocations
-    restated = STAFF.replace("A2,Bo Brown,ml-engineer,CC1,8800.00", "A2,Bo Brown,ml-engineer,CC1,9900.00") + "N1,Ny New,ml-engineer,CC1,12000.00,0,0,USD,2026-03-03,\n"
+    restated = STAFF.replace("A2,Bo Brown,ml-engineer,CC1,8800.00", "A2,Bo Brown,ml-engineer,CC1,9900.00")
+    restated += "N1,Ny New,ml-engineer,CC1,12000.00,0,0,USD,2026-03-03,\n"
     march = FEBRUARY + "2026-03,A1,m1,100\n2026-03,A2,m1,100\n2026-03,A3,m1,100\n2026-03,N1,m1,100\n"
     (root / "inbox" / "labor" / "people.csv").write_text(restated)
     (root / "inbox" / "labor" / "allocations.csv").write_text(march)
@@ -129,7 +143,8 @@ def test_rates_stay_fixed_when_hr_files_are_restated(tmp_path):
     assert february == [(Decimal("63250"), Decimal("54376.42"), Decimal("8873.58"))]
     # a new rate policy (k = 2) rates the quarter again, from the people file as it now stands: engineering gains N1
     # (March: 12,000.00 over 22 days, 21 of them employed = 11,454.545454545454545454) and A2's restated 29,700:
-    # (33,000 + 29,700 + 9,900 + 39,600 + 11,454.545...) / (64 + 64 + 32 + 64 + 21) = 123,654.5454... / 245 = 504.7124 -> 504.71
+    # (33,000 + 29,700 + 9,900 + 39,600 + 11,454.545...) / (64 + 64 + 32 + 64 + 21) = 123,654.5454... / 245
+    # = 504.7124 -> 504.71
     config = (root / "costledger.toml").read_text().replace("k_anonymity = 3", "k_anonymity = 2")
     (root / "costledger.toml").write_text(config)
     run.run(root, month="2026-03")
@@ -152,11 +167,13 @@ def test_timesheet_hours_at_standard_rates_and_training_in_the_variance(tmp_path
     ]) + "\n"
     projects = "project,model_id\nP1,m1\n"
     training = "date,person_id,cost_centre,amount,currency,description\n2026-01-15,,CC9,600.00,USD,course\n"
-    files = {"labor/people.csv": people, "labor/timesheets.csv": timesheets, "labor/projects.csv": projects, "labor/training.csv": training}
+    files = {"labor/people.csv": people, "labor/timesheets.csv": timesheets, "labor/projects.csv": projects,
+             "labor/training.csv": training}
     root = _workspace(tmp_path, files, labor=QUARTER)
     run.run(root, month="2026-01")
     # one band of 3: (24,000 + 26,400 + 30,000) / 192 = 418.75 a day, nobody's own rate
-    assert _cells(root, "select role, headcount, rate from staging.labor_rates") == [("data-engineer", 3, Decimal("418.75"))]
+    rates = _cells(root, "select role, headcount, rate from staging.labor_rates")
+    assert rates == [("data-engineer", 3, Decimal("418.75"))]
     # January: 22 days x 418.75 = 9,212.50 each. m1: B1 3/4 6,909.375 + B2 9,212.50 + B3 1/2 4,606.25 = 20,728.125
     # (16.5 + 22 + 11 = 49.5 person-days, 3 people); unallocated: B1 and B3 only, 2 people: withheld.
     assert _cells(root, "select model_id, role, headcount, person_days, cost from staging.labor") == [
@@ -164,7 +181,8 @@ def test_timesheet_hours_at_standard_rates_and_training_in_the_variance(tmp_path
     assert _ledger(root, "2026-01", "labor") == {"m1": Decimal("20728.125")}
     # training (600.00 for CC9, 200.00 each) is actual cost of people: in the HR cost and so the variance, no model's:
     # HR 8,000 + 8,800 + 10,000 + 600 = 27,400.00; variance 27,400 - 20,728.125 = 6,671.875
-    assert _restricted(root, "select hr_cost, variance from labor_variance") == [(Decimal("27400"), Decimal("6671.875"))]
+    variance = _restricted(root, "select hr_cost, variance from labor_variance")
+    assert variance == [(Decimal("27400"), Decimal("6671.875"))]
     assert _cells(root, "select count(*) from ledger.cost_ledger where subcategory = 'training'") == [(0,)]
 
 

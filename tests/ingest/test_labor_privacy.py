@@ -45,7 +45,8 @@ k_anonymity = 3
 rate_period = "quarter"
 families = { "sre" = "engineering", "ml-engineer" = "engineering" }
 """
-PEOPLE = "person_id,name,role,cost_centre,monthly_salary,benefits,employer_taxes,currency,start_date,end_date\n" + "\n".join([
+HEADER = "person_id,name,role,cost_centre,monthly_salary,benefits,employer_taxes,currency,start_date,end_date\n"
+PEOPLE = HEADER + "\n".join([
     "A1,Al Able,ml-engineer,CC1,10000.00,600.00,400.00,USD,,",
     "A2,Bo Brown,ml-engineer,CC1,8800.00,0,0,USD,,",
     "A3,Cy Crane,ml-engineer,CC1,6600.00,0,0,USD,2026-02-16,",  # the joiner
@@ -59,11 +60,12 @@ PEOPLE = "person_id,name,role,cost_centre,monthly_salary,benefits,employer_taxes
 MONTHLY = {"A1": "11000", "A2": "8800", "A3": "6600", "S1": "13200", "D1": "9900", "D2": "7700", "D3": "12100"}
 PARTIAL = {("2026-02", "A3"): "3300", ("2026-03", "D2"): "3500"}
 ALLOCATIONS = {  # month -> person -> {model: percent}; the rest of 100 is allocated to no model
-    "2026-01": {"A1": {"m1": 100}, "A2": {"m1": 100}, "S1": {"m1": 50, "m2": 50}, "D1": {"m2": 100}, "D2": {"m2": 100}, "D3": {"m2": 60}},
-    "2026-02": {"A1": {"m1": 60}, "A2": {"m1": 100}, "A3": {"m1": 100}, "S1": {"m1": 50, "m2": 50}, "D1": {"m2": 100}, "D2": {"m2": 100},
-                "D3": {"m2": 100}},
-    "2026-03": {"A1": {"m1": 100}, "A2": {"m1": 100}, "A3": {"m1": 100}, "S1": {"m2": 100}, "D1": {"m2": 100}, "D2": {"m2": 100},
-                "D3": {"m2": 100}},
+    "2026-01": {"A1": {"m1": 100}, "A2": {"m1": 100}, "S1": {"m1": 50, "m2": 50},
+                "D1": {"m2": 100}, "D2": {"m2": 100}, "D3": {"m2": 60}},
+    "2026-02": {"A1": {"m1": 60}, "A2": {"m1": 100}, "A3": {"m1": 100}, "S1": {"m1": 50, "m2": 50},
+                "D1": {"m2": 100}, "D2": {"m2": 100}, "D3": {"m2": 100}},
+    "2026-03": {"A1": {"m1": 100}, "A2": {"m1": 100}, "A3": {"m1": 100}, "S1": {"m2": 100},
+                "D1": {"m2": 100}, "D2": {"m2": 100}, "D3": {"m2": 100}},
 }
 # The rate groups of 2026-Q1, as in tests/ingest/test_labor.py: the lone sre merges into its family
 # with the ml-engineers (486.16); the data scientists are a band of their own: (29,700 + 7,700 x 2
@@ -75,8 +77,9 @@ GROUPS = {"A1": "engineering", "A2": "engineering", "A3": "engineering", "S1": "
 def _hand_built(root: Path) -> Path:
     Workspace.init(root, config_text=CONFIG)
     (root / "inbox" / "labor" / "people.csv").write_text(PEOPLE)
-    rows = [f"{m},{p},{model},{pct}" for m, people in ALLOCATIONS.items() for p, models in people.items() for model, pct in models.items()]
-    (root / "inbox" / "labor" / "allocations.csv").write_text("month,person_id,model_id,percent\n" + "\n".join(rows) + "\n")
+    rows = [f"{m},{p},{model},{pct}\n" for m, people in ALLOCATIONS.items() for p, models in people.items()
+            for model, pct in models.items()]
+    (root / "inbox" / "labor" / "allocations.csv").write_text("month,person_id,model_id,percent\n" + "".join(rows))
     for path in (root / "inbox" / "labor").iterdir():
         path.chmod(0o600)
     return root
@@ -136,7 +139,8 @@ def readable(warehouse: Path) -> tuple[set[Decimal], list[tuple[str, dict]]]:
             continue
         for row in con.sql(f"select * from {relation} where {where}").pl().to_dicts():
             rows.append((f"{schema}.{name}", row))
-            figures |= {Decimal(str(v)) for v in row.values() if isinstance(v, (int, float, Decimal)) and not isinstance(v, bool)}
+            numbers = [v for v in row.values() if isinstance(v, (int, float, Decimal)) and not isinstance(v, bool)]
+            figures |= {Decimal(str(v)) for v in numbers}
     sums = """
         select sum(effective_cost), sum(billed_cost), sum(quantity) from ledger.cost_ledger where category = 'labor'
         group by grouping sets ((billing_period), (billing_period, model_id), (billing_period, subcategory),
@@ -163,11 +167,14 @@ def scaled_up(rows: list[tuple[str, dict]], working_days: dict[str, int]) -> set
     out = set()
     for where, row in rows:
         if where == "staging.labor" and row["person_days"]:
-            out.add((row["cost"] / row["person_days"] * working_days[row["month"]]).quantize(CENT, rounding=ROUND_HALF_EVEN))
+            month = row["cost"] / row["person_days"] * working_days[row["month"]]
+            out.add(month.quantize(CENT, rounding=ROUND_HALF_EVEN))
     return out
 
 
-def assert_cells_stand_for_k(warehouse: Path, workers: dict[tuple[str, str], set[str]], group_of: dict[str, str]) -> int:
+def assert_cells_stand_for_k(
+    warehouse: Path, workers: dict[tuple[str, str], set[str]], group_of: dict[str, str]
+) -> int:
     """Every labor cell shown (staging.labor, ledger labor rows) covers at least K people, counted
     from the test's own inputs: a rate group's cell, the model's people of that group; "all staff",
     the model's people of every group without a cell of its own. Returns the cells counted."""
@@ -182,7 +189,10 @@ def assert_cells_stand_for_k(warehouse: Path, workers: dict[tuple[str, str], set
     for (month, model), here in labels.items():
         own = here - {"all staff"}
         for label in here:
-            people = {p for p in workers[(month, model)] if (group_of[p] == label if label != "all staff" else group_of[p] not in own)}
+            if label == "all staff":
+                people = {p for p in workers[(month, model)] if group_of[p] not in own}
+            else:
+                people = {p for p in workers[(month, model)] if group_of[p] == label}
             assert len(people) >= K, (month, model, label, sorted(people))
     return len(shown)
 
@@ -193,14 +203,15 @@ def test_the_attacks_recover_nobodys_pay_on_a_joiner_a_leaver_and_a_one_person_r
     root = _hand_built(tmp_path / "ws")
     run.run(root, month="2026-03")
     # attack 1 as filed: a group of fewer than 3 people; and the HR totals table is gone
-    small = runner.invoke(app, ["sql", "-w", str(root), "--format", "csv",
-                                "select month, model_id, role, headcount, cost, person_days from staging.labor where headcount < 3"])
+    query = "select month, model_id, role, headcount, cost, person_days from staging.labor where headcount < 3"
+    small = runner.invoke(app, ["sql", "-w", str(root), "--format", "csv", query])
     assert small.exit_code == 0 and small.output.strip() == "month,model_id,role,headcount,cost,person_days"
     totals = runner.invoke(app, ["sql", "-w", str(root), "select month, headcount, cost from staging.labor_totals"])
     assert totals.exit_code == 2 and "labor_totals" in totals.output
 
     figures, rows = readable(root / "warehouse.duckdb")
-    assert len(figures) > 40 and {"ledger.cost_ledger", "marts.monthly_model_cost", "staging.labor"} <= {w for w, _ in rows}
+    assert len(figures) > 40
+    assert {"ledger.cost_ledger", "marts.monthly_model_cost", "staging.labor"} <= {where for where, _ in rows}
     pay = {Decimal(v) for v in MONTHLY.values()} | {Decimal(v) for v in PARTIAL.values()}
     # attack 2: e.g. February's labor minus January's would be the joiner's 3,300.00 with monthly HR totals
     assert recovered(figures, pay) == []
@@ -211,11 +222,16 @@ def test_the_attacks_recover_nobodys_pay_on_a_joiner_a_leaver_and_a_one_person_r
     assert headcounts and min(headcounts) >= K
     assert assert_cells_stand_for_k(root / "warehouse.duckdb", _workers(ALLOCATIONS), GROUPS) >= 6
     # the one-person role (sre) has no rate or cell of its own; its pay per day over the quarter
-    # (39,600 / 64 = 618.75) is no published rate, nor is the joiner's (9,900 / 32 = 309.38) or the leaver's (18,900 / 52 = 363.46)
+    # (39,600 / 64 = 618.75) is no published rate, nor is the joiner's (9,900 / 32 = 309.38) or the
+    # leaver's (18,900 / 52 = 363.46)
     with connect_read_only(root / "warehouse.duckdb") as con:
         rates = {r[0]: r[1] for r in con.execute("select role, rate from staging.labor_rates").fetchall()}
-        roles = {r[0] for r in con.execute("select distinct role from staging.labor union select distinct subcategory from ledger.cost_ledger").fetchall()}
-        verdicts = con.execute("select distinct suite, success from meta.check_results where suite like 'labor%' order by 1").fetchall()
+        roles = {r[0] for r in con.execute(
+            "select distinct role from staging.labor union select distinct subcategory from ledger.cost_ledger"
+        ).fetchall()}
+        verdicts = con.execute(
+            "select distinct suite, success from meta.check_results where suite like 'labor%' order by 1"
+        ).fetchall()
     assert "sre" not in rates and "sre" not in roles
     assert rates == {"engineering": Decimal("486.16"), "data-scientist": Decimal("471.67")}
     assert not {Decimal("618.75"), Decimal("309.38"), Decimal("363.46")} & set(rates.values())
@@ -223,16 +239,20 @@ def test_the_attacks_recover_nobodys_pay_on_a_joiner_a_leaver_and_a_one_person_r
     assert verdicts == [("labor_conservation", True), ("labor_privacy", True)]
     with duckdb.connect(str(root / "restricted" / "hr.duckdb"), read_only=True) as hr:
         # HR cost by hand: January 11,000 + 8,800 + 13,200 + 9,900 + 7,700 + 12,100 = 62,700.00;
-        # February the same + the joiner's 3,300.00 = 66,000.00; March 11,000 + 8,800 + 6,600 + 13,200 + 9,900 + 3,500 + 12,100 = 65,100.00
+        # February the same + the joiner's 3,300.00 = 66,000.00;
+        # March 11,000 + 8,800 + 6,600 + 13,200 + 9,900 + 3,500 + 12,100 = 65,100.00
         hr_cost = hr.execute("select month, hr_cost from labor_variance order by 1").fetchall()
-        balanced = hr.execute("select count(*) from labor_variance where allocated_cost + variance <> hr_cost").fetchone()[0]
+        balanced = hr.execute(
+            "select count(*) from labor_variance where allocated_cost + variance <> hr_cost"
+        ).fetchone()[0]
     assert hr_cost == [("2026-01", Decimal("62700")), ("2026-02", Decimal("66000")), ("2026-03", Decimal("65100"))]
     assert balanced == 0
     for month, cost in hr_cost:  # the HR totals are nowhere in sql's reach
         assert cost not in figures, month
     # had they been published (as staging.labor_totals was), February - January would be the joiner's pay:
     # the same search finds it, so its empty answer above means something
-    assert "66000 - 62700 = 3300" in {text.replace(".000000000000000000", "") for text in recovered(figures | {c for _, c in hr_cost}, pay)}
+    with_totals = recovered(figures | {cost for _, cost in hr_cost}, pay)
+    assert "66000 - 62700 = 3300" in {text.replace(".000000000000000000", "") for text in with_totals}
 
 
 @pytest.mark.slow
@@ -240,7 +260,8 @@ def test_the_attacks_recover_nobodys_pay_on_the_demo_estate(demo_estate):
     warehouse = demo_estate.root / "warehouse.duckdb"
     with (demo_estate.root / "inbox" / "labor" / "people.csv").open() as handle:
         people = list(csv.DictReader(handle))
-    monthly = {p["person_id"]: Decimal(p["monthly_salary"]) + Decimal(p["benefits"]) + Decimal(p["employer_taxes"]) for p in people}
+    monthly = {p["person_id"]: Decimal(p["monthly_salary"]) + Decimal(p["benefits"]) + Decimal(p["employer_taxes"])
+               for p in people}
     # each person's pay per month employed (the mid-February joiner's February is 10 of 20 days), with
     # and without that month's training spend (E1000's conference in January, CC-100's course in March)
     pay = set(monthly.values()) | set(demo_estate.pay.values())
@@ -263,7 +284,8 @@ def test_the_attacks_recover_nobodys_pay_on_the_demo_estate(demo_estate):
         start = date.fromisoformat(p["start_date"]) if p["start_date"] else None
         months = [m for m in demo_estate.months if (m, p["person_id"]) in demo_estate.pay]
         employed = sum(len(_working_days(m, start)) for m in months)
-        own = (sum(demo_estate.pay[(m, p["person_id"])] for m in months) / employed).quantize(CENT, rounding=ROUND_HALF_EVEN)
+        own = sum(demo_estate.pay[(m, p["person_id"])] for m in months) / employed
+        own = own.quantize(CENT, rounding=ROUND_HALF_EVEN)
         assert own not in rates, p["person_id"]
 
 
@@ -274,7 +296,8 @@ def test_run_warns_once_per_readable_hr_file_and_not_for_private_ones(tmp_path, 
     assert runner.invoke(app, ["run", "-w", str(root), "--month", "2026-03"]).exit_code == 0
     warnings = [r.getMessage() for r in caplog.records if r.levelno == logging.WARNING]
     assert len(warnings) == 1 and "\n" not in warnings[0]
-    assert warnings[0].startswith("labor/people.csv is readable by group or others (mode 644)") and "chmod 600" in warnings[0]
+    assert warnings[0].startswith("labor/people.csv is readable by group or others (mode 644)")
+    assert "chmod 600" in warnings[0]
     caplog.clear()
     (root / "inbox" / "labor" / "people.csv").chmod(0o600)
     assert runner.invoke(app, ["run", "-w", str(root), "--month", "2026-03"]).exit_code == 0

@@ -85,10 +85,15 @@ def insert_billing(
     )
 
 
+def restricted_path(con: duckdb.DuckDBPyConnection) -> Path:
+    """Where a workspace keeps its restricted HR database: beside the warehouse `con` has open."""
+    query = "select path from duckdb_databases() where database_name = current_database()"
+    return Path(con.execute(query).fetchall()[0][0]).parent / "restricted" / "hr.duckdb"
+
+
 def insert_labor_variance(con: duckdb.DuckDBPyConnection, *, hr_cost: str, variance: str, month: str = PERIOD) -> None:
     """One labor_variance row in the restricted HR database beside the warehouse."""
-    warehouse_file = con.execute("select path from duckdb_databases() where database_name = current_database()").fetchall()[0][0]
-    with labor.open_restricted(Path(warehouse_file).parent / "restricted" / "hr.duckdb") as hr:
+    with labor.open_restricted(restricted_path(con)) as hr:
         hr.execute(
             "insert into labor_variance (month, currency, hr_cost, variance) values (?, 'USD', ?, ?)",
             [month, Decimal(hr_cost), Decimal(variance)],
@@ -397,7 +402,7 @@ def test_labor_without_an_hr_database_fails(con: duckdb.DuckDBPyConnection) -> N
     # candidate labor rows but no restricted HR database: nothing to reconcile them to
     build_billing_estate(con)
     build_labor_estate(con)
-    shutil.rmtree(Path(con.execute("select path from duckdb_databases() where database_name = current_database()").fetchall()[0][0]).parent / "restricted")
+    shutil.rmtree(restricted_path(con).parent)
     assert_fails_only(con, "labor_conservation", "expect_column_values_to_be_in_set", "cost_exact")
 
 
@@ -463,8 +468,8 @@ def test_data_docs_are_built(con: duckdb.DuckDBPyConnection, tmp_path: Path) -> 
     validate_candidate(con, period=PERIOD, run_id=RUN_ID, data_docs_dir=docs)
     assert (docs / "index.html").is_file()
     pages = {p.parts[len(docs.parts) + 1] for p in docs.glob("validations/*/**/*.html")}
-    assert pages == {"billing_conservation", "invoice_reconciliation", "labor_conservation", "labor_privacy", "ledger_rows", "marts",
-                     "raw_load_balance", "staging_billing"}
+    assert pages == {"billing_conservation", "invoice_reconciliation", "labor_conservation", "labor_privacy",
+                     "ledger_rows", "marts", "raw_load_balance", "staging_billing"}
 
 
 def test_model_id_regex_accepts_buckets_and_rejects_bad_ids() -> None:
@@ -482,8 +487,8 @@ def test_model_id_regex_accepts_buckets_and_rejects_bad_ids() -> None:
 
 def test_every_suite_file_loads() -> None:
     names = {s.name for s in load_suites()}
-    assert names == {"ledger_rows", "billing_conservation", "invoice_reconciliation", "labor_conservation", "labor_privacy", "marts",
-                     "raw_load_balance", "staging_billing"}
+    assert names == {"ledger_rows", "billing_conservation", "invoice_reconciliation", "labor_conservation",
+                     "labor_privacy", "marts", "raw_load_balance", "staging_billing"}
 
 
 def write_suite(directory: Path, expectations: list[dict[str, Any]], **meta: Any) -> Path:
