@@ -207,7 +207,13 @@ class Owned(_Strict):
 
 
 class Labor(_Strict):
+    """Labor reaches models at standard rates per rate group (a role band, else its role family,
+    else all staff), computed from at least k_anonymity people and fixed for their rate period."""
+
     k_anonymity: int = Field(3, ge=1)
+    rate_period: Literal["year", "quarter"] = "year"
+    # role band -> role family: a band with fewer than k people merges into its family first
+    families: dict[str, str] = {}
     # ISO weekdays that are working days (1 = Monday).
     working_weekdays: list[int] = [1, 2, 3, 4, 5]
     holidays: list[str] = []

@@ -3,7 +3,9 @@
 It writes a workspace (config + inbox) for an online retailer serving six models on a shared
 cloud GPU node pool and two owned GPU servers, and beside the inputs `truth.csv`: the cost per
 month, model and category that a correct pipeline must reproduce exactly. The truth is computed
-here from the plan itself (what was planted), not by the pipeline's code."""
+here from the plan itself (what was planted), not by the pipeline's code. Labor is at standard
+rates: the generator rates its own people (see _labor) and keeps what it planted on the Estate
+(people's pay, rate groups, rates, who works on which model) for the privacy tests."""
 
 from __future__ import annotations
 
@@ -13,7 +15,7 @@ import random
 from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta, timezone
-from decimal import Decimal
+from decimal import ROUND_HALF_EVEN, Decimal
 from pathlib import Path
 
 from pipeline.generator_formats import write_billing
@@ -62,6 +64,13 @@ class Estate:
     months: list[str]
     truth: dict[tuple[str, str, str], list[Decimal]] = field(default_factory=lambda: defaultdict(lambda: [D(0), D(0)]))
     gpu_daily: dict[tuple[date, str], Decimal] = field(default_factory=lambda: defaultdict(D))  # effective GPU-time cost
+    # labor as planted: (month, person id) -> employed pay; (quarter, person id) -> rate group;
+    # (quarter, group) -> standard rate; (month, model) -> person ids with time on it (a model of
+    # fewer than K_ANONYMITY people in a month is withheld). A quarter is named like 2026-Q1.
+    pay: dict[tuple[str, str], Decimal] = field(default_factory=dict)
+    rate_group: dict[tuple[str, str], str] = field(default_factory=dict)
+    rates: dict[tuple[str, str], Decimal] = field(default_factory=dict)
+    workers: dict[tuple[str, str], set[str]] = field(default_factory=lambda: defaultdict(set))
 
     @property
     def as_of(self) -> date:
@@ -211,6 +220,8 @@ tariff_currency = "USD"
 
 [labor]
 k_anonymity = 3
+rate_period = "quarter"
+families = {families}
 """
 
 
@@ -219,7 +230,8 @@ def _config_text() -> str:
         f'[[models]]\nid = "{i}"\nname = "{n}"\nbusiness_line = "{b}"\nowner = "{o}"\n\n' for i, (n, b, o) in MODELS.items()
     )
     weights = "{ " + ", ".join(f'"{k}" = {v}' for k, v in SUPPORT_WEIGHTS.items()) + " }"
-    return CONFIG.format(models=models, weights=weights)
+    families = "{ " + ", ".join(f'"{k}" = "{v}"' for k, v in FAMILIES.items()) + " }"
+    return CONFIG.format(models=models, weights=weights, families=families)
 
 
 def generate_estate(root: Path | str, *, seed: int = 7, months: tuple[str, ...] = ("2026-01", "2026-02", "2026-03"),
@@ -418,6 +430,10 @@ def _owned(estate: Estate, days: list[date]) -> None:
 
 
 ROLES = ["ml-engineer"] * 6 + ["data-scientist"] * 4 + ["sre"] * 3 + ["data-engineer"] * 2 + ["ml-engineer"]
+FAMILIES = {"ml-engineer": "engineering", "sre": "engineering", "data-engineer": "engineering",
+            "data-scientist": "science"}
+K_ANONYMITY = 3
+ALL_STAFF = "all staff"
 FIRST_NAMES = ["Ana", "Bo", "Chen", "Dara", "Eli", "Fei", "Gus", "Hana", "Ivo", "Jun", "Kai", "Lea", "Min", "Noor", "Oto", "Pia"]
 JOINER = 15  # joins mid-February: costs only the working days employed
 JOINER_START = date(2026, 2, 16)
@@ -430,11 +446,71 @@ def _working_days(month: str) -> list[date]:
     return [d for d in _days([month]) if d.isoweekday() <= 5]
 
 
+def _quarter(month: str) -> list[str]:
+    year, number = month.split("-")
+    first = (int(number) - 1) // 3 * 3 + 1
+    return [f"{year}-{m:02d}" for m in range(first, first + 3)]
+
+
+def _employed(monthly: Decimal, month: str, start: date | None) -> tuple[Decimal, int]:
+    """(pay, working days) of a month: the monthly cost split evenly over its working days (the
+    first days take the leftover quanta), kept for the days employed."""
+    days = _working_days(month)
+    base, extra = divmod(int(monthly / Q), len(days))
+    kept = [i for i, d in enumerate(days) if start is None or d >= start]
+    return D(sum(base + (1 if i < extra else 0) for i in kept)) * Q, len(kept)
+
+
+def _per_day(pay: Decimal, days: int) -> Decimal:
+    return (pay / days).quantize(D("0.01"), rounding=ROUND_HALF_EVEN)
+
+
+def _rate_groups(quarter: dict[str, tuple[str, Decimal, int]]) -> dict[str, str]:
+    """person -> rate group, by the standard-rate rules (README, "Privacy"): a group needs
+    K_ANONYMITY people and a rate that is no member's own pay per day; a band short of that joins
+    its family (the family taking in its smallest bands until it qualifies), else all staff (which
+    takes in the smallest groups until it qualifies). `quarter`: person -> (band, pay, days)."""
+    def qualifies(people: set[str]) -> bool:
+        rate = _per_day(sum(quarter[p][1] for p in people), sum(quarter[p][2] for p in people))
+        return len(people) >= K_ANONYMITY and all(_per_day(quarter[p][1], quarter[p][2]) != rate for p in people)
+
+    group = {p: band for p, (band, _, _) in quarter.items()}
+    members = lambda g: {p for p in group if group[p] == g}  # noqa: E731
+    bands = sorted(set(group.values()))
+    for family in sorted(set(FAMILIES.values())):
+        own = [b for b in bands if FAMILIES.get(b) == family]
+        short = [b for b in own if not qualifies(members(b))]
+        if not short:
+            continue
+        whole = {p for b in own for p in members(b)}
+        for p in [p for p in group if group[p] in short]:
+            group[p] = family if qualifies(whole) else ALL_STAFF
+        for b in sorted(set(own) - set(short), key=lambda b: (len(members(b)), b)):
+            if qualifies(whole) and not qualifies(members(family)):
+                for p in members(b):
+                    group[p] = family
+    for b in bands:
+        if b not in FAMILIES and not qualifies(members(b)):
+            for p in members(b):
+                group[p] = ALL_STAFF
+    if members(ALL_STAFF):
+        for g in sorted(set(group.values()) - {ALL_STAFF}, key=lambda g: (len(members(g)), g)):
+            if not qualifies(members(ALL_STAFF)):
+                for p in members(g):
+                    group[p] = ALL_STAFF
+    assert all(qualifies(members(g)) for g in set(group.values())), "the demo's people always rate"
+    return group
+
+
 def _labor(estate: Estate, rng: random.Random) -> None:
+    """People, allocations, timesheets and training; the truth: each person's working days employed
+    x their rate group's standard rate (the group's pay / its working days over the quarter, to the
+    cent), split over the person's shares; a model with fewer than K_ANONYMITY people in a month
+    carries none (withheld). Pay beyond the standard cost, and training, are not any model's."""
     people, allocations, timesheets, training = [], [], [], []
     model_ids = list(MODELS)
     cost_centres: dict[str, str] = {}
-    pay: dict[tuple[str, str], Decimal] = {}  # (month, person) -> employed cost
+    monthly: dict[str, tuple[str, Decimal, date | None]] = {}  # person -> (band, fully loaded, start)
     weights: dict[tuple[str, str], dict[str, int]] = {}
     for index, role in enumerate(ROLES):
         person = f"E{1000 + index}"
@@ -442,14 +518,14 @@ def _labor(estate: Estate, rng: random.Random) -> None:
         benefits, taxes = (salary * D("0.12")).quantize(D("0.01")), (salary * D("0.095")).quantize(D("0.01"))
         start = JOINER_START if index == JOINER else None
         cost_centres[person] = f"CC-{100 + index % 3}"
+        monthly[person] = (role, salary + benefits + taxes, start)
         people.append([person, f"{FIRST_NAMES[index]} Example", role, cost_centres[person], str(salary), str(benefits), str(taxes), "USD",
                        start.isoformat() if start else "", ""])
         for month in estate.months:
             days = _working_days(month)
             if start and start > days[-1]:
                 continue
-            base, extra = divmod(int((salary + benefits + taxes) / Q), len(days))
-            pay[(month, person)] = D(sum(base + (1 if i < extra else 0) for i, d in enumerate(days) if start is None or d >= start)) * Q
+            estate.pay[(month, person)] = _employed(monthly[person][1], month, start)[0]
             if index in TIMESHEET_PEOPLE:
                 hours: dict[str, int] = defaultdict(int)
                 for day in days:
@@ -465,22 +541,39 @@ def _labor(estate: Estate, rng: random.Random) -> None:
             weights[(month, person)] = {chosen[0]: a * 100, chosen[1]: b * 100} | ({"__unallocated__": (100 - a - b) * 100} if a + b < 100 else {})
     training.append(["2026-01-20", "E1000", "", "1500.00", "USD", "conference"])
     training.append(["2026-03-10", "", "CC-100", "1200.00", "USD", "team course"])
-    spend: dict[tuple[str, str], Decimal] = defaultdict(Decimal)
-    spend[("2026-01", "E1000")] += D("1500.00")
-    members = [p for (m, p) in pay if m == "2026-03" and cost_centres[p] == "CC-100"]
-    for person in members:  # 1200.00 / 6 people = 200.00 each, exactly
-        spend[("2026-03", person)] += D("1200.00") / len(members)
-    for (month, person), amount in [*pay.items(), *spend.items()]:
-        if month not in estate.months:
-            continue
-        for model, q in _split(int(amount / Q), weights[(month, person)]).items():
-            estate.add(date.fromisoformat(month + "-01"), model, "labor", D(q) * Q, D(q) * Q)
+    standard: dict[tuple[str, str], Decimal] = defaultdict(Decimal)
+    for quarter_months in sorted({tuple(_quarter(m)) for m in estate.months}):
+        quarter: dict[str, tuple[str, Decimal, int]] = {}
+        for person, (band, cost, start) in monthly.items():
+            employed = [_employed(cost, m, start) for m in quarter_months]
+            if sum(d for _, d in employed):
+                quarter[person] = (band, sum(p for p, _ in employed), sum(d for _, d in employed))
+        groups = _rate_groups(quarter)
+        rates = {}
+        for g in set(groups.values()):
+            members = [quarter[p] for p in quarter if groups[p] == g]
+            rates[g] = _per_day(sum(pay for _, pay, _ in members), sum(days for _, _, days in members))
+        name = f"{quarter_months[0][:4]}-Q{(int(quarter_months[0][5:]) - 1) // 3 + 1}"
+        estate.rate_group |= {(name, p): g for p, g in groups.items()}
+        estate.rates |= {(name, g): r for g, r in rates.items()}
+        for month in [m for m in quarter_months if m in estate.months]:
+            for person in [p for (m, p) in weights if m == month]:
+                days = _employed(monthly[person][1], month, monthly[person][2])[1]
+                for model, q in _split(int(days * rates[groups[person]] / Q), weights[(month, person)]).items():
+                    standard[(month, model)] += D(q) * Q
+                    estate.workers[(month, model)].add(person)
+    for (month, model), amount in standard.items():
+        if len(estate.workers[(month, model)]) >= K_ANONYMITY:
+            estate.add(date.fromisoformat(month + "-01"), model, "labor", amount, amount)
     folder = estate.root / "inbox" / "labor"
     _write_csv(folder / "people.csv", ["person_id", "name", "role", "cost_centre", "monthly_salary", "benefits", "employer_taxes", "currency", "start_date", "end_date"], people)
     _write_csv(folder / "allocations.csv", ["month", "person_id", "model_id", "percent"], allocations)
     _write_csv(folder / "timesheets.csv", ["date", "person_id", "project", "task", "hours", "cost_rate", "cost_amount", "currency"], timesheets)
     _write_csv(folder / "projects.csv", ["project", "model_id"], [[p, m] for p, m in PROJECTS.items()])
     _write_csv(folder / "training.csv", ["date", "person_id", "cost_centre", "amount", "currency", "description"], training)
+    folder.chmod(0o700)  # HR files hold names and pay: owner-only, as the README asks of users
+    for path in folder.iterdir():
+        path.chmod(0o600)
 
 
 LICENCES = [

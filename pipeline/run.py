@@ -120,7 +120,9 @@ def validate(workspace: Path | str | Workspace, period: str) -> None:
         found = con.execute("select any_value(run_id) from ledger.cost_ledger_candidate where billing_period = ?", [period]).fetchone()[0]
         with _step(con, "validate", [period]) as info:
             info["run_id"] = found
-            results = validate_candidate(con, period=period, run_id=found or "", data_docs_dir=ws.data_docs)
+            results = validate_candidate(
+                con, period=period, run_id=found or "", data_docs_dir=ws.data_docs, restricted=ws.restricted
+            )
             info["message"] = f"{sum(r.success for r in results)} of {len(results)} expectations met"
 
 

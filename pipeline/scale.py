@@ -363,6 +363,9 @@ def _labor(root: Path, spec: Spec, seed: int) -> None:
     folder = root / "inbox" / "labor"
     _write_csv(folder / "people.csv", ["person_id", "name", "role", "cost_centre", "monthly_salary", "benefits", "employer_taxes", "currency", "start_date", "end_date"], people)
     _write_csv(folder / "allocations.csv", ["month", "person_id", "model_id", "percent"], allocations)
+    folder.chmod(0o700)  # HR files hold names and pay: owner-only
+    for path in folder.iterdir():
+        path.chmod(0o600)
 
 
 def _fixed_inputs(root: Path, spec: Spec) -> None:

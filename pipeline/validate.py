@@ -153,51 +153,83 @@ select * from final
 order by provider, currency
 """
 
-# One row per pay currency of the month (= period), on either side: the HR total
-# (staging.labor_totals) against the candidate's labor rows, compared exactly.
-LABOR_CONSERVATION_SQL = """
-with hr_totals as (
-    select
-        currency,
-        sum(cost) as cost
-    from staging.labor_totals
-    where month = $period
-    group by currency
-),
+# One row per pay currency of the month (= period), on either side: the candidate's labor rows
+# (allocated at standard rates), summed in the shared warehouse as candidate_totals, against the
+# restricted HR database's labor_variance, compared there: allocated + variance = HR cost,
+# exactly. Only the verdict leaves the restricted database: neither the HR total nor a difference
+# (which could be one person's pay) reaches meta.check_results.
+LABOR_CANDIDATE_SQL = """
+select source_currency as currency, sum(source_amount) as cost
+from ledger.cost_ledger_candidate
+where billing_period = $period and source = 'labor'
+group by source_currency
+"""
 
-candidate_totals as (
-    select
-        source_currency as currency,
-        sum(source_amount) as cost
-    from ledger.cost_ledger_candidate
-    where billing_period = $period and source = 'labor'
-    group by source_currency
+LABOR_CONSERVATION_SQL = """
+with hr as (
+    select currency, hr_cost, variance
+    from labor_variance
+    where month = $period
 ),
 
 compared as (
     select
         coalesce(h.currency, c.currency) as currency,
-        h.cost as hr_cost,
-        c.cost as candidate_cost,
-        coalesce(c.cost, 0) - coalesce(h.cost, 0) as cost_difference
-    from hr_totals as h
+        coalesce(h.currency is not null and coalesce(c.cost, 0) + h.variance = h.hr_cost, false) as cost_exact
+    from hr as h
     full outer join candidate_totals as c
-        on h.currency = c.currency
+        on c.currency = h.currency
 ),
 
 final as (
-    select
-        $period as month,
-        currency,
-        coalesce(cast(hr_cost as varchar), 'missing') as hr_cost,
-        coalesce(cast(candidate_cost as varchar), 'missing') as candidate_cost,
-        cast(cost_difference as varchar) as cost_difference,
-        cost_difference = 0 as cost_exact
+    select $period as month, currency, cost_exact
     from compared
 )
 
 select * from final
 order by currency
+"""
+
+# One row per published labor figure of the month: each staging.labor cell, each standard rate
+# of a rate period covering the month, and each (model, cell) of the candidate's labor rows, with
+# whether it stands for at least k people (the k of the last labor build). A candidate labor row
+# with no cell behind it counts as fewer.
+LABOR_PRIVACY_SQL = """
+with k as (
+    select max(k_anonymity) as k
+    from meta.labor_build
+),
+
+cells as (
+    select 'cell' as figure, month, model_id, role, currency, headcount
+    from staging.labor
+    where month = $period
+),
+
+rates as (
+    select 'rate' as figure, $period as month, null as model_id, role, currency, headcount
+    from staging.labor_rates
+    where $period between first_month and last_month
+),
+
+ledger_rows as (
+    select distinct
+        'ledger' as figure, c.billing_period as month, c.model_id, c.subcategory as role,
+        c.source_currency as currency, s.headcount
+    from ledger.cost_ledger_candidate as c
+    left join staging.labor as s
+        on s.month = c.billing_period and s.model_id = c.model_id and s.role = c.subcategory
+        and s.currency = c.source_currency
+    where c.billing_period = $period and c.source = 'labor'
+),
+
+final as (
+    select figure, month, model_id, role, currency, coalesce(headcount >= (select k from k), false) as at_least_k
+    from (select * from cells union all select * from rates union all select * from ledger_rows)
+)
+
+select * from final
+order by figure, model_id, role, currency
 """
 
 # One row per input file loaded (status 'loaded') whose rows fall in the period, or that dates
@@ -586,6 +618,7 @@ FRAMES: Mapping[str, str] = {
     "ledger_rows": LEDGER_ROWS_SQL,
     "billing_conservation": BILLING_CONSERVATION_SQL,
     "labor_conservation": LABOR_CONSERVATION_SQL,
+    "labor_privacy": LABOR_PRIVACY_SQL,
     "load_balance": LOAD_BALANCE_SQL,
     "staging_billing": STAGING_BILLING_SQL,
     "invoice_reconciliation": INVOICE_RECONCILIATION_SQL,
@@ -636,14 +669,18 @@ def validate_candidate(
     period: str,
     run_id: str,
     data_docs_dir: Path | None = None,
+    restricted: Path | None = None,
 ) -> list[CheckResult]:
     """Run every suite in expectations/ on the candidate ledger rows of `period`, store one row
     per result in meta.check_results (replacing this run_id and period's earlier rows), build
     Data Docs into `data_docs_dir` when given, and raise ValidationFailed naming every failed
-    fail-severity expectation. Return the results otherwise."""
+    fail-severity expectation. Return the results otherwise. `restricted`: the HR database the
+    labor conservation check runs in (default: the workspace's, beside the warehouse)."""
     suites = load_suites()
     frames = {
-        name: load_frame(con, name, period=period, suites=[s for s in suites if s.frame == name])
+        name: load_frame(
+            con, name, period=period, suites=[s for s in suites if s.frame == name], restricted=restricted
+        )
         for name in {s.frame for s in suites}
     }
     context = _gx_context(data_docs_dir)
@@ -696,9 +733,16 @@ def read_suite(path: Path) -> Suite:
 
 
 def load_frame(
-    con: duckdb.DuckDBPyConnection, frame: str, *, period: str, suites: Sequence[Suite] = ()
+    con: duckdb.DuckDBPyConnection,
+    frame: str,
+    *,
+    period: str,
+    suites: Sequence[Suite] = (),
+    restricted: Path | None = None,
 ) -> pd.DataFrame:
     """The frame a suite runs on, computed in DuckDB for one period, as pandas."""
+    if frame == "labor_conservation":
+        return labor_conservation_frame(con, period=period, restricted=restricted)
     parameters = {"period": period, **FRAME_PARAMETERS.get(frame, {})}
     builders = {"load_balance": lambda: load_balance_sql(con), "marts": marts_sql}
     query = builders[frame]() if frame in builders else FRAMES[frame]
@@ -707,6 +751,35 @@ def load_frame(
         query = query.replace("{suspect}", suspect)
         parameters |= {"sample": LEDGER_SAMPLE_ROWS, **values}
     return con.execute(query, parameters).df()
+
+
+def labor_conservation_frame(
+    con: duckdb.DuckDBPyConnection, *, period: str, restricted: Path | None = None
+) -> pd.DataFrame:
+    """LABOR_CONSERVATION_SQL, run in the restricted HR database (read-only) on the candidate's
+    labor totals; without one (no HR file ever loaded), against no HR cost at all."""
+    candidate = con.sql(LABOR_CANDIDATE_SQL, params={"period": period}).pl().to_arrow()
+    path = restricted if restricted is not None else _restricted_beside(con)
+    hr = duckdb.connect(str(path), read_only=True) if path is not None and path.exists() else duckdb.connect()
+    try:
+        hr.execute("set enable_progress_bar = false")
+        if not hr.execute("select 1 from duckdb_tables() where table_name = 'labor_variance'").fetchall():
+            hr.execute(
+                "create temp table labor_variance "
+                "(month varchar, currency varchar, hr_cost decimal(38, 18), variance decimal(38, 18))"
+            )
+        hr.register("candidate_totals", candidate)
+        return hr.execute(LABOR_CONSERVATION_SQL, {"period": period}).df()
+    finally:
+        hr.close()
+
+
+def _restricted_beside(con: duckdb.DuckDBPyConnection) -> Path | None:
+    """The workspace's restricted HR database, beside the warehouse file `con` has open."""
+    from pipeline.workspace import Workspace
+
+    path = con.execute("select path from duckdb_databases() where database_name = current_database()").fetchone()[0]
+    return Workspace(Path(path).parent).restricted if path else None
 
 
 def suspect_sql(suites: Sequence[Suite]) -> tuple[str, dict[str, Any]]:

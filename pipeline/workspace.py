@@ -65,7 +65,11 @@ tariff_per_kwh = "0.12"
 tariff_currency = "USD"
 
 [labor]
+# Labor reaches models at standard rates per rate group, each the mean of at least k people, fixed
+# for its rate period; no published labor figure stands for fewer than k people.
 k_anonymity = 3
+rate_period = "year"      # or "quarter"
+# families = { "sre" = "engineering", "ml-engineer" = "engineering" }   # role band -> role family
 """
 
 
@@ -87,7 +91,11 @@ class Workspace:
         root = Path(root)
         root.mkdir(parents=True, exist_ok=True)
         for source in SOURCES:
-            (root / "inbox" / source).mkdir(parents=True, exist_ok=True)
+            folder = root / "inbox" / source
+            if source == "labor" and not folder.exists():  # HR files hold pay: the folder is owner-only
+                folder.mkdir(parents=True, mode=0o700)
+                folder.chmod(0o700)
+            folder.mkdir(parents=True, exist_ok=True)
         config = root / CONFIG_FILE
         if not config.exists():
             config.write_text(config_text, encoding="utf-8")

@@ -16,8 +16,9 @@ import duckdb
 import polars as pl
 
 from pipeline import crash, warehouse
+from pipeline.config import Config
 from pipeline.errors import CostLedgerError, InputError
-from pipeline.ingest import billing, bundle, checks, labor, manifest, tables, telemetry
+from pipeline.ingest import billing, bundle, checks, labor, labor_standard, manifest, tables, telemetry
 from pipeline.ingest import restate
 from pipeline.ingest.parse import ROW, Parsed, header_of, read_bytes
 from pipeline.workspace import SOURCES, Workspace
@@ -114,13 +115,15 @@ def ingest(ws: Workspace) -> IngestResult:
             held = manifest.verdicts(files, ws.inbox) if source == "billing" else {}
             for path in files:
                 crash.point("file")
+                if source == "labor":
+                    _warn_if_readable(ws, path)
                 if not path.resolve().is_relative_to(ws.inbox.resolve()):
                     held[path] = manifest.Verdict("rejected", f"{path.relative_to(ws.inbox).as_posix()}: links outside the inbox; not read")
                 if path in held:
                     _record_held(ws, con, source, path, held[path], result)
                 else:
                     _load_one(ws, con, source, path, result)
-        if any(load.startswith("labor-") for load in result.loaded) or _labor_stale(con):
+        if any(load.startswith("labor-") for load in result.loaded) or _labor_stale(con, ws.config):
             result.periods |= _rebuild_labor(ws, con)
     bundle.sweep(ws, before=started)  # bundles this writer could have used are spent or stale
     return result
@@ -351,19 +354,37 @@ def _record_held(ws: Workspace, con: duckdb.DuckDBPyConnection, source: str, pat
         )
 
 
+def _warn_if_readable(ws: Workspace, path: Path) -> None:
+    """HR files hold names and pay: say so, one line, when one is readable beyond its owner."""
+    mode = path.stat().st_mode & 0o777
+    if mode & 0o044:
+        log.warning(
+            "%s is readable by group or others (mode %03o): HR files hold pay; "
+            "make them owner-only (chmod 600, and 700 on the folder)",
+            path.relative_to(ws.inbox).as_posix(), mode,
+        )
+
+
 def _rebuild_labor(ws: Workspace, con: duckdb.DuckDBPyConnection) -> set[str]:
-    """Replace staging.labor and staging.labor_totals with aggregates of the restricted tables."""
-    with labor.open_restricted(ws.restricted) as hr:
-        rows, totals = labor.aggregate(hr, ws.config)
-    months = set(totals.get_column("month").to_list())
+    """Rebuild labor at standard rates in the restricted database, and replace staging.labor and
+    staging.labor_rates with what of it may be published (pipeline.ingest.labor_standard)."""
     version = _labor_version(con) or "hr"
+    with labor.open_restricted(ws.restricted) as hr:
+        built = labor_standard.build(hr, ws.config, version=version)
+    now = datetime.now(timezone.utc).replace(tzinfo=None)
     with warehouse.transaction(con):
         con.execute("delete from staging.labor")
-        con.execute("delete from staging.labor_totals")
-        _insert(con, "staging.labor", rows.with_columns(pl.lit(version).alias("load_id")))
-        _insert(con, "staging.labor_totals", totals.with_columns(pl.lit(version).alias("load_id")))
-        warehouse.mark_pending(con, months)
-    return months
+        con.execute("delete from staging.labor_rates")
+        _insert(con, "staging.labor", built.cells.with_columns(pl.lit(version).alias("load_id")))
+        _insert(con, "staging.labor_rates", built.rates.with_columns(pl.lit(version).alias("load_id")))
+        con.execute("delete from meta.labor_build")
+        settings = ws.config.labor
+        con.execute(
+            "insert into meta.labor_build values (?, ?, ?, ?, ?, ?)",
+            [version, settings.model_dump_json(), settings.k_anonymity, built.cells.height, built.rates.height, now],
+        )
+        warehouse.mark_pending(con, set(built.months))
+    return set(built.months)
 
 
 def _labor_version(con: duckdb.DuckDBPyConnection) -> str | None:
@@ -372,8 +393,14 @@ def _labor_version(con: duckdb.DuckDBPyConnection) -> str | None:
     return "hr-" + sha256("\n".join(ids).encode())[:16] if ids else None
 
 
-def _labor_stale(con: duckdb.DuckDBPyConnection) -> bool:
-    """True when staging.labor was built from other HR loads (e.g. a run died before rebuilding it)."""
+def _labor_stale(con: duckdb.DuckDBPyConnection, config: Config) -> bool:
+    """True when staging.labor was built from other HR loads or labor settings, or lost rows
+    (e.g. a run died before rebuilding it, or a new version of its DDL replaced the table)."""
     version = _labor_version(con)
-    built = {row[0] for row in con.execute("select distinct load_id from staging.labor_totals").fetchall()}
-    return version is not None and version not in built
+    if version is None:
+        return False
+    built = con.execute("select version, labor_config, cells, rates from meta.labor_build").fetchone()
+    counts = con.execute(
+        "select (select count(*) from staging.labor), (select count(*) from staging.labor_rates)"
+    ).fetchone()
+    return built is None or built[:2] != (version, config.labor.model_dump_json()) or tuple(built[2:]) != counts

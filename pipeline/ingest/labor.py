@@ -2,9 +2,8 @@
 timesheets (hours on projects) with a project-to-model map, and training spend.
 
 Individual rows live only in the restricted database (owner-only file); person ids are replaced
-by a keyed hash. The shared warehouse gets staging.labor: cost per month, model, role group and
-component (pay or training), where a role group of fewer than k people is merged into
-"other roles", so no individual's pay can be read there.
+by a keyed hash. What the shared warehouse gets is built from them by
+pipeline.ingest.labor_standard: labor at standard rates, in cells of at least k people.
 
 Rules, in order:
 1. Fully loaded monthly cost = monthly_cost, or monthly_salary + benefits + employer_taxes.
@@ -13,7 +12,7 @@ Rules, in order:
 3. Shares: the person's percent allocations for the month (the rest is __unallocated__); with
    none, the hours of their timesheets on projects mapped to models (unmapped hours are
    __unallocated__); with neither, all of it is __unallocated__.
-4. Training spend is a second component, allocated with the same shares; spend booked to a cost
+4. Training spend is the person's actual cost (part of the HR total); spend booked to a cost
    centre is split evenly over the people in it that month."""
 
 from __future__ import annotations
@@ -37,7 +36,6 @@ from pipeline.ledger.frame import month_days, working_days
 from pipeline.money import MONEY, QUANTUM, split_exact
 
 KEY_ENV = "COSTLEDGER_PSEUDONYM_KEY"
-OTHER_ROLES = "other roles"
 
 PEOPLE: dict[str, Col] = {
     "person_id": Col(Kind.TEXT, True),
@@ -95,6 +93,15 @@ create table if not exists projects (load_id varchar, row_number bigint, project
 create table if not exists training (load_id varchar, row_number bigint, date date, person varchar,
     cost_centre varchar, amount decimal(38, 18), currency varchar);
 create table if not exists source_rows (load_id varchar, row_number bigint, record json);
+create table if not exists labor_rates (rate_period varchar, currency varchar, role_group varchar,
+    headcount integer, person_days bigint, rate decimal(38, 2), published boolean, policy varchar,
+    hr_version varchar, computed_at timestamp);
+create table if not exists labor_rate_bands (rate_period varchar, currency varchar, band varchar, role_group varchar);
+create table if not exists labor_cells (month varchar, model_id varchar, currency varchar, role_group varchar,
+    cell varchar, status varchar, headcount integer, person_days decimal(38, 18), cost decimal(38, 18));
+create table if not exists labor_variance (month varchar, currency varchar, headcount integer,
+    hr_cost decimal(38, 18), standard_cost decimal(38, 18), allocated_cost decimal(38, 18),
+    withheld_cost decimal(38, 18), variance decimal(38, 18), hr_version varchar);
 """
 
 
@@ -252,7 +259,7 @@ def _employed_cost(monthly: Decimal, days: list[date], start: date | None, end: 
     return Decimal(kept) * QUANTUM
 
 
-def _months(con: duckdb.DuckDBPyConnection) -> list[str]:
+def months_with_hr(con: duckdb.DuckDBPyConnection) -> list[str]:
     query = """
         select month from allocations
         union select strftime(date, '%Y-%m') from timesheets
@@ -261,8 +268,9 @@ def _months(con: duckdb.DuckDBPyConnection) -> list[str]:
     return sorted(r[0] for r in con.execute(query).fetchall())
 
 
-def _paid(con: duckdb.DuckDBPyConnection, config: Config, months: list[str]) -> pl.DataFrame:
-    """One row per person and month employed: role, cost centre, currency, prorated pay."""
+def paid(con: duckdb.DuckDBPyConnection, config: Config, months: list[str]) -> pl.DataFrame:
+    """One row per person and month employed: role, cost centre, currency, prorated pay and the
+    working days employed."""
     people = con.sql("select person, role, cost_centre, monthly_cost, currency, start_date, end_date from people").pl()
     records = []
     for month in months:
@@ -271,13 +279,17 @@ def _paid(con: duckdb.DuckDBPyConnection, config: Config, months: list[str]) -> 
         for p in people.iter_rows(named=True):
             if (p["start_date"] and p["start_date"] > last) or (p["end_date"] and p["end_date"] < first):
                 continue
+            start, end = p["start_date"], p["end_date"]
+            employed = sum(1 for d in days if (start is None or d >= start) and (end is None or d <= end))
             records.append({"month": month, "person": p["person"], "role": p["role"], "cost_centre": p["cost_centre"],
-                            "currency": p["currency"], "pay": _employed_cost(p["monthly_cost"], days, p["start_date"], p["end_date"])})
-    schema = {"month": pl.String, "person": pl.String, "role": pl.String, "cost_centre": pl.String, "currency": pl.String, "pay": MONEY}
+                            "currency": p["currency"], "pay": _employed_cost(p["monthly_cost"], days, start, end),
+                            "days": employed})
+    schema = {"month": pl.String, "person": pl.String, "role": pl.String, "cost_centre": pl.String,
+              "currency": pl.String, "pay": MONEY, "days": pl.Int64}
     return pl.DataFrame(records, schema=schema)
 
 
-def _shares(con: duckdb.DuckDBPyConnection) -> pl.DataFrame:
+def shares(con: duckdb.DuckDBPyConnection) -> pl.DataFrame:
     """(month, person, model_id, w): percent allocations in basis points, else timesheet hours in
     hundredths; the rest of a percent allocation is __unallocated__."""
     unallocated = Bucket.UNALLOCATED.value
@@ -310,51 +322,12 @@ def _shares(con: duckdb.DuckDBPyConnection) -> pl.DataFrame:
     return con.sql(query, params=[unallocated, unallocated]).pl()
 
 
-def _training(con: duckdb.DuckDBPyConnection, paid: pl.DataFrame) -> pl.DataFrame:
+def training(con: duckdb.DuckDBPyConnection, employed: pl.DataFrame) -> pl.DataFrame:
     """(month, person, currency, amount): personal spend, plus cost-centre spend split evenly."""
     spend = con.sql("select strftime(date, '%Y-%m') as month, person, cost_centre, amount, currency from training").pl()
     personal = spend.filter(pl.col("person").is_not_null()).select("month", "person", "currency", "amount")
     team = spend.filter(pl.col("person").is_null()).with_row_index("_item")
-    members = paid.select("month", "cost_centre", "person")
+    members = employed.select("month", "cost_centre", "person")
     team = team.drop("person").join(members, on=["month", "cost_centre"], how="inner").with_columns(pl.lit(1).alias("_w"))
     team = split_exact(team.lazy(), group=["_item"], key=["person"], weight="_w", amounts=["amount"]).collect()
     return pl.concat([personal, team.select("month", "person", "currency", "amount")]).group_by("month", "person", "currency").agg(pl.col("amount").sum())
-
-
-def aggregate(con: duckdb.DuckDBPyConnection, config: Config) -> tuple[pl.DataFrame, pl.DataFrame]:
-    """(staging.labor rows, staging.labor_totals rows) from the restricted tables."""
-    months = _months(con)
-    paid = _paid(con, config, months)
-    if paid.is_empty():  # no month has allocations, hours or training yet: nothing to allocate
-        return (
-            pl.DataFrame(schema={"month": pl.String, "model_id": pl.String, "role": pl.String, "component": pl.String,
-                                 "currency": pl.String, "cost": MONEY, "person_days": pl.Decimal(38, 9), "headcount": pl.Int32}),
-            pl.DataFrame(schema={"month": pl.String, "currency": pl.String, "headcount": pl.Int32, "cost": MONEY}),
-        )
-    training = _training(con, paid)
-    components = pl.concat([
-        paid.select("month", "person", "role", "currency", pl.lit("pay").alias("component"), pl.col("pay").alias("cost")),
-        training.join(paid.select("month", "person", "role"), on=["month", "person"], how="inner")
-        .select("month", "person", "role", "currency", pl.lit("training").alias("component"), pl.col("amount").alias("cost")),
-    ])
-    shares = _shares(con)
-    parts = components.join(shares, on=["month", "person"], how="left").with_columns(
-        pl.col("model_id").fill_null(Bucket.UNALLOCATED.value), pl.col("w").fill_null(1)
-    )
-    split = split_exact(parts.lazy(), group=["month", "person", "component"], key=["model_id"], weight="w", amounts=["cost"]).collect()
-    groups = split.group_by("month", "model_id", "role").agg(pl.col("person").n_unique().cast(pl.Int32).alias("headcount"))
-    days_in_month = {m: len(working_days(m, config)) for m in months}
-    merged = split.drop("headcount", strict=False).join(groups, on=["month", "model_id", "role"]).with_columns(
-        pl.when(pl.col("headcount") >= config.labor.k_anonymity).then(pl.col("role")).otherwise(pl.lit(OTHER_ROLES)).alias("role"),
-        # the person's share of the month, in working days (for display: person-days)
-        (pl.col("w").cast(pl.Float64) / pl.col("w").sum().over("month", "person", "component").cast(pl.Float64)
-         * pl.col("month").replace_strict(days_in_month, return_dtype=pl.Float64)).alias("_days"),
-    )
-    # headcount of the role group (all components): a training row never stands for fewer people
-    group_size = merged.group_by("month", "model_id", "role").agg(pl.col("person").n_unique().cast(pl.Int32).alias("headcount"))
-    labor = merged.group_by("month", "model_id", "role", "component", "currency").agg(
-        pl.col("cost").sum(),
-        pl.col("_days").sum().round(6).cast(pl.Decimal(38, 9)).alias("person_days"),
-    ).join(group_size, on=["month", "model_id", "role"])
-    totals = components.group_by("month", "currency").agg(pl.col("person").n_unique().cast(pl.Int32).alias("headcount"), pl.col("cost").sum())
-    return labor.sort("month", "model_id", "role", "component"), totals.sort("month", "currency")

@@ -1,7 +1,7 @@
 """Labor, vendor charges and delay: the costs that do not come from a bill or a GPU.
 
-- Labor: each (month, model, role group) amount from staging.labor is spread evenly over the
-  month's working days (declared weekdays, minus holidays).
+- Labor: each (month, model, labor cell) standard cost from staging.labor is spread evenly over
+  the month's working days (declared weekdays, minus holidays).
 - Charges: a vendor invoice is spread evenly over its service days; only the period's days stay.
 - Licences: the register's amount spread evenly over the term's days (or each month's days for
   monthly billing), split across models by the seats each holds.
@@ -31,13 +31,13 @@ def labor_parts(labor: pl.DataFrame, config: Config, period: str) -> pl.DataFram
         pl.col("cost").alias("source_amount"),
         pl.col("cost").alias("source_effective_amount"),
         pl.col("person_days").cast(MONEY).alias("quantity"),
-        (pl.lit("labor:") + pl.col("month") + pl.lit(":") + pl.col("model_id") + pl.lit(":") + pl.col("role") + pl.lit(":") + pl.col("component")).alias("source_ref"),
+        pl.concat_str([pl.lit("labor"), "month", "model_id", "role", "currency"], separator=":").alias("source_ref"),
     )
     spread = spread_evenly(rows, group=["source_ref"], days="days", amounts=["source_amount", "source_effective_amount", "quantity"])
     return conform(spread.with_columns(
         pl.lit(period).alias("billing_period"),
         pl.lit("labor").alias("category"),
-        pl.when(pl.col("component") == "training").then(pl.lit("training")).otherwise(pl.col("role")).alias("subcategory"),
+        pl.col("role").alias("subcategory"),
         pl.col("currency").alias("source_currency"),
         pl.lit("person-days").alias("quantity_unit"),
         pl.lit("labor").alias("source"),

@@ -23,15 +23,13 @@ name = "Model one"
 [[models]]
 id = "m2"
 name = "Model two"
-[labor]
-k_anonymity = 3
 """
 PEOPLE = "person_id,name,role,cost_centre,monthly_salary,benefits,employer_taxes,currency,start_date,end_date\n"
 
 
-def _workspace(tmp_path: Path, files: dict[str, str]) -> Path:
+def _workspace(tmp_path: Path, files: dict[str, str], *, labor: str = "[labor]\nk_anonymity = 3\n") -> Path:
     root = tmp_path / "ws"
-    Workspace.init(root, config_text=CONFIG)
+    Workspace.init(root, config_text=CONFIG + labor)
     for name, text in files.items():
         (root / "inbox" / name).write_text(text)
     return root
@@ -47,54 +45,145 @@ def _ledger(root: Path, month: str, category: str) -> dict[str, Decimal]:
     return {model: amount for model, amount in rows}
 
 
-def test_part_time_allocation_mid_month_joiner_and_k_anonymity(tmp_path):
-    people = PEOPLE + "\n".join([
-        # fully loaded = salary + benefits + taxes
-        "A1,Alice Able,ml-engineer,CC1,8000.00,1200.00,800.00,USD,,",  # 10,000.00
-        "A2,Bob Brown,ml-engineer,CC1,4000.00,0,0,USD,,",  # 4,000.00
-        "A3,Cy Crane,ml-engineer,CC1,4000.00,0,0,USD,2026-02-16,",  # joins mid-February
-        "A4,Di Dove,sre,CC2,6000.00,0,0,USD,,",  # 6,000.00
-    ]) + "\n"
-    allocations = "month,person_id,model_id,percent\n" + "\n".join([
-        "2026-02,A1,m1,60",  # part-time on m1: 60% -> 6,000.00; the other 40% (4,000.00) is unallocated
-        "2026-02,A2,m1,100",
-        "2026-02,A3,m1,100",
-        "2026-02,A4,m1,50",
-        "2026-02,A4,m2,50",
-    ]) + "\n"
-    root = _workspace(tmp_path, {"labor/people.csv": people, "labor/allocations.csv": allocations})
+QUARTER = """
+[labor]
+k_anonymity = 3
+rate_period = "quarter"
+families = { "sre" = "engineering", "ml-engineer" = "engineering" }
+"""
+# Q1 2026 (Mon-Fri): January 22 working days, February 20, March 22 = 64.
+# Fully loaded monthly cost (salary + benefits + taxes) and pay over Q1 / working days employed:
+STAFF = PEOPLE + "\n".join([
+    "A1,Al Able,ml-engineer,CC1,10000.00,600.00,400.00,USD,,",  # 11,000 x 3 = 33,000 / 64
+    "A2,Bo Brown,ml-engineer,CC1,8800.00,0,0,USD,,",  # 26,400 / 64
+    "A3,Cy Crane,ml-engineer,CC1,6600.00,0,0,USD,2026-02-16,",  # joins: Feb 10 of 20 days 3,300 + 6,600 = 9,900 / 32
+    "S1,Di Dove,sre,CC2,13200.00,0,0,USD,,",  # the only sre: 39,600 / 64
+    "D1,Ed Egg,data-scientist,CC2,9900.00,0,0,USD,,",  # 29,700 / 64
+    "D2,Fa Fox,data-scientist,CC2,7700.00,0,0,USD,,2026-02-13",  # leaves: 7,700 + Feb 10 of 20 days 3,850 = 11,550 / 32
+    "D3,Gu Gale,data-scientist,CC2,12100.00,0,0,USD,,",  # 36,300 / 64
+]) + "\n"
+FEBRUARY = "month,person_id,model_id,percent\n" + "\n".join([
+    "2026-02,A1,m1,60",  # the other 40% is allocated to no model
+    "2026-02,A2,m1,100",
+    "2026-02,A3,m1,100",
+    "2026-02,S1,m1,50",
+    "2026-02,S1,m2,50",
+    "2026-02,D1,m2,100",
+    "2026-02,D2,m2,100",
+    "2026-02,D3,m2,100",
+]) + "\n"
+
+
+def _restricted(root: Path, query: str) -> list[tuple]:
+    with duckdb.connect(str(root / "restricted" / "hr.duckdb"), read_only=True) as hr:
+        return hr.execute(query).fetchall()
+
+
+def test_standard_rates_cells_of_k_people_and_the_variance_by_hand(tmp_path):
+    root = _workspace(tmp_path, {"labor/people.csv": STAFF, "labor/allocations.csv": FEBRUARY}, labor=QUARTER)
     run.run(root, month="2026-02")
-    # Feb 2026 has 20 working days (Mon-Fri); the joiner works Feb 16-27: 10 of them.
-    # 4,000.00 / 20 = 200.00 a day x 10 = 2,000.00.
-    # m1 = 6,000.00 (A1) + 4,000.00 (A2) + 2,000.00 (A3) + 3,000.00 (A4) = 15,000.00; m2 = 3,000.00
-    assert _ledger(root, "2026-02", "labor") == {"m1": Decimal("15000"), "m2": Decimal("3000"), "__unallocated__": Decimal("4000")}
-    # the HR total: 10,000 + 4,000 + 2,000 + 6,000 = 22,000.00 = allocated + unallocated
-    assert _cells(root, "select cost from staging.labor_totals") == [(Decimal("22000"),)]
-    # k = 3: m1 has three ml-engineers (own row) and one sre (merged into "other roles");
-    # m2 and __unallocated__ have one person each: "other roles" too.
-    groups = _cells(root, "select model_id, role, headcount from staging.labor order by 1, 2")
-    assert groups == [("__unallocated__", "other roles", 1), ("m1", "ml-engineer", 3), ("m1", "other roles", 1), ("m2", "other roles", 1)]
+    # Rate groups for 2026-Q1 (k = 3):
+    # ml-engineer {A1, A2, A3}: (33,000 + 26,400 + 9,900) / (64 + 64 + 32) = 69,300 / 160 = 433.125 -> 433.12,
+    #   no member's own rate (515.63, 412.50, 309.38): publishable on its own.
+    # sre {S1}: 1 person -> its family, engineering = {A1, A2, A3, S1}: (69,300 + 39,600) / 224 = 486.1607 -> 486.16;
+    #   {S1} alone is short of k, so the family folds in its smallest other band (ml-engineer): engineering, 4 people.
+    # data-scientist {D1, D2, D3}: (29,700 + 11,550 + 36,300) / 160 = 484.6875 -> 484.69, 3 people (no family).
+    rates = _cells(root, "select rate_period, role, headcount, rate from staging.labor_rates order by role")
+    assert rates == [("2026-Q1", "data-scientist", 3, Decimal("484.69")),
+                     ("2026-Q1", "engineering", 4, Decimal("486.16"))]
+    # February standard cost = working days employed x rate: A1, A2, S1 20 x 486.16 = 9,723.20;
+    # A3 10 x 486.16 = 4,861.60;
+    # D1, D3 20 x 484.69 = 9,693.80; D2 10 x 484.69 = 4,846.90. Split by the shares:
+    # m1: A1 60% 5,833.92 + A2 9,723.20 + A3 4,861.60 + S1 50% 4,861.60 = 25,280.32, 12 + 20 + 10 + 10 = 52 person-days,
+    #     4 engineering people: one cell of its own.
+    # m2: S1 4,861.60 (engineering, 1 person: short of k) + D1 9,693.80 + D2 4,846.90 + D3 9,693.80 (data scientists, 3)
+    #     -> the lone engineer merges into "all staff", which folds in the data scientists: 29,096.10, 60 person-days,
+    #     4 people.
+    # __unallocated__: only A1's 40% (3,889.28, 8 person-days): one person, withheld.
+    cells = _cells(root, "select model_id, role, headcount, person_days, cost from staging.labor order by 1")
+    assert cells == [("m1", "engineering", 4, Decimal("52"), Decimal("25280.32")),
+                     ("m2", "all staff", 4, Decimal("60"), Decimal("29096.10"))]
+    assert _ledger(root, "2026-02", "labor") == {"m1": Decimal("25280.32"), "m2": Decimal("29096.10")}
     subcategories = {r[0] for r in _cells(root, "select distinct subcategory from ledger.cost_ledger where category = 'labor'")}
-    assert subcategories == {"ml-engineer", "other roles"}
+    assert subcategories == {"engineering", "all staff"}
+    # HR cost: 11,000 + 8,800 + 3,300 + 13,200 + 9,900 + 3,850 + 12,100 = 62,150.00; standard 58,265.70;
+    # allocated 25,280.32 + 29,096.10 = 54,376.42; withheld 3,889.28; variance 62,150 - 54,376.42 = 7,773.58
+    variance = _restricted(root, "select hr_cost, standard_cost, allocated_cost, withheld_cost, variance "
+                                 "from labor_variance")
+    assert variance == [
+        (Decimal("62150"), Decimal("58265.70"), Decimal("54376.42"), Decimal("3889.28"), Decimal("7773.58"))]
+    # allocated + variance = HR cost, checked in the restricted database: the verdict is all that is published (one
+    # currency); every published figure stands for at least k people: 2 cells, 2 rates, 2 (model, cell) of ledger rows
+    checks = _cells(root, "select suite, success, observed from meta.check_results "
+                          "where suite like 'labor%' order by 1")
+    assert checks == [("labor_conservation", True, "0 of 1 rows unexpected"),
+                      ("labor_privacy", True, "0 of 6 rows unexpected")]
+    tables = {r[0] for r in _cells(root, "select table_name from duckdb_tables() where schema_name = 'staging'")}
+    assert "labor" in tables and "labor_totals" not in tables
 
 
-def test_timesheet_hours_and_team_training(tmp_path):
-    people = PEOPLE + "B1,Bea Bold,data-engineer,CC9,8000.00,0,0,USD,,\nB2,Cal Cole,data-engineer,CC9,8000.00,0,0,USD,,\n"
+def test_rates_stay_fixed_when_hr_files_are_restated(tmp_path):
+    root = _workspace(tmp_path, {"labor/people.csv": STAFF, "labor/allocations.csv": FEBRUARY}, labor=QUARTER)
+    run.run(root, month="2026-02")
+    before = _cells(root, "select role, headcount, rate from staging.labor_rates order by 1")
+    # restated: A2's pay was 9,900.00, not 8,800.00; a new ml-engineer joins on March 3 (12,000.00); March allocations
+    restated = STAFF.replace("A2,Bo Brown,ml-engineer,CC1,8800.00", "A2,Bo Brown,ml-engineer,CC1,9900.00")
+    restated += "N1,Ny New,ml-engineer,CC1,12000.00,0,0,USD,2026-03-03,\n"
+    march = FEBRUARY + "2026-03,A1,m1,100\n2026-03,A2,m1,100\n2026-03,A3,m1,100\n2026-03,N1,m1,100\n"
+    (root / "inbox" / "labor" / "people.csv").write_text(restated)
+    (root / "inbox" / "labor" / "allocations.csv").write_text(march)
+    run.run(root, month="2026-03")
+    # the quarter's rates were set by the first run and do not move (neither the restatement nor the joiner)
+    assert _cells(root, "select role, headcount, rate from staging.labor_rates order by 1") == before
+    # March: A1, A2, A3 22 days, N1 21 days (Mar 3-31) on m1, all engineering at 486.16: 87 x 486.16 = 42,295.92;
+    # S1, D1, D3 have no March allocation (D2 has left): unallocated, 3 people: 22 x (486.16 + 484.69 x 2) = 32,021.88
+    assert _ledger(root, "2026-03", "labor") == {"m1": Decimal("42295.92"), "__unallocated__": Decimal("32021.88")}
+    # February's HR cost rose by A2's 1,100.00: 63,250.00; its allocation did not move, so the variance took it all
+    february = _restricted(root, "select hr_cost, allocated_cost, variance from labor_variance where month = '2026-02'")
+    assert february == [(Decimal("63250"), Decimal("54376.42"), Decimal("8873.58"))]
+    # a new rate policy (k = 2) rates the quarter again, from the people file as it now stands: engineering gains N1
+    # (March: 12,000.00 over 22 days, 21 of them employed = 11,454.545454545454545454) and A2's restated 29,700:
+    # (33,000 + 29,700 + 9,900 + 39,600 + 11,454.545...) / (64 + 64 + 32 + 64 + 21) = 123,654.5454... / 245
+    # = 504.7124 -> 504.71
+    config = (root / "costledger.toml").read_text().replace("k_anonymity = 3", "k_anonymity = 2")
+    (root / "costledger.toml").write_text(config)
+    run.run(root, month="2026-03")
+    rates = _cells(root, "select role, headcount, rate from staging.labor_rates order by 1")
+    assert rates == [("data-scientist", 3, Decimal("484.69")), ("engineering", 5, Decimal("504.71"))]
+
+
+def test_timesheet_hours_at_standard_rates_and_training_in_the_variance(tmp_path):
+    people = PEOPLE + "\n".join([
+        "B1,Bea Bold,data-engineer,CC9,8000.00,0,0,USD,,",  # Q1: 24,000 / 64 days = 375.00 a day
+        "B2,Cal Cole,data-engineer,CC9,8800.00,0,0,USD,,",  # 26,400 / 64 = 412.50
+        "B3,Dee Dunn,data-engineer,CC9,10000.00,0,0,USD,,",  # 30,000 / 64 = 468.75
+    ]) + "\n"
     timesheets = "date,person_id,project,task,hours,cost_rate,cost_amount,currency\n" + "\n".join([
         "2026-01-05,B1,P1,build,30,,,USD",  # 30 h on P1 (-> m1) of 40 h: 3/4
         "2026-01-06,B1,P2,ops,10,,,USD",  # 10 h on P2, which maps to no model: 1/4 unallocated
         "2026-01-05,B2,P1,build,8,,,USD",  # all of B2's hours on m1
+        "2026-01-05,B3,P1,build,20,,,USD",  # half on m1, half unallocated
+        "2026-01-06,B3,P2,ops,20,,,USD",
     ]) + "\n"
     projects = "project,model_id\nP1,m1\n"
     training = "date,person_id,cost_centre,amount,currency,description\n2026-01-15,,CC9,600.00,USD,course\n"
-    root = _workspace(tmp_path, {"labor/people.csv": people, "labor/timesheets.csv": timesheets, "labor/projects.csv": projects, "labor/training.csv": training})
+    files = {"labor/people.csv": people, "labor/timesheets.csv": timesheets, "labor/projects.csv": projects,
+             "labor/training.csv": training}
+    root = _workspace(tmp_path, files, labor=QUARTER)
     run.run(root, month="2026-01")
-    # pay: B1 8,000 x 3/4 = 6,000 to m1, 2,000 unallocated; B2 8,000 to m1.
-    # training: 600.00 for CC9 split over its 2 people = 300.00 each, with the same shares:
-    # B1 225.00 m1 + 75.00 unallocated; B2 300.00 m1.
-    assert _ledger(root, "2026-01", "labor") == {"m1": Decimal("14525"), "__unallocated__": Decimal("2075")}
-    training_rows = _cells(root, "select sum(effective_cost) from ledger.cost_ledger where subcategory = 'training'")
-    assert training_rows == [(Decimal("600"),)]
+    # one band of 3: (24,000 + 26,400 + 30,000) / 192 = 418.75 a day, nobody's own rate
+    rates = _cells(root, "select role, headcount, rate from staging.labor_rates")
+    assert rates == [("data-engineer", 3, Decimal("418.75"))]
+    # January: 22 days x 418.75 = 9,212.50 each. m1: B1 3/4 6,909.375 + B2 9,212.50 + B3 1/2 4,606.25 = 20,728.125
+    # (16.5 + 22 + 11 = 49.5 person-days, 3 people); unallocated: B1 and B3 only, 2 people: withheld.
+    assert _cells(root, "select model_id, role, headcount, person_days, cost from staging.labor") == [
+        ("m1", "data-engineer", 3, Decimal("49.5"), Decimal("20728.125"))]
+    assert _ledger(root, "2026-01", "labor") == {"m1": Decimal("20728.125")}
+    # training (600.00 for CC9, 200.00 each) is actual cost of people: in the HR cost and so the variance, no model's:
+    # HR 8,000 + 8,800 + 10,000 + 600 = 27,400.00; variance 27,400 - 20,728.125 = 6,671.875
+    variance = _restricted(root, "select hr_cost, variance from labor_variance")
+    assert variance == [(Decimal("27400"), Decimal("6671.875"))]
+    assert _cells(root, "select count(*) from ledger.cost_ledger where subcategory = 'training'") == [(0,)]
 
 
 def test_annual_licence_and_an_invoice_spanning_two_months(tmp_path):

@@ -85,9 +85,14 @@ def test_no_individual_pay_or_name_in_the_shared_warehouse(demo_estate):
     with duckdb.connect(str(demo_estate.root / "warehouse.duckdb"), read_only=True) as con:
         assert con.execute("select count(*) from raw.source_rows where source = 'labor'").fetchone()[0] == 0
         groups = con.execute("select role, headcount, cost from staging.labor").fetchall()
-    # every named role group has at least k = 3 people; smaller ones are merged into "other roles"
-    assert all(headcount >= 3 for role, headcount, _ in groups if role != "other roles")
+        rates = con.execute("select role, headcount, rate from staging.labor_rates order by role").fetchall()
+    # every cell and every rate stands for at least k = 3 people (tests/ingest/test_labor_privacy.py plays the attacks)
+    assert groups and all(headcount >= 3 for _, headcount, _ in groups)
     assert not any(cost in pay for _, _, cost in groups)
+    # the generator's own rates (pipeline.generator._labor): the two data engineers merge into their
+    # family with the three sres; the ml-engineers (the joiner included) and data scientists are bands
+    assert [(role, n) for role, n, _ in rates] == [("data-scientist", 4), ("engineering", 5), ("ml-engineer", 7)]
+    assert {role: rate for role, _, rate in rates} == {group: rate for (_, group), rate in demo_estate.rates.items()}
 
 
 def test_mig_slices_and_time_sliced_pods_get_their_known_share_of_a_node_hour(demo_estate):

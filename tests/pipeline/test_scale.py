@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import hashlib
 from datetime import date
-from decimal import Decimal
+from decimal import ROUND_HALF_EVEN, Decimal
 
 import duckdb
 import pytest
@@ -67,7 +67,13 @@ def test_tiny_month_runs_and_the_ledger_adds_up(tmp_path, monkeypatch):
         f"select sum(value)::bigint from read_parquet('{inbox}/telemetry/*.parquet') where metric = 'DCGM_FI_DEV_POWER_USAGE'"
     ).fetchone()[0]
     energy = Decimal(watt_samples * 60) * Decimal("0.00000005")
-    labor = sum(sum(person_cost(p, 7)) for p in range(4))  # everyone employed all month
+    # labor at the standard rate: the four people (one per band) merge into "all staff"; all are employed the whole
+    # of 2026 (261 working days), so the rate is their yearly pay / (4 x 261), to the cent, and January's 22 working
+    # days cost 4 x 22 x rate; the rest of their pay (HR cost - allocated) is the variance, kept in the restricted
+    # database
+    hr_cost = sum(sum(person_cost(p, 7)) for p in range(4))
+    rate = (hr_cost * 12 / (4 * 261)).quantize(Decimal("0.01"), rounding=ROUND_HALF_EVEN)
+    labor = 4 * 22 * rate
     owned = Decimal("3100.00") + Decimal("310.00")  # 100.00 a day depreciation + 310.00 maintenance, 31 days
     charges = Decimal("3100.00") + Decimal("6200.00") + Decimal("930.00")  # labels, server licence, notebooks
     delay = 4 * Decimal("500.00")  # Jan 11..14 late
@@ -79,6 +85,9 @@ def test_tiny_month_runs_and_the_ledger_adds_up(tmp_path, monkeypatch):
         unreconciled = wh.execute("select count(*) from marts.billing_reconciliation where billed_difference <> 0 or effective_difference <> 0").fetchone()[0]
     assert by_source["billing"] == billing_effective
     assert by_source["labor"] == labor
+    with duckdb.connect(str(root / "restricted" / "hr.duckdb"), read_only=True) as hr:
+        variance = hr.execute("select allocated_cost, variance from labor_variance").fetchall()
+    assert variance == [(labor, hr_cost - labor)]
     assert by_source["energy"] == energy
     assert total_effective == billing_effective + others
     assert total_billed == billing_billed + others

@@ -42,7 +42,7 @@ def _digests(ws: Path) -> dict[str, str]:
         "staging.billing": "select * from staging.billing order by all",
         "staging.usage": "select * from staging.usage order by all",
         "staging.labor": "select * from staging.labor order by all",
-        "staging.labor_totals": "select * from staging.labor_totals order by all",
+        "staging.labor_rates": "select * from staging.labor_rates order by all",
         "meta.loads": "select load_id, source, path, checksum, rows_in, rows_loaded, rows_quarantined, status, superseded_by, periods from meta.loads order by all",
         "meta.quarantine": "select * from meta.quarantine order by all",
         "meta.pending_periods": "select period from meta.pending_periods order by all",
@@ -73,7 +73,7 @@ def _base(root: Path) -> Path:
     (inbox / "billing" / "feb-2.csv").write_bytes(focus(focus_row("4.00", day="2026-02-10")))
     (inbox / "usage" / "feb.csv").write_text("usage_date,model_id,requests\n2026-02-03,m1,700\n2026-02-03,m2,300\n")
     (inbox / "labor" / "people.csv").write_text("person_id,role,monthly_cost,currency\na,engineer,9000.00,USD\nb,engineer,8000.00,USD\nc,engineer,7000.00,USD\n")
-    (inbox / "labor" / "alloc.csv").write_text("month,person_id,model_id,percent\n2026-02,a,m1,50\n2026-02,b,m1,50\n2026-02,c,m2,100\n")
+    (inbox / "labor" / "alloc.csv").write_text("month,person_id,model_id,percent\n2026-02,a,m1,50\n2026-02,b,m1,50\n2026-02,c,m1,100\n")
     return ws
 
 

@@ -13,7 +13,9 @@ The estate used throughout (billing period 2025-01, every amount exact):
     AWS USD effective =  90.00 + 0.03 =  90.03 ; candidate 30.00 + 30.00 + 30.00 + 0.03 =  90.03
     GCP EUR billed = effective = 50.00         ; candidate 50.00
 
-    staging.labor_totals 2025-01 USD 12000.00 ; candidate labor rows 7000.00 + 5000.00 = 12000.00
+    labor (restricted HR database beside the warehouse, as in a workspace): 2025-01 USD HR cost 12500.00,
+    variance 500.00 ; candidate labor rows 7000.00 + 5000.00 = 12000.00 ; 12000.00 + 500.00 = 12500.00
+    staging.labor cells behind them: rec-llm-7b engineering 3 people, search-rank engineering 4 (k = 3)
 """
 
 from __future__ import annotations
@@ -31,6 +33,7 @@ import duckdb
 import pytest
 
 from pipeline import warehouse
+from pipeline.ingest import labor
 from pipeline.columns import BUCKETS, LEDGER_COLUMNS
 from pipeline.errors import ConfigError, ValidationFailed
 from pipeline.validate import CheckResult, load_frame, load_suites, read_suite, validate_candidate
@@ -82,11 +85,29 @@ def insert_billing(
     )
 
 
-def insert_labor_total(con: duckdb.DuckDBPyConnection, *, cost: str, month: str = PERIOD) -> None:
+def restricted_path(con: duckdb.DuckDBPyConnection) -> Path:
+    """Where a workspace keeps its restricted HR database: beside the warehouse `con` has open."""
+    query = "select path from duckdb_databases() where database_name = current_database()"
+    return Path(con.execute(query).fetchall()[0][0]).parent / "restricted" / "hr.duckdb"
+
+
+def insert_labor_variance(con: duckdb.DuckDBPyConnection, *, hr_cost: str, variance: str, month: str = PERIOD) -> None:
+    """One labor_variance row in the restricted HR database beside the warehouse."""
+    with labor.open_restricted(restricted_path(con)) as hr:
+        hr.execute(
+            "insert into labor_variance (month, currency, hr_cost, variance) values (?, 'USD', ?, ?)",
+            [month, Decimal(hr_cost), Decimal(variance)],
+        )
+
+
+def insert_labor_cell(con: duckdb.DuckDBPyConnection, model_id: str, headcount: int, *, k: int = 3) -> None:
+    """A staging.labor cell of `headcount` people (engineering, 2025-01) and the build's k."""
     con.execute(
-        "insert into staging.labor_totals values ('load-hr', ?, 'USD', 3, ?)",
-        [month, Decimal(cost)],
+        "insert into staging.labor values ('hr-test', ?, ?, 'engineering', 'USD', '2025-Q1', ?, 10, 1000)",
+        [PERIOD, model_id, headcount],
     )
+    con.execute("delete from meta.labor_build")
+    con.execute("insert into meta.labor_build values ('hr-test', '{}', ?, 2, 0, now())", [k])
 
 
 def insert_candidate(con: duckdb.DuckDBPyConnection, lineage_id: str, **values: Any) -> None:
@@ -177,8 +198,10 @@ def build_billing_estate(
 def build_labor_estate(
     con: duckdb.DuckDBPyConnection, *, search_rank_cost: str = "5000.00"
 ) -> None:
-    """The labor half: HR total 12000.00 = 7000.00 + 5000.00 allocated."""
-    insert_labor_total(con, cost="12000.00")
+    """The labor half: HR cost 12500.00 = 7000.00 + 5000.00 allocated + 500.00 variance."""
+    insert_labor_variance(con, hr_cost="12500.00", variance="500.00")
+    insert_labor_cell(con, "rec-llm-7b", 3)
+    insert_labor_cell(con, "search-rank", 4)
     labor = {
         "category": "labor",
         "subcategory": "engineering",
@@ -202,7 +225,7 @@ MARTS_RECONCILIATION = frozenset({
 
 
 def expectation_count() -> int:
-    # ledger_rows 16 + billing_conservation 2 + labor_conservation 1 = 19 today; counted from files.
+    # ledger_rows 16 + billing_conservation 2 + labor_conservation 1 + labor_privacy 1 = 20 today; counted from files.
     return sum(len(s.definition["expectations"]) for s in load_suites())
 
 
@@ -354,22 +377,52 @@ def test_unallocated_without_reason_fails(con: duckdb.DuckDBPyConnection) -> Non
     )
 
 
-def test_labor_mismatch_fails(con: duckdb.DuckDBPyConnection) -> None:
-    # candidate 7000.00 + 4999.99 = 11999.99 against HR 12000.00: difference -0.01
+def test_labor_mismatch_fails_and_shows_no_amount(con: duckdb.DuckDBPyConnection) -> None:
+    # candidate 7000.00 + 4999.99 = 11999.99, + variance 500.00 = 12499.99 against HR 12500.00: off by -0.01
     build_billing_estate(con)
     build_labor_estate(con, search_rank_cost="4999.99")
     error = assert_fails_only(
         con, "labor_conservation", "expect_column_values_to_be_in_set", "cost_exact"
     )
-    assert re.search(r"cost_difference=-0\.010*\b", str(error))
+    message = str(error) + repr(con.execute("select observed from meta.check_results").fetchall())
+    assert "month=2025-01, currency=USD" in message
+    for amount in ("12500", "12,500", "500", "0.01", "11999"):  # neither the HR total nor any difference
+        assert amount not in message, amount
 
 
 def test_labor_of_another_month_is_not_compared(con: duckdb.DuckDBPyConnection) -> None:
-    # 2024-12's HR total has no candidate rows in 2025-01, and must not count against it
+    # 2024-12's HR cost has no candidate rows in 2025-01, and must not count against it
     build_billing_estate(con)
     build_labor_estate(con)
-    insert_labor_total(con, cost="999.00", month="2024-12")
+    insert_labor_variance(con, hr_cost="999.00", variance="999.00", month="2024-12")
     assert all(r.success for r in validate_candidate(con, period=PERIOD, run_id=RUN_ID))
+
+
+def test_labor_without_an_hr_database_fails(con: duckdb.DuckDBPyConnection) -> None:
+    # candidate labor rows but no restricted HR database: nothing to reconcile them to
+    build_billing_estate(con)
+    build_labor_estate(con)
+    shutil.rmtree(restricted_path(con).parent)
+    assert_fails_only(con, "labor_conservation", "expect_column_values_to_be_in_set", "cost_exact")
+
+
+def test_a_labor_cell_of_fewer_than_k_people_fails(con: duckdb.DuckDBPyConnection) -> None:
+    # search-rank's cell stands for 2 people, under k = 3; the ledger rows built on it fail with it
+    build_billing_estate(con)
+    build_labor_estate(con)
+    con.execute("update staging.labor set headcount = 2 where model_id = 'search-rank'")
+    error = assert_fails_only(con, "labor_privacy", "expect_column_values_to_be_in_set", "at_least_k")
+    # rows: 2 cells + 2 (model, cell) of candidate labor rows; search-rank's cell and its ledger rows are unexpected
+    assert "2 of 4 rows unexpected" in str(error)
+    assert "model_id=search-rank" in str(error)
+
+
+def test_a_labor_row_with_no_cell_behind_it_fails(con: duckdb.DuckDBPyConnection) -> None:
+    build_billing_estate(con)
+    build_labor_estate(con)
+    con.execute("delete from staging.labor where model_id = 'rec-llm-7b'")
+    error = assert_fails_only(con, "labor_privacy", "expect_column_values_to_be_in_set", "at_least_k")
+    assert "1 of 3 rows unexpected" in str(error) and "figure=ledger" in str(error)
 
 
 def test_other_periods_are_ignored(con: duckdb.DuckDBPyConnection) -> None:
@@ -415,7 +468,8 @@ def test_data_docs_are_built(con: duckdb.DuckDBPyConnection, tmp_path: Path) -> 
     validate_candidate(con, period=PERIOD, run_id=RUN_ID, data_docs_dir=docs)
     assert (docs / "index.html").is_file()
     pages = {p.parts[len(docs.parts) + 1] for p in docs.glob("validations/*/**/*.html")}
-    assert pages == {"billing_conservation", "invoice_reconciliation", "labor_conservation", "ledger_rows", "marts", "raw_load_balance", "staging_billing"}
+    assert pages == {"billing_conservation", "invoice_reconciliation", "labor_conservation", "labor_privacy",
+                     "ledger_rows", "marts", "raw_load_balance", "staging_billing"}
 
 
 def test_model_id_regex_accepts_buckets_and_rejects_bad_ids() -> None:
@@ -433,7 +487,8 @@ def test_model_id_regex_accepts_buckets_and_rejects_bad_ids() -> None:
 
 def test_every_suite_file_loads() -> None:
     names = {s.name for s in load_suites()}
-    assert names == {"ledger_rows", "billing_conservation", "invoice_reconciliation", "labor_conservation", "marts", "raw_load_balance", "staging_billing"}
+    assert names == {"ledger_rows", "billing_conservation", "invoice_reconciliation", "labor_conservation",
+                     "labor_privacy", "marts", "raw_load_balance", "staging_billing"}
 
 
 def write_suite(directory: Path, expectations: list[dict[str, Any]], **meta: Any) -> Path:
