@@ -63,6 +63,11 @@ tariff_currency = "USD"
 
 [labor]
 k_anonymity = 3
+
+[quarantine]
+# A run exits 2 (after loading and publishing the good files) when a file is rejected or more
+# than this share of its rows is quarantined.
+max_share = "0.5"
 """
 
 
