@@ -145,3 +145,34 @@ time_slicing_replicas = 4       # each pod on the GPU holds 1/4 of it
         (1, "__idle__", Decimal("6.00")), (1, "rec-llm", Decimal("10.00")), (1, "search-ranker", Decimal("40.00")),
         (2, "__idle__", Decimal("1.50")), (2, "rec-llm", Decimal("0.75")), (2, "search-ranker", Decimal("0.75")),
     ]
+
+
+def test_a_gpu_level_sample_beside_the_gpus_mig_slices_adds_no_idle_time() -> None:
+    """A scrape may carry a MIG GPU's device-level series (no GPU_I_* labels, no pod) beside its
+    slices' series; the slices already account for the whole GPU."""
+    import polars as pl
+
+    from pipeline.config import Config
+    from pipeline.ledger.gpu import gpu_weights
+
+    config = Config.model_validate({
+        "models": [{"id": "search-ranker", "name": "Search ranking"}],
+        "workloads": [{"namespace": "search", "model": "search-ranker"}],
+        "gpu_pools": [{"name": "a100", "node_pattern": "n1", "gpus_per_node": 1}],
+    })
+    at = datetime(2026, 1, 15, 10)
+    sample = {"ts": at, "step_seconds": 3600, "hostname": "n1", "gpu": "0", "container": None, "labels": None}
+    slices = [
+        {**sample, "metric": "DCGM_FI_PROF_GR_ENGINE_ACTIVE", "mig_profile": "3g.40gb", "mig_instance": "2",
+         "namespace": "search", "pod": "ranker-0", "container": "ranker", "value": Decimal("0.5")},
+        {**sample, "metric": "DCGM_FI_PROF_GR_ENGINE_ACTIVE", "mig_profile": "4g.40gb", "mig_instance": "1",
+         "namespace": None, "pod": None, "value": Decimal("0")},
+    ]
+    device = {**sample, "metric": "DCGM_FI_DEV_POWER_USAGE", "mig_profile": None, "mig_instance": None,
+              "namespace": None, "pod": None, "value": Decimal("250")}
+    for samples in (slices, [*slices, device]):
+        weights = gpu_weights(pl.DataFrame(samples), config, config.gpu_pools[0], every="1h")
+        held = dict(weights.frame.select("model_id", "gpu_units").rows())
+        # one GPU-hour in sevenths of a GPU x ms: 3g.40gb held 3 x 3,600,000 = 10,800,000; the idle
+        # 4g.40gb slice 4 x 3,600,000 = 14,400,000; together 7 x 3,600,000, the whole GPU once
+        assert (weights.slices, held) == (7, {"search-ranker": 10_800_000, "__idle__": 14_400_000})
