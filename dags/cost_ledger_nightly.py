@@ -1,7 +1,9 @@
 """Nightly: pull new or changed exports (one mapped task per remote source), parse each new or changed
 inbox file (one mapped task per file; neither writes the warehouse), load them (the one writer), then
-rebuild, validate and publish each period touched. A `month` or `date` param adds that period; a run
-with no new files rebuilds the month of its day. A `source` param pulls only that family's exports."""
+rebuild, validate and publish each period touched; data_quality then logs a line per file with quarantined
+or rejected rows and fails if one was rejected or over quarantine.max_share. A `month` or `date` param
+adds that period; a run with no new files rebuilds the month of its day. A `source` param pulls only
+that family's exports."""
 
 from __future__ import annotations
 
@@ -78,10 +80,15 @@ def cost_ledger_nightly():
     def period_ledger(period: str):  # one mapped group per period: a failed period blocks only itself
         publish(validate(build(period)))
 
+    @task  # once every period is published: the files this run loaded
+    def data_quality(dag_run=None) -> list[str]:
+        from pipeline import run
+        return run.check_loads(workspace_path(), since=run.as_utc(dag_run.start_date or dag_run.run_after))
+
     files = list_files()
     pull.expand(batch=find_exports()) >> files
     parse.expand(file=files) >> (periods := ingest())
-    period_ledger.expand(period=periods)
+    period_ledger.expand(period=periods) >> data_quality()
 
 
 cost_ledger_nightly()

@@ -137,12 +137,22 @@ def run(
     on: Annotated[Optional[str], typer.Option("--date", help="Day to run for (YYYY-MM-DD).")] = None,
     month: Annotated[Optional[str], typer.Option("--month", help="Rebuild this month (YYYY-MM).")] = None,
 ) -> None:
-    """Load the inbox, rebuild the affected periods, validate, publish."""
+    """Load the inbox, rebuild the affected periods, validate, publish. Then one line per file with
+    quarantined or rejected rows; exit 2 if a file was rejected or had more than
+    quarantine.max_share of its rows quarantined (the other files are published)."""
     from pipeline import run as steps
+    from pipeline.load_checks import FilesFailed
 
     with _errors():
         day = _parse_date(on) if on else None
-        periods = steps.run(workspace, date=day, month=month)
+        try:
+            periods = steps.run(workspace, date=day, month=month, notify=lambda line: _say(line, err=True))
+        except FilesFailed as exc:  # the good files are published; say so before the error line
+            _say(f"published: {', '.join(exc.periods) or 'nothing new'}")
+            if _debug:
+                raise
+            _say(f"error: {exc.summary}", err=True)
+            raise typer.Exit(exc.exit_code) from None
     _say(f"published: {', '.join(periods) or 'nothing new'}")
 
 

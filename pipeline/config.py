@@ -255,6 +255,14 @@ class Dates(_Strict):
     fx: DateOrder = "auto"
 
 
+class Quarantine(_Strict):
+    """When quarantined rows fail a run: a file with more than `max_share` of its rows quarantined
+    (or a rejected file) makes `costledger run` exit 2 and the nightly data-quality task fail,
+    after the good files are loaded and published."""
+
+    max_share: Decimal = Field(Decimal("0.5"), ge=0, le=1)
+
+
 class RemoteSource(_Strict):
     """An object-store folder pulled into inbox/<source>/<name>/ before each ingest (`costledger
     pull`, the nightly DAG). Credentials come from the Airflow connection `conn_id`, never from here."""
@@ -305,6 +313,7 @@ class Config(_Strict):
     labor: Labor = Labor()
     bad_rows: BadRows = BadRows()
     dates: Dates = Dates()
+    quarantine: Quarantine = Quarantine()
     report: Report = Report()
     # Default telemetry step when a series has a single sample.
     telemetry_step_seconds: int = Field(60, gt=0)

@@ -7,15 +7,15 @@ import functools
 import logging
 import re
 import uuid
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from datetime import date, datetime, timezone
 from pathlib import Path
 
 import duckdb
 
-from pipeline import crash, lock, warehouse
-from pipeline.errors import CostLedgerError, InputError
+from pipeline import crash, load_checks, lock, warehouse
+from pipeline.errors import CostLedgerError
 from pipeline.workspace import Workspace
 
 log = logging.getLogger(__name__)
@@ -154,15 +154,51 @@ def due(periods: set[str], as_of: date) -> set[str]:
     return {p for p in periods if p <= as_of.strftime("%Y-%m")}
 
 
+def utc_now() -> datetime:
+    """Now, as the warehouse keeps times: UTC, naive."""
+    return datetime.now(timezone.utc).replace(tzinfo=None)
+
+
+def as_utc(moment: datetime) -> datetime:
+    """A time (aware, or naive UTC) as the warehouse keeps times: UTC, naive."""
+    return moment.astimezone(timezone.utc).replace(tzinfo=None) if moment.tzinfo else moment
+
+
 @_writer
-def run(workspace: Path | str | Workspace, *, date: date | None = None, month: str | None = None) -> list[str]:
+def check_loads(
+    workspace: Path | str | Workspace, *, since: datetime, periods: list[str] | None = None,
+    notify: Callable[[str], None] = log.warning, fail: bool = True,
+) -> list[str]:
+    """One line per file loaded or rejected at or after `since` (naive UTC) with quarantined or
+    rejected rows, each passed to `notify`. Raises FilesFailed (exit 2) when one was rejected or
+    had more than quarantine.max_share of its rows quarantined (unless `fail` is False)."""
+    ws = _ws(workspace)
+    max_share = ws.config.quarantine.max_share
+    with warehouse.connect(ws.warehouse) as con:
+        problems = load_checks.file_problems(con, since=since)
+    lines = [problem.line(max_share) for problem in problems]
+    for line in lines:
+        notify(line)
+    if fail:
+        load_checks.verdict(problems, max_share, periods=periods)
+    return lines
+
+
+@_writer
+def run(
+    workspace: Path | str | Workspace, *, date: date | None = None, month: str | None = None,
+    notify: Callable[[str], None] = log.warning,
+) -> list[str]:
     """ingest, then build + validate + publish every affected period (or the one asked for).
-    Raises InputError after publishing if some input file was rejected."""
+    Then one line per file with quarantined or rejected rows goes to `notify`, and FilesFailed
+    (an InputError) is raised, after publishing, if a file was rejected or had more than
+    quarantine.max_share of its rows quarantined."""
     ws = _ws(workspace)
     if date is not None:
         period_of(date)  # before anything is read
     if month:
         check_period(month)
+    started = utc_now()
     result = _ingest(ws)
     as_of = date or datetime.now(timezone.utc).date()
     periods = due(result.periods, as_of)
@@ -170,13 +206,15 @@ def run(workspace: Path | str | Workspace, *, date: date | None = None, month: s
         periods.add(check_period(month))  # plus any period new files touched: never leave one unbuilt
     elif date:
         periods.add(period_of(date))
-    for period in sorted(periods):
-        build(ws, period, as_of=as_of)
-        validate(ws, period)
-        publish(ws, period)
-    errors = result.errors
-    if errors:
-        raise InputError(errors[0] + (f" (and {len(errors) - 1} more rejected files; see meta.loads)" if len(errors) > 1 else ""))
+    try:
+        for period in sorted(periods):
+            build(ws, period, as_of=as_of)
+            validate(ws, period)
+            publish(ws, period)
+    except CostLedgerError:
+        check_loads(ws, since=started, notify=notify, fail=False)  # the files' lines, then the step's error
+        raise
+    check_loads(ws, since=started, periods=sorted(periods), notify=notify)
     return sorted(periods)
 
 

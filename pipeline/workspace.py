@@ -70,6 +70,11 @@ tariff_currency = "USD"
 k_anonymity = 3
 rate_period = "year"      # or "quarter"
 # families = { "sre" = "engineering", "ml-engineer" = "engineering" }   # role band -> role family
+
+[quarantine]
+# A run exits 2 (after loading and publishing the good files) when a file is rejected or more
+# than this share of its rows is quarantined.
+max_share = "0.5"
 """
 
 

@@ -36,6 +36,10 @@ KEYS: dict[str, tuple[str, ...]] = {
     "assets": ("asset_id",),
     "milestones": ("model_id", "milestone"),
 }
+# Formats in which an identical line is a later reading, not a copy: an exposition line without
+# a timestamp repeats in every scrape of a concatenated file (pipeline.ingest.exposition dates
+# each scrape; a sample repeated at one time is folded there).
+REPEATING_LINES = ("prometheus-exposition",)
 # The column that dates a row, per source (a row dated after now is rejected).
 DATED: dict[str, str] = {
     "billing": "ChargePeriodStart",
@@ -50,7 +54,7 @@ def apply(parsed: Parsed, *, source: str, path: Path, config: Config, now: datet
     InputError if the source's policy is `reject_file` and any row was rejected."""
     now = now or datetime.now(timezone.utc).replace(tzinfo=None)
     rejected = set(parsed.rejects.get_column(ROW).to_list())
-    found = [_exact_duplicates(parsed.raw)]
+    found = [_exact_duplicates(parsed.raw)] if parsed.format not in REPEATING_LINES else []
     rows = parsed.rows
     if source in KEYS and set(KEYS[source]) <= set(rows.columns):
         found.append(_key_duplicates(rows, KEYS[source]))
@@ -58,7 +62,7 @@ def apply(parsed: Parsed, *, source: str, path: Path, config: Config, now: datet
         found.append(_future(rows, DATED[source], now))
     if source == "billing":
         found.append(_outside_billing_period(rows))
-    new = pl.concat([f.cast(REJECT_SCHEMA) for f in found])
+    new = pl.concat([f.cast(REJECT_SCHEMA) for f in found]) if found else pl.DataFrame(schema=REJECT_SCHEMA)
     new = new.filter(~pl.col(ROW).is_in(list(rejected))).unique(ROW, keep="first", maintain_order=True)
     if new.height:
         rows = rows.filter(~pl.col(ROW).is_in(new.get_column(ROW).to_list()))

@@ -156,9 +156,14 @@ def gather(con: duckdb.DuckDBPyConnection, config: Config, period: str, *, as_of
     return pl.concat(list(parts(con, config, period, as_of=as_of)))
 
 
-def to_reporting_currency(parts: pl.DataFrame, rates: pl.DataFrame, currency: str, *, files: dict[str, str] | None = None) -> pl.DataFrame:
+def to_reporting_currency(
+    parts: pl.DataFrame, rates: pl.DataFrame, currency: str, *, files: dict[str, str] | None = None,
+    billed_in: set[str] | None = None,
+) -> pl.DataFrame:
     """billed/effective cost in the reporting currency; a missing rate is an error, never 1.0.
-    The error names the first amount's file and row (`files`: load_id -> inbox path)."""
+    The error names the first amount's file and row (`files`: load_id -> inbox path); when every
+    billing amount is in that one currency (`billed_in`: the period's billing currencies) and no
+    rate for it was delivered, it also offers reporting in that currency."""
     rates = rates.select(pl.col("rate_date").alias("charge_date"), pl.col("currency").alias("source_currency"), pl.col("rate").cast(RATE).alias("fx_rate"))
     joined = parts.join(rates, on=["charge_date", "source_currency"], how="left").with_columns(
         pl.when(pl.col("source_currency") == currency).then(pl.lit(1).cast(RATE)).otherwise(pl.col("fx_rate")).alias("fx_rate")
@@ -170,13 +175,26 @@ def to_reporting_currency(parts: pl.DataFrame, rates: pl.DataFrame, currency: st
         raise CostLedgerError(
             f"no FX rate from {first['source_currency']} to {currency} on {first['charge_date']} "
             f"(first needed by {_origin(first['source'], first['source_ref'], files or {})}; "
-            f"{days} currency-days missing); add them to inbox/fx/"
+            f"{days} currency-days missing); "
+            + _fx_options(first["source_currency"], currency, rates, billed_in)
         )
     return joined.with_columns(
         convert(pl.col("source_amount"), pl.col("fx_rate")).alias("billed_cost"),
         convert(pl.col("source_effective_amount"), pl.col("fx_rate")).alias("effective_cost"),
         pl.lit(currency).alias("currency"),
     )
+
+
+def _fx_options(missing: str, currency: str, rates: pl.DataFrame, billed_in: set[str] | None) -> str:
+    """What to do about a missing rate: add rates, or, when every billing amount is in the one
+    currency that has no rate at all, report in that currency instead."""
+    if billed_in == {missing} and rates.filter(pl.col("source_currency") == missing).is_empty():
+        return (
+            f"every billing amount is in {missing} and inbox/fx/ has no {missing} rates: either add daily "
+            f"{missing} to {currency} rates to inbox/fx/ (columns rate_date, currency, rate), or set "
+            f'reporting_currency = "{missing}" in costledger.toml to report in {missing}'
+        )
+    return "add them to inbox/fx/"
 
 
 def _origin(source: str | None, source_ref: str | None, files: dict[str, str]) -> str:
@@ -205,6 +223,9 @@ def build_candidate(con: duckdb.DuckDBPyConnection, config: Config, period: str,
     write_config_tables(con, config)  # the workload rules and GPU pools the marts map with
     rates = _read(con, "select rate_date, currency, rate from staging.fx_rates", [])
     files = dict(con.execute("select load_id, path from meta.loads").fetchall())
+    billed_in = {row[0] for row in con.execute(
+        "select distinct BillingCurrency from staging.billing where x_BillingPeriod = ?", [period]
+    ).fetchall()}
     rid = run_id(con, config, period, as_of)
     key = pl.concat_str(
         [pl.col(c).cast(pl.String).fill_null("") for c in ("source", "source_ref", "charge_date", "model_id", "category", "subcategory", "unallocated_reason", "split_key")],
@@ -216,7 +237,7 @@ def build_candidate(con: duckdb.DuckDBPyConnection, config: Config, period: str,
         for frame in parts(con, config, period, as_of=as_of):
             if frame.is_empty():
                 continue
-            ledger = to_reporting_currency(frame, rates, config.reporting_currency, files=files)
+            ledger = to_reporting_currency(frame, rates, config.reporting_currency, files=files, billed_in=billed_in)
             ledger = ledger.with_columns(key.alias("lineage_key"), pl.lit(rid).alias("run_id")).select(*columns, "lineage_key")
             con.register("_parts", ledger.to_arrow())
             try:

@@ -202,7 +202,8 @@ _ALL_SLOTS = """
 
 # Multi-holder instants -> their slots: n pods sharing a GPU (or one MIG slice) hold 1/n of it each
 # (1/replicas when more replicas are declared); an idle row beside holders of the same GPU (or slice)
-# adds nothing; the unheld rest of the instant (1 - the fractions held) is an idle slot.
+# adds nothing, nor does a GPU-level row (no MIG labels, no pod) beside the GPU's MIG slices; the
+# unheld rest of the instant (1 - the fractions held) is an idle slot.
 _MULTI_SQL = """
 create or replace temp table _gpu_multi as
 with src as (
@@ -226,6 +227,8 @@ shared as (
     select
         *,
         (mig_profile is not null or mig_instance is not null) as is_mig,
+        bool_or(mig_profile is not null or mig_instance is not null)
+            over (partition by hostname, gpu, t) as mig_instant,
         count(pod) over (partition by hostname, gpu, t, mig_instance) as n
     from slots
 ),
@@ -237,7 +240,7 @@ held as (
         (case when is_mig then $mig_slices else 1 end)
         * (case when pod is null then 1 when is_mig then n else greatest(n, $replicas) end) as den
     from shared
-    where pod is not null or n = 0
+    where (pod is not null or n = 0) and (is_mig or pod is not null or not mig_instant)
 ),
 
 lcms as (

@@ -53,6 +53,7 @@ def stub_pipeline(monkeypatch, tmp_path):
     monkeypatch.setattr(run, "validate", validate)
     monkeypatch.setattr(run, "publish", lambda ws, p: calls.append(("publish", p)) or PUBLISHED_ROWS)
     monkeypatch.setattr(run, "report", lambda ws, m: calls.append(("report", m)) or Path(ws, m))
+    monkeypatch.setattr(run, "check_loads", lambda ws, *, since: calls.append(("check_loads", ws)) or [])
     monkeypatch.setattr(
         pull, "find_exports",
         lambda ws, *, source=None: calls.append(("find_exports", ws, source)) or list(state["exports"]),
@@ -89,6 +90,7 @@ def test_nightly_builds_touched_periods_and_the_asked_month(airflow_db, stub_pip
     for period in ("2026-01", "2026-02"):
         steps = [c[0] for c in calls if c[1] == period]
         assert steps == ["build", "validate", "publish"]
+    assert calls[-1] == ("check_loads", str(tmp_path))  # the data-quality task, after both periods published
     # No `date` param: as_of is the day before the run's interval ends (yesterday for a test run).
     as_of = {c[2] for c in calls if c[0] == "build"}
     assert as_of == {(dag_run.data_interval_end - dt.timedelta(days=1)).date()}

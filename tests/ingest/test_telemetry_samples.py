@@ -57,10 +57,14 @@ def test_h100_api_answers_keep_the_exporter_pod_out_of_the_workload():
     assert rows.height == 16 and set(rows.get_column("namespace").drop_nulls()) == {"dynamo-workload"}
 
 
-def test_kops_scrape_pasted_twice_is_folded_not_doubled():
-    # the file holds the same 23-line L4 scrape twice, without timestamps: 46 lines in, 23 samples
+def test_kops_file_holds_two_scrapes_a_step_apart():
+    # the same 23-line L4 scrape twice, without timestamps, each copy under its own HELP/TYPE lines:
+    # two scrapes, 46 lines in, 46 samples; the second at the file's time, the first 60 s before
     path = samples_or_skip("telemetry", "dcgm", "v1.35_kops__output.prom")
     parsed = telemetry.read(path, path.read_bytes(), CONFIG)
-    assert (parsed.rows_in, parsed.rows.height) == (46, 23)
-    assert "23 duplicate samples folded" in parsed.notes
+    assert (parsed.rows_in, parsed.rows.height) == (46, 46)
+    times = sorted(set(parsed.rows.get_column("ts")))
+    assert len(times) == 2 and (times[1] - times[0]).total_seconds() == 60
+    per_time = parsed.rows.group_by("ts").agg(pl.col("metric").n_unique().alias("metrics"), pl.len().alias("samples"))
+    assert set(per_time.select("metrics", "samples").rows()) == {(23, 23)}
     assert set(parsed.rows.get_column("hostname")) == {"i-030791dc5a37cd257"}

@@ -150,7 +150,9 @@ CASES: list[Case] = [
     Case("non-positive FX rate", {"fx/fx.csv": b"rate_date,currency,rate\n2026-02-01,EUR,1.08\n2026-02-02,EUR,0\n"}, 0,
          quarantine=[(2, "rate", "expected a positive rate")], loaded_rows=1),
     Case("salvage above price", {"assets/a.csv": b"asset_id,hostname,gpu_count,in_service_date,useful_life_months,price,salvage_value,maintenance_per_month,currency\n"
-                                                 b"a1,h1,8,2025-01-01,36,100000.00,200000.00,0,USD\n"}, 0,
+                                                 b"a1,h1,8,2025-01-01,36,100000.00,200000.00,0,USD\n"}, 2,
+         # its only row quarantined: 100% > quarantine.max_share 0.5, so the run exits 2 saying so
+         words=["1 rows in, 0 loaded, 1 quarantined (100.0%, more than quarantine.max_share = 0.5): salvage_value"],
          quarantine=[(1, "salvage_value", "no larger than price")], loaded_rows=0),
     Case("duplicate line items", {"billing/feb.csv": focus(focus_row("10.00"), focus_row("2.00"), focus_row("10.00"))}, 0,
          quarantine=[(3, "(every column)", "duplicate line: identical to row 1")], loaded_rows=2),
@@ -242,7 +244,11 @@ def test_bad_input(case: Case, published: Path, tmp_path: Path) -> None:
     for word in case.words:
         assert word in result.output, (word, result.output)
     if case.exit_code == 2:
-        assert result.output.startswith("error: ") and len(result.output.strip().splitlines()) == 1
+        # one line per file with quarantined or rejected rows, `published: ...`, then one error line
+        lines = result.output.strip().splitlines()
+        assert lines[-1].startswith("error: ") and not [line for line in lines[:-1] if line.startswith("error: ")], lines
+        assert all(line.startswith(("published: ", "billing/", "telemetry/", "labor/", "usage/", "fx/", "assets/", "charges/",
+                                    "milestones/", "optimizations/")) for line in lines[:-1]), lines
         FIGURES["clear_errors"] += 1
     after = _state(ws)
     # nothing published before was changed; earlier loads keep their counts

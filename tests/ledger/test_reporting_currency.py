@@ -1,0 +1,60 @@
+"""A workspace billed in one currency that is not its reporting currency, without FX rates: the
+error offers both ways out, through `costledger run`."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+from pathlib import Path
+
+import duckdb
+from typer.testing import CliRunner
+
+from pipeline.cli import app
+
+runner = CliRunner()
+HEADER = (
+    "BilledCost,EffectiveCost,BillingCurrency,BillingPeriodStart,BillingPeriodEnd,ChargePeriodStart,ChargePeriodEnd,"
+    "ChargeCategory,ProviderName,ServiceName"
+)
+
+
+def _workspace(tmp_path: Path, *rows: tuple[str, str]) -> Path:
+    ws = tmp_path / "ws"
+    assert runner.invoke(app, ["init", str(ws)]).exit_code == 0  # reporting_currency = "USD"
+    lines = [f"{cost},{cost},{currency},2026-02-01,2026-03-01,2026-02-03,2026-02-04,Usage,Azure,Virtual Machines"
+             for cost, currency in rows]
+    (ws / "inbox" / "billing" / "bill.csv").write_text("\n".join([HEADER, *lines]) + "\n")
+    return ws
+
+
+def test_billing_all_in_another_currency_offers_fx_rates_or_that_reporting_currency(tmp_path: Path) -> None:
+    ws = _workspace(tmp_path, ("12.50", "EUR"), ("7.25", "EUR"))
+
+    result = runner.invoke(app, ["run", "-w", str(ws)])
+
+    assert result.exit_code == 2, result.output
+    assert result.output.startswith("error: no FX rate from EUR to USD on 2026-02-03")
+    assert len(result.output.splitlines()) == 1
+    assert "every billing amount is in EUR and inbox/fx/ has no EUR rates" in result.output
+    assert "add daily EUR to USD rates to inbox/fx/ (columns rate_date, currency, rate)" in result.output
+    assert 'or set reporting_currency = "EUR" in costledger.toml to report in EUR' in result.output
+
+    # taking the second way: the same bill reports in EUR, 12.50 + 7.25 = 19.75
+    config = ws / "costledger.toml"
+    config.write_text(config.read_text().replace('reporting_currency = "USD"', 'reporting_currency = "EUR"'))
+    result = runner.invoke(app, ["run", "-w", str(ws)])
+    assert result.exit_code == 0, result.output
+    with duckdb.connect(str(ws / "warehouse.duckdb"), read_only=True) as con:
+        totals = con.execute("select currency, sum(billed_cost) from ledger.cost_ledger group by currency").fetchall()
+    assert totals == [("EUR", Decimal("19.75"))]
+
+
+def test_billing_in_several_currencies_asks_for_rates_only(tmp_path: Path) -> None:
+    # EUR and USD: no one reporting currency would do, so only the rates are asked for
+    ws = _workspace(tmp_path, ("12.50", "EUR"), ("3.00", "USD"))
+
+    result = runner.invoke(app, ["run", "-w", str(ws)])
+
+    assert result.exit_code == 2, result.output
+    assert "no FX rate from EUR to USD on 2026-02-03" in result.output
+    assert result.output.rstrip().endswith("add them to inbox/fx/") and "reporting_currency" not in result.output
