@@ -90,7 +90,7 @@ def _errors() -> Iterator[None]:
     at the edge, with what to do. Anything else is a bug and is never shown as bad input."""
     try:
         yield
-    except (click.exceptions.Exit, click.exceptions.ClickException, click.exceptions.Abort):
+    except (typer.Exit, click.exceptions.Exit, click.exceptions.ClickException, click.exceptions.Abort):
         raise
     except CostLedgerError as exc:
         _fail(exc)
