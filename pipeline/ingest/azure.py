@@ -55,7 +55,7 @@ SCHEMA: dict[str, Col] = {
     "frequency": Col(T),
     "cost": Col(M, True),
     "paygprice": Col(M),
-    "quantity": Col(M),
+    "quantity": Col(Kind.QUANTITY),
     "unitofmeasure": Col(T),
     "billingcurrency": Col(T),
     "metercategory": Col(T),

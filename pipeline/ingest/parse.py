@@ -19,7 +19,7 @@ from pathlib import Path
 import polars as pl
 
 from pipeline.errors import InputError
-from pipeline.money import MONEY
+from pipeline.money import AMOUNT_LIMIT, AMOUNT_LIMIT_TEXT, MONEY
 
 ROW = "row_number"
 NULL_TOKENS = ("", "NULL", "null", "None")
@@ -28,7 +28,8 @@ REJECT_SCHEMA = {ROW: pl.Int64, "column": pl.String, "value": pl.String, "reason
 
 class Kind(StrEnum):
     TEXT = "text"
-    MONEY = "money"  # exact decimal(38, 18)
+    MONEY = "money"  # exact decimal(38, 18), magnitude below AMOUNT_LIMIT (see pipeline.money)
+    QUANTITY = "quantity"  # exact decimal(38, 18): a billed quantity, any magnitude the type holds
     DECIMAL = "decimal"  # exact decimal(38, 9)
     RATE = "rate"  # exact decimal(38, 10)
     INT = "int"
@@ -316,7 +317,8 @@ def parse_date(expr: pl.Expr) -> pl.Expr:
 
 
 _EXPECTED = {
-    Kind.MONEY: "an exact decimal number within +/-1e20 (e.g. 12.34)",
+    Kind.MONEY: f"an exact decimal number within +/-{AMOUNT_LIMIT_TEXT} (e.g. 12.34)",
+    Kind.QUANTITY: "an exact decimal number within +/-1e20",
     Kind.DECIMAL: "a decimal number",
     Kind.RATE: "a decimal number with at most 10 decimals",
     Kind.INT: "a whole number",
@@ -330,6 +332,9 @@ def _typed(expr: pl.Expr, kind: Kind) -> pl.Expr:
         case Kind.TEXT:
             return expr
         case Kind.MONEY:
+            amount = expr.cast(MONEY, strict=False)
+            return pl.when(amount.abs() < pl.lit(AMOUNT_LIMIT, dtype=MONEY)).then(amount)
+        case Kind.QUANTITY:
             return expr.cast(MONEY, strict=False)
         case Kind.DECIMAL:
             return expr.cast(pl.Decimal(38, 9), strict=False)
@@ -407,14 +412,15 @@ def _coerce_clean(frame: pl.DataFrame, schema: dict[str, Col], present: dict[str
     if any(col.kind == Kind.RATE for col in present.values()):  # a decimals rule: the general pass
         return None
     text = [name for name, col in present.items() if col.kind == Kind.TEXT]
-    numbers = [name for name, col in present.items() if col.kind in (Kind.MONEY, Kind.DECIMAL, Kind.INT)]
+    numbers = [name for name, col in present.items() if col.kind in (Kind.MONEY, Kind.QUANTITY, Kind.DECIMAL, Kind.INT)]
     dated = [name for name, col in present.items() if col.kind in (Kind.DATE, Kind.TIMESTAMP)]
     distinct = frame.select([pl.col(name).unique().implode() for name in (*text, *dated)])
     if any(distinct.item(0, name).len() * 8 > frame.height for name in dated):
         return None  # timestamps that mostly differ: parsing each distinct text gains nothing
     dirty = distinct.select([pl.col(name).list.eval(_null_tokens(pl.element()).ne_missing(pl.element())).list.any() for name in text])
     outputs = {name: _null_tokens(pl.col(name)) if dirty.item(0, name) else pl.col(name) for name in text}
-    outputs |= {name: pl.col(name).cast(_dtype(present[name].kind), strict=False) for name in numbers}
+    outputs |= {name: _typed(pl.col(name), present[name].kind) if present[name].kind == Kind.MONEY
+                else pl.col(name).cast(_dtype(present[name].kind), strict=False) for name in numbers}
     for name in dated:
         values = distinct.item(0, name)
         parsed = pl.DataFrame({"v": values}).select(_null_tokens(pl.col("v")).alias("cleaned")).with_columns(_typed(pl.col("cleaned"), present[name].kind).alias("typed"))
@@ -456,6 +462,7 @@ def _dtype(kind: Kind) -> pl.DataType:
     return {
         Kind.TEXT: pl.String(),
         Kind.MONEY: MONEY,
+        Kind.QUANTITY: MONEY,
         Kind.DECIMAL: pl.Decimal(38, 9),
         Kind.RATE: pl.Decimal(38, 10),
         Kind.INT: pl.Int64(),
