@@ -10,6 +10,7 @@ from __future__ import annotations
 import gzip
 import io
 import json
+import re
 from dataclasses import dataclass, field
 from decimal import ROUND_HALF_EVEN, Decimal
 from collections.abc import Callable
@@ -117,8 +118,32 @@ def read_csv_text(path: Path, *, data: bytes | None = None) -> pl.DataFrame:
     except pl.exceptions.PolarsError as exc:
         decode_text(data, path)  # raises with the line when the bytes are not UTF-8
         raise InputError(f"not a readable CSV file: {str(exc).splitlines()[0]}", path=path) from None
+    columns = [_DUPLICATED.sub("", c) if _DUPLICATED.sub("", c) in frame.columns else c for c in frame.columns]
+    check_names(columns, path)
     frame = frame.rename({c: c.strip() for c in frame.columns})
     return frame.with_row_index(ROW, offset=1).with_columns(pl.col(ROW).cast(pl.Int64))
+
+
+# Polars renames a repeated CSV header name `x` to `x_duplicated_0`, `x_duplicated_1`, ...
+_DUPLICATED = re.compile(r"_duplicated_\d+$")
+
+
+def check_names(names: list[str], path: Path) -> None:
+    """Column names must differ once spaces are trimmed and case ignored: `BilledCost` and
+    `BilledCost ` (or `billedcost`) in one header leave it unclear which holds the values.
+    Empty names (a header ending in commas) are not compared."""
+    seen: dict[str, int] = {}
+    for number, name in enumerate(names, start=1):
+        key = name.strip().casefold()
+        if not key:
+            continue
+        if key in seen:
+            raise InputError(
+                f"the header has {names[seen[key] - 1]!r} and {name!r} (columns {seen[key]} and {number}), the same name once "
+                "spaces are trimmed and case ignored: which one holds the values is ambiguous; re-export with distinct names",
+                path=path, row=0, column=name.strip(),
+            )
+        seen[key] = number
 
 
 PARQUET_MAGIC = b"PAR1"
@@ -140,6 +165,7 @@ def read_parquet_text(path: Path, *, data: bytes) -> pl.DataFrame:
         frame = pl.read_parquet(io.BytesIO(data))
     except (pl.exceptions.PolarsError, OSError) as exc:
         raise InputError(f"not a readable Parquet file: {str(exc).splitlines()[0]}", path=path) from None
+    check_names(frame.columns, path)
     columns = []
     for name, dtype in frame.schema.items():
         series = frame.get_column(name)
@@ -217,12 +243,15 @@ def read_json_lines_text(path: Path, *, data: bytes) -> pl.DataFrame:
             value = json.loads(line, parse_float=str, parse_int=str)
         except ValueError as exc:
             raise InputError(f"not a JSON object: {exc}", path=path, row=number) from None
+        except RecursionError:
+            raise InputError("nested too deeply to read (thousands of levels): expected one flat JSON object a line", path=path, row=number) from None
         if not isinstance(value, dict):
             raise InputError("expected one JSON object a line", path=path, row=number)
         records.append({k: v if isinstance(v, str) or v is None else _json_text(v) if isinstance(v, (list, dict)) else str(v).lower() if isinstance(v, bool) else str(v) for k, v in value.items()})
     names: list[str] = []
     for record in records:
         names.extend(k for k in record if k not in names)
+    check_names(names, path)
     frame = pl.DataFrame({n: [r.get(n) for r in records] for n in names}, schema={n: pl.String for n in names})
     return frame.with_row_index(ROW, offset=1).with_columns(pl.col(ROW).cast(pl.Int64))
 

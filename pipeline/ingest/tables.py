@@ -24,8 +24,9 @@ class Table:
     table: str  # staging table
     schema: dict[str, Col]
 
-    def read(self, path: Path) -> Parsed:
-        frame = read_csv_text(path)
+    def read(self, path: Path, data: bytes | None = None) -> Parsed:
+        """The file's rows; `data`: its content, when already read."""
+        frame = read_csv_text(path, data=data)
         rows, rejects = coerce(frame, self.schema, path=path)
         rows, more = _rules(self, rows)
         return Parsed(format=self.format, raw=raw_records(frame), rows=rows.select(ROW, *self.schema), rejects=pl.concat([rejects, *more]))
