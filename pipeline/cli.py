@@ -50,13 +50,15 @@ def run(
     workspace: Ws,
     on: Annotated[Optional[str], typer.Option("--date", help="Day to run for (YYYY-MM-DD).")] = None,
     month: Annotated[Optional[str], typer.Option("--month", help="Rebuild this month (YYYY-MM).")] = None,
+    settle: Annotated[Optional[float], typer.Option(
+        "--settle-seconds", help="Read files modified at least this long ago (default: [ingest] settle_seconds, 60).")] = None,
 ) -> None:
     """Load the inbox, rebuild the affected periods, validate, publish."""
     from pipeline import run as steps
 
     try:
         day = _parse_date(on) if on else None
-        periods = steps.run(workspace, date=day, month=month)
+        periods = steps.run(workspace, date=day, month=month, settle_seconds=settle)
     except CostLedgerError as exc:
         _fail(exc)
     typer.echo(f"published: {', '.join(periods) or 'nothing new'}")
@@ -132,16 +134,21 @@ def check(workspace: Ws) -> None:
     from pipeline.warehouse import connect_read_only
     from pipeline.workspace import Workspace
 
+    import duckdb
+
     try:
         con = connect_read_only(Workspace.open(workspace).warehouse)
     except CostLedgerError as exc:
         _fail(exc)
-    bad = con.sql("select * from marts.billing_reconciliation where billed_difference <> 0 or effective_difference <> 0").pl()
     from pipeline.validate import load_balance_sql
 
-    # every loaded file (period null = all): meta.loads' counts against the rows really in raw,
-    # staging and quarantine
-    unbalanced = con.sql(f"select path from ({load_balance_sql(con)}) where not balanced", params={"period": None}).pl()
+    try:
+        bad = con.sql("select * from marts.billing_reconciliation where billed_difference <> 0 or effective_difference <> 0").pl()
+        # every loaded file (period null = all): meta.loads' counts against the rows really in raw,
+        # staging and quarantine
+        unbalanced = con.sql(f"select path from ({load_balance_sql(con)}) where not balanced", params={"period": None}).pl()
+    except duckdb.Error as exc:
+        _fail(CostLedgerError(f"cannot check the warehouse: {str(exc).splitlines()[0]}"))
     for row in bad.iter_rows(named=True):
         typer.echo(f"FAIL conservation {row['billing_period']} {row['provider']} {row['currency']}: billed {row['billed_difference']}, effective {row['effective_difference']}", err=True)
     for row in unbalanced.iter_rows(named=True):

@@ -66,22 +66,24 @@ def _step(con: duckdb.DuckDBPyConnection, command: str, periods: list[str]) -> I
     )
 
 
-def _ingest(ws: Workspace):
+def _ingest(ws: Workspace, *, settle_seconds: float | None = None):
     from pipeline.ingest import ingest as load_inbox
 
     ws.config  # a bad config stops the run before any file is read
-    result = load_inbox(ws)
+    result = load_inbox(ws, settle_seconds=settle_seconds)
     with warehouse.connect(ws.warehouse) as con, _step(con, "ingest", sorted(result.periods)) as info:
         result.periods |= warehouse.pending_periods(con)  # changed earlier, never published
-        info["message"] = f"{len(result.loaded)} files loaded, {len(result.skipped)} unchanged, {len(result.errors)} rejected"
+        info["message"] = (f"{len(result.loaded)} files loaded, {len(result.skipped)} unchanged, {len(result.errors)} rejected"
+                           + (f", {len(result.waiting)} waiting to settle" if result.waiting else ""))
     return result
 
 
 @_writer
-def ingest(workspace: Path | str | Workspace) -> list[str]:
-    """Load every new or changed inbox file; return the billing periods they touch. A file that
-    cannot be read is recorded in meta.loads as rejected (with the message); the others load."""
-    return sorted(_ingest(_ws(workspace)).periods)
+def ingest(workspace: Path | str | Workspace, *, settle_seconds: float | None = None) -> list[str]:
+    """Load every new or changed inbox file that has settled; return the billing periods they
+    touch. A file that cannot be read is recorded in meta.loads as rejected (with the message);
+    the others load. A file still being written is left for a later run."""
+    return sorted(_ingest(_ws(workspace), settle_seconds=settle_seconds).periods)
 
 
 @_writer
@@ -143,11 +145,13 @@ def due(periods: set[str], as_of: date) -> set[str]:
 
 
 @_writer
-def run(workspace: Path | str | Workspace, *, date: date | None = None, month: str | None = None) -> list[str]:
+def run(workspace: Path | str | Workspace, *, date: date | None = None, month: str | None = None,
+        settle_seconds: float | None = None) -> list[str]:
     """ingest, then build + validate + publish every affected period (or the one asked for).
-    Raises InputError after publishing if some input file was rejected."""
+    Raises InputError after publishing if some input file was rejected (chained to what the first
+    unexpected failure raised, for `--debug`). `settle_seconds` overrides the settle time."""
     ws = _ws(workspace)
-    result = _ingest(ws)
+    result = _ingest(ws, settle_seconds=settle_seconds)
     as_of = date or datetime.now(timezone.utc).date()
     periods = due(result.periods, as_of)
     if month:
@@ -160,7 +164,8 @@ def run(workspace: Path | str | Workspace, *, date: date | None = None, month: s
         publish(ws, period)
     errors = result.errors
     if errors:
-        raise InputError(errors[0] + (f" (and {len(errors) - 1} more rejected files; see meta.loads)" if len(errors) > 1 else ""))
+        more = f" (and {len(errors) - 1} more rejected files; see meta.loads)" if len(errors) > 1 else ""
+        raise InputError(errors[0] + more) from (result.causes[0] if result.causes else None)
     return sorted(periods)
 
 
