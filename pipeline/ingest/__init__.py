@@ -90,7 +90,10 @@ def _unsettled(path: Path, relative: str, settle: float, now: float) -> str | No
     """A note when the file was modified within the settle time (it may still be being written)."""
     if settle <= 0:
         return None
-    age = now - path.stat().st_mtime
+    try:
+        age = now - path.stat().st_mtime
+    except FileNotFoundError:  # removed since it was listed: the loader skips it
+        return None
     if abs(age) >= settle or pull.landed(path):
         return None
     return (f"{relative}: modified {max(age, 0):.0f} s ago, within the settle time of {settle:g} s (it may still be "
@@ -276,6 +279,8 @@ def stage(workspace: Path | str | Workspace, source: str, relative: str) -> dict
         return {"load_id": None, "status": "gone"}
     except limits.Moved:
         return {"load_id": None, "status": "changed"}
+    except OSError:  # unreadable here: the writer records it
+        return {"load_id": None, "status": "unreadable"}
     load_id = f"{source}-{scanned.checksum[:16]}"
     parsed, error, rejects = None, None, None
     if scanned.problem is not None:
@@ -315,6 +320,10 @@ def _load_one(ws: Workspace, con: duckdb.DuckDBPyConnection, source: str, path: 
     except limits.Moved as exc:
         _wait(result, _moved(relative, exc))
         return
+    except FileNotFoundError:  # removed since it was listed: nothing to load
+        return
+    except OSError as exc:  # unreadable (permissions, an I/O error): rejected under its path's id
+        scanned = limits.Scan(sha256(relative.encode()), 0, 0, f"could not be read ({type(exc).__name__}: {exc.strerror or exc})")
     checksum = scanned.checksum
     load_id = f"{source}-{checksum[:16]}"
     seen = con.execute("select status, path from meta.loads where load_id = ?", [load_id]).fetchone()
