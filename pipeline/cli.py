@@ -136,6 +136,8 @@ def run(
     workspace: Ws,
     on: Annotated[Optional[str], typer.Option("--date", help="Day to run for (YYYY-MM-DD).")] = None,
     month: Annotated[Optional[str], typer.Option("--month", help="Rebuild this month (YYYY-MM).")] = None,
+    settle: Annotated[Optional[float], typer.Option(
+        "--settle-seconds", help="Read files modified at least this long ago (default: [ingest] settle_seconds, 60).")] = None,
 ) -> None:
     """Load the inbox, rebuild the affected periods, validate, publish. Then one line per file with
     quarantined or rejected rows; exit 2 if a file was rejected or had more than
@@ -146,7 +148,7 @@ def run(
     with _errors():
         day = _parse_date(on) if on else None
         try:
-            periods = steps.run(workspace, date=day, month=month, notify=lambda line: _say(line, err=True))
+            periods = steps.run(workspace, date=day, month=month, settle_seconds=settle, notify=lambda line: _say(line, err=True))
         except FilesFailed as exc:  # the good files are published; say so before the error line
             _say(f"published: {', '.join(exc.periods) or 'nothing new'}")
             if _debug:

@@ -263,6 +263,24 @@ class Quarantine(_Strict):
     max_share: Decimal = Field(Decimal("0.5"), ge=0, le=1)
 
 
+class Ingest(_Strict):
+    """Limits every delivered file must keep, checked in one streaming pass before any parser
+    reads it (a file beyond one is rejected, naming the limit), and how long a file must rest
+    before it is read. Sizes are in MiB (1 MiB = 1,048,576 bytes) of the content, after gzip."""
+
+    # the largest content of one file (a gzip file: its size once decompressed)
+    max_file_mib: int = Field(1024, gt=0)
+    # a gzip file may expand at most this many times its size (checked once it passes 64 MiB)
+    max_gzip_ratio: int = Field(100, gt=1)
+    # the longest line (a JSON line, a line of a CSV file; a Prometheus answer is one document, exempt)
+    max_line_mib: int = Field(16, gt=0)
+    # the longest CSV value (quoted values may span lines)
+    max_field_mib: int = Field(4, gt=0)
+    # a file modified less than this many seconds ago may still be being written: it waits for a
+    # later run (COSTLEDGER_SETTLE_SECONDS and `costledger run --settle-seconds` override it)
+    settle_seconds: float = Field(60, ge=0)
+
+
 class RemoteSource(_Strict):
     """An object-store folder pulled into inbox/<source>/<name>/ before each ingest (`costledger
     pull`, the nightly DAG). Credentials come from the Airflow connection `conn_id`, never from here."""
@@ -314,6 +332,7 @@ class Config(_Strict):
     bad_rows: BadRows = BadRows()
     dates: Dates = Dates()
     quarantine: Quarantine = Quarantine()
+    ingest: Ingest = Ingest()
     report: Report = Report()
     # Default telemetry step when a series has a single sample.
     telemetry_step_seconds: int = Field(60, gt=0)

@@ -28,7 +28,7 @@ import polars as pl
 from pipeline.columns import FOCUS_COLUMNS, FOCUS_TIME_COLUMNS
 from pipeline.config import Config
 from pipeline.errors import CostLedgerError, InputError, escape_control
-from pipeline.ingest import billing, checks
+from pipeline.ingest import billing, checks, limits, rejection
 from pipeline.ingest.parse import read_bytes
 
 VERSIONS: tuple[str, ...] = ("1.2", "1.0")
@@ -148,7 +148,16 @@ def convert_file(path: Path, out: Path, *, fmt: str = "parquet", version: str = 
     if not path.is_file():
         raise InputError("no such file: expected one billing export (CSV, Parquet or JSON lines, plain or gzip)", path=path)
     check_target(out, source=path)
-    parsed = checks.apply(billing.read(path, read_bytes(path)), source="billing", path=path, config=Config())
+    config = Config()  # no workspace: the default limits and rules
+    scanned = limits.scan(path, limits.Limits.of(config.ingest), csv=True)  # streamed: a gzip bomb stops early
+    if scanned.problem is not None:
+        raise InputError(scanned.problem, path=path)
+    try:
+        parsed = checks.apply(billing.read(path, read_bytes(path)), source="billing", path=path, config=config)
+    except InputError:
+        raise
+    except Exception as exc:  # noqa: BLE001 - what a hostile file makes a parser raise is that file's error
+        raise rejection(exc, path) from exc
     rows = parsed.rows.with_columns(pl.lit(path.name).alias("x_SourceFile"), pl.lit(None, dtype=pl.String).alias("load_id"))
     frame = conform(rows, columns)
     _write(frame, out, fmt)

@@ -222,6 +222,9 @@ tariff_currency = "USD"
 k_anonymity = 3
 rate_period = "quarter"
 families = {families}
+
+[ingest]
+settle_seconds = 0   # generated files are complete when the generator returns: read them at once
 """
 
 

@@ -6,6 +6,15 @@ runs on 128-bit integer quanta (1 quantum = 1e-18 of a currency unit) with expli
 - a split gives each part floor(amount x weight / total) quanta, then hands the leftover quanta one
   each to the parts with the largest remainders (ties: smallest key first), so parts add up to the
   amount exactly and the result does not depend on row order.
+
+The range. The type holds magnitudes below 1e20, and so does every sum of it (DuckDB and Polars
+add decimals in 128 bits: a sum beyond 1e20 is an overflow error). So an amount delivered in any
+input must lie within +/-AMOUNT_LIMIT (1e12, a trillion in the file's currency): a row beyond it is
+quarantined with that reason. Then a sum of fewer than 100 million amounts always fits, in the
+bill's currency; converted at a rate r, fewer than 100 million / r. FX rates are below RATE_LIMIT
+(1e8), so a converted amount fits too. Billed quantities (usage amounts) are not money: they keep
+the type's own range. Conversion and splits split their 128-bit products so that no intermediate
+value overflows for any amount the type holds (Polars integers wrap silently on overflow).
 """
 
 from __future__ import annotations
@@ -21,6 +30,12 @@ RATE = pl.Decimal(MONEY_PRECISION, RATE_SCALE)
 QUANTUM = Decimal(1).scaleb(-MONEY_SCALE)
 _ONE_QUANTUM = pl.lit(QUANTUM, dtype=MONEY)
 _INT128_MAX = 2**127 - 1
+AMOUNT_LIMIT = Decimal(10) ** 12
+AMOUNT_LIMIT_TEXT = "1e12"
+RATE_LIMIT = Decimal(10) ** 8
+RATE_LIMIT_TEXT = "1e8"
+# a split's weights must total less than this: the products it forms stay within 128 bits
+WEIGHT_LIMIT = 10**19
 
 
 def money(value: str | int | Decimal) -> Decimal:
@@ -59,9 +74,19 @@ def div_round_half_even(numerator: pl.Expr, denominator: int) -> pl.Expr:
 
 
 def convert(amount: pl.Expr, rate: pl.Expr) -> pl.Expr:
-    """amount x rate at money scale, rounded half to even; rate has at most RATE_SCALE decimals."""
-    product = to_quanta(amount) * rate.cast(RATE).to_physical()
-    return from_quanta(div_round_half_even(product, 10**RATE_SCALE))
+    """amount x rate at money scale, rounded half to even; rate has at most RATE_SCALE decimals.
+
+    quanta x rate / 10^RATE_SCALE is formed as high x rate + low x rate / 10^RATE_SCALE (quanta =
+    high x 10^RATE_SCALE + low), so no product passes 128 bits while the result fits the type."""
+    d = 10**RATE_SCALE
+    quanta, r = to_quanta(amount), rate.cast(RATE).to_physical()
+    high = quanta // _i128(d)  # floor: 0 <= low < d, also for negative amounts
+    low_product = (quanta - high * _i128(d)) * r
+    whole = low_product // _i128(d)
+    rest = low_product - whole * _i128(d)
+    base = high * r + whole
+    up = (rest * _i128(2) > _i128(d)) | ((rest * _i128(2) == _i128(d)) & (base % _i128(2) != _i128(0)))
+    return from_quanta(pl.when(up).then(base + _i128(1)).otherwise(base))
 
 
 def split_exact(
@@ -86,10 +111,15 @@ def split_exact(
     )
     order = [*group, *key]
     for column in amounts:
+        # q x w / total as (whole x total + part) x w / total: whole x w + part x w / total, where
+        # 0 <= part < total, so no product passes 128 bits while total < WEIGHT_LIMIT (weights are
+        # GPU-milliseconds, seconds, shares, or cents of cost, which pipeline.ledger.billing bounds)
         q = to_quanta(pl.col(column))
-        product = q * pl.col("_w")
-        base = product // pl.col("_total")
-        remainder = product - base * pl.col("_total")
+        whole = q // pl.col("_total")
+        part_product = (q - whole * pl.col("_total")) * pl.col("_w")
+        part_base = part_product // pl.col("_total")
+        base = whole * pl.col("_w") + part_base
+        remainder = part_product - part_base * pl.col("_total")
         leftover = (q.first().over(group) - base.sum().over(group))
         # rank within the group: largest remainder first, then smallest key
         rank = (

@@ -139,6 +139,23 @@ def _write_atomically(path: Path, data: bytes) -> None:
     os.replace(partial, path)
 
 
+def landed(path: Path) -> bool:
+    """True when `path` is a file exactly as a pull landed it (renamed into place whole: it needs
+    no settle time), by the size and modification time its folder's manifest recorded."""
+    for folder in path.parents:
+        try:
+            entries = _read_manifest(folder) if (folder / MANIFEST).is_file() else {}
+        except CostLedgerError:  # unreadable: the next pull says so; until then the file settles like any other
+            return False
+        entry = entries.get(path.relative_to(folder).as_posix()) if isinstance(entries, dict) else None
+        if isinstance(entry, dict):
+            stat = path.stat()
+            return entry.get("size") == stat.st_size and entry.get("mtime_ns") == stat.st_mtime_ns
+        if folder.name == "inbox":
+            break
+    return False
+
+
 def changed_objects(
     workspace: Path | str | Workspace, entry: RemoteSource, listed: list[RemoteObject] | None = None
 ) -> list[RemoteObject]:
@@ -173,7 +190,8 @@ def pull_objects(workspace: Path | str | Workspace, entry: RemoteSource, objects
             partial.unlink()
             raise OSError(f"{entry.uri} {obj.key}: read {got} bytes but the listing said {obj.size}")
         os.replace(partial, target)
-        manifest[obj.key] = {"version": obj.version, "sha256": digest.hexdigest(), "size": obj.size}
+        landed = target.stat()  # its size and time say it is the file as landed (complete: see `landed`)
+        manifest[obj.key] = {"version": obj.version, "sha256": digest.hexdigest(), "size": obj.size, "mtime_ns": landed.st_mtime_ns}
         _write_atomically(folder / MANIFEST, json.dumps(manifest, indent=1, sort_keys=True).encode())
         written.append(target.relative_to(ws.inbox).as_posix())
         log.info("pulled %s -> inbox/%s", obj.key, written[-1])

@@ -159,6 +159,9 @@ tariff_currency = "USD"
 
 [labor]
 k_anonymity = 3
+
+[ingest]
+settle_seconds = 0   # generated files are complete when the generator returns: read them at once
 """
 
 

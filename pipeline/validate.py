@@ -278,6 +278,14 @@ quarantined as (
     group by load_id
 ),
 
+-- rows a later export of their account replaced (meta.replaced_rows): loaded, then restated
+replaced as (
+    select load_id, count(distinct row_number) as replaced_rows
+    from meta.replaced_rows
+    where load_id in (select load_id from loads)
+    group by load_id
+),
+
 overlap as (
     select s.load_id, count(distinct s.row_number) as both_rows
     from staged as s
@@ -292,12 +300,14 @@ counted as (
         coalesce(r.raw_rows, 0) as raw_rows,
         coalesce(s.staged_rows, 0) as staged_rows,
         coalesce(q.quarantined_rows, 0) as quarantined_rows,
-        coalesce(o.both_rows, 0) as both_rows
+        coalesce(o.both_rows, 0) as both_rows,
+        coalesce(x.replaced_rows, 0) as replaced_rows
     from loads as l
     left join raw_rows as r using (load_id)
     left join staged_rows as s using (load_id)
     left join quarantined as q using (load_id)
     left join overlap as o using (load_id)
+    left join replaced as x using (load_id)
 ),
 
 final as (
@@ -319,7 +329,7 @@ final as (
                 and quarantined_rows = rows_quarantined
                 and both_rows = 0
                 -- a telemetry series of "not supported" sentinels loads no sample
-                and (staged_rows = rows_loaded or (source = 'telemetry' and staged_rows <= rows_loaded))
+                and (staged_rows + replaced_rows = rows_loaded or (source = 'telemetry' and staged_rows <= rows_loaded))
             )
         ) as balanced,
         rows_quarantined = 0 as clean

@@ -75,6 +75,13 @@ rate_period = "year"      # or "quarter"
 # A run exits 2 (after loading and publishing the good files) when a file is rejected or more
 # than this share of its rows is quarantined.
 max_share = "0.5"
+
+# [ingest]                # limits every inbox file must keep (a file beyond one is rejected, naming it)
+# max_file_mib = 1024     # content of one file, gzip decompressed
+# max_gzip_ratio = 100    # how many times its size a gzip file may expand
+# max_line_mib = 16       # longest line
+# max_field_mib = 4       # longest CSV value
+# settle_seconds = 60     # a file modified more recently may still be being written: a later run reads it
 """
 
 

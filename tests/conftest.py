@@ -10,6 +10,10 @@ SAMPLES = Path(__file__).resolve().parents[2] / "shared" / "samples"
 # CI sets this (.ci/run): there the shared samples must be present, and a test that needs them
 # fails instead of skipping. In a user's clone without ../shared they skip, saying why.
 REQUIRE_SAMPLES = os.environ.get("COSTLEDGER_REQUIRE_SAMPLES") == "1"
+# Files a test writes are complete: read them at once, in this process and in the CLI processes
+# tests start (the default settle time, 60 s, is for files still being copied into an inbox).
+# Tests of the settle time itself set it back.
+os.environ.setdefault("COSTLEDGER_SETTLE_SECONDS", "0")
 
 
 @pytest.fixture(autouse=True)

@@ -1,12 +1,26 @@
 """Loading the inbox: every new or changed file is detected from its content, parsed, and
 written (raw rows, typed rows, quarantined rows, one meta.loads row) in one transaction.
 The parse can run ahead, one process per file (`pending` lists the files, `stage` parses one
-into a bundle; see pipeline.ingest.bundle); `ingest`, the one writer, loads the bundles."""
+into a bundle; see pipeline.ingest.bundle); `ingest`, the one writer, loads the bundles.
+
+Each file is its own unit: whatever goes wrong while reading, parsing or writing one file (a
+parser's exception, a limit of pipeline.ingest.limits, a DuckDB error in its transaction, which is
+rolled back) rejects that file, with one message naming it and the cause, and the other files
+load. Only a failure of the warehouse itself (its disk, its database file) stops the writer.
+
+A file is read only once it has settled: a file modified less than the settle time ago
+(`[ingest] settle_seconds`, default 60; COSTLEDGER_SETTLE_SECONDS and `costledger run
+--settle-seconds` override it) may still be being written, and so may one whose size or bytes
+change while it is read; either is skipped with a note and read by a later run. Files the pull
+landed (recorded in their folder's `.pulled.json`) are complete when they appear and need no
+wait. A part of a multi-part export waits while any part of it has not settled."""
 
 from __future__ import annotations
 
 import hashlib
 import logging
+import math
+import os
 import time
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
@@ -15,10 +29,10 @@ from pathlib import Path
 import duckdb
 import polars as pl
 
-from pipeline import crash, warehouse
+from pipeline import crash, pull, warehouse
 from pipeline.config import Config
-from pipeline.errors import CostLedgerError, InputError
-from pipeline.ingest import billing, bundle, checks, labor, labor_standard, manifest, tables, telemetry
+from pipeline.errors import ConfigError, CostLedgerError, InputError
+from pipeline.ingest import billing, bundle, checks, labor, labor_standard, limits, manifest, tables, telemetry
 from pipeline.ingest import restate
 from pipeline.ingest.parse import ROW, Parsed, header_of, read_bytes
 from pipeline.workspace import SOURCES, Workspace
@@ -39,12 +53,85 @@ _DATED: dict[str, tuple[str, str]] = {
 }
 
 
+SETTLE_ENV = "COSTLEDGER_SETTLE_SECONDS"
+# Errors of the warehouse itself, not of the file being loaded: they stop the writer.
+_WAREHOUSE_ERRORS = (duckdb.IOException, duckdb.FatalException, duckdb.InterruptException, duckdb.TransactionException)
+
+
 @dataclass
 class IngestResult:
     periods: set[str] = field(default_factory=set)
     loaded: list[str] = field(default_factory=list)
     skipped: list[str] = field(default_factory=list)
     errors: list[str] = field(default_factory=list)
+    waiting: list[str] = field(default_factory=list)  # notes on files left for a later run (not settled)
+    causes: list[BaseException] = field(default_factory=list)  # what raised behind errors that are not InputErrors
+
+
+def settle_time(ws: Workspace, override: float | None = None) -> float:
+    """How long a file must rest unmodified before it is read: `override` (`run --settle-seconds`),
+    else COSTLEDGER_SETTLE_SECONDS, else the config's `ingest.settle_seconds`."""
+    if override is not None:
+        if not (override >= 0 and math.isfinite(override)):
+            raise CostLedgerError(f"--settle-seconds {override}: expected a number of seconds, 0 or more")
+        return override
+    text = os.environ.get(SETTLE_ENV, "").strip()
+    if text:
+        try:
+            value = float(text)
+        except ValueError:
+            value = -1.0
+        if not (value >= 0 and math.isfinite(value)):
+            raise ConfigError(f"{SETTLE_ENV}={text!r}: expected a number of seconds, 0 or more")
+        return value
+    return ws.config.ingest.settle_seconds
+
+
+def _unsettled(path: Path, relative: str, settle: float, now: float) -> str | None:
+    """A note when the file was modified within the settle time (it may still be being written)."""
+    if settle <= 0:
+        return None
+    try:
+        age = now - path.stat().st_mtime
+    except FileNotFoundError:  # removed since it was listed: the loader skips it
+        return None
+    if abs(age) >= settle or pull.landed(path):
+        return None
+    return (f"{relative}: modified {max(age, 0):.0f} s ago, within the settle time of {settle:g} s (it may still be "
+            "being written); skipped, it loads on a later run (to load it now: costledger run --settle-seconds 0)")
+
+
+def _moved(relative: str, exc: limits.Moved) -> str:
+    return f"{relative}: {exc}; skipped, it loads on a later run once it has settled"
+
+
+def _wait(result: IngestResult, note: str) -> None:
+    result.waiting.append(note)
+    log.warning("%s", note)
+
+
+def _scan(ws: Workspace, source: str, path: Path) -> limits.Scan:
+    """The file's checksum and limits, in one streaming pass (see pipeline.ingest.limits)."""
+    return limits.scan(path, limits.Limits.of(ws.config.ingest), csv=source != "telemetry", json_document=source == "telemetry")
+
+
+def _read_scanned(path: Path, scanned: limits.Scan) -> bytes:
+    """The file's bytes for the parser: exactly the bytes scanned, else Moved."""
+    data = path.read_bytes()
+    if len(data) != scanned.size or sha256(data) != scanned.checksum:
+        raise limits.Moved(f"changed while it was read ({scanned.size:,} bytes, then {len(data):,})")
+    return data
+
+
+def rejection(exc: Exception, path: Path | str) -> InputError:
+    """The one-line message of a file that could not be read: an InputError as it is; anything
+    else keeps its type (a bug stays visible; `costledger --debug` shows the traceback)."""
+    if isinstance(exc, InputError):
+        return exc
+    detail = (str(exc).strip().splitlines() or [""])[0][:300]
+    error = InputError(f"could not be loaded ({type(exc).__name__}{': ' + detail if detail else ''}); nothing of it was loaded", path=path)
+    error.__cause__ = exc
+    return error
 
 
 def sha256(data: bytes) -> str:
@@ -68,11 +155,11 @@ def parse_file(ws: Workspace, source: str, path: Path, data: bytes) -> Parsed:
                 "projects (project, model_id) or training (date, person_id or cost_centre, amount, currency)",
                 path=path, row=0,
             )
-        return labor.read(path, config=ws.config)
+        return labor.read(path, config=ws.config, data=data)
     table = tables.find(source, header)
     if table is None:
         raise InputError(f"unrecognised {source} file: expected columns {tables.expected(source)}, found {header}", path=path, row=0)
-    return table.read(path, dates=getattr(ws.config.dates, source))
+    return table.read(path, data, dates=getattr(ws.config.dates, source))
 
 
 def _periods(frame: pl.DataFrame, first: str, last: str) -> set[str]:
@@ -104,15 +191,17 @@ def _staging_table(source: str, fmt: str | None) -> str:
     return f"staging.{tables.BY_FORMAT[fmt].table}"
 
 
-def ingest(ws: Workspace) -> IngestResult:
-    """The one writer: load every new or changed file, from its parsed bundle when the parse
-    step left a valid one (see pipeline.ingest.bundle), else parsing it here."""
+def ingest(ws: Workspace, *, settle_seconds: float | None = None) -> IngestResult:
+    """The one writer: load every new or changed file that has settled, from its parsed bundle
+    when the parse step left a valid one (see pipeline.ingest.bundle), else parsing it here."""
     result = IngestResult()
     started = time.time()
+    settle = settle_time(ws, settle_seconds)
     with warehouse.connect(ws.warehouse) as con:
         for source in SOURCES:
             files = ws.source_files(source)
             held = manifest.verdicts(files, ws.inbox) if source == "billing" else {}
+            exports = manifest.exports(files) if source == "billing" else {}
             for path in files:
                 crash.point("file")
                 if source == "labor":
@@ -121,19 +210,39 @@ def ingest(ws: Workspace) -> IngestResult:
                     held[path] = manifest.Verdict("rejected", f"{path.relative_to(ws.inbox).as_posix()}: links outside the inbox; not read")
                 if path in held:
                     _record_held(ws, con, source, path, held[path], result)
-                else:
-                    _load_one(ws, con, source, path, result)
+                    continue
+                note = _unsettled_export(ws, path, exports.get(path), settle, started)
+                if note is not None:
+                    _wait(result, note)
+                    continue
+                parts = frozenset(p.relative_to(ws.inbox).as_posix() for p in exports[path].parts if p != path) if path in exports else frozenset()
+                _load_one(ws, con, source, path, result, parts=parts)
         if any(load.startswith("labor-") for load in result.loaded) or _labor_stale(con, ws.config):
             result.periods |= _rebuild_labor(ws, con)
     bundle.sweep(ws, before=started)  # bundles this writer could have used are spent or stale
     return result
 
 
-def pending(workspace: Path | str | Workspace) -> list[dict]:
+def _unsettled_export(ws: Workspace, path: Path, export: manifest.Export | None, settle: float, now: float) -> str | None:
+    """The settle note of a file, or of the first unsettled part of the multi-part export it
+    belongs to (an export loads whole or waits)."""
+    relative = path.relative_to(ws.inbox).as_posix()
+    note = _unsettled(path, relative, settle, now)
+    if note is not None or export is None:
+        return note
+    for part in export.parts:
+        if part != path and (other := _unsettled(part, part.relative_to(ws.inbox).as_posix(), settle, now)) is not None:
+            return f"{relative}: part of the export {export.manifest.relative_to(ws.inbox).as_posix()}, whose part {other}"
+    return None
+
+
+def pending(workspace: Path | str | Workspace, *, settle_seconds: float | None = None) -> list[dict]:
     """The files the writer would parse, for the parse step: new or changed (or rejected
-    before), not held back by a billing manifest, not HR (parsed only by the writer). Opens the
-    warehouse read-only; the writer still decides what loads."""
+    before), settled, not held back by a billing manifest, not HR (parsed only by the writer).
+    Opens the warehouse read-only; the writer still decides what loads."""
     ws = workspace if isinstance(workspace, Workspace) else Workspace.open(workspace)
+    settle = settle_time(ws, settle_seconds)
+    now = time.time()
     loaded: set[str] = set()
     if ws.warehouse.exists():
         with duckdb.connect(str(ws.warehouse), read_only=True) as con:
@@ -147,37 +256,49 @@ def pending(workspace: Path | str | Workspace) -> list[dict]:
             continue
         files = ws.source_files(source)
         held = manifest.verdicts(files, ws.inbox) if source == "billing" else {}
+        exports = manifest.exports(files) if source == "billing" else {}
         for path in files:
             if path in held or not path.resolve().is_relative_to(ws.inbox.resolve()):
                 continue
-            checksum = sha256(path.read_bytes())
+            if _unsettled_export(ws, path, exports.get(path), settle, now) is not None:
+                continue  # the writer notes it and leaves it for a later run
+            checksum = limits.checksum(path)
             if f"{source}-{checksum[:16]}" not in loaded:
                 found.append({"source": source, "path": path.relative_to(ws.inbox).as_posix(), "checksum": checksum})
     return found
 
 
 def stage(workspace: Path | str | Workspace, source: str, relative: str) -> dict:
-    """The parse step: parse and check one inbox file and stage the result as a bundle for the
-    writer (a rejected file too, with its message). Never opens the warehouse."""
+    """The parse step: check, parse and stage one inbox file as a bundle for the writer (a
+    rejected file too, with its message). Never opens the warehouse. A file that changes while it
+    is read stages nothing (status `changed`): the writer sees it as it is then."""
     ws = workspace if isinstance(workspace, Workspace) else Workspace.open(workspace)
     if source in bundle.NOT_STAGED:
         raise CostLedgerError(f"{relative}: {source} files are parsed only by the writer (their rows stay in the restricted database)")
     path = ws.inbox / relative
     try:
-        data = path.read_bytes()
+        scanned = _scan(ws, source, path)
     except FileNotFoundError:  # removed since it was listed: nothing for the writer either
         return {"load_id": None, "status": "gone"}
-    checksum = sha256(data)
-    load_id = f"{source}-{checksum[:16]}"
+    except limits.Moved:
+        return {"load_id": None, "status": "changed"}
+    except OSError:  # unreadable here: the writer records it
+        return {"load_id": None, "status": "unreadable"}
+    load_id = f"{source}-{scanned.checksum[:16]}"
     parsed, error, rejects = None, None, None
-    try:
-        parsed = _parse_checked(ws, source, path, data)
-    except InputError as exc:
-        error, rejects = str(exc), getattr(exc, "rejects", None)
-    if sha256(path.read_bytes()) != checksum:  # replaced while being read: the writer parses it
-        return {"load_id": load_id, "status": "changed"}
+    if scanned.problem is not None:
+        error = str(InputError(scanned.problem, path=path))
+    else:
+        try:
+            parsed = _parse_checked(ws, source, path, _read_scanned(path, scanned))
+        except limits.Moved:
+            return {"load_id": load_id, "status": "changed"}
+        except Exception as exc:  # noqa: BLE001 - whatever one file raises rejects that file only
+            if not isinstance(exc, InputError):  # in the parse task's log, with where it was raised
+                log.error("%s: could not be read", relative, exc_info=exc)
+            error, rejects = str(rejection(exc, path)), getattr(exc, "rejects", None)
     periods = _staged_periods(source, parsed) if parsed is not None else set()
-    bundle.write(ws, load_id, source=source, relative=relative, checksum=checksum, parsed=parsed,
+    bundle.write(ws, load_id, source=source, relative=relative, checksum=scanned.checksum, parsed=parsed,
                  periods=periods, error=error, rejects=rejects)
     return {"load_id": load_id, "status": "rejected" if error else "parsed"}
 
@@ -192,20 +313,41 @@ def _staged_periods(source: str, parsed: Parsed) -> set[str]:
     return _periods(parsed.rows, *_DATED[target]) if target in _DATED else set()
 
 
-def _load_one(ws: Workspace, con: duckdb.DuckDBPyConnection, source: str, path: Path, result: IngestResult) -> None:
+def _load_one(ws: Workspace, con: duckdb.DuckDBPyConnection, source: str, path: Path, result: IngestResult, *,
+              parts: frozenset[str] = frozenset()) -> None:
+    """Load one settled file in one transaction, or record it as rejected; never raise for what
+    is wrong with the file. `parts`: the other files of the multi-part export it belongs to."""
     relative = path.relative_to(ws.inbox).as_posix()
-    data = path.read_bytes()
-    checksum = sha256(data)
+    try:
+        scanned = _scan(ws, source, path)
+    except limits.Moved as exc:
+        _wait(result, _moved(relative, exc))
+        return
+    except FileNotFoundError:  # removed since it was listed: nothing to load
+        return
+    except OSError as exc:  # unreadable (permissions, an I/O error): rejected under its path's id
+        scanned = limits.Scan(sha256(relative.encode()), 0, 0, f"could not be read ({type(exc).__name__}: {exc.strerror or exc})")
+    checksum = scanned.checksum
     load_id = f"{source}-{checksum[:16]}"
     seen = con.execute("select status, path from meta.loads where load_id = ?", [load_id]).fetchone()
     if seen is not None and seen[0] != "rejected":
         result.skipped.append(relative)  # the same bytes again (maybe renamed): a no-op
         return
-    earlier = [row[0] for row in con.execute(
-        "select load_id from meta.loads where source = ? and path = ? and status = 'loaded' and load_id <> ?",
-        [source, relative, load_id],
-    ).fetchall()]
     now = datetime.now(timezone.utc).replace(tzinfo=None)
+
+    def reject(exc: Exception) -> None:
+        error = rejection(exc, path)
+        _record_rejected(con, load_id, source, relative, checksum, str(error), now, getattr(exc, "rejects", None))
+        result.errors.append(str(error))
+        if error.__cause__ is not None:
+            result.causes.append(error.__cause__)
+        log.error("%s", error)
+        if error.__cause__ is not None:
+            log.debug("%s: what was raised", relative, exc_info=error.__cause__)
+
+    if scanned.problem is not None:
+        reject(InputError(scanned.problem, path=path))
+        return
     staged = bundle.find(ws, load_id, checksum) if source not in bundle.NOT_STAGED else None
     if staged is not None and staged.error:
         _record_rejected(con, load_id, source, relative, checksum, staged.error, now, staged.rejects())
@@ -217,46 +359,75 @@ def _load_one(ws: Workspace, con: duckdb.DuckDBPyConnection, source: str, path: 
         parsed = _Staged.of_bundle(staged)
     else:
         try:
-            parsed = _Staged.of_parsed(_parse_checked(ws, source, path, data), source)
-        except InputError as exc:
-            _record_rejected(con, load_id, source, relative, checksum, str(exc), now, getattr(exc, "rejects", None))
-            result.errors.append(str(exc))
-            log.error("%s", exc)
+            parsed = _Staged.of_parsed(_parse_checked(ws, source, path, _read_scanned(path, scanned)), source)
+        except limits.Moved as exc:
+            _wait(result, _moved(relative, exc))
             return
-    if source == "labor":
-        with labor.open_restricted(ws.restricted) as hr:
-            labor.store(hr, load_id, parsed.parsed, earlier)
-    target = _staging_table(source, parsed.format) if source != "labor" else None
-    periods = parsed.periods
-    with warehouse.transaction(con):
-        if source == "billing":  # a later export of the same (provider, account, period) replaces it
-            result.periods |= restate.supersede(con, load_id, relative, parsed.billing_totals(), now)
-        for old in earlier:
-            old_periods = con.execute("select periods from meta.loads where load_id = ?", [old]).fetchone()[0]
-            result.periods |= set(old_periods or [])
-            if source not in ("labor",):
-                old_format = con.execute("select detected_format from meta.loads where load_id = ?", [old]).fetchone()[0]
-                con.execute(f"delete from {_staging_table(source, old_format)} where load_id = ?", [old])
-            con.execute("update meta.loads set status = 'superseded', superseded_by = ? where load_id = ?", [load_id, old])
-        con.execute("delete from meta.loads where load_id = ?", [load_id])  # a retried rejected file
-        con.execute("delete from meta.quarantine where load_id = ?", [load_id])
-        con.execute("delete from raw.source_rows where load_id = ?", [load_id])
-        if source != "labor":  # HR rows never enter the shared warehouse
-            parsed.insert(con, "raw.source_rows", "raw", load_id=load_id, source=source)
-            parsed.insert(con, target, "rows", load_id=load_id)
-        parsed.insert(con, "meta.quarantine", "rejects", load_id=load_id, path=relative)
-        warehouse.mark_pending(con, result.periods | periods)  # in this transaction: a crash after it still rebuilds them
-        con.execute(
-            "insert into meta.loads values (?, ?, ?, ?, ?, ?, ?, ?, 'loaded', ?, null, ?, ?)",
-            [load_id, source, relative, checksum, parsed.format, parsed.rows_in, parsed.rows_loaded,
-             parsed.rows_quarantined, _message(parsed), sorted(periods), now],
-        )
+        except Exception as exc:  # noqa: BLE001 - whatever one file raises rejects that file only
+            reject(exc)
+            return
+    try:
+        _write(ws, con, source, relative, load_id, checksum, parsed, now, result, parts)
+    except _WAREHOUSE_ERRORS:
+        raise
+    except Exception as exc:  # noqa: BLE001 - its transaction was rolled back; the file is rejected
+        reject(exc)
+        return
     if staged is not None:
         bundle.discard(staged)  # committed: the work folder does not grow
     if parsed.staged_rows > parsed.rows_loaded or parsed.rows_in != parsed.rows_loaded + parsed.rows_quarantined:
         raise CostLedgerError(f"{relative}: {parsed.rows_in} rows in but {parsed.rows_loaded} loaded + {parsed.rows_quarantined} quarantined")
     result.loaded.append(load_id)
-    result.periods |= periods
+    result.periods |= parsed.periods
+
+
+def _write(ws: Workspace, con: duckdb.DuckDBPyConnection, source: str, relative: str, load_id: str, checksum: str,
+           parsed: _Staged, now: datetime, result: IngestResult, parts: frozenset[str]) -> None:
+    """One file's rows, quarantine and meta.loads row, in one transaction (HR rows go to the
+    restricted database first, and are dropped again if the transaction fails)."""
+    earlier = [row[0] for row in con.execute(
+        "select load_id from meta.loads where source = ? and path = ? and status = 'loaded' and load_id <> ?",
+        [source, relative, load_id],
+    ).fetchall()]
+    if source == "labor":
+        with labor.open_restricted(ws.restricted) as hr:
+            labor.store(hr, load_id, parsed.parsed, earlier)
+    target = _staging_table(source, parsed.format) if source != "labor" else None
+    touched: set[str] = set()
+    try:
+        with warehouse.transaction(con):
+            con.execute("delete from meta.loads where load_id = ?", [load_id])  # a retried rejected file
+            con.execute("delete from meta.quarantine where load_id = ?", [load_id])
+            con.execute("delete from raw.source_rows where load_id = ?", [load_id])
+            if source != "labor":  # HR rows never enter the shared warehouse
+                parsed.insert(con, "raw.source_rows", "raw", load_id=load_id, source=source)
+                parsed.insert(con, target, "rows", load_id=load_id)
+            if source == "billing":  # a later export of the same (provider, account, period) replaces it
+                restated, duplicates = restate.supersede(con, load_id, relative, now, parts=parts)
+                touched |= restated
+                parsed.rows_loaded -= duplicates  # lines another part of the export holds: quarantined
+                parsed.staged_rows -= duplicates
+                parsed.rows_quarantined += duplicates
+            for old in earlier:
+                old_periods = con.execute("select periods from meta.loads where load_id = ?", [old]).fetchone()[0]
+                touched |= set(old_periods or [])
+                if source not in ("labor",):
+                    old_format = con.execute("select detected_format from meta.loads where load_id = ?", [old]).fetchone()[0]
+                    con.execute(f"delete from {_staging_table(source, old_format)} where load_id = ?", [old])
+                con.execute("update meta.loads set status = 'superseded', superseded_by = ? where load_id = ?", [load_id, old])
+            parsed.insert(con, "meta.quarantine", "rejects", load_id=load_id, path=relative)
+            warehouse.mark_pending(con, touched | parsed.periods)  # in this transaction: a crash after it still rebuilds them
+            con.execute(
+                "insert into meta.loads values (?, ?, ?, ?, ?, ?, ?, ?, 'loaded', ?, null, ?, ?)",
+                [load_id, source, relative, checksum, parsed.format, parsed.rows_in, parsed.rows_loaded,
+                 parsed.rows_quarantined, _message(parsed), sorted(parsed.periods), now],
+            )
+    except BaseException:
+        if source == "labor":
+            with labor.open_restricted(ws.restricted) as hr:
+                labor.forget(hr, load_id, parsed.format)
+        raise
+    result.periods |= touched
 
 
 @dataclass
@@ -298,13 +469,6 @@ class _Staged:
         finally:
             con.unregister("_incoming")
 
-    def billing_totals(self) -> pl.DataFrame:
-        """The columns a restatement compares (keys, currency, costs)."""
-        columns = [*restate.KEY, "BillingCurrency", "BilledCost", "EffectiveCost"]
-        if self.on_disk is not None:
-            return pl.read_parquet(self.on_disk.part("rows"), columns=columns)
-        return self.parsed.rows.select(columns)
-
 
 def _message(parsed: _Staged) -> str:
     if not parsed.rows_quarantined:
@@ -334,7 +498,7 @@ def _record_held(ws: Workspace, con: duckdb.DuckDBPyConnection, source: str, pat
     multi-part export, or a link out of the inbox (its bytes are never read)."""
     relative = path.relative_to(ws.inbox).as_posix()
     inside = path.resolve().is_relative_to(ws.inbox.resolve())
-    checksum = sha256(path.read_bytes() if inside else relative.encode())
+    checksum = limits.checksum(path) if inside else sha256(relative.encode())
     load_id = f"{source}-{checksum[:16]}"
     now = datetime.now(timezone.utc).replace(tzinfo=None)
     if verdict.status == "rejected":

@@ -48,7 +48,7 @@ SCHEMA: dict[str, Col] = {
     "line_item_usage_end_date": Col(TS, True),
     "line_item_product_code": Col(T),
     "line_item_line_item_description": Col(T),
-    "line_item_usage_amount": Col(M),
+    "line_item_usage_amount": Col(Kind.QUANTITY),
     "line_item_currency_code": Col(T),
     "line_item_unblended_cost": Col(M, True),
     "line_item_legal_entity": Col(T),

@@ -142,7 +142,7 @@ SCHEMA: dict[str, Col] = {
     "cost": Col(M, True),
     "paygcost": Col(M),
     "paygprice": Col(M),
-    "quantity": Col(M),
+    "quantity": Col(Kind.QUANTITY),
     "unitofmeasure": Col(T),
     "billingcurrency": Col(T),
     "pricingcurrency": Col(T),

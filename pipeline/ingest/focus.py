@@ -24,8 +24,8 @@ SCHEMA: dict[str, Col] = {
     )
     for name in FOCUS_COLUMNS
 }
-SCHEMA["ConsumedQuantity"] = Col(Kind.MONEY)
-SCHEMA["PricingQuantity"] = Col(Kind.MONEY)
+SCHEMA["ConsumedQuantity"] = Col(Kind.QUANTITY)
+SCHEMA["PricingQuantity"] = Col(Kind.QUANTITY)
 SCHEMA_DTYPES: dict[str, pl.DataType] = {name: dtype_of(col.kind) for name, col in SCHEMA.items()}
 
 CHARGE_CATEGORIES = {c.lower(): c for c in ("Usage", "Purchase", "Tax", "Credit", "Adjustment")}

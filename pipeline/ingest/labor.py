@@ -148,8 +148,8 @@ def _fail(rejects: pl.DataFrame, path: Path, raw: pl.DataFrame) -> None:
     raise error
 
 
-def read(path: Path, *, config: Config) -> Parsed:
-    frame = read_csv_text(path)
+def read(path: Path, *, config: Config, data: bytes | None = None) -> Parsed:
+    frame = read_csv_text(path, data=data)
     fmt = detect(frame.columns)
     schema, _ = FORMATS[fmt]
     rows, rejects = coerce(frame, schema, path=path)
@@ -246,6 +246,12 @@ def store(con: duckdb.DuckDBPyConnection, load_id: str, parsed: Parsed, supersed
     except BaseException:
         con.execute("rollback")
         raise
+
+
+def forget(con: duckdb.DuckDBPyConnection, load_id: str, fmt: str) -> None:
+    """Drop a load's HR rows again (its warehouse transaction failed: it is recorded as rejected)."""
+    con.execute(f"delete from {FORMATS[fmt][1]} where load_id = ?", [load_id])
+    con.execute("delete from source_rows where load_id = ?", [load_id])
 
 
 def _employed_cost(monthly: Decimal, days: list[date], start: date | None, end: date | None) -> Decimal:

@@ -1,5 +1,7 @@
 """Multi-part billing exports: a manifest lists the parts; an export with a part missing loads
-none of its parts (a partial month would understate cost), and says which part is missing.
+none of its parts (a partial month would understate cost), and says which part is missing. The
+parts of a complete export load as parts, never as versions of one another (see restate.py), and
+wait together while any of them is still being written.
 
 Manifests are detected from their content: a JSON object with `reportKeys` (AWS legacy CUR),
 `dataFiles` (AWS Data Exports, CUR 2.0) or `blobs` (Azure cost exports, `blobName` each). Parts
@@ -16,6 +18,14 @@ FORMAT = "billing-manifest"
 
 
 @dataclass(frozen=True)
+class Export:
+    """A complete multi-part export: its manifest and the files its parts were matched to."""
+
+    manifest: Path
+    parts: tuple[Path, ...]
+
+
+@dataclass(frozen=True)
 class Verdict:
     status: str  # "loaded" (a complete manifest) or "rejected" (a manifest or part of an incomplete export)
     message: str
@@ -27,7 +37,7 @@ def parts(path: Path) -> list[str] | None:
         if path.stat().st_size > 10_000_000 or path.read_bytes()[:1] != b"{":
             return None
         document = json.loads(path.read_text(encoding="utf-8-sig"))
-    except (OSError, ValueError):
+    except (OSError, ValueError, RecursionError):  # not a manifest; the file's own reader says what it is
         return None
     if not isinstance(document, dict):
         return None
@@ -63,4 +73,21 @@ def verdicts(files: list[Path], inbox: Path) -> dict[Path, Verdict]:
         for present in listed:
             for part in by_name.get(present, []):
                 found[part] = Verdict("rejected", message)
+    return found
+
+
+def exports(files: list[Path]) -> dict[Path, Export]:
+    """Each part of a complete multi-part export among `files`, with its export (matched by file
+    name, as `verdicts` matches them)."""
+    by_name: dict[str, list[Path]] = {}
+    for path in files:
+        by_name.setdefault(path.name, []).append(path)
+    found: dict[Path, Export] = {}
+    for path in files:
+        listed = parts(path)
+        if not listed or any(name not in by_name for name in listed):
+            continue
+        export = Export(path, tuple(part for name in dict.fromkeys(listed) for part in by_name[name]))
+        for part in export.parts:
+            found.setdefault(part, export)
     return found

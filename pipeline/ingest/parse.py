@@ -10,6 +10,7 @@ from __future__ import annotations
 import gzip
 import io
 import json
+import re
 from dataclasses import dataclass, field
 from decimal import ROUND_HALF_EVEN, Decimal
 from collections.abc import Callable
@@ -19,7 +20,7 @@ from pathlib import Path
 import polars as pl
 
 from pipeline.errors import InputError
-from pipeline.money import MONEY
+from pipeline.money import AMOUNT_LIMIT, AMOUNT_LIMIT_TEXT, MONEY
 
 ROW = "row_number"
 NULL_TOKENS = ("", "NULL", "null", "None")
@@ -28,7 +29,8 @@ REJECT_SCHEMA = {ROW: pl.Int64, "column": pl.String, "value": pl.String, "reason
 
 class Kind(StrEnum):
     TEXT = "text"
-    MONEY = "money"  # exact decimal(38, 18)
+    MONEY = "money"  # exact decimal(38, 18), magnitude below AMOUNT_LIMIT (see pipeline.money)
+    QUANTITY = "quantity"  # exact decimal(38, 18): a billed quantity, any magnitude the type holds
     DECIMAL = "decimal"  # exact decimal(38, 9)
     RATE = "rate"  # exact decimal(38, 10)
     INT = "int"
@@ -116,8 +118,32 @@ def read_csv_text(path: Path, *, data: bytes | None = None) -> pl.DataFrame:
     except pl.exceptions.PolarsError as exc:
         decode_text(data, path)  # raises with the line when the bytes are not UTF-8
         raise InputError(f"not a readable CSV file: {str(exc).splitlines()[0]}", path=path) from None
+    columns = [_DUPLICATED.sub("", c) if _DUPLICATED.sub("", c) in frame.columns else c for c in frame.columns]
+    check_names(columns, path)
     frame = frame.rename({c: c.strip() for c in frame.columns})
     return frame.with_row_index(ROW, offset=1).with_columns(pl.col(ROW).cast(pl.Int64))
+
+
+# Polars renames a repeated CSV header name `x` to `x_duplicated_0`, `x_duplicated_1`, ...
+_DUPLICATED = re.compile(r"_duplicated_\d+$")
+
+
+def check_names(names: list[str], path: Path) -> None:
+    """Column names must differ once spaces are trimmed and case ignored: `BilledCost` and
+    `BilledCost ` (or `billedcost`) in one header leave it unclear which holds the values.
+    Empty names (a header ending in commas) are not compared."""
+    seen: dict[str, int] = {}
+    for number, name in enumerate(names, start=1):
+        key = name.strip().casefold()
+        if not key:
+            continue
+        if key in seen:
+            raise InputError(
+                f"the header has {names[seen[key] - 1]!r} and {name!r} (columns {seen[key]} and {number}), the same name once "
+                "spaces are trimmed and case ignored: which one holds the values is ambiguous; re-export with distinct names",
+                path=path, row=0, column=name.strip(),
+            )
+        seen[key] = number
 
 
 PARQUET_MAGIC = b"PAR1"
@@ -139,6 +165,7 @@ def read_parquet_text(path: Path, *, data: bytes) -> pl.DataFrame:
         frame = pl.read_parquet(io.BytesIO(data))
     except (pl.exceptions.PolarsError, OSError) as exc:
         raise InputError(f"not a readable Parquet file: {str(exc).splitlines()[0]}", path=path) from None
+    check_names(frame.columns, path)
     columns = []
     for name, dtype in frame.schema.items():
         series = frame.get_column(name)
@@ -216,12 +243,15 @@ def read_json_lines_text(path: Path, *, data: bytes) -> pl.DataFrame:
             value = json.loads(line, parse_float=str, parse_int=str)
         except ValueError as exc:
             raise InputError(f"not a JSON object: {exc}", path=path, row=number) from None
+        except RecursionError:
+            raise InputError("nested too deeply to read (thousands of levels): expected one flat JSON object a line", path=path, row=number) from None
         if not isinstance(value, dict):
             raise InputError("expected one JSON object a line", path=path, row=number)
         records.append({k: v if isinstance(v, str) or v is None else _json_text(v) if isinstance(v, (list, dict)) else str(v).lower() if isinstance(v, bool) else str(v) for k, v in value.items()})
     names: list[str] = []
     for record in records:
         names.extend(k for k in record if k not in names)
+    check_names(names, path)
     frame = pl.DataFrame({n: [r.get(n) for r in records] for n in names}, schema={n: pl.String for n in names})
     return frame.with_row_index(ROW, offset=1).with_columns(pl.col(ROW).cast(pl.Int64))
 
@@ -409,7 +439,8 @@ def parse_date(expr: pl.Expr, *, order: str | None = None, dotted: bool = False)
 
 
 _EXPECTED = {
-    Kind.MONEY: "an exact decimal number within +/-1e20 (e.g. 12.34)",
+    Kind.MONEY: f"an exact decimal number within +/-{AMOUNT_LIMIT_TEXT} (e.g. 12.34)",
+    Kind.QUANTITY: "an exact decimal number within +/-1e20",
     Kind.DECIMAL: "a decimal number",
     Kind.RATE: "a decimal number with at most 10 decimals",
     Kind.INT: "a whole number",
@@ -490,6 +521,9 @@ def _typed(expr: pl.Expr, kind: Kind, forms: DateForms = DateForms()) -> pl.Expr
         case Kind.TEXT:
             return expr
         case Kind.MONEY:
+            amount = expr.cast(MONEY, strict=False)
+            return pl.when(amount.abs() < pl.lit(AMOUNT_LIMIT, dtype=MONEY)).then(amount)
+        case Kind.QUANTITY:
             return expr.cast(MONEY, strict=False)
         case Kind.DECIMAL:
             return expr.cast(pl.Decimal(38, 9), strict=False)
@@ -594,14 +628,15 @@ def _coerce_clean(frame: pl.DataFrame, schema: dict[str, Col], present: dict[str
     if any(col.kind == Kind.RATE for col in present.values()):  # a decimals rule: the general pass
         return None
     text = [name for name, col in present.items() if col.kind == Kind.TEXT]
-    numbers = [name for name, col in present.items() if col.kind in (Kind.MONEY, Kind.DECIMAL, Kind.INT)]
+    numbers = [name for name, col in present.items() if col.kind in (Kind.MONEY, Kind.QUANTITY, Kind.DECIMAL, Kind.INT)]
     dated = [name for name, col in present.items() if col.kind in (Kind.DATE, Kind.TIMESTAMP)]
     distinct = frame.select([pl.col(name).unique().implode() for name in (*text, *dated)])
     if any(distinct.item(0, name).len() * 8 > frame.height for name in dated):
         return None  # timestamps that mostly differ: parsing each distinct text gains nothing
     dirty = distinct.select([pl.col(name).list.eval(_null_tokens(pl.element()).ne_missing(pl.element())).list.any() for name in text])
     outputs = {name: _null_tokens(pl.col(name)) if dirty.item(0, name) else pl.col(name) for name in text}
-    outputs |= {name: pl.col(name).cast(_dtype(present[name].kind), strict=False) for name in numbers}
+    outputs |= {name: _typed(pl.col(name), present[name].kind) if present[name].kind == Kind.MONEY
+                else pl.col(name).cast(_dtype(present[name].kind), strict=False) for name in numbers}
     for name in dated:
         values = distinct.item(0, name)
         parsed = pl.DataFrame({"v": values}).select(_null_tokens(pl.col("v")).alias("cleaned")).with_columns(
@@ -645,6 +680,7 @@ def _dtype(kind: Kind) -> pl.DataType:
     return {
         Kind.TEXT: pl.String(),
         Kind.MONEY: MONEY,
+        Kind.QUANTITY: MONEY,
         Kind.DECIMAL: pl.Decimal(38, 9),
         Kind.RATE: pl.Decimal(38, 10),
         Kind.INT: pl.Int64(),

@@ -11,6 +11,7 @@ import polars as pl
 
 from pipeline.columns import CATEGORIES
 from pipeline.ingest.parse import ROW, Col, Kind, Parsed, coerce, raw_records, read_csv_text, reject
+from pipeline.money import RATE_LIMIT, RATE_LIMIT_TEXT
 
 DATA_SUBCATEGORIES = ("collection", "cleaning", "labelling", "storage")
 T, M, D, I, DT, R = Kind.TEXT, Kind.MONEY, Kind.DECIMAL, Kind.INT, Kind.DATE, Kind.RATE
@@ -23,8 +24,9 @@ class Table:
     table: str  # staging table
     schema: dict[str, Col]
 
-    def read(self, path: Path, *, dates: str = "auto") -> Parsed:
-        frame = read_csv_text(path)
+    def read(self, path: Path, data: bytes | None = None, *, dates: str = "auto") -> Parsed:
+        """The file's rows; `data`: its content, when already read."""
+        frame = read_csv_text(path, data=data)
         rows, rejects = coerce(frame, self.schema, path=path, dates=dates)
         rows, more = _rules(self, rows)
         return Parsed(format=self.format, raw=raw_records(frame), rows=rows.select(ROW, *self.schema), rejects=pl.concat([rejects, *more]))
@@ -66,7 +68,10 @@ def _rules(table: Table, rows: pl.DataFrame) -> tuple[pl.DataFrame, list[pl.Data
     elif table.table == "milestones":
         checks = [(pl.col("cost_of_delay_per_day") < 0, "cost_of_delay_per_day", "expected 0 or more")]
     elif table.table == "fx_rates":
-        checks = [(pl.col("rate") <= 0, "rate", "expected a positive rate")]
+        checks = [
+            (pl.col("rate") <= 0, "rate", "expected a positive rate"),
+            (pl.col("rate") >= pl.lit(RATE_LIMIT, dtype=pl.Decimal(38, 10)), "rate", f"expected a rate below {RATE_LIMIT_TEXT}"),
+        ]
     rejected = []
     for mask, column, reason in checks:
         rows, bad = reject(rows, mask.fill_null(False), column=column, reason=reason)

@@ -15,12 +15,12 @@ from collections.abc import Iterator
 
 import polars as pl
 
-from pipeline.columns import AllocationMethod, Bucket
+from pipeline.columns import MONEY_SCALE, AllocationMethod, Bucket
 from pipeline.config import Config, GpuPool, SharedPool
 from pipeline.ledger.attribution import full_match, categorise, rule_model, tag_table
 from pipeline.ledger.frame import PART_SCHEMA, QTY, conform, empty_parts
 from pipeline.ledger.gpu import WarehouseSamples, gpu_weights, redistribute_idle, with_gap
-from pipeline.money import MONEY, allocation_share, split_exact
+from pipeline.money import MONEY, WEIGHT_LIMIT, allocation_share, split_exact, to_quanta
 
 AMOUNTS = ["source_amount", "source_effective_amount", "quantity"]
 
@@ -192,11 +192,7 @@ def _shared(rows: pl.DataFrame, model_cost: pl.DataFrame, config: Config) -> lis
     model of the direct and GPU-pool parts, in any number of rows per model)."""
     parts = []
     registered = config.model_ids
-    direct_cost = (
-        model_cost.filter(pl.col("model_id").is_in(registered))
-        .group_by("model_id")
-        .agg((pl.col("cost").sum() * 100).cast(pl.Int64).alias("w"))  # whole cents
-    )
+    direct_cost = _cent_weights(model_cost.filter(pl.col("model_id").is_in(registered)).group_by("model_id").agg(pl.col("cost").sum()))
     for pool in config.shared_pools:
         pool_rows = rows.filter(pl.col("_shared") == pool.name)
         if pool_rows.is_empty():
@@ -219,6 +215,18 @@ def _shared(rows: pl.DataFrame, model_cost: pl.DataFrame, config: Config) -> lis
         weights = pool_rows.select("source_ref").join(w, how="cross")
         parts.append(_split(pool_rows, weights, method=AllocationMethod.SHARED_POOL.value))
     return parts
+
+
+def _cent_weights(costs: pl.DataFrame) -> pl.DataFrame:
+    """Each model's cost in whole cents as its weight; in coarser units (tenths of a unit, ...)
+    when the positive weights would total WEIGHT_LIMIT or more (costs beyond 1e17), so that a
+    split's products stay within 128 bits (see pipeline.money)."""
+    weights = costs.select("model_id", (to_quanta(pl.col("cost")) // 10**(MONEY_SCALE - 2)).alias("w"))
+    total = weights.filter(pl.col("w") > 0).get_column("w").sum() or 0
+    unit = 1
+    while total // unit >= WEIGHT_LIMIT:
+        unit *= 10
+    return weights.with_columns(pl.col("w") // unit) if unit > 1 else weights
 
 
 def spread_over_days(parts: pl.DataFrame) -> pl.DataFrame:

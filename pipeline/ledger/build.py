@@ -59,6 +59,16 @@ def allocate_billing_files(con: duckdb.DuckDBPyConnection, config: Config, perio
     recipe (`kind`) into ledger.billing_parts and ledger.billing_deferred, one transaction per
     file, in batches; forget what other recipes and superseded versions left. Returns the load
     ids allocated now."""
+    # a file version that lost rows since it was allocated (a later export restated some of its
+    # accounts) is allocated again: its kept parts would still hold the replaced rows
+    shrunk = [row[0] for row in con.execute(
+        """
+        select a.load_id from ledger.billing_allocated as a
+        left join (select load_id, count(*) as n from staging.billing where x_BillingPeriod = ? group by load_id) as s using (load_id)
+        where a.recipe = ? and a.billing_period = ? and a.rows_in <> coalesce(s.n, 0)
+        """,
+        [period, kind, period],
+    ).fetchall()]
     with warehouse.transaction(con):
         for table in ("billing_parts", "billing_deferred", "billing_allocated"):
             con.execute(f"delete from ledger.{table} where recipe <> ?", [kind])
@@ -67,6 +77,7 @@ def allocate_billing_files(con: duckdb.DuckDBPyConnection, config: Config, perio
                 "(select distinct load_id from staging.billing where x_BillingPeriod = ?)",
                 [period, period],
             )
+            con.execute(f"delete from ledger.{table} where billing_period = ? and list_contains(?, load_id)", [period, shrunk])
     new = [row[0] for row in con.execute(
         "select distinct load_id from staging.billing where x_BillingPeriod = ? and load_id not in "
         "(select load_id from ledger.billing_allocated where recipe = ? and billing_period = ?) order by load_id",

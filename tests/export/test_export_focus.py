@@ -129,7 +129,7 @@ def test_convert_writes_what_ingest_and_export_would_without_a_workspace(tmp_pat
     assert converted.drop(lineage).equals(pl.read_csv(tmp_path / "exported.csv", infer_schema=False).drop(lineage))
     assert converted.get_column("x_SourceFile").unique().to_list() == ["bill.csv"]
     quarantined = pl.read_csv(out.with_name("focus.csv.quarantine.csv"), infer_schema=False)
-    assert quarantined.rows() == [("4", "EffectiveCost", "one", "expected an exact decimal number within +/-1e20 (e.g. 12.34)")]
+    assert quarantined.rows() == [("4", "EffectiveCost", "one", "expected an exact decimal number within +/-1e12 (e.g. 12.34)")]
     # a clean run removes the old list; an unknown file and a folder exit 2 naming the file
     source.write_text("\n".join([HEADER, *ROWS]) + "\n", encoding="utf-8")
     assert runner.invoke(app, ["convert", str(source), "-o", str(out), "--format", "csv"]).exit_code == 0
