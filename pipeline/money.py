@@ -20,7 +20,8 @@ MONEY = pl.Decimal(MONEY_PRECISION, MONEY_SCALE)
 RATE = pl.Decimal(MONEY_PRECISION, RATE_SCALE)
 QUANTUM = Decimal(1).scaleb(-MONEY_SCALE)
 _ONE_QUANTUM = pl.lit(QUANTUM, dtype=MONEY)
-_INT128_MAX = 2**127 - 1
+INT128_MAX = 2**127 - 1  # the largest 128-bit integer: exact arithmetic stays within it
+_INT128_MAX = INT128_MAX
 
 
 def money(value: str | int | Decimal) -> Decimal:
