@@ -47,12 +47,14 @@ def _pairs(seed: int, count: int) -> list[tuple[int, int]]:
 def test_floor_div_and_round_half_even_equal_python(con: duckdb.DuckDBPyConnection) -> None:
     pairs = _pairs(1, 3000)
     got = con.execute(
-        "select n, d, floor_div(n, d) as f, even_round(n, d, floor_div(n, d)) as e "
+        "select n, d, floor_div(n, d) as f, even_round(n, d, floor_div(n, d)) as e, floor_div_bounded(n, d) as b "
         "from (select unnest(?)::hugeint as n, unnest(?)::hugeint as d)",
         [[str(n) for n, _ in pairs], [str(d) for _, d in pairs]],
     ).fetchall()
-    for n, d, f, e in got:
+    for n, d, f, e, b in got:
         assert f == n // d, (n, d)
+        if abs(n // d) < 10**30:  # the bounded form's promise
+            assert b == n // d, (n, d)
         # half to even: 7/2 = 3.5 -> 4, 5/2 = 2.5 -> 2, -5/2 = -2.5 -> -2
         q, r = divmod(n, d)
         assert e == q + (1 if 2 * r > d or (2 * r == d and q % 2) else 0), (n, d)

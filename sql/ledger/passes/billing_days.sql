@@ -67,7 +67,7 @@ shares as (
 ),
 
 rounded as (
-    select *, floor_div(quantity_part, 1000000000::hugeint) as quantity_floor
+    select *, floor_div_bounded(quantity_part, 1000000000::hugeint) as quantity_floor
     from shares
 ),
 

@@ -11,7 +11,7 @@ with billing_rows as (
 ),
 
 quantities as (
-    select *, floor_div(quantity_q, 1000000000::hugeint) as quantity_floor
+    select *, floor_div_bounded(quantity_q, 1000000000::hugeint) as quantity_floor
     from billing_rows
 ),
 

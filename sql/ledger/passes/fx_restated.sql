@@ -7,7 +7,7 @@ set
     billed_cost = money_of(even_round(n.billed_n, 10000000000::hugeint, n.billed_floor)),
     effective_cost = money_of(even_round(n.effective_n, 10000000000::hugeint, n.effective_floor))
 from (
-    select *, floor_div(billed_n, 10000000000::hugeint) as billed_floor, floor_div(effective_n, 10000000000::hugeint) as effective_floor
+    select *, floor_div_bounded(billed_n, 10000000000::hugeint) as billed_floor, floor_div_bounded(effective_n, 10000000000::hugeint) as effective_floor
     from (
         select
             k.lineage_id,

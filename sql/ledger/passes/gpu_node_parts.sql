@@ -28,7 +28,7 @@ floors as (
         *,
         floor_div(billed_q * w, total) as billed_base,
         floor_div(effective_q * w, total) as effective_base,
-        floor_div(w * 1000000000000000000::hugeint, total) as share_q
+        floor_div_bounded(w * 1000000000000000000::hugeint, total) as share_q
     from split
 ),
 
@@ -50,7 +50,7 @@ parts as (
         billed_base + case when billed_rank <= billed_left then 1 else 0 end as billed_part,
         effective_base + case when effective_rank <= effective_left then 1 else 0 end as effective_part,
         money_of(share_q) as allocation_share,
-        quantity_of_nanos(floor_div(gpu_units * 1000000000, s.slices * 3600000)) as gpu_hours,
+        quantity_of_nanos(floor_div_bounded(gpu_units * 1000000000, s.slices * 3600000)) as gpu_hours,
         p.idle = 'redistribute' as redistribute
     from ranked as r
     inner join _gpu_slices as s on r.pool = s.pool

@@ -30,8 +30,8 @@ products as (
 floors as (
     select
         *,
-        floor_div(billed_n, 10000000000::hugeint) as billed_floor,
-        floor_div(effective_n, 10000000000::hugeint) as effective_floor
+        floor_div_bounded(billed_n, 10000000000::hugeint) as billed_floor,
+        floor_div_bounded(effective_n, 10000000000::hugeint) as effective_floor
     from products
 ),
 

@@ -26,7 +26,7 @@ floors as (
         floor_div(billed_q * w, total) as billed_base,
         floor_div(effective_q * w, total) as effective_base,
         floor_div(quantity_q * w, total) as quantity_base,
-        floor_div(w::hugeint * 1000000000000000000::hugeint, total) as share_q
+        floor_div_bounded(w::hugeint * 1000000000000000000::hugeint, total) as share_q
     from split
 ),
 
@@ -53,7 +53,7 @@ shares as (
 ),
 
 rounded as (
-    select *, floor_div(quantity_part, 1000000000::hugeint) as quantity_floor
+    select *, floor_div_bounded(quantity_part, 1000000000::hugeint) as quantity_floor
     from shares
 ),
 
