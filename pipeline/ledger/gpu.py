@@ -123,7 +123,8 @@ _HOLDERS = ("mig_profile", "mig_instance", *WORKLOAD_KEYS)
 
 # Steps 1-2 in SQL, one pass over the samples (any number of them) to one row per host, bucket,
 # holder and fraction num/den, with the GPU-milliseconds held (`ms`) and, for the utilisation
-# policy, the milliseconds x utilisation (`ms_util`). Times are integer microseconds (`t`).
+# policy, the milliseconds x utilisation (`ms_util`). Times are integer microseconds (`t`). An
+# instant's samples are grouped by holder first: it is single-holder when they form one group.
 # An instant whose samples all name one holder (the usual case) is one slot; instants with several
 # holders (MIG slices, time-sliced pods) are expanded from `_gpu_multi` (built first, only when the
 # pass finds such an instant). `single` marks rows of single-holder instants: their unheld rest
@@ -133,9 +134,21 @@ with src as (
     select {columns} from {source}
 ),
 
-instants as (
-    select hostname, gpu, t, max(step_seconds)::bigint * 1000 as step_ms, {holders}, {util} as util_bp, {same} as single
+holders as (
+    select
+        hostname, gpu, t, max(step_seconds) as step_seconds,
+        mig_profile, mig_instance, namespace, pod, container, labels{util_parts}
     from src
+    group by hostname, gpu, t, mig_profile, mig_instance, namespace, pod, container, labels
+),
+
+instants as (
+    select
+        hostname, gpu, t, max(step_seconds)::bigint * 1000 as step_ms,
+        any_value(mig_profile) as mig_profile, any_value(mig_instance) as mig_instance, any_value(namespace) as namespace,
+        any_value(pod) as pod, any_value(container) as container, any_value(labels) as labels,
+        {instant_util} as util_bp, count(*) = 1 as single
+    from holders
     group by hostname, gpu, t
 ),
 
@@ -273,6 +286,14 @@ _UTIL_BP = f"""round_even(coalesce(
         (max(value) filter (where metric = '{_UTIL_METRICS[1]}'))::decimal(38, 9) * {UTIL_FULL // 100}
     ), 0)::bigint"""
 _UTIL_SQL = f"case when {_UTIL_BP} is null then null else least(greatest({_UTIL_BP}, 0), {UTIL_FULL}) end"
+# the same from the per-holder maxima of the pass's `holders` step (the max of maxima is the max)
+_UTIL_PARTS = (f", max(value) filter (where metric = '{_UTIL_METRICS[0]}') as active_ratio,"
+               f" max(value) filter (where metric = '{_UTIL_METRICS[1]}') as util_percent")
+_INSTANT_UTIL_BP = f"""round_even(coalesce(
+        max(active_ratio)::decimal(38, 9) * {UTIL_FULL},
+        max(util_percent)::decimal(38, 9) * {UTIL_FULL // 100}
+    ), 0)::bigint"""
+_INSTANT_UTIL_SQL = f"case when {_INSTANT_UTIL_BP} is null then null else least(greatest({_INSTANT_UTIL_BP}, 0), {UTIL_FULL}) end"
 
 
 def _source_columns(names: list[str], default_step: int) -> str:
@@ -361,15 +382,17 @@ def _pass(samples: Samples, config: Config, policy, *, every: str) -> pl.DataFra
             names = list(relation.columns)
         if not utilisation:
             names = [n for n in names if n not in ("metric", "value")]  # gpu_time reads neither
-        util = _UTIL_SQL if utilisation and {"metric", "value"} <= set(names) else "null::bigint"
+        measured = utilisation and {"metric", "value"} <= set(names)
+        util = _UTIL_SQL if measured else "null::bigint"
+        util_parts, instant_util = (_UTIL_PARTS, _INSTANT_UTIL_SQL) if measured else ("", "null::bigint")
         columns = _source_columns(names, config.telemetry_step_seconds)
-        holders, same = _instant_holders(names)
+        _, same = _instant_holders(names)  # the multi-holder expansion tests instants on the samples
         params = {"gap_steps": config.telemetry_gap_steps, "mig_slices": policy.mig_slices,
                   "replicas": policy.time_slicing_replicas or 0, "bucket_us": _BUCKET_US[every], **where}
         fractions = {k: params[k] for k in ("mig_slices", "replicas", *where)}
 
         def run(slots: str) -> pl.DataFrame:
-            query = _PASS_SQL.format(columns=columns, source=source, holders=holders, util=util, same=same, slots=slots, full=UTIL_FULL)
+            query = _PASS_SQL.format(columns=columns, source=source, util_parts=util_parts, instant_util=instant_util, slots=slots, full=UTIL_FULL)
             return con.sql(query, params=params).pl()
 
         held = run(_SINGLE_SLOTS)
