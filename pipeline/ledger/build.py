@@ -206,18 +206,29 @@ def _start_over(con: duckdb.DuckDBPyConnection, period: str, kind: str) -> None:
         con.execute(f"delete from ledger.{table} where recipe <> ?", [kind])
 
 
-def _route_new_files(con: duckdb.DuckDBPyConnection, config: Config, period: str, kind: str, rid: str) -> list[str]:
-    """Route the rows of the period's billing file versions not routed under this recipe; drop
-    what superseded versions left. Returns the load ids routed now."""
+def _file_versions(con: duckdb.DuckDBPyConnection, period: str, kind: str) -> tuple[list[str], list[str]]:
+    """(billing file versions of the period gone since they were routed under this recipe, those
+    not routed yet); the latter also fill _billing_loads. A period whose kept rows are of another
+    recipe has all its versions to route."""
+    fresh = con.execute("select recipe from ledger.candidate_builds where billing_period = ?", [period]).fetchall() != [(kind,)]
+    routed = "(select load_id from ledger.billing_allocated where recipe = ? and billing_period = ? and not ?)"
     gone = [r[0] for r in con.execute(
-        "select load_id from ledger.billing_allocated where recipe = ? and billing_period = ? and load_id not in "
-        "(select distinct load_id from staging.billing where x_BillingPeriod = ?)", [kind, period, period],
+        f"select load_id from {routed} where load_id not in (select distinct load_id from staging.billing where x_BillingPeriod = ?)",
+        [kind, period, fresh, period],
     ).fetchall()]
     new = [r[0] for r in con.execute(
-        "select distinct load_id from staging.billing where x_BillingPeriod = ? and load_id not in "
-        "(select load_id from ledger.billing_allocated where recipe = ? and billing_period = ?) order by load_id",
-        [period, kind, period],
+        f"select distinct load_id from staging.billing where x_BillingPeriod = ? and load_id not in {routed} order by load_id",
+        [period, kind, period, fresh],
     ).fetchall()]
+    con.execute("create or replace temp table _billing_loads (load_id varchar, billing_period varchar)")
+    if new:
+        con.executemany("insert into _billing_loads values (?, ?)", [(load_id, period) for load_id in new])
+    return gone, new
+
+
+def _route_new_files(con: duckdb.DuckDBPyConnection, config: Config, period: str, kind: str, rid: str, gone: list[str], new: list[str]) -> None:
+    """Route the rows of the new billing file versions (_billing_loads); drop what superseded
+    versions left."""
     if gone or new:
         with _step("drop superseded and re-routed versions"):
             con.execute(
@@ -228,9 +239,7 @@ def _route_new_files(con: duckdb.DuckDBPyConnection, config: Config, period: str
                 con.execute(f"delete from ledger.{table} where billing_period = ? and load_id in (select unnest(?::varchar[]))",
                             [period, gone + new])
     if not new:
-        return new
-    con.execute("create or replace temp table _billing_loads (load_id varchar, billing_period varchar)")
-    con.executemany("insert into _billing_loads values (?, ?)", [(load_id, period) for load_id in new])
+        return
     with _step("billing_tag_values"):
         _tag_values(con)
     with _step("split_bounds"):
@@ -254,7 +263,6 @@ def _route_new_files(con: duckdb.DuckDBPyConnection, config: Config, period: str
                 (select count(*) from ledger.billing_deferred as d where d.recipe = ? and d.billing_period = ? and d.load_id = l.load_id),
                 ?
             from _billing_loads as l""", [kind, period, period, period, kind, period, now])
-    return new
 
 
 def _tag_values(con: duckdb.DuckDBPyConnection) -> None:
@@ -376,12 +384,13 @@ def build_candidate(
             con.execute("create or replace temp table _other_parts as select * from _other_frame")
         finally:
             con.unregister("_other_frame")
+    gone, new = _file_versions(con, period, kind)
     with _step("fx_missing"):
         check_rates(con, config, period)
     with warehouse.transaction(con):
         with _step("start over / superseded"):
             _start_over(con, period, kind)
-        new = _route_new_files(con, config, period, kind, rid)
+        _route_new_files(con, config, period, kind, rid, gone, new)
         _split_gpu_nodes(con, config, period, kind, rid, new)
         _split_shared(con, config, period, kind, rid, new)
         with _step("other parts: ledger_rows"):
