@@ -81,7 +81,8 @@ def _child(stage: str, workspace: str, as_of: str, inputs: str) -> None:
         from pipeline.ledger import build
 
         steps.build(workspace, PERIOD, as_of=date.fromisoformat(as_of))
-        detail = "; ".join(f"{name} {seconds:.1f}" for name, seconds in sorted(build.PROFILE, key=lambda p: -p[1]) if seconds >= 0.05)
+        profile = getattr(build, "PROFILE", [])  # the steps of the last build, where the build keeps them
+        detail = "; ".join(f"{name} {seconds:.1f}" for name, seconds in sorted(profile, key=lambda p: -p[1]) if seconds >= 0.05)
     elif stage == "validate":
         steps.validate(workspace, PERIOD)
     elif stage == "publish":
