@@ -53,6 +53,7 @@ from pipeline.money import INT128_MAX
 PASSES = warehouse.SQL_DIR / "ledger" / "passes"
 log = logging.getLogger(__name__)
 PROFILE: list[tuple[str, float]] = []  # (step, seconds) of the last build, for the benchmark's profile
+COUNTS: dict[str, int] = {}  # what the last build routed, split and wrote (rows)
 
 
 @contextmanager
@@ -191,6 +192,7 @@ def _insert_rows(con: duckdb.DuckDBPyConnection, config: Config, rid: str) -> in
         f"insert into ledger.cost_ledger_candidate ({columns}) select {columns} from ({query('ledger_rows')})",
         {"currency": config.reporting_currency, "run_id": rid},
     ).fetchall()
+    COUNTS["candidate rows written"] = COUNTS.get("candidate rows written", 0) + count
     return count
 
 
@@ -240,6 +242,9 @@ def _route_new_files(con: duckdb.DuckDBPyConnection, config: Config, period: str
                             [period, gone + new])
     if not new:
         return
+    COUNTS["billing rows routed"] = con.execute(
+        "select count(*) from staging.billing as b inner join _billing_loads as l on b.load_id = l.load_id and b.x_BillingPeriod = l.billing_period"
+    ).fetchone()[0]
     with _step("billing_tag_values"):
         _tag_values(con)
     with _step("split_bounds"):
@@ -305,7 +310,8 @@ def _split_gpu_nodes(con: duckdb.DuckDBPyConnection, config: Config, period: str
                          or (hostname in (select unnest(?::varchar[])) and epoch_us(ChargePeriodEnd) > ?))""",
                 [kind, period, pool.name, new, changed_hosts, since])
             con.execute(query("gpu_rows_held"), {"pool": pool.name, "key": held_key(samples, pool)})
-    if not con.execute("select count(*) from _gpu_rows").fetchone()[0]:
+    COUNTS["GPU node rows split"] = con.execute("select count(*) from _gpu_rows").fetchone()[0]
+    if not COUNTS["GPU node rows split"]:
         return
     with _step("gpu: drop the rows split again"):
         con.execute(
@@ -339,7 +345,8 @@ def _split_shared(con: duckdb.DuckDBPyConnection, config: Config, period: str, k
             where recipe = ? and billing_period = ? and route = 'shared'
                 and (load_id in (select unnest(?::varchar[])) or pool in (select unnest(?::varchar[])))""",
                     [kind, period, new, changed])
-    if con.execute("select count(*) from _shared_rows").fetchone()[0]:
+    COUNTS["shared-pool rows split"] = con.execute("select count(*) from _shared_rows").fetchone()[0]
+    if COUNTS["shared-pool rows split"]:
         with _step("shared: drop the rows split again"):
             con.execute(
                 "delete from ledger.cost_ledger_candidate where billing_period = ? and source = 'billing' "
@@ -371,6 +378,7 @@ def build_candidate(
     gives; only what new inputs change is written. `rules`: the category rules (by default the
     rule table, pipeline/rules/category_rules.csv)."""
     PROFILE.clear()
+    COUNTS.clear()
     rules = category_rules(RULES_FILE) if rules is None else rules
     with _step("config tables"):
         write_config_tables(con, config, rules)
