@@ -28,6 +28,7 @@ from __future__ import annotations
 
 import hashlib
 import logging
+import os
 import time as clock
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -51,6 +52,9 @@ from pipeline.ledger.people import charge_parts, delay_parts, labor_parts, licen
 from pipeline.money import INT128_MAX
 
 PASSES = warehouse.SQL_DIR / "ledger" / "passes"
+# DuckDB's working memory while it builds (unless COSTLEDGER_DUCKDB_MEMORY says otherwise): beyond
+# it, joins, windows and sorts spill to disk, so the build's process stays under 2 GiB at any scale
+BUILD_MEMORY = "1.5GB"
 log = logging.getLogger(__name__)
 PROFILE: list[tuple[str, float]] = []  # (step, seconds) of the last build, for the benchmark's profile
 COUNTS: dict[str, int] = {}  # what the last build routed, split and wrote (rows)
@@ -379,6 +383,8 @@ def build_candidate(
     rule table, pipeline/rules/category_rules.csv)."""
     PROFILE.clear()
     COUNTS.clear()
+    if not os.environ.get("COSTLEDGER_DUCKDB_MEMORY"):
+        con.execute(f"set memory_limit = '{BUILD_MEMORY}'")
     rules = category_rules(RULES_FILE) if rules is None else rules
     with _step("config tables"):
         write_config_tables(con, config, rules)
