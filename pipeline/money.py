@@ -6,6 +6,7 @@ runs on 128-bit integer quanta (1 quantum = 1e-18 of a currency unit) with expli
 - a split gives each part floor(amount x weight / total) quanta, then hands the leftover quanta one
   each to the parts with the largest remainders (ties: smallest key first), so parts add up to the
   amount exactly and the result does not depend on row order.
+The ledger build's SQL applies the same rules with the macros of sql/ledger/passes/macros.sql.
 """
 
 from __future__ import annotations
