@@ -1,17 +1,25 @@
-"""Benchmark (not a test): the pipeline's stages on a month at scale S, M and L (issue 8).
+"""Benchmark (not a test): the pipeline's stages on a month at scale S, M, L and F.
 
 For each scale and format the inputs are generated once (pipeline.scale, seeded; not timed) into
---data (default /tmp/costledger-scale, never the repo) and reused by later runs. Then, on a fresh
-workspace whose inbox links to those inputs:
+--data (default /tmp/costledger-scale, never the repo) and reused by later runs. F is one
+2,000,000-row FOCUS file for the month (CSV: about 1.4 GB; `--scales F --formats csv`). Then, on a
+fresh workspace whose inbox links to those inputs:
 
 1. full month build (the month with all its days): each stage runs in its own child process:
    normalise (parse each new file into a bundle, when pipeline.ingest has the parse/write split;
    otherwise ingest parses and writes in one step and the table says `ingest+normalise`), ingest,
-   allocate (the ledger build), validate (GX suites + reconciliation), publish, report;
-2. the practical limit: a bare DuckDB scan that reads every input file once and sums its cost
-   column (billing BilledCost + EffectiveCost, telemetry value; other files are read as text);
-3. a nightly run: a second workspace holds days 1..N-1 already built (not timed); day N's files
-   (billing, telemetry, usage, FX) are added and the same stages run again (report excluded).
+   allocate (the ledger build; its steps are printed as a profile), validate (GX suites +
+   reconciliation), publish, report;
+2. the floor: DuckDB's own typed load of every billing and telemetry file into a table of a fresh
+   database (`create table t as select * from read_parquet(f)`, or `read_csv(f, nullstr='NULL',
+   sample_size=-1)`), in a child process of its own: no build can cost less than reading its input;
+3. a nightly run (not for F, a single file): a second workspace holds days 1..N-1 already built
+   (not timed); day N's files (billing, telemetry, usage, FX) are added and the same stages run
+   again (report excluded).
+
+The ratios are printed beside their goals: full build / floor (<= 2), allocate / floor, nightly /
+full build and nightly allocate / full allocate (<= 0.1), peak memory L / M (<= 1.5) and peak
+memory at any scale (< 2 GiB).
 
 Time is measured inside each child, after its imports (the interpreter start and imports, about
 1-3 s a child, are left out and shown separately). Peak memory is the child's maximum resident
@@ -19,7 +27,7 @@ set size (ru_maxrss from os.wait4 on the child: the stage's process and any proc
 for). Rows per second = input rows (billing rows + GPU samples, counted in staging after the full
 ingest) / stage time. The build is normalise + ingest + allocate + validate + publish.
 
-    python benchmarks/scale.py [--scales S M L] [--formats parquet csv] [--data DIR] [--keep] [--json PATH]
+    python benchmarks/scale.py [--scales S M L F] [--formats parquet csv] [--data DIR] [--keep] [--json PATH]
 """
 
 from __future__ import annotations
@@ -70,7 +78,11 @@ def _child(stage: str, workspace: str, as_of: str, inputs: str) -> None:
     elif stage == "ingest":
         detail = f"periods {steps.ingest(workspace)}"
     elif stage == "allocate":
+        from pipeline.ledger import build
+
         steps.build(workspace, PERIOD, as_of=date.fromisoformat(as_of))
+        profile = getattr(build, "PROFILE", [])  # the steps of the last build, where the build keeps them
+        detail = "; ".join(f"{name} {seconds:.1f}" for name, seconds in sorted(profile, key=lambda p: -p[1]) if seconds >= 0.05)
     elif stage == "validate":
         steps.validate(workspace, PERIOD)
     elif stage == "publish":
@@ -79,41 +91,38 @@ def _child(stage: str, workspace: str, as_of: str, inputs: str) -> None:
         steps.report(workspace, PERIOD)
     elif stage == "prepare":  # the nightly baseline: days 1..N-1 built, not timed
         steps.run(workspace, date=date.fromisoformat(as_of), month=PERIOD)
-    elif stage == "scan":
-        detail = _scan(Path(inputs))
+    elif stage == "floor":
+        detail = _floor(Path(inputs), Path(workspace))
     print(json.dumps({"seconds": time.perf_counter() - began, "detail": detail}))
 
 
-def _scan(inbox: Path) -> str:
-    """Read every input file once and sum its cost column: the floor for any pipeline."""
+def _floor(inbox: Path, folder: Path) -> str:
+    """DuckDB's own typed load of every billing and telemetry file into a table of a fresh
+    database file: the floor for any pipeline that reads them."""
     import duckdb
 
-    con = duckdb.connect()
-    files = [p for p in sorted(inbox.rglob("*")) if p.is_file()]
-    total = 0
-
-    def listed(paths: list[Path]) -> str:
-        return "[" + ", ".join(f"'{p}'" for p in paths) + "]"
-
-    billing = [p for p in files if p.relative_to(inbox).parts[0] == "billing"]
-    telemetry = [p for p in files if p.relative_to(inbox).parts[0] == "telemetry"]
-    rest = [p for p in files if p not in billing and p not in telemetry]
-    by_suffix = lambda paths, suffix: [p for p in paths if p.suffix == suffix]  # noqa: E731
-    if by_suffix(billing, ".parquet"):
-        total += con.execute(f"select count(*), sum(BilledCost), sum(EffectiveCost) from read_parquet({listed(by_suffix(billing, '.parquet'))})").fetchone()[0]
-    if by_suffix(billing, ".csv"):
-        total += con.execute(
-            f"select count(*), sum(BilledCost::decimal(38, 10)), sum(EffectiveCost::decimal(38, 10)) "
-            f"from read_csv({listed(by_suffix(billing, '.csv'))}, header = true, all_varchar = true)"
-        ).fetchone()[0]
-    if by_suffix(telemetry, ".parquet"):
-        total += con.execute(f"select count(*), sum(value) from read_parquet({listed(by_suffix(telemetry, '.parquet'))})").fetchone()[0]
-    if by_suffix(telemetry, ".csv"):
-        total += con.execute(f"select count(*), sum(value::double) from read_csv({listed(by_suffix(telemetry, '.csv'))}, header = true, all_varchar = true)").fetchone()[0]
-    others = [p for p in billing + telemetry if p.suffix not in (".parquet", ".csv")] + rest
-    if others:
-        con.execute(f"select sum(length(content)) from read_text({listed(others)})").fetchone()
-    return f"{len(files)} files, {total} rows summed"
+    folder.mkdir(parents=True, exist_ok=True)
+    target = folder / "floor.duckdb"
+    target.unlink(missing_ok=True)
+    files = [p for p in sorted(inbox.rglob("*")) if p.is_file() and p.relative_to(inbox).parts[0] in ("billing", "telemetry")]
+    rows = 0
+    with duckdb.connect(str(target)) as con:
+        con.execute("set enable_progress_bar = false")
+        for number, path in enumerate(files):
+            name = path.name.lower()
+            if name.endswith(".parquet"):
+                reader = "read_parquet(?)"
+            elif name.endswith((".csv", ".csv.gz")):
+                reader = "read_csv(?, nullstr = 'NULL', sample_size = -1)"
+            elif name.endswith((".json", ".jsonl", ".json.gz")):
+                reader = "read_json_auto(?)"
+            else:
+                reader = "read_text(?)"
+            con.execute(f"create table t{number} as select * from {reader}", [str(path)])
+            rows += con.execute(f"select count(*) from t{number}").fetchone()[0]
+    size = target.stat().st_size
+    target.unlink(missing_ok=True)
+    return f"{len(files)} files, {rows:,} rows typed into tables ({size / 2**20:.0f} MiB)"
 
 
 # --- parent side ------------------------------------------------------------------------------
@@ -229,24 +238,26 @@ def bench(data: Path, scale: str, fmt: str, seed: int, keep: bool) -> dict:
     rows = _input_rows(full) if all(s["ok"] for s in stages[:2]) else {}
     if not keep:
         shutil.rmtree(full, ignore_errors=True)
-    scan = _run_child("scan", full, LAST_DAY, inputs / "inbox")
-    print(f"    scan              {scan.get('seconds', float('nan')):8.1f} s  {scan['rss_kib'] / 2**20:5.2f} GiB  {scan.get('detail', scan.get('error'))}", flush=True)
-    print(f"{scale} {fmt}: nightly run after day {LAST_DAY}", flush=True)
-    nightly_ws = runs / f"{scale}-{fmt}-nightly"
-    new_day = day_files(inputs, LAST_DAY)
-    _workspace(inputs, nightly_ws, leave_out=new_day)
-    prepared = _run_child("prepare", nightly_ws, date(2026, 1, 30))
+    floor = _run_child("floor", runs / f"{scale}-{fmt}-floor", LAST_DAY, inputs / "inbox")
+    shutil.rmtree(runs / f"{scale}-{fmt}-floor", ignore_errors=True)
+    print(f"    floor             {floor.get('seconds', float('nan')):8.1f} s  {floor['rss_kib'] / 2**20:5.2f} GiB  {floor.get('detail', floor.get('error'))}", flush=True)
     nightly: list[dict] = []
-    if prepared["ok"]:
-        for path in new_day:
-            _link(path, nightly_ws / path.relative_to(inputs))
-        nightly = _stages(nightly_ws, LAST_DAY, report=False, split=split)
-    else:
-        print(f"    prepare FAILED: {prepared['error']}", flush=True)
-    if not keep:
-        shutil.rmtree(nightly_ws, ignore_errors=True)
+    new_day = day_files(inputs, LAST_DAY) if scale != "F" else []
+    if new_day:
+        print(f"{scale} {fmt}: nightly run after day {LAST_DAY}", flush=True)
+        nightly_ws = runs / f"{scale}-{fmt}-nightly"
+        _workspace(inputs, nightly_ws, leave_out=new_day)
+        prepared = _run_child("prepare", nightly_ws, date(2026, 1, 30))
+        if prepared["ok"]:
+            for path in new_day:
+                _link(path, nightly_ws / path.relative_to(inputs))
+            nightly = _stages(nightly_ws, LAST_DAY, report=False, split=split)
+        else:
+            print(f"    prepare FAILED: {prepared['error']}", flush=True)
+        if not keep:
+            shutil.rmtree(nightly_ws, ignore_errors=True)
     return {
-        "scale": scale, "format": fmt, "split": split, "rows": rows, "stages": stages, "scan": scan,
+        "scale": scale, "format": fmt, "split": split, "rows": rows, "stages": stages, "floor": floor,
         "nightly": nightly, "nightly_new_files": [p.relative_to(inputs / "inbox").as_posix() for p in new_day],
         "generated": json.loads((inputs / ".complete").read_text()),
     }
@@ -264,10 +275,25 @@ def _table(results: list[dict]) -> str:
                     continue
                 rate = f"{n / s['seconds']:,.0f}" if n and s["seconds"] and not kind else ""
                 lines.append(f"| {r['scale']} | {r['format']} | {kind}{s['stage']} | {s['seconds']:.1f} | {s['wall']:.1f} | {rate} | {s['rss_kib'] / 2**20:.2f} | {s['detail'][:60]} |")
-        scan = r["scan"]
-        if scan["ok"]:
-            lines.append(f"| {r['scale']} | {r['format']} | bare DuckDB scan | {scan['seconds']:.1f} | {scan['wall']:.1f} | {n / scan['seconds']:,.0f} | {scan['rss_kib'] / 2**20:.2f} | {scan['detail']} |")
+        floor = r["floor"]
+        if floor["ok"]:
+            lines.append(f"| {r['scale']} | {r['format']} | floor: DuckDB typed load | {floor['seconds']:.1f} | {floor['wall']:.1f} | {n / floor['seconds']:,.0f} | {floor['rss_kib'] / 2**20:.2f} | {floor['detail'][:60]} |")
     return "\n".join(lines)
+
+
+def _profiles(results: list[dict]) -> str:
+    """What allocate spends its time on, step by step (pipeline.ledger.build.PROFILE)."""
+    lines = []
+    for r in results:
+        for kind, stages in (("full", r["stages"]), ("nightly", r["nightly"])):
+            for s in stages:
+                if s["stage"] == "allocate" and s["ok"]:
+                    lines.append(f"{r['scale']}-{r['format']} {kind} allocate {s['seconds']:.1f} s: {s['detail']}")
+    return "\n".join(lines)
+
+
+def _stage(stages: list[dict], name: str) -> dict | None:
+    return next((s for s in stages if s["stage"] == name and s["ok"]), None)
 
 
 def _ratios(results: list[dict]) -> tuple[str, dict]:
@@ -276,25 +302,35 @@ def _ratios(results: list[dict]) -> tuple[str, dict]:
     for r in results:
         build = _build_seconds(r["stages"])
         nightly = _build_seconds(r["nightly"])
-        scan = r["scan"].get("seconds") if r["scan"]["ok"] else None
+        floor = r["floor"].get("seconds") if r["floor"]["ok"] else None
+        allocate, nightly_allocate = _stage(r["stages"], "allocate"), _stage(r["nightly"], "allocate")
         key = f"{r['scale']}-{r['format']}"
         peaks[(r["scale"], r["format"])] = max((s["rss_kib"] for s in r["stages"] + r["nightly"]), default=0)
         rows = r["rows"]
         lines.append(f"{key}: {rows.get('billing', '?'):,} billing rows, {rows.get('samples', '?'):,} GPU samples -> {rows.get('ledger', '?'):,} ledger rows; "
                      f"unreconciled cells: {rows.get('unreconciled', '?')}; new files for the nightly run: {len(r['nightly_new_files'])}"
                      if rows else f"{key}: the full ingest failed")
-        if build and scan:
-            out[f"{key} build/scan"] = build / scan
-            lines.append(f"  full month build {build:.1f} s / bare scan {scan:.1f} s = {build / scan:.1f}x (goal <= 3x)")
+        if build and floor:
+            out[f"{key} build/floor"] = build / floor
+            lines.append(f"  full build {build:.1f} s / floor {floor:.1f} s = {build / floor:.1f}x (goal <= 2x)")
+        if allocate and floor:
+            out[f"{key} allocate/floor"] = allocate["seconds"] / floor
+            lines.append(f"  allocate {allocate['seconds']:.1f} s / floor {floor:.1f} s = {allocate['seconds'] / floor:.1f}x")
         if build and nightly:
             out[f"{key} nightly/build"] = nightly / build
-            lines.append(f"  nightly run {nightly:.1f} s / full month build {build:.1f} s = {nightly / build:.2f} (goal <= 0.1)")
-        lines.append(f"  peak memory {peaks[(r['scale'], r['format'])] / 2**20:.2f} GiB (max over stages)")
+            lines.append(f"  nightly, one new day {nightly:.1f} s / full build {build:.1f} s = {nightly / build:.2f} (goal <= 0.1)")
+        if allocate and nightly_allocate:
+            out[f"{key} nightly allocate/allocate"] = nightly_allocate["seconds"] / allocate["seconds"]
+            lines.append(f"  nightly allocate {nightly_allocate['seconds']:.1f} s / full allocate {allocate['seconds']:.1f} s = "
+                         f"{nightly_allocate['seconds'] / allocate['seconds']:.2f} (goal <= 0.1)")
+        stage_peaks = ", ".join(f"{s['stage']} {s['rss_kib'] / 2**20:.2f}" for s in r["stages"])
+        peak = peaks[(r["scale"], r["format"])] / 2**20
+        lines.append(f"  peak memory {peak:.2f} GiB (goal < 2 GiB{': met' if peak < 2 else ': missed'}); per stage (GiB): {stage_peaks}")
     for fmt in {f for _, f in peaks}:
         m, big = peaks.get(("M", fmt)), peaks.get(("L", fmt))
         if m and big:
             out[f"{fmt} memory L/M"] = big / m
-            lines.append(f"{fmt}: peak memory L {big / 2**20:.2f} GiB / M {m / 2**20:.2f} GiB = {big / m:.2f} (goal <= 1.5; and < 4 GiB at L)")
+            lines.append(f"{fmt}: peak memory L {big / 2**20:.2f} GiB / M {m / 2**20:.2f} GiB = {big / m:.2f} (goal <= 1.5; and < 2 GiB at any scale)")
     return "\n".join(lines), out
 
 
@@ -306,7 +342,7 @@ def _machine() -> str:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--scales", nargs="+", default=["S", "M", "L"], choices=["S", "M", "L"])
+    parser.add_argument("--scales", nargs="+", default=["S", "M", "L"], choices=["S", "M", "L", "F"])
     parser.add_argument("--formats", nargs="+", default=["parquet"], choices=["parquet", "csv"])
     parser.add_argument("--data", type=Path, default=Path("/tmp/costledger-scale"), help="inputs cache and workspaces (outside the repo)")
     parser.add_argument("--seed", type=int, default=7)
@@ -333,6 +369,8 @@ def main() -> None:
     print(_table(results))
     print()
     print(ratios_text)
+    print()
+    print(_profiles(results))
     print("\nnormalise is timed on its own (parse step -> bundles)" if split else
           "\ningest+normalise: pipeline.ingest parses and writes in one step (no parse/write split in this tree)")
     if args.json:

@@ -29,8 +29,9 @@ class _Strict(BaseModel):
 
 
 def _row_regex(value: str) -> str:
-    """A pattern Polars runs on billing or telemetry rows."""
-    return patterns.check(value, patterns.POLARS)
+    """A pattern the ledger build runs on billing or telemetry rows (DuckDB) and Polars may run
+    on them too (tests, telemetry readers): both must take it."""
+    return patterns.check(value, patterns.POLARS, patterns.DUCKDB)
 
 
 def _row_and_sql_regex(value: str) -> str:

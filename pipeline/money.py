@@ -15,6 +15,7 @@ bill's currency; converted at a rate r, fewer than 100 million / r. FX rates are
 (1e8), so a converted amount fits too. Billed quantities (usage amounts) are not money: they keep
 the type's own range. Conversion and splits split their 128-bit products so that no intermediate
 value overflows for any amount the type holds (Polars integers wrap silently on overflow).
+The ledger build's SQL applies the same rules with the macros of sql/ledger/passes/macros.sql.
 """
 
 from __future__ import annotations
@@ -29,7 +30,8 @@ MONEY = pl.Decimal(MONEY_PRECISION, MONEY_SCALE)
 RATE = pl.Decimal(MONEY_PRECISION, RATE_SCALE)
 QUANTUM = Decimal(1).scaleb(-MONEY_SCALE)
 _ONE_QUANTUM = pl.lit(QUANTUM, dtype=MONEY)
-_INT128_MAX = 2**127 - 1
+INT128_MAX = 2**127 - 1  # the largest 128-bit integer: exact arithmetic stays within it
+_INT128_MAX = INT128_MAX
 AMOUNT_LIMIT = Decimal(10) ** 12
 AMOUNT_LIMIT_TEXT = "1e12"
 RATE_LIMIT = Decimal(10) ** 8

@@ -130,7 +130,8 @@ def validate(workspace: Path | str | Workspace, period: str) -> None:
 
 @_writer
 def publish(workspace: Path | str | Workspace, period: str) -> int:
-    """Swap the period's candidate into ledger.cost_ledger in one transaction."""
+    """Copy the period's candidate into ledger.cost_ledger in one transaction (the candidate is
+    kept: the next build of the period changes only what its new inputs change)."""
     ws = _ws(workspace)
     check_period(period)
     with warehouse.connect(ws.warehouse) as con, _step(con, "publish", [period]) as info:
@@ -143,8 +144,7 @@ def publish(workspace: Path | str | Workspace, period: str) -> int:
                 "order by charge_date, model_id, category, subcategory, lineage_id",
                 [period],
             )
-            con.execute("delete from ledger.cost_ledger_candidate where billing_period = ?", [period])
-            con.execute("delete from meta.pending_periods where period = ?", [period])
+            con.execute("delete from meta.pending_periods where period = ?", [period])  # the candidate stays: the next build starts from it
             crash.point("publish")
         info["message"] = f"{rows} rows published"
     return rows

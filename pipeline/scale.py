@@ -3,7 +3,9 @@ a larger estate written by DuckDB from `range()` (no Python loop over rows), so 
 under a couple of minutes to write.
 
 M and L, for the month 2026-01 (31 days), one file per day for billing, telemetry, usage and FX
-(as a daily export lands: a nightly run after one new day sees one new file of each):
+(as a daily export lands: a nightly run after one new day sees one new file of each); F is the
+same month as one 2,000,000-row FOCUS file (the monthly export of a large account), beside two
+small GPU servers:
 - billing/focus-YYYY-MM-DD.{parquet,csv}: FOCUS 1.2 rows, money as exact decimals. Each day has
   an hourly row per cloud GPU node (split by GPU time: the pool matches the row's ResourceId),
   then rows by a fixed pattern of the row number: tagged usage (AWS in USD, Azure in EUR),
@@ -17,7 +19,7 @@ M and L, for the month 2026-01 (31 days), one file per day for billing, telemetr
   assets/register.csv (owned servers), charges/invoices.csv + licences.csv, milestones.csv.
 
 Every value is a function of the seed and the row's position, so the same seed gives the same
-bytes. `Spec` sizes a workspace; `SCALES` holds M and L, and tests build tiny ones."""
+bytes. `Spec` sizes a workspace; `SCALES` holds M, L and F, and tests build tiny ones."""
 
 from __future__ import annotations
 
@@ -59,6 +61,7 @@ class Spec:
     models: int
     owned_hosts: int = 1
     days: int = DAYS  # the first `days` days of January
+    single_file: bool = False  # the month's billing in one file (focus-2026-01.*), as a monthly export lands
 
     @property
     def hosts(self) -> int:
@@ -77,6 +80,8 @@ class Spec:
 SCALES: dict[str, Spec] = {
     "M": Spec(billing_rows=1_000_000, gpus=200, people=100, models=20, owned_hosts=2),
     "L": Spec(billing_rows=10_000_000, gpus=1_000, people=500, models=50, owned_hosts=5),
+    # one monthly FOCUS export of 2,000,000 rows (about 1.4 GB as CSV), two small GPU servers
+    "F": Spec(billing_rows=2_000_000, gpus=16, people=12, models=20, owned_hosts=1, single_file=True),
 }
 
 
@@ -108,12 +113,18 @@ def generate(root: Path | str, scale: str, *, fmt: str = "parquet", seed: int = 
     con.execute("set preserve_insertion_order = true")  # rows in generation order: same seed, same bytes
     try:
         offset = 0
+        months: list[str] = []
         for day in range(spec.days):
-            _billing_day(con, root, spec, day, offset, fmt, seed)
+            if spec.single_file:
+                months.append(_billing_query(spec, day, offset, seed))
+            else:
+                _billing_day(con, root, spec, day, offset, fmt, seed)
             offset += spec.rows_on(day)
             _telemetry_day(con, root, spec, day, fmt)
             _usage_day(root, spec, day, seed)
             _fx_day(root, day)
+        if months:
+            _copy(con, "\nunion all\n".join(f"({q})" for q in months), root / "inbox" / "billing" / f"focus-{MONTH}.{fmt}", fmt)
     finally:
         con.close()
     _labor(root, spec, seed)
@@ -277,14 +288,18 @@ from costs
 """
 
 
-def _billing_day(con: duckdb.DuckDBPyConnection, root: Path, spec: Spec, day: int, offset: int, fmt: str, seed: int) -> None:
+def _billing_query(spec: Spec, day: int, offset: int, seed: int) -> str:
     when = FIRST_DAY + timedelta(days=day)
-    query = _BILLING_SQL.format(
+    return _BILLING_SQL.format(
         offset=offset, seed=seed, rows=spec.rows_on(day), pool_rows=24 * spec.cloud_nodes, day=day, models=spec.models,
         day_start=f"{when} 00:00:00", month_start=f"{MONTH}-01 00:00:00", month_end="2026-02-01 00:00:00", month=MONTH,
         node_hourly=NODE_HOURLY, purchase=PURCHASE,
     )
-    _copy(con, query, root / "inbox" / "billing" / f"focus-{when}.{fmt}", fmt)
+
+
+def _billing_day(con: duckdb.DuckDBPyConnection, root: Path, spec: Spec, day: int, offset: int, fmt: str, seed: int) -> None:
+    when = FIRST_DAY + timedelta(days=day)
+    _copy(con, _billing_query(spec, day, offset, seed), root / "inbox" / "billing" / f"focus-{when}.{fmt}", fmt)
 
 
 # Rows in (host, GPU, minute) order straight from range() (no sort). A GPU's holder in minute s:

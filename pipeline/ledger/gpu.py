@@ -16,18 +16,22 @@
    (unmapped_workload:<namespace>). Capacity the samples do not cover: __unallocated__
    (telemetry_gap), never guessed. Idle may be redistributed to the models of the same split.
 
-Steps 1-2 (and the sums step 3 needs) run as one pass of an in-memory DuckDB over the samples,
-a frame or Parquet files: samples are grouped by instant first (host, GPU, time), so a month of a
-thousand GPUs is a few hash aggregations and one window over integers, not a Python loop; the
-result is one row per host, bucket, holder and fraction, and the policy is applied to that in Polars.
+Steps 1-2 are one pass of DuckDB over the samples (`_PASS_SQL`: in the warehouse, where they lie,
+a group of hosts at a time; or an in-memory DuckDB over a frame or Parquet files): samples are
+grouped by instant first (host, GPU, time), so a month of a thousand GPUs is a few hash
+aggregations and one window over integers. The result is one row per host, bucket, holder and
+fraction. For the cloud GPU pools the hourly pass is kept in ledger.gpu_held (`kept_held`) and the
+build applies steps 3-4 and splits the node rows in SQL (sql/ledger/passes/gpu_slices.sql,
+gpu_weights.sql, gpu_node_parts.sql); `gpu_weights` runs the same SQL for the owned servers' daily
+split and for tests. Workload rules are regular expressions matched in full by DuckDB (RE2).
 """
 
 from __future__ import annotations
 
-import math
-import os
-from dataclasses import dataclass, replace
 import hashlib
+import os
+from collections.abc import Iterator
+from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from decimal import Decimal
 from pathlib import Path
@@ -39,7 +43,6 @@ import pyarrow as pa
 from pipeline import warehouse
 from pipeline.columns import Bucket
 from pipeline.config import Config
-from pipeline.ledger.attribution import workload_models
 
 UTIL_FULL = 10_000  # basis points
 _UTIL_METRICS = ("DCGM_FI_PROF_GR_ENGINE_ACTIVE", "DCGM_FI_DEV_GPU_UTIL")
@@ -120,7 +123,8 @@ _HOLDERS = ("mig_profile", "mig_instance", *WORKLOAD_KEYS)
 
 # Steps 1-2 in SQL, one pass over the samples (any number of them) to one row per host, bucket,
 # holder and fraction num/den, with the GPU-milliseconds held (`ms`) and, for the utilisation
-# policy, the milliseconds x utilisation (`ms_util`). Times are integer microseconds (`t`).
+# policy, the milliseconds x utilisation (`ms_util`). Times are integer microseconds (`t`). An
+# instant's samples are grouped by holder first: it is single-holder when they form one group.
 # An instant whose samples all name one holder (the usual case) is one slot; instants with several
 # holders (MIG slices, time-sliced pods) are expanded from `_gpu_multi` (built first, only when the
 # pass finds such an instant). `single` marks rows of single-holder instants: their unheld rest
@@ -130,9 +134,21 @@ with src as (
     select {columns} from {source}
 ),
 
-instants as (
-    select hostname, gpu, t, max(step_seconds)::bigint * 1000 as step_ms, {holders}, {util} as util_bp, {same} as single
+holders as (
+    select
+        hostname, gpu, t, max(step_seconds) as step_seconds,
+        mig_profile, mig_instance, namespace, pod, container, labels{util_parts}
     from src
+    group by hostname, gpu, t, mig_profile, mig_instance, namespace, pod, container, labels
+),
+
+instants as (
+    select
+        hostname, gpu, t, max(step_seconds)::bigint * 1000 as step_ms,
+        any_value(mig_profile) as mig_profile, any_value(mig_instance) as mig_instance, any_value(namespace) as namespace,
+        any_value(pod) as pod, any_value(container) as container, any_value(labels) as labels,
+        {instant_util} as util_bp, count(*) = 1 as single
+    from holders
     group by hostname, gpu, t
 ),
 
@@ -273,6 +289,14 @@ _UTIL_BP = f"""round_even(coalesce(
         (max(value) filter (where metric = '{_UTIL_METRICS[1]}'))::decimal(38, 9) * {UTIL_FULL // 100}
     ), 0)::bigint"""
 _UTIL_SQL = f"case when {_UTIL_BP} is null then null else least(greatest({_UTIL_BP}, 0), {UTIL_FULL}) end"
+# the same from the per-holder maxima of the pass's `holders` step (the max of maxima is the max)
+_UTIL_PARTS = (f", max(value) filter (where metric = '{_UTIL_METRICS[0]}') as active_ratio,"
+               f" max(value) filter (where metric = '{_UTIL_METRICS[1]}') as util_percent")
+_INSTANT_UTIL_BP = f"""round_even(coalesce(
+        max(active_ratio)::decimal(38, 9) * {UTIL_FULL},
+        max(util_percent)::decimal(38, 9) * {UTIL_FULL // 100}
+    ), 0)::bigint"""
+_INSTANT_UTIL_SQL = f"case when {_INSTANT_UTIL_BP} is null then null else least(greatest({_INSTANT_UTIL_BP}, 0), {UTIL_FULL}) end"
 
 
 def _source_columns(names: list[str], default_step: int) -> str:
@@ -307,15 +331,15 @@ def _instant_holders(names: list[str]) -> tuple[str, str]:
 PASS_SAMPLES = 4_000_000  # samples per pass over the warehouse: hosts go in groups of about this many
 
 
-def _held(samples: Samples, config: Config, policy, *, every: str) -> pl.DataFrame:
-    """The SQL pass: GPU-ms (and ms x utilisation) per host, bucket, holder and fraction. Samples
-    in the warehouse are passed a group of hosts at a time (a GPU's timeline never spans two
-    groups), so memory stays flat however many GPUs a pool has."""
+def _held(samples: Samples, config: Config, policy, *, every: str) -> Iterator[pl.DataFrame]:
+    """The SQL pass: GPU-ms (and ms x utilisation) per host, bucket, holder and fraction, a frame
+    per group of hosts. Samples in the warehouse are passed a group of hosts at a time (a GPU's
+    timeline never spans two groups), so memory stays flat however many GPUs a pool has."""
     if isinstance(samples, WarehouseSamples) and samples.hosts is not None and len(samples.hosts) > 1:
         groups = _host_groups(samples)
         if len(groups) > 1:
-            return pl.concat([_pass(replace(samples, hosts=group), config, policy, every=every) for group in groups])
-    return _pass(samples, config, policy, every=every)
+            return (_pass(replace(samples, hosts=group), config, policy, every=every) for group in groups)
+    return iter([_pass(samples, config, policy, every=every)])
 
 
 def _host_groups(samples: WarehouseSamples) -> list[tuple[str, ...]]:
@@ -361,15 +385,17 @@ def _pass(samples: Samples, config: Config, policy, *, every: str) -> pl.DataFra
             names = list(relation.columns)
         if not utilisation:
             names = [n for n in names if n not in ("metric", "value")]  # gpu_time reads neither
-        util = _UTIL_SQL if utilisation and {"metric", "value"} <= set(names) else "null::bigint"
+        measured = utilisation and {"metric", "value"} <= set(names)
+        util = _UTIL_SQL if measured else "null::bigint"
+        util_parts, instant_util = (_UTIL_PARTS, _INSTANT_UTIL_SQL) if measured else ("", "null::bigint")
         columns = _source_columns(names, config.telemetry_step_seconds)
-        holders, same = _instant_holders(names)
+        _, same = _instant_holders(names)  # the multi-holder expansion tests instants on the samples
         params = {"gap_steps": config.telemetry_gap_steps, "mig_slices": policy.mig_slices,
                   "replicas": policy.time_slicing_replicas or 0, "bucket_us": _BUCKET_US[every], **where}
         fractions = {k: params[k] for k in ("mig_slices", "replicas", *where)}
 
         def run(slots: str) -> pl.DataFrame:
-            query = _PASS_SQL.format(columns=columns, source=source, holders=holders, util=util, same=same, slots=slots, full=UTIL_FULL)
+            query = _PASS_SQL.format(columns=columns, source=source, util_parts=util_parts, instant_util=instant_util, slots=slots, full=UTIL_FULL)
             return con.sql(query, params=params).pl()
 
         held = run(_SINGLE_SLOTS)
@@ -388,88 +414,140 @@ def gpu_weights(samples: Samples, config: Config, policy, *, every: str) -> Weig
     columns are null; an absent step_seconds is the configured telemetry step), or
     WarehouseSamples (read in place by the warehouse connection).
 
-    Millions of samples become a few rows per host and bucket in one pass of an in-memory DuckDB
-    over exact integers (aggregated by instant first); the policy is applied to those rows."""
+    Millions of samples become a few rows per host and bucket in one pass of DuckDB over exact
+    integers (aggregated by instant first); the policy (the build's own SQL, gpu_weights.sql) is
+    applied to those rows in an in-memory DuckDB."""
     if every not in _BUCKET_US:
         raise ValueError(f"bucket {every!r}: expected one of {sorted(_BUCKET_US)}")
-    if isinstance(samples, WarehouseSamples) and samples.keep_as is not None and every == "1h":
-        held = kept_held(samples, config, policy)
-    else:
-        held = _held(samples, config, policy, every=every)
-    denominators = held.get_column("den").unique().drop_nulls().to_list()
-    if policy.time_slicing_replicas:
-        denominators.append(policy.time_slicing_replicas)
-    S = math.lcm(*[int(d) for d in denominators]) if denominators else 1
-    # the unheld rest of a single-holder instant (an unused MIG slice, unused replicas) is idle
-    spare = held.filter(pl.col("single") & (pl.col("num") < pl.col("den"))).with_columns(
-        (pl.col("den") - pl.col("num")).alias("num"), *[pl.lit(None, dtype=pl.String).alias(c) for c in WORKLOAD_KEYS],
-    )
-    frame = pl.concat([held, spare]).with_columns((pl.lit(S, dtype=pl.Int64) * pl.col("num") // pl.col("den")).alias("units"))
-    base = pl.col("units") * pl.col("ms").cast(pl.Int64)
-    if policy.policy == "utilisation":
-        per_unit = UTIL_FULL
-        idle = pl.col("pod").is_null()
-        held_part = frame.filter(~idle).with_columns((pl.col("units") * pl.col("ms_util").cast(pl.Int64)).alias("w"), base.alias("gpu_units"))
-        unused = frame.with_columns(
-            pl.when(idle).then(base * UTIL_FULL).otherwise(pl.col("units") * (pl.col("ms").cast(pl.Int64) * UTIL_FULL - pl.col("ms_util").cast(pl.Int64))).alias("w"),
-            pl.when(idle).then(base).otherwise(0).alias("gpu_units"),
-            *[pl.lit(None, dtype=pl.String).alias(c) for c in WORKLOAD_KEYS],
-        ).filter((pl.col("w") > 0) | (pl.col("gpu_units") > 0))
-        frame = pl.concat([held_part, unused])
-    else:
-        per_unit = 1
-        frame = frame.with_columns(base.alias("w"), base.alias("gpu_units"))
-    frame = frame.with_columns(pl.from_epoch(pl.col("bucket"), time_unit="us").alias("bucket"))
-    labelled = label_workloads(frame, config)
-    out = labelled.group_by("hostname", "bucket", "model_id", "unallocated_reason").agg(
-        pl.col("w").cast(pl.Int64).sum(), pl.col("gpu_units").cast(pl.Int64).sum()
-    )
-    return Weights(frame=out, per_unit=per_unit, slices=S)
+    frames = list(_held(samples, config, policy, every=every))
+    held = pl.concat(frames) if frames else pl.DataFrame()
+    con = duckdb.connect(config={"threads": 1})
+    try:
+        load_workload_rules(con, config)
+        policies(con, [(POOL, policy)])
+        con.register("_held_frame", held.select(_HELD_COLUMNS).to_arrow() if held.height else _empty_held())
+        con.execute(_HELD_TABLE, [POOL])
+        con.execute(f"create temp table _gpu_slices as {ledger_query('gpu_slices')}")
+        (slices, per_unit), = con.execute("select slices, per_unit from _gpu_slices").fetchall()
+        frame = con.sql(
+            f"select hostname, make_timestamp(bucket) as bucket, model_id, unallocated_reason, w::bigint as w, "
+            f"gpu_units::bigint as gpu_units from ({ledger_query('gpu_weights')})"
+        ).pl()
+    finally:
+        con.close()
+    return Weights(frame=frame, per_unit=int(per_unit), slices=int(slices))
 
 
+POOL = "pool"  # the pool name gpu_weights gives its one policy
+_HELD_TABLE = """
+create temp table _gpu_held as
+select
+    ?::varchar as pool, hostname, bucket::bigint as bucket, namespace, pod, container, labels, num::bigint as num,
+    den::bigint as den, single, ms::hugeint as ms, ms_util::hugeint as ms_util
+from _held_frame
+"""
 _HELD_COLUMNS = ("hostname", "bucket", *WORKLOAD_KEYS, "num", "den", "single", "ms", "ms_util")
 
 
-def kept_held(samples: WarehouseSamples, config: Config, policy) -> pl.DataFrame:
-    """The hourly pass (`_held`) of a pool's samples, kept in ledger.gpu_held so that a nightly
-    build passes over the new telemetry only. The kept rows are valid for one recipe, pool, host
-    list and window (`key`) and the telemetry file versions they were made from
-    (ledger.gpu_held_loads). When versions arrive or go, every hour from the earliest sample they
-    touch is passed again; samples from `telemetry_gap_steps` steps before that hour are read too,
-    since a sample holds its GPU at most that long, so every interval reaching the hour is whole."""
+def _empty_held() -> pa.Table:
+    return pa.table({
+        "hostname": pa.array([], pa.string()), "bucket": pa.array([], pa.int64()),
+        **{c: pa.array([], pa.string()) for c in WORKLOAD_KEYS},
+        "num": pa.array([], pa.int64()), "den": pa.array([], pa.int64()), "single": pa.array([], pa.bool_()),
+        "ms": pa.array([], pa.int64()), "ms_util": pa.array([], pa.int64()),
+    })
+
+
+def ledger_query(name: str) -> str:
+    """The text of sql/ledger/passes/<name>.sql."""
+    return (warehouse.SQL_DIR / "ledger" / "passes" / f"{name}.sql").read_text()
+
+
+def load_workload_rules(con: duckdb.DuckDBPyConnection, config: Config) -> None:
+    """meta.workload_rules of `config` in a scratch connection (the warehouse has its own)."""
+    con.execute("create schema if not exists meta")
+    con.execute((warehouse.SQL_DIR / "meta" / "workload_rules.sql").read_text())
+    rows = [(i, r.namespace, r.pod_pattern, r.model) for i, r in enumerate(config.workloads, start=1)]
+    if rows:
+        con.executemany("insert into meta.workload_rules values (?, ?, ?, ?)", rows)
+
+
+def policies(con: duckdb.DuckDBPyConnection, pools: list[tuple[str, object]]) -> None:
+    """_gpu_policies: (pool, policy, idle, mig_slices, replicas) of each (name, GpuPool or
+    config.owned), a temporary table of `con`."""
+    con.execute(
+        "create or replace temp table _gpu_policies (pool varchar, policy varchar, idle varchar, mig_slices integer, replicas integer)"
+    )
+    rows = [(name, p.policy, p.idle, p.mig_slices, p.time_slicing_replicas) for name, p in pools]
+    if rows:
+        con.executemany("insert into _gpu_policies values (?, ?, ?, ?, ?)", rows)
+
+
+def kept_held(samples: WarehouseSamples, config: Config, policy) -> tuple[int, list[str]] | None:
+    """Bring the hourly pass (`_held`) of a pool's samples up to date in ledger.gpu_held, so that a
+    nightly build passes over the new telemetry only; return the first hour (microseconds since
+    the epoch) whose rows changed and the hosts they changed for, or None when nothing did.
+
+    The kept rows are valid for one recipe, pool and window (`key`), per host, and for the
+    telemetry file versions they were made from (ledger.gpu_held_loads, per host). When versions
+    of a host's samples arrive or go, every hour of that host from the earliest sample they touch
+    is passed again; samples from `telemetry_gap_steps` steps before that hour are read too, since
+    a sample holds its GPU at most that long, so every interval reaching the hour is whole. Runs
+    inside the caller's transaction (the build's), so the kept pass and the rows split from it
+    change together."""
     con = samples.con
-    key = hashlib.sha256("\0".join([samples.keep_as or "", policy.name, samples.lo.isoformat(), samples.hi.isoformat(),
-                                     str(samples.short_names), *(samples.hosts or ())]).encode()).hexdigest()[:16]
+    key = held_key(samples, policy)
     cursor = con.cursor()
     try:
         source, params = samples.source(cursor)
-        loads = cursor.sql(f"select load_id, min(ts) as first_ts, max(ts) as last_ts, max(step_seconds) as step from {source} group by load_id", params=params).pl()
+        loads = cursor.sql(
+            f"select hostname, load_id, min(ts) as first_ts, max(ts) as last_ts, max(step_seconds) as step "
+            f"from {source} group by hostname, load_id", params=params,
+        ).pl()
     finally:
         cursor.close()
-    kept = con.sql("select load_id, first_ts, last_ts from ledger.gpu_held_loads where key = ?", params=[key]).pl()
+    kept = con.sql(
+        "select hostname, load_id, first_ts, last_ts from ledger.gpu_held_loads where key = ? and hostname in (select unnest(?))",
+        params=[key, list(samples.hosts or [])],
+    ).pl() if samples.hosts is not None else con.sql(
+        "select hostname, load_id, first_ts, last_ts from ledger.gpu_held_loads where key = ?", params=[key]).pl()
+    on = ["hostname", "load_id", "first_ts", "last_ts"]
     changed = pl.concat([
-        loads.join(kept, on=["load_id", "first_ts", "last_ts"], how="anti").select("first_ts"),
-        kept.join(loads, on=["load_id", "first_ts", "last_ts"], how="anti").select("first_ts"),
+        loads.join(kept, on=on, how="anti").select("hostname", "first_ts"),
+        kept.join(loads, on=on, how="anti").select("hostname", "first_ts"),
     ])
-    if changed.height:
-        start = changed.get_column("first_ts").min().replace(minute=0, second=0, microsecond=0)
-        step = int(loads.get_column("step").max() or config.telemetry_step_seconds)
-        fresh = _held(samples.since(max(samples.lo, start - timedelta(seconds=step * config.telemetry_gap_steps))), config, policy, every="1h")
-        fresh = fresh.filter(pl.col("bucket") >= _epoch_us(start))
-        with_key = fresh.select(pl.lit(key).alias("key"), *_HELD_COLUMNS)
-        con.register("_held_rows", with_key.to_arrow())
-        con.register("_held_loads", loads.select(pl.lit(key).alias("key"), "load_id", "first_ts", "last_ts").to_arrow())
+    if not changed.height:
+        return None
+    hosts = sorted(changed.get_column("hostname").unique().to_list())
+    start = changed.get_column("first_ts").min().replace(minute=0, second=0, microsecond=0)
+    step = int(loads.get_column("step").max() or config.telemetry_step_seconds)
+    reach = timedelta(seconds=step * config.telemetry_gap_steps)
+    again = replace(samples, hosts=tuple(hosts), lo=max(samples.lo, start - reach))
+    con.execute(
+        "delete from ledger.gpu_held where key = ? and bucket >= ? and hostname in (select unnest(?))",
+        [key, _epoch_us(start), hosts],
+    )
+    for fresh in _held(again, config, policy, every="1h"):
+        rows = fresh.filter(pl.col("bucket") >= _epoch_us(start)).select(pl.lit(key).alias("key"), *_HELD_COLUMNS)
+        con.register("_held_rows", rows.to_arrow())
         try:
-            with warehouse.transaction(con):
-                con.execute("delete from ledger.gpu_held where key = ? and bucket >= ?", [key, _epoch_us(start)])
-                con.execute("delete from ledger.gpu_held_loads where key = ?", [key])
-                con.execute("insert into ledger.gpu_held by name select * from _held_rows")
-                con.execute("insert into ledger.gpu_held_loads by name select * from _held_loads")
+            con.execute("insert into ledger.gpu_held by name select * from _held_rows")
         finally:
             con.unregister("_held_rows")
-            con.unregister("_held_loads")
-    held = con.sql(f"select {', '.join(_HELD_COLUMNS)} from ledger.gpu_held where key = ?", params=[key]).pl()
-    return held.with_columns(pl.col(c).cast(pl.String) for c in WORKLOAD_KEYS)
+    con.execute("delete from ledger.gpu_held_loads where key = ? and hostname in (select unnest(?))", [key, hosts])
+    fresh_loads = loads.filter(pl.col("hostname").is_in(hosts)).select(pl.lit(key).alias("key"), *on)
+    con.register("_held_loads", fresh_loads.to_arrow())
+    try:
+        con.execute("insert into ledger.gpu_held_loads by name select * from _held_loads")
+    finally:
+        con.unregister("_held_loads")
+    return _epoch_us(start), hosts
+
+
+def held_key(samples: WarehouseSamples, policy) -> str:
+    """The ledger.gpu_held key of a pool's kept pass over `samples`' window."""
+    return hashlib.sha256("\0".join([samples.keep_as or "", policy.name, samples.lo.isoformat(), samples.hi.isoformat(),
+                                      str(samples.short_names), "per-host"]).encode()).hexdigest()[:16]
 
 
 def _epoch_us(moment: datetime) -> int:
@@ -478,10 +556,18 @@ def _epoch_us(moment: datetime) -> int:
 
 
 def label_workloads(frame: pl.DataFrame, config: Config) -> pl.DataFrame:
-    """Add model_id (or bucket) and unallocated_reason from the workload columns."""
+    """Add model_id (or bucket) and unallocated_reason from the workload columns: the first
+    workload rule whose namespace and pod patterns match in full (DuckDB, RE2), as gpu_weights.sql."""
     frame = frame.with_columns([pl.lit(None, dtype=pl.String).alias(c) for c in WORKLOAD_KEYS if c not in frame.columns])
-    workloads = workload_models(frame.select(WORKLOAD_KEYS).unique(), config)
-    return frame.join(workloads, on=WORKLOAD_KEYS, how="left", nulls_equal=True).with_columns(
+    workloads = frame.select("namespace", "pod").unique()
+    con = duckdb.connect(config={"threads": 1})
+    try:
+        load_workload_rules(con, config)
+        con.register("_workloads", workloads.to_arrow())
+        mapped = con.sql(_WORKLOAD_MODELS).pl()
+    finally:
+        con.close()
+    return frame.join(mapped, on=["namespace", "pod"], how="left", nulls_equal=True).with_columns(
         pl.when(pl.col("pod").is_null()).then(pl.lit(Bucket.IDLE.value))
         .when(pl.col("workload_model").is_null()).then(pl.lit(Bucket.UNALLOCATED.value))
         .otherwise(pl.col("workload_model")).alias("model_id"),
@@ -489,6 +575,20 @@ def label_workloads(frame: pl.DataFrame, config: Config) -> pl.DataFrame:
         .then(pl.lit("unmapped_workload:") + pl.col("namespace").fill_null("?"))
         .alias("unallocated_reason"),
     ).drop("workload_model")
+
+
+_WORKLOAD_MODELS = """
+select namespace, pod, model_id as workload_model
+from (
+    select w.namespace, w.pod, r.model_id, row_number() over (partition by w.namespace, w.pod order by r.rule_order) as rule_rank
+    from _workloads as w
+    inner join meta.workload_rules as r
+        on w.namespace is not null
+        and regexp_full_match(w.namespace, r.namespace_pattern)
+        and regexp_full_match(coalesce(w.pod, ''), r.pod_pattern)
+) as ranked
+where rule_rank = 1
+"""
 
 
 def held_seconds(samples: pl.DataFrame, config: Config, *, every: str) -> pl.DataFrame:

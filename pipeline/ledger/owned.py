@@ -1,5 +1,7 @@
 """Owned GPU servers: straight-line depreciation and maintenance per day, split by GPU-time held
-that day; energy = measured power x time x PUE x tariff, split by the energy each workload drew.
+that day; energy = measured power x time x PUE x tariff, split by the energy each workload drew
+(the month's readings are reduced to weights per host, day and model in DuckDB:
+sql/ledger/passes/energy_slots.sql and energy_weights.sql; the rest is a few rows per host-day).
 
 Depreciation: (price - salvage) over the days of the useful life, exactly: every day gets
 floor(D / N) quanta and the first D mod N days one quantum more, so the life adds up to D. On a
@@ -7,16 +9,16 @@ disposal day the remaining book value is written off and depreciation stops."""
 
 from __future__ import annotations
 
-import math
 from datetime import date, timedelta
 from decimal import ROUND_HALF_EVEN, Decimal, localcontext
 
+import duckdb
 import polars as pl
 
 from pipeline.columns import AllocationMethod
 from pipeline.config import Config
 from pipeline.ledger.frame import QTY, conform, empty_parts, month_days
-from pipeline.ledger.gpu import WarehouseSamples, gpu_weights, label_workloads, redistribute_idle, with_gap
+from pipeline.ledger.gpu import WarehouseSamples, gpu_weights, load_workload_rules, redistribute_idle, with_gap
 from pipeline.money import MONEY, QUANTUM, allocation_share, split_exact
 
 _SCALE = 10**18
@@ -117,62 +119,64 @@ POWER = "DCGM_FI_DEV_POWER_USAGE"  # watts
 ENERGY_COUNTER = "DCGM_FI_DEV_TOTAL_ENERGY_CONSUMPTION"  # millijoules since the driver loaded
 
 
-def energy_instants(samples: pl.DataFrame | WarehouseSamples, hosts: pl.Series, config: Config) -> pl.DataFrame:
-    """One row per owned host, GPU, sample time and workload there: `joules`, the energy the GPU
-    drew from that time to the next (the same on each workload row), and `n`, the workloads
-    sharing it. A GPU with energy-counter samples is measured by the counter: the energy is the
-    increase to the next reading; a decrease is a reset (the counter restarted from zero: count
-    the new value); the energy over a silence longer than the gap rule is flagged `gap`. Any other
-    GPU: power x step. Series of the same GPU and time (time-sliced pods) are one reading."""
+def _energy_slots(con: duckdb.DuckDBPyConnection, source: str, params: dict, config: Config, period: str) -> None:
+    """_energy_slots (energy_slots.sql) on `con` from the samples of the query `source`."""
+    from pipeline.ledger.build import query
+
+    con.execute(query("macros"))
+    con.execute(f"create or replace temp table _energy_samples as {source}", params)
+    con.execute("create or replace temp table _tariff_bands (band_order integer, start_hour integer, end_hour integer, weekdays integer[], tariff decimal(38, 10))")
+    bands = [(i, b.start_hour, b.end_hour, list(b.weekdays), str(b.tariff_per_kwh)) for i, b in enumerate(config.owned.tariff_bands, start=1)]
+    if bands:
+        con.executemany("insert into _tariff_bands values (?, ?, ?, ?, ?::decimal(38, 10))", bands)
+    con.execute(f"create or replace temp table _energy_slots as {query('energy_slots')}", {
+        "gap_steps": config.telemetry_gap_steps, "period": period, "flat_tariff": str(config.owned.tariff_per_kwh),
+    })
+
+
+_SAMPLE_FIELDS = ("hostname", "gpu", "ts", "step_seconds", "metric", "value", "namespace", "pod", "container", "labels")
+
+
+def energy_weights(samples: pl.DataFrame | WarehouseSamples, hosts: list[str], config: Config, period: str) -> tuple[pl.DataFrame, pl.DataFrame]:
+    """The owned hosts' energy in the period, in DuckDB (energy_slots.sql, energy_weights.sql):
+    (weights per host, day, model and reason: mj_shares, w, shares; joules per host, day and
+    hour's price: tariff, joules). `samples` is a frame of staging.gpu_samples rows or
+    WarehouseSamples (read in place)."""
+    from pipeline.ledger.build import query
+
     if isinstance(samples, WarehouseSamples):
-        samples = samples.of_hosts(hosts.drop_nulls().sort().to_list(), short_names=False).frame(metrics=[POWER, ENERGY_COUNTER])
-    rows = samples.filter(pl.col("hostname").is_in(hosts.implode()) & pl.col("metric").is_in([POWER, ENERGY_COUNTER]))
-    counted = rows.filter(pl.col("metric") == ENERGY_COUNTER).select("hostname", "gpu").unique().with_columns(pl.lit(True).alias("_counter"))
-    rows = rows.join(counted, on=["hostname", "gpu"], how="left").with_columns(pl.col("_counter").fill_null(False))
-    rows = rows.filter(pl.when(pl.col("_counter")).then(pl.col("metric") == ENERGY_COUNTER).otherwise(pl.col("metric") == POWER))
-    keys = ["hostname", "gpu", "ts"]
-    readings = rows.group_by(keys).agg(pl.col("value").max(), pl.col("step_seconds").max(), pl.col("_counter").first()).sort(keys)
-    following = pl.col("value").shift(-1).over("hostname", "gpu")
-    to_next = (pl.col("ts").shift(-1).over("hostname", "gpu") - pl.col("ts")).dt.total_milliseconds()
-    delta_mj = pl.when(following >= pl.col("value")).then(following - pl.col("value")).otherwise(following)
-    readings = readings.with_columns(
-        pl.when(pl.col("_counter")).then((delta_mj * pl.lit(Decimal("0.001"))).cast(pl.Decimal(38, 9)))
-        .otherwise((pl.col("value") * pl.col("step_seconds").cast(pl.Decimal(38, 0))).cast(pl.Decimal(38, 9))).alias("joules"),
-        (pl.col("_counter") & (to_next > pl.col("step_seconds").cast(pl.Int64) * 1000 * config.telemetry_gap_steps)).fill_null(False).alias("gap"),
-    ).filter(pl.col("joules").is_not_null()).drop("value", "_counter")
-    holders = rows.select(*keys, "namespace", "pod", "container", "labels").unique()
-    holders = holders.with_columns(pl.len().over(keys).alias("n"))
-    out = readings.join(holders, on=keys, how="left")
-    # the energy over a gap is measured but no one was seen holding the GPU: one row, no workload
-    gap = out.filter(pl.col("gap")).unique(keys).with_columns(pl.lit(1, dtype=pl.UInt32).alias("n"), *[pl.lit(None, dtype=pl.String).alias(c) for c in ("namespace", "pod", "container", "labels")])
-    return pl.concat([out.filter(~pl.col("gap")), gap.select(out.columns)])
+        con = samples.con.cursor()
+        scoped = samples.of_hosts(sorted(hosts), short_names=False)
+        source, params = scoped.source(con)
+        source = f"select {', '.join(_SAMPLE_FIELDS)} from {source}"
+    else:
+        con = duckdb.connect(config={"threads": 1})
+        load_workload_rules(con, config)
+        frame = samples.with_columns([pl.lit(None, dtype=pl.String).alias(c) for c in _SAMPLE_FIELDS if c not in samples.columns])
+        con.register("_energy_frame", frame.select(_SAMPLE_FIELDS).filter(pl.col("hostname").is_in(hosts)).to_arrow())
+        source, params = "select * from _energy_frame", {}
+    try:
+        _energy_slots(con, source, params, config, period)
+        weights = con.sql(query("energy_weights"), params={"bands": bool(config.owned.tariff_bands)}).pl()
+        hourly = con.sql(
+            "select hostname, charge_date, tariff, sum(joules) as joules "
+            "from (select distinct hostname, gpu, ts, charge_date, tariff, joules from _energy_slots) as readings "
+            "group by hostname, charge_date, tariff"
+        ).pl()
+    finally:
+        con.close()
+    return weights, hourly
 
 
 def energy_parts(assets: pl.DataFrame, samples: pl.DataFrame | WarehouseSamples, config: Config, period: str) -> pl.DataFrame:
-    """Measured energy of owned servers: joules per workload per day, priced per host-day."""
-    energy = energy_instants(samples, assets.get_column("hostname").unique(), config)
-    energy = energy.with_columns(pl.col("ts").dt.date().alias("charge_date")).filter(pl.col("charge_date").dt.strftime("%Y-%m") == period)
-    if energy.is_empty():
+    """Measured energy of owned servers: joules per workload per day (in DuckDB), priced per host-day."""
+    hosts = [h for h in assets.get_column("hostname").unique().to_list() if h is not None]
+    if not hosts:
         return empty_parts()
-    slots = label_workloads(energy, config).with_columns(tariff_expr(config).alias("tariff"))
-    slots = slots.with_columns(
-        pl.when(pl.col("gap")).then(pl.lit("__unallocated__")).otherwise(pl.col("model_id")).alias("model_id"),
-        pl.when(pl.col("gap")).then(pl.lit("telemetry_gap")).otherwise(pl.col("unallocated_reason")).alias("unallocated_reason"),
-    )
-    if not config.owned.tariff_bands:
-        slots = slots.with_columns(pl.lit(1).alias("tariff_units"))
-    else:  # time-of-use: a workload's share is the energy it drew weighed by the price of each hour
-        slots = slots.with_columns((pl.col("tariff") * 1_000_000).cast(pl.Int64).alias("tariff_units"))
-    # weights: millijoules x L / n (L: the least common multiple of the sharing counts, so a
-    # reading shared by n workloads splits exactly), x tariff in millionths under time-of-use
-    shares = math.lcm(*[int(n) for n in slots.get_column("n").unique().to_list()])
-    slots = slots.with_columns(((pl.col("joules") * 1000).cast(pl.Int64) * (shares // pl.col("n").cast(pl.Int64))).alias("_mj"))
-    parts = slots.group_by("hostname", "charge_date", "model_id", "unallocated_reason").agg(
-        pl.col("_mj").sum().alias("mj_shares"), (pl.col("_mj") * pl.col("tariff_units")).sum().alias("w")
-    )
-    # priced per reading, not per workload row: a reading shared by n workloads is counted once
-    slots = slots.unique(["hostname", "gpu", "ts"])
-    hourly = slots.group_by("hostname", "charge_date", "tariff").agg(pl.col("joules").sum())
+    parts, hourly = energy_weights(samples, hosts, config, period)
+    if parts.is_empty():
+        return empty_parts()
+    shares = int(parts.get_column("shares").max())
     priced = hourly.group_by("hostname", "charge_date").agg(pl.col("joules"), pl.col("tariff")).with_columns(
         pl.struct("joules", "tariff").map_elements(lambda r: price_energy_tou(r["joules"], r["tariff"], config), return_dtype=MONEY).alias("source_amount")
     ).drop("joules", "tariff")
@@ -205,18 +209,6 @@ def price_energy(joules: Decimal, config: Config) -> Decimal:
         cost = joules / Decimal(3_600_000) * config.owned.pue * config.owned.tariff_per_kwh
         return cost.quantize(QUANTUM, rounding=ROUND_HALF_EVEN)
 
-
-
-def tariff_expr(config: Config) -> pl.Expr:
-    """Price per kWh of each sample's hour (UTC): the first matching time-of-use band, else the flat tariff."""
-    flat = pl.lit(config.owned.tariff_per_kwh).cast(pl.Decimal(38, 10))
-    chain = None
-    hour, weekday = pl.col("ts").dt.hour(), pl.col("ts").dt.weekday()
-    for band in config.owned.tariff_bands:
-        hit = (hour >= band.start_hour) & (hour < band.end_hour) & weekday.is_in(band.weekdays)
-        price = pl.lit(band.tariff_per_kwh).cast(pl.Decimal(38, 10))
-        chain = pl.when(hit).then(price) if chain is None else chain.when(hit).then(price)
-    return chain.otherwise(flat) if chain is not None else flat
 
 
 def price_energy_tou(joules: list[Decimal], tariffs: list[Decimal], config: Config) -> Decimal:

@@ -1,6 +1,6 @@
 create table if not exists ledger.cost_ledger_candidate as
     select * from ledger.cost_ledger limit 0;
-comment on table ledger.cost_ledger_candidate is 'Same shape as ledger.cost_ledger: periods built but not yet validated and published. Empty between runs.';
+comment on table ledger.cost_ledger_candidate is 'Same shape as ledger.cost_ledger: each period as last built (ledger.candidate_builds), validated, then copied to ledger.cost_ledger by publish. Kept between runs: the next build of the period changes only the rows its new inputs change.';
 comment on column ledger.cost_ledger_candidate.charge_date is 'As ledger.cost_ledger.charge_date.';
 comment on column ledger.cost_ledger_candidate.billing_period is 'As ledger.cost_ledger.billing_period.';
 comment on column ledger.cost_ledger_candidate.model_id is 'As ledger.cost_ledger.model_id.';
@@ -23,3 +23,5 @@ comment on column ledger.cost_ledger_candidate.unallocated_reason is 'As ledger.
 comment on column ledger.cost_ledger_candidate.lineage_id is 'As ledger.cost_ledger.lineage_id.';
 comment on column ledger.cost_ledger_candidate.source_ref is 'As ledger.cost_ledger.source_ref.';
 comment on column ledger.cost_ledger_candidate.run_id is 'As ledger.cost_ledger.run_id.';
+-- replaced by the kept candidate: the unconverted parts of billing rows routed on their own
+drop table if exists ledger.billing_parts;

@@ -13,7 +13,7 @@ create table if not exists ledger.gpu_held (
     ms_util     hugeint
 );
 comment on table ledger.gpu_held is 'GPU time held per GPU-pool host, hour, holder and fraction (the hourly pass over the telemetry, before the pool policy), kept so that a nightly build passes over new samples only. Rebuildable: deleting rows only makes the next build slower.';
-comment on column ledger.gpu_held.key is 'Digest of the recipe (config, rules, allocation code), pool, host list and sample window the rows were made for; rows of another key are never used.';
+comment on column ledger.gpu_held.key is 'Digest of the recipe (config, rules, allocation code), pool and sample window the rows were made for; rows of another key are never used.';
 comment on column ledger.gpu_held.hostname is 'The pool node (its telemetry host).';
 comment on column ledger.gpu_held.bucket is 'Start of the hour, microseconds since 1970-01-01 UTC.';
 comment on column ledger.gpu_held.namespace is 'Holder: Kubernetes namespace (null: no pod, idle).';

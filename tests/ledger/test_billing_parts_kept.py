@@ -1,7 +1,8 @@
-"""A build routes each billing file once and keeps its parts (ledger.billing_parts): the next
-night allocates only the new file, the rows that need the whole period (here a tax pool split
-by direct cost) are split again, and the ledger is the one a build from nothing gives. A config
-change, or a file replaced by a new version, drops what was kept for it."""
+"""A build routes each billing file once and keeps its rows (the kept candidate,
+ledger.cost_ledger_candidate): the next night allocates only the new file, the rows that need the
+whole period (here a tax pool split by direct cost) are split again, and the ledger is the one a
+build from nothing gives. A config change, or a file replaced by a new version, drops what was kept
+for it."""
 
 from __future__ import annotations
 
@@ -64,7 +65,7 @@ def test_a_nightly_build_routes_only_the_new_file_and_matches_a_build_from_nothi
     nightly = _ledger(ws)
 
     with warehouse.connect(ws.warehouse) as con:  # forget everything kept: a build from nothing
-        for table in ("billing_parts", "billing_deferred", "billing_allocated"):
+        for table in ("cost_ledger_candidate", "candidate_builds", "billing_deferred", "billing_allocated", "shared_weights"):
             con.execute(f"delete from ledger.{table}")
     run.run(ws, date=date(2026, 1, 6), month="2026-01")
     assert _ledger(ws) == nightly
@@ -82,7 +83,7 @@ def test_a_config_change_or_a_new_file_version_drops_the_kept_parts(tmp_path: Pa
     _write(ws, "jan-06.csv", [_usage(6, "rec", "12.00")])
     run.run(ws, date=date(2026, 1, 6))
     with warehouse.connect(ws.warehouse) as con:
-        kept_total = con.execute("select sum(source_amount) from ledger.billing_parts").fetchone()[0]
+        kept_total = con.execute("select sum(source_amount) from ledger.cost_ledger_candidate where source = 'billing'").fetchone()[0]
         ledger_total = con.execute("select sum(billed_cost) from ledger.cost_ledger").fetchone()[0]
     assert kept_total == ledger_total == Decimal("42.00")  # 30.00 + 12.00, never + 10.00
 

@@ -11,7 +11,7 @@ import duckdb
 import pytest
 
 from pipeline import run, warehouse
-from pipeline.ledger import gpu
+from pipeline.ledger import build, gpu
 from pipeline.scale import Spec, generate
 
 pytestmark = pytest.mark.slow
@@ -54,6 +54,10 @@ def test_a_new_day_of_telemetry_is_passed_alone(tmp_path, monkeypatch):
     with warehouse.connect(root / "warehouse.duckdb") as con:
         gap_steps = con.execute("select telemetry_gap_steps from meta.telemetry_settings").fetchall()[0][0]
     assert passes == [DAY_3 - timedelta(seconds=60 * gap_steps)]
+    # and only day 3's rows are allocated: its billing file's 200 rows (600 rows over 3 days), of
+    # which 2 cloud nodes x 24 hours = 48 node rows are split by GPU time; no row of days 1-2
+    assert build.COUNTS["billing rows routed"] == 200
+    assert build.COUNTS["GPU node rows split"] == 48
     nightly = _ledger(root)
 
     with warehouse.connect(root / "warehouse.duckdb") as con:  # forget the kept pass: from nothing

@@ -124,3 +124,11 @@ def test_allocated_plus_idle_plus_gap_is_the_node_hour_cost_exactly_for_random_t
         for policy in ("gpu_time", "utilisation"):
             for idle in ("keep", "redistribute"):
                 _cost(amount, _config(policy=policy, idle=idle), _samples(rows))  # asserts the sum
+
+
+def test_redistribute_keeps_idle_when_no_model_held_the_node():
+    # idle = redistribute, but nobody held the one GPU all hour (12 samples with no pod): there is
+    # no model to give the idle time to, so the whole 3.60 stays __idle__
+    samples = _samples([{"ts": t} for t in TICKS])
+    got = _cost("3.60", _config(gpus_per_node=1, idle="redistribute"), samples)
+    assert got == {"__idle__": Decimal("3.60")}

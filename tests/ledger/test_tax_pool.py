@@ -96,18 +96,26 @@ def test_tax_pool_from_the_config_file(tmp_path: Path) -> None:
     assert got == [("rec", "operational", "tax", Decimal("0.50"), 31), ("search", "operational", "tax", Decimal("1.50"), 31)]
 
 
-def test_shared_rows_split_a_few_at_a_time_give_the_same_parts(monkeypatch) -> None:
-    # three tax rows (1.00, 2.00, 0.01) over direct 20.00 : 10.00; split 2 rows at a time, then all at once
-    rows = _billing([
+def test_shared_rows_split_together_or_one_at_a_time_give_the_same_parts() -> None:
+    # three tax rows (1.00, 2.00, 0.01) over direct 20.00 : 10.00; split in one build, then each
+    # tax row in a build of its own beside the same direct rows: a row's parts depend on the row
+    # and the weights only
+    direct = [
         {"BilledCost": "20.00", "EffectiveCost": "20.00", "Tags": '{"model": "search"}'},
         {"BilledCost": "10.00", "EffectiveCost": "10.00", "Tags": '{"model": "rec"}'},
-        *[{"BilledCost": c, "EffectiveCost": c, "ChargeCategory": "Tax", "ServiceName": "Tax", "ServiceCategory": None} for c in ("1.00", "2.00", "0.01")],
-    ])
+    ]
+    taxes = [{"BilledCost": c, "EffectiveCost": c, "ChargeCategory": "Tax", "ServiceName": "Tax", "ServiceCategory": None} for c in ("1.00", "2.00", "0.01")]
     rules = ({"charge_category": "Tax", "category": "operational", "subcategory": "tax"},)
-    monkeypatch.setattr("pipeline.ledger.billing.SPLIT_ROWS", 2)
-    in_twos = billing_parts(rows, pl.DataFrame(), CONFIG, rules).sort("source_ref", "model_id")
-    monkeypatch.setattr("pipeline.ledger.billing.SPLIT_ROWS", 1000)
-    at_once = billing_parts(rows, pl.DataFrame(), CONFIG, rules).sort("source_ref", "model_id")
-    assert in_twos.equals(at_once)
+    together = billing_parts(_billing([*direct, *taxes]), pl.DataFrame(), CONFIG, rules)
+    alone = pl.concat([
+        billing_parts(_billing([*direct, tax]), pl.DataFrame(), CONFIG, rules).filter(pl.col("allocation_method") == "shared_pool")
+        for tax in taxes
+    ])
+    columns = ["model_id", "source_amount", "source_effective_amount", "allocation_share"]
+    tax_parts = together.filter(pl.col("allocation_method") == "shared_pool")
+    assert sorted(tax_parts.select(columns).rows()) == sorted(alone.select(columns).rows())
     # 6 tax parts (3 rows x 2 models) + 2 direct; 0.01 by 2 : 1 -> search 0.006666666666666667, rec 0.003333333333333333
-    assert in_twos.height == 8 and in_twos["source_amount"].sum() == Decimal("33.01")
+    assert together.height == 8 and together["source_amount"].sum() == Decimal("33.01")
+    assert sorted(tax_parts.filter(pl.col("source_amount") < Decimal("0.01")).select("model_id", "source_amount").rows()) == [
+        ("rec", Decimal("0.003333333333333333")), ("search", Decimal("0.006666666666666667")),
+    ]
