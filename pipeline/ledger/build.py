@@ -190,13 +190,11 @@ def check_split_bounds(con: duckdb.DuckDBPyConnection, table: str, totals: str, 
 
 def check_row_bounds(con: duckdb.DuckDBPyConnection) -> None:
     """The same for the billing rows being routed and the other parts: an amount x the seconds
-    its charge period is spread over, or x its currency's FX rate (split_bounds.sql)."""
+    its charge period is spread over (split_bounds.sql)."""
     found = con.execute(query("split_bounds"), {"limit": INT128_MAX}).fetchall()
     if found:
-        ref, amount, seconds, rate = found[0]
-        raise CostLedgerError(
-            f"{ref}: amount {amount} over {seconds} s at FX rate {rate} is beyond exact 128-bit arithmetic"
-        )
+        ref, amount, seconds = found[0]
+        raise CostLedgerError(f"{ref}: amount {amount} over {seconds} s is beyond exact 128-bit arithmetic")
 
 
 def _insert_parts(con: duckdb.DuckDBPyConnection, config: Config, rid: str, parts: str) -> int:

@@ -79,16 +79,29 @@ def test_quanta_of_decimals_are_exact_at_every_magnitude(con: duckdb.DuckDBPyCon
 
 def test_conversion_equals_pipeline_money_convert(con: duckdb.DuckDBPyConnection) -> None:
     rng = random.Random(3)
-    amounts = [Decimal(_text(rng.randrange(-10**24, 10**24), 18)) for _ in range(500)] + [Decimal("0.000000000000000005")]
-    rates = [Decimal(_text(rng.randrange(1, 10**12), 10)) for _ in range(500)] + [Decimal("0.1")]
-    # by hand, the last pair: 5e-18 x 0.1 = 5e-19, half a quantum: to even, 0
+    # every magnitude up to the declared range: amounts within 1e12, rates below 1e8
+    amounts = [Decimal(_text(rng.randrange(-10**k, 10**k), 18)) for k in (6, 18, 24, 30) for _ in range(125)]
+    rates = [Decimal(_text(rng.randrange(1, 10**k), 10)) for k in (8, 10, 12, 18) for _ in range(125)]
+    rng.shuffle(rates)
+    # the edges: the largest amount at the largest rate, both signs; 5e-18 x 0.1 = 5e-19 is half a
+    # quantum: to even, 0; 15e-18 x 0.1 = 1.5 quanta: to even, 2 quanta
+    amounts += [Decimal("999999999999.999999999999999999"), Decimal("-999999999999.999999999999999999"),
+                Decimal("0.000000000000000005"), Decimal("0.000000000000000015")]
+    rates += [Decimal("99999999.9999999999"), Decimal("99999999.9999999999"), Decimal("0.1"), Decimal("0.1")]
     frame = pl.DataFrame({"a": amounts, "r": rates}, schema={"a": MONEY, "r": RATE})
     expected = frame.select(convert(pl.col("a"), pl.col("r"))).to_series().to_list()
     got = con.execute(
-        "select money_of(even_round(n, 10000000000::hugeint, floor_div(n, 10000000000::hugeint))) from "
-        "(select money_quanta(a) * rate_quanta(r) as n, ordinality from "
-        "(select unnest(?)::decimal(38, 18) as a, unnest(?)::decimal(38, 10) as r, unnest(range(?)) as ordinality)) order by ordinality",
+        "select money_of(convert_round(hi, r, n, floor_div_bounded(n, 10000000000::hugeint))) from "
+        "(select *, convert_low(q, hi, r) as n from (select *, convert_hi(q) as hi from "
+        "(select money_quanta(a) as q, rate_quanta(r) as r, ordinality from "
+        "(select unnest(?)::decimal(38, 18) as a, unnest(?)::decimal(38, 10) as r, unnest(range(?)) as ordinality)))) "
+        "order by ordinality",
         [[str(a) for a in amounts], [str(r) for r in rates], len(amounts)],
     ).fetchall()
     assert [row[0] for row in got] == expected
-    assert expected[-1] == Decimal(0)
+    assert expected[-2:] == [Decimal(0), Decimal("0.000000000000000002")]
+    # the largest: 999,999,999,999.999999999999999999 x 99,999,999.9999999999, exactly by hand
+    # (Python's integers): the quanta product / 1e10, rounded half to even
+    q, r = 999999999999999999999999999999, 999999999999999999
+    whole, rest = divmod(q * r, 10**10)
+    assert got[-4][0] == Decimal(_text(whole + (1 if 2 * rest > 10**10 or (2 * rest == 10**10 and whole % 2) else 0), 18))

@@ -4,20 +4,24 @@
 update ledger.cost_ledger_candidate as c
 set
     fx_rate = n.rate,
-    billed_cost = money_of(even_round(n.billed_n, 10000000000::hugeint, n.billed_floor)),
-    effective_cost = money_of(even_round(n.effective_n, 10000000000::hugeint, n.effective_floor))
+    billed_cost = money_of(convert_round(n.billed_hi, n.r, n.billed_n, floor_div_bounded(n.billed_n, 10000000000::hugeint))),
+    effective_cost = money_of(convert_round(n.effective_hi, n.r, n.effective_n, floor_div_bounded(n.effective_n, 10000000000::hugeint)))
 from (
-    select *, floor_div_bounded(billed_n, 10000000000::hugeint) as billed_floor, floor_div_bounded(effective_n, 10000000000::hugeint) as effective_floor
+    select *, convert_low(billed_q, billed_hi, r) as billed_n, convert_low(effective_q, effective_hi, r) as effective_n
     from (
-        select
-            k.lineage_id,
-            r.rate,
-            money_quanta(k.source_amount) * rate_quanta(r.rate) as billed_n,
-            money_quanta(k.source_effective_amount) * rate_quanta(r.rate) as effective_n
-        from ledger.cost_ledger_candidate as k
-        inner join staging.fx_rates as r
-            on k.charge_date = r.rate_date and k.source_currency = r.currency
-        where k.billing_period = $period and k.source_currency <> $currency and k.fx_rate <> r.rate
-    ) as products
+        select *, convert_hi(billed_q) as billed_hi, convert_hi(effective_q) as effective_hi
+        from (
+            select
+                k.lineage_id,
+                r.rate,
+                rate_quanta(r.rate) as r,
+                money_quanta(k.source_amount) as billed_q,
+                money_quanta(k.source_effective_amount) as effective_q
+            from ledger.cost_ledger_candidate as k
+            inner join staging.fx_rates as r
+                on k.charge_date = r.rate_date and k.source_currency = r.currency
+            where k.billing_period = $period and k.source_currency <> $currency and k.fx_rate <> r.rate
+        ) as quanta
+    ) as highs
 ) as n
 where c.billing_period = $period and c.lineage_id = n.lineage_id

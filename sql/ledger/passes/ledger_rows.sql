@@ -18,13 +18,25 @@ rated as (
         on p.charge_date = r.rate_date and p.source_currency = r.currency
 ),
 
--- amount x rate in 1e-28 (exact), where the rate is not 1
-products as (
+-- amount and rate as integers (quanta, 1e-10), where the rate is not 1
+quanta as (
     select
         *,
-        case when fx_rate <> 1 then money_quanta(source_amount) * rate_quanta(fx_rate) end as billed_n,
-        case when fx_rate <> 1 then money_quanta(source_effective_amount) * rate_quanta(fx_rate) end as effective_n
+        case when fx_rate <> 1 then money_quanta(source_amount) end as billed_q,
+        case when fx_rate <> 1 then money_quanta(source_effective_amount) end as effective_q,
+        case when fx_rate <> 1 then rate_quanta(fx_rate) end as r
     from rated
+),
+
+-- the conversion in three steps (macros.sql: convert_hi, convert_low, convert_round)
+highs as (
+    select *, convert_hi(billed_q) as billed_hi, convert_hi(effective_q) as effective_hi
+    from quanta
+),
+
+lows as (
+    select *, convert_low(billed_q, billed_hi, r) as billed_n, convert_low(effective_q, effective_hi, r) as effective_n
+    from highs
 ),
 
 floors as (
@@ -32,9 +44,8 @@ floors as (
         *,
         floor_div_bounded(billed_n, 10000000000::hugeint) as billed_floor,
         floor_div_bounded(effective_n, 10000000000::hugeint) as effective_floor
-    from products
+    from lows
 ),
-
 
 final as (
     select
@@ -44,9 +55,9 @@ final as (
         category,
         subcategory,
         case when fx_rate = 1 then source_amount
-            else money_of(even_round(billed_n, 10000000000::hugeint, billed_floor)) end as billed_cost,
+            else money_of(convert_round(billed_hi, r, billed_n, billed_floor)) end as billed_cost,
         case when fx_rate = 1 then source_effective_amount
-            else money_of(even_round(effective_n, 10000000000::hugeint, effective_floor)) end as effective_cost,
+            else money_of(convert_round(effective_hi, r, effective_n, effective_floor)) end as effective_cost,
         $currency as currency,
         source_amount,
         source_effective_amount,

@@ -61,6 +61,24 @@ create or replace temp macro even_round(n, d, f) as
         else 0
     end;
 
+-- FX conversion: an amount of q quanta at a rate of r (1e-10) is q x r / 1e10 quanta, rounded half
+-- to even, without a product beyond 128 bits: q = hi x 1e10 + lo (0 <= lo < 1e10), so the result is
+-- hi x r + lo x r / 1e10. For any amount within 1e12 and rate below 1e8 (pipeline.money's range)
+-- hi x r stays below 1e38 and lo x r below 1e28. In three steps, each given the last one's columns:
+-- hi = convert_hi(q); n = convert_low(q, hi, r); the quanta: convert_round(hi, r, n, floor_div_bounded(n, 1e10)).
+create or replace temp macro convert_hi(q) as
+    floor_div_bounded(q, 10000000000::hugeint);
+
+create or replace temp macro convert_low(q, hi, r) as
+    (q - hi * 10000000000::hugeint) * r;
+
+create or replace temp macro convert_round(hi, r, n, f) as
+    hi * r + f + case
+        when (n - f * 10000000000::hugeint) * 2 > 10000000000::hugeint then 1
+        when (n - f * 10000000000::hugeint) * 2 = 10000000000::hugeint and ((hi * r + f) & 1) = 1 then 1
+        else 0
+    end;
+
 -- weight / total as a decimal with 18 places, truncated (pipeline.money.allocation_share)
 create or replace temp macro share_of(weight, total) as
     money_of(floor_div_bounded(weight::hugeint * 1000000000000000000::hugeint, total::hugeint));
