@@ -46,9 +46,11 @@ def _rows(ws: Path, query: str, params: list | None = None) -> list[tuple]:
 
 
 def _one_error_line(result: Result, *words: str) -> None:
-    """Exit 2 and exactly one line, `error: ...`, holding every word; never a traceback."""
+    """Exit 2; one line per failed file (its path, counts and the reason), `published: ...`, then
+    exactly one line `error: ...` last; every word in the output; never a traceback."""
     assert result.exit_code == 2, result.output
-    assert result.output.startswith("error: ") and len(result.output.strip().splitlines()) == 1, result.output
+    lines = [line for line in result.output.strip().splitlines() if not line.startswith("warning: ")]
+    assert lines[-1].startswith("error: ") and [line.startswith("error: ") for line in lines].count(True) == 1, result.output
     assert "Traceback" not in result.output
     for word in words:
         assert word in result.output, (word, result.output)
@@ -238,8 +240,13 @@ def test_amounts_that_would_overflow_a_sum_are_quarantined_and_check_stays_clear
                  focus_row(near, day="2026-02-06"), focus_row(near, day="2026-02-07"), focus_row(near, day="2026-02-08"))
     ws = _workspace(tmp_path, {"billing/good.csv": GOOD_FEB, "billing/huge.csv": bill})
     result = _run(ws)
+    # half the file quarantined is within quarantine.max_share (0.5): a line for it, exit 0
     assert result.exit_code == 0, result.output
-    assert result.output.strip() == "published: 2026-02"
+    assert result.output.strip().splitlines() == [
+        "billing/huge.csv: 6 rows in, 3 loaded, 3 quarantined: BilledCost: expected an exact decimal number within "
+        "+/-1e12 (e.g. 12.34) (3 rows)",
+        "published: 2026-02",
+    ]
     assert _loads(ws)["billing/huge.csv"] == ("loaded", 6, 3, 3)
     quarantined = _rows(ws, 'select row_number, "column", value, reason from meta.quarantine order by row_number')
     assert quarantined == [(n, "BilledCost", huge, "expected an exact decimal number within +/-1e12 (e.g. 12.34)") for n in (1, 2, 3)]
@@ -363,7 +370,9 @@ def test_a_file_still_being_written_waits_and_loads_whole_on_a_later_run(tmp_pat
     result = _run(ws)
 
     assert result.exit_code == 0, result.output
-    assert result.output.strip() == "published: 2026-02"
+    # a warning that the file waits, then what was published
+    lines = result.output.strip().splitlines()
+    assert lines[-1] == "published: 2026-02" and all(line.startswith("warning: billing/growing.csv") for line in lines[:-1]), lines
     assert "billing/growing.csv" not in _loads(ws)  # not read at all: no load, no rejection
     assert _published_feb(ws) == Decimal("12.75")  # the settled file alone
     notes = [r.getMessage() for r in caplog.records if "growing.csv" in r.getMessage()]
