@@ -126,7 +126,10 @@ def validate(workspace: Path | str | Workspace, period: str) -> None:
 
 @_writer
 def publish(workspace: Path | str | Workspace, period: str) -> int:
-    """Swap the period's candidate into ledger.cost_ledger in one transaction."""
+    """Swap the period's candidate into ledger.cost_ledger and refresh the marts computed in
+    Python (forecasts, savings, price/volume/mix), in one transaction."""
+    from pipeline import marts
+
     ws = _ws(workspace)
     check_period(period)
     with warehouse.connect(ws.warehouse) as con, _step(con, "publish", [period]) as info:
@@ -142,6 +145,7 @@ def publish(workspace: Path | str | Workspace, period: str) -> int:
             con.execute("delete from ledger.cost_ledger_candidate where billing_period = ?", [period])
             con.execute("delete from meta.pending_periods where period = ?", [period])
             crash.point("publish")
+            marts.refresh(con, ws.config, period)
         info["message"] = f"{rows} rows published"
     return rows
 
