@@ -1,7 +1,8 @@
 """Nightly: pull new or changed exports (one mapped task per remote source), parse each new or changed
 inbox file (one mapped task per file; neither writes the warehouse), load them (the one writer), then
-rebuild, validate and publish each period touched. A `month` or `date` param adds that period; a run
-with no new files rebuilds the month of its day. A `source` param pulls only that family's exports."""
+rebuild, validate and publish each period touched, then alert on new cost anomalies ([anomalies]). A
+`month` or `date` param adds that period; a run with no new files rebuilds the month of its day. A
+`source` param pulls only that family's exports."""
 
 from __future__ import annotations
 
@@ -78,10 +79,15 @@ def cost_ledger_nightly():
     def period_ledger(period: str):  # one mapped group per period: a failed period blocks only itself
         publish(validate(build(period)))
 
+    @task(trigger_rule="none_failed")  # after a failed period the run stays red; the next night alerts
+    def anomalies(params=None, dag_run=None, data_interval_end=None) -> int:
+        from pipeline.marts.alerts import alert_in_task
+        return alert_in_task(workspace_path(), run_day(params, data_interval_end, dag_run.run_after), dag_run)
+
     files = list_files()
     pull.expand(batch=find_exports()) >> files
     parse.expand(file=files) >> (periods := ingest())
-    period_ledger.expand(period=periods)
+    period_ledger.expand(period=periods) >> anomalies()
 
 
 cost_ledger_nightly()
