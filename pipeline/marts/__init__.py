@@ -5,16 +5,9 @@ are views over the published ledger (sql/marts/)."""
 
 from __future__ import annotations
 
-from datetime import date, timedelta
-
 import duckdb
 
 from pipeline.config import Config
-
-
-def next_month(month: str) -> str:
-    first = date.fromisoformat(month + "-01")
-    return (first.replace(day=28) + timedelta(days=4)).strftime("%Y-%m")
 
 
 def refresh(con: duckdb.DuckDBPyConnection, config: Config, period: str) -> dict[str, int]:
@@ -26,7 +19,7 @@ def refresh(con: duckdb.DuckDBPyConnection, config: Config, period: str) -> dict
 
     registry.write(con, config)
     months = [period]
-    later = next_month(period)
+    later = drivers.next_month(period)
     if con.execute("select 1 from ledger.cost_ledger where billing_period = ? limit 1", [later]).fetchone():
         months.append(later)
     r = config.report

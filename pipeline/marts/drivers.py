@@ -92,18 +92,27 @@ def previous_month(month: str) -> str:
     return (first - timedelta(days=1)).strftime("%Y-%m")
 
 
+def next_month(month: str) -> str:
+    first = date.fromisoformat(month + "-01")
+    return (first.replace(day=28) + timedelta(days=4)).strftime("%Y-%m")
+
+
 def refresh(con: duckdb.DuckDBPyConnection, months: list[str]) -> int:
     """Replace marts.price_volume_mix rows of `months` (each against the month before it; a month
     whose previous month has no ledger rows gets none), inside the caller's transaction."""
     pairs = [(m, previous_month(m)) for m in months]
     wanted = sorted({m for pair in pairs for m in pair})
+    span = {"start": date.fromisoformat(wanted[0] + "-01"),
+            "end": date.fromisoformat(next_month(wanted[-1]) + "-01")}
     items: dict[tuple[str, str, str, str], dict[str, Item]] = defaultdict(dict)
     for month, model, category, currency, subcategory, unit, cost, quantity in con.execute(
-        (SQL / "cost_items.sql").read_text(), {"months": wanted}
+        (SQL / "cost_items.sql").read_text(), span
     ).fetchall():
+        if month not in wanted:
+            continue
         key = f"{subcategory}|{unit or ''}"
         items[(month, model, category, currency)][key] = Item(cost, quantity if unit else None)
-    volumes = con.execute((SQL / "monthly_requests.sql").read_text(), {"months": wanted}).fetchall()
+    volumes = con.execute((SQL / "monthly_requests.sql").read_text(), span).fetchall()
     requests = {(m, model): r for m, model, r in volumes}
     present = {key[0] for key in items}
     rows = []
