@@ -6,6 +6,8 @@ from __future__ import annotations
 from datetime import date
 from decimal import Decimal
 
+import pytest
+
 from pipeline.marts import drivers
 from pipeline.marts.drivers import Item, decompose
 from tests.marts.conftest import add_cost, add_requests
@@ -69,3 +71,21 @@ def test_refresh_from_the_ledger(con) -> None:
     # every row adds up exactly, and the months' costs are the ledger's
     unbalanced = "select count(*) from marts.price_volume_mix where change <> volume_effect + mix_effect + price_effect"
     assert con.execute(unbalanced).fetchone() == (0,)
+
+
+def test_a_split_that_loses_a_row_stops_the_publish(con) -> None:
+    # the refresh reconciles what it wrote: February's split adds up to 30.00 like the ledger;
+    # a split row dropped leaves 0 in the mart against 30.00 in the ledger, and the publish
+    # (this transaction) must roll back
+    from pipeline.errors import ValidationFailed
+    from pipeline.marts import reconcile
+
+    add_cost(con, date(2026, 1, 10), "m", "hardware", "20")
+    add_cost(con, date(2026, 2, 10), "m", "hardware", "30")
+    drivers.refresh(con, ["2026-02"])
+    reconcile(con, ["2026-02"], period="2026-02")  # adds up: no error
+    con.execute("delete from marts.price_volume_mix")
+    con.execute("insert into marts.price_volume_mix values ('2026-02', '2026-01', 'm', 'hardware', 'USD', 20, 0, -20, "
+                "0, -20, 0, null, null)")
+    with pytest.raises(ValidationFailed, match="price_volume_mix 2026-02 USD: 0 in the mart, 30 in the ledger"):
+        reconcile(con, ["2026-02"], period="2026-02")
