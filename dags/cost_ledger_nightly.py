@@ -1,9 +1,7 @@
-"""Nightly: pull new or changed exports (one mapped task per remote source), parse each new or changed
-inbox file (one mapped task per file; neither writes the warehouse), load them (the one writer), then
-rebuild, validate and publish each period touched; data_quality then logs a line per file with quarantined
-or rejected rows and fails if one was rejected or over quarantine.max_share. A `month` or `date` param
-adds that period; a run with no new files rebuilds the month of its day. A `source` param pulls only
-that family's exports."""
+"""Nightly: pull new or changed exports and parse new inbox files (mapped tasks; neither writes the
+warehouse), load them (the one writer), then build, validate and publish each period touched; then
+data_quality (a line per file with quarantined or rejected rows; fails past quarantine.max_share) and
+anomalies (alerts on new ones). Params: `month`/`date` add a period, `source` pulls one family only."""
 
 from __future__ import annotations
 
@@ -14,10 +12,8 @@ from pipeline.assets import DEFAULT_ARGS, LEDGER, WAREHOUSE_POOL, run_day, works
 
 
 @dag(
-    dag_id="cost_ledger_nightly",
     schedule="@daily",
     start_date=pendulum.datetime(2026, 1, 1, tz="UTC"),
-    catchup=False,
     max_active_runs=1,
     tags=["costledger", "ledger"],
     default_args={**DEFAULT_ARGS, "pool": WAREHOUSE_POOL},
@@ -85,10 +81,15 @@ def cost_ledger_nightly():
         from pipeline import run
         return run.check_loads(workspace_path(), since=run.as_utc(dag_run.start_date or dag_run.run_after))
 
+    @task(trigger_rule="none_failed")  # after a failed period the run stays red; the next night alerts
+    def anomalies(params=None, dag_run=None, data_interval_end=None) -> int:
+        from pipeline.marts.alerts import alert_in_task
+        return alert_in_task(workspace_path(), run_day(params, data_interval_end, dag_run.run_after), dag_run)
+
     files = list_files()
     pull.expand(batch=find_exports()) >> files
     parse.expand(file=files) >> (periods := ingest())
-    period_ledger.expand(period=periods) >> data_quality()
+    period_ledger.expand(period=periods) >> [data_quality(), anomalies()]
 
 
 cost_ledger_nightly()

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import re
 import tomllib
+from datetime import date
 from decimal import Decimal
 from enum import StrEnum
 from pathlib import Path
@@ -39,13 +40,39 @@ def _row_and_sql_regex(value: str) -> str:
     return patterns.check(value, patterns.POLARS, patterns.DUCKDB)
 
 
+class ModelMove(_Strict):
+    """From `since` (a day, inclusive) the model belongs to the business line, team or owner given
+    here; a field left out keeps its earlier value. Cost before `since` keeps the earlier ones."""
+
+    since: date
+    business_line: str | None = None
+    team: str | None = None
+    owner: str | None = None
+
+    @model_validator(mode="after")
+    def _check(self) -> ModelMove:
+        if self.business_line is self.team is self.owner is None:
+            raise ValueError(f"move since {self.since}: give business_line, team or owner")
+        return self
+
+
 class Model(_Strict):
-    """A registered model."""
+    """A registered model: who it belongs to, and since when (`moves`, in date order)."""
 
     id: ModelId
     name: str
     business_line: str = ""
+    team: str = ""
     owner: str = ""
+    moves: list[ModelMove] = []
+
+    @field_validator("moves")
+    @classmethod
+    def _in_order(cls, value: list[ModelMove]) -> list[ModelMove]:
+        days = [m.since for m in value]
+        if days != sorted(set(days)):
+            raise ValueError(f"moves must be in date order, one per day: got {[d.isoformat() for d in days]}")
+        return value
 
 
 class MatchField(StrEnum):
@@ -236,6 +263,7 @@ class BadRows(_Strict):
     optimizations: RowPolicy = "quarantine"
     milestones: RowPolicy = "quarantine"
     fx: RowPolicy = "quarantine"
+    budgets: RowPolicy = "quarantine"
 
 
 DateOrder = Literal["auto", "mdy", "dmy"]
@@ -321,6 +349,39 @@ class Report(_Strict):
     commitment_discount: Decimal = Field(Decimal("0.30"), ge=0, le=1)
 
 
+class Notifier(_Strict):
+    """An Airflow notifier (a subclass of airflow.sdk.BaseNotifier, by import path) and its
+    keyword arguments; its templated fields see `anomalies` (a list of rows) and `anomaly_text`."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True)
+
+    class_path: str = Field(alias="class", pattern=r"^[A-Za-z_][A-Za-z0-9_]*(\.[A-Za-z_][A-Za-z0-9_]*)+$")
+    kwargs: dict[str, object] = {}
+
+
+class Anomalies(_Strict):
+    """Daily anomalies per model and category (marts.anomalies) and the alert the nightly run sends.
+
+    Band: the median of the same weekday over the last `weeks` weeks, +- `band_mads` x 1.4826 x
+    their median absolute deviation, at least +- `min_band_share` of the median and
+    +- `min_band_amount`. Alert: an anomaly above its band by at least `alert_excess`
+    (reporting currency) on one of the `alert_days` days up to the run's day, not alerted before."""
+
+    weeks: int = Field(4, ge=2, le=26)
+    band_mads: Decimal = Field(Decimal("3"), gt=0, le=100)
+    min_band_share: Decimal = Field(Decimal("0.25"), ge=0, le=100)
+    min_band_amount: Decimal = Field(Decimal("1"), ge=0)
+    # labor and time are monthly figures spread over days (a change of plan, not of spend)
+    categories: list[Literal["hardware", "software", "data", "labor", "operational", "time"]] = [
+        "hardware", "software", "data", "operational",
+    ]
+    alert_excess: Decimal = Field(Decimal("100"), ge=0)
+    alert_days: int = Field(7, ge=1, le=366)
+    on_alert: Literal["notify", "fail"] = "notify"
+    # none: the anomalies are logged (pipeline.marts.notifiers.LogNotifier)
+    notifiers: list[Notifier] = []
+
+
 class Config(_Strict):
     reporting_currency: str = Field("USD", pattern=r"^[A-Z]{3}$")
     models: list[Model] = []
@@ -335,6 +396,7 @@ class Config(_Strict):
     quarantine: Quarantine = Quarantine()
     ingest: Ingest = Ingest()
     report: Report = Report()
+    anomalies: Anomalies = Anomalies()
     # Default telemetry step when a series has a single sample.
     telemetry_step_seconds: int = Field(60, gt=0)
     # A sample holds its GPU until the next one, up to this many steps; a longer silence is a

@@ -5,7 +5,10 @@ cloud GPU node pool and two owned GPU servers, and beside the inputs `truth.csv`
 month, model and category that a correct pipeline must reproduce exactly. The truth is computed
 here from the plan itself (what was planted), not by the pipeline's code. Labor is at standard
 rates: the generator rates its own people (see _labor) and keeps what it planted on the Estate
-(people's pay, rate groups, rates, who works on which model) for the privacy tests."""
+(people's pay, rate groups, rates, who works on which model) for the privacy tests. Beside
+the truth, `truth_impact.csv` (what each optimisation really did), `truth_budgets.csv` (each budget
+line's actual cost) and `truth_plants.json` (a one-day spike, a savings plan's utilisation and
+coverage, a training run on a serving model, a team move) for the decision marts."""
 
 from __future__ import annotations
 
@@ -24,14 +27,17 @@ from pipeline.workspace import Workspace
 D = Decimal
 Q = D(1).scaleb(-18)
 STEP = 300  # telemetry step, seconds
-MODELS = {
-    "search-ranker": ("Search ranking", "search", "search-relevance"),
-    "query-rewrite-llm": ("Query rewrite LLM", "search", "search-relevance"),
-    "rec-retrieval": ("Recommendation retrieval", "recommendation", "recsys"),
-    "rec-ranker-llm": ("Recommendation ranking LLM", "recommendation", "recsys"),
-    "embeddings": ("Embeddings", "platform", "ml-platform"),
-    "exp-moe": ("Mixture-of-experts experiment", "research", "applied-research"),
+MODELS = {  # name, business line, team, owner
+    "search-ranker": ("Search ranking", "search", "search-relevance", "head-of-search"),
+    "query-rewrite-llm": ("Query rewrite LLM", "search", "search-relevance", "head-of-search"),
+    "rec-retrieval": ("Recommendation retrieval", "recommendation", "recsys", "head-of-recsys"),
+    "rec-ranker-llm": ("Recommendation ranking LLM", "recommendation", "recsys", "head-of-recsys"),
+    "embeddings": ("Embeddings", "platform", "ml-platform", "head-of-platform"),
+    "exp-moe": ("Mixture-of-experts experiment", "research", "applied-research", "head-of-research"),
 }
+# Planted: embeddings moves to the recommendation team on March 1st; its January and February
+# cost stays with ml-platform (the dated registry keeps the history).
+MOVES = {"embeddings": (date(2026, 3, 1), "recommendation", "recsys", "head-of-recsys")}
 NAMESPACES = {"search-ranker": "search", "query-rewrite-llm": "qrewrite", "rec-retrieval": "recsys", "rec-ranker-llm": "recsys", "embeddings": "embed"}
 POOL_NODE_HOURLY = D("4.80")  # 4 GPUs x 12 samples an hour = 48 slots: 0.10 a slot
 SUPPORT_WEIGHTS = {"search-ranker": 3, "rec-ranker-llm": 3, "query-rewrite-llm": 2, "rec-retrieval": 1, "embeddings": 1}
@@ -44,6 +50,8 @@ OPTIMISATION_DAY = date(2026, 2, 15)
 # search-ranker: logged, but nothing changed; query-rewrite-llm: two changes 4 days apart, each
 # inside the other's window (confounded): its pool GPU held 08-20 h, then 08-14 h, then 08-12 h.
 RIGHT_SIZING_DAY, AUTOSCALING_DAY, NO_EFFECT_DAY = date(2026, 3, 9), date(2026, 3, 13), date(2026, 3, 16)
+# the optimisation log claims 30 % for the quantisation (the seed's claim); the others claim nothing
+CLAIMS = {"rec-ranker-llm": "30"}
 PLANTED_ACTIONS = [
     (OPTIMISATION_DAY, "rec-ranker-llm", "quantization", "INT8 weights: the second GPU is held 4 h a day instead of 16 h", "cut_30"),
     (RIGHT_SIZING_DAY, "query-rewrite-llm", "right_sizing", "Serving window of the pool GPU cut from 12 h to 6 h a day", "confounded"),
@@ -56,6 +64,35 @@ ASSETS = [
     ("A-1001", "dc1-gpu-01", date(2025, 1, 1), 36, D("121500.00"), D("12000.00"), D("1500.00")),
     ("A-1002", "dc1-gpu-02", date(2025, 7, 1), 36, D("98000.00"), D("8000.00"), D("0.00")),
 ]
+
+
+# Planted for the decision marts (truth_plants.json says what the marts must find):
+# - a one-day spike: search-ranker's egress, 15.00 every day, is 1500.00 on SPIKE_DAY;
+SPIKE_DAY, SPIKE_EXTRA = date(2026, 3, 24), D("1485.00")
+# - the savings plan sp-1 commits 11.00 an hour; the usage it covers costs 4.80 (gpu-node-2) + 5.60
+#   (gpu-node-3) an hour amortised, 6.00 + 8.00 at list prices; the unused 0.60 an hour is one
+#   Unused row a day (14.40), kept in __shared__ by the `commitments` shared pool;
+COMMITMENT_HOURLY = D("11.00")
+COVERED_LIST = {"gpu-node-2": D("6.00"), "gpu-node-3": D("8.00")}
+# - a fine-tuning run of rec-ranker-llm (namespace recsys-train) on the owned server dc1-gpu-02's
+#   idle GPUs 2 and 3, all day, Monday 19 to Friday 23 January (its phase is asserted once the
+#   ledger carries one);
+TRAINING_HOST, TRAINING_GPUS, TRAINING_DAYS = "dc1-gpu-02", (2, 3), (date(2026, 1, 19), date(2026, 1, 23))
+# - budgets (inbox/budgets/): the recsys team (embeddings with it from March) over its March
+#   budget; the other lines within theirs.
+BUDGETS = [
+    # period, model_id, team, business_line, owner, category, amount, currency
+    ("2026-03", "", "recsys", "", "", "", D("65000.00"), "USD"),
+    ("2026-02", "", "recsys", "", "", "", D("90000.00"), "USD"),
+    ("2026-03", "", "", "search", "", "hardware", D("12000.00"), "USD"),
+    ("2026-03", "exp-moe", "", "", "", "hardware", D("3500.00"), "EUR"),
+    ("2026-03", "", "", "", "", "", D("300000.00"), "USD"),
+]
+
+
+def training(host: str, gpu: int, day: date) -> bool:
+    """True when the planted fine-tuning run holds the GPU that day."""
+    return host == TRAINING_HOST and gpu in TRAINING_GPUS and TRAINING_DAYS[0] <= day <= TRAINING_DAYS[1]
 
 
 @dataclass
@@ -71,6 +108,7 @@ class Estate:
     rate_group: dict[tuple[str, str], str] = field(default_factory=dict)
     rates: dict[tuple[str, str], Decimal] = field(default_factory=dict)
     workers: dict[tuple[str, str], set[str]] = field(default_factory=lambda: defaultdict(set))
+    plants: dict = field(default_factory=dict)  # what the decision marts must find (truth_plants.json)
 
     @property
     def as_of(self) -> date:
@@ -114,6 +152,8 @@ def holders(host: str, gpu: int, day: date, hour_slot: int) -> str | None:
     if host == "dc1-gpu-01":
         return {0: "query-rewrite-llm", 1: "query-rewrite-llm", 2: "embeddings" if 9 <= hour < 21 else None,
                 3: "embeddings" if 9 <= hour < 21 else None}[gpu]
+    if training(host, gpu, day):
+        return "rec-ranker-llm"
     return {0: "rec-retrieval", 1: "rec-retrieval", 2: None, 3: None}[gpu]
 
 
@@ -155,7 +195,9 @@ def _node3_weights(hour: int) -> dict[str, int]:
     return dict(weights)
 
 
-def _pod(holder: str, gpu: int) -> dict[str, str]:
+def _pod(holder: str, gpu: int, *, train: bool = False) -> dict[str, str]:
+    if train:
+        return {"namespace": "recsys-train", "pod": f"ranker-finetune-{gpu}", "container": "trainer"}
     if holder == "sandbox":
         return {"namespace": "sandbox", "pod": "notebook-alice-0", "container": "jupyter"}
     prefix = {"rec-retrieval": "retrieval", "rec-ranker-llm": "ranker"}.get(holder, holder)
@@ -197,6 +239,10 @@ model = "rec-ranker-llm"
 namespace = "embed"
 model = "embeddings"
 
+[[workloads]]
+namespace = "recsys-train"
+model = "rec-ranker-llm"
+
 [[gpu_pools]]
 name = "eks-gpu"
 node_pattern = "gpu-node-[0-9]+"
@@ -211,6 +257,11 @@ weights = {weights}
 [[shared_pools]]
 name = "tax"
 charge_category = "Tax"
+policy = "keep"
+
+[[shared_pools]]
+name = "commitments"
+service_name = "Savings Plans.*"
 policy = "keep"
 
 [owned]
@@ -229,9 +280,13 @@ settle_seconds = 0   # generated files are complete when the generator returns: 
 
 
 def _config_text() -> str:
-    models = "".join(
-        f'[[models]]\nid = "{i}"\nname = "{n}"\nbusiness_line = "{b}"\nowner = "{o}"\n\n' for i, (n, b, o) in MODELS.items()
-    )
+    models = ""
+    for i, (n, b, t, o) in MODELS.items():
+        models += f'[[models]]\nid = "{i}"\nname = "{n}"\nbusiness_line = "{b}"\nteam = "{t}"\nowner = "{o}"\n\n'
+        if i in MOVES:
+            since, b2, t2, o2 = MOVES[i]
+            models += (f'[[models.moves]]\nsince = {since.isoformat()}\nbusiness_line = "{b2}"\n'
+                       f'team = "{t2}"\nowner = "{o2}"\n\n')
     weights = "{ " + ", ".join(f'"{k}" = {v}' for k, v in SUPPORT_WEIGHTS.items()) + " }"
     families = "{ " + ", ".join(f'"{k}" = "{v}"' for k, v in FAMILIES.items()) + " }"
     return CONFIG.format(models=models, weights=weights, families=families)
@@ -252,6 +307,7 @@ def generate_estate(root: Path | str, *, seed: int = 7, months: tuple[str, ...] 
     _milestones(estate)
     _usage(estate, days, random.Random(seed * 1_000_003 + 17))  # own stream: volumes do not shift when other inputs draw more
     _fx(estate, days)
+    _budgets(estate)
     _write_truth(estate)
     return estate
 
@@ -270,6 +326,7 @@ FOCUS_HEADER = [
     "BilledCost", "EffectiveCost", "ListCost", "ContractedCost", "BillingCurrency", "PricingCurrency", "ConsumedQuantity", "ConsumedUnit",
     "ProviderName", "PublisherName", "InvoiceIssuerName", "InvoiceId", "RegionId", "ResourceId", "ResourceName", "ResourceType",
     "ServiceCategory", "ServiceName", "SkuId", "SkuPriceId", "CommitmentDiscountId", "CommitmentDiscountType", "Tags",
+    "CommitmentDiscountStatus",
 ]
 
 
@@ -286,18 +343,21 @@ def _billing(estate: Estate, days: list[date], billing_format: str = "focus") ->
 
         def row(provider: str, charge_start: datetime, charge_end: datetime, category: str, description: str, billed: Decimal,
                 effective: Decimal, service_category: str, service_name: str, tags: dict | None = None, *, resource: str = "",
-                frequency: str = "Usage-Based", publisher: str | None = None, commitment: str = "", sub_account: str = "") -> list:
+                frequency: str = "Usage-Based", publisher: str | None = None, commitment: str = "", sub_account: str = "",
+                list_cost: Decimal | None = None, status: str = "") -> list:
             aws_side = provider == "AWS"
             issuer = "Amazon Web Services, Inc." if aws_side else "Microsoft"
             return [
                 "111111111111" if aws_side else "ea-0001", "Retail Prod" if aws_side else "Retail EA", sub_account or ("222222222222" if aws_side else "acct-shared"),
                 "ml-serving" if aws_side else "shared", _ts(start), _ts(end), _ts(charge_start), _ts(charge_end), category, "",
-                description, frequency, str(billed), str(effective), str(billed), str(billed), "USD" if aws_side else "EUR", "USD" if aws_side else "EUR",
+                description, frequency, str(billed), str(effective), str(billed if list_cost is None else list_cost),
+                str(billed if list_cost is None else list_cost), "USD" if aws_side else "EUR", "USD" if aws_side else "EUR",
                 "1", "Hours", provider, publisher or issuer, issuer, "", "us-east-1" if aws_side else "westeurope", f"{resource or 'r'}-{service_name[:8]}",
                 resource, "", service_category, service_name, "SKU1",
                 "SKU1-P1" if category in ("Usage", "Purchase") else "",  # FOCUS: a price id on usage and purchases, none on tax
                 commitment, "Savings Plan" if commitment else "",
                 json.dumps(tags) if tags else "",
+                status or ("Used" if commitment and category == "Usage" else ""),
             ]
 
         for day in month_days:
@@ -309,7 +369,8 @@ def _billing(estate: Estate, days: list[date], billing_format: str = "focus") ->
                     hourly = NODE3_HOURLY if node == NODE3 else POOL_NODE_HOURLY
                     billed = D("0.00") if covered else hourly
                     aws.append(row("AWS", h0, h0 + timedelta(hours=1), "Usage", "p4de GPU instance hour" if node == NODE3 else "g5.12xlarge GPU instance hour",
-                                   billed, hourly, "Compute", "Amazon Elastic Compute Cloud", resource=node, commitment="sp-1" if covered else ""))
+                                   billed, hourly, "Compute", "Amazon Elastic Compute Cloud", resource=node, commitment="sp-1" if covered else "",
+                                   list_cost=COVERED_LIST.get(node) if covered else None))
                     _truth_pool_hour(estate, node, h0, billed)
             for model, cost in (("search-ranker", "120.00"), ("query-rewrite-llm", "40.00"), ("rec-retrieval", "95.50"), ("rec-ranker-llm", "60.25"), ("embeddings", "30.00")):
                 key = " Model " if model == "embeddings" else "model"  # tag keys arrive with odd case and spaces
@@ -321,6 +382,16 @@ def _billing(estate: Estate, days: list[date], billing_format: str = "focus") ->
             estate.add(day, "rec-ranker-llm", "data", D("20.00"), D("20.00"))
             aws.append(row("AWS", d0, d1, "Usage", "Data transfer out", D("15.00"), D("15.00"), "Networking", "AWS Data Transfer", {"model": "search-ranker"}))
             estate.add(day, "search-ranker", "operational", D("15.00"), D("15.00"))
+            if day == SPIKE_DAY:  # planted: a crawler burst, one day
+                aws.append(row("AWS", d0, d1, "Usage", "Data transfer out (crawler burst)", SPIKE_EXTRA, SPIKE_EXTRA, "Networking",
+                               "AWS Data Transfer", {"model": "search-ranker"}))
+                estate.add(day, "search-ranker", "operational", SPIKE_EXTRA, SPIKE_EXTRA)
+            # the savings plan's unused commitment of the day: 24 h x (11.00 - 4.80 - 5.60) = 14.40
+            unused = (COMMITMENT_HOURLY - POOL_NODE_HOURLY - NODE3_HOURLY) * 24
+            aws.append(row("AWS", d0, d1, "Usage", "Unused savings plan commitment", D("0.00"), unused, "Compute",
+                           "Savings Plans for AWS Compute usage", commitment="sp-1", list_cost=D("0.00"),
+                           status="Unused"))
+            estate.add(day, "__shared__", "hardware", D("0.00"), unused)
             aws.append(row("AWS", d0, d1, "Usage", "CloudWatch metrics", D("5.00"), D("5.00"), "Management and Governance", "Amazon CloudWatch"))
             estate.add(day, "__unallocated__", "operational", D("5.00"), D("5.00"))
             aws.append(row("AWS", d0, d1, "Usage", "Legacy ranker instance", D("2.00"), D("2.00"), "Compute", "Amazon Elastic Compute Cloud", {"model": "legacy-ranker"}))
@@ -339,9 +410,11 @@ def _billing(estate: Estate, days: list[date], billing_format: str = "focus") ->
         estate.add(first_day, "rec-retrieval", "software", D("1500.00"), D("1500.00"))
         aws.append(row("AWS", start, end, "Tax", "Sales tax", D("250.00"), D("250.00"), "", "Tax", frequency="Recurring"))
         estate.add(first_day, "__shared__", "operational", D("250.00"), D("250.00"))
-        aws.append(row("AWS", start, start, "Purchase", "Compute savings plan, monthly fee", D("3000.00"), D("0.00"), "Compute", "Savings Plans for AWS Compute usage",
+        fee = COMMITMENT_HOURLY * 24 * len(month_days)  # the commitment: 11.00 an hour, every hour of the month
+        aws.append(row("AWS", start, start, "Purchase", "Compute savings plan, monthly fee", fee, D("0.00"), "Compute", "Savings Plans for AWS Compute usage",
                        frequency="Recurring", commitment="sp-1"))
-        estate.add(first_day, "__shared__", "hardware", D("3000.00"), D("0.00"))
+        estate.add(first_day, "__shared__", "hardware", fee, D("0.00"))
+        _plant_commitment(estate, month, len(month_days))
         credit_day = datetime.combine(month_days[9], datetime.min.time())
         aws.append(row("AWS", credit_day, credit_day + timedelta(days=1), "Credit", "Promotional credit", D("-100.00"), D("-100.00"), "Compute",
                        "Amazon Elastic Compute Cloud", {"model": "search-ranker"}, frequency="One-Time"))
@@ -349,6 +422,26 @@ def _billing(estate: Estate, days: list[date], billing_format: str = "focus") ->
         # the same charges as FOCUS, CUR 2.0, legacy CUR, Azure or GCP exports (generator_formats)
         write_billing(estate.root / "inbox" / "billing" / "aws" / month, FOCUS_HEADER, aws, billing_format)
         write_billing(estate.root / "inbox" / "billing" / "azure" / month, FOCUS_HEADER, azure, billing_format)
+
+
+def _plant_commitment(estate: Estate, month: str, days: int) -> None:
+    """What marts.commitments must find for sp-1 in the month, from the plan: per day, covered usage
+    10.40 x 24 = 249.60 amortised (list 14.00 x 24 = 336.00), unused 14.40, and the other eligible
+    Compute usage on demand: gpu-node-1 4.80 x 24 = 115.20, the CPU instances 345.75, the legacy
+    ranker 2.00 (798.95 a day at list prices in all)."""
+    hours = 24 * days
+    used = (POOL_NODE_HOURLY + NODE3_HOURLY) * hours
+    unused = (COMMITMENT_HOURLY - POOL_NODE_HOURLY - NODE3_HOURLY) * hours
+    covered_list = sum(COVERED_LIST.values()) * hours
+    on_demand = (POOL_NODE_HOURLY * 24 + D("345.75") + D("2.00")) * days
+    eligible_list = covered_list + on_demand
+    estate.plants.setdefault("commitment", {})[month] = {
+        "commitment_id": "sp-1", "purchase_billed": str(COMMITMENT_HOURLY * hours), "used_cost": str(used),
+        "unused_cost": str(unused), "covered_list_cost": str(covered_list), "eligible_list_cost": str(eligible_list),
+        "utilisation": str(used / (used + unused)), "coverage": str(covered_list / eligible_list),
+        "savings_vs_list": str(covered_list - used - unused),
+        "effective_savings_rate_vs_list": str(1 - (used + unused + on_demand) / eligible_list),
+    }
 
 
 def _truth_pool_hour(estate: Estate, node: str, h0: datetime, billed: Decimal) -> None:
@@ -384,7 +477,7 @@ def _telemetry(estate: Estate, days: list[date]) -> None:
                         for mig, holder in sharing:
                             labels = {"__name__": metric, "gpu": str(gpu), "UUID": f"GPU-{host}-{gpu}", "Hostname": host, "modelName": product} | mig
                             if holder is not None:
-                                labels |= _pod(holder, gpu)
+                                labels |= _pod(holder, gpu, train=training(host, gpu, day))
                             if metric == "DCGM_FI_DEV_GPU_UTIL":
                                 value = "0" if holder is None else str(35 + (slot * 7 + gpu * 13) % 60)
                                 if holder == "embeddings":  # planted: busy 10-34%, a smaller GPU would do
@@ -422,14 +515,22 @@ def _owned(estate: Estate, days: list[date]) -> None:
             month_len = ((day.replace(day=28) + timedelta(days=4)).replace(day=1) - timedelta(days=1)).day
             m_base, m_extra = divmod(int(maintenance / Q), month_len)
             maint_q = m_base + (1 if day.day - 1 < m_extra else 0)
+            trained = host == TRAINING_HOST and "rec-ranker-llm" in seconds
+            run = estate.plants.setdefault("training", {"gpu_hours": D(0), "hardware": D(0), "operational": D(0)})
+            if trained:
+                run["gpu_hours"] += D(seconds["rec-ranker-llm"]) / 3600
             for amount_q in (dep_q, maint_q):
                 if amount_q:
                     for model, q in _split(amount_q, seconds).items():
                         estate.add(day, model, "hardware", D(q) * Q, D(q) * Q)
                         estate.gpu_daily[(day, model)] += D(q) * Q
+                        if trained and model == "rec-ranker-llm":
+                            run["hardware"] += D(q) * Q
             for model, j in joules.items():
                 cost = D(j) / D(3_600_000) * PUE * TARIFF
                 estate.add(day, model, "operational", cost, cost)
+                if trained and model == "rec-ranker-llm":
+                    run["operational"] += cost
 
 
 ROLES = ["ml-engineer"] * 6 + ["data-scientist"] * 4 + ["sre"] * 3 + ["data-engineer"] * 2 + ["ml-engineer"]
@@ -640,8 +741,10 @@ def _usage(estate: Estate, days: list[date], rng: random.Random) -> None:
             requests = base + rng.randrange(-base // 20, base // 20)
             rows.append([day.isoformat(), model, requests, requests * 180 if model in llm else "", requests * 40 if model in llm else ""])
     _write_csv(estate.root / "inbox" / "usage" / "volumes.csv", ["usage_date", "model_id", "requests", "input_tokens", "output_tokens"], rows)
-    _write_csv(estate.root / "inbox" / "optimizations" / "log.csv", ["action_date", "model_id", "action", "description"],
-               [[day.isoformat(), model, action, description] for day, model, action, description, _ in PLANTED_ACTIONS])
+    _write_csv(estate.root / "inbox" / "optimizations" / "log.csv",
+               ["action_date", "model_id", "action", "description", "claimed_saving_percent"],
+               [[day.isoformat(), model, action, description, CLAIMS.get(model, "") if kind == "cut_30" else ""]
+                for day, model, action, description, kind in PLANTED_ACTIONS])
 
 
 def _fx(estate: Estate, days: list[date]) -> None:
@@ -649,9 +752,61 @@ def _fx(estate: Estate, days: list[date]) -> None:
                [[day.isoformat(), "EUR", str(EUR_RATES[day.month])] for day in days])
 
 
+def _budgets(estate: Estate) -> None:
+    _write_csv(estate.root / "inbox" / "budgets" / "budgets.csv",
+               ["period", "model_id", "team", "business_line", "owner", "category", "amount", "currency"],
+               [[p, m, t, b, o, c, str(a), cur] for p, m, t, b, o, c, a, cur in BUDGETS])
+
+
+def _team_of(model: str, month: str) -> tuple[str, str, str]:
+    """(business line, team, owner) of a model in a month (the planted move is on a 1st)."""
+    _, line, team, owner = MODELS[model]
+    if model in MOVES and month >= MOVES[model][0].strftime("%Y-%m"):
+        _, line, team, owner = MOVES[model]
+    return line, team, owner
+
+
+def _budget_truth(estate: Estate) -> list[list[str]]:
+    """Each budget line's actual cost from the truth (a whole month: the demo's months are complete)."""
+    rows = []
+    for period, model, team, line, owner, category, amount, currency in BUDGETS:
+        actual = D(0)
+        for (month, m, cat), (_, effective) in estate.truth.items():
+            if month != period or (category and cat != category):
+                continue
+            if m not in MODELS:
+                if not (model or team or line or owner):
+                    actual += effective
+                continue
+            m_line, m_team, m_owner = _team_of(m, month)
+            wanted = ((model, m), (team, m_team), (line, m_line), (owner, m_owner))
+            if any(asked and asked != found for asked, found in wanted):
+                continue
+            actual += effective
+        rate = D(1) if currency == "USD" else EUR_RATES[int(period[5:])]
+        budget = amount * rate
+        rows.append([period, model, team, line, owner, category or "all", str(budget), str(actual),
+                     str(actual - budget), "over" if actual > budget else "on_track"])
+    return rows
+
+
 def _write_truth(estate: Estate) -> None:
     rows = [[m, model, cat, str(v[0]), str(v[1])] for (m, model, cat), v in sorted(estate.truth.items())]
     _write_csv(estate.root / "truth.csv", ["month", "model_id", "category", "billed_cost", "effective_cost"], rows)
+    _write_csv(estate.root / "truth_budgets.csv",
+               ["period", "model_id", "team", "business_line", "owner", "category", "budget", "actual", "overrun", "status"],
+               _budget_truth(estate))
+    training = {k: str(v) for k, v in estate.plants["training"].items()}
+    plants = {
+        "anomaly": {"charge_date": SPIKE_DAY.isoformat(), "model_id": "search-ranker", "category": "operational",
+                    "actual": str(D("15.00") + SPIKE_EXTRA), "expected": "15.00"},
+        "commitment": estate.plants.get("commitment", {}),
+        "training": {"model_id": "rec-ranker-llm", "host": TRAINING_HOST, "namespace": "recsys-train",
+                     "first_day": TRAINING_DAYS[0].isoformat(), "last_day": TRAINING_DAYS[1].isoformat(), **training},
+        "move": {"model_id": "embeddings", "since": MOVES["embeddings"][0].isoformat(),
+                 "team_before": MODELS["embeddings"][2], "team_after": MOVES["embeddings"][2]},
+    }
+    (estate.root / "truth_plants.json").write_text(json.dumps(plants, indent=2) + "\n")
     _write_csv(estate.root / "truth_impact.csv", ["action_date", "model_id", "action", "kind", "gpu_cost_per_day_before", "gpu_cost_per_day_after", "true_change"],
                [[day.isoformat(), model, action, kind, *_true_gpu_change(estate, day, model)] for day, model, action, _, kind in PLANTED_ACTIONS])
 

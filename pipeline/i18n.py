@@ -185,6 +185,7 @@ TEXT: dict[str, tuple[str, str]] = {
     "src_assets": ("assets", "自有资产"),
     "src_energy": ("energy", "能耗"),
     "src_labor": ("labor", "人力"),
+    "src_budgets": ("budgets", "预算"),
     "status_loaded": ("loaded", "已加载"),
     "status_superseded": ("superseded", "已被替换"),
     "status_rejected": ("rejected", "已拒绝"),

@@ -210,6 +210,19 @@ def _interval(values: np.ndarray, level: float) -> tuple[float | None, float | N
     return float(low), float(high)
 
 
+def percentile_interval(values: np.ndarray, level: float = LEVEL) -> tuple[float | None, float | None]:
+    """The central `level` percentile interval of bootstrap draws (non-finite draws dropped)."""
+    return _interval(np.asarray(values, dtype=float), level)
+
+
+def resample_days(columns: Sequence[Sequence[float]], *, draws: int, rng: np.random.Generator) -> list[np.ndarray]:
+    """Each column's sum over `draws` resamples of the same days (with replacement): one array of
+    `draws` sums per column. The days are drawn once for all columns, from `rng`."""
+    arrays = [np.asarray(c, dtype=float) for c in columns]
+    index = _draws(arrays[0].size, draws, rng)
+    return [a[index].sum(axis=1) for a in arrays]
+
+
 def bootstrap_change(
     before: tuple[Sequence[float], Sequence[float]],
     after: tuple[Sequence[float], Sequence[float]],
@@ -222,15 +235,14 @@ def bootstrap_change(
     """Percentile interval of the change in sum(cost) / sum(requests) between two windows, each
     given as (daily costs, daily requests); days are resampled within each window. `relative`:
     after / before - 1, else after - before (per unit of requests)."""
-    bc, br = np.asarray(before[0], dtype=float), np.asarray(before[1], dtype=float)
-    ac, ar = np.asarray(after[0], dtype=float), np.asarray(after[1], dtype=float)
-    if bc.size == 0 or ac.size == 0:
+    if len(before[0]) == 0 or len(after[0]) == 0:
         return None, None
     rng = np.random.default_rng(seed)
-    ib, ia = _draws(bc.size, draws, rng), _draws(ac.size, draws, rng)
+    bc, br = resample_days(before, draws=draws, rng=rng)
+    ac, ar = resample_days(after, draws=draws, rng=rng)
     with np.errstate(divide="ignore", invalid="ignore"):
-        b = bc[ib].sum(axis=1) / br[ib].sum(axis=1)
-        a = ac[ia].sum(axis=1) / ar[ia].sum(axis=1)
+        b = bc / br
+        a = ac / ar
         values = a / b - 1.0 if relative else a - b
     return _interval(values, level)
 

@@ -130,8 +130,11 @@ def validate(workspace: Path | str | Workspace, period: str) -> None:
 
 @_writer
 def publish(workspace: Path | str | Workspace, period: str) -> int:
-    """Copy the period's candidate into ledger.cost_ledger in one transaction (the candidate is
-    kept: the next build of the period changes only what its new inputs change)."""
+    """Copy the period's candidate into ledger.cost_ledger and refresh the marts computed in Python
+    (forecasts, savings, price/volume/mix), in one transaction (the candidate is kept: the next
+    build of the period changes only what its new inputs change)."""
+    from pipeline import marts
+
     ws = _ws(workspace)
     check_period(period)
     with warehouse.connect(ws.warehouse) as con, _step(con, "publish", [period]) as info:
@@ -146,6 +149,7 @@ def publish(workspace: Path | str | Workspace, period: str) -> int:
             )
             con.execute("delete from meta.pending_periods where period = ?", [period])  # the candidate stays: the next build starts from it
             crash.point("publish")
+            marts.refresh(con, ws.config, period)
         info["message"] = f"{rows} rows published"
     return rows
 

@@ -524,17 +524,30 @@ mart_totals as (
     select 'idle_unallocated', currency, sum(billed_cost), sum(effective_cost)
     from ({marts.idle_unallocated})
     group by currency
+    union all
+    select 'daily_team_cost', currency, sum(billed_cost), sum(effective_cost)
+    from ({marts.daily_team_cost})
+    group by currency
+    union all
+    select 'monthly_team_cost', currency, sum(billed_cost), sum(effective_cost)
+    from ({marts.monthly_team_cost})
+    group by currency
+    union all
+    select 'monthly_unit_costs', currency, null, sum(effective_cost)  -- no billed cost in this mart
+    from ({marts.monthly_unit_costs})
+    group by currency
 ),
 
 expected_totals as (
     select
         marts.mart,
         c.currency,
-        case when marts.mart = 'unit_costs' then null else sum(c.billed_cost) end as billed,
+        case when marts.mart in ('unit_costs', 'monthly_unit_costs') then null else sum(c.billed_cost) end as billed,
         sum(c.effective_cost) as effective
     from candidate as c,
         (values ('daily_model_cost', false), ('monthly_model_cost', false), ('unit_costs', false),
-            ('idle_unallocated', true)) as marts (mart, buckets_only)
+            ('idle_unallocated', true), ('daily_team_cost', false), ('monthly_team_cost', false),
+            ('monthly_unit_costs', false)) as marts (mart, buckets_only)
     where not marts.buckets_only or c.model_id in ('__idle__', '__unallocated__', '__shared__')
     group by marts.mart, c.currency
 ),
@@ -555,6 +568,34 @@ gpu_efficiency as materialized (  -- read by several counts below: computed once
     select * from ({marts.gpu_efficiency})
 ),
 
+commitments as materialized (  -- read by two counts below: computed once
+    select * from ({marts.commitments})
+    where billing_period = $period
+),
+
+-- commitments: the mart's used + unused cost per provider and currency against the candidate's
+-- rows traced (source_ref) to the commitment charges they came from
+commitment_charges as (
+    select load_id || ':' || row_number as source_ref, ProviderName as provider, BillingCurrency as currency
+    from staging.billing
+    where x_BillingPeriod = $period and CommitmentDiscountId is not null and ChargeCategory in ('Purchase', 'Usage')
+),
+
+commitment_ledger as (
+    select ch.provider, ch.currency, sum(c.source_effective_amount) as effective
+    from candidate as c
+    inner join commitment_charges as ch
+        on ch.source_ref = c.source_ref
+    where c.source = 'billing'
+    group by ch.provider, ch.currency
+),
+
+commitment_mart as (
+    select provider, currency, sum(commitment_cost) as effective
+    from commitments
+    group by provider, currency
+),
+
 final as (
     select
         $period as billing_period,
@@ -569,7 +610,13 @@ final as (
         (select count(*) from gpu_efficiency where gpu_hours < 0) as gpu_hours_negative,
         (select count(*) from gpu_efficiency
             where mean_utilisation_percent not between 0 and 100 or pool_idle_share not between 0 and 1)
-            as gpu_utilisation_out_of_range
+            as gpu_utilisation_out_of_range,
+        (select count(*) from commitment_mart as m
+            full outer join commitment_ledger as l
+                on l.provider = m.provider and l.currency = m.currency
+            where m.effective is distinct from l.effective) as commitments_unreconciled,
+        (select count(*) from commitments
+            where utilisation not between 0 and 1 or coverage not between 0 and 1) as commitment_rates_out_of_range
     where exists (select 1 from candidate)
         or exists (select 1 from staging.billing where x_BillingPeriod = $period)
 )

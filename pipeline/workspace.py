@@ -20,6 +20,7 @@ SOURCES: tuple[str, ...] = (
     "optimizations",
     "milestones",
     "fx",
+    "budgets",
 )
 
 DEFAULT_CONFIG = """\
@@ -31,7 +32,11 @@ reporting_currency = "USD"
 # id = "search-ranker"
 # name = "Search ranking"
 # business_line = "search"
-# owner = "search-relevance"
+# team = "search-relevance"
+# owner = "head-of-search"
+# [[models.moves]]        # dated: from this day the model belongs to another team (history stays)
+# since = 2026-03-01
+# team = "search-platform"
 
 [attribution]
 # Billing tag keys that name a model, in precedence order (case and surrounding spaces ignored).

@@ -1,5 +1,5 @@
 """The simple CSV inputs: asset register, other charges, business volume, optimisation log,
-milestones and FX rates. Each is a declared schema; one reader serves them all.
+milestones, FX rates and budgets. Each is a declared schema; one reader serves them all.
 (They are declarations, not logic, so they share a module instead of six near-empty ones.)"""
 
 from __future__ import annotations
@@ -14,6 +14,9 @@ from pipeline.ingest.parse import ROW, Col, Kind, Parsed, coerce, raw_records, r
 from pipeline.money import RATE_LIMIT, RATE_LIMIT_TEXT
 
 DATA_SUBCATEGORIES = ("collection", "cleaning", "labelling", "storage")
+# A budget line is for one model, team, business line or owner (or, naming none, the whole estate).
+BUDGET_SCOPES = ("model_id", "team", "business_line", "owner")
+BUDGET_KEY = ("period", *BUDGET_SCOPES, "category")
 T, M, D, I, DT, R = Kind.TEXT, Kind.MONEY, Kind.DECIMAL, Kind.INT, Kind.DATE, Kind.RATE
 
 
@@ -72,6 +75,21 @@ def _rules(table: Table, rows: pl.DataFrame) -> tuple[pl.DataFrame, list[pl.Data
             (pl.col("rate") <= 0, "rate", "expected a positive rate"),
             (pl.col("rate") >= pl.lit(RATE_LIMIT, dtype=pl.Decimal(38, 10)), "rate", f"expected a rate below {RATE_LIMIT_TEXT}"),
         ]
+    elif table.table == "optimizations":
+        claimed = pl.col("claimed_saving_percent")
+        checks = [(~claimed.is_between(0, 100), "claimed_saving_percent", "expected a percentage from 0 to 100")]
+    elif table.table == "budgets":
+        named = pl.sum_horizontal([pl.col(c).is_not_null().cast(pl.Int32) for c in BUDGET_SCOPES])
+        checks = [
+            (~pl.col("period").str.contains(r"^\d{4}-(0[1-9]|1[0-2])$"), "period", "expected a month like 2026-01"),
+            (named > 1, "model_id", f"expected at most one of {list(BUDGET_SCOPES)} (none: the whole estate)"),
+            (~pl.col("category").is_in(CATEGORIES), "category",
+             f"expected one of {list(CATEGORIES)}, or empty for all six"),
+            (pl.col("amount") < 0, "amount", "expected 0 or more"),
+            # a second line for the same period, scope and category contradicts the first
+            (~pl.struct(BUDGET_KEY).is_first_distinct(), "period",
+             "expected one line per period, scope and category: this one repeats an earlier line"),
+        ]
     rejected = []
     for mask, column, reason in checks:
         rows, bad = reject(rows, mask.fill_null(False), column=column, reason=reason)
@@ -110,6 +128,7 @@ TABLES: tuple[Table, ...] = (
     }),
     Table("optimizations", "optimization-log-csv", "optimizations", {
         "action_date": Col(DT, True), "model_id": Col(T, True), "action": Col(T, True), "description": Col(T),
+        "claimed_saving_percent": Col(D),
     }),
     Table("milestones", "milestones-csv", "milestones", {
         "model_id": Col(T, True), "milestone": Col(T, True), "planned_date": Col(DT, True),
@@ -118,6 +137,10 @@ TABLES: tuple[Table, ...] = (
     }),
     Table("fx", "fx-rates-csv", "fx_rates", {
         "rate_date": Col(DT, True), "currency": Col(T, True), "rate": Col(R, True),
+    }),
+    Table("budgets", "budgets-csv", "budgets", {
+        "period": Col(T, True), "amount": Col(M, True), "currency": Col(T, True), "model_id": Col(T),
+        "team": Col(T), "business_line": Col(T), "owner": Col(T), "category": Col(T),
     }),
 )
 

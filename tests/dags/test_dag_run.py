@@ -33,11 +33,12 @@ def _states(dag_run) -> dict[tuple[str, int], str]:
 
 @pytest.fixture
 def stub_pipeline(monkeypatch, tmp_path):
-    """`pipeline.run`, `pipeline.pull`, the listing and parse steps and the failure recorder replaced
-    by recorders; `touched` is what ingest reports, `invalid` what fails validation, `exports` the
+    """`pipeline.run`, `pipeline.pull`, the listing and parse steps, the anomaly alert and the failure
+    recorder replaced by recorders; `touched` is what ingest reports, `invalid` what fails validation, `exports` the
     batches there are to pull, `files` the inbox files there are to parse."""
     from pipeline import failures, ingest, pull, run
     from pipeline.errors import ValidationFailed
+    from pipeline.marts import alerts
 
     calls: list[tuple] = []
     state = {"touched": ["2026-01"], "invalid": set(), "exports": [], "files": []}
@@ -61,6 +62,7 @@ def stub_pipeline(monkeypatch, tmp_path):
     monkeypatch.setattr(pull, "pull_batch", lambda ws, batch: calls.append(("pull", batch["folder"])) or batch["keys"])
     monkeypatch.setattr(ingest, "pending", lambda ws: calls.append(("list_files", ws)) or list(state["files"]))
     monkeypatch.setattr(ingest, "stage", lambda ws, source, path: calls.append(("parse", source, path)) or {"status": "parsed"})
+    monkeypatch.setattr(alerts, "alert_in_task", lambda ws, day, dag_run: calls.append(("anomalies", ws, day)) or 0)
     monkeypatch.setattr(
         failures, "record_task_failure",
         lambda ws, **row: calls.append(("failure", row["task_id"], row["map_index"], row["state"], row["error"])),
@@ -143,6 +145,8 @@ def test_nightly_date_param_sets_period_and_as_of(airflow_db, stub_pipeline):
 
     assert dag_run.state == "success"
     assert [c for c in calls if c[0] == "build"] == [("build", "2026-03", dt.date(2026, 3, 15))]
+    # after the publish, the anomaly alert as of the same day
+    assert calls[-1][0] == "anomalies" and calls[-1][2] == dt.date(2026, 3, 15)
 
 
 def test_nightly_without_new_files_rebuilds_the_month_of_its_day(airflow_db, stub_pipeline):
@@ -183,6 +187,7 @@ def test_failed_validation_blocks_only_its_period_without_retrying(airflow_db, s
     assert failures == [("failure", "period_ledger.validate", 0, "failed", "ValidationFailed: 2026-01: conservation check failed")]
     assert states[("period_ledger.publish", 0)] == "upstream_failed"
     assert states[("period_ledger.publish", 1)] == "success"
+    assert states[("anomalies", -1)] == "upstream_failed"  # not sent over a half-published night
 
 
 def test_monthly_reports_the_month_param(airflow_db, stub_pipeline):

@@ -60,8 +60,8 @@ def test_every_load_balances_and_nothing_is_quarantined(demo_estate):
         statuses = dict(con.execute("select status, count(*) from meta.loads group by 1").fetchall())
     assert unbalanced == 0 and quarantined == 0
     # 6 billing + 180 telemetry + 5 labor (people, allocations, timesheets, projects, training)
-    # + assets, 2 charges (invoices, licences), usage, optimizations, milestones, fx = 198
-    assert statuses == {"loaded": 198}
+    # + assets, 2 charges (invoices, licences), usage, optimizations, milestones, fx, budgets = 199
+    assert statuses == {"loaded": 199}
 
 
 def test_rerunning_a_month_gives_a_byte_identical_ledger(demo_estate):
@@ -71,7 +71,7 @@ def test_rerunning_a_month_gives_a_byte_identical_ledger(demo_estate):
     assert _checksum(path, "2026-02") == before
     with duckdb.connect(str(path), read_only=True) as con:
         # nothing was loaded twice: the second ingest found only known files
-        assert con.execute("select count(*) from meta.loads").fetchone()[0] == 198
+        assert con.execute("select count(*) from meta.loads").fetchone()[0] == 199
 
 
 def test_no_individual_pay_or_name_in_the_shared_warehouse(demo_estate):

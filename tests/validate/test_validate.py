@@ -531,11 +531,11 @@ def test_import_does_not_load_great_expectations() -> None:
 def test_marts_frame_has_one_clean_row_for_a_correct_candidate(con: duckdb.DuckDBPyConnection) -> None:
     build_billing_estate(con)
     frame = load_frame(con, "marts", period=PERIOD)
-    # every rule counts 0 rows: reconciliations balance, totals agree, no GPU or usage data at all
+    # every rule counts 0 rows: reconciliations balance, totals agree, no GPU, usage or commitment data at all
     assert frame.to_dict("records") == [{
         "billing_period": PERIOD, "billing_reconciliation_unbalanced": 0, "invoice_reconciliation_unbalanced": 0,
         "mart_totals_unbalanced": 0, "unit_costs_negative": 0, "gpu_hours_negative": 0,
-        "gpu_utilisation_out_of_range": 0,
+        "gpu_utilisation_out_of_range": 0, "commitments_unreconciled": 0, "commitment_rates_out_of_range": 0,
     }]
 
 
@@ -555,6 +555,33 @@ def test_a_mart_that_drops_rows_fails_its_totals(
     build_billing_estate(con)
     error = assert_fails_only(con, "marts", "expect_column_values_to_be_between", "mart_totals_unbalanced")
     assert "mart_totals_unbalanced=1" in str(error)
+
+
+def test_a_registry_that_counts_a_day_twice_fails_the_team_totals(con: duckdb.DuckDBPyConnection) -> None:
+    # two open ownership periods for rec-llm-7b: each of its rows joins twice, so the team marts'
+    # USD totals read 100.03 + 33.34 + 0.03 = 133.40 billed against the candidate's 100.03, and
+    # daily_team_cost and monthly_team_cost are the two unbalanced totals (USD; EUR is a bucket's)
+    build_billing_estate(con)
+    for team in ("recsys", "search"):
+        con.execute("insert into meta.model_registry values ('rec-llm-7b', 'LLM', 'rec', ?, 'x', null, null)", [team])
+    frame = load_frame(con, "marts", period=PERIOD)
+    assert frame["mart_totals_unbalanced"].tolist() == [2]
+    error = assert_fails_only(con, "marts", "expect_column_values_to_be_between", "mart_totals_unbalanced")
+    assert "mart_totals_unbalanced=2" in str(error)
+
+
+def test_a_commitment_charge_traced_to_the_wrong_row_fails_its_reconciliation(con: duckdb.DuckDBPyConnection) -> None:
+    # AWS row 1 is usage covered by savings plan sp-1 (effective 90.00): marts.commitments says
+    # used 90.00; the candidate's rows traced to it carry 30.00 x 3 = 90.00: reconciled. Tracing
+    # __idle__'s 30.00 to row 2 instead (the same invoice, so billing and invoice totals still
+    # balance) leaves 60.00 against 90.00: only the commitment reconciliation fails
+    build_billing_estate(con)
+    con.execute("update staging.billing set CommitmentDiscountId = 'sp-1', CommitmentDiscountStatus = 'Used', "
+                "ServiceCategory = 'Compute' where load_id = 'load-AWS' and row_number = 1")
+    assert load_frame(con, "marts", period=PERIOD)["commitments_unreconciled"].tolist() == [0]
+    update_candidate(con, "aws-1-c", source_ref="load-AWS:2")
+    error = assert_fails_only(con, "marts", "expect_column_values_to_be_between", "commitments_unreconciled")
+    assert "commitments_unreconciled=1" in str(error)
 
 
 def test_a_negative_unit_cost_is_a_warning(con: duckdb.DuckDBPyConnection) -> None:
