@@ -159,7 +159,7 @@ def parse_file(ws: Workspace, source: str, path: Path, data: bytes) -> Parsed:
     table = tables.find(source, header)
     if table is None:
         raise InputError(f"unrecognised {source} file: expected columns {tables.expected(source)}, found {header}", path=path, row=0)
-    return table.read(path, data, dates=getattr(ws.config.dates, source))
+    return table.read(path, data, dates=getattr(ws.config.dates, source, "auto"))  # budgets: months only
 
 
 def _periods(frame: pl.DataFrame, first: str, last: str) -> set[str]:
