@@ -6,7 +6,7 @@ are views over the published ledger (sql/marts/)."""
 from __future__ import annotations
 
 from datetime import date
-from decimal import Decimal
+from decimal import Decimal, localcontext
 from pathlib import Path
 
 import duckdb
@@ -30,15 +30,23 @@ def refresh(con: duckdb.DuckDBPyConnection, config: Config, period: str) -> dict
     if con.execute("select 1 from ledger.cost_ledger where billing_period = ? limit 1", [later]).fetchone():
         months.append(later)
     r = config.report
-    written = {
+    # Python's default 28 significant digits cannot hold a DECIMAL(38, 18): quantizing a forecast of
+    # three trillion to 18 places raised InvalidOperation. 80 digits hold any sum the ledger can.
+    with localcontext() as context:
+        context.prec = 80
+        written = _refresh(con, months, r)
+    reconcile(con, months, period=period)
+    return written
+
+
+def _refresh(con: duckdb.DuckDBPyConnection, months: list[str], r) -> dict[str, int]:
+    return {
         "cost_forecast": forecast.refresh(con, months, draws=r.bootstrap_draws, seed=r.bootstrap_seed),
         "price_volume_mix": drivers.refresh(con, months),
         "optimization_savings": savings.refresh(
             con, before_days=r.impact_window_days, draws=r.bootstrap_draws, seed=r.bootstrap_seed
         ),
     }
-    reconcile(con, months, period=period)
-    return written
 
 
 def reconcile(con: duckdb.DuckDBPyConnection, months: list[str], *, period: str) -> None:
