@@ -51,6 +51,18 @@ def _one_error(output: str, code: int, exit_code: int, *words: str) -> str:
     return output.strip()
 
 
+def _rejected_file(output: str, exit_code: int, *words: str) -> None:
+    """A run that rejected a file: exit 2, a line for the file (holding every word), `published:
+    ...`, then one line `error: ...` last; no raw control character anywhere; never a traceback."""
+    assert exit_code == 2, output
+    assert "Traceback" not in output
+    lines = output.strip().splitlines()
+    assert lines[-1].startswith("error: ") and [line.startswith("error: ") for line in lines].count(True) == 1, output
+    assert not any(ch in output for ch in "\x1b\r\u202e"), output
+    for word in words:
+        assert any(word in line for line in lines[:-1]), (word, output)
+
+
 # ---- patterns: compiled by the engine that runs them, when the config is read -----------------
 
 POLARS, RE2 = "Polars (Rust regex)", "DuckDB (RE2)"
@@ -107,7 +119,7 @@ def test_a_catastrophic_file_name_pattern_runs_on_the_linear_engine(published: P
     (telemetry / "dc1-gpu-a").write_text(log.format(20))  # ends in a: (a+)+$ matches
     (telemetry / "dc1-gpu-b").write_text(log.format(30))  # gpu-b\z matches
     result = runner.invoke(app, ["run", "-w", str(ws)])
-    _one_error(result.output, 2, result.exit_code, slow_name, "an nvidia-smi log names no host")
+    _rejected_file(result.output, result.exit_code, slow_name, "an nvidia-smi log names no host")
     assert _rows(ws, "select path, status from meta.loads where source = 'telemetry' order by path") == [
         (f"telemetry/{slow_name}", "rejected"), ("telemetry/dc1-gpu-a", "loaded"), ("telemetry/dc1-gpu-b", "loaded")]
     # one sample each, on the host its pattern names: 20 % on box-a, 30 % on box-b
@@ -392,7 +404,7 @@ def test_a_file_name_with_control_characters_is_shown_escaped(
     ws = _copy(published, tmp_path)
     (ws / "inbox" / "usage" / name).write_bytes(b"usage_date;model_id;requests\n2026-01-05;m1;10\n")  # wrong delimiter
     result = runner.invoke(app, ["run", "-w", str(ws)])
-    _one_error(result.output, 2, result.exit_code, f"usage/{shown}", "unrecognised usage file")
+    _rejected_file(result.output, result.exit_code, f"usage/{shown}", "unrecognised usage file")
     # the name is kept as it is, as data
     rejected = "select path, status from meta.loads where path like 'usage/%' and status = 'rejected'"
     assert _rows(ws, rejected) == [(f"usage/{name}", "rejected")]

@@ -95,7 +95,7 @@ def con(tmp_path_factory: pytest.TempPathFactory) -> duckdb.DuckDBPyConnection:
          (4, date(2025, 4, 1), "rec-llm", 999, 1, 1)],
     )
     con.executemany(
-        "insert into staging.optimizations values ('o', ?, ?, ?, ?, ?)",
+        "insert into staging.optimizations (load_id, row_number, action_date, model_id, action, description) values ('o', ?, ?, ?, ?, ?)",
         [(1, date(2025, 3, 10), "rec-llm", "quantization", "int8"),
          (2, date(2025, 4, 2), "rec-llm", "spot_in_april", None)],
     )
