@@ -200,8 +200,7 @@ def sql(
 
     if fmt not in ("table", "csv", "json"):
         _fail(CostLedgerError(f"--format {fmt!r}: expected table, csv or json"))
-    with _errors():
-        con = connect_read_only(Workspace.open(workspace).warehouse)
+    with _errors(), connect_read_only(Workspace.open(workspace).warehouse) as con:
         run_query(con, query, fmt=fmt, out=sys.stdout, timeout=timeout)
 
 
@@ -211,8 +210,7 @@ def check(workspace: Ws) -> None:
     from pipeline.warehouse import connect_read_only
     from pipeline.workspace import Workspace
 
-    with _errors():
-        con = connect_read_only(Workspace.open(workspace).warehouse)
+    with _errors(), connect_read_only(Workspace.open(workspace).warehouse) as con:
         bad = con.sql("select * from marts.billing_reconciliation where billed_difference <> 0 or effective_difference <> 0").pl()
         from pipeline.validate import load_balance_sql
 
@@ -248,7 +246,8 @@ def export_focus(
         if month is not None:
             check_period(month)
         target = out or default_path(ws.root, month=month, fmt=fmt, version=version)
-        rows = write_focus(connect_read_only(ws.warehouse), target, month=month, fmt=fmt, version=version)
+        with connect_read_only(ws.warehouse) as con:
+            rows = write_focus(con, target, month=month, fmt=fmt, version=version)
     _say(f"{rows} rows of FOCUS {version} written to {target}")
 
 

@@ -1,7 +1,7 @@
 """dcgm-exporter telemetry as Prometheus HTTP API answers (`query_range` matrix, `query` vector)
 -> staging.gpu_samples rows: one per GPU (or MIG slice), metric and sample time.
 
-One raw row per series; its points are exploded in Polars (no Python loop over points)."""
+One raw row per series; its points are flattened into three text columns and typed in Polars."""
 
 from __future__ import annotations
 
@@ -41,19 +41,21 @@ def parse_document(document: object, *, path: Path, default_step: int) -> Parsed
     if fmt is None:
         raise InputError("expected a Prometheus API answer with data.resultType 'matrix' or 'vector'", path=path)
     series = document["data"].get("result") or []
-    raw_rows, label_rows, points = [], [], []
+    raw_rows, label_rows = [], []
+    numbers: list[int] = []  # the points, flat: their series' row number, time and value as text
+    stamps: list[str] = []
+    values: list[str] = []
     for number, item in enumerate(series, start=1):
         raw_rows.append((number, json.dumps(item, separators=(",", ":"), sort_keys=True)))
         labels = item.get("metric") or {}
-        values = item.get("values") or ([item["value"]] if "value" in item else [])
+        points = item.get("values") or ([item["value"]] if "value" in item else [])
         label_rows.append({ROW: number, "metric": labels.get("__name__"), **canonical_labels(labels)})
-        points.append([[str(p[0]), str(p[1])] for p in values])
+        numbers.extend([number] * len(points))
+        stamps.extend([str(p[0]) for p in points])
+        values.extend([str(p[1]) for p in points])
     label_schema = {ROW: pl.Int64, "metric": pl.String, **{c: pl.String for c in (*LABELS, *WORKLOAD, "labels")}}
-    frame = pl.DataFrame(label_rows, schema=label_schema).with_columns(pl.Series("_points", points, dtype=pl.List(pl.List(pl.String))))
-    # a series' step: the smallest positive distance between its points (a lone point: the default)
-    frame = frame.explode("_points").with_columns(
-        pl.col("_points").list.get(0, null_on_oob=True).alias("_ts"), pl.col("_points").list.get(1, null_on_oob=True).alias("value")
-    ).drop("_points").filter(pl.col("_ts").is_not_null())
+    flat = pl.DataFrame({ROW: numbers, "_ts": stamps, "value": values}, schema={ROW: pl.Int64, "_ts": pl.String, "value": pl.String})
+    frame = flat.join(pl.DataFrame(label_rows, schema=label_schema), on=ROW, how="left", maintain_order="left")
     frame = frame.with_columns(epoch_seconds_to_ts(pl.col("_ts")).alias("ts")).drop("_ts")
     gaps = pl.col("ts").unique().sort().diff().dt.total_seconds()
     steps = frame.group_by(ROW).agg(gaps.filter(gaps > 0).min().round().cast(pl.Int32).alias("step_seconds"))
