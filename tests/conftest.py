@@ -16,6 +16,14 @@ REQUIRE_SAMPLES = os.environ.get("COSTLEDGER_REQUIRE_SAMPLES") == "1"
 os.environ.setdefault("COSTLEDGER_SETTLE_SECONDS", "0")
 
 
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """Files with slow tests first (each file's tests stay together and in order): `make test` hands
+    whole files to its workers in this order, so the long ones start early and no worker is left
+    running one alone at the end."""
+    slow = {item.path for item in items if item.get_closest_marker("slow")}
+    items.sort(key=lambda item: item.path not in slow)
+
+
 @pytest.fixture(autouse=True)
 def pseudonym_key(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("COSTLEDGER_PSEUDONYM_KEY", "test-key-not-a-secret-0123456789")

@@ -1,5 +1,5 @@
-"""Run the DAGs in-process with `dag.test()`: first over a stand-in for `pipeline.run` (the wiring:
-mapping, params, retries, asset events), then end to end over a generated estate (slow)."""
+"""Run the DAGs in-process with `dag.test()` over a stand-in for `pipeline.run`: the wiring (mapping,
+params, retries, asset events). The runs over a generated estate are in test_dag_estate_*.py."""
 
 from __future__ import annotations
 
@@ -8,27 +8,9 @@ from pathlib import Path
 
 import pytest
 
-DAGS = Path(__file__).resolve().parents[2] / "dags"
+from tests.dags.dagrun import fresh as _fresh, run_dag as _run, states as _states
+
 PUBLISHED_ROWS = 3
-
-
-def _fresh(dag_id: str):
-    """The DAG parsed anew: running tasks in-process writes a run's conf into its Param objects."""
-    from airflow.dag_processing.dagbag import DagBag
-
-    return DagBag(dag_folder=str(DAGS / f"{dag_id}.py")).dags[dag_id]
-
-
-def _run(dag_id: str, **kwargs):
-    """One `dag.test()` run; retries are turned off so a failing task fails the run at once."""
-    dag = _fresh(dag_id)
-    for task in dag.tasks:
-        task.retries = 0
-    return dag.test(**kwargs)
-
-
-def _states(dag_run) -> dict[tuple[str, int], str]:
-    return {(ti.task_id, ti.map_index): ti.state for ti in dag_run.get_task_instances()}
 
 
 @pytest.fixture
@@ -209,89 +191,3 @@ def test_monthly_without_event_or_param_reports_last_and_this_month(airflow_db, 
     this_month = dag_run.run_after.replace(day=1)
     expected = [(this_month - dt.timedelta(days=1)).strftime("%Y-%m"), this_month.strftime("%Y-%m")]
     assert sorted(c[1] for c in calls if c[0] == "report") == expected
-
-
-@pytest.mark.slow
-def test_nightly_then_monthly_on_a_generated_estate(airflow_db, tmp_path, monkeypatch):
-    import duckdb
-
-    from pipeline.generator import generate_estate
-
-    workspace = tmp_path / "workspace"
-    estate = generate_estate(workspace, seed=7)
-    month = estate.months[-1]
-    monkeypatch.setenv("COSTLEDGER_WORKSPACE", str(workspace))
-    monkeypatch.setenv("COSTLEDGER_PSEUDONYM_KEY", "dag-test-pseudonym-key-not-a-secret")
-
-    nightly = _run("cost_ledger_nightly", run_conf={"month": month})
-    assert nightly.state == "success", _states(nightly)
-    con = duckdb.connect(str(workspace / "warehouse.duckdb"), read_only=True)
-    try:
-        counts = dict(
-            con.execute(
-                "select billing_period, count(*) from ledger.cost_ledger group by billing_period"
-            ).fetchall()
-        )
-    finally:
-        con.close()
-    # The inbox holds every generated month, so ingest touches and the run publishes all of them.
-    for period in estate.months:
-        assert counts.get(period, 0) > 0, f"no ledger rows for {period}: {counts}"
-
-    monthly = _run("cost_report_monthly", run_conf={"month": month})
-    assert monthly.state == "success", _states(monthly)
-    assert (workspace / "reports" / month / "index.html").is_file()
-
-
-@pytest.mark.slow
-def test_nightly_parses_each_new_file_in_its_own_task_and_builds_the_cli_ledger(airflow_db, tmp_path, monkeypatch):
-    import shutil
-
-    import duckdb
-    import polars as pl
-
-    from pipeline import run
-    from pipeline.generator import generate_estate
-    from pipeline.ingest import bundle, pending
-
-    estate = generate_estate(tmp_path / "dag", seed=7)
-    cli = shutil.copytree(estate.root, tmp_path / "cli")
-    monkeypatch.setenv("COSTLEDGER_WORKSPACE", str(estate.root))
-    monkeypatch.setenv("COSTLEDGER_PSEUDONYM_KEY", "dag-test-pseudonym-key-not-a-secret")
-    new_files = pending(estate.root)
-    assert len(new_files) > 100 and not [f for f in new_files if f["source"] == "labor"]
-    # Bundles kept after loading, to search them for HR data below (the writer deletes them).
-    monkeypatch.setattr(bundle, "discard", lambda found: None)
-    monkeypatch.setattr(bundle, "sweep", lambda ws, *, before: None)
-
-    day = estate.as_of  # the `date` param: the same as-of day as the CLI run below
-    nightly = _run("cost_ledger_nightly", run_conf={"date": day.isoformat()})
-    assert nightly.state == "success", _states(nightly)
-    parses = {ti.rendered_map_index: ti.state for ti in nightly.get_task_instances() if ti.task_id == "parse"}
-    assert parses == {f"{f['source']}: {f['path']}": "success" for f in new_files}  # one task per new file
-
-    run.run(cli, date=day)  # the CLI path: every file parsed by the writer
-    query = "select * from ledger.cost_ledger where billing_period in (select unnest(?)) order by all"
-    ledgers = []
-    for root in (estate.root, cli):
-        with duckdb.connect(str(root / "warehouse.duckdb"), read_only=True) as con:
-            ledgers.append(con.execute(query, [estate.months]).fetchall())
-    assert ledgers[0] and ledgers[0] == ledgers[1]  # every column of every row, run_id included
-
-    # HR rows stay in the restricted database: no salary figure or person id in the shared work folder
-    # (E1000 is the generator's first person; 9697.81 the first monthly salary of its people.csv).
-    people = (estate.root / "inbox" / "labor" / "people.csv").read_text().splitlines()
-    person, salary = people[1].split(",")[0], people[1].split(",")[4]
-    staged = [p for p in (estate.root / "work").rglob("*") if p.is_file()]
-    assert len(staged) >= len(new_files)
-    for path in staged:
-        text = _as_text(pl.read_parquet(path)) if path.suffix == ".parquet" else path.read_text()
-        assert person not in text and salary not in text, path
-
-
-def _as_text(frame):
-    """A staged Parquet part as CSV text, raw records (a struct of the delivered values) as JSON."""
-    import polars as pl
-
-    structs = [pl.col(name).struct.json_encode() for name, dtype in frame.schema.items() if isinstance(dtype, pl.Struct)]
-    return frame.with_columns(structs).cast(pl.String).write_csv()

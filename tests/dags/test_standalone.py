@@ -74,7 +74,7 @@ def exports(tmp_path_factory):
     """February of a generated estate: its config, AWS and Azure FOCUS exports, February FX rates."""
     from pipeline.generator import generate_estate
 
-    estate = generate_estate(tmp_path_factory.mktemp("estate") / "generated", seed=7)
+    estate = generate_estate(tmp_path_factory.mktemp("estate") / "generated", seed=7, months=("2026-02",))
     billing = estate.root / "inbox" / "billing"
     objects = {f"focus/{p.relative_to(billing).as_posix()}": p.read_bytes() for p in sorted(billing.rglob("2026-02.csv"))}
     fx_lines = (estate.root / "inbox" / "fx" / "rates.csv").read_text().splitlines()

@@ -33,7 +33,7 @@ pytestmark = pytest.mark.slow
 runner = CliRunner()
 ROOT = Path(__file__).resolve().parents[2]
 AS_OF = "2026-02-28"
-POINTS = 22  # ~5 s each on 2 cores; the run has ~40 checkpoints
+POINTS = 16  # ~5-10 s each on 2 cores; the run has ~40 checkpoints, 8 of them distinct
 
 
 def _digests(ws: Path) -> dict[str, str]:
@@ -114,7 +114,7 @@ def test_sigkill_anywhere_leaves_the_warehouse_whole(tmp_path: Path) -> None:
     assert final["ledger 2026-01"] != previous["ledger 2026-01"]  # the run does change January
     points = _points(trace_file.read_text().split())
     stages = {p.split(":")[0] for p in points}
-    assert len(points) >= 20 and {"file", "commit", "committed", "publish", "step.ingest", "step.build", "step.validate", "step.publish"} <= stages
+    assert len(points) >= 16 and {"file", "commit", "committed", "publish", "step.ingest", "step.build", "step.validate", "step.publish"} <= stages
 
     def crash(point: str) -> tuple[str, Path, subprocess.CompletedProcess]:
         ws = tmp_path / point.replace(":", "_").replace(".", "_")
