@@ -173,9 +173,12 @@ def pull(workspace: Ws) -> None:
 def report(
     workspace: Ws,
     month: Annotated[str, typer.Option("--month", help="YYYY-MM")],
-    lang: Annotated[str, typer.Option("--lang", help="Report language: en or zh.")] = "en",
+    lang: Annotated[Optional[str], typer.Option(
+        "--lang", help="Language of index.html and summary.md: en or zh (default: [report] language, en).")] = None,
 ) -> None:
-    """Write reports/YYYY-MM/: index.html, summary.md, CSV/Parquet extracts, PNG charts."""
+    """Write reports/YYYY-MM/: index.html and summary.md in the default language, index.en.html,
+    index.zh.html, summary.en.md and summary.zh.md (each page links to the other language),
+    CSV/Parquet extracts, PNG charts."""
     from pipeline import run as steps
 
     with _errors():

@@ -11,6 +11,8 @@ from collections.abc import Callable
 from pipeline.errors import CostLedgerError
 
 LANGUAGES = ("en", "zh")
+# Each language named in itself, as a language switch shows it.
+LANGUAGE_NAMES = {"en": "English", "zh": "中文"}
 
 TEXT: dict[str, tuple[str, str]] = {
     # key: (English, Simplified Chinese)
@@ -92,6 +94,24 @@ TEXT: dict[str, tuple[str, str]] = {
     "bucket": ("Bucket", "归集桶"),
     "meaning": ("Meaning", "含义"),
     "largest": ("Largest items", "最大项"),
+    "idle_of_total": ("{bucket}: share of all effective cost", "{bucket}：占全部有效成本比例"),
+    "idle_of_pool": ("Idle share of GPU time, pool {pool}", "GPU 时间闲置比例，资源池 {pool}"),
+    "pool_idle": ("Idle GPU time per pool", "各 GPU 资源池的闲置时间"),
+    "pool_idle_intro": (
+        "{bucket} is {share} of all effective cost, but a pool's idle share is measured against the GPU time that pool paid for: "
+        "its idle GPU-hours (held by no workload) over all its GPU-hours in the month, from {table}.",
+        "{bucket} 占全部有效成本的 {share}；而资源池的闲置比例以该资源池已付费的 GPU 时间为基数："
+        "当月无工作负载占用的闲置 GPU 小时除以其全部 GPU 小时，数据来自 {table}。"),
+    "pool_owned": ("owned servers", "自有服务器"),
+    "col_pool": ("GPU pool", "GPU 资源池"),
+    "col_gpu_hours": ("GPU-hours paid", "已付费 GPU 小时"),
+    "col_idle_hours": ("Idle GPU-hours", "闲置 GPU 小时"),
+    "col_pool_idle_share": ("Idle share of the pool's GPU time", "占该资源池 GPU 时间比例"),
+    "col_pool_cost": ("Pool cost", "资源池成本"),
+    "col_idle_cost": ("Idle cost", "闲置成本"),
+    "col_idle_of_total": ("Idle cost, share of all effective cost", "闲置成本占全部有效成本比例"),
+    "language": ("Language", "语言"),
+    "gpu_h": ("GPU-hours", "GPU 小时"),
     "reason": ("Reason", "原因"),
     "subcategory": ("Subcategory", "子类别"),
     "recommendations": ("Recommendations", "优化建议"),

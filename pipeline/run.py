@@ -228,14 +228,16 @@ def run(
 
 
 @_writer
-def report(workspace: Path | str | Workspace, month: str, *, lang: str = "en") -> Path:
-    """Write reports/YYYY-MM/ (index.html, summary.md, extracts, charts) in `lang` (en or zh);
-    return the index path."""
+def report(workspace: Path | str | Workspace, month: str, *, lang: str | None = None) -> Path:
+    """Write reports/YYYY-MM/: the page and summary in English and Chinese (index.en.html,
+    index.zh.html, summary.en.md, summary.zh.md), and index.html, summary.md, the extracts and
+    charts in `lang` (en or zh; default: the config's [report] language); return the index path."""
     from pipeline.report import ReportSettings, write_report
 
     ws = _ws(workspace)
     check_period(month)
     r = ws.config.report
+    lang = lang or r.language
     settings = ReportSettings(
         window_days=r.impact_window_days, bootstrap_draws=r.bootstrap_draws, bootstrap_seed=r.bootstrap_seed,
         idle_threshold=r.idle_threshold, commitment_discount=r.commitment_discount, low_utilisation=r.low_utilisation_percent,
