@@ -1,7 +1,7 @@
-"""The monthly report: one self-contained HTML page (inline CSS, inline SVG charts), a Markdown
-summary, CSV and Parquet extracts and PNG charts, all read from the published warehouse, in
-English or Simplified Chinese. Optimisation impact comes from `pipeline.impact`, the
-recommendations from `pipeline.recommend`.
+"""The monthly report: a self-contained HTML page (inline CSS, inline SVG charts with a hover
+title per bar and point, no script) and a Markdown summary in English and in Simplified Chinese,
+CSV and Parquet extracts and PNG charts, all read from the published warehouse. Optimisation
+impact comes from `pipeline.impact`, the recommendations from `pipeline.recommend`.
 
 Every amount is a `Decimal` summed by DuckDB; Python only arranges them. Values become floats only
 on their way into matplotlib, and are rounded only for display, in `format_money`.
