@@ -32,8 +32,10 @@ TEXT: dict[str, tuple[str, str]] = {
     "share": ("Share of effective", "占有效成本比例"),
     "total": ("Total", "合计"),
     "by_model": ("Effective cost per model and category", "按模型与类别的有效成本"),
-    "by_model_caption": ("Effective cost per model ({cur}), stacked by category in a fixed order and colour; credits stack below zero.",
-                         "各模型有效成本（{cur}），按类别以固定顺序和颜色堆叠；抵扣额显示在零线以下。"),
+    "by_model_caption": ("Effective cost per model ({cur}), stacked by category in a fixed order and colour; credits stack below zero. "
+                         "The square under a bar is the model's colour in the other charts; hover a bar or a point for its value.",
+                         "各模型有效成本（{cur}），按类别以固定顺序和颜色堆叠；抵扣额显示在零线以下。"
+                         "柱下方的小方块是该模型在其他图表中的颜色；将鼠标悬停在柱或数据点上可查看数值。"),
     "matrix_note": ("Effective cost ({cur}) summed from {table}, shown to 2 decimals; {csv} holds the same table with every decimal.",
                     "有效成本（{cur}）由 {table} 汇总，显示保留 2 位小数；{csv} 保存全部小数位。"),
     "model": ("Model", "模型"),

@@ -835,8 +835,10 @@ def _mark_events(ax: Any, events: list[tuple[date, str, str]], t: Any) -> None:
 
 
 def _line(ax: Any, tips: _Tips, points: list[tuple[date, float, str]], colour: str, name: str, model: str | None) -> Any:
-    """One series: its line, and a point per day with its own hover text ('name, day: value')."""
-    handle = ax.plot([p[0].day for p in points], [p[1] for p in points], linewidth=1.2, color=colour)[0]
+    """One series: its line (dashed for a bucket: money no model carries), and a point per day
+    with its own hover text ('name, day: value')."""
+    style = "--" if model in BUCKETS else "-"
+    handle = ax.plot([p[0].day for p in points], [p[1] for p in points], linewidth=1.2, color=colour, linestyle=style)[0]
     tips.add(handle, name, model)
     for day, value, shown in points:
         point = ax.plot([day.day], [value], marker="o", markersize=3, linestyle="none", color=colour)[0]
