@@ -72,6 +72,14 @@ def _say(text: str, *, err: bool = False) -> None:
     typer.echo(escape_control(text), err=err)
 
 
+def _progress():
+    """What a long command is doing, on standard error: a progress bar on a terminal, plain lines
+    anywhere else (see pipeline.progress)."""
+    from pipeline.progress import for_stderr
+
+    return for_stderr(lambda line: _say(line, err=True))
+
+
 def _fail(exc: BaseException, code: int | None = None) -> NoReturn:
     if _debug:
         raise exc
@@ -148,7 +156,9 @@ def run(
     with _errors():
         day = _parse_date(on) if on else None
         try:
-            periods = steps.run(workspace, date=day, month=month, settle_seconds=settle, notify=lambda line: _say(line, err=True))
+            with _progress() as shown:
+                periods = steps.run(workspace, date=day, month=month, settle_seconds=settle,
+                                    notify=lambda line: _say(line, err=True), progress=shown)
         except FilesFailed as exc:  # the good files are published; say so before the error line
             _say(f"published: {', '.join(exc.periods) or 'nothing new'}")
             if _debug:
@@ -173,9 +183,12 @@ def pull(workspace: Ws) -> None:
 def report(
     workspace: Ws,
     month: Annotated[str, typer.Option("--month", help="YYYY-MM")],
-    lang: Annotated[str, typer.Option("--lang", help="Report language: en or zh.")] = "en",
+    lang: Annotated[Optional[str], typer.Option(
+        "--lang", help="Language of index.html and summary.md: en or zh (default: [report] language, en).")] = None,
 ) -> None:
-    """Write reports/YYYY-MM/: index.html, summary.md, CSV/Parquet extracts, PNG charts."""
+    """Write reports/YYYY-MM/: index.html and summary.md in the default language, index.en.html,
+    index.zh.html, summary.en.md and summary.zh.md (each page links to the other language),
+    CSV/Parquet extracts, PNG charts."""
     from pipeline import run as steps
 
     with _errors():
@@ -263,12 +276,16 @@ def convert(
     from pipeline.export import convert_file, quarantine_path
     from pipeline.extract_csv import csv_text
 
-    with _errors():
-        rows, rejects = convert_file(file, out, fmt=fmt, version=version)
+    started = time.perf_counter()
+    with _errors(), _progress() as shown:
+        rows, rejects = convert_file(file, out, fmt=fmt, version=version, progress=shown)
         quarantine = quarantine_path(out)
         quarantine.unlink(missing_ok=True)  # never a stale list beside a new output
         if rejects.height:  # for people to open: cells that could run as formulas are neutralised
             quarantine.write_text(csv_text(rejects.columns, rejects.iter_rows()), encoding="utf-8", newline="\n")
+        quarantined = rejects.get_column("row_number").n_unique() if rejects.height else 0
+        shown.summary(f"convert done: 1 file, {rows:,} rows written, {quarantined:,} quarantined; "
+                      f"{time.perf_counter() - started:.1f} s")
     _say(f"{rows} rows of FOCUS {version} written to {out}")
     if rejects.height:
         _say(f"{rejects.get_column('row_number').n_unique()} rows quarantined: see {quarantine}", err=True)
@@ -284,12 +301,15 @@ def demo(workspace: Ws, seed: Annotated[int, typer.Option(help="Generator seed."
         os.environ["COSTLEDGER_PSEUDONYM_KEY"] = secrets.token_hex(32)
         typer.echo("COSTLEDGER_PSEUDONYM_KEY not set: using a random key for this demo only")
     started = time.perf_counter()
-    with _errors():
-        estate = generate_estate(workspace, seed=seed)
-        _say(f"generated a {len(estate.months)}-month estate in {workspace}")
-        steps.run(workspace, date=estate.as_of)
+    with _errors(), _progress() as shown:
+        estate = generate_estate(workspace, seed=seed, progress=shown)
+        shown.line(f"generated a {len(estate.months)}-month estate in {workspace}")
+        periods = steps.run(workspace, date=estate.as_of, progress=shown)
+        shown.phase("writing the monthly reports", len(estate.months))
         for month in estate.months:
-            _say(f"report: {steps.report(workspace, month)}")
+            shown.item(f"{month}: {steps.report(workspace, month)} (and index.en.html, index.zh.html)")
+        shown.summary(f"demo done: a {len(estate.months)}-month estate generated, {len(periods)} periods published, "
+                      f"{len(estate.months)} reports written; {time.perf_counter() - started:.1f} s")
     _say(f"demo finished in {time.perf_counter() - started:.1f} s; try: costledger sql -w {workspace} \"select * from marts.monthly_model_cost\"")
 
 
@@ -306,8 +326,11 @@ def generate(
     if scale not in ("S", *SCALES) or fmt not in ("parquet", "csv"):
         _fail(CostLedgerError(f"--scale {scale!r} --format {fmt!r}: expected S, M or L and parquet or csv"))
     started = time.perf_counter()
-    with _errors():
-        generate_scale(workspace, scale, fmt=fmt, seed=seed)
+    with _errors(), _progress() as shown:
+        generate_scale(workspace, scale, fmt=fmt, seed=seed, progress=shown)
+        files = [f for f in (workspace / "inbox").rglob("*") if f.is_file()]
+        size = sum(f.stat().st_size for f in files)
+        shown.summary(f"generate done: {len(files):,} input files, {size / 2**20:,.1f} MiB; {time.perf_counter() - started:.1f} s")
     _say(f"generated scale {scale} ({fmt}) in {workspace} in {time.perf_counter() - started:.1f} s; run: costledger run -w {workspace} --date 2026-01-31")
 
 

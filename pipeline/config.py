@@ -347,6 +347,8 @@ class Report(_Strict):
     low_utilisation_percent: float = Field(40.0, ge=0, le=100)
     # An assumption, shown in the report: the discount a commitment would have given.
     commitment_discount: Decimal = Field(Decimal("0.30"), ge=0, le=1)
+    # The language of index.html and summary.md (both languages are written beside them).
+    language: Literal["en", "zh"] = "en"
 
 
 class Notifier(_Strict):

@@ -30,6 +30,7 @@ from pipeline.config import Config
 from pipeline.errors import CostLedgerError, InputError, escape_control
 from pipeline.ingest import billing, checks, limits, rejection
 from pipeline.ingest.parse import read_bytes
+from pipeline.progress import Progress
 
 VERSIONS: tuple[str, ...] = ("1.2", "1.0")
 FORMATS: tuple[str, ...] = ("csv", "parquet")
@@ -138,10 +139,13 @@ def export_focus(
     return frame.height
 
 
-def convert_file(path: Path, out: Path, *, fmt: str = "parquet", version: str = "1.2") -> tuple[int, pl.DataFrame]:
+def convert_file(path: Path, out: Path, *, fmt: str = "parquet", version: str = "1.2",
+                 progress: Progress | None = None) -> tuple[int, pl.DataFrame]:
     """One billing export (any format ingest knows) as a FOCUS file, without a warehouse: the rows
     ingest would stage, with the same rules for bad rows. Returns the rows written and the
-    quarantined rows (row, column, value, reason), which the caller reports."""
+    quarantined rows (row, column, value, reason), which the caller reports. Reading, checking and
+    writing are each a line of `progress`."""
+    progress = progress or Progress()
     if fmt not in FORMATS:
         raise CostLedgerError(f"--format {fmt!r}: expected one of {', '.join(FORMATS)}")
     columns = focus_columns(version)
@@ -149,18 +153,23 @@ def convert_file(path: Path, out: Path, *, fmt: str = "parquet", version: str = 
         raise InputError("no such file: expected one billing export (CSV, Parquet or JSON lines, plain or gzip)", path=path)
     check_target(out, source=path)
     config = Config()  # no workspace: the default limits and rules
+    progress.phase(f"converting {path.name} to FOCUS {version}", 3)
     scanned = limits.scan(path, limits.Limits.of(config.ingest), csv=True)  # streamed: a gzip bomb stops early
     if scanned.problem is not None:
         raise InputError(scanned.problem, path=path)
     try:
-        parsed = checks.apply(billing.read(path, read_bytes(path)), source="billing", path=path, config=config)
+        read = billing.read(path, read_bytes(path))
+        progress.item(f"{path.name}: {read.rows_in:,} rows read ({read.format})")
+        parsed = checks.apply(read, source="billing", path=path, config=config)
     except InputError:
         raise
     except Exception as exc:  # noqa: BLE001 - what a hostile file makes a parser raise is that file's error
         raise rejection(exc, path) from exc
+    progress.item(f"{path.name}: {parsed.rows_loaded:,} rows kept, {parsed.rows_quarantined:,} quarantined")
     rows = parsed.rows.with_columns(pl.lit(path.name).alias("x_SourceFile"), pl.lit(None, dtype=pl.String).alias("load_id"))
     frame = conform(rows, columns)
     _write(frame, out, fmt)
+    progress.item(f"{out}: {frame.height:,} rows written ({fmt})")
     return frame.height, parsed.rejects
 
 

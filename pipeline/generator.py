@@ -22,6 +22,7 @@ from decimal import ROUND_HALF_EVEN, Decimal
 from pathlib import Path
 
 from pipeline.generator_formats import write_billing
+from pipeline.progress import Progress, count
 from pipeline.workspace import Workspace
 
 D = Decimal
@@ -293,21 +294,32 @@ def _config_text() -> str:
 
 
 def generate_estate(root: Path | str, *, seed: int = 7, months: tuple[str, ...] = ("2026-01", "2026-02", "2026-03"),
-                    billing_format: str = "focus") -> Estate:
+                    billing_format: str = "focus", progress: Progress | None = None) -> Estate:
+    """Write the estate's workspace; each input family is a line of `progress` once written."""
     root = Path(root)
+    progress = progress or Progress()
     Workspace.init(root, config_text=_config_text())
     estate = Estate(root=root, months=list(months))
     rng = random.Random(seed)
     days = _days(estate.months)
-    _billing(estate, days, billing_format)
-    _telemetry(estate, days)
-    _owned(estate, days)
-    _labor(estate, rng)
-    _charges(estate)
-    _milestones(estate)
-    _usage(estate, days, random.Random(seed * 1_000_003 + 17))  # own stream: volumes do not shift when other inputs draw more
-    _fx(estate, days)
-    _budgets(estate)
+    steps = [
+        ("billing", lambda: _billing(estate, days, billing_format)),
+        ("telemetry", lambda: _telemetry(estate, days)),
+        ("assets", lambda: _owned(estate, days)),
+        ("labor", lambda: _labor(estate, rng)),
+        ("charges", lambda: _charges(estate)),
+        ("milestones", lambda: _milestones(estate)),
+        # own stream: volumes do not shift when other inputs draw more
+        ("usage", lambda: _usage(estate, days, random.Random(seed * 1_000_003 + 17))),
+        ("fx", lambda: _fx(estate, days)),
+        ("budgets", lambda: _budgets(estate)),
+    ]
+    progress.phase(f"generating a {len(estate.months)}-month estate", len(steps))
+    inbox = lambda: sum(1 for f in (root / "inbox").rglob("*") if f.is_file())  # noqa: E731
+    for name, write in steps:
+        before = inbox()
+        write()
+        progress.item(f"{name}: {count(inbox() - before, 'file')}")
     _write_truth(estate)
     return estate
 

@@ -11,6 +11,8 @@ from collections.abc import Callable
 from pipeline.errors import CostLedgerError
 
 LANGUAGES = ("en", "zh")
+# Each language named in itself, as a language switch shows it.
+LANGUAGE_NAMES = {"en": "English", "zh": "中文"}
 
 TEXT: dict[str, tuple[str, str]] = {
     # key: (English, Simplified Chinese)
@@ -30,8 +32,10 @@ TEXT: dict[str, tuple[str, str]] = {
     "share": ("Share of effective", "占有效成本比例"),
     "total": ("Total", "合计"),
     "by_model": ("Effective cost per model and category", "按模型与类别的有效成本"),
-    "by_model_caption": ("Effective cost per model ({cur}), stacked by category in a fixed order and colour; credits stack below zero.",
-                         "各模型有效成本（{cur}），按类别以固定顺序和颜色堆叠；抵扣额显示在零线以下。"),
+    "by_model_caption": ("Effective cost per model ({cur}), stacked by category in a fixed order and colour; credits stack below zero. "
+                         "The square under a bar is the model's colour in the other charts; hover a bar or a point for its value.",
+                         "各模型有效成本（{cur}），按类别以固定顺序和颜色堆叠；抵扣额显示在零线以下。"
+                         "柱下方的小方块是该模型在其他图表中的颜色；将鼠标悬停在柱或数据点上可查看数值。"),
     "matrix_note": ("Effective cost ({cur}) summed from {table}, shown to 2 decimals; {csv} holds the same table with every decimal.",
                     "有效成本（{cur}）由 {table} 汇总，显示保留 2 位小数；{csv} 保存全部小数位。"),
     "model": ("Model", "模型"),
@@ -92,6 +96,24 @@ TEXT: dict[str, tuple[str, str]] = {
     "bucket": ("Bucket", "归集桶"),
     "meaning": ("Meaning", "含义"),
     "largest": ("Largest items", "最大项"),
+    "idle_of_total": ("{bucket}: share of all effective cost", "{bucket}：占全部有效成本比例"),
+    "idle_of_pool": ("Idle share of GPU time, pool {pool}", "GPU 时间闲置比例，资源池 {pool}"),
+    "pool_idle": ("Idle GPU time per pool", "各 GPU 资源池的闲置时间"),
+    "pool_idle_intro": (
+        "{bucket} is {share} of all effective cost, but a pool's idle share is measured against the GPU time that pool paid for: "
+        "its idle GPU-hours (held by no workload) over all its GPU-hours in the month, from {table}.",
+        "{bucket} 占全部有效成本的 {share}；而资源池的闲置比例以该资源池已付费的 GPU 时间为基数："
+        "当月无工作负载占用的闲置 GPU 小时除以其全部 GPU 小时，数据来自 {table}。"),
+    "pool_owned": ("owned servers", "自有服务器"),
+    "col_pool": ("GPU pool", "GPU 资源池"),
+    "col_gpu_hours": ("GPU-hours paid", "已付费 GPU 小时"),
+    "col_idle_hours": ("Idle GPU-hours", "闲置 GPU 小时"),
+    "col_pool_idle_share": ("Idle share of the pool's GPU time", "占该资源池 GPU 时间比例"),
+    "col_pool_cost": ("Pool cost", "资源池成本"),
+    "col_idle_cost": ("Idle cost", "闲置成本"),
+    "col_idle_of_total": ("Idle cost, share of all effective cost", "闲置成本占全部有效成本比例"),
+    "language": ("Language", "语言"),
+    "gpu_h": ("GPU-hours", "GPU 小时"),
     "reason": ("Reason", "原因"),
     "subcategory": ("Subcategory", "子类别"),
     "recommendations": ("Recommendations", "优化建议"),

@@ -1,7 +1,7 @@
-"""The monthly report: one self-contained HTML page (inline CSS, inline SVG charts), a Markdown
-summary, CSV and Parquet extracts and PNG charts, all read from the published warehouse, in
-English or Simplified Chinese. Optimisation impact comes from `pipeline.impact`, the
-recommendations from `pipeline.recommend`.
+"""The monthly report: a self-contained HTML page (inline CSS, inline SVG charts with a hover
+title per bar and point, no script) and a Markdown summary in English and in Simplified Chinese,
+CSV and Parquet extracts and PNG charts, all read from the published warehouse. Optimisation
+impact comes from `pipeline.impact`, the recommendations from `pipeline.recommend`.
 
 Every amount is a `Decimal` summed by DuckDB; Python only arranges them. Values become floats only
 on their way into matplotlib, and are rounded only for display, in `format_money`.
@@ -10,6 +10,7 @@ on their way into matplotlib, and are rounded only for display, in `format_money
 from __future__ import annotations
 
 import functools
+import html
 import io
 import logging
 import os
@@ -28,9 +29,9 @@ import duckdb
 from pipeline import impact as impact_
 from pipeline import recommend as recommend_
 from pipeline.columns import BUCKETS, CATEGORIES, MONEY_SCALE
-from pipeline.errors import CostLedgerError
+from pipeline.errors import CostLedgerError, escape_control
 from pipeline.extract_csv import csv_text
-from pipeline.i18n import TEXT, label, text
+from pipeline.i18n import LANGUAGE_NAMES, LANGUAGES, TEXT, label, text
 
 log = logging.getLogger(__name__)
 TEMPLATE_DIR = Path(__file__).resolve().parent / "templates"
@@ -48,6 +49,15 @@ CATEGORY_COLOURS: dict[str, str] = {
     "time": "#D55E00",
 }
 OTHER_COLOUR = "#999999"
+# One colour per model, the same in every chart of a report: registered models take these in the
+# order of the configuration's [[models]] (so a model keeps its colour from month to month), then
+# any other model in name order; past the last colour they repeat. matplotlib's tab10 without its
+# grey, then tab20's light tones. The buckets are greys, which no model takes.
+MODEL_COLOURS = (
+    "#1f77b4", "#ff7f0e", "#2ca02c", "#d62728", "#9467bd", "#8c564b", "#e377c2", "#bcbd22", "#17becf",
+    "#aec7e8", "#ffbb78", "#98df8a", "#ff9896", "#c5b0d5", "#c49c94", "#f7b6d2", "#dbdb8d", "#9edae5",
+)
+BUCKET_COLOURS: dict[str, str] = {"__idle__": "#6f6f6f", "__unallocated__": "#3a3a3a", "__shared__": "#b5b5b5"}
 # Fonts with Chinese glyphs for the charts of a zh report, first found wins; font files whose
 # names match _CJK_FILES are registered when matplotlib's font cache predates them.
 CJK_FONTS = ("Noto Sans CJK SC", "Source Han Sans SC", "Noto Sans SC", "WenQuanYi Zen Hei",
@@ -207,6 +217,18 @@ class ReportData:
     milestones: list[dict[str, Any]] = field(default_factory=list)
     unit_daily: list[dict[str, Any]] = field(default_factory=list)
     settings: ReportSettings = field(default_factory=ReportSettings)
+    registry: list[str] = field(default_factory=list)  # registered models in configuration order
+    pools: list[dict[str, Any]] = field(default_factory=list)  # GPU pools: GPU-hours and idle share
+
+    def colours(self) -> dict[str, str]:
+        """The model -> colour map every chart of the report uses (see MODEL_COLOURS)."""
+        seen = {m for m, _ in self.cube.effective if m is not None}
+        seen |= {m for _, m, _ in self.daily} | {r["model_id"] for r in self.unit_daily}
+        seen |= {i.action.model_id for i in self.impacts} | {m for _, m, _ in self.events}
+        ordered = [m for m in dict.fromkeys(self.registry) if m not in BUCKETS]
+        ordered += sorted(seen - set(ordered) - set(BUCKETS))
+        colours = {m: MODEL_COLOURS[i % len(MODEL_COLOURS)] for i, m in enumerate(ordered)}
+        return colours | BUCKET_COLOURS
 
 
 # --------------------------------------------------------------------------- queries
@@ -463,6 +485,34 @@ select * from final order by day, model_id
 """
 
 
+_REGISTRY_SQL = """
+select model_id from meta.models order by model_order
+"""
+
+# Per GPU pool (a [[gpu_pools]] name, or owned) over the month: GPU-hours paid, those no workload
+# held (__idle__), and their cost; the idle share of the pool's GPU time is worked out in Python.
+_POOL_IDLE_SQL = """
+with pool_days as (
+    select pool, model_id, gpu_hours, cost
+    from marts.gpu_efficiency
+    where charge_date >= $start and charge_date < $end
+),
+
+final as (
+    select
+        pool,
+        sum(gpu_hours) as gpu_hours,
+        coalesce(sum(gpu_hours) filter (where model_id = '__idle__'), 0) as idle_hours,
+        sum(cost) as cost,
+        coalesce(sum(cost) filter (where model_id = '__idle__'), 0) as idle_cost
+    from pool_days
+    group by pool
+)
+
+select * from final order by pool
+"""
+
+
 def _execute(con: duckdb.DuckDBPyConnection, sql: str, params: dict[str, Any]) -> Any:
     """Run a query, binding only the named parameters it uses (DuckDB rejects unused ones)."""
     return con.execute(sql, {k: v for k, v in params.items() if f"${k}" in sql})
@@ -553,7 +603,14 @@ def collect(con: duckdb.DuckDBPyConnection, month: str, settings: ReportSettings
         milestones=_query(con, _MILESTONES_SQL, **p),
         unit_daily=_query(con, _UNIT_DAILY_SQL, **p),
         settings=s,
+        registry=[r[0] for r in _rows(con, _REGISTRY_SQL)],
+        pools=_pools(_query(con, _POOL_IDLE_SQL, **p)),
     )
+
+
+def _pools(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Each pool's idle share: idle GPU-hours in percent of all its GPU-hours (None without any)."""
+    return [row | {"idle_share": _share(Decimal(row["idle_hours"]), Decimal(row["gpu_hours"] or 0))} for row in rows]
 
 
 def _share(part: Decimal, whole: Decimal) -> Decimal | None:
@@ -633,9 +690,35 @@ def _chart_style(lang: str = "en") -> Iterator[None]:
         yield
 
 
-def _svg(fig: Any, salt: str) -> str:
+class _Tips:
+    """Hover text for the elements of one chart: each bar, point or swatch gets an id; the SVG then
+    gets a <title> in its group (every browser shows it on hover: no script, nothing to fetch) and,
+    for an element drawn in a model's colour, the model in a data-model attribute."""
+
+    def __init__(self, chart: str) -> None:
+        self.chart = chart
+        self.items: dict[str, tuple[str, str | None]] = {}
+
+    def add(self, artist: Any, title: str, model: str | None = None) -> Any:
+        """Give `artist` the hover text `title`; `model`: the model whose colour it is drawn in."""
+        gid = f"{self.chart}-tip-{len(self.items)}"
+        artist.set_gid(gid)
+        self.items[gid] = (title, model)
+        return artist
+
+    def apply(self, svg: str) -> str:
+        """The SVG with a <title> (escaped, control characters written as escapes) per element."""
+        def titled(match: re.Match[str]) -> str:
+            title, model = self.items[match[1]]
+            attrs = f' class="series" data-model="{html.escape(escape_control(model))}"' if model is not None else ""
+            return f'<g id="{match[1]}"{attrs}>\n<title>{html.escape(escape_control(title))}</title>'
+
+        return re.sub(rf'<g id="({re.escape(self.chart)}-tip-\d+)">', titled, svg)
+
+
+def _svg(fig: Any, salt: str, tips: _Tips | None = None) -> str:
     """The figure as an inline <svg> element: no XML prolog, DOCTYPE, metadata or namespace URLs
-    (HTML5 does not need them), deterministic ids."""
+    (HTML5 does not need them), deterministic ids, a hover title per bar and point."""
     import matplotlib
 
     buf = io.StringIO()
@@ -644,7 +727,8 @@ def _svg(fig: Any, salt: str) -> str:
     svg = buf.getvalue()
     svg = svg[svg.index("<svg") :]
     head, rest = svg.split(">", 1)
-    return _XMLNS.sub("", head) + ">" + rest
+    svg = _XMLNS.sub("", head) + ">" + rest
+    return tips.apply(svg) if tips is not None else svg
 
 
 def _short(label: str, limit: int = 28) -> str:
@@ -652,13 +736,17 @@ def _short(label: str, limit: int = 28) -> str:
     return label if len(label) <= limit else label[: limit - 1] + "\u2026"
 
 
+def _bar_models(cube: Cube) -> tuple[list[str], list[str]]:
+    """The models drawn as their own bar, and the rest (drawn as one bar)."""
+    models = cube.models()
+    shown, rest = models[: BAR_CHART_MODELS - 1], models[BAR_CHART_MODELS - 1 :]
+    return (models, []) if len(rest) == 1 else (shown, rest)
+
+
 def _bar_series(cube: Cube, t: Any = None) -> tuple[list[str], dict[str, list[float]]]:
     """Bar labels and per-category float values; models past the limit become one bar."""
     t = t or text("en")
-    models = cube.models()
-    shown, rest = models[: BAR_CHART_MODELS - 1], models[BAR_CHART_MODELS - 1 :]
-    if len(rest) == 1:
-        shown, rest = models, []
+    shown, rest = _bar_models(cube)
     labels = [_short(m) for m in shown] + ([t("other_models", n=len(rest))] if rest else [])
     series = {}
     for category in cube.categories():
@@ -669,11 +757,20 @@ def _bar_series(cube: Cube, t: Any = None) -> tuple[list[str], dict[str, list[fl
     return labels, series
 
 
-def _category_chart(cube: Cube, currency: str, t: Any, lang: str = "en") -> Any:
-    """Stacked bars: effective cost per model, stacked by category (negatives stack downwards)."""
+def _money_tip(value: Decimal, currency: str | None) -> str:
+    return f"{format_money(value)} {currency or ''}".rstrip()
+
+
+def _category_chart(cube: Cube, currency: str, t: Any, lang: str = "en", *,
+                    colours: Mapping[str, str] | None = None, tips: _Tips | None = None) -> Any:
+    """Stacked bars: effective cost per model, stacked by category (negatives stack downwards);
+    under each bar a square in the model's colour."""
     from matplotlib.figure import Figure
 
+    colours = colours or {}
+    tips = tips or _Tips("category")
     labels, series = _bar_series(cube, t)
+    shown, rest = _bar_models(cube)
     with _chart_style(lang):
         fig = Figure(figsize=(9, 4.2))
         ax = fig.subplots()
@@ -681,10 +778,19 @@ def _category_chart(cube: Cube, currency: str, t: Any, lang: str = "en") -> Any:
         for category, values in series.items():
             bottom = [u if v >= 0 else d for v, u, d in zip(values, up, down, strict=True)]
             colour = CATEGORY_COLOURS.get(category, OTHER_COLOUR)
-            ax.bar(range(len(labels)), values, bottom=bottom, color=colour, label=label(t, "cat_", category))
+            bars = ax.bar(range(len(labels)), values, bottom=bottom, color=colour, label=label(t, "cat_", category))
+            for i, bar in enumerate(bars):
+                exact = cube.cost(shown[i], category) if i < len(shown) else sum((cube.cost(m, category) for m in rest), ZERO)
+                tips.add(bar, f"{shown[i] if i < len(shown) else labels[i]} \u00b7 {label(t, 'cat_', category)}: "
+                              f"{_money_tip(exact, currency)}")
             up = [u + max(v, 0.0) for v, u in zip(values, up, strict=True)]
             down = [d + min(v, 0.0) for v, d in zip(values, down, strict=True)]
+        for i, model in enumerate(shown):  # the model's colour, as in the line charts
+            square = ax.plot([i], [-0.035], marker="s", markersize=6, linestyle="none", color=colours.get(model, OTHER_COLOUR),
+                             transform=ax.get_xaxis_transform(), clip_on=False)[0]
+            tips.add(square, f"{model}: {_money_tip(cube.cost(model), currency)}", model)
         ax.set_xticks(range(len(labels)), labels, rotation=30, ha="right")
+        ax.tick_params(axis="x", length=0, pad=10)
         ax.set_ylabel(t("chart_effective_cost", cur=currency))
         ax.axhline(0, color="#333333", linewidth=0.6)
         ax.legend(fontsize=8, frameon=False, loc="upper left", bbox_to_anchor=(1.0, 1.0))
@@ -693,6 +799,12 @@ def _category_chart(cube: Cube, currency: str, t: Any, lang: str = "en") -> Any:
 
 def _trend_series(data: ReportData, t: Any = None) -> dict[str, list[float]]:
     """Per-model float values for every day of the month; small models summed into one line."""
+    return {k: [float(v) for v in values] for k, values in _trend_exact(data, t).items()}
+
+
+def _trend_exact(data: ReportData, t: Any = None) -> dict[str, list[Decimal]]:
+    """Per-model effective cost of every day of the month (exact); small models summed into one
+    line, keyed by the "(n other models)" label."""
     t = t or text("en")
     days = {d: i for i, d in enumerate(data.month.days())}
     totals: dict[str, float] = {}
@@ -702,10 +814,12 @@ def _trend_series(data: ReportData, t: Any = None) -> dict[str, list[float]]:
     limit = TREND_CHART_MODELS if len(ranked) > TREND_CHART_MODELS + 1 else len(ranked)
     shown = set(ranked[:limit])
     other = t("other_models", n=len(ranked) - len(shown))
-    series = {m: [0.0] * len(days) for m in ranked if m in shown}
-    for day, model, cost in data.daily:
-        key = model if model in shown else other
-        series.setdefault(key, [0.0] * len(days))[days[day]] += float(cost)
+    series = {m: [ZERO] * len(days) for m in ranked if m in shown}
+    with localcontext(EXACT):
+        for day, model, cost in data.daily:
+            key = model if model in shown else other
+            values = series.setdefault(key, [ZERO] * len(days))
+            values[days[day]] += cost
     return series
 
 
@@ -720,18 +834,38 @@ def _mark_events(ax: Any, events: list[tuple[date, str, str]], t: Any) -> None:
                 rotation=90, va="top", ha="right", fontsize=7, color="#222222")
 
 
-def _trend_chart(data: ReportData, t: Any, lang: str = "en") -> Any:
-    """Lines of daily effective cost per model, optimisation events as vertical lines."""
+def _line(ax: Any, tips: _Tips, points: list[tuple[date, float, str]], colour: str, name: str, model: str | None) -> Any:
+    """One series: its line (dashed for a bucket: money no model carries), and a point per day
+    with its own hover text ('name, day: value')."""
+    style = "--" if model in BUCKETS else "-"
+    handle = ax.plot([p[0].day for p in points], [p[1] for p in points], linewidth=1.2, color=colour, linestyle=style)[0]
+    tips.add(handle, name, model)
+    for day, value, shown in points:
+        point = ax.plot([day.day], [value], marker="o", markersize=3, linestyle="none", color=colour)[0]
+        tips.add(point, f"{name}, {day.isoformat()}: {shown}", model)
+    return handle
+
+
+def _trend_chart(data: ReportData, t: Any, lang: str = "en", *,
+                 colours: Mapping[str, str] | None = None, tips: _Tips | None = None) -> Any:
+    """Lines of daily effective cost per model in the model's colour, optimisation events as
+    vertical lines; hovering a point shows its model, day and amount."""
     from matplotlib.figure import Figure
 
-    series = _trend_series(data, t)
-    x = [d.day for d in data.month.days()]
+    colours = colours or {}
+    tips = tips or _Tips("trend")
+    series = _trend_exact(data, t)
+    days = data.month.days()
     with _chart_style(lang):
         fig = Figure(figsize=(9, 4.0))
         ax = fig.subplots()
-        handles = [ax.plot(x, values, marker=".", linewidth=1.2)[0] for values in series.values()]
+        handles = []
+        for key, values in series.items():
+            model = key if key in colours else None
+            points = [(day, float(v), _money_tip(v, data.currency)) for day, v in zip(days, values, strict=True)]
+            handles.append(_line(ax, tips, points, colours.get(key, OTHER_COLOUR), key, model))
         _mark_events(ax, data.events, t)
-        ax.set_xlim(0.5, x[-1] + 0.5)
+        ax.set_xlim(0.5, days[-1].day + 0.5)
         ax.set_xlabel(t("chart_day_of", month=data.month.key))
         ax.set_ylabel(t("chart_cost_per_day", cur=data.currency))
         # Labels passed explicitly: matplotlib would hide automatic labels starting with "_".
@@ -740,12 +874,15 @@ def _trend_chart(data: ReportData, t: Any, lang: str = "en") -> Any:
         return fig
 
 
-def _unit_chart(data: ReportData, t: Any, lang: str = "en") -> Any:
-    """Three panels over the days of the month, one line per model: effective cost per 1,000
-    requests, per million tokens, and GPU cost per GPU-hour (floats, for plotting only)."""
+def _unit_chart(data: ReportData, t: Any, lang: str = "en", *,
+                colours: Mapping[str, str] | None = None, tips: _Tips | None = None) -> Any:
+    """Three panels over the days of the month, one line per model in its colour: effective cost
+    per 1,000 requests, per million tokens, and GPU cost per GPU-hour (floats, for plotting only)."""
     from matplotlib.figure import Figure
     from matplotlib.ticker import FuncFormatter, NullFormatter
 
+    colours = colours or {}
+    tips = tips or _Tips("unit")
     panels = (
         (t("per_1k"), "effective_cost", "requests", 1000.0),
         (t("per_1m"), "effective_cost", "tokens", 1_000_000.0),
@@ -758,10 +895,11 @@ def _unit_chart(data: ReportData, t: Any, lang: str = "en") -> Any:
         for ax, (title, numerator, denominator, per) in zip(axes, panels, strict=True):
             handles, labels = [], []
             for model in models:
-                points = [(r["day"].day, float(r[numerator]) * per / float(r[denominator]))
+                points = [(r["day"], float(r[numerator]) * per / float(r[denominator]))
                           for r in data.unit_daily if r["model_id"] == model and r[denominator]]
                 if points:
-                    handles.append(ax.plot(*zip(*points, strict=True), marker=".", linewidth=1.0)[0])
+                    shown = [(day, v, f"{v:,.4f} {data.currency or ''}".rstrip()) for day, v in points]
+                    handles.append(_line(ax, tips, shown, colours.get(model, OTHER_COLOUR), f"{model} \u00b7 {title}", model))
                     labels.append(_short(model))
             _mark_events(ax, data.events, t)
             ax.set_title(f"{title} ({data.currency})", fontsize=9, loc="left")
@@ -776,55 +914,71 @@ def _unit_chart(data: ReportData, t: Any, lang: str = "en") -> Any:
         return fig
 
 
-def _impact_chart(data: ReportData, t: Any, lang: str = "en") -> Any:
+def _impact_chart(data: ReportData, t: Any, lang: str = "en", *,
+                  colours: Mapping[str, str] | None = None, tips: _Tips | None = None) -> Any:
     """One row per action: the change in cost per 1,000 requests with its 95% interval, and the
-    difference in differences (floats: statistical estimates)."""
+    difference in differences (floats: statistical estimates); a square in the model's colour
+    at the start of each row."""
     from matplotlib.figure import Figure
 
+    colours = colours or {}
+    tips = tips or _Tips("impact")
     rows = [i for i in data.impacts if i.change.relative is not None]
+    scope = {impact_.SCOPE_GPU: t("scope_gpu"), impact_.SCOPE_ALL: t("scope_all")}
     with _chart_style(lang):
         fig = Figure(figsize=(9, 1.0 + 0.55 * max(len(rows), 1)))
         ax = fig.subplots()
         for y, i in enumerate(rows):
+            name = f"{i.action.day.isoformat()} {i.action.model_id}: {label(t, 'act_', i.action.action)}"
             point = float(i.change.relative) * 100
             colour = {"measured": "#0072B2", "inconclusive": "#999999", "confounded": "#D55E00"}[i.verdict]
             if i.change.low is not None:
-                ax.plot([i.change.low * 100, i.change.high * 100], [y, y], color=colour, linewidth=4, solid_capstyle="butt")
-            ax.plot([point], [y], "o", color="#1a1a1a", markersize=5)
+                bar = ax.plot([i.change.low * 100, i.change.high * 100], [y, y], color=colour, linewidth=4, solid_capstyle="butt")[0]
+                tips.add(bar, f"{name}: {t('interval')} {_interval_text(i.change.low, i.change.high, na=t('na'))}")
+            dot = ax.plot([point], [y], "o", color="#1a1a1a", markersize=5)[0]
+            tips.add(dot, f"{name}: {t('change')} {_percent(i.change.relative, na=t('na'))} ({t(i.verdict)})")
             if i.did is not None:
-                ax.plot([i.did * 100], [y - 0.25], "D", color=colour, markersize=5, markerfacecolor="white")
+                diamond = ax.plot([i.did * 100], [y - 0.25], "D", color=colour, markersize=5, markerfacecolor="white")[0]
+                tips.add(diamond, f"{name}: {t('did')} {_percent(i.did, na=t('na'))}")
+            square = ax.plot([-0.012], [y], marker="s", markersize=6, linestyle="none", color=colours.get(i.action.model_id, OTHER_COLOUR),
+                             transform=ax.get_yaxis_transform(), clip_on=False)[0]
+            tips.add(square, i.action.model_id, i.action.model_id)
         ax.axvline(0, color="#333333", linewidth=0.8)
-        scope = {impact_.SCOPE_GPU: t("scope_gpu"), impact_.SCOPE_ALL: t("scope_all")}
         labels = [f"{i.action.day.isoformat()} {_short(i.action.model_id, 20)}: {label(t, 'act_', i.action.action)} "
                   f"({scope.get(i.scope, i.scope)})" for i in rows]
         ax.set_yticks(range(len(rows)), labels)
+        ax.tick_params(axis="y", length=0, pad=12)
         ax.set_ylim(len(rows) - 0.5, -0.8)
         ax.set_xlabel(t("chart_impact_x"))
         return fig
 
 
 def _render_charts(data: ReportData, lang: str = "en") -> tuple[dict[str, str], dict[str, bytes]]:
-    """Every chart as inline SVG (for the page) and PNG (files beside it), labelled in `lang`."""
+    """Every chart as inline SVG (for the page, with hover titles) and PNG (files beside it),
+    labelled in `lang`, each model in its one colour."""
     if data.cube.empty:
         return {}, {}
     t = text(lang)
-    figures = {"category": lambda: _category_chart(data.cube, data.currency or "", t, lang),
-               "trend": lambda: _trend_chart(data, t, lang)}
+    colours = data.colours()
+    figures = {"category": lambda tips: _category_chart(data.cube, data.currency or "", t, lang, colours=colours, tips=tips),
+               "trend": lambda tips: _trend_chart(data, t, lang, colours=colours, tips=tips)}
     if data.unit_daily:
-        figures["unit_costs"] = lambda: _unit_chart(data, t, lang)
+        figures["unit_costs"] = lambda tips: _unit_chart(data, t, lang, colours=colours, tips=tips)
     if any(i.change.relative is not None for i in data.impacts):
-        figures["impact"] = lambda: _impact_chart(data, t, lang)
+        figures["impact"] = lambda tips: _impact_chart(data, t, lang, colours=colours, tips=tips)
     if lang == "zh" and cjk_font() is None:
         log.warning("no CJK font found (%s): the Chinese text of the PNG charts shows as boxes", ", ".join(CJK_FONTS))
     svgs, pngs = {}, {}
     with _chart_style(lang):
         for name, build in figures.items():
-            fig = build()
-            svgs[name] = _svg(fig, f"{name}-chart")
+            tips = _Tips(name.replace("_", "-"))
+            fig = build(tips)
+            svgs[name] = _svg(fig, f"{name}-chart", tips)
             buf = io.BytesIO()
             fig.savefig(buf, format="png", dpi=110, metadata={"Software": None}, bbox_inches="tight")
             pngs[name] = buf.getvalue()
     return svgs, pngs
+
 
 
 # --------------------------------------------------------------------------- outputs
@@ -909,6 +1063,15 @@ def _summary_md(data: ReportData, t: Any = None) -> str:
     lines += _md_table([t("bucket"), t("meaning"), t("effective"), t("billed")],
                        [[_md_code(b), t(f"bucket_{b}"), format_money(cube.cost(b)), format_money(cube.billed_cost(b))]
                         for b in BUCKETS])
+    if data.pools:
+        idle_share = _percent_text(_share(cube.cost("__idle__"), cube.cost()), t)
+        lines += ["", t("pool_idle_intro", bucket="`__idle__`", share=idle_share, table="`marts.gpu_efficiency`"), ""]
+        rows = [[f"{label(t, 'pool_', p['pool'])} {_md_code(p['pool'])}" if label(t, "pool_", p["pool"]) != p["pool"] else _md_code(p["pool"]),
+                 format_money(p["gpu_hours"], 1), format_money(p["idle_hours"], 1), _percent_text(p["idle_share"], t),
+                 format_money(p["cost"]), format_money(p["idle_cost"]), _percent_text(_share(p["idle_cost"], cube.cost()), t)]
+                for p in data.pools]
+        lines += _md_table([t("col_pool"), t("col_gpu_hours"), t("col_idle_hours"), t("col_pool_idle_share"), t("col_pool_cost"),
+                            t("col_idle_cost"), t("col_idle_of_total")], rows)
     lines += ["", f"## {t('impact')}", ""]
     if data.impacts:
         na = t("na")
@@ -932,6 +1095,11 @@ def _summary_md(data: ReportData, t: Any = None) -> str:
     else:
         lines.append(t("no_recs", month=data.month.key))
     return "\n".join([*lines, ""])
+
+
+def _percent_text(share: Decimal | None, t: Any) -> str:
+    """A share already in percent, for reading ('45.2 %'), or n/a in t's language."""
+    return t("na") if share is None else f"{format_money(share, 1)} %"
 
 
 def _percent(value: Decimal | float | None, places: int = 1, na: str = "n/a") -> str:
@@ -1016,9 +1184,16 @@ def _html(data: ReportData, charts: dict[str, str], lang: str) -> str:
         threshold=f"{float(s.idle_threshold) * 100:.0f}",
         discount=f"{float(s.commitment_discount) * 100:.0f}",
         lang=lang,
+        languages=[(code, LANGUAGE_NAMES[code]) for code in LANGUAGES],
+        html_lang=_html_lang,
         t=t,
         extracts=sorted(EXTRACTS),
     )
+
+
+def _html_lang(lang: str) -> str:
+    """The HTML lang attribute of a report language."""
+    return "zh-Hans" if lang == "zh" else lang
 
 
 # --------------------------------------------------------------------------- extracts
@@ -1117,17 +1292,26 @@ def write_report(
     lang: str = "en",
     settings: ReportSettings | None = None,
 ) -> Path:
-    """Write out_dir/index.html, summary.md, the extracts (CSV and Parquet) and charts/*.png for
-    month 'YYYY-MM' in `lang` ('en' or 'zh'); return the index.html path."""
+    """Write out_dir/ for month 'YYYY-MM': the page and the Markdown summary in every language
+    (index.en.html, index.zh.html, summary.en.md, summary.zh.md; each page links to the others),
+    index.html and summary.md in `lang` (the default language), the extracts (CSV and Parquet, their
+    text in `lang`) and charts/*.png (in `lang`; charts/*.<language>.png in each). Return the
+    index.html path."""
     t = text(lang)  # a bad language fails before anything is read
     data = collect(con, month, settings)
-    svgs, pngs = _render_charts(data, lang)
+    texts: dict[str, str] = {}
+    pngs: dict[str, bytes] = {}
+    for code in LANGUAGES:  # rendered before anything is written
+        svgs, code_pngs = _render_charts(data, code)
+        texts[f"index.{code}.html"] = _html(data, svgs, code)
+        texts[f"summary.{code}.md"] = _summary_md(data, text(code))
+        pngs |= {f"{name}.{code}.png": png for name, png in code_pngs.items()}
+        if code == lang:
+            pngs |= {f"{name}.png": png for name, png in code_pngs.items()}
+    texts["index.html"] = texts[f"index.{lang}.html"]
+    texts["summary.md"] = texts[f"summary.{lang}.md"]
     extracts = _extract_rows(data, t)
-    texts = {  # rendered before anything is written
-        "model_category.csv": _csv_text(data),
-        "summary.md": _summary_md(data, t),
-        "index.html": _html(data, svgs, lang),
-    }
+    texts["model_category.csv"] = _csv_text(data)
     texts |= {f"{name}.csv": _extract_csv(rows) for name, rows in extracts.items() if name != "model_category"}
     out_dir = Path(out_dir)
     (out_dir / "charts").mkdir(parents=True, exist_ok=True)
@@ -1136,7 +1320,7 @@ def write_report(
     for name, rows in extracts.items():
         _extract_parquet(rows, out_dir / f"{name}.parquet")
     for name, png in pngs.items():
-        tmp = out_dir / "charts" / f"{name}.png.tmp"
+        tmp = out_dir / "charts" / f"{name}.tmp"
         tmp.write_bytes(png)
-        os.replace(tmp, out_dir / "charts" / f"{name}.png")
+        os.replace(tmp, out_dir / "charts" / name)
     return out_dir / "index.html"

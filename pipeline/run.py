@@ -6,6 +6,7 @@ from __future__ import annotations
 import functools
 import logging
 import re
+import time
 import uuid
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -16,6 +17,7 @@ import duckdb
 
 from pipeline import crash, load_checks, lock, warehouse
 from pipeline.errors import CostLedgerError
+from pipeline.progress import Progress, count
 from pipeline.workspace import Workspace
 
 log = logging.getLogger(__name__)
@@ -76,11 +78,11 @@ def _step(con: duckdb.DuckDBPyConnection, command: str, periods: list[str]) -> I
     )
 
 
-def _ingest(ws: Workspace, *, settle_seconds: float | None = None):
+def _ingest(ws: Workspace, *, settle_seconds: float | None = None, progress: Progress | None = None):
     from pipeline.ingest import ingest as load_inbox
 
     ws.config  # a bad config stops the run before any file is read
-    result = load_inbox(ws, settle_seconds=settle_seconds)
+    result = load_inbox(ws, settle_seconds=settle_seconds, progress=progress)
     with warehouse.connect(ws.warehouse) as con, _step(con, "ingest", sorted(result.periods)) as info:
         result.periods |= warehouse.pending_periods(con)  # changed earlier, never published
         info["message"] = (f"{len(result.loaded)} files loaded, {len(result.skipped)} unchanged, {len(result.errors)} rejected"
@@ -194,32 +196,44 @@ def check_loads(
 def run(
     workspace: Path | str | Workspace, *, date: date | None = None, month: str | None = None,
     notify: Callable[[str], None] = log.warning, settle_seconds: float | None = None,
+    progress: Progress | None = None,
 ) -> list[str]:
     """ingest, then build + validate + publish every affected period (or the one asked for).
     Then one line per file with quarantined or rejected rows goes to `notify`, and FilesFailed
     (an InputError) is raised, after publishing, if a file was rejected or had more than
-    quarantine.max_share of its rows quarantined. `settle_seconds` overrides the settle time."""
+    quarantine.max_share of its rows quarantined. `settle_seconds` overrides the settle time.
+    `progress` hears of each file and each period as it is done, and gets a summary line (files
+    loaded, rows, periods published, time) once the periods are published."""
     ws = _ws(workspace)
+    progress = progress or Progress()
+    clock = time.perf_counter()
     if date is not None:
         period_of(date)  # before anything is read
     if month:
         check_period(month)
     started = utc_now()
-    result = _ingest(ws, settle_seconds=settle_seconds)
+    result = _ingest(ws, settle_seconds=settle_seconds, progress=progress)
     as_of = date or datetime.now(timezone.utc).date()
     periods = due(result.periods, as_of)
     if month:
         periods.add(check_period(month))  # plus any period new files touched: never leave one unbuilt
     elif date:
         periods.add(period_of(date))
+    published: list[str] = []
     try:
+        if periods:
+            progress.phase("building, validating and publishing periods", len(periods))
         for period in sorted(periods):
+            begun = time.perf_counter()
             build(ws, period, as_of=as_of)
             validate(ws, period)
-            publish(ws, period)
+            rows = publish(ws, period)
+            published.append(period)
+            progress.item(f"{period}: {count(rows, 'ledger row')} built, validated and published in {time.perf_counter() - begun:.1f} s")
     except CostLedgerError:
         check_loads(ws, since=started, notify=notify, fail=False)  # the files' lines, then the step's error
         raise
+    progress.summary(_summary(result, published, time.perf_counter() - clock))
     try:
         check_loads(ws, since=started, periods=sorted(periods), notify=notify)
     except load_checks.FilesFailed as exc:  # chained to what a parser raised, for --debug
@@ -227,15 +241,29 @@ def run(
     return sorted(periods)
 
 
+def _summary(result, published: list[str], seconds: float) -> str:
+    """The run's last progress line: files, rows, periods, time."""
+    files = f"{count(len(result.loaded), 'file')} loaded ({count(result.rows_loaded, 'row')}"
+    files += f", {result.rows_quarantined:,} quarantined)" if result.rows_quarantined else ")"
+    others = [f"{len(result.skipped):,} unchanged" if result.skipped else "",
+              f"{len(result.errors):,} rejected" if result.errors else "",
+              f"{len(result.waiting):,} waiting to settle" if result.waiting else ""]
+    periods = f"{count(len(published), 'period')} published"
+    periods += f" ({', '.join(published)})" if published else ""
+    return f"run done: {', '.join([files, *filter(None, others)])}; {periods}; {seconds:.1f} s"
+
+
 @_writer
-def report(workspace: Path | str | Workspace, month: str, *, lang: str = "en") -> Path:
-    """Write reports/YYYY-MM/ (index.html, summary.md, extracts, charts) in `lang` (en or zh);
-    return the index path."""
+def report(workspace: Path | str | Workspace, month: str, *, lang: str | None = None) -> Path:
+    """Write reports/YYYY-MM/: the page and summary in English and Chinese (index.en.html,
+    index.zh.html, summary.en.md, summary.zh.md), and index.html, summary.md, the extracts and
+    charts in `lang` (en or zh; default: the config's [report] language); return the index path."""
     from pipeline.report import ReportSettings, write_report
 
     ws = _ws(workspace)
     check_period(month)
     r = ws.config.report
+    lang = lang or r.language
     settings = ReportSettings(
         window_days=r.impact_window_days, bootstrap_draws=r.bootstrap_draws, bootstrap_seed=r.bootstrap_seed,
         idle_threshold=r.idle_threshold, commitment_discount=r.commitment_discount, low_utilisation=r.low_utilisation_percent,

@@ -31,6 +31,7 @@ from pathlib import Path
 import duckdb
 
 from pipeline.generator import _write_csv
+from pipeline.progress import Progress
 from pipeline.workspace import Workspace
 
 MONTH = "2026-01"
@@ -93,16 +94,19 @@ def host_name(host: int, spec: Spec) -> str:
     return f"dc1-gpu-{host:04d}" if host >= spec.cloud_nodes else f"gpu-node-{host:04d}"
 
 
-def generate(root: Path | str, scale: str, *, fmt: str = "parquet", seed: int = 7, spec: Spec | None = None) -> Path:
+def generate(root: Path | str, scale: str, *, fmt: str = "parquet", seed: int = 7, spec: Spec | None = None,
+             progress: Progress | None = None) -> Path:
     """Write a workspace (config + inbox) at `scale` (S, M, L; or `spec` for a custom size) into
-    `root`; return root. S is the demo estate, one month, its own formats."""
+    `root`; return root. S is the demo estate, one month, its own formats. Each day written (then
+    the HR and fixed inputs) is a line of `progress`."""
     root = Path(root)
+    progress = progress or Progress()
     if fmt not in ("parquet", "csv"):
         raise ValueError(f"format {fmt!r}: expected parquet or csv")
     if scale == "S" and spec is None:
         from pipeline.generator import generate_estate
 
-        generate_estate(root, seed=seed, months=(MONTH,))
+        generate_estate(root, seed=seed, months=(MONTH,), progress=progress)
         return root
     spec = spec or SCALES[scale]
     if spec.hosts <= spec.owned_hosts or spec.days > DAYS:
@@ -114,6 +118,7 @@ def generate(root: Path | str, scale: str, *, fmt: str = "parquet", seed: int = 
     try:
         offset = 0
         months: list[str] = []
+        progress.phase(f"generating scale {scale}: {spec.days} days, then HR and fixed inputs", spec.days + 1 + bool(spec.single_file))
         for day in range(spec.days):
             if spec.single_file:
                 months.append(_billing_query(spec, day, offset, seed))
@@ -123,12 +128,15 @@ def generate(root: Path | str, scale: str, *, fmt: str = "parquet", seed: int = 
             _telemetry_day(con, root, spec, day, fmt)
             _usage_day(root, spec, day, seed)
             _fx_day(root, day)
+            progress.item(f"{MONTH}-{day + 1:02d}: {spec.rows_on(day):,} billing rows, telemetry, usage and FX written")
         if months:
             _copy(con, "\nunion all\n".join(f"({q})" for q in months), root / "inbox" / "billing" / f"focus-{MONTH}.{fmt}", fmt)
+            progress.item(f"billing/focus-{MONTH}.{fmt}: {offset:,} billing rows written")
     finally:
         con.close()
     _labor(root, spec, seed)
     _fixed_inputs(root, spec)
+    progress.item(f"HR ({spec.people:,} people), assets and charges written")
     return root
 
 

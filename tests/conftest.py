@@ -5,6 +5,7 @@ from pathlib import Path
 import pytest
 
 import os
+import re
 
 SAMPLES = Path(__file__).resolve().parents[2] / "shared" / "samples"
 # CI sets this (.ci/run): there the shared samples must be present, and a test that needs them
@@ -50,3 +51,13 @@ def samples_or_skip(*parts: str) -> Path:
             pytest.fail(f"{path} is absent, and COSTLEDGER_REQUIRE_SAMPLES=1 says it must be there")
         pytest.skip(f"{path} is absent (the shared samples folder is not beside the project)")
     return path
+
+
+# The progress lines of `run` (pipeline.progress): phases, "[i/n] ..." items and the summary.
+PROGRESS_LINE = re.compile(r"loading inbox files \(\d+\)|building, validating and publishing periods \(\d+\)|\[\d+/\d+\] .*|run done: .*")
+
+
+def without_progress(output: str) -> list[str]:
+    """The lines of a command's output, its progress lines left out (tests/test_progress.py
+    checks those)."""
+    return [line for line in output.strip().splitlines() if not PROGRESS_LINE.fullmatch(line)]

@@ -35,6 +35,7 @@ from pipeline.errors import ConfigError, CostLedgerError, InputError
 from pipeline.ingest import billing, bundle, checks, labor, labor_standard, limits, manifest, tables, telemetry
 from pipeline.ingest import restate
 from pipeline.ingest.parse import ROW, Parsed, header_of, read_bytes
+from pipeline.progress import Progress, count
 from pipeline.workspace import SOURCES, Workspace
 
 log = logging.getLogger(__name__)
@@ -66,6 +67,33 @@ class IngestResult:
     errors: list[str] = field(default_factory=list)
     waiting: list[str] = field(default_factory=list)  # notes on files left for a later run (not settled)
     causes: list[BaseException] = field(default_factory=list)  # what raised behind errors that are not InputErrors
+    rows: dict[str, tuple[int, int]] = field(default_factory=dict)  # file loaded -> (rows loaded, quarantined)
+
+    def mark(self) -> tuple[int, int, int, int]:
+        """Where the lists stand, to tell what became of the next file (see `outcome`)."""
+        return len(self.loaded), len(self.errors), len(self.waiting), len(self.skipped)
+
+    def outcome(self, relative: str, mark: tuple[int, int, int, int]) -> str:
+        """What became of the file at `relative` since `mark`, as a progress line."""
+        loaded, errors, waiting, skipped = mark
+        if len(self.loaded) > loaded:
+            rows, quarantined = self.rows.get(relative, (0, 0))
+            return f"{relative}: {count(rows, 'row')} loaded" + (f", {quarantined:,} quarantined" if quarantined else "")
+        if len(self.errors) > errors:
+            return f"{relative}: rejected"
+        if len(self.waiting) > waiting:
+            return f"{relative}: waiting until it has settled"
+        if len(self.skipped) > skipped:
+            return f"{relative}: unchanged, already loaded"
+        return f"{relative}: recorded"
+
+    @property
+    def rows_loaded(self) -> int:
+        return sum(rows for rows, _ in self.rows.values())
+
+    @property
+    def rows_quarantined(self) -> int:
+        return sum(quarantined for _, quarantined in self.rows.values())
 
 
 def settle_time(ws: Workspace, override: float | None = None) -> float:
@@ -191,36 +219,47 @@ def _staging_table(source: str, fmt: str | None) -> str:
     return f"staging.{tables.BY_FORMAT[fmt].table}"
 
 
-def ingest(ws: Workspace, *, settle_seconds: float | None = None) -> IngestResult:
+def ingest(ws: Workspace, *, settle_seconds: float | None = None, progress: Progress | None = None) -> IngestResult:
     """The one writer: load every new or changed file that has settled, from its parsed bundle
-    when the parse step left a valid one (see pipeline.ingest.bundle), else parsing it here."""
+    when the parse step left a valid one (see pipeline.ingest.bundle), else parsing it here.
+    Each file's outcome is a line of `progress` (by default logged)."""
     result = IngestResult()
+    progress = progress or Progress()
     started = time.time()
     settle = settle_time(ws, settle_seconds)
     with warehouse.connect(ws.warehouse) as con:
-        for source in SOURCES:
-            files = ws.source_files(source)
+        listing = [(source, ws.source_files(source)) for source in SOURCES]
+        progress.phase("loading inbox files", sum(len(files) for _, files in listing))
+        for source, files in listing:
             held = manifest.verdicts(files, ws.inbox) if source == "billing" else {}
             exports = manifest.exports(files) if source == "billing" else {}
             for path in files:
-                crash.point("file")
-                if source == "labor":
-                    _warn_if_readable(ws, path)
-                if not path.resolve().is_relative_to(ws.inbox.resolve()):
-                    held[path] = manifest.Verdict("rejected", f"{path.relative_to(ws.inbox).as_posix()}: links outside the inbox; not read")
-                if path in held:
-                    _record_held(ws, con, source, path, held[path], result)
-                    continue
-                note = _unsettled_export(ws, path, exports.get(path), settle, started)
-                if note is not None:
-                    _wait(result, note)
-                    continue
-                parts = frozenset(p.relative_to(ws.inbox).as_posix() for p in exports[path].parts if p != path) if path in exports else frozenset()
-                _load_one(ws, con, source, path, result, parts=parts)
+                mark = result.mark()
+                _ingest_file(ws, con, source, path, result, held=held, exports=exports, settle=settle, started=started)
+                progress.item(result.outcome(path.relative_to(ws.inbox).as_posix(), mark))
         if any(load.startswith("labor-") for load in result.loaded) or _labor_stale(con, ws.config):
             result.periods |= _rebuild_labor(ws, con)
     bundle.sweep(ws, before=started)  # bundles this writer could have used are spent or stale
     return result
+
+
+def _ingest_file(ws: Workspace, con: duckdb.DuckDBPyConnection, source: str, path: Path, result: IngestResult, *,
+                 held: dict, exports: dict, settle: float, started: float) -> None:
+    """Load one inbox file, record it as held, or leave it to settle."""
+    crash.point("file")
+    if source == "labor":
+        _warn_if_readable(ws, path)
+    if not path.resolve().is_relative_to(ws.inbox.resolve()):
+        held[path] = manifest.Verdict("rejected", f"{path.relative_to(ws.inbox).as_posix()}: links outside the inbox; not read")
+    if path in held:
+        _record_held(ws, con, source, path, held[path], result)
+        return
+    note = _unsettled_export(ws, path, exports.get(path), settle, started)
+    if note is not None:
+        _wait(result, note)
+        return
+    parts = frozenset(p.relative_to(ws.inbox).as_posix() for p in exports[path].parts if p != path) if path in exports else frozenset()
+    _load_one(ws, con, source, path, result, parts=parts)
 
 
 def _unsettled_export(ws: Workspace, path: Path, export: manifest.Export | None, settle: float, now: float) -> str | None:
@@ -378,6 +417,7 @@ def _load_one(ws: Workspace, con: duckdb.DuckDBPyConnection, source: str, path: 
     if parsed.staged_rows > parsed.rows_loaded or parsed.rows_in != parsed.rows_loaded + parsed.rows_quarantined:
         raise CostLedgerError(f"{relative}: {parsed.rows_in} rows in but {parsed.rows_loaded} loaded + {parsed.rows_quarantined} quarantined")
     result.loaded.append(load_id)
+    result.rows[relative] = (parsed.rows_loaded, parsed.rows_quarantined)
     result.periods |= parsed.periods
 
 

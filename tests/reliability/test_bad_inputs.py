@@ -21,6 +21,7 @@ from typer.testing import CliRunner
 from pipeline.cli import app
 from pipeline.validate import load_balance_sql
 from pipeline.workspace import Workspace
+from tests.conftest import without_progress
 
 runner = CliRunner()
 
@@ -246,7 +247,7 @@ def test_bad_input(case: Case, published: Path, tmp_path: Path) -> None:
     if case.exit_code == 2:
         # one line per file with quarantined or rejected rows, `published: ...`, then one error line
         # (warnings, such as an HR file readable by others, come before)
-        lines = [line for line in result.output.strip().splitlines() if not line.startswith("warning: ")]
+        lines = [line for line in without_progress(result.output) if not line.startswith("warning: ")]
         assert lines[-1].startswith("error: ") and not [line for line in lines[:-1] if line.startswith("error: ")], lines
         assert all(line.startswith(("published: ", "billing/", "telemetry/", "labor/", "usage/", "fx/", "assets/", "charges/",
                                     "milestones/", "optimizations/")) for line in lines[:-1]), lines
@@ -307,7 +308,7 @@ def test_the_same_file_twice_and_renamed_is_a_no_op(published: Path, tmp_path: P
     jan.rename(ws / "inbox" / "billing" / "renamed.csv")  # and renamed
     result = runner.invoke(app, ["run", "-w", str(ws)])
     assert result.exit_code == 0, result.output
-    assert result.output.strip() == "published: nothing new"
+    assert without_progress(result.output) == ["published: nothing new"]
     assert _state(ws) == before  # no row loaded twice, the ledger unchanged
 
 

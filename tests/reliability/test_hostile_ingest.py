@@ -22,6 +22,7 @@ from pipeline import ingest as ingest_module
 from pipeline.cli import app
 from pipeline.ingest import limits
 from pipeline.workspace import Workspace
+from tests.conftest import without_progress
 from tests.reliability.test_bad_inputs import CONFIG, GOOD_FEB, HEADER, focus, focus_row
 
 runner = CliRunner()
@@ -49,7 +50,7 @@ def _one_error_line(result: Result, *words: str) -> None:
     """Exit 2; one line per failed file (its path, counts and the reason), `published: ...`, then
     exactly one line `error: ...` last; every word in the output; never a traceback."""
     assert result.exit_code == 2, result.output
-    lines = [line for line in result.output.strip().splitlines() if not line.startswith("warning: ")]
+    lines = [line for line in without_progress(result.output) if not line.startswith("warning: ")]
     assert lines[-1].startswith("error: ") and [line.startswith("error: ") for line in lines].count(True) == 1, result.output
     assert "Traceback" not in result.output
     for word in words:
@@ -242,7 +243,7 @@ def test_amounts_that_would_overflow_a_sum_are_quarantined_and_check_stays_clear
     result = _run(ws)
     # half the file quarantined is within quarantine.max_share (0.5): a line for it, exit 0
     assert result.exit_code == 0, result.output
-    assert result.output.strip().splitlines() == [
+    assert without_progress(result.output) == [
         "billing/huge.csv: 6 rows in, 3 loaded, 3 quarantined: BilledCost: expected an exact decimal number within "
         "+/-1e12 (e.g. 12.34) (3 rows)",
         "published: 2026-02",
@@ -293,7 +294,7 @@ def test_a_later_export_of_one_provider_restates_exactly_its_account(tmp_path: P
     result = _run(ws)
 
     assert result.exit_code == 0, result.output
-    assert result.output.strip() == "published: 2026-02"
+    assert without_progress(result.output) == ["published: 2026-02"]
     # the expected AWS rows: the later export loaded alone (same bytes at the same path, so the same lineage)
     alone = _workspace(tmp_path / "alone", {"billing/v2/aws.csv": later})
     assert _run(alone).exit_code == 0
@@ -311,7 +312,7 @@ def test_a_later_export_of_one_provider_restates_exactly_its_account(tmp_path: P
     assert check.exit_code == 0, check.output
     again = _run(ws, "--month", "2026-02")  # and every later run publishes
     assert again.exit_code == 0, again.output
-    assert again.output.strip() == "published: 2026-02"
+    assert without_progress(again.output) == ["published: 2026-02"]
 
 
 def test_a_copy_of_a_bill_one_byte_different_beside_it_replaces_it_never_doubles_it(tmp_path: Path) -> None:
@@ -371,7 +372,7 @@ def test_a_file_still_being_written_waits_and_loads_whole_on_a_later_run(tmp_pat
 
     assert result.exit_code == 0, result.output
     # a warning that the file waits, then what was published
-    lines = result.output.strip().splitlines()
+    lines = without_progress(result.output)
     assert lines[-1] == "published: 2026-02" and all(line.startswith("warning: billing/growing.csv") for line in lines[:-1]), lines
     assert "billing/growing.csv" not in _loads(ws)  # not read at all: no load, no rejection
     assert _published_feb(ws) == Decimal("12.75")  # the settled file alone

@@ -26,7 +26,7 @@ FLAGS = [
     "--host-resolver-rules=MAP * ~NOTFOUND", "--proxy-server=http://127.0.0.1:9", "--proxy-bypass-list=<-loopback>",
 ]
 # Chart colours (matplotlib fills are exact colours): the category bars (Okabe-Ito hardware blue,
-# labor pink) and the first two lines of matplotlib's default cycle (trend and unit-cost lines).
+# labor pink) and the first two model colours (pipeline.report.MODEL_COLOURS: trend and unit-cost lines).
 HARDWARE_BLUE, LABOR_PINK = (0x00, 0x72, 0xB2), (0xCC, 0x79, 0xA7)
 LINE_BLUE, LINE_ORANGE = (0x1F, 0x77, 0xB4), (0xFF, 0x7F, 0x0E)
 
@@ -78,16 +78,15 @@ def page_requests(netlog: Path) -> list[str]:
 
 @pytest.fixture(scope="module", params=["en", "zh"])
 def page(demo_estate, chromium: str, tmp_path_factory: pytest.TempPathFactory, request: pytest.FixtureRequest) -> tuple[Path, Path, Path]:
-    """The February report in each language opened in Chromium: (index.html, screenshot, NetLog).
-    The page is self-contained, so a copy of it is opened on its own; the screenshot is kept beside
-    the report (reports/2026-02/screenshot.png, screenshot-zh.png) for a person to look at."""
+    """The February report's page in each language (index.en.html, index.zh.html, both written by
+    one report) opened in Chromium: (page, screenshot, NetLog). The page is self-contained, so a
+    copy of it is opened on its own; the screenshot is kept beside the report
+    (reports/2026-02/screenshot.png, screenshot-zh.png) for a person to look at."""
     lang = request.param
-    report = run.report(demo_estate.root, "2026-02", lang=lang)
+    report = run.report(demo_estate.root, "2026-02").parent / f"index.{lang}.html"
     out = tmp_path_factory.mktemp(f"browser-{lang}")
     index = out / "index.html"
     shutil.copyfile(report, index)
-    if lang != "en":
-        run.report(demo_estate.root, "2026-02")  # leave the English report for other tests
     shot, netlog = _open(chromium, index.as_uri(), out / "chromium", (WIDTH, HEIGHT))
     kept = report.parent / ("screenshot.png" if lang == "en" else f"screenshot-{lang}.png")
     shutil.copyfile(shot, kept)

@@ -112,16 +112,42 @@ def test_chinese_report_and_files(demo_estate) -> None:
     text = index.read_text(encoding="utf-8")
     assert '<html lang="zh-Hans">' in text and "优化效果" in text and "已测得" in text
     folder = index.parent
-    for name in ("summary.md", "model_category.csv", "model_category.parquet", "impact.csv", "impact.parquet",
-                 "recommendations.csv", "recommendations.parquet", "daily_cost.parquet",
-                 "charts/category.png", "charts/trend.png", "charts/unit_costs.png", "charts/impact.png"):
+    assert (folder / "index.zh.html").read_text(encoding="utf-8") == text
+    assert '<html lang="en">' in (folder / "index.en.html").read_text(encoding="utf-8")  # kept beside it
+    for name in ("summary.md", "summary.en.md", "summary.zh.md", "model_category.csv", "model_category.parquet",
+                 "impact.csv", "impact.parquet", "recommendations.csv", "recommendations.parquet", "daily_cost.parquet",
+                 *(f"charts/{chart}{suffix}.png" for chart in ("category", "trend", "unit_costs", "impact")
+                   for suffix in ("", ".en", ".zh"))):
         assert (folder / name).stat().st_size > 0, name
     assert "http://" not in text and "https://" not in text and "<script" not in text.lower()
-    run.report(demo_estate.root, "2026-02")  # leave the English page for other tests
+    run.report(demo_estate.root, "2026-02")  # leave English as the default page for other tests
 
 
-# Words a Chinese reader meets as they are: abbreviations, units, currency codes, format names.
-ZH_ALLOWED_WORDS = {"AI", "GPU", "Token", "PUE", "USD", "EUR", "CSV", "Parquet", "k"}
+def test_every_chart_draws_a_model_in_its_one_colour(demo_estate) -> None:
+    from tests.report.test_report_views import assert_one_colour_per_model
+
+    folder = run.report(demo_estate.root, "2026-02").parent
+    for name in ("index.en.html", "index.zh.html"):
+        page = (folder / name).read_text(encoding="utf-8")
+        colours = assert_one_colour_per_model(page, {"category", "trend", "unit-costs", "impact"})
+        assert "rec-ranker-llm" in colours and "__idle__" in colours
+
+
+def test_the_pool_idle_share_is_shown_beside_the_total(demo_estate) -> None:
+    page = (run.report(demo_estate.root, "2026-02").parent / "index.en.html").read_text(encoding="utf-8")
+    with duckdb.connect(str(demo_estate.root / "warehouse.duckdb"), read_only=True) as con:
+        idle, hours = con.execute(
+            """select sum(gpu_hours) filter (where model_id = '__idle__'), sum(gpu_hours) from marts.gpu_efficiency
+               where pool = 'eks-gpu' and charge_date >= '2026-02-01' and charge_date < '2026-03-01'""").fetchone()
+    # the cloud pool is idle much more of its GPU time than __idle__ is of all cost (a few percent)
+    share = format_money(idle * 100 / hours, 1)
+    assert Decimal(share) > 30
+    assert f'data-pool="eks-gpu"><div class="label">Idle share of GPU time, pool eks-gpu</div><div class="value">{share} %' in page
+
+
+# Words a Chinese reader meets as they are: abbreviations, units, currency codes, format names,
+# and the language switch's link to the English page, named in English.
+ZH_ALLOWED_WORDS = {"AI", "GPU", "Token", "PUE", "USD", "EUR", "CSV", "Parquet", "k", "English"}
 IDENTIFIER = re.compile(r"[A-Za-z0-9]+(?:[_.:/-][A-Za-z0-9*]+)+")
 ENGLISH_RUN = re.compile(r"[A-Za-z]+(?:[ \t,;:]+[A-Za-z]+){2,}")  # 3+ ASCII words in a row
 
@@ -161,10 +187,10 @@ def _english_left(visible: str, data: list[str]) -> tuple[list[str], set[str]]:
 
 @pytest.mark.parametrize("month", sorted(MONTHS))
 def test_the_chinese_report_has_no_english_prose(demo_estate, month: str) -> None:
-    index = run.report(demo_estate.root, month, lang="zh")
+    index = run.report(demo_estate.root, month, lang="zh").parent / "index.zh.html"
     data = _data_strings(demo_estate.root)
     page = _visible_text(index.read_text(encoding="utf-8"), r"<code>(.*?)</code>")
-    summary = _visible_text((index.parent / "summary.md").read_text(encoding="utf-8"), r"`([^`]*)`")
+    summary = _visible_text((index.parent / "summary.zh.md").read_text(encoding="utf-8"), r"`([^`]*)`")
     for visible in (page, summary):
         runs, words = _english_left(visible, data)
         assert runs == [] and words == set(), (runs, sorted(words))
@@ -175,7 +201,7 @@ def test_the_chinese_report_has_no_english_prose(demo_estate, month: str) -> Non
         evidence = [r["evidence"] for r in csv.DictReader(handle)]
     assert evidence and all(re.search(r"[\u4e00-\u9fff]", e) for e in evidence), evidence
     # the check sees English: the same page in English is full of it
-    english = run.report(demo_estate.root, month)
+    english = run.report(demo_estate.root, month)  # and leaves English the default page for other tests
     runs, words = _english_left(_visible_text(english.read_text(encoding="utf-8"), r"<code>(.*?)</code>"), data)
     assert len(runs) > 50 and {"Provider", "exact", "loaded", "idle"} <= words
 
