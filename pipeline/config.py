@@ -17,7 +17,7 @@ from urllib.parse import unquote
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 from pipeline import patterns
-from pipeline.columns import BUCKETS, CATEGORIES, Bucket
+from pipeline.columns import BUCKETS, CATEGORIES, Bucket, Phase
 from pipeline.errors import ConfigError
 
 CONFIG_FILE = "costledger.toml"
@@ -113,6 +113,9 @@ class WorkloadRule(_Strict):
     # pod labels exported with the metric (dcgm-exporter --kubernetes-enable-pod-labels): all must match
     labels: dict[str, str] = {}
     model: ModelId
+    # lifecycle phase of the workload's GPU time (training, fine_tuning, inference, ...); none:
+    # the phase of its source ([phases])
+    phase: Phase | None = None
 
     _pattern = field_validator("namespace", "pod_pattern", "container_pattern")(_row_and_sql_regex)
 
@@ -122,6 +125,18 @@ class WorkloadRule(_Strict):
         for pattern in value.values():
             _row_and_sql_regex(pattern)
         return value
+
+
+class Phases(_Strict):
+    """The lifecycle phase of a ledger row no workload rule places, per source. Inference is the
+    default: unit costs of serving read inference rows only, so other phases must be declared."""
+
+    billing: Phase = Phase.INFERENCE
+    assets: Phase = Phase.INFERENCE
+    energy: Phase = Phase.INFERENCE
+    labor: Phase = Phase.INFERENCE
+    charges: Phase = Phase.INFERENCE
+    milestones: Phase = Phase.SHARED
 
 
 class GpuPool(_Strict):
@@ -387,6 +402,7 @@ class Config(_Strict):
     models: list[Model] = []
     attribution: Attribution = Attribution()
     workloads: list[WorkloadRule] = []
+    phases: Phases = Phases()
     gpu_pools: list[GpuPool] = []
     shared_pools: list[SharedPool] = []
     owned: Owned = Owned()
