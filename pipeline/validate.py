@@ -26,7 +26,7 @@ from typing import TYPE_CHECKING, Any
 
 import duckdb
 
-from pipeline.columns import CATEGORIES, AllocationMethod, Bucket
+from pipeline.columns import CATEGORIES, COST_BASES, PHASES, AllocationMethod, Bucket
 from pipeline.errors import ConfigError, ValidationFailed
 from pipeline.warehouse import transaction
 
@@ -42,6 +42,8 @@ SEVERITIES: Mapping[str, str] = {"critical": "fail", "warning": "warn"}
 SUITE_PARAMETERS: Mapping[str, list[str]] = {
     "categories": list(CATEGORIES),
     "allocation_methods": [m.value for m in AllocationMethod],
+    "cost_bases": list(COST_BASES),
+    "phases": list(PHASES),
 }
 DATA_DOCS_SITE = "costledger"
 MAX_EXAMPLES = 5
@@ -70,6 +72,10 @@ final as (
         run_id,
         charge_date,
         allocation_method,
+        cost_basis,
+        phase,
+        -- an opportunity row (cost of delay) bills nothing and amortises nothing: its amount is economic_cost
+        cost_basis = 'cash' or (billed_cost = 0 and effective_cost = 0) as opportunity_unbilled,
         cast(billed_cost as double) as billed_cost,
         cast(effective_cost as double) as effective_cost,
         not coalesce(model_id = $unallocated and unallocated_reason is null, false)
@@ -545,10 +551,11 @@ expected_totals as (
         case when marts.mart in ('unit_costs', 'monthly_unit_costs') then null else sum(c.billed_cost) end as billed,
         sum(c.effective_cost) as effective
     from candidate as c,
-        (values ('daily_model_cost', false), ('monthly_model_cost', false), ('unit_costs', false),
-            ('idle_unallocated', true), ('daily_team_cost', false), ('monthly_team_cost', false),
-            ('monthly_unit_costs', false)) as marts (mart, buckets_only)
-    where not marts.buckets_only or c.model_id in ('__idle__', '__unallocated__', '__shared__')
+        (values ('daily_model_cost', false, false), ('monthly_model_cost', false, false), ('unit_costs', false, true),
+            ('idle_unallocated', true, false), ('daily_team_cost', false, false), ('monthly_team_cost', false, false),
+            ('monthly_unit_costs', false, true)) as marts (mart, buckets_only, serving_only)
+    where (not marts.buckets_only or c.model_id in ('__idle__', '__unallocated__', '__shared__'))
+        and (not marts.serving_only or c.phase = 'inference')  -- unit costs are the cost of serving
     group by marts.mart, c.currency
 ),
 
