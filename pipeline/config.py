@@ -127,6 +127,25 @@ class WorkloadRule(_Strict):
         return value
 
 
+class PhaseRule(_Strict):
+    """A billing row routed on its own (direct by tag or account) whose `field`, or whose tag
+    `tag_key`, matches `pattern` (a regular expression, full match) is of `phase`. The first rule
+    that matches wins; GPU time takes its workload rule's phase instead."""
+
+    field: MatchField | None = None
+    tag_key: str | None = None
+    pattern: str
+    phase: Phase
+
+    _pattern = field_validator("pattern")(_row_regex)
+
+    @model_validator(mode="after")
+    def _one_column(self) -> PhaseRule:
+        if (self.field is None) == (self.tag_key is None):
+            raise ValueError("give exactly one of field (a billing column) and tag_key")
+        return self
+
+
 class Phases(_Strict):
     """The lifecycle phase of a ledger row no workload rule places, per source. Inference is the
     default: unit costs of serving read inference rows only, so other phases must be declared."""
@@ -403,6 +422,7 @@ class Config(_Strict):
     attribution: Attribution = Attribution()
     workloads: list[WorkloadRule] = []
     phases: Phases = Phases()
+    phase_rules: list[PhaseRule] = []
     gpu_pools: list[GpuPool] = []
     shared_pools: list[SharedPool] = []
     owned: Owned = Owned()

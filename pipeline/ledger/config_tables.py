@@ -46,6 +46,10 @@ def write_config_tables(con: duckdb.DuckDBPyConnection, config: Config, rules: t
     tables: dict[str, list[tuple]] = {
         "meta.workload_rules": workload_rule_rows(config),
         "meta.phase_defaults": sorted(config.phases.model_dump(mode="json").items()),
+        "meta.phase_rules": [
+            (i, r.field.value if r.field else None, r.tag_key.strip().lower() if r.tag_key else None, r.pattern, r.phase.value)
+            for i, r in enumerate(config.phase_rules, start=1)
+        ],
         "meta.gpu_pools": [
             (i, p.name, p.node_pattern, p.resource_id_pattern, p.gpus_per_node, p.policy, p.idle)
             for i, p in enumerate(config.gpu_pools, start=1)
