@@ -94,3 +94,41 @@ def test_bad_phase_rules_are_config_errors(tmp_path, rule, message) -> None:
     with pytest.raises(ConfigError, match=message):
         load_config(tmp_path / "costledger.toml")
 
+
+
+def test_a_warehouse_from_before_cost_basis_gets_the_columns_and_its_delay_moved(tmp_path) -> None:
+    # a published ledger of the old shape: a bill of 10.00 and a cost of delay of 500.00, then
+    # counted in billed and effective cost alike. Opened by this version: the bill is cash,
+    # inference, economic 10.00; the delay opportunity, shared, billed and effective 0 and
+    # economic 500.00 (so the month's billed total drops from 510.00 to 10.00)
+    import duckdb
+
+    from pipeline import warehouse
+
+    path = tmp_path / "old.duckdb"
+    with duckdb.connect(str(path)) as con:
+        con.execute("create schema ledger")
+        con.execute("""create table ledger.cost_ledger (charge_date date, billing_period varchar, model_id varchar,
+            category varchar, subcategory varchar, billed_cost decimal(38, 18), effective_cost decimal(38, 18),
+            currency varchar, source_amount decimal(38, 18), source_effective_amount decimal(38, 18),
+            source_currency varchar, fx_rate decimal(38, 10), quantity decimal(38, 9), quantity_unit varchar,
+            source varchar, provider varchar, allocation_method varchar, allocation_share decimal(38, 18),
+            unallocated_reason varchar, lineage_id varchar, source_ref varchar, run_id varchar)""")
+        con.execute("""insert into ledger.cost_ledger values
+            ('2026-01-05', '2026-01', 'rec', 'hardware', 'gpu', 10, 10, 'USD', 10, 10, 'USD', 1, null, null,
+             'billing', 'AWS', 'direct', 1, null, 'a', 'l:1', 'r'),
+            ('2026-01-05', '2026-01', 'rec', 'time', 'delay', 500, 500, 'USD', 500, 500, 'USD', 1, 1, 'days late',
+             'milestones', 'internal', 'delay', 1, null, 'b', 'm:1', 'r')""")
+    con = warehouse.connect(path)
+    try:
+        rows = con.execute("select source, cost_basis, phase, billed_cost, effective_cost, economic_cost, source_amount, "
+                           "source_effective_amount from ledger.cost_ledger order by source").fetchall()
+        columns = [r[0] for r in con.execute("select column_name from duckdb_columns() where table_name = 'cost_ledger_candidate'"
+                                             " and schema_name = 'ledger'").fetchall()]
+    finally:
+        con.close()
+    assert rows == [
+        ("billing", "cash", "inference", Decimal(10), Decimal(10), Decimal(10), Decimal(10), Decimal(10)),
+        ("milestones", "opportunity", "shared", Decimal(0), Decimal(0), Decimal(500), Decimal(0), Decimal(500)),
+    ]
+    assert columns[-3:] == ["cost_basis", "phase", "economic_cost"]
