@@ -515,31 +515,32 @@ invoice_reconciliation as (
 
 -- per mart that adds up ledger money, and currency: its totals against the candidate's
 mart_totals as (
-    select 'daily_model_cost' as mart, currency, sum(billed_cost) as billed, sum(effective_cost) as effective
+    select 'daily_model_cost' as mart, currency, sum(billed_cost) as billed, sum(effective_cost) as effective,
+        sum(economic_cost) as economic
     from ({marts.daily_model_cost})
     group by currency
     union all
-    select 'monthly_model_cost', currency, sum(billed_cost), sum(effective_cost)
+    select 'monthly_model_cost', currency, sum(billed_cost), sum(effective_cost), sum(economic_cost)
     from ({marts.monthly_model_cost})
     group by currency
     union all
-    select 'unit_costs', currency, null, sum(effective_cost)  -- no billed cost in this mart
+    select 'unit_costs', currency, null, sum(effective_cost), null  -- no billed (or economic) cost in this mart
     from ({marts.unit_costs})
     group by currency
     union all
-    select 'idle_unallocated', currency, sum(billed_cost), sum(effective_cost)
+    select 'idle_unallocated', currency, sum(billed_cost), sum(effective_cost), null
     from ({marts.idle_unallocated})
     group by currency
     union all
-    select 'daily_team_cost', currency, sum(billed_cost), sum(effective_cost)
+    select 'daily_team_cost', currency, sum(billed_cost), sum(effective_cost), null
     from ({marts.daily_team_cost})
     group by currency
     union all
-    select 'monthly_team_cost', currency, sum(billed_cost), sum(effective_cost)
+    select 'monthly_team_cost', currency, sum(billed_cost), sum(effective_cost), null
     from ({marts.monthly_team_cost})
     group by currency
     union all
-    select 'monthly_unit_costs', currency, null, sum(effective_cost)  -- no billed cost in this mart
+    select 'monthly_unit_costs', currency, null, sum(effective_cost), null  -- no billed cost in this mart
     from ({marts.monthly_unit_costs})
     group by currency
 ),
@@ -549,7 +550,9 @@ expected_totals as (
         marts.mart,
         c.currency,
         case when marts.mart in ('unit_costs', 'monthly_unit_costs') then null else sum(c.billed_cost) end as billed,
-        sum(c.effective_cost) as effective
+        sum(c.effective_cost) as effective,
+        -- economic cost (cash + cost of delay) in the model cost marts
+        case when marts.mart in ('daily_model_cost', 'monthly_model_cost') then sum(c.economic_cost) end as economic
     from candidate as c,
         (values ('daily_model_cost', false, false), ('monthly_model_cost', false, false), ('unit_costs', false, true),
             ('idle_unallocated', true, false), ('daily_team_cost', false, false), ('monthly_team_cost', false, false),
@@ -565,6 +568,7 @@ unbalanced_totals as (
     full outer join expected_totals as e
         on e.mart = m.mart and e.currency = m.currency
     where m.billed is distinct from e.billed or m.effective is distinct from e.effective
+        or m.economic is distinct from e.economic
 ),
 
 unit_costs as materialized (  -- read by several counts below: computed once

@@ -209,8 +209,11 @@ def test_milestone_delivered_late(tmp_path):
                  "m1,launch,2026-01-10,2026-01-13,100.00,USD,2025-12-01\n"
     root = _workspace(tmp_path, {"milestones/m.csv": milestones})
     run.run(root, month="2026-01")
-    # late on Jan 11, 12 and 13: 3 x 100.00
-    assert _ledger(root, "2026-01", "time") == {"m1": Decimal("300")}
+    # late on Jan 11, 12 and 13: 3 x 100.00 of opportunity cost: no effective (cash) cost, 300.00
+    # of economic cost, nothing billed
+    assert _ledger(root, "2026-01", "time") == {"m1": Decimal("0")}
+    assert _cells(root, "select cost_basis, sum(billed_cost), sum(economic_cost) from ledger.cost_ledger "
+                        "where category = 'time' group by 1") == [("opportunity", Decimal("0"), Decimal("300"))]
     # time to deploy: 2025-12-01 -> 2026-01-13 = 43 days
     assert _cells(root, "select status, days_late, time_to_deploy_days, delay_cost from marts.milestones") == [("delivered", 3, 43, Decimal("300"))]
 

@@ -659,3 +659,26 @@ def test_unit_costs_that_count_a_training_row_fail_their_totals(
     unit.write_text(broken)
     monkeypatch.setattr("pipeline.validate.MARTS_DIR", marts)
     assert load_frame(con, "marts", period=PERIOD)["mart_totals_unbalanced"].tolist() == [1]
+
+
+def test_a_model_cost_mart_that_drops_the_cost_of_delay_fails_its_economic_total(
+    con: duckdb.DuckDBPyConnection, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # a cost of delay of 500.00 (opportunity: billed and effective 0, economic 500.00) beside the
+    # bills: the candidate's USD economic total is 100.03 + 500.00 = 600.03. A daily_model_cost
+    # that sums effective cost as its economic cost reads 100.03: (daily_model_cost, USD) is the
+    # one unbalanced total (billed and effective still agree)
+    build_billing_estate(con)
+    insert_candidate(con, "delay-1", source="milestones", provider="internal", category="time", subcategory="delay",
+                     allocation_method="delay", source_ref="m:1", cost_basis="opportunity", phase="shared",
+                     billed_cost=Decimal(0), source_amount=Decimal(0), effective_cost=Decimal(0),
+                     source_effective_amount=Decimal("500.00"), economic_cost=Decimal("500.00"))
+    assert load_frame(con, "marts", period=PERIOD)["mart_totals_unbalanced"].tolist() == [0]
+    marts = tmp_path / "marts"
+    shutil.copytree(REPO / "sql" / "marts", marts)
+    daily = marts / "daily_model_cost.sql"
+    broken = daily.read_text().replace("sum(economic_cost) as economic_cost", "sum(effective_cost) as economic_cost")
+    assert broken != daily.read_text()
+    daily.write_text(broken)
+    monkeypatch.setattr("pipeline.validate.MARTS_DIR", marts)
+    assert load_frame(con, "marts", period=PERIOD)["mart_totals_unbalanced"].tolist() == [1]
