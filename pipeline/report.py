@@ -213,8 +213,9 @@ class ReportData:
 
     @property
     def economic(self) -> Decimal:
-        """Economic cost: the cash (effective) cost plus the opportunity cost of delay."""
-        return self.cube.cost() + self.opportunity
+        """Economic cost: the cash (effective) cost plus the opportunity cost of delay, exactly."""
+        with localcontext(EXACT):
+            return self.cube.cost() + self.opportunity
 
 
 # --------------------------------------------------------------------------- queries
@@ -604,8 +605,16 @@ def phase_table(data: ReportData) -> tuple[list[str], list[dict[str, Any]]]:
     rows: dict[str, dict[str, Decimal]] = {}
     for r in data.phases:
         rows.setdefault(r["model_id"], {})[r["phase"]] = r["effective_cost"]
-    return phases, [{"model_id": m, "cells": [cells.get(ph, ZERO) for ph in phases], "total": sum(cells.values(), ZERO)}
-                    for m, cells in sorted(rows.items())]
+    with localcontext(EXACT):
+        return phases, [{"model_id": m, "cells": [cells.get(ph, ZERO) for ph in phases], "total": sum(cells.values(), ZERO)}
+                        for m, cells in sorted(rows.items())]
+
+
+def _incomplete_text(data: ReportData, t: Any) -> str:
+    """The incomplete-month note, naming the month's sources in t's language ('' when complete)."""
+    if not data.incomplete_sources:
+        return ""
+    return t("incomplete", sources=", ".join(label(t, "src_", s) for s in data.incomplete_sources))
 
 
 def _share(part: Decimal, whole: Decimal) -> Decimal | None:
@@ -924,7 +933,7 @@ def _signed(d: Decimal, places: int = 2) -> str:
 def _headline_lines(data: ReportData, t: Any) -> list[str]:
     """Markdown headline: totals, per category, month over month."""
     cube, cur = data.cube, data.currency
-    lines = [f"> {t('incomplete', sources=', '.join(data.incomplete_sources))}", ""] if data.incomplete_sources else []
+    lines = [f"> {_incomplete_text(data, t)}", ""] if data.incomplete_sources else []
     lines += [
         f"- {t('effective_cost')}: **{format_money(cube.cost())} {cur}**",
         f"- {t('billed_cost')}: **{format_money(cube.billed_cost())} {cur}**",
@@ -1062,6 +1071,7 @@ def _html(data: ReportData, charts: dict[str, str], lang: str) -> str:
         cube=data.cube,
         rows=_matrix_rows(data.cube),
         phase_table=phase_table(data),
+        incomplete=_incomplete_text(data, t),
         charts={k: Markup(v) for k, v in charts.items()},
         buckets=BUCKETS,
         colours=CATEGORY_COLOURS,
