@@ -600,14 +600,16 @@ def _incomplete(con: duckdb.DuckDBPyConnection, p: dict[str, Any]) -> list[str]:
 
 
 def phase_table(data: ReportData) -> tuple[list[str], list[dict[str, Any]]]:
-    """(phases present, one row per model: its cost in each phase and its total)."""
+    """(phases present, one row per model, in the model x category table's order: its cost in
+    each phase and its total)."""
     phases = [ph for ph in PHASES if any(r["phase"] == ph for r in data.phases)]
+    order = {m: i for i, m in enumerate(data.cube.models())}
     rows: dict[str, dict[str, Decimal]] = {}
     for r in data.phases:
         rows.setdefault(r["model_id"], {})[r["phase"]] = r["effective_cost"]
     with localcontext(EXACT):
         return phases, [{"model_id": m, "cells": [cells.get(ph, ZERO) for ph in phases], "total": sum(cells.values(), ZERO)}
-                        for m, cells in sorted(rows.items())]
+                        for m, cells in sorted(rows.items(), key=lambda item: (order.get(item[0], len(order)), item[0]))]
 
 
 def _incomplete_text(data: ReportData, t: Any) -> str:
