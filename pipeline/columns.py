@@ -40,6 +40,35 @@ class Bucket(StrEnum):
 BUCKETS: tuple[str, ...] = tuple(b.value for b in Bucket)
 
 
+class CostBasis(StrEnum):
+    """What backs a ledger row's amount."""
+
+    CASH = "cash"  # a bill, a depreciation schedule, payroll or an invoice
+    OPPORTUNITY = "opportunity"  # cost of delay (milestones): money nobody was billed
+
+
+COST_BASES: tuple[str, ...] = tuple(b.value for b in CostBasis)
+# Sources whose rows are opportunity cost; every other source is cash.
+OPPORTUNITY_SOURCES: tuple[str, ...] = ("milestones",)
+
+
+class Phase(StrEnum):
+    """Lifecycle phase of the work a cost served (unit costs of serving read inference only)."""
+
+    TRAINING = "training"
+    FINE_TUNING = "fine_tuning"
+    INFERENCE = "inference"
+    EXPERIMENTATION = "experimentation"
+    DATA_PREPARATION = "data_preparation"
+    SHARED = "shared"
+
+
+PHASES: tuple[str, ...] = tuple(p.value for p in Phase)
+# Joins a workload's model and phase inside the GPU splits (model ids never hold it); the ledger's
+# last pass (sql/ledger/passes/ledger_rows.sql) takes them apart again.
+PHASE_MARK = "~"
+
+
 class AllocationMethod(StrEnum):
     DIRECT = "direct"  # tag/label/account rule named the model
     GPU_TIME = "gpu_time"  # share of GPU-seconds held on a shared node
@@ -136,4 +165,7 @@ LEDGER_COLUMNS: tuple[str, ...] = (
     "lineage_id",
     "source_ref",
     "run_id",
+    "cost_basis",
+    "phase",
+    "economic_cost",
 )

@@ -17,7 +17,7 @@ from urllib.parse import unquote
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 from pipeline import patterns
-from pipeline.columns import BUCKETS, CATEGORIES, Bucket
+from pipeline.columns import BUCKETS, CATEGORIES, Bucket, Phase
 from pipeline.errors import ConfigError
 
 CONFIG_FILE = "costledger.toml"
@@ -113,6 +113,9 @@ class WorkloadRule(_Strict):
     # pod labels exported with the metric (dcgm-exporter --kubernetes-enable-pod-labels): all must match
     labels: dict[str, str] = {}
     model: ModelId
+    # lifecycle phase of the workload's GPU time (training, fine_tuning, inference, ...); none:
+    # the phase of its source ([phases])
+    phase: Phase | None = None
 
     _pattern = field_validator("namespace", "pod_pattern", "container_pattern")(_row_and_sql_regex)
 
@@ -122,6 +125,37 @@ class WorkloadRule(_Strict):
         for pattern in value.values():
             _row_and_sql_regex(pattern)
         return value
+
+
+class PhaseRule(_Strict):
+    """A billing row routed on its own (direct by tag or account) whose `field`, or whose tag
+    `tag_key`, matches `pattern` (a regular expression, full match) is of `phase`. The first rule
+    that matches wins; GPU time takes its workload rule's phase instead."""
+
+    field: MatchField | None = None
+    tag_key: str | None = None
+    pattern: str
+    phase: Phase
+
+    _pattern = field_validator("pattern")(_row_regex)
+
+    @model_validator(mode="after")
+    def _one_column(self) -> PhaseRule:
+        if (self.field is None) == (self.tag_key is None):
+            raise ValueError("give exactly one of field (a billing column) and tag_key")
+        return self
+
+
+class Phases(_Strict):
+    """The lifecycle phase of a ledger row no workload rule places, per source. Inference is the
+    default: unit costs of serving read inference rows only, so other phases must be declared."""
+
+    billing: Phase = Phase.INFERENCE
+    assets: Phase = Phase.INFERENCE
+    energy: Phase = Phase.INFERENCE
+    labor: Phase = Phase.INFERENCE
+    charges: Phase = Phase.INFERENCE
+    milestones: Phase = Phase.SHARED
 
 
 class GpuPool(_Strict):
@@ -389,6 +423,8 @@ class Config(_Strict):
     models: list[Model] = []
     attribution: Attribution = Attribution()
     workloads: list[WorkloadRule] = []
+    phases: Phases = Phases()
+    phase_rules: list[PhaseRule] = []
     gpu_pools: list[GpuPool] = []
     shared_pools: list[SharedPool] = []
     owned: Owned = Owned()

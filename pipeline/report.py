@@ -28,7 +28,7 @@ import duckdb
 
 from pipeline import impact as impact_
 from pipeline import recommend as recommend_
-from pipeline.columns import BUCKETS, CATEGORIES, MONEY_SCALE
+from pipeline.columns import BUCKETS, CATEGORIES, MONEY_SCALE, PHASES
 from pipeline.errors import CostLedgerError, escape_control
 from pipeline.extract_csv import csv_text
 from pipeline.i18n import LANGUAGE_NAMES, LANGUAGES, TEXT, label, text
@@ -219,6 +219,9 @@ class ReportData:
     settings: ReportSettings = field(default_factory=ReportSettings)
     registry: list[str] = field(default_factory=list)  # registered models in configuration order
     pools: list[dict[str, Any]] = field(default_factory=list)  # GPU pools: GPU-hours and idle share
+    opportunity: Decimal = Decimal(0)  # cost of delay (economic_cost of opportunity rows)
+    phases: list[dict[str, Any]] = field(default_factory=list)  # model, phase, effective (cash) cost
+    incomplete_sources: list[str] = field(default_factory=list)  # non-empty: only HR and milestones
 
     def colours(self) -> dict[str, str]:
         """The model -> colour map every chart of the report uses (see MODEL_COLOURS)."""
@@ -229,6 +232,12 @@ class ReportData:
         ordered += sorted(seen - set(ordered) - set(BUCKETS))
         colours = {m: MODEL_COLOURS[i % len(MODEL_COLOURS)] for i, m in enumerate(ordered)}
         return colours | BUCKET_COLOURS
+
+    @property
+    def economic(self) -> Decimal:
+        """Economic cost: the cash (effective) cost plus the opportunity cost of delay, exactly."""
+        with localcontext(EXACT):
+            return self.cube.cost() + self.opportunity
 
 
 # --------------------------------------------------------------------------- queries
@@ -256,6 +265,31 @@ final as (
 
 select * from final
 """
+
+_OPPORTUNITY_SQL = f"""
+with {_MONTH_ROWS}
+
+select coalesce(sum(economic_cost), 0) from month_rows where cost_basis = 'opportunity'
+"""
+
+_PHASES_SQL = f"""
+with {_MONTH_ROWS}
+
+select model_id, phase, sum(effective_cost) as effective_cost
+from month_rows
+where cost_basis = 'cash'
+group by model_id, phase
+order by model_id, phase
+"""
+
+# Sources of the month's rows: a month whose only inputs are HR and milestones (no bill, telemetry,
+# owned server or charge dates it) is flagged incomplete.
+_SOURCES_SQL = f"""
+with {_MONTH_ROWS}
+
+select distinct source from month_rows order by source
+"""
+HR_AND_PLANS = ("labor", "milestones")
 
 _CURRENCIES_SQL = f"""
 with {_MONTH_ROWS}
@@ -299,7 +333,7 @@ with {_MONTH_ROWS},
 cost as (
     select model_id, sum(effective_cost) as effective_cost
     from month_rows
-    where not list_contains($buckets, model_id)
+    where not list_contains($buckets, model_id) and phase = 'inference'  -- the cost of serving
     group by model_id
 ),
 
@@ -441,7 +475,7 @@ with milestones as (
 ),
 
 final as (
-    select model_id, milestone, started_date, planned_date, actual_date, status, days_late,
+    select model_id, milestone, started_date, planned_date, actual_date, cancelled_date, status, days_late,
         time_to_deploy_days, days_charged, delay_cost
     from milestones
 )
@@ -460,7 +494,7 @@ cost as (
         coalesce(sum(effective_cost) filter (where quantity_unit = 'GPU-hours'), 0) as gpu_cost,
         coalesce(sum(quantity) filter (where quantity_unit = 'GPU-hours'), 0) as gpu_hours
     from month_rows
-    where not list_contains($buckets, model_id)
+    where not list_contains($buckets, model_id) and phase = 'inference'  -- the cost of serving
     group by day, model_id
 ),
 
@@ -605,12 +639,41 @@ def collect(con: duckdb.DuckDBPyConnection, month: str, settings: ReportSettings
         settings=s,
         registry=[r[0] for r in _rows(con, _REGISTRY_SQL)],
         pools=_pools(_query(con, _POOL_IDLE_SQL, **p)),
+        opportunity=_rows(con, _OPPORTUNITY_SQL, **p)[0][0],
+        phases=_query(con, _PHASES_SQL, **p),
+        incomplete_sources=_incomplete(con, p),
     )
 
 
 def _pools(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
     """Each pool's idle share: idle GPU-hours in percent of all its GPU-hours (None without any)."""
     return [row | {"idle_share": _share(Decimal(row["idle_hours"]), Decimal(row["gpu_hours"] or 0))} for row in rows]
+
+
+def _incomplete(con: duckdb.DuckDBPyConnection, p: dict[str, Any]) -> list[str]:
+    """The month's sources when they are HR and milestones only (an incomplete month), else []."""
+    sources = [r[0] for r in _rows(con, _SOURCES_SQL, **p)]
+    return sources if sources and set(sources) <= set(HR_AND_PLANS) else []
+
+
+def phase_table(data: ReportData) -> tuple[list[str], list[dict[str, Any]]]:
+    """(phases present, one row per model, in the model x category table's order: its cost in
+    each phase and its total)."""
+    phases = [ph for ph in PHASES if any(r["phase"] == ph for r in data.phases)]
+    order = {m: i for i, m in enumerate(data.cube.models())}
+    rows: dict[str, dict[str, Decimal]] = {}
+    for r in data.phases:
+        rows.setdefault(r["model_id"], {})[r["phase"]] = r["effective_cost"]
+    with localcontext(EXACT):
+        return phases, [{"model_id": m, "cells": [cells.get(ph, ZERO) for ph in phases], "total": sum(cells.values(), ZERO)}
+                        for m, cells in sorted(rows.items(), key=lambda item: (order.get(item[0], len(order)), item[0]))]
+
+
+def _incomplete_text(data: ReportData, t: Any) -> str:
+    """The incomplete-month note, naming the month's sources in t's language ('' when complete)."""
+    if not data.incomplete_sources:
+        return ""
+    return t("incomplete", sources=", ".join(label(t, "src_", s) for s in data.incomplete_sources))
 
 
 def _share(part: Decimal, whole: Decimal) -> Decimal | None:
@@ -1026,9 +1089,12 @@ def _signed(d: Decimal, places: int = 2) -> str:
 def _headline_lines(data: ReportData, t: Any) -> list[str]:
     """Markdown headline: totals, per category, month over month."""
     cube, cur = data.cube, data.currency
-    lines = [
+    lines = [f"> {_incomplete_text(data, t)}", ""] if data.incomplete_sources else []
+    lines += [
         f"- {t('effective_cost')}: **{format_money(cube.cost())} {cur}**",
         f"- {t('billed_cost')}: **{format_money(cube.billed_cost())} {cur}**",
+        f"- {t('economic_cost')}: {format_money(data.economic)} {cur} "
+        f"({t('economic_sub', opportunity=format_money(data.opportunity), cur=cur)})",
     ]
     change, percent = data.mom.change(cube.cost()), data.mom.percent(cube.cost())
     if change is None:
@@ -1059,6 +1125,11 @@ def _summary_md(data: ReportData, t: Any = None) -> str:
     totals = [f"**{t('total')}**", *(format_money(cube.cost(None, c)) for c in cube.categories()),
               format_money(cube.cost())]
     lines += _md_table([t("model"), *(label(t, "cat_", c) for c in cube.categories()), t("total")], [*rows, totals])
+    phases, phase_rows = phase_table(data)
+    if phase_rows:
+        lines += ["", f"## {t('by_phase')}", ""]
+        lines += _md_table([t("model"), *(label(t, "phase_", ph) for ph in phases), t("total")],
+                           [[_md_code(r["model_id"]), *(format_money(v) for v in (*r["cells"], r["total"]))] for r in phase_rows])
     lines += ["", f"## {t('idle')}", ""]
     lines += _md_table([t("bucket"), t("meaning"), t("effective"), t("billed")],
                        [[_md_code(b), t(f"bucket_{b}"), format_money(cube.cost(b)), format_money(cube.billed_cost(b))]
@@ -1169,6 +1240,8 @@ def _html(data: ReportData, charts: dict[str, str], lang: str) -> str:
         d=data,
         cube=data.cube,
         rows=_matrix_rows(data.cube),
+        phase_table=phase_table(data),
+        incomplete=_incomplete_text(data, t),
         charts={k: Markup(v) for k, v in charts.items()},
         buckets=BUCKETS,
         colours=CATEGORY_COLOURS,

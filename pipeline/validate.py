@@ -26,7 +26,7 @@ from typing import TYPE_CHECKING, Any
 
 import duckdb
 
-from pipeline.columns import CATEGORIES, AllocationMethod, Bucket
+from pipeline.columns import CATEGORIES, COST_BASES, PHASES, AllocationMethod, Bucket
 from pipeline.errors import ConfigError, ValidationFailed
 from pipeline.warehouse import transaction
 
@@ -42,6 +42,8 @@ SEVERITIES: Mapping[str, str] = {"critical": "fail", "warning": "warn"}
 SUITE_PARAMETERS: Mapping[str, list[str]] = {
     "categories": list(CATEGORIES),
     "allocation_methods": [m.value for m in AllocationMethod],
+    "cost_bases": list(COST_BASES),
+    "phases": list(PHASES),
 }
 DATA_DOCS_SITE = "costledger"
 MAX_EXAMPLES = 5
@@ -70,6 +72,10 @@ final as (
         run_id,
         charge_date,
         allocation_method,
+        cost_basis,
+        phase,
+        -- an opportunity row (cost of delay) bills nothing and amortises nothing: its amount is economic_cost
+        cost_basis = 'cash' or (billed_cost = 0 and effective_cost = 0) as opportunity_unbilled,
         cast(billed_cost as double) as billed_cost,
         cast(effective_cost as double) as effective_cost,
         not coalesce(model_id = $unallocated and unallocated_reason is null, false)
@@ -509,31 +515,32 @@ invoice_reconciliation as (
 
 -- per mart that adds up ledger money, and currency: its totals against the candidate's
 mart_totals as (
-    select 'daily_model_cost' as mart, currency, sum(billed_cost) as billed, sum(effective_cost) as effective
+    select 'daily_model_cost' as mart, currency, sum(billed_cost) as billed, sum(effective_cost) as effective,
+        sum(economic_cost) as economic
     from ({marts.daily_model_cost})
     group by currency
     union all
-    select 'monthly_model_cost', currency, sum(billed_cost), sum(effective_cost)
+    select 'monthly_model_cost', currency, sum(billed_cost), sum(effective_cost), sum(economic_cost)
     from ({marts.monthly_model_cost})
     group by currency
     union all
-    select 'unit_costs', currency, null, sum(effective_cost)  -- no billed cost in this mart
+    select 'unit_costs', currency, null, sum(effective_cost), null  -- no billed (or economic) cost in this mart
     from ({marts.unit_costs})
     group by currency
     union all
-    select 'idle_unallocated', currency, sum(billed_cost), sum(effective_cost)
+    select 'idle_unallocated', currency, sum(billed_cost), sum(effective_cost), null
     from ({marts.idle_unallocated})
     group by currency
     union all
-    select 'daily_team_cost', currency, sum(billed_cost), sum(effective_cost)
+    select 'daily_team_cost', currency, sum(billed_cost), sum(effective_cost), null
     from ({marts.daily_team_cost})
     group by currency
     union all
-    select 'monthly_team_cost', currency, sum(billed_cost), sum(effective_cost)
+    select 'monthly_team_cost', currency, sum(billed_cost), sum(effective_cost), null
     from ({marts.monthly_team_cost})
     group by currency
     union all
-    select 'monthly_unit_costs', currency, null, sum(effective_cost)  -- no billed cost in this mart
+    select 'monthly_unit_costs', currency, null, sum(effective_cost), null  -- no billed cost in this mart
     from ({marts.monthly_unit_costs})
     group by currency
 ),
@@ -543,12 +550,15 @@ expected_totals as (
         marts.mart,
         c.currency,
         case when marts.mart in ('unit_costs', 'monthly_unit_costs') then null else sum(c.billed_cost) end as billed,
-        sum(c.effective_cost) as effective
+        sum(c.effective_cost) as effective,
+        -- economic cost (cash + cost of delay) in the model cost marts
+        case when marts.mart in ('daily_model_cost', 'monthly_model_cost') then sum(c.economic_cost) end as economic
     from candidate as c,
-        (values ('daily_model_cost', false), ('monthly_model_cost', false), ('unit_costs', false),
-            ('idle_unallocated', true), ('daily_team_cost', false), ('monthly_team_cost', false),
-            ('monthly_unit_costs', false)) as marts (mart, buckets_only)
-    where not marts.buckets_only or c.model_id in ('__idle__', '__unallocated__', '__shared__')
+        (values ('daily_model_cost', false, false), ('monthly_model_cost', false, false), ('unit_costs', false, true),
+            ('idle_unallocated', true, false), ('daily_team_cost', false, false), ('monthly_team_cost', false, false),
+            ('monthly_unit_costs', false, true)) as marts (mart, buckets_only, serving_only)
+    where (not marts.buckets_only or c.model_id in ('__idle__', '__unallocated__', '__shared__'))
+        and (not marts.serving_only or c.phase = 'inference')  -- unit costs are the cost of serving
     group by marts.mart, c.currency
 ),
 
@@ -558,6 +568,7 @@ unbalanced_totals as (
     full outer join expected_totals as e
         on e.mart = m.mart and e.currency = m.currency
     where m.billed is distinct from e.billed or m.effective is distinct from e.effective
+        or m.economic is distinct from e.economic
 ),
 
 unit_costs as materialized (  -- read by several counts below: computed once

@@ -50,6 +50,10 @@ tag_keys = ["model"]
 # [[workloads]]           # GPU telemetry: Kubernetes namespace (and pod) to model
 # namespace = "search"
 # model = "search-ranker"
+# phase = "inference"     # or training, fine_tuning, experimentation, data_preparation, shared
+
+# [phases]                # phase of rows no rule places, per source (unit costs read inference only)
+# labor = "shared"
 
 # [[gpu_pools]]           # shared GPU nodes, split by GPU-time held; the rest is __idle__
 # name = "gpu-pool"

@@ -133,7 +133,7 @@ TABLES: tuple[Table, ...] = (
     Table("milestones", "milestones-csv", "milestones", {
         "model_id": Col(T, True), "milestone": Col(T, True), "planned_date": Col(DT, True),
         "actual_date": Col(DT), "cost_of_delay_per_day": Col(M, True), "currency": Col(T, True),
-        "started_date": Col(DT),
+        "started_date": Col(DT), "cancelled_date": Col(DT),
     }),
     Table("fx", "fx-rates-csv", "fx_rates", {
         "rate_date": Col(DT, True), "currency": Col(T, True), "rate": Col(R, True),

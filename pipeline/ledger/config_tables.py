@@ -31,6 +31,11 @@ def category_rule_rows(rules: tuple[dict[str, str], ...]) -> list[tuple]:
     return rows
 
 
+def workload_rule_rows(config: Config) -> list[tuple]:
+    """meta.workload_rules rows (rule_order, namespace, pod pattern, model, phase or null)."""
+    return [(i, r.namespace, r.pod_pattern, r.model, r.phase.value if r.phase else None) for i, r in enumerate(config.workloads, start=1)]
+
+
 def write_config_tables(con: duckdb.DuckDBPyConnection, config: Config, rules: tuple[dict[str, str], ...] | None = None) -> None:
     """Replace the meta tables of the configuration (and of the category rules: `rules`, by
     default the rule table the ledger uses) in one transaction."""
@@ -39,7 +44,12 @@ def write_config_tables(con: duckdb.DuckDBPyConnection, config: Config, rules: t
 
         rules = category_rules(RULES_FILE)
     tables: dict[str, list[tuple]] = {
-        "meta.workload_rules": [(i, r.namespace, r.pod_pattern, r.model) for i, r in enumerate(config.workloads, start=1)],
+        "meta.workload_rules": workload_rule_rows(config),
+        "meta.phase_defaults": sorted(config.phases.model_dump(mode="json").items()),
+        "meta.phase_rules": [
+            (i, r.field.value if r.field else None, r.tag_key.strip().lower() if r.tag_key else None, r.pattern, r.phase.value)
+            for i, r in enumerate(config.phase_rules, start=1)
+        ],
         "meta.gpu_pools": [
             (i, p.name, p.node_pattern, p.resource_id_pattern, p.gpus_per_node, p.policy, p.idle)
             for i, p in enumerate(config.gpu_pools, start=1)

@@ -43,6 +43,7 @@ import pyarrow as pa
 from pipeline import warehouse
 from pipeline.columns import Bucket
 from pipeline.config import Config
+from pipeline.ledger.config_tables import workload_rule_rows
 
 UTIL_FULL = 10_000  # basis points
 _UTIL_METRICS = ("DCGM_FI_PROF_GR_ENGINE_ACTIVE", "DCGM_FI_DEV_GPU_UTIL")
@@ -467,9 +468,9 @@ def load_workload_rules(con: duckdb.DuckDBPyConnection, config: Config) -> None:
     """meta.workload_rules of `config` in a scratch connection (the warehouse has its own)."""
     con.execute("create schema if not exists meta")
     con.execute((warehouse.SQL_DIR / "meta" / "workload_rules.sql").read_text())
-    rows = [(i, r.namespace, r.pod_pattern, r.model) for i, r in enumerate(config.workloads, start=1)]
+    rows = workload_rule_rows(config)
     if rows:
-        con.executemany("insert into meta.workload_rules values (?, ?, ?, ?)", rows)
+        con.executemany("insert into meta.workload_rules (rule_order, namespace_pattern, pod_pattern, model_id, phase) values (?, ?, ?, ?, ?)", rows)
 
 
 def policies(con: duckdb.DuckDBPyConnection, pools: list[tuple[str, object]]) -> None:
@@ -580,7 +581,8 @@ def label_workloads(frame: pl.DataFrame, config: Config) -> pl.DataFrame:
 _WORKLOAD_MODELS = """
 select namespace, pod, model_id as workload_model
 from (
-    select w.namespace, w.pod, r.model_id, row_number() over (partition by w.namespace, w.pod order by r.rule_order) as rule_rank
+    select w.namespace, w.pod, r.model_id || coalesce('~' || r.phase, '') as model_id,
+        row_number() over (partition by w.namespace, w.pod order by r.rule_order) as rule_rank
     from _workloads as w
     inner join meta.workload_rules as r
         on w.namespace is not null

@@ -86,9 +86,16 @@ def delay_parts(milestones: pl.DataFrame, config: Config, period: str, *, as_of:
     first, last = days[0], min(days[-1], as_of)
     if last < first or milestones.is_empty():
         return empty_parts()
+    if "cancelled_date" not in milestones.columns:
+        milestones = milestones.with_columns(pl.lit(None, dtype=pl.Date).alias("cancelled_date"))
+    # late from the day after the planned day to delivery (open: the run date), and never from
+    # the day the work was cancelled on (the model is no longer planned, so no delay accrues)
     late = milestones.with_columns(
         pl.max_horizontal(pl.col("planned_date") + timedelta(days=1), pl.lit(first)).alias("_from"),
-        pl.min_horizontal(pl.coalesce("actual_date", pl.lit(as_of)), pl.lit(last)).alias("_to"),
+        pl.min_horizontal(
+            pl.coalesce("actual_date", pl.lit(as_of)), pl.lit(last),
+            pl.coalesce(pl.col("cancelled_date") - timedelta(days=1), pl.lit(last)),
+        ).alias("_to"),
     ).filter(pl.col("_from") <= pl.col("_to"))
     if late.is_empty():
         return empty_parts()
@@ -100,7 +107,9 @@ def delay_parts(milestones: pl.DataFrame, config: Config, period: str, *, as_of:
         pl.when(~known).then(pl.lit("unregistered_model:") + pl.col("model_id")).alias("unallocated_reason"),
         pl.lit("time").alias("category"),
         pl.lit("delay").alias("subcategory"),
-        pl.col("cost_of_delay_per_day").alias("source_amount"),
+        # opportunity cost: nothing billed; the amount rides as the effective amount, and the
+        # ledger carries it as economic_cost only (sql/ledger/passes/ledger_rows.sql)
+        pl.lit(0).cast(MONEY).alias("source_amount"),
         pl.col("cost_of_delay_per_day").alias("source_effective_amount"),
         pl.col("currency").alias("source_currency"),
         pl.lit(1).cast(QTY).alias("quantity"),

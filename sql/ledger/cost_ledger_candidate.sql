@@ -23,5 +23,14 @@ comment on column ledger.cost_ledger_candidate.unallocated_reason is 'As ledger.
 comment on column ledger.cost_ledger_candidate.lineage_id is 'As ledger.cost_ledger.lineage_id.';
 comment on column ledger.cost_ledger_candidate.source_ref is 'As ledger.cost_ledger.source_ref.';
 comment on column ledger.cost_ledger_candidate.run_id is 'As ledger.cost_ledger.run_id.';
+-- a warehouse created before these columns: its kept rows are of an older recipe and are built
+-- again from nothing, so they are only emptied here
+alter table ledger.cost_ledger_candidate add column if not exists cost_basis varchar;
+alter table ledger.cost_ledger_candidate add column if not exists phase varchar;
+alter table ledger.cost_ledger_candidate add column if not exists economic_cost decimal(38, 18);
+delete from ledger.cost_ledger_candidate where cost_basis is null;
+comment on column ledger.cost_ledger_candidate.cost_basis is 'As ledger.cost_ledger.cost_basis.';
+comment on column ledger.cost_ledger_candidate.phase is 'As ledger.cost_ledger.phase.';
+comment on column ledger.cost_ledger_candidate.economic_cost is 'As ledger.cost_ledger.economic_cost.';
 -- replaced by the kept candidate: the unconverted parts of billing rows routed on their own
 drop table if exists ledger.billing_parts;

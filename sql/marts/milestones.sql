@@ -5,7 +5,7 @@ with milestones as (
 
 delay as (
     select split_part(source_ref, ':', 1) as load_id, split_part(source_ref, ':', 2)::bigint as row_number,
-        count(*) as days_charged, max(charge_date) as last_day_charged, sum(effective_cost) as delay_cost
+        count(*) as days_charged, max(charge_date) as last_day_charged, sum(economic_cost) as delay_cost
     from ledger.cost_ledger
     where source = 'milestones'
     group by all
@@ -18,7 +18,9 @@ final as (
         milestones.started_date,
         milestones.planned_date,
         milestones.actual_date,
-        case when milestones.actual_date is null then 'open' else 'delivered' end as status,
+        milestones.cancelled_date,
+        case when milestones.actual_date is not null then 'delivered'
+            when milestones.cancelled_date is not null then 'cancelled' else 'open' end as status,
         case
             when milestones.actual_date is not null then greatest(milestones.actual_date - milestones.planned_date, 0)
             else greatest(coalesce(delay.last_day_charged - milestones.planned_date, 0), 0)
@@ -38,8 +40,9 @@ comment on column marts.milestones.milestone is 'Milestone name.';
 comment on column marts.milestones.started_date is 'Day work started, when known.';
 comment on column marts.milestones.planned_date is 'Planned delivery day.';
 comment on column marts.milestones.actual_date is 'Actual delivery day; null while open.';
-comment on column marts.milestones.status is 'open or delivered.';
+comment on column marts.milestones.status is 'open, delivered or cancelled (no longer planned: no delay accrues from cancelled_date on).';
+comment on column marts.milestones.cancelled_date is 'Day the work was cancelled, when it was.';
 comment on column marts.milestones.days_late is 'Days after the planned day until delivery; while open, until the last day the published ledger charged (the run date).';
 comment on column marts.milestones.time_to_deploy_days is 'actual_date - started_date, in days.';
 comment on column marts.milestones.days_charged is 'Days of delay in the published ledger.';
-comment on column marts.milestones.delay_cost is 'Delay cost in the published ledger (reporting currency, exact).';
+comment on column marts.milestones.delay_cost is 'Delay cost in the published ledger: opportunity cost, the economic_cost of its rows (reporting currency, exact).';

@@ -4,6 +4,8 @@
 -- tokens, GPU-hours): they describe the same money from different sides and do not add up.
 -- GPU-hours as marts.gpu_efficiency counts them: an owned server's depreciation and maintenance
 -- rows split the same GPU time, so each split's hours count once.
+-- Serving only: the rows of the inference phase (a model's training, fine-tuning and experiments
+-- are not the cost of the requests it serves; cost of delay is opportunity, never effective cost).
 create or replace view marts.monthly_unit_costs as
 with cost as (
     select
@@ -13,13 +15,14 @@ with cost as (
         sum(effective_cost) as effective_cost,
         coalesce(sum(effective_cost) filter (where category in ('hardware', 'operational')), 0) as infrastructure_cost
     from ledger.cost_ledger
+    where phase = 'inference'
     group by month, model_id, currency
 ),
 
 gpu_splits as (
     select charge_date, model_id, unallocated_reason, subcategory, source_ref, sum(quantity) as hours
     from ledger.cost_ledger
-    where quantity_unit = 'GPU-hours'
+    where quantity_unit = 'GPU-hours' and phase = 'inference'
     group by charge_date, model_id, unallocated_reason, subcategory, source_ref
 ),
 
@@ -75,7 +78,7 @@ comment on view marts.monthly_unit_costs is 'One row per calendar month and mode
 comment on column marts.monthly_unit_costs.month is 'Calendar month YYYY-MM of the charge date.';
 comment on column marts.monthly_unit_costs.model_id is 'Model or bucket.';
 comment on column marts.monthly_unit_costs.currency is 'Reporting currency.';
-comment on column marts.monthly_unit_costs.effective_cost is 'Fully loaded: all six categories, exact.';
+comment on column marts.monthly_unit_costs.effective_cost is 'Fully loaded cost of serving: inference-phase rows of all categories, exact.';
 comment on column marts.monthly_unit_costs.infrastructure_cost is 'Hardware + operational, exact.';
 comment on column marts.monthly_unit_costs.requests is 'Requests served in the month (staging.usage).';
 comment on column marts.monthly_unit_costs.input_tokens is 'Input tokens processed in the month.';

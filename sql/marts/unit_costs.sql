@@ -7,6 +7,7 @@ with cost as (
         sum(effective_cost) as effective_cost,
         sum(quantity) filter (where quantity_unit = 'GPU-hours') as gpu_hours
     from ledger.cost_ledger
+    where phase = 'inference'  -- serving: training, fine-tuning, experiments are not its cost
     group by charge_date, model_id, currency
 ),
 
@@ -38,14 +39,14 @@ final as (
 )
 
 select * from final;
-comment on view marts.unit_costs is 'One row per day and model: effective cost, business volume and unit costs. Unit costs are ratios (DOUBLE) for reading, not for adding up.';
+comment on view marts.unit_costs is 'One row per day and model: effective cost of serving (inference-phase rows), business volume and unit costs. Unit costs are ratios (DOUBLE) for reading, not for adding up.';
 comment on column marts.unit_costs.charge_date is 'Day (UTC).';
 comment on column marts.unit_costs.model_id is 'Model or bucket.';
 comment on column marts.unit_costs.currency is 'Reporting currency.';
-comment on column marts.unit_costs.effective_cost is 'All six categories, exact.';
+comment on column marts.unit_costs.effective_cost is 'Inference-phase cost, all categories, exact (cash: cost of delay is not in effective cost).';
 comment on column marts.unit_costs.requests is 'Requests served that day (staging.usage).';
 comment on column marts.unit_costs.tokens is 'Input plus output tokens that day.';
-comment on column marts.unit_costs.gpu_hours is 'GPU-hours attributed that day.';
+comment on column marts.unit_costs.gpu_hours is 'Inference-phase GPU-hours attributed that day.';
 comment on column marts.unit_costs.cost_per_1k_requests is 'effective_cost x 1000 / requests.';
 comment on column marts.unit_costs.cost_per_1m_tokens is 'effective_cost x 1e6 / tokens.';
 comment on column marts.unit_costs.cost_per_gpu_hour is 'effective_cost / gpu_hours.';

@@ -9,3 +9,5 @@ comment on column meta.workload_rules.rule_order is 'Position of the rule in the
 comment on column meta.workload_rules.namespace_pattern is 'Kubernetes namespace, a regular expression matched in full.';
 comment on column meta.workload_rules.pod_pattern is 'Pod name, a regular expression matched in full.';
 comment on column meta.workload_rules.model_id is 'The registered model the workload belongs to.';
+alter table meta.workload_rules add column if not exists phase varchar;
+comment on column meta.workload_rules.phase is 'Lifecycle phase of the workload''s GPU time (training, fine_tuning, inference, experimentation, data_preparation, shared); null: the default phase of the row''s source (meta.phase_defaults).';

@@ -209,10 +209,25 @@ def test_milestone_delivered_late(tmp_path):
                  "m1,launch,2026-01-10,2026-01-13,100.00,USD,2025-12-01\n"
     root = _workspace(tmp_path, {"milestones/m.csv": milestones})
     run.run(root, month="2026-01")
-    # late on Jan 11, 12 and 13: 3 x 100.00
-    assert _ledger(root, "2026-01", "time") == {"m1": Decimal("300")}
+    # late on Jan 11, 12 and 13: 3 x 100.00 of opportunity cost: no effective (cash) cost, 300.00
+    # of economic cost, nothing billed
+    assert _ledger(root, "2026-01", "time") == {"m1": Decimal("0")}
+    assert _cells(root, "select cost_basis, sum(billed_cost), sum(economic_cost) from ledger.cost_ledger "
+                        "where category = 'time' group by 1") == [("opportunity", Decimal("0"), Decimal("300"))]
     # time to deploy: 2025-12-01 -> 2026-01-13 = 43 days
     assert _cells(root, "select status, days_late, time_to_deploy_days, delay_cost from marts.milestones") == [("delivered", 3, 43, Decimal("300"))]
+
+
+def test_milestone_cancelled_stops_its_delay(tmp_path):
+    milestones = "model_id,milestone,planned_date,actual_date,cost_of_delay_per_day,currency,started_date,cancelled_date\n" \
+                 "m1,launch,2026-01-10,,100.00,USD,2025-12-01,2026-01-14\n"
+    root = _workspace(tmp_path, {"milestones/m.csv": milestones})
+    run.run(root, month="2026-01")
+    # never delivered, cancelled on Jan 14: late on Jan 11, 12 and 13 only (not to the run date,
+    # Jan 31 or later, which an open milestone would reach): 3 x 100.00 = 300.00 of economic cost
+    assert _cells(root, "select min(charge_date)::varchar, max(charge_date)::varchar, sum(economic_cost), sum(effective_cost) "
+                        "from ledger.cost_ledger where category = 'time'") == [("2026-01-11", "2026-01-13", Decimal("300"), Decimal("0"))]
+    assert _cells(root, "select status, days_late, delay_cost from marts.milestones") == [("cancelled", 3, Decimal("300"))]
 
 
 @pytest.mark.parametrize(

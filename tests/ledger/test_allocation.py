@@ -134,4 +134,23 @@ def test_open_milestone_accrues_up_to_the_as_of_day():
     }, schema_overrides={"actual_date": pl.Date, "cost_of_delay_per_day": MONEY})
     parts = delay_parts(milestones, CONFIG, "2026-01", as_of=date(2026, 1, 31))
     assert parts["charge_date"].to_list() == [date(2026, 1, 29), date(2026, 1, 30), date(2026, 1, 31)]
-    assert parts["source_amount"].sum() == Decimal("1500.00")
+    # opportunity cost: nothing billed, the 1500.00 rides as the effective amount (economic_cost)
+    assert parts["source_amount"].sum() == Decimal("0")
+    assert parts["source_effective_amount"].sum() == Decimal("1500.00")
+
+
+def test_a_cancelled_milestone_stops_accruing_from_its_cancellation_day():
+    # planned 2026-01-20, never delivered, cancelled on 2026-01-25, as of 2026-01-31: late on
+    # Jan 21, 22, 23, 24 (the cancellation day and after: no longer planned) -> 4 x 500.00 = 2000.00,
+    # not the 11 days (Jan 21..31, 5500.00) an open milestone would accrue
+    milestones = pl.DataFrame({
+        "load_id": ["m"], "row_number": [1], "model_id": ["rec"], "milestone": ["launch"], "planned_date": [date(2026, 1, 20)],
+        "actual_date": [None], "cost_of_delay_per_day": [Decimal("500.00")], "currency": ["USD"],
+        "cancelled_date": [date(2026, 1, 25)],
+    }, schema_overrides={"actual_date": pl.Date, "cost_of_delay_per_day": MONEY})
+    parts = delay_parts(milestones, CONFIG, "2026-01", as_of=date(2026, 1, 31))
+    assert parts["charge_date"].to_list() == [date(2026, 1, d) for d in (21, 22, 23, 24)]
+    assert parts["source_effective_amount"].sum() == Decimal("2000.00")
+    # cancelled before it was late (on the planned day itself): nothing accrues
+    on_time = milestones.with_columns(pl.lit(date(2026, 1, 20)).alias("cancelled_date"))
+    assert delay_parts(on_time, CONFIG, "2026-01", as_of=date(2026, 1, 31)).is_empty()

@@ -103,11 +103,37 @@ def test_the_training_run_on_a_serving_model(con, plants) -> None:
     pods = con.execute(
         "select distinct pod from staging.gpu_samples where namespace = ? order by pod", [run["namespace"]]).fetchall()
     assert pods == [("ranker-finetune-2",), ("ranker-finetune-3",)]
-    # it sits in rec-ranker-llm's January GPU-hours beside serving: 40 a day on gpu-node-2 x 31 +
-    # 240 = 1480 (a `phase` column on the ledger will tell training from inference)
-    (jan,) = _rows(con, "select gpu_hours from marts.monthly_unit_costs where model_id = ? and month = ?",
-                   ["rec-ranker-llm", "2026-01"])
-    assert jan["gpu_hours"] == 1480
+    # the demo's workload rule for recsys-train says fine_tuning: the run's rows, and only they, are
+    # that phase: dc1-gpu-02's depreciation (98,000.00 - 8,000.00 salvage over 36 months from
+    # 2025-07-01 = 1,096 days: 82.116788... a day; half of it for 2 of 4 GPUs all day) x 5 days =
+    # 205.291970802919708030 over 240 GPU-hours, and its energy 5 x 2.592 = 12.96
+    phased = _rows(con, """
+        select source, min(charge_date) as first_day, max(charge_date) as last_day, sum(effective_cost) as cost,
+            sum(quantity) filter (where quantity_unit = 'GPU-hours') as gpu_hours
+        from ledger.cost_ledger where phase = 'fine_tuning' and model_id = ? group by source order by source""",
+        [run["model_id"]])
+    assert [(r["source"], str(r["first_day"]), str(r["last_day"]), r["cost"], r["gpu_hours"]) for r in phased] == [
+        ("assets", run["first_day"], run["last_day"], D(run["hardware"]), D(run["gpu_hours"])),
+        ("energy", run["first_day"], run["last_day"], D(run["operational"]), None)]
+    assert D(run["hardware"]) == D("205.291970802919708030") and D(run["operational"]) == D("12.96")
+    assert con.execute("select distinct phase from ledger.cost_ledger where phase <> 'inference' and cost_basis = 'cash'"
+                       ).fetchall() == [("fine_tuning",)]
+    # the serving unit costs leave it out: January's GPU-hours are serving only, 40 a day on
+    # gpu-node-2 x 31 = 1240 (1480 with the run), and the cost of serving is the model's January
+    # cost less the run's: 59,284.168970802919708030 - 205.291970802919708030 - 12.96 = 59,065.917,
+    # per 1k requests 59,065.917 x 1000 / its requests
+    (jan,) = _rows(con, "select gpu_hours, effective_cost, requests, cost_per_1k_requests from marts.monthly_unit_costs "
+                        "where model_id = ? and month = ?", ["rec-ranker-llm", "2026-01"])
+    (total,) = _rows(con, "select sum(effective_cost) as cost from ledger.cost_ledger where model_id = ? "
+                          "and strftime(charge_date, '%Y-%m') = ?", ["rec-ranker-llm", "2026-01"])
+    assert jan["gpu_hours"] == 1240
+    assert jan["effective_cost"] == total["cost"] - D(run["hardware"]) - D(run["operational"])
+    assert total["cost"] == D("59284.168970802919708030") and jan["effective_cost"] == D("59065.917")
+    assert jan["cost_per_1k_requests"] == pytest.approx(float(D("59065.917") * 1000 / jan["requests"]))
+    # and no day of the run counts it as serving
+    (days,) = _rows(con, "select sum(gpu_hours) as gpu_hours from marts.unit_costs where model_id = ? "
+                         "and charge_date between ? and ?", [run["model_id"], run["first_day"], run["last_day"]])
+    assert days["gpu_hours"] == 5 * 40
 
 
 def test_the_team_move_keeps_the_history(demo_estate, con, plants) -> None:

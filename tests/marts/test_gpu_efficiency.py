@@ -24,9 +24,10 @@ def _ledger(con, source: str, source_ref: str, model: str, subcategory: str, cos
     con.execute(
         "insert into ledger.cost_ledger (charge_date, billing_period, model_id, category, subcategory, billed_cost, effective_cost, currency, "
         "source_amount, source_effective_amount, source_currency, fx_rate, quantity, quantity_unit, source, provider, allocation_method, "
-        "allocation_share, lineage_id, source_ref, run_id) values (?, '2026-01', ?, 'hardware', ?, ?, ?, 'USD', ?, ?, 'USD', 1, ?, ?, ?, 'x', 'gpu_time', 1, ?, ?, 'r')",
+        "allocation_share, lineage_id, source_ref, run_id, cost_basis, phase, economic_cost) "
+        "values (?, '2026-01', ?, 'hardware', ?, ?, ?, 'USD', ?, ?, 'USD', 1, ?, ?, ?, 'x', 'gpu_time', 1, ?, ?, 'r', 'cash', 'inference', ?)",
         [DAY, model, subcategory, Decimal(cost), Decimal(cost), Decimal(cost), Decimal(cost), quantity and Decimal(quantity), unit, source,
-         f"{source_ref}|{model}|{subcategory}", source_ref],
+         f"{source_ref}|{model}|{subcategory}", source_ref, Decimal(cost)],
     )
 
 

@@ -40,8 +40,14 @@ def test_ledger_equals_generated_truth_exactly(demo_estate):
     # the estate has six categories, three months and every bucket the generator planted
     assert {k[2] for k in truth} == {"hardware", "software", "data", "labor", "operational", "time"}
     assert {"__idle__", "__unallocated__", "__shared__"} <= {k[1] for k in truth}
-    # spot check by hand: the delay cost is 9 days late (Feb 11..19) x 2000.00 = 18000.00
-    assert ledger[("2026-02", "rec-ranker-llm", "time")] == (Decimal("18000"), Decimal("18000"))
+    # spot check by hand: the delay cost is 9 days late (Feb 11..19) x 2000.00 = 18000.00, opportunity
+    # cost: no billed or effective (cash) cost, 18000.00 of economic cost
+    assert ledger[("2026-02", "rec-ranker-llm", "time")] == (Decimal("0"), Decimal("0"))
+    with duckdb.connect(str(demo_estate.root / "warehouse.duckdb"), read_only=True) as con:
+        delay = con.execute(
+            "select cost_basis, sum(economic_cost) from ledger.cost_ledger where billing_period = '2026-02' "
+            "and model_id = 'rec-ranker-llm' and category = 'time' group by all").fetchall()
+    assert delay == [("opportunity", Decimal("18000"))]
 
 
 def test_billing_reconciles_to_the_source_exactly(demo_estate):

@@ -76,11 +76,12 @@ def test_tiny_month_runs_and_the_ledger_adds_up(tmp_path, monkeypatch):
     labor = 4 * 22 * rate
     owned = Decimal("3100.00") + Decimal("310.00")  # 100.00 a day depreciation + 310.00 maintenance, 31 days
     charges = Decimal("3100.00") + Decimal("6200.00") + Decimal("930.00")  # labels, server licence, notebooks
-    delay = 4 * Decimal("500.00")  # Jan 11..14 late
-    others = labor + owned + charges + delay + energy
+    delay = 4 * Decimal("500.00")  # Jan 11..14 late: opportunity cost, in economic cost only
+    others = labor + owned + charges + energy
     with duckdb.connect(str(root / "warehouse.duckdb"), read_only=True) as wh:
         by_source = dict(wh.execute("select source, sum(effective_cost) from ledger.cost_ledger group by 1").fetchall())
-        total_billed, total_effective = wh.execute("select sum(billed_cost), sum(effective_cost) from ledger.cost_ledger").fetchone()
+        total_billed, total_effective, total_economic = wh.execute(
+            "select sum(billed_cost), sum(effective_cost), sum(economic_cost) from ledger.cost_ledger").fetchone()
         categories = {r[0] for r in wh.execute("select distinct category from ledger.cost_ledger").fetchall()}
         unreconciled = wh.execute("select count(*) from marts.billing_reconciliation where billed_difference <> 0 or effective_difference <> 0").fetchone()[0]
     assert by_source["billing"] == billing_effective
@@ -91,5 +92,6 @@ def test_tiny_month_runs_and_the_ledger_adds_up(tmp_path, monkeypatch):
     assert by_source["energy"] == energy
     assert total_effective == billing_effective + others
     assert total_billed == billing_billed + others
+    assert by_source["milestones"] == 0 and total_economic == total_effective + delay
     assert categories == {"hardware", "software", "data", "labor", "operational", "time"}
     assert unreconciled == 0

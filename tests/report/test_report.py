@@ -45,8 +45,11 @@ def ledger_row(day: str, model: str, category: str, effective: str, **extra: obj
         "lineage_id": f"{day}|{model}|{category}|{effective}",
         "source_ref": "test:1",
         "run_id": "run-test",
+        "cost_basis": "cash",
+        "phase": "inference",
     }
     row.update(extra)
+    row.setdefault("economic_cost", row["effective_cost"])
     return tuple(row[c] for c in LEDGER_COLUMNS)
 
 
@@ -60,7 +63,12 @@ LEDGER_ROWS = [
     ledger_row("2025-03-05", EVIL, "data", "3.333333333333333333"),
     ledger_row("2025-03-05", "rec-llm", "hardware", "20.00"),
     ledger_row("2025-03-06", "rec-llm", "hardware", "-1.00", subcategory="credit"),
-    ledger_row("2025-03-20", "rec-llm", "time", "7.00", allocation_method="delay"),
+    # cost of delay: opportunity, billed and effective 0, 7.00 of economic cost only
+    ledger_row("2025-03-20", "rec-llm", "time", "0", allocation_method="delay", source="milestones",
+               source_effective_amount=Decimal("7.00"), cost_basis="opportunity", phase="shared",
+               economic_cost=Decimal("7.00")),
+    # a fine-tuning run of the serving model: its cost, not its serving unit cost
+    ledger_row("2025-03-07", "rec-llm", "hardware", "6.00", phase="fine_tuning"),
     ledger_row("2025-03-03", "__idle__", "hardware", "4.00", allocation_method="gpu_time"),
     ledger_row("2025-03-04", "__unallocated__", "operational", "0.50",
                allocation_method="unallocated", unallocated_reason="no_matching_rule"),
@@ -73,11 +81,13 @@ LEDGER_ROWS = [
 # search-ranker  hardware 10.50 + 2.25 = 12.75; software 1.000000000000000001; labor 5.00
 #                total 18.750000000000000001
 # <script>...    data 3.333333333333333333
-# rec-llm        hardware 20.00 - 1.00 = 19.00; time 7.00; total 26.00
+# rec-llm        hardware 20.00 - 1.00 = 19.00 inference + 6.00 fine-tuning = 25.00; time 0 (cash)
+#                total 25.00 (the 7.00 cost of delay is opportunity: economic cost only)
 # __idle__       hardware 4.00;  __unallocated__ operational 0.50;  __shared__ 0
-# month total    18.750000000000000001 + 3.333333333333333333 + 26 + 4 + 0.5 = 52.583333333333333334
-# billed total   the same minus 1.00 on labor (5.00 effective, 4.00 billed) = 51.583333333333333334
-# vs February    8.00: change +44.583333333333333334, shown +44.58
+# month total    18.750000000000000001 + 3.333333333333333333 + 25 + 4 + 0.5 = 51.583333333333333334
+# billed total   the same minus 1.00 on labor (5.00 effective, 4.00 billed) = 50.583333333333333334
+# vs February    8.00: change +43.583333333333333334, shown +43.58
+# economic       51.583333333333333334 + 7.00 cost of delay = 58.583333333333333334, shown 58.58
 
 
 @pytest.fixture(scope="module")
@@ -168,7 +178,8 @@ def test_model_name_is_escaped(report: Path) -> None:
     assert "&lt;script&gt;alert(1)&lt;/script&gt;" in html
     md = (report / "summary.md").read_text(encoding="utf-8")
     # In the Markdown it sits only inside a code span, where it is shown, not run.
-    assert md.count(EVIL) == md.count(f"`{EVIL}`") == 1
+    # (twice: the model x category table and the cost by phase table)
+    assert md.count(EVIL) == md.count(f"`{EVIL}`") == 2
 
 
 def test_csv_cells_equal_sql_sums(report: Path, con: duckdb.DuckDBPyConnection) -> None:
@@ -189,8 +200,10 @@ def test_csv_cells_worked_by_hand(report: Path) -> None:
     assert rows["search-ranker"]["software"] == "1.000000000000000001"
     # search: 12.75 + 1.000000000000000001 + 5.00 = 18.750000000000000001
     assert Decimal(rows["search-ranker"]["total"]) == Decimal("18.750000000000000001")
-    # rec-llm: hardware 20.00 - 1.00 credit = 19.00; April's 100.00 excluded
-    assert Decimal(rows["rec-llm"]["hardware"]) == Decimal("19.00")
+    # rec-llm: hardware 20.00 - 1.00 credit + 6.00 fine-tuning = 25.00; April's 100.00 excluded
+    assert Decimal(rows["rec-llm"]["hardware"]) == Decimal("25.00")
+    # the cost of delay is opportunity: no cash cost in the time category
+    assert Decimal(rows["rec-llm"]["time"]) == 0
     # __shared__ has no rows: 0, written in full
     assert rows["__shared__"]["total"] == "0.000000000000000000"
 
@@ -198,19 +211,33 @@ def test_csv_cells_worked_by_hand(report: Path) -> None:
 def test_headline_and_month_over_month(report: Path) -> None:
     html = (report / "index.html").read_text(encoding="utf-8")
     md = (report / "summary.md").read_text(encoding="utf-8")
-    # effective 52.583333333333333334 -> 52.58; billed 51.583333333333333334 -> 51.58
-    # change vs February 8.00: +44.583333333333333334 -> +44.58
+    # effective 51.583333333333333334 -> 51.58; billed 50.583333333333333334 -> 50.58
+    # change vs February 8.00: +43.583333333333333334 -> +43.58 (cash: the 7.00 delay is not in it)
     for text in (html, md):
-        assert "52.58" in text and "51.58" in text and "44.58" in text
-    assert "+44.58 USD" in html and "+44.58 USD" in md
+        assert "51.58" in text and "50.58" in text and "+43.58 USD" in text
+        # economic cost beside it, labelled: 51.583333333333333334 + 7.00 = 58.58, of which 7.00 delay
+        assert "Economic cost" in text and "58.58 USD" in text and "7.00 USD cost of delay" in text
+        assert "Incomplete month" not in text
+
+
+def test_cost_by_phase_per_model(report: Path) -> None:
+    md = (report / "summary.md").read_text(encoding="utf-8")
+    html = (report / "index.html").read_text(encoding="utf-8")
+    # rec-llm: fine-tuning 6.00, inference 19.00 (20.00 - 1.00), total 25.00; phases in their
+    # fixed order (fine-tuning before inference); the opportunity row (shared) is not cash
+    assert "| `rec-llm` | 6.00 | 19.00 | 25.00 |" in md
+    assert "| Model | fine-tuning | inference | Total |" in md
+    assert 'id="model-phase"' in html
 
 
 def test_unit_costs(report: Path) -> None:
     html = (report / "index.html").read_text(encoding="utf-8")
     # search-ranker: 18.750000000000000001 x 1000 / (1000 + 1500) = 7.5000 per 1k requests
     assert "7.5000" in html
-    # rec-llm: 26.00 x 1000 / 400 = 65.0000 per 1k; 26.00 x 1e6 / 1,000,000 tokens = 26.0000
-    assert "65.0000" in html and "26.0000" in html
+    # rec-llm serves on its inference cost only: 19.00 (not the 6.00 fine-tuning, not the 7.00 delay)
+    # 19.00 x 1000 / 400 = 47.5000 per 1k; 19.00 x 1e6 / 1,000,000 tokens = 19.0000
+    assert "47.5000" in html and "19.0000" in html
+    assert "65.0000" not in html and "62.5000" not in html  # (26.00 or 25.00 per 400 requests)
 
 
 def test_sections_read_meta_tables(report: Path) -> None:
@@ -294,3 +321,24 @@ def test_format_money(value: str, shown: str) -> None:
 def test_format_money_other_places() -> None:
     # 7.50005 to 4 places, half-even: 7.5000 (the 5 rounds to the even 0)
     assert format_money(Decimal("7.50005"), 4) == "7.5000"
+
+
+def test_a_month_of_hr_and_milestones_only_is_flagged_incomplete(tmp_path: Path) -> None:
+    con = warehouse.connect(tmp_path / "w.duckdb")
+    marks = ", ".join("?" for _ in LEDGER_COLUMNS)
+    # March has labor (5.00) and a cost of delay (3.00, opportunity) but no bill, telemetry or
+    # charge: cash 5.00, economic 8.00, and the month is flagged incomplete
+    con.executemany(f"insert into ledger.cost_ledger values ({marks})", [
+        ledger_row("2025-03-02", "m", "labor", "5.00", source="labor"),
+        ledger_row("2025-03-03", "m", "time", "0", source="milestones", cost_basis="opportunity",
+                   phase="shared", economic_cost=Decimal("3.00")),
+    ])
+    index = write_report(con, month=MONTH, out_dir=tmp_path / "r")
+    md = (tmp_path / "r" / "summary.md").read_text(encoding="utf-8")
+    for text in (index.read_text(encoding="utf-8"), md):
+        assert "Incomplete month: its only inputs are labor, milestones" in text
+        assert "8.00 USD" in text and "3.00 USD cost of delay" in text
+    # one charges row (an invoice) makes it a month with cost data: no flag
+    con.execute(f"insert into ledger.cost_ledger values ({marks})", ledger_row("2025-03-04", "m", "data", "1.00"))
+    write_report(con, month=MONTH, out_dir=tmp_path / "r2")
+    assert "Incomplete month" not in (tmp_path / "r2" / "summary.md").read_text(encoding="utf-8")

@@ -136,9 +136,11 @@ def insert_candidate(con: duckdb.DuckDBPyConnection, lineage_id: str, **values: 
         "source_ref": "load-AWS:1",
         "run_id": RUN_ID,
     }
-    unknown = set(values) - set(row)
+    row |= {"cost_basis": "cash", "phase": "inference"}
+    unknown = set(values) - set(row) - {"economic_cost"}
     assert not unknown, unknown
     row.update(values)
+    row.setdefault("economic_cost", row["effective_cost"])
     placeholders = ", ".join("?" for _ in LEDGER_COLUMNS)
     con.execute(
         f"insert into ledger.cost_ledger_candidate ({', '.join(LEDGER_COLUMNS)}) "
@@ -621,3 +623,62 @@ def test_gpu_utilisation_above_100_percent_is_a_warning(con: duckdb.DuckDBPyConn
     assert frame["gpu_hours_negative"].tolist() == [0]
     results = validate_candidate(con, period=PERIOD, run_id=RUN_ID)
     assert {(r.column, r.severity) for r in results if not r.success} == {("gpu_utilisation_out_of_range", "warn")}
+
+
+def test_a_cost_of_delay_carried_as_effective_cost_fails(con: duckdb.DuckDBPyConnection) -> None:
+    # an opportunity row (cost of delay) that bills 0 but amortises 500.00: it belongs in
+    # economic_cost only, so opportunity_unbilled is false for it and that one rule fails
+    build_billing_estate(con)
+    insert_candidate(con, "delay-1", source="milestones", provider="internal", category="time", subcategory="delay",
+                     allocation_method="delay", source_ref="m:1", cost_basis="opportunity", phase="shared",
+                     billed_cost=Decimal(0), source_amount=Decimal(0), effective_cost=Decimal("500.00"),
+                     source_effective_amount=Decimal("500.00"), economic_cost=Decimal("500.00"))
+    assert_fails_only(con, "ledger_rows", "expect_column_values_to_be_in_set", "opportunity_unbilled")
+
+
+def test_an_unknown_phase_fails(con: duckdb.DuckDBPyConnection) -> None:
+    build_billing_estate(con)
+    update_candidate(con, "aws-2", phase="serving")
+    assert_fails_only(con, "ledger_rows", "expect_column_values_to_be_in_set", "phase")
+
+
+def test_unit_costs_that_count_a_training_row_fail_their_totals(
+    con: duckdb.DuckDBPyConnection, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # aws-2 (0.03, rec-llm-7b) is fine-tuning: the serving unit costs leave it out, so they total
+    # the candidate's inference rows. A unit_costs that forgets the phase counts 0.03 too many
+    # against that total: (unit_costs, USD) is the one unbalanced total
+    build_billing_estate(con)
+    update_candidate(con, "aws-2", phase="fine_tuning")
+    assert load_frame(con, "marts", period=PERIOD)["mart_totals_unbalanced"].tolist() == [0]
+    marts = tmp_path / "marts"
+    shutil.copytree(REPO / "sql" / "marts", marts)
+    unit = marts / "unit_costs.sql"
+    broken = unit.read_text().replace("where phase = 'inference'", "where true")
+    assert broken != unit.read_text()
+    unit.write_text(broken)
+    monkeypatch.setattr("pipeline.validate.MARTS_DIR", marts)
+    assert load_frame(con, "marts", period=PERIOD)["mart_totals_unbalanced"].tolist() == [1]
+
+
+def test_a_model_cost_mart_that_drops_the_cost_of_delay_fails_its_economic_total(
+    con: duckdb.DuckDBPyConnection, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # a cost of delay of 500.00 (opportunity: billed and effective 0, economic 500.00) beside the
+    # bills: the candidate's USD economic total is 100.03 + 500.00 = 600.03. A daily_model_cost
+    # that sums effective cost as its economic cost reads 100.03: (daily_model_cost, USD) is the
+    # one unbalanced total (billed and effective still agree)
+    build_billing_estate(con)
+    insert_candidate(con, "delay-1", source="milestones", provider="internal", category="time", subcategory="delay",
+                     allocation_method="delay", source_ref="m:1", cost_basis="opportunity", phase="shared",
+                     billed_cost=Decimal(0), source_amount=Decimal(0), effective_cost=Decimal(0),
+                     source_effective_amount=Decimal("500.00"), economic_cost=Decimal("500.00"))
+    assert load_frame(con, "marts", period=PERIOD)["mart_totals_unbalanced"].tolist() == [0]
+    marts = tmp_path / "marts"
+    shutil.copytree(REPO / "sql" / "marts", marts)
+    daily = marts / "daily_model_cost.sql"
+    broken = daily.read_text().replace("sum(economic_cost) as economic_cost", "sum(effective_cost) as economic_cost")
+    assert broken != daily.read_text()
+    daily.write_text(broken)
+    monkeypatch.setattr("pipeline.validate.MARTS_DIR", marts)
+    assert load_frame(con, "marts", period=PERIOD)["mart_totals_unbalanced"].tolist() == [1]

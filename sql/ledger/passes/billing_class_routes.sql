@@ -137,9 +137,47 @@ shared_pools as (
     select * from shared_hits where rule_rank = 1
 ),
 
+-- phase rule: the first rule (meta.phase_rules) whose column, or tag value, matches
+phase_inputs as (
+    select distinct BillingAccountId, SubAccountId, SubAccountName, ResourceId, ResourceName, ServiceName, tags from classes
+),
+
+phase_hits as (
+    select
+        c.*,
+        r.phase as rule_phase,
+        row_number() over (
+            partition by c.BillingAccountId, c.SubAccountId, c.SubAccountName, c.ResourceId, c.ResourceName, c.ServiceName, c.tags
+            order by r.rule_order
+        ) as rule_rank
+    from phase_inputs as c
+    cross join meta.phase_rules as r
+    left join _tag_values as v
+        on r.tag_key is not null and c.tags = v.tags and r.tag_key = v.tag_key
+    where case
+        when r.tag_key is not null then v.tag_value is not null and regexp_full_match(v.tag_value, r.pattern)
+        else regexp_full_match(
+            coalesce(case r.field
+                when 'BillingAccountId' then c.BillingAccountId
+                when 'SubAccountId' then c.SubAccountId
+                when 'SubAccountName' then c.SubAccountName
+                when 'ResourceId' then c.ResourceId
+                when 'ResourceName' then c.ResourceName
+                when 'ServiceName' then c.ServiceName
+            end, ''),
+            r.pattern
+        )
+    end
+),
+
+phase_rules as (
+    select * from phase_hits where rule_rank = 1
+),
+
 final as (
     select
         c.*,
+        ph.rule_phase,
         coalesce(k.category, 'operational') as category,
         coalesce(k.subcategory, 'other') as subcategory,
         t.tag_model,
@@ -178,6 +216,14 @@ final as (
         on c.ChargeCategory is not distinct from s.ChargeCategory
         and c.ServiceName is not distinct from s.ServiceName
         and c.ServiceCategory is not distinct from s.ServiceCategory
+    left join phase_rules as ph
+        on c.BillingAccountId is not distinct from ph.BillingAccountId
+        and c.SubAccountId is not distinct from ph.SubAccountId
+        and c.SubAccountName is not distinct from ph.SubAccountName
+        and c.ResourceId is not distinct from ph.ResourceId
+        and c.ResourceName is not distinct from ph.ResourceName
+        and c.ServiceName is not distinct from ph.ServiceName
+        and c.tags is not distinct from ph.tags
 )
 
 select * from final

@@ -30,6 +30,7 @@ final as (
         c.gpus,
         c.hostname,
         c.shared_pool,
+        c.rule_phase,
         b.ChargePeriodStart,
         b.ChargePeriodEnd,
         b.BilledCost as source_amount,

@@ -2,6 +2,7 @@
 -- days: a commitment purchase stays __shared__ (its cost reaches models as the effective cost of the
 -- usage it covers); a row whose tag or attribution rule names a registered model is direct; the
 -- rest is __unallocated__ with the reason. GPU-pool nodes and shared pools are split elsewhere.
+-- A phase rule (meta.phase_rules) that matches the row names its phase.
 
 with routed as (
     select *
@@ -12,7 +13,9 @@ with routed as (
 final as (
     select
         billing_period,
-        case route when 'direct' then model_id when 'commitment' then '__shared__' else '__unallocated__' end as model_id,
+        -- a phase rule's phase rides with the model (ledger_rows.sql takes it apart)
+        case route when 'direct' then model_id when 'commitment' then '__shared__' else '__unallocated__' end
+            || coalesce('~' || rule_phase, '') as model_id,
         category,
         case when route = 'commitment' then 'commitment_purchase' else subcategory end as subcategory,
         source_amount,

@@ -105,7 +105,8 @@ rule_hits as (
     select
         w.namespace,
         w.pod,
-        r.model_id,
+        -- a rule's phase rides with its model through the split (ledger_rows.sql takes it apart)
+        r.model_id || coalesce('~' || r.phase, '') as model_id,
         row_number() over (partition by w.namespace, w.pod order by r.rule_order) as rule_rank
     from workloads as w
     inner join meta.workload_rules as r

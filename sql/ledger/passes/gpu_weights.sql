@@ -6,6 +6,7 @@
 -- GPU-milliseconds x S x utilisation in basis points (utilisation; the unused rest is idle).
 -- Workloads map to models by the first workload rule (meta.workload_rules) whose namespace and
 -- pod patterns match in full: no pod is __idle__, no rule __unallocated__ (unmapped_workload:<ns>).
+-- A rule with a phase names its holder `<model>~<phase>` (the split keeps phases apart).
 
 with held as (
     select * from _gpu_held
@@ -56,7 +57,8 @@ rule_hits as (
     select
         w.namespace,
         w.pod,
-        r.model_id,
+        -- a rule's phase rides with its model through the split (ledger_rows.sql takes it apart)
+        r.model_id || coalesce('~' || r.phase, '') as model_id,
         row_number() over (partition by w.namespace, w.pod order by r.rule_order) as rule_rank
     from workloads as w
     inner join meta.workload_rules as r
