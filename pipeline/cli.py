@@ -310,7 +310,7 @@ def demo(workspace: Ws, seed: Annotated[int, typer.Option(help="Generator seed."
             shown.item(f"{month}: {steps.report(workspace, month)} (and index.en.html, index.zh.html)")
         shown.summary(f"demo done: a {len(estate.months)}-month estate generated, {len(periods)} periods published, "
                       f"{len(estate.months)} reports written; {time.perf_counter() - started:.1f} s")
-    _say(f"demo finished in {time.perf_counter() - started:.1f} s; try: costledger sql -w {workspace} \"select * from marts.monthly_model_cost\"")
+    _say(f"try: costledger sql -w {workspace} \"select * from marts.monthly_model_cost\"")
 
 
 @app.command()
