@@ -17,6 +17,7 @@ from pipeline import warehouse
 from pipeline.cli import app
 from pipeline.columns import FOCUS_COLUMNS
 from pipeline.ingest import azure
+from tests.conftest import without_progress
 
 runner = CliRunner()
 FIXTURES = Path(__file__).resolve().parents[1] / "fixtures"
@@ -99,7 +100,8 @@ def _load(root: Path, fixture: str) -> tuple[Path, str]:
     target = ws / "inbox" / "billing" / "export.csv"  # the name says nothing: the content decides
     shutil.copyfile(FIXTURES / "billing" / fixture, target)
     result = runner.invoke(app, ["run", "-w", str(ws)])
-    return ws, result.output if result.exit_code == 0 else f"exit {result.exit_code}: {result.output}"
+    output = "\n".join(without_progress(result.output))
+    return ws, output if result.exit_code == 0 else f"exit {result.exit_code}: {output}"
 
 
 @pytest.fixture(scope="module")

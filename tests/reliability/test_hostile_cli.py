@@ -27,6 +27,7 @@ from pipeline import patterns
 from pipeline.cli import app
 from pipeline.config import Config
 from pipeline.ingest.nvidia_smi import source_for
+from tests.conftest import without_progress
 from tests.reliability import test_bad_inputs
 from tests.reliability.test_bad_inputs import CONFIG, _state, focus, focus_row
 from tests.reliability.test_safety import ROOT, _rows
@@ -42,13 +43,15 @@ def _copy(published: Path, tmp_path: Path) -> Path:
 
 
 def _one_error(output: str, code: int, exit_code: int, *words: str) -> str:
-    """The output is one line `error: ...` holding every word, and the exit code is `code`."""
+    """Besides the progress lines, the output is one line `error: ...` holding every word, and the
+    exit code is `code`."""
     assert exit_code == code, output
     assert "Traceback" not in output
-    assert output.startswith("error: ") and len(output.strip().splitlines()) == 1, output
+    lines = without_progress(output)
+    assert len(lines) == 1 and lines[0].startswith("error: "), output
     for word in words:
-        assert word in output, (word, output)
-    return output.strip()
+        assert word in lines[0], (word, output)
+    return lines[0]
 
 
 def _rejected_file(output: str, exit_code: int, *words: str) -> None:

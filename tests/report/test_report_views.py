@@ -81,8 +81,9 @@ def test_a_model_has_one_colour_in_every_chart(folder: Path) -> None:
 def test_bars_and_points_have_hover_titles(folder: Path) -> None:
     page = (folder / "index.en.html").read_text(encoding="utf-8")
     titles = [html.unescape(t) for t in re.findall(r"<title>(.*?)</title>", page, re.S)]
-    # a bar segment: rec-llm hardware 20.00 - 1.00 credit = 19.00, exact, rounded for display
-    assert "rec-llm \u00b7 hardware: 19.00 USD" in titles
+    # a bar segment: rec-llm hardware 20.00 - 1.00 credit + 6.00 fine-tuning = 25.00, exact,
+    # rounded for display
+    assert "rec-llm \u00b7 hardware: 25.00 USD" in titles
     # a point of the daily trend: rec-llm on 2025-03-06 is the -1.00 credit
     assert "rec-llm, 2025-03-06: -1.00 USD" in titles
     # a unit cost point: search-ranker on 2025-03-01: 10.50 x 1000 / 1000 requests = 10.5
