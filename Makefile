@@ -17,7 +17,7 @@ demo: $(BIN)/costledger
 	$(BIN)/costledger demo --workspace $(DEMO_DIR)
 
 test: $(BIN)/costledger
-	$(BIN)/python -m pytest -q -n auto --dist loadfile --no-loadscope-reorder
+	$(BIN)/python -m pytest -q -n auto --dist loadfile --no-loadscope-reorder --durations=25
 
 lock:
 	uv pip compile requirements.in --python-version 3.11 --universal --generate-hashes --no-header --no-annotate -o requirements.lock
