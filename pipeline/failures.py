@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import logging
 import time
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 log = logging.getLogger(__name__)
 
@@ -42,8 +42,17 @@ def record_task_failure(
             with warehouse.connect(path) as con:
                 con.execute(
                     "insert into meta.task_failures values (?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                    [dag_id, run_id, task_id, map_index, try_number, state,
-                     datetime.now(timezone.utc).replace(tzinfo=None), error[:4000], log_url],
+                    [
+                        dag_id,
+                        run_id,
+                        task_id,
+                        map_index,
+                        try_number,
+                        state,
+                        datetime.now(UTC).replace(tzinfo=None),
+                        error[:4000],
+                        log_url,
+                    ],
                 )
             return
         except duckdb.IOException:  # "Could not set lock on file": another writer has it
@@ -66,7 +75,9 @@ def _record(context, state: str) -> None:
             map_index=ti.map_index if ti.map_index is not None else -1,
             try_number=ti.try_number,
             state=state,
-            error=f"{type(exception).__name__}: {exception}" if exception else "(no exception: killed, timed out or zombie)",
+            error=f"{type(exception).__name__}: {exception}"
+            if exception
+            else "(no exception: killed, timed out or zombie)",
             log_url=getattr(ti, "log_url", None),
         )
     except Exception:  # a callback must never hide the task's own error

@@ -52,8 +52,9 @@ def _folder(path: str) -> str:
     return str(PurePosixPath(path).parent)
 
 
-def supersede(con: duckdb.DuckDBPyConnection, load_id: str, relative: str, now: datetime, *,
-              parts: frozenset[str] = frozenset()) -> tuple[set[str], int]:
+def supersede(
+    con: duckdb.DuckDBPyConnection, load_id: str, relative: str, now: datetime, *, parts: frozenset[str] = frozenset()
+) -> tuple[set[str], int]:
     """Replace earlier versions' rows with this file's keys, and quarantine the lines a part of
     the same export already holds (`parts`: the other files its manifest lists). Call it
     inside the load's transaction, after its rows are in staging.billing. Returns the billing
@@ -103,7 +104,10 @@ def _quarantine_duplicates(con: duckdb.DuckDBPyConnection, load_id: str, relativ
         """,
         params | {"path": relative, "old_path": old_path},
     )
-    con.execute(f"delete from staging.billing where load_id = $new and row_number in (select row_number from ({LINES_IN_COMMON}))", params)
+    con.execute(
+        f"delete from staging.billing where load_id = $new and row_number in (select row_number from ({LINES_IN_COMMON}))",
+        params,
+    )
     return found
 
 
@@ -137,7 +141,9 @@ def _replace(con: duckdb.DuckDBPyConnection, load_id: str, earlier: list[str], n
             """
             insert into meta.restatements
             with old(provider, account, period, currency, loads, old_rows, old_billed, old_effective) as (
-                select * from (values """ + ", ".join(["(?, ?, ?, ?, ?::varchar[], ?, ?::decimal(38, 18), ?::decimal(38, 18))"] * len(old)) + """)
+                select * from (values """
+            + ", ".join(["(?, ?, ?, ?, ?::varchar[], ?, ?::decimal(38, 18), ?::decimal(38, 18))"] * len(old))
+            + """)
             ),
             all_loads as (select list(distinct l) as loads from old, unnest(old.loads) as u(l)),
             final as (
@@ -189,5 +195,7 @@ def _replace(con: duckdb.DuckDBPyConnection, load_id: str, earlier: list[str], n
     replaced = sorted({load for row in old for load in row[4]})
     for old_load in replaced:
         if con.execute("select count(*) from staging.billing where load_id = ?", [old_load]).fetchall()[0][0] == 0:
-            con.execute("update meta.loads set status = 'superseded', superseded_by = ? where load_id = ?", [load_id, old_load])
+            con.execute(
+                "update meta.loads set status = 'superseded', superseded_by = ? where load_id = ?", [load_id, old_load]
+            )
     return {row[2] for row in old}

@@ -61,8 +61,10 @@ def reconcile(con: duckdb.DuckDBPyConnection, months: list[str], *, period: str)
     }
     wrong = con.execute(RECONCILIATION.read_text(), span).fetchall()
     if wrong:
-        lines = [f"  {mart} {month} {currency}: {_plain(mart_cost)} in the mart, {_plain(ledger_cost)} in the ledger"
-                 for mart, month, currency, mart_cost, ledger_cost in wrong]
+        lines = [
+            f"  {mart} {month} {currency}: {_plain(mart_cost)} in the mart, {_plain(ledger_cost)} in the ledger"
+            for mart, month, currency, mart_cost, ledger_cost in wrong
+        ]
         raise ValidationFailed("\n".join([f"publishing {period}: marts disagree with the ledger:", *lines]))
 
 

@@ -32,7 +32,10 @@ def test_unknown_format_exits_2_naming_known_and_closest(tmp_path: Path) -> None
     assert "unrecognised billing format: known formats are FOCUS 1.0/1.1/1.2" in result.output
     assert "AWS legacy CUR" in result.output and "GCP billing export" in result.output
     # Date and Cost are two of the five Azure signature columns: the closest, with what is missing
-    assert "closest is Azure cost details (found ['Date', 'Cost'], missing ['ChargeType', 'BillingPeriodStartDate', 'SubscriptionId'])" in result.output
+    assert (
+        "closest is Azure cost details (found ['Date', 'Cost'], missing ['ChargeType', 'BillingPeriodStartDate', 'SubscriptionId'])"
+        in result.output
+    )
 
 
 def test_two_currencies_without_a_currency_column_exit_2(tmp_path: Path) -> None:

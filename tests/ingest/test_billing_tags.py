@@ -5,7 +5,6 @@ quarantined with the reason."""
 
 from __future__ import annotations
 
-import json
 from datetime import datetime
 from pathlib import Path
 
@@ -43,7 +42,9 @@ def _read(path: Path) -> billing.Parsed:
 
 
 def _tags(parsed: billing.Parsed) -> list[tuple[str | None, str | None]]:
-    return [(r["Tags"], r["ResourceName"]) for r in parsed.rows.sort("row_number").select("Tags", "ResourceName").to_dicts()]
+    return [
+        (r["Tags"], r["ResourceName"]) for r in parsed.rows.sort("row_number").select("Tags", "ResourceName").to_dicts()
+    ]
 
 
 def test_cur_tags_merge_in_order_with_names(tmp_path: Path) -> None:
@@ -70,17 +71,19 @@ def test_cur_map_with_a_number_keeps_the_row_by_row_meaning(tmp_path: Path) -> N
 
 def test_parquet_map_columns_become_json_text(tmp_path: Path) -> None:
     text_map = pa.map_(pa.string(), pa.string())
-    table = pa.table({
-        "bill_payer_account_id": ["111", "111"],
-        "bill_billing_period_start_date": pa.array([datetime(2026, 2, 1)] * 2, pa.timestamp("ms")),
-        "line_item_line_item_type": ["Usage", "Usage"],
-        "line_item_usage_start_date": pa.array([datetime(2026, 2, 1)] * 2, pa.timestamp("ms")),
-        "line_item_usage_end_date": pa.array([datetime(2026, 2, 1, 1)] * 2, pa.timestamp("ms")),
-        "line_item_unblended_cost": [1.25, 2.0],
-        "line_item_currency_code": ["USD", "USD"],
-        "resource_tags": pa.array([[("user_Name", 'a"b'), ("user_team", "ml")], []], text_map),
-        "product": pa.array([[("product_name", "EC2"), ("region_code", "us-east-1")], None], text_map),
-    })
+    table = pa.table(
+        {
+            "bill_payer_account_id": ["111", "111"],
+            "bill_billing_period_start_date": pa.array([datetime(2026, 2, 1)] * 2, pa.timestamp("ms")),
+            "line_item_line_item_type": ["Usage", "Usage"],
+            "line_item_usage_start_date": pa.array([datetime(2026, 2, 1)] * 2, pa.timestamp("ms")),
+            "line_item_usage_end_date": pa.array([datetime(2026, 2, 1, 1)] * 2, pa.timestamp("ms")),
+            "line_item_unblended_cost": [1.25, 2.0],
+            "line_item_currency_code": ["USD", "USD"],
+            "resource_tags": pa.array([[("user_Name", 'a"b'), ("user_team", "ml")], []], text_map),
+            "product": pa.array([[("product_name", "EC2"), ("region_code", "us-east-1")], None], text_map),
+        }
+    )
     path = tmp_path / "cur2.parquet"
     pq.write_table(table, path)
     parsed = _read(path)

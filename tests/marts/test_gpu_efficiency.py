@@ -12,22 +12,41 @@ from pipeline.config import Config
 from pipeline.ledger.config_tables import write_config_tables
 
 DAY = date(2026, 1, 5)
-CONFIG = Config.model_validate({
-    "models": [{"id": "search", "name": "Search"}, {"id": "rec", "name": "Rec"}],
-    # namespaces are patterns, matched in full
-    "workloads": [{"namespace": "search", "model": "search"}, {"namespace": "rec.*", "model": "rec"}],
-    "gpu_pools": [{"name": "eks", "node_pattern": "node-.*", "resource_id_pattern": ".*/i-[0-9a-f]+", "gpus_per_node": 2}],
-})
+CONFIG = Config.model_validate(
+    {
+        "models": [{"id": "search", "name": "Search"}, {"id": "rec", "name": "Rec"}],
+        # namespaces are patterns, matched in full
+        "workloads": [{"namespace": "search", "model": "search"}, {"namespace": "rec.*", "model": "rec"}],
+        "gpu_pools": [
+            {"name": "eks", "node_pattern": "node-.*", "resource_id_pattern": ".*/i-[0-9a-f]+", "gpus_per_node": 2}
+        ],
+    }
+)
 
 
-def _ledger(con, source: str, source_ref: str, model: str, subcategory: str, cost: str, quantity: str | None, unit: str) -> None:
+def _ledger(
+    con, source: str, source_ref: str, model: str, subcategory: str, cost: str, quantity: str | None, unit: str
+) -> None:
     con.execute(
         "insert into ledger.cost_ledger (charge_date, billing_period, model_id, category, subcategory, billed_cost, effective_cost, currency, "
         "source_amount, source_effective_amount, source_currency, fx_rate, quantity, quantity_unit, source, provider, allocation_method, "
         "allocation_share, lineage_id, source_ref, run_id, cost_basis, phase, economic_cost) "
         "values (?, '2026-01', ?, 'hardware', ?, ?, ?, 'USD', ?, ?, 'USD', 1, ?, ?, ?, 'x', 'gpu_time', 1, ?, ?, 'r', 'cash', 'inference', ?)",
-        [DAY, model, subcategory, Decimal(cost), Decimal(cost), Decimal(cost), Decimal(cost), quantity and Decimal(quantity), unit, source,
-         f"{source_ref}|{model}|{subcategory}", source_ref, Decimal(cost)],
+        [
+            DAY,
+            model,
+            subcategory,
+            Decimal(cost),
+            Decimal(cost),
+            Decimal(cost),
+            Decimal(cost),
+            quantity and Decimal(quantity),
+            unit,
+            source,
+            f"{source_ref}|{model}|{subcategory}",
+            source_ref,
+            Decimal(cost),
+        ],
     )
 
 
@@ -44,7 +63,15 @@ def _sample(con, host: str, minute: int, metric: str, value: str, step: int, nam
     con.execute(
         "insert into staging.gpu_samples (load_id, row_number, metric, ts, step_seconds, hostname, gpu, namespace, pod, value) "
         "values ('T', 1, ?, ?, ?, ?, '0', ?, ?, ?)",
-        [metric, datetime(2026, 1, 5, 10, minute), step, host, namespace, namespace and f"{namespace}-0", Decimal(value)],
+        [
+            metric,
+            datetime(2026, 1, 5, 10, minute),
+            step,
+            host,
+            namespace,
+            namespace and f"{namespace}-0",
+            Decimal(value),
+        ],
     )
 
 
@@ -83,7 +110,12 @@ def test_gpu_hours_utilisation_idle_share_and_cost_per_pool_and_model(mart):
     assert set(mart) == {("eks", "search"), ("eks", "__idle__"), ("owned", "rec"), ("owned", "__idle__")}
     search, idle = mart[("eks", "search")], mart[("eks", "__idle__")]
     # eks: search 1.5 (node-1) + 1.0 (the node matched by instance id) = 2.5 GPU-hours for 3.00 + 2.00
-    assert (search["gpu_hours"], search["gpu_cost"], search["energy_cost"], search["cost"]) == (Decimal("2.5"), Decimal("5"), 0, Decimal("5"))
+    assert (search["gpu_hours"], search["gpu_cost"], search["energy_cost"], search["cost"]) == (
+        Decimal("2.5"),
+        Decimal("5"),
+        0,
+        Decimal("5"),
+    )
     assert search["cost_per_gpu_hour"] == pytest.approx(2.0)  # 5.00 / 2.5
     # idle 0.5 of 3.0 GPU-hours = 1/6, on every row of the pool
     assert search["pool_idle_share"] == idle["pool_idle_share"] == pytest.approx(1 / 6)
@@ -92,9 +124,16 @@ def test_gpu_hours_utilisation_idle_share_and_cost_per_pool_and_model(mart):
     assert idle["mean_utilisation_percent"] == pytest.approx(0.0)
     rec, owned_idle = mart[("owned", "rec")], mart[("owned", "__idle__")]
     # owned: 2.0 GPU-hours once (not 4.0 from the two subcategories); 4.00 + 1.00 + energy 0.50
-    assert (rec["gpu_hours"], rec["gpu_cost"], rec["energy_cost"], rec["cost"]) == (Decimal("2"), Decimal("5"), Decimal("0.5"), Decimal("5.5"))
+    assert (rec["gpu_hours"], rec["gpu_cost"], rec["energy_cost"], rec["cost"]) == (
+        Decimal("2"),
+        Decimal("5"),
+        Decimal("0.5"),
+        Decimal("5.5"),
+    )
     assert rec["cost_per_gpu_hour"] == pytest.approx(2.75)  # 5.50 / 2.0
-    assert owned_idle["cost"] == Decimal("5.1") and owned_idle["pool_idle_share"] == pytest.approx(0.5)  # 2 of 4 GPU-hours
+    assert owned_idle["cost"] == Decimal("5.1") and owned_idle["pool_idle_share"] == pytest.approx(
+        0.5
+    )  # 2 of 4 GPU-hours
     # rec (namespace recsys-prod matches the pattern rec.*): (30 x 60 + 90 x 180) / 240 = 75 %
     assert rec["mean_utilisation_percent"] == pytest.approx(75.0)
 

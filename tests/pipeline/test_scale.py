@@ -18,7 +18,11 @@ TINY = Spec(billing_rows=400, gpus=16, people=4, models=3, owned_hosts=1, days=2
 
 
 def _checksums(root) -> dict[str, str]:
-    return {p.relative_to(root).as_posix(): hashlib.sha256(p.read_bytes()).hexdigest() for p in sorted(root.rglob("*")) if p.is_file()}
+    return {
+        p.relative_to(root).as_posix(): hashlib.sha256(p.read_bytes()).hexdigest()
+        for p in sorted(root.rglob("*"))
+        if p.is_file()
+    }
 
 
 @pytest.mark.parametrize("fmt", ["parquet", "csv"])
@@ -29,9 +33,14 @@ def test_same_seed_same_files(tmp_path, fmt):
     assert a == b
     # one file a day per daily source: 2 billing, 2 telemetry, 2 usage, 2 FX
     assert sorted(k for k in a if "2026-01-02" in k) == [
-        f"inbox/billing/focus-2026-01-02.{fmt}", "inbox/fx/rates-2026-01-02.csv", f"inbox/telemetry/gpu-2026-01-02.{fmt}", "inbox/usage/volumes-2026-01-02.csv",
+        f"inbox/billing/focus-2026-01-02.{fmt}",
+        "inbox/fx/rates-2026-01-02.csv",
+        f"inbox/telemetry/gpu-2026-01-02.{fmt}",
+        "inbox/usage/volumes-2026-01-02.csv",
     ]
-    assert a[f"inbox/billing/focus-2026-01-01.{fmt}"] != other[f"inbox/billing/focus-2026-01-01.{fmt}"]  # the seed moves the costs
+    assert (
+        a[f"inbox/billing/focus-2026-01-01.{fmt}"] != other[f"inbox/billing/focus-2026-01-01.{fmt}"]
+    )  # the seed moves the costs
 
 
 def test_billing_rows_and_exact_money(tmp_path):
@@ -81,9 +90,12 @@ def test_tiny_month_runs_and_the_ledger_adds_up(tmp_path, monkeypatch):
     with duckdb.connect(str(root / "warehouse.duckdb"), read_only=True) as wh:
         by_source = dict(wh.execute("select source, sum(effective_cost) from ledger.cost_ledger group by 1").fetchall())
         total_billed, total_effective, total_economic = wh.execute(
-            "select sum(billed_cost), sum(effective_cost), sum(economic_cost) from ledger.cost_ledger").fetchone()
+            "select sum(billed_cost), sum(effective_cost), sum(economic_cost) from ledger.cost_ledger"
+        ).fetchone()
         categories = {r[0] for r in wh.execute("select distinct category from ledger.cost_ledger").fetchall()}
-        unreconciled = wh.execute("select count(*) from marts.billing_reconciliation where billed_difference <> 0 or effective_difference <> 0").fetchone()[0]
+        unreconciled = wh.execute(
+            "select count(*) from marts.billing_reconciliation where billed_difference <> 0 or effective_difference <> 0"
+        ).fetchone()[0]
     assert by_source["billing"] == billing_effective
     assert by_source["labor"] == labor
     with duckdb.connect(str(root / "restricted" / "hr.duckdb"), read_only=True) as hr:

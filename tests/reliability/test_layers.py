@@ -21,7 +21,9 @@ runner = CliRunner()
 def ws(tmp_path: Path) -> Path:
     ws = Workspace.init(tmp_path / "ws", config_text=CONFIG).root
     # one late charge (January usage billed in February): loaded, and a staging warning
-    (ws / "inbox" / "billing" / "feb.csv").write_bytes(focus(focus_row("10.00"), focus_row("1.00", day="2026-01-31"), focus_row("oops")))
+    (ws / "inbox" / "billing" / "feb.csv").write_bytes(
+        focus(focus_row("10.00"), focus_row("1.00", day="2026-01-31"), focus_row("oops"))
+    )
     run.run(ws)
     return ws
 

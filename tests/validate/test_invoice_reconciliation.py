@@ -56,7 +56,9 @@ def test_matching_invoices_reconcile_to_zero(tmp_path: Path) -> None:
     }
     with warehouse.connect(ws.warehouse) as con:
         fmt = con.execute("select detected_format from meta.loads where path = 'charges/invoices.csv'").fetchone()[0]
-        checks = con.execute("select count(*), bool_and(success) from meta.check_results where suite = 'invoice_reconciliation'").fetchone()
+        checks = con.execute(
+            "select count(*), bool_and(success) from meta.check_results where suite = 'invoice_reconciliation'"
+        ).fetchone()
     assert fmt == "invoice-totals-csv"
     assert checks == (3, True)
 
@@ -84,7 +86,9 @@ def test_the_mart_shows_a_ledger_row_that_lost_its_charge(tmp_path: Path) -> Non
     run.run(ws, date=date(2026, 1, 31))
     assert all(v[4] == 0 and v[5] == 0 for v in _mart(ws).values())
     with warehouse.connect(ws.warehouse) as con:  # a ledger row whose charge was deleted behind the pipeline's back
-        con.execute("update ledger.cost_ledger set source_ref = 'gone:1' where source = 'billing' and source_amount = 3.00")
+        con.execute(
+            "update ledger.cost_ledger set source_ref = 'gone:1' where source = 'billing' and source_amount = 3.00"
+        )
     mart = _mart(ws)
     assert mart[("222", "INV-2")][3:5] == (Decimal("0"), Decimal("-3.00"))  # billed 3.00, ledger 0
     assert mart[(None, None)][2:5] == (Decimal("0"), Decimal("3.00"), Decimal("3.00"))  # ledger 3.00 under no invoice
