@@ -166,8 +166,10 @@ def _write_json(reader: pa.RecordBatchReader, out: TextIO) -> None:
     first = True
     for batch in reader:
         columns = [batch.column(i).to_pylist() for i in range(batch.num_columns)]
-        for row in zip(*columns):
-            fields = ",\n".join(f"  {key}: {'null' if value is None else value}" for key, value in zip(keys, row))
+        for row in zip(*columns, strict=True):
+            fields = ",\n".join(
+                f"  {key}: {'null' if value is None else value}" for key, value in zip(keys, row, strict=True)
+            )
             out.write(("\n" if first else ",\n") + " {\n" + fields + "\n }")
             first = False
     out.write("]\n" if first else "\n]\n")

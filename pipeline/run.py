@@ -83,7 +83,7 @@ def _step(con: duckdb.DuckDBPyConnection, command: str, periods: list[str]) -> I
 def _ingest(ws: Workspace, *, settle_seconds: float | None = None, progress: Progress | None = None):
     from pipeline.ingest import ingest as load_inbox
 
-    ws.config  # a bad config stops the run before any file is read
+    _ = ws.config  # a bad config stops the run before any file is read
     result = load_inbox(ws, settle_seconds=settle_seconds, progress=progress)
     with warehouse.connect(ws.warehouse) as con, _step(con, "ingest", sorted(result.periods)) as info:
         result.periods |= warehouse.pending_periods(con)  # changed earlier, never published

@@ -19,7 +19,7 @@ def _split(amount: str, weights: dict[str, int]) -> dict[str, Decimal]:
         }
     ).with_columns(pl.col("a").cast(MONEY))
     out = split_exact(frame, group=["g"], key=["k"], weight="w", amounts=["a"]).collect()
-    return dict(zip(out["k"], out["a"]))
+    return dict(zip(out["k"], out["a"], strict=True))
 
 
 def test_split_three_ways_gives_leftover_to_smallest_key():

@@ -290,7 +290,7 @@ def price_energy_tou(joules: list[Decimal], tariffs: list[Decimal], config: Conf
     with localcontext() as ctx:
         ctx.prec = 80
         cost = (
-            sum((Decimal(j) * Decimal(t) for j, t in zip(joules, tariffs)), Decimal(0))
+            sum((Decimal(j) * Decimal(t) for j, t in zip(joules, tariffs, strict=False)), Decimal(0))
             / Decimal(3_600_000)
             * config.owned.pue
         )

@@ -22,7 +22,7 @@ def refresh(con: duckdb.DuckDBPyConnection, config: Config, period: str) -> dict
     ledger commit together): the registry and anomaly settings, the forecasts and price, volume
     and mix of the period and the month after it (its comparison base moved), and every action's
     savings. Returns the rows written per table."""
-    from pipeline.marts import drivers, forecast, registry, savings
+    from pipeline.marts import drivers, registry
 
     registry.write(con, config)
     months = [period]
@@ -40,6 +40,8 @@ def refresh(con: duckdb.DuckDBPyConnection, config: Config, period: str) -> dict
 
 
 def _refresh(con: duckdb.DuckDBPyConnection, months: list[str], r) -> dict[str, int]:
+    from pipeline.marts import drivers, forecast, savings
+
     return {
         "cost_forecast": forecast.refresh(con, months, draws=r.bootstrap_draws, seed=r.bootstrap_seed),
         "price_volume_mix": drivers.refresh(con, months),

@@ -136,7 +136,7 @@ def table(tmp_path_factory: pytest.TempPathFactory):
         (o.file, o.detected or "-", *counts(o), o.file_total or "-", o.ledger_total or "-", o.verdict) for o in outcomes
     ]
     widths = [max(len(row[i]) for row in rows) for i in range(len(header))]
-    lines = [" | ".join(cell.ljust(width) for cell, width in zip(row, widths)) for row in rows]
+    lines = [" | ".join(cell.ljust(width) for cell, width in zip(row, widths, strict=True)) for row in rows]
     lines.insert(1, "-|-".join("-" * width for width in widths))
     text = "\n".join(lines) + "\n"
     target = tmp_path_factory.getbasetemp() / "corpus_table.txt"
@@ -276,7 +276,7 @@ def _records(path: Path) -> list[dict[str, object]] | None:
             return None
     reader = csv.reader(io.StringIO(text, newline=""))
     header = [_header_name(h) for h in next(reader, [])]
-    return [dict(zip(header, row)) for row in reader if row]
+    return [dict(zip(header, row, strict=False)) for row in reader if row]
 
 
 def _layout(records: list[dict[str, object]]) -> tuple[str, str, str, str] | None:

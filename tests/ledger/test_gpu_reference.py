@@ -104,7 +104,7 @@ def _reference(rows: list[dict], *, gap_steps: int, mig_slices: int, replicas: i
             to_next = (us(line[i + 1][0]) - us(ts)) // 1000 if i + 1 < len(line) else None
             ms = to_next if to_next is not None and to_next <= step_ms * gap_steps else step_ms
             held = defaultdict(int)  # pods per MIG instance (None: the whole GPU)
-            for mig_profile, mig_instance, _, pod in v["holders"]:
+            for _mig_profile, mig_instance, _, pod in v["holders"]:
                 held[mig_instance] += pod is not None
             parts = []
             for mig_profile, mig_instance, ns, pod in v["holders"]:

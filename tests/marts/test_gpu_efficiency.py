@@ -103,7 +103,7 @@ def mart(tmp_path):
     rows = con.execute("select * from marts.gpu_efficiency order by pool, model_id").fetchall()
     names = [d[0] for d in con.description]
     con.close()
-    return {(r[1], r[2]): dict(zip(names, r)) for r in rows}
+    return {(r[1], r[2]): dict(zip(names, r, strict=True)) for r in rows}
 
 
 def test_gpu_hours_utilisation_idle_share_and_cost_per_pool_and_model(mart):

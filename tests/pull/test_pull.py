@@ -29,7 +29,7 @@ name = "aws-exports"
 
 
 def _workspace(root: Path, config_text: str | None = None) -> Workspace:
-    ws = Workspace.init(root)
+    Workspace.init(root)
     (root / "costledger.toml").write_text((config_text or (root / "costledger.toml").read_text()) + REMOTE)
     return Workspace.open(root)
 
@@ -110,7 +110,7 @@ def test_bad_remote_source_config_is_refused_by_name(tmp_path, entry, message):
     config = ws.root / "costledger.toml"
     config.write_text(config.read_text() + f"\n[[remote_sources]]\n{entry}\n")
     with pytest.raises(ConfigError, match=message):
-        Workspace.open(ws.root).config
+        _ = Workspace.open(ws.root).config
 
 
 def _local_source(ws_root: Path, uri: str, allowed: str = "") -> Workspace:
@@ -135,7 +135,7 @@ def test_a_file_uri_outside_the_workspace_is_a_config_error(tmp_path, where):
         "link": f"file://{ws.root}/exports/",
     }[where]
     with pytest.raises(ConfigError) as caught:
-        _local_source(ws.root, uri).config
+        _ = _local_source(ws.root, uri).config
     message = str(caught.value)
     assert "costledger.toml: remote_sources.0.uri" in message
     assert repr(uri) in message and f"resolves to {elsewhere.resolve()}" in message

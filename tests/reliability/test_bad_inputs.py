@@ -586,11 +586,11 @@ def test_bad_input(case: Case, published: Path, tmp_path: Path) -> None:
         loads = con.execute(
             "select path, status, rows_in, rows_loaded, rows_quarantined, message from meta.loads order by path"
         ).fetchall()
-        assert [l[:5] for l in loads if l[0].endswith("jan.csv")] == [
+        assert [load[:5] for load in loads if load[0].endswith("jan.csv")] == [
             ("billing/jan.csv", "loaded", 2, 2, 0),
             ("usage/jan.csv", "loaded", 1, 1, 0),
         ]
-        mine = [l for l in loads if l[0] in case.files]
+        mine = [load for load in loads if load[0] in case.files]
         if case.config is not None and not case.files:
             assert after == before  # a config error stops the run before anything is read
         for path, status, rows_in, rows_loaded, rows_quarantined, message in mine:
@@ -605,7 +605,7 @@ def test_bad_input(case: Case, published: Path, tmp_path: Path) -> None:
             [list(case.files)],
         ).fetchall()
         assert [(r, c) for r, c, _, _ in quarantined] == [(r, c) for r, c, _ in case.quarantine]
-        for (_, _, reason, _), (_, _, words) in zip(quarantined, case.quarantine):
+        for (_, _, reason, _), (_, _, words) in zip(quarantined, case.quarantine, strict=True):
             assert words in reason
         if any(path.startswith("labor/") for path in case.files):
             assert all(value is None for *_, value in quarantined)  # HR values stay in the file
@@ -618,10 +618,10 @@ def test_bad_input(case: Case, published: Path, tmp_path: Path) -> None:
                 0
             ]
         if case.note is not None:
-            (message,) = [l[5] for l in mine if l[1] == "loaded"]
+            (message,) = [load[5] for load in mine if load[1] == "loaded"]
             assert case.note in message, message
         if case.loaded_rows is not None:
-            (rows_loaded,) = [l[3] for l in mine if l[1] == "loaded"]
+            (rows_loaded,) = [load[3] for load in mine if load[1] == "loaded"]
             assert rows_loaded == case.loaded_rows
             staged = con.execute(
                 "select count(distinct row_number) from (select load_id, row_number from staging.billing union all "

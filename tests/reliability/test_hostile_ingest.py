@@ -62,8 +62,10 @@ def _one_error_line(result: Result, *words: str) -> None:
 def _loads(ws: Path) -> dict[str, tuple[str, int, int, int]]:
     """path -> (status, rows_in, rows_loaded, rows_quarantined)"""
     return {
-        p: (s, i, l, q)
-        for p, s, i, l, q in _rows(ws, "select path, status, rows_in, rows_loaded, rows_quarantined from meta.loads")
+        p: (s, i, loaded, q)
+        for p, s, i, loaded, q in _rows(
+            ws, "select path, status, rows_in, rows_loaded, rows_quarantined from meta.loads"
+        )
     }
 
 
