@@ -246,7 +246,12 @@ sensor.load()
 converter = FocusConverter(column_prefix=None, converted_column_prefix=None)
 converter.load_provider_conversion_configs()
 converter.load_data(data_path=path, data_format=sensor.data_format, parquet_data_format=sensor.parquet_data_format)
-converter.configure_data_export(export_path=out, export_include_source_columns=False, basename_template=None, export_format=ExportDataFormats.PARQUET)
+converter.configure_data_export(
+    export_path=out,
+    export_include_source_columns=False,
+    basename_template=None,
+    export_format=ExportDataFormats.PARQUET,
+)
 converter.prepare_horizontal_conversion_plan(provider=sensor.provider)
 converter.convert()
 print(time.perf_counter() - started)
@@ -317,32 +322,38 @@ def main() -> None:
         started = time.perf_counter()
         billed, effective = generate(legacy, args.rows)
         print(
-            f"generated {args.rows:,} legacy CUR line items ({legacy.stat().st_size / 1e6:.0f} MB) in {time.perf_counter() - started:.1f} s"
+            f"generated {args.rows:,} legacy CUR line items ({legacy.stat().st_size / 1e6:.0f} MB) in "
+            f"{time.perf_counter() - started:.1f} s"
         )
         print(f"  exact totals of the file: BilledCost {billed}, EffectiveCost {effective}")
         started = time.perf_counter()
         cur2 = as_cur2_parquet(legacy, work / "cur2.parquet")
         print(
-            f"the same rows as CUR 2.0 Parquet ({cur2.stat().st_size / 1e6:.0f} MB) in {time.perf_counter() - started:.1f} s"
+            f"the same rows as CUR 2.0 Parquet ({cur2.stat().st_size / 1e6:.0f} MB) in "
+            f"{time.perf_counter() - started:.1f} s"
         )
 
         t_ours, n_ours, b_ours, e_ours, q_ours = ours(legacy, work / "ours-legacy.parquet")
         print(
-            f"ours, in-process (legacy CUR CSV):  {t_ours:6.2f} s  {n_ours:,} rows (+{q_ours} quarantined)  BilledCost {b_ours}  EffectiveCost {e_ours}"
+            f"ours, in-process (legacy CUR CSV):  {t_ours:6.2f} s  {n_ours:,} rows (+{q_ours} quarantined)  BilledCost "
+            f"{b_ours}  EffectiveCost {e_ours}"
         )
         t_ours2, n_ours2, b_ours2, e_ours2, _ = ours(cur2, work / "ours-cur2.parquet")
         print(
-            f"ours, in-process (CUR 2.0 Parquet): {t_ours2:6.2f} s  {n_ours2:,} rows  BilledCost {b_ours2}  EffectiveCost {e_ours2}"
+            f"ours, in-process (CUR 2.0 Parquet): {t_ours2:6.2f} s  {n_ours2:,} rows  BilledCost {b_ours2}  "
+            f"EffectiveCost {e_ours2}"
         )
         t_cli_ours, t_cli_ours2 = (
             ours_cli(legacy, work / "ours-cli-legacy.parquet"),
             ours_cli(cur2, work / "ours-cli-cur2.parquet"),
         )
         print(
-            f"ours, `costledger convert`, start-up included: {t_cli_ours:6.2f} s (legacy CUR CSV), {t_cli_ours2:6.2f} s (CUR 2.0 Parquet)"
+            f"ours, `costledger convert`, start-up included: {t_cli_ours:6.2f} s (legacy CUR CSV), {t_cli_ours2:6.2f} "
+            "s (CUR 2.0 Parquet)"
         )
         print(
-            f"  at ingest, the raw layer (written by DuckDB, not part of the conversion) adds {raw_layer(legacy):.2f} s for the legacy CSV"
+            f"  at ingest, the raw layer (written by DuckDB, not part of the conversion) adds {raw_layer(legacy):.2f} "
+            "s for the legacy CSV"
         )
         if not (venv / "bin" / "focus-converter").exists():
             print(f"focus-converter: not run, no venv at {venv} (see this file's docstring)")
@@ -351,19 +362,24 @@ def main() -> None:
             venv, cur2, work / "focus-converter-out", in_process=True
         )
         print(
-            f"focus-converter, in-process (CUR 2.0 Parquet): {t_inproc:6.2f} s  {n_theirs:,} rows  BilledCost {b_theirs!r}  EffectiveCost {e_theirs!r} (column type {dtype})"
+            f"focus-converter, in-process (CUR 2.0 Parquet): {t_inproc:6.2f} s  {n_theirs:,} rows  BilledCost "
+            f"{b_theirs!r}  EffectiveCost {e_theirs!r} (column type {dtype})"
         )
         t_cli, *_ = theirs(venv, cur2, work / "focus-converter-out", in_process=False)
         print(f"focus-converter, its CLI, start-up included (CUR 2.0 Parquet): {t_cli:6.2f} s")
         print(
-            f"speed-up in-process: {t_inproc / t_ours:.1f}x on the legacy CSV, {t_inproc / t_ours2:.1f}x on the same Parquet file"
+            f"speed-up in-process: {t_inproc / t_ours:.1f}x on the legacy CSV, {t_inproc / t_ours2:.1f}x on the same "
+            "Parquet file"
         )
         print(
-            f"speed-up CLI to CLI: {t_cli / t_cli_ours:.1f}x on the legacy CSV, {t_cli / t_cli_ours2:.1f}x on the same Parquet file"
+            f"speed-up CLI to CLI: {t_cli / t_cli_ours:.1f}x on the legacy CSV, {t_cli / t_cli_ours2:.1f}x on the same "
+            "Parquet file"
         )
         print(
-            f"rows equal: {n_ours == n_theirs == n_ours2}; ours exact: {b_ours == billed and e_ours == effective and b_ours2 == billed and e_ours2 == effective}; "
-            f"theirs off by BilledCost {Decimal(repr(b_theirs)) - billed}, EffectiveCost {Decimal(repr(e_theirs)) - effective}"
+            f"rows equal: {n_ours == n_theirs == n_ours2}; ours exact: "
+            f"{b_ours == billed and e_ours == effective and b_ours2 == billed and e_ours2 == effective}; "
+            f"theirs off by BilledCost {Decimal(repr(b_theirs)) - billed}, EffectiveCost "
+            f"{Decimal(repr(e_theirs)) - effective}"
         )
     finally:
         if args.keep is None:

@@ -8,7 +8,7 @@ runs in a child process over the Parquet files, a batch of hosts at a time, and 
 second, wall time and the child's peak memory (max RSS).
 
     python benchmarks/gpu_allocation.py [--gpus 1000] [--days 30] [--policy gpu_time|utilisation] [--hosts-per-batch 5] [--data DIR]
-"""
+"""  # noqa: E501 (the usage line above is one command, as typed)
 
 from __future__ import annotations
 
@@ -129,7 +129,8 @@ def main() -> None:
         began = time.perf_counter()
         generate(Path(tmp), args.gpus, args.days)
         print(
-            f"generated {args.gpus} GPUs x {args.days} days x 2 metrics at {STEP} s in {time.perf_counter() - began:.0f} s"
+            f"generated {args.gpus} GPUs x {args.days} days x 2 metrics at {STEP} s in "
+            f"{time.perf_counter() - began:.0f} s"
         )
         subprocess.run(
             [

@@ -51,7 +51,8 @@ HEADER = (
 
 def row(cost: str, day: int, description: str = "compute") -> str:
     return (
-        f"{cost},{cost},USD,2026-02-01 00:00:00,2026-03-01 00:00:00,2026-02-{day:02d} 00:00:00,2026-02-{day:02d} 01:00:00,"
+        f"{cost},{cost},USD,2026-02-01 00:00:00,2026-03-01 00:00:00,2026-02-{day:02d} 00:00:00,2026-02-{day:02d} "
+        "01:00:00,"
         f'Usage,AWS,Amazon EC2,"{{""model"": ""m1""}}",{description}\n'
     )
 
@@ -137,7 +138,8 @@ def run_case(name: str, base: Path) -> None:
     code, rss, seconds, line = measure(argv)
     verdict = "ok" if rss < 2048 else "OVER 2 GiB"
     print(
-        f"{name:<22} {size / MB:>9,.1f} MB  exit {code}  peak RSS {rss:>7,.0f} MiB ({verdict})  {seconds:>6.1f} s  {line[:160]}",
+        f"{name:<22} {size / MB:>9,.1f} MB  exit {code}  peak RSS {rss:>7,.0f} MiB ({verdict})  {seconds:>6.1f} s  "
+        f"{line[:160]}",
         flush=True,
     )
     hostile.unlink()

@@ -254,7 +254,8 @@ def _input_rows(workspace: Path) -> dict[str, int]:
         samples = con.execute("select count(*) from staging.gpu_samples").fetchone()[0]
         ledger = con.execute("select count(*) from ledger.cost_ledger where billing_period = ?", [PERIOD]).fetchone()[0]
         bad = con.execute(
-            "select count(*) from marts.billing_reconciliation where billing_period = ? and (billed_difference <> 0 or effective_difference <> 0)",
+            "select count(*) from marts.billing_reconciliation where billing_period = ? and (billed_difference <> 0 or "
+            "effective_difference <> 0)",
             [PERIOD],
         ).fetchone()[0]
     return {"billing": billing, "samples": samples, "ledger": ledger, "unreconciled": bad}
@@ -281,7 +282,8 @@ def bench(data: Path, scale: str, fmt: str, seed: int, keep: bool) -> dict:
     floor = _run_child("floor", runs / f"{scale}-{fmt}-floor", LAST_DAY, inputs / "inbox")
     shutil.rmtree(runs / f"{scale}-{fmt}-floor", ignore_errors=True)
     print(
-        f"    floor             {floor.get('seconds', float('nan')):8.1f} s  {floor['rss_kib'] / 2**20:5.2f} GiB  {floor.get('detail', floor.get('error'))}",
+        f"    floor             {floor.get('seconds', float('nan')):8.1f} s  {floor['rss_kib'] / 2**20:5.2f} GiB  "
+        f"{floor.get('detail', floor.get('error'))}",
         flush=True,
     )
     nightly: list[dict] = []
@@ -323,17 +325,21 @@ def _table(results: list[dict]) -> str:
             for s in stages:
                 if not s["ok"]:
                     lines.append(
-                        f"| {r['scale']} | {r['format']} | {kind}{s['stage']} | FAILED | {s['wall']:.1f} | | {s['rss_kib'] / 2**20:.2f} | {s['error'][:120]} |"
+                        f"| {r['scale']} | {r['format']} | {kind}{s['stage']} | FAILED | {s['wall']:.1f} | | "
+                        f"{s['rss_kib'] / 2**20:.2f} | {s['error'][:120]} |"
                     )
                     continue
                 rate = f"{n / s['seconds']:,.0f}" if n and s["seconds"] and not kind else ""
                 lines.append(
-                    f"| {r['scale']} | {r['format']} | {kind}{s['stage']} | {s['seconds']:.1f} | {s['wall']:.1f} | {rate} | {s['rss_kib'] / 2**20:.2f} | {s['detail'][:60]} |"
+                    f"| {r['scale']} | {r['format']} | {kind}{s['stage']} | {s['seconds']:.1f} | {s['wall']:.1f} | "
+                    f"{rate} | {s['rss_kib'] / 2**20:.2f} | {s['detail'][:60]} |"
                 )
         floor = r["floor"]
         if floor["ok"]:
             lines.append(
-                f"| {r['scale']} | {r['format']} | floor: DuckDB typed load | {floor['seconds']:.1f} | {floor['wall']:.1f} | {n / floor['seconds']:,.0f} | {floor['rss_kib'] / 2**20:.2f} | {floor['detail'][:60]} |"
+                f"| {r['scale']} | {r['format']} | floor: DuckDB typed load | {floor['seconds']:.1f} | "
+                f"{floor['wall']:.1f} | {n / floor['seconds']:,.0f} | {floor['rss_kib'] / 2**20:.2f} | "
+                f"{floor['detail'][:60]} |"
             )
     return "\n".join(lines)
 
@@ -365,8 +371,10 @@ def _ratios(results: list[dict]) -> tuple[str, dict]:
         peaks[(r["scale"], r["format"])] = max((s["rss_kib"] for s in r["stages"] + r["nightly"]), default=0)
         rows = r["rows"]
         lines.append(
-            f"{key}: {rows.get('billing', '?'):,} billing rows, {rows.get('samples', '?'):,} GPU samples -> {rows.get('ledger', '?'):,} ledger rows; "
-            f"unreconciled cells: {rows.get('unreconciled', '?')}; new files for the nightly run: {len(r['nightly_new_files'])}"
+            f"{key}: {rows.get('billing', '?'):,} billing rows, {rows.get('samples', '?'):,} GPU samples -> "
+            f"{rows.get('ledger', '?'):,} ledger rows; "
+            f"unreconciled cells: {rows.get('unreconciled', '?')}; new files for the nightly run: "
+            f"{len(r['nightly_new_files'])}"
             if rows
             else f"{key}: the full ingest failed"
         )
@@ -381,7 +389,8 @@ def _ratios(results: list[dict]) -> tuple[str, dict]:
         if build and nightly:
             out[f"{key} nightly/build"] = nightly / build
             lines.append(
-                f"  nightly, one new day {nightly:.1f} s / full build {build:.1f} s = {nightly / build:.2f} (goal <= 0.1)"
+                f"  nightly, one new day {nightly:.1f} s / full build {build:.1f} s = {nightly / build:.2f} (goal <= "
+                "0.1)"
             )
         if allocate and nightly_allocate:
             out[f"{key} nightly allocate/allocate"] = nightly_allocate["seconds"] / allocate["seconds"]
@@ -392,14 +401,16 @@ def _ratios(results: list[dict]) -> tuple[str, dict]:
         stage_peaks = ", ".join(f"{s['stage']} {s['rss_kib'] / 2**20:.2f}" for s in r["stages"])
         peak = peaks[(r["scale"], r["format"])] / 2**20
         lines.append(
-            f"  peak memory {peak:.2f} GiB (goal < 2 GiB{': met' if peak < 2 else ': missed'}); per stage (GiB): {stage_peaks}"
+            f"  peak memory {peak:.2f} GiB (goal < 2 GiB{': met' if peak < 2 else ': missed'}); per stage (GiB): "
+            f"{stage_peaks}"
         )
     for fmt in {f for _, f in peaks}:
         m, big = peaks.get(("M", fmt)), peaks.get(("L", fmt))
         if m and big:
             out[f"{fmt} memory L/M"] = big / m
             lines.append(
-                f"{fmt}: peak memory L {big / 2**20:.2f} GiB / M {m / 2**20:.2f} GiB = {big / m:.2f} (goal <= 1.5; and < 2 GiB at any scale)"
+                f"{fmt}: peak memory L {big / 2**20:.2f} GiB / M {m / 2**20:.2f} GiB = {big / m:.2f} (goal <= 1.5; and "
+                "< 2 GiB at any scale)"
             )
     return "\n".join(lines), out
 
@@ -407,7 +418,10 @@ def _ratios(results: list[dict]) -> tuple[str, dict]:
 def _machine() -> str:
     load = os.getloadavg()
     memory = os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES") / 2**30
-    return f"{os.cpu_count()} CPUs, {memory:.0f} GiB RAM, load average {load[0]:.2f} {load[1]:.2f} {load[2]:.2f}, {date.today()}"
+    return (
+        f"{os.cpu_count()} CPUs, {memory:.0f} GiB RAM, "
+        f"load average {load[0]:.2f} {load[1]:.2f} {load[2]:.2f}, {date.today()}"
+    )
 
 
 def main() -> None:

@@ -255,7 +255,8 @@ def check(workspace: Ws) -> None:
         periods = con.execute("select count(distinct billing_period) from ledger.cost_ledger").fetchone()[0]
     for row in bad.iter_rows(named=True):
         _say(
-            f"FAIL conservation {row['billing_period']} {row['provider']} {row['currency']}: billed {row['billed_difference']}, effective {row['effective_difference']}",
+            f"FAIL conservation {row['billing_period']} {row['provider']} {row['currency']}: billed "
+            f"{row['billed_difference']}, effective {row['effective_difference']}",
             err=True,
         )
     for row in unbalanced.iter_rows(named=True):
@@ -373,7 +374,8 @@ def generate(
             f"generate done: {len(files):,} input files, {size / 2**20:,.1f} MiB; {time.perf_counter() - started:.1f} s"
         )
     _say(
-        f"generated scale {scale} ({fmt}) in {workspace} in {time.perf_counter() - started:.1f} s; run: costledger run -w {workspace} --date 2026-01-31"
+        f"generated scale {scale} ({fmt}) in {workspace} in {time.perf_counter() - started:.1f} s; run: costledger run "
+        f"-w {workspace} --date 2026-01-31"
     )
 
 

@@ -45,7 +45,8 @@ TEXT: dict[str, tuple[str, str]] = {
         "柱下方的小方块是该模型在其他图表中的颜色；将鼠标悬停在柱或数据点上可查看数值。",
     ),
     "matrix_note": (
-        "Effective cost ({cur}) summed from {table}, shown to 2 decimals; {csv} holds the same table with every decimal.",
+        "Effective cost ({cur}) summed from {table}, shown to 2 decimals; {csv} holds the same table with every "
+        "decimal.",
         "有效成本（{cur}）由 {table} 汇总，显示保留 2 位小数；{csv} 保存全部小数位。",
     ),
     "model": ("Model", "模型"),
@@ -59,14 +60,20 @@ TEXT: dict[str, tuple[str, str]] = {
     "no_actions": ("No optimisation actions in {month}.", "{month} 没有优化措施。"),
     "impact": ("Optimisation impact", "优化效果"),
     "impact_intro": (
-        "For each action: effective cost per 1,000 requests in the {n} days before and the {n} days from the action day, "
-        "the change with a 95% bootstrap interval over days (seeded), a difference in differences against the models no action touched, "
-        "and the saving realised in {month} (unit cost change x requests after the action). Actions on serving hardware "
-        "(quantisation, right-sizing, spot, autoscaling) are judged on GPU cost (ledger rows in GPU-hours); all other actions on all six categories. "
+        "For each action: effective cost per 1,000 requests in the {n} days before and the {n} days from the action "
+        "day, "
+        "the change with a 95% bootstrap interval over days (seeded), a difference in differences against the models "
+        "no action touched, "
+        "and the saving realised in {month} (unit cost change x requests after the action). Actions on serving "
+        "hardware "
+        "(quantisation, right-sizing, spot, autoscaling) are judged on GPU cost (ledger rows in GPU-hours); all other "
+        "actions on all six categories. "
         "An estimate is flagged when its interval spans 0 or another action on the same model falls in its windows.",
-        "对每项措施：计算措施日前 {n} 天与自措施日起 {n} 天内每千次请求的有效成本、按天自助抽样（固定种子）的 95% 区间、"
+        "对每项措施：计算措施日前 {n} 天与自措施日起 {n} 天内每千次请求的有效成本、"
+        "按天自助抽样（固定种子）的 95% 区间、"
         "相对未受任何措施影响的模型的双重差分估计，以及 {month} 实现的节省（单位成本变化 × 措施后的请求量）。"
-        "作用于推理硬件的措施（量化、规格调整、竞价实例、自动扩缩容）按 GPU 成本（以 GPU 小时计量的账本行）评估，其他措施按全部六类成本评估。"
+        "作用于推理硬件的措施（量化、规格调整、竞价实例、自动扩缩容）按 GPU 成本（以 GPU 小时计量的账本行）评估，"
+        "其他措施按全部六类成本评估。"
         "区间跨越 0 或同一模型的另一项措施落在窗口内时，估计会被标记。",
     ),
     "scope": ("Measured on", "评估口径"),
@@ -95,12 +102,14 @@ TEXT: dict[str, tuple[str, str]] = {
     ),
     "no_impact": ("No optimisation action to measure in {month}.", "{month} 没有可评估的优化措施。"),
     "floats_note": (
-        "Intervals and the difference in differences are statistical estimates (floating point); unit costs and savings are exact decimals, rounded for display.",
+        "Intervals and the difference in differences are statistical estimates (floating point); unit costs and "
+        "savings are exact decimals, rounded for display.",
         "区间与双重差分为统计估计（浮点数）；单位成本与节省为精确小数，仅在显示时舍入。",
     ),
     "unit_costs": ("Unit costs", "单位成本"),
     "unit_intro": (
-        "A model's effective cost of serving in the month (its inference-phase rows, all categories, without the buckets) divided by its volume in {table}; ratios for reading, not for adding up.",
+        "A model's effective cost of serving in the month (its inference-phase rows, all categories, without the "
+        "buckets) divided by its volume in {table}; ratios for reading, not for adding up.",
         "模型当月推理阶段的有效成本（全部类别，不含归集桶）除以 {table} 中的业务量；比率仅供阅读，不可相加。",
     ),
     "economic_cost": ("Economic cost", "经济成本"),
@@ -109,12 +118,14 @@ TEXT: dict[str, tuple[str, str]] = {
         "有效（现金）成本 + {opportunity} {cur} 延期成本：机会成本，从未开票",
     ),
     "incomplete": (
-        "Incomplete month: its only inputs are {sources}; no bill, telemetry or other charge dates it, so its cost is far from complete.",
+        "Incomplete month: its only inputs are {sources}; no bill, telemetry or other charge dates it, so its cost is "
+        "far from complete.",
         "月份数据不完整：仅有 {sources} 输入；没有账单、遥测或其他费用，成本远非完整。",
     ),
     "by_phase": ("Cost by lifecycle phase", "按生命周期阶段的成本"),
     "by_phase_intro": (
-        "Each model's effective (cash) cost of the month by phase (ledger.cost_ledger.phase): unit costs read the inference phase only.",
+        "Each model's effective (cash) cost of the month by phase (ledger.cost_ledger.phase): unit costs read the "
+        "inference phase only.",
         "各模型当月有效（现金）成本按阶段划分（ledger.cost_ledger.phase）：单位成本只计推理阶段。",
     ),
     "phase": ("Phase", "阶段"),
@@ -130,7 +141,8 @@ TEXT: dict[str, tuple[str, str]] = {
     "per_1m": ("per 1M tokens", "每百万 Token"),
     "per_gpu_hour": ("GPU cost per GPU-hour", "每 GPU 小时的 GPU 成本"),
     "unit_caption": (
-        "Daily unit costs per model: all effective cost per 1,000 requests and per million tokens, and GPU cost per GPU-hour; dashed lines mark optimisation actions.",
+        "Daily unit costs per model: all effective cost per 1,000 requests and per million tokens, and GPU cost per "
+        "GPU-hour; dashed lines mark optimisation actions.",
         "各模型每日单位成本：每千次请求与每百万 Token 的有效成本，以及每 GPU 小时的 GPU 成本；虚线标记优化措施。",
     ),
     "no_unit": ("No model cost or usage in {month}.", "{month} 没有模型成本或业务量。"),
@@ -142,7 +154,8 @@ TEXT: dict[str, tuple[str, str]] = {
     "idle_of_pool": ("Idle share of GPU time, pool {pool}", "GPU 时间闲置比例，资源池 {pool}"),
     "pool_idle": ("Idle GPU time per pool", "各 GPU 资源池的闲置时间"),
     "pool_idle_intro": (
-        "{bucket} is {share} of all effective cost, but a pool's idle share is measured against the GPU time that pool paid for: "
+        "{bucket} is {share} of all effective cost, but a pool's idle share is measured against the GPU time that pool "
+        "paid for: "
         "its idle GPU-hours (held by no workload) over all its GPU-hours in the month, from {table}.",
         "{bucket} 占全部有效成本的 {share}；而资源池的闲置比例以该资源池已付费的 GPU 时间为基数："
         "当月无工作负载占用的闲置 GPU 小时除以其全部 GPU 小时，数据来自 {table}。",
@@ -161,8 +174,10 @@ TEXT: dict[str, tuple[str, str]] = {
     "subcategory": ("Subcategory", "子类别"),
     "recommendations": ("Recommendations", "优化建议"),
     "rec_intro": (
-        "Estimated monthly savings from this month's data. Idle: idle GPU money above the {threshold}% target on cloud nodes (owned servers are sunk cost). "
-        "Utilisation: GPUs a model needs at 70% busy. Commitment: on-demand node hours that ran every hour, at an assumed {discount}% discount. "
+        "Estimated monthly savings from this month's data. Idle: idle GPU money above the {threshold}% target on cloud "
+        "nodes (owned servers are sunk cost). "
+        "Utilisation: GPUs a model needs at 70% busy. Commitment: on-demand node hours that ran every hour, at an "
+        "assumed {discount}% discount. "
         "Untagged: spend no model carries, by account (no saving claimed).",
         "基于本月数据估算的每月节省。闲置：云节点上超过 {threshold}% 目标的闲置 GPU 费用（自有服务器为沉没成本）。"
         "利用率：按 70% 忙碌率计算模型所需 GPU。承诺：每小时都在运行的按需节点小时，按假设的 {discount}% 折扣计算。"
@@ -181,18 +196,21 @@ TEXT: dict[str, tuple[str, str]] = {
     "total_saving": ("Total estimated monthly saving", "预计每月节省合计"),
     "reconciliation": ("Reconciliation to the invoices", "与发票对账"),
     "recon_intro": (
-        "Billing rows of billing period {month} in the ledger against the source files, in the billing currency. Both differences must be exactly 0.",
+        "Billing rows of billing period {month} in the ledger against the source files, in the billing currency. Both "
+        "differences must be exactly 0.",
         "账单周期 {month} 的账本计费行与源文件对比（按账单币种）。两项差额必须严格为 0。",
     ),
     "no_billing": ("No billing for billing period {month}.", "账单周期 {month} 没有账单。"),
     "restatements": ("Restatements", "重述"),
     "restate_intro": (
-        "Input files of {month} replaced by a later version (the ledger uses the new version; the old raw rows stay queryable).",
+        "Input files of {month} replaced by a later version (the ledger uses the new version; the old raw rows stay "
+        "queryable).",
         "{month} 中被后续版本替换的输入文件（账本使用新版本；旧的原始行仍可查询）。",
     ),
     "no_restatements": ("No restatements for {month}.", "{month} 没有重述。"),
     "restate_money_intro": (
-        "Billing exports of billing period {month} restated by a later export: old and new totals in the billing currency.",
+        "Billing exports of billing period {month} restated by a later export: old and new totals in the billing "
+        "currency.",
         "账单周期 {month} 被后续导出重述的账单：按账单币种列出新旧合计。",
     ),
     "milestones": ("Milestones, delay cost and time to deploy", "里程碑、延期成本与部署周期"),

@@ -252,7 +252,8 @@ def run(
             rows = publish(ws, period)
             published.append(period)
             progress.item(
-                f"{period}: {count(rows, 'ledger row')} built, validated and published in {time.perf_counter() - begun:.1f} s"
+                f"{period}: {count(rows, 'ledger row')} built, validated and published in "
+                f"{time.perf_counter() - begun:.1f} s"
             )
     except CostLedgerError:
         check_loads(ws, since=started, notify=notify, fail=False)  # the files' lines, then the step's error

@@ -258,12 +258,14 @@ costs as (
 select
     case when kind = 'azure' then 'ea-0001' else '111111111111' end as BillingAccountId,
     case when kind = 'azure' then 'Retail EA' else 'Retail Prod' end as BillingAccountName,
-    case when kind = 'account_rule' then 'acct-exp' when kind = 'azure' then 'sub-shared' else '222222222222' end as SubAccountId,
+    case when kind = 'account_rule' then 'acct-exp' when kind = 'azure' then 'sub-shared' else '222222222222' end
+        as SubAccountId,
     case when kind = 'account_rule' then 'experiments' else 'ml-serving' end as SubAccountName,
     timestamp '{month_start}' as BillingPeriodStart,
     timestamp '{month_end}' as BillingPeriodEnd,
     case when daily then timestamp '{day_start}' else hour_start end as ChargePeriodStart,
-    case when daily then timestamp '{day_start}' + interval 1 day else hour_start + interval 1 hour end as ChargePeriodEnd,
+    case when daily then timestamp '{day_start}' + interval 1 day else hour_start + interval 1 hour end as
+        ChargePeriodEnd,
     case kind when 'tax' then 'Tax' when 'purchase' then 'Purchase' else 'Usage' end as ChargeCategory,
     cast(null as varchar) as ChargeClass,
     case kind
@@ -290,10 +292,12 @@ select
     'INV-{month}-' || case when kind = 'azure' then 'AZ' else 'AWS' end as InvoiceId,
     case when kind = 'azure' then 'westeurope' else 'us-east-1' end as RegionId,
     case
-        when kind = 'node' then 'arn:aws:ec2:us-east-1:111111111111:instance/gpu-node-' || lpad((i // 24)::varchar, 4, '0')
+        when kind = 'node' then 'arn:aws:ec2:us-east-1:111111111111:instance/gpu-node-' || lpad((i // 24)::varchar,
+            4, '0')
         else 'r-' || (g % 997)::varchar
     end as ResourceId,
-    case when kind = 'node' then 'gpu-node-' || lpad((i // 24)::varchar, 4, '0') else cast(null as varchar) end as ResourceName,
+    case when kind = 'node' then 'gpu-node-' || lpad((i // 24)::varchar, 4, '0') else cast(null as varchar) end as
+        ResourceName,
     cast(null as varchar) as ResourceType,
     case kind
         when 'data' then 'Storage' when 'support' then 'Management and Governance' when 'tax' then 'Other'
@@ -359,7 +363,8 @@ with grid as (
 labelled as (
     select *,
         (s // 60 + {day} * 24 + gpu + host) % ({models} + 2) as block,
-        unnest(case when host >= {cloud_nodes} then ['DCGM_FI_DEV_GPU_UTIL', 'DCGM_FI_DEV_POWER_USAGE'] else ['DCGM_FI_DEV_GPU_UTIL'] end) as metric
+        unnest(case when host >= {cloud_nodes} then ['DCGM_FI_DEV_GPU_UTIL', 'DCGM_FI_DEV_POWER_USAGE'] else
+            ['DCGM_FI_DEV_GPU_UTIL'] end) as metric
     from grid
 )
 
@@ -373,8 +378,10 @@ select
         when block > {models} then 0
         else 20 + (s * 7 + gpu * 13) % 80
     end::double as value,
-    case when block < {models} then 'ns-' || lpad(block::varchar, 3, '0') when block = {models} then 'sandbox' end as namespace,
-    case when block < {models} then 'ns-' || lpad(block::varchar, 3, '0') || '-pod-' || gpu when block = {models} then 'sandbox-pod-' || gpu end as pod,
+    case when block < {models} then 'ns-' || lpad(block::varchar, 3, '0') when block = {models} then 'sandbox' end
+        as namespace,
+    case when block < {models} then 'ns-' || lpad(block::varchar, 3, '0') || '-pod-' || gpu when block = {models}
+        then 'sandbox-pod-' || gpu end as pod,
     case when block <= {models} then 'server' end as container
 from labelled
 """

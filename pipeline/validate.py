@@ -241,8 +241,9 @@ order by figure, model_id, role, currency
 # One row per input file loaded (status 'loaded') whose rows fall in the period, or that dates
 # no period, and per file rejected for its bad rows that no later delivery at its path replaced:
 # the counts meta.loads claims against the rows actually in raw, staging and meta.quarantine
-# (invariant 4, nothing lost; a rejected file has every row in meta.quarantine and none elsewhere). {staged} is the union of every staging table with
-# load_id and row_number, read from the catalog (see load_balance_sql).
+# (invariant 4, nothing lost; a rejected file has every row in meta.quarantine and none elsewhere).
+# {staged} is the union of every staging table with load_id and row_number, read from the catalog
+# (see load_balance_sql).
 LOAD_BALANCE_SQL = """
 with loads as (
     select load_id, source, path, detected_format, rows_in, rows_loaded, rows_quarantined, status
@@ -328,7 +329,8 @@ final as (
         quarantined_rows,
         rows_in = rows_loaded + rows_quarantined
         and (
-            status = 'rejected' and rows_loaded = 0 and raw_rows = 0 and staged_rows = 0 and quarantined_rows = rows_quarantined
+            status = 'rejected' and rows_loaded = 0 and raw_rows = 0 and staged_rows = 0 and quarantined_rows =
+                rows_quarantined
             or status = 'loaded' and source = 'labor'  -- HR rows live only in the restricted database
             or status = 'loaded' and (
                 raw_rows = rows_in

@@ -46,7 +46,8 @@ def create_schema(con: duckdb.DuckDBPyConnection) -> None:
         con.execute(text)
     con.execute("create or replace table meta.schema_digest as select ?::varchar as digest", [digest])
     con.execute(
-        "comment on table meta.schema_digest is 'Digest of the sql/ files the warehouse was last created from (one row).'"
+        "comment on table meta.schema_digest is 'Digest of the sql/ files the warehouse was last created from (one "
+        "row).'"
     )
 
 

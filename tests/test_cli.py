@@ -23,7 +23,8 @@ def test_sql_answers_a_select(demo_estate):
             str(demo_estate.root),
             "--format",
             "csv",
-            "select count(distinct model_id) as n from ledger.cost_ledger where model_id not like '\\_\\_%' escape '\\'",
+            "select count(distinct model_id) as n from ledger.cost_ledger where model_id not like '\\_\\_%' escape "
+            "'\\'",
         ],
     )
     assert result.exit_code == 0, result.output
@@ -113,7 +114,8 @@ def test_real_focus_sample_reconciles_exactly_per_billing_period(tmp_path):
             str(ws),
             "--format",
             "csv",
-            "select billing_period, sum(source_amount), sum(source_effective_amount) from ledger.cost_ledger group by 1 order by 1",
+            "select billing_period, sum(source_amount), sum(source_effective_amount) from ledger.cost_ledger group by "
+            "1 order by 1",
         ],
     )
     got = {line.split(",")[0]: [Decimal(v) for v in line.split(",")[1:]] for line in out.output.splitlines()[1:]}

@@ -478,7 +478,8 @@ def _load_one(
         bundle.discard(staged)  # committed: the work folder does not grow
     if parsed.staged_rows > parsed.rows_loaded or parsed.rows_in != parsed.rows_loaded + parsed.rows_quarantined:
         raise CostLedgerError(
-            f"{relative}: {parsed.rows_in} rows in but {parsed.rows_loaded} loaded + {parsed.rows_quarantined} quarantined"
+            f"{relative}: {parsed.rows_in} rows in but {parsed.rows_loaded} loaded + {parsed.rows_quarantined} "
+            "quarantined"
         )
     result.loaded.append(load_id)
     result.rows[relative] = (parsed.rows_loaded, parsed.rows_quarantined)

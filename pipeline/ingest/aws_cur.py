@@ -194,7 +194,8 @@ def read(path: Path, *, text: pl.DataFrame) -> Parsed:
     frame = _currency(frame, path)
     if frame.columns.count(ROW) != 1 or len(set(frame.columns)) != len(frame.columns):
         raise InputError(
-            f"duplicate columns after normalising the header: {sorted(c for c in frame.columns if frame.columns.count(c) > 1)}",
+            "duplicate columns after normalising the header: "
+            f"{sorted(c for c in frame.columns if frame.columns.count(c) > 1)}",
             path=path,
             row=0,
         )

@@ -61,7 +61,8 @@ def source_for(path: Path, config: Config) -> NvidiaSmiSource:
     sources = [s for s in config.nvidia_smi if patterns.search(s.path_pattern, path.as_posix())]  # linear time
     if not sources:
         raise InputError(
-            "an nvidia-smi log names no host: declare it in costledger.toml as [[nvidia_smi]] with path_pattern and hostname",
+            "an nvidia-smi log names no host: declare it in costledger.toml as [[nvidia_smi]] with path_pattern and "
+            "hostname",
             path=path,
         )
     return sources[0]

@@ -139,8 +139,10 @@ def check_names(names: list[str], path: Path) -> None:
             continue
         if key in seen:
             raise InputError(
-                f"the header has {names[seen[key] - 1]!r} and {name!r} (columns {seen[key]} and {number}), the same name once "
-                "spaces are trimmed and case ignored: which one holds the values is ambiguous; re-export with distinct names",
+                f"the header has {names[seen[key] - 1]!r} and {name!r} (columns {seen[key]} and {number}), the same "
+                "name once "
+                "spaces are trimmed and case ignored: which one holds the values is ambiguous; re-export with distinct "
+                "names",
                 path=path,
                 row=0,
                 column=name.strip(),

@@ -49,7 +49,8 @@ def read(path: Path, data: bytes, config: Config) -> Parsed:
     if exposition.detect(text):
         return exposition.read(path, data, default_step=step)
     raise InputError(
-        "unrecognised telemetry file: expected a Prometheus query/query_range JSON answer, an exposition-format scrape, "
+        "unrecognised telemetry file: expected a Prometheus query/query_range JSON answer, an exposition-format "
+        "scrape, "
         "an nvidia-smi --format=csv log, or a long table (ts, gpu, metric, value) in CSV or Parquet",
         path=path,
     )

@@ -191,10 +191,13 @@ def check_split_bounds(con: duckdb.DuckDBPyConnection, table: str, totals: str, 
     (source_ref, total) per split."""
     found = con.execute(
         f"""
-        select p.source_ref, greatest(abs(p.source_amount), abs(p.source_effective_amount), abs(coalesce(p.quantity, 0))), w.total
+        select p.source_ref, greatest(abs(p.source_amount), abs(p.source_effective_amount),
+            abs(coalesce(p.quantity, 0))), w.total
         from {table} as p inner join ({totals}) as w on p.source_ref = w.source_ref
         where w.total > ?::hugeint // 1000000000000000000
-            or money_quanta(greatest(abs(p.source_amount), abs(p.source_effective_amount), abs(coalesce(p.quantity, 0))))
+            or money_quanta(
+                greatest(abs(p.source_amount), abs(p.source_effective_amount), abs(coalesce(p.quantity, 0)))
+            )
                 > ?::hugeint // greatest(w.total, 1)::hugeint
         limit 1""",
         [INT128_MAX, INT128_MAX],
@@ -267,7 +270,8 @@ def _file_versions(con: duckdb.DuckDBPyConnection, period: str, kind: str) -> tu
     new = [
         r[0]
         for r in con.execute(
-            f"select load_id from {staged} where load_id not in (select load_id from {allocated} where intact) order by load_id",
+            f"select load_id from {staged} where load_id not in (select load_id from {allocated} where intact) "
+            "order by load_id",
             [period, period, kind, period, fresh],
         ).fetchall()
     ]
@@ -297,7 +301,8 @@ def _route_new_files(
     if not new:
         return
     COUNTS["billing rows routed"] = con.execute(
-        "select count(*) from staging.billing as b inner join _billing_loads as l on b.load_id = l.load_id and b.x_BillingPeriod = l.billing_period"
+        "select count(*) from staging.billing as b inner join _billing_loads as l on b.load_id = l.load_id and "
+        "b.x_BillingPeriod = l.billing_period"
     ).fetchone()[0]
     with _step("billing_tag_values"):
         _tag_values(con)
@@ -320,7 +325,8 @@ def _route_new_files(
                 (select count(*) from staging.billing as b where b.x_BillingPeriod = ? and b.load_id = l.load_id),
                 (select count(*) from ledger.cost_ledger_candidate as c
                  where c.billing_period = ? and c.source = 'billing' and split_part(c.source_ref, ':', 1) = l.load_id),
-                (select count(*) from ledger.billing_deferred as d where d.recipe = ? and d.billing_period = ? and d.load_id = l.load_id),
+                (select count(*) from ledger.billing_deferred as d where d.recipe = ? and d.billing_period = ? and
+                    d.load_id = l.load_id),
                 ?
             from _billing_loads as l""",
             [kind, period, period, period, kind, period, now],
@@ -352,13 +358,15 @@ def _split_gpu_nodes(
         "create or replace temp table _gpu_rows as select *, '' as source_ref from ledger.billing_deferred limit 0"
     )
     con.execute(
-        "create or replace temp table _gpu_held as select null::varchar as pool, * exclude (key) from ledger.gpu_held limit 0"
+        "create or replace temp table _gpu_held as select null::varchar as pool, * exclude (key) from "
+        "ledger.gpu_held limit 0"
     )
     for pool in config.gpu_pools:
         hosts = [
             r[0]
             for r in con.execute(
-                "select distinct hostname from ledger.billing_deferred where recipe = ? and billing_period = ? and route = 'gpu_pool' "
+                "select distinct hostname from ledger.billing_deferred where recipe = ? and billing_period = ? and "
+                "route = 'gpu_pool' "
                 "and pool = ? and hostname is not null order by hostname",
                 [kind, period, pool.name],
             ).fetchall()
@@ -438,7 +446,8 @@ def _split_shared(
                 con,
                 "_shared_rows",
                 """
-                select r.source_ref, sum(w.w) as total from _shared_rows as r inner join _shared_weights as w on r.pool = w.pool
+                select r.source_ref, sum(w.w) as total from _shared_rows as r inner join _shared_weights as w on
+                    r.pool = w.pool
                 group by r.source_ref""",
                 what="shared-pool row",
             )

@@ -88,13 +88,18 @@ class WarehouseSamples:
             return "(select * from staging.gpu_samples where ts >= $lo and ts < $hi)", {"lo": self.lo, "hi": self.hi}
         con.register("_sample_hosts", pa.table({"host": pa.array(list(self.hosts), pa.string())}))
         if not self.short_names:
-            query = "(select * from staging.gpu_samples where ts >= $lo and ts < $hi and hostname in (select host from _sample_hosts))"
+            query = (
+                "(select * from staging.gpu_samples where ts >= $lo and ts < $hi and hostname in (select host from "
+                "_sample_hosts))"
+            )
             return query, {"lo": self.lo, "hi": self.hi}
         query = """(
-            select * replace (case when hostname in (select host from _sample_hosts) then hostname else split_part(hostname, '.', 1) end as hostname)
+            select * replace (case when hostname in (select host from _sample_hosts) then hostname else
+                split_part(hostname, '.', 1) end as hostname)
             from staging.gpu_samples
             where ts >= $lo and ts < $hi
-              and (hostname in (select host from _sample_hosts) or split_part(hostname, '.', 1) in (select host from _sample_hosts))
+              and (hostname in (select host from _sample_hosts) or split_part(hostname, '.', 1) in (select host
+                  from _sample_hosts))
         )"""
         return query, {"lo": self.lo, "hi": self.hi}
 
@@ -156,7 +161,8 @@ holders as (
 instants as (
     select
         hostname, gpu, t, max(step_seconds)::bigint * 1000 as step_ms,
-        any_value(mig_profile) as mig_profile, any_value(mig_instance) as mig_instance, any_value(namespace) as namespace,
+        any_value(mig_profile) as mig_profile, any_value(mig_instance) as mig_instance, any_value(namespace) as
+            namespace,
         any_value(pod) as pod, any_value(container) as container, any_value(labels) as labels,
         {instant_util} as util_bp, count(*) = 1 as single
     from holders
@@ -179,7 +185,8 @@ slots as (
 ),
 
 pieces as (
-    select *, unnest(case when e <= b0 + $bucket_us then [b0] else generate_series(b0, (t + (ms - 1) * 1000) // $bucket_us * $bucket_us, $bucket_us) end) as bucket
+    select *, unnest(case when e <= b0 + $bucket_us then [b0] else generate_series(b0, (t + (ms - 1) * 1000) //
+        $bucket_us * $bucket_us, $bucket_us) end) as bucket
     from (select *, t // $bucket_us * $bucket_us as b0, t + ms * 1000 as e from slots)
 ),
 
@@ -206,7 +213,8 @@ _SINGLE_SLOTS = """
     select
         hostname, gpu, t, ms, namespace, pod, container, labels, util_bp, single,
         case when mig_profile is not null or mig_instance is not null
-            then coalesce(try_cast(nullif(regexp_extract(mig_profile, '^(\\d+)g', 1), '') as bigint), 1) else 1 end as num,
+            then coalesce(try_cast(nullif(regexp_extract(mig_profile, '^(\\d+)g', 1), '') as bigint), 1) else 1 end
+                as num,
         case when mig_profile is not null or mig_instance is not null then $mig_slices
             when pod is null then 1 else greatest(1, $replicas) end as den
     from timed
@@ -263,7 +271,8 @@ shared as (
 held as (
     select
         hostname, gpu, t, namespace, pod, container, labels, util_bp,
-        case when is_mig then coalesce(try_cast(nullif(regexp_extract(mig_profile, '^(\\d+)g', 1), '') as bigint), 1) else 1 end as num,
+        case when is_mig then coalesce(try_cast(nullif(regexp_extract(mig_profile, '^(\\d+)g', 1), '') as bigint),
+            1) else 1 end as num,
         (case when is_mig then $mig_slices else 1 end)
         * (case when pod is null then 1 when is_mig then n else greatest(n, $replicas) end) as den
     from shared
@@ -395,7 +404,8 @@ def _pass(samples: Samples, config: Config, policy, *, every: str) -> pl.DataFra
             names = [
                 row[0]
                 for row in con.execute(
-                    "select column_name from duckdb_columns() where schema_name = 'staging' and table_name = 'gpu_samples'"
+                    "select column_name from duckdb_columns() where schema_name = 'staging' and table_name = "
+                    "'gpu_samples'"
                 ).fetchall()
             ]
         elif isinstance(samples, (pl.DataFrame, pl.LazyFrame)):
@@ -512,7 +522,8 @@ def load_workload_rules(con: duckdb.DuckDBPyConnection, config: Config) -> None:
     rows = workload_rule_rows(config)
     if rows:
         con.executemany(
-            "insert into meta.workload_rules (rule_order, namespace_pattern, pod_pattern, model_id, phase) values (?, ?, ?, ?, ?)",
+            "insert into meta.workload_rules (rule_order, namespace_pattern, pod_pattern, model_id, phase) values (?, "
+            "?, ?, ?, ?)",
             rows,
         )
 
@@ -521,7 +532,8 @@ def policies(con: duckdb.DuckDBPyConnection, pools: list[tuple[str, object]]) ->
     """_gpu_policies: (pool, policy, idle, mig_slices, replicas) of each (name, GpuPool or
     config.owned), a temporary table of `con`."""
     con.execute(
-        "create or replace temp table _gpu_policies (pool varchar, policy varchar, idle varchar, mig_slices integer, replicas integer)"
+        "create or replace temp table _gpu_policies (pool varchar, policy varchar, idle varchar, mig_slices integer, "
+        "replicas integer)"
     )
     rows = [(name, p.policy, p.idle, p.mig_slices, p.time_slicing_replicas) for name, p in pools]
     if rows:
@@ -554,7 +566,8 @@ def kept_held(samples: WarehouseSamples, config: Config, policy) -> tuple[int, l
         cursor.close()
     kept = (
         con.sql(
-            "select hostname, load_id, first_ts, last_ts from ledger.gpu_held_loads where key = ? and hostname in (select unnest(?))",
+            "select hostname, load_id, first_ts, last_ts from ledger.gpu_held_loads where key = ? and hostname in "
+            "(select unnest(?))",
             params=[key, list(samples.hosts or [])],
         ).pl()
         if samples.hosts is not None

@@ -163,7 +163,8 @@ def _energy_slots(con: duckdb.DuckDBPyConnection, source: str, params: dict, con
     con.execute(query("macros"))
     con.execute(f"create or replace temp table _energy_samples as {source}", params)
     con.execute(
-        "create or replace temp table _tariff_bands (band_order integer, start_hour integer, end_hour integer, weekdays integer[], tariff decimal(38, 10))"
+        "create or replace temp table _tariff_bands (band_order integer, start_hour integer, end_hour integer, "
+        "weekdays integer[], tariff decimal(38, 10))"
     )
     bands = [
         (i, b.start_hour, b.end_hour, list(b.weekdays), str(b.tariff_per_kwh))

@@ -84,7 +84,8 @@ def exports(tmp_path_factory):
     fx_lines = (estate.root / "inbox" / "fx" / "rates.csv").read_text().splitlines()
     fx = "\n".join([fx_lines[0], *[line for line in fx_lines[1:] if line.startswith("2026-02")]]) + "\n"
     config = (estate.root / "costledger.toml").read_text() + (
-        f'\n[[remote_sources]]\nsource = "billing"\nuri = "s3://{BUCKET}/focus/"\nconn_id = "{CONN_ID}"\nname = "aws-exports"\n'
+        f'\n[[remote_sources]]\nsource = "billing"\nuri = "s3://{BUCKET}/focus/"\nconn_id = "{CONN_ID}"\nname = '
+        '"aws-exports"\n'
     )
     return {"config": config, "objects": objects, "fx": fx}
 
@@ -349,7 +350,8 @@ def test_nightly_triggered_through_the_api_pulls_a_restated_export(standalone, s
             "select path, status from meta.loads where path like '%aws/2026-02.csv' order by loaded_at"
         ).fetchall()
         reconciliation = con.execute(
-            "select provider, billed_difference, effective_difference from marts.billing_reconciliation where billing_period = '2026-02'"
+            "select provider, billed_difference, effective_difference from marts.billing_reconciliation where "
+            "billing_period = '2026-02'"
         ).fetchall()
         failures = con.execute("select count(*) from meta.task_failures").fetchone()[0]
     # The first version was superseded by the restated one, which is what the ledger now holds.

@@ -24,9 +24,11 @@ HEADER = (
 )
 ROWS = [
     # usage with a list price: nothing defaulted
-    '111,2026-01-01,2026-02-01,2026-01-05T00:00:00Z,2026-01-06T00:00:00Z,usage,10.123456789012345678,10.123456789012345678,12.00,USD,AWS,Amazon Elastic Compute Cloud,INV-1,,,"{""model"": ""search-ranker""}"',
+    "111,2026-01-01,2026-02-01,2026-01-05T00:00:00Z,2026-01-06T00:00:00Z,usage,10.123456789012345678,"
+    '10.123456789012345678,12.00,USD,AWS,Amazon Elastic Compute Cloud,INV-1,,,"{""model"": ""search-ranker""}"',
     # covered usage, billed 0, effective 4.80: ListCost and ContractedCost default to 4.80
-    "111,2026-01-01,2026-02-01,2026-01-05T00:00:00Z,2026-01-05T01:00:00Z,Usage,0,4.80,,USD,AWS,Amazon Elastic Compute Cloud,INV-1,sp-1,Savings Plan,",
+    "111,2026-01-01,2026-02-01,2026-01-05T00:00:00Z,2026-01-05T01:00:00Z,Usage,0,4.80,,USD,AWS,Amazon Elastic Compute "
+    "Cloud,INV-1,sp-1,Savings Plan,",
     # tax, no list price: defaults to 1.50
     "111,2026-01-01,2026-02-01,2026-01-01T00:00:00Z,2026-02-01T00:00:00Z,TAX,1.50,1.50,,USD,AWS,Tax,INV-1,,,",
 ]

@@ -29,7 +29,8 @@ VENV = Path(os.environ.get("FOCUS_VALIDATOR_VENV", "/tmp/focusval"))
 def test_focus_validator_on_the_estate_export(tmp_path: Path) -> None:
     if not (VENV / "bin" / "focus-validator").exists():
         pytest.skip(
-            f"no focus-validator venv at {VENV}: python3 -m venv {VENV} && {VENV}/bin/pip install 'focus-validator==1.0.0' 'multimethod<2'"
+            f"no focus-validator venv at {VENV}: python3 -m venv {VENV} && {VENV}/bin/pip install "
+            "'focus-validator==1.0.0' 'multimethod<2'"
         )
     result = subprocess.run(
         ["bash", str(ROOT / "scripts" / "validate_focus.sh"), str(tmp_path)],
@@ -42,6 +43,7 @@ def test_focus_validator_on_the_estate_export(tmp_path: Path) -> None:
     assert result.returncode == 0, result.stderr[-3000:]
     verdicts = result.stdout.strip().splitlines()[-2:]
     assert verdicts == [
-        "strict: FAIL [InvoiceIssuer_Required,Provider_Required,Publisher_Required,ResourceID_Required,SkuPriceId_Nullable]",
+        "strict: FAIL [InvoiceIssuer_Required,Provider_Required,Publisher_Required,ResourceID_Required,"
+        "SkuPriceId_Nullable]",
         "preview-names: PASS",
     ], result.stdout[-3000:]

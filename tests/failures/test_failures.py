@@ -47,7 +47,8 @@ def test_a_busy_warehouse_is_waited_for_then_given_up_on(tmp_path):
         [
             sys.executable,
             "-c",
-            f"import duckdb, sys, time; c = duckdb.connect({str(ws.warehouse)!r}); print('locked', flush=True); time.sleep(3)",
+            f"import duckdb, sys, time; c = duckdb.connect({str(ws.warehouse)!r}); print('locked', flush=True); "
+            "time.sleep(3)",
         ],
         stdout=subprocess.PIPE,
         text=True,

@@ -27,7 +27,8 @@ def _ledger(root: Path, *, daily: bool) -> dict[tuple, tuple[Decimal, Decimal]]:
     keys = ("charge_date, " if daily else "") + KEY
     with warehouse.connect(root / "warehouse.duckdb") as con:
         rows = con.execute(
-            f"select {keys}, sum(billed_cost), sum(effective_cost) from ledger.cost_ledger where source = 'billing' group by all"
+            f"select {keys}, sum(billed_cost), sum(effective_cost) from ledger.cost_ledger where source = 'billing' "
+            "group by all"
         ).fetchall()
     return {tuple(r[:-2]): (r[-2], r[-1]) for r in rows}
 

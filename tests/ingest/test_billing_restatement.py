@@ -11,14 +11,18 @@ from pathlib import Path
 from pipeline import run, warehouse
 from pipeline.workspace import Workspace
 
-HEADER = "BillingAccountId,BillingPeriodStart,BillingPeriodEnd,ChargePeriodStart,ChargePeriodEnd,ChargeCategory,BilledCost,EffectiveCost,BillingCurrency,ProviderName,ServiceName"
+HEADER = (
+    "BillingAccountId,BillingPeriodStart,BillingPeriodEnd,ChargePeriodStart,ChargePeriodEnd,ChargeCategory,BilledCost,"
+    "EffectiveCost,BillingCurrency,ProviderName,ServiceName"
+)
 
 
 def _file(ws: Workspace, relative: str, *amounts: str, month: str = "2026-01") -> None:
     path = ws.inbox / "billing" / relative
     path.parent.mkdir(parents=True, exist_ok=True)
     rows = [
-        f"111,{month}-01,{month}-28,{month}-0{i + 1}T00:00:00Z,{month}-0{i + 2}T00:00:00Z,Usage,{a},{a},USD,AWS,Amazon Elastic Compute Cloud"
+        f"111,{month}-01,{month}-28,{month}-0{i + 1}T00:00:00Z,{month}-0{i + 2}T00:00:00Z,Usage,{a},{a},USD,AWS,Amazon "
+        "Elastic Compute Cloud"
         for i, a in enumerate(amounts)
     ]
     path.write_text("\n".join([HEADER, *rows]) + "\n")
@@ -42,11 +46,13 @@ def test_a_restated_month_replaces_never_adds(tmp_path: Path) -> None:
     with warehouse.connect(ws.warehouse) as con:
         statuses = dict(con.execute("select path, status from meta.loads").fetchall())
         restated = con.execute(
-            "select provider, billing_account_id, billing_period, currency, old_rows, new_rows, old_billed, new_billed, billed_change, effective_change "
+            "select provider, billing_account_id, billing_period, currency, old_rows, new_rows, old_billed, "
+            "new_billed, billed_change, effective_change "
             "from meta.restatements"
         ).fetchall()
         old_raw = con.execute(
-            "select count(*) from raw.source_rows r join meta.loads l using (load_id) where l.path = 'billing/cur/20260201-v1/export.csv'"
+            "select count(*) from raw.source_rows r join meta.loads l using (load_id) where l.path = "
+            "'billing/cur/20260201-v1/export.csv'"
         ).fetchone()[0]
     assert statuses == {
         "billing/cur/20260201-v1/export.csv": "superseded",

@@ -105,13 +105,15 @@ def test_sample_loads_and_reconciles_exactly(tmp_path: Path, name: str, fmt: str
     expected = expected_totals(sample)
     with warehouse.connect(ws.warehouse) as con:
         load = con.execute(
-            "select detected_format, rows_in, rows_loaded, rows_quarantined, status from meta.loads where source = 'billing'"
+            "select detected_format, rows_in, rows_loaded, rows_quarantined, status from meta.loads where source = "
+            "'billing'"
         ).fetchone()
         assert load == (fmt, rows, rows, 0, "loaded")
         staged = {
             (p, c): (b, e)
             for p, c, b, e in con.execute(
-                "select x_BillingPeriod, BillingCurrency, sum(BilledCost), sum(EffectiveCost) from staging.billing group by all"
+                "select x_BillingPeriod, BillingCurrency, sum(BilledCost), sum(EffectiveCost) from staging.billing "
+                "group by all"
             ).fetchall()
         }
         ledger = {

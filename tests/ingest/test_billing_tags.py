@@ -25,7 +25,7 @@ PERIOD = "111,2026-02-01T00:00:00Z,Usage,2026-02-01T00:00:00Z,2026-02-01T01:00:0
 # row 2: env only in the map (the flattened column is empty, so the map's value stays);
 # row 3: no tags at all
 ROWS = [
-    f'{PERIOD},1.5,USD,"{{""user:Name"": ""web \\""1\\"""", ""user_team"": ""ml"", ""empty"": """"}}","{{""proj"": ""x""}}",prod',
+    f'{PERIOD},1.5,USD,"{{""user:Name"": ""web \\""1\\"""", ""user_team"": ""ml"", ""empty"": """"}}","{{""proj"": ""x""}}",prod',  # noqa: E501 (one CSV row: its quoting is under test)
     f'{PERIOD},2.25,USD,"{{""user:env"": ""dev""}}",,',
     f"{PERIOD},0.1,USD,,,",
 ]
@@ -97,7 +97,10 @@ def test_parquet_map_columns_become_json_text(tmp_path: Path) -> None:
 
 
 def test_focus_tags_that_are_not_objects_are_quarantined(tmp_path: Path) -> None:
-    header = "BillingAccountId,BillingPeriodStart,BillingPeriodEnd,ChargePeriodStart,ChargePeriodEnd,ChargeCategory,BilledCost,EffectiveCost,BillingCurrency,ProviderName,ServiceName,Tags"
+    header = (
+        "BillingAccountId,BillingPeriodStart,BillingPeriodEnd,ChargePeriodStart,ChargePeriodEnd,ChargeCategory,"
+        "BilledCost,EffectiveCost,BillingCurrency,ProviderName,ServiceName,Tags"
+    )
     start = "a,2026-02-01,2026-03-01,2026-02-01,2026-02-02,Usage,1,1,USD,X,S"
     tags = ['"{""a"": ""b""}"', '"{""n"": 1, ""x"": {""y"": null}}"', '"[1,2]"', '"{bad"', '"""s"""', ""]
     path = tmp_path / "focus.csv"

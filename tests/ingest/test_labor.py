@@ -43,7 +43,8 @@ def _cells(root: Path, query: str, params: list | None = None) -> list[tuple]:
 def _ledger(root: Path, month: str, category: str) -> dict[str, Decimal]:
     rows = _cells(
         root,
-        "select model_id, sum(effective_cost) from ledger.cost_ledger where billing_period = ? and category = ? group by 1",
+        "select model_id, sum(effective_cost) from ledger.cost_ledger where billing_period = ? and category = ? group "
+        "by 1",
         [month, category],
     )
     return {model: amount for model, amount in rows}
@@ -63,10 +64,12 @@ STAFF = (
         [
             "A1,Al Able,ml-engineer,CC1,10000.00,600.00,400.00,USD,,",  # 11,000 x 3 = 33,000 / 64
             "A2,Bo Brown,ml-engineer,CC1,8800.00,0,0,USD,,",  # 26,400 / 64
-            "A3,Cy Crane,ml-engineer,CC1,6600.00,0,0,USD,2026-02-16,",  # joins: Feb 10 of 20 days 3,300 + 6,600 = 9,900 / 32
+            # joins: Feb 10 of 20 days 3,300 + 6,600 = 9,900 / 32
+            "A3,Cy Crane,ml-engineer,CC1,6600.00,0,0,USD,2026-02-16,",
             "S1,Di Dove,sre,CC2,13200.00,0,0,USD,,",  # the only sre: 39,600 / 64
             "D1,Ed Egg,data-scientist,CC2,9900.00,0,0,USD,,",  # 29,700 / 64
-            "D2,Fa Fox,data-scientist,CC2,7700.00,0,0,USD,,2026-02-13",  # leaves: 7,700 + Feb 10 of 20 days 3,850 = 11,550 / 32
+            # leaves: 7,700 + Feb 10 of 20 days 3,850 = 11,550 / 32
+            "D2,Fa Fox,data-scientist,CC2,7700.00,0,0,USD,,2026-02-13",
             "D3,Gu Gale,data-scientist,CC2,12100.00,0,0,USD,,",  # 36,300 / 64
         ]
     )

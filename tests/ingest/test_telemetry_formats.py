@@ -56,7 +56,8 @@ def test_query_range_matrix_with_relabelled_workload_mig_and_a_sentinel(tmp_path
 def test_exposition_with_timestamps_and_scrape_time_from_the_name(tmp_path):
     text = (
         "# HELP DCGM_FI_DEV_GPU_UTIL GPU utilization (in %).\n# TYPE DCGM_FI_DEV_GPU_UTIL gauge\n"
-        'DCGM_FI_DEV_GPU_UTIL{gpu="0",Hostname="n1",exported_namespace="search",exported_pod="r-0",pod="nvidia-dcgm-exporter-abc"} 42 1767261600000\n'
+        'DCGM_FI_DEV_GPU_UTIL{gpu="0",Hostname="n1",exported_namespace="search",exported_pod="r-0",'
+        'pod="nvidia-dcgm-exporter-abc"} 42 1767261600000\n'
         'DCGM_FI_DEV_GPU_UTIL{gpu="1",Hostname="n1",pod="nvidia-dcgm-exporter-abc",namespace="gpu-operator"} 0\n'
     )
     parsed = _read(tmp_path, "n1-2026-01-01T10:05:00Z.prom", text)

@@ -30,7 +30,8 @@ def _write(ws: Workspace, name: str, lines: list[str]) -> None:
 def _kept(ws: Workspace) -> list[tuple]:
     with warehouse.connect(ws.warehouse) as con:
         return con.execute(
-            "select a.recipe, l.path, a.rows_in, a.parts, a.deferred, a.allocated_at from ledger.billing_allocated as a "
+            "select a.recipe, l.path, a.rows_in, a.parts, a.deferred, a.allocated_at from ledger.billing_allocated as "
+            "a "
             "join meta.loads as l using (load_id) order by l.path"
         ).fetchall()
 
@@ -38,7 +39,8 @@ def _kept(ws: Workspace) -> list[tuple]:
 def _tax(ws: Workspace) -> list[tuple]:
     with warehouse.connect(ws.warehouse) as con:
         return con.execute(
-            "select model_id, sum(billed_cost) from ledger.cost_ledger where subcategory = 'tax' group by all order by model_id"
+            "select model_id, sum(billed_cost) from ledger.cost_ledger where subcategory = 'tax' group by all order by "
+            "model_id"
         ).fetchall()
 
 

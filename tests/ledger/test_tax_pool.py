@@ -102,7 +102,10 @@ name = "tax"
 charge_category = "Tax"
 policy = "proportional"
 """
-HEADER = "BillingPeriodStart,BillingPeriodEnd,ChargePeriodStart,ChargePeriodEnd,ChargeCategory,BilledCost,EffectiveCost,BillingCurrency,ProviderName,ServiceName,Tags"
+HEADER = (
+    "BillingPeriodStart,BillingPeriodEnd,ChargePeriodStart,ChargePeriodEnd,ChargeCategory,BilledCost,EffectiveCost,"
+    "BillingCurrency,ProviderName,ServiceName,Tags"
+)
 
 
 def test_tax_pool_from_the_config_file(tmp_path: Path) -> None:
@@ -120,7 +123,8 @@ def test_tax_pool_from_the_config_file(tmp_path: Path) -> None:
     run.run(ws, date=date(2026, 1, 31))
     with warehouse.connect(ws.warehouse) as con:
         got = con.execute(
-            "select model_id, category, subcategory, sum(billed_cost), count(distinct charge_date) from ledger.cost_ledger "
+            "select model_id, category, subcategory, sum(billed_cost), count(distinct charge_date) from "
+            "ledger.cost_ledger "
             "where allocation_method = 'shared_pool' group by all order by model_id"
         ).fetchall()
     assert got == [

@@ -28,10 +28,13 @@ def _ledger(
     con, source: str, source_ref: str, model: str, subcategory: str, cost: str, quantity: str | None, unit: str
 ) -> None:
     con.execute(
-        "insert into ledger.cost_ledger (charge_date, billing_period, model_id, category, subcategory, billed_cost, effective_cost, currency, "
-        "source_amount, source_effective_amount, source_currency, fx_rate, quantity, quantity_unit, source, provider, allocation_method, "
+        "insert into ledger.cost_ledger (charge_date, billing_period, model_id, category, subcategory, billed_cost, "
+        "effective_cost, currency, "
+        "source_amount, source_effective_amount, source_currency, fx_rate, quantity, quantity_unit, source, provider, "
+        "allocation_method, "
         "allocation_share, lineage_id, source_ref, run_id, cost_basis, phase, economic_cost) "
-        "values (?, '2026-01', ?, 'hardware', ?, ?, ?, 'USD', ?, ?, 'USD', 1, ?, ?, ?, 'x', 'gpu_time', 1, ?, ?, 'r', 'cash', 'inference', ?)",
+        "values (?, '2026-01', ?, 'hardware', ?, ?, ?, 'USD', ?, ?, 'USD', 1, ?, ?, ?, 'x', 'gpu_time', 1, ?, ?, 'r', "
+        "'cash', 'inference', ?)",
         [
             DAY,
             model,
@@ -52,16 +55,19 @@ def _ledger(
 
 def _node(con, row: int, name: str, resource_id: str) -> None:
     con.execute(
-        "insert into staging.billing (load_id, row_number, BillingPeriodStart, ChargePeriodStart, ChargePeriodEnd, ChargeCategory, BilledCost, "
+        "insert into staging.billing (load_id, row_number, BillingPeriodStart, ChargePeriodStart, ChargePeriodEnd, "
+        "ChargeCategory, BilledCost, "
         "EffectiveCost, BillingCurrency, ProviderName, ResourceName, ResourceId, x_BillingPeriod, x_SourceFormat) "
-        "values ('L1', ?, '2026-01-01', '2026-01-05 10:00', '2026-01-05 11:00', 'Usage', 0, 0, 'USD', 'AWS', ?, ?, '2026-01', 'focus')",
+        "values ('L1', ?, '2026-01-01', '2026-01-05 10:00', '2026-01-05 11:00', 'Usage', 0, 0, 'USD', 'AWS', ?, ?, "
+        "'2026-01', 'focus')",
         [row, name, resource_id],
     )
 
 
 def _sample(con, host: str, minute: int, metric: str, value: str, step: int, namespace: str | None = None) -> None:
     con.execute(
-        "insert into staging.gpu_samples (load_id, row_number, metric, ts, step_seconds, hostname, gpu, namespace, pod, value) "
+        "insert into staging.gpu_samples (load_id, row_number, metric, ts, step_seconds, hostname, gpu, namespace, "
+        "pod, value) "
         "values ('T', 1, ?, ?, ?, ?, '0', ?, ?, ?)",
         [
             metric,

@@ -62,7 +62,8 @@ def test_ledger_equals_generated_truth_exactly(demo_estate):
 def test_billing_reconciles_to_the_source_exactly(demo_estate):
     with duckdb.connect(str(demo_estate.root / "warehouse.duckdb"), read_only=True) as con:
         rows = con.execute(
-            "select billing_period, provider, currency, billed_difference, effective_difference, source_billed from marts.billing_reconciliation"
+            "select billing_period, provider, currency, billed_difference, effective_difference, source_billed from "
+            "marts.billing_reconciliation"
         ).fetchall()
     assert len(rows) == 6  # 3 months x (AWS in USD, Microsoft in EUR)
     assert all(r[3] == 0 and r[4] == 0 for r in rows)

@@ -217,10 +217,12 @@ def test_billing_pulled_from_s3_lands_and_reconciles(s3, tmp_path):
     con = duckdb.connect(str(ws.warehouse), read_only=True)
     try:
         loads = con.execute(
-            "select path, checksum, status, rows_in, rows_loaded + rows_quarantined from meta.loads where source = 'billing' order by path"
+            "select path, checksum, status, rows_in, rows_loaded + rows_quarantined from meta.loads where source = "
+            "'billing' order by path"
         ).fetchall()
         reconciliation = con.execute(
-            "select provider, billed_difference, effective_difference from marts.billing_reconciliation where billing_period = '2026-02'"
+            "select provider, billed_difference, effective_difference from marts.billing_reconciliation where "
+            "billing_period = '2026-02'"
         ).fetchall()
         ledger_rows = con.execute(
             "select count(*) from ledger.cost_ledger where billing_period = '2026-02'"

@@ -36,7 +36,10 @@ name = "Model two"
 [attribution]
 tag_keys = ["model"]
 """
-HEADER = "BilledCost,EffectiveCost,BillingCurrency,BillingPeriodStart,BillingPeriodEnd,ChargePeriodStart,ChargePeriodEnd,ChargeCategory,ProviderName,ServiceName,Tags"
+HEADER = (
+    "BilledCost,EffectiveCost,BillingCurrency,BillingPeriodStart,BillingPeriodEnd,ChargePeriodStart,ChargePeriodEnd,"
+    "ChargeCategory,ProviderName,ServiceName,Tags"
+)
 
 
 def focus_row(cost: str = "10.00", *, day: str = "2026-02-03", period: str = "2026-02", model: str = "m1") -> str:
@@ -205,7 +208,8 @@ CASES: list[Case] = [
     Case(
         "HR people file with a negative cost",
         {
-            "labor/people.csv": b"person_id,role,currency,monthly_cost\np1,engineer,USD,9000.00\np2,engineer,USD,-9000.00\n"
+            "labor/people.csv": b"person_id,role,currency,monthly_cost\n"
+            b"p1,engineer,USD,9000.00\np2,engineer,USD,-9000.00\n"
         },
         2,
         [
@@ -235,16 +239,16 @@ CASES: list[Case] = [
         {},
         2,
         ["costledger.toml", "attribution.rules.0.pattern", "bad regular expression", "[unclosed"],
-        config=CONFIG.replace("[attribution]", "")
-        + '[attribution]\ntag_keys = ["model"]\n[[attribution.rules]]\nfield = "SubAccountId"\npattern = "[unclosed"\nmodel = "m1"\n',
+        config=CONFIG.replace("[attribution]", "") + '[attribution]\ntag_keys = ["model"]\n'
+        '[[attribution.rules]]\nfield = "SubAccountId"\npattern = "[unclosed"\nmodel = "m1"\n',
     ),
     Case(
         "config: shared pool refers to itself",
         {},
         2,
         ["costledger.toml", "shared pool 'support' refers to itself"],
-        config=CONFIG
-        + '[[shared_pools]]\nname = "support"\nservice_name = "Support"\npolicy = "fixed"\nweights = { support = 1, m1 = 1 }\n',
+        config=CONFIG + '[[shared_pools]]\nname = "support"\nservice_name = "Support"\n'
+        'policy = "fixed"\nweights = { support = 1, m1 = 1 }\n',
     ),
     Case(
         "config: shared pool weights the __shared__ bucket",
@@ -336,7 +340,8 @@ CASES: list[Case] = [
     Case(
         "salvage above price",
         {
-            "assets/a.csv": b"asset_id,hostname,gpu_count,in_service_date,useful_life_months,price,salvage_value,maintenance_per_month,currency\n"
+            "assets/a.csv": b"asset_id,hostname,gpu_count,in_service_date,useful_life_months,price,salvage_value,"
+            b"maintenance_per_month,currency\n"
             b"a1,h1,8,2025-01-01,36,100000.00,200000.00,0,USD\n"
         },
         2,
@@ -401,7 +406,8 @@ CASES: list[Case] = [
     Case(
         "vendor charge of an unknown category",
         {
-            "charges/vendor.csv": b"invoice_id,vendor,category,subcategory,service_start,service_end,amount,currency,model_id\n"
+            "charges/vendor.csv": b"invoice_id,vendor,category,subcategory,service_start,service_end,amount,"
+            b"currency,model_id\n"
             b"INV-1,Acme,data,labelling,2026-02-01,2026-02-28,500.00,USD,m1\nINV-2,Acme,marketing,ads,2026-02-01,2026-02-28,90.00,USD,m1\n"
         },
         0,
@@ -601,7 +607,8 @@ def test_bad_input(case: Case, published: Path, tmp_path: Path) -> None:
         balance = con.execute(load_balance_sql(con), {"period": None}).fetchall()
         assert all(row[-2] for row in balance), balance  # `balanced` for every loaded file
         quarantined = con.execute(
-            'select row_number, "column", reason, value from meta.quarantine where path in (select unnest(?::varchar[])) order by row_number, "column"',
+            'select row_number, "column", reason, value from meta.quarantine where path in (select '
+            'unnest(?::varchar[])) order by row_number, "column"',
             [list(case.files)],
         ).fetchall()
         assert [(r, c) for r, c, _, _ in quarantined] == [(r, c) for r, c, _ in case.quarantine]
@@ -625,9 +632,12 @@ def test_bad_input(case: Case, published: Path, tmp_path: Path) -> None:
             assert rows_loaded == case.loaded_rows
             staged = con.execute(
                 "select count(distinct row_number) from (select load_id, row_number from staging.billing union all "
-                "select load_id, row_number from staging.usage union all select load_id, row_number from staging.fx_rates union all "
-                "select load_id, row_number from staging.assets union all select load_id, row_number from staging.gpu_samples union all "
-                "select load_id, row_number from staging.charges union all select load_id, row_number from staging.milestones union all "
+                "select load_id, row_number from staging.usage union all select load_id, row_number from "
+                "staging.fx_rates union all "
+                "select load_id, row_number from staging.assets union all select load_id, row_number from "
+                "staging.gpu_samples union all "
+                "select load_id, row_number from staging.charges union all select load_id, row_number from "
+                "staging.milestones union all "
                 "select load_id, row_number from staging.optimizations) "
                 "where load_id in (select load_id from meta.loads where path in (select unnest(?::varchar[])))",
                 [list(case.files)],
@@ -709,7 +719,8 @@ def test_figures(capsys: pytest.CaptureFixture[str]) -> None:
     """Runs last in this module: the corpus's totals, for the closing note."""
     with capsys.disabled():
         print(
-            f"\nbad-input corpus: {FIGURES['inputs']} inputs tried, {FIGURES['clear_errors']} clear errors, {FIGURES['rows_lost']} rows lost"
+            f"\nbad-input corpus: {FIGURES['inputs']} inputs tried, {FIGURES['clear_errors']} clear errors, "
+            f"{FIGURES['rows_lost']} rows lost"
         )
     assert FIGURES["rows_lost"] == 0
 

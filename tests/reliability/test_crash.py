@@ -43,7 +43,8 @@ def _digests(ws: Path) -> dict[str, str]:
         "staging.usage": "select * from staging.usage order by all",
         "staging.labor": "select * from staging.labor order by all",
         "staging.labor_rates": "select * from staging.labor_rates order by all",
-        "meta.loads": "select load_id, source, path, checksum, rows_in, rows_loaded, rows_quarantined, status, superseded_by, periods from meta.loads order by all",
+        "meta.loads": "select load_id, source, path, checksum, rows_in, rows_loaded, rows_quarantined, status, "
+        "superseded_by, periods from meta.loads order by all",
         "meta.quarantine": "select * from meta.quarantine order by all",
         "meta.pending_periods": "select period from meta.pending_periods order by all",
         "candidate": "select * from ledger.cost_ledger_candidate order by all",
@@ -169,7 +170,8 @@ def test_sigkill_anywhere_leaves_the_warehouse_whole(tmp_path: Path) -> None:
         different = sorted(k for k in final if after[k] != final[k])
         if different:
             corrupt.append(
-                f"{point}: the rerun (exit {rerun.exit_code}: {rerun.output.strip()[:200]}) differs from an uninterrupted run in {different}"
+                f"{point}: the rerun (exit {rerun.exit_code}: {rerun.output.strip()[:200]}) differs from an "
+                f"uninterrupted run in {different}"
             )
 
     print(f"\ncrash test: {len(points)} kill points tried over {sorted(stages)}; {len(corrupt)} corrupt states")

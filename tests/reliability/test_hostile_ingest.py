@@ -351,7 +351,8 @@ def test_a_later_export_of_one_provider_restates_exactly_its_account(tmp_path: P
     ]
     assert _rows(
         ws,
-        "select provider, billing_account_id, billing_period, old_rows, new_rows, old_billed, new_billed, billed_change "
+        "select provider, billing_account_id, billing_period, old_rows, new_rows, old_billed, new_billed, "
+        "billed_change "
         "from meta.restatements",
     ) == [("AWS", "a1", "2026-02", 2, 2, Decimal("30"), Decimal("35"), Decimal("5"))]
     # the first file stays loaded for Azure and GCP; its AWS rows are listed as replaced, and it balances
@@ -398,7 +399,8 @@ def test_parts_of_one_export_add_up_and_a_line_repeated_across_parts_loads_once(
             "billing/exp/part-2.csv",
             2,
             "(every column)",
-            "duplicate line: identical in every column to row 2 of billing/exp/part-1.csv, another part of the same export; loaded once",
+            "duplicate line: identical in every column to row 2 of billing/exp/part-1.csv, another part of the same "
+            "export; loaded once",
         )
     ]
     assert _rows(ws, "select count(*) from meta.restatements") == [(0,)]

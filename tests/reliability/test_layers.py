@@ -31,7 +31,8 @@ def ws(tmp_path: Path) -> Path:
 def test_every_layer_is_checked_with_both_severities(ws: Path) -> None:
     with duckdb.connect(str(ws / "warehouse.duckdb"), read_only=True) as con:
         rows = con.execute(
-            "select suite, severity, success, observed from meta.check_results where billing_period = '2026-02' order by suite, severity"
+            "select suite, severity, success, observed from meta.check_results where billing_period = '2026-02' order "
+            "by suite, severity"
         ).fetchall()
     by_suite = {(s, sev): (ok, obs) for s, sev, ok, obs in rows}
     assert by_suite[("raw_load_balance", "fail")][0] is True

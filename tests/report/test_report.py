@@ -121,7 +121,8 @@ def con(tmp_path_factory: pytest.TempPathFactory) -> duckdb.DuckDBPyConnection:
         ],
     )
     con.executemany(
-        "insert into staging.optimizations (load_id, row_number, action_date, model_id, action, description) values ('o', ?, ?, ?, ?, ?)",
+        "insert into staging.optimizations (load_id, row_number, action_date, model_id, action, description) values "
+        "('o', ?, ?, ?, ?, ?)",
         [
             (1, date(2025, 3, 10), "rec-llm", "quantization", "int8"),
             (2, date(2025, 4, 2), "rec-llm", "spot_in_april", None),

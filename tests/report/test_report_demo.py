@@ -184,9 +184,11 @@ def _data_strings(root: Path) -> list[str]:
     """Text the inputs bring, shown as it was written: model ids, the optimisation log's
     descriptions, milestone names, providers, account names, the names in reason codes
     (unmapped_workload:sandbox). Longest first (removed in order)."""
-    sql = """select distinct model_id from ledger.cost_ledger union select distinct description from staging.optimizations
+    sql = """select distinct model_id from ledger.cost_ledger
+             union select distinct description from staging.optimizations
              union select distinct split_part(unallocated_reason, ':', 2) from ledger.cost_ledger
-             union select distinct milestone from marts.milestones union select distinct provider from marts.billing_reconciliation
+             union select distinct milestone from marts.milestones
+             union select distinct provider from marts.billing_reconciliation
              union select distinct SubAccountName from staging.billing"""
     with duckdb.connect(str(root / "warehouse.duckdb"), read_only=True) as con:
         values = [r[0] for r in con.execute(sql).fetchall() if r[0]]

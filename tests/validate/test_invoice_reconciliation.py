@@ -15,7 +15,10 @@ from pipeline import run, warehouse
 from pipeline.errors import ValidationFailed
 from pipeline.workspace import Workspace
 
-HEADER = "BillingAccountId,BillingPeriodStart,BillingPeriodEnd,ChargePeriodStart,ChargePeriodEnd,ChargeCategory,BilledCost,EffectiveCost,BillingCurrency,ProviderName,ServiceName,InvoiceId"
+HEADER = (
+    "BillingAccountId,BillingPeriodStart,BillingPeriodEnd,ChargePeriodStart,ChargePeriodEnd,ChargeCategory,BilledCost,"
+    "EffectiveCost,BillingCurrency,ProviderName,ServiceName,InvoiceId"
+)
 PERIOD = "2026-01-01,2026-02-01"
 BILL = [
     f"111,{PERIOD},2026-01-05T00:00:00Z,2026-01-06T00:00:00Z,Usage,10.25,10.25,USD,AWS,EC2,INV-1",
@@ -38,8 +41,10 @@ def _workspace(tmp_path: Path, invoices: str | None) -> Workspace:
 def _mart(ws: Workspace) -> dict[tuple, tuple]:
     with warehouse.connect(ws.warehouse) as con:
         rows = con.execute(
-            "select billing_account_id, invoice_id, invoice_final, source_rows, source_billed, ledger_billed, billed_difference, "
-            "effective_difference, invoice_total, invoice_difference from marts.invoice_reconciliation where billing_period = '2026-01'"
+            "select billing_account_id, invoice_id, invoice_final, source_rows, source_billed, ledger_billed, "
+            "billed_difference, "
+            "effective_difference, invoice_total, invoice_difference from marts.invoice_reconciliation where "
+            "billing_period = '2026-01'"
         ).fetchall()
     return {(r[0], r[1]): r[2:] for r in rows}
 

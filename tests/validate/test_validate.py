@@ -654,7 +654,8 @@ def test_gpu_utilisation_above_100_percent_is_a_warning(con: duckdb.DuckDBPyConn
     build_billing_estate(con)
     con.execute("update staging.billing set ResourceName = 'gpu-node-1' where load_id = 'load-AWS' and row_number = 1")
     con.execute(
-        "update ledger.cost_ledger_candidate set quantity = 1, quantity_unit = 'GPU-hours' where lineage_id like 'aws-1-%'"
+        "update ledger.cost_ledger_candidate set quantity = 1, quantity_unit = 'GPU-hours' where lineage_id like "
+        "'aws-1-%'"
     )
     con.execute("insert into meta.gpu_pools values (1, 'pool', 'gpu-node-.*', null, 8, 'gpu_time', 'keep')")
     for ts, value in (("2025-01-03 00:00:00", 150), ("2025-02-03 00:00:00", 200)):
