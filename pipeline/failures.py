@@ -7,7 +7,9 @@ from __future__ import annotations
 
 import logging
 import time
+from collections.abc import Mapping
 from datetime import UTC, datetime
+from typing import Any
 
 log = logging.getLogger(__name__)
 
@@ -61,7 +63,7 @@ def record_task_failure(
             time.sleep(1)
 
 
-def _record(context, state: str) -> None:
+def _record(context: Mapping[str, Any], state: str) -> None:
     ti = context["ti"]
     exception = context.get("exception")
     try:
@@ -84,11 +86,11 @@ def _record(context, state: str) -> None:
         log.exception("could not record the failure of %s.%s in meta.task_failures", ti.dag_id, ti.task_id)
 
 
-def on_failure(context) -> None:
+def on_failure(context: Mapping[str, Any]) -> None:
     """on_failure_callback: the task failed for good."""
     _record(context, "failed")
 
 
-def on_retry(context) -> None:
+def on_retry(context: Mapping[str, Any]) -> None:
     """on_retry_callback: the try failed, Airflow will try again after the backoff."""
     _record(context, "up_for_retry")

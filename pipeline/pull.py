@@ -19,10 +19,14 @@ import logging
 import os
 from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
+from typing import TYPE_CHECKING
 
 from pipeline.config import RemoteSource
 from pipeline.errors import ConfigError, CostLedgerError
 from pipeline.workspace import Workspace
+
+if TYPE_CHECKING:
+    from airflow.sdk import ObjectStoragePath
 
 log = logging.getLogger(__name__)
 
@@ -60,7 +64,7 @@ def remote(workspace: Path | str | Workspace, source: str, folder: str) -> Remot
     raise ConfigError(f"no [[remote_sources]] entry pulls into inbox/{source}/{folder}/")
 
 
-def _root(entry: RemoteSource):
+def _root(entry: RemoteSource) -> ObjectStoragePath:
     from airflow.sdk import ObjectStoragePath
 
     try:

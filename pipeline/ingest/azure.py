@@ -181,9 +181,9 @@ FREQUENCIES = {"usagebased": "Usage-Based", "recurring": "Recurring", "onetime":
 COMMITMENT_MODELS = {"reservation": "Reservation", "savingsplan": "Savings Plan"}
 _PARTNER = ("partnername", "partnertenantid", "customertenantid")
 _SPELLINGS: dict[str, str] = {}
-for _canonical, _names in HEADERS.items():
+for _canonical_name, _names in HEADERS.items():
     for _name in _names:
-        _SPELLINGS.setdefault(re.sub(r"[^0-9a-z]", "", _name.lower()), _canonical)
+        _SPELLINGS.setdefault(re.sub(r"[^0-9a-z]", "", _name.lower()), _canonical_name)
 
 
 def header_key(header: str) -> str:

@@ -11,7 +11,7 @@ from pathlib import Path
 
 import duckdb
 
-from pipeline.config import Config
+from pipeline.config import Config, Report
 from pipeline.errors import ValidationFailed
 
 RECONCILIATION = Path(__file__).resolve().parents[2] / "sql" / "publish" / "mart_reconciliation.sql"
@@ -39,7 +39,7 @@ def refresh(con: duckdb.DuckDBPyConnection, config: Config, period: str) -> dict
     return written
 
 
-def _refresh(con: duckdb.DuckDBPyConnection, months: list[str], r) -> dict[str, int]:
+def _refresh(con: duckdb.DuckDBPyConnection, months: list[str], r: Report) -> dict[str, int]:
     from pipeline.marts import drivers, forecast, savings
 
     return {
