@@ -264,8 +264,8 @@ select
     timestamp '{month_start}' as BillingPeriodStart,
     timestamp '{month_end}' as BillingPeriodEnd,
     case when daily then timestamp '{day_start}' else hour_start end as ChargePeriodStart,
-    case when daily then timestamp '{day_start}' + interval 1 day else hour_start + interval 1 hour end as
-        ChargePeriodEnd,
+    case when daily then timestamp '{day_start}' + interval 1 day else hour_start + interval 1 hour end
+        as ChargePeriodEnd,
     case kind when 'tax' then 'Tax' when 'purchase' then 'Purchase' else 'Usage' end as ChargeCategory,
     cast(null as varchar) as ChargeClass,
     case kind
@@ -292,12 +292,12 @@ select
     'INV-{month}-' || case when kind = 'azure' then 'AZ' else 'AWS' end as InvoiceId,
     case when kind = 'azure' then 'westeurope' else 'us-east-1' end as RegionId,
     case
-        when kind = 'node' then 'arn:aws:ec2:us-east-1:111111111111:instance/gpu-node-' || lpad((i // 24)::varchar,
-            4, '0')
+        when kind = 'node' then 'arn:aws:ec2:us-east-1:111111111111:instance/gpu-node-'
+            || lpad((i // 24)::varchar, 4, '0')
         else 'r-' || (g % 997)::varchar
     end as ResourceId,
-    case when kind = 'node' then 'gpu-node-' || lpad((i // 24)::varchar, 4, '0') else cast(null as varchar) end as
-        ResourceName,
+    case when kind = 'node' then 'gpu-node-' || lpad((i // 24)::varchar, 4, '0') else cast(null as varchar) end
+        as ResourceName,
     cast(null as varchar) as ResourceType,
     case kind
         when 'data' then 'Storage' when 'support' then 'Management and Governance' when 'tax' then 'Other'

@@ -329,8 +329,8 @@ final as (
         quarantined_rows,
         rows_in = rows_loaded + rows_quarantined
         and (
-            status = 'rejected' and rows_loaded = 0 and raw_rows = 0 and staged_rows = 0 and quarantined_rows =
-                rows_quarantined
+            status = 'rejected' and rows_loaded = 0 and raw_rows = 0 and staged_rows = 0
+                and quarantined_rows = rows_quarantined
             or status = 'loaded' and source = 'labor'  -- HR rows live only in the restricted database
             or status = 'loaded' and (
                 raw_rows = rows_in

@@ -89,8 +89,8 @@ class WarehouseSamples:
         con.register("_sample_hosts", pa.table({"host": pa.array(list(self.hosts), pa.string())}))
         if not self.short_names:
             query = (
-                "(select * from staging.gpu_samples where ts >= $lo and ts < $hi and hostname in (select host from "
-                "_sample_hosts))"
+                "(select * from staging.gpu_samples where ts >= $lo and ts < $hi and "
+                "hostname in (select host from _sample_hosts))"
             )
             return query, {"lo": self.lo, "hi": self.hi}
         query = """(
@@ -98,8 +98,8 @@ class WarehouseSamples:
                 split_part(hostname, '.', 1) end as hostname)
             from staging.gpu_samples
             where ts >= $lo and ts < $hi
-              and (hostname in (select host from _sample_hosts) or split_part(hostname, '.', 1) in (select host
-                  from _sample_hosts))
+              and (hostname in (select host from _sample_hosts)
+                   or split_part(hostname, '.', 1) in (select host from _sample_hosts))
         )"""
         return query, {"lo": self.lo, "hi": self.hi}
 
@@ -161,8 +161,8 @@ holders as (
 instants as (
     select
         hostname, gpu, t, max(step_seconds)::bigint * 1000 as step_ms,
-        any_value(mig_profile) as mig_profile, any_value(mig_instance) as mig_instance, any_value(namespace) as
-            namespace,
+        any_value(mig_profile) as mig_profile, any_value(mig_instance) as mig_instance,
+        any_value(namespace) as namespace,
         any_value(pod) as pod, any_value(container) as container, any_value(labels) as labels,
         {instant_util} as util_bp, count(*) = 1 as single
     from holders
@@ -185,8 +185,8 @@ slots as (
 ),
 
 pieces as (
-    select *, unnest(case when e <= b0 + $bucket_us then [b0] else generate_series(b0, (t + (ms - 1) * 1000) //
-        $bucket_us * $bucket_us, $bucket_us) end) as bucket
+    select *, unnest(case when e <= b0 + $bucket_us then [b0] else
+        generate_series(b0, (t + (ms - 1) * 1000) // $bucket_us * $bucket_us, $bucket_us) end) as bucket
     from (select *, t // $bucket_us * $bucket_us as b0, t + ms * 1000 as e from slots)
 ),
 
@@ -271,8 +271,8 @@ shared as (
 held as (
     select
         hostname, gpu, t, namespace, pod, container, labels, util_bp,
-        case when is_mig then coalesce(try_cast(nullif(regexp_extract(mig_profile, '^(\\d+)g', 1), '') as bigint),
-            1) else 1 end as num,
+        case when is_mig then coalesce(try_cast(nullif(regexp_extract(mig_profile, '^(\\d+)g', 1), '') as bigint), 1)
+            else 1 end as num,
         (case when is_mig then $mig_slices else 1 end)
         * (case when pod is null then 1 when is_mig then n else greatest(n, $replicas) end) as den
     from shared
@@ -404,8 +404,8 @@ def _pass(samples: Samples, config: Config, policy, *, every: str) -> pl.DataFra
             names = [
                 row[0]
                 for row in con.execute(
-                    "select column_name from duckdb_columns() where schema_name = 'staging' and table_name = "
-                    "'gpu_samples'"
+                    "select column_name from duckdb_columns() where schema_name = 'staging' "
+                    "and table_name = 'gpu_samples'"
                 ).fetchall()
             ]
         elif isinstance(samples, (pl.DataFrame, pl.LazyFrame)):
@@ -522,8 +522,8 @@ def load_workload_rules(con: duckdb.DuckDBPyConnection, config: Config) -> None:
     rows = workload_rule_rows(config)
     if rows:
         con.executemany(
-            "insert into meta.workload_rules (rule_order, namespace_pattern, pod_pattern, model_id, phase) values (?, "
-            "?, ?, ?, ?)",
+            "insert into meta.workload_rules (rule_order, namespace_pattern, pod_pattern, model_id, phase) "
+            "values (?, ?, ?, ?, ?)",
             rows,
         )
 
@@ -566,8 +566,8 @@ def kept_held(samples: WarehouseSamples, config: Config, policy) -> tuple[int, l
         cursor.close()
     kept = (
         con.sql(
-            "select hostname, load_id, first_ts, last_ts from ledger.gpu_held_loads where key = ? and hostname in "
-            "(select unnest(?))",
+            "select hostname, load_id, first_ts, last_ts from ledger.gpu_held_loads where key = ? "
+            "and hostname in (select unnest(?))",
             params=[key, list(samples.hosts or [])],
         ).pl()
         if samples.hosts is not None
