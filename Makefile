@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 DEMO_DIR ?= demo
 
-.PHONY: demo test lock clean
+.PHONY: demo test test-fast lint lock clean
 
 $(BIN)/costledger: requirements.lock pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV) || python3 -m venv $(VENV)
@@ -16,8 +16,21 @@ demo: $(BIN)/costledger
 	rm -rf $(DEMO_DIR)
 	$(BIN)/costledger demo --workspace $(DEMO_DIR)
 
+PYTEST := $(BIN)/python -m pytest -q -n auto --dist loadfile --no-loadscope-reorder
+
 test: $(BIN)/costledger
-	$(BIN)/python -m pytest -q -n auto --dist loadfile --no-loadscope-reorder --durations=25
+	$(PYTEST) --durations=25
+
+# the tests not marked slow (the end-to-end ones still run in make test and CI)
+test-fast: $(BIN)/costledger
+	$(PYTEST) -m "not slow"
+
+# lint, format and type checks (CI runs them before the tests)
+lint: $(BIN)/costledger
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+	$(BIN)/mypy pipeline dags
+	$(BIN)/sqlfluff lint sql/
 
 lock:
 	uv pip compile requirements.in --python-version 3.11 --universal --generate-hashes --no-header --no-annotate -o requirements.lock

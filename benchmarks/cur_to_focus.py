@@ -48,7 +48,12 @@ from pipeline.ingest.parse import read_bytes  # noqa: E402
 
 # line item types in a repeating cycle of 20 rows: 14 usage, 2 covered + 2 negations, 1 fee, 1 tax;
 # every 400th row is a credit instead of a usage row
-CYCLE = ["Usage"] * 7 + ["SavingsPlanCoveredUsage", "SavingsPlanNegation"] + ["Usage"] * 7 + ["SavingsPlanCoveredUsage", "SavingsPlanNegation", "SavingsPlanRecurringFee", "Tax"]
+CYCLE = (
+    ["Usage"] * 7
+    + ["SavingsPlanCoveredUsage", "SavingsPlanNegation"]
+    + ["Usage"] * 7
+    + ["SavingsPlanCoveredUsage", "SavingsPlanNegation", "SavingsPlanRecurringFee", "Tax"]
+)
 
 
 def generate(path: Path, rows: int) -> tuple[Decimal, Decimal]:
@@ -61,12 +66,19 @@ def generate(path: Path, rows: int) -> tuple[Decimal, Decimal]:
     start = pl.datetime(2026, 2, 1) + pl.duration(hours=hour)
     # an amount with up to 10 decimals: (i * 7919 mod 10^7) / 10^6 + 0.0000000001 * (i mod 7)
     micro = (pl.col("i") * 7919) % 10_000_000
-    amount = (micro.cast(pl.String).str.zfill(7).str.slice(0, 1) + "." + micro.cast(pl.String).str.zfill(7).str.slice(1) + (pl.col("i") % 7).cast(pl.String).str.zfill(4))
+    amount = (
+        micro.cast(pl.String).str.zfill(7).str.slice(0, 1)
+        + "."
+        + micro.cast(pl.String).str.zfill(7).str.slice(1)
+        + (pl.col("i") % 7).cast(pl.String).str.zfill(4)
+    )
     f = f.with_columns(kind.alias("kind"), start.alias("start"), amount.alias("amount"))
     negative = "-" + pl.col("amount")
     unblended = (
-        pl.when(pl.col("kind") == "SavingsPlanNegation").then(negative)
-        .when(pl.col("kind") == "Credit").then(negative)
+        pl.when(pl.col("kind") == "SavingsPlanNegation")
+        .then(negative)
+        .when(pl.col("kind") == "Credit")
+        .then(negative)
         .otherwise(pl.col("amount"))
     )
     iso = "%Y-%m-%dT%H:%M:%SZ"
@@ -85,18 +97,30 @@ def generate(path: Path, rows: int) -> tuple[Decimal, Decimal]:
         pl.col("kind").alias("lineItem/LineItemType"),
         pl.col("start").dt.strftime(iso).alias("lineItem/UsageStartDate"),
         (pl.col("start") + pl.duration(hours=1)).dt.strftime(iso).alias("lineItem/UsageEndDate"),
-        pl.when(pl.col("kind") == "Tax").then(pl.lit("AmazonEC2")).otherwise(pl.lit("AmazonEC2")).alias("lineItem/ProductCode"),
+        pl.when(pl.col("kind") == "Tax")
+        .then(pl.lit("AmazonEC2"))
+        .otherwise(pl.lit("AmazonEC2"))
+        .alias("lineItem/ProductCode"),
         pl.when(usage_like).then(pl.lit("1")).otherwise(pl.lit("")).alias("lineItem/UsageAmount"),
         pl.lit("USD").alias("lineItem/CurrencyCode"),
         unblended.alias("lineItem/UnblendedCost"),
-        pl.when(pl.col("kind") == "Tax").then(pl.lit("Tax for February")).otherwise(pl.lit("g5.12xlarge GPU instance hour")).alias("lineItem/LineItemDescription"),
+        pl.when(pl.col("kind") == "Tax")
+        .then(pl.lit("Tax for February"))
+        .otherwise(pl.lit("g5.12xlarge GPU instance hour"))
+        .alias("lineItem/LineItemDescription"),
         pl.lit("Amazon Web Services, Inc.").alias("lineItem/LegalEntity"),
-        pl.when(usage_like).then("i-" + (pl.col("i") % 997).cast(pl.String).str.zfill(8)).otherwise(pl.lit("")).alias("lineItem/ResourceId"),
+        pl.when(usage_like)
+        .then("i-" + (pl.col("i") % 997).cast(pl.String).str.zfill(8))
+        .otherwise(pl.lit(""))
+        .alias("lineItem/ResourceId"),
         pl.lit("Amazon Elastic Compute Cloud").alias("product/ProductName"),
         pl.lit("us-east-1").alias("product/regionCode"),
         pl.lit("SKU1").alias("product/sku"),
         pl.when(usage_like).then(pl.lit("Hrs")).otherwise(pl.lit("")).alias("pricing/unit"),
-        pl.when(sp).then(pl.lit("arn:aws:savingsplans::111111111111:savingsplan/sp-1")).otherwise(pl.lit("")).alias("savingsPlan/SavingsPlanARN"),
+        pl.when(sp)
+        .then(pl.lit("arn:aws:savingsplans::111111111111:savingsplan/sp-1"))
+        .otherwise(pl.lit(""))
+        .alias("savingsPlan/SavingsPlanARN"),
         pl.when(covered).then(pl.col("amount")).otherwise(pl.lit("")).alias("savingsPlan/SavingsPlanEffectiveCost"),
         pl.when(fee).then(pl.col("amount")).otherwise(pl.lit("")).alias("savingsPlan/TotalCommitmentToDate"),
         pl.when(fee).then(pl.col("amount")).otherwise(pl.lit("")).alias("savingsPlan/UsedCommitment"),
@@ -107,7 +131,10 @@ def generate(path: Path, rows: int) -> tuple[Decimal, Decimal]:
         pl.when(usage_like).then(pl.lit("1234567")).otherwise(pl.lit("")).alias("pricing/RateId"),
         pl.lit("").alias("reservation/EffectiveCost"),
         pl.lit("").alias("reservation/TotalReservedUnits"),
-        pl.when(usage_like).then("model-" + (pl.col("i") % 6).cast(pl.String)).otherwise(pl.lit("")).alias("resourceTags/user:model"),
+        pl.when(usage_like)
+        .then("model-" + (pl.col("i") % 6).cast(pl.String))
+        .otherwise(pl.lit(""))
+        .alias("resourceTags/user:model"),
         pl.when(usage_like).then(pl.lit("ml")).otherwise(pl.lit("")).alias("resourceTags/user:team"),
     )
     out.write_csv(path)
@@ -115,7 +142,9 @@ def generate(path: Path, rows: int) -> tuple[Decimal, Decimal]:
     # effective cost, 0 for negations, unused commitment (0 here) for the fee, else unblended
     values = out.select("lineItem/LineItemType", "lineItem/UnblendedCost").rows()
     billed = sum((Decimal(v) for _, v in values), Decimal(0))
-    effective = sum((Decimal(v) for k, v in values if k not in ("SavingsPlanNegation", "SavingsPlanRecurringFee")), Decimal(0))
+    effective = sum(
+        (Decimal(v) for k, v in values if k not in ("SavingsPlanNegation", "SavingsPlanRecurringFee")), Decimal(0)
+    )
     return billed, effective
 
 
@@ -123,7 +152,12 @@ def as_cur2_parquet(legacy: Path, path: Path) -> Path:
     """The legacy CSV's rows as AWS writes CUR 2.0 Parquet: snake_case names (as our adapter
     renames them), timestamps typed, amounts float64, tags flattened as resource_tags_user_<key>."""
     frame = pl.read_csv(legacy, infer_schema=False, null_values=[""])
-    frame = frame.rename({c: "resource_tags_user_" + c.split(":", 1)[1] if c.startswith("resourceTags/") else aws_cur.snake(c) for c in frame.columns})
+    frame = frame.rename(
+        {
+            c: "resource_tags_user_" + c.split(":", 1)[1] if c.startswith("resourceTags/") else aws_cur.snake(c)
+            for c in frame.columns
+        }
+    )
     frame = frame.rename({"savings_plan_savings_plan_arn": "savings_plan_savings_plan_a_r_n"})
     times = [c for c in frame.columns if c.endswith(("_start_date", "_end_date"))]
     amounts = [c for c in frame.columns if c.endswith(("_cost", "_amount", "_commitment", "_to_date", "_units"))]
@@ -150,18 +184,37 @@ print(time.perf_counter() - started, rows, rejects.height)
 def ours(path: Path, out: Path) -> tuple[float, int, Decimal, Decimal, int]:
     """`costledger convert` in-process: the file to a FOCUS 1.2 Parquet file, as focus-converter
     writes one (timed after the imports, as theirs is)."""
-    done = subprocess.run([sys.executable, "-c", OURS_IN_PROCESS, str(path), str(out)], check=True, capture_output=True, text=True,
-                          cwd=ROOT, stdin=subprocess.DEVNULL, timeout=3600)
+    done = subprocess.run(
+        [sys.executable, "-c", OURS_IN_PROCESS, str(path), str(out)],
+        check=True,
+        capture_output=True,
+        text=True,
+        cwd=ROOT,
+        stdin=subprocess.DEVNULL,
+        timeout=3600,
+    )
     seconds, rows, quarantined = done.stdout.split()
     written = pl.read_parquet(out, columns=["BilledCost", "EffectiveCost"])
-    return float(seconds), int(rows), written.get_column("BilledCost").sum(), written.get_column("EffectiveCost").sum(), int(quarantined)
+    return (
+        float(seconds),
+        int(rows),
+        written.get_column("BilledCost").sum(),
+        written.get_column("EffectiveCost").sum(),
+        int(quarantined),
+    )
 
 
 def ours_cli(path: Path, out: Path) -> float:
     """`costledger convert` as a user runs it: wall time, interpreter start-up and imports included."""
     started = time.perf_counter()
-    subprocess.run([sys.executable, "-m", "pipeline.cli", "convert", str(path), "--out", str(out)], check=True, capture_output=True,
-                   cwd=ROOT, stdin=subprocess.DEVNULL, timeout=3600)
+    subprocess.run(
+        [sys.executable, "-m", "pipeline.cli", "convert", str(path), "--out", str(out)],
+        check=True,
+        capture_output=True,
+        cwd=ROOT,
+        stdin=subprocess.DEVNULL,
+        timeout=3600,
+    )
     return time.perf_counter() - started
 
 
@@ -193,7 +246,12 @@ sensor.load()
 converter = FocusConverter(column_prefix=None, converted_column_prefix=None)
 converter.load_provider_conversion_configs()
 converter.load_data(data_path=path, data_format=sensor.data_format, parquet_data_format=sensor.parquet_data_format)
-converter.configure_data_export(export_path=out, export_include_source_columns=False, basename_template=None, export_format=ExportDataFormats.PARQUET)
+converter.configure_data_export(
+    export_path=out,
+    export_include_source_columns=False,
+    basename_template=None,
+    export_format=ExportDataFormats.PARQUET,
+)
 converter.prepare_horizontal_conversion_plan(provider=sensor.provider)
 converter.convert()
 print(time.perf_counter() - started)
@@ -208,11 +266,33 @@ def theirs(venv: Path, path: Path, out: Path, *, in_process: bool) -> tuple[floa
     if in_process:
         command = [str(venv / "bin" / "python"), "-c", IN_PROCESS, str(path), str(out) + "/"]
     else:
-        command = [str(venv / "bin" / "focus-converter"), "convert", "--provider", "aws", "--data-path", str(path), "--data-format", "parquet", "--parquet-data-format", "file",
-                   "--export-path", str(out) + "/", "--export-format", "parquet", "--no-export-include-source-columns"]
+        command = [
+            str(venv / "bin" / "focus-converter"),
+            "convert",
+            "--provider",
+            "aws",
+            "--data-path",
+            str(path),
+            "--data-format",
+            "parquet",
+            "--parquet-data-format",
+            "file",
+            "--export-path",
+            str(out) + "/",
+            "--export-format",
+            "parquet",
+            "--no-export-include-source-columns",
+        ]
     started = time.perf_counter()
-    done = subprocess.run(command, capture_output=True, text=True, check=False, stdin=subprocess.DEVNULL, timeout=3600,
-                          env={**os.environ, "COLUMNS": "200", "_TYPER_STANDARD_TRACEBACK": "1"})
+    done = subprocess.run(
+        command,
+        capture_output=True,
+        text=True,
+        check=False,
+        stdin=subprocess.DEVNULL,
+        timeout=3600,
+        env={**os.environ, "COLUMNS": "200", "_TYPER_STANDARD_TRACEBACK": "1"},
+    )
     seconds = time.perf_counter() - started
     files = sorted(out.glob("*.parquet"))
     if done.returncode != 0 or not files:
@@ -220,7 +300,13 @@ def theirs(venv: Path, path: Path, out: Path, *, in_process: bool) -> tuple[floa
     if in_process:
         seconds = float(done.stdout.strip().splitlines()[-1])
     frame = pl.read_parquet(files)
-    return seconds, frame.height, float(frame.get_column("BilledCost").cast(pl.Float64).sum()), float(frame.get_column("EffectiveCost").cast(pl.Float64).sum()), str(frame.schema["BilledCost"])
+    return (
+        seconds,
+        frame.height,
+        float(frame.get_column("BilledCost").cast(pl.Float64).sum()),
+        float(frame.get_column("EffectiveCost").cast(pl.Float64).sum()),
+        str(frame.schema["BilledCost"]),
+    )
 
 
 def main() -> None:
@@ -235,30 +321,66 @@ def main() -> None:
         legacy = work / "cur-legacy.csv"
         started = time.perf_counter()
         billed, effective = generate(legacy, args.rows)
-        print(f"generated {args.rows:,} legacy CUR line items ({legacy.stat().st_size / 1e6:.0f} MB) in {time.perf_counter() - started:.1f} s")
+        print(
+            f"generated {args.rows:,} legacy CUR line items ({legacy.stat().st_size / 1e6:.0f} MB) in "
+            f"{time.perf_counter() - started:.1f} s"
+        )
         print(f"  exact totals of the file: BilledCost {billed}, EffectiveCost {effective}")
         started = time.perf_counter()
         cur2 = as_cur2_parquet(legacy, work / "cur2.parquet")
-        print(f"the same rows as CUR 2.0 Parquet ({cur2.stat().st_size / 1e6:.0f} MB) in {time.perf_counter() - started:.1f} s")
+        print(
+            f"the same rows as CUR 2.0 Parquet ({cur2.stat().st_size / 1e6:.0f} MB) in "
+            f"{time.perf_counter() - started:.1f} s"
+        )
 
         t_ours, n_ours, b_ours, e_ours, q_ours = ours(legacy, work / "ours-legacy.parquet")
-        print(f"ours, in-process (legacy CUR CSV):  {t_ours:6.2f} s  {n_ours:,} rows (+{q_ours} quarantined)  BilledCost {b_ours}  EffectiveCost {e_ours}")
+        print(
+            f"ours, in-process (legacy CUR CSV):  {t_ours:6.2f} s  {n_ours:,} rows (+{q_ours} quarantined)  BilledCost "
+            f"{b_ours}  EffectiveCost {e_ours}"
+        )
         t_ours2, n_ours2, b_ours2, e_ours2, _ = ours(cur2, work / "ours-cur2.parquet")
-        print(f"ours, in-process (CUR 2.0 Parquet): {t_ours2:6.2f} s  {n_ours2:,} rows  BilledCost {b_ours2}  EffectiveCost {e_ours2}")
-        t_cli_ours, t_cli_ours2 = ours_cli(legacy, work / "ours-cli-legacy.parquet"), ours_cli(cur2, work / "ours-cli-cur2.parquet")
-        print(f"ours, `costledger convert`, start-up included: {t_cli_ours:6.2f} s (legacy CUR CSV), {t_cli_ours2:6.2f} s (CUR 2.0 Parquet)")
-        print(f"  at ingest, the raw layer (written by DuckDB, not part of the conversion) adds {raw_layer(legacy):.2f} s for the legacy CSV")
+        print(
+            f"ours, in-process (CUR 2.0 Parquet): {t_ours2:6.2f} s  {n_ours2:,} rows  BilledCost {b_ours2}  "
+            f"EffectiveCost {e_ours2}"
+        )
+        t_cli_ours, t_cli_ours2 = (
+            ours_cli(legacy, work / "ours-cli-legacy.parquet"),
+            ours_cli(cur2, work / "ours-cli-cur2.parquet"),
+        )
+        print(
+            f"ours, `costledger convert`, start-up included: {t_cli_ours:6.2f} s (legacy CUR CSV), {t_cli_ours2:6.2f} "
+            "s (CUR 2.0 Parquet)"
+        )
+        print(
+            f"  at ingest, the raw layer (written by DuckDB, not part of the conversion) adds {raw_layer(legacy):.2f} "
+            "s for the legacy CSV"
+        )
         if not (venv / "bin" / "focus-converter").exists():
             print(f"focus-converter: not run, no venv at {venv} (see this file's docstring)")
             return
-        t_inproc, n_theirs, b_theirs, e_theirs, dtype = theirs(venv, cur2, work / "focus-converter-out", in_process=True)
-        print(f"focus-converter, in-process (CUR 2.0 Parquet): {t_inproc:6.2f} s  {n_theirs:,} rows  BilledCost {b_theirs!r}  EffectiveCost {e_theirs!r} (column type {dtype})")
+        t_inproc, n_theirs, b_theirs, e_theirs, dtype = theirs(
+            venv, cur2, work / "focus-converter-out", in_process=True
+        )
+        print(
+            f"focus-converter, in-process (CUR 2.0 Parquet): {t_inproc:6.2f} s  {n_theirs:,} rows  BilledCost "
+            f"{b_theirs!r}  EffectiveCost {e_theirs!r} (column type {dtype})"
+        )
         t_cli, *_ = theirs(venv, cur2, work / "focus-converter-out", in_process=False)
         print(f"focus-converter, its CLI, start-up included (CUR 2.0 Parquet): {t_cli:6.2f} s")
-        print(f"speed-up in-process: {t_inproc / t_ours:.1f}x on the legacy CSV, {t_inproc / t_ours2:.1f}x on the same Parquet file")
-        print(f"speed-up CLI to CLI: {t_cli / t_cli_ours:.1f}x on the legacy CSV, {t_cli / t_cli_ours2:.1f}x on the same Parquet file")
-        print(f"rows equal: {n_ours == n_theirs == n_ours2}; ours exact: {b_ours == billed and e_ours == effective and b_ours2 == billed and e_ours2 == effective}; "
-              f"theirs off by BilledCost {Decimal(repr(b_theirs)) - billed}, EffectiveCost {Decimal(repr(e_theirs)) - effective}")
+        print(
+            f"speed-up in-process: {t_inproc / t_ours:.1f}x on the legacy CSV, {t_inproc / t_ours2:.1f}x on the same "
+            "Parquet file"
+        )
+        print(
+            f"speed-up CLI to CLI: {t_cli / t_cli_ours:.1f}x on the legacy CSV, {t_cli / t_cli_ours2:.1f}x on the same "
+            "Parquet file"
+        )
+        print(
+            f"rows equal: {n_ours == n_theirs == n_ours2}; ours exact: "
+            f"{b_ours == billed and e_ours == effective and b_ours2 == billed and e_ours2 == effective}; "
+            f"theirs off by BilledCost {Decimal(repr(b_theirs)) - billed}, EffectiveCost "
+            f"{Decimal(repr(e_theirs)) - effective}"
+        )
     finally:
         if args.keep is None:
             shutil.rmtree(work, ignore_errors=True)

@@ -43,13 +43,18 @@ name = "Model one"
 [attribution]
 tag_keys = ["model"]
 """
-HEADER = ("BilledCost,EffectiveCost,BillingCurrency,BillingPeriodStart,BillingPeriodEnd,ChargePeriodStart,ChargePeriodEnd,"
-          "ChargeCategory,ProviderName,ServiceName,Tags,ChargeDescription\n")
+HEADER = (
+    "BilledCost,EffectiveCost,BillingCurrency,BillingPeriodStart,BillingPeriodEnd,ChargePeriodStart,ChargePeriodEnd,"
+    "ChargeCategory,ProviderName,ServiceName,Tags,ChargeDescription\n"
+)
 
 
 def row(cost: str, day: int, description: str = "compute") -> str:
-    return (f'{cost},{cost},USD,2026-02-01 00:00:00,2026-03-01 00:00:00,2026-02-{day:02d} 00:00:00,2026-02-{day:02d} 01:00:00,'
-            f'Usage,AWS,Amazon EC2,"{{""model"": ""m1""}}",{description}\n')
+    return (
+        f"{cost},{cost},USD,2026-02-01 00:00:00,2026-03-01 00:00:00,2026-02-{day:02d} 00:00:00,2026-02-{day:02d} "
+        "01:00:00,"
+        f'Usage,AWS,Amazon EC2,"{{""model"": ""m1""}}",{description}\n'
+    )
 
 
 GOOD = HEADER + row("10.00", 3) + row("2.50", 4)
@@ -101,13 +106,17 @@ CASES: dict[str, tuple[str, Callable[[Path], None], str]] = {
 def measure(command: list[str]) -> tuple[int, float, float, str]:
     """(exit code, peak RSS in MiB, seconds, first line printed) of one child process."""
     started = time.perf_counter()
-    child = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, env={**os.environ, "COSTLEDGER_SETTLE_SECONDS": "0"})
+    child = subprocess.Popen(
+        command, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, env={**os.environ, "COSTLEDGER_SETTLE_SECONDS": "0"}
+    )
     output = child.stdout.read().decode(errors="replace")
     _, status, usage = os.wait4(child.pid, 0)
     child.returncode = os.waitstatus_to_exitcode(status)
     seconds = time.perf_counter() - started
     lines = [line for line in output.splitlines() if line.strip()]
-    last = next((line for line in lines if line.startswith(("error:", "published:", "warning:"))), lines[-1] if lines else "")
+    last = next(
+        (line for line in lines if line.startswith(("error:", "published:", "warning:"))), lines[-1] if lines else ""
+    )
     return child.returncode, usage.ru_maxrss / 1024, seconds, last
 
 
@@ -128,13 +137,19 @@ def run_case(name: str, base: Path) -> None:
         argv = [str(CLI), "convert", str(hostile), "--out", str(ws / "out.parquet")]
     code, rss, seconds, line = measure(argv)
     verdict = "ok" if rss < 2048 else "OVER 2 GiB"
-    print(f"{name:<22} {size / MB:>9,.1f} MB  exit {code}  peak RSS {rss:>7,.0f} MiB ({verdict})  {seconds:>6.1f} s  {line[:160]}", flush=True)
+    print(
+        f"{name:<22} {size / MB:>9,.1f} MB  exit {code}  peak RSS {rss:>7,.0f} MiB ({verdict})  {seconds:>6.1f} s  "
+        f"{line[:160]}",
+        flush=True,
+    )
     hostile.unlink()
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--keep", type=Path, help="Generate into this folder and keep it (default: a temporary folder).")
+    parser.add_argument(
+        "--keep", type=Path, help="Generate into this folder and keep it (default: a temporary folder)."
+    )
     parser.add_argument("--only", nargs="*", choices=list(CASES), help="Run only these cases.")
     args = parser.parse_args()
     base = args.keep or Path(tempfile.mkdtemp(prefix="costledger-hostile-"))

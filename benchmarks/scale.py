@@ -53,6 +53,7 @@ BUILD_STAGES = ("normalise", "ingest", "allocate", "validate", "publish")
 
 # --- child side: one stage, timed after its imports ----------------------------------------------
 
+
 def _child(stage: str, workspace: str, as_of: str, inputs: str) -> None:
     from pipeline import run as steps
     from pipeline.workspace import Workspace
@@ -82,7 +83,9 @@ def _child(stage: str, workspace: str, as_of: str, inputs: str) -> None:
 
         steps.build(workspace, PERIOD, as_of=date.fromisoformat(as_of))
         profile = getattr(build, "PROFILE", [])  # the steps of the last build, where the build keeps them
-        detail = "; ".join(f"{name} {seconds:.1f}" for name, seconds in sorted(profile, key=lambda p: -p[1]) if seconds >= 0.05)
+        detail = "; ".join(
+            f"{name} {seconds:.1f}" for name, seconds in sorted(profile, key=lambda p: -p[1]) if seconds >= 0.05
+        )
     elif stage == "validate":
         steps.validate(workspace, PERIOD)
     elif stage == "publish":
@@ -104,7 +107,9 @@ def _floor(inbox: Path, folder: Path) -> str:
     folder.mkdir(parents=True, exist_ok=True)
     target = folder / "floor.duckdb"
     target.unlink(missing_ok=True)
-    files = [p for p in sorted(inbox.rglob("*")) if p.is_file() and p.relative_to(inbox).parts[0] in ("billing", "telemetry")]
+    files = [
+        p for p in sorted(inbox.rglob("*")) if p.is_file() and p.relative_to(inbox).parts[0] in ("billing", "telemetry")
+    ]
     rows = 0
     with duckdb.connect(str(target)) as con:
         con.execute("set enable_progress_bar = false")
@@ -127,10 +132,23 @@ def _floor(inbox: Path, folder: Path) -> str:
 
 # --- parent side ------------------------------------------------------------------------------
 
+
 def _run_child(stage: str, workspace: Path, as_of: date, inputs: Path | None = None) -> dict:
-    env = dict(os.environ, PYTHONPATH=str(ROOT), COSTLEDGER_PSEUDONYM_KEY=os.environ.get("COSTLEDGER_PSEUDONYM_KEY", KEY))
-    command = [sys.executable, str(Path(__file__).resolve()), "--stage", stage, "--workspace", str(workspace),
-               "--as-of", as_of.isoformat(), "--inputs", str(inputs or "")]
+    env = dict(
+        os.environ, PYTHONPATH=str(ROOT), COSTLEDGER_PSEUDONYM_KEY=os.environ.get("COSTLEDGER_PSEUDONYM_KEY", KEY)
+    )
+    command = [
+        sys.executable,
+        str(Path(__file__).resolve()),
+        "--stage",
+        stage,
+        "--workspace",
+        str(workspace),
+        "--as-of",
+        as_of.isoformat(),
+        "--inputs",
+        str(inputs or ""),
+    ]
     began = time.perf_counter()
     with tempfile.TemporaryFile("w+") as out, tempfile.TemporaryFile("w+") as err:
         child = subprocess.Popen(command, stdout=out, stderr=err, env=env, cwd=str(ROOT))
@@ -142,9 +160,22 @@ def _run_child(stage: str, workspace: Path, as_of: date, inputs: Path | None = N
         stdout, stderr = out.read(), err.read()
     rss = usage.ru_maxrss  # KiB on Linux
     if child.returncode != 0:
-        return {"stage": stage, "ok": False, "error": (stderr.strip().splitlines() or ["exit " + str(child.returncode)])[-1], "wall": wall, "rss_kib": rss}
+        return {
+            "stage": stage,
+            "ok": False,
+            "error": (stderr.strip().splitlines() or ["exit " + str(child.returncode)])[-1],
+            "wall": wall,
+            "rss_kib": rss,
+        }
     result = json.loads(stdout.strip().splitlines()[-1])
-    return {"stage": stage, "ok": True, "seconds": result["seconds"], "detail": result["detail"], "wall": wall, "rss_kib": rss}
+    return {
+        "stage": stage,
+        "ok": True,
+        "seconds": result["seconds"],
+        "detail": result["detail"],
+        "wall": wall,
+        "rss_kib": rss,
+    }
 
 
 def _inputs(data: Path, scale: str, fmt: str, seed: int) -> Path:
@@ -201,7 +232,15 @@ def _stages(workspace: Path, as_of: date, *, report: bool, split: bool) -> list[
         if not split and name == "ingest":
             result["stage"] = "ingest+normalise"
         results.append(result)
-        print(f"    {result['stage']:<17} " + (f"{result['seconds']:8.1f} s  {result['rss_kib'] / 2**20:5.2f} GiB  {result['detail']}" if result["ok"] else f"FAILED: {result['error']}"), flush=True)
+        print(
+            f"    {result['stage']:<17} "
+            + (
+                f"{result['seconds']:8.1f} s  {result['rss_kib'] / 2**20:5.2f} GiB  {result['detail']}"
+                if result["ok"]
+                else f"FAILED: {result['error']}"
+            ),
+            flush=True,
+        )
         if not result["ok"]:
             break
     return results
@@ -215,7 +254,9 @@ def _input_rows(workspace: Path) -> dict[str, int]:
         samples = con.execute("select count(*) from staging.gpu_samples").fetchone()[0]
         ledger = con.execute("select count(*) from ledger.cost_ledger where billing_period = ?", [PERIOD]).fetchone()[0]
         bad = con.execute(
-            "select count(*) from marts.billing_reconciliation where billing_period = ? and (billed_difference <> 0 or effective_difference <> 0)", [PERIOD]
+            "select count(*) from marts.billing_reconciliation where billing_period = ? and (billed_difference <> 0 or "
+            "effective_difference <> 0)",
+            [PERIOD],
         ).fetchone()[0]
     return {"billing": billing, "samples": samples, "ledger": ledger, "unreconciled": bad}
 
@@ -240,7 +281,11 @@ def bench(data: Path, scale: str, fmt: str, seed: int, keep: bool) -> dict:
         shutil.rmtree(full, ignore_errors=True)
     floor = _run_child("floor", runs / f"{scale}-{fmt}-floor", LAST_DAY, inputs / "inbox")
     shutil.rmtree(runs / f"{scale}-{fmt}-floor", ignore_errors=True)
-    print(f"    floor             {floor.get('seconds', float('nan')):8.1f} s  {floor['rss_kib'] / 2**20:5.2f} GiB  {floor.get('detail', floor.get('error'))}", flush=True)
+    print(
+        f"    floor             {floor.get('seconds', float('nan')):8.1f} s  {floor['rss_kib'] / 2**20:5.2f} GiB  "
+        f"{floor.get('detail', floor.get('error'))}",
+        flush=True,
+    )
     nightly: list[dict] = []
     new_day = day_files(inputs, LAST_DAY) if scale != "F" else []
     if new_day:
@@ -257,27 +302,45 @@ def bench(data: Path, scale: str, fmt: str, seed: int, keep: bool) -> dict:
         if not keep:
             shutil.rmtree(nightly_ws, ignore_errors=True)
     return {
-        "scale": scale, "format": fmt, "split": split, "rows": rows, "stages": stages, "floor": floor,
-        "nightly": nightly, "nightly_new_files": [p.relative_to(inputs / "inbox").as_posix() for p in new_day],
+        "scale": scale,
+        "format": fmt,
+        "split": split,
+        "rows": rows,
+        "stages": stages,
+        "floor": floor,
+        "nightly": nightly,
+        "nightly_new_files": [p.relative_to(inputs / "inbox").as_posix() for p in new_day],
         "generated": json.loads((inputs / ".complete").read_text()),
     }
 
 
 def _table(results: list[dict]) -> str:
-    lines = ["| scale | format | stage | time (s) | child wall incl. start-up (s) | input rows/s | peak RSS (GiB) | note |",
-             "|---|---|---|---:|---:|---:|---:|---|"]
+    lines = [
+        "| scale | format | stage | time (s) | child wall incl. start-up (s) | input rows/s | peak RSS (GiB) | note |",
+        "|---|---|---|---:|---:|---:|---:|---|",
+    ]
     for r in results:
         n = r["rows"].get("billing", 0) + r["rows"].get("samples", 0)
         for kind, stages in (("", r["stages"]), ("nightly ", r["nightly"])):
             for s in stages:
                 if not s["ok"]:
-                    lines.append(f"| {r['scale']} | {r['format']} | {kind}{s['stage']} | FAILED | {s['wall']:.1f} | | {s['rss_kib'] / 2**20:.2f} | {s['error'][:120]} |")
+                    lines.append(
+                        f"| {r['scale']} | {r['format']} | {kind}{s['stage']} | FAILED | {s['wall']:.1f} | | "
+                        f"{s['rss_kib'] / 2**20:.2f} | {s['error'][:120]} |"
+                    )
                     continue
                 rate = f"{n / s['seconds']:,.0f}" if n and s["seconds"] and not kind else ""
-                lines.append(f"| {r['scale']} | {r['format']} | {kind}{s['stage']} | {s['seconds']:.1f} | {s['wall']:.1f} | {rate} | {s['rss_kib'] / 2**20:.2f} | {s['detail'][:60]} |")
+                lines.append(
+                    f"| {r['scale']} | {r['format']} | {kind}{s['stage']} | {s['seconds']:.1f} | {s['wall']:.1f} | "
+                    f"{rate} | {s['rss_kib'] / 2**20:.2f} | {s['detail'][:60]} |"
+                )
         floor = r["floor"]
         if floor["ok"]:
-            lines.append(f"| {r['scale']} | {r['format']} | floor: DuckDB typed load | {floor['seconds']:.1f} | {floor['wall']:.1f} | {n / floor['seconds']:,.0f} | {floor['rss_kib'] / 2**20:.2f} | {floor['detail'][:60]} |")
+            lines.append(
+                f"| {r['scale']} | {r['format']} | floor: DuckDB typed load | {floor['seconds']:.1f} | "
+                f"{floor['wall']:.1f} | {n / floor['seconds']:,.0f} | {floor['rss_kib'] / 2**20:.2f} | "
+                f"{floor['detail'][:60]} |"
+            )
     return "\n".join(lines)
 
 
@@ -307,44 +370,70 @@ def _ratios(results: list[dict]) -> tuple[str, dict]:
         key = f"{r['scale']}-{r['format']}"
         peaks[(r["scale"], r["format"])] = max((s["rss_kib"] for s in r["stages"] + r["nightly"]), default=0)
         rows = r["rows"]
-        lines.append(f"{key}: {rows.get('billing', '?'):,} billing rows, {rows.get('samples', '?'):,} GPU samples -> {rows.get('ledger', '?'):,} ledger rows; "
-                     f"unreconciled cells: {rows.get('unreconciled', '?')}; new files for the nightly run: {len(r['nightly_new_files'])}"
-                     if rows else f"{key}: the full ingest failed")
+        lines.append(
+            f"{key}: {rows.get('billing', '?'):,} billing rows, {rows.get('samples', '?'):,} GPU samples -> "
+            f"{rows.get('ledger', '?'):,} ledger rows; "
+            f"unreconciled cells: {rows.get('unreconciled', '?')}; new files for the nightly run: "
+            f"{len(r['nightly_new_files'])}"
+            if rows
+            else f"{key}: the full ingest failed"
+        )
         if build and floor:
             out[f"{key} build/floor"] = build / floor
             lines.append(f"  full build {build:.1f} s / floor {floor:.1f} s = {build / floor:.1f}x (goal <= 2x)")
         if allocate and floor:
             out[f"{key} allocate/floor"] = allocate["seconds"] / floor
-            lines.append(f"  allocate {allocate['seconds']:.1f} s / floor {floor:.1f} s = {allocate['seconds'] / floor:.1f}x")
+            lines.append(
+                f"  allocate {allocate['seconds']:.1f} s / floor {floor:.1f} s = {allocate['seconds'] / floor:.1f}x"
+            )
         if build and nightly:
             out[f"{key} nightly/build"] = nightly / build
-            lines.append(f"  nightly, one new day {nightly:.1f} s / full build {build:.1f} s = {nightly / build:.2f} (goal <= 0.1)")
+            lines.append(
+                f"  nightly, one new day {nightly:.1f} s / full build {build:.1f} s = {nightly / build:.2f} (goal <= "
+                "0.1)"
+            )
         if allocate and nightly_allocate:
             out[f"{key} nightly allocate/allocate"] = nightly_allocate["seconds"] / allocate["seconds"]
-            lines.append(f"  nightly allocate {nightly_allocate['seconds']:.1f} s / full allocate {allocate['seconds']:.1f} s = "
-                         f"{nightly_allocate['seconds'] / allocate['seconds']:.2f} (goal <= 0.1)")
+            lines.append(
+                f"  nightly allocate {nightly_allocate['seconds']:.1f} s / full allocate {allocate['seconds']:.1f} s = "
+                f"{nightly_allocate['seconds'] / allocate['seconds']:.2f} (goal <= 0.1)"
+            )
         stage_peaks = ", ".join(f"{s['stage']} {s['rss_kib'] / 2**20:.2f}" for s in r["stages"])
         peak = peaks[(r["scale"], r["format"])] / 2**20
-        lines.append(f"  peak memory {peak:.2f} GiB (goal < 2 GiB{': met' if peak < 2 else ': missed'}); per stage (GiB): {stage_peaks}")
+        lines.append(
+            f"  peak memory {peak:.2f} GiB (goal < 2 GiB{': met' if peak < 2 else ': missed'}); per stage (GiB): "
+            f"{stage_peaks}"
+        )
     for fmt in {f for _, f in peaks}:
         m, big = peaks.get(("M", fmt)), peaks.get(("L", fmt))
         if m and big:
             out[f"{fmt} memory L/M"] = big / m
-            lines.append(f"{fmt}: peak memory L {big / 2**20:.2f} GiB / M {m / 2**20:.2f} GiB = {big / m:.2f} (goal <= 1.5; and < 2 GiB at any scale)")
+            lines.append(
+                f"{fmt}: peak memory L {big / 2**20:.2f} GiB / M {m / 2**20:.2f} GiB = {big / m:.2f} (goal <= 1.5; and "
+                "< 2 GiB at any scale)"
+            )
     return "\n".join(lines), out
 
 
 def _machine() -> str:
     load = os.getloadavg()
     memory = os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES") / 2**30
-    return f"{os.cpu_count()} CPUs, {memory:.0f} GiB RAM, load average {load[0]:.2f} {load[1]:.2f} {load[2]:.2f}, {date.today()}"
+    return (
+        f"{os.cpu_count()} CPUs, {memory:.0f} GiB RAM, "
+        f"load average {load[0]:.2f} {load[1]:.2f} {load[2]:.2f}, {date.today()}"
+    )
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--scales", nargs="+", default=["S", "M", "L"], choices=["S", "M", "L", "F"])
     parser.add_argument("--formats", nargs="+", default=["parquet"], choices=["parquet", "csv"])
-    parser.add_argument("--data", type=Path, default=Path("/tmp/costledger-scale"), help="inputs cache and workspaces (outside the repo)")
+    parser.add_argument(
+        "--data",
+        type=Path,
+        default=Path("/tmp/costledger-scale"),
+        help="inputs cache and workspaces (outside the repo)",
+    )
     parser.add_argument("--seed", type=int, default=7)
     parser.add_argument("--keep", action="store_true", help="keep the workspaces after measuring")
     parser.add_argument("--json", type=Path, help="also write the figures as JSON here")
@@ -371,10 +460,15 @@ def main() -> None:
     print(ratios_text)
     print()
     print(_profiles(results))
-    print("\nnormalise is timed on its own (parse step -> bundles)" if split else
-          "\ningest+normalise: pipeline.ingest parses and writes in one step (no parse/write split in this tree)")
+    print(
+        "\nnormalise is timed on its own (parse step -> bundles)"
+        if split
+        else "\ningest+normalise: pipeline.ingest parses and writes in one step (no parse/write split in this tree)"
+    )
     if args.json:
-        args.json.write_text(json.dumps({"machine": _machine(), "results": results, "ratios": ratios}, indent=1, default=str))
+        args.json.write_text(
+            json.dumps({"machine": _machine(), "results": results, "ratios": ratios}, indent=1, default=str)
+        )
 
 
 if __name__ == "__main__":

@@ -32,9 +32,26 @@ FORMATS: tuple[str, ...] = ("table", "csv", "json")
 DEFAULT_TIMEOUT = 60.0
 BATCH_ROWS = 10_000
 _PLAIN = {
-    "boolean", "tinyint", "smallint", "integer", "bigint", "utinyint", "usmallint", "uinteger", "ubigint",
-    "float", "double", "varchar", "date", "time", "timestamp", "timestamp_s", "timestamp_ms", "timestamp_ns",
-    "timestamp with time zone", "null",
+    "boolean",
+    "tinyint",
+    "smallint",
+    "integer",
+    "bigint",
+    "utinyint",
+    "usmallint",
+    "uinteger",
+    "ubigint",
+    "float",
+    "double",
+    "varchar",
+    "date",
+    "time",
+    "timestamp",
+    "timestamp_s",
+    "timestamp_ms",
+    "timestamp_ns",
+    "timestamp with time zone",
+    "null",
 }
 _NESTED = {"list", "array", "struct", "map", "union"}
 _BIG_INTEGERS = {"hugeint", "uhugeint", "bignum"}  # beyond Polars' and most readers' integers: text, in JSON a number
@@ -149,8 +166,10 @@ def _write_json(reader: pa.RecordBatchReader, out: TextIO) -> None:
     first = True
     for batch in reader:
         columns = [batch.column(i).to_pylist() for i in range(batch.num_columns)]
-        for row in zip(*columns):
-            fields = ",\n".join(f"  {key}: {'null' if value is None else value}" for key, value in zip(keys, row))
+        for row in zip(*columns, strict=True):
+            fields = ",\n".join(
+                f"  {key}: {'null' if value is None else value}" for key, value in zip(keys, row, strict=True)
+            )
             out.write(("\n" if first else ",\n") + " {\n" + fields + "\n }")
             first = False
     out.write("]\n" if first else "\n]\n")
@@ -162,7 +181,8 @@ def _write_table(reader: pa.RecordBatchReader, out: TextIO) -> None:
     frames = [_frame(batch) for batch in _nonempty(reader)]
     frame = pl.concat(frames) if frames else _frame(reader.schema.empty_table())
     shown = [
-        name for name, kind in frame.schema.items()
+        name
+        for name, kind in frame.schema.items()
         if kind == pl.String and frame.get_column(name).str.contains(CONTROL_CHARACTERS).any()
     ]
     frame = frame.with_columns(pl.col(c).map_elements(escape_control, return_dtype=pl.String) for c in shown)

@@ -14,7 +14,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import date
 from pathlib import Path
-from typing import Annotated, NoReturn, Optional, TextIO
+from typing import Annotated, NoReturn, TextIO
 
 import click
 import typer
@@ -109,8 +109,11 @@ def _errors() -> Iterator[None]:
         if _debug:
             raise
         first = str(exc).splitlines()[0] if str(exc) else ""
-        _say(f"error: unexpected {type(exc).__name__}: {first} (a bug in costledger, not in the input: rerun with "
-             "--debug for the traceback and report it)", err=True)
+        _say(
+            f"error: unexpected {type(exc).__name__}: {first} (a bug in costledger, not in the input: rerun with "
+            "--debug for the traceback and report it)",
+            err=True,
+        )
         raise typer.Exit(INTERNAL_ERROR) from None
 
 
@@ -142,10 +145,15 @@ def init(directory: Annotated[Path, typer.Argument(help="Folder to create.")]) -
 @app.command()
 def run(
     workspace: Ws,
-    on: Annotated[Optional[str], typer.Option("--date", help="Day to run for (YYYY-MM-DD).")] = None,
-    month: Annotated[Optional[str], typer.Option("--month", help="Rebuild this month (YYYY-MM).")] = None,
-    settle: Annotated[Optional[float], typer.Option(
-        "--settle-seconds", help="Read files modified at least this long ago (default: [ingest] settle_seconds, 60).")] = None,
+    on: Annotated[str | None, typer.Option("--date", help="Day to run for (YYYY-MM-DD).")] = None,
+    month: Annotated[str | None, typer.Option("--month", help="Rebuild this month (YYYY-MM).")] = None,
+    settle: Annotated[
+        float | None,
+        typer.Option(
+            "--settle-seconds",
+            help="Read files modified at least this long ago (default: [ingest] settle_seconds, 60).",
+        ),
+    ] = None,
 ) -> None:
     """Load the inbox, rebuild the affected periods, validate, publish. Then one line per file with
     quarantined or rejected rows; exit 2 if a file was rejected or had more than
@@ -157,8 +165,14 @@ def run(
         day = _parse_date(on) if on else None
         try:
             with _progress() as shown:
-                periods = steps.run(workspace, date=day, month=month, settle_seconds=settle,
-                                    notify=lambda line: _say(line, err=True), progress=shown)
+                periods = steps.run(
+                    workspace,
+                    date=day,
+                    month=month,
+                    settle_seconds=settle,
+                    notify=lambda line: _say(line, err=True),
+                    progress=shown,
+                )
         except FilesFailed as exc:  # the good files are published; say so before the error line
             _say(f"published: {', '.join(exc.periods) or 'nothing new'}")
             if _debug:
@@ -183,8 +197,12 @@ def pull(workspace: Ws) -> None:
 def report(
     workspace: Ws,
     month: Annotated[str, typer.Option("--month", help="YYYY-MM")],
-    lang: Annotated[Optional[str], typer.Option(
-        "--lang", help="Language of index.html and summary.md: en or zh (default: [report] language, en).")] = None,
+    lang: Annotated[
+        str | None,
+        typer.Option(
+            "--lang", help="Language of index.html and summary.md: en or zh (default: [report] language, en)."
+        ),
+    ] = None,
 ) -> None:
     """Write reports/YYYY-MM/: index.html and summary.md in the default language, index.en.html,
     index.zh.html, summary.en.md and summary.zh.md (each page links to the other language),
@@ -224,15 +242,23 @@ def check(workspace: Ws) -> None:
     from pipeline.workspace import Workspace
 
     with _errors(), connect_read_only(Workspace.open(workspace).warehouse) as con:
-        bad = con.sql("select * from marts.billing_reconciliation where billed_difference <> 0 or effective_difference <> 0").pl()
+        bad = con.sql(
+            "select * from marts.billing_reconciliation where billed_difference <> 0 or effective_difference <> 0"
+        ).pl()
         from pipeline.validate import load_balance_sql
 
         # every loaded file (period null = all): meta.loads' counts against the rows really in raw,
         # staging and quarantine
-        unbalanced = con.sql(f"select path from ({load_balance_sql(con)}) where not balanced", params={"period": None}).pl()
+        unbalanced = con.sql(
+            f"select path from ({load_balance_sql(con)}) where not balanced", params={"period": None}
+        ).pl()
         periods = con.execute("select count(distinct billing_period) from ledger.cost_ledger").fetchone()[0]
     for row in bad.iter_rows(named=True):
-        _say(f"FAIL conservation {row['billing_period']} {row['provider']} {row['currency']}: billed {row['billed_difference']}, effective {row['effective_difference']}", err=True)
+        _say(
+            f"FAIL conservation {row['billing_period']} {row['provider']} {row['currency']}: billed "
+            f"{row['billed_difference']}, effective {row['effective_difference']}",
+            err=True,
+        )
     for row in unbalanced.iter_rows(named=True):
         _say(f"FAIL rows in != loaded + quarantined: {row['path']}", err=True)
     if bad.height or unbalanced.height:
@@ -243,13 +269,18 @@ def check(workspace: Ws) -> None:
 @app.command("export-focus")
 def export_focus(
     workspace: Ws,
-    month: Annotated[Optional[str], typer.Option("--month", help="Only this billing period (YYYY-MM).")] = None,
-    out: Annotated[Optional[Path], typer.Option("--out", help="File to write (default exports/focus-<version>[-<month>].<format>).")] = None,
+    month: Annotated[str | None, typer.Option("--month", help="Only this billing period (YYYY-MM).")] = None,
+    out: Annotated[
+        Path | None, typer.Option("--out", help="File to write (default exports/focus-<version>[-<month>].<format>).")
+    ] = None,
     fmt: Annotated[str, typer.Option("--format", help="csv or parquet")] = "csv",
-    version: Annotated[str, typer.Option("--focus-version", help="FOCUS version: 1.2, or 1.0 for older validators.")] = "1.2",
+    version: Annotated[
+        str, typer.Option("--focus-version", help="FOCUS version: 1.2, or 1.0 for older validators.")
+    ] = "1.2",
 ) -> None:
     """Write the normalised billing (active file versions) as a FOCUS dataset."""
-    from pipeline.export import default_path, export_focus as write_focus
+    from pipeline.export import default_path
+    from pipeline.export import export_focus as write_focus
     from pipeline.run import check_period
     from pipeline.warehouse import connect_read_only
     from pipeline.workspace import Workspace
@@ -269,7 +300,9 @@ def convert(
     file: Annotated[Path, typer.Argument(help="A billing export in any format ingest knows (see README).")],
     out: Annotated[Path, typer.Option("--out", "-o", help="FOCUS file to write.")],
     fmt: Annotated[str, typer.Option("--format", help="csv or parquet")] = "parquet",
-    version: Annotated[str, typer.Option("--focus-version", help="FOCUS version: 1.2, or 1.0 for older validators.")] = "1.2",
+    version: Annotated[
+        str, typer.Option("--focus-version", help="FOCUS version: 1.2, or 1.0 for older validators.")
+    ] = "1.2",
 ) -> None:
     """Normalise one billing export to a FOCUS file, without a workspace. Rows that ingest would
     quarantine are left out and written, with row, column, value and reason, beside the output."""
@@ -284,8 +317,10 @@ def convert(
         if rejects.height:  # for people to open: cells that could run as formulas are neutralised
             quarantine.write_text(csv_text(rejects.columns, rejects.iter_rows()), encoding="utf-8", newline="\n")
         quarantined = rejects.get_column("row_number").n_unique() if rejects.height else 0
-        shown.summary(f"convert done: 1 file, {rows:,} rows written, {quarantined:,} quarantined; "
-                      f"{time.perf_counter() - started:.1f} s")
+        shown.summary(
+            f"convert done: 1 file, {rows:,} rows written, {quarantined:,} quarantined; "
+            f"{time.perf_counter() - started:.1f} s"
+        )
     _say(f"{rows} rows of FOCUS {version} written to {out}")
     if rejects.height:
         _say(f"{rejects.get_column('row_number').n_unique()} rows quarantined: see {quarantine}", err=True)
@@ -308,20 +343,25 @@ def demo(workspace: Ws, seed: Annotated[int, typer.Option(help="Generator seed."
         shown.phase("writing the monthly reports", len(estate.months))
         for month in estate.months:
             shown.item(f"{month}: {steps.report(workspace, month)} (and index.en.html, index.zh.html)")
-        shown.summary(f"demo done: a {len(estate.months)}-month estate generated, {len(periods)} periods published, "
-                      f"{len(estate.months)} reports written; {time.perf_counter() - started:.1f} s")
-    _say(f"try: costledger sql -w {workspace} \"select * from marts.monthly_model_cost\"")
+        shown.summary(
+            f"demo done: a {len(estate.months)}-month estate generated, {len(periods)} periods published, "
+            f"{len(estate.months)} reports written; {time.perf_counter() - started:.1f} s"
+        )
+    _say(f'try: costledger sql -w {workspace} "select * from marts.monthly_model_cost"')
 
 
 @app.command()
 def generate(
     workspace: Ws,
-    scale: Annotated[str, typer.Option("--scale", help="S (the demo, one month), M or L (benchmark scales, see pipeline/scale.py).")] = "M",
+    scale: Annotated[
+        str, typer.Option("--scale", help="S (the demo, one month), M or L (benchmark scales, see pipeline/scale.py).")
+    ] = "M",
     fmt: Annotated[str, typer.Option("--format", help="Billing and telemetry files: parquet or csv.")] = "parquet",
     seed: Annotated[int, typer.Option(help="Generator seed.")] = 7,
 ) -> None:
     """Write a workspace (config + inbox) with one month of inputs at a benchmark scale."""
-    from pipeline.scale import SCALES, generate as generate_scale
+    from pipeline.scale import SCALES
+    from pipeline.scale import generate as generate_scale
 
     if scale not in ("S", *SCALES) or fmt not in ("parquet", "csv"):
         _fail(CostLedgerError(f"--scale {scale!r} --format {fmt!r}: expected S, M or L and parquet or csv"))
@@ -330,8 +370,13 @@ def generate(
         generate_scale(workspace, scale, fmt=fmt, seed=seed, progress=shown)
         files = [f for f in (workspace / "inbox").rglob("*") if f.is_file()]
         size = sum(f.stat().st_size for f in files)
-        shown.summary(f"generate done: {len(files):,} input files, {size / 2**20:,.1f} MiB; {time.perf_counter() - started:.1f} s")
-    _say(f"generated scale {scale} ({fmt}) in {workspace} in {time.perf_counter() - started:.1f} s; run: costledger run -w {workspace} --date 2026-01-31")
+        shown.summary(
+            f"generate done: {len(files):,} input files, {size / 2**20:,.1f} MiB; {time.perf_counter() - started:.1f} s"
+        )
+    _say(
+        f"generated scale {scale} ({fmt}) in {workspace} in {time.perf_counter() - started:.1f} s; run: costledger run "
+        f"-w {workspace} --date 2026-01-31"
+    )
 
 
 def _parse_date(text: str) -> date:

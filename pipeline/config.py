@@ -207,7 +207,9 @@ class SharedPool(_Strict):
     @model_validator(mode="after")
     def _check(self) -> SharedPool:
         if self.charge_category is self.service_name is self.service_category is None:
-            raise ValueError(f"shared pool {self.name!r} matches nothing: give charge_category, service_name or service_category")
+            raise ValueError(
+                f"shared pool {self.name!r} matches nothing: give charge_category, service_name or service_category"
+            )
         if self.policy == "fixed" and not self.weights:
             raise ValueError(f"shared pool {self.name!r}: policy 'fixed' needs weights")
         if self.name in self.weights or Bucket.SHARED.value in self.weights:
@@ -409,7 +411,10 @@ class Anomalies(_Strict):
     min_band_amount: Decimal = Field(Decimal("1"), ge=0)
     # labor and time are monthly figures spread over days (a change of plan, not of spend)
     categories: list[Literal["hardware", "software", "data", "labor", "operational", "time"]] = [
-        "hardware", "software", "data", "operational",
+        "hardware",
+        "software",
+        "data",
+        "operational",
     ]
     alert_excess: Decimal = Field(Decimal("100"), ge=0)
     alert_days: int = Field(7, ge=1, le=366)
@@ -492,9 +497,7 @@ def load_config(path: Path) -> Config:
     try:
         config = Config.model_validate(data)
     except ValidationError as exc:
-        problems = "; ".join(
-            f"{'.'.join(str(p) for p in err['loc']) or '(top)'}: {err['msg']}" for err in exc.errors()
-        )
+        problems = "; ".join(f"{'.'.join(str(p) for p in err['loc']) or '(top)'}: {err['msg']}" for err in exc.errors())
         raise ConfigError(f"{path}: {problems}") from None
     check_paths(config, path)
     return config

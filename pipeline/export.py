@@ -45,7 +45,14 @@ NULL_COLUMNS: tuple[str, ...] = (
 )
 # columns newer than a version: left out of its export
 NEWER_THAN: dict[str, tuple[str, ...]] = {"1.0": ("InvoiceId",), "1.2": ()}
-X_COLUMNS: tuple[str, ...] = ("x_BillingPeriod", "x_SourceFormat", "x_SourceFile", "x_SourceRow", "x_LoadId", "x_DefaultedCosts")
+X_COLUMNS: tuple[str, ...] = (
+    "x_BillingPeriod",
+    "x_SourceFormat",
+    "x_SourceFile",
+    "x_SourceRow",
+    "x_LoadId",
+    "x_DefaultedCosts",
+)
 
 BILLING_SQL = """
 with active_loads as (
@@ -92,7 +99,9 @@ def conform(rows: pl.DataFrame, columns: list[str]) -> pl.DataFrame:
     money = rows.schema["BilledCost"]
     before_discount = pl.max_horizontal("BilledCost", "EffectiveCost").cast(money)
     defaulted = pl.concat_str(
-        [pl.when(pl.col(c).is_null()).then(pl.lit(c)) for c in ("ContractedCost", "ListCost")], separator=",", ignore_nulls=True
+        [pl.when(pl.col(c).is_null()).then(pl.lit(c)) for c in ("ContractedCost", "ListCost")],
+        separator=",",
+        ignore_nulls=True,
     )
     kind = pl.col("CommitmentDiscountType").str.to_lowercase()
     return rows.with_columns(
@@ -100,10 +109,17 @@ def conform(rows: pl.DataFrame, columns: list[str]) -> pl.DataFrame:
         pl.coalesce("ContractedCost", before_discount).alias("ContractedCost"),
         pl.coalesce("ListCost", "ContractedCost", before_discount).alias("ListCost"),
         pl.col("ServiceCategory").fill_null("Other"),
-        pl.when(kind.str.contains("savings|spend")).then(pl.lit("Spend"))
-        .when(kind.str.contains("reserv|committed use|usage")).then(pl.lit("Usage"))
-        .otherwise(None).alias("CommitmentDiscountCategory"),
-        *[pl.lit(None, dtype=pl.String).alias(c) for c in NULL_COLUMNS if c not in ("ContractedUnitPrice", "ListUnitPrice")],
+        pl.when(kind.str.contains("savings|spend"))
+        .then(pl.lit("Spend"))
+        .when(kind.str.contains("reserv|committed use|usage"))
+        .then(pl.lit("Usage"))
+        .otherwise(None)
+        .alias("CommitmentDiscountCategory"),
+        *[
+            pl.lit(None, dtype=pl.String).alias(c)
+            for c in NULL_COLUMNS
+            if c not in ("ContractedUnitPrice", "ListUnitPrice")
+        ],
         *[pl.lit(None, dtype=money).alias(c) for c in ("ContractedUnitPrice", "ListUnitPrice")],
         pl.col("row_number").alias("x_SourceRow"),
         pl.col("load_id").alias("x_LoadId"),
@@ -139,8 +155,9 @@ def export_focus(
     return frame.height
 
 
-def convert_file(path: Path, out: Path, *, fmt: str = "parquet", version: str = "1.2",
-                 progress: Progress | None = None) -> tuple[int, pl.DataFrame]:
+def convert_file(
+    path: Path, out: Path, *, fmt: str = "parquet", version: str = "1.2", progress: Progress | None = None
+) -> tuple[int, pl.DataFrame]:
     """One billing export (any format ingest knows) as a FOCUS file, without a warehouse: the rows
     ingest would stage, with the same rules for bad rows. Returns the rows written and the
     quarantined rows (row, column, value, reason), which the caller reports. Reading, checking and
@@ -150,7 +167,9 @@ def convert_file(path: Path, out: Path, *, fmt: str = "parquet", version: str = 
         raise CostLedgerError(f"--format {fmt!r}: expected one of {', '.join(FORMATS)}")
     columns = focus_columns(version)
     if not path.is_file():
-        raise InputError("no such file: expected one billing export (CSV, Parquet or JSON lines, plain or gzip)", path=path)
+        raise InputError(
+            "no such file: expected one billing export (CSV, Parquet or JSON lines, plain or gzip)", path=path
+        )
     check_target(out, source=path)
     config = Config()  # no workspace: the default limits and rules
     progress.phase(f"converting {path.name} to FOCUS {version}", 3)
@@ -166,7 +185,9 @@ def convert_file(path: Path, out: Path, *, fmt: str = "parquet", version: str = 
     except Exception as exc:  # noqa: BLE001 - what a hostile file makes a parser raise is that file's error
         raise rejection(exc, path) from exc
     progress.item(f"{path.name}: {parsed.rows_loaded:,} rows kept, {parsed.rows_quarantined:,} quarantined")
-    rows = parsed.rows.with_columns(pl.lit(path.name).alias("x_SourceFile"), pl.lit(None, dtype=pl.String).alias("load_id"))
+    rows = parsed.rows.with_columns(
+        pl.lit(path.name).alias("x_SourceFile"), pl.lit(None, dtype=pl.String).alias("load_id")
+    )
     frame = conform(rows, columns)
     _write(frame, out, fmt)
     progress.item(f"{out}: {frame.height:,} rows written ({fmt})")
@@ -211,4 +232,3 @@ def _write(frame: pl.DataFrame, out: Path, fmt: str) -> None:
 def default_path(root: Path, *, month: str | None, fmt: str, version: str) -> Path:
     """exports/focus-<version>[-<month>].<fmt> in the workspace."""
     return root / "exports" / f"focus-{version}{'-' + month if month else ''}.{fmt}"
-

@@ -7,7 +7,9 @@ from __future__ import annotations
 
 import logging
 import time
-from datetime import datetime, timezone
+from collections.abc import Mapping
+from datetime import UTC, datetime
+from typing import Any
 
 log = logging.getLogger(__name__)
 
@@ -42,8 +44,17 @@ def record_task_failure(
             with warehouse.connect(path) as con:
                 con.execute(
                     "insert into meta.task_failures values (?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                    [dag_id, run_id, task_id, map_index, try_number, state,
-                     datetime.now(timezone.utc).replace(tzinfo=None), error[:4000], log_url],
+                    [
+                        dag_id,
+                        run_id,
+                        task_id,
+                        map_index,
+                        try_number,
+                        state,
+                        datetime.now(UTC).replace(tzinfo=None),
+                        error[:4000],
+                        log_url,
+                    ],
                 )
             return
         except duckdb.IOException:  # "Could not set lock on file": another writer has it
@@ -52,7 +63,7 @@ def record_task_failure(
             time.sleep(1)
 
 
-def _record(context, state: str) -> None:
+def _record(context: Mapping[str, Any], state: str) -> None:
     ti = context["ti"]
     exception = context.get("exception")
     try:
@@ -66,18 +77,20 @@ def _record(context, state: str) -> None:
             map_index=ti.map_index if ti.map_index is not None else -1,
             try_number=ti.try_number,
             state=state,
-            error=f"{type(exception).__name__}: {exception}" if exception else "(no exception: killed, timed out or zombie)",
+            error=f"{type(exception).__name__}: {exception}"
+            if exception
+            else "(no exception: killed, timed out or zombie)",
             log_url=getattr(ti, "log_url", None),
         )
     except Exception:  # a callback must never hide the task's own error
         log.exception("could not record the failure of %s.%s in meta.task_failures", ti.dag_id, ti.task_id)
 
 
-def on_failure(context) -> None:
+def on_failure(context: Mapping[str, Any]) -> None:
     """on_failure_callback: the task failed for good."""
     _record(context, "failed")
 
 
-def on_retry(context) -> None:
+def on_retry(context: Mapping[str, Any]) -> None:
     """on_retry_callback: the try failed, Airflow will try again after the backoff."""
     _record(context, "up_for_retry")

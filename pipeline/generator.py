@@ -17,7 +17,7 @@ import json
 import random
 from collections import defaultdict
 from dataclasses import dataclass, field
-from datetime import date, datetime, timedelta, timezone
+from datetime import UTC, date, datetime, timedelta
 from decimal import ROUND_HALF_EVEN, Decimal
 from pathlib import Path
 
@@ -39,7 +39,13 @@ MODELS = {  # name, business line, team, owner
 # Planted: embeddings moves to the recommendation team on March 1st; its January and February
 # cost stays with ml-platform (the dated registry keeps the history).
 MOVES = {"embeddings": (date(2026, 3, 1), "recommendation", "recsys", "head-of-recsys")}
-NAMESPACES = {"search-ranker": "search", "query-rewrite-llm": "qrewrite", "rec-retrieval": "recsys", "rec-ranker-llm": "recsys", "embeddings": "embed"}
+NAMESPACES = {
+    "search-ranker": "search",
+    "query-rewrite-llm": "qrewrite",
+    "rec-retrieval": "recsys",
+    "rec-ranker-llm": "recsys",
+    "embeddings": "embed",
+}
 POOL_NODE_HOURLY = D("4.80")  # 4 GPUs x 12 samples an hour = 48 slots: 0.10 a slot
 SUPPORT_WEIGHTS = {"search-ranker": 3, "rec-ranker-llm": 3, "query-rewrite-llm": 2, "rec-retrieval": 1, "embeddings": 1}
 EUR_RATES = {1: D("1.0850"), 2: D("1.0900"), 3: D("1.0800")}
@@ -54,10 +60,28 @@ RIGHT_SIZING_DAY, AUTOSCALING_DAY, NO_EFFECT_DAY = date(2026, 3, 9), date(2026, 
 # the optimisation log claims 30 % for the quantisation (the seed's claim); the others claim nothing
 CLAIMS = {"rec-ranker-llm": "30"}
 PLANTED_ACTIONS = [
-    (OPTIMISATION_DAY, "rec-ranker-llm", "quantization", "INT8 weights: the second GPU is held 4 h a day instead of 16 h", "cut_30"),
-    (RIGHT_SIZING_DAY, "query-rewrite-llm", "right_sizing", "Serving window of the pool GPU cut from 12 h to 6 h a day", "confounded"),
+    (
+        OPTIMISATION_DAY,
+        "rec-ranker-llm",
+        "quantization",
+        "INT8 weights: the second GPU is held 4 h a day instead of 16 h",
+        "cut_30",
+    ),
+    (
+        RIGHT_SIZING_DAY,
+        "query-rewrite-llm",
+        "right_sizing",
+        "Serving window of the pool GPU cut from 12 h to 6 h a day",
+        "confounded",
+    ),
     (AUTOSCALING_DAY, "query-rewrite-llm", "autoscaling", "Scale to zero after 12:00", "confounded"),
-    (NO_EFFECT_DAY, "search-ranker", "autoscaling", "HPA target changed; replicas never scaled (no real effect)", "no_effect"),
+    (
+        NO_EFFECT_DAY,
+        "search-ranker",
+        "autoscaling",
+        "HPA target changed; replicas never scaled (no real effect)",
+        "no_effect",
+    ),
 ]
 IMPACT_WINDOW_DAYS = 14
 ASSETS = [
@@ -101,7 +125,9 @@ class Estate:
     root: Path
     months: list[str]
     truth: dict[tuple[str, str, str], list[Decimal]] = field(default_factory=lambda: defaultdict(lambda: [D(0), D(0)]))
-    gpu_daily: dict[tuple[date, str], Decimal] = field(default_factory=lambda: defaultdict(D))  # effective GPU-time cost
+    gpu_daily: dict[tuple[date, str], Decimal] = field(
+        default_factory=lambda: defaultdict(D)
+    )  # effective GPU-time cost
     # labor as planted: (month, person id) -> employed pay; (quarter, person id) -> rate group;
     # (quarter, group) -> standard rate; (month, model) -> person ids with time on it (a model of
     # fewer than K_ANONYMITY people in a month is withheld). A quarter is named like 2026-Q1.
@@ -143,16 +169,30 @@ def holders(host: str, gpu: int, day: date, hour_slot: int) -> str | None:
     """Who holds the GPU in the 5-minute slot (0..287) of the day: a model id, 'sandbox', or None."""
     hour = hour_slot // 12
     if host == "gpu-node-1":
-        rewrite_until = 12 if day >= AUTOSCALING_DAY else 14 if day >= RIGHT_SIZING_DAY else 20  # planted: confounded pair
-        return {0: "search-ranker", 1: "search-ranker", 2: "query-rewrite-llm" if 8 <= hour < rewrite_until else None,
-                3: "embeddings" if hour < 6 else None}[gpu]
+        rewrite_until = (
+            12 if day >= AUTOSCALING_DAY else 14 if day >= RIGHT_SIZING_DAY else 20
+        )  # planted: confounded pair
+        return {
+            0: "search-ranker",
+            1: "search-ranker",
+            2: "query-rewrite-llm" if 8 <= hour < rewrite_until else None,
+            3: "embeddings" if hour < 6 else None,
+        }[gpu]
     if host == "gpu-node-2":
         ranker_until = 4 if day >= OPTIMISATION_DAY else 16  # the planted optimisation: -30% GPU-time
-        return {0: "rec-ranker-llm", 1: "rec-retrieval", 2: "sandbox" if 10 <= hour < 12 else None,
-                3: "rec-ranker-llm" if hour < ranker_until else None}[gpu]
+        return {
+            0: "rec-ranker-llm",
+            1: "rec-retrieval",
+            2: "sandbox" if 10 <= hour < 12 else None,
+            3: "rec-ranker-llm" if hour < ranker_until else None,
+        }[gpu]
     if host == "dc1-gpu-01":
-        return {0: "query-rewrite-llm", 1: "query-rewrite-llm", 2: "embeddings" if 9 <= hour < 21 else None,
-                3: "embeddings" if 9 <= hour < 21 else None}[gpu]
+        return {
+            0: "query-rewrite-llm",
+            1: "query-rewrite-llm",
+            2: "embeddings" if 9 <= hour < 21 else None,
+            3: "embeddings" if 9 <= hour < 21 else None,
+        }[gpu]
     if training(host, gpu, day):
         return "rec-ranker-llm"
     return {0: "rec-retrieval", 1: "rec-retrieval", 2: None, 3: None}[gpu]
@@ -164,7 +204,9 @@ def holders(host: str, gpu: int, day: date, hour_slot: int) -> str | None:
 # rec-retrieval share it 08-20 h (1/2 each), embeddings alone 20-24 h; GPU 2: a sandbox 14-16 h.
 NODE3 = "gpu-node-3"
 MIG_SLICES = 7
-NODE3_HOURLY = D("5.60")  # 4 GPUs in 1/14ths = 56 parts an hour: 0.10 a part, exact at any grain (Azure's daily rows too)
+NODE3_HOURLY = D(
+    "5.60"
+)  # 4 GPUs in 1/14ths = 56 parts an hour: 0.10 a part, exact at any grain (Azure's daily rows too)
 
 
 def node3_holders(gpu: int, hour_slot: int) -> list[tuple[dict[str, str], str | None, int, int]]:
@@ -172,9 +214,11 @@ def node3_holders(gpu: int, hour_slot: int) -> list[tuple[dict[str, str], str | 
     series; the fractions held, plus what no series holds (idle), make the whole GPU."""
     hour = hour_slot // 12
     if gpu == 0:
-        return [({"GPU_I_PROFILE": "3g.40gb", "GPU_I_ID": "1"}, "rec-retrieval", 3, MIG_SLICES),
-                ({"GPU_I_PROFILE": "2g.20gb", "GPU_I_ID": "2"}, "embeddings" if 6 <= hour < 18 else None, 2, MIG_SLICES),
-                ({"GPU_I_PROFILE": "1g.10gb", "GPU_I_ID": "3"}, None, 1, MIG_SLICES)]
+        return [
+            ({"GPU_I_PROFILE": "3g.40gb", "GPU_I_ID": "1"}, "rec-retrieval", 3, MIG_SLICES),
+            ({"GPU_I_PROFILE": "2g.20gb", "GPU_I_ID": "2"}, "embeddings" if 6 <= hour < 18 else None, 2, MIG_SLICES),
+            ({"GPU_I_PROFILE": "1g.10gb", "GPU_I_ID": "3"}, None, 1, MIG_SLICES),
+        ]
     if gpu == 1:
         if 8 <= hour < 20:
             return [({}, "embeddings", 1, 2), ({}, "rec-retrieval", 1, 2)]
@@ -287,15 +331,23 @@ def _config_text() -> str:
         models += f'[[models]]\nid = "{i}"\nname = "{n}"\nbusiness_line = "{b}"\nteam = "{t}"\nowner = "{o}"\n\n'
         if i in MOVES:
             since, b2, t2, o2 = MOVES[i]
-            models += (f'[[models.moves]]\nsince = {since.isoformat()}\nbusiness_line = "{b2}"\n'
-                       f'team = "{t2}"\nowner = "{o2}"\n\n')
+            models += (
+                f'[[models.moves]]\nsince = {since.isoformat()}\nbusiness_line = "{b2}"\n'
+                f'team = "{t2}"\nowner = "{o2}"\n\n'
+            )
     weights = "{ " + ", ".join(f'"{k}" = {v}' for k, v in SUPPORT_WEIGHTS.items()) + " }"
     families = "{ " + ", ".join(f'"{k}" = "{v}"' for k, v in FAMILIES.items()) + " }"
     return CONFIG.format(models=models, weights=weights, families=families)
 
 
-def generate_estate(root: Path | str, *, seed: int = 7, months: tuple[str, ...] = ("2026-01", "2026-02", "2026-03"),
-                    billing_format: str = "focus", progress: Progress | None = None) -> Estate:
+def generate_estate(
+    root: Path | str,
+    *,
+    seed: int = 7,
+    months: tuple[str, ...] = ("2026-01", "2026-02", "2026-03"),
+    billing_format: str = "focus",
+    progress: Progress | None = None,
+) -> Estate:
     """Write the estate's workspace; each input family is a line of `progress` once written."""
     root = Path(root)
     progress = progress or Progress()
@@ -334,11 +386,41 @@ def _write_csv(path: Path, header: list[str], rows: list[list]) -> None:
 
 
 FOCUS_HEADER = [
-    "BillingAccountId", "BillingAccountName", "SubAccountId", "SubAccountName", "BillingPeriodStart", "BillingPeriodEnd",
-    "ChargePeriodStart", "ChargePeriodEnd", "ChargeCategory", "ChargeClass", "ChargeDescription", "ChargeFrequency",
-    "BilledCost", "EffectiveCost", "ListCost", "ContractedCost", "BillingCurrency", "PricingCurrency", "ConsumedQuantity", "ConsumedUnit",
-    "ProviderName", "PublisherName", "InvoiceIssuerName", "InvoiceId", "RegionId", "ResourceId", "ResourceName", "ResourceType",
-    "ServiceCategory", "ServiceName", "SkuId", "SkuPriceId", "CommitmentDiscountId", "CommitmentDiscountType", "Tags",
+    "BillingAccountId",
+    "BillingAccountName",
+    "SubAccountId",
+    "SubAccountName",
+    "BillingPeriodStart",
+    "BillingPeriodEnd",
+    "ChargePeriodStart",
+    "ChargePeriodEnd",
+    "ChargeCategory",
+    "ChargeClass",
+    "ChargeDescription",
+    "ChargeFrequency",
+    "BilledCost",
+    "EffectiveCost",
+    "ListCost",
+    "ContractedCost",
+    "BillingCurrency",
+    "PricingCurrency",
+    "ConsumedQuantity",
+    "ConsumedUnit",
+    "ProviderName",
+    "PublisherName",
+    "InvoiceIssuerName",
+    "InvoiceId",
+    "RegionId",
+    "ResourceId",
+    "ResourceName",
+    "ResourceType",
+    "ServiceCategory",
+    "ServiceName",
+    "SkuId",
+    "SkuPriceId",
+    "CommitmentDiscountId",
+    "CommitmentDiscountType",
+    "Tags",
     "CommitmentDiscountStatus",
 ]
 
@@ -354,21 +436,66 @@ def _billing(estate: Estate, days: list[date], billing_format: str = "focus") ->
         month_days = [d for d in days if d.strftime("%Y-%m") == month]
         aws, azure = [], []
 
-        def row(provider: str, charge_start: datetime, charge_end: datetime, category: str, description: str, billed: Decimal,
-                effective: Decimal, service_category: str, service_name: str, tags: dict | None = None, *, resource: str = "",
-                frequency: str = "Usage-Based", publisher: str | None = None, commitment: str = "", sub_account: str = "",
-                list_cost: Decimal | None = None, status: str = "") -> list:
+        def row(
+            provider: str,
+            charge_start: datetime,
+            charge_end: datetime,
+            category: str,
+            description: str,
+            billed: Decimal,
+            effective: Decimal,
+            service_category: str,
+            service_name: str,
+            tags: dict | None = None,
+            *,
+            resource: str = "",
+            frequency: str = "Usage-Based",
+            publisher: str | None = None,
+            commitment: str = "",
+            sub_account: str = "",
+            list_cost: Decimal | None = None,
+            status: str = "",
+        ) -> list:
             aws_side = provider == "AWS"
             issuer = "Amazon Web Services, Inc." if aws_side else "Microsoft"
             return [
-                "111111111111" if aws_side else "ea-0001", "Retail Prod" if aws_side else "Retail EA", sub_account or ("222222222222" if aws_side else "acct-shared"),
-                "ml-serving" if aws_side else "shared", _ts(start), _ts(end), _ts(charge_start), _ts(charge_end), category, "",
-                description, frequency, str(billed), str(effective), str(billed if list_cost is None else list_cost),
-                str(billed if list_cost is None else list_cost), "USD" if aws_side else "EUR", "USD" if aws_side else "EUR",
-                "1", "Hours", provider, publisher or issuer, issuer, "", "us-east-1" if aws_side else "westeurope", f"{resource or 'r'}-{service_name[:8]}",
-                resource, "", service_category, service_name, "SKU1",
-                "SKU1-P1" if category in ("Usage", "Purchase") else "",  # FOCUS: a price id on usage and purchases, none on tax
-                commitment, "Savings Plan" if commitment else "",
+                "111111111111" if aws_side else "ea-0001",
+                "Retail Prod" if aws_side else "Retail EA",
+                sub_account or ("222222222222" if aws_side else "acct-shared"),
+                "ml-serving" if aws_side else "shared",
+                # B023: row() is only called within this month's iteration, so start and end are this month's
+                _ts(start),  # noqa: B023
+                _ts(end),  # noqa: B023
+                _ts(charge_start),
+                _ts(charge_end),
+                category,
+                "",
+                description,
+                frequency,
+                str(billed),
+                str(effective),
+                str(billed if list_cost is None else list_cost),
+                str(billed if list_cost is None else list_cost),
+                "USD" if aws_side else "EUR",
+                "USD" if aws_side else "EUR",
+                "1",
+                "Hours",
+                provider,
+                publisher or issuer,
+                issuer,
+                "",
+                "us-east-1" if aws_side else "westeurope",
+                f"{resource or 'r'}-{service_name[:8]}",
+                resource,
+                "",
+                service_category,
+                service_name,
+                "SKU1",
+                "SKU1-P1"
+                if category in ("Usage", "Purchase")
+                else "",  # FOCUS: a price id on usage and purchases, none on tax
+                commitment,
+                "Savings Plan" if commitment else "",
                 json.dumps(tags) if tags else "",
                 status or ("Used" if commitment and category == "Usage" else ""),
             ]
@@ -381,56 +508,259 @@ def _billing(estate: Estate, days: list[date], billing_format: str = "focus") ->
                 for node, covered in (("gpu-node-1", False), ("gpu-node-2", True), (NODE3, True)):
                     hourly = NODE3_HOURLY if node == NODE3 else POOL_NODE_HOURLY
                     billed = D("0.00") if covered else hourly
-                    aws.append(row("AWS", h0, h0 + timedelta(hours=1), "Usage", "p4de GPU instance hour" if node == NODE3 else "g5.12xlarge GPU instance hour",
-                                   billed, hourly, "Compute", "Amazon Elastic Compute Cloud", resource=node, commitment="sp-1" if covered else "",
-                                   list_cost=COVERED_LIST.get(node) if covered else None))
+                    aws.append(
+                        row(
+                            "AWS",
+                            h0,
+                            h0 + timedelta(hours=1),
+                            "Usage",
+                            "p4de GPU instance hour" if node == NODE3 else "g5.12xlarge GPU instance hour",
+                            billed,
+                            hourly,
+                            "Compute",
+                            "Amazon Elastic Compute Cloud",
+                            resource=node,
+                            commitment="sp-1" if covered else "",
+                            list_cost=COVERED_LIST.get(node) if covered else None,
+                        )
+                    )
                     _truth_pool_hour(estate, node, h0, billed)
-            for model, cost in (("search-ranker", "120.00"), ("query-rewrite-llm", "40.00"), ("rec-retrieval", "95.50"), ("rec-ranker-llm", "60.25"), ("embeddings", "30.00")):
+            for model, cost in (
+                ("search-ranker", "120.00"),
+                ("query-rewrite-llm", "40.00"),
+                ("rec-retrieval", "95.50"),
+                ("rec-ranker-llm", "60.25"),
+                ("embeddings", "30.00"),
+            ):
                 key = " Model " if model == "embeddings" else "model"  # tag keys arrive with odd case and spaces
-                aws.append(row("AWS", d0, d1, "Usage", "c6i.4xlarge instance hours", D(cost), D(cost), "Compute", "Amazon Elastic Compute Cloud", {key: model}, resource=f"cpu-{model}"))
+                aws.append(
+                    row(
+                        "AWS",
+                        d0,
+                        d1,
+                        "Usage",
+                        "c6i.4xlarge instance hours",
+                        D(cost),
+                        D(cost),
+                        "Compute",
+                        "Amazon Elastic Compute Cloud",
+                        {key: model},
+                        resource=f"cpu-{model}",
+                    )
+                )
                 estate.add(day, model, "hardware", D(cost), D(cost))
-            aws.append(row("AWS", d0, d1, "Usage", "S3 standard storage", D("12.34"), D("12.34"), "Storage", "Amazon Simple Storage Service", {"model": "embeddings"}))
+            aws.append(
+                row(
+                    "AWS",
+                    d0,
+                    d1,
+                    "Usage",
+                    "S3 standard storage",
+                    D("12.34"),
+                    D("12.34"),
+                    "Storage",
+                    "Amazon Simple Storage Service",
+                    {"model": "embeddings"},
+                )
+            )
             estate.add(day, "embeddings", "hardware", D("12.34"), D("12.34"))
-            aws.append(row("AWS", d0, d1, "Usage", "S3 training data", D("20.00"), D("20.00"), "Storage", "Amazon Simple Storage Service", {"model": "rec-ranker-llm", "cost_category": "data"}))
+            aws.append(
+                row(
+                    "AWS",
+                    d0,
+                    d1,
+                    "Usage",
+                    "S3 training data",
+                    D("20.00"),
+                    D("20.00"),
+                    "Storage",
+                    "Amazon Simple Storage Service",
+                    {"model": "rec-ranker-llm", "cost_category": "data"},
+                )
+            )
             estate.add(day, "rec-ranker-llm", "data", D("20.00"), D("20.00"))
-            aws.append(row("AWS", d0, d1, "Usage", "Data transfer out", D("15.00"), D("15.00"), "Networking", "AWS Data Transfer", {"model": "search-ranker"}))
+            aws.append(
+                row(
+                    "AWS",
+                    d0,
+                    d1,
+                    "Usage",
+                    "Data transfer out",
+                    D("15.00"),
+                    D("15.00"),
+                    "Networking",
+                    "AWS Data Transfer",
+                    {"model": "search-ranker"},
+                )
+            )
             estate.add(day, "search-ranker", "operational", D("15.00"), D("15.00"))
             if day == SPIKE_DAY:  # planted: a crawler burst, one day
-                aws.append(row("AWS", d0, d1, "Usage", "Data transfer out (crawler burst)", SPIKE_EXTRA, SPIKE_EXTRA, "Networking",
-                               "AWS Data Transfer", {"model": "search-ranker"}))
+                aws.append(
+                    row(
+                        "AWS",
+                        d0,
+                        d1,
+                        "Usage",
+                        "Data transfer out (crawler burst)",
+                        SPIKE_EXTRA,
+                        SPIKE_EXTRA,
+                        "Networking",
+                        "AWS Data Transfer",
+                        {"model": "search-ranker"},
+                    )
+                )
                 estate.add(day, "search-ranker", "operational", SPIKE_EXTRA, SPIKE_EXTRA)
             # the savings plan's unused commitment of the day: 24 h x (11.00 - 4.80 - 5.60) = 14.40
             unused = (COMMITMENT_HOURLY - POOL_NODE_HOURLY - NODE3_HOURLY) * 24
-            aws.append(row("AWS", d0, d1, "Usage", "Unused savings plan commitment", D("0.00"), unused, "Compute",
-                           "Savings Plans for AWS Compute usage", commitment="sp-1", list_cost=D("0.00"),
-                           status="Unused"))
+            aws.append(
+                row(
+                    "AWS",
+                    d0,
+                    d1,
+                    "Usage",
+                    "Unused savings plan commitment",
+                    D("0.00"),
+                    unused,
+                    "Compute",
+                    "Savings Plans for AWS Compute usage",
+                    commitment="sp-1",
+                    list_cost=D("0.00"),
+                    status="Unused",
+                )
+            )
             estate.add(day, "__shared__", "hardware", D("0.00"), unused)
-            aws.append(row("AWS", d0, d1, "Usage", "CloudWatch metrics", D("5.00"), D("5.00"), "Management and Governance", "Amazon CloudWatch"))
+            aws.append(
+                row(
+                    "AWS",
+                    d0,
+                    d1,
+                    "Usage",
+                    "CloudWatch metrics",
+                    D("5.00"),
+                    D("5.00"),
+                    "Management and Governance",
+                    "Amazon CloudWatch",
+                )
+            )
             estate.add(day, "__unallocated__", "operational", D("5.00"), D("5.00"))
-            aws.append(row("AWS", d0, d1, "Usage", "Legacy ranker instance", D("2.00"), D("2.00"), "Compute", "Amazon Elastic Compute Cloud", {"model": "legacy-ranker"}))
+            aws.append(
+                row(
+                    "AWS",
+                    d0,
+                    d1,
+                    "Usage",
+                    "Legacy ranker instance",
+                    D("2.00"),
+                    D("2.00"),
+                    "Compute",
+                    "Amazon Elastic Compute Cloud",
+                    {"model": "legacy-ranker"},
+                )
+            )
             estate.add(day, "__unallocated__", "hardware", D("2.00"), D("2.00"))
             eur_rate = EUR_RATES[day.month]
-            azure.append(row("Microsoft", d0, d1, "Usage", "NC A100 v4 GPU VM", D("96.00"), D("96.00"), "Compute", "Virtual Machines", sub_account="acct-exp"))
+            azure.append(
+                row(
+                    "Microsoft",
+                    d0,
+                    d1,
+                    "Usage",
+                    "NC A100 v4 GPU VM",
+                    D("96.00"),
+                    D("96.00"),
+                    "Compute",
+                    "Virtual Machines",
+                    sub_account="acct-exp",
+                )
+            )
             estate.add(day, "exp-moe", "hardware", D("96.00") * eur_rate, D("96.00") * eur_rate)
-            azure.append(row("Microsoft", d0, d1, "Usage", "Blob storage", D("8.00"), D("8.00"), "Storage", "Storage", {"app": "exp-moe"}))
+            azure.append(
+                row(
+                    "Microsoft",
+                    d0,
+                    d1,
+                    "Usage",
+                    "Blob storage",
+                    D("8.00"),
+                    D("8.00"),
+                    "Storage",
+                    "Storage",
+                    {"app": "exp-moe"},
+                )
+            )
             estate.add(day, "exp-moe", "hardware", D("8.00") * eur_rate, D("8.00") * eur_rate)
         first_day = month_days[0]
-        aws.append(row("AWS", start, end, "Usage", "Business support", D("900.00"), D("900.00"), "Management and Governance", "AWS Support (Business)", frequency="Recurring"))
+        aws.append(
+            row(
+                "AWS",
+                start,
+                end,
+                "Usage",
+                "Business support",
+                D("900.00"),
+                D("900.00"),
+                "Management and Governance",
+                "AWS Support (Business)",
+                frequency="Recurring",
+            )
+        )
         for model, amount in _split(int(D("900.00") / Q), SUPPORT_WEIGHTS).items():
             estate.add(first_day, model, "software", D(amount) * Q, D(amount) * Q)
-        aws.append(row("AWS", start, end, "Usage", "Vector DB licence", D("1500.00"), D("1500.00"), "Databases", "Acme Vector DB", {"model": "rec-retrieval"},
-                       frequency="Recurring", publisher="Acme Vector DB Inc."))
+        aws.append(
+            row(
+                "AWS",
+                start,
+                end,
+                "Usage",
+                "Vector DB licence",
+                D("1500.00"),
+                D("1500.00"),
+                "Databases",
+                "Acme Vector DB",
+                {"model": "rec-retrieval"},
+                frequency="Recurring",
+                publisher="Acme Vector DB Inc.",
+            )
+        )
         estate.add(first_day, "rec-retrieval", "software", D("1500.00"), D("1500.00"))
-        aws.append(row("AWS", start, end, "Tax", "Sales tax", D("250.00"), D("250.00"), "", "Tax", frequency="Recurring"))
+        aws.append(
+            row("AWS", start, end, "Tax", "Sales tax", D("250.00"), D("250.00"), "", "Tax", frequency="Recurring")
+        )
         estate.add(first_day, "__shared__", "operational", D("250.00"), D("250.00"))
         fee = COMMITMENT_HOURLY * 24 * len(month_days)  # the commitment: 11.00 an hour, every hour of the month
-        aws.append(row("AWS", start, start, "Purchase", "Compute savings plan, monthly fee", fee, D("0.00"), "Compute", "Savings Plans for AWS Compute usage",
-                       frequency="Recurring", commitment="sp-1"))
+        aws.append(
+            row(
+                "AWS",
+                start,
+                start,
+                "Purchase",
+                "Compute savings plan, monthly fee",
+                fee,
+                D("0.00"),
+                "Compute",
+                "Savings Plans for AWS Compute usage",
+                frequency="Recurring",
+                commitment="sp-1",
+            )
+        )
         estate.add(first_day, "__shared__", "hardware", fee, D("0.00"))
         _plant_commitment(estate, month, len(month_days))
         credit_day = datetime.combine(month_days[9], datetime.min.time())
-        aws.append(row("AWS", credit_day, credit_day + timedelta(days=1), "Credit", "Promotional credit", D("-100.00"), D("-100.00"), "Compute",
-                       "Amazon Elastic Compute Cloud", {"model": "search-ranker"}, frequency="One-Time"))
+        aws.append(
+            row(
+                "AWS",
+                credit_day,
+                credit_day + timedelta(days=1),
+                "Credit",
+                "Promotional credit",
+                D("-100.00"),
+                D("-100.00"),
+                "Compute",
+                "Amazon Elastic Compute Cloud",
+                {"model": "search-ranker"},
+                frequency="One-Time",
+            )
+        )
         estate.add(month_days[9], "search-ranker", "hardware", D("-100.00"), D("-100.00"))
         # the same charges as FOCUS, CUR 2.0, legacy CUR, Azure or GCP exports (generator_formats)
         write_billing(estate.root / "inbox" / "billing" / "aws" / month, FOCUS_HEADER, aws, billing_format)
@@ -449,9 +779,14 @@ def _plant_commitment(estate: Estate, month: str, days: int) -> None:
     on_demand = (POOL_NODE_HOURLY * 24 + D("345.75") + D("2.00")) * days
     eligible_list = covered_list + on_demand
     estate.plants.setdefault("commitment", {})[month] = {
-        "commitment_id": "sp-1", "purchase_billed": str(COMMITMENT_HOURLY * hours), "used_cost": str(used),
-        "unused_cost": str(unused), "covered_list_cost": str(covered_list), "eligible_list_cost": str(eligible_list),
-        "utilisation": str(used / (used + unused)), "coverage": str(covered_list / eligible_list),
+        "commitment_id": "sp-1",
+        "purchase_billed": str(COMMITMENT_HOURLY * hours),
+        "used_cost": str(used),
+        "unused_cost": str(unused),
+        "covered_list_cost": str(covered_list),
+        "eligible_list_cost": str(eligible_list),
+        "utilisation": str(used / (used + unused)),
+        "coverage": str(covered_list / eligible_list),
         "savings_vs_list": str(covered_list - used - unused),
         "effective_savings_rate_vs_list": str(1 - (used + unused + on_demand) / eligible_list),
     }
@@ -477,18 +812,34 @@ def _truth_pool_hour(estate: Estate, node: str, h0: datetime, billed: Decimal) -
 
 
 def _telemetry(estate: Estate, days: list[date]) -> None:
-    hosts = {"gpu-node-1": "NVIDIA A10G", "gpu-node-2": "NVIDIA A10G", NODE3: "NVIDIA A100-SXM4-80GB", "dc1-gpu-01": "NVIDIA L40S", "dc1-gpu-02": "NVIDIA L40S"}
+    hosts = {
+        "gpu-node-1": "NVIDIA A10G",
+        "gpu-node-2": "NVIDIA A10G",
+        NODE3: "NVIDIA A100-SXM4-80GB",
+        "dc1-gpu-01": "NVIDIA L40S",
+        "dc1-gpu-02": "NVIDIA L40S",
+    }
     for day in days:
-        base = int(datetime.combine(day, datetime.min.time(), tzinfo=timezone.utc).timestamp())
+        base = int(datetime.combine(day, datetime.min.time(), tzinfo=UTC).timestamp())
         for metric, suffix in (("DCGM_FI_DEV_GPU_UTIL", "gpu_util"), ("DCGM_FI_DEV_POWER_USAGE", "power")):
             series: dict[tuple, list] = {}
             for host, product in hosts.items():
                 for gpu in range(4):
                     for slot in range(288):
                         # one series per MIG slice and per time-sliced pod (dcgm-exporter's labels)
-                        sharing = [(mig, h) for mig, h, _, _ in node3_holders(gpu, slot)] if host == NODE3 else [({}, holders(host, gpu, day, slot))]
+                        sharing = (
+                            [(mig, h) for mig, h, _, _ in node3_holders(gpu, slot)]
+                            if host == NODE3
+                            else [({}, holders(host, gpu, day, slot))]
+                        )
                         for mig, holder in sharing:
-                            labels = {"__name__": metric, "gpu": str(gpu), "UUID": f"GPU-{host}-{gpu}", "Hostname": host, "modelName": product} | mig
+                            labels = {
+                                "__name__": metric,
+                                "gpu": str(gpu),
+                                "UUID": f"GPU-{host}-{gpu}",
+                                "Hostname": host,
+                                "modelName": product,
+                            } | mig
                             if holder is not None:
                                 labels |= _pod(holder, gpu, train=training(host, gpu, day))
                             if metric == "DCGM_FI_DEV_GPU_UTIL":
@@ -498,18 +849,39 @@ def _telemetry(estate: Estate, days: list[date]) -> None:
                             else:
                                 value = str(WATTS_IDLE if holder is None else WATTS_BUSY)
                             series.setdefault(tuple(sorted(labels.items())), []).append([base + slot * STEP, value])
-            document = {"status": "success", "data": {"resultType": "matrix", "result": [
-                {"metric": dict(key), "values": values} for key, values in series.items()
-            ]}}
+            document = {
+                "status": "success",
+                "data": {
+                    "resultType": "matrix",
+                    "result": [{"metric": dict(key), "values": values} for key, values in series.items()],
+                },
+            }
             path = estate.root / "inbox" / "telemetry" / day.strftime("%Y-%m") / f"{day}_{suffix}.json"
             path.parent.mkdir(parents=True, exist_ok=True)
             path.write_text(json.dumps(document, separators=(",", ":")))
 
 
 def _owned(estate: Estate, days: list[date]) -> None:
-    rows = [[a, h, 4, s.isoformat(), life, str(p), str(salvage), str(m), "USD", ""] for a, h, s, life, p, salvage, m in ASSETS]
-    _write_csv(estate.root / "inbox" / "assets" / "register.csv",
-               ["asset_id", "hostname", "gpu_count", "in_service_date", "useful_life_months", "price", "salvage_value", "maintenance_per_month", "currency", "disposal_date"], rows)
+    rows = [
+        [a, h, 4, s.isoformat(), life, str(p), str(salvage), str(m), "USD", ""]
+        for a, h, s, life, p, salvage, m in ASSETS
+    ]
+    _write_csv(
+        estate.root / "inbox" / "assets" / "register.csv",
+        [
+            "asset_id",
+            "hostname",
+            "gpu_count",
+            "in_service_date",
+            "useful_life_months",
+            "price",
+            "salvage_value",
+            "maintenance_per_month",
+            "currency",
+            "disposal_date",
+        ],
+        rows,
+    )
     for _, host, start, life, price, salvage, maintenance in ASSETS:
         end = date(start.year + (start.month - 1 + life) // 12, (start.month - 1 + life) % 12 + 1, start.day)
         life_days = (end - start).days
@@ -547,11 +919,32 @@ def _owned(estate: Estate, days: list[date]) -> None:
 
 
 ROLES = ["ml-engineer"] * 6 + ["data-scientist"] * 4 + ["sre"] * 3 + ["data-engineer"] * 2 + ["ml-engineer"]
-FAMILIES = {"ml-engineer": "engineering", "sre": "engineering", "data-engineer": "engineering",
-            "data-scientist": "science"}
+FAMILIES = {
+    "ml-engineer": "engineering",
+    "sre": "engineering",
+    "data-engineer": "engineering",
+    "data-scientist": "science",
+}
 K_ANONYMITY = 3
 ALL_STAFF = "all staff"
-FIRST_NAMES = ["Ana", "Bo", "Chen", "Dara", "Eli", "Fei", "Gus", "Hana", "Ivo", "Jun", "Kai", "Lea", "Min", "Noor", "Oto", "Pia"]
+FIRST_NAMES = [
+    "Ana",
+    "Bo",
+    "Chen",
+    "Dara",
+    "Eli",
+    "Fei",
+    "Gus",
+    "Hana",
+    "Ivo",
+    "Jun",
+    "Kai",
+    "Lea",
+    "Min",
+    "Noor",
+    "Oto",
+    "Pia",
+]
 JOINER = 15  # joins mid-February: costs only the working days employed
 JOINER_START = date(2026, 2, 16)
 TIMESHEET_PEOPLE = (13, 14)  # the data engineers log hours on projects instead of percent allocations
@@ -587,6 +980,7 @@ def _rate_groups(quarter: dict[str, tuple[str, Decimal, int]]) -> dict[str, str]
     K_ANONYMITY people and a rate that is no member's own pay per day; a band short of that joins
     its family (the family taking in its smallest bands until it qualifies), else all staff (which
     takes in the smallest groups until it qualifies). `quarter`: person -> (band, pay, days)."""
+
     def qualifies(people: set[str]) -> bool:
         rate = _per_day(sum(quarter[p][1] for p in people), sum(quarter[p][2] for p in people))
         return len(people) >= K_ANONYMITY and all(_per_day(quarter[p][1], quarter[p][2]) != rate for p in people)
@@ -636,8 +1030,20 @@ def _labor(estate: Estate, rng: random.Random) -> None:
         start = JOINER_START if index == JOINER else None
         cost_centres[person] = f"CC-{100 + index % 3}"
         monthly[person] = (role, salary + benefits + taxes, start)
-        people.append([person, f"{FIRST_NAMES[index]} Example", role, cost_centres[person], str(salary), str(benefits), str(taxes), "USD",
-                       start.isoformat() if start else "", ""])
+        people.append(
+            [
+                person,
+                f"{FIRST_NAMES[index]} Example",
+                role,
+                cost_centres[person],
+                str(salary),
+                str(benefits),
+                str(taxes),
+                "USD",
+                start.isoformat() if start else "",
+                "",
+            ]
+        )
         for month in estate.months:
             days = _working_days(month)
             if start and start > days[-1]:
@@ -655,7 +1061,9 @@ def _labor(estate: Estate, rng: random.Random) -> None:
             a, b = rng.choice([20, 30, 40, 50]), rng.choice([10, 20, 30, 40])
             for model, percent in ((chosen[0], a), (chosen[1], b)):
                 allocations.append([month, person, model, str(percent)])
-            weights[(month, person)] = {chosen[0]: a * 100, chosen[1]: b * 100} | ({"__unallocated__": (100 - a - b) * 100} if a + b < 100 else {})
+            weights[(month, person)] = {chosen[0]: a * 100, chosen[1]: b * 100} | (
+                {"__unallocated__": (100 - a - b) * 100} if a + b < 100 else {}
+            )
     training.append(["2026-01-20", "E1000", "", "1500.00", "USD", "conference"])
     training.append(["2026-03-10", "", "CC-100", "1200.00", "USD", "team course"])
     standard: dict[tuple[str, str], Decimal] = defaultdict(Decimal)
@@ -683,11 +1091,32 @@ def _labor(estate: Estate, rng: random.Random) -> None:
         if len(estate.workers[(month, model)]) >= K_ANONYMITY:
             estate.add(date.fromisoformat(month + "-01"), model, "labor", amount, amount)
     folder = estate.root / "inbox" / "labor"
-    _write_csv(folder / "people.csv", ["person_id", "name", "role", "cost_centre", "monthly_salary", "benefits", "employer_taxes", "currency", "start_date", "end_date"], people)
+    _write_csv(
+        folder / "people.csv",
+        [
+            "person_id",
+            "name",
+            "role",
+            "cost_centre",
+            "monthly_salary",
+            "benefits",
+            "employer_taxes",
+            "currency",
+            "start_date",
+            "end_date",
+        ],
+        people,
+    )
     _write_csv(folder / "allocations.csv", ["month", "person_id", "model_id", "percent"], allocations)
-    _write_csv(folder / "timesheets.csv", ["date", "person_id", "project", "task", "hours", "cost_rate", "cost_amount", "currency"], timesheets)
+    _write_csv(
+        folder / "timesheets.csv",
+        ["date", "person_id", "project", "task", "hours", "cost_rate", "cost_amount", "currency"],
+        timesheets,
+    )
     _write_csv(folder / "projects.csv", ["project", "model_id"], [[p, m] for p, m in PROJECTS.items()])
-    _write_csv(folder / "training.csv", ["date", "person_id", "cost_centre", "amount", "currency", "description"], training)
+    _write_csv(
+        folder / "training.csv", ["date", "person_id", "cost_centre", "amount", "currency", "description"], training
+    )
     folder.chmod(0o700)  # HR files hold names and pay: owner-only, as the README asks of users
     for path in folder.iterdir():
         path.chmod(0o600)
@@ -695,29 +1124,104 @@ def _labor(estate: Estate, rng: random.Random) -> None:
 
 LICENCES = [
     # id, vendor, product, start, end, billing, amount, seats, seats by model
-    ("LIC-1", "Acme Search Cloud", "semantic index", date(2026, 1, 1), date(2026, 12, 31), "term", D("36500.00"), 10, {"search-ranker": 5, "rec-retrieval": 3}),
-    ("LIC-2", "Notebook Co", "notebooks", date(2026, 1, 1), date(2026, 3, 31), "monthly", D("310.00"), 4, {"exp-moe": 2, "embeddings": 2}),
+    (
+        "LIC-1",
+        "Acme Search Cloud",
+        "semantic index",
+        date(2026, 1, 1),
+        date(2026, 12, 31),
+        "term",
+        D("36500.00"),
+        10,
+        {"search-ranker": 5, "rec-retrieval": 3},
+    ),
+    (
+        "LIC-2",
+        "Notebook Co",
+        "notebooks",
+        date(2026, 1, 1),
+        date(2026, 3, 31),
+        "monthly",
+        D("310.00"),
+        4,
+        {"exp-moe": 2, "embeddings": 2},
+    ),
 ]
 
 
 def _charges(estate: Estate) -> None:
     rows = [
-        ["LC-2026-001", "LabelCo", "data", "labelling", "2026-01-15", "2026-02-14", "31000.00", "USD", "rec-ranker-llm", "Click-label relevance judgements"],
-        ["TR-2026-Q1", "Triton Enterprise", "software", "licence", "2026-01-01", "2026-03-31", "9000.00", "USD", "search-ranker", "Inference server licence, Q1"],
+        [
+            "LC-2026-001",
+            "LabelCo",
+            "data",
+            "labelling",
+            "2026-01-15",
+            "2026-02-14",
+            "31000.00",
+            "USD",
+            "rec-ranker-llm",
+            "Click-label relevance judgements",
+        ],
+        [
+            "TR-2026-Q1",
+            "Triton Enterprise",
+            "software",
+            "licence",
+            "2026-01-01",
+            "2026-03-31",
+            "9000.00",
+            "USD",
+            "search-ranker",
+            "Inference server licence, Q1",
+        ],
     ]
-    _write_csv(estate.root / "inbox" / "charges" / "invoices.csv",
-               ["invoice_id", "vendor", "category", "subcategory", "service_start", "service_end", "amount", "currency", "model_id", "description"], rows)
+    _write_csv(
+        estate.root / "inbox" / "charges" / "invoices.csv",
+        [
+            "invoice_id",
+            "vendor",
+            "category",
+            "subcategory",
+            "service_start",
+            "service_end",
+            "amount",
+            "currency",
+            "model_id",
+            "description",
+        ],
+        rows,
+    )
     for _, _, category, _, start, end, amount, _, model, _ in rows:
         first, last = date.fromisoformat(start), date.fromisoformat(end)
         n = (last - first).days + 1
         for i in range(n):
             estate.add(first + timedelta(days=i), model, category, D(amount) / n, D(amount) / n)
-    _write_csv(estate.root / "inbox" / "charges" / "licences.csv",
-               ["licence_id", "vendor", "product", "term_start", "term_end", "billing", "amount", "currency", "seats", "seats_by_model"],
-               [[i, v, p, s.isoformat(), e.isoformat(), b, str(a), "USD", n, ";".join(f"{m}={k}" for m, k in by.items())]
-                for i, v, p, s, e, b, a, n, by in LICENCES])
+    _write_csv(
+        estate.root / "inbox" / "charges" / "licences.csv",
+        [
+            "licence_id",
+            "vendor",
+            "product",
+            "term_start",
+            "term_end",
+            "billing",
+            "amount",
+            "currency",
+            "seats",
+            "seats_by_model",
+        ],
+        [
+            [i, v, p, s.isoformat(), e.isoformat(), b, str(a), "USD", n, ";".join(f"{m}={k}" for m, k in by.items())]
+            for i, v, p, s, e, b, a, n, by in LICENCES
+        ],
+    )
     for _, _, _, start, end, billing, amount, seats, by_model in LICENCES:
-        seat_weights = dict(by_model) | {"__unallocated__": seats - sum(by_model.values())} if seats > sum(by_model.values()) else dict(by_model)
+        seat_weights = (
+            dict(by_model) | {"__unallocated__": seats - sum(by_model.values())}
+            if seats > sum(by_model.values())
+            else dict(by_model)
+        )
         for day in _days(estate.months):
             if not start <= day <= end:
                 continue
@@ -737,8 +1241,11 @@ def _milestones(estate: Estate) -> None:
         # still open: it accrues every night up to the run's as-of day (the demo runs as of the 28th)
         ["exp-moe", "pilot", estate.as_of.replace(day=25).isoformat(), "", "1000.00", "USD", "2026-02-01"],
     ]
-    _write_csv(estate.root / "inbox" / "milestones" / "milestones.csv",
-               ["model_id", "milestone", "planned_date", "actual_date", "cost_of_delay_per_day", "currency", "started_date"], rows)
+    _write_csv(
+        estate.root / "inbox" / "milestones" / "milestones.csv",
+        ["model_id", "milestone", "planned_date", "actual_date", "cost_of_delay_per_day", "currency", "started_date"],
+        rows,
+    )
     # cost of delay is opportunity cost: nobody bills it, so the truth's billed and effective (cash)
     # cost is 0; the ledger carries it in economic_cost (2000.00 and 1000.00 a day late)
     for day in range(11, 20):
@@ -748,29 +1255,57 @@ def _milestones(estate: Estate) -> None:
 
 
 def _usage(estate: Estate, days: list[date], rng: random.Random) -> None:
-    volume = {"search-ranker": 4_000_000, "query-rewrite-llm": 900_000, "rec-retrieval": 2_500_000, "rec-ranker-llm": 1_200_000, "embeddings": 3_000_000, "exp-moe": 20_000}
+    volume = {
+        "search-ranker": 4_000_000,
+        "query-rewrite-llm": 900_000,
+        "rec-retrieval": 2_500_000,
+        "rec-ranker-llm": 1_200_000,
+        "embeddings": 3_000_000,
+        "exp-moe": 20_000,
+    }
     llm = {"query-rewrite-llm", "rec-ranker-llm", "exp-moe"}
     rows = []
     for day in days:
         for model, base in volume.items():
             requests = base + rng.randrange(-base // 20, base // 20)
-            rows.append([day.isoformat(), model, requests, requests * 180 if model in llm else "", requests * 40 if model in llm else ""])
-    _write_csv(estate.root / "inbox" / "usage" / "volumes.csv", ["usage_date", "model_id", "requests", "input_tokens", "output_tokens"], rows)
-    _write_csv(estate.root / "inbox" / "optimizations" / "log.csv",
-               ["action_date", "model_id", "action", "description", "claimed_saving_percent"],
-               [[day.isoformat(), model, action, description, CLAIMS.get(model, "") if kind == "cut_30" else ""]
-                for day, model, action, description, kind in PLANTED_ACTIONS])
+            rows.append(
+                [
+                    day.isoformat(),
+                    model,
+                    requests,
+                    requests * 180 if model in llm else "",
+                    requests * 40 if model in llm else "",
+                ]
+            )
+    _write_csv(
+        estate.root / "inbox" / "usage" / "volumes.csv",
+        ["usage_date", "model_id", "requests", "input_tokens", "output_tokens"],
+        rows,
+    )
+    _write_csv(
+        estate.root / "inbox" / "optimizations" / "log.csv",
+        ["action_date", "model_id", "action", "description", "claimed_saving_percent"],
+        [
+            [day.isoformat(), model, action, description, CLAIMS.get(model, "") if kind == "cut_30" else ""]
+            for day, model, action, description, kind in PLANTED_ACTIONS
+        ],
+    )
 
 
 def _fx(estate: Estate, days: list[date]) -> None:
-    _write_csv(estate.root / "inbox" / "fx" / "rates.csv", ["rate_date", "currency", "rate"],
-               [[day.isoformat(), "EUR", str(EUR_RATES[day.month])] for day in days])
+    _write_csv(
+        estate.root / "inbox" / "fx" / "rates.csv",
+        ["rate_date", "currency", "rate"],
+        [[day.isoformat(), "EUR", str(EUR_RATES[day.month])] for day in days],
+    )
 
 
 def _budgets(estate: Estate) -> None:
-    _write_csv(estate.root / "inbox" / "budgets" / "budgets.csv",
-               ["period", "model_id", "team", "business_line", "owner", "category", "amount", "currency"],
-               [[p, m, t, b, o, c, str(a), cur] for p, m, t, b, o, c, a, cur in BUDGETS])
+    _write_csv(
+        estate.root / "inbox" / "budgets" / "budgets.csv",
+        ["period", "model_id", "team", "business_line", "owner", "category", "amount", "currency"],
+        [[p, m, t, b, o, c, str(a), cur] for p, m, t, b, o, c, a, cur in BUDGETS],
+    )
 
 
 def _team_of(model: str, month: str) -> tuple[str, str, str]:
@@ -800,30 +1335,73 @@ def _budget_truth(estate: Estate) -> list[list[str]]:
             actual += effective
         rate = D(1) if currency == "USD" else EUR_RATES[int(period[5:])]
         budget = amount * rate
-        rows.append([period, model, team, line, owner, category or "all", str(budget), str(actual),
-                     str(actual - budget), "over" if actual > budget else "on_track"])
+        rows.append(
+            [
+                period,
+                model,
+                team,
+                line,
+                owner,
+                category or "all",
+                str(budget),
+                str(actual),
+                str(actual - budget),
+                "over" if actual > budget else "on_track",
+            ]
+        )
     return rows
 
 
 def _write_truth(estate: Estate) -> None:
     rows = [[m, model, cat, str(v[0]), str(v[1])] for (m, model, cat), v in sorted(estate.truth.items())]
     _write_csv(estate.root / "truth.csv", ["month", "model_id", "category", "billed_cost", "effective_cost"], rows)
-    _write_csv(estate.root / "truth_budgets.csv",
-               ["period", "model_id", "team", "business_line", "owner", "category", "budget", "actual", "overrun", "status"],
-               _budget_truth(estate))
+    _write_csv(
+        estate.root / "truth_budgets.csv",
+        ["period", "model_id", "team", "business_line", "owner", "category", "budget", "actual", "overrun", "status"],
+        _budget_truth(estate),
+    )
     training = {k: str(v) for k, v in estate.plants["training"].items()}
     plants = {
-        "anomaly": {"charge_date": SPIKE_DAY.isoformat(), "model_id": "search-ranker", "category": "operational",
-                    "actual": str(D("15.00") + SPIKE_EXTRA), "expected": "15.00"},
+        "anomaly": {
+            "charge_date": SPIKE_DAY.isoformat(),
+            "model_id": "search-ranker",
+            "category": "operational",
+            "actual": str(D("15.00") + SPIKE_EXTRA),
+            "expected": "15.00",
+        },
         "commitment": estate.plants.get("commitment", {}),
-        "training": {"model_id": "rec-ranker-llm", "host": TRAINING_HOST, "namespace": "recsys-train",
-                     "first_day": TRAINING_DAYS[0].isoformat(), "last_day": TRAINING_DAYS[1].isoformat(), **training},
-        "move": {"model_id": "embeddings", "since": MOVES["embeddings"][0].isoformat(),
-                 "team_before": MODELS["embeddings"][2], "team_after": MOVES["embeddings"][2]},
+        "training": {
+            "model_id": "rec-ranker-llm",
+            "host": TRAINING_HOST,
+            "namespace": "recsys-train",
+            "first_day": TRAINING_DAYS[0].isoformat(),
+            "last_day": TRAINING_DAYS[1].isoformat(),
+            **training,
+        },
+        "move": {
+            "model_id": "embeddings",
+            "since": MOVES["embeddings"][0].isoformat(),
+            "team_before": MODELS["embeddings"][2],
+            "team_after": MOVES["embeddings"][2],
+        },
     }
     (estate.root / "truth_plants.json").write_text(json.dumps(plants, indent=2) + "\n")
-    _write_csv(estate.root / "truth_impact.csv", ["action_date", "model_id", "action", "kind", "gpu_cost_per_day_before", "gpu_cost_per_day_after", "true_change"],
-               [[day.isoformat(), model, action, kind, *_true_gpu_change(estate, day, model)] for day, model, action, _, kind in PLANTED_ACTIONS])
+    _write_csv(
+        estate.root / "truth_impact.csv",
+        [
+            "action_date",
+            "model_id",
+            "action",
+            "kind",
+            "gpu_cost_per_day_before",
+            "gpu_cost_per_day_after",
+            "true_change",
+        ],
+        [
+            [day.isoformat(), model, action, kind, *_true_gpu_change(estate, day, model)]
+            for day, model, action, _, kind in PLANTED_ACTIONS
+        ],
+    )
 
 
 def _true_gpu_change(estate: Estate, day: date, model: str) -> list[str]:

@@ -102,13 +102,34 @@ def _aws_lines(charges: list[dict]) -> list[dict]:
         }
         billed, effective = charge["BilledCost"], charge["EffectiveCost"]
         if kind == "covered":
-            lines.append(base | {"lineItem/LineItemType": "SavingsPlanCoveredUsage", "lineItem/UnblendedCost": effective, "savingsPlan/SavingsPlanEffectiveCost": effective})
-            lines.append(base | {"identity/LineItemId": f"li-{number}-negation", "lineItem/LineItemType": "SavingsPlanNegation",
-                                 "lineItem/UnblendedCost": str(-Decimal(effective)), "lineItem/UsageAmount": "0"})
+            lines.append(
+                base
+                | {
+                    "lineItem/LineItemType": "SavingsPlanCoveredUsage",
+                    "lineItem/UnblendedCost": effective,
+                    "savingsPlan/SavingsPlanEffectiveCost": effective,
+                }
+            )
+            lines.append(
+                base
+                | {
+                    "identity/LineItemId": f"li-{number}-negation",
+                    "lineItem/LineItemType": "SavingsPlanNegation",
+                    "lineItem/UnblendedCost": str(-Decimal(effective)),
+                    "lineItem/UsageAmount": "0",
+                }
+            )
         elif kind == "commitment_fee":
             used = str(Decimal(billed) - Decimal(effective))
-            lines.append(base | {"lineItem/LineItemType": "SavingsPlanRecurringFee", "lineItem/UnblendedCost": billed,
-                                 "savingsPlan/TotalCommitmentToDate": billed, "savingsPlan/UsedCommitment": used})
+            lines.append(
+                base
+                | {
+                    "lineItem/LineItemType": "SavingsPlanRecurringFee",
+                    "lineItem/UnblendedCost": billed,
+                    "savingsPlan/TotalCommitmentToDate": billed,
+                    "savingsPlan/UsedCommitment": used,
+                }
+            )
         else:
             assert billed == effective
             line_type = {"usage": "Usage", "tax": "Tax", "credit": "Credit"}[kind]
@@ -117,11 +138,32 @@ def _aws_lines(charges: list[dict]) -> list[dict]:
 
 
 _CUR_COLUMNS = [
-    "identity/LineItemId", "bill/PayerAccountId", "bill/BillingPeriodStartDate", "bill/BillingPeriodEndDate", "bill/InvoicingEntity",
-    "bill/InvoiceId", "lineItem/UsageAccountId", "lineItem/LineItemType", "lineItem/UsageStartDate", "lineItem/UsageEndDate",
-    "lineItem/ProductCode", "lineItem/UsageAmount", "lineItem/CurrencyCode", "lineItem/UnblendedCost", "lineItem/LineItemDescription",
-    "lineItem/LegalEntity", "lineItem/ResourceId", "product/ProductName", "product/regionCode", "product/sku", "pricing/RateId", "pricing/unit",
-    "savingsPlan/SavingsPlanARN", "savingsPlan/SavingsPlanEffectiveCost", "savingsPlan/TotalCommitmentToDate", "savingsPlan/UsedCommitment",
+    "identity/LineItemId",
+    "bill/PayerAccountId",
+    "bill/BillingPeriodStartDate",
+    "bill/BillingPeriodEndDate",
+    "bill/InvoicingEntity",
+    "bill/InvoiceId",
+    "lineItem/UsageAccountId",
+    "lineItem/LineItemType",
+    "lineItem/UsageStartDate",
+    "lineItem/UsageEndDate",
+    "lineItem/ProductCode",
+    "lineItem/UsageAmount",
+    "lineItem/CurrencyCode",
+    "lineItem/UnblendedCost",
+    "lineItem/LineItemDescription",
+    "lineItem/LegalEntity",
+    "lineItem/ResourceId",
+    "product/ProductName",
+    "product/regionCode",
+    "product/sku",
+    "pricing/RateId",
+    "pricing/unit",
+    "savingsPlan/SavingsPlanARN",
+    "savingsPlan/SavingsPlanEffectiveCost",
+    "savingsPlan/TotalCommitmentToDate",
+    "savingsPlan/UsedCommitment",
 ]
 
 
@@ -144,7 +186,13 @@ def _cur2(path: Path, charges: list[dict]) -> None:
     import pyarrow.parquet as pq
 
     lines = _aws_lines(charges)
-    money = {"lineItem/UnblendedCost", "lineItem/UsageAmount", "savingsPlan/SavingsPlanEffectiveCost", "savingsPlan/TotalCommitmentToDate", "savingsPlan/UsedCommitment"}
+    money = {
+        "lineItem/UnblendedCost",
+        "lineItem/UsageAmount",
+        "savingsPlan/SavingsPlanEffectiveCost",
+        "savingsPlan/TotalCommitmentToDate",
+        "savingsPlan/UsedCommitment",
+    }
     in_product = {"product/ProductName", "product/regionCode", "product/sku"}
     columns: dict[str, pa.Array] = {}
     for name in _CUR_COLUMNS:
@@ -154,14 +202,27 @@ def _cur2(path: Path, charges: list[dict]) -> None:
         if name in money:  # CUR 2.0 writes amounts as doubles
             columns[_snake(name)] = pa.array([None if v is None else float(v) for v in values], pa.float64())
         elif name.endswith("Date"):
-            columns[_snake(name)] = pa.array([datetime.fromisoformat(v.replace("Z", "+00:00")).replace(tzinfo=None) for v in values], pa.timestamp("ms"))
+            columns[_snake(name)] = pa.array(
+                [datetime.fromisoformat(v.replace("Z", "+00:00")).replace(tzinfo=None) for v in values],
+                pa.timestamp("ms"),
+            )
         else:
             columns[_snake(name)] = pa.array(values, pa.string())
     string_map = pa.map_(pa.string(), pa.string())
     columns["product"] = pa.array(
-        [[("product_name", line["product/ProductName"]), ("region_code", line["product/regionCode"]), ("sku", line["product/sku"])] for line in lines], string_map
+        [
+            [
+                ("product_name", line["product/ProductName"]),
+                ("region_code", line["product/regionCode"]),
+                ("sku", line["product/sku"]),
+            ]
+            for line in lines
+        ],
+        string_map,
     )
-    columns["resource_tags"] = pa.array([[(f"user_{k}", v) for k, v in line["_tags"].items()] for line in lines], string_map)
+    columns["resource_tags"] = pa.array(
+        [[(f"user_{k}", v) for k, v in line["_tags"].items()] for line in lines], string_map
+    )
     columns["cost_category"] = pa.array([[] for _ in lines], string_map)
     columns["discount"] = pa.array([[] for _ in lines], pa.map_(pa.string(), pa.float64()))
     pq.write_table(pa.table(columns), path)
@@ -172,9 +233,31 @@ def _us_date(text: str) -> str:
 
 
 _AZURE_COLUMNS = [
-    "BillingAccountId", "BillingAccountName", "BillingPeriodStartDate", "BillingPeriodEndDate", "SubscriptionId", "SubscriptionName",
-    "Date", "Product", "PartNumber", "MeterCategory", "Quantity", "UnitOfMeasure", "Cost", "BillingCurrency", "ResourceLocation",
-    "ResourceId", "ResourceName", "Tags", "PublisherName", "PublisherType", "ChargeType", "Frequency", "PricingModel", "benefitId", "MeterId",
+    "BillingAccountId",
+    "BillingAccountName",
+    "BillingPeriodStartDate",
+    "BillingPeriodEndDate",
+    "SubscriptionId",
+    "SubscriptionName",
+    "Date",
+    "Product",
+    "PartNumber",
+    "MeterCategory",
+    "Quantity",
+    "UnitOfMeasure",
+    "Cost",
+    "BillingCurrency",
+    "ResourceLocation",
+    "ResourceId",
+    "ResourceName",
+    "Tags",
+    "PublisherName",
+    "PublisherType",
+    "ChargeType",
+    "Frequency",
+    "PricingModel",
+    "benefitId",
+    "MeterId",
 ]
 
 
@@ -188,14 +271,33 @@ def _azure(path: Path, charges: list[dict]) -> None:
         tags = json.loads(charge["Tags"]) if charge["Tags"] else {}
         cost = charge["EffectiveCost"] if kind == "covered" else charge["BilledCost"]
         row = [
-            charge["BillingAccountId"], charge["BillingAccountName"], _us_date(charge["BillingPeriodStart"]), period_end.strftime("%m/%d/%Y"),
-            charge["SubAccountId"], charge["SubAccountName"], _us_date(charge["ChargePeriodStart"]), charge["ChargeDescription"], charge["SkuId"],
-            charge["ServiceName"], charge["ConsumedQuantity"], charge["ConsumedUnit"], cost, charge["BillingCurrency"], charge["RegionId"],
-            charge["ResourceId"], charge["ResourceName"], json.dumps(tags)[1:-1] if tags else "",  # Azure writes tags without braces
-            charge["PublisherName"] if marketplace else "Microsoft", "Marketplace" if marketplace else "Azure",
-            {"usage": "Usage", "covered": "Usage", "commitment_fee": "Purchase", "tax": "Tax", "credit": "Credit"}[kind],
+            charge["BillingAccountId"],
+            charge["BillingAccountName"],
+            _us_date(charge["BillingPeriodStart"]),
+            period_end.strftime("%m/%d/%Y"),
+            charge["SubAccountId"],
+            charge["SubAccountName"],
+            _us_date(charge["ChargePeriodStart"]),
+            charge["ChargeDescription"],
+            charge["SkuId"],
+            charge["ServiceName"],
+            charge["ConsumedQuantity"],
+            charge["ConsumedUnit"],
+            cost,
+            charge["BillingCurrency"],
+            charge["RegionId"],
+            charge["ResourceId"],
+            charge["ResourceName"],
+            json.dumps(tags)[1:-1] if tags else "",  # Azure writes tags without braces
+            charge["PublisherName"] if marketplace else "Microsoft",
+            "Marketplace" if marketplace else "Azure",
+            {"usage": "Usage", "covered": "Usage", "commitment_fee": "Purchase", "tax": "Tax", "credit": "Credit"}[
+                kind
+            ],
             {"Usage-Based": "UsageBased", "Recurring": "Recurring", "One-Time": "OneTime"}[charge["ChargeFrequency"]],
-            "SavingsPlan" if kind in ("covered", "commitment_fee") else "OnDemand", charge["CommitmentDiscountId"], charge["SkuPriceId"],
+            "SavingsPlan" if kind in ("covered", "commitment_fee") else "OnDemand",
+            charge["CommitmentDiscountId"],
+            charge["SkuPriceId"],
         ]
         quantity, amount = _AZURE_COLUMNS.index("Quantity"), _AZURE_COLUMNS.index("Cost")
         key = tuple(v for i, v in enumerate(row) if i not in (quantity, amount))
@@ -216,16 +318,31 @@ def _gcp(path: Path, charges: list[dict]) -> None:
             credits, cost, description = [], billed, charge["ChargeDescription"]
             if kind == "covered":
                 cost = effective
-                credits = [{"name": "Committed use discount", "amount": float(-Decimal(effective)), "type": "COMMITTED_USAGE_DISCOUNT", "id": charge["CommitmentDiscountId"]}]
+                credits = [
+                    {
+                        "name": "Committed use discount",
+                        "amount": float(-Decimal(effective)),
+                        "type": "COMMITTED_USAGE_DISCOUNT",
+                        "id": charge["CommitmentDiscountId"],
+                    }
+                ]
             elif kind == "commitment_fee":
                 description = "Commitment: " + description
             elif kind == "credit":
                 cost = "0"
-                credits = [{"name": description, "amount": float(Decimal(billed)), "type": "PROMOTION", "id": "promo-1"}]
+                credits = [
+                    {"name": description, "amount": float(Decimal(billed)), "type": "PROMOTION", "id": "promo-1"}
+                ]
             record = {
                 "billing_account_id": charge["BillingAccountId"],
-                "service": {"id": charge["ServiceName"].replace(" ", "-").lower(), "description": charge["ServiceName"]},
-                "sku": {"id": charge["CommitmentDiscountId"] if kind == "commitment_fee" else charge["SkuId"], "description": description},
+                "service": {
+                    "id": charge["ServiceName"].replace(" ", "-").lower(),
+                    "description": charge["ServiceName"],
+                },
+                "sku": {
+                    "id": charge["CommitmentDiscountId"] if kind == "commitment_fee" else charge["SkuId"],
+                    "description": description,
+                },
                 "usage_start_time": charge["ChargePeriodStart"],
                 "usage_end_time": charge["ChargePeriodEnd"],
                 "project": {"id": charge["SubAccountId"], "name": charge["SubAccountName"], "labels": []},

@@ -182,7 +182,9 @@ class Impact:
 # --------------------------------------------------------------------------- pure functions
 
 
-def windows(day: date, *, before_days: int = WINDOW_DAYS, after_days: int = WINDOW_DAYS) -> tuple[tuple[date, date], tuple[date, date]]:
+def windows(
+    day: date, *, before_days: int = WINDOW_DAYS, after_days: int = WINDOW_DAYS
+) -> tuple[tuple[date, date], tuple[date, date]]:
     """[day - before_days, day) and [day, day + after_days)."""
     return (day - timedelta(days=before_days), day), (day, day + timedelta(days=after_days))
 
@@ -290,7 +292,9 @@ def _floats(series: tuple[list[Decimal], list[int]]) -> tuple[list[float], list[
     return [float(c) for c in series[0]], [float(r) for r in series[1]]
 
 
-def _change(panel: Panel, model: str, before: Window, after: Window, scope: str, *, draws: int, seed: int, level: float) -> Change:
+def _change(
+    panel: Panel, model: str, before: Window, after: Window, scope: str, *, draws: int, seed: int, level: float
+) -> Change:
     b, a = _series(panel, [model], before.days, scope), _series(panel, [model], after.days, scope)
     low, high = bootstrap_change(_floats(b), _floats(a), draws=draws, seed=seed, level=level)
     return Change(unit_cost(*b), unit_cost(*a), low, high)
@@ -327,17 +331,23 @@ def estimate(
     in_window = [a for a in log if bs <= a.day < ae and a != action]
     others = tuple(a for a in in_window if a.model_id == model)
     touched = {a.model_id for a in in_window} | {model}
-    controls = tuple(sorted(
-        m for m in panel
-        if m not in touched
-        and unit_cost(*_series(panel, [m], before.days, scope)) not in (None, Decimal(0))
-        and unit_cost(*_series(panel, [m], after.days, scope)) is not None
-    ))
+    controls = tuple(
+        sorted(
+            m
+            for m in panel
+            if m not in touched
+            and unit_cost(*_series(panel, [m], before.days, scope)) not in (None, Decimal(0))
+            and unit_cost(*_series(panel, [m], after.days, scope)) is not None
+        )
+    )
     did = did_low = did_high = None
     if controls:
         did, did_low, did_high = bootstrap_did(
             (_floats(_series(panel, [model], before.days, scope)), _floats(_series(panel, [model], after.days, scope))),
-            (_floats(_series(panel, controls, before.days, scope)), _floats(_series(panel, controls, after.days, scope))),
+            (
+                _floats(_series(panel, controls, before.days, scope)),
+                _floats(_series(panel, controls, after.days, scope)),
+            ),
             **stats,
         )
 
@@ -372,9 +382,21 @@ def estimate(
     if not controls:
         flags.append(FLAG_NO_CONTROLS)
     return Impact(
-        action=action, scope=scope, before=before, after=after, change=change, total=total,
-        did=did, did_low=did_low, did_high=did_high, controls=controls, categories=tuple(moves),
-        realised_saving=saving, month_requests=month_requests, others=others, flags=tuple(flags),
+        action=action,
+        scope=scope,
+        before=before,
+        after=after,
+        change=change,
+        total=total,
+        did=did,
+        did_low=did_low,
+        did_high=did_high,
+        controls=controls,
+        categories=tuple(moves),
+        realised_saving=saving,
+        month_requests=month_requests,
+        others=others,
+        flags=tuple(flags),
     )
 
 
@@ -426,7 +448,9 @@ order by action_date, model_id, action, description
 def load_panel(con: duckdb.DuckDBPyConnection, start: date, end: date) -> dict[str, dict[date, Day]]:
     """Daily requests and effective cost (all, GPU, per category) per registered model in
     [start, end), summed by DuckDB."""
-    rows = con.execute(_PANEL_SQL, {"start": start, "end": end, "buckets": list(BUCKETS), "gpu_unit": GPU_UNIT}).fetchall()
+    rows = con.execute(
+        _PANEL_SQL, {"start": start, "end": end, "buckets": list(BUCKETS), "gpu_unit": GPU_UNIT}
+    ).fetchall()
     cells: dict[str, dict[date, tuple[int, dict[str, Decimal]]]] = {}
     for day, model, category, cost, gpu, requests in rows:
         volume, costs = cells.setdefault(model, {}).get(day, (int(requests or 0), {}))
@@ -463,6 +487,8 @@ def month_impacts(
     last = max(max(a.day for a in chosen) + timedelta(days=after_days), end)
     panel = load_panel(con, first, last)
     return [
-        estimate(a, panel, log, month=(start, end), before_days=before_days, after_days=after_days, draws=draws, seed=seed)
+        estimate(
+            a, panel, log, month=(start, end), before_days=before_days, after_days=after_days, draws=draws, seed=seed
+        )
         for a in chosen
     ]

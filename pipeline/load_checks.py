@@ -72,8 +72,14 @@ def file_problems(con: duckdb.DuckDBPyConnection, *, since: datetime) -> list[Fi
     rows = con.execute(_QUERY, [since]).fetchall()
     return [
         FileProblem(
-            path=path, source=source, status=status, rows_in=rows_in, rows_loaded=loaded, rows_quarantined=quarantined,
-            reasons=reasons, message=message,
+            path=path,
+            source=source,
+            status=status,
+            rows_in=rows_in,
+            rows_loaded=loaded,
+            rows_quarantined=quarantined,
+            reasons=reasons,
+            message=message,
         )
         for path, source, status, rows_in, loaded, quarantined, reasons, message in rows
     ]

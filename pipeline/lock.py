@@ -13,7 +13,7 @@ import os
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 
 from pipeline.errors import CostLedgerError
@@ -63,7 +63,7 @@ def hold(root: Path, command: str, *, wait: float | None = None) -> Iterator[Non
                     ) from None
                 time.sleep(0.2)
         os.ftruncate(fd, 0)
-        started = datetime.now(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+        started = datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
         os.write(fd, f"pid {os.getpid()}, {command}, since {started}".encode())
         _held[path] = 1
         try:

@@ -122,7 +122,7 @@ def split_exact(
         part_base = part_product // pl.col("_total")
         base = whole * pl.col("_w") + part_base
         remainder = part_product - part_base * pl.col("_total")
-        leftover = (q.first().over(group) - base.sum().over(group))
+        leftover = q.first().over(group) - base.sum().over(group)
         # rank within the group: largest remainder first, then smallest key
         rank = (
             pl.struct((pl.col("_total") - remainder).alias("r"), *[pl.col(k) for k in key])
@@ -130,7 +130,9 @@ def split_exact(
             .over(group)
         )
         out = out.with_columns(
-            from_quanta(base + pl.when(rank.cast(pl.Int128) <= leftover).then(_i128(1)).otherwise(_i128(0))).alias(column)
+            from_quanta(base + pl.when(rank.cast(pl.Int128) <= leftover).then(_i128(1)).otherwise(_i128(0))).alias(
+                column
+            )
         )
     return out.sort(order).drop("_w", "_total")
 

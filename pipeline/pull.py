@@ -19,10 +19,14 @@ import logging
 import os
 from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
+from typing import TYPE_CHECKING
 
 from pipeline.config import RemoteSource
 from pipeline.errors import ConfigError, CostLedgerError
 from pipeline.workspace import Workspace
+
+if TYPE_CHECKING:
+    from airflow.sdk import ObjectStoragePath
 
 log = logging.getLogger(__name__)
 
@@ -60,7 +64,7 @@ def remote(workspace: Path | str | Workspace, source: str, folder: str) -> Remot
     raise ConfigError(f"no [[remote_sources]] entry pulls into inbox/{source}/{folder}/")
 
 
-def _root(entry: RemoteSource):
+def _root(entry: RemoteSource) -> ObjectStoragePath:
     from airflow.sdk import ObjectStoragePath
 
     try:
@@ -130,7 +134,9 @@ def _read_manifest(folder: Path) -> dict[str, dict]:
     except FileNotFoundError:
         return {}
     except ValueError as exc:
-        raise CostLedgerError(f"{folder / MANIFEST}: unreadable pull manifest ({exc}); delete it to pull everything again") from None
+        raise CostLedgerError(
+            f"{folder / MANIFEST}: unreadable pull manifest ({exc}); delete it to pull everything again"
+        ) from None
 
 
 def _write_atomically(path: Path, data: bytes) -> None:
@@ -163,7 +169,8 @@ def changed_objects(
     folder = _folder(_ws(workspace), entry)
     manifest = _read_manifest(folder)
     return [
-        obj for obj in (list_objects(entry) if listed is None else listed)
+        obj
+        for obj in (list_objects(entry) if listed is None else listed)
         if manifest.get(obj.key, {}).get("version") != obj.version or not (folder / obj.key).is_file()
     ]
 
@@ -191,7 +198,12 @@ def pull_objects(workspace: Path | str | Workspace, entry: RemoteSource, objects
             raise OSError(f"{entry.uri} {obj.key}: read {got} bytes but the listing said {obj.size}")
         os.replace(partial, target)
         landed = target.stat()  # its size and time say it is the file as landed (complete: see `landed`)
-        manifest[obj.key] = {"version": obj.version, "sha256": digest.hexdigest(), "size": obj.size, "mtime_ns": landed.st_mtime_ns}
+        manifest[obj.key] = {
+            "version": obj.version,
+            "sha256": digest.hexdigest(),
+            "size": obj.size,
+            "mtime_ns": landed.st_mtime_ns,
+        }
         _write_atomically(folder / MANIFEST, json.dumps(manifest, indent=1, sort_keys=True).encode())
         written.append(target.relative_to(ws.inbox).as_posix())
         log.info("pulled %s -> inbox/%s", obj.key, written[-1])

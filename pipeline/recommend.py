@@ -155,7 +155,11 @@ def idle_gpu(rows: list[dict[str, Any]], *, threshold: Decimal = IDLE_THRESHOLD)
             continue
         key = "ev_idle_cloud" if r["cloud"] else "ev_idle_owned"
         values = (("share", float(share) * 100), ("target", float(threshold) * 100))
-        out.append(Recommendation("idle_gpu", r["host"] or "?", key, values, r["idle_cost"], excess if r["cloud"] else Decimal(0)))
+        out.append(
+            Recommendation(
+                "idle_gpu", r["host"] or "?", key, values, r["idle_cost"], excess if r["cloud"] else Decimal(0)
+            )
+        )
     return out
 
 
@@ -182,16 +186,27 @@ def low_utilisation(
         if util is None or util >= low or not r["gpu_hours"] or r["gpu_cost"] <= 0:
             continue
         with localcontext(EXACT):
-            needed = (r["gpu_hours"] * Decimal(repr(util)) / Decimal(repr(target))).quantize(Decimal(1), rounding=ROUND_CEILING)
+            needed = (r["gpu_hours"] * Decimal(repr(util)) / Decimal(repr(target))).quantize(
+                Decimal(1), rounding=ROUND_CEILING
+            )
             needed = max(needed, Decimal(1))
             saving = r["gpu_cost"] * (1 - needed / r["gpu_hours"]) if needed < r["gpu_hours"] else Decimal(0)
         values = (("util", util), ("hours", r["gpu_hours"]), ("target", target), ("needed", needed))
-        out.append(Recommendation("low_utilisation", r["model_id"], "ev_low_utilisation", values, r["gpu_cost"], saving))
+        out.append(
+            Recommendation("low_utilisation", r["model_id"], "ev_low_utilisation", values, r["gpu_cost"], saving)
+        )
     return out
 
 
-def commitment(hours: int, baseline: Decimal | None, on_demand: Decimal | None, hours_in_month: int, *,
-               discount: Decimal = COMMITMENT_DISCOUNT, pool: str = "") -> list[Recommendation]:
+def commitment(
+    hours: int,
+    baseline: Decimal | None,
+    on_demand: Decimal | None,
+    hours_in_month: int,
+    *,
+    discount: Decimal = COMMITMENT_DISCOUNT,
+    pool: str = "",
+) -> list[Recommendation]:
     """On-demand node hours that ran every hour of the month: a commitment would cover them."""
     if not hours or baseline is None or baseline <= 0 or on_demand is None:
         return []
@@ -209,9 +224,16 @@ def commitment(hours: int, baseline: Decimal | None, on_demand: Decimal | None, 
 def untagged(rows: list[dict[str, Any]]) -> list[Recommendation]:
     """Billing accounts whose spend no model carries."""
     return [
-        Recommendation("untagged", f"{r['account'] or '?'} ({r['account_name'] or ''})".strip(),
-                       "ev_untagged", (("reasons", r["reasons"] or "?"),), r["effective_cost"], Decimal(0))
-        for r in rows if r["effective_cost"]
+        Recommendation(
+            "untagged",
+            f"{r['account'] or '?'} ({r['account_name'] or ''})".strip(),
+            "ev_untagged",
+            (("reasons", r["reasons"] or "?"),),
+            r["effective_cost"],
+            Decimal(0),
+        )
+        for r in rows
+        if r["effective_cost"]
     ]
 
 
@@ -249,7 +271,13 @@ def recommend(
     hours_in_month = (end - start).days * 24
     for pool in gpu_pools:
         row = _query(con, _ON_DEMAND_SQL, p | {"pattern": pool.node_pattern})[0]
-        out += commitment(row["hours"], row["baseline"], row["on_demand_cost"], hours_in_month,
-                          discount=commitment_discount, pool=pool.name)
+        out += commitment(
+            row["hours"],
+            row["baseline"],
+            row["on_demand_cost"],
+            hours_in_month,
+            discount=commitment_discount,
+            pool=pool.name,
+        )
     out += untagged(_query(con, _UNTAGGED_SQL, p))
     return sorted(out, key=lambda r: (-r.saving, -r.amount, r.kind, r.subject))

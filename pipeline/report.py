@@ -54,14 +54,37 @@ OTHER_COLOUR = "#999999"
 # any other model in name order; past the last colour they repeat. matplotlib's tab10 without its
 # grey, then tab20's light tones. The buckets are greys, which no model takes.
 MODEL_COLOURS = (
-    "#1f77b4", "#ff7f0e", "#2ca02c", "#d62728", "#9467bd", "#8c564b", "#e377c2", "#bcbd22", "#17becf",
-    "#aec7e8", "#ffbb78", "#98df8a", "#ff9896", "#c5b0d5", "#c49c94", "#f7b6d2", "#dbdb8d", "#9edae5",
+    "#1f77b4",
+    "#ff7f0e",
+    "#2ca02c",
+    "#d62728",
+    "#9467bd",
+    "#8c564b",
+    "#e377c2",
+    "#bcbd22",
+    "#17becf",
+    "#aec7e8",
+    "#ffbb78",
+    "#98df8a",
+    "#ff9896",
+    "#c5b0d5",
+    "#c49c94",
+    "#f7b6d2",
+    "#dbdb8d",
+    "#9edae5",
 )
 BUCKET_COLOURS: dict[str, str] = {"__idle__": "#6f6f6f", "__unallocated__": "#3a3a3a", "__shared__": "#b5b5b5"}
 # Fonts with Chinese glyphs for the charts of a zh report, first found wins; font files whose
 # names match _CJK_FILES are registered when matplotlib's font cache predates them.
-CJK_FONTS = ("Noto Sans CJK SC", "Source Han Sans SC", "Noto Sans SC", "WenQuanYi Zen Hei",
-             "WenQuanYi Micro Hei", "Droid Sans Fallback", "Noto Sans CJK JP")
+CJK_FONTS = (
+    "Noto Sans CJK SC",
+    "Source Han Sans SC",
+    "Noto Sans SC",
+    "WenQuanYi Zen Hei",
+    "WenQuanYi Micro Hei",
+    "Droid Sans Fallback",
+    "Noto Sans CJK JP",
+)
 _CJK_FILES = re.compile(r"NotoSansCJK|NotoSansSC|SourceHanSans|wqy-|DroidSansFallback", re.I)
 BAR_CHART_MODELS = 20  # models drawn as their own bar; the rest are drawn as one "other" bar
 TREND_CHART_MODELS = 8  # models drawn as their own line
@@ -579,9 +602,7 @@ def _cube(con: duckdb.DuckDBPyConnection, month: Month) -> Cube:
     )
 
 
-def _month_over_month(
-    con: duckdb.DuckDBPyConnection, month: Month, currency: str | None
-) -> MonthOverMonth:
+def _month_over_month(con: duckdb.DuckDBPyConnection, month: Month, currency: str | None) -> MonthOverMonth:
     """The previous month's total, when it has rows in the same currency."""
     previous = month.previous()
     currencies = _currencies(con, previous)
@@ -610,11 +631,25 @@ def collect(con: duckdb.DuckDBPyConnection, month: str, settings: ReportSettings
     s = settings or ReportSettings()
     p = m.params() | {"buckets": list(BUCKETS), "limit": TOP_REASONS}
     currency = _reporting_currency(con, m)
-    impacts = impact_.month_impacts(con, m.start, m.end, before_days=s.window_days, after_days=s.window_days,
-                                    draws=s.bootstrap_draws, seed=s.bootstrap_seed)
+    impacts = impact_.month_impacts(
+        con,
+        m.start,
+        m.end,
+        before_days=s.window_days,
+        after_days=s.window_days,
+        draws=s.bootstrap_draws,
+        seed=s.bootstrap_seed,
+    )
     recommendations = recommend_.recommend(
-        con, month=m.key, start=m.start, end=m.end, workloads=list(s.workloads), gpu_pools=list(s.gpu_pools),
-        idle_threshold=s.idle_threshold, commitment_discount=s.commitment_discount, low=s.low_utilisation,
+        con,
+        month=m.key,
+        start=m.start,
+        end=m.end,
+        workloads=list(s.workloads),
+        gpu_pools=list(s.gpu_pools),
+        idle_threshold=s.idle_threshold,
+        commitment_discount=s.commitment_discount,
+        low=s.low_utilisation,
     )
     return ReportData(
         month=m,
@@ -665,8 +700,10 @@ def phase_table(data: ReportData) -> tuple[list[str], list[dict[str, Any]]]:
     for r in data.phases:
         rows.setdefault(r["model_id"], {})[r["phase"]] = r["effective_cost"]
     with localcontext(EXACT):
-        return phases, [{"model_id": m, "cells": [cells.get(ph, ZERO) for ph in phases], "total": sum(cells.values(), ZERO)}
-                        for m, cells in sorted(rows.items(), key=lambda item: (order.get(item[0], len(order)), item[0]))]
+        return phases, [
+            {"model_id": m, "cells": [cells.get(ph, ZERO) for ph in phases], "total": sum(cells.values(), ZERO)}
+            for m, cells in sorted(rows.items(), key=lambda item: (order.get(item[0], len(order)), item[0]))
+        ]
 
 
 def _incomplete_text(data: ReportData, t: Any) -> str:
@@ -737,16 +774,19 @@ def _chart_style(lang: str = "en") -> Iterator[None]:
 
     matplotlib.use("Agg")
     font = cjk_font() if lang == "zh" else None
-    with warnings.catch_warnings(), matplotlib.rc_context(
-        {
-            "svg.fonttype": "none",
-            "text.parse_math": False,
-            "font.family": "sans-serif",
-            "font.size": 9,
-            "axes.spines.top": False,
-            "axes.spines.right": False,
-        }
-        | ({"font.family": ["sans-serif", font]} if font else {})  # fallback works between families
+    with (
+        warnings.catch_warnings(),
+        matplotlib.rc_context(
+            {
+                "svg.fonttype": "none",
+                "text.parse_math": False,
+                "font.family": "sans-serif",
+                "font.size": 9,
+                "axes.spines.top": False,
+                "axes.spines.right": False,
+            }
+            | ({"font.family": ["sans-serif", font]} if font else {})  # fallback works between families
+        ),
     ):
         if lang == "zh" and font is None:
             warnings.filterwarnings("ignore", message=r"Glyph \d+ .* missing from (current )?font")
@@ -771,6 +811,7 @@ class _Tips:
 
     def apply(self, svg: str) -> str:
         """The SVG with a <title> (escaped, control characters written as escapes) per element."""
+
         def titled(match: re.Match[str]) -> str:
             title, model = self.items[match[1]]
             attrs = f' class="series" data-model="{html.escape(escape_control(model))}"' if model is not None else ""
@@ -824,8 +865,15 @@ def _money_tip(value: Decimal, currency: str | None) -> str:
     return f"{format_money(value)} {currency or ''}".rstrip()
 
 
-def _category_chart(cube: Cube, currency: str, t: Any, lang: str = "en", *,
-                    colours: Mapping[str, str] | None = None, tips: _Tips | None = None) -> Any:
+def _category_chart(
+    cube: Cube,
+    currency: str,
+    t: Any,
+    lang: str = "en",
+    *,
+    colours: Mapping[str, str] | None = None,
+    tips: _Tips | None = None,
+) -> Any:
     """Stacked bars: effective cost per model, stacked by category (negatives stack downwards);
     under each bar a square in the model's colour."""
     from matplotlib.figure import Figure
@@ -843,14 +891,29 @@ def _category_chart(cube: Cube, currency: str, t: Any, lang: str = "en", *,
             colour = CATEGORY_COLOURS.get(category, OTHER_COLOUR)
             bars = ax.bar(range(len(labels)), values, bottom=bottom, color=colour, label=label(t, "cat_", category))
             for i, bar in enumerate(bars):
-                exact = cube.cost(shown[i], category) if i < len(shown) else sum((cube.cost(m, category) for m in rest), ZERO)
-                tips.add(bar, f"{shown[i] if i < len(shown) else labels[i]} \u00b7 {label(t, 'cat_', category)}: "
-                              f"{_money_tip(exact, currency)}")
+                exact = (
+                    cube.cost(shown[i], category)
+                    if i < len(shown)
+                    else sum((cube.cost(m, category) for m in rest), ZERO)
+                )
+                tips.add(
+                    bar,
+                    f"{shown[i] if i < len(shown) else labels[i]} \u00b7 {label(t, 'cat_', category)}: "
+                    f"{_money_tip(exact, currency)}",
+                )
             up = [u + max(v, 0.0) for v, u in zip(values, up, strict=True)]
             down = [d + min(v, 0.0) for v, d in zip(values, down, strict=True)]
         for i, model in enumerate(shown):  # the model's colour, as in the line charts
-            square = ax.plot([i], [-0.035], marker="s", markersize=6, linestyle="none", color=colours.get(model, OTHER_COLOUR),
-                             transform=ax.get_xaxis_transform(), clip_on=False)[0]
+            square = ax.plot(
+                [i],
+                [-0.035],
+                marker="s",
+                markersize=6,
+                linestyle="none",
+                color=colours.get(model, OTHER_COLOUR),
+                transform=ax.get_xaxis_transform(),
+                clip_on=False,
+            )[0]
             tips.add(square, f"{model}: {_money_tip(cube.cost(model), currency)}", model)
         ax.set_xticks(range(len(labels)), labels, rotation=30, ha="right")
         ax.tick_params(axis="x", length=0, pad=10)
@@ -893,15 +956,28 @@ def _mark_events(ax: Any, events: list[tuple[date, str, str]], t: Any) -> None:
         by_day.setdefault(day, []).append(f"{_short(model, 20)}: {label(t, 'act_', action)}")
     for day, labels in by_day.items():
         ax.axvline(day.day, color="#444444", linestyle="--", linewidth=0.8)
-        ax.text(day.day, 1.0, " " + "; ".join(labels), transform=ax.get_xaxis_transform(),
-                rotation=90, va="top", ha="right", fontsize=7, color="#222222")
+        ax.text(
+            day.day,
+            1.0,
+            " " + "; ".join(labels),
+            transform=ax.get_xaxis_transform(),
+            rotation=90,
+            va="top",
+            ha="right",
+            fontsize=7,
+            color="#222222",
+        )
 
 
-def _line(ax: Any, tips: _Tips, points: list[tuple[date, float, str]], colour: str, name: str, model: str | None) -> Any:
+def _line(
+    ax: Any, tips: _Tips, points: list[tuple[date, float, str]], colour: str, name: str, model: str | None
+) -> Any:
     """One series: its line (dashed for a bucket: money no model carries), and a point per day
     with its own hover text ('name, day: value')."""
     style = "--" if model in BUCKETS else "-"
-    handle = ax.plot([p[0].day for p in points], [p[1] for p in points], linewidth=1.2, color=colour, linestyle=style)[0]
+    handle = ax.plot([p[0].day for p in points], [p[1] for p in points], linewidth=1.2, color=colour, linestyle=style)[
+        0
+    ]
     tips.add(handle, name, model)
     for day, value, shown in points:
         point = ax.plot([day.day], [value], marker="o", markersize=3, linestyle="none", color=colour)[0]
@@ -909,8 +985,9 @@ def _line(ax: Any, tips: _Tips, points: list[tuple[date, float, str]], colour: s
     return handle
 
 
-def _trend_chart(data: ReportData, t: Any, lang: str = "en", *,
-                 colours: Mapping[str, str] | None = None, tips: _Tips | None = None) -> Any:
+def _trend_chart(
+    data: ReportData, t: Any, lang: str = "en", *, colours: Mapping[str, str] | None = None, tips: _Tips | None = None
+) -> Any:
     """Lines of daily effective cost per model in the model's colour, optimisation events as
     vertical lines; hovering a point shows its model, day and amount."""
     from matplotlib.figure import Figure
@@ -932,13 +1009,15 @@ def _trend_chart(data: ReportData, t: Any, lang: str = "en", *,
         ax.set_xlabel(t("chart_day_of", month=data.month.key))
         ax.set_ylabel(t("chart_cost_per_day", cur=data.currency))
         # Labels passed explicitly: matplotlib would hide automatic labels starting with "_".
-        ax.legend(handles, [_short(m) for m in series], fontsize=7, frameon=False,
-                  loc="upper left", bbox_to_anchor=(1.0, 1.0))
+        ax.legend(
+            handles, [_short(m) for m in series], fontsize=7, frameon=False, loc="upper left", bbox_to_anchor=(1.0, 1.0)
+        )
         return fig
 
 
-def _unit_chart(data: ReportData, t: Any, lang: str = "en", *,
-                colours: Mapping[str, str] | None = None, tips: _Tips | None = None) -> Any:
+def _unit_chart(
+    data: ReportData, t: Any, lang: str = "en", *, colours: Mapping[str, str] | None = None, tips: _Tips | None = None
+) -> Any:
     """Three panels over the days of the month, one line per model in its colour: effective cost
     per 1,000 requests, per million tokens, and GPU cost per GPU-hour (floats, for plotting only)."""
     from matplotlib.figure import Figure
@@ -958,11 +1037,16 @@ def _unit_chart(data: ReportData, t: Any, lang: str = "en", *,
         for ax, (title, numerator, denominator, per) in zip(axes, panels, strict=True):
             handles, labels = [], []
             for model in models:
-                points = [(r["day"], float(r[numerator]) * per / float(r[denominator]))
-                          for r in data.unit_daily if r["model_id"] == model and r[denominator]]
+                points = [
+                    (r["day"], float(r[numerator]) * per / float(r[denominator]))
+                    for r in data.unit_daily
+                    if r["model_id"] == model and r[denominator]
+                ]
                 if points:
                     shown = [(day, v, f"{v:,.4f} {data.currency or ''}".rstrip()) for day, v in points]
-                    handles.append(_line(ax, tips, shown, colours.get(model, OTHER_COLOUR), f"{model} \u00b7 {title}", model))
+                    handles.append(
+                        _line(ax, tips, shown, colours.get(model, OTHER_COLOUR), f"{model} \u00b7 {title}", model)
+                    )
                     labels.append(_short(model))
             _mark_events(ax, data.events, t)
             ax.set_title(f"{title} ({data.currency})", fontsize=9, loc="left")
@@ -977,8 +1061,9 @@ def _unit_chart(data: ReportData, t: Any, lang: str = "en", *,
         return fig
 
 
-def _impact_chart(data: ReportData, t: Any, lang: str = "en", *,
-                  colours: Mapping[str, str] | None = None, tips: _Tips | None = None) -> Any:
+def _impact_chart(
+    data: ReportData, t: Any, lang: str = "en", *, colours: Mapping[str, str] | None = None, tips: _Tips | None = None
+) -> Any:
     """One row per action: the change in cost per 1,000 requests with its 95% interval, and the
     difference in differences (floats: statistical estimates); a square in the model's colour
     at the start of each row."""
@@ -996,19 +1081,34 @@ def _impact_chart(data: ReportData, t: Any, lang: str = "en", *,
             point = float(i.change.relative) * 100
             colour = {"measured": "#0072B2", "inconclusive": "#999999", "confounded": "#D55E00"}[i.verdict]
             if i.change.low is not None:
-                bar = ax.plot([i.change.low * 100, i.change.high * 100], [y, y], color=colour, linewidth=4, solid_capstyle="butt")[0]
+                bar = ax.plot(
+                    [i.change.low * 100, i.change.high * 100], [y, y], color=colour, linewidth=4, solid_capstyle="butt"
+                )[0]
                 tips.add(bar, f"{name}: {t('interval')} {_interval_text(i.change.low, i.change.high, na=t('na'))}")
             dot = ax.plot([point], [y], "o", color="#1a1a1a", markersize=5)[0]
             tips.add(dot, f"{name}: {t('change')} {_percent(i.change.relative, na=t('na'))} ({t(i.verdict)})")
             if i.did is not None:
-                diamond = ax.plot([i.did * 100], [y - 0.25], "D", color=colour, markersize=5, markerfacecolor="white")[0]
+                diamond = ax.plot([i.did * 100], [y - 0.25], "D", color=colour, markersize=5, markerfacecolor="white")[
+                    0
+                ]
                 tips.add(diamond, f"{name}: {t('did')} {_percent(i.did, na=t('na'))}")
-            square = ax.plot([-0.012], [y], marker="s", markersize=6, linestyle="none", color=colours.get(i.action.model_id, OTHER_COLOUR),
-                             transform=ax.get_yaxis_transform(), clip_on=False)[0]
+            square = ax.plot(
+                [-0.012],
+                [y],
+                marker="s",
+                markersize=6,
+                linestyle="none",
+                color=colours.get(i.action.model_id, OTHER_COLOUR),
+                transform=ax.get_yaxis_transform(),
+                clip_on=False,
+            )[0]
             tips.add(square, i.action.model_id, i.action.model_id)
         ax.axvline(0, color="#333333", linewidth=0.8)
-        labels = [f"{i.action.day.isoformat()} {_short(i.action.model_id, 20)}: {label(t, 'act_', i.action.action)} "
-                  f"({scope.get(i.scope, i.scope)})" for i in rows]
+        labels = [
+            f"{i.action.day.isoformat()} {_short(i.action.model_id, 20)}: {label(t, 'act_', i.action.action)} "
+            f"({scope.get(i.scope, i.scope)})"
+            for i in rows
+        ]
         ax.set_yticks(range(len(rows)), labels)
         ax.tick_params(axis="y", length=0, pad=12)
         ax.set_ylim(len(rows) - 0.5, -0.8)
@@ -1023,8 +1123,10 @@ def _render_charts(data: ReportData, lang: str = "en") -> tuple[dict[str, str], 
         return {}, {}
     t = text(lang)
     colours = data.colours()
-    figures = {"category": lambda tips: _category_chart(data.cube, data.currency or "", t, lang, colours=colours, tips=tips),
-               "trend": lambda tips: _trend_chart(data, t, lang, colours=colours, tips=tips)}
+    figures = {
+        "category": lambda tips: _category_chart(data.cube, data.currency or "", t, lang, colours=colours, tips=tips),
+        "trend": lambda tips: _trend_chart(data, t, lang, colours=colours, tips=tips),
+    }
     if data.unit_daily:
         figures["unit_costs"] = lambda tips: _unit_chart(data, t, lang, colours=colours, tips=tips)
     if any(i.change.relative is not None for i in data.impacts):
@@ -1041,7 +1143,6 @@ def _render_charts(data: ReportData, lang: str = "en") -> tuple[dict[str, str], 
             fig.savefig(buf, format="png", dpi=110, metadata={"Software": None}, bbox_inches="tight")
             pngs[name] = buf.getvalue()
     return svgs, pngs
-
 
 
 # --------------------------------------------------------------------------- outputs
@@ -1103,8 +1204,10 @@ def _headline_lines(data: ReportData, t: Any) -> list[str]:
         pct = f" ({_signed(percent, 1)} %)" if percent is not None else ""
         previous = data.mom.previous.key
         lines.append(f"- {t('mom')} {t('vs')} {previous}: {_signed(change)} {cur}{pct}")
-    rows = [[label(t, "cat_", c), format_money(cube.cost(None, c)), format_money(cube.billed_cost(None, c))]
-            for c in cube.categories()]
+    rows = [
+        [label(t, "cat_", c), format_money(cube.cost(None, c)), format_money(cube.billed_cost(None, c))]
+        for c in cube.categories()
+    ]
     return lines + ["", *_md_table([t("category"), t("effective"), t("billed")], rows)]
 
 
@@ -1120,48 +1223,98 @@ def _summary_md(data: ReportData, t: Any = None) -> str:
     lines += [t("summary_currency", cur=data.currency), ""]
     lines += _headline_lines(data, t)
     lines += ["", f"## {t('by_model')}", ""]
-    rows = [[_md_code(r["model_id"]), *(format_money(v) for v in (*r["cells"], r["total"]))]
-            for r in _matrix_rows(cube)]
-    totals = [f"**{t('total')}**", *(format_money(cube.cost(None, c)) for c in cube.categories()),
-              format_money(cube.cost())]
+    rows = [
+        [_md_code(r["model_id"]), *(format_money(v) for v in (*r["cells"], r["total"]))] for r in _matrix_rows(cube)
+    ]
+    totals = [
+        f"**{t('total')}**",
+        *(format_money(cube.cost(None, c)) for c in cube.categories()),
+        format_money(cube.cost()),
+    ]
     lines += _md_table([t("model"), *(label(t, "cat_", c) for c in cube.categories()), t("total")], [*rows, totals])
     phases, phase_rows = phase_table(data)
     if phase_rows:
         lines += ["", f"## {t('by_phase')}", ""]
-        lines += _md_table([t("model"), *(label(t, "phase_", ph) for ph in phases), t("total")],
-                           [[_md_code(r["model_id"]), *(format_money(v) for v in (*r["cells"], r["total"]))] for r in phase_rows])
+        lines += _md_table(
+            [t("model"), *(label(t, "phase_", ph) for ph in phases), t("total")],
+            [[_md_code(r["model_id"]), *(format_money(v) for v in (*r["cells"], r["total"]))] for r in phase_rows],
+        )
     lines += ["", f"## {t('idle')}", ""]
-    lines += _md_table([t("bucket"), t("meaning"), t("effective"), t("billed")],
-                       [[_md_code(b), t(f"bucket_{b}"), format_money(cube.cost(b)), format_money(cube.billed_cost(b))]
-                        for b in BUCKETS])
+    lines += _md_table(
+        [t("bucket"), t("meaning"), t("effective"), t("billed")],
+        [
+            [_md_code(b), t(f"bucket_{b}"), format_money(cube.cost(b)), format_money(cube.billed_cost(b))]
+            for b in BUCKETS
+        ],
+    )
     if data.pools:
         idle_share = _percent_text(_share(cube.cost("__idle__"), cube.cost()), t)
         lines += ["", t("pool_idle_intro", bucket="`__idle__`", share=idle_share, table="`marts.gpu_efficiency`"), ""]
-        rows = [[f"{label(t, 'pool_', p['pool'])} {_md_code(p['pool'])}" if label(t, "pool_", p["pool"]) != p["pool"] else _md_code(p["pool"]),
-                 format_money(p["gpu_hours"], 1), format_money(p["idle_hours"], 1), _percent_text(p["idle_share"], t),
-                 format_money(p["cost"]), format_money(p["idle_cost"]), _percent_text(_share(p["idle_cost"], cube.cost()), t)]
-                for p in data.pools]
-        lines += _md_table([t("col_pool"), t("col_gpu_hours"), t("col_idle_hours"), t("col_pool_idle_share"), t("col_pool_cost"),
-                            t("col_idle_cost"), t("col_idle_of_total")], rows)
+        rows = [
+            [
+                f"{label(t, 'pool_', p['pool'])} {_md_code(p['pool'])}"
+                if label(t, "pool_", p["pool"]) != p["pool"]
+                else _md_code(p["pool"]),
+                format_money(p["gpu_hours"], 1),
+                format_money(p["idle_hours"], 1),
+                _percent_text(p["idle_share"], t),
+                format_money(p["cost"]),
+                format_money(p["idle_cost"]),
+                _percent_text(_share(p["idle_cost"], cube.cost()), t),
+            ]
+            for p in data.pools
+        ]
+        lines += _md_table(
+            [
+                t("col_pool"),
+                t("col_gpu_hours"),
+                t("col_idle_hours"),
+                t("col_pool_idle_share"),
+                t("col_pool_cost"),
+                t("col_idle_cost"),
+                t("col_idle_of_total"),
+            ],
+            rows,
+        )
     lines += ["", f"## {t('impact')}", ""]
     if data.impacts:
         na = t("na")
-        rows = [[f"{i.action.day.isoformat()} {_md_code(i.action.model_id)} {_md_action(i.action.action, t)}",
-                 t("scope_gpu") if i.scope == impact_.SCOPE_GPU else t("scope_all"),
-                 format_money(i.change.before, 4) if i.change.before is not None else na,
-                 format_money(i.change.after, 4) if i.change.after is not None else na,
-                 _percent(i.change.relative, na=na), _interval_text(i.change.low, i.change.high, na=na),
-                 _percent(i.did, na=na), format_money(i.realised_saving) if i.realised_saving is not None else na,
-                 t(i.verdict)]
-                for i in data.impacts]
-        lines += _md_table([t("action"), t("scope"), t("before"), t("after"), t("change"), t("interval"),
-                            t("did"), t("saving"), t("verdict")], rows)
+        rows = [
+            [
+                f"{i.action.day.isoformat()} {_md_code(i.action.model_id)} {_md_action(i.action.action, t)}",
+                t("scope_gpu") if i.scope == impact_.SCOPE_GPU else t("scope_all"),
+                format_money(i.change.before, 4) if i.change.before is not None else na,
+                format_money(i.change.after, 4) if i.change.after is not None else na,
+                _percent(i.change.relative, na=na),
+                _interval_text(i.change.low, i.change.high, na=na),
+                _percent(i.did, na=na),
+                format_money(i.realised_saving) if i.realised_saving is not None else na,
+                t(i.verdict),
+            ]
+            for i in data.impacts
+        ]
+        lines += _md_table(
+            [
+                t("action"),
+                t("scope"),
+                t("before"),
+                t("after"),
+                t("change"),
+                t("interval"),
+                t("did"),
+                t("saving"),
+                t("verdict"),
+            ],
+            rows,
+        )
     else:
         lines.append(t("no_impact", month=data.month.key))
     lines += ["", f"## {t('recommendations')}", ""]
     if data.recommendations:
-        rows = [[t(f"kind_{r.kind}"), _md_code(r.subject), format_money(r.amount), format_money(r.saving)]
-                for r in data.recommendations]
+        rows = [
+            [t(f"kind_{r.kind}"), _md_code(r.subject), format_money(r.amount), format_money(r.saving)]
+            for r in data.recommendations
+        ]
         lines += _md_table([t("kind"), t("subject"), t("amount"), t("est_saving")], rows)
     else:
         lines.append(t("no_recs", month=data.month.key))
@@ -1193,8 +1346,11 @@ def _md_action(action: str, t: Any) -> str:
     return t(f"act_{action}") if f"act_{action}" in TEXT else _md_code(action)
 
 
-_OBSERVED = re.compile(r"(?:(?P<count>\d+) of (?P<total>\d+) rows unexpected(?:, e\.g\. (?P<examples>.*))?"
-                       r"|observed (?P<value>.*)|error: (?P<error>.*))", re.S)
+_OBSERVED = re.compile(
+    r"(?:(?P<count>\d+) of (?P<total>\d+) rows unexpected(?:, e\.g\. (?P<examples>.*))?"
+    r"|observed (?P<value>.*)|error: (?P<error>.*))",
+    re.S,
+)
 
 
 def _observed_text(t: Any, observed: str) -> str:
@@ -1288,33 +1444,71 @@ def _extract_rows(data: ReportData, t: Any = None) -> dict[str, list[dict[str, A
     t = t or text("en")
     cube = data.cube
     model_category = [
-        {"month": data.month.key, "model_id": m, "category": c, "effective_cost": cube.cost(m, c),
-         "billed_cost": cube.billed_cost(m, c), "currency": data.currency}
-        for m in cube.models() for c in cube.categories()
+        {
+            "month": data.month.key,
+            "model_id": m,
+            "category": c,
+            "effective_cost": cube.cost(m, c),
+            "billed_cost": cube.billed_cost(m, c),
+            "currency": data.currency,
+        }
+        for m in cube.models()
+        for c in cube.categories()
     ]
     impacts = [
-        {"action_date": i.action.day, "model_id": i.action.model_id, "action": i.action.action, "scope": i.scope,
-         "before_start": i.before.start, "after_start": i.after.start, "after_end": i.after.end,
-         "days_before": len(i.before.days), "days_after": len(i.after.days),
-         "before_per_1k_requests": _dec(i.change.before), "after_per_1k_requests": _dec(i.change.after),
-         "change_per_1k_requests": _dec(i.change.absolute), "relative_change": _dec(i.change.relative),
-         "ci95_low": i.change.low, "ci95_high": i.change.high,
-         "did": i.did, "did_ci95_low": i.did_low, "did_ci95_high": i.did_high, "controls": ",".join(i.controls),
-         "all_categories_relative_change": _dec(i.total.relative),
-         "all_categories_ci95_low": i.total.low, "all_categories_ci95_high": i.total.high,
-         "categories_moved": ",".join(c.category for c in i.categories if c.moved),
-         "realised_saving": _dec(i.realised_saving), "verdict": i.verdict, "flags": ",".join(i.flags),
-         "currency": data.currency}
+        {
+            "action_date": i.action.day,
+            "model_id": i.action.model_id,
+            "action": i.action.action,
+            "scope": i.scope,
+            "before_start": i.before.start,
+            "after_start": i.after.start,
+            "after_end": i.after.end,
+            "days_before": len(i.before.days),
+            "days_after": len(i.after.days),
+            "before_per_1k_requests": _dec(i.change.before),
+            "after_per_1k_requests": _dec(i.change.after),
+            "change_per_1k_requests": _dec(i.change.absolute),
+            "relative_change": _dec(i.change.relative),
+            "ci95_low": i.change.low,
+            "ci95_high": i.change.high,
+            "did": i.did,
+            "did_ci95_low": i.did_low,
+            "did_ci95_high": i.did_high,
+            "controls": ",".join(i.controls),
+            "all_categories_relative_change": _dec(i.total.relative),
+            "all_categories_ci95_low": i.total.low,
+            "all_categories_ci95_high": i.total.high,
+            "categories_moved": ",".join(c.category for c in i.categories if c.moved),
+            "realised_saving": _dec(i.realised_saving),
+            "verdict": i.verdict,
+            "flags": ",".join(i.flags),
+            "currency": data.currency,
+        }
         for i in data.impacts
     ]
     recommendations = [
-        {"month": data.month.key, "kind": r.kind, "subject": r.subject, "evidence": r.evidence_text(t),
-         "amount": _dec(r.amount), "estimated_monthly_saving": _dec(r.saving), "currency": data.currency}
+        {
+            "month": data.month.key,
+            "kind": r.kind,
+            "subject": r.subject,
+            "evidence": r.evidence_text(t),
+            "amount": _dec(r.amount),
+            "estimated_monthly_saving": _dec(r.saving),
+            "currency": data.currency,
+        }
         for r in data.recommendations
     ]
-    daily = [{"charge_date": day, "model_id": model, "effective_cost": cost, "currency": data.currency}
-             for day, model, cost in data.daily]
-    return {"model_category": model_category, "impact": impacts, "recommendations": recommendations, "daily_cost": daily}
+    daily = [
+        {"charge_date": day, "model_id": model, "effective_cost": cost, "currency": data.currency}
+        for day, model, cost in data.daily
+    ]
+    return {
+        "model_category": model_category,
+        "impact": impacts,
+        "recommendations": recommendations,
+        "daily_cost": daily,
+    }
 
 
 def _extract_csv(rows: list[dict[str, Any]]) -> str:

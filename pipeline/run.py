@@ -10,7 +10,7 @@ import time
 import uuid
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from datetime import date, datetime, timezone
+from datetime import UTC, date, datetime
 from pathlib import Path
 
 import duckdb
@@ -61,8 +61,10 @@ def _step(con: duckdb.DuckDBPyConnection, command: str, periods: list[str]) -> I
     """Record the step in meta.runs: running, then success or failed with the message."""
     crash.point(f"step.{command}")
     execution = uuid.uuid4().hex[:16]
-    now = lambda: datetime.now(timezone.utc).replace(tzinfo=None)  # noqa: E731
-    con.execute("insert into meta.runs values (?, null, ?, ?, ?, null, 'running', null)", [execution, command, periods, now()])
+    now = lambda: datetime.now(UTC).replace(tzinfo=None)  # noqa: E731
+    con.execute(
+        "insert into meta.runs values (?, null, ?, ?, ?, null, 'running', null)", [execution, command, periods, now()]
+    )
     info: dict = {}
     try:
         yield info
@@ -81,12 +83,14 @@ def _step(con: duckdb.DuckDBPyConnection, command: str, periods: list[str]) -> I
 def _ingest(ws: Workspace, *, settle_seconds: float | None = None, progress: Progress | None = None):
     from pipeline.ingest import ingest as load_inbox
 
-    ws.config  # a bad config stops the run before any file is read
+    _ = ws.config  # a bad config stops the run before any file is read
     result = load_inbox(ws, settle_seconds=settle_seconds, progress=progress)
     with warehouse.connect(ws.warehouse) as con, _step(con, "ingest", sorted(result.periods)) as info:
         result.periods |= warehouse.pending_periods(con)  # changed earlier, never published
-        info["message"] = (f"{len(result.loaded)} files loaded, {len(result.skipped)} unchanged, {len(result.errors)} rejected"
-                           + (f", {len(result.waiting)} waiting to settle" if result.waiting else ""))
+        info["message"] = (
+            f"{len(result.loaded)} files loaded, {len(result.skipped)} unchanged, {len(result.errors)} rejected"
+            + (f", {len(result.waiting)} waiting to settle" if result.waiting else "")
+        )
     return result
 
 
@@ -105,10 +109,12 @@ def build(workspace: Path | str | Workspace, period: str, *, as_of: date | None 
 
     ws = _ws(workspace)
     check_period(period)
-    as_of = as_of or datetime.now(timezone.utc).date()
+    as_of = as_of or datetime.now(UTC).date()
     with warehouse.connect(ws.warehouse) as con, _step(con, "build", [period]) as info:
         info["run_id"] = build_candidate(con, ws.config, period, as_of=as_of)
-        rows = con.execute("select count(*) from ledger.cost_ledger_candidate where billing_period = ?", [period]).fetchone()[0]
+        rows = con.execute(
+            "select count(*) from ledger.cost_ledger_candidate where billing_period = ?", [period]
+        ).fetchone()[0]
         info["message"] = f"{rows} candidate rows"
     return info["run_id"]
 
@@ -121,7 +127,9 @@ def validate(workspace: Path | str | Workspace, period: str) -> None:
     ws = _ws(workspace)
     check_period(period)
     with warehouse.connect(ws.warehouse) as con:
-        found = con.execute("select any_value(run_id) from ledger.cost_ledger_candidate where billing_period = ?", [period]).fetchone()[0]
+        found = con.execute(
+            "select any_value(run_id) from ledger.cost_ledger_candidate where billing_period = ?", [period]
+        ).fetchone()[0]
         with _step(con, "validate", [period]) as info:
             info["run_id"] = found
             results = validate_candidate(
@@ -141,15 +149,21 @@ def publish(workspace: Path | str | Workspace, period: str) -> int:
     check_period(period)
     with warehouse.connect(ws.warehouse) as con, _step(con, "publish", [period]) as info:
         with warehouse.transaction(con):
-            rows = con.execute("select count(*) from ledger.cost_ledger_candidate where billing_period = ?", [period]).fetchone()[0]
-            info["run_id"] = con.execute("select any_value(run_id) from ledger.cost_ledger_candidate where billing_period = ?", [period]).fetchone()[0]
+            rows = con.execute(
+                "select count(*) from ledger.cost_ledger_candidate where billing_period = ?", [period]
+            ).fetchone()[0]
+            info["run_id"] = con.execute(
+                "select any_value(run_id) from ledger.cost_ledger_candidate where billing_period = ?", [period]
+            ).fetchone()[0]
             con.execute("delete from ledger.cost_ledger where billing_period = ?", [period])
             con.execute(
                 "insert into ledger.cost_ledger select * from ledger.cost_ledger_candidate where billing_period = ? "
                 "order by charge_date, model_id, category, subcategory, lineage_id",
                 [period],
             )
-            con.execute("delete from meta.pending_periods where period = ?", [period])  # the candidate stays: the next build starts from it
+            con.execute(
+                "delete from meta.pending_periods where period = ?", [period]
+            )  # the candidate stays: the next build starts from it
             crash.point("publish")
             marts.refresh(con, ws.config, period)
         info["message"] = f"{rows} rows published"
@@ -164,18 +178,22 @@ def due(periods: set[str], as_of: date) -> set[str]:
 
 def utc_now() -> datetime:
     """Now, as the warehouse keeps times: UTC, naive."""
-    return datetime.now(timezone.utc).replace(tzinfo=None)
+    return datetime.now(UTC).replace(tzinfo=None)
 
 
 def as_utc(moment: datetime) -> datetime:
     """A time (aware, or naive UTC) as the warehouse keeps times: UTC, naive."""
-    return moment.astimezone(timezone.utc).replace(tzinfo=None) if moment.tzinfo else moment
+    return moment.astimezone(UTC).replace(tzinfo=None) if moment.tzinfo else moment
 
 
 @_writer
 def check_loads(
-    workspace: Path | str | Workspace, *, since: datetime, periods: list[str] | None = None,
-    notify: Callable[[str], None] = log.warning, fail: bool = True,
+    workspace: Path | str | Workspace,
+    *,
+    since: datetime,
+    periods: list[str] | None = None,
+    notify: Callable[[str], None] = log.warning,
+    fail: bool = True,
 ) -> list[str]:
     """One line per file loaded or rejected at or after `since` (naive UTC) with quarantined or
     rejected rows, each passed to `notify`. Raises FilesFailed (exit 2) when one was rejected or
@@ -194,8 +212,12 @@ def check_loads(
 
 @_writer
 def run(
-    workspace: Path | str | Workspace, *, date: date | None = None, month: str | None = None,
-    notify: Callable[[str], None] = log.warning, settle_seconds: float | None = None,
+    workspace: Path | str | Workspace,
+    *,
+    date: date | None = None,
+    month: str | None = None,
+    notify: Callable[[str], None] = log.warning,
+    settle_seconds: float | None = None,
     progress: Progress | None = None,
 ) -> list[str]:
     """ingest, then build + validate + publish every affected period (or the one asked for).
@@ -213,7 +235,7 @@ def run(
         check_period(month)
     started = utc_now()
     result = _ingest(ws, settle_seconds=settle_seconds, progress=progress)
-    as_of = date or datetime.now(timezone.utc).date()
+    as_of = date or datetime.now(UTC).date()
     periods = due(result.periods, as_of)
     if month:
         periods.add(check_period(month))  # plus any period new files touched: never leave one unbuilt
@@ -229,7 +251,10 @@ def run(
             validate(ws, period)
             rows = publish(ws, period)
             published.append(period)
-            progress.item(f"{period}: {count(rows, 'ledger row')} built, validated and published in {time.perf_counter() - begun:.1f} s")
+            progress.item(
+                f"{period}: {count(rows, 'ledger row')} built, validated and published in "
+                f"{time.perf_counter() - begun:.1f} s"
+            )
     except CostLedgerError:
         check_loads(ws, since=started, notify=notify, fail=False)  # the files' lines, then the step's error
         raise
@@ -245,9 +270,11 @@ def _summary(result, published: list[str], seconds: float) -> str:
     """The run's last progress line: files, rows, periods, time."""
     files = f"{count(len(result.loaded), 'file')} loaded ({count(result.rows_loaded, 'row')}"
     files += f", {result.rows_quarantined:,} quarantined)" if result.rows_quarantined else ")"
-    others = [f"{len(result.skipped):,} unchanged" if result.skipped else "",
-              f"{len(result.errors):,} rejected" if result.errors else "",
-              f"{len(result.waiting):,} waiting to settle" if result.waiting else ""]
+    others = [
+        f"{len(result.skipped):,} unchanged" if result.skipped else "",
+        f"{len(result.errors):,} rejected" if result.errors else "",
+        f"{len(result.waiting):,} waiting to settle" if result.waiting else "",
+    ]
     periods = f"{count(len(published), 'period')} published"
     periods += f" ({', '.join(published)})" if published else ""
     return f"run done: {', '.join([files, *filter(None, others)])}; {periods}; {seconds:.1f} s"
@@ -265,9 +292,14 @@ def report(workspace: Path | str | Workspace, month: str, *, lang: str | None = 
     r = ws.config.report
     lang = lang or r.language
     settings = ReportSettings(
-        window_days=r.impact_window_days, bootstrap_draws=r.bootstrap_draws, bootstrap_seed=r.bootstrap_seed,
-        idle_threshold=r.idle_threshold, commitment_discount=r.commitment_discount, low_utilisation=r.low_utilisation_percent,
-        workloads=tuple(ws.config.workloads), gpu_pools=tuple(ws.config.gpu_pools),
+        window_days=r.impact_window_days,
+        bootstrap_draws=r.bootstrap_draws,
+        bootstrap_seed=r.bootstrap_seed,
+        idle_threshold=r.idle_threshold,
+        commitment_discount=r.commitment_discount,
+        low_utilisation=r.low_utilisation_percent,
+        workloads=tuple(ws.config.workloads),
+        gpu_pools=tuple(ws.config.gpu_pools),
     )
     with warehouse.connect(ws.warehouse) as con, _step(con, "report", [month]) as info:
         path = write_report(con, month=month, out_dir=ws.report_dir(month), lang=lang, settings=settings)

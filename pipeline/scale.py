@@ -42,7 +42,11 @@ GPUS_PER_NODE = 8
 NODE_HOURLY = Decimal("32.7726")  # effective cost of a cloud GPU node hour
 EUR_RATE_BASE = Decimal("1.0800")  # + day % 5 thousandths
 WATTS_BUSY, WATTS_IDLE = 300, 60
-ASSET_PRICE, ASSET_SALVAGE, ASSET_LIFE_MONTHS = Decimal("119500.00"), Decimal("10000.00"), 36  # 109500 / 1095 days = 100.00 a day
+ASSET_PRICE, ASSET_SALVAGE, ASSET_LIFE_MONTHS = (
+    Decimal("119500.00"),
+    Decimal("10000.00"),
+    36,
+)  # 109500 / 1095 days = 100.00 a day
 ASSET_MAINTENANCE = Decimal("310.00")  # 10.00 a day in a 31-day month
 PUE, TARIFF = Decimal("1.5"), Decimal("0.12")  # 1 J costs 1.5 x 0.12 / 3.6e6 = 0.00000005
 CHARGE_DATA, CHARGE_SOFTWARE = Decimal("3100.00"), Decimal("6200.00")  # both inside January: 100.00 and 200.00 a day
@@ -94,8 +98,15 @@ def host_name(host: int, spec: Spec) -> str:
     return f"dc1-gpu-{host:04d}" if host >= spec.cloud_nodes else f"gpu-node-{host:04d}"
 
 
-def generate(root: Path | str, scale: str, *, fmt: str = "parquet", seed: int = 7, spec: Spec | None = None,
-             progress: Progress | None = None) -> Path:
+def generate(
+    root: Path | str,
+    scale: str,
+    *,
+    fmt: str = "parquet",
+    seed: int = 7,
+    spec: Spec | None = None,
+    progress: Progress | None = None,
+) -> Path:
     """Write a workspace (config + inbox) at `scale` (S, M, L; or `spec` for a custom size) into
     `root`; return root. S is the demo estate, one month, its own formats. Each day written (then
     the HR and fixed inputs) is a line of `progress`."""
@@ -118,7 +129,10 @@ def generate(root: Path | str, scale: str, *, fmt: str = "parquet", seed: int = 
     try:
         offset = 0
         months: list[str] = []
-        progress.phase(f"generating scale {scale}: {spec.days} days, then HR and fixed inputs", spec.days + 1 + bool(spec.single_file))
+        progress.phase(
+            f"generating scale {scale}: {spec.days} days, then HR and fixed inputs",
+            spec.days + 1 + bool(spec.single_file),
+        )
         for day in range(spec.days):
             if spec.single_file:
                 months.append(_billing_query(spec, day, offset, seed))
@@ -130,7 +144,12 @@ def generate(root: Path | str, scale: str, *, fmt: str = "parquet", seed: int = 
             _fx_day(root, day)
             progress.item(f"{MONTH}-{day + 1:02d}: {spec.rows_on(day):,} billing rows, telemetry, usage and FX written")
         if months:
-            _copy(con, "\nunion all\n".join(f"({q})" for q in months), root / "inbox" / "billing" / f"focus-{MONTH}.{fmt}", fmt)
+            _copy(
+                con,
+                "\nunion all\n".join(f"({q})" for q in months),
+                root / "inbox" / "billing" / f"focus-{MONTH}.{fmt}",
+                fmt,
+            )
             progress.item(f"billing/focus-{MONTH}.{fmt}: {offset:,} billing rows written")
     finally:
         con.close()
@@ -141,8 +160,13 @@ def generate(root: Path | str, scale: str, *, fmt: str = "parquet", seed: int = 
 
 
 def config_text(spec: Spec) -> str:
-    models = "".join(f'[[models]]\nid = "{model_id(i)}"\nname = "Model {i}"\nbusiness_line = "line-{i % 4}"\n\n' for i in range(spec.models))
-    workloads = "".join(f'[[workloads]]\nnamespace = "ns-{i:03d}"\nmodel = "{model_id(i)}"\n\n' for i in range(spec.models))
+    models = "".join(
+        f'[[models]]\nid = "{model_id(i)}"\nname = "Model {i}"\nbusiness_line = "line-{i % 4}"\n\n'
+        for i in range(spec.models)
+    )
+    workloads = "".join(
+        f'[[workloads]]\nnamespace = "ns-{i:03d}"\nmodel = "{model_id(i)}"\n\n' for i in range(spec.models)
+    )
     return f"""\
 reporting_currency = "USD"
 telemetry_step_seconds = {STEP}
@@ -186,7 +210,9 @@ settle_seconds = 0   # generated files are complete when the generator returns: 
 
 def _copy(con: duckdb.DuckDBPyConnection, query: str, path: Path, fmt: str) -> None:
     path.parent.mkdir(parents=True, exist_ok=True)
-    options = "format parquet, compression zstd, row_group_size 200000" if fmt == "parquet" else "format csv, header true"
+    options = (
+        "format parquet, compression zstd, row_group_size 200000" if fmt == "parquet" else "format csv, header true"
+    )
     con.execute(f"copy ({query}) to '{path}' ({options})")
 
 
@@ -232,12 +258,14 @@ costs as (
 select
     case when kind = 'azure' then 'ea-0001' else '111111111111' end as BillingAccountId,
     case when kind = 'azure' then 'Retail EA' else 'Retail Prod' end as BillingAccountName,
-    case when kind = 'account_rule' then 'acct-exp' when kind = 'azure' then 'sub-shared' else '222222222222' end as SubAccountId,
+    case when kind = 'account_rule' then 'acct-exp' when kind = 'azure' then 'sub-shared' else '222222222222' end
+        as SubAccountId,
     case when kind = 'account_rule' then 'experiments' else 'ml-serving' end as SubAccountName,
     timestamp '{month_start}' as BillingPeriodStart,
     timestamp '{month_end}' as BillingPeriodEnd,
     case when daily then timestamp '{day_start}' else hour_start end as ChargePeriodStart,
-    case when daily then timestamp '{day_start}' + interval 1 day else hour_start + interval 1 hour end as ChargePeriodEnd,
+    case when daily then timestamp '{day_start}' + interval 1 day else hour_start + interval 1 hour end
+        as ChargePeriodEnd,
     case kind when 'tax' then 'Tax' when 'purchase' then 'Purchase' else 'Usage' end as ChargeCategory,
     cast(null as varchar) as ChargeClass,
     case kind
@@ -264,10 +292,12 @@ select
     'INV-{month}-' || case when kind = 'azure' then 'AZ' else 'AWS' end as InvoiceId,
     case when kind = 'azure' then 'westeurope' else 'us-east-1' end as RegionId,
     case
-        when kind = 'node' then 'arn:aws:ec2:us-east-1:111111111111:instance/gpu-node-' || lpad((i // 24)::varchar, 4, '0')
+        when kind = 'node' then 'arn:aws:ec2:us-east-1:111111111111:instance/gpu-node-'
+            || lpad((i // 24)::varchar, 4, '0')
         else 'r-' || (g % 997)::varchar
     end as ResourceId,
-    case when kind = 'node' then 'gpu-node-' || lpad((i // 24)::varchar, 4, '0') else cast(null as varchar) end as ResourceName,
+    case when kind = 'node' then 'gpu-node-' || lpad((i // 24)::varchar, 4, '0') else cast(null as varchar) end
+        as ResourceName,
     cast(null as varchar) as ResourceType,
     case kind
         when 'data' then 'Storage' when 'support' then 'Management and Governance' when 'tax' then 'Other'
@@ -299,13 +329,24 @@ from costs
 def _billing_query(spec: Spec, day: int, offset: int, seed: int) -> str:
     when = FIRST_DAY + timedelta(days=day)
     return _BILLING_SQL.format(
-        offset=offset, seed=seed, rows=spec.rows_on(day), pool_rows=24 * spec.cloud_nodes, day=day, models=spec.models,
-        day_start=f"{when} 00:00:00", month_start=f"{MONTH}-01 00:00:00", month_end="2026-02-01 00:00:00", month=MONTH,
-        node_hourly=NODE_HOURLY, purchase=PURCHASE,
+        offset=offset,
+        seed=seed,
+        rows=spec.rows_on(day),
+        pool_rows=24 * spec.cloud_nodes,
+        day=day,
+        models=spec.models,
+        day_start=f"{when} 00:00:00",
+        month_start=f"{MONTH}-01 00:00:00",
+        month_end="2026-02-01 00:00:00",
+        month=MONTH,
+        node_hourly=NODE_HOURLY,
+        purchase=PURCHASE,
     )
 
 
-def _billing_day(con: duckdb.DuckDBPyConnection, root: Path, spec: Spec, day: int, offset: int, fmt: str, seed: int) -> None:
+def _billing_day(
+    con: duckdb.DuckDBPyConnection, root: Path, spec: Spec, day: int, offset: int, fmt: str, seed: int
+) -> None:
     when = FIRST_DAY + timedelta(days=day)
     _copy(con, _billing_query(spec, day, offset, seed), root / "inbox" / "billing" / f"focus-{when}.{fmt}", fmt)
 
@@ -322,7 +363,8 @@ with grid as (
 labelled as (
     select *,
         (s // 60 + {day} * 24 + gpu + host) % ({models} + 2) as block,
-        unnest(case when host >= {cloud_nodes} then ['DCGM_FI_DEV_GPU_UTIL', 'DCGM_FI_DEV_POWER_USAGE'] else ['DCGM_FI_DEV_GPU_UTIL'] end) as metric
+        unnest(case when host >= {cloud_nodes} then ['DCGM_FI_DEV_GPU_UTIL', 'DCGM_FI_DEV_POWER_USAGE'] else
+            ['DCGM_FI_DEV_GPU_UTIL'] end) as metric
     from grid
 )
 
@@ -336,8 +378,10 @@ select
         when block > {models} then 0
         else 20 + (s * 7 + gpu * 13) % 80
     end::double as value,
-    case when block < {models} then 'ns-' || lpad(block::varchar, 3, '0') when block = {models} then 'sandbox' end as namespace,
-    case when block < {models} then 'ns-' || lpad(block::varchar, 3, '0') || '-pod-' || gpu when block = {models} then 'sandbox-pod-' || gpu end as pod,
+    case when block < {models} then 'ns-' || lpad(block::varchar, 3, '0') when block = {models} then 'sandbox' end
+        as namespace,
+    case when block < {models} then 'ns-' || lpad(block::varchar, 3, '0') || '-pod-' || gpu when block = {models}
+        then 'sandbox-pod-' || gpu end as pod,
     case when block <= {models} then 'server' end as container
 from labelled
 """
@@ -348,8 +392,15 @@ def _telemetry_day(con: duckdb.DuckDBPyConnection, root: Path, spec: Spec, day: 
     ts = f"timestamp '{when} 00:00:00' + to_seconds(s * {STEP})"
     ts = ts if fmt == "parquet" else f"strftime({ts}, '%Y-%m-%dT%H:%M:%SZ')"
     query = _TELEMETRY_SQL.format(
-        gpus_per_node=GPUS_PER_NODE, gpus=spec.hosts * GPUS_PER_NODE, slots=86_400 // STEP, day=day, models=spec.models,
-        cloud_nodes=spec.cloud_nodes, idle=WATTS_IDLE, busy=WATTS_BUSY, ts=ts,
+        gpus_per_node=GPUS_PER_NODE,
+        gpus=spec.hosts * GPUS_PER_NODE,
+        slots=86_400 // STEP,
+        day=day,
+        models=spec.models,
+        cloud_nodes=spec.cloud_nodes,
+        idle=WATTS_IDLE,
+        busy=WATTS_BUSY,
+        ts=ts,
     )
     _copy(con, query, root / "inbox" / "telemetry" / f"gpu-{when}.{fmt}", fmt)
 
@@ -359,8 +410,20 @@ def _usage_day(root: Path, spec: Spec, day: int, seed: int) -> None:
     rows = []
     for m in range(spec.models):  # a row per model: models, not billing rows
         requests = 100_000 + (m * 7919 + day * 104_729 + seed * 31) % 900_000
-        rows.append([when.isoformat(), model_id(m), requests, requests * 180 if m % 3 == 0 else "", requests * 40 if m % 3 == 0 else ""])
-    _write_csv(root / "inbox" / "usage" / f"volumes-{when}.csv", ["usage_date", "model_id", "requests", "input_tokens", "output_tokens"], rows)
+        rows.append(
+            [
+                when.isoformat(),
+                model_id(m),
+                requests,
+                requests * 180 if m % 3 == 0 else "",
+                requests * 40 if m % 3 == 0 else "",
+            ]
+        )
+    _write_csv(
+        root / "inbox" / "usage" / f"volumes-{when}.csv",
+        ["usage_date", "model_id", "requests", "input_tokens", "output_tokens"],
+        rows,
+    )
 
 
 def eur_rate(day: int) -> Decimal:
@@ -369,7 +432,11 @@ def eur_rate(day: int) -> Decimal:
 
 def _fx_day(root: Path, day: int) -> None:
     when = FIRST_DAY + timedelta(days=day)
-    _write_csv(root / "inbox" / "fx" / f"rates-{when}.csv", ["rate_date", "currency", "rate"], [[when.isoformat(), "EUR", str(eur_rate(day))]])
+    _write_csv(
+        root / "inbox" / "fx" / f"rates-{when}.csv",
+        ["rate_date", "currency", "rate"],
+        [[when.isoformat(), "EUR", str(eur_rate(day))]],
+    )
 
 
 def person_cost(index: int, seed: int) -> tuple[Decimal, Decimal, Decimal]:
@@ -383,11 +450,42 @@ def _labor(root: Path, spec: Spec, seed: int) -> None:
     for p in range(spec.people):  # a row per person: people, not billing rows
         salary, benefits, taxes = person_cost(p, seed)
         person = f"E{10_000 + p}"
-        people.append([person, f"Person {p}", ROLES[p % len(ROLES)], f"CC-{100 + p % 5}", str(salary), str(benefits), str(taxes), "USD", "", ""])
+        people.append(
+            [
+                person,
+                f"Person {p}",
+                ROLES[p % len(ROLES)],
+                f"CC-{100 + p % 5}",
+                str(salary),
+                str(benefits),
+                str(taxes),
+                "USD",
+                "",
+                "",
+            ]
+        )
         first, second = (p * 3 + seed) % spec.models, (p * 3 + seed + 1) % spec.models
-        allocations += [[MONTH, person, model_id(first), str(40 + 10 * (p % 3))], [MONTH, person, model_id(second), "30"]]
+        allocations += [
+            [MONTH, person, model_id(first), str(40 + 10 * (p % 3))],
+            [MONTH, person, model_id(second), "30"],
+        ]
     folder = root / "inbox" / "labor"
-    _write_csv(folder / "people.csv", ["person_id", "name", "role", "cost_centre", "monthly_salary", "benefits", "employer_taxes", "currency", "start_date", "end_date"], people)
+    _write_csv(
+        folder / "people.csv",
+        [
+            "person_id",
+            "name",
+            "role",
+            "cost_centre",
+            "monthly_salary",
+            "benefits",
+            "employer_taxes",
+            "currency",
+            "start_date",
+            "end_date",
+        ],
+        people,
+    )
     _write_csv(folder / "allocations.csv", ["month", "person_id", "model_id", "percent"], allocations)
     folder.chmod(0o700)  # HR files hold names and pay: owner-only
     for path in folder.iterdir():
@@ -398,20 +496,111 @@ def _fixed_inputs(root: Path, spec: Spec) -> None:
     """Owned servers, vendor charges, a licence and a late milestone: a few rows, round numbers."""
     inbox = root / "inbox"
     owned = [host_name(h, spec) for h in range(spec.cloud_nodes, spec.hosts)]
-    _write_csv(inbox / "assets" / "register.csv",
-               ["asset_id", "hostname", "gpu_count", "in_service_date", "useful_life_months", "price", "salvage_value", "maintenance_per_month", "currency", "disposal_date"],
-               [[f"A-{i:04d}", host, GPUS_PER_NODE, "2025-01-01", ASSET_LIFE_MONTHS, str(ASSET_PRICE), str(ASSET_SALVAGE), str(ASSET_MAINTENANCE), "USD", ""]
-                for i, host in enumerate(owned)])
-    _write_csv(inbox / "charges" / "invoices.csv",
-               ["invoice_id", "vendor", "category", "subcategory", "service_start", "service_end", "amount", "currency", "model_id", "description"],
-               [["LC-001", "LabelCo", "data", "labelling", "2026-01-01", "2026-01-31", str(CHARGE_DATA), "USD", model_id(1 % spec.models), "Relevance labels"],
-                ["SW-001", "Triton Enterprise", "software", "licence", "2026-01-01", "2026-01-31", str(CHARGE_SOFTWARE), "USD", model_id(2 % spec.models), "Inference server"]])
-    _write_csv(inbox / "charges" / "licences.csv",
-               ["licence_id", "vendor", "product", "term_start", "term_end", "billing", "amount", "currency", "seats", "seats_by_model"],
-               [["LIC-1", "Notebook Co", "notebooks", "2026-01-01", "2026-12-31", "monthly", str(LICENCE_MONTHLY), "USD", 4, f"{model_id(0)}=2;{model_id(1 % spec.models)}=1"]])
-    _write_csv(inbox / "milestones" / "milestones.csv",
-               ["model_id", "milestone", "planned_date", "actual_date", "cost_of_delay_per_day", "currency", "started_date"],
-               [[model_id(0), "launch", "2026-01-10", "2026-01-14", str(DELAY_PER_DAY), "USD", "2025-12-01"]])
+    _write_csv(
+        inbox / "assets" / "register.csv",
+        [
+            "asset_id",
+            "hostname",
+            "gpu_count",
+            "in_service_date",
+            "useful_life_months",
+            "price",
+            "salvage_value",
+            "maintenance_per_month",
+            "currency",
+            "disposal_date",
+        ],
+        [
+            [
+                f"A-{i:04d}",
+                host,
+                GPUS_PER_NODE,
+                "2025-01-01",
+                ASSET_LIFE_MONTHS,
+                str(ASSET_PRICE),
+                str(ASSET_SALVAGE),
+                str(ASSET_MAINTENANCE),
+                "USD",
+                "",
+            ]
+            for i, host in enumerate(owned)
+        ],
+    )
+    _write_csv(
+        inbox / "charges" / "invoices.csv",
+        [
+            "invoice_id",
+            "vendor",
+            "category",
+            "subcategory",
+            "service_start",
+            "service_end",
+            "amount",
+            "currency",
+            "model_id",
+            "description",
+        ],
+        [
+            [
+                "LC-001",
+                "LabelCo",
+                "data",
+                "labelling",
+                "2026-01-01",
+                "2026-01-31",
+                str(CHARGE_DATA),
+                "USD",
+                model_id(1 % spec.models),
+                "Relevance labels",
+            ],
+            [
+                "SW-001",
+                "Triton Enterprise",
+                "software",
+                "licence",
+                "2026-01-01",
+                "2026-01-31",
+                str(CHARGE_SOFTWARE),
+                "USD",
+                model_id(2 % spec.models),
+                "Inference server",
+            ],
+        ],
+    )
+    _write_csv(
+        inbox / "charges" / "licences.csv",
+        [
+            "licence_id",
+            "vendor",
+            "product",
+            "term_start",
+            "term_end",
+            "billing",
+            "amount",
+            "currency",
+            "seats",
+            "seats_by_model",
+        ],
+        [
+            [
+                "LIC-1",
+                "Notebook Co",
+                "notebooks",
+                "2026-01-01",
+                "2026-12-31",
+                "monthly",
+                str(LICENCE_MONTHLY),
+                "USD",
+                4,
+                f"{model_id(0)}=2;{model_id(1 % spec.models)}=1",
+            ]
+        ],
+    )
+    _write_csv(
+        inbox / "milestones" / "milestones.csv",
+        ["model_id", "milestone", "planned_date", "actual_date", "cost_of_delay_per_day", "currency", "started_date"],
+        [[model_id(0), "launch", "2026-01-10", "2026-01-14", str(DELAY_PER_DAY), "USD", "2025-12-01"]],
+    )
 
 
 def day_files(root: Path | str, day: date) -> list[Path]:

@@ -241,8 +241,9 @@ order by figure, model_id, role, currency
 # One row per input file loaded (status 'loaded') whose rows fall in the period, or that dates
 # no period, and per file rejected for its bad rows that no later delivery at its path replaced:
 # the counts meta.loads claims against the rows actually in raw, staging and meta.quarantine
-# (invariant 4, nothing lost; a rejected file has every row in meta.quarantine and none elsewhere). {staged} is the union of every staging table with
-# load_id and row_number, read from the catalog (see load_balance_sql).
+# (invariant 4, nothing lost; a rejected file has every row in meta.quarantine and none elsewhere).
+# {staged} is the union of every staging table with load_id and row_number, read from the catalog
+# (see load_balance_sql).
 LOAD_BALANCE_SQL = """
 with loads as (
     select load_id, source, path, detected_format, rows_in, rows_loaded, rows_quarantined, status
@@ -328,7 +329,8 @@ final as (
         quarantined_rows,
         rows_in = rows_loaded + rows_quarantined
         and (
-            status = 'rejected' and rows_loaded = 0 and raw_rows = 0 and staged_rows = 0 and quarantined_rows = rows_quarantined
+            status = 'rejected' and rows_loaded = 0 and raw_rows = 0 and staged_rows = 0
+                and quarantined_rows = rows_quarantined
             or status = 'loaded' and source = 'labor'  -- HR rows live only in the restricted database
             or status = 'loaded' and (
                 raw_rows = rows_in
@@ -674,10 +676,12 @@ def load_balance_sql(con: duckdb.DuckDBPyConnection) -> str:
         "order by table_name"
     ).fetchall()
     staged = "\n    union all\n    ".join(f'select load_id, row_number from staging."{t}"' for (t,) in tables)
-    counts = "\n    union all\n    ".join(f'select load_id, count(distinct row_number) as rows from staging."{t}" group by load_id' for (t,) in tables)
-    return LOAD_BALANCE_SQL.replace("{staged}", staged or "select null::varchar as load_id, null::bigint as row_number").replace(
-        "{staged_counts}", counts or "select null::varchar as load_id, 0 as rows"
+    counts = "\n    union all\n    ".join(
+        f'select load_id, count(distinct row_number) as rows from staging."{t}" group by load_id' for (t,) in tables
     )
+    return LOAD_BALANCE_SQL.replace(
+        "{staged}", staged or "select null::varchar as load_id, null::bigint as row_number"
+    ).replace("{staged_counts}", counts or "select null::varchar as load_id, 0 as rows")
 
 
 # Frame name (a suite's meta.frame) -> its query. Every query binds $period; extra bound values
@@ -746,17 +750,13 @@ def validate_candidate(
     labor conservation check runs in (default: the workspace's, beside the warehouse)."""
     suites = load_suites()
     frames = {
-        name: load_frame(
-            con, name, period=period, suites=[s for s in suites if s.frame == name], restricted=restricted
-        )
+        name: load_frame(con, name, period=period, suites=[s for s in suites if s.frame == name], restricted=restricted)
         for name in {s.frame for s in suites}
     }
     context = _gx_context(data_docs_dir)
     run_name = f"{period}_{run_id}"
     results = [
-        result
-        for suite in suites
-        for result in _run_suite(context, suite, frames[suite.frame], run_name=run_name)
+        result for suite in suites for result in _run_suite(context, suite, frames[suite.frame], run_name=run_name)
     ]
     record_results(con, results, period=period, run_id=run_id)
     if data_docs_dir is not None:
@@ -788,9 +788,7 @@ def read_suite(path: Path) -> Suite:
         raise ConfigError(f"{path}: meta.frame must be one of {sorted(FRAMES)}")
     for number, expectation in enumerate(definition.get("expectations") or [], start=1):
         if expectation.get("severity") not in SEVERITIES:
-            raise ConfigError(
-                f"{path}: expectation {number}: 'severity' must be one of {sorted(SEVERITIES)}"
-            )
+            raise ConfigError(f"{path}: expectation {number}: 'severity' must be one of {sorted(SEVERITIES)}")
     return Suite(
         name=path.stem,
         path=path,
@@ -876,15 +874,10 @@ def suspect_sql(suites: Sequence[Suite]) -> tuple[str, dict[str, Any]]:
     return "(" + " or ".join(conditions) + ")", values
 
 
-def record_results(
-    con: duckdb.DuckDBPyConnection, results: Sequence[CheckResult], *, period: str, run_id: str
-) -> None:
+def record_results(con: duckdb.DuckDBPyConnection, results: Sequence[CheckResult], *, period: str, run_id: str) -> None:
     """Replace this run and period's rows in meta.check_results, in one transaction."""
     now = datetime.now(UTC).replace(tzinfo=None)  # checked_at, UTC
-    rows = [
-        (run_id, period, r.suite, r.expectation, r.column, r.severity, r.success, r.observed, now)
-        for r in results
-    ]
+    rows = [(run_id, period, r.suite, r.expectation, r.column, r.severity, r.success, r.observed, now) for r in results]
     with transaction(con):
         con.execute(DELETE_RESULTS_SQL, {"run_id": run_id, "period": period})
         if rows:
@@ -915,9 +908,7 @@ def _gx_context(data_docs_dir: Path | None) -> AbstractDataContext:
     return context
 
 
-def _run_suite(
-    context: AbstractDataContext, suite: Suite, frame: pd.DataFrame, *, run_name: str
-) -> list[CheckResult]:
+def _run_suite(context: AbstractDataContext, suite: Suite, frame: pd.DataFrame, *, run_name: str) -> list[CheckResult]:
     """Validate one frame against one suite; the result stays in the context for Data Docs."""
     import great_expectations as gx
 
@@ -956,9 +947,7 @@ def _gx_suite(suite: Suite) -> ExpectationSuite:
     return gx_suite
 
 
-def _check_results(
-    suite: Suite, order: list[str], outcome: ExpectationSuiteValidationResult
-) -> list[CheckResult]:
+def _check_results(suite: Suite, order: list[str], outcome: ExpectationSuiteValidationResult) -> list[CheckResult]:
     """One CheckResult per expectation, in the suite file's order (`order`: expectation ids)."""
     ordered = sorted(outcome.results, key=lambda r: order.index(str(r.expectation_config.id)))
     return [
@@ -1018,9 +1007,7 @@ def _text(value: Any) -> str:
 def _failure_message(failed: Sequence[CheckResult], *, period: str, run_id: str) -> str:
     lines = [f"validation failed for billing period {period} (run {run_id}):"]
     lines += [
-        f"  {r.suite}: {r.expectation}"
-        + (f" on column {r.column!r}" if r.column else "")
-        + f": {r.observed}"
+        f"  {r.suite}: {r.expectation}" + (f" on column {r.column!r}" if r.column else "") + f": {r.observed}"
         for r in failed
     ]
     return "\n".join(lines)

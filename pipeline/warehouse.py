@@ -6,7 +6,7 @@ import hashlib
 import os
 from collections.abc import Iterator
 from contextlib import contextmanager
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 
 import duckdb
@@ -45,7 +45,10 @@ def create_schema(con: duckdb.DuckDBPyConnection) -> None:
     for text in texts:
         con.execute(text)
     con.execute("create or replace table meta.schema_digest as select ?::varchar as digest", [digest])
-    con.execute("comment on table meta.schema_digest is 'Digest of the sql/ files the warehouse was last created from (one row).'")
+    con.execute(
+        "comment on table meta.schema_digest is 'Digest of the sql/ files the warehouse was last created from (one "
+        "row).'"
+    )
 
 
 def connect(path: Path | str) -> duckdb.DuckDBPyConnection:
@@ -95,7 +98,7 @@ def mark_pending(con: duckdb.DuckDBPyConnection, periods: set[str] | list[str]) 
         con.execute(
             "insert into meta.pending_periods select ?, ? "
             "where not exists (select 1 from meta.pending_periods where period = ?)",
-            [period, datetime.now(timezone.utc).replace(tzinfo=None), period],
+            [period, datetime.now(UTC).replace(tzinfo=None), period],
         )
 
 

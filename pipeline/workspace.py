@@ -156,5 +156,7 @@ class Workspace:
         if not folder.is_dir():
             return []
         return sorted(
-            p for p in folder.rglob("*") if p.is_file() and not any(part.startswith(".") for part in p.relative_to(folder).parts)
+            p
+            for p in folder.rglob("*")
+            if p.is_file() and not any(part.startswith(".") for part in p.relative_to(folder).parts)
         )

@@ -1,11 +1,10 @@
 from __future__ import annotations
 
+import os
+import re
 from pathlib import Path
 
 import pytest
-
-import os
-import re
 
 SAMPLES = Path(__file__).resolve().parents[2] / "shared" / "samples"
 # CI sets this (.ci/run): there the shared samples must be present, and a test that needs them
@@ -54,7 +53,9 @@ def samples_or_skip(*parts: str) -> Path:
 
 
 # The progress lines of `run` (pipeline.progress): phases, "[i/n] ..." items and the summary.
-PROGRESS_LINE = re.compile(r"loading inbox files \(\d+\)|building, validating and publishing periods \(\d+\)|\[\d+/\d+\] .*|run done: .*")
+PROGRESS_LINE = re.compile(
+    r"loading inbox files \(\d+\)|building, validating and publishing periods \(\d+\)|\[\d+/\d+\] .*|run done: .*"
+)
 
 
 def without_progress(output: str) -> list[str]:

@@ -55,19 +55,28 @@ def test_a_file_with_every_row_quarantined_exits_2_naming_the_file_and_the_reaso
     share = "(100.0%, more than quarantine.max_share = 0.5)"
     assert f"billing/bad.csv: 2 rows in, 0 loaded, 2 quarantined {share}: {NOT_A_NUMBER} (2 rows)" in lines
     assert "published: 2026-02" in lines  # the good file's period, before the error
-    assert lines[-1].startswith("error: 1 input file(s) rejected or with more than quarantine.max_share = 0.5 of "
-                                "their rows quarantined: billing/bad.csv;")
+    assert lines[-1].startswith(
+        "error: 1 input file(s) rejected or with more than quarantine.max_share = 0.5 of "
+        "their rows quarantined: billing/bad.csv;"
+    )
     assert "Traceback" not in result.output
     assert _billed(ws) == Decimal("24.00")  # good.csv published: 10.00 + 11.00 + 3.00
 
 
 def test_a_few_quarantined_rows_are_reported_and_the_run_passes(tmp_path: Path) -> None:
     # 4 rows, 1 bad: 1/4 = 25% is not more than 0.5; and 1 of 2 rows (50%, exactly the share) neither
-    ws = _workspace(tmp_path, {
-        "a.csv": [*GOOD, _row("twelve")],
-        # other charges than a.csv's (S3, not EC2): a part of the export, not a new version of a.csv
-        "b.csv": [HEADER, _row("2.00", service="Amazon S3"), _row("9.99", "Bonus", "Amazon S3")],  # Bonus: no FOCUS category
-    })
+    ws = _workspace(
+        tmp_path,
+        {
+            "a.csv": [*GOOD, _row("twelve")],
+            # other charges than a.csv's (S3, not EC2): a part of the export, not a new version of a.csv
+            "b.csv": [
+                HEADER,
+                _row("2.00", service="Amazon S3"),
+                _row("9.99", "Bonus", "Amazon S3"),
+            ],  # Bonus: no FOCUS category
+        },
+    )
 
     result = runner.invoke(app, ["run", "-w", str(ws)])
 

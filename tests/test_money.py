@@ -11,10 +11,15 @@ from pipeline.money import MONEY, convert, display, split_exact
 
 def _split(amount: str, weights: dict[str, int]) -> dict[str, Decimal]:
     frame = pl.LazyFrame(
-        {"g": ["x"] * len(weights), "k": list(weights), "w": list(weights.values()), "a": [Decimal(amount)] * len(weights)}
+        {
+            "g": ["x"] * len(weights),
+            "k": list(weights),
+            "w": list(weights.values()),
+            "a": [Decimal(amount)] * len(weights),
+        }
     ).with_columns(pl.col("a").cast(MONEY))
     out = split_exact(frame, group=["g"], key=["k"], weight="w", amounts=["a"]).collect()
-    return dict(zip(out["k"], out["a"]))
+    return dict(zip(out["k"], out["a"], strict=True))
 
 
 def test_split_three_ways_gives_leftover_to_smallest_key():
@@ -55,7 +60,10 @@ def test_split_always_adds_up_exactly(amount: Decimal, weights: list[int]):
 def test_convert_rounds_half_to_even_once():
     # 10.005 x 1.5 = 15.0075 exactly; 5e-18 x 0.5 = 2.5e-18 -> 2e-18 (even); 15e-18 x 0.5 = 7.5e-18 -> 8e-18
     frame = pl.DataFrame(
-        {"a": [Decimal("10.005"), Decimal("5E-18"), Decimal("15E-18"), Decimal("-5E-18")], "r": [Decimal("1.5"), Decimal("0.5"), Decimal("0.5"), Decimal("0.5")]}
+        {
+            "a": [Decimal("10.005"), Decimal("5E-18"), Decimal("15E-18"), Decimal("-5E-18")],
+            "r": [Decimal("1.5"), Decimal("0.5"), Decimal("0.5"), Decimal("0.5")],
+        }
     )
     out = frame.select(convert(pl.col("a"), pl.col("r")).alias("c"))["c"].to_list()
     assert out == [Decimal("15.0075"), Decimal("2E-18"), Decimal("8E-18"), Decimal("-2E-18")]

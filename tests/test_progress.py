@@ -56,10 +56,13 @@ def test_run_says_what_it_does_per_file_and_period_then_sums_up(tmp_path: Path) 
     again = runner.invoke(app, ["run", "-w", str(ws), "--date", "2026-01-31"])
     assert again.exit_code == 0, again.output
     lines = again.output.splitlines()
-    assert lines[1:3] == ["[1/2] usage/a.csv: unchanged, already loaded",
-                          r"[2/2] usage/vol\x1b[31mred\n.csv: unchanged, already loaded"]
-    assert re.fullmatch(rf"run done: 0 files loaded \(0 rows\), 2 unchanged; 1 period published \(2026-01\); {SECONDS}",
-                        lines[-2]), lines
+    assert lines[1:3] == [
+        "[1/2] usage/a.csv: unchanged, already loaded",
+        r"[2/2] usage/vol\x1b[31mred\n.csv: unchanged, already loaded",
+    ]
+    assert re.fullmatch(
+        rf"run done: 0 files loaded \(0 rows\), 2 unchanged; 1 period published \(2026-01\); {SECONDS}", lines[-2]
+    ), lines
 
 
 def test_convert_says_what_it_read_kept_and_wrote(tmp_path: Path) -> None:
@@ -69,8 +72,12 @@ def test_convert_says_what_it_read_kept_and_wrote(tmp_path: Path) -> None:
     result = runner.invoke(app, ["convert", str(source), "--out", str(out)])
     assert result.exit_code == 0, result.output
     lines = result.output.splitlines()
-    assert lines[:4] == ["converting bill.csv to FOCUS 1.2 (3)", "[1/3] bill.csv: 4 rows read (focus-1.2)",
-                         "[2/3] bill.csv: 3 rows kept, 1 quarantined", f"[3/3] {out}: 3 rows written (parquet)"]
+    assert lines[:4] == [
+        "converting bill.csv to FOCUS 1.2 (3)",
+        "[1/3] bill.csv: 4 rows read (focus-1.2)",
+        "[2/3] bill.csv: 3 rows kept, 1 quarantined",
+        f"[3/3] {out}: 3 rows written (parquet)",
+    ]
     assert re.fullmatch(rf"convert done: 1 file, 3 rows written, 1 quarantined; {SECONDS}", lines[4]), lines
     assert result.stdout == f"3 rows of FOCUS 1.2 written to {out}\n"
 
@@ -83,7 +90,9 @@ def test_generate_says_what_it_wrote(tmp_path: Path) -> None:
     lines = result.output.splitlines()
     families = ["billing", "telemetry", "assets", "labor", "charges", "milestones", "usage", "fx", "budgets"]
     assert lines[0] == "generating a 1-month estate (9)"
-    assert [re.sub(r": \d+ files?$", "", line) for line in lines[1:10]] == [f"[{i}/9] {f}" for i, f in enumerate(families, 1)]
+    assert [re.sub(r": \d+ files?$", "", line) for line in lines[1:10]] == [
+        f"[{i}/9] {f}" for i, f in enumerate(families, 1)
+    ]
     files = [f for f in (ws / "inbox").rglob("*") if f.is_file()]
     # the summary counts every file in the inbox: the per-family counts add up to it
     assert sum(int(re.search(r": (\d+) files?$", line)[1]) for line in lines[1:10]) == len(files)
@@ -95,8 +104,11 @@ def test_the_library_logs_the_same_lines_for_airflow(tmp_path: Path, caplog: pyt
     with caplog.at_level(logging.INFO, logger="pipeline.progress"):
         run.ingest(ws)
     lines = [r.getMessage() for r in caplog.records if r.name == "pipeline.progress"]
-    assert lines == ["loading inbox files (2)", "[1/2] usage/a.csv: 2 rows loaded",
-                     r"[2/2] usage/vol\x1b[31mred\n.csv: 1 row loaded, 1 quarantined"]
+    assert lines == [
+        "loading inbox files (2)",
+        "[1/2] usage/a.csv: 2 rows loaded",
+        r"[2/2] usage/vol\x1b[31mred\n.csv: 1 row loaded, 1 quarantined",
+    ]
 
 
 def test_off_a_terminal_the_lines_are_plain(capsys: pytest.CaptureFixture[str]) -> None:

@@ -23,7 +23,7 @@ import math
 import os
 import time
 from dataclasses import dataclass, field
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 
 import duckdb
@@ -32,8 +32,7 @@ import polars as pl
 from pipeline import crash, pull, warehouse
 from pipeline.config import Config
 from pipeline.errors import ConfigError, CostLedgerError, InputError
-from pipeline.ingest import billing, bundle, checks, labor, labor_standard, limits, manifest, tables, telemetry
-from pipeline.ingest import restate
+from pipeline.ingest import billing, bundle, checks, labor, labor_standard, limits, manifest, restate, tables, telemetry
 from pipeline.ingest.parse import ROW, Parsed, header_of, read_bytes
 from pipeline.progress import Progress, count
 from pipeline.workspace import SOURCES, Workspace
@@ -78,7 +77,9 @@ class IngestResult:
         loaded, errors, waiting, skipped = mark
         if len(self.loaded) > loaded:
             rows, quarantined = self.rows.get(relative, (0, 0))
-            return f"{relative}: {count(rows, 'row')} loaded" + (f", {quarantined:,} quarantined" if quarantined else "")
+            return f"{relative}: {count(rows, 'row')} loaded" + (
+                f", {quarantined:,} quarantined" if quarantined else ""
+            )
         if len(self.errors) > errors:
             return f"{relative}: rejected"
         if len(self.waiting) > waiting:
@@ -125,8 +126,10 @@ def _unsettled(path: Path, relative: str, settle: float, now: float) -> str | No
         return None
     if abs(age) >= settle or pull.landed(path):
         return None
-    return (f"{relative}: modified {max(age, 0):.0f} s ago, within the settle time of {settle:g} s (it may still be "
-            "being written); skipped, it loads on a later run (to load it now: costledger run --settle-seconds 0)")
+    return (
+        f"{relative}: modified {max(age, 0):.0f} s ago, within the settle time of {settle:g} s (it may still be "
+        "being written); skipped, it loads on a later run (to load it now: costledger run --settle-seconds 0)"
+    )
 
 
 def _moved(relative: str, exc: limits.Moved) -> str:
@@ -140,7 +143,9 @@ def _wait(result: IngestResult, note: str) -> None:
 
 def _scan(ws: Workspace, source: str, path: Path) -> limits.Scan:
     """The file's checksum and limits, in one streaming pass (see pipeline.ingest.limits)."""
-    return limits.scan(path, limits.Limits.of(ws.config.ingest), csv=source != "telemetry", json_document=source == "telemetry")
+    return limits.scan(
+        path, limits.Limits.of(ws.config.ingest), csv=source != "telemetry", json_document=source == "telemetry"
+    )
 
 
 def _read_scanned(path: Path, scanned: limits.Scan) -> bytes:
@@ -157,7 +162,10 @@ def rejection(exc: Exception, path: Path | str) -> InputError:
     if isinstance(exc, InputError):
         return exc
     detail = (str(exc).strip().splitlines() or [""])[0][:300]
-    error = InputError(f"could not be loaded ({type(exc).__name__}{': ' + detail if detail else ''}); nothing of it was loaded", path=path)
+    error = InputError(
+        f"could not be loaded ({type(exc).__name__}{': ' + detail if detail else ''}); nothing of it was loaded",
+        path=path,
+    )
     error.__cause__ = exc
     return error
 
@@ -181,12 +189,15 @@ def parse_file(ws: Workspace, source: str, path: Path, data: bytes) -> Parsed:
                 "unrecognised HR file: expected people (person_id, role, currency, monthly_salary or monthly_cost), "
                 "allocations (month, person_id, model_id, percent), timesheets (date, person_id, project, hours), "
                 "projects (project, model_id) or training (date, person_id or cost_centre, amount, currency)",
-                path=path, row=0,
+                path=path,
+                row=0,
             )
         return labor.read(path, config=ws.config, data=data)
     table = tables.find(source, header)
     if table is None:
-        raise InputError(f"unrecognised {source} file: expected columns {tables.expected(source)}, found {header}", path=path, row=0)
+        raise InputError(
+            f"unrecognised {source} file: expected columns {tables.expected(source)}, found {header}", path=path, row=0
+        )
     return table.read(path, data, dates=getattr(ws.config.dates, source, "auto"))  # budgets: months only
 
 
@@ -196,10 +207,16 @@ def _periods(frame: pl.DataFrame, first: str, last: str) -> set[str]:
         return set()
     if frame.schema[first] == pl.String:
         return set(frame.get_column(first).drop_nulls().unique().to_list())
-    spans = frame.select(
-        pl.col(first).cast(pl.Date).alias("a"), pl.coalesce(pl.col(last), pl.col(first)).cast(pl.Date).alias("b")
-    ).drop_nulls().unique()
-    months = spans.select(pl.date_ranges(pl.col("a").dt.month_start(), pl.col("b").dt.month_start(), "1mo").alias("m")).explode("m")
+    spans = (
+        frame.select(
+            pl.col(first).cast(pl.Date).alias("a"), pl.coalesce(pl.col(last), pl.col(first)).cast(pl.Date).alias("b")
+        )
+        .drop_nulls()
+        .unique()
+    )
+    months = spans.select(
+        pl.date_ranges(pl.col("a").dt.month_start(), pl.col("b").dt.month_start(), "1mo").alias("m")
+    ).explode("m")
     return set(months.get_column("m").dt.strftime("%Y-%m").drop_nulls().to_list())
 
 
@@ -243,14 +260,26 @@ def ingest(ws: Workspace, *, settle_seconds: float | None = None, progress: Prog
     return result
 
 
-def _ingest_file(ws: Workspace, con: duckdb.DuckDBPyConnection, source: str, path: Path, result: IngestResult, *,
-                 held: dict, exports: dict, settle: float, started: float) -> None:
+def _ingest_file(
+    ws: Workspace,
+    con: duckdb.DuckDBPyConnection,
+    source: str,
+    path: Path,
+    result: IngestResult,
+    *,
+    held: dict,
+    exports: dict,
+    settle: float,
+    started: float,
+) -> None:
     """Load one inbox file, record it as held, or leave it to settle."""
     crash.point("file")
     if source == "labor":
         _warn_if_readable(ws, path)
     if not path.resolve().is_relative_to(ws.inbox.resolve()):
-        held[path] = manifest.Verdict("rejected", f"{path.relative_to(ws.inbox).as_posix()}: links outside the inbox; not read")
+        held[path] = manifest.Verdict(
+            "rejected", f"{path.relative_to(ws.inbox).as_posix()}: links outside the inbox; not read"
+        )
     if path in held:
         _record_held(ws, con, source, path, held[path], result)
         return
@@ -258,11 +287,17 @@ def _ingest_file(ws: Workspace, con: duckdb.DuckDBPyConnection, source: str, pat
     if note is not None:
         _wait(result, note)
         return
-    parts = frozenset(p.relative_to(ws.inbox).as_posix() for p in exports[path].parts if p != path) if path in exports else frozenset()
+    parts = (
+        frozenset(p.relative_to(ws.inbox).as_posix() for p in exports[path].parts if p != path)
+        if path in exports
+        else frozenset()
+    )
     _load_one(ws, con, source, path, result, parts=parts)
 
 
-def _unsettled_export(ws: Workspace, path: Path, export: manifest.Export | None, settle: float, now: float) -> str | None:
+def _unsettled_export(
+    ws: Workspace, path: Path, export: manifest.Export | None, settle: float, now: float
+) -> str | None:
     """The settle note of a file, or of the first unsettled part of the multi-part export it
     belongs to (an export loads whole or waits)."""
     relative = path.relative_to(ws.inbox).as_posix()
@@ -271,7 +306,9 @@ def _unsettled_export(ws: Workspace, path: Path, export: manifest.Export | None,
         return note
     for part in export.parts:
         if part != path and (other := _unsettled(part, part.relative_to(ws.inbox).as_posix(), settle, now)) is not None:
-            return f"{relative}: part of the export {export.manifest.relative_to(ws.inbox).as_posix()}, whose part {other}"
+            return (
+                f"{relative}: part of the export {export.manifest.relative_to(ws.inbox).as_posix()}, whose part {other}"
+            )
     return None
 
 
@@ -286,7 +323,10 @@ def pending(workspace: Path | str | Workspace, *, settle_seconds: float | None =
     if ws.warehouse.exists():
         with duckdb.connect(str(ws.warehouse), read_only=True) as con:
             try:
-                loaded = {row[0] for row in con.execute("select load_id from meta.loads where status <> 'rejected'").fetchall()}
+                loaded = {
+                    row[0]
+                    for row in con.execute("select load_id from meta.loads where status <> 'rejected'").fetchall()
+                }
             except duckdb.CatalogException:  # created but never loaded into
                 pass
     found = []
@@ -313,7 +353,9 @@ def stage(workspace: Path | str | Workspace, source: str, relative: str) -> dict
     is read stages nothing (status `changed`): the writer sees it as it is then."""
     ws = workspace if isinstance(workspace, Workspace) else Workspace.open(workspace)
     if source in bundle.NOT_STAGED:
-        raise CostLedgerError(f"{relative}: {source} files are parsed only by the writer (their rows stay in the restricted database)")
+        raise CostLedgerError(
+            f"{relative}: {source} files are parsed only by the writer (their rows stay in the restricted database)"
+        )
     path = ws.inbox / relative
     try:
         scanned = _scan(ws, source, path)
@@ -337,14 +379,25 @@ def stage(workspace: Path | str | Workspace, source: str, relative: str) -> dict
                 log.error("%s: could not be read", relative, exc_info=exc)
             error, rejects = str(rejection(exc, path)), getattr(exc, "rejects", None)
     periods = _staged_periods(source, parsed) if parsed is not None else set()
-    bundle.write(ws, load_id, source=source, relative=relative, checksum=scanned.checksum, parsed=parsed,
-                 periods=periods, error=error, rejects=rejects)
+    bundle.write(
+        ws,
+        load_id,
+        source=source,
+        relative=relative,
+        checksum=scanned.checksum,
+        parsed=parsed,
+        periods=periods,
+        error=error,
+        rejects=rejects,
+    )
     return {"load_id": load_id, "status": "rejected" if error else "parsed"}
 
 
 def _parse_checked(ws: Workspace, source: str, path: Path, data: bytes) -> Parsed:
     """Parse and check a file from `data`, the bytes its checksum was taken of (read once)."""
-    return checks.apply(parse_file(ws, source, path, read_bytes(path, data)), source=source, path=path, config=ws.config)
+    return checks.apply(
+        parse_file(ws, source, path, read_bytes(path, data)), source=source, path=path, config=ws.config
+    )
 
 
 def _staged_periods(source: str, parsed: Parsed) -> set[str]:
@@ -352,8 +405,15 @@ def _staged_periods(source: str, parsed: Parsed) -> set[str]:
     return _periods(parsed.rows, *_DATED[target]) if target in _DATED else set()
 
 
-def _load_one(ws: Workspace, con: duckdb.DuckDBPyConnection, source: str, path: Path, result: IngestResult, *,
-              parts: frozenset[str] = frozenset()) -> None:
+def _load_one(
+    ws: Workspace,
+    con: duckdb.DuckDBPyConnection,
+    source: str,
+    path: Path,
+    result: IngestResult,
+    *,
+    parts: frozenset[str] = frozenset(),
+) -> None:
     """Load one settled file in one transaction, or record it as rejected; never raise for what
     is wrong with the file. `parts`: the other files of the multi-part export it belongs to."""
     relative = path.relative_to(ws.inbox).as_posix()
@@ -365,14 +425,16 @@ def _load_one(ws: Workspace, con: duckdb.DuckDBPyConnection, source: str, path: 
     except FileNotFoundError:  # removed since it was listed: nothing to load
         return
     except OSError as exc:  # unreadable (permissions, an I/O error): rejected under its path's id
-        scanned = limits.Scan(sha256(relative.encode()), 0, 0, f"could not be read ({type(exc).__name__}: {exc.strerror or exc})")
+        scanned = limits.Scan(
+            sha256(relative.encode()), 0, 0, f"could not be read ({type(exc).__name__}: {exc.strerror or exc})"
+        )
     checksum = scanned.checksum
     load_id = f"{source}-{checksum[:16]}"
     seen = con.execute("select status, path from meta.loads where load_id = ?", [load_id]).fetchone()
     if seen is not None and seen[0] != "rejected":
         result.skipped.append(relative)  # the same bytes again (maybe renamed): a no-op
         return
-    now = datetime.now(timezone.utc).replace(tzinfo=None)
+    now = datetime.now(UTC).replace(tzinfo=None)
 
     def reject(exc: Exception) -> None:
         error = rejection(exc, path)
@@ -415,20 +477,36 @@ def _load_one(ws: Workspace, con: duckdb.DuckDBPyConnection, source: str, path: 
     if staged is not None:
         bundle.discard(staged)  # committed: the work folder does not grow
     if parsed.staged_rows > parsed.rows_loaded or parsed.rows_in != parsed.rows_loaded + parsed.rows_quarantined:
-        raise CostLedgerError(f"{relative}: {parsed.rows_in} rows in but {parsed.rows_loaded} loaded + {parsed.rows_quarantined} quarantined")
+        raise CostLedgerError(
+            f"{relative}: {parsed.rows_in} rows in but {parsed.rows_loaded} loaded + {parsed.rows_quarantined} "
+            "quarantined"
+        )
     result.loaded.append(load_id)
     result.rows[relative] = (parsed.rows_loaded, parsed.rows_quarantined)
     result.periods |= parsed.periods
 
 
-def _write(ws: Workspace, con: duckdb.DuckDBPyConnection, source: str, relative: str, load_id: str, checksum: str,
-           parsed: _Staged, now: datetime, result: IngestResult, parts: frozenset[str]) -> None:
+def _write(
+    ws: Workspace,
+    con: duckdb.DuckDBPyConnection,
+    source: str,
+    relative: str,
+    load_id: str,
+    checksum: str,
+    parsed: _Staged,
+    now: datetime,
+    result: IngestResult,
+    parts: frozenset[str],
+) -> None:
     """One file's rows, quarantine and meta.loads row, in one transaction (HR rows go to the
     restricted database first, and are dropped again if the transaction fails)."""
-    earlier = [row[0] for row in con.execute(
-        "select load_id from meta.loads where source = ? and path = ? and status = 'loaded' and load_id <> ?",
-        [source, relative, load_id],
-    ).fetchall()]
+    earlier = [
+        row[0]
+        for row in con.execute(
+            "select load_id from meta.loads where source = ? and path = ? and status = 'loaded' and load_id <> ?",
+            [source, relative, load_id],
+        ).fetchall()
+    ]
     if source == "labor":
         with labor.open_restricted(ws.restricted) as hr:
             labor.store(hr, load_id, parsed.parsed, earlier)
@@ -452,15 +530,32 @@ def _write(ws: Workspace, con: duckdb.DuckDBPyConnection, source: str, relative:
                 old_periods = con.execute("select periods from meta.loads where load_id = ?", [old]).fetchone()[0]
                 touched |= set(old_periods or [])
                 if source not in ("labor",):
-                    old_format = con.execute("select detected_format from meta.loads where load_id = ?", [old]).fetchone()[0]
+                    old_format = con.execute(
+                        "select detected_format from meta.loads where load_id = ?", [old]
+                    ).fetchone()[0]
                     con.execute(f"delete from {_staging_table(source, old_format)} where load_id = ?", [old])
-                con.execute("update meta.loads set status = 'superseded', superseded_by = ? where load_id = ?", [load_id, old])
+                con.execute(
+                    "update meta.loads set status = 'superseded', superseded_by = ? where load_id = ?", [load_id, old]
+                )
             parsed.insert(con, "meta.quarantine", "rejects", load_id=load_id, path=relative)
-            warehouse.mark_pending(con, touched | parsed.periods)  # in this transaction: a crash after it still rebuilds them
+            warehouse.mark_pending(
+                con, touched | parsed.periods
+            )  # in this transaction: a crash after it still rebuilds them
             con.execute(
                 "insert into meta.loads values (?, ?, ?, ?, ?, ?, ?, ?, 'loaded', ?, null, ?, ?)",
-                [load_id, source, relative, checksum, parsed.format, parsed.rows_in, parsed.rows_loaded,
-                 parsed.rows_quarantined, _message(parsed), sorted(parsed.periods), now],
+                [
+                    load_id,
+                    source,
+                    relative,
+                    checksum,
+                    parsed.format,
+                    parsed.rows_in,
+                    parsed.rows_loaded,
+                    parsed.rows_quarantined,
+                    _message(parsed),
+                    sorted(parsed.periods),
+                    now,
+                ],
             )
     except BaseException:
         if source == "labor":
@@ -488,20 +583,39 @@ class _Staged:
     @classmethod
     def of_parsed(cls, parsed: Parsed, source: str) -> _Staged:
         staged_rows = parsed.rows.get_column(ROW).n_unique() if source != "labor" else parsed.rows.height
-        return cls(parsed.format, parsed.rows_in, parsed.rows_loaded, parsed.rows_quarantined, list(parsed.notes),
-                   _staged_periods(source, parsed), staged_rows, parsed=parsed)
+        return cls(
+            parsed.format,
+            parsed.rows_in,
+            parsed.rows_loaded,
+            parsed.rows_quarantined,
+            list(parsed.notes),
+            _staged_periods(source, parsed),
+            staged_rows,
+            parsed=parsed,
+        )
 
     @classmethod
     def of_bundle(cls, found: bundle.Bundle) -> _Staged:
         m = found.meta
-        return cls(m["format"], m["rows_in"], m["rows_loaded"], m["rows_quarantined"], m["notes"], set(m["periods"]),
-                   m["staged_rows"], on_disk=found)
+        return cls(
+            m["format"],
+            m["rows_in"],
+            m["rows_loaded"],
+            m["rows_quarantined"],
+            m["notes"],
+            set(m["periods"]),
+            m["staged_rows"],
+            on_disk=found,
+        )
 
     def insert(self, con: duckdb.DuckDBPyConnection, table: str, part: str, **constants: str) -> None:
         """insert into `table` the part's rows (rows, raw or rejects) plus constant text columns."""
         extra = "".join(f", ?::varchar as {name}" for name in constants)
         if self.on_disk is not None:
-            con.execute(f"insert into {table} by name select *{extra} from read_parquet(?)", [*constants.values(), str(self.on_disk.part(part))])
+            con.execute(
+                f"insert into {table} by name select *{extra} from read_parquet(?)",
+                [*constants.values(), str(self.on_disk.part(part))],
+            )
             return
         con.register("_incoming", getattr(self.parsed, part).to_arrow())
         try:
@@ -518,7 +632,9 @@ def _message(parsed: _Staged) -> str:
     return "; ".join([message, *parsed.notes])
 
 
-def _record_rejected(con, load_id, source, relative, checksum, message, now, rejects: pl.DataFrame | None = None) -> None:
+def _record_rejected(
+    con, load_id, source, relative, checksum, message, now, rejects: pl.DataFrame | None = None
+) -> None:
     """A rejected file: its meta.loads row and, when it was rejected for its bad rows, every row
     in meta.quarantine (rows in = 0 loaded + rows quarantined; see checks.whole_file)."""
     rows = 0 if rejects is None else rejects.get_column(ROW).n_unique()
@@ -526,21 +642,34 @@ def _record_rejected(con, load_id, source, relative, checksum, message, now, rej
         con.execute("delete from meta.loads where load_id = ?", [load_id])
         con.execute("delete from meta.quarantine where load_id = ?", [load_id])
         if rows:
-            _insert(con, "meta.quarantine", rejects.rename({ROW: "row_number"}).with_columns(pl.lit(load_id).alias("load_id"), pl.lit(relative).alias("path")))
+            _insert(
+                con,
+                "meta.quarantine",
+                rejects.rename({ROW: "row_number"}).with_columns(
+                    pl.lit(load_id).alias("load_id"), pl.lit(relative).alias("path")
+                ),
+            )
         con.execute(
             "insert into meta.loads values (?, ?, ?, ?, null, ?, 0, ?, 'rejected', ?, null, [], ?)",
             [load_id, source, relative, checksum, rows, rows, message, now],
         )
 
 
-def _record_held(ws: Workspace, con: duckdb.DuckDBPyConnection, source: str, path: Path, verdict: manifest.Verdict, result: IngestResult) -> None:
+def _record_held(
+    ws: Workspace,
+    con: duckdb.DuckDBPyConnection,
+    source: str,
+    path: Path,
+    verdict: manifest.Verdict,
+    result: IngestResult,
+) -> None:
     """A file recorded without being parsed: a billing manifest, a part of an incomplete
     multi-part export, or a link out of the inbox (its bytes are never read)."""
     relative = path.relative_to(ws.inbox).as_posix()
     inside = path.resolve().is_relative_to(ws.inbox.resolve())
     checksum = limits.checksum(path) if inside else sha256(relative.encode())
     load_id = f"{source}-{checksum[:16]}"
-    now = datetime.now(timezone.utc).replace(tzinfo=None)
+    now = datetime.now(UTC).replace(tzinfo=None)
     if verdict.status == "rejected":
         seen = con.execute("select status from meta.loads where load_id = ?", [load_id]).fetchone()
         if seen is None or seen[0] == "rejected":  # never undo a part that loaded before
@@ -565,7 +694,8 @@ def _warn_if_readable(ws: Workspace, path: Path) -> None:
         log.warning(
             "%s is readable by group or others (mode %03o): HR files hold pay; "
             "make them owner-only (chmod 600, and 700 on the folder)",
-            path.relative_to(ws.inbox).as_posix(), mode,
+            path.relative_to(ws.inbox).as_posix(),
+            mode,
         )
 
 
@@ -575,7 +705,7 @@ def _rebuild_labor(ws: Workspace, con: duckdb.DuckDBPyConnection) -> set[str]:
     version = _labor_version(con) or "hr"
     with labor.open_restricted(ws.restricted) as hr:
         built = labor_standard.build(hr, ws.config, version=version)
-    now = datetime.now(timezone.utc).replace(tzinfo=None)
+    now = datetime.now(UTC).replace(tzinfo=None)
     with warehouse.transaction(con):
         con.execute("delete from staging.labor")
         con.execute("delete from staging.labor_rates")
@@ -593,7 +723,12 @@ def _rebuild_labor(ws: Workspace, con: duckdb.DuckDBPyConnection) -> set[str]:
 
 def _labor_version(con: duckdb.DuckDBPyConnection) -> str | None:
     """Which HR loads staging.labor must reflect: `hr-` + a hash of their load ids (None: none)."""
-    ids = [row[0] for row in con.execute("select load_id from meta.loads where source = 'labor' and status = 'loaded' order by load_id").fetchall()]
+    ids = [
+        row[0]
+        for row in con.execute(
+            "select load_id from meta.loads where source = 'labor' and status = 'loaded' order by load_id"
+        ).fetchall()
+    ]
     return "hr-" + sha256("\n".join(ids).encode())[:16] if ids else None
 
 

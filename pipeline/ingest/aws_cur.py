@@ -29,7 +29,18 @@ import polars as pl
 from pipeline.columns import MONEY_SCALE
 from pipeline.errors import InputError
 from pipeline.ingest import focus
-from pipeline.ingest.parse import ROW, Col, Kind, Parsed, coerce, decode_string_maps, json_object, reject, round_excess_decimals, single_currency
+from pipeline.ingest.parse import (
+    ROW,
+    Col,
+    Kind,
+    Parsed,
+    coerce,
+    decode_string_maps,
+    json_object,
+    reject,
+    round_excess_decimals,
+    single_currency,
+)
 from pipeline.ingest.services import with_service_category
 
 T, M, TS = Kind.TEXT, Kind.MONEY, Kind.TIMESTAMP
@@ -73,8 +84,18 @@ SCHEMA: dict[str, Col] = {
     "resource_tags": Col(T),
     "cost_category": Col(T),
 }
-SIGNATURE_CUR2: tuple[str, ...] = ("line_item_line_item_type", "line_item_unblended_cost", "line_item_usage_start_date", "bill_billing_period_start_date")
-SIGNATURE_LEGACY: tuple[str, ...] = ("lineItem/LineItemType", "lineItem/UnblendedCost", "lineItem/UsageStartDate", "bill/BillingPeriodStartDate")
+SIGNATURE_CUR2: tuple[str, ...] = (
+    "line_item_line_item_type",
+    "line_item_unblended_cost",
+    "line_item_usage_start_date",
+    "bill_billing_period_start_date",
+)
+SIGNATURE_LEGACY: tuple[str, ...] = (
+    "lineItem/LineItemType",
+    "lineItem/UnblendedCost",
+    "lineItem/UsageStartDate",
+    "bill/BillingPeriodStartDate",
+)
 _MONEY = [name for name, col in SCHEMA.items() if col.kind == M]
 
 # line item type -> (ChargeCategory, ChargeClass, ChargeFrequency)
@@ -121,7 +142,7 @@ def _tag_key(column: str) -> str:
     lowered = column.lower()
     for prefix in _TAG_PREFIXES:
         if lowered.startswith(prefix):
-            key = column[len(prefix):]
+            key = column[len(prefix) :]
             return key[5:] if key.lower().startswith(("user:", "user_")) else key
     return column
 
@@ -162,37 +183,73 @@ def read(path: Path, *, text: pl.DataFrame) -> Parsed:
     renamed = {c: snake(c) for c in text.columns if c != ROW and c not in tag_columns}
     frame = text.rename(renamed)
     # the legacy and CUR 2.0 spellings of the commitment ARNs differ in how `ARN` is split
-    for spelled, canonical in (("savings_plan_savings_plan_arn", "savings_plan_savings_plan_a_r_n"), ("reservation_reservation_arn", "reservation_reservation_a_r_n")):
+    for spelled, canonical in (
+        ("savings_plan_savings_plan_arn", "savings_plan_savings_plan_a_r_n"),
+        ("reservation_reservation_arn", "reservation_reservation_a_r_n"),
+    ):
         if spelled in frame.columns and canonical not in frame.columns:
             frame = frame.rename({spelled: canonical})
     if "product" in frame.columns:  # CUR 2.0 map column: its keys are the legacy product/ columns
         frame = _flatten_product(frame)
     frame = _currency(frame, path)
     if frame.columns.count(ROW) != 1 or len(set(frame.columns)) != len(frame.columns):
-        raise InputError(f"duplicate columns after normalising the header: {sorted(c for c in frame.columns if frame.columns.count(c) > 1)}", path=path, row=0)
+        raise InputError(
+            "duplicate columns after normalising the header: "
+            f"{sorted(c for c in frame.columns if frame.columns.count(c) > 1)}",
+            path=path,
+            row=0,
+        )
     frame = _with_tags(frame, tag_columns)
     rounded, notes = round_excess_decimals(frame, _MONEY, scale=MONEY_SCALE)
     rows, rejects = coerce(rounded, SCHEMA, path=path, keep=("_tags", "_name"))
     known = pl.col("line_item_line_item_type").is_in(list(LINE_ITEM_TYPES))
-    rows, bad_type = reject(rows, ~known, column="line_item_line_item_type", reason=f"expected a CUR line item type, one of {sorted(LINE_ITEM_TYPES)}")
-    rows = with_service_category(rows.with_columns(
-        pl.col("line_item_line_item_type").cast(pl.Enum(list(LINE_ITEM_TYPES))),  # all known now; compared as integers below
-        pl.coalesce("product_product_name", "product_servicename", "line_item_product_code").alias("ServiceName"),
-    ), "ServiceName", "line_item_product_code")
+    rows, bad_type = reject(
+        rows,
+        ~known,
+        column="line_item_line_item_type",
+        reason=f"expected a CUR line item type, one of {sorted(LINE_ITEM_TYPES)}",
+    )
+    rows = with_service_category(
+        rows.with_columns(
+            pl.col("line_item_line_item_type").cast(
+                pl.Enum(list(LINE_ITEM_TYPES))
+            ),  # all known now; compared as integers below
+            pl.coalesce("product_product_name", "product_servicename", "line_item_product_code").alias("ServiceName"),
+        ),
+        "ServiceName",
+        "line_item_product_code",
+    )
     kind = pl.col("line_item_line_item_type")
     zero = pl.lit(0).cast(focus.SCHEMA_DTYPES["BilledCost"])
     unblended = pl.col("line_item_unblended_cost")
     effective = (
-        pl.when(kind == "SavingsPlanCoveredUsage").then(pl.col("savings_plan_savings_plan_effective_cost").fill_null(zero))
-        .when(kind.is_in(["SavingsPlanNegation", "SavingsPlanUpfrontFee"])).then(zero)
-        .when(kind == "SavingsPlanRecurringFee").then(pl.col("savings_plan_total_commitment_to_date").fill_null(zero) - pl.col("savings_plan_used_commitment").fill_null(zero))
-        .when(kind == "DiscountedUsage").then(pl.col("reservation_effective_cost").fill_null(zero))
-        .when(kind == "RIFee").then(pl.col("reservation_unused_amortized_upfront_fee_for_billing_period").fill_null(zero) + pl.col("reservation_unused_recurring_fee").fill_null(zero))
-        .when((kind == "Fee") & pl.col("reservation_reservation_a_r_n").is_not_null()).then(zero)
+        pl.when(kind == "SavingsPlanCoveredUsage")
+        .then(pl.col("savings_plan_savings_plan_effective_cost").fill_null(zero))
+        .when(kind.is_in(["SavingsPlanNegation", "SavingsPlanUpfrontFee"]))
+        .then(zero)
+        .when(kind == "SavingsPlanRecurringFee")
+        .then(
+            pl.col("savings_plan_total_commitment_to_date").fill_null(zero)
+            - pl.col("savings_plan_used_commitment").fill_null(zero)
+        )
+        .when(kind == "DiscountedUsage")
+        .then(pl.col("reservation_effective_cost").fill_null(zero))
+        .when(kind == "RIFee")
+        .then(
+            pl.col("reservation_unused_amortized_upfront_fee_for_billing_period").fill_null(zero)
+            + pl.col("reservation_unused_recurring_fee").fill_null(zero)
+        )
+        .when((kind == "Fee") & pl.col("reservation_reservation_a_r_n").is_not_null())
+        .then(zero)
         .otherwise(unblended)
     )
     commitment = pl.coalesce("savings_plan_savings_plan_a_r_n", "reservation_reservation_a_r_n")
-    commitment_type = pl.when(pl.col("savings_plan_savings_plan_a_r_n").is_not_null()).then(pl.lit("Savings Plan")).when(pl.col("reservation_reservation_a_r_n").is_not_null()).then(pl.lit("Reservation"))
+    commitment_type = (
+        pl.when(pl.col("savings_plan_savings_plan_a_r_n").is_not_null())
+        .then(pl.lit("Savings Plan"))
+        .when(pl.col("reservation_reservation_a_r_n").is_not_null())
+        .then(pl.lit("Reservation"))
+    )
     status = pl.when(kind.is_in(["SavingsPlanCoveredUsage", "DiscountedUsage"])).then(pl.lit("Used"))
     category = kind.replace_strict({k: v[0] for k, v in LINE_ITEM_TYPES.items()}, default=None, return_dtype=pl.String)
     mapped = rows.select(
@@ -206,9 +263,13 @@ def read(path: Path, *, text: pl.DataFrame) -> Parsed:
         pl.col("line_item_usage_start_date").alias("ChargePeriodStart"),
         pl.col("line_item_usage_end_date").alias("ChargePeriodEnd"),
         category.alias("ChargeCategory"),
-        kind.replace_strict({k: v[1] for k, v in LINE_ITEM_TYPES.items()}, default=None, return_dtype=pl.String).alias("ChargeClass"),
+        kind.replace_strict({k: v[1] for k, v in LINE_ITEM_TYPES.items()}, default=None, return_dtype=pl.String).alias(
+            "ChargeClass"
+        ),
         pl.col("line_item_line_item_description").alias("ChargeDescription"),
-        kind.replace_strict({k: v[2] for k, v in LINE_ITEM_TYPES.items()}, default=None, return_dtype=pl.String).alias("ChargeFrequency"),
+        kind.replace_strict({k: v[2] for k, v in LINE_ITEM_TYPES.items()}, default=None, return_dtype=pl.String).alias(
+            "ChargeFrequency"
+        ),
         unblended.alias("BilledCost"),
         effective.alias("EffectiveCost"),
         pl.col("pricing_public_on_demand_cost").alias("ListCost"),
@@ -250,8 +311,12 @@ def _with_tags(frame: pl.DataFrame, tag_columns: list[str]) -> pl.DataFrame:
     distinct = frame.select(columns).unique()
     if not columns or distinct.height * 8 > frame.height:
         return _tag_columns(frame, tag_columns)
-    made = frame.select(columns).join(_tag_columns(distinct, tag_columns), on=columns, how="left", nulls_equal=True, maintain_order="left")
-    return frame.with_columns(made.get_column("_tags"), made.get_column("_name"))  # joined on the tag columns alone: the others are not copied
+    made = frame.select(columns).join(
+        _tag_columns(distinct, tag_columns), on=columns, how="left", nulls_equal=True, maintain_order="left"
+    )
+    return frame.with_columns(
+        made.get_column("_tags"), made.get_column("_name")
+    )  # joined on the tag columns alone: the others are not copied
 
 
 def _tag_columns(frame: pl.DataFrame, tag_columns: list[str]) -> pl.DataFrame:
@@ -269,7 +334,10 @@ def _tag_columns(frame: pl.DataFrame, tag_columns: list[str]) -> pl.DataFrame:
         if maps is None or len(set(stripped)) != len(stripped):  # two spellings of one key: JSON order decides
             return _tags_by_row(frame, tag_columns)
         decoded[f"_map_{column}"] = maps.alias(f"_map_{column}")
-        sources += [(prefix + name, pl.col(f"_map_{column}").struct.field(key)) for key, name in zip(keys, stripped, strict=True)]
+        sources += [
+            (prefix + name, pl.col(f"_map_{column}").struct.field(key))
+            for key, name in zip(keys, stripped, strict=True)
+        ]
     sources += [(_tag_key(column), pl.col(column)) for column in tag_columns]
     values: dict[str, pl.Expr] = {}
     for key, value in reversed(sources):
@@ -322,5 +390,10 @@ def _flatten_product(frame: pl.DataFrame) -> pl.DataFrame:
 
 def _currency(frame: pl.DataFrame, path: Path) -> pl.DataFrame:
     """line_item_currency_code, or the single currency the file names elsewhere; never a guess."""
-    return single_currency(frame, "line_item_currency_code", ("pricing_currency",), path=path,
-                           names="lineItem/CurrencyCode or line_item_currency_code")
+    return single_currency(
+        frame,
+        "line_item_currency_code",
+        ("pricing_currency",),
+        path=path,
+        names="lineItem/CurrencyCode or line_item_currency_code",
+    )

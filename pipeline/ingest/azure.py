@@ -181,9 +181,9 @@ FREQUENCIES = {"usagebased": "Usage-Based", "recurring": "Recurring", "onetime":
 COMMITMENT_MODELS = {"reservation": "Reservation", "savingsplan": "Savings Plan"}
 _PARTNER = ("partnername", "partnertenantid", "customertenantid")
 _SPELLINGS: dict[str, str] = {}
-for _canonical, _names in HEADERS.items():
+for _canonical_name, _names in HEADERS.items():
     for _name in _names:
-        _SPELLINGS.setdefault(re.sub(r"[^0-9a-z]", "", _name.lower()), _canonical)
+        _SPELLINGS.setdefault(re.sub(r"[^0-9a-z]", "", _name.lower()), _canonical_name)
 
 
 def header_key(header: str) -> str:
@@ -270,18 +270,24 @@ def _billing_period(rows: pl.DataFrame, *, has_column: bool) -> tuple[pl.DataFra
     missing = pl.col("billingperiodstartdate").is_null()
     payg = pl.col("billingprofileid").str.to_lowercase() == pl.col("subscriptionid").str.to_lowercase()
     rows, rejects = reject(
-        rows, missing & payg, column="billingperiodstartdate",
+        rows,
+        missing & payg,
+        column="billingperiodstartdate",
         reason="required value is missing: a pay-as-you-go billing period starts on the subscription's billing day, "
         "so it cannot be taken from the charge date; re-export with BillingPeriodStartDate",
     )
     derived = rows.select(missing.sum()).item()
     notes = []
     if not has_column:
-        notes.append("the file has no billing period column (legacy usage details): each row's billing period is the "
-                     "calendar month of its usage date")
+        notes.append(
+            "the file has no billing period column (legacy usage details): each row's billing period is the "
+            "calendar month of its usage date"
+        )
     elif derived:
-        notes.append(f"{derived} row(s) without BillingPeriodStartDate: billing period taken as the calendar month "
-                     "of the charge date (Enterprise, Customer and Partner Agreements invoice by calendar month)")
+        notes.append(
+            f"{derived} row(s) without BillingPeriodStartDate: billing period taken as the calendar month "
+            "of the charge date (Enterprise, Customer and Partner Agreements invoice by calendar month)"
+        )
     start = pl.coalesce(pl.col("billingperiodstartdate"), pl.col("date").dt.month_start())
     last = pl.when(missing).then(None).otherwise(pl.col("billingperiodenddate"))
     rows = rows.with_columns(start.alias("_period_start")).with_columns(
@@ -298,8 +304,9 @@ def read(path: Path, *, text: pl.DataFrame, dates: str = "auto") -> Parsed:
     notes = []
     if "chargetype" not in frame.columns:  # legacy usage details: usage only
         frame = frame.with_columns(pl.lit("Usage").alias("chargetype"), pl.lit("UsageBased").alias("frequency"))
-    frame = single_currency(frame, "billingcurrency", (), path=path,
-                            names="BillingCurrency, BillingCurrencyCode or Currency")
+    frame = single_currency(
+        frame, "billingcurrency", (), path=path, names="BillingCurrency, BillingCurrencyCode or Currency"
+    )
     amounts = ["cost", "paygcost", "paygprice", "quantity"]
     rounded, rounding = round_excess_decimals(_with_tags(frame), amounts, scale=MONEY_SCALE)
     rows, rejects = coerce(rounded, SCHEMA, path=path, dates=dates, dates_default="mdy")
@@ -314,8 +321,10 @@ def read(path: Path, *, text: pl.DataFrame, dates: str = "auto") -> Parsed:
     cost = pl.col("cost")
     billed = pl.when(purchase).then(cost).when(unused | ((charge_type == "usage") & covered)).then(zero).otherwise(cost)
     effective = pl.when(purchase).then(zero).otherwise(cost)
-    category = pl.when(purchase).then(pl.lit("Purchase")).otherwise(
-        charge_type.replace_strict({k: v[0] for k, v in CHARGE_TYPES.items()}, default=None)
+    category = (
+        pl.when(purchase)
+        .then(pl.lit("Purchase"))
+        .otherwise(charge_type.replace_strict({k: v[0] for k, v in CHARGE_TYPES.items()}, default=None))
     )
     same_currency = pl.col("pricingcurrency").is_null() | (
         pl.col("pricingcurrency").str.to_uppercase() == pl.col("billingcurrency").str.to_uppercase()
@@ -323,12 +332,18 @@ def read(path: Path, *, text: pl.DataFrame, dates: str = "auto") -> Parsed:
     list_cost = pl.coalesce(pl.col("paygcost"), pl.when(same_currency).then(pl.col("paygprice") * pl.col("quantity")))
     account = pl.coalesce("billingprofileid", "billingaccountid", "subscriptionid")
     account_name = (
-        pl.when(pl.col("billingprofileid").is_not_null()).then(pl.col("billingprofilename"))
-        .when(pl.col("billingaccountid").is_not_null()).then(pl.col("billingaccountname"))
+        pl.when(pl.col("billingprofileid").is_not_null())
+        .then(pl.col("billingprofilename"))
+        .when(pl.col("billingaccountid").is_not_null())
+        .then(pl.col("billingaccountname"))
         .otherwise(pl.col("subscriptionname"))
     )
     fmt = f"azure-{kind_of_file}-usage" if kind_of_file == "legacy" else f"azure-{kind_of_file}-{_kind(rows)}"
-    rows = with_service_category(rows.with_columns(pl.coalesce("metercategory", "consumedservice").alias("ServiceName")), "ServiceName", "consumedservice")
+    rows = with_service_category(
+        rows.with_columns(pl.coalesce("metercategory", "consumedservice").alias("ServiceName")),
+        "ServiceName",
+        "consumedservice",
+    )
     mapped = rows.select(
         ROW,
         account.alias("BillingAccountId"),
@@ -340,9 +355,15 @@ def read(path: Path, *, text: pl.DataFrame, dates: str = "auto") -> Parsed:
         pl.col("date").cast(pl.Datetime("us")).alias("ChargePeriodStart"),
         (pl.col("date").cast(pl.Datetime("us")) + pl.duration(days=1)).alias("ChargePeriodEnd"),
         category.alias("ChargeCategory"),
-        charge_type.replace_strict({k: v[1] for k, v in CHARGE_TYPES.items()}, default=None, return_dtype=pl.String).alias("ChargeClass"),
+        charge_type.replace_strict(
+            {k: v[1] for k, v in CHARGE_TYPES.items()}, default=None, return_dtype=pl.String
+        ).alias("ChargeClass"),
         pl.coalesce("product", "metername").alias("ChargeDescription"),
-        pl.col("frequency").str.strip_chars().str.to_lowercase().replace_strict(FREQUENCIES, default=None).alias("ChargeFrequency"),
+        pl.col("frequency")
+        .str.strip_chars()
+        .str.to_lowercase()
+        .replace_strict(FREQUENCIES, default=None)
+        .alias("ChargeFrequency"),
         billed.alias("BilledCost"),
         effective.alias("EffectiveCost"),
         list_cost.cast(focus.SCHEMA_DTYPES["ListCost"], strict=False).alias("ListCost"),
@@ -352,7 +373,10 @@ def read(path: Path, *, text: pl.DataFrame, dates: str = "auto") -> Parsed:
         pl.col("quantity").alias("PricingQuantity"),
         pl.col("unitofmeasure").alias("PricingUnit"),
         pl.lit("Microsoft").alias("ProviderName"),
-        pl.when(pl.col("publishertype").str.to_lowercase() == "marketplace").then(pl.col("publishername")).otherwise(pl.lit("Microsoft")).alias("PublisherName"),
+        pl.when(pl.col("publishertype").str.to_lowercase() == "marketplace")
+        .then(pl.col("publishername"))
+        .otherwise(pl.lit("Microsoft"))
+        .alias("PublisherName"),
         pl.coalesce(pl.col("partnername"), pl.lit("Microsoft")).alias("InvoiceIssuerName"),
         pl.col("invoiceid").alias("InvoiceId"),
         pl.col("resourcelocation").alias("RegionId"),
@@ -364,7 +388,11 @@ def read(path: Path, *, text: pl.DataFrame, dates: str = "auto") -> Parsed:
         pl.col("meterid").alias("SkuPriceId"),
         pl.when(covered).then(pl.coalesce("benefitid", "reservationid")).alias("CommitmentDiscountId"),
         pl.when(covered).then(model.replace_strict(COMMITMENT_MODELS, default=None)).alias("CommitmentDiscountType"),
-        pl.when(unused).then(pl.lit("Unused")).when(covered & (charge_type == "usage")).then(pl.lit("Used")).alias("CommitmentDiscountStatus"),
+        pl.when(unused)
+        .then(pl.lit("Unused"))
+        .when(covered & (charge_type == "usage"))
+        .then(pl.lit("Used"))
+        .alias("CommitmentDiscountStatus"),
         pl.col("tags").alias("Tags"),
     )
     return focus.finish(text, mapped, pl.concat([rejects, undated]), fmt=fmt, notes=notes)
@@ -374,7 +402,12 @@ def _kind(rows: pl.DataFrame) -> str:
     """actual, amortized or unknown (only on-demand rows: the two are the same then)."""
     charge_type = pl.col("chargetype").str.to_lowercase()
     covered = pl.col("pricingmodel").str.to_lowercase().is_in(list(COMMITMENT_MODELS))
-    amortized = rows.select(((charge_type.is_in(["unusedreservation", "unusedsavingsplan"])) | ((charge_type == "usage") & covered & (pl.col("cost") != 0))).any()).item()
+    amortized = rows.select(
+        (
+            (charge_type.is_in(["unusedreservation", "unusedsavingsplan"]))
+            | ((charge_type == "usage") & covered & (pl.col("cost") != 0))
+        ).any()
+    ).item()
     actual = rows.select((charge_type.is_in(["purchase", "refund"]) & covered).any()).item()
     if amortized and not actual:
         return "amortized"

@@ -46,7 +46,11 @@ def parser_digest() -> str:
     """A digest of the code and rules that turn a file into rows: a bundle made by other code
     (a deployment half upgraded) is not used."""
     digest = hashlib.sha256()
-    files = sorted(_CODE.glob("*.py")) + sorted((_CODE.parent / "rules").glob("*.csv")) + [_CODE.parent / "money.py", _CODE.parent / "columns.py"]
+    files = (
+        sorted(_CODE.glob("*.py"))
+        + sorted((_CODE.parent / "rules").glob("*.csv"))
+        + [_CODE.parent / "money.py", _CODE.parent / "columns.py"]
+    )
     for path in files:
         digest.update(path.name.encode() + b"\0" + path.read_bytes() + b"\0")
     return digest.hexdigest()
@@ -73,8 +77,18 @@ class Bundle:
         return pl.read_parquet(self.part("rejects")).cast(REJECT_SCHEMA)
 
 
-def write(ws: Workspace, load_id: str, *, source: str, relative: str, checksum: str, parsed: Parsed | None = None,
-          periods: set[str] | None = None, error: str | None = None, rejects: pl.DataFrame | None = None) -> Path:
+def write(
+    ws: Workspace,
+    load_id: str,
+    *,
+    source: str,
+    relative: str,
+    checksum: str,
+    parsed: Parsed | None = None,
+    periods: set[str] | None = None,
+    error: str | None = None,
+    rejects: pl.DataFrame | None = None,
+) -> Path:
     """Stage one file's parse (or its rejection, with the bad rows known) atomically: written to a
     temporary folder, then renamed, so a writer never sees half a bundle."""
     if source in NOT_STAGED:
@@ -83,19 +97,30 @@ def write(ws: Workspace, load_id: str, *, source: str, relative: str, checksum: 
     temporary = base / f".tmp-{load_id}-{uuid.uuid4().hex[:8]}"
     temporary.mkdir(parents=True)
     meta = {
-        "load_id": load_id, "source": source, "path": relative, "checksum": checksum,
-        "parser": parser_digest(), "config": config_digest(ws), "error": error,
+        "load_id": load_id,
+        "source": source,
+        "path": relative,
+        "checksum": checksum,
+        "parser": parser_digest(),
+        "config": config_digest(ws),
+        "error": error,
     }
     if parsed is not None:
         parsed.rows.write_parquet(temporary / "rows.parquet")
         parsed.raw.write_parquet(temporary / "raw.parquet")
         rejects = parsed.rejects
         meta |= {
-            "format": parsed.format, "rows_in": parsed.rows_in, "rows_loaded": parsed.rows_loaded,
-            "rows_quarantined": parsed.rows_quarantined, "notes": list(parsed.notes), "periods": sorted(periods or ()),
+            "format": parsed.format,
+            "rows_in": parsed.rows_in,
+            "rows_loaded": parsed.rows_loaded,
+            "rows_quarantined": parsed.rows_quarantined,
+            "notes": list(parsed.notes),
+            "periods": sorted(periods or ()),
             "staged_rows": parsed.rows.get_column(ROW).n_unique(),
         }
-    (rejects if rejects is not None else pl.DataFrame(schema=REJECT_SCHEMA)).cast(REJECT_SCHEMA).write_parquet(temporary / "rejects.parquet")
+    (rejects if rejects is not None else pl.DataFrame(schema=REJECT_SCHEMA)).cast(REJECT_SCHEMA).write_parquet(
+        temporary / "rejects.parquet"
+    )
     (temporary / META).write_text(json.dumps(meta, indent=1), encoding="utf-8")
     target = base / load_id
     shutil.rmtree(target, ignore_errors=True)  # an older bundle of the same bytes (another parser)

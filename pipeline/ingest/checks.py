@@ -11,7 +11,7 @@ whole_file).
 from __future__ import annotations
 
 import logging
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import polars as pl
@@ -23,7 +23,9 @@ from pipeline.ingest.parse import REJECT_SCHEMA, ROW, Parsed
 log = logging.getLogger(__name__)
 
 # meta.loads' note on a file with a header but no rows: it loads, as an empty delivery.
-HEADER_ONLY = "header only: the file has no data rows and loads as an empty delivery (0 rows); check the export is complete"
+HEADER_ONLY = (
+    "header only: the file has no data rows and loads as an empty delivery (0 rows); check the export is complete"
+)
 # A charge may be billed late (usage of the last hours of a month billed in the next one), but
 # not more than this long before its billing period starts.
 LATE_CHARGE_DAYS = 92
@@ -52,7 +54,7 @@ DATED: dict[str, str] = {
 def apply(parsed: Parsed, *, source: str, path: Path, config: Config, now: datetime | None = None) -> Parsed:
     """The parsed file with duplicate, future and out-of-period rows moved to its rejects; raises
     InputError if the source's policy is `reject_file` and any row was rejected."""
-    now = now or datetime.now(timezone.utc).replace(tzinfo=None)
+    now = now or datetime.now(UTC).replace(tzinfo=None)
     rejected = set(parsed.rejects.get_column(ROW).to_list())
     found = [_exact_duplicates(parsed.raw)] if parsed.format not in REPEATING_LINES else []
     rows = parsed.rows
@@ -86,17 +88,25 @@ def apply(parsed: Parsed, *, source: str, path: Path, config: Config, now: datet
     return Parsed(format=parsed.format, raw=parsed.raw, rows=rows, rejects=rejects, notes=notes)
 
 
-def whole_file(rejects: pl.DataFrame, raw: pl.DataFrame, *, because: str, withhold_values: bool = False) -> pl.DataFrame:
+def whole_file(
+    rejects: pl.DataFrame, raw: pl.DataFrame, *, because: str, withhold_values: bool = False
+) -> pl.DataFrame:
     """What meta.quarantine keeps of a file rejected for its bad rows (carried as the InputError's
     `rejects`): the bad rows with their reasons, and every other row as not loaded because of
     them, so that rows in = 0 loaded + rows quarantined. `withhold_values` keeps HR values out."""
     rejects = rejects.cast(REJECT_SCHEMA).sort(ROW, maintain_order=True)
     first = rejects.item(0, ROW)
-    others = raw.select(ROW).filter(~pl.col(ROW).is_in(rejects.get_column(ROW).to_list())).select(
-        ROW,
-        pl.lit("(file)").alias("column"),
-        pl.lit(None, dtype=pl.String).alias("value"),
-        pl.lit(f"not loaded: the file is rejected for its bad rows (first: row {first}; {because})").alias("reason"),
+    others = (
+        raw.select(ROW)
+        .filter(~pl.col(ROW).is_in(rejects.get_column(ROW).to_list()))
+        .select(
+            ROW,
+            pl.lit("(file)").alias("column"),
+            pl.lit(None, dtype=pl.String).alias("value"),
+            pl.lit(f"not loaded: the file is rejected for its bad rows (first: row {first}; {because})").alias(
+                "reason"
+            ),
+        )
     )
     kept = pl.concat([rejects, others.cast(REJECT_SCHEMA)]).sort(ROW, maintain_order=True)
     return kept.with_columns(pl.lit(None, dtype=pl.String).alias("value")) if withhold_values else kept
@@ -157,6 +167,11 @@ def _outside_billing_period(rows: pl.DataFrame) -> pl.DataFrame:
         charge.cast(pl.String).alias("value"),
         pl.when(after)
         .then(pl.format("outside the billing period: starts at or after BillingPeriodEnd {}", end.cast(pl.String)))
-        .otherwise(pl.format(f"outside the billing period: more than {LATE_CHARGE_DAYS} days before BillingPeriodStart {{}}", start.cast(pl.String)))
+        .otherwise(
+            pl.format(
+                f"outside the billing period: more than {LATE_CHARGE_DAYS} days before BillingPeriodStart {{}}",
+                start.cast(pl.String),
+            )
+        )
         .alias("reason"),
     )

@@ -36,9 +36,25 @@ SAMPLE_COLUMNS: tuple[str, ...] = tuple(SAMPLE_SCHEMA)
 
 # DCGM writes these for "field not supported / blank"; they are dropped and counted, never averaged in.
 DCGM_SENTINELS = (
-    "9223372036854775794", "9223372036854775792", "9223372036854775793", "9223372036854775795",
-    "9223372036854775807", "2147483647", "2147483632", "2147483633", "2147483634", "2147483635",
-    "4294967295", "NaN", "nan", "+Inf", "-Inf", "[N/A]", "N/A", "[Not Supported]", "Not Supported",
+    "9223372036854775794",
+    "9223372036854775792",
+    "9223372036854775793",
+    "9223372036854775795",
+    "9223372036854775807",
+    "2147483647",
+    "2147483632",
+    "2147483633",
+    "2147483634",
+    "2147483635",
+    "4294967295",
+    "NaN",
+    "nan",
+    "+Inf",
+    "-Inf",
+    "[N/A]",
+    "N/A",
+    "[Not Supported]",
+    "Not Supported",
 )
 # The exporter's own pod, as Kubernetes service discovery labels every scraped series with it.
 EXPORTER_POD = re.compile(r"(?:nvidia-)?dcgm-exporter.*")
@@ -55,10 +71,38 @@ LABELS: dict[str, tuple[str, ...]] = {
 WORKLOAD = ("namespace", "pod", "container")
 # Labels that say nothing about the workload (exporter, scrape target, device details).
 _KNOWN = {
-    "__name__", "device", "pci_bus_id", "DCGM_FI_DRIVER_VERSION", "DCGM_FI_PROCESS_NAME", "pod_uid", "instance", "job",
-    "endpoint", "service", "err_code", "err_msg", "GPU_I_PROFILE", "GPU_I_ID", "vgpu", "Hostname", "hostname", "node",
-    "kubernetes_node", "gpu", "minor_number", "UUID", "uuid", "modelName", "model_name", "prometheus", "prometheus_replica",
-    *WORKLOAD, *(f"exported_{w}" for w in WORKLOAD), "exported_pod_uid", "exported_job", "exported_instance",
+    "__name__",
+    "device",
+    "pci_bus_id",
+    "DCGM_FI_DRIVER_VERSION",
+    "DCGM_FI_PROCESS_NAME",
+    "pod_uid",
+    "instance",
+    "job",
+    "endpoint",
+    "service",
+    "err_code",
+    "err_msg",
+    "GPU_I_PROFILE",
+    "GPU_I_ID",
+    "vgpu",
+    "Hostname",
+    "hostname",
+    "node",
+    "kubernetes_node",
+    "gpu",
+    "minor_number",
+    "UUID",
+    "uuid",
+    "modelName",
+    "model_name",
+    "prometheus",
+    "prometheus_replica",
+    *WORKLOAD,
+    *(f"exported_{w}" for w in WORKLOAD),
+    "exported_pod_uid",
+    "exported_job",
+    "exported_instance",
 }
 
 
@@ -98,7 +142,9 @@ def finish(text: pl.DataFrame, *, default_step: int) -> tuple[pl.DataFrame, pl.D
     for column, dtype in SAMPLE_SCHEMA.items():
         if column not in text.columns:
             text = text.with_columns(pl.lit(None, dtype=dtype if column != "value" else pl.String).alias(column))
-    text = text.with_columns(pl.col("value").cast(pl.String).str.strip_chars(), pl.col("step_seconds").cast(pl.Int32).fill_null(default_step))
+    text = text.with_columns(
+        pl.col("value").cast(pl.String).str.strip_chars(), pl.col("step_seconds").cast(pl.Int32).fill_null(default_step)
+    )
     sentinel = pl.col("value").is_in(DCGM_SENTINELS)
     counts = {"sentinel_samples_dropped": int(text.select(sentinel.sum()).item() or 0)}
     text = text.filter(~sentinel)
@@ -106,13 +152,28 @@ def finish(text: pl.DataFrame, *, default_step: int) -> tuple[pl.DataFrame, pl.D
     checks = [
         (pl.col("metric").is_null(), "metric", "metric", "expected a metric name"),
         (pl.col("ts").is_null(), "ts", "ts", "expected a sample time"),
-        (pl.col("hostname").is_null(), "Hostname", "hostname", "expected a host name (label Hostname or hostname, or the config)"),
+        (
+            pl.col("hostname").is_null(),
+            "Hostname",
+            "hostname",
+            "expected a host name (label Hostname or hostname, or the config)",
+        ),
         (pl.col("gpu").is_null() & pl.col("uuid").is_null(), "gpu", "gpu", "expected label 'gpu' or 'UUID'"),
         (pl.col("_value").is_null(), "value", "value", "expected a numeric sample value"),
     ]
     reason = pl.lit(None, dtype=pl.Struct({"column": pl.String, "value": pl.String, "reason": pl.String}))
     for mask, name, column, why in reversed(checks):
-        reason = pl.when(mask).then(pl.struct(pl.lit(name).alias("column"), pl.col(column).cast(pl.String).alias("value"), pl.lit(why).alias("reason"))).otherwise(reason)
+        reason = (
+            pl.when(mask)
+            .then(
+                pl.struct(
+                    pl.lit(name).alias("column"),
+                    pl.col(column).cast(pl.String).alias("value"),
+                    pl.lit(why).alias("reason"),
+                )
+            )
+            .otherwise(reason)
+        )
     typed = typed.with_columns(reason.alias("_failure"))
     rejects = typed.filter(pl.col("_failure").is_not_null()).select(ROW, pl.col("_failure").struct.unnest())
     good = typed.filter(pl.col("_failure").is_null()).with_columns(pl.col("gpu").fill_null(pl.col("uuid")))
@@ -122,8 +183,17 @@ def finish(text: pl.DataFrame, *, default_step: int) -> tuple[pl.DataFrame, pl.D
     good = good.with_columns(pl.col("value").n_unique().over(series).alias("_values"))
     conflict = good.filter(pl.col("_values") > 1)
     if conflict.height:
-        rejects = pl.concat([rejects, conflict.select(ROW, pl.lit("value").alias("column"), pl.col("value").cast(pl.String).alias("value"),
-                                                       pl.lit("another sample of the same series and time has a different value").alias("reason"))])
+        rejects = pl.concat(
+            [
+                rejects,
+                conflict.select(
+                    ROW,
+                    pl.lit("value").alias("column"),
+                    pl.col("value").cast(pl.String).alias("value"),
+                    pl.lit("another sample of the same series and time has a different value").alias("reason"),
+                ),
+            ]
+        )
     good = good.filter(pl.col("_values") == 1)
     # a series (raw row) with any rejected sample is quarantined whole: rows in = loaded + quarantined
     good = good.filter(~pl.col(ROW).is_in(rejects.get_column(ROW).unique().implode()))
@@ -141,7 +211,9 @@ def epoch_seconds_to_ts(expr: pl.Expr) -> pl.Expr:
 
 # dcgm-exporter's counters file (`etc/default-counters.csv`): `DCGM_FI_..., gauge|counter, help (in unit).`
 COUNTERS_FORMAT = "dcgm-exporter-counters"
-_COUNTER_LINE = re.compile(r"^\s*(DCGM_[A-Z0-9_]+)\s*,\s*(gauge|counter|histogram|summary|label)\s*,\s*(.*)$", re.IGNORECASE)
+_COUNTER_LINE = re.compile(
+    r"^\s*(DCGM_[A-Z0-9_]+)\s*,\s*(gauge|counter|histogram|summary|label)\s*,\s*(.*)$", re.IGNORECASE
+)
 
 
 def is_counters_file(text: str) -> bool:
@@ -162,5 +234,9 @@ def read_counters(text: str) -> tuple[pl.DataFrame, pl.DataFrame]:
         raw.append((len(raw) + 1, line.strip()))
         rows.append((len(rows) + 1, metric.strip(), kind.lower(), help_text.strip(), unit.group(1) if unit else None))
     raw_frame = line_records(raw)
-    catalogue = pl.DataFrame(rows, schema={ROW: pl.Int64, "metric": pl.String, "type": pl.String, "help": pl.String, "unit": pl.String}, orient="row")
+    catalogue = pl.DataFrame(
+        rows,
+        schema={ROW: pl.Int64, "metric": pl.String, "type": pl.String, "help": pl.String, "unit": pl.String},
+        orient="row",
+    )
     return raw_frame, catalogue

@@ -15,7 +15,7 @@ file's modification time."""
 from __future__ import annotations
 
 import re
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import polars as pl
@@ -49,11 +49,11 @@ def _unescape(value: str) -> str:
 def _time_text(value: str) -> datetime | None:
     try:
         if re.fullmatch(r"\d{9,10}(?:\.\d+)?", value):
-            return datetime.fromtimestamp(float(value), tz=timezone.utc).replace(tzinfo=None)
+            return datetime.fromtimestamp(float(value), tz=UTC).replace(tzinfo=None)
         moment = datetime.fromisoformat(value.replace("Z", "+00:00"))
     except ValueError:
         return None
-    return moment.astimezone(timezone.utc).replace(tzinfo=None) if moment.tzinfo else moment
+    return moment.astimezone(UTC).replace(tzinfo=None) if moment.tzinfo else moment
 
 
 def scrape_time(text: str, path: Path) -> tuple[datetime, str]:
@@ -66,7 +66,7 @@ def scrape_time(text: str, path: Path) -> tuple[datetime, str]:
     if match:
         y, mo, d, h, mi, s = (int(g) for g in match.groups())
         return datetime(y, mo, d, h, mi, s), "file name"
-    mtime = datetime.fromtimestamp(path.stat().st_mtime, tz=timezone.utc).replace(tzinfo=None, microsecond=0)
+    mtime = datetime.fromtimestamp(path.stat().st_mtime, tz=UTC).replace(tzinfo=None, microsecond=0)
     return mtime, "file modification time"
 
 
@@ -118,12 +118,26 @@ def read(path: Path, data: bytes, *, default_step: int = 60) -> Parsed:
             continue
         name, body, value, stamp = match.groups()
         labels = {k: _unescape(v) for k, v in _LABEL.findall(body or "")}
-        records.append({ROW: row, "metric": name, "_ms": int(stamp) if stamp is not None else None,
-                        "_scrape": scrapes.sample(name, labels), "value": value, **canonical_labels(labels)})
+        records.append(
+            {
+                ROW: row,
+                "metric": name,
+                "_ms": int(stamp) if stamp is not None else None,
+                "_scrape": scrapes.sample(name, labels),
+                "value": value,
+                **canonical_labels(labels),
+            }
+        )
     if not raw:
-        raise InputError("no samples: expected lines like `DCGM_FI_DEV_GPU_UTIL{gpu=\"0\",...} 42`", path=path)
-    schema = {ROW: pl.Int64, "metric": pl.String, "_ms": pl.Int64, "_scrape": pl.Int64, "value": pl.String,
-              **{c: pl.String for c in (*LABELS, *WORKLOAD, "labels")}}
+        raise InputError('no samples: expected lines like `DCGM_FI_DEV_GPU_UTIL{gpu="0",...} 42`', path=path)
+    schema = {
+        ROW: pl.Int64,
+        "metric": pl.String,
+        "_ms": pl.Int64,
+        "_scrape": pl.Int64,
+        "value": pl.String,
+        **{c: pl.String for c in (*LABELS, *WORKLOAD, "labels")},
+    }
     frame = pl.DataFrame(records, schema=schema)
     notes = []
     untimed = frame.filter(pl.col("_ms").is_null())

@@ -63,7 +63,14 @@ SCHEMA: dict[str, Col] = {
     "_cud": Col(T),
     "_tags": Col(T),
 }
-SIGNATURE: tuple[str, ...] = ("billing_account_id", "service.description", "sku.description", "usage_start_time", "cost", "invoice.month")
+SIGNATURE: tuple[str, ...] = (
+    "billing_account_id",
+    "service.description",
+    "sku.description",
+    "usage_start_time",
+    "cost",
+    "invoice.month",
+)
 COST_TYPES: dict[str, tuple[str, str | None]] = {
     "regular": ("Usage", None),
     "tax": ("Tax", None),
@@ -177,6 +184,7 @@ def _derived(frame: pl.DataFrame) -> list[pl.Series]:
     """`_row_money` for every row, as the DERIVED columns. Most rows carry no credits: their
     billed and effective cost is their cost, and their tags are worked out once per distinct pair
     of label lists; only rows with credits are summed one by one (exact decimals)."""
+
     def tags_or_bad(row: dict[str, str | None]) -> tuple[str | None, bool]:
         try:
             return _row_tags(row), True
@@ -191,18 +199,25 @@ def _derived(frame: pl.DataFrame) -> list[pl.Series]:
     if labels:
         pairs = frame.select(labels).unique()
         made = [tags_or_bad(row) for row in pairs.iter_rows(named=True)]
-        table = pairs.with_columns(pl.Series("_tags", [m[0] for m in made], dtype=pl.String), pl.Series("_ok", [m[1] for m in made]))
+        table = pairs.with_columns(
+            pl.Series("_tags", [m[0] for m in made], dtype=pl.String), pl.Series("_ok", [m[1] for m in made])
+        )
         joined = frame.select(labels).join(table, on=labels, how="left", nulls_equal=True, maintain_order="left")
         tags, ok = joined.get_column("_tags"), joined.get_column("_ok")
     cost = frame.get_column("cost").str.strip_chars() if "cost" in frame.columns else nulls()
     billed = pl.select(pl.when(ok).then(cost)).to_series()
     columns = {
-        "_billed": billed, "_effective": billed.clone(), "_credit_only": pl.repeat("false", frame.height, eager=True),
-        "_cud": nulls(), "_tags": tags,
+        "_billed": billed,
+        "_effective": billed.clone(),
+        "_credit_only": pl.repeat("false", frame.height, eager=True),
+        "_cud": nulls(),
+        "_tags": tags,
     }
     if "credits" in frame.columns:
         credits = frame.get_column("credits")
-        with_credits = (credits.is_not_null() & ~credits.str.strip_chars().is_in(["", "[]", "{}"])).arg_true()  # an empty list reads back as {}
+        with_credits = (
+            credits.is_not_null() & ~credits.str.strip_chars().is_in(["", "[]", "{}"])
+        ).arg_true()  # an empty list reads back as {}
         rows = frame.select([c for c in ("cost", "credits", *labels)])[with_credits]
         made = [_row_money(row) for row in rows.iter_rows(named=True)]
         for i, name in enumerate(DERIVED):
@@ -215,19 +230,32 @@ def read(path: Path, *, text: pl.DataFrame) -> Parsed:
         raise InputError("not a GCP billing export", path=path, row=0)
     frame = _flatten(text)
     if "invoice.month" not in frame.columns:
-        raise InputError("missing invoice.month: the billing period is unknown", path=path, row=0, column="invoice.month")
+        raise InputError(
+            "missing invoice.month: the billing period is unknown", path=path, row=0, column="invoice.month"
+        )
     if "currency" not in frame.columns:
         raise InputError("no currency column: the billing currency is unknown", path=path, row=0, column="currency")
     frame = frame.with_columns(_derived(frame))
     rounded, notes = round_excess_decimals(frame, ["cost", "_billed", "_effective"], scale=MONEY_SCALE)
     rows, rejects = coerce(rounded, SCHEMA, path=path)
-    rows, bad_month = reject(rows, ~pl.col("invoice.month").str.contains(r"^\d{6}$"), column="invoice.month", reason="expected a month like 202208")
-    rows = with_service_category(rows.with_columns(pl.col("service.description").alias("ServiceName")), "ServiceName", "service.id")
+    rows, bad_month = reject(
+        rows,
+        ~pl.col("invoice.month").str.contains(r"^\d{6}$"),
+        column="invoice.month",
+        reason="expected a month like 202208",
+    )
+    rows = with_service_category(
+        rows.with_columns(pl.col("service.description").alias("ServiceName")), "ServiceName", "service.id"
+    )
     cost_type = pl.col("cost_type").str.strip_chars().str.to_lowercase().fill_null("regular")
-    commitment_fee = pl.col("sku.description").str.to_lowercase().str.starts_with("commitment").fill_null(False) & (cost_type == "regular")
+    commitment_fee = pl.col("sku.description").str.to_lowercase().str.starts_with("commitment").fill_null(False) & (
+        cost_type == "regular"
+    )
     category = (
-        pl.when(commitment_fee).then(pl.lit("Purchase"))
-        .when((cost_type == "regular") & (pl.col("_credit_only") == "true")).then(pl.lit("Credit"))
+        pl.when(commitment_fee)
+        .then(pl.lit("Purchase"))
+        .when((cost_type == "regular") & (pl.col("_credit_only") == "true"))
+        .then(pl.lit("Credit"))
         .otherwise(cost_type.replace_strict({k: v[0] for k, v in COST_TYPES.items()}, default=None))
     )
     period_start = pl.col("invoice.month").str.strptime(pl.Date, "%Y%m", strict=False).cast(pl.Datetime("us"))
@@ -242,9 +270,15 @@ def read(path: Path, *, text: pl.DataFrame) -> Parsed:
         pl.col("usage_start_time").alias("ChargePeriodStart"),
         pl.col("usage_end_time").alias("ChargePeriodEnd"),
         category.alias("ChargeCategory"),
-        cost_type.replace_strict({k: v[1] for k, v in COST_TYPES.items()}, default=None, return_dtype=pl.String).alias("ChargeClass"),
+        cost_type.replace_strict({k: v[1] for k, v in COST_TYPES.items()}, default=None, return_dtype=pl.String).alias(
+            "ChargeClass"
+        ),
         pl.col("sku.description").alias("ChargeDescription"),
-        pl.when(commitment_fee).then(pl.lit("Recurring")).when(cost_type == "regular").then(pl.lit("Usage-Based")).alias("ChargeFrequency"),
+        pl.when(commitment_fee)
+        .then(pl.lit("Recurring"))
+        .when(cost_type == "regular")
+        .then(pl.lit("Usage-Based"))
+        .alias("ChargeFrequency"),
         pl.col("_billed").alias("BilledCost"),
         pl.when(commitment_fee).then(zero).otherwise(pl.col("_effective")).alias("EffectiveCost"),
         pl.col("cost").alias("ListCost"),
@@ -264,7 +298,9 @@ def read(path: Path, *, text: pl.DataFrame) -> Parsed:
         "ServiceName",
         pl.col("sku.id").alias("SkuId"),
         pl.when(commitment_fee).then(pl.col("sku.id")).otherwise(pl.col("_cud")).alias("CommitmentDiscountId"),
-        pl.when(commitment_fee | pl.col("_cud").is_not_null()).then(pl.lit("Committed Use Discount")).alias("CommitmentDiscountType"),
+        pl.when(commitment_fee | pl.col("_cud").is_not_null())
+        .then(pl.lit("Committed Use Discount"))
+        .alias("CommitmentDiscountType"),
         pl.when(pl.col("_cud").is_not_null()).then(pl.lit("Used")).alias("CommitmentDiscountStatus"),
         pl.col("_tags").alias("Tags"),
     )

@@ -29,7 +29,7 @@ import polars as pl
 
 from pipeline.columns import Bucket
 from pipeline.config import Config
-from pipeline.errors import CostLedgerError, InputError
+from pipeline.errors import InputError
 from pipeline.ingest.checks import whole_file
 from pipeline.ingest.parse import ROW, Col, Kind, Parsed, coerce, raw_records, read_csv_text, reject
 from pipeline.ledger.frame import month_days, working_days
@@ -142,7 +142,9 @@ def _fail(rejects: pl.DataFrame, path: Path, raw: pl.DataFrame) -> None:
     got = "value withheld: HR data" if first["column"] in _WITHHELD else f"got {first['value']!r}"
     error = InputError(
         f"{first['reason']} ({got}); nothing of this file was loaded",
-        path=path, row=first[ROW], column=first["column"],
+        path=path,
+        row=first[ROW],
+        column=first["column"],
     )
     error.rejects = whole_file(rejects, raw, because="an HR file loads whole or not at all", withhold_values=True)
     raise error
@@ -158,18 +160,43 @@ def read(path: Path, *, config: Config, data: bytes | None = None) -> Parsed:
         rows, bad = _people_rules(rows)
         extra += bad
     elif fmt == "hr-allocations-csv":
-        rows, bad_month = reject(rows, ~pl.col("month").str.contains(r"^\d{4}-(0[1-9]|1[0-2])$"), column="month", reason="expected a month like 2026-01")
-        rows, bad_pct = reject(rows, (pl.col("percent") < 0) | (pl.col("percent") > 100), column="percent", reason="expected a percent from 0 to 100")
-        rows, bad_model = reject(rows, ~pl.col("model_id").is_in(config.model_ids), column="model_id", reason="expected a model registered in costledger.toml")
+        rows, bad_month = reject(
+            rows,
+            ~pl.col("month").str.contains(r"^\d{4}-(0[1-9]|1[0-2])$"),
+            column="month",
+            reason="expected a month like 2026-01",
+        )
+        rows, bad_pct = reject(
+            rows,
+            (pl.col("percent") < 0) | (pl.col("percent") > 100),
+            column="percent",
+            reason="expected a percent from 0 to 100",
+        )
+        rows, bad_model = reject(
+            rows,
+            ~pl.col("model_id").is_in(config.model_ids),
+            column="model_id",
+            reason="expected a model registered in costledger.toml",
+        )
         extra += [bad_month, bad_pct, bad_model]
     elif fmt == "hr-timesheets-csv":
         rows, bad = reject(rows, pl.col("hours") < 0, column="hours", reason="expected 0 or more hours")
         extra.append(bad)
     elif fmt == "hr-projects-csv":
-        rows, bad = reject(rows, ~pl.col("model_id").is_in(config.model_ids), column="model_id", reason="expected a model registered in costledger.toml")
+        rows, bad = reject(
+            rows,
+            ~pl.col("model_id").is_in(config.model_ids),
+            column="model_id",
+            reason="expected a model registered in costledger.toml",
+        )
         extra.append(bad)
     elif fmt == "hr-training-csv":
-        rows, bad = reject(rows, pl.col("person_id").is_null() & pl.col("cost_centre").is_null(), column="person_id", reason="expected a person_id or a cost_centre")
+        rows, bad = reject(
+            rows,
+            pl.col("person_id").is_null() & pl.col("cost_centre").is_null(),
+            column="person_id",
+            reason="expected a person_id or a cost_centre",
+        )
         rows, negative = reject(rows, pl.col("amount") < 0, column="amount", reason="expected an amount of 0 or more")
         extra += [bad, negative]
     rejects = pl.concat([rejects, *extra])
@@ -177,7 +204,9 @@ def read(path: Path, *, config: Config, data: bytes | None = None) -> Parsed:
         _fail(rejects, path, raw_records(frame))
     if "person_id" in rows.columns:
         key = pseudonym_key(path)
-        rows = rows.with_columns(pl.col("person_id").map_elements(lambda v: _pseudonym(v, key), return_dtype=pl.String).alias("person")).drop("person_id")
+        rows = rows.with_columns(
+            pl.col("person_id").map_elements(lambda v: _pseudonym(v, key), return_dtype=pl.String).alias("person")
+        ).drop("person_id")
     if "currency" in rows.columns:
         rows = rows.with_columns(pl.col("currency").str.to_uppercase())
     if fmt == "hr-allocations-csv":
@@ -189,13 +218,26 @@ def _people_rules(rows: pl.DataFrame) -> tuple[pl.DataFrame, list[pl.DataFrame]]
     components = ("monthly_salary", "benefits", "employer_taxes")
     bad = []
     for column in ("monthly_cost", *components):
-        rows, negative = reject(rows, pl.col(column) < 0, column=column, reason=f"expected a {column.replace('_', ' ')} of 0 or more")
+        rows, negative = reject(
+            rows, pl.col(column) < 0, column=column, reason=f"expected a {column.replace('_', ' ')} of 0 or more"
+        )
         bad.append(negative)
-    rows, missing = reject(rows, pl.col("monthly_cost").is_null() & pl.col("monthly_salary").is_null(), column="monthly_salary",
-                           reason="expected monthly_salary (plus benefits and employer_taxes) or monthly_cost")
-    rows, order = reject(rows, pl.col("end_date") < pl.col("start_date"), column="end_date", reason="expected end_date on or after start_date")
+    rows, missing = reject(
+        rows,
+        pl.col("monthly_cost").is_null() & pl.col("monthly_salary").is_null(),
+        column="monthly_salary",
+        reason="expected monthly_salary (plus benefits and employer_taxes) or monthly_cost",
+    )
+    rows, order = reject(
+        rows,
+        pl.col("end_date") < pl.col("start_date"),
+        column="end_date",
+        reason="expected end_date on or after start_date",
+    )
     bad += [missing, order]
-    loaded = pl.coalesce(pl.col("monthly_cost"), pl.sum_horizontal([pl.col(c).fill_null(0) for c in components]).cast(MONEY))
+    loaded = pl.coalesce(
+        pl.col("monthly_cost"), pl.sum_horizontal([pl.col(c).fill_null(0) for c in components]).cast(MONEY)
+    )
     return rows.with_columns(loaded.alias("monthly_cost")).drop(*components), bad
 
 
@@ -207,11 +249,17 @@ def _check_at_most_100(rows: pl.DataFrame, path: Path, raw: pl.DataFrame) -> Non
         error = InputError(
             f"person {worst['person']} is allocated {format(worst['total'].normalize(), 'f')}% in {worst['month']}; "
             "at most 100% is allowed; nothing of this file was loaded",
-            path=path, row=worst[ROW], column="percent",
+            path=path,
+            row=worst[ROW],
+            column="percent",
         )
         # every allocation row of an over-allocated person and month is a bad row
-        bad = over.select(ROW, pl.lit("percent").alias("column"), pl.lit(None, dtype=pl.String).alias("value"),
-                          pl.format("the person's allocations in {} add up to more than 100%", "month").alias("reason"))
+        bad = over.select(
+            ROW,
+            pl.lit("percent").alias("column"),
+            pl.lit(None, dtype=pl.String).alias("value"),
+            pl.format("the person's allocations in {} add up to more than 100%", "month").alias("reason"),
+        )
         error.rejects = whole_file(bad, raw, because="an HR file loads whole or not at all", withhold_values=True)
         raise error
 
@@ -261,7 +309,11 @@ def _employed_cost(monthly: Decimal, days: list[date], start: date | None, end: 
         return Decimal(0)
     total = int(monthly / QUANTUM)
     base, extra = divmod(total, len(days))
-    kept = sum(base + (1 if i < extra else 0) for i, d in enumerate(days) if (start is None or d >= start) and (end is None or d <= end))
+    kept = sum(
+        base + (1 if i < extra else 0)
+        for i, d in enumerate(days)
+        if (start is None or d >= start) and (end is None or d <= end)
+    )
     return Decimal(kept) * QUANTUM
 
 
@@ -287,11 +339,26 @@ def paid(con: duckdb.DuckDBPyConnection, config: Config, months: list[str]) -> p
                 continue
             start, end = p["start_date"], p["end_date"]
             employed = sum(1 for d in days if (start is None or d >= start) and (end is None or d <= end))
-            records.append({"month": month, "person": p["person"], "role": p["role"], "cost_centre": p["cost_centre"],
-                            "currency": p["currency"], "pay": _employed_cost(p["monthly_cost"], days, start, end),
-                            "days": employed})
-    schema = {"month": pl.String, "person": pl.String, "role": pl.String, "cost_centre": pl.String,
-              "currency": pl.String, "pay": MONEY, "days": pl.Int64}
+            records.append(
+                {
+                    "month": month,
+                    "person": p["person"],
+                    "role": p["role"],
+                    "cost_centre": p["cost_centre"],
+                    "currency": p["currency"],
+                    "pay": _employed_cost(p["monthly_cost"], days, start, end),
+                    "days": employed,
+                }
+            )
+    schema = {
+        "month": pl.String,
+        "person": pl.String,
+        "role": pl.String,
+        "cost_centre": pl.String,
+        "currency": pl.String,
+        "pay": MONEY,
+        "days": pl.Int64,
+    }
     return pl.DataFrame(records, schema=schema)
 
 
@@ -334,6 +401,12 @@ def training(con: duckdb.DuckDBPyConnection, employed: pl.DataFrame) -> pl.DataF
     personal = spend.filter(pl.col("person").is_not_null()).select("month", "person", "currency", "amount")
     team = spend.filter(pl.col("person").is_null()).with_row_index("_item")
     members = employed.select("month", "cost_centre", "person")
-    team = team.drop("person").join(members, on=["month", "cost_centre"], how="inner").with_columns(pl.lit(1).alias("_w"))
+    team = (
+        team.drop("person").join(members, on=["month", "cost_centre"], how="inner").with_columns(pl.lit(1).alias("_w"))
+    )
     team = split_exact(team.lazy(), group=["_item"], key=["person"], weight="_w", amounts=["amount"]).collect()
-    return pl.concat([personal, team.select("month", "person", "currency", "amount")]).group_by("month", "person", "currency").agg(pl.col("amount").sum())
+    return (
+        pl.concat([personal, team.select("month", "person", "currency", "amount")])
+        .group_by("month", "person", "currency")
+        .agg(pl.col("amount").sum())
+    )

@@ -36,7 +36,7 @@ from __future__ import annotations
 import json
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from decimal import ROUND_HALF_EVEN, Decimal, localcontext
 
 import duckdb
@@ -51,12 +51,23 @@ ALL_STAFF = "all staff"
 CENT = Decimal("0.01")
 RATE = pl.Decimal(38, 2)
 CELLS_SCHEMA: dict[str, pl.DataType] = {
-    "month": pl.String(), "model_id": pl.String(), "role": pl.String(), "currency": pl.String(),
-    "rate_period": pl.String(), "headcount": pl.Int32(), "person_days": MONEY, "cost": MONEY,
+    "month": pl.String(),
+    "model_id": pl.String(),
+    "role": pl.String(),
+    "currency": pl.String(),
+    "rate_period": pl.String(),
+    "headcount": pl.Int32(),
+    "person_days": MONEY,
+    "cost": MONEY,
 }
 RATES_SCHEMA: dict[str, pl.DataType] = {
-    "rate_period": pl.String(), "first_month": pl.String(), "last_month": pl.String(), "role": pl.String(),
-    "currency": pl.String(), "headcount": pl.Int32(), "rate": RATE,
+    "rate_period": pl.String(),
+    "first_month": pl.String(),
+    "last_month": pl.String(),
+    "role": pl.String(),
+    "currency": pl.String(),
+    "headcount": pl.Int32(),
+    "rate": RATE,
 }
 
 
@@ -199,10 +210,16 @@ def build(con: duckdb.DuckDBPyConnection, config: Config, *, version: str) -> St
         "rate_period",
         pl.col("rate_period").map_elements(lambda p: period_months(p)[0], return_dtype=pl.String).alias("first_month"),
         pl.col("rate_period").map_elements(lambda p: period_months(p)[-1], return_dtype=pl.String).alias("last_month"),
-        pl.col("role_group").alias("role"), "currency", "headcount", "rate",
+        pl.col("role_group").alias("role"),
+        "currency",
+        "headcount",
+        "rate",
     )
-    return Standard(cells=published.select(list(CELLS_SCHEMA)).cast(CELLS_SCHEMA),
-                    rates=published_rates.cast(RATES_SCHEMA).sort("rate_period", "currency", "role"), months=months)
+    return Standard(
+        cells=published.select(list(CELLS_SCHEMA)).cast(CELLS_SCHEMA),
+        rates=published_rates.cast(RATES_SCHEMA).sort("rate_period", "currency", "role"),
+        months=months,
+    )
 
 
 def _rate_missing(con: duckdb.DuckDBPyConnection, employed: pl.DataFrame, config: Config, version: str) -> None:
@@ -210,7 +227,7 @@ def _rate_missing(con: duckdb.DuckDBPyConnection, employed: pl.DataFrame, config
     current = policy(config)
     query = "select distinct rate_period, currency from labor_rates where policy = ?"
     rated = set(con.execute(query, [current]).fetchall())
-    now = datetime.now(timezone.utc).replace(tzinfo=None)
+    now = datetime.now(UTC).replace(tzinfo=None)
     totals = employed.group_by("rate_period", "currency", "role", "person").agg(
         pl.col("pay").sum(), pl.col("days").sum()
     )
@@ -227,8 +244,18 @@ def _rate_missing(con: duckdb.DuckDBPyConnection, employed: pl.DataFrame, config
             members = [m for band, people in bands.items() if label[band] == group for m in people.values()]
             con.execute(
                 "insert into labor_rates values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                [period, currency, group, len(members), sum(m.days for m in members), rate(members), published,
-                 current, version, now],
+                [
+                    period,
+                    currency,
+                    group,
+                    len(members),
+                    sum(m.days for m in members),
+                    rate(members),
+                    published,
+                    current,
+                    version,
+                    now,
+                ],
             )
         for band in sorted(bands):
             con.execute("insert into labor_rate_bands values (?, ?, ?, ?)", [period, currency, band, label[band]])
@@ -270,13 +297,28 @@ def _standard(employed: pl.DataFrame, rates: pl.DataFrame, bands: pl.DataFrame, 
     for p in employed.iter_rows(named=True):
         group = group_of(p["rate_period"], p["currency"], p["role"])
         _, group_rate, published = groups[(p["rate_period"], p["currency"])][group]
-        records.append({
-            "month": p["month"], "person": p["person"], "currency": p["currency"], "rate_period": p["rate_period"],
-            "role_group": group, "published": published, "std": Decimal(p["days"]) * group_rate,
-            "person_days": Decimal(p["days"]),
-        })
-    schema = {"month": pl.String, "person": pl.String, "currency": pl.String, "rate_period": pl.String,
-              "role_group": pl.String, "published": pl.Boolean, "std": MONEY, "person_days": MONEY}
+        records.append(
+            {
+                "month": p["month"],
+                "person": p["person"],
+                "currency": p["currency"],
+                "rate_period": p["rate_period"],
+                "role_group": group,
+                "published": published,
+                "std": Decimal(p["days"]) * group_rate,
+                "person_days": Decimal(p["days"]),
+            }
+        )
+    schema = {
+        "month": pl.String,
+        "person": pl.String,
+        "currency": pl.String,
+        "rate_period": pl.String,
+        "role_group": pl.String,
+        "published": pl.Boolean,
+        "std": MONEY,
+        "person_days": MONEY,
+    }
     return pl.DataFrame(records, schema=schema)
 
 
@@ -291,11 +333,15 @@ def _cells(con: duckdb.DuckDBPyConnection, people: pl.DataFrame, k: int) -> pl.D
     split = split_exact(
         parts.lazy(), group=["month", "person"], key=["model_id"], weight="w", amounts=["std", "person_days"]
     ).collect()
-    grouped = split.group_by("month", "model_id", "currency", "rate_period", "role_group", "published").agg(
-        pl.col("person").unique().sort().alias("people"),
-        pl.col("std").sum().alias("cost"),
-        pl.col("person_days").sum(),
-    ).sort("month", "model_id", "currency", "role_group")
+    grouped = (
+        split.group_by("month", "model_id", "currency", "rate_period", "role_group", "published")
+        .agg(
+            pl.col("person").unique().sort().alias("people"),
+            pl.col("std").sum().alias("cost"),
+            pl.col("person_days").sum(),
+        )
+        .sort("month", "model_id", "currency", "role_group")
+    )
     labels: dict[tuple[str, str, str, str], str | None] = {}
     for (month, model, currency), rows in grouped.group_by("month", "model_id", "currency", maintain_order=True):
         groups = {r["role_group"]: set(r["people"]) for r in rows.iter_rows(named=True)}
@@ -306,11 +352,20 @@ def _cells(con: duckdb.DuckDBPyConnection, people: pl.DataFrame, k: int) -> pl.D
     label_of = lambda r: labels[(r["month"], r["model_id"], r["currency"], r["role_group"])]  # noqa: E731
     cells = grouped.with_columns(keys.map_elements(label_of, return_dtype=pl.String).alias("cell"))
     stored = cells.select(
-        "month", "model_id", "currency", "role_group", "cell",
-        pl.when(pl.col("cell").is_null()).then(pl.lit("withheld"))
-        .when(pl.col("cell") == pl.col("role_group")).then(pl.lit("published"))
-        .otherwise(pl.lit("merged")).alias("status"),
-        pl.col("people").list.len().cast(pl.Int32).alias("headcount"), "person_days", "cost",
+        "month",
+        "model_id",
+        "currency",
+        "role_group",
+        "cell",
+        pl.when(pl.col("cell").is_null())
+        .then(pl.lit("withheld"))
+        .when(pl.col("cell") == pl.col("role_group"))
+        .then(pl.lit("published"))
+        .otherwise(pl.lit("merged"))
+        .alias("status"),
+        pl.col("people").list.len().cast(pl.Int32).alias("headcount"),
+        "person_days",
+        "cost",
     )
     con.execute("delete from labor_cells")
     con.register("incoming_cells", stored.to_arrow())
@@ -322,10 +377,16 @@ def _cells(con: duckdb.DuckDBPyConnection, people: pl.DataFrame, k: int) -> pl.D
 def _published_cells(cells: pl.DataFrame) -> pl.DataFrame:
     """The cells that may be published, merged by label: headcount counts each person once."""
     kept = cells.filter(pl.col("cell").is_not_null())
-    return kept.group_by("month", "model_id", "cell", "currency", "rate_period").agg(
-        pl.col("people").explode().n_unique().cast(pl.Int32).alias("headcount"),
-        pl.col("person_days").sum(), pl.col("cost").sum(),
-    ).rename({"cell": "role"}).sort("month", "model_id", "role", "currency")
+    return (
+        kept.group_by("month", "model_id", "cell", "currency", "rate_period")
+        .agg(
+            pl.col("people").explode().n_unique().cast(pl.Int32).alias("headcount"),
+            pl.col("person_days").sum(),
+            pl.col("cost").sum(),
+        )
+        .rename({"cell": "role"})
+        .sort("month", "model_id", "role", "currency")
+    )
 
 
 def _variance(
@@ -334,25 +395,34 @@ def _variance(
     """labor_variance: per month and currency, the HR cost (pay + training), the standard cost,
     what of it is allocated (published) and withheld, and the variance = HR cost - allocated."""
     spend = labor.training(con, employed).join(employed.select("month", "person"), on=["month", "person"], how="inner")
-    hr = pl.concat([
-        employed.select("month", "currency", "person", pl.col("pay").alias("cost")),
-        spend.select("month", "currency", "person", pl.col("amount").alias("cost")),
-    ]).group_by("month", "currency").agg(
-        pl.col("person").n_unique().cast(pl.Int32).alias("headcount"), pl.col("cost").sum().alias("hr_cost")
+    hr = (
+        pl.concat(
+            [
+                employed.select("month", "currency", "person", pl.col("pay").alias("cost")),
+                spend.select("month", "currency", "person", pl.col("amount").alias("cost")),
+            ]
+        )
+        .group_by("month", "currency")
+        .agg(pl.col("person").n_unique().cast(pl.Int32).alias("headcount"), pl.col("cost").sum().alias("hr_cost"))
     )
     standard = people.group_by("month", "currency").agg(pl.col("std").sum().alias("standard_cost"))
     published = cells.filter(pl.col("cell").is_not_null())
     allocated = published.group_by("month", "currency").agg(pl.col("cost").sum().alias("allocated_cost"))
     zero = pl.lit(Decimal(0), dtype=MONEY)
-    variance = hr.join(standard, on=["month", "currency"], how="full", coalesce=True).join(
-        allocated, on=["month", "currency"], how="full", coalesce=True
-    ).with_columns(
-        pl.col("headcount").fill_null(0), pl.col("hr_cost").fill_null(zero), pl.col("standard_cost").fill_null(zero),
-        pl.col("allocated_cost").fill_null(zero),
-    ).with_columns(
-        (pl.col("standard_cost") - pl.col("allocated_cost")).alias("withheld_cost"),
-        (pl.col("hr_cost") - pl.col("allocated_cost")).alias("variance"),
-        pl.lit(version).alias("hr_version"),
+    variance = (
+        hr.join(standard, on=["month", "currency"], how="full", coalesce=True)
+        .join(allocated, on=["month", "currency"], how="full", coalesce=True)
+        .with_columns(
+            pl.col("headcount").fill_null(0),
+            pl.col("hr_cost").fill_null(zero),
+            pl.col("standard_cost").fill_null(zero),
+            pl.col("allocated_cost").fill_null(zero),
+        )
+        .with_columns(
+            (pl.col("standard_cost") - pl.col("allocated_cost")).alias("withheld_cost"),
+            (pl.col("hr_cost") - pl.col("allocated_cost")).alias("variance"),
+            pl.lit(version).alias("hr_version"),
+        )
     )
     con.execute("delete from labor_variance")
     con.register("incoming_variance", variance.to_arrow())

@@ -55,7 +55,12 @@ class Limits:
 
     @classmethod
     def of(cls, settings: Ingest) -> Limits:
-        return cls(settings.max_file_mib * MIB, settings.max_gzip_ratio, settings.max_line_mib * MIB, settings.max_field_mib * MIB)
+        return cls(
+            settings.max_file_mib * MIB,
+            settings.max_gzip_ratio,
+            settings.max_line_mib * MIB,
+            settings.max_field_mib * MIB,
+        )
 
 
 @dataclass(frozen=True)
@@ -147,11 +152,15 @@ class _Gunzip:
     def _count(self, n: int) -> str | None:
         self.produced += n
         if self.produced > self.limits.file_bytes:
-            return (f"decompresses to more than {_mib(self.limits.file_bytes)} (ingest.max_file_mib); "
-                    "not read further: raise the limit or split the export")
+            return (
+                f"decompresses to more than {_mib(self.limits.file_bytes)} (ingest.max_file_mib); "
+                "not read further: raise the limit or split the export"
+            )
         if self.produced > RATIO_FLOOR and self.produced > self.limits.gzip_ratio * self.consumed:
-            return (f"gzip data expands more than {self.limits.gzip_ratio} times ({_mib(self.consumed)} to over "
-                    f"{_mib(self.produced)}; ingest.max_gzip_ratio): refused as a decompression bomb")
+            return (
+                f"gzip data expands more than {self.limits.gzip_ratio} times ({_mib(self.consumed)} to over "
+                f"{_mib(self.produced)}; ingest.max_gzip_ratio): refused as a decompression bomb"
+            )
         return None
 
     def finish(self) -> str | None:
@@ -180,7 +189,9 @@ class _Content:
             self.kind = "parquet" if chunk[:4] == b"PAR1" else "json" if head[:1] == b"{" else "text"
         self.size += len(chunk)
         if self.size > self.limits.file_bytes:
-            return f"larger than {_mib(self.limits.file_bytes)} (ingest.max_file_mib): raise the limit or split the export"
+            return (
+                f"larger than {_mib(self.limits.file_bytes)} (ingest.max_file_mib): raise the limit or split the export"
+            )
         if self.kind == "parquet" or (self.kind == "json" and self.json_document):
             return None
         data = np.frombuffer(chunk, dtype=np.uint8)
@@ -196,8 +207,10 @@ class _Content:
         self.line = self.line + length if not len(newlines) else length - int(newlines[-1]) - 1
         if longest > self.limits.line_bytes or self.line > self.limits.line_bytes:
             line = self.lines + (k if longest > self.limits.line_bytes else len(newlines)) + 1
-            return (f"line {line:,} is longer than {_mib(self.limits.line_bytes)} (ingest.max_line_mib): "
-                    "refused unread; raise the limit if the export really has such lines")
+            return (
+                f"line {line:,} is longer than {_mib(self.limits.line_bytes)} (ingest.max_line_mib): "
+                "refused unread; raise the limit if the export really has such lines"
+            )
         return None
 
     def _fields(self, data: np.ndarray, newlines: np.ndarray) -> str | None:
@@ -206,8 +219,16 @@ class _Content:
         line end are measured; else the whole chunk is."""
         quotes = np.flatnonzero(data == _QUOTE)
         limit = self.limits.field_bytes
-        if len(newlines) and self.field + int(newlines[0]) <= limit and (len(newlines) == 1 or int(np.diff(newlines).max()) - 1 <= limit):
-            odd = (np.searchsorted(quotes, newlines) & 1).astype(bool) if len(quotes) else np.zeros(len(newlines), dtype=bool)
+        if (
+            len(newlines)
+            and self.field + int(newlines[0]) <= limit
+            and (len(newlines) == 1 or int(np.diff(newlines).max()) - 1 <= limit)
+        ):
+            odd = (
+                (np.searchsorted(quotes, newlines) & 1).astype(bool)
+                if len(quotes)
+                else np.zeros(len(newlines), dtype=bool)
+            )
             if bool(np.all(odd == self.quoted)):
                 last = int(newlines[-1]) + 1
                 self.quoted, self.field = False, 0
@@ -229,8 +250,10 @@ class _Content:
         if longest > self.limits.field_bytes or self.field > self.limits.field_bytes:
             at = int(ends[k]) if longest > self.limits.field_bytes else len(data)
             line += int(np.searchsorted(newlines, at))
-            return (f"a value on line {line:,} is longer than {_mib(self.limits.field_bytes)} (ingest.max_field_mib): "
-                    "refused unread; raise the limit if the export really has such values")
+            return (
+                f"a value on line {line:,} is longer than {_mib(self.limits.field_bytes)} (ingest.max_field_mib): "
+                "refused unread; raise the limit if the export really has such values"
+            )
         return None
 
 

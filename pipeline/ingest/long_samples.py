@@ -30,7 +30,10 @@ def _pick(columns: list[str], names: tuple[str, ...]) -> str | None:
 
 
 def detect_header(header: list[str]) -> bool:
-    return all(_pick(header, names) for names in (_TIME, _METRIC, ("value",))) and _pick(header, ("gpu", "uuid")) is not None
+    return (
+        all(_pick(header, names) for names in (_TIME, _METRIC, ("value",)))
+        and _pick(header, ("gpu", "uuid")) is not None
+    )
 
 
 def read(path: Path, data: bytes, *, default_step: int = 60) -> Parsed:
@@ -48,11 +51,23 @@ def read(path: Path, data: bytes, *, default_step: int = 60) -> Parsed:
         fmt = FORMAT_CSV
     frame = frame.with_row_index(ROW, offset=1).with_columns(pl.col(ROW).cast(pl.Int64))
     if not detect_header(frame.columns):
-        raise InputError(f"expected columns ts, gpu (or uuid), metric, value; found {frame.columns[1:]}", path=path, row=0)
+        raise InputError(
+            f"expected columns ts, gpu (or uuid), metric, value; found {frame.columns[1:]}", path=path, row=0
+        )
     text = samples_frame(frame)
     rows, rejects, counts = finish(text, default_step=default_step)
-    raw = raw_records(frame.with_columns(pl.exclude(ROW).cast(pl.String))) if frame.height <= 5_000_000 else frame.select(ROW, pl.lit(None, dtype=pl.String).alias("record"))
-    return Parsed(format=fmt, raw=raw, rows=rows, rejects=rejects, notes=[f"{n} {w.replace('_', ' ')}" for w, n in counts.items() if n])
+    raw = (
+        raw_records(frame.with_columns(pl.exclude(ROW).cast(pl.String)))
+        if frame.height <= 5_000_000
+        else frame.select(ROW, pl.lit(None, dtype=pl.String).alias("record"))
+    )
+    return Parsed(
+        format=fmt,
+        raw=raw,
+        rows=rows,
+        rejects=rejects,
+        notes=[f"{n} {w.replace('_', ' ')}" for w, n in counts.items() if n],
+    )
 
 
 def _label_expr(labels: pl.Expr, name: str) -> pl.Expr:
@@ -66,11 +81,19 @@ def samples_frame(frame: pl.DataFrame | pl.LazyFrame) -> pl.DataFrame | pl.LazyF
     time_col, metric_col, value_col = _pick(columns, _TIME), _pick(columns, _METRIC), _pick(columns, ("value",))
     ts_dtype = schema[time_col]
     if ts_dtype == pl.String:
-        ts = pl.when(pl.col(time_col).str.contains(r"^\d{9,10}(\.\d+)?$")).then(epoch_seconds_to_ts(pl.col(time_col))).otherwise(parse_timestamp(pl.col(time_col)))
+        ts = (
+            pl.when(pl.col(time_col).str.contains(r"^\d{9,10}(\.\d+)?$"))
+            .then(epoch_seconds_to_ts(pl.col(time_col)))
+            .otherwise(parse_timestamp(pl.col(time_col)))
+        )
     elif ts_dtype.is_numeric():
         ts = epoch_seconds_to_ts(pl.col(time_col))
     elif isinstance(ts_dtype, pl.Datetime):
-        ts = pl.col(time_col).dt.convert_time_zone("UTC").dt.replace_time_zone(None) if ts_dtype.time_zone else pl.col(time_col)
+        ts = (
+            pl.col(time_col).dt.convert_time_zone("UTC").dt.replace_time_zone(None)
+            if ts_dtype.time_zone
+            else pl.col(time_col)
+        )
         ts = ts.cast(pl.Datetime("us"))
     else:
         ts = pl.col(time_col).cast(pl.Datetime("us"))
@@ -81,11 +104,20 @@ def samples_frame(frame: pl.DataFrame | pl.LazyFrame) -> pl.DataFrame | pl.LazyF
         if isinstance(dtype, pl.Struct):
             labels = pl.col(labels_col).struct.json_encode()
         elif isinstance(dtype, pl.List):  # a Parquet map arrives as a list of {key, value}
-            labels = pl.col(labels_col).list.eval(pl.format('"{}":"{}"', pl.element().struct.field("key"), pl.element().struct.field("value"))).list.join(",")
+            labels = (
+                pl.col(labels_col)
+                .list.eval(pl.format('"{}":"{}"', pl.element().struct.field("key"), pl.element().struct.field("value")))
+                .list.join(",")
+            )
             labels = pl.format("{{}}", labels)
         else:
             labels = pl.col(labels_col)
-    exprs = [pl.col(ROW), ts.alias("ts"), pl.col(metric_col).cast(pl.String).alias("metric"), pl.col(value_col).cast(pl.String).alias("value")]
+    exprs = [
+        pl.col(ROW),
+        ts.alias("ts"),
+        pl.col(metric_col).cast(pl.String).alias("metric"),
+        pl.col(value_col).cast(pl.String).alias("value"),
+    ]
     canonical = {**LABELS, **{w: (w,) for w in WORKLOAD}}
     for column, spellings in canonical.items():
         direct = _pick(columns, (column, *spellings))
@@ -100,7 +132,9 @@ def samples_frame(frame: pl.DataFrame | pl.LazyFrame) -> pl.DataFrame | pl.LazyF
     exprs.append((pl.col(step).cast(pl.Int32) if step else pl.lit(None, dtype=pl.Int32)).alias("step_seconds"))
     exprs.append(pl.lit(None, dtype=pl.String).alias("labels"))
     out = frame.select(exprs)
-    exporter = pl.col("pod").str.contains(f"^(?:{EXPORTER_POD.pattern})$").fill_null(False) | pl.col("container").str.contains(f"^(?:{EXPORTER_POD.pattern})$").fill_null(False)
+    exporter = pl.col("pod").str.contains(f"^(?:{EXPORTER_POD.pattern})$").fill_null(False) | pl.col(
+        "container"
+    ).str.contains(f"^(?:{EXPORTER_POD.pattern})$").fill_null(False)
     return out.with_columns([pl.when(exporter).then(None).otherwise(pl.col(w)).alias(w) for w in WORKLOAD])
 
 

@@ -61,7 +61,8 @@ def source_for(path: Path, config: Config) -> NvidiaSmiSource:
     sources = [s for s in config.nvidia_smi if patterns.search(s.path_pattern, path.as_posix())]  # linear time
     if not sources:
         raise InputError(
-            "an nvidia-smi log names no host: declare it in costledger.toml as [[nvidia_smi]] with path_pattern and hostname",
+            "an nvidia-smi log names no host: declare it in costledger.toml as [[nvidia_smi]] with path_pattern and "
+            "hostname",
             path=path,
         )
     return sources[0]
@@ -74,27 +75,53 @@ def read(path: Path, data: bytes, config: Config) -> Parsed:
     kind = detect(lines[0] if lines else "")
     if kind == "headerless":
         if not source.columns:
-            raise InputError("an nvidia-smi log without a header line needs `columns` in its [[nvidia_smi]] entry", path=path, row=1)
+            raise InputError(
+                "an nvidia-smi log without a header line needs `columns` in its [[nvidia_smi]] entry", path=path, row=1
+            )
         header = [c.strip().lower() for c in source.columns]
         body = text
     else:
         header = [_field(f) for f in lines[0].split(",")]
         body = "\n".join(lines[1:])
     try:
-        frame = pl.read_csv(io.StringIO(body), has_header=False, new_columns=header, infer_schema=False, null_values=[""],
-                            truncate_ragged_lines=False) if body.strip() else pl.DataFrame(schema={h: pl.String for h in header})
+        frame = (
+            pl.read_csv(
+                io.StringIO(body),
+                has_header=False,
+                new_columns=header,
+                infer_schema=False,
+                null_values=[""],
+                truncate_ragged_lines=False,
+            )
+            if body.strip()
+            else pl.DataFrame(schema={h: pl.String for h in header})
+        )
     except pl.exceptions.PolarsError as exc:
         raise InputError(f"not a readable nvidia-smi CSV log: {str(exc).splitlines()[0]}", path=path) from None
-    frame = frame.with_columns(pl.all().str.strip_chars()).with_row_index(ROW, offset=1).with_columns(pl.col(ROW).cast(pl.Int64))
+    frame = (
+        frame.with_columns(pl.all().str.strip_chars())
+        .with_row_index(ROW, offset=1)
+        .with_columns(pl.col(ROW).cast(pl.Int64))
+    )
     if "timestamp" not in frame.columns:
-        raise InputError("expected a `timestamp` column (nvidia-smi --query-gpu=timestamp,...)", path=path, row=0, column="timestamp")
+        raise InputError(
+            "expected a `timestamp` column (nvidia-smi --query-gpu=timestamp,...)", path=path, row=0, column="timestamp"
+        )
     metrics = [c for c in frame.columns if c in METRICS]
     if not metrics:
-        raise InputError(f"no known metric among the columns {header}; expected e.g. utilization.gpu, power.draw", path=path, row=0)
+        raise InputError(
+            f"no known metric among the columns {header}; expected e.g. utilization.gpu, power.draw", path=path, row=0
+        )
     stamp = pl.col("timestamp").str.replace_all("/", "-")
-    local = pl.coalesce(stamp.str.strptime(pl.Datetime("us"), "%Y-%m-%d %H:%M:%S%.f", strict=False),
-                        stamp.str.strptime(pl.Datetime("us"), "%Y-%m-%d %H:%M:%S", strict=False))
-    utc = local.dt.replace_time_zone(source.timezone, ambiguous="earliest", non_existent="null").dt.convert_time_zone("UTC").dt.replace_time_zone(None)
+    local = pl.coalesce(
+        stamp.str.strptime(pl.Datetime("us"), "%Y-%m-%d %H:%M:%S%.f", strict=False),
+        stamp.str.strptime(pl.Datetime("us"), "%Y-%m-%d %H:%M:%S", strict=False),
+    )
+    utc = (
+        local.dt.replace_time_zone(source.timezone, ambiguous="earliest", non_existent="null")
+        .dt.convert_time_zone("UTC")
+        .dt.replace_time_zone(None)
+    )
     gpu = pl.col("index") if "index" in frame.columns else None
     for key in ("uuid", "pci.bus_id", "name"):
         if gpu is None and key in frame.columns and source.gpus:
@@ -102,32 +129,54 @@ def read(path: Path, data: bytes, config: Config) -> Parsed:
     if gpu is None:
         gpu = pl.lit(source.gpu) if source.gpu is not None else pl.lit(None, dtype=pl.String)
     base = frame.select(
-        ROW, utc.alias("ts"), gpu.cast(pl.String).alias("gpu"),
+        ROW,
+        utc.alias("ts"),
+        gpu.cast(pl.String).alias("gpu"),
         (pl.col("uuid") if "uuid" in frame.columns else pl.lit(None, dtype=pl.String)).alias("uuid"),
         (pl.col("name") if "name" in frame.columns else pl.lit(None, dtype=pl.String)).alias("gpu_model"),
         *[pl.col(m) for m in metrics],
     )
-    long = base.unpivot(index=[ROW, "ts", "gpu", "uuid", "gpu_model"], on=metrics, variable_name="_field", value_name="value").with_columns(
-        pl.col("_field").replace_strict(METRICS).alias("metric"),
-        # units inside values: "250.12 W", "35 %", "1234 MiB"
-        pl.when(pl.col("value").str.contains(r"^-?[\d.]+\s*[A-Za-z%]*$"))
-        .then(pl.col("value").str.extract(r"^(-?[\d.]+)", 1)).otherwise(pl.col("value")).alias("value"),
-        pl.lit(source.hostname).alias("hostname"),
-        pl.lit(source.namespace).alias("namespace"),
-        pl.lit(source.pod).alias("pod"),
-        pl.lit(source.container).alias("container"),
-        pl.lit(None, dtype=pl.Int32).alias("step_seconds"),
-    ).drop("_field")
+    long = (
+        base.unpivot(
+            index=[ROW, "ts", "gpu", "uuid", "gpu_model"], on=metrics, variable_name="_field", value_name="value"
+        )
+        .with_columns(
+            pl.col("_field").replace_strict(METRICS).alias("metric"),
+            # units inside values: "250.12 W", "35 %", "1234 MiB"
+            pl.when(pl.col("value").str.contains(r"^-?[\d.]+\s*[A-Za-z%]*$"))
+            .then(pl.col("value").str.extract(r"^(-?[\d.]+)", 1))
+            .otherwise(pl.col("value"))
+            .alias("value"),
+            pl.lit(source.hostname).alias("hostname"),
+            pl.lit(source.namespace).alias("namespace"),
+            pl.lit(source.pod).alias("pod"),
+            pl.lit(source.container).alias("container"),
+            pl.lit(None, dtype=pl.Int32).alias("step_seconds"),
+        )
+        .drop("_field")
+    )
     # a line with a bad time: quarantined once, not once per metric
-    bad_time = frame.filter(local.is_null() | utc.is_null()).select(ROW, pl.lit("timestamp").alias("column"), pl.col("timestamp").alias("value"),
-                                                                     pl.lit(f"expected a local time like 2026/01/05 10:00:00.000 that exists in {source.timezone}").alias("reason"))
+    bad_time = frame.filter(local.is_null() | utc.is_null()).select(
+        ROW,
+        pl.lit("timestamp").alias("column"),
+        pl.col("timestamp").alias("value"),
+        pl.lit(f"expected a local time like 2026/01/05 10:00:00.000 that exists in {source.timezone}").alias("reason"),
+    )
     long = long.filter(~pl.col(ROW).is_in(bad_time.get_column(ROW).implode()))
     # the step: the smallest positive distance between a GPU's lines
     gaps = pl.col("ts").unique().sort().diff().dt.total_seconds()
     steps = long.group_by("gpu").agg(gaps.filter(gaps > 0).min().round().cast(pl.Int32).alias("_step"))
-    long = long.join(steps, on="gpu", how="left", nulls_equal=True).with_columns(pl.col("_step").alias("step_seconds")).drop("_step")
+    long = (
+        long.join(steps, on="gpu", how="left", nulls_equal=True)
+        .with_columns(pl.col("_step").alias("step_seconds"))
+        .drop("_step")
+    )
     rows, rejects, counts = finish(long, default_step=config.telemetry_step_seconds)
-    rejects = pl.concat([bad_time.cast(rejects.schema), rejects]).unique(ROW, keep="first", maintain_order=True).sort(ROW)
+    rejects = (
+        pl.concat([bad_time.cast(rejects.schema), rejects]).unique(ROW, keep="first", maintain_order=True).sort(ROW)
+    )
     rows = rows.filter(~pl.col(ROW).is_in(rejects.get_column(ROW).implode()))
-    notes = [f"host {source.hostname}, local time in {source.timezone}"] + [f"{n} {w.replace('_', ' ')}" for w, n in counts.items() if n]
+    notes = [f"host {source.hostname}, local time in {source.timezone}"] + [
+        f"{n} {w.replace('_', ' ')}" for w, n in counts.items() if n
+    ]
     return Parsed(format=FORMAT, raw=raw_records(frame), rows=rows, rejects=rejects, notes=notes)

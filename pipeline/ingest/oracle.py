@@ -82,10 +82,13 @@ def read(path: Path, *, text: pl.DataFrame, dates: str = "auto") -> Parsed:
     if found != FORMAT:
         raise InputError("not an Oracle Cloud FOCUS report", path=path, row=0)
     present = {name.strip() for name in text.columns}
-    renamed = text.rename({
-        name: PREVIEW_NAMES[name.strip()] for name in text.columns
-        if name.strip() in PREVIEW_NAMES and PREVIEW_NAMES[name.strip()] not in present
-    })
+    renamed = text.rename(
+        {
+            name: PREVIEW_NAMES[name.strip()]
+            for name in text.columns
+            if name.strip() in PREVIEW_NAMES and PREVIEW_NAMES[name.strip()] not in present
+        }
+    )
     rounded, notes = round_excess_decimals(renamed, list(FOCUS_MONEY_COLUMNS), scale=MONEY_SCALE)
     rows, rejects = coerce(rounded, focus.SCHEMA, path=path, dates=dates)
     return focus.finish(text, rows, rejects, fmt=FORMAT, notes=notes)

@@ -11,9 +11,9 @@ import gzip
 import io
 import json
 import re
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from decimal import ROUND_HALF_EVEN, Decimal
-from collections.abc import Callable
 from enum import StrEnum
 from pathlib import Path
 
@@ -139,9 +139,13 @@ def check_names(names: list[str], path: Path) -> None:
             continue
         if key in seen:
             raise InputError(
-                f"the header has {names[seen[key] - 1]!r} and {name!r} (columns {seen[key]} and {number}), the same name once "
-                "spaces are trimmed and case ignored: which one holds the values is ambiguous; re-export with distinct names",
-                path=path, row=0, column=name.strip(),
+                f"the header has {names[seen[key] - 1]!r} and {name!r} (columns {seen[key]} and {number}), the same "
+                "name once "
+                "spaces are trimmed and case ignored: which one holds the values is ambiguous; re-export with distinct "
+                "names",
+                path=path,
+                row=0,
+                column=name.strip(),
             )
         seen[key] = number
 
@@ -192,7 +196,9 @@ def _is_string_map(dtype: pl.DataType) -> bool:
 
 def _string_map_text(name: str) -> pl.Expr:
     """A text-to-text map column as the JSON object text `_json_text` writes for it."""
-    entry = pl.concat_str(json_string(pl.element().struct.field("key")), pl.lit(": "), json_string(pl.element().struct.field("value")))
+    entry = pl.concat_str(
+        json_string(pl.element().struct.field("key")), pl.lit(": "), json_string(pl.element().struct.field("value"))
+    )
     return pl.concat_str(pl.lit("{"), pl.col(name).list.eval(entry).list.join(", "), pl.lit("}")).alias(name)
 
 
@@ -208,7 +214,9 @@ def json_object(pairs: list[tuple[str, pl.Expr]]) -> pl.Expr:
     if not pairs:
         return pl.lit(None, dtype=pl.String)
     entries = [
-        pl.when(value.is_not_null()).then(pl.concat_str(pl.lit(json.dumps(key, ensure_ascii=False) + ": "), json_string(value)))
+        pl.when(value.is_not_null()).then(
+            pl.concat_str(pl.lit(json.dumps(key, ensure_ascii=False) + ": "), json_string(value))
+        )
         for key, value in sorted(pairs, key=lambda pair: pair[0])
     ]
     body = pl.concat_str(entries, separator=", ", ignore_nulls=True)
@@ -244,17 +252,31 @@ def read_json_lines_text(path: Path, *, data: bytes) -> pl.DataFrame:
         except ValueError as exc:
             raise InputError(f"not a JSON object: {exc}", path=path, row=number) from None
         except RecursionError:
-            raise InputError("nested too deeply to read (thousands of levels): expected one flat JSON object a line", path=path, row=number) from None
+            raise InputError(
+                "nested too deeply to read (thousands of levels): expected one flat JSON object a line",
+                path=path,
+                row=number,
+            ) from None
         if not isinstance(value, dict):
             raise InputError("expected one JSON object a line", path=path, row=number)
-        records.append({k: v if isinstance(v, str) or v is None else _json_text(v) if isinstance(v, (list, dict)) else str(v).lower() if isinstance(v, bool) else str(v) for k, v in value.items()})
+        records.append(
+            {
+                k: v
+                if isinstance(v, str) or v is None
+                else _json_text(v)
+                if isinstance(v, (list, dict))
+                else str(v).lower()
+                if isinstance(v, bool)
+                else str(v)
+                for k, v in value.items()
+            }
+        )
     names: list[str] = []
     for record in records:
         names.extend(k for k in record if k not in names)
     check_names(names, path)
     frame = pl.DataFrame({n: [r.get(n) for r in records] for n in names}, schema={n: pl.String for n in names})
     return frame.with_row_index(ROW, offset=1).with_columns(pl.col(ROW).cast(pl.Int64))
-
 
 
 def round_excess_decimals(frame: pl.DataFrame, columns: list[str], *, scale: int) -> tuple[pl.DataFrame, list[str]]:
@@ -343,9 +365,11 @@ def _two(expr: pl.Expr) -> pl.Expr:
 def _year(text: pl.Expr) -> pl.Expr:
     """A 2-digit year as POSIX %y reads it (69-99: 1900s, 00-68: 2000s); 4 digits as written."""
     short = text.cast(pl.Int32, strict=False)
-    return pl.when(text.str.len_chars() == 2).then(
-        pl.when(short >= 69).then(short + 1900).otherwise(short + 2000).cast(pl.String)
-    ).otherwise(text)
+    return (
+        pl.when(text.str.len_chars() == 2)
+        .then(pl.when(short >= 69).then(short + 1900).otherwise(short + 2000).cast(pl.String))
+        .otherwise(text)
+    )
 
 
 def _clock(parts: pl.Expr) -> pl.Expr:
@@ -354,14 +378,22 @@ def _clock(parts: pl.Expr) -> pl.Expr:
     hour = parts.struct.field("4").cast(pl.Int32, strict=False)
     meridiem = parts.struct.field("8").str.to_uppercase()
     hour = (
-        pl.when(meridiem.is_null()).then(hour)
-        .when((hour < 1) | (hour > 12)).then(None)
-        .when(meridiem == "AM").then(hour % 12)
+        pl.when(meridiem.is_null())
+        .then(hour)
+        .when((hour < 1) | (hour > 12))
+        .then(None)
+        .when(meridiem == "AM")
+        .then(hour % 12)
         .otherwise(hour % 12 + 12)
     )
     clock = pl.concat_str(
-        pl.lit(" "), _two(hour), pl.lit(":"), parts.struct.field("5"), pl.lit(":"),
-        parts.struct.field("6").fill_null("00"), parts.struct.field("7").fill_null(""),
+        pl.lit(" "),
+        _two(hour),
+        pl.lit(":"),
+        parts.struct.field("5"),
+        pl.lit(":"),
+        parts.struct.field("6").fill_null("00"),
+        parts.struct.field("7").fill_null(""),
     )
     return pl.when(parts.struct.field("4").is_null()).then(pl.lit("")).otherwise(clock)
 
@@ -373,8 +405,13 @@ def _as_iso(text: pl.Expr, pattern: str, order: str) -> pl.Expr:
     first, second = parts.struct.field("1"), parts.struct.field("2")
     month, day = (first, second) if order == "mdy" else (second, first)
     iso = pl.concat_str(
-        _year(parts.struct.field("3")), pl.lit("-"), _two(month), pl.lit("-"), _two(day),
-        _clock(parts), parts.struct.field("9").fill_null(""),
+        _year(parts.struct.field("3")),
+        pl.lit("-"),
+        _two(month),
+        pl.lit("-"),
+        _two(day),
+        _clock(parts),
+        parts.struct.field("9").fill_null(""),
     )
     return pl.when(parts.struct.field("1").is_not_null()).then(iso)
 
@@ -407,8 +444,10 @@ def _timestamps(text: pl.Series, order: str | None, dotted: bool) -> pl.Series:
     else:
         frame = frame.with_columns(pl.lit(None, dtype=pl.String).alias("fraction"))
     frame = frame.with_columns(
-        pl.when(~value.str.contains(" ", literal=True)).then(pl.concat_str(value, pl.lit(" 00:00:00")))
-        .when(value.str.count_matches(":", literal=True) == 1).then(pl.concat_str(value, pl.lit(":00")))
+        pl.when(~value.str.contains(" ", literal=True))
+        .then(pl.concat_str(value, pl.lit(" 00:00:00")))
+        .when(value.str.count_matches(":", literal=True) == 1)
+        .then(pl.concat_str(value, pl.lit(":00")))
         .otherwise(value)
         .str.strptime(pl.Datetime("us"), _TIMESTAMP_FORMAT, strict=False)
     )
@@ -428,14 +467,16 @@ def parse_timestamp(expr: pl.Expr, *, order: str | None = None, dotted: bool = F
     fraction, `Z`, ` UTC` or a numeric offset (converted to UTC), or a date alone (midnight);
     with `dotted`, 31.01.2026 dates; and month/day/year or day/month/year slash dates (2-digit
     years too, a 12-hour clock with AM/PM) when `order` ("mdy" or "dmy") says which."""
-    return expr.map_batches(lambda text: _timestamps(text, order, dotted), return_dtype=pl.Datetime("us"),
-                            is_elementwise=True)
+    return expr.map_batches(
+        lambda text: _timestamps(text, order, dotted), return_dtype=pl.Datetime("us"), is_elementwise=True
+    )
 
 
 def parse_date(expr: pl.Expr, *, order: str | None = None, dotted: bool = False) -> pl.Expr:
     """Text -> date: the forms parse_timestamp reads (a timestamp gives its UTC day)."""
-    return expr.map_batches(lambda text: _timestamps(text, order, dotted).dt.date(), return_dtype=pl.Date,
-                            is_elementwise=True)
+    return expr.map_batches(
+        lambda text: _timestamps(text, order, dotted).dt.date(), return_dtype=pl.Date, is_elementwise=True
+    )
 
 
 _EXPECTED = {
@@ -475,8 +516,9 @@ def _has(series: pl.Series, start: str, pattern: str) -> bool:
     return series.dtype == pl.String and not _matching(series, start, pattern).is_empty()
 
 
-def date_order(values: list[pl.Series], setting: str = "auto", *,
-               default: str | None = None) -> tuple[str | None, str | None]:
+def date_order(
+    values: list[pl.Series], setting: str = "auto", *, default: str | None = None
+) -> tuple[str | None, str | None]:
     """The day/month order of a file's slash dates: (order, None), or (None, the reason it is
     unknown) when the file has slash dates and neither `setting` nor the values decide (a file
     without whole slash dates gives (None, None): there is nothing to decide). `values` are the file's
@@ -493,8 +535,10 @@ def date_order(values: list[pl.Series], setting: str = "auto", *,
     firsts, seconds = parts.struct.field("1").cast(pl.Int32), parts.struct.field("2").cast(pl.Int32)
     day_first, day_second = bool((firsts > 12).any()), bool((seconds > 12).any())
     if day_first and day_second:
-        return None, ("the file writes slash dates both day/month/year and month/day/year "
-                      "(a day above 12 comes first in some, second in others)")
+        return None, (
+            "the file writes slash dates both day/month/year and month/day/year "
+            "(a day above 12 comes first in some, second in others)"
+        )
     if day_first:
         return "dmy", None
     if day_second:
@@ -528,7 +572,12 @@ def _typed(expr: pl.Expr, kind: Kind, forms: DateForms = DateForms()) -> pl.Expr
         case Kind.DECIMAL:
             return expr.cast(pl.Decimal(38, 9), strict=False)
         case Kind.RATE:
-            return pl.when(expr.str.contains(r"\.\d{11,}$")).then(None).otherwise(expr).cast(pl.Decimal(38, 10), strict=False)
+            return (
+                pl.when(expr.str.contains(r"\.\d{11,}$"))
+                .then(None)
+                .otherwise(expr)
+                .cast(pl.Decimal(38, 10), strict=False)
+            )
         case Kind.INT:
             return expr.cast(pl.Int64, strict=False)
         case Kind.DATE:
@@ -537,8 +586,15 @@ def _typed(expr: pl.Expr, kind: Kind, forms: DateForms = DateForms()) -> pl.Expr
             return parse_timestamp(expr, order=forms.order, dotted=forms.dotted)
 
 
-def coerce(frame: pl.DataFrame, schema: dict[str, Col], *, path: Path, keep: tuple[str, ...] = (),
-           dates: str = "auto", dates_default: str | None = None) -> tuple[pl.DataFrame, pl.DataFrame]:
+def coerce(
+    frame: pl.DataFrame,
+    schema: dict[str, Col],
+    *,
+    path: Path,
+    keep: tuple[str, ...] = (),
+    dates: str = "auto",
+    dates_default: str | None = None,
+) -> tuple[pl.DataFrame, pl.DataFrame]:
     """Type the declared columns; return (good rows, rejects). Missing required columns are fatal.
     `keep` names columns the adapter already made (passed through untouched).
 
@@ -563,19 +619,36 @@ def coerce(frame: pl.DataFrame, schema: dict[str, Col], *, path: Path, keep: tup
         return clean, pl.DataFrame(schema=REJECT_SCHEMA)
     can_fail = {name: col for name, col in present.items() if col.kind != Kind.TEXT or col.required}
     typed = {name: pl.col(f"_typed_{name}") if col.kind != Kind.TEXT else pl.col(name) for name, col in present.items()}
-    parsed = {name: _typed_by_distinct(frame.get_column(name), col.kind, forms) for name, col in present.items() if col.kind in (Kind.DATE, Kind.TIMESTAMP)}
+    parsed = {
+        name: _typed_by_distinct(frame.get_column(name), col.kind, forms)
+        for name, col in present.items()
+        if col.kind in (Kind.DATE, Kind.TIMESTAMP)
+    }
     parsed = {name: series for name, series in parsed.items() if series is not None}
-    cleaned = frame.with_columns([series.alias(f"_typed_{name}") for name, series in parsed.items()]).lazy().select(
-        ROW,
-        *keep,
-        *[pl.col(name).alias(f"_orig_{name}") for name in can_fail],
-        *[_null_tokens(pl.col(name)).alias(name) for name in present],
-        *[f"_typed_{name}" for name in parsed],
-    ).with_columns([_typed(pl.col(name), col.kind, forms).alias(f"_typed_{name}") for name, col in present.items() if col.kind != Kind.TEXT and name not in parsed])
+    cleaned = (
+        frame.with_columns([series.alias(f"_typed_{name}") for name, series in parsed.items()])
+        .lazy()
+        .select(
+            ROW,
+            *keep,
+            *[pl.col(name).alias(f"_orig_{name}") for name in can_fail],
+            *[_null_tokens(pl.col(name)).alias(name) for name in present],
+            *[f"_typed_{name}" for name in parsed],
+        )
+        .with_columns(
+            [
+                _typed(pl.col(name), col.kind, forms).alias(f"_typed_{name}")
+                for name, col in present.items()
+                if col.kind != Kind.TEXT and name not in parsed
+            ]
+        )
+    )
     reasons = {}
     for name, col in can_fail.items():
         value = pl.col(name)
-        reason = pl.when(value.is_not_null() & typed[name].is_null()).then(pl.lit(f"expected {_expected(col.kind, forms.order)}"))
+        reason = pl.when(value.is_not_null() & typed[name].is_null()).then(
+            pl.lit(f"expected {_expected(col.kind, forms.order)}")
+        )
         if col.required:
             reason = reason.when(value.is_null()).then(pl.lit("required value is missing"))
         reasons[name] = reason
@@ -584,11 +657,17 @@ def coerce(frame: pl.DataFrame, schema: dict[str, Col], *, path: Path, keep: tup
     good = checked.filter(~pl.col("_bad")) if checked.get_column("_bad").any() else checked
     # the first failing column, in declaration order, names the row's reason
     failures = [
-        pl.when(reason.is_not_null()).then(pl.struct(pl.lit(name).alias("column"), pl.col(f"_orig_{name}").alias("value"), reason.alias("reason")))
+        pl.when(reason.is_not_null()).then(
+            pl.struct(pl.lit(name).alias("column"), pl.col(f"_orig_{name}").alias("value"), reason.alias("reason"))
+        )
         for name, reason in reasons.items()
     ]
     failed = checked.filter(pl.col("_bad"))
-    rejects = failed.select(ROW, pl.coalesce(failures).struct.unnest()) if failures and failed.height else pl.DataFrame(schema=REJECT_SCHEMA)
+    rejects = (
+        failed.select(ROW, pl.coalesce(failures).struct.unnest())
+        if failures and failed.height
+        else pl.DataFrame(schema=REJECT_SCHEMA)
+    )
     good = good.select(ROW, *[typed[name].alias(name) for name in present], *keep)
     absent = {name: col for name, col in schema.items() if name not in frame.columns}
     if absent:
@@ -596,8 +675,9 @@ def coerce(frame: pl.DataFrame, schema: dict[str, Col], *, path: Path, keep: tup
     return good, rejects.cast(REJECT_SCHEMA)
 
 
-def _file_date_forms(frame: pl.DataFrame, present: dict[str, Col], dates: str, default: str | None,
-                     path: Path) -> DateForms:
+def _file_date_forms(
+    frame: pl.DataFrame, present: dict[str, Col], dates: str, default: str | None, path: Path
+) -> DateForms:
     """The date forms the file's date columns use: the order its slash dates are read in (see
     date_order; an error naming the first such date when the file leaves it ambiguous) and
     whether it has dotted dates."""
@@ -617,8 +697,13 @@ def _file_date_forms(frame: pl.DataFrame, present: dict[str, Col], dates: str, d
     raise InputError(problem, path=path)  # unreachable: a problem comes from a slash date
 
 
-def _coerce_clean(frame: pl.DataFrame, schema: dict[str, Col], present: dict[str, Col], keep: tuple[str, ...],
-                  forms: DateForms = DateForms()) -> pl.DataFrame | None:
+def _coerce_clean(
+    frame: pl.DataFrame,
+    schema: dict[str, Col],
+    present: dict[str, Col],
+    keep: tuple[str, ...],
+    forms: DateForms = DateForms(),
+) -> pl.DataFrame | None:
     """`coerce`'s result for a file in which no value fails, or None if any might (then `coerce`
     takes its general pass, which names each failure). A bill usually has none, and this path is
     several times cheaper: text is cleaned (spaces, null tokens) only in the columns where some
@@ -633,24 +718,36 @@ def _coerce_clean(frame: pl.DataFrame, schema: dict[str, Col], present: dict[str
     distinct = frame.select([pl.col(name).unique().implode() for name in (*text, *dated)])
     if any(distinct.item(0, name).len() * 8 > frame.height for name in dated):
         return None  # timestamps that mostly differ: parsing each distinct text gains nothing
-    dirty = distinct.select([pl.col(name).list.eval(_null_tokens(pl.element()).ne_missing(pl.element())).list.any() for name in text])
+    dirty = distinct.select(
+        [pl.col(name).list.eval(_null_tokens(pl.element()).ne_missing(pl.element())).list.any() for name in text]
+    )
     outputs = {name: _null_tokens(pl.col(name)) if dirty.item(0, name) else pl.col(name) for name in text}
-    outputs |= {name: _typed(pl.col(name), present[name].kind) if present[name].kind == Kind.MONEY
-                else pl.col(name).cast(_dtype(present[name].kind), strict=False) for name in numbers}
+    outputs |= {
+        name: _typed(pl.col(name), present[name].kind)
+        if present[name].kind == Kind.MONEY
+        else pl.col(name).cast(_dtype(present[name].kind), strict=False)
+        for name in numbers
+    }
     for name in dated:
         values = distinct.item(0, name)
-        parsed = pl.DataFrame({"v": values}).select(_null_tokens(pl.col("v")).alias("cleaned")).with_columns(
-            _typed(pl.col("cleaned"), present[name].kind, forms).alias("typed")
+        parsed = (
+            pl.DataFrame({"v": values})
+            .select(_null_tokens(pl.col("v")).alias("cleaned"))
+            .with_columns(_typed(pl.col("cleaned"), present[name].kind, forms).alias("typed"))
         )
         if parsed.filter(pl.col("cleaned").is_not_null() & pl.col("typed").is_null()).height:
             return None
-        outputs[name] = pl.col(name).replace_strict(values, parsed.get_column("typed"), return_dtype=_dtype(present[name].kind))
+        outputs[name] = pl.col(name).replace_strict(
+            values, parsed.get_column("typed"), return_dtype=_dtype(present[name].kind)
+        )
     typed = frame.lazy().select(ROW, *[outputs[name].alias(name) for name in present], *keep).collect()
     if any(typed.get_column(name).null_count() != frame.get_column(name).null_count() for name in numbers):
         return None
     if any(col.required and typed.get_column(name).null_count() for name, col in present.items()):
         return None
-    absent = [pl.lit(None).cast(_dtype(col.kind)).alias(name) for name, col in schema.items() if name not in frame.columns]
+    absent = [
+        pl.lit(None).cast(_dtype(col.kind)).alias(name) for name, col in schema.items() if name not in frame.columns
+    ]
     return typed.with_columns(absent) if absent else typed
 
 
@@ -668,7 +765,11 @@ def by_distinct(series: pl.Series, make: Callable[[pl.Expr], pl.Expr]) -> pl.Ser
     """`make(value)` for every value of `series`: once per distinct value when values repeat
     (`map_distinct`), else on the whole column."""
     mapped = map_distinct(series, make)
-    return pl.DataFrame([series]).select(make(pl.col(series.name))).to_series().alias(series.name) if mapped is None else mapped
+    return (
+        pl.DataFrame([series]).select(make(pl.col(series.name))).to_series().alias(series.name)
+        if mapped is None
+        else mapped
+    )
 
 
 def _typed_by_distinct(series: pl.Series, kind: Kind, forms: DateForms = DateForms()) -> pl.Series | None:
@@ -698,12 +799,17 @@ def reject(rows: pl.DataFrame, mask: pl.Expr, *, column: str, reason: str) -> tu
     mask = mask.fill_null(False)
     bad = rows.filter(mask)
     rejects = bad.select(
-        pl.col(ROW), pl.lit(column).alias("column"), pl.col(column).cast(pl.String).alias("value"), pl.lit(reason).alias("reason")
+        pl.col(ROW),
+        pl.lit(column).alias("column"),
+        pl.col(column).cast(pl.String).alias("value"),
+        pl.lit(reason).alias("reason"),
     ).cast(REJECT_SCHEMA)
     return rows.filter(~mask), rejects
 
 
-def single_currency(frame: pl.DataFrame, target: str, fallbacks: tuple[str, ...], *, path: Path, names: str) -> pl.DataFrame:
+def single_currency(
+    frame: pl.DataFrame, target: str, fallbacks: tuple[str, ...], *, path: Path, names: str
+) -> pl.DataFrame:
     """The billing currency column `target`, or the single currency a fallback column names;
     a file mixing currencies without a currency column is an error, never a guess. `names`
     spells the currency column(s) as the user knows them, for the message."""
@@ -718,6 +824,8 @@ def single_currency(frame: pl.DataFrame, target: str, fallbacks: tuple[str, ...]
                 raise InputError(
                     f"the file mixes currencies {seen} but has no currency column ({names}): "
                     "amounts cannot be told apart; re-export with the currency column",
-                    path=path, row=0, column=target,
+                    path=path,
+                    row=0,
+                    column=target,
                 )
     raise InputError(f"no currency column ({names}): the billing currency is unknown", path=path, row=0, column=target)

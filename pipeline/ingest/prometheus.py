@@ -11,7 +11,15 @@ from pathlib import Path
 import polars as pl
 
 from pipeline.errors import InputError
-from pipeline.ingest.dcgm import DCGM_SENTINELS, LABELS, SAMPLE_COLUMNS, WORKLOAD, canonical_labels, epoch_seconds_to_ts, finish
+from pipeline.ingest.dcgm import (
+    DCGM_SENTINELS,
+    LABELS,
+    SAMPLE_COLUMNS,
+    WORKLOAD,
+    canonical_labels,
+    epoch_seconds_to_ts,
+    finish,
+)
 from pipeline.ingest.parse import REJECT_SCHEMA, ROW, Parsed, decode_text, read_bytes
 
 __all__ = ["DCGM_SENTINELS", "SAMPLE_COLUMNS", "detect", "parse_document", "read"]
@@ -54,7 +62,9 @@ def parse_document(document: object, *, path: Path, default_step: int) -> Parsed
         stamps.extend([str(p[0]) for p in points])
         values.extend([str(p[1]) for p in points])
     label_schema = {ROW: pl.Int64, "metric": pl.String, **{c: pl.String for c in (*LABELS, *WORKLOAD, "labels")}}
-    flat = pl.DataFrame({ROW: numbers, "_ts": stamps, "value": values}, schema={ROW: pl.Int64, "_ts": pl.String, "value": pl.String})
+    flat = pl.DataFrame(
+        {ROW: numbers, "_ts": stamps, "value": values}, schema={ROW: pl.Int64, "_ts": pl.String, "value": pl.String}
+    )
     frame = flat.join(pl.DataFrame(label_rows, schema=label_schema), on=ROW, how="left", maintain_order="left")
     frame = frame.with_columns(epoch_seconds_to_ts(pl.col("_ts")).alias("ts")).drop("_ts")
     gaps = pl.col("ts").unique().sort().diff().dt.total_seconds()

@@ -52,8 +52,9 @@ def _folder(path: str) -> str:
     return str(PurePosixPath(path).parent)
 
 
-def supersede(con: duckdb.DuckDBPyConnection, load_id: str, relative: str, now: datetime, *,
-              parts: frozenset[str] = frozenset()) -> tuple[set[str], int]:
+def supersede(
+    con: duckdb.DuckDBPyConnection, load_id: str, relative: str, now: datetime, *, parts: frozenset[str] = frozenset()
+) -> tuple[set[str], int]:
     """Replace earlier versions' rows with this file's keys, and quarantine the lines a part of
     the same export already holds (`parts`: the other files its manifest lists). Call it
     inside the load's transaction, after its rows are in staging.billing. Returns the billing
@@ -62,7 +63,8 @@ def supersede(con: duckdb.DuckDBPyConnection, load_id: str, relative: str, now: 
         """
         select b.load_id, any_value(l.path) from staging.billing as b
         inner join meta.loads as l on l.load_id = b.load_id
-        semi join (select distinct ProviderName, BillingAccountId, x_BillingPeriod from staging.billing where load_id = ?) as k
+        semi join (select distinct ProviderName, BillingAccountId, x_BillingPeriod from staging.billing
+            where load_id = ?) as k
             on b.ProviderName = k.ProviderName and b.BillingAccountId is not distinct from k.BillingAccountId
             and b.x_BillingPeriod = k.x_BillingPeriod
         where b.load_id <> ? group by b.load_id order by b.load_id
@@ -103,7 +105,11 @@ def _quarantine_duplicates(con: duckdb.DuckDBPyConnection, load_id: str, relativ
         """,
         params | {"path": relative, "old_path": old_path},
     )
-    con.execute(f"delete from staging.billing where load_id = $new and row_number in (select row_number from ({LINES_IN_COMMON}))", params)
+    con.execute(
+        "delete from staging.billing where load_id = $new and row_number in "
+        f"(select row_number from ({LINES_IN_COMMON}))",
+        params,
+    )
     return found
 
 
@@ -115,7 +121,8 @@ def _replace(con: duckdb.DuckDBPyConnection, load_id: str, earlier: list[str], n
         [load_id],
     )
     con.execute(
-        "create or replace temp table _new_totals as select ProviderName, BillingAccountId, x_BillingPeriod, BillingCurrency, "
+        "create or replace temp table _new_totals as select ProviderName, BillingAccountId, x_BillingPeriod, "
+        "BillingCurrency, "
         "count(*) as new_rows, sum(BilledCost) as new_billed, sum(EffectiveCost) as new_effective "
         "from staging.billing where load_id = ? group by all",
         [load_id],
@@ -127,7 +134,8 @@ def _replace(con: duckdb.DuckDBPyConnection, load_id: str, earlier: list[str], n
             "where list_contains(?, b.load_id)"
         )
         old = con.execute(
-            "select b.ProviderName, b.BillingAccountId, b.x_BillingPeriod, b.BillingCurrency, list(distinct b.load_id order by b.load_id), "
+            "select b.ProviderName, b.BillingAccountId, b.x_BillingPeriod, b.BillingCurrency, "
+            "list(distinct b.load_id order by b.load_id), "
             f"count(*), sum(b.BilledCost), sum(b.EffectiveCost) {match} group by all",
             [earlier],
         ).fetchall()
@@ -137,14 +145,19 @@ def _replace(con: duckdb.DuckDBPyConnection, load_id: str, earlier: list[str], n
             """
             insert into meta.restatements
             with old(provider, account, period, currency, loads, old_rows, old_billed, old_effective) as (
-                select * from (values """ + ", ".join(["(?, ?, ?, ?, ?::varchar[], ?, ?::decimal(38, 18), ?::decimal(38, 18))"] * len(old)) + """)
+                select * from (values """
+            + ", ".join(["(?, ?, ?, ?, ?::varchar[], ?, ?::decimal(38, 18), ?::decimal(38, 18))"] * len(old))
+            + """)
             ),
             all_loads as (select list(distinct l) as loads from old, unnest(old.loads) as u(l)),
             final as (
                 select
-                    ?::timestamp as restated_at, ? as new_load_id, coalesce(old.loads, (select loads from all_loads)) as old_load_ids,
-                    coalesce(old.provider, n.ProviderName) as provider, coalesce(old.account, n.BillingAccountId) as billing_account_id,
-                    coalesce(old.period, n.x_BillingPeriod) as billing_period, coalesce(old.currency, n.BillingCurrency) as currency,
+                    ?::timestamp as restated_at, ? as new_load_id, coalesce(old.loads, (select loads from all_loads))
+                        as old_load_ids,
+                    coalesce(old.provider, n.ProviderName) as provider, coalesce(old.account, n.BillingAccountId)
+                        as billing_account_id,
+                    coalesce(old.period, n.x_BillingPeriod) as billing_period, coalesce(old.currency, n.BillingCurrency)
+                        as currency,
                     coalesce(old.old_rows, 0) as old_rows, coalesce(n.new_rows, 0) as new_rows,
                     coalesce(old.old_billed, 0) as old_billed, coalesce(n.new_billed, 0) as new_billed,
                     coalesce(n.new_billed, 0) - coalesce(old.old_billed, 0) as billed_change,
@@ -155,7 +168,9 @@ def _replace(con: duckdb.DuckDBPyConnection, load_id: str, earlier: list[str], n
                     on n.ProviderName = old.provider and n.BillingAccountId is not distinct from old.account
                     and n.x_BillingPeriod = old.period and n.BillingCurrency = old.currency
                 where old.period is not null or exists (
-                    select 1 from old o where o.provider = n.ProviderName and o.account is not distinct from n.BillingAccountId and o.period = n.x_BillingPeriod
+                    select 1 from old o
+                    where o.provider = n.ProviderName and o.account is not distinct from n.BillingAccountId
+                        and o.period = n.x_BillingPeriod
                 )
             )
             select * from final
@@ -171,7 +186,8 @@ def _replace(con: duckdb.DuckDBPyConnection, load_id: str, earlier: list[str], n
             where list_contains(?, b.load_id) and b.load_id in (
                 select s.load_id from staging.billing as s
                 anti join _restated_keys as k on s.ProviderName = k.ProviderName
-                    and s.BillingAccountId is not distinct from k.BillingAccountId and s.x_BillingPeriod = k.x_BillingPeriod
+                    and s.BillingAccountId is not distinct from k.BillingAccountId
+                        and s.x_BillingPeriod = k.x_BillingPeriod
                 where list_contains(?, s.load_id)
             )
             """,
@@ -189,5 +205,7 @@ def _replace(con: duckdb.DuckDBPyConnection, load_id: str, earlier: list[str], n
     replaced = sorted({load for row in old for load in row[4]})
     for old_load in replaced:
         if con.execute("select count(*) from staging.billing where load_id = ?", [old_load]).fetchall()[0][0] == 0:
-            con.execute("update meta.loads set status = 'superseded', superseded_by = ? where load_id = ?", [load_id, old_load])
+            con.execute(
+                "update meta.loads set status = 'superseded', superseded_by = ? where load_id = ?", [load_id, old_load]
+            )
     return {row[2] for row in old}

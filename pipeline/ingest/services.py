@@ -42,4 +42,6 @@ def with_service_category(rows: pl.DataFrame, *names: str) -> pl.DataFrame:
     categories = [_category(*values) for values in distinct.iter_rows()]
     table = distinct.with_columns(pl.Series("ServiceCategory", categories, dtype=pl.String))
     joined = rows.select(*names).join(table, on=list(names), how="left", nulls_equal=True, maintain_order="left")
-    return rows.with_columns(joined.get_column("ServiceCategory"))  # joined on the names alone: the other columns are not copied
+    return rows.with_columns(
+        joined.get_column("ServiceCategory")
+    )  # joined on the names alone: the other columns are not copied

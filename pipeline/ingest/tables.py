@@ -17,7 +17,8 @@ DATA_SUBCATEGORIES = ("collection", "cleaning", "labelling", "storage")
 # A budget line is for one model, team, business line or owner (or, naming none, the whole estate).
 BUDGET_SCOPES = ("model_id", "team", "business_line", "owner")
 BUDGET_KEY = ("period", *BUDGET_SCOPES, "category")
-T, M, D, I, DT, R = Kind.TEXT, Kind.MONEY, Kind.DECIMAL, Kind.INT, Kind.DATE, Kind.RATE
+# one-letter column kinds keep the tables below readable (E741 flags the I, which is Kind.INT)
+T, M, D, I, DT, R = Kind.TEXT, Kind.MONEY, Kind.DECIMAL, Kind.INT, Kind.DATE, Kind.RATE  # noqa: E741
 
 
 @dataclass(frozen=True)
@@ -32,7 +33,12 @@ class Table:
         frame = read_csv_text(path, data=data)
         rows, rejects = coerce(frame, self.schema, path=path, dates=dates)
         rows, more = _rules(self, rows)
-        return Parsed(format=self.format, raw=raw_records(frame), rows=rows.select(ROW, *self.schema), rejects=pl.concat([rejects, *more]))
+        return Parsed(
+            format=self.format,
+            raw=raw_records(frame),
+            rows=rows.select(ROW, *self.schema),
+            rejects=pl.concat([rejects, *more]),
+        )
 
     def matches(self, header: list[str]) -> bool:
         required = {name for name, col in self.schema.items() if col.required}
@@ -52,20 +58,42 @@ def _rules(table: Table, rows: pl.DataFrame) -> tuple[pl.DataFrame, list[pl.Data
     elif table.table == "charges":
         checks = [
             (~pl.col("category").is_in(CATEGORIES), "category", f"expected one of {list(CATEGORIES)}"),
-            (pl.col("service_end") < pl.col("service_start"), "service_end", "expected service_end on or after service_start"),
-            ((pl.col("category") == "data") & ~pl.col("subcategory").is_in(DATA_SUBCATEGORIES), "subcategory",
-             f"expected a data subcategory: one of {list(DATA_SUBCATEGORIES)}"),
+            (
+                pl.col("service_end") < pl.col("service_start"),
+                "service_end",
+                "expected service_end on or after service_start",
+            ),
+            (
+                (pl.col("category") == "data") & ~pl.col("subcategory").is_in(DATA_SUBCATEGORIES),
+                "subcategory",
+                f"expected a data subcategory: one of {list(DATA_SUBCATEGORIES)}",
+            ),
         ]
     elif table.table == "licences":
         checks = [
-            (~pl.col("billing").is_in(["term", "monthly"]), "billing", "expected 'term' (amount covers the whole term) or 'monthly'"),
+            (
+                ~pl.col("billing").is_in(["term", "monthly"]),
+                "billing",
+                "expected 'term' (amount covers the whole term) or 'monthly'",
+            ),
             (pl.col("term_end") < pl.col("term_start"), "term_end", "expected term_end on or after term_start"),
             (pl.col("seats") <= 0, "seats", "expected a positive number of seats"),
-            (~pl.col("seats_by_model").fill_null("").str.contains(r"^(\s*[A-Za-z0-9][A-Za-z0-9._-]*\s*=\s*\d+\s*(;|$))*$"),
-             "seats_by_model", "expected model=seats pairs separated by ';', e.g. search-ranker=5;rec-retrieval=3"),
+            (
+                ~pl.col("seats_by_model")
+                .fill_null("")
+                .str.contains(r"^(\s*[A-Za-z0-9][A-Za-z0-9._-]*\s*=\s*\d+\s*(;|$))*$"),
+                "seats_by_model",
+                "expected model=seats pairs separated by ';', e.g. search-ranker=5;rec-retrieval=3",
+            ),
         ]
     elif table.table == "invoices":
-        checks = [(~pl.col("billing_period").str.contains(r"^\d{4}-(0[1-9]|1[0-2])$"), "billing_period", "expected a month like 2026-01")]
+        checks = [
+            (
+                ~pl.col("billing_period").str.contains(r"^\d{4}-(0[1-9]|1[0-2])$"),
+                "billing_period",
+                "expected a month like 2026-01",
+            )
+        ]
     elif table.table == "usage":
         checks = [(pl.col("requests") < 0, "requests", "expected 0 or more requests")]
     elif table.table == "milestones":
@@ -73,7 +101,11 @@ def _rules(table: Table, rows: pl.DataFrame) -> tuple[pl.DataFrame, list[pl.Data
     elif table.table == "fx_rates":
         checks = [
             (pl.col("rate") <= 0, "rate", "expected a positive rate"),
-            (pl.col("rate") >= pl.lit(RATE_LIMIT, dtype=pl.Decimal(38, 10)), "rate", f"expected a rate below {RATE_LIMIT_TEXT}"),
+            (
+                pl.col("rate") >= pl.lit(RATE_LIMIT, dtype=pl.Decimal(38, 10)),
+                "rate",
+                f"expected a rate below {RATE_LIMIT_TEXT}",
+            ),
         ]
     elif table.table == "optimizations":
         claimed = pl.col("claimed_saving_percent")
@@ -83,12 +115,18 @@ def _rules(table: Table, rows: pl.DataFrame) -> tuple[pl.DataFrame, list[pl.Data
         checks = [
             (~pl.col("period").str.contains(r"^\d{4}-(0[1-9]|1[0-2])$"), "period", "expected a month like 2026-01"),
             (named > 1, "model_id", f"expected at most one of {list(BUDGET_SCOPES)} (none: the whole estate)"),
-            (~pl.col("category").is_in(CATEGORIES), "category",
-             f"expected one of {list(CATEGORIES)}, or empty for all six"),
+            (
+                ~pl.col("category").is_in(CATEGORIES),
+                "category",
+                f"expected one of {list(CATEGORIES)}, or empty for all six",
+            ),
             (pl.col("amount") < 0, "amount", "expected 0 or more"),
             # a second line for the same period, scope and category contradicts the first
-            (~pl.struct(BUDGET_KEY).is_first_distinct(), "period",
-             "expected one line per period, scope and category: this one repeats an earlier line"),
+            (
+                ~pl.struct(BUDGET_KEY).is_first_distinct(),
+                "period",
+                "expected one line per period, scope and category: this one repeats an earlier line",
+            ),
         ]
     rejected = []
     for mask, column, reason in checks:
@@ -101,47 +139,135 @@ def _rules(table: Table, rows: pl.DataFrame) -> tuple[pl.DataFrame, list[pl.Data
 
 
 TABLES: tuple[Table, ...] = (
-    Table("assets", "asset-register-csv", "assets", {
-        "asset_id": Col(T, True), "hostname": Col(T, True), "gpu_count": Col(I, True),
-        "in_service_date": Col(DT, True), "useful_life_months": Col(I, True), "price": Col(M, True),
-        "salvage_value": Col(M, True), "maintenance_per_month": Col(M, True), "currency": Col(T, True),
-        "disposal_date": Col(DT),
-    }),
-    Table("charges", "vendor-charges-csv", "charges", {
-        "invoice_id": Col(T, True), "vendor": Col(T, True), "category": Col(T, True),
-        "subcategory": Col(T, True), "service_start": Col(DT, True), "service_end": Col(DT, True),
-        "amount": Col(M, True), "currency": Col(T, True), "model_id": Col(T), "description": Col(T),
-    }),
-    Table("charges", "licence-register-csv", "licences", {
-        "licence_id": Col(T, True), "vendor": Col(T, True), "product": Col(T, True),
-        "term_start": Col(DT, True), "term_end": Col(DT, True), "billing": Col(T, True),
-        "amount": Col(M, True), "currency": Col(T, True), "seats": Col(I, True), "seats_by_model": Col(T),
-    }),
+    Table(
+        "assets",
+        "asset-register-csv",
+        "assets",
+        {
+            "asset_id": Col(T, True),
+            "hostname": Col(T, True),
+            "gpu_count": Col(I, True),
+            "in_service_date": Col(DT, True),
+            "useful_life_months": Col(I, True),
+            "price": Col(M, True),
+            "salvage_value": Col(M, True),
+            "maintenance_per_month": Col(M, True),
+            "currency": Col(T, True),
+            "disposal_date": Col(DT),
+        },
+    ),
+    Table(
+        "charges",
+        "vendor-charges-csv",
+        "charges",
+        {
+            "invoice_id": Col(T, True),
+            "vendor": Col(T, True),
+            "category": Col(T, True),
+            "subcategory": Col(T, True),
+            "service_start": Col(DT, True),
+            "service_end": Col(DT, True),
+            "amount": Col(M, True),
+            "currency": Col(T, True),
+            "model_id": Col(T),
+            "description": Col(T),
+        },
+    ),
+    Table(
+        "charges",
+        "licence-register-csv",
+        "licences",
+        {
+            "licence_id": Col(T, True),
+            "vendor": Col(T, True),
+            "product": Col(T, True),
+            "term_start": Col(DT, True),
+            "term_end": Col(DT, True),
+            "billing": Col(T, True),
+            "amount": Col(M, True),
+            "currency": Col(T, True),
+            "seats": Col(I, True),
+            "seats_by_model": Col(T),
+        },
+    ),
     # cloud invoice totals (optional): each must equal the billing rows of its invoice, to the cent
-    Table("charges", "invoice-totals-csv", "invoices", {
-        "invoice_id": Col(T, True), "billing_account_id": Col(T, True), "billing_period": Col(T, True),
-        "currency": Col(T, True), "total": Col(M, True), "provider": Col(T),
-    }),
-    Table("usage", "usage-csv", "usage", {
-        "usage_date": Col(DT, True), "model_id": Col(T, True), "requests": Col(I, True),
-        "input_tokens": Col(I), "output_tokens": Col(I),
-    }),
-    Table("optimizations", "optimization-log-csv", "optimizations", {
-        "action_date": Col(DT, True), "model_id": Col(T, True), "action": Col(T, True), "description": Col(T),
-        "claimed_saving_percent": Col(D),
-    }),
-    Table("milestones", "milestones-csv", "milestones", {
-        "model_id": Col(T, True), "milestone": Col(T, True), "planned_date": Col(DT, True),
-        "actual_date": Col(DT), "cost_of_delay_per_day": Col(M, True), "currency": Col(T, True),
-        "started_date": Col(DT), "cancelled_date": Col(DT),
-    }),
-    Table("fx", "fx-rates-csv", "fx_rates", {
-        "rate_date": Col(DT, True), "currency": Col(T, True), "rate": Col(R, True),
-    }),
-    Table("budgets", "budgets-csv", "budgets", {
-        "period": Col(T, True), "amount": Col(M, True), "currency": Col(T, True), "model_id": Col(T),
-        "team": Col(T), "business_line": Col(T), "owner": Col(T), "category": Col(T),
-    }),
+    Table(
+        "charges",
+        "invoice-totals-csv",
+        "invoices",
+        {
+            "invoice_id": Col(T, True),
+            "billing_account_id": Col(T, True),
+            "billing_period": Col(T, True),
+            "currency": Col(T, True),
+            "total": Col(M, True),
+            "provider": Col(T),
+        },
+    ),
+    Table(
+        "usage",
+        "usage-csv",
+        "usage",
+        {
+            "usage_date": Col(DT, True),
+            "model_id": Col(T, True),
+            "requests": Col(I, True),
+            "input_tokens": Col(I),
+            "output_tokens": Col(I),
+        },
+    ),
+    Table(
+        "optimizations",
+        "optimization-log-csv",
+        "optimizations",
+        {
+            "action_date": Col(DT, True),
+            "model_id": Col(T, True),
+            "action": Col(T, True),
+            "description": Col(T),
+            "claimed_saving_percent": Col(D),
+        },
+    ),
+    Table(
+        "milestones",
+        "milestones-csv",
+        "milestones",
+        {
+            "model_id": Col(T, True),
+            "milestone": Col(T, True),
+            "planned_date": Col(DT, True),
+            "actual_date": Col(DT),
+            "cost_of_delay_per_day": Col(M, True),
+            "currency": Col(T, True),
+            "started_date": Col(DT),
+            "cancelled_date": Col(DT),
+        },
+    ),
+    Table(
+        "fx",
+        "fx-rates-csv",
+        "fx_rates",
+        {
+            "rate_date": Col(DT, True),
+            "currency": Col(T, True),
+            "rate": Col(R, True),
+        },
+    ),
+    Table(
+        "budgets",
+        "budgets-csv",
+        "budgets",
+        {
+            "period": Col(T, True),
+            "amount": Col(M, True),
+            "currency": Col(T, True),
+            "model_id": Col(T),
+            "team": Col(T),
+            "business_line": Col(T),
+            "owner": Col(T),
+            "category": Col(T),
+        },
+    ),
 )
 
 

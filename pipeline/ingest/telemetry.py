@@ -15,10 +15,10 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from pipeline.config import Config
-from pipeline.errors import InputError
 import polars as pl
 
+from pipeline.config import Config
+from pipeline.errors import InputError
 from pipeline.ingest import dcgm, exposition, long_samples, nvidia_smi, prometheus
 from pipeline.ingest.parse import ROW, Parsed, decode_text
 
@@ -40,12 +40,17 @@ def read(path: Path, data: bytes, config: Config) -> Parsed:
         raw, catalogue = dcgm.read_counters(text)
         counters = catalogue.filter(pl.col("type") == "counter").get_column("metric").to_list()
         empty = pl.DataFrame(schema={ROW: pl.Int64, **dcgm.SAMPLE_SCHEMA})
-        return Parsed(format=dcgm.COUNTERS_FORMAT, raw=raw, rows=empty,
-                      notes=[f"{catalogue.height} metrics declared, no samples; counters: {', '.join(counters) or 'none'}"])
+        return Parsed(
+            format=dcgm.COUNTERS_FORMAT,
+            raw=raw,
+            rows=empty,
+            notes=[f"{catalogue.height} metrics declared, no samples; counters: {', '.join(counters) or 'none'}"],
+        )
     if exposition.detect(text):
         return exposition.read(path, data, default_step=step)
     raise InputError(
-        "unrecognised telemetry file: expected a Prometheus query/query_range JSON answer, an exposition-format scrape, "
+        "unrecognised telemetry file: expected a Prometheus query/query_range JSON answer, an exposition-format "
+        "scrape, "
         "an nvidia-smi --format=csv log, or a long table (ts, gpu, metric, value) in CSV or Parquet",
         path=path,
     )

@@ -26,7 +26,9 @@ from pipeline.config import Config
 _SCRATCH_AS_OF = date(2000, 1, 1)  # no milestones in a scratch warehouse: the day does not matter
 
 
-def billing_parts(rows: pl.DataFrame, samples: pl.DataFrame, config: Config, rules: tuple[dict[str, str], ...]) -> pl.DataFrame:
+def billing_parts(
+    rows: pl.DataFrame, samples: pl.DataFrame, config: Config, rules: tuple[dict[str, str], ...]
+) -> pl.DataFrame:
     """The ledger rows a build makes of these billing rows (staging.billing columns; one period)
     and GPU samples (staging.gpu_samples columns), under `config` and the category rules `rules`:
     amounts in source and reporting currency, one row per part and day."""
@@ -58,7 +60,9 @@ def warehouse_frame(con: duckdb.DuckDBPyConnection | None) -> pl.DataFrame:
             return scratch.sql("select * from ledger.cost_ledger_candidate limit 0").pl()
         finally:
             scratch.close()
-    return con.sql("select * from ledger.cost_ledger_candidate where source = 'billing' order by source_ref, lineage_id").pl()
+    return con.sql(
+        "select * from ledger.cost_ledger_candidate where source = 'billing' order by source_ref, lineage_id"
+    ).pl()
 
 
 def _fill(con: duckdb.DuckDBPyConnection, table: str, frame: pl.DataFrame, *, defaults: dict[str, object]) -> None:
@@ -68,7 +72,11 @@ def _fill(con: duckdb.DuckDBPyConnection, table: str, frame: pl.DataFrame, *, de
     filled = frame
     for column, value in defaults.items():
         if column not in filled.columns:
-            filled = filled.with_row_index(column, offset=1) if value is None else filled.with_columns(pl.lit(value).alias(column))
+            filled = (
+                filled.with_row_index(column, offset=1)
+                if value is None
+                else filled.with_columns(pl.lit(value).alias(column))
+            )
     con.register("_frame", filled.to_arrow())
     try:
         con.execute(f"insert into {table} by name select * from _frame")

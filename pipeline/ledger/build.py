@@ -32,8 +32,8 @@ import os
 import time as clock
 from collections.abc import Iterator
 from contextlib import contextmanager
-from datetime import date, datetime, time, timedelta, timezone
-from functools import lru_cache
+from datetime import UTC, date, datetime, time, timedelta
+from functools import cache
 from pathlib import Path
 
 import duckdb
@@ -70,7 +70,7 @@ def _step(name: str) -> Iterator[None]:
         log.info("build step %s: %.2f s", name, PROFILE[-1][1])
 
 
-@lru_cache(maxsize=None)
+@cache
 def query(name: str) -> str:
     """The text of sql/ledger/passes/<name>.sql (a chain of CTEs ending `select * from final`)."""
     return (PASSES / f"{name}.sql").read_text()
@@ -85,7 +85,12 @@ def recipe(config: Config) -> str:
     the allocation code (Python and SQL). Kept rows of another recipe are never reused."""
     digest = hashlib.sha256()
     package = Path(__file__).parents[1]
-    code = [*sorted((package / "ledger").glob("*.py")), package / "money.py", package / "columns.py", *sorted(PASSES.glob("*.sql"))]
+    code = [
+        *sorted((package / "ledger").glob("*.py")),
+        package / "money.py",
+        package / "columns.py",
+        *sorted(PASSES.glob("*.sql")),
+    ]
     for part in (config.model_dump_json(), RULES_FILE.read_text(), __version__, *[path.read_text() for path in code]):
         digest.update(part.encode())
         digest.update(b"\0")
@@ -124,7 +129,14 @@ def run_id(con: duckdb.DuckDBPyConnection, config: Config, period: str, as_of: d
     """Same inputs, same config, same code: same id (so a rerun gives a byte-identical ledger)."""
     checksums = con.execute("select checksum from meta.loads where status = 'loaded' order by checksum").fetchall()
     digest = hashlib.sha256()
-    for part in (period, __version__, config.model_dump_json(), RULES_FILE.read_text(), str(as_of), *[c[0] for c in checksums]):
+    for part in (
+        period,
+        __version__,
+        config.model_dump_json(),
+        RULES_FILE.read_text(),
+        str(as_of),
+        *[c[0] for c in checksums],
+    ):
         digest.update(part.encode())
         digest.update(b"\0")
     return digest.hexdigest()[:16]
@@ -156,9 +168,12 @@ def check_rates(con: duckdb.DuckDBPyConnection, config: Config, period: str) -> 
 def _fx_options(con: duckdb.DuckDBPyConnection, missing: str, currency: str, period: str) -> str:
     """What to do about a missing rate: add rates, or, when every billing amount of the period is
     in the one currency that has no rate at all, report in that currency instead."""
-    billed_in = {row[0] for row in con.execute(
-        "select distinct BillingCurrency from staging.billing where x_BillingPeriod = ?", [period]
-    ).fetchall()}
+    billed_in = {
+        row[0]
+        for row in con.execute(
+            "select distinct BillingCurrency from staging.billing where x_BillingPeriod = ?", [period]
+        ).fetchall()
+    }
     [(rated,)] = con.execute("select count(*) from staging.fx_rates where currency = ?", [missing]).fetchall()
     if billed_in == {missing} and rated == 0:
         return (
@@ -174,13 +189,19 @@ def check_split_bounds(con: duckdb.DuckDBPyConnection, table: str, totals: str, 
     (or the total x 1e18, for the share) could leave 128 bits (DuckDB would stop with a bare
     HUGEINT overflow; pipeline.money.check_split_bounds is the same bound). `totals`: a query of
     (source_ref, total) per split."""
-    found = con.execute(f"""
-        select p.source_ref, greatest(abs(p.source_amount), abs(p.source_effective_amount), abs(coalesce(p.quantity, 0))), w.total
+    found = con.execute(
+        f"""
+        select p.source_ref, greatest(abs(p.source_amount), abs(p.source_effective_amount),
+            abs(coalesce(p.quantity, 0))), w.total
         from {table} as p inner join ({totals}) as w on p.source_ref = w.source_ref
         where w.total > ?::hugeint // 1000000000000000000
-            or money_quanta(greatest(abs(p.source_amount), abs(p.source_effective_amount), abs(coalesce(p.quantity, 0))))
+            or money_quanta(
+                greatest(abs(p.source_amount), abs(p.source_effective_amount), abs(coalesce(p.quantity, 0)))
+            )
                 > ?::hugeint // greatest(w.total, 1)::hugeint
-        limit 1""", [INT128_MAX, INT128_MAX]).fetchall()
+        limit 1""",
+        [INT128_MAX, INT128_MAX],
+    ).fetchall()
     if found:
         ref, amount, total = found[0]
         raise CostLedgerError(
@@ -232,40 +253,56 @@ def _file_versions(con: duckdb.DuckDBPyConnection, period: str, kind: str) -> tu
     since (a later export restated some of their accounts), those to route: not routed yet, or
     shrunk); the latter also fill _billing_loads. A period whose kept rows are of another recipe
     has all its versions to route."""
-    fresh = con.execute("select recipe from ledger.candidate_builds where billing_period = ?", [period]).fetchall() != [(kind,)]
+    fresh = con.execute("select recipe from ledger.candidate_builds where billing_period = ?", [period]).fetchall() != [
+        (kind,)
+    ]
     staged = "(select load_id, count(*) as n from staging.billing where x_BillingPeriod = ? group by load_id)"
     allocated = f"""(select a.load_id, a.rows_in = coalesce(s.n, 0) as intact
         from ledger.billing_allocated as a left join {staged} as s using (load_id)
         where a.recipe = ? and a.billing_period = ? and not ?)"""
-    gone = [r[0] for r in con.execute(
-        f"select load_id from {allocated} where not intact order by load_id", [period, kind, period, fresh],
-    ).fetchall()]
-    new = [r[0] for r in con.execute(
-        f"select load_id from {staged} where load_id not in (select load_id from {allocated} where intact) order by load_id",
-        [period, period, kind, period, fresh],
-    ).fetchall()]
+    gone = [
+        r[0]
+        for r in con.execute(
+            f"select load_id from {allocated} where not intact order by load_id",
+            [period, kind, period, fresh],
+        ).fetchall()
+    ]
+    new = [
+        r[0]
+        for r in con.execute(
+            f"select load_id from {staged} where load_id not in (select load_id from {allocated} where intact) "
+            "order by load_id",
+            [period, period, kind, period, fresh],
+        ).fetchall()
+    ]
     con.execute("create or replace temp table _billing_loads (load_id varchar, billing_period varchar)")
     if new:
         con.executemany("insert into _billing_loads values (?, ?)", [(load_id, period) for load_id in new])
     return gone, new
 
 
-def _route_new_files(con: duckdb.DuckDBPyConnection, config: Config, period: str, kind: str, rid: str, gone: list[str], new: list[str]) -> None:
+def _route_new_files(
+    con: duckdb.DuckDBPyConnection, config: Config, period: str, kind: str, rid: str, gone: list[str], new: list[str]
+) -> None:
     """Route the rows of the new billing file versions (_billing_loads); drop what superseded
     versions left."""
     if gone or new:
         with _step("drop superseded and re-routed versions"):
             con.execute(
                 "delete from ledger.cost_ledger_candidate where billing_period = ? and source = 'billing' "
-                "and split_part(source_ref, ':', 1) in (select unnest(?::varchar[]))", [period, gone + new],
+                "and split_part(source_ref, ':', 1) in (select unnest(?::varchar[]))",
+                [period, gone + new],
             )
             for table in ("billing_deferred", "billing_allocated"):
-                con.execute(f"delete from ledger.{table} where billing_period = ? and load_id in (select unnest(?::varchar[]))",
-                            [period, gone + new])
+                con.execute(
+                    f"delete from ledger.{table} where billing_period = ? and load_id in (select unnest(?::varchar[]))",
+                    [period, gone + new],
+                )
     if not new:
         return
     COUNTS["billing rows routed"] = con.execute(
-        "select count(*) from staging.billing as b inner join _billing_loads as l on b.load_id = l.load_id and b.x_BillingPeriod = l.billing_period"
+        "select count(*) from staging.billing as b inner join _billing_loads as l on b.load_id = l.load_id and "
+        "b.x_BillingPeriod = l.billing_period"
     ).fetchone()[0]
     with _step("billing_tag_values"):
         _tag_values(con)
@@ -279,17 +316,21 @@ def _route_new_files(con: duckdb.DuckDBPyConnection, config: Config, period: str
         _insert_parts(con, config, rid, query("billing_row_parts"))
     with _step("billing_deferred"):
         con.execute(query("billing_deferred_rows"), {"recipe": kind})
-    now = datetime.now(timezone.utc).replace(tzinfo=None)
+    now = datetime.now(UTC).replace(tzinfo=None)
     with _step("billing_allocated"):
-        con.execute("""
+        con.execute(
+            """
             insert into ledger.billing_allocated
             select ?, l.load_id, ?,
                 (select count(*) from staging.billing as b where b.x_BillingPeriod = ? and b.load_id = l.load_id),
                 (select count(*) from ledger.cost_ledger_candidate as c
                  where c.billing_period = ? and c.source = 'billing' and split_part(c.source_ref, ':', 1) = l.load_id),
-                (select count(*) from ledger.billing_deferred as d where d.recipe = ? and d.billing_period = ? and d.load_id = l.load_id),
+                (select count(*) from ledger.billing_deferred as d where d.recipe = ? and d.billing_period = ? and
+                    d.load_id = l.load_id),
                 ?
-            from _billing_loads as l""", [kind, period, period, period, kind, period, now])
+            from _billing_loads as l""",
+            [kind, period, period, period, kind, period, now],
+        )
 
 
 def _tag_values(con: duckdb.DuckDBPyConnection) -> None:
@@ -304,33 +345,47 @@ def _tag_values(con: duckdb.DuckDBPyConnection) -> None:
             con.executemany("insert into _tag_values values (?, ?, ?, ?)", rows)
 
 
-def _split_gpu_nodes(con: duckdb.DuckDBPyConnection, config: Config, period: str, kind: str, rid: str, new: list[str]) -> None:
+def _split_gpu_nodes(
+    con: duckdb.DuckDBPyConnection, config: Config, period: str, kind: str, rid: str, new: list[str]
+) -> None:
     """Bring each GPU pool's kept pass up to date and split again the node rows whose hours it
     changed, and those of new file versions."""
     if not config.gpu_pools:
         return
     window = sample_window(con, period)
     policies(con, [(pool.name, pool) for pool in config.gpu_pools])
-    con.execute("create or replace temp table _gpu_rows as select *, '' as source_ref from ledger.billing_deferred limit 0")
-    con.execute("create or replace temp table _gpu_held as select null::varchar as pool, * exclude (key) from ledger.gpu_held limit 0")
+    con.execute(
+        "create or replace temp table _gpu_rows as select *, '' as source_ref from ledger.billing_deferred limit 0"
+    )
+    con.execute(
+        "create or replace temp table _gpu_held as select null::varchar as pool, * exclude (key) from "
+        "ledger.gpu_held limit 0"
+    )
     for pool in config.gpu_pools:
-        hosts = [r[0] for r in con.execute(
-            "select distinct hostname from ledger.billing_deferred where recipe = ? and billing_period = ? and route = 'gpu_pool' "
-            "and pool = ? and hostname is not null order by hostname", [kind, period, pool.name],
-        ).fetchall()]
+        hosts = [
+            r[0]
+            for r in con.execute(
+                "select distinct hostname from ledger.billing_deferred where recipe = ? and billing_period = ? and "
+                "route = 'gpu_pool' "
+                "and pool = ? and hostname is not null order by hostname",
+                [kind, period, pool.name],
+            ).fetchall()
+        ]
         if not hosts:
             continue
         samples = WarehouseSamples(con, *window, hosts=tuple(hosts), keep_as=kind)
         with _step(f"gpu pool {pool.name}: kept hourly pass (gpu_held)"):
             since, changed_hosts = kept_held(samples, config, pool) or (2**62, [])
         with _step(f"gpu pool {pool.name}: rows to split, gpu_rows_held"):
-            con.execute("""
+            con.execute(
+                """
                 insert into _gpu_rows
                 select *, load_id || ':' || row_number from ledger.billing_deferred
                 where recipe = ? and billing_period = ? and route = 'gpu_pool' and pool = ?
                     and (load_id in (select unnest(?::varchar[]))
                          or (hostname in (select unnest(?::varchar[])) and epoch_us(ChargePeriodEnd) > ?))""",
-                [kind, period, pool.name, new, changed_hosts, since])
+                [kind, period, pool.name, new, changed_hosts, since],
+            )
             con.execute(query("gpu_rows_held"), {"pool": pool.name, "key": held_key(samples, pool)})
     COUNTS["GPU node rows split"] = con.execute("select count(*) from _gpu_rows").fetchone()[0]
     if not COUNTS["GPU node rows split"]:
@@ -338,46 +393,64 @@ def _split_gpu_nodes(con: duckdb.DuckDBPyConnection, config: Config, period: str
     with _step("gpu: drop the rows split again"):
         con.execute(
             "delete from ledger.cost_ledger_candidate where billing_period = ? and source = 'billing' "
-            "and source_ref in (select source_ref from _gpu_rows)", [period],
+            "and source_ref in (select source_ref from _gpu_rows)",
+            [period],
         )
     with _step("gpu_slices, gpu_weights, gpu_node_weights"):
         con.execute(f"create or replace temp table _gpu_slices as {query('gpu_slices')}")
         con.execute(f"create or replace temp table _gpu_weights as {query('gpu_weights')}")
         con.execute(f"create or replace temp table _gpu_node_weights as {query('gpu_node_weights')}")
-        check_split_bounds(con, "_gpu_rows", "select source_ref, sum(w) as total from _gpu_node_weights group by source_ref",
-                           what="GPU node row")
+        check_split_bounds(
+            con,
+            "_gpu_rows",
+            "select source_ref, sum(w) as total from _gpu_node_weights group by source_ref",
+            what="GPU node row",
+        )
     with _step("gpu_node_parts"):
         con.execute(f"create or replace temp table _gpu_parts as {query('gpu_node_parts')}")
     with _step("gpu parts: billing_days -> ledger_rows (insert)"):
         _insert_parts(con, config, rid, "select * from _gpu_parts")
 
 
-def _split_shared(con: duckdb.DuckDBPyConnection, config: Config, period: str, kind: str, rid: str, new: list[str]) -> None:
+def _split_shared(
+    con: duckdb.DuckDBPyConnection, config: Config, period: str, kind: str, rid: str, new: list[str]
+) -> None:
     """Split the shared-pool rows of new file versions, and a pool's rows of the whole period
     again when its weights changed (a proportional pool follows the direct cost)."""
     if not config.shared_pools:
         return
     with _step("shared_pool_weights"):
-        con.execute(f"create or replace temp table _shared_weights as {query('shared_pool_weights')}", {"period": period})
+        con.execute(
+            f"create or replace temp table _shared_weights as {query('shared_pool_weights')}", {"period": period}
+        )
         changed = [r[0] for r in con.execute(query("shared_weights_changed"), {"period": period}).fetchall()]
-        con.execute("""
+        con.execute(
+            """
             create or replace temp table _shared_rows as
             select *, load_id || ':' || row_number as source_ref
             from ledger.billing_deferred
             where recipe = ? and billing_period = ? and route = 'shared'
                 and (load_id in (select unnest(?::varchar[])) or pool in (select unnest(?::varchar[])))""",
-                    [kind, period, new, changed])
+            [kind, period, new, changed],
+        )
     COUNTS["shared-pool rows split"] = con.execute("select count(*) from _shared_rows").fetchone()[0]
     if COUNTS["shared-pool rows split"]:
         with _step("shared: drop the rows split again"):
             con.execute(
                 "delete from ledger.cost_ledger_candidate where billing_period = ? and source = 'billing' "
-                "and source_ref in (select source_ref from _shared_rows)", [period],
+                "and source_ref in (select source_ref from _shared_rows)",
+                [period],
             )
         with _step("shared_pool_parts"):
-            check_split_bounds(con, "_shared_rows", """
-                select r.source_ref, sum(w.w) as total from _shared_rows as r inner join _shared_weights as w on r.pool = w.pool
-                group by r.source_ref""", what="shared-pool row")
+            check_split_bounds(
+                con,
+                "_shared_rows",
+                """
+                select r.source_ref, sum(w.w) as total from _shared_rows as r inner join _shared_weights as w on
+                    r.pool = w.pool
+                group by r.source_ref""",
+                what="shared-pool row",
+            )
             con.execute(f"create or replace temp table _shared_parts as {query('shared_pool_parts')}")
         with _step("shared parts: billing_days -> ledger_rows (insert)"):
             _insert_parts(con, config, rid, "select * from _shared_parts")
@@ -393,7 +466,12 @@ def _replace_other_parts(con: duckdb.DuckDBPyConnection, config: Config, period:
 
 
 def build_candidate(
-    con: duckdb.DuckDBPyConnection, config: Config, period: str, *, as_of: date, rules: tuple[dict[str, str], ...] | None = None
+    con: duckdb.DuckDBPyConnection,
+    config: Config,
+    period: str,
+    *,
+    as_of: date,
+    rules: tuple[dict[str, str], ...] | None = None,
 ) -> str:
     """Bring the period's kept candidate (ledger.cost_ledger_candidate) up to date with the
     inputs, in one transaction; return the run_id. The rows are the ones a build from nothing
@@ -431,11 +509,14 @@ def build_candidate(
             con.execute(query("fx_restated"), {"period": period, "currency": config.reporting_currency})
         with _step("run_id"):
             con.execute(
-                "update ledger.cost_ledger_candidate set run_id = ? where billing_period = ? and run_id <> ?", [rid, period, rid]
+                "update ledger.cost_ledger_candidate set run_id = ? where billing_period = ? and run_id <> ?",
+                [rid, period, rid],
             )
             con.execute("delete from ledger.candidate_builds where billing_period = ?", [period])
-            con.execute("insert into ledger.candidate_builds values (?, ?, ?, ?)",
-                        [period, kind, rid, datetime.now(timezone.utc).replace(tzinfo=None)])
+            con.execute(
+                "insert into ledger.candidate_builds values (?, ?, ?, ?)",
+                [period, kind, rid, datetime.now(UTC).replace(tzinfo=None)],
+            )
         with _step("commit"):
             pass
     return rid

@@ -16,27 +16,34 @@ def category_rule_rows(rules: tuple[dict[str, str], ...]) -> list[tuple]:
     rows = []
     for order, rule in enumerate(rules, start=1):
         tag_key = (rule.get("tag_key") or "").strip().lower() or None
-        rows.append((
-            order,
-            rule.get("charge_category") or None,
-            rule.get("service_category") or None,
-            rule.get("service_name") or None,
-            rule.get("charge_description") or None,
-            rule.get("publisher_differs") == "true",
-            tag_key,
-            (rule.get("tag_value") or ".*") if tag_key is not None else None,
-            rule["category"],
-            rule["subcategory"],
-        ))
+        rows.append(
+            (
+                order,
+                rule.get("charge_category") or None,
+                rule.get("service_category") or None,
+                rule.get("service_name") or None,
+                rule.get("charge_description") or None,
+                rule.get("publisher_differs") == "true",
+                tag_key,
+                (rule.get("tag_value") or ".*") if tag_key is not None else None,
+                rule["category"],
+                rule["subcategory"],
+            )
+        )
     return rows
 
 
 def workload_rule_rows(config: Config) -> list[tuple]:
     """meta.workload_rules rows (rule_order, namespace, pod pattern, model, phase or null)."""
-    return [(i, r.namespace, r.pod_pattern, r.model, r.phase.value if r.phase else None) for i, r in enumerate(config.workloads, start=1)]
+    return [
+        (i, r.namespace, r.pod_pattern, r.model, r.phase.value if r.phase else None)
+        for i, r in enumerate(config.workloads, start=1)
+    ]
 
 
-def write_config_tables(con: duckdb.DuckDBPyConnection, config: Config, rules: tuple[dict[str, str], ...] | None = None) -> None:
+def write_config_tables(
+    con: duckdb.DuckDBPyConnection, config: Config, rules: tuple[dict[str, str], ...] | None = None
+) -> None:
     """Replace the meta tables of the configuration (and of the category rules: `rules`, by
     default the rule table the ledger uses) in one transaction."""
     if rules is None:
@@ -47,7 +54,13 @@ def write_config_tables(con: duckdb.DuckDBPyConnection, config: Config, rules: t
         "meta.workload_rules": workload_rule_rows(config),
         "meta.phase_defaults": sorted(config.phases.model_dump(mode="json").items()),
         "meta.phase_rules": [
-            (i, r.field.value if r.field else None, r.tag_key.strip().lower() if r.tag_key else None, r.pattern, r.phase.value)
+            (
+                i,
+                r.field.value if r.field else None,
+                r.tag_key.strip().lower() if r.tag_key else None,
+                r.pattern,
+                r.phase.value,
+            )
             for i, r in enumerate(config.phase_rules, start=1)
         ],
         "meta.gpu_pools": [
@@ -65,7 +78,10 @@ def write_config_tables(con: duckdb.DuckDBPyConnection, config: Config, rules: t
             for i, p in enumerate(config.shared_pools, start=1)
         ],
         "meta.shared_pool_weights": [
-            (p.name, model, weight) for p in config.shared_pools if p.policy == "fixed" for model, weight in p.weights.items()
+            (p.name, model, weight)
+            for p in config.shared_pools
+            if p.policy == "fixed"
+            for model, weight in p.weights.items()
         ],
         "meta.category_rules": category_rule_rows(rules),
     }

@@ -39,9 +39,9 @@ def empty_parts() -> pl.DataFrame:
 
 def conform(frame: pl.DataFrame) -> pl.DataFrame:
     """Select and cast to PART_SCHEMA (missing optional columns become null)."""
-    return frame.with_columns(
-        [pl.lit(None).alias(c) for c in PART_SCHEMA if c not in frame.columns]
-    ).select([pl.col(c).cast(t) for c, t in PART_SCHEMA.items()])
+    return frame.with_columns([pl.lit(None).alias(c) for c in PART_SCHEMA if c not in frame.columns]).select(
+        [pl.col(c).cast(t) for c, t in PART_SCHEMA.items()]
+    )
 
 
 def month_days(period: str) -> list[date]:

@@ -64,10 +64,10 @@ class WarehouseSamples:
     short_names: bool = True  # also match a hostname by its first DNS label
     keep_as: str | None = None  # a recipe digest: keep the hourly pass in ledger.gpu_held (kept_held)
 
-    def of_hosts(self, hosts: list[str], *, short_names: bool = True) -> "WarehouseSamples":
+    def of_hosts(self, hosts: list[str], *, short_names: bool = True) -> WarehouseSamples:
         return replace(self, hosts=tuple(hosts), short_names=short_names)
 
-    def since(self, lo: datetime) -> "WarehouseSamples":
+    def since(self, lo: datetime) -> WarehouseSamples:
         return replace(self, lo=lo)
 
     def frame(self, *, metrics: list[str] | None = None) -> pl.DataFrame:
@@ -88,13 +88,18 @@ class WarehouseSamples:
             return "(select * from staging.gpu_samples where ts >= $lo and ts < $hi)", {"lo": self.lo, "hi": self.hi}
         con.register("_sample_hosts", pa.table({"host": pa.array(list(self.hosts), pa.string())}))
         if not self.short_names:
-            query = "(select * from staging.gpu_samples where ts >= $lo and ts < $hi and hostname in (select host from _sample_hosts))"
+            query = (
+                "(select * from staging.gpu_samples where ts >= $lo and ts < $hi and "
+                "hostname in (select host from _sample_hosts))"
+            )
             return query, {"lo": self.lo, "hi": self.hi}
         query = """(
-            select * replace (case when hostname in (select host from _sample_hosts) then hostname else split_part(hostname, '.', 1) end as hostname)
+            select * replace (case when hostname in (select host from _sample_hosts) then hostname else
+                split_part(hostname, '.', 1) end as hostname)
             from staging.gpu_samples
             where ts >= $lo and ts < $hi
-              and (hostname in (select host from _sample_hosts) or split_part(hostname, '.', 1) in (select host from _sample_hosts))
+              and (hostname in (select host from _sample_hosts)
+                   or split_part(hostname, '.', 1) in (select host from _sample_hosts))
         )"""
         return query, {"lo": self.lo, "hi": self.hi}
 
@@ -119,7 +124,17 @@ class Weights:
 Samples = pl.DataFrame | pl.LazyFrame | list[Path] | WarehouseSamples
 
 _BUCKET_US = {"1h": 3_600_000_000, "1d": 86_400_000_000}
-_SAMPLE_COLUMNS = ("hostname", "gpu", "ts", "step_seconds", "mig_profile", "mig_instance", *WORKLOAD_KEYS, "metric", "value")
+_SAMPLE_COLUMNS = (
+    "hostname",
+    "gpu",
+    "ts",
+    "step_seconds",
+    "mig_profile",
+    "mig_instance",
+    *WORKLOAD_KEYS,
+    "metric",
+    "value",
+)
 _HOLDERS = ("mig_profile", "mig_instance", *WORKLOAD_KEYS)
 
 # Steps 1-2 in SQL, one pass over the samples (any number of them) to one row per host, bucket,
@@ -146,7 +161,8 @@ holders as (
 instants as (
     select
         hostname, gpu, t, max(step_seconds)::bigint * 1000 as step_ms,
-        any_value(mig_profile) as mig_profile, any_value(mig_instance) as mig_instance, any_value(namespace) as namespace,
+        any_value(mig_profile) as mig_profile, any_value(mig_instance) as mig_instance,
+        any_value(namespace) as namespace,
         any_value(pod) as pod, any_value(container) as container, any_value(labels) as labels,
         {instant_util} as util_bp, count(*) = 1 as single
     from holders
@@ -169,7 +185,8 @@ slots as (
 ),
 
 pieces as (
-    select *, unnest(case when e <= b0 + $bucket_us then [b0] else generate_series(b0, (t + (ms - 1) * 1000) // $bucket_us * $bucket_us, $bucket_us) end) as bucket
+    select *, unnest(case when e <= b0 + $bucket_us then [b0] else
+        generate_series(b0, (t + (ms - 1) * 1000) // $bucket_us * $bucket_us, $bucket_us) end) as bucket
     from (select *, t // $bucket_us * $bucket_us as b0, t + ms * 1000 as e from slots)
 ),
 
@@ -196,7 +213,8 @@ _SINGLE_SLOTS = """
     select
         hostname, gpu, t, ms, namespace, pod, container, labels, util_bp, single,
         case when mig_profile is not null or mig_instance is not null
-            then coalesce(try_cast(nullif(regexp_extract(mig_profile, '^(\\d+)g', 1), '') as bigint), 1) else 1 end as num,
+            then coalesce(try_cast(nullif(regexp_extract(mig_profile, '^(\\d+)g', 1), '') as bigint), 1) else 1 end
+                as num,
         case when mig_profile is not null or mig_instance is not null then $mig_slices
             when pod is null then 1 else greatest(1, $replicas) end as den
     from timed
@@ -253,7 +271,8 @@ shared as (
 held as (
     select
         hostname, gpu, t, namespace, pod, container, labels, util_bp,
-        case when is_mig then coalesce(try_cast(nullif(regexp_extract(mig_profile, '^(\\d+)g', 1), '') as bigint), 1) else 1 end as num,
+        case when is_mig then coalesce(try_cast(nullif(regexp_extract(mig_profile, '^(\\d+)g', 1), '') as bigint), 1)
+            else 1 end as num,
         (case when is_mig then $mig_slices else 1 end)
         * (case when pod is null then 1 when is_mig then n else greatest(n, $replicas) end) as den
     from shared
@@ -291,13 +310,17 @@ _UTIL_BP = f"""round_even(coalesce(
     ), 0)::bigint"""
 _UTIL_SQL = f"case when {_UTIL_BP} is null then null else least(greatest({_UTIL_BP}, 0), {UTIL_FULL}) end"
 # the same from the per-holder maxima of the pass's `holders` step (the max of maxima is the max)
-_UTIL_PARTS = (f", max(value) filter (where metric = '{_UTIL_METRICS[0]}') as active_ratio,"
-               f" max(value) filter (where metric = '{_UTIL_METRICS[1]}') as util_percent")
+_UTIL_PARTS = (
+    f", max(value) filter (where metric = '{_UTIL_METRICS[0]}') as active_ratio,"
+    f" max(value) filter (where metric = '{_UTIL_METRICS[1]}') as util_percent"
+)
 _INSTANT_UTIL_BP = f"""round_even(coalesce(
         max(active_ratio)::decimal(38, 9) * {UTIL_FULL},
         max(util_percent)::decimal(38, 9) * {UTIL_FULL // 100}
     ), 0)::bigint"""
-_INSTANT_UTIL_SQL = f"case when {_INSTANT_UTIL_BP} is null then null else least(greatest({_INSTANT_UTIL_BP}, 0), {UTIL_FULL}) end"
+_INSTANT_UTIL_SQL = (
+    f"case when {_INSTANT_UTIL_BP} is null then null else least(greatest({_INSTANT_UTIL_BP}, 0), {UTIL_FULL}) end"
+)
 
 
 def _source_columns(names: list[str], default_step: int) -> str:
@@ -348,7 +371,9 @@ def _host_groups(samples: WarehouseSamples) -> list[tuple[str, ...]]:
     cursor = samples.con.cursor()
     try:
         source, params = samples.source(cursor)
-        counts = cursor.sql(f"select hostname, count(*) from {source} group by hostname order by hostname", params=params).fetchall()
+        counts = cursor.sql(
+            f"select hostname, count(*) from {source} group by hostname order by hostname", params=params
+        ).fetchall()
     finally:
         cursor.close()
     groups: list[list[str]] = [[]]
@@ -370,11 +395,19 @@ def _pass(samples: Samples, config: Config, policy, *, every: str) -> pl.DataFra
     if isinstance(samples, WarehouseSamples):  # a cursor: its own temp tables, the same database
         con = samples.con.cursor()
     else:
-        con = duckdb.connect(config={"threads": os.cpu_count() or 1, "preserve_insertion_order": False, "memory_limit": memory})
+        con = duckdb.connect(
+            config={"threads": os.cpu_count() or 1, "preserve_insertion_order": False, "memory_limit": memory}
+        )
     try:
         if isinstance(samples, WarehouseSamples):
             source, where = samples.source(con)
-            names = [row[0] for row in con.execute("select column_name from duckdb_columns() where schema_name = 'staging' and table_name = 'gpu_samples'").fetchall()]
+            names = [
+                row[0]
+                for row in con.execute(
+                    "select column_name from duckdb_columns() where schema_name = 'staging' "
+                    "and table_name = 'gpu_samples'"
+                ).fetchall()
+            ]
         elif isinstance(samples, (pl.DataFrame, pl.LazyFrame)):
             frame = samples.lazy()
             names = frame.collect_schema().names()
@@ -391,12 +424,24 @@ def _pass(samples: Samples, config: Config, policy, *, every: str) -> pl.DataFra
         util_parts, instant_util = (_UTIL_PARTS, _INSTANT_UTIL_SQL) if measured else ("", "null::bigint")
         columns = _source_columns(names, config.telemetry_step_seconds)
         _, same = _instant_holders(names)  # the multi-holder expansion tests instants on the samples
-        params = {"gap_steps": config.telemetry_gap_steps, "mig_slices": policy.mig_slices,
-                  "replicas": policy.time_slicing_replicas or 0, "bucket_us": _BUCKET_US[every], **where}
+        params = {
+            "gap_steps": config.telemetry_gap_steps,
+            "mig_slices": policy.mig_slices,
+            "replicas": policy.time_slicing_replicas or 0,
+            "bucket_us": _BUCKET_US[every],
+            **where,
+        }
         fractions = {k: params[k] for k in ("mig_slices", "replicas", *where)}
 
         def run(slots: str) -> pl.DataFrame:
-            query = _PASS_SQL.format(columns=columns, source=source, util_parts=util_parts, instant_util=instant_util, slots=slots, full=UTIL_FULL)
+            query = _PASS_SQL.format(
+                columns=columns,
+                source=source,
+                util_parts=util_parts,
+                instant_util=instant_util,
+                slots=slots,
+                full=UTIL_FULL,
+            )
             return con.sql(query, params=params).pl()
 
         held = run(_SINGLE_SLOTS)
@@ -429,7 +474,7 @@ def gpu_weights(samples: Samples, config: Config, policy, *, every: str) -> Weig
         con.register("_held_frame", held.select(_HELD_COLUMNS).to_arrow() if held.height else _empty_held())
         con.execute(_HELD_TABLE, [POOL])
         con.execute(f"create temp table _gpu_slices as {ledger_query('gpu_slices')}")
-        (slices, per_unit), = con.execute("select slices, per_unit from _gpu_slices").fetchall()
+        ((slices, per_unit),) = con.execute("select slices, per_unit from _gpu_slices").fetchall()
         frame = con.sql(
             f"select hostname, make_timestamp(bucket) as bucket, model_id, unallocated_reason, w::bigint as w, "
             f"gpu_units::bigint as gpu_units from ({ledger_query('gpu_weights')})"
@@ -451,12 +496,18 @@ _HELD_COLUMNS = ("hostname", "bucket", *WORKLOAD_KEYS, "num", "den", "single", "
 
 
 def _empty_held() -> pa.Table:
-    return pa.table({
-        "hostname": pa.array([], pa.string()), "bucket": pa.array([], pa.int64()),
-        **{c: pa.array([], pa.string()) for c in WORKLOAD_KEYS},
-        "num": pa.array([], pa.int64()), "den": pa.array([], pa.int64()), "single": pa.array([], pa.bool_()),
-        "ms": pa.array([], pa.int64()), "ms_util": pa.array([], pa.int64()),
-    })
+    return pa.table(
+        {
+            "hostname": pa.array([], pa.string()),
+            "bucket": pa.array([], pa.int64()),
+            **{c: pa.array([], pa.string()) for c in WORKLOAD_KEYS},
+            "num": pa.array([], pa.int64()),
+            "den": pa.array([], pa.int64()),
+            "single": pa.array([], pa.bool_()),
+            "ms": pa.array([], pa.int64()),
+            "ms_util": pa.array([], pa.int64()),
+        }
+    )
 
 
 def ledger_query(name: str) -> str:
@@ -470,14 +521,19 @@ def load_workload_rules(con: duckdb.DuckDBPyConnection, config: Config) -> None:
     con.execute((warehouse.SQL_DIR / "meta" / "workload_rules.sql").read_text())
     rows = workload_rule_rows(config)
     if rows:
-        con.executemany("insert into meta.workload_rules (rule_order, namespace_pattern, pod_pattern, model_id, phase) values (?, ?, ?, ?, ?)", rows)
+        con.executemany(
+            "insert into meta.workload_rules (rule_order, namespace_pattern, pod_pattern, model_id, phase) "
+            "values (?, ?, ?, ?, ?)",
+            rows,
+        )
 
 
 def policies(con: duckdb.DuckDBPyConnection, pools: list[tuple[str, object]]) -> None:
     """_gpu_policies: (pool, policy, idle, mig_slices, replicas) of each (name, GpuPool or
     config.owned), a temporary table of `con`."""
     con.execute(
-        "create or replace temp table _gpu_policies (pool varchar, policy varchar, idle varchar, mig_slices integer, replicas integer)"
+        "create or replace temp table _gpu_policies (pool varchar, policy varchar, idle varchar, mig_slices integer, "
+        "replicas integer)"
     )
     rows = [(name, p.policy, p.idle, p.mig_slices, p.time_slicing_replicas) for name, p in pools]
     if rows:
@@ -503,20 +559,29 @@ def kept_held(samples: WarehouseSamples, config: Config, policy) -> tuple[int, l
         source, params = samples.source(cursor)
         loads = cursor.sql(
             f"select hostname, load_id, min(ts) as first_ts, max(ts) as last_ts, max(step_seconds) as step "
-            f"from {source} group by hostname, load_id", params=params,
+            f"from {source} group by hostname, load_id",
+            params=params,
         ).pl()
     finally:
         cursor.close()
-    kept = con.sql(
-        "select hostname, load_id, first_ts, last_ts from ledger.gpu_held_loads where key = ? and hostname in (select unnest(?))",
-        params=[key, list(samples.hosts or [])],
-    ).pl() if samples.hosts is not None else con.sql(
-        "select hostname, load_id, first_ts, last_ts from ledger.gpu_held_loads where key = ?", params=[key]).pl()
+    kept = (
+        con.sql(
+            "select hostname, load_id, first_ts, last_ts from ledger.gpu_held_loads where key = ? "
+            "and hostname in (select unnest(?))",
+            params=[key, list(samples.hosts or [])],
+        ).pl()
+        if samples.hosts is not None
+        else con.sql(
+            "select hostname, load_id, first_ts, last_ts from ledger.gpu_held_loads where key = ?", params=[key]
+        ).pl()
+    )
     on = ["hostname", "load_id", "first_ts", "last_ts"]
-    changed = pl.concat([
-        loads.join(kept, on=on, how="anti").select("hostname", "first_ts"),
-        kept.join(loads, on=on, how="anti").select("hostname", "first_ts"),
-    ])
+    changed = pl.concat(
+        [
+            loads.join(kept, on=on, how="anti").select("hostname", "first_ts"),
+            kept.join(loads, on=on, how="anti").select("hostname", "first_ts"),
+        ]
+    )
     if not changed.height:
         return None
     hosts = sorted(changed.get_column("hostname").unique().to_list())
@@ -547,8 +612,18 @@ def kept_held(samples: WarehouseSamples, config: Config, policy) -> tuple[int, l
 
 def held_key(samples: WarehouseSamples, policy) -> str:
     """The ledger.gpu_held key of a pool's kept pass over `samples`' window."""
-    return hashlib.sha256("\0".join([samples.keep_as or "", policy.name, samples.lo.isoformat(), samples.hi.isoformat(),
-                                      str(samples.short_names), "per-host"]).encode()).hexdigest()[:16]
+    return hashlib.sha256(
+        "\0".join(
+            [
+                samples.keep_as or "",
+                policy.name,
+                samples.lo.isoformat(),
+                samples.hi.isoformat(),
+                str(samples.short_names),
+                "per-host",
+            ]
+        ).encode()
+    ).hexdigest()[:16]
 
 
 def _epoch_us(moment: datetime) -> int:
@@ -559,7 +634,9 @@ def _epoch_us(moment: datetime) -> int:
 def label_workloads(frame: pl.DataFrame, config: Config) -> pl.DataFrame:
     """Add model_id (or bucket) and unallocated_reason from the workload columns: the first
     workload rule whose namespace and pod patterns match in full (DuckDB, RE2), as gpu_weights.sql."""
-    frame = frame.with_columns([pl.lit(None, dtype=pl.String).alias(c) for c in WORKLOAD_KEYS if c not in frame.columns])
+    frame = frame.with_columns(
+        [pl.lit(None, dtype=pl.String).alias(c) for c in WORKLOAD_KEYS if c not in frame.columns]
+    )
     workloads = frame.select("namespace", "pod").unique()
     con = duckdb.connect(config={"threads": 1})
     try:
@@ -568,14 +645,21 @@ def label_workloads(frame: pl.DataFrame, config: Config) -> pl.DataFrame:
         mapped = con.sql(_WORKLOAD_MODELS).pl()
     finally:
         con.close()
-    return frame.join(mapped, on=["namespace", "pod"], how="left", nulls_equal=True).with_columns(
-        pl.when(pl.col("pod").is_null()).then(pl.lit(Bucket.IDLE.value))
-        .when(pl.col("workload_model").is_null()).then(pl.lit(Bucket.UNALLOCATED.value))
-        .otherwise(pl.col("workload_model")).alias("model_id"),
-        pl.when(pl.col("pod").is_not_null() & pl.col("workload_model").is_null())
-        .then(pl.lit("unmapped_workload:") + pl.col("namespace").fill_null("?"))
-        .alias("unallocated_reason"),
-    ).drop("workload_model")
+    return (
+        frame.join(mapped, on=["namespace", "pod"], how="left", nulls_equal=True)
+        .with_columns(
+            pl.when(pl.col("pod").is_null())
+            .then(pl.lit(Bucket.IDLE.value))
+            .when(pl.col("workload_model").is_null())
+            .then(pl.lit(Bucket.UNALLOCATED.value))
+            .otherwise(pl.col("workload_model"))
+            .alias("model_id"),
+            pl.when(pl.col("pod").is_not_null() & pl.col("workload_model").is_null())
+            .then(pl.lit("unmapped_workload:") + pl.col("namespace").fill_null("?"))
+            .alias("unallocated_reason"),
+        )
+        .drop("workload_model")
+    )
 
 
 _WORKLOAD_MODELS = """
@@ -599,7 +683,9 @@ def held_seconds(samples: pl.DataFrame, config: Config, *, every: str) -> pl.Dat
 
     policy = SimpleNamespace(policy="gpu_time", mig_slices=7, time_slicing_replicas=None)
     weights = gpu_weights(samples, config, policy, every=every)
-    return weights.frame.with_columns((pl.col("gpu_units") // (weights.slices * 1000)).alias("seconds")).drop("w", "gpu_units")
+    return weights.frame.with_columns((pl.col("gpu_units") // (weights.slices * 1000)).alias("seconds")).drop(
+        "w", "gpu_units"
+    )
 
 
 def with_gap(weights: Weights, frame: pl.DataFrame, capacity: pl.DataFrame, *, keys: list[str]) -> pl.DataFrame:
@@ -610,15 +696,22 @@ def with_gap(weights: Weights, frame: pl.DataFrame, capacity: pl.DataFrame, *, k
     seen = frame.group_by(keys).agg(pl.col("gpu_units").sum().alias("_seen"))
     gaps = (
         capacity.join(seen, on=keys, how="left")
-        .with_columns((pl.col("capacity").cast(pl.Int64) * S - pl.col("_seen").fill_null(0)).clip(lower_bound=0).alias("gpu_units"))
+        .with_columns(
+            (pl.col("capacity").cast(pl.Int64) * S - pl.col("_seen").fill_null(0))
+            .clip(lower_bound=0)
+            .alias("gpu_units")
+        )
         .filter(pl.col("gpu_units") > 0)
         .with_columns(
-            pl.lit(Bucket.UNALLOCATED.value).alias("model_id"), pl.lit("telemetry_gap").alias("unallocated_reason"),
+            pl.lit(Bucket.UNALLOCATED.value).alias("model_id"),
+            pl.lit("telemetry_gap").alias("unallocated_reason"),
             (pl.col("gpu_units") * weights.per_unit).alias("w"),
         )
         .select(*keys, "model_id", "unallocated_reason", "w", "gpu_units")
     )
-    return pl.concat([frame.select(*keys, "model_id", "unallocated_reason", "w", "gpu_units"), gaps], how="vertical_relaxed")
+    return pl.concat(
+        [frame.select(*keys, "model_id", "unallocated_reason", "w", "gpu_units"), gaps], how="vertical_relaxed"
+    )
 
 
 def redistribute_idle(parts: pl.DataFrame, *, group: list[str], amounts: list[str]) -> pl.DataFrame:
@@ -629,14 +722,22 @@ def redistribute_idle(parts: pl.DataFrame, *, group: list[str], amounts: list[st
 
     models = parts.filter(~pl.col("model_id").is_in([b.value for b in Bucket]))
     idle = parts.filter(pl.col("model_id") == Bucket.IDLE.value)
-    takers = idle.select(*group).unique().join(models.select(*group, "model_id", pl.col("w").alias("_mw")), on=group, how="inner")
+    takers = (
+        idle.select(*group)
+        .unique()
+        .join(models.select(*group, "model_id", pl.col("w").alias("_mw")), on=group, how="inner")
+    )
     if takers.is_empty():
         return parts
     groups = takers.select(group).unique().with_columns(pl.lit(True).alias("_take"))
-    marked = parts.join(groups, on=group, how="left").with_columns(((pl.col("model_id") == Bucket.IDLE.value) & pl.col("_take").fill_null(False)).alias("_take"))
+    marked = parts.join(groups, on=group, how="left").with_columns(
+        ((pl.col("model_id") == Bucket.IDLE.value) & pl.col("_take").fill_null(False)).alias("_take")
+    )
     kept, movable = marked.filter(~pl.col("_take")).drop("_take"), marked.filter(pl.col("_take")).drop("_take")
     spread = movable.drop("model_id", "w").join(takers, on=group).with_columns(pl.col("_mw").alias("w"))
-    spread = split_exact(spread.lazy(), group=group, key=["model_id"], weight="w", amounts=amounts).collect().drop("_mw")
+    spread = (
+        split_exact(spread.lazy(), group=group, key=["model_id"], weight="w", amounts=amounts).collect().drop("_mw")
+    )
     spread = spread.with_columns(pl.lit("idle_redistributed").alias("unallocated_reason_note"))
     kept = kept.with_columns(pl.lit(None, dtype=pl.String).alias("unallocated_reason_note"))
     return pl.concat([kept, spread.select(kept.columns)], how="vertical_relaxed")

@@ -62,19 +62,37 @@ def _daily_costs(assets: pl.DataFrame, period: str) -> pl.DataFrame:
     records = []
     for asset in assets.iter_rows(named=True):
         for day in month_days(period):
-            for subcategory, quanta in (("depreciation", depreciation_quanta(asset, day)), ("maintenance", maintenance_quanta(asset, day))):
+            for subcategory, quanta in (
+                ("depreciation", depreciation_quanta(asset, day)),
+                ("maintenance", maintenance_quanta(asset, day)),
+            ):
                 if quanta:
-                    records.append({
-                        "hostname": asset["hostname"], "charge_date": day, "subcategory": subcategory,
-                        "source_amount": Decimal(quanta) * QUANTUM, "source_currency": asset["currency"],
-                        "gpu_count": asset["gpu_count"], "asset_ref": f"{asset['load_id']}:{asset['row_number']}",
-                    })
-    schema = {"hostname": pl.String, "charge_date": pl.Date, "subcategory": pl.String, "source_amount": MONEY,
-              "source_currency": pl.String, "gpu_count": pl.Int64, "asset_ref": pl.String}
+                    records.append(
+                        {
+                            "hostname": asset["hostname"],
+                            "charge_date": day,
+                            "subcategory": subcategory,
+                            "source_amount": Decimal(quanta) * QUANTUM,
+                            "source_currency": asset["currency"],
+                            "gpu_count": asset["gpu_count"],
+                            "asset_ref": f"{asset['load_id']}:{asset['row_number']}",
+                        }
+                    )
+    schema = {
+        "hostname": pl.String,
+        "charge_date": pl.Date,
+        "subcategory": pl.String,
+        "source_amount": MONEY,
+        "source_currency": pl.String,
+        "gpu_count": pl.Int64,
+        "asset_ref": pl.String,
+    }
     return pl.DataFrame(records, schema=schema)
 
 
-def hardware_parts(assets: pl.DataFrame, samples: pl.DataFrame | WarehouseSamples, config: Config, period: str) -> pl.DataFrame:
+def hardware_parts(
+    assets: pl.DataFrame, samples: pl.DataFrame | WarehouseSamples, config: Config, period: str
+) -> pl.DataFrame:
     """Depreciation and maintenance of owned servers, split per day by GPU-seconds held."""
     costs = _daily_costs(assets, period)
     if costs.is_empty():
@@ -94,25 +112,44 @@ def hardware_parts(assets: pl.DataFrame, samples: pl.DataFrame | WarehouseSample
     )
     group = ["hostname", "charge_date", "subcategory"]
     joined = joined.with_columns(allocation_share(pl.col("w"), pl.col("w").sum().over(group)).alias("allocation_share"))
-    split = split_exact(joined.lazy(), group=group, key=["model_id", "unallocated_reason"], weight="w", amounts=["source_amount", "source_effective_amount"]).collect()
-    split = split.with_columns((pl.col("model_id") + pl.lit("|") + pl.col("unallocated_reason").fill_null("")).alias("split_key"))
+    split = split_exact(
+        joined.lazy(),
+        group=group,
+        key=["model_id", "unallocated_reason"],
+        weight="w",
+        amounts=["source_amount", "source_effective_amount"],
+    ).collect()
+    split = split.with_columns(
+        (pl.col("model_id") + pl.lit("|") + pl.col("unallocated_reason").fill_null("")).alias("split_key")
+    )
     if config.owned.idle == "redistribute":
         split = redistribute_idle(split, group=group, amounts=["source_amount", "source_effective_amount"])
         moved = pl.col("unallocated_reason_note").is_not_null()
         split = split.with_columns(
             pl.when(moved).then(pl.lit(0).cast(QTY)).otherwise(pl.col("quantity")).alias("quantity"),
-            pl.when(moved).then(pl.col("split_key") + pl.lit("|idle_redistributed")).otherwise(pl.col("split_key")).alias("split_key"),
+            pl.when(moved)
+            .then(pl.col("split_key") + pl.lit("|idle_redistributed"))
+            .otherwise(pl.col("split_key"))
+            .alias("split_key"),
         ).drop("unallocated_reason_note")
     method = AllocationMethod.GPU_UTILISATION if config.owned.policy == "utilisation" else AllocationMethod.GPU_TIME
-    return conform(split.with_columns(
-        pl.lit(period).alias("billing_period"),
-        pl.lit("hardware").alias("category"),
-        pl.lit("GPU-hours").alias("quantity_unit"),
-        pl.lit("assets").alias("source"),
-        pl.lit("owned").alias("provider"),
-        pl.lit(method.value).alias("allocation_method"),
-        (pl.col("asset_ref") + pl.lit("@") + pl.col("hostname") + pl.lit("/") + pl.col("charge_date").cast(pl.String)).alias("source_ref"),
-    ))
+    return conform(
+        split.with_columns(
+            pl.lit(period).alias("billing_period"),
+            pl.lit("hardware").alias("category"),
+            pl.lit("GPU-hours").alias("quantity_unit"),
+            pl.lit("assets").alias("source"),
+            pl.lit("owned").alias("provider"),
+            pl.lit(method.value).alias("allocation_method"),
+            (
+                pl.col("asset_ref")
+                + pl.lit("@")
+                + pl.col("hostname")
+                + pl.lit("/")
+                + pl.col("charge_date").cast(pl.String)
+            ).alias("source_ref"),
+        )
+    )
 
 
 POWER = "DCGM_FI_DEV_POWER_USAGE"  # watts
@@ -125,19 +162,32 @@ def _energy_slots(con: duckdb.DuckDBPyConnection, source: str, params: dict, con
 
     con.execute(query("macros"))
     con.execute(f"create or replace temp table _energy_samples as {source}", params)
-    con.execute("create or replace temp table _tariff_bands (band_order integer, start_hour integer, end_hour integer, weekdays integer[], tariff decimal(38, 10))")
-    bands = [(i, b.start_hour, b.end_hour, list(b.weekdays), str(b.tariff_per_kwh)) for i, b in enumerate(config.owned.tariff_bands, start=1)]
+    con.execute(
+        "create or replace temp table _tariff_bands (band_order integer, start_hour integer, end_hour integer, "
+        "weekdays integer[], tariff decimal(38, 10))"
+    )
+    bands = [
+        (i, b.start_hour, b.end_hour, list(b.weekdays), str(b.tariff_per_kwh))
+        for i, b in enumerate(config.owned.tariff_bands, start=1)
+    ]
     if bands:
         con.executemany("insert into _tariff_bands values (?, ?, ?, ?, ?::decimal(38, 10))", bands)
-    con.execute(f"create or replace temp table _energy_slots as {query('energy_slots')}", {
-        "gap_steps": config.telemetry_gap_steps, "period": period, "flat_tariff": str(config.owned.tariff_per_kwh),
-    })
+    con.execute(
+        f"create or replace temp table _energy_slots as {query('energy_slots')}",
+        {
+            "gap_steps": config.telemetry_gap_steps,
+            "period": period,
+            "flat_tariff": str(config.owned.tariff_per_kwh),
+        },
+    )
 
 
 _SAMPLE_FIELDS = ("hostname", "gpu", "ts", "step_seconds", "metric", "value", "namespace", "pod", "container", "labels")
 
 
-def energy_weights(samples: pl.DataFrame | WarehouseSamples, hosts: list[str], config: Config, period: str) -> tuple[pl.DataFrame, pl.DataFrame]:
+def energy_weights(
+    samples: pl.DataFrame | WarehouseSamples, hosts: list[str], config: Config, period: str
+) -> tuple[pl.DataFrame, pl.DataFrame]:
     """The owned hosts' energy in the period, in DuckDB (energy_slots.sql, energy_weights.sql):
     (weights per host, day, model and reason: mj_shares, w, shares; joules per host, day and
     hour's price: tariff, joules). `samples` is a frame of staging.gpu_samples rows or
@@ -152,7 +202,9 @@ def energy_weights(samples: pl.DataFrame | WarehouseSamples, hosts: list[str], c
     else:
         con = duckdb.connect(config={"threads": 1})
         load_workload_rules(con, config)
-        frame = samples.with_columns([pl.lit(None, dtype=pl.String).alias(c) for c in _SAMPLE_FIELDS if c not in samples.columns])
+        frame = samples.with_columns(
+            [pl.lit(None, dtype=pl.String).alias(c) for c in _SAMPLE_FIELDS if c not in samples.columns]
+        )
         con.register("_energy_frame", frame.select(_SAMPLE_FIELDS).filter(pl.col("hostname").is_in(hosts)).to_arrow())
         source, params = "select * from _energy_frame", {}
     try:
@@ -168,7 +220,9 @@ def energy_weights(samples: pl.DataFrame | WarehouseSamples, hosts: list[str], c
     return weights, hourly
 
 
-def energy_parts(assets: pl.DataFrame, samples: pl.DataFrame | WarehouseSamples, config: Config, period: str) -> pl.DataFrame:
+def energy_parts(
+    assets: pl.DataFrame, samples: pl.DataFrame | WarehouseSamples, config: Config, period: str
+) -> pl.DataFrame:
     """Measured energy of owned servers: joules per workload per day (in DuckDB), priced per host-day."""
     hosts = [h for h in assets.get_column("hostname").unique().to_list() if h is not None]
     if not hosts:
@@ -177,29 +231,51 @@ def energy_parts(assets: pl.DataFrame, samples: pl.DataFrame | WarehouseSamples,
     if parts.is_empty():
         return empty_parts()
     shares = int(parts.get_column("shares").max())
-    priced = hourly.group_by("hostname", "charge_date").agg(pl.col("joules"), pl.col("tariff")).with_columns(
-        pl.struct("joules", "tariff").map_elements(lambda r: price_energy_tou(r["joules"], r["tariff"], config), return_dtype=MONEY).alias("source_amount")
-    ).drop("joules", "tariff")
+    priced = (
+        hourly.group_by("hostname", "charge_date")
+        .agg(pl.col("joules"), pl.col("tariff"))
+        .with_columns(
+            pl.struct("joules", "tariff")
+            .map_elements(lambda r: price_energy_tou(r["joules"], r["tariff"], config), return_dtype=MONEY)
+            .alias("source_amount")
+        )
+        .drop("joules", "tariff")
+    )
     joined = parts.join(priced, on=["hostname", "charge_date"]).with_columns(
         pl.col("source_amount").alias("source_effective_amount"),
         # kWh to 9 decimals, truncated: millijoules x L / (L x 3.6e9)
-        ((pl.col("mj_shares").cast(pl.Int128) * 10**9 // (shares * 3_600_000_000)).cast(pl.Decimal(38, 0)) * pl.lit(Decimal("0.000000001"), dtype=QTY)).cast(QTY).alias("quantity"),
+        (
+            (pl.col("mj_shares").cast(pl.Int128) * 10**9 // (shares * 3_600_000_000)).cast(pl.Decimal(38, 0))
+            * pl.lit(Decimal("0.000000001"), dtype=QTY)
+        )
+        .cast(QTY)
+        .alias("quantity"),
     )
     group = ["hostname", "charge_date"]
     joined = joined.with_columns(allocation_share(pl.col("w"), pl.col("w").sum().over(group)).alias("allocation_share"))
-    split = split_exact(joined.lazy(), group=group, key=["model_id", "unallocated_reason"], weight="w", amounts=["source_amount", "source_effective_amount"]).collect()
-    return conform(split.with_columns(
-        pl.lit(period).alias("billing_period"),
-        pl.lit("operational").alias("category"),
-        pl.lit("energy").alias("subcategory"),
-        pl.lit(config.owned.tariff_currency).alias("source_currency"),
-        pl.lit("kWh").alias("quantity_unit"),
-        pl.lit("energy").alias("source"),
-        pl.lit("owned").alias("provider"),
-        pl.lit(AllocationMethod.ENERGY.value).alias("allocation_method"),
-        (pl.lit("energy@") + pl.col("hostname") + pl.lit("/") + pl.col("charge_date").cast(pl.String)).alias("source_ref"),
-        (pl.col("model_id") + pl.lit("|") + pl.col("unallocated_reason").fill_null("")).alias("split_key"),
-    ))
+    split = split_exact(
+        joined.lazy(),
+        group=group,
+        key=["model_id", "unallocated_reason"],
+        weight="w",
+        amounts=["source_amount", "source_effective_amount"],
+    ).collect()
+    return conform(
+        split.with_columns(
+            pl.lit(period).alias("billing_period"),
+            pl.lit("operational").alias("category"),
+            pl.lit("energy").alias("subcategory"),
+            pl.lit(config.owned.tariff_currency).alias("source_currency"),
+            pl.lit("kWh").alias("quantity_unit"),
+            pl.lit("energy").alias("source"),
+            pl.lit("owned").alias("provider"),
+            pl.lit(AllocationMethod.ENERGY.value).alias("allocation_method"),
+            (pl.lit("energy@") + pl.col("hostname") + pl.lit("/") + pl.col("charge_date").cast(pl.String)).alias(
+                "source_ref"
+            ),
+            (pl.col("model_id") + pl.lit("|") + pl.col("unallocated_reason").fill_null("")).alias("split_key"),
+        )
+    )
 
 
 def price_energy(joules: Decimal, config: Config) -> Decimal:
@@ -210,10 +286,13 @@ def price_energy(joules: Decimal, config: Config) -> Decimal:
         return cost.quantize(QUANTUM, rounding=ROUND_HALF_EVEN)
 
 
-
 def price_energy_tou(joules: list[Decimal], tariffs: list[Decimal], config: Config) -> Decimal:
     """sum(joules_h x tariff_h) / 3.6e6 x PUE, rounded half to even once per host-day."""
     with localcontext() as ctx:
         ctx.prec = 80
-        cost = sum((Decimal(j) * Decimal(t) for j, t in zip(joules, tariffs)), Decimal(0)) / Decimal(3_600_000) * config.owned.pue
+        cost = (
+            sum((Decimal(j) * Decimal(t) for j, t in zip(joules, tariffs, strict=False)), Decimal(0))
+            / Decimal(3_600_000)
+            * config.owned.pue
+        )
         return cost.quantize(QUANTUM, rounding=ROUND_HALF_EVEN)

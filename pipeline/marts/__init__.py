@@ -11,7 +11,7 @@ from pathlib import Path
 
 import duckdb
 
-from pipeline.config import Config
+from pipeline.config import Config, Report
 from pipeline.errors import ValidationFailed
 
 RECONCILIATION = Path(__file__).resolve().parents[2] / "sql" / "publish" / "mart_reconciliation.sql"
@@ -22,7 +22,7 @@ def refresh(con: duckdb.DuckDBPyConnection, config: Config, period: str) -> dict
     ledger commit together): the registry and anomaly settings, the forecasts and price, volume
     and mix of the period and the month after it (its comparison base moved), and every action's
     savings. Returns the rows written per table."""
-    from pipeline.marts import drivers, forecast, registry, savings
+    from pipeline.marts import drivers, registry
 
     registry.write(con, config)
     months = [period]
@@ -39,7 +39,9 @@ def refresh(con: duckdb.DuckDBPyConnection, config: Config, period: str) -> dict
     return written
 
 
-def _refresh(con: duckdb.DuckDBPyConnection, months: list[str], r) -> dict[str, int]:
+def _refresh(con: duckdb.DuckDBPyConnection, months: list[str], r: Report) -> dict[str, int]:
+    from pipeline.marts import drivers, forecast, savings
+
     return {
         "cost_forecast": forecast.refresh(con, months, draws=r.bootstrap_draws, seed=r.bootstrap_seed),
         "price_volume_mix": drivers.refresh(con, months),
@@ -61,8 +63,10 @@ def reconcile(con: duckdb.DuckDBPyConnection, months: list[str], *, period: str)
     }
     wrong = con.execute(RECONCILIATION.read_text(), span).fetchall()
     if wrong:
-        lines = [f"  {mart} {month} {currency}: {_plain(mart_cost)} in the mart, {_plain(ledger_cost)} in the ledger"
-                 for mart, month, currency, mart_cost, ledger_cost in wrong]
+        lines = [
+            f"  {mart} {month} {currency}: {_plain(mart_cost)} in the mart, {_plain(ledger_cost)} in the ledger"
+            for mart, month, currency, mart_cost, ledger_cost in wrong
+        ]
         raise ValidationFailed("\n".join([f"publishing {period}: marts disagree with the ledger:", *lines]))
 
 

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Mapping
-from datetime import date, datetime, timedelta, timezone
+from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
@@ -50,8 +50,9 @@ def describe(anomalies: list[dict[str, Any]]) -> str:
     return "\n".join(lines)
 
 
-def alert(workspace: Path | str | Workspace, *, day: date, context: Mapping[str, Any] | None = None,
-          alerted_by: str = "cli") -> list[dict[str, Any]]:
+def alert(
+    workspace: Path | str | Workspace, *, day: date, context: Mapping[str, Any] | None = None, alerted_by: str = "cli"
+) -> list[dict[str, Any]]:
     """Send the new anomalies as of `day` through the configured notifiers (default: the log),
     then record them; raise AnomalyAlert afterwards when `on_alert = "fail"`. Returns them."""
     ws = workspace if isinstance(workspace, Workspace) else Workspace.open(workspace)
@@ -63,7 +64,7 @@ def alert(workspace: Path | str | Workspace, *, day: date, context: Mapping[str,
             return []
         text = describe(found)
         _notify(settings, {**(context or {}), "anomalies": found, "anomaly_text": text})
-        now = datetime.now(timezone.utc).replace(tzinfo=None)
+        now = datetime.now(UTC).replace(tzinfo=None)
         with warehouse.transaction(con):  # after sending: a failed send is retried, never lost
             con.executemany(
                 "insert into meta.anomaly_alerts values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",

@@ -102,8 +102,7 @@ def refresh(con: duckdb.DuckDBPyConnection, months: list[str]) -> int:
     whose previous month has no ledger rows gets none), inside the caller's transaction."""
     pairs = [(m, previous_month(m)) for m in months]
     wanted = sorted({m for pair in pairs for m in pair})
-    span = {"start": date.fromisoformat(wanted[0] + "-01"),
-            "end": date.fromisoformat(next_month(wanted[-1]) + "-01")}
+    span = {"start": date.fromisoformat(wanted[0] + "-01"), "end": date.fromisoformat(next_month(wanted[-1]) + "-01")}
     items: dict[tuple[str, str, str, str], dict[str, Item]] = defaultdict(dict)
     for month, model, category, currency, subcategory, unit, cost, quantity in con.execute(
         (SQL / "cost_items.sql").read_text(), span
@@ -128,8 +127,23 @@ def refresh(con: duckdb.DuckDBPyConnection, months: list[str]) -> int:
                 previous_requests=requests.get((before, model)),
                 requests=requests.get((month, model)),
             )
-            rows.append((month, before, model, category, currency, e.previous_cost, e.cost, e.change, e.volume, e.mix,
-                         e.price, requests.get((before, model)), requests.get((month, model))))
+            rows.append(
+                (
+                    month,
+                    before,
+                    model,
+                    category,
+                    currency,
+                    e.previous_cost,
+                    e.cost,
+                    e.change,
+                    e.volume,
+                    e.mix,
+                    e.price,
+                    requests.get((before, model)),
+                    requests.get((month, model)),
+                )
+            )
     if rows:
         con.executemany("insert into marts.price_volume_mix values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", rows)
     return len(rows)

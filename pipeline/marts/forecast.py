@@ -119,10 +119,34 @@ def refresh(
         window_start = min(month_start, through - timedelta(days=HISTORY_DAYS - 1))
         series = con.execute(QUERY.read_text(), {"start": window_start, "end": month_end}).fetchall()
         for (kind, scope, category, currency), daily in _grouped(series).items():
-            f = forecast_month(daily, month_start=month_start, month_end=month_end, data_through=through,
-                               ledger_start=ledger_start, draws=draws, seed=seed, level=level)
-            rows.append((month, kind, scope, category, currency, through, f.days_observed, f.days_remaining,
-                         f.actual_to_date, f.forecast, f.low, f.high, level, f.method))
+            f = forecast_month(
+                daily,
+                month_start=month_start,
+                month_end=month_end,
+                data_through=through,
+                ledger_start=ledger_start,
+                draws=draws,
+                seed=seed,
+                level=level,
+            )
+            rows.append(
+                (
+                    month,
+                    kind,
+                    scope,
+                    category,
+                    currency,
+                    through,
+                    f.days_observed,
+                    f.days_remaining,
+                    f.actual_to_date,
+                    f.forecast,
+                    f.low,
+                    f.high,
+                    level,
+                    f.method,
+                )
+            )
     if rows:
         con.executemany("insert into marts.cost_forecast values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", rows)
     return len(rows)

@@ -26,8 +26,21 @@ from decimal import ROUND_HALF_EVEN, Decimal, localcontext
 import duckdb
 import numpy as np
 
-from pipeline.impact import DRAWS, EXACT, LEVEL, SCOPE_ALL, SEED, WINDOW_DAYS, Action, Panel, load_actions, load_panel
-from pipeline.impact import percentile_interval, resample_days, unit_cost
+from pipeline.impact import (
+    DRAWS,
+    EXACT,
+    LEVEL,
+    SCOPE_ALL,
+    SEED,
+    WINDOW_DAYS,
+    Action,
+    Panel,
+    load_actions,
+    load_panel,
+    percentile_interval,
+    resample_days,
+    unit_cost,
+)
 
 QUANTUM = Decimal(1).scaleb(-18)
 
@@ -130,8 +143,19 @@ def action_savings(
             model_cost = sum((days[d].of(SCOPE_ALL) for d in chosen), zero)
         if baseline is None:
             unknown = (None,) * 12  # saving to cumulative cut: no baseline, no estimate
-            rows.append(MonthSaving(label, len(chosen), sum(requests), None, actual, *unknown, model_cost,
-                                    verdict(claimed_percent, None, None), others))
+            rows.append(
+                MonthSaving(
+                    label,
+                    len(chosen),
+                    sum(requests),
+                    None,
+                    actual,
+                    *unknown,
+                    model_cost,
+                    verdict(claimed_percent, None, None),
+                    others,
+                )
+            )
             continue
         with localcontext(EXACT):
             expected = (baseline * sum(requests) / 1000).quantize(QUANTUM, rounding=ROUND_HALF_EVEN)
@@ -151,11 +175,30 @@ def action_savings(
         with localcontext(EXACT):
             cut = float(saving / expected) if expected else None
             cumulative_cut = float(total / total_expected) if total_expected else None
-        rows.append(MonthSaving(
-            label, len(chosen), sum(requests), expected, actual, saving, low, high, total, c_low, c_high,
-            cut, cut_low, cut_high, cumulative_cut, cum_low, cum_high, model_cost,
-            verdict(claimed_percent, cum_low, cum_high), others,
-        ))
+        rows.append(
+            MonthSaving(
+                label,
+                len(chosen),
+                sum(requests),
+                expected,
+                actual,
+                saving,
+                low,
+                high,
+                total,
+                c_low,
+                c_high,
+                cut,
+                cut_low,
+                cut_high,
+                cumulative_cut,
+                cum_low,
+                cum_high,
+                model_cost,
+                verdict(claimed_percent, cum_low, cum_high),
+                others,
+            )
+        )
     exact = None if baseline is None else baseline.quantize(QUANTUM, rounding=ROUND_HALF_EVEN)
     return ActionSavings(exact, tuple(rows))
 
@@ -167,8 +210,14 @@ group by action_date, model_id, action, coalesce(description, '')
 """
 
 
-def refresh(con: duckdb.DuckDBPyConnection, *, before_days: int = WINDOW_DAYS, draws: int = DRAWS, seed: int = SEED,
-            level: float = LEVEL) -> int:
+def refresh(
+    con: duckdb.DuckDBPyConnection,
+    *,
+    before_days: int = WINDOW_DAYS,
+    draws: int = DRAWS,
+    seed: int = SEED,
+    level: float = LEVEL,
+) -> int:
     """Replace marts.optimization_savings (inside the caller's transaction); return the rows."""
     con.execute("delete from marts.optimization_savings")
     log = load_actions(con)
@@ -182,19 +231,55 @@ def refresh(con: duckdb.DuckDBPyConnection, *, before_days: int = WINDOW_DAYS, d
     rows = []
     for action in log:
         claimed = claims.get((action.day, action.model_id, action.action, action.description))
-        found = action_savings(action, panel, months, log, claimed_percent=claimed, before_days=before_days,
-                               draws=draws, seed=seed, level=level)
+        found = action_savings(
+            action,
+            panel,
+            months,
+            log,
+            claimed_percent=claimed,
+            before_days=before_days,
+            draws=draws,
+            seed=seed,
+            level=level,
+        )
         for m in found.months:
             share = None
             if m.saving is not None and not (m.model_cost + m.saving).is_zero():
                 with localcontext(EXACT):
                     share = float(m.saving / (m.model_cost + m.saving))
-            rows.append((
-                action.day, action.model_id, action.action, action.description, action.scope, m.month, m.days,
-                m.requests, found.baseline, m.expected, m.actual, m.saving, m.saving_low, m.saving_high, m.cumulative,
-                m.cumulative_low, m.cumulative_high, m.cut, m.cut_low, m.cut_high, m.cumulative_cut,
-                m.cumulative_cut_low, m.cumulative_cut_high, m.model_cost, share, claimed, m.claim, m.others, level,
-            ))
+            rows.append(
+                (
+                    action.day,
+                    action.model_id,
+                    action.action,
+                    action.description,
+                    action.scope,
+                    m.month,
+                    m.days,
+                    m.requests,
+                    found.baseline,
+                    m.expected,
+                    m.actual,
+                    m.saving,
+                    m.saving_low,
+                    m.saving_high,
+                    m.cumulative,
+                    m.cumulative_low,
+                    m.cumulative_high,
+                    m.cut,
+                    m.cut_low,
+                    m.cut_high,
+                    m.cumulative_cut,
+                    m.cumulative_cut_low,
+                    m.cumulative_cut_high,
+                    m.model_cost,
+                    share,
+                    claimed,
+                    m.claim,
+                    m.others,
+                    level,
+                )
+            )
     if rows:
         con.executemany(f"insert into marts.optimization_savings values ({', '.join('?' * len(rows[0]))})", rows)
     return len(rows)

@@ -1,5 +1,5 @@
 create table if not exists ledger.cost_ledger_candidate as
-    select * from ledger.cost_ledger limit 0;
+select * from ledger.cost_ledger limit 0;
 comment on table ledger.cost_ledger_candidate is 'Same shape as ledger.cost_ledger: each period as last built (ledger.candidate_builds), validated, then copied to ledger.cost_ledger by publish. Kept between runs: the next build of the period changes only the rows its new inputs change.';
 comment on column ledger.cost_ledger_candidate.charge_date is 'As ledger.cost_ledger.charge_date.';
 comment on column ledger.cost_ledger_candidate.billing_period is 'As ledger.cost_ledger.billing_period.';

@@ -47,8 +47,10 @@ metered as (
 through as (
     select
         l.month,
-        case when m.last_metered_day is null then l.last_ledger_day
-            else least(m.last_metered_day, last_day(cast(l.month || '-01' as date))) end as data_through
+        case
+            when m.last_metered_day is null then l.last_ledger_day
+            else least(m.last_metered_day, last_day(cast(l.month || '-01' as date)))
+        end as data_through
     from ledger_months as l
     left join metered as m
         on m.month = l.month

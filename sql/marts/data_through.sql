@@ -33,8 +33,10 @@ through as (
         cast(l.month || '-01' as date) as month_start,
         last_day(cast(l.month || '-01' as date)) as month_end,
         -- least() skips a null: a month without metered data keeps its last ledger day
-        case when m.last_metered_day is null then l.last_ledger_day
-            else least(m.last_metered_day, last_day(cast(l.month || '-01' as date))) end as data_through
+        case
+            when m.last_metered_day is null then l.last_ledger_day
+            else least(m.last_metered_day, last_day(cast(l.month || '-01' as date)))
+        end as data_through
     from ledger_months as l
     left join metered as m
         on m.month = l.month

@@ -17,7 +17,8 @@ with gpu_rows as (
     from ledger.cost_ledger as l
     left join staging.billing as b
         on l.source = 'billing' and l.source_ref = b.load_id || ':' || b.row_number
-    where (l.source = 'billing' and l.quantity_unit = 'GPU-hours')
+    where
+        (l.source = 'billing' and l.quantity_unit = 'GPU-hours')
         or (l.source = 'assets' and l.subcategory in ('depreciation', 'maintenance'))
         or (l.source = 'energy' and l.subcategory = 'energy')
 ),
@@ -28,8 +29,10 @@ cloud_nodes as (
         r.resource_id,
         arg_min(p.name, p.pool_order) as pool,
         arg_min(
-            case when regexp_full_match(coalesce(r.resource_name, ''), p.node_pattern) then r.resource_name
-                else regexp_extract(r.resource_id, '[^/]+$') end,
+            case
+                when regexp_full_match(coalesce(r.resource_name, ''), p.node_pattern) then r.resource_name
+                else regexp_extract(r.resource_id, '[^/]+$')
+            end,
             p.pool_order
         ) as host
     from (select distinct resource_name, resource_id from gpu_rows where source = 'billing') as r
@@ -46,7 +49,9 @@ placed as (
         case when g.source = 'billing' then coalesce(n.host, g.resource_name) else g.owned_host end as host
     from gpu_rows as g
     left join cloud_nodes as n
-        on g.source = 'billing' and n.resource_name is not distinct from g.resource_name and n.resource_id is not distinct from g.resource_id
+        on g.source = 'billing'
+        and n.resource_name is not distinct from g.resource_name
+        and n.resource_id is not distinct from g.resource_id
 ),
 
 -- GPU-hours: a cloud node's gpu_compute rows; an owned server's depreciation and maintenance rows
@@ -111,7 +116,9 @@ workload_models as (
         where pod is not null and metric in ('DCGM_FI_PROF_GR_ENGINE_ACTIVE', 'DCGM_FI_DEV_GPU_UTIL')
     ) as w
     inner join meta.workload_rules as r
-        on w.namespace is not null and regexp_full_match(w.namespace, r.namespace_pattern) and regexp_full_match(w.pod, r.pod_pattern)
+        on w.namespace is not null
+        and regexp_full_match(w.namespace, r.namespace_pattern)
+        and regexp_full_match(w.pod, r.pod_pattern)
     group by w.namespace, w.pod
 ),
 
@@ -134,7 +141,8 @@ utilisation as (
     -- a sample's node: its hostname, or else the hostname's first DNS label (an instance id); an
     -- equality, so a hash join, not a comparison of every sample with every host
     inner join hosts as h
-        on h.host = case when s.hostname in (select host from hosts) then s.hostname else split_part(s.hostname, '.', 1) end
+        on h.host
+        = case when s.hostname in (select host from hosts) then s.hostname else split_part(s.hostname, '.', 1) end
     group by s.ts::date, h.pool, s.model_id
 ),
 
@@ -147,7 +155,7 @@ final as (
         coalesce(h.gpu_hours, 0) as gpu_hours,
         u.mean_utilisation_percent::double as mean_utilisation_percent,
         sum(coalesce(h.gpu_hours, 0)) filter (where c.model_id = '__idle__') over day_pool
-            / nullif(sum(coalesce(h.gpu_hours, 0)) over day_pool, 0) as pool_idle_share,
+        / nullif(sum(coalesce(h.gpu_hours, 0)) over day_pool, 0) as pool_idle_share,
         c.gpu_cost,
         c.energy_cost,
         c.gpu_cost + c.energy_cost as cost,

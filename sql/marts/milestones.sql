@@ -4,7 +4,8 @@ with milestones as (
 ),
 
 delay as (
-    select split_part(source_ref, ':', 1) as load_id, split_part(source_ref, ':', 2)::bigint as row_number,
+    select
+        split_part(source_ref, ':', 1) as load_id, split_part(source_ref, ':', 2)::bigint as row_number,
         count(*) as days_charged, max(charge_date) as last_day_charged, sum(economic_cost) as delay_cost
     from ledger.cost_ledger
     where source = 'milestones'
@@ -19,8 +20,10 @@ final as (
         milestones.planned_date,
         milestones.actual_date,
         milestones.cancelled_date,
-        case when milestones.actual_date is not null then 'delivered'
-            when milestones.cancelled_date is not null then 'cancelled' else 'open' end as status,
+        case
+            when milestones.actual_date is not null then 'delivered'
+            when milestones.cancelled_date is not null then 'cancelled' else 'open'
+        end as status,
         case
             when milestones.actual_date is not null then greatest(milestones.actual_date - milestones.planned_date, 0)
             else greatest(coalesce(delay.last_day_charged - milestones.planned_date, 0), 0)

@@ -22,7 +22,8 @@ final as (
         t.next_ts as gap_end,
         ((epoch_us(t.next_ts) - epoch_us(t.ts) - t.step_seconds * 1000000) / 1000000)::decimal(18, 6) as gap_seconds
     from timeline as t, settings as s
-    where t.next_ts is not null
+    where
+        t.next_ts is not null
         and (epoch_us(t.next_ts) - epoch_us(t.ts)) // 1000 > t.step_seconds::bigint * 1000 * s.gap_steps
 )
 

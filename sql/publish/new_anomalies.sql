@@ -10,7 +10,8 @@ select
     a.upper_bound,
     a.excess
 from marts.anomalies as a
-where a.direction = 'above'
+where
+    a.direction = 'above'
     and a.excess >= $min_excess
     and a.charge_date between $first and $last
     and not exists (

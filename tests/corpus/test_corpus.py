@@ -26,7 +26,7 @@ import shutil
 import subprocess
 import sys
 from dataclasses import dataclass
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from decimal import Decimal
 from pathlib import Path
 
@@ -42,14 +42,16 @@ runner = CliRunner()
 FIXTURES = Path(__file__).resolve().parents[1] / "fixtures"
 # telemetry files are given this modification time: exposition scrapes without a timestamp are
 # dated by it (2026-01-15 10:00:00 UTC), so every run builds the same month
-SCRAPE_TIME = datetime(2026, 1, 15, 10, 0, tzinfo=timezone.utc).timestamp()
+SCRAPE_TIME = datetime(2026, 1, 15, 10, 0, tzinfo=UTC).timestamp()
 
 # file (relative to the samples or fixtures folder) -> (verdict, words of the load message)
 # verdicts: loaded (every row), empty (a header only), refused (exit 2, nothing loaded),
 # catalogue (dcgm-exporter's counters file: loads, stages no samples)
 _SCENARIOS = "billing/focus-spec/commitment_discount_scenarios"
-_NOT_FOCUS = "closest is FOCUS (found ['BilledCost', 'EffectiveCost', 'BillingPeriodStart', 'ChargePeriodStart', " \
-             "'ChargePeriodEnd', 'ChargeCategory'], missing ['BillingCurrency', 'ProviderName'])"
+_NOT_FOCUS = (
+    "closest is FOCUS (found ['BilledCost', 'EffectiveCost', 'BillingPeriodStart', 'ChargePeriodStart', "
+    "'ChargePeriodEnd', 'ChargeCategory'], missing ['BillingCurrency', 'ProviderName'])"
+)
 EXPECTED: dict[str, tuple[str, str]] = {
     "billing/aws-cur2-schema/cur2_default_export_columns.txt": ("refused", "unrecognised billing format"),
     "billing/aws-cur2-schema/focus_1_2_aws_export_columns.txt": ("refused", "unrecognised billing format"),
@@ -59,8 +61,11 @@ EXPECTED: dict[str, tuple[str, str]] = {
     "billing/focus-spec/focus_columns_by_version.csv": ("refused", "unrecognised billing format"),
     # the spec's worked examples are excerpts without BillingCurrency and ProviderName (both
     # mandatory): loading them would mean guessing a currency, so they are refused naming both
-    **{f"{_SCENARIOS}/commitment_discount_{kind}_scenario_{n}.csv": ("refused", _NOT_FOCUS)
-       for kind, count in (("purchase", 3), ("usage", 4)) for n in range(1, count + 1)},
+    **{
+        f"{_SCENARIOS}/commitment_discount_{kind}_scenario_{n}.csv": ("refused", _NOT_FOCUS)
+        for kind, count in (("purchase", 3), ("usage", 4))
+        for n in range(1, count + 1)
+    },
     "telemetry/dcgm/default-counters.csv": ("catalogue", "metrics declared, no samples"),
 }
 
@@ -103,7 +108,9 @@ def _corpus() -> list:
                     relative = path.relative_to(base).as_posix()
                     cases.append(pytest.param(source, path, relative, label, id=f"{label}/{relative}"))
     if not (SAMPLES / "billing").is_dir() or not (SAMPLES / "telemetry").is_dir():
-        cases.append(pytest.param("absent", SAMPLES, "", "samples", id="shared-samples-present"))  # fails in CI, skips locally
+        cases.append(
+            pytest.param("absent", SAMPLES, "", "samples", id="shared-samples-present")
+        )  # fails in CI, skips locally
     return cases
 
 
@@ -125,10 +132,11 @@ def table(tmp_path_factory: pytest.TempPathFactory):
     yield outcomes
     header = ("file", "detected format", "rows in", "loaded", "quarantined", "file total", "ledger total", "verdict")
     counts = lambda o: (str(v) if v is not None else "-" for v in (o.rows_in, o.loaded, o.quarantined))  # noqa: E731
-    rows = [header] + [(o.file, o.detected or "-", *counts(o), o.file_total or "-", o.ledger_total or "-", o.verdict)
-                       for o in outcomes]
+    rows = [header] + [
+        (o.file, o.detected or "-", *counts(o), o.file_total or "-", o.ledger_total or "-", o.verdict) for o in outcomes
+    ]
     widths = [max(len(row[i]) for row in rows) for i in range(len(header))]
-    lines = [" | ".join(cell.ljust(width) for cell, width in zip(row, widths)) for row in rows]
+    lines = [" | ".join(cell.ljust(width) for cell, width in zip(row, widths, strict=True)) for row in rows]
     lines.insert(1, "-|-".join("-" * width for width in widths))
     text = "\n".join(lines) + "\n"
     target = tmp_path_factory.getbasetemp() / "corpus_table.txt"
@@ -268,7 +276,7 @@ def _records(path: Path) -> list[dict[str, object]] | None:
             return None
     reader = csv.reader(io.StringIO(text, newline=""))
     header = [_header_name(h) for h in next(reader, [])]
-    return [dict(zip(header, row)) for row in reader if row]
+    return [dict(zip(header, row, strict=False)) for row in reader if row]
 
 
 def _layout(records: list[dict[str, object]]) -> tuple[str, str, str, str] | None:
@@ -336,8 +344,15 @@ def _residual(message: str) -> Decimal:
     """The exact residual the load message reports for rounded cost columns (0 if none)."""
     residual = Decimal(0)
     for _, column, amount in _RESIDUAL.findall(message):
-        if re.sub(r"[^a-z]", "", column.lower()) in ("cost", "billedcost", "effectivecost", "costinbillingcurrency",
-                                                      "pretaxcost", "lineitemunblendedcost", "unblendedcost"):
+        if re.sub(r"[^a-z]", "", column.lower()) in (
+            "cost",
+            "billedcost",
+            "effectivecost",
+            "costinbillingcurrency",
+            "pretaxcost",
+            "lineitemunblendedcost",
+            "unblendedcost",
+        ):
             residual += Decimal(amount)
     return residual
 

@@ -32,10 +32,6 @@ if str(REPO) not in sys.path:
 os.environ["PYTHONPATH"] = os.pathsep.join(filter(None, [str(REPO), os.environ.get("PYTHONPATH")]))
 
 
-def pytest_configure(config):
-    config.addinivalue_line("markers", "slow: runs the real pipeline end to end (deselect with -m 'not slow')")
-
-
 @pytest.fixture(scope="session", autouse=True)
 def _airflow_home():
     yield _AIRFLOW_HOME

@@ -18,8 +18,12 @@ class RecordingNotifier(BaseNotifier):
 
     def notify(self, context) -> None:
         sent = [
-            {"day": str(a["charge_date"]), "model": a["model_id"], "category": a["category"],
-             "excess": str(a["excess"])}
+            {
+                "day": str(a["charge_date"]),
+                "model": a["model_id"],
+                "category": a["category"],
+                "excess": str(a["excess"]),
+            }
             for a in context["anomalies"]
         ]
         with Path(self.path).open("a", encoding="utf-8") as handle:

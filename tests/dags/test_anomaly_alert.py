@@ -45,13 +45,21 @@ def _workspace(root: Path, *, on_alert: str) -> Path:
         cost = "510.00" if day == SPIKE_DAY else "10.00"
         period = day.replace(day=1)
         values |= {
-            "BillingAccountId": "111", "BillingPeriodStart": f"{period}T00:00:00Z",
+            "BillingAccountId": "111",
+            "BillingPeriodStart": f"{period}T00:00:00Z",
             "BillingPeriodEnd": f"{(period + timedelta(days=32)).replace(day=1)}T00:00:00Z",
-            "ChargePeriodStart": f"{day}T00:00:00Z", "ChargePeriodEnd": f"{day + timedelta(days=1)}T00:00:00Z",
-            "ChargeCategory": "Usage", "ChargeFrequency": "Usage-Based", "BilledCost": cost, "EffectiveCost": cost,
-            "BillingCurrency": "USD", "ProviderName": "AWS", "ServiceCategory": "Networking",
+            "ChargePeriodStart": f"{day}T00:00:00Z",
+            "ChargePeriodEnd": f"{day + timedelta(days=1)}T00:00:00Z",
+            "ChargeCategory": "Usage",
+            "ChargeFrequency": "Usage-Based",
+            "BilledCost": cost,
+            "EffectiveCost": cost,
+            "BillingCurrency": "USD",
+            "ProviderName": "AWS",
+            "ServiceCategory": "Networking",
             "ServiceName": "AWS Data Transfer",
-            "SkuPriceId": "P", "Tags": json.dumps({"model": "m"}),
+            "SkuPriceId": "P",
+            "Tags": json.dumps({"model": "m"}),
         }
         rows.append(values)
         day += timedelta(days=1)

@@ -5,7 +5,8 @@ from __future__ import annotations
 
 import pytest
 
-from tests.dags.dagrun import run_dag as _run, states as _states
+from tests.dags.dagrun import run_dag as _run
+from tests.dags.dagrun import states as _states
 
 MONTHS = ("2026-02", "2026-03")
 
@@ -27,9 +28,7 @@ def test_nightly_then_monthly_on_a_generated_estate(airflow_db, tmp_path, monkey
     con = duckdb.connect(str(workspace / "warehouse.duckdb"), read_only=True)
     try:
         counts = dict(
-            con.execute(
-                "select billing_period, count(*) from ledger.cost_ledger group by billing_period"
-            ).fetchall()
+            con.execute("select billing_period, count(*) from ledger.cost_ledger group by billing_period").fetchall()
         )
     finally:
         con.close()

@@ -6,7 +6,8 @@ from __future__ import annotations
 
 import pytest
 
-from tests.dags.dagrun import run_dag as _run, states as _states
+from tests.dags.dagrun import run_dag as _run
+from tests.dags.dagrun import states as _states
 
 MONTHS = ("2026-02", "2026-03")
 
@@ -61,5 +62,7 @@ def _as_text(frame):
     """A staged Parquet part as CSV text, raw records (a struct of the delivered values) as JSON."""
     import polars as pl
 
-    structs = [pl.col(name).struct.json_encode() for name, dtype in frame.schema.items() if isinstance(dtype, pl.Struct)]
+    structs = [
+        pl.col(name).struct.json_encode() for name, dtype in frame.schema.items() if isinstance(dtype, pl.Struct)
+    ]
     return frame.with_columns(structs).cast(pl.String).write_csv()

@@ -8,7 +8,9 @@ from pathlib import Path
 
 import pytest
 
-from tests.dags.dagrun import fresh as _fresh, run_dag as _run, states as _states
+from tests.dags.dagrun import fresh as _fresh
+from tests.dags.dagrun import run_dag as _run
+from tests.dags.dagrun import states as _states
 
 PUBLISHED_ROWS = 3
 
@@ -38,15 +40,19 @@ def stub_pipeline(monkeypatch, tmp_path):
     monkeypatch.setattr(run, "report", lambda ws, m: calls.append(("report", m)) or Path(ws, m))
     monkeypatch.setattr(run, "check_loads", lambda ws, *, since: calls.append(("check_loads", ws)) or [])
     monkeypatch.setattr(
-        pull, "find_exports",
+        pull,
+        "find_exports",
         lambda ws, *, source=None: calls.append(("find_exports", ws, source)) or list(state["exports"]),
     )
     monkeypatch.setattr(pull, "pull_batch", lambda ws, batch: calls.append(("pull", batch["folder"])) or batch["keys"])
     monkeypatch.setattr(ingest, "pending", lambda ws: calls.append(("list_files", ws)) or list(state["files"]))
-    monkeypatch.setattr(ingest, "stage", lambda ws, source, path: calls.append(("parse", source, path)) or {"status": "parsed"})
+    monkeypatch.setattr(
+        ingest, "stage", lambda ws, source, path: calls.append(("parse", source, path)) or {"status": "parsed"}
+    )
     monkeypatch.setattr(alerts, "alert_in_task", lambda ws, day, dag_run: calls.append(("anomalies", ws, day)) or 0)
     monkeypatch.setattr(
-        failures, "record_task_failure",
+        failures,
+        "record_task_failure",
         lambda ws, **row: calls.append(("failure", row["task_id"], row["map_index"], row["state"], row["error"])),
     )
     return calls, state
@@ -68,7 +74,11 @@ def test_nightly_builds_touched_periods_and_the_asked_month(airflow_db, stub_pip
 
     assert dag_run.state == "success"
     # nothing to pull, nothing to parse
-    assert calls[:3] == [("find_exports", str(tmp_path), None), ("list_files", str(tmp_path)), ("ingest", str(tmp_path))]
+    assert calls[:3] == [
+        ("find_exports", str(tmp_path), None),
+        ("list_files", str(tmp_path)),
+        ("ingest", str(tmp_path)),
+    ]
     # Ingest touched 2026-01 and the param asked for 2026-02: one mapped group per period, in order.
     assert sorted(c[1] for c in calls if c[0] == "publish") == ["2026-01", "2026-02"]
     for period in ("2026-01", "2026-02"):
@@ -116,8 +126,13 @@ def test_nightly_parses_each_listed_file_in_its_own_task_before_the_one_writer(a
     # pull -> list -> the two parses -> the one writer, in that order
     assert steps.index("pull") < steps.index("list_files") < min(i for i, s in enumerate(steps) if s == "parse")
     assert max(i for i, s in enumerate(steps) if s == "parse") < steps.index("ingest")
-    assert sorted(c[1:] for c in calls if c[0] == "parse") == [("billing", "aws-cur/2026/02/part-0.parquet"), ("fx", "rates.csv")]
-    parses = sorted((ti.map_index, ti.rendered_map_index, ti.state) for ti in dag_run.get_task_instances() if ti.task_id == "parse")
+    assert sorted(c[1:] for c in calls if c[0] == "parse") == [
+        ("billing", "aws-cur/2026/02/part-0.parquet"),
+        ("fx", "rates.csv"),
+    ]
+    parses = sorted(
+        (ti.map_index, ti.rendered_map_index, ti.state) for ti in dag_run.get_task_instances() if ti.task_id == "parse"
+    )
     assert parses == [(0, "billing: aws-cur/2026/02/part-0.parquet", "success"), (1, "fx: rates.csv", "success")]
 
 
@@ -169,7 +184,9 @@ def test_failed_validation_blocks_only_its_period_without_retrying(airflow_db, s
     assert states[("period_ledger.validate", 0)] == "failed"
     # The failure callback recorded it (in meta.task_failures, here in the recorder), once: no retry.
     failures = [c for c in calls if c[0] == "failure"]
-    assert failures == [("failure", "period_ledger.validate", 0, "failed", "ValidationFailed: 2026-01: conservation check failed")]
+    assert failures == [
+        ("failure", "period_ledger.validate", 0, "failed", "ValidationFailed: 2026-01: conservation check failed")
+    ]
     assert states[("period_ledger.publish", 0)] == "upstream_failed"
     assert states[("period_ledger.publish", 1)] == "success"
     assert states[("anomalies", -1)] == "upstream_failed"  # not sent over a half-published night

@@ -31,7 +31,9 @@ def test_every_dag_has_tags_retries_and_one_active_run(dagbag):
             for kind, name in (("on_failure_callback", "on_failure"), ("on_retry_callback", "on_retry")):
                 callbacks = getattr(task, kind)
                 callbacks = callbacks if isinstance(callbacks, list) else [callbacks]
-                assert [c.__module__ + "." + c.__name__ for c in callbacks] == [f"pipeline.failures.{name}"], task.task_id
+                assert [c.__module__ + "." + c.__name__ for c in callbacks] == [f"pipeline.failures.{name}"], (
+                    task.task_id
+                )
 
 
 def test_nightly_is_daily_and_publishes_the_ledger_asset(dagbag):
@@ -97,8 +99,14 @@ def test_tasks_that_open_the_warehouse_share_the_one_slot_pool(dagbag):
     from pipeline.assets import WAREHOUSE_POOL
 
     warehouse_tasks = {
-        "cost_ledger_nightly": {"list_files", "ingest", "period_ledger.build", "period_ledger.validate", "period_ledger.publish",
-                                "anomalies"},
+        "cost_ledger_nightly": {
+            "list_files",
+            "ingest",
+            "period_ledger.build",
+            "period_ledger.validate",
+            "period_ledger.publish",
+            "anomalies",
+        },
         "cost_report_monthly": {"report"},
     }
     for dag_id, task_ids in warehouse_tasks.items():
@@ -127,9 +135,7 @@ def test_dag_file_is_thin(path):
 def test_parsing_a_dag_file_loads_nothing_heavy(path, _airflow_home):
     """Import the file in a clean interpreter, as the dag-processor would, and list what it loaded."""
     code = (
-        "import runpy, sys\n"
-        f"runpy.run_path({str(path)!r})\n"
-        f"print(','.join(m for m in {HEAVY!r} if m in sys.modules))\n"
+        f"import runpy, sys\nrunpy.run_path({str(path)!r})\nprint(','.join(m for m in {HEAVY!r} if m in sys.modules))\n"
     )
     result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
     assert result.returncode == 0, result.stderr[-2000:]

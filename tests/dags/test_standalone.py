@@ -19,11 +19,11 @@ import shutil
 import signal
 import socket
 import subprocess
-import warnings
 import sys
 import time
 import urllib.error
 import urllib.request
+import warnings
 from pathlib import Path
 
 import duckdb
@@ -66,7 +66,9 @@ def _ledger(workspace: Path) -> list[tuple]:
 
 def _builds(workspace: Path) -> list[tuple]:
     with duckdb.connect(str(workspace / "warehouse.duckdb"), read_only=True) as con:
-        return con.execute("select periods, run_id from meta.runs where command = 'build' and status = 'success' order by started_at").fetchall()
+        return con.execute(
+            "select periods, run_id from meta.runs where command = 'build' and status = 'success' order by started_at"
+        ).fetchall()
 
 
 @pytest.fixture(scope="module")
@@ -76,11 +78,14 @@ def exports(tmp_path_factory):
 
     estate = generate_estate(tmp_path_factory.mktemp("estate") / "generated", seed=7, months=("2026-02",))
     billing = estate.root / "inbox" / "billing"
-    objects = {f"focus/{p.relative_to(billing).as_posix()}": p.read_bytes() for p in sorted(billing.rglob("2026-02.csv"))}
+    objects = {
+        f"focus/{p.relative_to(billing).as_posix()}": p.read_bytes() for p in sorted(billing.rglob("2026-02.csv"))
+    }
     fx_lines = (estate.root / "inbox" / "fx" / "rates.csv").read_text().splitlines()
     fx = "\n".join([fx_lines[0], *[line for line in fx_lines[1:] if line.startswith("2026-02")]]) + "\n"
     config = (estate.root / "costledger.toml").read_text() + (
-        f'\n[[remote_sources]]\nsource = "billing"\nuri = "s3://{BUCKET}/focus/"\nconn_id = "{CONN_ID}"\nname = "aws-exports"\n'
+        f'\n[[remote_sources]]\nsource = "billing"\nuri = "s3://{BUCKET}/focus/"\nconn_id = "{CONN_ID}"\nname = '
+        '"aws-exports"\n'
     )
     return {"config": config, "objects": objects, "fx": fx}
 
@@ -98,8 +103,13 @@ def s3(exports):
     reset = urllib.request.Request(f"{endpoint}/moto-api/reset", method="POST")  # moto's state is per process
     try:
         urllib.request.urlopen(reset, timeout=30).close()
-        client = boto3.client("s3", endpoint_url=endpoint, region_name="us-east-1",
-                              aws_access_key_id="loopback-key", aws_secret_access_key="loopback-secret")
+        client = boto3.client(
+            "s3",
+            endpoint_url=endpoint,
+            region_name="us-east-1",
+            aws_access_key_id="loopback-key",
+            aws_secret_access_key="loopback-secret",
+        )
         client.create_bucket(Bucket=BUCKET)
         for key, body in exports["objects"].items():
             client.put_object(Bucket=BUCKET, Key=key, Body=body)
@@ -125,8 +135,13 @@ class Standalone:
     def api(self, method: str, path: str, body: dict | None = None, *, timeout: float = 30, attempts: int = 5) -> dict:
         """One REST call; a 5xx (SQLite is busy: "database is locked") is tried again, a few times."""
         request = urllib.request.Request(
-            self.url + path, method=method, data=None if body is None else json.dumps(body).encode(),
-            headers={"Content-Type": "application/json", **({"Authorization": f"Bearer {self.token}"} if self.token else {})},
+            self.url + path,
+            method=method,
+            data=None if body is None else json.dumps(body).encode(),
+            headers={
+                "Content-Type": "application/json",
+                **({"Authorization": f"Bearer {self.token}"} if self.token else {}),
+            },
         )
         for attempt in range(1, attempts + 1):
             try:
@@ -214,12 +229,27 @@ def standalone(tmp_path_factory, exports, s3, _airflow_home):
     server.airflow("db", "migrate")
     server.airflow("dags", "reserialize")  # the backfill needs the DAG in the metadata database
     start, end = BACKFILL_DAYS
-    server.airflow("backfill", "create", "--dag-id", "cost_ledger_nightly", "--from-date", start, "--to-date", end,
-                   "--max-active-runs", "1")  # one at a time: each run rebuilds the month it stands for
+    server.airflow(
+        "backfill",
+        "create",
+        "--dag-id",
+        "cost_ledger_nightly",
+        "--from-date",
+        start,
+        "--to-date",
+        end,
+        "--max-active-runs",
+        "1",
+    )  # one at a time: each run rebuilds the month it stands for
     with server.log.open("wb") as out:
         process = subprocess.Popen(
-            ["airflow", "standalone"], env=env, cwd=root, stdout=out, stderr=subprocess.STDOUT,
-            stdin=subprocess.DEVNULL, start_new_session=True,
+            ["airflow", "standalone"],
+            env=env,
+            cwd=root,
+            stdout=out,
+            stderr=subprocess.STDOUT,
+            stdin=subprocess.DEVNULL,
+            start_new_session=True,
             # Ctrl-C must reach Python as KeyboardInterrupt even if our parent ignores SIGINT.
             preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL),
         )
@@ -236,7 +266,9 @@ def standalone(tmp_path_factory, exports, s3, _airflow_home):
                 pass
             assert time.monotonic() < deadline, f"not ready in {START_TIMEOUT} s:\n{server.log_tail()}"
             time.sleep(2)
-        server.api("POST", "/api/v2/pools", {"name": "costledger_warehouse", "slots": 1, "description": "one DuckDB writer"})
+        server.api(
+            "POST", "/api/v2/pools", {"name": "costledger_warehouse", "slots": 1, "description": "one DuckDB writer"}
+        )
         yield server
     finally:
         process.send_signal(signal.SIGINT)  # what Ctrl-C does; SIGTERM would leave components behind
@@ -253,7 +285,9 @@ def standalone(tmp_path_factory, exports, s3, _airflow_home):
             # never leave anything running; say so loudly instead of failing the run
             os.killpg(process.pid, signal.SIGKILL)
             process.wait(timeout=30)
-            warnings.warn(f"airflow standalone did not stop on SIGINT; killed {leftovers}\n{server.log_tail()}", stacklevel=1)
+            warnings.warn(
+                f"airflow standalone did not stop on SIGINT; killed {leftovers}\n{server.log_tail()}", stacklevel=1
+            )
 
 
 def test_backfill_over_three_days_equals_three_nightly_runs(standalone, airflow_db, monkeypatch, s3):
@@ -276,7 +310,7 @@ def test_backfill_over_three_days_equals_three_nightly_runs(standalone, airflow_
         dag = DagBag(dag_folder=str(DAGS / "cost_ledger_nightly.py")).dags["cost_ledger_nightly"]
         for task in dag.tasks:
             task.retries = 0
-        run = dag.test(logical_date=dt.datetime.combine(day, dt.time(), tzinfo=dt.timezone.utc), run_conf={})
+        run = dag.test(logical_date=dt.datetime.combine(day, dt.time(), tzinfo=dt.UTC), run_conf={})
         assert run.state == "success", day
     one_by_one = _ledger(standalone.pristine)
 
@@ -303,7 +337,8 @@ def test_nightly_triggered_through_the_api_pulls_a_restated_export(standalone, s
     standalone.api("PATCH", "/api/v2/dags/cost_ledger_nightly", {"is_paused": False})
 
     run = standalone.api(
-        "POST", "/api/v2/dags/cost_ledger_nightly/dagRuns",
+        "POST",
+        "/api/v2/dags/cost_ledger_nightly/dagRuns",
         {"dag_run_id": "manual__restatement", "logical_date": "2026-03-01T00:00:00Z", "conf": {"month": "2026-02"}},
     )
     assert standalone.wait_for_runs([run["dag_run_id"]]) == {"manual__restatement": "success"}, standalone.task_states()
@@ -311,14 +346,19 @@ def test_nightly_triggered_through_the_api_pulls_a_restated_export(standalone, s
     assert states[("pull", 0)] == "success"  # one mapped pull: the one remote source had a change
 
     with duckdb.connect(str(standalone.workspace / "warehouse.duckdb"), read_only=True) as con:
-        loads = con.execute("select path, status from meta.loads where path like '%aws/2026-02.csv' order by loaded_at").fetchall()
+        loads = con.execute(
+            "select path, status from meta.loads where path like '%aws/2026-02.csv' order by loaded_at"
+        ).fetchall()
         reconciliation = con.execute(
-            "select provider, billed_difference, effective_difference from marts.billing_reconciliation where billing_period = '2026-02'"
+            "select provider, billed_difference, effective_difference from marts.billing_reconciliation where "
+            "billing_period = '2026-02'"
         ).fetchall()
         failures = con.execute("select count(*) from meta.task_failures").fetchone()[0]
     # The first version was superseded by the restated one, which is what the ledger now holds.
     assert [status for _, status in loads] == ["superseded", "loaded"]
-    assert reconciliation and all(billed == 0 and effective == 0 for _, billed, effective in reconciliation), reconciliation
+    assert reconciliation and all(billed == 0 and effective == 0 for _, billed, effective in reconciliation), (
+        reconciliation
+    )
     assert failures == 0
     result = CliRunner().invoke(app, ["check", "--workspace", str(standalone.workspace)])
     assert result.exit_code == 0, result.output

@@ -18,13 +18,17 @@ from pipeline.export import export_focus, focus_columns
 from pipeline.workspace import Workspace
 
 runner = CliRunner()
-HEADER = ("BillingAccountId,BillingPeriodStart,BillingPeriodEnd,ChargePeriodStart,ChargePeriodEnd,ChargeCategory,BilledCost,"
-          "EffectiveCost,ListCost,BillingCurrency,ProviderName,ServiceName,InvoiceId,CommitmentDiscountId,CommitmentDiscountType,Tags")
+HEADER = (
+    "BillingAccountId,BillingPeriodStart,BillingPeriodEnd,ChargePeriodStart,ChargePeriodEnd,ChargeCategory,BilledCost,"
+    "EffectiveCost,ListCost,BillingCurrency,ProviderName,ServiceName,InvoiceId,CommitmentDiscountId,CommitmentDiscountType,Tags"
+)
 ROWS = [
     # usage with a list price: nothing defaulted
-    '111,2026-01-01,2026-02-01,2026-01-05T00:00:00Z,2026-01-06T00:00:00Z,usage,10.123456789012345678,10.123456789012345678,12.00,USD,AWS,Amazon Elastic Compute Cloud,INV-1,,,"{""model"": ""search-ranker""}"',
+    "111,2026-01-01,2026-02-01,2026-01-05T00:00:00Z,2026-01-06T00:00:00Z,usage,10.123456789012345678,"
+    '10.123456789012345678,12.00,USD,AWS,Amazon Elastic Compute Cloud,INV-1,,,"{""model"": ""search-ranker""}"',
     # covered usage, billed 0, effective 4.80: ListCost and ContractedCost default to 4.80
-    '111,2026-01-01,2026-02-01,2026-01-05T00:00:00Z,2026-01-05T01:00:00Z,Usage,0,4.80,,USD,AWS,Amazon Elastic Compute Cloud,INV-1,sp-1,Savings Plan,',
+    "111,2026-01-01,2026-02-01,2026-01-05T00:00:00Z,2026-01-05T01:00:00Z,Usage,0,4.80,,USD,AWS,Amazon Elastic Compute "
+    "Cloud,INV-1,sp-1,Savings Plan,",
     # tax, no list price: defaults to 1.50
     "111,2026-01-01,2026-02-01,2026-01-01T00:00:00Z,2026-02-01T00:00:00Z,TAX,1.50,1.50,,USD,AWS,Tax,INV-1,,,",
 ]
@@ -105,8 +109,11 @@ def test_cli_writes_the_default_path_and_refuses_bad_options(tmp_path: Path) -> 
     assert result.exit_code == 0, result.output
     assert (ws.root / "exports" / "focus-1.2-2026-01.parquet").is_file()
     assert "3 rows of FOCUS 1.2" in result.output
-    for bad, message in ((["--format", "xlsx"], "expected one of csv, parquet"), (["--focus-version", "1.1"], "expected one of 1.2, 1.0"),
-                         (["--month", "2026-13"], "is not a month")):
+    for bad, message in (
+        (["--format", "xlsx"], "expected one of csv, parquet"),
+        (["--focus-version", "1.1"], "expected one of 1.2, 1.0"),
+        (["--month", "2026-13"], "is not a month"),
+    ):
         result = runner.invoke(app, ["export-focus", "-w", str(ws.root), *bad])
         assert result.exit_code == 2 and message in result.output, result.output
 
@@ -129,7 +136,9 @@ def test_convert_writes_what_ingest_and_export_would_without_a_workspace(tmp_pat
     assert converted.drop(lineage).equals(pl.read_csv(tmp_path / "exported.csv", infer_schema=False).drop(lineage))
     assert converted.get_column("x_SourceFile").unique().to_list() == ["bill.csv"]
     quarantined = pl.read_csv(out.with_name("focus.csv.quarantine.csv"), infer_schema=False)
-    assert quarantined.rows() == [("4", "EffectiveCost", "one", "expected an exact decimal number within +/-1e12 (e.g. 12.34)")]
+    assert quarantined.rows() == [
+        ("4", "EffectiveCost", "one", "expected an exact decimal number within +/-1e12 (e.g. 12.34)")
+    ]
     # a clean run removes the old list; an unknown file and a folder exit 2 naming the file
     source.write_text("\n".join([HEADER, *ROWS]) + "\n", encoding="utf-8")
     assert runner.invoke(app, ["convert", str(source), "-o", str(out), "--format", "csv"]).exit_code == 0

@@ -28,15 +28,22 @@ VENV = Path(os.environ.get("FOCUS_VALIDATOR_VENV", "/tmp/focusval"))
 @pytest.mark.slow
 def test_focus_validator_on_the_estate_export(tmp_path: Path) -> None:
     if not (VENV / "bin" / "focus-validator").exists():
-        pytest.skip(f"no focus-validator venv at {VENV}: python3 -m venv {VENV} && {VENV}/bin/pip install 'focus-validator==1.0.0' 'multimethod<2'")
+        pytest.skip(
+            f"no focus-validator venv at {VENV}: python3 -m venv {VENV} && {VENV}/bin/pip install "
+            "'focus-validator==1.0.0' 'multimethod<2'"
+        )
     result = subprocess.run(
         ["bash", str(ROOT / "scripts" / "validate_focus.sh"), str(tmp_path)],
         env={**os.environ, "PYTHON": sys.executable, "FOCUS_VALIDATOR_VENV": str(VENV)},
-        capture_output=True, text=True, timeout=900, check=False,
+        capture_output=True,
+        text=True,
+        timeout=900,
+        check=False,
     )
     assert result.returncode == 0, result.stderr[-3000:]
     verdicts = result.stdout.strip().splitlines()[-2:]
     assert verdicts == [
-        "strict: FAIL [InvoiceIssuer_Required,Provider_Required,Publisher_Required,ResourceID_Required,SkuPriceId_Nullable]",
+        "strict: FAIL [InvoiceIssuer_Required,Provider_Required,Publisher_Required,ResourceID_Required,"
+        "SkuPriceId_Nullable]",
         "preview-names: PASS",
     ], result.stdout[-3000:]

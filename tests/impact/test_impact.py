@@ -101,8 +101,10 @@ def test_no_effect_is_inconclusive() -> None:
     # 40.00 x 1000 / 4000 = 10.00 per 1k both times, change 0, and the noise makes the interval
     # straddle 0.
     requests = [1000, 1100, 900, 1000, 1000, 900, 1100, 1000]
-    panel = {"m": series(date(2025, 1, 11), [day(r, "10.00") for r in requests]),
-             "c": series(date(2025, 1, 11), [day(2000, "20.00")] * 8)}
+    panel = {
+        "m": series(date(2025, 1, 11), [day(r, "10.00") for r in requests]),
+        "c": series(date(2025, 1, 11), [day(2000, "20.00")] * 8),
+    }
     action = Action(ACTION_DAY, "m", "autoscaling")
     impact = estimate(action, panel, [action], before_days=4, after_days=4, min_days=4)
     assert impact.change.relative == D(0)

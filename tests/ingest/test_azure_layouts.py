@@ -29,57 +29,97 @@ EXPECTED: dict[str, tuple[str, int, dict[tuple[str, str], tuple[Decimal, Decimal
     # carries it) + reservation purchase 112.42 + its refund -56.21 + marketplace 12.30 + spot
     # 0.8832 = 74.73133698630137 billed; the purchase and the refund are effective 0:
     # 74.73133698630137 - 112.42 + 56.21 = 18.52133698630137
-    "azure-ea-actual/ea-actual-2024-08-01.csv": ("azure-ea-actual", 7, {
-        ("2026-03", "USD"): (D("74.73133698630137"), D("18.52133698630137")),
-    }),
+    "azure-ea-actual/ea-actual-2024-08-01.csv": (
+        "azure-ea-actual",
+        7,
+        {
+            ("2026-03", "USD"): (D("74.73133698630137"), D("18.52133698630137")),
+        },
+    ),
     # billed: only the on-demand rows, 4.608 + 0.0512 = 4.6592; effective: every row, the two
     # 22-decimal costs rounded half to even to 18 (3.7472602739726027397260 -> ...740,
     # 1.2490867579908675799087 -> ...580): 4.608 + 3.747260273972602740 + 1.249086757990867580
     # + 2.1504 + 0.3125 + 0.0512 = 12.118447031963470320
-    "azure-ea-amortized/ea-amortized-2024-08-01.csv": ("azure-ea-amortized", 6, {
-        ("2026-03", "USD"): (D("4.6592"), D("12.118447031963470320")),
-    }),
+    "azure-ea-amortized/ea-amortized-2024-08-01.csv": (
+        "azure-ea-amortized",
+        6,
+        {
+            ("2026-03", "USD"): (D("4.6592"), D("12.118447031963470320")),
+        },
+    ),
     # 4.608 + savings-plan purchase 730.00 + covered usage 0 + marketplace refund -15.00 + support
     # plan 29.00 + rounding adjustment 0.000000123 = 748.608000123 billed; effective without the
     # commitment purchase: 748.608000123 - 730 = 18.608000123
-    "azure-mca-actual/mca-actual-2023-12-01-preview.csv": ("azure-mca-actual", 6, {
-        ("2026-03", "USD"): (D("748.608000123"), D("18.608000123")),
-    }),
+    "azure-mca-actual/mca-actual-2023-12-01-preview.csv": (
+        "azure-mca-actual",
+        6,
+        {
+            ("2026-03", "USD"): (D("748.608000123"), D("18.608000123")),
+        },
+    ),
     # billed in EUR (costInBillingCurrency; costInPricingCurrency and costInUsd are USD and not
     # read): 4.608 + storage 0.0000421917808219178082 rounded to 0.000042191780821918 =
     # 4.608042191780821918; effective adds savings-plan usage 11.9808 and unused 1.0137:
     # 17.602542191780821918
-    "azure-mca-amortized/mca-amortized-2023-12-01-preview.csv": ("azure-mca-amortized", 4, {
-        ("2026-03", "EUR"): (D("4.608042191780821918"), D("17.602542191780821918")),
-    }),
+    "azure-mca-amortized/mca-amortized-2023-12-01-preview.csv": (
+        "azure-mca-amortized",
+        4,
+        {
+            ("2026-03", "EUR"): (D("4.608042191780821918"), D("17.602542191780821918")),
+        },
+    ),
     # no billing period column: the month of UsageDateTime. March 4.608 + 0.087 + 0.075 = 4.77;
     # April (2026-04-01) 2.208
-    "azure-payg-usage-details-legacy/payg-usage-details-2019-11-01.csv": ("azure-legacy-usage", 4, {
-        ("2026-03", "USD"): (D("4.77"), D("4.77")),
-        ("2026-04", "USD"): (D("2.208"), D("2.208")),
-    }),
+    "azure-payg-usage-details-legacy/payg-usage-details-2019-11-01.csv": (
+        "azure-legacy-usage",
+        4,
+        {
+            ("2026-03", "USD"): (D("4.77"), D("4.77")),
+            ("2026-04", "USD"): (D("2.208"), D("2.208")),
+        },
+    ),
     # empty billingPeriodStartDate on every row: the month of the charge date. March 4.608 + 2.40
     # + 0.4839 = 7.4919; April 1.92
-    "azure-csp-partner-camelcase/csp-subscription-2023-12-01-preview.csv": ("azure-partner-unknown", 4, {
-        ("2026-03", "USD"): (D("7.4919"), D("7.4919")),
-        ("2026-04", "USD"): (D("1.92"), D("1.92")),
-    }),
+    "azure-csp-partner-camelcase/csp-subscription-2023-12-01-preview.csv": (
+        "azure-partner-unknown",
+        4,
+        {
+            ("2026-03", "USD"): (D("7.4919"), D("7.4919")),
+            ("2026-04", "USD"): (D("1.92"), D("1.92")),
+        },
+    ),
     # 4.608 + 0.075 + 3.4263 = 8.1093, in euros
-    "azure-portal-localised-de/portal-download-de.csv": ("azure-legacy-usage", 3, {
-        ("2026-03", "EUR"): (D("8.1093"), D("8.1093")),
-    }),
+    "azure-portal-localised-de/portal-download-de.csv": (
+        "azure-legacy-usage",
+        3,
+        {
+            ("2026-03", "EUR"): (D("8.1093"), D("8.1093")),
+        },
+    ),
     # 4.608 + 0.075 = 4.683
-    "azure-portal-localised-mixed/portal-download-de-mixed.csv": ("azure-legacy-usage", 2, {
-        ("2026-03", "USD"): (D("4.683"), D("4.683")),
-    }),
+    "azure-portal-localised-mixed/portal-download-de-mixed.csv": (
+        "azure-legacy-usage",
+        2,
+        {
+            ("2026-03", "USD"): (D("4.683"), D("4.683")),
+        },
+    ),
     # 4.608 + 9.216 + 3.69012 = 17.51412
-    "azure-with-bom-and-braceless-tags/ea-portal-download-bom-crlf.csv": ("azure-ea-unknown", 3, {
-        ("2026-03", "USD"): (D("17.51412"), D("17.51412")),
-    }),
+    "azure-with-bom-and-braceless-tags/ea-portal-download-bom-crlf.csv": (
+        "azure-ea-unknown",
+        3,
+        {
+            ("2026-03", "USD"): (D("17.51412"), D("17.51412")),
+        },
+    ),
     # 0.272 + 0.01536 + 0.00107392473 - 0.272 (an adjustment reversing the first) = 0.01643392473
-    "oci-focus/oci-focus-report.csv": ("oci-focus-1.0", 4, {
-        ("2026-03", "USD"): (D("0.01643392473"), D("0.01643392473")),
-    }),
+    "oci-focus/oci-focus-report.csv": (
+        "oci-focus-1.0",
+        4,
+        {
+            ("2026-03", "USD"): (D("0.01643392473"), D("0.01643392473")),
+        },
+    ),
 }
 CURRENCY = {
     "azure-mca-amortized/mca-amortized-2023-12-01-preview.csv": "EUR",
@@ -128,13 +168,20 @@ def test_fixture_loads_through_the_cli_with_exact_totals(loaded, fixture: str) -
         load = con.execute(
             "select detected_format, rows_in, rows_loaded, rows_quarantined, status from meta.loads"
         ).fetchall()
-        staged = {(p, c): (b, e) for p, c, b, e in con.execute(
-            "select x_BillingPeriod, BillingCurrency, sum(BilledCost), sum(EffectiveCost) "
-            "from staging.billing group by all"
-        ).fetchall()}
-        ledger = {(p, c): (b, e) for p, c, b, e in con.execute(
-            "select billing_period, source_currency, sum(source_amount), sum(source_effective_amount) "
-            "from ledger.cost_ledger where source = 'billing' group by all").fetchall()}
+        staged = {
+            (p, c): (b, e)
+            for p, c, b, e in con.execute(
+                "select x_BillingPeriod, BillingCurrency, sum(BilledCost), sum(EffectiveCost) "
+                "from staging.billing group by all"
+            ).fetchall()
+        }
+        ledger = {
+            (p, c): (b, e)
+            for p, c, b, e in con.execute(
+                "select billing_period, source_currency, sum(source_amount), sum(source_effective_amount) "
+                "from ledger.cost_ledger where source = 'billing' group by all"
+            ).fetchall()
+        }
     assert load == [(fmt, rows, rows, 0, "loaded")]
     assert staged == totals
     assert ledger == totals
@@ -159,12 +206,36 @@ MISSING = {
     "azure-portal-localised-mixed": {"ListCost", "BillingAccountName", "SubAccountName"},
 }
 CORE = {
-    "BillingAccountId", "BillingAccountName", "SubAccountId", "SubAccountName", "BillingPeriodStart",
-    "BillingPeriodEnd", "ChargePeriodStart", "ChargePeriodEnd", "ChargeCategory", "ChargeDescription",
-    "ChargeFrequency", "BilledCost", "EffectiveCost", "ListCost", "BillingCurrency", "ConsumedQuantity",
-    "ConsumedUnit", "PricingQuantity", "PricingUnit",
-    "ProviderName", "PublisherName", "InvoiceIssuerName", "RegionId", "ResourceId", "ResourceName", "ServiceCategory",
-    "ServiceName", "SkuId", "SkuPriceId", "Tags",
+    "BillingAccountId",
+    "BillingAccountName",
+    "SubAccountId",
+    "SubAccountName",
+    "BillingPeriodStart",
+    "BillingPeriodEnd",
+    "ChargePeriodStart",
+    "ChargePeriodEnd",
+    "ChargeCategory",
+    "ChargeDescription",
+    "ChargeFrequency",
+    "BilledCost",
+    "EffectiveCost",
+    "ListCost",
+    "BillingCurrency",
+    "ConsumedQuantity",
+    "ConsumedUnit",
+    "PricingQuantity",
+    "PricingUnit",
+    "ProviderName",
+    "PublisherName",
+    "InvoiceIssuerName",
+    "RegionId",
+    "ResourceId",
+    "ResourceName",
+    "ServiceCategory",
+    "ServiceName",
+    "SkuId",
+    "SkuPriceId",
+    "Tags",
 }
 
 
@@ -200,11 +271,15 @@ def test_every_layout_maps_the_same_charge_to_the_same_focus_columns(loaded) -> 
     # the invoice scope: an EA enrollment, an MCA billing profile; the subscription when the
     # layout names no billing account (legacy usage details, CSP subscription-scope exports)
     assert {layout: row["BillingAccountId"] for layout, row in seen.items()} == {
-        "azure-ea-actual": "71234567", "azure-ea-amortized": "71234567",
+        "azure-ea-actual": "71234567",
+        "azure-ea-amortized": "71234567",
         "azure-with-bom-and-braceless-tags": "71234567",
-        "azure-mca-actual": "QWER-TY12-BG7-TGB", "azure-mca-amortized": "QWER-TY12-BG7-TGB",
-        "azure-payg-usage-details-legacy": SUBSCRIPTION, "azure-csp-partner-camelcase": SUBSCRIPTION,
-        "azure-portal-localised-de": SUBSCRIPTION, "azure-portal-localised-mixed": SUBSCRIPTION,
+        "azure-mca-actual": "QWER-TY12-BG7-TGB",
+        "azure-mca-amortized": "QWER-TY12-BG7-TGB",
+        "azure-payg-usage-details-legacy": SUBSCRIPTION,
+        "azure-csp-partner-camelcase": SUBSCRIPTION,
+        "azure-portal-localised-de": SUBSCRIPTION,
+        "azure-portal-localised-mixed": SUBSCRIPTION,
     }
     # partnerName: the CSP partner issues the invoice
     assert seen["azure-csp-partner-camelcase"]["InvoiceIssuerName"] == "Contoso Cloud Partner GmbH"
@@ -298,7 +373,9 @@ def test_two_headers_for_one_field_are_refused(tmp_path: Path) -> None:
     code, output, _ = _run_one(tmp_path, f"{header}\n03/14/2026,Usage,s,1,2,USD,03/01/2026\n")
     # refused by the header check every reader shares, before Azure's field map
     assert code == 2
-    assert "row 0, column 'cost': the header has 'Cost' and 'cost' (columns 4 and 5)" in output and "ambiguous" in output
+    assert (
+        "row 0, column 'cost': the header has 'Cost' and 'cost' (columns 4 and 5)" in output and "ambiguous" in output
+    )
 
 
 def test_an_oracle_native_cost_report_is_refused_naming_the_focus_report(tmp_path: Path) -> None:

@@ -13,7 +13,10 @@ from pipeline.workspace import Workspace
 
 runner = CliRunner()
 
-FOCUS_HEADER = "BillingAccountId,BillingPeriodStart,BillingPeriodEnd,ChargePeriodStart,ChargePeriodEnd,ChargeCategory,BilledCost,EffectiveCost,BillingCurrency,ProviderName,ServiceName"
+FOCUS_HEADER = (
+    "BillingAccountId,BillingPeriodStart,BillingPeriodEnd,ChargePeriodStart,ChargePeriodEnd,ChargeCategory,BilledCost,"
+    "EffectiveCost,BillingCurrency,ProviderName,ServiceName"
+)
 
 
 def _workspace(tmp_path: Path, name: str, text: str) -> Path:
@@ -32,11 +35,17 @@ def test_unknown_format_exits_2_naming_known_and_closest(tmp_path: Path) -> None
     assert "unrecognised billing format: known formats are FOCUS 1.0/1.1/1.2" in result.output
     assert "AWS legacy CUR" in result.output and "GCP billing export" in result.output
     # Date and Cost are two of the five Azure signature columns: the closest, with what is missing
-    assert "closest is Azure cost details (found ['Date', 'Cost'], missing ['ChargeType', 'BillingPeriodStartDate', 'SubscriptionId'])" in result.output
+    assert (
+        "closest is Azure cost details (found ['Date', 'Cost'], missing ['ChargeType', 'BillingPeriodStartDate', "
+        "'SubscriptionId'])" in result.output
+    )
 
 
 def test_two_currencies_without_a_currency_column_exit_2(tmp_path: Path) -> None:
-    header = "bill/BillingPeriodStartDate,lineItem/LineItemType,lineItem/UsageStartDate,lineItem/UsageEndDate,lineItem/UnblendedCost,pricing/currency"
+    header = (
+        "bill/BillingPeriodStartDate,lineItem/LineItemType,lineItem/UsageStartDate,lineItem/UsageEndDate,"
+        "lineItem/UnblendedCost,pricing/currency"
+    )
     rows = [
         "2026-01-01T00:00:00Z,Usage,2026-01-01T00:00:00Z,2026-01-02T00:00:00Z,1.00,USD",
         "2026-01-01T00:00:00Z,Usage,2026-01-01T00:00:00Z,2026-01-02T00:00:00Z,1.00,EUR",
@@ -49,7 +58,10 @@ def test_two_currencies_without_a_currency_column_exit_2(tmp_path: Path) -> None
 
 
 def test_missing_fx_rate_exits_2_naming_currency_day_and_file(tmp_path: Path) -> None:
-    row = "acct,2026-01-01,2026-02-01,2026-01-05T00:00:00Z,2026-01-06T00:00:00Z,Usage,10.00,10.00,EUR,Microsoft,Virtual Machines"
+    row = (
+        "acct,2026-01-01,2026-02-01,2026-01-05T00:00:00Z,2026-01-06T00:00:00Z,Usage,10.00,10.00,EUR,Microsoft,Virtual "
+        "Machines"
+    )
     root = _workspace(tmp_path, "eur.csv", f"{FOCUS_HEADER}\n{row}\n")
     result = runner.invoke(app, ["run", "-w", str(root), "--month", "2026-01"])
     assert result.exit_code == 2, result.output

@@ -27,7 +27,8 @@ def _ledger(root: Path, *, daily: bool) -> dict[tuple, tuple[Decimal, Decimal]]:
     keys = ("charge_date, " if daily else "") + KEY
     with warehouse.connect(root / "warehouse.duckdb") as con:
         rows = con.execute(
-            f"select {keys}, sum(billed_cost), sum(effective_cost) from ledger.cost_ledger where source = 'billing' group by all"
+            f"select {keys}, sum(billed_cost), sum(effective_cost) from ledger.cost_ledger where source = 'billing' "
+            "group by all"
         ).fetchall()
     return {tuple(r[:-2]): (r[-2], r[-1]) for r in rows}
 
@@ -58,10 +59,20 @@ def test_format_gives_the_focus_ledger(ledgers: dict[str, Path], fmt: str) -> No
 @pytest.mark.slow
 @pytest.mark.parametrize("fmt", FORMATS)
 def test_format_is_detected_from_content(ledgers: dict[str, Path], fmt: str) -> None:
-    expected = {"focus": {"focus-1.2"}, "cur2": {"aws-cur2"}, "cur-legacy": {"aws-cur-legacy"},
-                "azure": {"azure-ea-mixed", "azure-ea-unknown"}, "gcp": {"gcp-billing-export"}}[fmt]
+    expected = {
+        "focus": {"focus-1.2"},
+        "cur2": {"aws-cur2"},
+        "cur-legacy": {"aws-cur-legacy"},
+        "azure": {"azure-ea-mixed", "azure-ea-unknown"},
+        "gcp": {"gcp-billing-export"},
+    }[fmt]
     with warehouse.connect(ledgers[fmt] / "warehouse.duckdb") as con:
-        found = {r[0] for r in con.execute("select detected_format from meta.loads where source = 'billing' and status = 'loaded'").fetchall()}
+        found = {
+            r[0]
+            for r in con.execute(
+                "select detected_format from meta.loads where source = 'billing' and status = 'loaded'"
+            ).fetchall()
+        }
         rejected = con.execute("select count(*) from meta.quarantine").fetchone()[0]
     assert found <= expected and found
     assert rejected == 0

@@ -11,19 +11,28 @@ from pathlib import Path
 from pipeline import run, warehouse
 from pipeline.workspace import Workspace
 
-HEADER = "BillingAccountId,BillingPeriodStart,BillingPeriodEnd,ChargePeriodStart,ChargePeriodEnd,ChargeCategory,BilledCost,EffectiveCost,BillingCurrency,ProviderName,ServiceName"
+HEADER = (
+    "BillingAccountId,BillingPeriodStart,BillingPeriodEnd,ChargePeriodStart,ChargePeriodEnd,ChargeCategory,BilledCost,"
+    "EffectiveCost,BillingCurrency,ProviderName,ServiceName"
+)
 
 
 def _file(ws: Workspace, relative: str, *amounts: str, month: str = "2026-01") -> None:
     path = ws.inbox / "billing" / relative
     path.parent.mkdir(parents=True, exist_ok=True)
-    rows = [f"111,{month}-01,{month}-28,{month}-0{i + 1}T00:00:00Z,{month}-0{i + 2}T00:00:00Z,Usage,{a},{a},USD,AWS,Amazon Elastic Compute Cloud" for i, a in enumerate(amounts)]
+    rows = [
+        f"111,{month}-01,{month}-28,{month}-0{i + 1}T00:00:00Z,{month}-0{i + 2}T00:00:00Z,Usage,{a},{a},USD,AWS,Amazon "
+        "Elastic Compute Cloud"
+        for i, a in enumerate(amounts)
+    ]
     path.write_text("\n".join([HEADER, *rows]) + "\n")
 
 
 def _ledger_total(ws: Workspace, period: str) -> Decimal:
     with warehouse.connect(ws.warehouse) as con:
-        return con.execute("select sum(billed_cost) from ledger.cost_ledger where source = 'billing' and billing_period = ?", [period]).fetchone()[0]
+        return con.execute(
+            "select sum(billed_cost) from ledger.cost_ledger where source = 'billing' and billing_period = ?", [period]
+        ).fetchone()[0]
 
 
 def test_a_restated_month_replaces_never_adds(tmp_path: Path) -> None:
@@ -37,15 +46,22 @@ def test_a_restated_month_replaces_never_adds(tmp_path: Path) -> None:
     with warehouse.connect(ws.warehouse) as con:
         statuses = dict(con.execute("select path, status from meta.loads").fetchall())
         restated = con.execute(
-            "select provider, billing_account_id, billing_period, currency, old_rows, new_rows, old_billed, new_billed, billed_change, effective_change "
+            "select provider, billing_account_id, billing_period, currency, old_rows, new_rows, old_billed, "
+            "new_billed, billed_change, effective_change "
             "from meta.restatements"
         ).fetchall()
         old_raw = con.execute(
-            "select count(*) from raw.source_rows r join meta.loads l using (load_id) where l.path = 'billing/cur/20260201-v1/export.csv'"
+            "select count(*) from raw.source_rows r join meta.loads l using (load_id) where l.path = "
+            "'billing/cur/20260201-v1/export.csv'"
         ).fetchone()[0]
-    assert statuses == {"billing/cur/20260201-v1/export.csv": "superseded", "billing/cur/20260203-v2/export.csv": "loaded"}
+    assert statuses == {
+        "billing/cur/20260201-v1/export.csv": "superseded",
+        "billing/cur/20260203-v2/export.csv": "loaded",
+    }
     # old 15.00, new 17.50: +2.50 billed and effective
-    assert restated == [("AWS", "111", "2026-01", "USD", 2, 2, Decimal("15.00"), Decimal("17.50"), Decimal("2.50"), Decimal("2.50"))]
+    assert restated == [
+        ("AWS", "111", "2026-01", "USD", 2, 2, Decimal("15.00"), Decimal("17.50"), Decimal("2.50"), Decimal("2.50"))
+    ]
     assert old_raw == 2  # the superseded version stays queryable
 
 

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import csv
 import shutil
-from collections import defaultdict
 from datetime import date
 from decimal import ROUND_HALF_EVEN, Decimal
 from pathlib import Path
@@ -37,7 +36,12 @@ def focus_totals(path: Path) -> Totals:
     # FOCUS: BilledCost and EffectiveCost as delivered, period = month of BillingPeriodStart
     totals: Totals = {}
     for row in _rows(path):
-        _add(totals, (row["BillingPeriodStart"][:7], row["BillingCurrency"]), Decimal(row["BilledCost"]), Decimal(row["EffectiveCost"]))
+        _add(
+            totals,
+            (row["BillingPeriodStart"][:7], row["BillingCurrency"]),
+            Decimal(row["BilledCost"]),
+            Decimal(row["EffectiveCost"]),
+        )
     return totals
 
 
@@ -100,12 +104,16 @@ def test_sample_loads_and_reconciles_exactly(tmp_path: Path, name: str, fmt: str
     periods = run.run(ws, date=date(2026, 1, 15))
     expected = expected_totals(sample)
     with warehouse.connect(ws.warehouse) as con:
-        load = con.execute("select detected_format, rows_in, rows_loaded, rows_quarantined, status from meta.loads where source = 'billing'").fetchone()
+        load = con.execute(
+            "select detected_format, rows_in, rows_loaded, rows_quarantined, status from meta.loads where source = "
+            "'billing'"
+        ).fetchone()
         assert load == (fmt, rows, rows, 0, "loaded")
         staged = {
             (p, c): (b, e)
             for p, c, b, e in con.execute(
-                "select x_BillingPeriod, BillingCurrency, sum(BilledCost), sum(EffectiveCost) from staging.billing group by all"
+                "select x_BillingPeriod, BillingCurrency, sum(BilledCost), sum(EffectiveCost) from staging.billing "
+                "group by all"
             ).fetchall()
         }
         ledger = {

@@ -5,7 +5,6 @@ quarantined with the reason."""
 
 from __future__ import annotations
 
-import json
 from datetime import datetime
 from pathlib import Path
 
@@ -26,7 +25,7 @@ PERIOD = "111,2026-02-01T00:00:00Z,Usage,2026-02-01T00:00:00Z,2026-02-01T01:00:0
 # row 2: env only in the map (the flattened column is empty, so the map's value stays);
 # row 3: no tags at all
 ROWS = [
-    f'{PERIOD},1.5,USD,"{{""user:Name"": ""web \\""1\\"""", ""user_team"": ""ml"", ""empty"": """"}}","{{""proj"": ""x""}}",prod',
+    f'{PERIOD},1.5,USD,"{{""user:Name"": ""web \\""1\\"""", ""user_team"": ""ml"", ""empty"": """"}}","{{""proj"": ""x""}}",prod',  # noqa: E501 (one CSV row: its quoting is under test)
     f'{PERIOD},2.25,USD,"{{""user:env"": ""dev""}}",,',
     f"{PERIOD},0.1,USD,,,",
 ]
@@ -43,7 +42,9 @@ def _read(path: Path) -> billing.Parsed:
 
 
 def _tags(parsed: billing.Parsed) -> list[tuple[str | None, str | None]]:
-    return [(r["Tags"], r["ResourceName"]) for r in parsed.rows.sort("row_number").select("Tags", "ResourceName").to_dicts()]
+    return [
+        (r["Tags"], r["ResourceName"]) for r in parsed.rows.sort("row_number").select("Tags", "ResourceName").to_dicts()
+    ]
 
 
 def test_cur_tags_merge_in_order_with_names(tmp_path: Path) -> None:
@@ -70,17 +71,19 @@ def test_cur_map_with_a_number_keeps_the_row_by_row_meaning(tmp_path: Path) -> N
 
 def test_parquet_map_columns_become_json_text(tmp_path: Path) -> None:
     text_map = pa.map_(pa.string(), pa.string())
-    table = pa.table({
-        "bill_payer_account_id": ["111", "111"],
-        "bill_billing_period_start_date": pa.array([datetime(2026, 2, 1)] * 2, pa.timestamp("ms")),
-        "line_item_line_item_type": ["Usage", "Usage"],
-        "line_item_usage_start_date": pa.array([datetime(2026, 2, 1)] * 2, pa.timestamp("ms")),
-        "line_item_usage_end_date": pa.array([datetime(2026, 2, 1, 1)] * 2, pa.timestamp("ms")),
-        "line_item_unblended_cost": [1.25, 2.0],
-        "line_item_currency_code": ["USD", "USD"],
-        "resource_tags": pa.array([[("user_Name", 'a"b'), ("user_team", "ml")], []], text_map),
-        "product": pa.array([[("product_name", "EC2"), ("region_code", "us-east-1")], None], text_map),
-    })
+    table = pa.table(
+        {
+            "bill_payer_account_id": ["111", "111"],
+            "bill_billing_period_start_date": pa.array([datetime(2026, 2, 1)] * 2, pa.timestamp("ms")),
+            "line_item_line_item_type": ["Usage", "Usage"],
+            "line_item_usage_start_date": pa.array([datetime(2026, 2, 1)] * 2, pa.timestamp("ms")),
+            "line_item_usage_end_date": pa.array([datetime(2026, 2, 1, 1)] * 2, pa.timestamp("ms")),
+            "line_item_unblended_cost": [1.25, 2.0],
+            "line_item_currency_code": ["USD", "USD"],
+            "resource_tags": pa.array([[("user_Name", 'a"b'), ("user_team", "ml")], []], text_map),
+            "product": pa.array([[("product_name", "EC2"), ("region_code", "us-east-1")], None], text_map),
+        }
+    )
     path = tmp_path / "cur2.parquet"
     pq.write_table(table, path)
     parsed = _read(path)
@@ -94,7 +97,10 @@ def test_parquet_map_columns_become_json_text(tmp_path: Path) -> None:
 
 
 def test_focus_tags_that_are_not_objects_are_quarantined(tmp_path: Path) -> None:
-    header = "BillingAccountId,BillingPeriodStart,BillingPeriodEnd,ChargePeriodStart,ChargePeriodEnd,ChargeCategory,BilledCost,EffectiveCost,BillingCurrency,ProviderName,ServiceName,Tags"
+    header = (
+        "BillingAccountId,BillingPeriodStart,BillingPeriodEnd,ChargePeriodStart,ChargePeriodEnd,ChargeCategory,"
+        "BilledCost,EffectiveCost,BillingCurrency,ProviderName,ServiceName,Tags"
+    )
     start = "a,2026-02-01,2026-03-01,2026-02-01,2026-02-02,Usage,1,1,USD,X,S"
     tags = ['"{""a"": ""b""}"', '"{""n"": 1, ""x"": {""y"": null}}"', '"[1,2]"', '"{bad"', '"""s"""', ""]
     path = tmp_path / "focus.csv"

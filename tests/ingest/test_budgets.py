@@ -26,15 +26,15 @@ team = "t"
 """
 BUDGETS = [
     ["period", "model_id", "team", "business_line", "owner", "category", "amount", "currency"],
-    ["2026-01", "m", "", "", "", "", "3000.00", "USD"],           # row 1: forecast over
-    ["2026-01", "", "t", "", "", "hardware", "5000.00", "USD"],   # row 2: on track
-    ["2026-01", "", "", "", "", "", "1000.00", "USD"],            # row 3: the whole estate, over already
-    ["2026-01", "", "", "search", "", "", "2000.00", "EUR"],      # row 4: 2000 EUR x 1.10 = 2200 USD
-    ["2026-02", "m", "", "", "", "", "500.00", "USD"],            # row 5: no cost published for February
-    ["2026-01", "m", "t", "", "", "", "10.00", "USD"],            # row 6: two scopes
-    ["2026-01", "m", "", "", "", "gpu", "10.00", "USD"],          # row 7: not a category
-    ["2026-01", "m", "", "", "", "", "3500.00", "USD"],           # row 8: repeats row 1's line
-    ["2026-13", "m", "", "", "", "", "10.00", "USD"],             # row 9: not a month
+    ["2026-01", "m", "", "", "", "", "3000.00", "USD"],  # row 1: forecast over
+    ["2026-01", "", "t", "", "", "hardware", "5000.00", "USD"],  # row 2: on track
+    ["2026-01", "", "", "", "", "", "1000.00", "USD"],  # row 3: the whole estate, over already
+    ["2026-01", "", "", "search", "", "", "2000.00", "EUR"],  # row 4: 2000 EUR x 1.10 = 2200 USD
+    ["2026-02", "m", "", "", "", "", "500.00", "USD"],  # row 5: no cost published for February
+    ["2026-01", "m", "t", "", "", "", "10.00", "USD"],  # row 6: two scopes
+    ["2026-01", "m", "", "", "", "gpu", "10.00", "USD"],  # row 7: not a category
+    ["2026-01", "m", "", "", "", "", "3500.00", "USD"],  # row 8: repeats row 1's line
+    ["2026-13", "m", "", "", "", "", "10.00", "USD"],  # row 9: not a month
 ]
 
 
@@ -43,11 +43,20 @@ def _charge(day: int) -> dict:
     end = f"2026-01-{day + 1:02d}T00:00:00Z"
     values = dict.fromkeys(FOCUS_HEADER, "")
     values |= {
-        "BillingAccountId": "111", "BillingPeriodStart": "2026-01-01T00:00:00Z",
+        "BillingAccountId": "111",
+        "BillingPeriodStart": "2026-01-01T00:00:00Z",
         "BillingPeriodEnd": "2026-02-01T00:00:00Z",
-        "ChargePeriodStart": start, "ChargePeriodEnd": end, "ChargeCategory": "Usage", "ChargeFrequency": "Usage-Based",
-        "BilledCost": "100.00", "EffectiveCost": "100.00", "BillingCurrency": "USD", "ProviderName": "AWS",
-        "ServiceCategory": "Compute", "ServiceName": "Amazon Elastic Compute Cloud", "SkuPriceId": "P",
+        "ChargePeriodStart": start,
+        "ChargePeriodEnd": end,
+        "ChargeCategory": "Usage",
+        "ChargeFrequency": "Usage-Based",
+        "BilledCost": "100.00",
+        "EffectiveCost": "100.00",
+        "BillingCurrency": "USD",
+        "ProviderName": "AWS",
+        "ServiceCategory": "Compute",
+        "ServiceName": "Amazon Elastic Compute Cloud",
+        "SkuPriceId": "P",
         "Tags": json.dumps({"model": "m"}),
     }
     return values
@@ -75,9 +84,10 @@ def workspace(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 def test_budget_lines_load_and_bad_ones_are_quarantined_with_the_reason(workspace: Path) -> None:
     with duckdb.connect(str(workspace / "warehouse.duckdb"), read_only=True) as con:
-        load = con.execute("select detected_format, rows_in, rows_loaded, rows_quarantined from meta.loads "
-                           "where source = 'budgets'").fetchall()
-        bad = con.execute("select row_number, \"column\", reason from meta.quarantine order by row_number").fetchall()
+        load = con.execute(
+            "select detected_format, rows_in, rows_loaded, rows_quarantined from meta.loads where source = 'budgets'"
+        ).fetchall()
+        bad = con.execute('select row_number, "column", reason from meta.quarantine order by row_number').fetchall()
         staged = con.execute("select count(*) from staging.budgets").fetchone()[0]
     assert load == [("budgets-csv", 9, 5, 4)] and staged == 5
     assert [(r, c) for r, c, _ in bad] == [(6, "model_id"), (7, "category"), (8, "period"), (9, "period")]

@@ -43,7 +43,13 @@ def _rates(ws: Workspace) -> list[tuple]:
 def _tamper(folder: Path, rate: str) -> None:
     """Change the EUR rate in a bundle's rows (so a test can tell a loaded bundle from a parse)."""
     rows = pl.read_parquet(folder / "rows.parquet")
-    rows = rows.with_columns(pl.when(pl.col("currency") == "EUR").then(pl.lit(Decimal(rate))).otherwise(pl.col("rate")).cast(rows.schema["rate"]).alias("rate"))
+    rows = rows.with_columns(
+        pl.when(pl.col("currency") == "EUR")
+        .then(pl.lit(Decimal(rate)))
+        .otherwise(pl.col("rate"))
+        .cast(rows.schema["rate"])
+        .alias("rate")
+    )
     rows.write_parquet(folder / "rows.parquet")
 
 
@@ -57,7 +63,12 @@ def test_listing_then_parse_stages_a_bundle_the_writer_loads_and_deletes(tmp_pat
     meta = json.loads((folder / "meta.json").read_text())
     # 2 rows in, 2 loaded, none quarantined; both dated January
     assert (meta["rows_in"], meta["rows_loaded"], meta["rows_quarantined"], meta["periods"]) == (2, 2, 0, ["2026-01"])
-    assert (meta["format"], meta["path"], meta["checksum"], meta["error"]) == ("fx-rates-csv", listed[0]["path"], checksum, None)
+    assert (meta["format"], meta["path"], meta["checksum"], meta["error"]) == (
+        "fx-rates-csv",
+        listed[0]["path"],
+        checksum,
+        None,
+    )
     _tamper(folder, "9.99")  # only a writer that reads the bundle can stage 9.99
 
     run.ingest(ws.root)
@@ -119,10 +130,12 @@ def test_a_rejected_files_bundle_keeps_the_message_and_its_bad_rows(tmp_path):
     run.ingest(ws.root)
     run.ingest(in_process.root)  # no bundle: parsed by the writer, as the CLI does
     query = "select status, replace(message, ?, ''), rows_in, rows_loaded, rows_quarantined from meta.loads"
-    assert _cells(ws, query, [str(ws.root)]) == _cells(in_process, query, [str(in_process.root)])  # the same but for the folder
+    assert _cells(ws, query, [str(ws.root)]) == _cells(
+        in_process, query, [str(in_process.root)]
+    )  # the same but for the folder
     status, _, *counts = _cells(ws, query, [""])[0]
     assert (status, counts) == ("rejected", [2, 0, 2]) and _rates(ws) == []
-    quarantine = "select row_number, \"column\", value, reason from meta.quarantine order by all"
+    quarantine = 'select row_number, "column", value, reason from meta.quarantine order by all'
     assert _cells(ws, quarantine) == _cells(in_process, quarantine)
     assert [row[:3] for row in _cells(ws, quarantine)] == [(1, "(file)", None), (2, "rate", "abc")]
     assert not folder.exists()
@@ -150,4 +163,7 @@ def test_hr_rows_never_reach_the_shared_work_folder(tmp_path):
             assert secret not in text and secret.encode() not in path.read_bytes(), (secret, path)
 
     run.ingest(ws.root)  # the writer parses the HR file itself, into the restricted database
-    assert _cells(ws, "select source, status from meta.loads order by source") == [("fx", "loaded"), ("labor", "loaded")]
+    assert _cells(ws, "select source, status from meta.loads order by source") == [
+        ("fx", "loaded"),
+        ("labor", "loaded"),
+    ]

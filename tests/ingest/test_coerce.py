@@ -31,7 +31,14 @@ def _frame(rows: list[tuple[str | None, ...]]) -> pl.DataFrame:
 # 40 rows: hours and days repeat (so both passes parse timestamps once per distinct text),
 # text with spaces and null tokens, costs as delivered
 GOOD = [
-    (" a1 ", "NULL" if i % 3 == 0 else f"n{i % 2}", f"{i}.25", str(i), "2026-02-0" + str(1 + i % 3), f"2026-02-01T0{i % 4}:00:00Z")
+    (
+        " a1 ",
+        "NULL" if i % 3 == 0 else f"n{i % 2}",
+        f"{i}.25",
+        str(i),
+        "2026-02-0" + str(1 + i % 3),
+        f"2026-02-01T0{i % 4}:00:00Z",
+    )
     for i in range(40)
 ]
 
@@ -39,7 +46,9 @@ GOOD = [
 def test_a_bad_row_changes_nothing_in_how_the_others_are_typed() -> None:
     clean, none = coerce(_frame(GOOD), SCHEMA, path=Path("x.csv"))
     # one bad cost sends the file through the general pass; the 40 good rows must come out alike
-    mixed, rejects = coerce(_frame([*GOOD, ("a1", None, "12,5", "1", "2026-02-01", "2026-02-01")]), SCHEMA, path=Path("x.csv"))
+    mixed, rejects = coerce(
+        _frame([*GOOD, ("a1", None, "12,5", "1", "2026-02-01", "2026-02-01")]), SCHEMA, path=Path("x.csv")
+    )
     assert none.is_empty()
     assert rejects.rows() == [(41, "cost", "12,5", "expected an exact decimal number within +/-1e12 (e.g. 12.34)")]
     assert mixed.equals(clean)

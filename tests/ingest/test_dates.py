@@ -220,7 +220,10 @@ def test_an_ambiguous_focus_file_exits_2_then_loads_with_the_setting(tmp_path: P
 
 
 def test_an_unknown_dates_setting_is_a_config_error(tmp_path: Path) -> None:
-    code, output, _ = _run(tmp_path, ["acct,2025-04-01,2025-05-01,2025-04-01,2025-04-02,Usage,1,1,USD,Microsoft,VM"],
-                           config='\n[dates]\nbilling = "ymd-ish"\n')
+    code, output, _ = _run(
+        tmp_path,
+        ["acct,2025-04-01,2025-05-01,2025-04-01,2025-04-02,Usage,1,1,USD,Microsoft,VM"],
+        config='\n[dates]\nbilling = "ymd-ish"\n',
+    )
     assert code == 2
     assert "dates.billing" in output

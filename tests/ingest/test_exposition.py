@@ -30,17 +30,26 @@ def _write(tmp_path: Path, name: str, *lines: str) -> Path:
 
 def test_a_repeated_series_starts_the_next_scrape_one_step_earlier(tmp_path: Path) -> None:
     # no HELP lines; GPU 0 appears three times: three scrapes, the last at the file name's time
-    path = _write(tmp_path, "n1-2026-01-05T10:00:00Z.prom",
-                  UTIL.format(gpu=0, value=10), UTIL.format(gpu=1, value=0),
-                  UTIL.format(gpu=0, value=20), UTIL.format(gpu=1, value=0),
-                  UTIL.format(gpu=0, value=30), UTIL.format(gpu=1, value=5))
+    path = _write(
+        tmp_path,
+        "n1-2026-01-05T10:00:00Z.prom",
+        UTIL.format(gpu=0, value=10),
+        UTIL.format(gpu=1, value=0),
+        UTIL.format(gpu=0, value=20),
+        UTIL.format(gpu=1, value=0),
+        UTIL.format(gpu=0, value=30),
+        UTIL.format(gpu=1, value=5),
+    )
     parsed = _read(path, step=30)
     rows = parsed.rows.sort("ts", "gpu")
     # 6 lines, 6 samples: scrapes at 10:00 - 2 x 30 s, 10:00 - 30 s and 10:00
     assert rows.select("ts", "gpu", "value").rows() == [
-        (datetime(2026, 1, 5, 9, 59), "0", Decimal("10")), (datetime(2026, 1, 5, 9, 59), "1", Decimal("0")),
-        (datetime(2026, 1, 5, 9, 59, 30), "0", Decimal("20")), (datetime(2026, 1, 5, 9, 59, 30), "1", Decimal("0")),
-        (datetime(2026, 1, 5, 10, 0), "0", Decimal("30")), (datetime(2026, 1, 5, 10, 0), "1", Decimal("5")),
+        (datetime(2026, 1, 5, 9, 59), "0", Decimal("10")),
+        (datetime(2026, 1, 5, 9, 59), "1", Decimal("0")),
+        (datetime(2026, 1, 5, 9, 59, 30), "0", Decimal("20")),
+        (datetime(2026, 1, 5, 9, 59, 30), "1", Decimal("0")),
+        (datetime(2026, 1, 5, 10, 0), "0", Decimal("30")),
+        (datetime(2026, 1, 5, 10, 0), "1", Decimal("5")),
     ]
     assert parsed.rows_in == 6 and parsed.rows_quarantined == 0
     scrapes = [note for note in parsed.notes if note.startswith("3 scrapes;")]
@@ -50,16 +59,24 @@ def test_a_repeated_series_starts_the_next_scrape_one_step_earlier(tmp_path: Pat
 def test_a_repeated_help_line_starts_the_next_scrape(tmp_path: Path) -> None:
     # the two scrapes name different GPUs (GPU 1 appeared between them): the HELP line marks the cut
     help_lines = ("# HELP DCGM_FI_DEV_GPU_UTIL GPU utilization (in %).", "# TYPE DCGM_FI_DEV_GPU_UTIL gauge")
-    path = _write(tmp_path, "scrapes.prom", "# scrape_time 2026-01-05T10:00:00Z",
-                  *help_lines, UTIL.format(gpu=0, value=10), *help_lines, UTIL.format(gpu=1, value=50))
+    path = _write(
+        tmp_path,
+        "scrapes.prom",
+        "# scrape_time 2026-01-05T10:00:00Z",
+        *help_lines,
+        UTIL.format(gpu=0, value=10),
+        *help_lines,
+        UTIL.format(gpu=1, value=50),
+    )
     rows = _read(path).rows.sort("gpu")
     # the comment dates the file's last scrape (GPU 1) 10:00; the first, GPU 0, 60 s before
     assert rows.select("gpu", "ts").rows() == [("0", datetime(2026, 1, 5, 9, 59)), ("1", datetime(2026, 1, 5, 10, 0))]
 
 
 def test_one_scrape_keeps_the_scrape_time(tmp_path: Path) -> None:
-    path = _write(tmp_path, "one.prom", "# scrape_time 1767607200",
-                  UTIL.format(gpu=0, value=1), UTIL.format(gpu=1, value=2))
+    path = _write(
+        tmp_path, "one.prom", "# scrape_time 1767607200", UTIL.format(gpu=0, value=1), UTIL.format(gpu=1, value=2)
+    )
     parsed = _read(path)
     # 1767607200 = 2026-01-05 10:00:00 UTC, both samples
     assert set(parsed.rows.get_column("ts")) == {datetime(2026, 1, 5, 10, 0)}
@@ -76,9 +93,13 @@ def test_mig_slices_keep_profile_and_instance(tmp_path: Path) -> None:
     gpu0 = rows.filter((pl.col("gpu") == "0") & (pl.col("metric") == "DCGM_FI_DEV_FB_USED"))
     gpu0 = gpu0.sort("ts", "mig_instance")  # instance ids sort as text: "10" < "2" < "3" < "9"
     assert gpu0.select("mig_profile", "mig_instance", "pod").rows() == [
-        ("1g.10gb", "10", None), ("3g.40gb", "2", "ranker-0"), ("2g.20gb", "3", "rec-llm-0"),
+        ("1g.10gb", "10", None),
+        ("3g.40gb", "2", "ranker-0"),
+        ("2g.20gb", "3", "rec-llm-0"),
         ("1g.10gb", "9", None),  # first scrape: slice 9 idle
-        ("1g.10gb", "10", None), ("3g.40gb", "2", "ranker-0"), ("2g.20gb", "3", "rec-llm-0"),
+        ("1g.10gb", "10", None),
+        ("3g.40gb", "2", "ranker-0"),
+        ("2g.20gb", "3", "rec-llm-0"),
         ("1g.10gb", "9", "rec-llm-1"),  # second scrape: a pod on slice 9
     ]
     assert set(rows.filter(pl.col("gpu") == "1").get_column("mig_profile")) == {None}
@@ -120,5 +141,6 @@ def test_l40s_with_timestamps_and_the_lower_case_hostname(tmp_path: Path) -> Non
     assert not any("scrape" in note for note in parsed.notes)  # every sample had its own time
     power = rows.filter((pl.col("metric") == "DCGM_FI_DEV_POWER_USAGE") & (pl.col("gpu") == "0")).sort("ts")
     assert power.select("pod", "value").rows() == [
-        ("reranker-0", Decimal("301.25")), ("reranker-0", Decimal("305.004")),
+        ("reranker-0", Decimal("301.25")),
+        ("reranker-0", Decimal("305.004")),
     ]

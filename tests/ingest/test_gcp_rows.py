@@ -19,7 +19,12 @@ ROWS = [
     (" 2.5 ", "[]", LABELS, '[{"key": "team", "value": "ml"}]'),
     ("3", "{}", None, None),  # an empty list read back from JSON lines
     ("4.00", '[{"name": "CUD", "amount": "-1.5", "type": "COMMITTED_USAGE_DISCOUNT", "id": "cud-1"}]', LABELS, "[]"),
-    ("0", "[{'name': 'promo', 'amount': -0.75, 'type': 'PROMOTION'}]", "[{'key': 'model', 'value': 'llm'}]", None),  # Python literals
+    (
+        "0",
+        "[{'name': 'promo', 'amount': -0.75, 'type': 'PROMOTION'}]",
+        "[{'key': 'model', 'value': 'llm'}]",
+        None,
+    ),  # Python literals
     ("5", None, "not a list", "[]"),  # bad labels: the row gets no money (quarantined later)
     ("6", "[{bad", LABELS, "[]"),  # bad credits
     ("x", None, LABELS, "[]"),  # a bad cost: left for coerce to name
@@ -27,7 +32,9 @@ ROWS = [
 
 
 def test_derived_columns_equal_the_row_by_row_rules() -> None:
-    frame = pl.DataFrame(ROWS, schema={c: pl.String for c in ("cost", "credits", "labels", "project.labels")}, orient="row")
+    frame = pl.DataFrame(
+        ROWS, schema={c: pl.String for c in ("cost", "credits", "labels", "project.labels")}, orient="row"
+    )
     expected = [gcp._row_money(row) for row in frame.iter_rows(named=True)]
     got = pl.DataFrame(gcp._derived(frame)).rows()
     # the reference gives Decimal text (str(cost + credits)); the column path keeps the delivered
@@ -49,10 +56,24 @@ def test_derived_columns_equal_the_row_by_row_rules() -> None:
 
 def test_json_lines_objects_flatten_to_the_csv_names(tmp_path: Path) -> None:
     lines = [
-        {"billing_account_id": "A", "service": {"id": "s1", "description": "Compute Engine"}, "usage": {"amount": 1.50, "unit": "hour"},
-         "project": {"id": "p1", "labels": [{"key": "team", "value": "ml"}]}, "cost": 1.0, "credits": [], "invoice": {"month": "202602"}},
-        {"billing_account_id": "A", "service": {"id": "s2", "description": "BigQuery"}, "usage": {"amount": 2, "unit": "byte"},
-         "project": {"id": "p2"}, "cost": 2.0, "credits": [], "invoice": {"month": "202602"}},
+        {
+            "billing_account_id": "A",
+            "service": {"id": "s1", "description": "Compute Engine"},
+            "usage": {"amount": 1.50, "unit": "hour"},
+            "project": {"id": "p1", "labels": [{"key": "team", "value": "ml"}]},
+            "cost": 1.0,
+            "credits": [],
+            "invoice": {"month": "202602"},
+        },
+        {
+            "billing_account_id": "A",
+            "service": {"id": "s2", "description": "BigQuery"},
+            "usage": {"amount": 2, "unit": "byte"},
+            "project": {"id": "p2"},
+            "cost": 2.0,
+            "credits": [],
+            "invoice": {"month": "202602"},
+        },
     ]
     path = tmp_path / "gcp.jsonl"
     path.write_text("\n".join(json.dumps(line) for line in lines) + "\n", encoding="utf-8")
@@ -60,6 +81,11 @@ def test_json_lines_objects_flatten_to_the_csv_names(tmp_path: Path) -> None:
     # numbers keep the delivered text (1.50 is written by json.dumps as 1.5); project (a list
     # inside) goes row by row, the other objects column-wise: the same dotted columns either way
     assert flat.select("service.description", "usage.amount", "usage.unit", "project.id", "invoice.month").rows() == [
-        ("Compute Engine", "1.5", "hour", "p1", "202602"), ("BigQuery", "2", "byte", "p2", "202602")]
-    assert json.loads(flat.item(0, "project.labels")) == [{"key": "team", "value": "ml"}] and flat.item(1, "project.labels") is None
+        ("Compute Engine", "1.5", "hour", "p1", "202602"),
+        ("BigQuery", "2", "byte", "p2", "202602"),
+    ]
+    assert (
+        json.loads(flat.item(0, "project.labels")) == [{"key": "team", "value": "ml"}]
+        and flat.item(1, "project.labels") is None
+    )
     assert "service" not in flat.columns and "project" not in flat.columns

@@ -41,7 +41,12 @@ def _cells(root: Path, query: str, params: list | None = None) -> list[tuple]:
 
 
 def _ledger(root: Path, month: str, category: str) -> dict[str, Decimal]:
-    rows = _cells(root, "select model_id, sum(effective_cost) from ledger.cost_ledger where billing_period = ? and category = ? group by 1", [month, category])
+    rows = _cells(
+        root,
+        "select model_id, sum(effective_cost) from ledger.cost_ledger where billing_period = ? and category = ? group "
+        "by 1",
+        [month, category],
+    )
     return {model: amount for model, amount in rows}
 
 
@@ -53,25 +58,39 @@ families = { "sre" = "engineering", "ml-engineer" = "engineering" }
 """
 # Q1 2026 (Mon-Fri): January 22 working days, February 20, March 22 = 64.
 # Fully loaded monthly cost (salary + benefits + taxes) and pay over Q1 / working days employed:
-STAFF = PEOPLE + "\n".join([
-    "A1,Al Able,ml-engineer,CC1,10000.00,600.00,400.00,USD,,",  # 11,000 x 3 = 33,000 / 64
-    "A2,Bo Brown,ml-engineer,CC1,8800.00,0,0,USD,,",  # 26,400 / 64
-    "A3,Cy Crane,ml-engineer,CC1,6600.00,0,0,USD,2026-02-16,",  # joins: Feb 10 of 20 days 3,300 + 6,600 = 9,900 / 32
-    "S1,Di Dove,sre,CC2,13200.00,0,0,USD,,",  # the only sre: 39,600 / 64
-    "D1,Ed Egg,data-scientist,CC2,9900.00,0,0,USD,,",  # 29,700 / 64
-    "D2,Fa Fox,data-scientist,CC2,7700.00,0,0,USD,,2026-02-13",  # leaves: 7,700 + Feb 10 of 20 days 3,850 = 11,550 / 32
-    "D3,Gu Gale,data-scientist,CC2,12100.00,0,0,USD,,",  # 36,300 / 64
-]) + "\n"
-FEBRUARY = "month,person_id,model_id,percent\n" + "\n".join([
-    "2026-02,A1,m1,60",  # the other 40% is allocated to no model
-    "2026-02,A2,m1,100",
-    "2026-02,A3,m1,100",
-    "2026-02,S1,m1,50",
-    "2026-02,S1,m2,50",
-    "2026-02,D1,m2,100",
-    "2026-02,D2,m2,100",
-    "2026-02,D3,m2,100",
-]) + "\n"
+STAFF = (
+    PEOPLE
+    + "\n".join(
+        [
+            "A1,Al Able,ml-engineer,CC1,10000.00,600.00,400.00,USD,,",  # 11,000 x 3 = 33,000 / 64
+            "A2,Bo Brown,ml-engineer,CC1,8800.00,0,0,USD,,",  # 26,400 / 64
+            # joins: Feb 10 of 20 days 3,300 + 6,600 = 9,900 / 32
+            "A3,Cy Crane,ml-engineer,CC1,6600.00,0,0,USD,2026-02-16,",
+            "S1,Di Dove,sre,CC2,13200.00,0,0,USD,,",  # the only sre: 39,600 / 64
+            "D1,Ed Egg,data-scientist,CC2,9900.00,0,0,USD,,",  # 29,700 / 64
+            # leaves: 7,700 + Feb 10 of 20 days 3,850 = 11,550 / 32
+            "D2,Fa Fox,data-scientist,CC2,7700.00,0,0,USD,,2026-02-13",
+            "D3,Gu Gale,data-scientist,CC2,12100.00,0,0,USD,,",  # 36,300 / 64
+        ]
+    )
+    + "\n"
+)
+FEBRUARY = (
+    "month,person_id,model_id,percent\n"
+    + "\n".join(
+        [
+            "2026-02,A1,m1,60",  # the other 40% is allocated to no model
+            "2026-02,A2,m1,100",
+            "2026-02,A3,m1,100",
+            "2026-02,S1,m1,50",
+            "2026-02,S1,m2,50",
+            "2026-02,D1,m2,100",
+            "2026-02,D2,m2,100",
+            "2026-02,D3,m2,100",
+        ]
+    )
+    + "\n"
+)
 
 
 def _restricted(root: Path, query: str) -> list[tuple]:
@@ -89,8 +108,10 @@ def test_standard_rates_cells_of_k_people_and_the_variance_by_hand(tmp_path):
     #   {S1} alone is short of k, so the family folds in its smallest other band (ml-engineer): engineering, 4 people.
     # data-scientist {D1, D2, D3}: (29,700 + 11,550 + 36,300) / 160 = 484.6875 -> 484.69, 3 people (no family).
     rates = _cells(root, "select rate_period, role, headcount, rate from staging.labor_rates order by role")
-    assert rates == [("2026-Q1", "data-scientist", 3, Decimal("484.69")),
-                     ("2026-Q1", "engineering", 4, Decimal("486.16"))]
+    assert rates == [
+        ("2026-Q1", "data-scientist", 3, Decimal("484.69")),
+        ("2026-Q1", "engineering", 4, Decimal("486.16")),
+    ]
     # February standard cost = working days employed x rate: A1, A2, S1 20 x 486.16 = 9,723.20;
     # A3 10 x 486.16 = 4,861.60;
     # D1, D3 20 x 484.69 = 9,693.80; D2 10 x 484.69 = 4,846.90. Split by the shares:
@@ -101,23 +122,32 @@ def test_standard_rates_cells_of_k_people_and_the_variance_by_hand(tmp_path):
     #     4 people.
     # __unallocated__: only A1's 40% (3,889.28, 8 person-days): one person, withheld.
     cells = _cells(root, "select model_id, role, headcount, person_days, cost from staging.labor order by 1")
-    assert cells == [("m1", "engineering", 4, Decimal("52"), Decimal("25280.32")),
-                     ("m2", "all staff", 4, Decimal("60"), Decimal("29096.10"))]
+    assert cells == [
+        ("m1", "engineering", 4, Decimal("52"), Decimal("25280.32")),
+        ("m2", "all staff", 4, Decimal("60"), Decimal("29096.10")),
+    ]
     assert _ledger(root, "2026-02", "labor") == {"m1": Decimal("25280.32"), "m2": Decimal("29096.10")}
-    subcategories = {r[0] for r in _cells(root, "select distinct subcategory from ledger.cost_ledger where category = 'labor'")}
+    subcategories = {
+        r[0] for r in _cells(root, "select distinct subcategory from ledger.cost_ledger where category = 'labor'")
+    }
     assert subcategories == {"engineering", "all staff"}
     # HR cost: 11,000 + 8,800 + 3,300 + 13,200 + 9,900 + 3,850 + 12,100 = 62,150.00; standard 58,265.70;
     # allocated 25,280.32 + 29,096.10 = 54,376.42; withheld 3,889.28; variance 62,150 - 54,376.42 = 7,773.58
-    variance = _restricted(root, "select hr_cost, standard_cost, allocated_cost, withheld_cost, variance "
-                                 "from labor_variance")
+    variance = _restricted(
+        root, "select hr_cost, standard_cost, allocated_cost, withheld_cost, variance from labor_variance"
+    )
     assert variance == [
-        (Decimal("62150"), Decimal("58265.70"), Decimal("54376.42"), Decimal("3889.28"), Decimal("7773.58"))]
+        (Decimal("62150"), Decimal("58265.70"), Decimal("54376.42"), Decimal("3889.28"), Decimal("7773.58"))
+    ]
     # allocated + variance = HR cost, checked in the restricted database: the verdict is all that is published (one
     # currency); every published figure stands for at least k people: 2 cells, 2 rates, 2 (model, cell) of ledger rows
-    checks = _cells(root, "select suite, success, observed from meta.check_results "
-                          "where suite like 'labor%' order by 1")
-    assert checks == [("labor_conservation", True, "0 of 1 rows unexpected"),
-                      ("labor_privacy", True, "0 of 6 rows unexpected")]
+    checks = _cells(
+        root, "select suite, success, observed from meta.check_results where suite like 'labor%' order by 1"
+    )
+    assert checks == [
+        ("labor_conservation", True, "0 of 1 rows unexpected"),
+        ("labor_privacy", True, "0 of 6 rows unexpected"),
+    ]
     tables = {r[0] for r in _cells(root, "select table_name from duckdb_tables() where schema_name = 'staging'")}
     assert "labor" in tables and "labor_totals" not in tables
 
@@ -153,22 +183,38 @@ def test_rates_stay_fixed_when_hr_files_are_restated(tmp_path):
 
 
 def test_timesheet_hours_at_standard_rates_and_training_in_the_variance(tmp_path):
-    people = PEOPLE + "\n".join([
-        "B1,Bea Bold,data-engineer,CC9,8000.00,0,0,USD,,",  # Q1: 24,000 / 64 days = 375.00 a day
-        "B2,Cal Cole,data-engineer,CC9,8800.00,0,0,USD,,",  # 26,400 / 64 = 412.50
-        "B3,Dee Dunn,data-engineer,CC9,10000.00,0,0,USD,,",  # 30,000 / 64 = 468.75
-    ]) + "\n"
-    timesheets = "date,person_id,project,task,hours,cost_rate,cost_amount,currency\n" + "\n".join([
-        "2026-01-05,B1,P1,build,30,,,USD",  # 30 h on P1 (-> m1) of 40 h: 3/4
-        "2026-01-06,B1,P2,ops,10,,,USD",  # 10 h on P2, which maps to no model: 1/4 unallocated
-        "2026-01-05,B2,P1,build,8,,,USD",  # all of B2's hours on m1
-        "2026-01-05,B3,P1,build,20,,,USD",  # half on m1, half unallocated
-        "2026-01-06,B3,P2,ops,20,,,USD",
-    ]) + "\n"
+    people = (
+        PEOPLE
+        + "\n".join(
+            [
+                "B1,Bea Bold,data-engineer,CC9,8000.00,0,0,USD,,",  # Q1: 24,000 / 64 days = 375.00 a day
+                "B2,Cal Cole,data-engineer,CC9,8800.00,0,0,USD,,",  # 26,400 / 64 = 412.50
+                "B3,Dee Dunn,data-engineer,CC9,10000.00,0,0,USD,,",  # 30,000 / 64 = 468.75
+            ]
+        )
+        + "\n"
+    )
+    timesheets = (
+        "date,person_id,project,task,hours,cost_rate,cost_amount,currency\n"
+        + "\n".join(
+            [
+                "2026-01-05,B1,P1,build,30,,,USD",  # 30 h on P1 (-> m1) of 40 h: 3/4
+                "2026-01-06,B1,P2,ops,10,,,USD",  # 10 h on P2, which maps to no model: 1/4 unallocated
+                "2026-01-05,B2,P1,build,8,,,USD",  # all of B2's hours on m1
+                "2026-01-05,B3,P1,build,20,,,USD",  # half on m1, half unallocated
+                "2026-01-06,B3,P2,ops,20,,,USD",
+            ]
+        )
+        + "\n"
+    )
     projects = "project,model_id\nP1,m1\n"
     training = "date,person_id,cost_centre,amount,currency,description\n2026-01-15,,CC9,600.00,USD,course\n"
-    files = {"labor/people.csv": people, "labor/timesheets.csv": timesheets, "labor/projects.csv": projects,
-             "labor/training.csv": training}
+    files = {
+        "labor/people.csv": people,
+        "labor/timesheets.csv": timesheets,
+        "labor/projects.csv": projects,
+        "labor/training.csv": training,
+    }
     root = _workspace(tmp_path, files, labor=QUARTER)
     run.run(root, month="2026-01")
     # one band of 3: (24,000 + 26,400 + 30,000) / 192 = 418.75 a day, nobody's own rate
@@ -177,7 +223,8 @@ def test_timesheet_hours_at_standard_rates_and_training_in_the_variance(tmp_path
     # January: 22 days x 418.75 = 9,212.50 each. m1: B1 3/4 6,909.375 + B2 9,212.50 + B3 1/2 4,606.25 = 20,728.125
     # (16.5 + 22 + 11 = 49.5 person-days, 3 people); unallocated: B1 and B3 only, 2 people: withheld.
     assert _cells(root, "select model_id, role, headcount, person_days, cost from staging.labor") == [
-        ("m1", "data-engineer", 3, Decimal("49.5"), Decimal("20728.125"))]
+        ("m1", "data-engineer", 3, Decimal("49.5"), Decimal("20728.125"))
+    ]
     assert _ledger(root, "2026-01", "labor") == {"m1": Decimal("20728.125")}
     # training (600.00 for CC9, 200.00 each) is actual cost of people: in the HR cost and so the variance, no model's:
     # HR 8,000 + 8,800 + 10,000 + 600 = 27,400.00; variance 27,400 - 20,728.125 = 6,671.875
@@ -187,10 +234,14 @@ def test_timesheet_hours_at_standard_rates_and_training_in_the_variance(tmp_path
 
 
 def test_annual_licence_and_an_invoice_spanning_two_months(tmp_path):
-    licences = "licence_id,vendor,product,term_start,term_end,billing,amount,currency,seats,seats_by_model\n" \
-               "L1,Acme,index,2026-01-01,2026-12-31,term,3650.00,USD,4,m1=3\n"
-    invoices = "invoice_id,vendor,category,subcategory,service_start,service_end,amount,currency,model_id,description\n" \
-               "INV1,LabelCo,data,labelling,2026-01-20,2026-02-17,580.00,USD,m2,labels\n"
+    licences = (
+        "licence_id,vendor,product,term_start,term_end,billing,amount,currency,seats,seats_by_model\n"
+        "L1,Acme,index,2026-01-01,2026-12-31,term,3650.00,USD,4,m1=3\n"
+    )
+    invoices = (
+        "invoice_id,vendor,category,subcategory,service_start,service_end,amount,currency,model_id,description\n"
+        "INV1,LabelCo,data,labelling,2026-01-20,2026-02-17,580.00,USD,m2,labels\n"
+    )
     root = _workspace(tmp_path, {"charges/licences.csv": licences, "charges/invoices.csv": invoices})
     run.run(root, month="2026-01")
     # licence: 3,650.00 / 365 days = 10.00 a day; 3 of 4 seats on m1: 7.50 a day x 31 = 232.50,
@@ -200,42 +251,70 @@ def test_annual_licence_and_an_invoice_spanning_two_months(tmp_path):
     # Feb 17 days = 340.00; loading it touched both months, so both were built.
     assert _ledger(root, "2026-01", "data") == {"m2": Decimal("240")}
     assert _ledger(root, "2026-02", "data") == {"m2": Decimal("340")}
-    reasons = _cells(root, "select distinct unallocated_reason from ledger.cost_ledger where model_id = '__unallocated__'")
+    reasons = _cells(
+        root, "select distinct unallocated_reason from ledger.cost_ledger where model_id = '__unallocated__'"
+    )
     assert reasons == [("unassigned_seats",)]
 
 
 def test_milestone_delivered_late(tmp_path):
-    milestones = "model_id,milestone,planned_date,actual_date,cost_of_delay_per_day,currency,started_date\n" \
-                 "m1,launch,2026-01-10,2026-01-13,100.00,USD,2025-12-01\n"
+    milestones = (
+        "model_id,milestone,planned_date,actual_date,cost_of_delay_per_day,currency,started_date\n"
+        "m1,launch,2026-01-10,2026-01-13,100.00,USD,2025-12-01\n"
+    )
     root = _workspace(tmp_path, {"milestones/m.csv": milestones})
     run.run(root, month="2026-01")
     # late on Jan 11, 12 and 13: 3 x 100.00 of opportunity cost: no effective (cash) cost, 300.00
     # of economic cost, nothing billed
     assert _ledger(root, "2026-01", "time") == {"m1": Decimal("0")}
-    assert _cells(root, "select cost_basis, sum(billed_cost), sum(economic_cost) from ledger.cost_ledger "
-                        "where category = 'time' group by 1") == [("opportunity", Decimal("0"), Decimal("300"))]
+    assert _cells(
+        root,
+        "select cost_basis, sum(billed_cost), sum(economic_cost) from ledger.cost_ledger "
+        "where category = 'time' group by 1",
+    ) == [("opportunity", Decimal("0"), Decimal("300"))]
     # time to deploy: 2025-12-01 -> 2026-01-13 = 43 days
-    assert _cells(root, "select status, days_late, time_to_deploy_days, delay_cost from marts.milestones") == [("delivered", 3, 43, Decimal("300"))]
+    assert _cells(root, "select status, days_late, time_to_deploy_days, delay_cost from marts.milestones") == [
+        ("delivered", 3, 43, Decimal("300"))
+    ]
 
 
 def test_milestone_cancelled_stops_its_delay(tmp_path):
-    milestones = "model_id,milestone,planned_date,actual_date,cost_of_delay_per_day,currency,started_date,cancelled_date\n" \
-                 "m1,launch,2026-01-10,,100.00,USD,2025-12-01,2026-01-14\n"
+    milestones = (
+        "model_id,milestone,planned_date,actual_date,cost_of_delay_per_day,currency,started_date,cancelled_date\n"
+        "m1,launch,2026-01-10,,100.00,USD,2025-12-01,2026-01-14\n"
+    )
     root = _workspace(tmp_path, {"milestones/m.csv": milestones})
     run.run(root, month="2026-01")
     # never delivered, cancelled on Jan 14: late on Jan 11, 12 and 13 only (not to the run date,
     # Jan 31 or later, which an open milestone would reach): 3 x 100.00 = 300.00 of economic cost
-    assert _cells(root, "select min(charge_date)::varchar, max(charge_date)::varchar, sum(economic_cost), sum(effective_cost) "
-                        "from ledger.cost_ledger where category = 'time'") == [("2026-01-11", "2026-01-13", Decimal("300"), Decimal("0"))]
-    assert _cells(root, "select status, days_late, delay_cost from marts.milestones") == [("cancelled", 3, Decimal("300"))]
+    assert _cells(
+        root,
+        "select min(charge_date)::varchar, max(charge_date)::varchar, sum(economic_cost), sum(effective_cost) "
+        "from ledger.cost_ledger where category = 'time'",
+    ) == [("2026-01-11", "2026-01-13", Decimal("300"), Decimal("0"))]
+    assert _cells(root, "select status, days_late, delay_cost from marts.milestones") == [
+        ("cancelled", 3, Decimal("300"))
+    ]
 
 
 @pytest.mark.parametrize(
     ("name", "text", "words"),
     [
-        ("allocations.csv", "month,person_id,model_id,percent\n2026-01,A1,m1,70\n2026-01,A1,m2,50\n", ["allocated 120%", "2026-01", "row 1"]),
-        ("allocations.csv", "month,person_id,model_id,percent\n2026-01,A1,m1,50\n2026-01,A1,ghost,10\n", ["row 2", "model_id", "registered"]),
-        ("people.csv", PEOPLE + "A1,Al,sre,C,5000.00,0,0,USD,,\nA2,Bo,sre,C,-1.00,0,0,USD,,\n", ["row 2", "monthly_salary", "0 or more"]),
+        (
+            "allocations.csv",
+            "month,person_id,model_id,percent\n2026-01,A1,m1,70\n2026-01,A1,m2,50\n",
+            ["allocated 120%", "2026-01", "row 1"],
+        ),
+        (
+            "allocations.csv",
+            "month,person_id,model_id,percent\n2026-01,A1,m1,50\n2026-01,A1,ghost,10\n",
+            ["row 2", "model_id", "registered"],
+        ),
+        (
+            "people.csv",
+            PEOPLE + "A1,Al,sre,C,5000.00,0,0,USD,,\nA2,Bo,sre,C,-1.00,0,0,USD,,\n",
+            ["row 2", "monthly_salary", "0 or more"],
+        ),
     ],
 )
 def test_bad_hr_files_exit_2_and_load_nothing_of_that_file(tmp_path, name, text, words):

@@ -46,39 +46,76 @@ rate_period = "quarter"
 families = { "sre" = "engineering", "ml-engineer" = "engineering" }
 """
 HEADER = "person_id,name,role,cost_centre,monthly_salary,benefits,employer_taxes,currency,start_date,end_date\n"
-PEOPLE = HEADER + "\n".join([
-    "A1,Al Able,ml-engineer,CC1,10000.00,600.00,400.00,USD,,",
-    "A2,Bo Brown,ml-engineer,CC1,8800.00,0,0,USD,,",
-    "A3,Cy Crane,ml-engineer,CC1,6600.00,0,0,USD,2026-02-16,",  # the joiner
-    "S1,Di Dove,sre,CC2,13200.00,0,0,USD,,",  # the only sre
-    "D1,Ed Egg,data-scientist,CC2,9900.00,0,0,USD,,",
-    "D2,Fa Fox,data-scientist,CC2,7700.00,0,0,USD,,2026-03-13",  # the leaver
-    "D3,Gu Gale,data-scientist,CC2,12100.00,0,0,USD,,",
-]) + "\n"
+PEOPLE = (
+    HEADER
+    + "\n".join(
+        [
+            "A1,Al Able,ml-engineer,CC1,10000.00,600.00,400.00,USD,,",
+            "A2,Bo Brown,ml-engineer,CC1,8800.00,0,0,USD,,",
+            "A3,Cy Crane,ml-engineer,CC1,6600.00,0,0,USD,2026-02-16,",  # the joiner
+            "S1,Di Dove,sre,CC2,13200.00,0,0,USD,,",  # the only sre
+            "D1,Ed Egg,data-scientist,CC2,9900.00,0,0,USD,,",
+            "D2,Fa Fox,data-scientist,CC2,7700.00,0,0,USD,,2026-03-13",  # the leaver
+            "D3,Gu Gale,data-scientist,CC2,12100.00,0,0,USD,,",
+        ]
+    )
+    + "\n"
+)
 # Fully loaded monthly cost, and what each person costs in each month employed (the joiner: 10 of
 # February's 20 working days = 3,300.00; the leaver: March 2-13, 10 of 22 working days = 3,500.00).
 MONTHLY = {"A1": "11000", "A2": "8800", "A3": "6600", "S1": "13200", "D1": "9900", "D2": "7700", "D3": "12100"}
 PARTIAL = {("2026-02", "A3"): "3300", ("2026-03", "D2"): "3500"}
 ALLOCATIONS = {  # month -> person -> {model: percent}; the rest of 100 is allocated to no model
-    "2026-01": {"A1": {"m1": 100}, "A2": {"m1": 100}, "S1": {"m1": 50, "m2": 50},
-                "D1": {"m2": 100}, "D2": {"m2": 100}, "D3": {"m2": 60}},
-    "2026-02": {"A1": {"m1": 60}, "A2": {"m1": 100}, "A3": {"m1": 100}, "S1": {"m1": 50, "m2": 50},
-                "D1": {"m2": 100}, "D2": {"m2": 100}, "D3": {"m2": 100}},
-    "2026-03": {"A1": {"m1": 100}, "A2": {"m1": 100}, "A3": {"m1": 100}, "S1": {"m2": 100},
-                "D1": {"m2": 100}, "D2": {"m2": 100}, "D3": {"m2": 100}},
+    "2026-01": {
+        "A1": {"m1": 100},
+        "A2": {"m1": 100},
+        "S1": {"m1": 50, "m2": 50},
+        "D1": {"m2": 100},
+        "D2": {"m2": 100},
+        "D3": {"m2": 60},
+    },
+    "2026-02": {
+        "A1": {"m1": 60},
+        "A2": {"m1": 100},
+        "A3": {"m1": 100},
+        "S1": {"m1": 50, "m2": 50},
+        "D1": {"m2": 100},
+        "D2": {"m2": 100},
+        "D3": {"m2": 100},
+    },
+    "2026-03": {
+        "A1": {"m1": 100},
+        "A2": {"m1": 100},
+        "A3": {"m1": 100},
+        "S1": {"m2": 100},
+        "D1": {"m2": 100},
+        "D2": {"m2": 100},
+        "D3": {"m2": 100},
+    },
 }
 # The rate groups of 2026-Q1, as in tests/ingest/test_labor.py: the lone sre merges into its family
 # with the ml-engineers (486.16); the data scientists are a band of their own: (29,700 + 7,700 x 2
 # + 3,500 + 36,300) / (64 + 52 + 64) = 84,900 / 180 = 471.67.
-GROUPS = {"A1": "engineering", "A2": "engineering", "A3": "engineering", "S1": "engineering",
-          "D1": "data-scientist", "D2": "data-scientist", "D3": "data-scientist"}
+GROUPS = {
+    "A1": "engineering",
+    "A2": "engineering",
+    "A3": "engineering",
+    "S1": "engineering",
+    "D1": "data-scientist",
+    "D2": "data-scientist",
+    "D3": "data-scientist",
+}
 
 
 def _hand_built(root: Path) -> Path:
     Workspace.init(root, config_text=CONFIG)
     (root / "inbox" / "labor" / "people.csv").write_text(PEOPLE)
-    rows = [f"{m},{p},{model},{pct}\n" for m, people in ALLOCATIONS.items() for p, models in people.items()
-            for model, pct in models.items()]
+    rows = [
+        f"{m},{p},{model},{pct}\n"
+        for m, people in ALLOCATIONS.items()
+        for p, models in people.items()
+        for model, pct in models.items()
+    ]
     (root / "inbox" / "labor" / "allocations.csv").write_text("month,person_id,model_id,percent\n" + "".join(rows))
     for path in (root / "inbox" / "labor").iterdir():
         path.chmod(0o600)
@@ -105,6 +142,7 @@ def _working_days(month: str, start: date | None) -> list[date]:
 
 
 # --------------------------------------------------------------------------- what sql shows
+
 
 def _involves_labor(schema: str, name: str, columns: list[str]) -> str | None:
     """The rows of a relation that involve labor, as a condition (None: none of them)."""
@@ -199,6 +237,7 @@ def assert_cells_stand_for_k(
 
 # --------------------------------------------------------------------------- the tests
 
+
 def test_the_attacks_recover_nobodys_pay_on_a_joiner_a_leaver_and_a_one_person_role(tmp_path):
     root = _hand_built(tmp_path / "ws")
     run.run(root, month="2026-03")
@@ -226,9 +265,12 @@ def test_the_attacks_recover_nobodys_pay_on_a_joiner_a_leaver_and_a_one_person_r
     # leaver's (18,900 / 52 = 363.46)
     with connect_read_only(root / "warehouse.duckdb") as con:
         rates = {r[0]: r[1] for r in con.execute("select role, rate from staging.labor_rates").fetchall()}
-        roles = {r[0] for r in con.execute(
-            "select distinct role from staging.labor union select distinct subcategory from ledger.cost_ledger"
-        ).fetchall()}
+        roles = {
+            r[0]
+            for r in con.execute(
+                "select distinct role from staging.labor union select distinct subcategory from ledger.cost_ledger"
+            ).fetchall()
+        }
         verdicts = con.execute(
             "select distinct suite, success from meta.check_results where suite like 'labor%' order by 1"
         ).fetchall()
@@ -260,8 +302,10 @@ def test_the_attacks_recover_nobodys_pay_on_the_demo_estate(demo_estate):
     warehouse = demo_estate.root / "warehouse.duckdb"
     with (demo_estate.root / "inbox" / "labor" / "people.csv").open() as handle:
         people = list(csv.DictReader(handle))
-    monthly = {p["person_id"]: Decimal(p["monthly_salary"]) + Decimal(p["benefits"]) + Decimal(p["employer_taxes"])
-               for p in people}
+    monthly = {
+        p["person_id"]: Decimal(p["monthly_salary"]) + Decimal(p["benefits"]) + Decimal(p["employer_taxes"])
+        for p in people
+    }
     # each person's pay per month employed (the mid-February joiner's February is 10 of 20 days), with
     # and without that month's training spend (E1000's conference in January, CC-100's course in March)
     pay = set(monthly.values()) | set(demo_estate.pay.values())

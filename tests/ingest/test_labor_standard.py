@@ -69,8 +69,12 @@ def test_small_bands_merge_into_their_family_first():
     families = {"sre": "engineering", "data-engineer": "engineering", "ml-engineer": "engineering"}
     labels, published = rate_groups(bands, k=3, families=families)
     # engineering = {s1, d1, d2}: 102,000 / 180 = 566.67, three people: the ml-engineers keep their own rate
-    assert labels == {"sre": "engineering", "data-engineer": "engineering", "ml-engineer": "ml-engineer",
-                      "data-scientist": "data-scientist"}
+    assert labels == {
+        "sre": "engineering",
+        "data-engineer": "engineering",
+        "ml-engineer": "ml-engineer",
+        "data-scientist": "data-scientist",
+    }
     assert published
 
 

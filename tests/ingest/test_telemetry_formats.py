@@ -23,16 +23,32 @@ def _read(tmp_path: Path, name: str, data: bytes | str, config: Config | None = 
 
 
 def test_query_range_matrix_with_relabelled_workload_mig_and_a_sentinel(tmp_path):
-    series = [{
-        "metric": {"__name__": "DCGM_FI_PROF_GR_ENGINE_ACTIVE", "gpu": "0", "UUID": "GPU-a", "hostname": "n1", "GPU_I_PROFILE": "3g.40gb",
-                   "GPU_I_ID": "2", "pod": "dcgm-exporter-x", "namespace": "gpu-operator", "exported_pod": "rank-0", "exported_namespace": "search"},
-        "values": [[1767261600, "0.5"], [1767261660, "9223372036854775794"], [1767261720, "0.25"]],
-    }]
-    parsed = _read(tmp_path, "a.json", json.dumps({"status": "success", "data": {"resultType": "matrix", "result": series}}))
+    series = [
+        {
+            "metric": {
+                "__name__": "DCGM_FI_PROF_GR_ENGINE_ACTIVE",
+                "gpu": "0",
+                "UUID": "GPU-a",
+                "hostname": "n1",
+                "GPU_I_PROFILE": "3g.40gb",
+                "GPU_I_ID": "2",
+                "pod": "dcgm-exporter-x",
+                "namespace": "gpu-operator",
+                "exported_pod": "rank-0",
+                "exported_namespace": "search",
+            },
+            "values": [[1767261600, "0.5"], [1767261660, "9223372036854775794"], [1767261720, "0.25"]],
+        }
+    ]
+    parsed = _read(
+        tmp_path, "a.json", json.dumps({"status": "success", "data": {"resultType": "matrix", "result": series}})
+    )
     assert parsed.format == "prometheus-query-range"
     rows = parsed.rows
     # 3 points, the sentinel dropped and counted: 2 samples, step 60 s (smallest distance)
-    assert rows.select("namespace", "pod", "mig_profile", "mig_instance", "step_seconds").unique().rows() == [("search", "rank-0", "3g.40gb", "2", 60)]
+    assert rows.select("namespace", "pod", "mig_profile", "mig_instance", "step_seconds").unique().rows() == [
+        ("search", "rank-0", "3g.40gb", "2", 60)
+    ]
     assert rows.get_column("value").to_list() == [Decimal("0.5"), Decimal("0.25")]
     assert "1 sentinel samples dropped" in parsed.notes
 
@@ -40,7 +56,8 @@ def test_query_range_matrix_with_relabelled_workload_mig_and_a_sentinel(tmp_path
 def test_exposition_with_timestamps_and_scrape_time_from_the_name(tmp_path):
     text = (
         "# HELP DCGM_FI_DEV_GPU_UTIL GPU utilization (in %).\n# TYPE DCGM_FI_DEV_GPU_UTIL gauge\n"
-        'DCGM_FI_DEV_GPU_UTIL{gpu="0",Hostname="n1",exported_namespace="search",exported_pod="r-0",pod="nvidia-dcgm-exporter-abc"} 42 1767261600000\n'
+        'DCGM_FI_DEV_GPU_UTIL{gpu="0",Hostname="n1",exported_namespace="search",exported_pod="r-0",'
+        'pod="nvidia-dcgm-exporter-abc"} 42 1767261600000\n'
         'DCGM_FI_DEV_GPU_UTIL{gpu="1",Hostname="n1",pod="nvidia-dcgm-exporter-abc",namespace="gpu-operator"} 0\n'
     )
     parsed = _read(tmp_path, "n1-2026-01-01T10:05:00Z.prom", text)
@@ -51,8 +68,19 @@ def test_exposition_with_timestamps_and_scrape_time_from_the_name(tmp_path):
 
 
 def test_nvidia_smi_with_header_units_and_local_time(tmp_path):
-    config = Config.model_validate({"nvidia_smi": [{"path_pattern": "dc1-gpu-01", "hostname": "dc1-gpu-01", "timezone": "Europe/Berlin",
-                                                    "namespace": "embed", "pod": "embed-server"}]})
+    config = Config.model_validate(
+        {
+            "nvidia_smi": [
+                {
+                    "path_pattern": "dc1-gpu-01",
+                    "hostname": "dc1-gpu-01",
+                    "timezone": "Europe/Berlin",
+                    "namespace": "embed",
+                    "pod": "embed-server",
+                }
+            ]
+        }
+    )
     text = (
         "timestamp, name, index, utilization.gpu [%], power.draw [W]\n"
         "2026/01/05 11:00:00.000, NVIDIA L40S, 0, 35 %, 250.12 W\n"
@@ -72,8 +100,17 @@ def test_nvidia_smi_with_header_units_and_local_time(tmp_path):
 
 
 def test_nvidia_smi_without_header_needs_its_columns_and_maps_bus_ids(tmp_path):
-    config = Config.model_validate({"nvidia_smi": [{"hostname": "box", "columns": ["timestamp", "pci.bus_id", "power.draw"],
-                                                    "gpus": {"00000000:07:00.0": "0", "00000000:0F:00.0": "1"}}]})
+    config = Config.model_validate(
+        {
+            "nvidia_smi": [
+                {
+                    "hostname": "box",
+                    "columns": ["timestamp", "pci.bus_id", "power.draw"],
+                    "gpus": {"00000000:07:00.0": "0", "00000000:0F:00.0": "1"},
+                }
+            ]
+        }
+    )
     text = "2026/01/05 10:00:00.000, 00000000:07:00.0, 100.5 W\n2026/01/05 10:00:00.000, 00000000:0F:00.0, 80 W\n"
     rows = _read(tmp_path, "box.log", text, config).rows.sort("gpu")
     assert rows.select("gpu", "value").rows() == [("0", Decimal("100.5")), ("1", Decimal("80"))]
@@ -82,19 +119,29 @@ def test_nvidia_smi_without_header_needs_its_columns_and_maps_bus_ids(tmp_path):
 
 
 def test_long_parquet_and_csv(tmp_path):
-    frame = pl.DataFrame({
-        "ts": [datetime(2026, 1, 1, 10), datetime(2026, 1, 1, 10)],
-        "gpu": ["0", "1"], "metric": ["DCGM_FI_DEV_GPU_UTIL"] * 2, "value": [50.0, 0.0],
-        "labels": ['{"Hostname":"n1","exported_pod":"r-0","exported_namespace":"search","pod":"dcgm-exporter-1"}',
-                   '{"Hostname":"n1","pod":"dcgm-exporter-1","namespace":"gpu-operator"}'],
-    })
+    frame = pl.DataFrame(
+        {
+            "ts": [datetime(2026, 1, 1, 10), datetime(2026, 1, 1, 10)],
+            "gpu": ["0", "1"],
+            "metric": ["DCGM_FI_DEV_GPU_UTIL"] * 2,
+            "value": [50.0, 0.0],
+            "labels": [
+                '{"Hostname":"n1","exported_pod":"r-0","exported_namespace":"search","pod":"dcgm-exporter-1"}',
+                '{"Hostname":"n1","pod":"dcgm-exporter-1","namespace":"gpu-operator"}',
+            ],
+        }
+    )
     buffer = io.BytesIO()
     frame.write_parquet(buffer)
     parsed = _read(tmp_path, "long.parquet", buffer.getvalue())
     assert parsed.format == "gpu-samples-long-parquet"
     assert parsed.rows.sort("gpu").select("hostname", "gpu", "namespace", "pod", "value").rows() == [
-        ("n1", "0", "search", "r-0", Decimal("50")), ("n1", "1", None, None, Decimal("0"))]
-    csv_text = "ts,hostname,gpu,metric,value,pod,namespace\n2026-01-01T10:00:00Z,n1,0,DCGM_FI_DEV_POWER_USAGE,300,r-0,search\n"
+        ("n1", "0", "search", "r-0", Decimal("50")),
+        ("n1", "1", None, None, Decimal("0")),
+    ]
+    csv_text = (
+        "ts,hostname,gpu,metric,value,pod,namespace\n2026-01-01T10:00:00Z,n1,0,DCGM_FI_DEV_POWER_USAGE,300,r-0,search\n"
+    )
     assert _read(tmp_path, "long.csv", csv_text).format == "gpu-samples-long-csv"
 
 

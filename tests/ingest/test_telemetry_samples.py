@@ -13,10 +13,12 @@ from pipeline.ledger.gpu import gpu_weights
 from tests.conftest import SAMPLES, samples_or_skip
 
 H100 = "nvidia-aicr_eks-p5-h100__accelerator-metrics.prom"
-CONFIG = Config.model_validate({
-    "models": [{"id": "vllm-agg", "name": "vLLM aggregated"}],
-    "workloads": [{"namespace": "dynamo-workload", "pod_pattern": "vllm-.*", "model": "vllm-agg"}],
-})
+CONFIG = Config.model_validate(
+    {
+        "models": [{"id": "vllm-agg", "name": "vLLM aggregated"}],
+        "workloads": [{"namespace": "dynamo-workload", "pod_pattern": "vllm-.*", "model": "vllm-agg"}],
+    }
+)
 
 
 def _files():

@@ -14,31 +14,60 @@ from pipeline.ledger.people import delay_parts
 from pipeline.money import MONEY
 
 Q = Decimal("1E-18")
-CONFIG = Config.model_validate({
-    "models": [{"id": "search", "name": "Search"}, {"id": "rec", "name": "Rec"}],
-    "workloads": [{"namespace": "search", "model": "search"}, {"namespace": "recsys", "model": "rec"}],
-    "gpu_pools": [{"name": "pool", "node_pattern": "node-.*", "gpus_per_node": 4}],
-    "shared_pools": [{"name": "support", "service_name": "Support", "policy": "proportional"}],
-})
+CONFIG = Config.model_validate(
+    {
+        "models": [{"id": "search", "name": "Search"}, {"id": "rec", "name": "Rec"}],
+        "workloads": [{"namespace": "search", "model": "search"}, {"namespace": "recsys", "model": "rec"}],
+        "gpu_pools": [{"name": "pool", "node_pattern": "node-.*", "gpus_per_node": 4}],
+        "shared_pools": [{"name": "support", "service_name": "Support", "policy": "proportional"}],
+    }
+)
 
 
 def _billing(rows: list[dict]) -> pl.DataFrame:
     base = {
-        "load_id": "billing-x", "ChargeCategory": "Usage", "BillingCurrency": "USD", "ProviderName": "AWS",
-        "x_BillingPeriod": "2026-01", "ServiceCategory": "Compute", "ServiceName": "EC2", "ChargeDescription": "instance",
-        "Tags": None, "ResourceName": None, "CommitmentDiscountId": None, "PublisherName": None, "InvoiceIssuerName": None,
-        "ConsumedQuantity": Decimal(1), "ConsumedUnit": "Hours", "SubAccountId": None, "BillingAccountId": None,
-        "SubAccountName": None, "ResourceId": None,
+        "load_id": "billing-x",
+        "ChargeCategory": "Usage",
+        "BillingCurrency": "USD",
+        "ProviderName": "AWS",
+        "x_BillingPeriod": "2026-01",
+        "ServiceCategory": "Compute",
+        "ServiceName": "EC2",
+        "ChargeDescription": "instance",
+        "Tags": None,
+        "ResourceName": None,
+        "CommitmentDiscountId": None,
+        "PublisherName": None,
+        "InvoiceIssuerName": None,
+        "ConsumedQuantity": Decimal(1),
+        "ConsumedUnit": "Hours",
+        "SubAccountId": None,
+        "BillingAccountId": None,
+        "SubAccountName": None,
+        "ResourceId": None,
     }
     frame = pl.DataFrame([base | {"row_number": i + 1} | r for i, r in enumerate(rows)], infer_schema_length=None)
-    return frame.with_columns(pl.col(pl.Null).cast(pl.String)).with_columns(pl.col("BilledCost", "EffectiveCost", "ConsumedQuantity").cast(MONEY))
+    return frame.with_columns(pl.col(pl.Null).cast(pl.String)).with_columns(
+        pl.col("BilledCost", "EffectiveCost", "ConsumedQuantity").cast(MONEY)
+    )
 
 
 def _samples(rows: list[tuple]) -> pl.DataFrame:
     """(host, gpu, ts, namespace, pod) at a 300 s step."""
     return pl.DataFrame(
-        [{"metric": "DCGM_FI_DEV_GPU_UTIL", "hostname": h, "gpu": g, "ts": ts, "namespace": ns, "pod": pod, "step_seconds": 300, "value": Decimal(1)}
-         for h, g, ts, ns, pod in rows],
+        [
+            {
+                "metric": "DCGM_FI_DEV_GPU_UTIL",
+                "hostname": h,
+                "gpu": g,
+                "ts": ts,
+                "namespace": ns,
+                "pod": pod,
+                "step_seconds": 300,
+                "value": Decimal(1),
+            }
+            for h, g, ts, ns, pod in rows
+        ],
         schema_overrides={"ts": pl.Datetime("us"), "step_seconds": pl.Int32, "value": pl.Decimal(38, 9)},
     )
 
@@ -56,8 +85,17 @@ def test_gpu_node_hour_split_by_gpu_time_with_idle_gap_and_unmapped():
         + [("node-1", "1", t, None, None) for t in ticks]
         + [("node-1", "2", t, "sandbox", "nb-0") for t in ticks[:6]]
     )
-    rows = _billing([{"BilledCost": "4.80", "EffectiveCost": "4.80", "ResourceName": "node-1",
-                      "ChargePeriodStart": start, "ChargePeriodEnd": start + timedelta(hours=1)}])
+    rows = _billing(
+        [
+            {
+                "BilledCost": "4.80",
+                "EffectiveCost": "4.80",
+                "ResourceName": "node-1",
+                "ChargePeriodStart": start,
+                "ChargePeriodEnd": start + timedelta(hours=1),
+            }
+        ]
+    )
     parts = billing_parts(rows, samples, CONFIG, ())
     got = {(r["model_id"], r["unallocated_reason"]): r["source_effective_amount"] for r in parts.iter_rows(named=True)}
     assert got == {
@@ -74,26 +112,61 @@ def test_shared_pool_proportional_to_direct_cost_and_spread_over_days():
     # direct: search 30.00, rec 10.00 on Jan 1 -> weights 3000 : 1000 cents.
     # support 8.00 for Jan 1-2 -> search 6.00, rec 2.00; each spread over 2 days: 3.00 + 3.00, 1.00 + 1.00.
     day = datetime(2026, 1, 1)
-    rows = _billing([
-        {"BilledCost": "30.00", "EffectiveCost": "30.00", "Tags": '{"model": "search"}', "ChargePeriodStart": day, "ChargePeriodEnd": day + timedelta(days=1)},
-        {"BilledCost": "10.00", "EffectiveCost": "10.00", "Tags": '{" MODEL ": "rec"}', "ChargePeriodStart": day, "ChargePeriodEnd": day + timedelta(days=1)},
-        {"BilledCost": "8.00", "EffectiveCost": "8.00", "ServiceName": "Support", "ChargePeriodStart": day, "ChargePeriodEnd": day + timedelta(days=2)},
-    ])
+    rows = _billing(
+        [
+            {
+                "BilledCost": "30.00",
+                "EffectiveCost": "30.00",
+                "Tags": '{"model": "search"}',
+                "ChargePeriodStart": day,
+                "ChargePeriodEnd": day + timedelta(days=1),
+            },
+            {
+                "BilledCost": "10.00",
+                "EffectiveCost": "10.00",
+                "Tags": '{" MODEL ": "rec"}',
+                "ChargePeriodStart": day,
+                "ChargePeriodEnd": day + timedelta(days=1),
+            },
+            {
+                "BilledCost": "8.00",
+                "EffectiveCost": "8.00",
+                "ServiceName": "Support",
+                "ChargePeriodStart": day,
+                "ChargePeriodEnd": day + timedelta(days=2),
+            },
+        ]
+    )
     parts = billing_parts(rows, _samples([]), CONFIG, ())
     shared = parts.filter(pl.col("allocation_method") == "shared_pool").sort("model_id", "charge_date")
     assert shared.select("model_id", "charge_date", "source_amount").rows() == [
-        ("rec", date(2026, 1, 1), Decimal("1.00")), ("rec", date(2026, 1, 2), Decimal("1.00")),
-        ("search", date(2026, 1, 1), Decimal("3.00")), ("search", date(2026, 1, 2), Decimal("3.00")),
+        ("rec", date(2026, 1, 1), Decimal("1.00")),
+        ("rec", date(2026, 1, 2), Decimal("1.00")),
+        ("search", date(2026, 1, 1), Decimal("3.00")),
+        ("search", date(2026, 1, 2), Decimal("3.00")),
     ]
     assert parts["source_amount"].sum() == Decimal("48.00")
 
 
 def test_untagged_and_unregistered_cost_is_unallocated_with_reason():
     day = datetime(2026, 1, 1)
-    rows = _billing([
-        {"BilledCost": "1.00", "EffectiveCost": "1.00", "ChargePeriodStart": day, "ChargePeriodEnd": day + timedelta(hours=1)},
-        {"BilledCost": "2.00", "EffectiveCost": "2.00", "Tags": '{"model": "ghost"}', "ChargePeriodStart": day, "ChargePeriodEnd": day + timedelta(hours=1)},
-    ])
+    rows = _billing(
+        [
+            {
+                "BilledCost": "1.00",
+                "EffectiveCost": "1.00",
+                "ChargePeriodStart": day,
+                "ChargePeriodEnd": day + timedelta(hours=1),
+            },
+            {
+                "BilledCost": "2.00",
+                "EffectiveCost": "2.00",
+                "Tags": '{"model": "ghost"}',
+                "ChargePeriodStart": day,
+                "ChargePeriodEnd": day + timedelta(hours=1),
+            },
+        ]
+    )
     parts = billing_parts(rows, _samples([]), CONFIG, ())
     assert sorted(parts.select("model_id", "unallocated_reason", "source_amount").rows()) == [
         ("__unallocated__", "no_matching_rule", Decimal("1.00")),
@@ -105,8 +178,13 @@ def test_depreciation_over_the_whole_life_is_price_minus_salvage():
     # 100,000.00 - 10,000.01 = 89,999.99 over 36 months from 2024-03-15 to 2027-03-15: 1095 days
     # (no Feb 29 in between). 89,999.99 / 1095 does not divide evenly, so days differ by at most one
     # quantum, and the life must add up to exactly 89,999.99.
-    asset = {"in_service_date": date(2024, 3, 15), "useful_life_months": 36, "price": Decimal("100000.00"),
-             "salvage_value": Decimal("10000.01"), "disposal_date": None}
+    asset = {
+        "in_service_date": date(2024, 3, 15),
+        "useful_life_months": 36,
+        "price": Decimal("100000.00"),
+        "salvage_value": Decimal("10000.01"),
+        "disposal_date": None,
+    }
     end = add_months(asset["in_service_date"], 36)
     days = [asset["in_service_date"] + timedelta(days=i) for i in range((end - asset["in_service_date"]).days)]
     quanta = [depreciation_quanta(asset, d) for d in days]
@@ -119,8 +197,13 @@ def test_depreciation_over_the_whole_life_is_price_minus_salvage():
 def test_disposal_writes_off_the_remaining_book_value():
     # 1,000.00 over a 1-month life from 2026-01-01 (31 days, 32.258... a day); disposed of on
     # 2026-01-11: that day takes what is left of the 1,000.00 and nothing accrues after it.
-    asset = {"in_service_date": date(2026, 1, 1), "useful_life_months": 1, "price": Decimal("1000.00"),
-             "salvage_value": Decimal("0"), "disposal_date": date(2026, 1, 11)}
+    asset = {
+        "in_service_date": date(2026, 1, 1),
+        "useful_life_months": 1,
+        "price": Decimal("1000.00"),
+        "salvage_value": Decimal("0"),
+        "disposal_date": date(2026, 1, 11),
+    }
     total = sum(depreciation_quanta(asset, date(2026, 1, d)) for d in range(1, 32))
     assert total * Q == Decimal("1000.00")
     assert depreciation_quanta(asset, date(2026, 1, 12)) == 0
@@ -128,10 +211,19 @@ def test_disposal_writes_off_the_remaining_book_value():
 
 def test_open_milestone_accrues_up_to_the_as_of_day():
     # planned 2026-01-28, not delivered, as of 2026-01-31: late on Jan 29, 30, 31 -> 3 x 500.00
-    milestones = pl.DataFrame({
-        "load_id": ["m"], "row_number": [1], "model_id": ["rec"], "milestone": ["launch"], "planned_date": [date(2026, 1, 28)],
-        "actual_date": [None], "cost_of_delay_per_day": [Decimal("500.00")], "currency": ["USD"],
-    }, schema_overrides={"actual_date": pl.Date, "cost_of_delay_per_day": MONEY})
+    milestones = pl.DataFrame(
+        {
+            "load_id": ["m"],
+            "row_number": [1],
+            "model_id": ["rec"],
+            "milestone": ["launch"],
+            "planned_date": [date(2026, 1, 28)],
+            "actual_date": [None],
+            "cost_of_delay_per_day": [Decimal("500.00")],
+            "currency": ["USD"],
+        },
+        schema_overrides={"actual_date": pl.Date, "cost_of_delay_per_day": MONEY},
+    )
     parts = delay_parts(milestones, CONFIG, "2026-01", as_of=date(2026, 1, 31))
     assert parts["charge_date"].to_list() == [date(2026, 1, 29), date(2026, 1, 30), date(2026, 1, 31)]
     # opportunity cost: nothing billed, the 1500.00 rides as the effective amount (economic_cost)
@@ -143,11 +235,20 @@ def test_a_cancelled_milestone_stops_accruing_from_its_cancellation_day():
     # planned 2026-01-20, never delivered, cancelled on 2026-01-25, as of 2026-01-31: late on
     # Jan 21, 22, 23, 24 (the cancellation day and after: no longer planned) -> 4 x 500.00 = 2000.00,
     # not the 11 days (Jan 21..31, 5500.00) an open milestone would accrue
-    milestones = pl.DataFrame({
-        "load_id": ["m"], "row_number": [1], "model_id": ["rec"], "milestone": ["launch"], "planned_date": [date(2026, 1, 20)],
-        "actual_date": [None], "cost_of_delay_per_day": [Decimal("500.00")], "currency": ["USD"],
-        "cancelled_date": [date(2026, 1, 25)],
-    }, schema_overrides={"actual_date": pl.Date, "cost_of_delay_per_day": MONEY})
+    milestones = pl.DataFrame(
+        {
+            "load_id": ["m"],
+            "row_number": [1],
+            "model_id": ["rec"],
+            "milestone": ["launch"],
+            "planned_date": [date(2026, 1, 20)],
+            "actual_date": [None],
+            "cost_of_delay_per_day": [Decimal("500.00")],
+            "currency": ["USD"],
+            "cancelled_date": [date(2026, 1, 25)],
+        },
+        schema_overrides={"actual_date": pl.Date, "cost_of_delay_per_day": MONEY},
+    )
     parts = delay_parts(milestones, CONFIG, "2026-01", as_of=date(2026, 1, 31))
     assert parts["charge_date"].to_list() == [date(2026, 1, d) for d in (21, 22, 23, 24)]
     assert parts["source_effective_amount"].sum() == Decimal("2000.00")

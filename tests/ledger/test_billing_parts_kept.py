@@ -18,7 +18,9 @@ PERIOD = "2026-01-01,2026-02-01"
 
 
 def _usage(day: int, model: str, cost: str) -> str:
-    return f'{PERIOD},2026-01-{day:02d},2026-01-{day + 1:02d},Usage,{cost},{cost},USD,AWS,EC2,"{{""model"": ""{model}""}}"'
+    return (
+        f'{PERIOD},2026-01-{day:02d},2026-01-{day + 1:02d},Usage,{cost},{cost},USD,AWS,EC2,"{{""model"": ""{model}""}}"'
+    )
 
 
 def _write(ws: Workspace, name: str, lines: list[str]) -> None:
@@ -28,7 +30,8 @@ def _write(ws: Workspace, name: str, lines: list[str]) -> None:
 def _kept(ws: Workspace) -> list[tuple]:
     with warehouse.connect(ws.warehouse) as con:
         return con.execute(
-            "select a.recipe, l.path, a.rows_in, a.parts, a.deferred, a.allocated_at from ledger.billing_allocated as a "
+            "select a.recipe, l.path, a.rows_in, a.parts, a.deferred, a.allocated_at from ledger.billing_allocated as "
+            "a "
             "join meta.loads as l using (load_id) order by l.path"
         ).fetchall()
 
@@ -36,7 +39,8 @@ def _kept(ws: Workspace) -> list[tuple]:
 def _tax(ws: Workspace) -> list[tuple]:
     with warehouse.connect(ws.warehouse) as con:
         return con.execute(
-            "select model_id, sum(billed_cost) from ledger.cost_ledger where subcategory = 'tax' group by all order by model_id"
+            "select model_id, sum(billed_cost) from ledger.cost_ledger where subcategory = 'tax' group by all order by "
+            "model_id"
         ).fetchall()
 
 
@@ -47,7 +51,15 @@ def _ledger(ws: Workspace) -> list[tuple]:
 
 def test_a_nightly_build_routes_only_the_new_file_and_matches_a_build_from_nothing(tmp_path: Path) -> None:
     ws = Workspace.init(tmp_path / "ws", config_text=CONFIG_TOML)
-    _write(ws, "jan-05.csv", [_usage(5, "search", "30.00"), _usage(5, "rec", "10.00"), f"{PERIOD},2026-01-01,2026-02-01,Tax,2.00,2.00,USD,AWS,Tax,"])
+    _write(
+        ws,
+        "jan-05.csv",
+        [
+            _usage(5, "search", "30.00"),
+            _usage(5, "rec", "10.00"),
+            f"{PERIOD},2026-01-01,2026-02-01,Tax,2.00,2.00,USD,AWS,Tax,",
+        ],
+    )
     run.run(ws, date=date(2026, 1, 5))
     first = _kept(ws)
     # jan-05.csv: 3 rows in, 2 direct parts kept, the tax row deferred (it waits for the direct cost)
@@ -65,7 +77,13 @@ def test_a_nightly_build_routes_only_the_new_file_and_matches_a_build_from_nothi
     nightly = _ledger(ws)
 
     with warehouse.connect(ws.warehouse) as con:  # forget everything kept: a build from nothing
-        for table in ("cost_ledger_candidate", "candidate_builds", "billing_deferred", "billing_allocated", "shared_weights"):
+        for table in (
+            "cost_ledger_candidate",
+            "candidate_builds",
+            "billing_deferred",
+            "billing_allocated",
+            "shared_weights",
+        ):
             con.execute(f"delete from ledger.{table}")
     run.run(ws, date=date(2026, 1, 6), month="2026-01")
     assert _ledger(ws) == nightly
@@ -83,7 +101,9 @@ def test_a_config_change_or_a_new_file_version_drops_the_kept_parts(tmp_path: Pa
     _write(ws, "jan-06.csv", [_usage(6, "rec", "12.00")])
     run.run(ws, date=date(2026, 1, 6))
     with warehouse.connect(ws.warehouse) as con:
-        kept_total = con.execute("select sum(source_amount) from ledger.cost_ledger_candidate where source = 'billing'").fetchone()[0]
+        kept_total = con.execute(
+            "select sum(source_amount) from ledger.cost_ledger_candidate where source = 'billing'"
+        ).fetchone()[0]
         ledger_total = con.execute("select sum(billed_cost) from ledger.cost_ledger").fetchone()[0]
     assert kept_total == ledger_total == Decimal("42.00")  # 30.00 + 12.00, never + 10.00
 

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import os
 import shutil
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from decimal import Decimal
 from pathlib import Path
 
@@ -38,7 +38,7 @@ def _workspace(tmp_path: Path, config: str, telemetry: dict[Path, datetime], bil
     for source, scraped in telemetry.items():
         target = ws / "inbox" / "telemetry" / source.name
         shutil.copyfile(source, target)
-        stamp = scraped.replace(tzinfo=timezone.utc).timestamp()
+        stamp = scraped.replace(tzinfo=UTC).timestamp()
         os.utime(target, (stamp, stamp))
     (ws / "inbox" / "billing" / "nodes.csv").write_text("\n".join([FOCUS_HEADER, *billing]) + "\n", encoding="utf-8")
     return ws
@@ -71,15 +71,20 @@ node_pattern = "gpu-node-1"
 gpus_per_node = 8
 """
     # the scrape has no timestamps: its time is the file's modification time, 10:00 UTC
-    ws = _workspace(tmp_path, config, {sample: datetime(2026, 1, 15, 10, 0)},
-                    [_node_row("98.32", "2026-01-15 10:00:00", "2026-01-15 11:00:00", "gpu-node-1")])
+    ws = _workspace(
+        tmp_path,
+        config,
+        {sample: datetime(2026, 1, 15, 10, 0)},
+        [_node_row("98.32", "2026-01-15 10:00:00", "2026-01-15 11:00:00", "gpu-node-1")],
+    )
 
     result = runner.invoke(app, ["run", "-w", str(ws), "--date", "2026-01-31"])
 
     assert result.exit_code == 0, result.output
     assert "published: 2026-01" in result.output
-    rows = _ledger(ws, "select model_id, sum(billed_cost), sum(quantity) from ledger.cost_ledger "
-                       "group by all order by all")
+    rows = _ledger(
+        ws, "select model_id, sum(billed_cost), sum(quantity) from ledger.cost_ledger group by all order by all"
+    )
     # 8 GPUs x 1 h = 8 GPU-hours. GPU 0 is held by pod vllm-agg-0-vllmdecodeworker-s65j5 in
     # namespace dynamo-workload: 1 GPU-hour, 98.32 / 8 = 12.29. GPUs 1-7 carry no pod: 7 GPU-hours
     # idle, 98.32 x 7 / 8 = 86.03. 12.29 + 86.03 = 98.32.
@@ -123,16 +128,23 @@ time_slicing_replicas = 4       # each pod on the GPU holds 1/4 of it
     shared = FIXTURES / "dcgm-a100-vgpu" / "a100-vgpu-timesliced.prom"
     # two MIG scrapes without timestamps: the last at the file time 10:30, the first a step (30 min) before
     ws = _workspace(
-        tmp_path, config, {mig: datetime(2026, 1, 15, 10, 30), shared: datetime(2026, 1, 15, 10, 0)},
-        [_node_row("56.00", "2026-01-15 10:00:00", "2026-01-15 11:00:00", "a100-node-1"),
-         _node_row("3.00", "2026-01-15 10:00:00", "2026-01-15 10:30:00", "a100-vgpu-node")],
+        tmp_path,
+        config,
+        {mig: datetime(2026, 1, 15, 10, 30), shared: datetime(2026, 1, 15, 10, 0)},
+        [
+            _node_row("56.00", "2026-01-15 10:00:00", "2026-01-15 11:00:00", "a100-node-1"),
+            _node_row("3.00", "2026-01-15 10:00:00", "2026-01-15 10:30:00", "a100-vgpu-node"),
+        ],
     )
 
     result = runner.invoke(app, ["run", "-w", str(ws), "--date", "2026-01-31"])
 
     assert result.exit_code == 0, result.output
-    rows = _ledger(ws, "select split_part(source_ref, ':', 2)::int as row, model_id, sum(billed_cost) "
-                       "from ledger.cost_ledger group by all order by all")
+    rows = _ledger(
+        ws,
+        "select split_part(source_ref, ':', 2)::int as row, model_id, sum(billed_cost) "
+        "from ledger.cost_ledger group by all order by all",
+    )
     # Row 1, the MIG node (2 GPUs, 10:00-11:00), in 1/7-GPU x half-hour units, 2 x 7 x 2 = 28:
     #   10:00 scrape: GPU 0 3g.40gb ranker-0 (search) 3, 2g.20gb rec-llm-0 (recommend) 2, two idle
     #   1g.10gb slices 1 + 1; GPU 1 whole, ranker-1 (search) 7.
@@ -142,8 +154,12 @@ time_slicing_replicas = 4       # each pod on the GPU holds 1/4 of it
     # Row 2, the time-sliced A100 (1 GPU, 10:00-10:30, 4 replicas): embed-0 (search, vgpu 0) 1/4 and
     #   rec-small-0 (recommend, vgpu 1) 1/4 of 3.00 = 0.75 each; the 2 unused replicas 1.50 idle.
     assert rows == [
-        (1, "__idle__", Decimal("6.00")), (1, "rec-llm", Decimal("10.00")), (1, "search-ranker", Decimal("40.00")),
-        (2, "__idle__", Decimal("1.50")), (2, "rec-llm", Decimal("0.75")), (2, "search-ranker", Decimal("0.75")),
+        (1, "__idle__", Decimal("6.00")),
+        (1, "rec-llm", Decimal("10.00")),
+        (1, "search-ranker", Decimal("40.00")),
+        (2, "__idle__", Decimal("1.50")),
+        (2, "rec-llm", Decimal("0.75")),
+        (2, "search-ranker", Decimal("0.75")),
     ]
 
 
@@ -155,21 +171,45 @@ def test_a_gpu_level_sample_beside_the_gpus_mig_slices_adds_no_idle_time() -> No
     from pipeline.config import Config
     from pipeline.ledger.gpu import gpu_weights
 
-    config = Config.model_validate({
-        "models": [{"id": "search-ranker", "name": "Search ranking"}],
-        "workloads": [{"namespace": "search", "model": "search-ranker"}],
-        "gpu_pools": [{"name": "a100", "node_pattern": "n1", "gpus_per_node": 1}],
-    })
+    config = Config.model_validate(
+        {
+            "models": [{"id": "search-ranker", "name": "Search ranking"}],
+            "workloads": [{"namespace": "search", "model": "search-ranker"}],
+            "gpu_pools": [{"name": "a100", "node_pattern": "n1", "gpus_per_node": 1}],
+        }
+    )
     at = datetime(2026, 1, 15, 10)
     sample = {"ts": at, "step_seconds": 3600, "hostname": "n1", "gpu": "0", "container": None, "labels": None}
     slices = [
-        {**sample, "metric": "DCGM_FI_PROF_GR_ENGINE_ACTIVE", "mig_profile": "3g.40gb", "mig_instance": "2",
-         "namespace": "search", "pod": "ranker-0", "container": "ranker", "value": Decimal("0.5")},
-        {**sample, "metric": "DCGM_FI_PROF_GR_ENGINE_ACTIVE", "mig_profile": "4g.40gb", "mig_instance": "1",
-         "namespace": None, "pod": None, "value": Decimal("0")},
+        {
+            **sample,
+            "metric": "DCGM_FI_PROF_GR_ENGINE_ACTIVE",
+            "mig_profile": "3g.40gb",
+            "mig_instance": "2",
+            "namespace": "search",
+            "pod": "ranker-0",
+            "container": "ranker",
+            "value": Decimal("0.5"),
+        },
+        {
+            **sample,
+            "metric": "DCGM_FI_PROF_GR_ENGINE_ACTIVE",
+            "mig_profile": "4g.40gb",
+            "mig_instance": "1",
+            "namespace": None,
+            "pod": None,
+            "value": Decimal("0"),
+        },
     ]
-    device = {**sample, "metric": "DCGM_FI_DEV_POWER_USAGE", "mig_profile": None, "mig_instance": None,
-              "namespace": None, "pod": None, "value": Decimal("250")}
+    device = {
+        **sample,
+        "metric": "DCGM_FI_DEV_POWER_USAGE",
+        "mig_profile": None,
+        "mig_instance": None,
+        "namespace": None,
+        "pod": None,
+        "value": Decimal("250"),
+    }
     for samples in (slices, [*slices, device]):
         weights = gpu_weights(pl.DataFrame(samples), config, config.gpu_pools[0], every="1h")
         held = dict(weights.frame.select("model_id", "gpu_units").rows())

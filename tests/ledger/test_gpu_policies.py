@@ -17,25 +17,58 @@ TICKS = [START + timedelta(seconds=300 * i) for i in range(12)]
 
 
 def _config(**pool) -> Config:
-    return Config.model_validate({
-        "telemetry_step_seconds": 300,
-        "models": [{"id": "search", "name": "Search"}, {"id": "rec", "name": "Rec"}],
-        "workloads": [{"namespace": "search", "model": "search"}, {"namespace": "recsys", "model": "rec"}],
-        "gpu_pools": [{"name": "pool", "node_pattern": "node-.*", "gpus_per_node": 2} | pool],
-    })
+    return Config.model_validate(
+        {
+            "telemetry_step_seconds": 300,
+            "models": [{"id": "search", "name": "Search"}, {"id": "rec", "name": "Rec"}],
+            "workloads": [{"namespace": "search", "model": "search"}, {"namespace": "recsys", "model": "rec"}],
+            "gpu_pools": [{"name": "pool", "node_pattern": "node-.*", "gpus_per_node": 2} | pool],
+        }
+    )
 
 
 def _samples(rows: list[dict]) -> pl.DataFrame:
-    base = {"metric": "DCGM_FI_DEV_GPU_UTIL", "hostname": "node-1", "gpu": "0", "namespace": None, "pod": None, "container": None,
-            "mig_profile": None, "mig_instance": None, "labels": None, "step_seconds": 300, "value": Decimal(0)}
-    return pl.DataFrame([base | r for r in rows], schema_overrides={
-        "ts": pl.Datetime("us"), "step_seconds": pl.Int32, "value": pl.Decimal(38, 9), "namespace": pl.String, "pod": pl.String,
-        "container": pl.String, "mig_profile": pl.String, "mig_instance": pl.String, "labels": pl.String})
+    base = {
+        "metric": "DCGM_FI_DEV_GPU_UTIL",
+        "hostname": "node-1",
+        "gpu": "0",
+        "namespace": None,
+        "pod": None,
+        "container": None,
+        "mig_profile": None,
+        "mig_instance": None,
+        "labels": None,
+        "step_seconds": 300,
+        "value": Decimal(0),
+    }
+    return pl.DataFrame(
+        [base | r for r in rows],
+        schema_overrides={
+            "ts": pl.Datetime("us"),
+            "step_seconds": pl.Int32,
+            "value": pl.Decimal(38, 9),
+            "namespace": pl.String,
+            "pod": pl.String,
+            "container": pl.String,
+            "mig_profile": pl.String,
+            "mig_instance": pl.String,
+            "labels": pl.String,
+        },
+    )
 
 
 def _cost(amount: str, config: Config, samples: pl.DataFrame) -> dict[str, Decimal]:
-    rows = _billing([{"BilledCost": amount, "EffectiveCost": amount, "ResourceName": "node-1",
-                      "ChargePeriodStart": START, "ChargePeriodEnd": START + timedelta(hours=1)}])
+    rows = _billing(
+        [
+            {
+                "BilledCost": amount,
+                "EffectiveCost": amount,
+                "ResourceName": "node-1",
+                "ChargePeriodStart": START,
+                "ChargePeriodEnd": START + timedelta(hours=1),
+            }
+        ]
+    )
     parts = billing_parts(rows, samples, config, ())
     got: dict[str, Decimal] = {}
     for r in parts.iter_rows(named=True):
@@ -49,11 +82,16 @@ def _mig_and_time_sliced() -> pl.DataFrame:
     rows = []
     for t in TICKS:
         # GPU 0 in MIG slices: 3g (search), 2g (rec), 1g idle; one seventh not configured
-        rows += [{"ts": t, "gpu": "0", "mig_profile": "3g.40gb", "mig_instance": "1", "namespace": "search", "pod": "s-0"},
-                 {"ts": t, "gpu": "0", "mig_profile": "2g.20gb", "mig_instance": "2", "namespace": "recsys", "pod": "r-0"},
-                 {"ts": t, "gpu": "0", "mig_profile": "1g.10gb", "mig_instance": "3"}]
+        rows += [
+            {"ts": t, "gpu": "0", "mig_profile": "3g.40gb", "mig_instance": "1", "namespace": "search", "pod": "s-0"},
+            {"ts": t, "gpu": "0", "mig_profile": "2g.20gb", "mig_instance": "2", "namespace": "recsys", "pod": "r-0"},
+            {"ts": t, "gpu": "0", "mig_profile": "1g.10gb", "mig_instance": "3"},
+        ]
         # GPU 1 time-sliced by two pods
-        rows += [{"ts": t, "gpu": "1", "namespace": "search", "pod": "s-1"}, {"ts": t, "gpu": "1", "namespace": "recsys", "pod": "r-1"}]
+        rows += [
+            {"ts": t, "gpu": "1", "namespace": "search", "pod": "s-1"},
+            {"ts": t, "gpu": "1", "namespace": "recsys", "pod": "r-1"},
+        ]
     return _samples(rows)
 
 
@@ -79,7 +117,15 @@ def _utilised() -> pl.DataFrame:
             rows.append({"ts": t, "namespace": "search", "pod": "s-0", "value": Decimal(50)})
         else:  # GR_ENGINE_ACTIVE (0.75) wins over GPU_UTIL (25)
             rows.append({"ts": t, "namespace": "recsys", "pod": "r-0", "value": Decimal(25)})
-            rows.append({"ts": t, "namespace": "recsys", "pod": "r-0", "value": Decimal("0.75"), "metric": "DCGM_FI_PROF_GR_ENGINE_ACTIVE"})
+            rows.append(
+                {
+                    "ts": t,
+                    "namespace": "recsys",
+                    "pod": "r-0",
+                    "value": Decimal("0.75"),
+                    "metric": "DCGM_FI_PROF_GR_ENGINE_ACTIVE",
+                }
+            )
     return _samples(rows)
 
 
@@ -102,10 +148,16 @@ def test_a_silence_longer_than_the_gap_multiple_is_a_telemetry_gap():
     # 10:00 holds 300 s; 10:05 holds until 10:15 (600 s, within 2 steps); 10:15 -> next is 25 min
     # away: it holds one step (300 s), 10:20-10:40 is a gap (1200 s); 10:40 holds 300 s and
     # 10:45-11:00 is a gap (900 s). search 1200 s -> 1.20; idle 300 s -> 0.30; gap 2100 s -> 2.10
-    samples = _samples([{"ts": START + timedelta(minutes=m), "namespace": "search", "pod": "s-0"} for m in (0, 5, 15)]
-                       + [{"ts": START + timedelta(minutes=40)}])
+    samples = _samples(
+        [{"ts": START + timedelta(minutes=m), "namespace": "search", "pod": "s-0"} for m in (0, 5, 15)]
+        + [{"ts": START + timedelta(minutes=40)}]
+    )
     got = _cost("3.60", _config(gpus_per_node=1), samples)
-    assert got == {"search": Decimal("1.20"), "__idle__": Decimal("0.30"), "__unallocated__:telemetry_gap": Decimal("2.10")}
+    assert got == {
+        "search": Decimal("1.20"),
+        "__idle__": Decimal("0.30"),
+        "__unallocated__:telemetry_gap": Decimal("2.10"),
+    }
 
 
 def test_allocated_plus_idle_plus_gap_is_the_node_hour_cost_exactly_for_random_telemetry():
@@ -117,8 +169,15 @@ def test_allocated_plus_idle_plus_gap_is_the_node_hour_cost_exactly_for_random_t
             t = START - timedelta(seconds=rng.randrange(0, 300))
             while t < START + timedelta(hours=1):
                 holder = rng.choice([None, ("search", "s"), ("recsys", "r"), ("sandbox", "x")])
-                rows.append({"ts": t, "gpu": gpu, "value": Decimal(rng.randrange(0, 101)),
-                             "namespace": holder and holder[0], "pod": holder and f"{holder[1]}-{gpu}"})
+                rows.append(
+                    {
+                        "ts": t,
+                        "gpu": gpu,
+                        "value": Decimal(rng.randrange(0, 101)),
+                        "namespace": holder and holder[0],
+                        "pod": holder and f"{holder[1]}-{gpu}",
+                    }
+                )
                 t += timedelta(seconds=rng.choice([7, 60, 300, 300, 900, 1900]))
         amount = f"{rng.randrange(1, 10**6)}.{rng.randrange(10**10):010d}"
         for policy in ("gpu_time", "utilisation"):

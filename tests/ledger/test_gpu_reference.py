@@ -17,12 +17,14 @@ from pipeline.config import Config
 from pipeline.ledger.gpu import gpu_weights
 
 START = datetime(2026, 1, 5, 10)
-CONFIG = Config.model_validate({
-    "telemetry_step_seconds": 300,
-    "models": [{"id": "search", "name": "Search"}, {"id": "rec", "name": "Rec"}],
-    "workloads": [{"namespace": "search", "model": "search"}, {"namespace": "recsys", "model": "rec"}],
-    "gpu_pools": [{"name": "pool", "node_pattern": "node-.*", "gpus_per_node": 2, "time_slicing_replicas": 3}],
-})
+CONFIG = Config.model_validate(
+    {
+        "telemetry_step_seconds": 300,
+        "models": [{"id": "search", "name": "Search"}, {"id": "rec", "name": "Rec"}],
+        "workloads": [{"namespace": "search", "model": "search"}, {"namespace": "recsys", "model": "rec"}],
+        "gpu_pools": [{"name": "pool", "node_pattern": "node-.*", "gpus_per_node": 2, "time_slicing_replicas": 3}],
+    }
+)
 HOUR_US = 3_600_000_000
 
 
@@ -39,9 +41,15 @@ def _random_samples(seed: int) -> list[dict]:
                 elif kind == "idle":
                     holders = [(None, None)]
                 elif kind == "sliced":
-                    holders = [("search", "s-a"), ("recsys", "r-b")][: rng.choice([1, 2])] + ([(None, None)] if rng.random() < 0.3 else [])
+                    holders = [("search", "s-a"), ("recsys", "r-b")][: rng.choice([1, 2])] + (
+                        [(None, None)] if rng.random() < 0.3 else []
+                    )
                 else:
-                    holders = [("3g.40gb", "1", "search", "s-m"), ("2g.20gb", "2", "recsys", "r-m"), ("1g.10gb", "3", None, None)][: rng.choice([1, 2, 3])]
+                    holders = [
+                        ("3g.40gb", "1", "search", "s-m"),
+                        ("2g.20gb", "2", "recsys", "r-m"),
+                        ("1g.10gb", "3", None, None),
+                    ][: rng.choice([1, 2, 3])]
                     if rng.random() < 0.3:
                         holders.append(("3g.40gb", "1", "recsys", "r-m2"))
                 step = rng.choice([60, 300, 300, 3600])
@@ -49,9 +57,25 @@ def _random_samples(seed: int) -> list[dict]:
                     mig = h[:2] if len(h) == 4 else (None, None)
                     ns, pod = h[-2:]
                     for metric in rng.sample(["DCGM_FI_DEV_GPU_UTIL", "DCGM_FI_DEV_POWER_USAGE"], rng.choice([1, 2])):
-                        rows.append({"hostname": host, "gpu": gpu, "ts": t, "metric": metric, "value": Decimal(1), "step_seconds": step,
-                                     "mig_profile": mig[0], "mig_instance": mig[1], "namespace": ns, "pod": pod, "container": None, "labels": None})
-                t += timedelta(seconds=rng.choice([7, 60, 300, 300, 900, 1900, 3700]), microseconds=rng.choice([0, 0, 500]))
+                        rows.append(
+                            {
+                                "hostname": host,
+                                "gpu": gpu,
+                                "ts": t,
+                                "metric": metric,
+                                "value": Decimal(1),
+                                "step_seconds": step,
+                                "mig_profile": mig[0],
+                                "mig_instance": mig[1],
+                                "namespace": ns,
+                                "pod": pod,
+                                "container": None,
+                                "labels": None,
+                            }
+                        )
+                t += timedelta(
+                    seconds=rng.choice([7, 60, 300, 300, 900, 1900, 3700]), microseconds=rng.choice([0, 0, 500])
+                )
     return rows
 
 
@@ -80,7 +104,7 @@ def _reference(rows: list[dict], *, gap_steps: int, mig_slices: int, replicas: i
             to_next = (us(line[i + 1][0]) - us(ts)) // 1000 if i + 1 < len(line) else None
             ms = to_next if to_next is not None and to_next <= step_ms * gap_steps else step_ms
             held = defaultdict(int)  # pods per MIG instance (None: the whole GPU)
-            for mig_profile, mig_instance, _, pod in v["holders"]:
+            for _mig_profile, mig_instance, _, pod in v["holders"]:
                 held[mig_instance] += pod is not None
             parts = []
             for mig_profile, mig_instance, ns, pod in v["holders"]:
@@ -88,7 +112,11 @@ def _reference(rows: list[dict], *, gap_steps: int, mig_slices: int, replicas: i
                 if pod is None and n > 0:
                     continue  # idle beside holders of the same GPU or slice
                 is_mig = mig_profile is not None or mig_instance is not None
-                num = int(re.match(r"^(\d+)g", mig_profile).group(1)) if is_mig and mig_profile and re.match(r"^(\d+)g", mig_profile) else 1
+                num = (
+                    int(re.match(r"^(\d+)g", mig_profile).group(1))
+                    if is_mig and mig_profile and re.match(r"^(\d+)g", mig_profile)
+                    else 1
+                )
                 share = 1 if pod is None else n if is_mig else max(n, replicas)
                 parts.append((_model(ns, pod), Fraction(num, (mig_slices if is_mig else 1) * share)))
             spare = 1 - sum(f for _, f in parts)
@@ -107,8 +135,12 @@ def _reference(rows: list[dict], *, gap_steps: int, mig_slices: int, replicas: i
 
 
 def test_gpu_time_held_equals_the_plain_python_reference_for_random_telemetry():
-    schema = {"ts": pl.Datetime("us"), "step_seconds": pl.Int32, "value": pl.Decimal(38, 9),
-              **{c: pl.String for c in ("mig_profile", "mig_instance", "namespace", "pod", "container", "labels")}}
+    schema = {
+        "ts": pl.Datetime("us"),
+        "step_seconds": pl.Int32,
+        "value": pl.Decimal(38, 9),
+        **{c: pl.String for c in ("mig_profile", "mig_instance", "namespace", "pod", "container", "labels")},
+    }
     pool = CONFIG.gpu_pools[0]
     for seed in range(6):
         rows = _random_samples(seed)
@@ -117,5 +149,7 @@ def test_gpu_time_held_equals_the_plain_python_reference_for_random_telemetry():
         for r in weights.frame.iter_rows(named=True):
             bucket = int((r["bucket"] - datetime(1970, 1, 1)) / timedelta(microseconds=1))
             got[(r["hostname"], bucket, r["model_id"])] += Fraction(r["gpu_units"], weights.slices)
-        expected = _reference(rows, gap_steps=CONFIG.telemetry_gap_steps, mig_slices=pool.mig_slices, replicas=pool.time_slicing_replicas)
+        expected = _reference(
+            rows, gap_steps=CONFIG.telemetry_gap_steps, mig_slices=pool.mig_slices, replicas=pool.time_slicing_replicas
+        )
         assert {k: v for k, v in got.items() if v} == expected, seed

@@ -14,20 +14,22 @@ from pipeline.errors import ConfigError
 from pipeline.ledger.billing import billing_parts
 from tests.ledger.test_allocation import _billing, _samples
 
-CONFIG = Config.model_validate({
-    "models": [{"id": "search", "name": "Search"}, {"id": "rec", "name": "Rec"}],
-    "workloads": [
-        {"namespace": "recsys-train", "model": "rec", "phase": "fine_tuning"},
-        {"namespace": "recsys", "model": "rec"},
-        {"namespace": "search", "model": "search"},
-    ],
-    "gpu_pools": [{"name": "pool", "node_pattern": "node-.*", "gpus_per_node": 4}],
-    "phase_rules": [
-        {"tag_key": "Stage", "pattern": "exp.*", "phase": "experimentation"},
-        {"field": "SubAccountId", "pattern": "acct-labels", "phase": "data_preparation"},
-    ],
-    "phases": {"billing": "shared"},
-})
+CONFIG = Config.model_validate(
+    {
+        "models": [{"id": "search", "name": "Search"}, {"id": "rec", "name": "Rec"}],
+        "workloads": [
+            {"namespace": "recsys-train", "model": "rec", "phase": "fine_tuning"},
+            {"namespace": "recsys", "model": "rec"},
+            {"namespace": "search", "model": "search"},
+        ],
+        "gpu_pools": [{"name": "pool", "node_pattern": "node-.*", "gpus_per_node": 4}],
+        "phase_rules": [
+            {"tag_key": "Stage", "pattern": "exp.*", "phase": "experimentation"},
+            {"field": "SubAccountId", "pattern": "acct-labels", "phase": "data_preparation"},
+        ],
+        "phases": {"billing": "shared"},
+    }
+)
 START = datetime(2026, 1, 5, 10)
 
 
@@ -42,8 +44,17 @@ def test_a_model_serving_and_fine_tuning_on_one_node_gets_two_phases() -> None:
         + [("node-1", g, t, "recsys-train", f"tune-{g}") for g in ("1", "2") for t in ticks]
         + [("node-1", "3", t, "search", "s-0") for t in ticks]
     )
-    rows = _billing([{"BilledCost": "4.80", "EffectiveCost": "4.80", "ResourceName": "node-1",
-                      "ChargePeriodStart": START, "ChargePeriodEnd": START + timedelta(hours=1)}])
+    rows = _billing(
+        [
+            {
+                "BilledCost": "4.80",
+                "EffectiveCost": "4.80",
+                "ResourceName": "node-1",
+                "ChargePeriodStart": START,
+                "ChargePeriodEnd": START + timedelta(hours=1),
+            }
+        ]
+    )
     parts = billing_parts(rows, samples, CONFIG, ())
     got = sorted(parts.select("model_id", "phase", "effective_cost", "quantity").rows())
     assert got == [
@@ -57,17 +68,37 @@ def test_a_model_serving_and_fine_tuning_on_one_node_gets_two_phases() -> None:
 def test_phase_rules_place_direct_billing_rows() -> None:
     # three direct rows of rec: tagged stage=experiment-7 (first rule: experimentation), from the
     # labelling account (second rule: data_preparation), and untagged (the billing default: shared)
-    rows = _billing([
-        {"BilledCost": "3.00", "EffectiveCost": "3.00", "Tags": '{"model": "rec", " stage ": "experiment-7"}',
-         "ChargePeriodStart": START, "ChargePeriodEnd": START + timedelta(hours=1)},
-        {"BilledCost": "5.00", "EffectiveCost": "5.00", "Tags": '{"model": "rec"}', "SubAccountId": "acct-labels",
-         "ChargePeriodStart": START, "ChargePeriodEnd": START + timedelta(hours=1)},
-        {"BilledCost": "7.00", "EffectiveCost": "7.00", "Tags": '{"model": "rec"}',
-         "ChargePeriodStart": START, "ChargePeriodEnd": START + timedelta(hours=1)},
-    ])
+    rows = _billing(
+        [
+            {
+                "BilledCost": "3.00",
+                "EffectiveCost": "3.00",
+                "Tags": '{"model": "rec", " stage ": "experiment-7"}',
+                "ChargePeriodStart": START,
+                "ChargePeriodEnd": START + timedelta(hours=1),
+            },
+            {
+                "BilledCost": "5.00",
+                "EffectiveCost": "5.00",
+                "Tags": '{"model": "rec"}',
+                "SubAccountId": "acct-labels",
+                "ChargePeriodStart": START,
+                "ChargePeriodEnd": START + timedelta(hours=1),
+            },
+            {
+                "BilledCost": "7.00",
+                "EffectiveCost": "7.00",
+                "Tags": '{"model": "rec"}',
+                "ChargePeriodStart": START,
+                "ChargePeriodEnd": START + timedelta(hours=1),
+            },
+        ]
+    )
     parts = billing_parts(rows, _samples([]), CONFIG, ())
     assert sorted(parts.select("phase", "effective_cost").rows()) == [
-        ("data_preparation", Decimal("5.00")), ("experimentation", Decimal("3.00")), ("shared", Decimal("7.00")),
+        ("data_preparation", Decimal("5.00")),
+        ("experimentation", Decimal("3.00")),
+        ("shared", Decimal("7.00")),
     ]
     assert set(parts["model_id"]) == {"rec"}
 
@@ -75,17 +106,31 @@ def test_phase_rules_place_direct_billing_rows() -> None:
 def test_without_rules_every_cash_row_is_inference() -> None:
     # the shipped defaults: no rule, no [phases]: a direct 2.00 is inference
     config = Config.model_validate({"models": [{"id": "rec", "name": "Rec"}]})
-    rows = _billing([{"BilledCost": "2.00", "EffectiveCost": "2.00", "Tags": '{"model": "rec"}',
-                      "ChargePeriodStart": START, "ChargePeriodEnd": START + timedelta(hours=1)}])
+    rows = _billing(
+        [
+            {
+                "BilledCost": "2.00",
+                "EffectiveCost": "2.00",
+                "Tags": '{"model": "rec"}',
+                "ChargePeriodStart": START,
+                "ChargePeriodEnd": START + timedelta(hours=1),
+            }
+        ]
+    )
     parts = billing_parts(rows, _samples([]), config, ())
-    assert parts.select("model_id", "phase", "cost_basis", "economic_cost").rows() == [("rec", "inference", "cash", Decimal("2.00"))]
+    assert parts.select("model_id", "phase", "cost_basis", "economic_cost").rows() == [
+        ("rec", "inference", "cash", Decimal("2.00"))
+    ]
 
 
-@pytest.mark.parametrize("rule, message", [
-    ({"pattern": "x", "phase": "training"}, "exactly one of field"),
-    ({"field": "SubAccountId", "tag_key": "stage", "pattern": "x", "phase": "training"}, "exactly one of field"),
-    ({"field": "SubAccountId", "pattern": "x", "phase": "serving"}, "phase"),
-])
+@pytest.mark.parametrize(
+    "rule, message",
+    [
+        ({"pattern": "x", "phase": "training"}, "exactly one of field"),
+        ({"field": "SubAccountId", "tag_key": "stage", "pattern": "x", "phase": "training"}, "exactly one of field"),
+        ({"field": "SubAccountId", "pattern": "x", "phase": "serving"}, "phase"),
+    ],
+)
 def test_bad_phase_rules_are_config_errors(tmp_path, rule, message) -> None:
     from pipeline.config import load_config
 
@@ -93,7 +138,6 @@ def test_bad_phase_rules_are_config_errors(tmp_path, rule, message) -> None:
     (tmp_path / "costledger.toml").write_text("\n".join(lines) + "\n")
     with pytest.raises(ConfigError, match=message):
         load_config(tmp_path / "costledger.toml")
-
 
 
 def test_a_warehouse_from_before_cost_basis_gets_the_columns_and_its_delay_moved(tmp_path) -> None:
@@ -121,10 +165,17 @@ def test_a_warehouse_from_before_cost_basis_gets_the_columns_and_its_delay_moved
              'milestones', 'internal', 'delay', 1, null, 'b', 'm:1', 'r')""")
     con = warehouse.connect(path)
     try:
-        rows = con.execute("select source, cost_basis, phase, billed_cost, effective_cost, economic_cost, source_amount, "
-                           "source_effective_amount from ledger.cost_ledger order by source").fetchall()
-        columns = [r[0] for r in con.execute("select column_name from duckdb_columns() where table_name = 'cost_ledger_candidate'"
-                                             " and schema_name = 'ledger'").fetchall()]
+        rows = con.execute(
+            "select source, cost_basis, phase, billed_cost, effective_cost, economic_cost, source_amount, "
+            "source_effective_amount from ledger.cost_ledger order by source"
+        ).fetchall()
+        columns = [
+            r[0]
+            for r in con.execute(
+                "select column_name from duckdb_columns() where table_name = 'cost_ledger_candidate'"
+                " and schema_name = 'ledger'"
+            ).fetchall()
+        ]
     finally:
         con.close()
     assert rows == [

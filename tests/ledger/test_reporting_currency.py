@@ -22,8 +22,10 @@ HEADER = (
 def _workspace(tmp_path: Path, *rows: tuple[str, str]) -> Path:
     ws = tmp_path / "ws"
     assert runner.invoke(app, ["init", str(ws)]).exit_code == 0  # reporting_currency = "USD"
-    lines = [f"{cost},{cost},{currency},2026-02-01,2026-03-01,2026-02-03,2026-02-04,Usage,Azure,Virtual Machines"
-             for cost, currency in rows]
+    lines = [
+        f"{cost},{cost},{currency},2026-02-01,2026-03-01,2026-02-03,2026-02-04,Usage,Azure,Virtual Machines"
+        for cost, currency in rows
+    ]
     (ws / "inbox" / "billing" / "bill.csv").write_text("\n".join([HEADER, *lines]) + "\n")
     return ws
 

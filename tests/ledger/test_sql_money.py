@@ -35,8 +35,14 @@ def _pairs(seed: int, count: int) -> list[tuple[int, int]]:
     rng = random.Random(seed)
     out = []
     for _ in range(count):
-        n = rng.choice([rng.randrange(-10, 10), rng.randrange(-10**18, 10**18), rng.randrange(-10**30, 10**30),
-                        rng.randrange(-INT128_MAX // 4, INT128_MAX // 4)])
+        n = rng.choice(
+            [
+                rng.randrange(-10, 10),
+                rng.randrange(-(10**18), 10**18),
+                rng.randrange(-(10**30), 10**30),
+                rng.randrange(-INT128_MAX // 4, INT128_MAX // 4),
+            ]
+        )
         d = rng.choice([1, 2, 3, 7, 10**9, 10**10, 10**18, rng.randrange(1, 2**53), rng.randrange(1, 10**24)])
         out.append((n, d))
         q = n // d
@@ -59,14 +65,21 @@ def test_floor_div_and_round_half_even_equal_python(con: duckdb.DuckDBPyConnecti
         q, r = divmod(n, d)
         assert e == q + (1 if 2 * r > d or (2 * r == d and q % 2) else 0), (n, d)
     # by hand: 7 // 2 = 3, -7 // 2 = -4 (floor, not toward zero); 5/2 = 2.5 -> 2, 7/2 -> 4, -5/2 -> -2
-    assert con.execute("select floor_div(7::hugeint, 2::hugeint), floor_div(-7::hugeint, 2::hugeint)").fetchone() == (3, -4)
-    assert con.execute("select even_round(5::hugeint, 2::hugeint, 2::hugeint), even_round(7::hugeint, 2::hugeint, 3::hugeint), "
-                       "even_round(-5::hugeint, 2::hugeint, -3::hugeint)").fetchone() == (2, 4, -2)
+    assert con.execute("select floor_div(7::hugeint, 2::hugeint), floor_div(-7::hugeint, 2::hugeint)").fetchone() == (
+        3,
+        -4,
+    )
+    assert con.execute(
+        "select even_round(5::hugeint, 2::hugeint, 2::hugeint), even_round(7::hugeint, 2::hugeint, 3::hugeint), "
+        "even_round(-5::hugeint, 2::hugeint, -3::hugeint)"
+    ).fetchone() == (2, 4, -2)
 
 
 def test_quanta_of_decimals_are_exact_at_every_magnitude(con: duckdb.DuckDBPyConnection) -> None:
     rng = random.Random(2)
-    quanta = [0, 1, -1, 10**38 - 1, -(10**38 - 1)] + [rng.randrange(-10**k, 10**k) for k in range(1, 39) for _ in range(20)]
+    quanta = [0, 1, -1, 10**38 - 1, -(10**38 - 1)] + [
+        rng.randrange(-(10**k), 10**k) for k in range(1, 39) for _ in range(20)
+    ]
     amounts = [_text(q, 18) for q in quanta]
     got = con.execute("select money_quanta(unnest(?)::decimal(38, 18))", [amounts]).fetchall()
     assert [row[0] for row in got] == quanta
@@ -80,13 +93,17 @@ def test_quanta_of_decimals_are_exact_at_every_magnitude(con: duckdb.DuckDBPyCon
 def test_conversion_equals_pipeline_money_convert(con: duckdb.DuckDBPyConnection) -> None:
     rng = random.Random(3)
     # every magnitude up to the declared range: amounts within 1e12, rates below 1e8
-    amounts = [Decimal(_text(rng.randrange(-10**k, 10**k), 18)) for k in (6, 18, 24, 30) for _ in range(125)]
+    amounts = [Decimal(_text(rng.randrange(-(10**k), 10**k), 18)) for k in (6, 18, 24, 30) for _ in range(125)]
     rates = [Decimal(_text(rng.randrange(1, 10**k), 10)) for k in (8, 10, 12, 18) for _ in range(125)]
     rng.shuffle(rates)
     # the edges: the largest amount at the largest rate, both signs; 5e-18 x 0.1 = 5e-19 is half a
     # quantum: to even, 0; 15e-18 x 0.1 = 1.5 quanta: to even, 2 quanta
-    amounts += [Decimal("999999999999.999999999999999999"), Decimal("-999999999999.999999999999999999"),
-                Decimal("0.000000000000000005"), Decimal("0.000000000000000015")]
+    amounts += [
+        Decimal("999999999999.999999999999999999"),
+        Decimal("-999999999999.999999999999999999"),
+        Decimal("0.000000000000000005"),
+        Decimal("0.000000000000000015"),
+    ]
     rates += [Decimal("99999999.9999999999"), Decimal("99999999.9999999999"), Decimal("0.1"), Decimal("0.1")]
     frame = pl.DataFrame({"a": amounts, "r": rates}, schema={"a": MONEY, "r": RATE})
     expected = frame.select(convert(pl.col("a"), pl.col("r"))).to_series().to_list()
@@ -104,4 +121,6 @@ def test_conversion_equals_pipeline_money_convert(con: duckdb.DuckDBPyConnection
     # (Python's integers): the quanta product / 1e10, rounded half to even
     q, r = 999999999999999999999999999999, 999999999999999999
     whole, rest = divmod(q * r, 10**10)
-    assert got[-4][0] == Decimal(_text(whole + (1 if 2 * rest > 10**10 or (2 * rest == 10**10 and whole % 2) else 0), 18))
+    assert got[-4][0] == Decimal(
+        _text(whole + (1 if 2 * rest > 10**10 or (2 * rest == 10**10 and whole % 2) else 0), 18)
+    )

@@ -16,23 +16,43 @@ from pipeline.ledger.billing import billing_parts
 from pipeline.money import MONEY
 from pipeline.workspace import Workspace
 
-CONFIG = Config.model_validate({
-    "models": [{"id": "search", "name": "Search"}, {"id": "rec", "name": "Rec"}],
-    "shared_pools": [{"name": "tax", "charge_category": "Tax", "policy": "proportional"}],
-})
+CONFIG = Config.model_validate(
+    {
+        "models": [{"id": "search", "name": "Search"}, {"id": "rec", "name": "Rec"}],
+        "shared_pools": [{"name": "tax", "charge_category": "Tax", "policy": "proportional"}],
+    }
+)
 DAY = datetime(2026, 1, 1)
 
 
 def _billing(rows: list[dict]) -> pl.DataFrame:
     base = {
-        "load_id": "billing-x", "ChargeCategory": "Usage", "BillingCurrency": "USD", "ProviderName": "AWS",
-        "x_BillingPeriod": "2026-01", "ServiceCategory": "Compute", "ServiceName": "EC2", "ChargeDescription": "instance",
-        "Tags": None, "ResourceName": None, "CommitmentDiscountId": None, "PublisherName": None, "InvoiceIssuerName": None,
-        "ConsumedQuantity": Decimal(1), "ConsumedUnit": "Hours", "SubAccountId": None, "BillingAccountId": None,
-        "SubAccountName": None, "ResourceId": None, "ChargePeriodStart": DAY, "ChargePeriodEnd": DAY + timedelta(days=1),
+        "load_id": "billing-x",
+        "ChargeCategory": "Usage",
+        "BillingCurrency": "USD",
+        "ProviderName": "AWS",
+        "x_BillingPeriod": "2026-01",
+        "ServiceCategory": "Compute",
+        "ServiceName": "EC2",
+        "ChargeDescription": "instance",
+        "Tags": None,
+        "ResourceName": None,
+        "CommitmentDiscountId": None,
+        "PublisherName": None,
+        "InvoiceIssuerName": None,
+        "ConsumedQuantity": Decimal(1),
+        "ConsumedUnit": "Hours",
+        "SubAccountId": None,
+        "BillingAccountId": None,
+        "SubAccountName": None,
+        "ResourceId": None,
+        "ChargePeriodStart": DAY,
+        "ChargePeriodEnd": DAY + timedelta(days=1),
     }
     frame = pl.DataFrame([base | {"row_number": i + 1} | r for i, r in enumerate(rows)], infer_schema_length=None)
-    return frame.with_columns(pl.col(pl.Null).cast(pl.String)).with_columns(pl.col("BilledCost", "EffectiveCost", "ConsumedQuantity").cast(MONEY))
+    return frame.with_columns(pl.col(pl.Null).cast(pl.String)).with_columns(
+        pl.col("BilledCost", "EffectiveCost", "ConsumedQuantity").cast(MONEY)
+    )
 
 
 def test_tax_proportional_to_direct_cost_to_the_last_quantum() -> None:
@@ -40,12 +60,22 @@ def test_tax_proportional_to_direct_cost_to_the_last_quantum() -> None:
     # tax 1.00 = 10^18 quanta: search 2/3 -> floor 666666666666666666 (remainder .67),
     # rec 1/3 -> floor 333333333333333333 (remainder .33); 1 quantum left goes to the larger
     # remainder, search: 0.666666666666666667 + 0.333333333333333333 = 1.00 exactly.
-    rows = _billing([
-        {"BilledCost": "20.00", "EffectiveCost": "20.00", "Tags": '{"model": "search"}'},
-        {"BilledCost": "10.00", "EffectiveCost": "10.00", "Tags": '{"model": "rec"}'},
-        {"BilledCost": "1.00", "EffectiveCost": "1.00", "ChargeCategory": "Tax", "ServiceName": "Tax", "ServiceCategory": None},
-    ])
-    parts = billing_parts(rows, pl.DataFrame(), CONFIG, ({"charge_category": "Tax", "category": "operational", "subcategory": "tax"},))
+    rows = _billing(
+        [
+            {"BilledCost": "20.00", "EffectiveCost": "20.00", "Tags": '{"model": "search"}'},
+            {"BilledCost": "10.00", "EffectiveCost": "10.00", "Tags": '{"model": "rec"}'},
+            {
+                "BilledCost": "1.00",
+                "EffectiveCost": "1.00",
+                "ChargeCategory": "Tax",
+                "ServiceName": "Tax",
+                "ServiceCategory": None,
+            },
+        ]
+    )
+    parts = billing_parts(
+        rows, pl.DataFrame(), CONFIG, ({"charge_category": "Tax", "category": "operational", "subcategory": "tax"},)
+    )
     tax = parts.filter(pl.col("allocation_method") == "shared_pool").sort("model_id")
     assert tax.select("model_id", "source_amount", "source_effective_amount").rows() == [
         ("rec", Decimal("0.333333333333333333"), Decimal("0.333333333333333333")),
@@ -72,7 +102,10 @@ name = "tax"
 charge_category = "Tax"
 policy = "proportional"
 """
-HEADER = "BillingPeriodStart,BillingPeriodEnd,ChargePeriodStart,ChargePeriodEnd,ChargeCategory,BilledCost,EffectiveCost,BillingCurrency,ProviderName,ServiceName,Tags"
+HEADER = (
+    "BillingPeriodStart,BillingPeriodEnd,ChargePeriodStart,ChargePeriodEnd,ChargeCategory,BilledCost,EffectiveCost,"
+    "BillingCurrency,ProviderName,ServiceName,Tags"
+)
 
 
 def test_tax_pool_from_the_config_file(tmp_path: Path) -> None:
@@ -90,10 +123,14 @@ def test_tax_pool_from_the_config_file(tmp_path: Path) -> None:
     run.run(ws, date=date(2026, 1, 31))
     with warehouse.connect(ws.warehouse) as con:
         got = con.execute(
-            "select model_id, category, subcategory, sum(billed_cost), count(distinct charge_date) from ledger.cost_ledger "
+            "select model_id, category, subcategory, sum(billed_cost), count(distinct charge_date) from "
+            "ledger.cost_ledger "
             "where allocation_method = 'shared_pool' group by all order by model_id"
         ).fetchall()
-    assert got == [("rec", "operational", "tax", Decimal("0.50"), 31), ("search", "operational", "tax", Decimal("1.50"), 31)]
+    assert got == [
+        ("rec", "operational", "tax", Decimal("0.50"), 31),
+        ("search", "operational", "tax", Decimal("1.50"), 31),
+    ]
 
 
 def test_shared_rows_split_together_or_one_at_a_time_give_the_same_parts() -> None:
@@ -104,18 +141,28 @@ def test_shared_rows_split_together_or_one_at_a_time_give_the_same_parts() -> No
         {"BilledCost": "20.00", "EffectiveCost": "20.00", "Tags": '{"model": "search"}'},
         {"BilledCost": "10.00", "EffectiveCost": "10.00", "Tags": '{"model": "rec"}'},
     ]
-    taxes = [{"BilledCost": c, "EffectiveCost": c, "ChargeCategory": "Tax", "ServiceName": "Tax", "ServiceCategory": None} for c in ("1.00", "2.00", "0.01")]
+    taxes = [
+        {"BilledCost": c, "EffectiveCost": c, "ChargeCategory": "Tax", "ServiceName": "Tax", "ServiceCategory": None}
+        for c in ("1.00", "2.00", "0.01")
+    ]
     rules = ({"charge_category": "Tax", "category": "operational", "subcategory": "tax"},)
     together = billing_parts(_billing([*direct, *taxes]), pl.DataFrame(), CONFIG, rules)
-    alone = pl.concat([
-        billing_parts(_billing([*direct, tax]), pl.DataFrame(), CONFIG, rules).filter(pl.col("allocation_method") == "shared_pool")
-        for tax in taxes
-    ])
+    alone = pl.concat(
+        [
+            billing_parts(_billing([*direct, tax]), pl.DataFrame(), CONFIG, rules).filter(
+                pl.col("allocation_method") == "shared_pool"
+            )
+            for tax in taxes
+        ]
+    )
     columns = ["model_id", "source_amount", "source_effective_amount", "allocation_share"]
     tax_parts = together.filter(pl.col("allocation_method") == "shared_pool")
     assert sorted(tax_parts.select(columns).rows()) == sorted(alone.select(columns).rows())
     # 6 tax parts (3 rows x 2 models) + 2 direct; 0.01 by 2 : 1 -> search 0.006666666666666667, rec 0.003333333333333333
     assert together.height == 8 and together["source_amount"].sum() == Decimal("33.01")
-    assert sorted(tax_parts.filter(pl.col("source_amount") < Decimal("0.01")).select("model_id", "source_amount").rows()) == [
-        ("rec", Decimal("0.003333333333333333")), ("search", Decimal("0.006666666666666667")),
+    assert sorted(
+        tax_parts.filter(pl.col("source_amount") < Decimal("0.01")).select("model_id", "source_amount").rows()
+    ) == [
+        ("rec", Decimal("0.003333333333333333")),
+        ("search", Decimal("0.006666666666666667")),
     ]

@@ -49,9 +49,25 @@ def add_cost(
         "quantity_unit, source, provider, allocation_method, allocation_share, lineage_id, source_ref, run_id, "
         "cost_basis, phase, economic_cost) "
         "values (?, ?, ?, ?, ?, ?, ?, 'USD', ?, ?, 'USD', 1, ?, ?, ?, 'vendor', 'direct', 1, ?, ?, 'run', ?, ?, ?)",
-        [day, day.strftime("%Y-%m"), model, category, subcategory, cash, cash, cash, amount,
-         None if quantity is None else Decimal(quantity), unit, source, lineage, source_ref or lineage,
-         basis, phase, amount],
+        [
+            day,
+            day.strftime("%Y-%m"),
+            model,
+            category,
+            subcategory,
+            cash,
+            cash,
+            cash,
+            amount,
+            None if quantity is None else Decimal(quantity),
+            unit,
+            source,
+            lineage,
+            source_ref or lineage,
+            basis,
+            phase,
+            amount,
+        ],
     )
 
 

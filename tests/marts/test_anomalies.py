@@ -8,8 +8,13 @@ from decimal import Decimal
 
 from tests.marts.conftest import add_cost
 
-MONDAYS = {date(2026, 1, 5): "100", date(2026, 1, 12): "110", date(2026, 1, 19): "90", date(2026, 1, 26): "130",
-           date(2026, 2, 2): "150"}
+MONDAYS = {
+    date(2026, 1, 5): "100",
+    date(2026, 1, 12): "110",
+    date(2026, 1, 19): "90",
+    date(2026, 1, 26): "130",
+    date(2026, 2, 2): "150",
+}
 
 
 def _five_weeks(con) -> None:
@@ -43,11 +48,25 @@ def test_the_band_by_hand(con) -> None:
     # 25 -> MAD (5 + 15) / 2 = 10; half-width max(3 x 1.4826 x 10 = 44.478, 0.25 x 105 = 26.25, 1)
     # = 44.478 -> band [60.522, 149.478]: 150 is above by 0.522.
     assert found[(date(2026, 2, 2), "hardware")] == (
-        "above", Decimal(150), Decimal(105), Decimal(10), Decimal("60.522"), Decimal("149.478"), Decimal("0.522"))
+        "above",
+        Decimal(150),
+        Decimal(105),
+        Decimal(10),
+        Decimal("60.522"),
+        Decimal("149.478"),
+        Decimal("0.522"),
+    )
     # Tuesday 3 Feb: no cost (0) against Tuesdays of 100, 100, 100, 100: median 100, MAD 0 ->
     # half-width max(0, 25, 1) = 25 -> band [75, 125]: 0 is below by 75.
     assert found[(date(2026, 2, 3), "hardware")] == (
-        "below", Decimal(0), Decimal(100), Decimal(0), Decimal(75), Decimal(125), Decimal(-75))
+        "below",
+        Decimal(0),
+        Decimal(100),
+        Decimal(0),
+        Decimal(75),
+        Decimal(125),
+        Decimal(-75),
+    )
     # Saturday 7 Feb costs 10, a tenth of a weekday, but Saturdays always do: no anomaly. Labor
     # (1000 on Wednesday the 4th) is not a watched category by default. Nothing else stands out.
     assert set(found) == {(date(2026, 2, 2), "hardware"), (date(2026, 2, 3), "hardware")}
@@ -60,7 +79,14 @@ def test_watched_categories_and_band_come_from_the_settings(con) -> None:
     found = _anomalies(con)
     # Wednesday 4 Feb labor: history 100 x 4 -> band [90, 110]; 1000 is above by 890
     assert found[(date(2026, 2, 4), "labor")] == (
-        "above", Decimal(1000), Decimal(100), Decimal(0), Decimal(90), Decimal(110), Decimal(890))
+        "above",
+        Decimal(1000),
+        Decimal(100),
+        Decimal(0),
+        Decimal(90),
+        Decimal(110),
+        Decimal(890),
+    )
     # Monday 2 Feb: half-width max(2 x 1.4826 x 10 = 29.652, 10.5, 1) -> band [75.348, 134.652]:
     # 150 is above by 15.348
     assert found[(date(2026, 2, 2), "hardware")][-1] == Decimal("15.348")
@@ -85,5 +111,7 @@ def test_days_whose_metered_data_has_not_arrived_are_not_scored(con) -> None:
         "values ('b', 1, '2026-02-01', '2026-02-07', '2026-02-08', 'Usage', 1, 1, 'USD', 'AWS', '2026-02', 'focus-1.2')"
     )
     assert con.execute("select data_through, complete from marts.data_through where month = '2026-02'").fetchone() == (
-        date(2026, 2, 7), False)
+        date(2026, 2, 7),
+        False,
+    )
     assert max(d for d, _ in _anomalies(con)) == date(2026, 2, 3)

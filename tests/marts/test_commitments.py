@@ -29,37 +29,95 @@ policy = "keep"
 """
 
 
-def _charge(start: str, end: str, category: str, billed: str, effective: str, service_category: str, service: str,
-            *, list_cost: str | None = None, commitment: str = "", status: str = "",
-            frequency: str = "Usage-Based") -> dict:
+def _charge(
+    start: str,
+    end: str,
+    category: str,
+    billed: str,
+    effective: str,
+    service_category: str,
+    service: str,
+    *,
+    list_cost: str | None = None,
+    commitment: str = "",
+    status: str = "",
+    frequency: str = "Usage-Based",
+) -> dict:
     listed = billed if list_cost is None else list_cost
     return {
-        "BillingAccountId": "111", "BillingAccountName": "Prod", "SubAccountId": "222", "SubAccountName": "ml",
-        "BillingPeriodStart": "2026-01-01T00:00:00Z", "BillingPeriodEnd": "2026-02-01T00:00:00Z",
-        "ChargePeriodStart": start, "ChargePeriodEnd": end, "ChargeCategory": category, "ChargeClass": "",
-        "ChargeDescription": service, "ChargeFrequency": frequency, "BilledCost": billed, "EffectiveCost": effective,
-        "ListCost": listed, "ContractedCost": listed,
-        "BillingCurrency": "USD", "PricingCurrency": "USD", "ConsumedQuantity": "1", "ConsumedUnit": "Hours",
-        "ProviderName": "AWS", "PublisherName": "AWS", "InvoiceIssuerName": "AWS", "InvoiceId": "",
+        "BillingAccountId": "111",
+        "BillingAccountName": "Prod",
+        "SubAccountId": "222",
+        "SubAccountName": "ml",
+        "BillingPeriodStart": "2026-01-01T00:00:00Z",
+        "BillingPeriodEnd": "2026-02-01T00:00:00Z",
+        "ChargePeriodStart": start,
+        "ChargePeriodEnd": end,
+        "ChargeCategory": category,
+        "ChargeClass": "",
+        "ChargeDescription": service,
+        "ChargeFrequency": frequency,
+        "BilledCost": billed,
+        "EffectiveCost": effective,
+        "ListCost": listed,
+        "ContractedCost": listed,
+        "BillingCurrency": "USD",
+        "PricingCurrency": "USD",
+        "ConsumedQuantity": "1",
+        "ConsumedUnit": "Hours",
+        "ProviderName": "AWS",
+        "PublisherName": "AWS",
+        "InvoiceIssuerName": "AWS",
+        "InvoiceId": "",
         "RegionId": "us-east-1",
-        "ResourceId": f"r-{service}", "ResourceName": "", "ResourceType": "", "ServiceCategory": service_category,
-        "ServiceName": service, "SkuId": "SKU", "SkuPriceId": "SKU-P" if category != "Tax" else "",
-        "CommitmentDiscountId": commitment, "CommitmentDiscountType": "Savings Plan" if commitment else "",
-        "Tags": json.dumps({"model": "m"}) if service != "Savings Plans" else "", "CommitmentDiscountStatus": status,
+        "ResourceId": f"r-{service}",
+        "ResourceName": "",
+        "ResourceType": "",
+        "ServiceCategory": service_category,
+        "ServiceName": service,
+        "SkuId": "SKU",
+        "SkuPriceId": "SKU-P" if category != "Tax" else "",
+        "CommitmentDiscountId": commitment,
+        "CommitmentDiscountType": "Savings Plan" if commitment else "",
+        "Tags": json.dumps({"model": "m"}) if service != "Savings Plans" else "",
+        "CommitmentDiscountStatus": status,
     }
 
 
 DAY5, DAY6, DAY7 = "2026-01-05T00:00:00Z", "2026-01-06T00:00:00Z", "2026-01-07T00:00:00Z"
 CHARGES = [
     # the plan's January fee: 90.00 billed, its cost reaches usage as amortised (effective) cost
-    _charge("2026-01-01T00:00:00Z", "2026-01-01T00:00:00Z", "Purchase", "90.00", "0.00", "Compute", "Savings Plans",
-            commitment="sp-A", frequency="Recurring"),
+    _charge(
+        "2026-01-01T00:00:00Z",
+        "2026-01-01T00:00:00Z",
+        "Purchase",
+        "90.00",
+        "0.00",
+        "Compute",
+        "Savings Plans",
+        commitment="sp-A",
+        frequency="Recurring",
+    ),
     # two days of covered usage: 36.00 amortised each, 50.00 at list prices
-    *[_charge(start, end, "Usage", "0.00", "36.00", "Compute", "EC2", list_cost="50.00", commitment="sp-A",
-              status="Used") for start, end in ((DAY5, DAY6), (DAY6, DAY7))],
+    *[
+        _charge(
+            start, end, "Usage", "0.00", "36.00", "Compute", "EC2", list_cost="50.00", commitment="sp-A", status="Used"
+        )
+        for start, end in ((DAY5, DAY6), (DAY6, DAY7))
+    ],
     # what the plan did not use
-    _charge(DAY6, DAY7, "Usage", "0.00", "18.00", "Compute", "Savings Plans", list_cost="0.00", commitment="sp-A",
-            status="Unused"),
+    _charge(
+        DAY6,
+        DAY7,
+        "Usage",
+        "0.00",
+        "18.00",
+        "Compute",
+        "Savings Plans",
+        list_cost="0.00",
+        commitment="sp-A",
+        status="Unused",
+    ),
     # eligible usage it did not cover (on demand), and usage outside its scope (storage)
     _charge(DAY5, DAY6, "Usage", "30.00", "30.00", "Compute", "EC2"),
     _charge(DAY6, DAY7, "Usage", "30.00", "30.00", "Compute", "EC2"),
@@ -109,8 +167,10 @@ def test_the_unused_commitment_reaches_the_ledger_and_reconciles(workspace: Path
     # the ledger rows traced to the plan's charges (72 + 18 + 0) equal the mart's 90 passed
     with duckdb.connect(str(workspace / "warehouse.duckdb"), read_only=True) as con:
         shared = con.execute(
-            "select sum(effective_cost) from ledger.cost_ledger where model_id = '__shared__'").fetchone()[0]
-        checks = dict(con.execute(
-            "select \"column\", success from meta.check_results where suite = 'marts'").fetchall())
+            "select sum(effective_cost) from ledger.cost_ledger where model_id = '__shared__'"
+        ).fetchone()[0]
+        checks = dict(
+            con.execute("select \"column\", success from meta.check_results where suite = 'marts'").fetchall()
+        )
     assert shared == Decimal(18)
     assert checks["commitments_unreconciled"] is True and checks["commitment_rates_out_of_range"] is True

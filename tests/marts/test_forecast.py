@@ -8,7 +8,6 @@ from decimal import Decimal
 
 from pipeline.marts import forecast
 from pipeline.marts.forecast import forecast_month
-
 from tests.marts.conftest import add_cost
 
 FEB = {"month_start": date(2026, 2, 1), "month_end": date(2026, 2, 28)}
@@ -77,8 +76,12 @@ def test_refresh_writes_every_scope_from_the_published_ledger(con) -> None:
         add_cost(con, day, "m", "software", "1")
     con.execute("insert into meta.model_registry values ('m', 'M', 'line', 't', 'o', null, null)")
     assert forecast.refresh(con, ["2026-02"]) == 5 * 3  # 5 scope kinds x (2 categories + all)
-    rows = {(k, s, c): (a, f) for k, s, c, a, f in con.execute(
-        "select scope_kind, scope, category, actual_to_date, forecast from marts.cost_forecast").fetchall()}
+    rows = {
+        (k, s, c): (a, f)
+        for k, s, c, a, f in con.execute(
+            "select scope_kind, scope, category, actual_to_date, forecast from marts.cost_forecast"
+        ).fetchall()
+    }
     assert rows[("model", "m", "hardware")] == (Decimal(118), Decimal(236))
     assert rows[("team", "t", "software")] == (Decimal(14), Decimal(28))
     assert rows[("total", "*", "all")] == (Decimal(132), Decimal(264))

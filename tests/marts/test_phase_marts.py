@@ -26,7 +26,8 @@ def _serving_model(con) -> None:
 def test_daily_unit_costs_are_the_cost_of_serving(con) -> None:
     _serving_model(con)
     row = con.execute(
-        "select effective_cost, gpu_hours, cost_per_1k_requests, cost_per_gpu_hour from marts.unit_costs where model_id = 'rec'"
+        "select effective_cost, gpu_hours, cost_per_1k_requests, cost_per_gpu_hour from marts.unit_costs where "
+        "model_id = 'rec'"
     ).fetchone()
     # inference: 30.00 + 8.00 = 38.00 over 10 GPU-hours (not 50.00 over 14 with the fine-tuning,
     # nor 550.00 with the delay): 38.00 x 1000 / 2000 = 19.00 per 1k requests, 38.00 / 10 = 3.80
@@ -48,12 +49,18 @@ def test_monthly_unit_costs_are_the_cost_of_serving(con) -> None:
 
 def test_the_cost_of_delay_is_economic_cost_only(con) -> None:
     _serving_model(con)
-    cells = {c: (b, e, x) for c, b, e, x in con.execute(
-        "select category, billed_cost, effective_cost, economic_cost from marts.monthly_model_cost where model_id = 'rec'"
-    ).fetchall()}
+    cells = {
+        c: (b, e, x)
+        for c, b, e, x in con.execute(
+            "select category, billed_cost, effective_cost, economic_cost from marts.monthly_model_cost where model_id "
+            "= 'rec'"
+        ).fetchall()
+    }
     # hardware 30.00 + 12.00 = 42.00 of cash, all three alike; time: nothing billed or amortised,
     # 500.00 of economic cost. Economic total 42 + 8 + 500 = 550.00 against a cash total of 50.00
     assert cells["hardware"] == (Decimal("42.00"), Decimal("42.00"), Decimal("42.00"))
     assert cells["time"] == (Decimal("0"), Decimal("0"), Decimal("500.00"))
     assert con.execute("select sum(effective_cost), sum(economic_cost) from marts.daily_model_cost").fetchone() == (
-        Decimal("50.00"), Decimal("550.00"))
+        Decimal("50.00"),
+        Decimal("550.00"),
+    )

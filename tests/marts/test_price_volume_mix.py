@@ -57,15 +57,20 @@ def test_refresh_from_the_ledger(con) -> None:
     # __idle__: 4.00 -> 0 in February (it vanished): all of -4 is mix.
     add_cost(con, date(2026, 1, 10), "m", "hardware", "20", subcategory="gpu_compute", quantity="10", unit="GPU-hours")
     add_cost(con, date(2026, 2, 10), "m", "hardware", "30", subcategory="gpu_compute", quantity="12", unit="GPU-hours")
-    add_cost(con, date(2026, 1, 11), "__idle__", "hardware", "4", subcategory="gpu_compute", quantity="2",
-             unit="GPU-hours")
+    add_cost(
+        con, date(2026, 1, 11), "__idle__", "hardware", "4", subcategory="gpu_compute", quantity="2", unit="GPU-hours"
+    )
     add_requests(con, date(2026, 1, 10), "m", 1000)
     add_requests(con, date(2026, 2, 10), "m", 1500)
     assert drivers.refresh(con, ["2026-01", "2026-02"]) == 2  # January has no month before it
-    rows = {r[0]: r[1:] for r in con.execute(
-        "select model_id, previous_cost, cost, change, volume_effect, mix_effect, price_effect, "
-        "previous_requests, requests "
-        "from marts.price_volume_mix where month = '2026-02'").fetchall()}
+    rows = {
+        r[0]: r[1:]
+        for r in con.execute(
+            "select model_id, previous_cost, cost, change, volume_effect, mix_effect, price_effect, "
+            "previous_requests, requests "
+            "from marts.price_volume_mix where month = '2026-02'"
+        ).fetchall()
+    }
     assert rows["m"] == (D(20), D(30), D(10), D(10), D(-6), D(6), 1000, 1500)
     assert rows["__idle__"] == (D(4), D(0), D(-4), D(0), D(-4), D(0), None, None)
     # every row adds up exactly, and the months' costs are the ledger's
@@ -85,7 +90,9 @@ def test_a_split_that_loses_a_row_stops_the_publish(con) -> None:
     drivers.refresh(con, ["2026-02"])
     reconcile(con, ["2026-02"], period="2026-02")  # adds up: no error
     con.execute("delete from marts.price_volume_mix")
-    con.execute("insert into marts.price_volume_mix values ('2026-02', '2026-01', 'm', 'hardware', 'USD', 20, 0, -20, "
-                "0, -20, 0, null, null)")
+    con.execute(
+        "insert into marts.price_volume_mix values ('2026-02', '2026-01', 'm', 'hardware', 'USD', 20, 0, -20, "
+        "0, -20, 0, null, null)"
+    )
     with pytest.raises(ValidationFailed, match="price_volume_mix 2026-02 USD: 0 in the mart, 30 in the ledger"):
         reconcile(con, ["2026-02"], period="2026-02")

@@ -13,13 +13,23 @@ from pipeline.errors import ConfigError
 from pipeline.marts import registry
 from tests.marts.conftest import add_cost
 
-CONFIG = Config.model_validate({"models": [{
-    "id": "e", "name": "Embeddings", "business_line": "platform", "team": "ml-platform", "owner": "p",
-    "moves": [
-        {"since": "2026-02-27", "team": "recsys"},  # the team moves; business line and owner stay
-        {"since": "2026-03-02", "business_line": "recommendation", "owner": "r"},
-    ],
-}]})
+CONFIG = Config.model_validate(
+    {
+        "models": [
+            {
+                "id": "e",
+                "name": "Embeddings",
+                "business_line": "platform",
+                "team": "ml-platform",
+                "owner": "p",
+                "moves": [
+                    {"since": "2026-02-27", "team": "recsys"},  # the team moves; business line and owner stay
+                    {"since": "2026-03-02", "business_line": "recommendation", "owner": "r"},
+                ],
+            }
+        ]
+    }
+)
 
 
 def test_ownership_periods_from_the_moves() -> None:
@@ -56,7 +66,8 @@ def test_each_day_rolls_up_to_the_team_of_that_day(con) -> None:
     # nothing counted twice or lost: 70 + 5 + 7 = 82, as the ledger
     assert con.execute("select sum(effective_cost) from marts.daily_team_cost").fetchone() == (Decimal(82),)
     day = con.execute(
-        "select team, owner from marts.daily_team_cost where model_id = 'e' and charge_date = '2026-03-01'").fetchone()
+        "select team, owner from marts.daily_team_cost where model_id = 'e' and charge_date = '2026-03-01'"
+    ).fetchone()
     assert day == ("recsys", "p")
 
 
@@ -67,14 +78,17 @@ def test_a_registered_model_without_a_team_is_unassigned(con) -> None:
     assert owned == [("search", "unassigned", "unassigned")]
 
 
-@pytest.mark.parametrize("moves, message", [
-    ([{"since": "2026-03-01", "team": "a"}, {"since": "2026-02-01", "team": "b"}], "date order"),
-    ([{"since": "2026-03-01"}], "give business_line, team or owner"),
-])
+@pytest.mark.parametrize(
+    "moves, message",
+    [
+        ([{"since": "2026-03-01", "team": "a"}, {"since": "2026-02-01", "team": "b"}], "date order"),
+        ([{"since": "2026-03-01"}], "give business_line, team or owner"),
+    ],
+)
 def test_moves_are_checked_when_the_config_is_read(tmp_path, moves, message) -> None:
     from pipeline.config import load_config
 
-    lines = ['[[models]]', 'id = "e"', 'name = "E"']
+    lines = ["[[models]]", 'id = "e"', 'name = "E"']
     for move in moves:
         lines.append("[[models.moves]]")
         lines += [f"{k} = {v}" if k == "since" else f'{k} = "{v}"' for k, v in move.items()]

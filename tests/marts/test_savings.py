@@ -26,11 +26,13 @@ def test_saving_per_month_and_running_total_by_hand() -> None:
     # paid 14, saved 6 (cut 6 / 20 = 0.30). February (1-2 Feb): 7.00 a day for 2000 requests:
     # expected 20 + 20 = 40, paid 14, saved 26 (cut 0.65). Running total 6 + 26 = 32, cut 32 / 60.
     # Every day alike: each bootstrap draw gives the same, so each interval is its point.
-    panel = {"m": {
-        **{date(2026, 1, d): _day("10", 1000) for d in (1, 2, 3)},
-        **{date(2026, 1, d): _day("7", 1000) for d in (4, 5)},
-        **{date(2026, 2, d): _day("7", 2000) for d in (1, 2)},
-    }}
+    panel = {
+        "m": {
+            **{date(2026, 1, d): _day("10", 1000) for d in (1, 2, 3)},
+            **{date(2026, 1, d): _day("7", 1000) for d in (4, 5)},
+            **{date(2026, 2, d): _day("7", 2000) for d in (1, 2)},
+        }
+    }
     found = action_savings(ACTION, panel, MONTHS, claimed_percent=D(30))
     assert found.baseline == D(10)
     jan, feb = found.months
@@ -61,17 +63,24 @@ def test_the_first_months_cut_interval_is_the_impact_reports() -> None:
     low, high = bootstrap_change(
         ([float(before[d].of("gpu")) for d in b_days], [before[d].requests for d in b_days]),
         ([float(after[d].of("gpu")) for d in a_days], [after[d].requests for d in a_days]),
-        draws=500, seed=7,
+        draws=500,
+        seed=7,
     )
     assert march.cut_low == pytest.approx(-high, abs=1e-12) and march.cut_high == pytest.approx(-low, abs=1e-12)
     assert march.cut_low <= march.cut <= march.cut_high
     assert march.saving_low <= float(march.saving) <= march.saving_high
 
 
-@pytest.mark.parametrize("claimed, low, high, expected", [
-    (None, 0.2, 0.3, "no_claim"), (D(30), None, None, "no_data"), (D(30), 0.28, 0.31, "supported"),
-    (D(30), 0.27, 0.295, "overstated"), (D(25), 0.27, 0.295, "understated"),
-])
+@pytest.mark.parametrize(
+    "claimed, low, high, expected",
+    [
+        (None, 0.2, 0.3, "no_claim"),
+        (D(30), None, None, "no_data"),
+        (D(30), 0.28, 0.31, "supported"),
+        (D(30), 0.27, 0.295, "overstated"),
+        (D(25), 0.27, 0.295, "understated"),
+    ],
+)
 def test_claims_against_the_interval(claimed, low, high, expected) -> None:
     assert verdict(claimed, low, high) == expected
 

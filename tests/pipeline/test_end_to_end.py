@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import csv
 import hashlib
-from datetime import date
 from decimal import Decimal
 
 import duckdb
@@ -26,16 +25,25 @@ def _ledger_cells(path) -> dict[tuple[str, str, str], tuple[Decimal, Decimal]]:
 
 def _checksum(path, period: str) -> str:
     with duckdb.connect(str(path), read_only=True) as con:
-        rows = con.execute("select * from ledger.cost_ledger where billing_period = ? order by all", [period]).fetchall()
+        rows = con.execute(
+            "select * from ledger.cost_ledger where billing_period = ? order by all", [period]
+        ).fetchall()
     return hashlib.sha256(repr(rows).encode()).hexdigest()
 
 
 def test_ledger_equals_generated_truth_exactly(demo_estate):
     with (demo_estate.root / "truth.csv").open() as handle:
-        truth = {(r["month"], r["model_id"], r["category"]): (Decimal(r["billed_cost"]), Decimal(r["effective_cost"])) for r in csv.DictReader(handle)}
+        truth = {
+            (r["month"], r["model_id"], r["category"]): (Decimal(r["billed_cost"]), Decimal(r["effective_cost"]))
+            for r in csv.DictReader(handle)
+        }
     ledger = _ledger_cells(demo_estate.root / "warehouse.duckdb")
     zero = (Decimal(0), Decimal(0))
-    differences = {k: (ledger.get(k, zero), truth.get(k, zero)) for k in set(ledger) | set(truth) if ledger.get(k, zero) != truth.get(k, zero)}
+    differences = {
+        k: (ledger.get(k, zero), truth.get(k, zero))
+        for k in set(ledger) | set(truth)
+        if ledger.get(k, zero) != truth.get(k, zero)
+    }
     assert differences == {}
     # the estate has six categories, three months and every bucket the generator planted
     assert {k[2] for k in truth} == {"hardware", "software", "data", "labor", "operational", "time"}
@@ -46,13 +54,17 @@ def test_ledger_equals_generated_truth_exactly(demo_estate):
     with duckdb.connect(str(demo_estate.root / "warehouse.duckdb"), read_only=True) as con:
         delay = con.execute(
             "select cost_basis, sum(economic_cost) from ledger.cost_ledger where billing_period = '2026-02' "
-            "and model_id = 'rec-ranker-llm' and category = 'time' group by all").fetchall()
+            "and model_id = 'rec-ranker-llm' and category = 'time' group by all"
+        ).fetchall()
     assert delay == [("opportunity", Decimal("18000"))]
 
 
 def test_billing_reconciles_to_the_source_exactly(demo_estate):
     with duckdb.connect(str(demo_estate.root / "warehouse.duckdb"), read_only=True) as con:
-        rows = con.execute("select billing_period, provider, currency, billed_difference, effective_difference, source_billed from marts.billing_reconciliation").fetchall()
+        rows = con.execute(
+            "select billing_period, provider, currency, billed_difference, effective_difference, source_billed from "
+            "marts.billing_reconciliation"
+        ).fetchall()
     assert len(rows) == 6  # 3 months x (AWS in USD, Microsoft in EUR)
     assert all(r[3] == 0 and r[4] == 0 for r in rows)
     # Azure January by hand: (96.00 + 8.00) a day x 31 days = 3224.00 EUR
@@ -61,7 +73,9 @@ def test_billing_reconciles_to_the_source_exactly(demo_estate):
 
 def test_every_load_balances_and_nothing_is_quarantined(demo_estate):
     with duckdb.connect(str(demo_estate.root / "warehouse.duckdb"), read_only=True) as con:
-        unbalanced = con.execute("select count(*) from meta.loads where rows_in <> rows_loaded + rows_quarantined").fetchone()[0]
+        unbalanced = con.execute(
+            "select count(*) from meta.loads where rows_in <> rows_loaded + rows_quarantined"
+        ).fetchone()[0]
         quarantined = con.execute("select count(*) from meta.quarantine").fetchone()[0]
         statuses = dict(con.execute("select status, count(*) from meta.loads group by 1").fetchall())
     assert unbalanced == 0 and quarantined == 0
@@ -113,7 +127,11 @@ def test_mig_slices_and_time_sliced_pods_get_their_known_share_of_a_node_hour(de
             "where b.ResourceName = 'gpu-node-3' and b.ChargePeriodStart = timestamp '2026-02-03 10:00:00' group by all"
         ).fetchall()
     got = {model: (cost, hours) for model, cost, hours in rows}
-    assert {m: c for m, (c, _) in got.items()} == {"rec-retrieval": Decimal("1.30"), "embeddings": Decimal("1.10"), "__idle__": Decimal("3.20")}
+    assert {m: c for m, (c, _) in got.items()} == {
+        "rec-retrieval": Decimal("1.30"),
+        "embeddings": Decimal("1.10"),
+        "__idle__": Decimal("3.20"),
+    }
     # GPU-hours: rec-retrieval 13/14, embeddings 11/14, idle 32/14 (quantity has 9 decimals)
     assert got["rec-retrieval"][1] == Decimal("0.928571428")
 
@@ -121,7 +139,9 @@ def test_mig_slices_and_time_sliced_pods_get_their_known_share_of_a_node_hour(de
 def test_gpu_efficiency_mart_adds_up_to_the_gpu_ledger_rows(demo_estate):
     with duckdb.connect(str(demo_estate.root / "warehouse.duckdb"), read_only=True) as con:
         pools = {r[0] for r in con.execute("select distinct pool from marts.gpu_efficiency").fetchall()}
-        mart = con.execute("select sum(cost) from marts.gpu_efficiency where strftime(charge_date, '%Y-%m') = '2026-02'").fetchone()[0]
+        mart = con.execute(
+            "select sum(cost) from marts.gpu_efficiency where strftime(charge_date, '%Y-%m') = '2026-02'"
+        ).fetchone()[0]
         ledger = con.execute(
             "select sum(effective_cost) from ledger.cost_ledger where strftime(charge_date, '%Y-%m') = '2026-02' "
             "and ((source = 'billing' and quantity_unit = 'GPU-hours') or source in ('assets', 'energy'))"

@@ -49,22 +49,26 @@ def reset_moto(endpoint: str) -> None:
 def s3(s3_server, monkeypatch):
     """A boto3 client on the loopback server with an empty bucket, and the Airflow connection."""
     import boto3
-
     from airflow.sdk.io import store
 
     monkeypatch.setenv(
         f"AIRFLOW_CONN_{CONN_ID.upper()}",
-        json.dumps({
-            "conn_type": "aws",
-            "login": "loopback-key",
-            "password": "loopback-secret",
-            "extra": {"endpoint_url": s3_server, "region_name": "us-east-1"},
-        }),
+        json.dumps(
+            {
+                "conn_type": "aws",
+                "login": "loopback-key",
+                "password": "loopback-secret",
+                "extra": {"endpoint_url": s3_server, "region_name": "us-east-1"},
+            }
+        ),
     )
     monkeypatch.setattr(store, "_STORE_CACHE", {})  # a fresh filesystem per test
     client = boto3.client(
-        "s3", endpoint_url=s3_server, region_name="us-east-1",
-        aws_access_key_id="loopback-key", aws_secret_access_key="loopback-secret",
+        "s3",
+        endpoint_url=s3_server,
+        region_name="us-east-1",
+        aws_access_key_id="loopback-key",
+        aws_secret_access_key="loopback-secret",
     )
     client.create_bucket(Bucket=BUCKET)
     yield client

@@ -29,7 +29,7 @@ name = "aws-exports"
 
 
 def _workspace(root: Path, config_text: str | None = None) -> Workspace:
-    ws = Workspace.init(root)
+    Workspace.init(root)
     (root / "costledger.toml").write_text((config_text or (root / "costledger.toml").read_text()) + REMOTE)
     return Workspace.open(root)
 
@@ -87,7 +87,11 @@ def test_a_local_folder_is_a_remote_source_too(tmp_path):
     ws = Workspace.init(tmp_path / "ws")
     config = ws.root / "costledger.toml"
     # a folder outside the workspace is read only when allowed_roots declares it
-    config.write_text(f'allowed_roots = ["{exports}"]\n' + config.read_text() + f'\n[[remote_sources]]\nsource = "usage"\nuri = "file://{exports}/"\n')
+    config.write_text(
+        f'allowed_roots = ["{exports}"]\n'
+        + config.read_text()
+        + f'\n[[remote_sources]]\nsource = "usage"\nuri = "file://{exports}/"\n'
+    )
     (result,) = pull.pull(Workspace.open(ws.root))
     folder = pull.remote(ws.root, "usage", result.folder)
     assert result.copied == [f"usage/{folder.folder}/2026-01/usage.csv"]
@@ -106,12 +110,14 @@ def test_bad_remote_source_config_is_refused_by_name(tmp_path, entry, message):
     config = ws.root / "costledger.toml"
     config.write_text(config.read_text() + f"\n[[remote_sources]]\n{entry}\n")
     with pytest.raises(ConfigError, match=message):
-        Workspace.open(ws.root).config
+        _ = Workspace.open(ws.root).config
 
 
 def _local_source(ws_root: Path, uri: str, allowed: str = "") -> Workspace:
     config = ws_root / "costledger.toml"
-    config.write_text(allowed + config.read_text() + f'\n[[remote_sources]]\nsource = "usage"\nuri = "{uri}"\nname = "local"\n')
+    config.write_text(
+        allowed + config.read_text() + f'\n[[remote_sources]]\nsource = "usage"\nuri = "{uri}"\nname = "local"\n'
+    )
     return Workspace.open(ws_root)
 
 
@@ -123,9 +129,13 @@ def test_a_file_uri_outside_the_workspace_is_a_config_error(tmp_path, where):
     (elsewhere / "usage.csv").write_text("usage_date,model_id,requests\n")
     ws = Workspace.init(tmp_path / "ws")
     (ws.root / "exports").symlink_to(elsewhere)
-    uri = {"dot-dot": f"file://{ws.root}/../elsewhere/", "absolute": f"file://{elsewhere}/", "link": f"file://{ws.root}/exports/"}[where]
+    uri = {
+        "dot-dot": f"file://{ws.root}/../elsewhere/",
+        "absolute": f"file://{elsewhere}/",
+        "link": f"file://{ws.root}/exports/",
+    }[where]
     with pytest.raises(ConfigError) as caught:
-        _local_source(ws.root, uri).config
+        _ = _local_source(ws.root, uri).config
     message = str(caught.value)
     assert "costledger.toml: remote_sources.0.uri" in message
     assert repr(uri) in message and f"resolves to {elsewhere.resolve()}" in message
@@ -157,7 +167,9 @@ def test_cli_run_refuses_a_file_uri_outside_the_workspace(tmp_path):
     _local_source(ws.root, "file:///etc/")
     result = CliRunner().invoke(app, ["run", "--workspace", str(ws.root)])
     assert result.exit_code == 2
-    assert result.output.startswith("error: ") and "remote_sources.0.uri: 'file:///etc/' resolves to /etc" in result.output
+    assert (
+        result.output.startswith("error: ") and "remote_sources.0.uri: 'file:///etc/' resolves to /etc" in result.output
+    )
     assert not ws.warehouse.exists()  # refused before anything was opened
 
 
@@ -205,17 +217,22 @@ def test_billing_pulled_from_s3_lands_and_reconciles(s3, tmp_path):
     con = duckdb.connect(str(ws.warehouse), read_only=True)
     try:
         loads = con.execute(
-            "select path, checksum, status, rows_in, rows_loaded + rows_quarantined from meta.loads where source = 'billing' order by path"
+            "select path, checksum, status, rows_in, rows_loaded + rows_quarantined from meta.loads where source = "
+            "'billing' order by path"
         ).fetchall()
         reconciliation = con.execute(
-            "select provider, billed_difference, effective_difference from marts.billing_reconciliation where billing_period = '2026-02'"
+            "select provider, billed_difference, effective_difference from marts.billing_reconciliation where "
+            "billing_period = '2026-02'"
         ).fetchall()
-        ledger_rows = con.execute("select count(*) from ledger.cost_ledger where billing_period = '2026-02'").fetchone()[0]
+        ledger_rows = con.execute(
+            "select count(*) from ledger.cost_ledger where billing_period = '2026-02'"
+        ).fetchone()[0]
     finally:
         con.close()
     # Each pulled file loaded as the exact bytes the store served, and every row is accounted for.
     assert [(p, c, s) for p, c, s, _, _ in loads] == [
-        (f"billing/aws-exports/{o.parent.name}/{o.name}", hashlib.sha256(o.read_bytes()).hexdigest(), "loaded") for o in originals
+        (f"billing/aws-exports/{o.parent.name}/{o.name}", hashlib.sha256(o.read_bytes()).hexdigest(), "loaded")
+        for o in originals
     ]
     assert all(rows_in == accounted and rows_in > 0 for *_, rows_in, accounted in loads)
     # Ledger total = source total, per provider and currency, to the cent and beyond: differences 0.
@@ -226,6 +243,8 @@ def test_billing_pulled_from_s3_lands_and_reconciles(s3, tmp_path):
 def test_a_scheme_without_its_provider_is_a_config_error_that_says_what_to_install(tmp_path):
     ws = Workspace.init(tmp_path / "ws")
     config = ws.root / "costledger.toml"
-    config.write_text(config.read_text() + '\n[[remote_sources]]\nsource = "billing"\nuri = "gs://exports/focus/"\nconn_id = "gcp"\n')
+    config.write_text(
+        config.read_text() + '\n[[remote_sources]]\nsource = "billing"\nuri = "gs://exports/focus/"\nconn_id = "gcp"\n'
+    )
     with pytest.raises(ConfigError, match="apache-airflow-providers-google"):
         pull.pull(Workspace.open(ws.root))

@@ -43,7 +43,8 @@ def _digests(ws: Path) -> dict[str, str]:
         "staging.usage": "select * from staging.usage order by all",
         "staging.labor": "select * from staging.labor order by all",
         "staging.labor_rates": "select * from staging.labor_rates order by all",
-        "meta.loads": "select load_id, source, path, checksum, rows_in, rows_loaded, rows_quarantined, status, superseded_by, periods from meta.loads order by all",
+        "meta.loads": "select load_id, source, path, checksum, rows_in, rows_loaded, rows_quarantined, status, "
+        "superseded_by, periods from meta.loads order by all",
         "meta.quarantine": "select * from meta.quarantine order by all",
         "meta.pending_periods": "select period from meta.pending_periods order by all",
         "candidate": "select * from ledger.cost_ledger_candidate order by all",
@@ -51,7 +52,11 @@ def _digests(ws: Path) -> dict[str, str]:
     with duckdb.connect(str(ws / "warehouse.duckdb"), read_only=True) as con:
         out = {name: _hash(con.execute(q).fetchall()) for name, q in queries.items()}
         for period in ("2026-01", "2026-02"):
-            out[f"ledger {period}"] = _hash(con.execute("select * from ledger.cost_ledger where billing_period = ? order by all", [period]).fetchall())
+            out[f"ledger {period}"] = _hash(
+                con.execute(
+                    "select * from ledger.cost_ledger where billing_period = ? order by all", [period]
+                ).fetchall()
+            )
     return out
 
 
@@ -67,20 +72,34 @@ def _base(root: Path) -> Path:
     (inbox / "billing" / "jan.csv").write_bytes(focus(focus_row("100.00", day="2026-01-05", period="2026-01")))
     (inbox / "usage" / "jan.csv").write_text("usage_date,model_id,requests\n2026-01-05,m1,1000\n")
     assert runner.invoke(app, ["run", "-w", str(ws), "--date", AS_OF]).exit_code == 0
-    (inbox / "billing" / "jan.csv").write_bytes(focus(  # restatement: same path, new bytes
-        focus_row("90.00", day="2026-01-05", period="2026-01"), focus_row("12.00", day="2026-01-07", period="2026-01", model="m2")))
-    (inbox / "billing" / "feb-1.csv").write_bytes(focus(focus_row("10.00"), focus_row("2.50", model="m2"), focus_row("bad")))
+    (inbox / "billing" / "jan.csv").write_bytes(
+        focus(  # restatement: same path, new bytes
+            focus_row("90.00", day="2026-01-05", period="2026-01"),
+            focus_row("12.00", day="2026-01-07", period="2026-01", model="m2"),
+        )
+    )
+    (inbox / "billing" / "feb-1.csv").write_bytes(
+        focus(focus_row("10.00"), focus_row("2.50", model="m2"), focus_row("bad"))
+    )
     (inbox / "billing" / "feb-2.csv").write_bytes(focus(focus_row("4.00", day="2026-02-10")))
     (inbox / "usage" / "feb.csv").write_text("usage_date,model_id,requests\n2026-02-03,m1,700\n2026-02-03,m2,300\n")
-    (inbox / "labor" / "people.csv").write_text("person_id,role,monthly_cost,currency\na,engineer,9000.00,USD\nb,engineer,8000.00,USD\nc,engineer,7000.00,USD\n")
-    (inbox / "labor" / "alloc.csv").write_text("month,person_id,model_id,percent\n2026-02,a,m1,50\n2026-02,b,m1,50\n2026-02,c,m1,100\n")
+    (inbox / "labor" / "people.csv").write_text(
+        "person_id,role,monthly_cost,currency\na,engineer,9000.00,USD\nb,engineer,8000.00,USD\nc,engineer,7000.00,USD\n"
+    )
+    (inbox / "labor" / "alloc.csv").write_text(
+        "month,person_id,model_id,percent\n2026-02,a,m1,50\n2026-02,b,m1,50\n2026-02,c,m1,100\n"
+    )
     return ws
 
 
 def _cli(ws: Path, env: dict[str, str]) -> subprocess.CompletedProcess:
     return subprocess.run(
         [sys.executable, "-m", "pipeline.cli", "run", "-w", str(ws), "--date", AS_OF],
-        cwd=ROOT, env={**os.environ, "PYTHONPATH": str(ROOT), **env}, capture_output=True, text=True, timeout=600,
+        cwd=ROOT,
+        env={**os.environ, "PYTHONPATH": str(ROOT), **env},
+        capture_output=True,
+        text=True,
+        timeout=600,
     )
 
 
@@ -114,7 +133,11 @@ def test_sigkill_anywhere_leaves_the_warehouse_whole(tmp_path: Path) -> None:
     assert final["ledger 2026-01"] != previous["ledger 2026-01"]  # the run does change January
     points = _points(trace_file.read_text().split())
     stages = {p.split(":")[0] for p in points}
-    assert len(points) >= 16 and {"file", "commit", "committed", "publish", "step.ingest", "step.build", "step.validate", "step.publish"} <= stages
+    assert (
+        len(points) >= 16
+        and {"file", "commit", "committed", "publish", "step.ingest", "step.build", "step.validate", "step.publish"}
+        <= stages
+    )
 
     def crash(point: str) -> tuple[str, Path, subprocess.CompletedProcess]:
         ws = tmp_path / point.replace(":", "_").replace(".", "_")
@@ -146,7 +169,10 @@ def test_sigkill_anywhere_leaves_the_warehouse_whole(tmp_path: Path) -> None:
         after = _digests(ws)
         different = sorted(k for k in final if after[k] != final[k])
         if different:
-            corrupt.append(f"{point}: the rerun (exit {rerun.exit_code}: {rerun.output.strip()[:200]}) differs from an uninterrupted run in {different}")
+            corrupt.append(
+                f"{point}: the rerun (exit {rerun.exit_code}: {rerun.output.strip()[:200]}) differs from an "
+                f"uninterrupted run in {different}"
+            )
 
     print(f"\ncrash test: {len(points)} kill points tried over {sorted(stages)}; {len(corrupt)} corrupt states")
     assert corrupt == []

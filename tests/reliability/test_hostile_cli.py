@@ -73,20 +73,40 @@ RULE = '[[attribution.rules]]\nfield = "SubAccountId"\npattern = "acct-1"\nmodel
 PATTERN_CASES = [
     # (config added, key named, engine named, its reason)
     # valid in Python's re, not in Rust's regex (Polars runs attribution rules): look-ahead
-    (RULE + '[[attribution.rules]]\nfield = "SubAccountId"\npattern = "(?=5).*"\nmodel = "m2"\n',
-     "attribution.rules.1.pattern", POLARS, "look-around"),
+    (
+        RULE + '[[attribution.rules]]\nfield = "SubAccountId"\npattern = "(?=5).*"\nmodel = "m2"\n',
+        "attribution.rules.1.pattern",
+        POLARS,
+        "look-around",
+    ),
     # a backreference: only a backtracking engine has them
-    ('[[shared_pools]]\nname = "support"\nservice_name = "(a)\\\\1"\n', "shared_pools.0.service_name", POLARS,
-     "backreferences"),
+    (
+        '[[shared_pools]]\nname = "support"\nservice_name = "(a)\\\\1"\n',
+        "shared_pools.0.service_name",
+        POLARS,
+        "backreferences",
+    ),
     # valid in Rust, refused by DuckDB's RE2, which runs workload patterns again in the marts
-    ('[[workloads]]\nnamespace = "search"\npod_pattern = "ranker-.*+"\nmodel = "m1"\n', "workloads.0.pod_pattern", RE2,
-     "bad repetition operator"),
+    (
+        '[[workloads]]\nnamespace = "search"\npod_pattern = "ranker-.*+"\nmodel = "m1"\n',
+        "workloads.0.pod_pattern",
+        RE2,
+        "bad repetition operator",
+    ),
     # a Python-style named group: Rust reads it, RE2 does not (the recommendations run node patterns in SQL)
-    ('[[gpu_pools]]\nname = "p"\nnode_pattern = "(?<n>gpu-.*)"\ngpus_per_node = 8\n', "gpu_pools.0.node_pattern", RE2,
-     "invalid perl operator"),
+    (
+        '[[gpu_pools]]\nname = "p"\nnode_pattern = "(?<n>gpu-.*)"\ngpus_per_node = 8\n',
+        "gpu_pools.0.node_pattern",
+        RE2,
+        "invalid perl operator",
+    ),
     # a file-name pattern only a backtracking engine reads
-    ('[[nvidia_smi]]\npath_pattern = "(box)-\\\\1"\nhostname = "box"\n', "nvidia_smi.0.path_pattern", POLARS,
-     "backreferences"),
+    (
+        '[[nvidia_smi]]\npath_pattern = "(box)-\\\\1"\nhostname = "box"\n',
+        "nvidia_smi.0.path_pattern",
+        POLARS,
+        "backreferences",
+    ),
 ]
 
 
@@ -113,8 +133,10 @@ def test_a_catastrophic_file_name_pattern_runs_on_the_linear_engine(published: P
         CONFIG + '[[nvidia_smi]]\npath_pattern = "(a+)+$"\nhostname = "box-a"\n'
         '[[nvidia_smi]]\npath_pattern = "gpu-b\\\\z"\nhostname = "box-b"\n'
     )
-    log = ("timestamp, name, index, utilization.gpu [%], power.draw [W]\n"
-           "2026/01/05 11:00:00.000, NVIDIA L40S, 0, {} %, 250 W\n")
+    log = (
+        "timestamp, name, index, utilization.gpu [%], power.draw [W]\n"
+        "2026/01/05 11:00:00.000, NVIDIA L40S, 0, {} %, 250 W\n"
+    )
     slow_name = "a" * 25 + ".csv"
     assert len(slow_name) == 29
     telemetry = ws / "inbox" / "telemetry"
@@ -124,7 +146,10 @@ def test_a_catastrophic_file_name_pattern_runs_on_the_linear_engine(published: P
     result = runner.invoke(app, ["run", "-w", str(ws)])
     _rejected_file(result.output, result.exit_code, slow_name, "an nvidia-smi log names no host")
     assert _rows(ws, "select path, status from meta.loads where source = 'telemetry' order by path") == [
-        (f"telemetry/{slow_name}", "rejected"), ("telemetry/dc1-gpu-a", "loaded"), ("telemetry/dc1-gpu-b", "loaded")]
+        (f"telemetry/{slow_name}", "rejected"),
+        ("telemetry/dc1-gpu-a", "loaded"),
+        ("telemetry/dc1-gpu-b", "loaded"),
+    ]
     # one sample each, on the host its pattern names: 20 % on box-a, 30 % on box-b
     utilisation = "select hostname, value from staging.gpu_samples where metric = 'DCGM_FI_DEV_GPU_UTIL' order by 1"
     assert _rows(ws, utilisation) == [("box-a", 20), ("box-b", 30)]
@@ -160,18 +185,33 @@ def test_sql_writes_every_type_as_json(published: Path) -> None:
     result = runner.invoke(app, ["sql", "-w", str(published), "--format", "json", TYPES])
     assert result.exit_code == 0, result.output
     # lists, structs and maps as JSON values; HUGEINT a number with all its digits; money a string
-    assert json.loads(result.output) == [{
-        "l": [1, 2], "s": {"a": "x"}, "m": {"k": "v"}, "i": "1 month 2 days",
-        "h": 170141183460469231731687303715884105727, "d": "12.5", "b": "ab", "n": 1, "n_1": 2,
-    }]
+    assert json.loads(result.output) == [
+        {
+            "l": [1, 2],
+            "s": {"a": "x"},
+            "m": {"k": "v"},
+            "i": "1 month 2 days",
+            "h": 170141183460469231731687303715884105727,
+            "d": "12.5",
+            "b": "ab",
+            "n": 1,
+            "n_1": 2,
+        }
+    ]
 
 
-@pytest.mark.parametrize(("column", "text"), [
-    ("[1, 2]", "[1,2]"), ("map(['k'], ['v'])", '{"k":"v"}'), ("interval 1 month + interval 2 day", "1 month 2 days"),
-    ("170141183460469231731687303715884105727::hugeint", "170141183460469231731687303715884105727"),
-    ("12.50::decimal(38, 18)", "12.5 "), ("'ab'::blob", "ab"),
-    ("'x' || chr(10) || 'error: forged'", "x\\nerror: forged"),
-])
+@pytest.mark.parametrize(
+    ("column", "text"),
+    [
+        ("[1, 2]", "[1,2]"),
+        ("map(['k'], ['v'])", '{"k":"v"}'),
+        ("interval 1 month + interval 2 day", "1 month 2 days"),
+        ("170141183460469231731687303715884105727::hugeint", "170141183460469231731687303715884105727"),
+        ("12.50::decimal(38, 18)", "12.5 "),
+        ("'ab'::blob", "ab"),
+        ("'x' || chr(10) || 'error: forged'", "x\\nerror: forged"),
+    ],
+)
 def test_sql_writes_every_type_as_a_table(published: Path, column: str, text: str) -> None:
     result = runner.invoke(app, ["sql", "-w", str(published), f"select {column} as c"])
     assert result.exit_code == 0, result.output
@@ -179,11 +219,14 @@ def test_sql_writes_every_type_as_a_table(published: Path, column: str, text: st
     assert not any(line.startswith("error:") for line in result.output.splitlines())  # a newline in a value is escaped
 
 
-@pytest.mark.parametrize(("query", "fmt", "line"), [
-    ("select * from meta.runs where command = 'ingest'", "csv", '"[""2026-01""]"'),  # a list column (periods)
-    ("select interval 1 day as i", "table", "1 day"),
-    ("select interval 1 day as i", "json", '"i": "1 day"'),
-])
+@pytest.mark.parametrize(
+    ("query", "fmt", "line"),
+    [
+        ("select * from meta.runs where command = 'ingest'", "csv", '"[""2026-01""]"'),  # a list column (periods)
+        ("select interval 1 day as i", "table", "1 day"),
+        ("select interval 1 day as i", "json", '"i": "1 day"'),
+    ],
+)
 def test_sql_queries_that_raised_polars_tracebacks(published: Path, query: str, fmt: str, line: str) -> None:
     result = runner.invoke(app, ["sql", "-w", str(published), "--format", fmt, query])
     assert result.exit_code == 0, result.output
@@ -210,14 +253,18 @@ def test_sql_stops_a_query_at_its_timeout(published: Path) -> None:
 
 # ---- months, days, paths, config bytes ---------------------------------------------------------------
 
-@pytest.mark.parametrize(("args", "words"), [
-    (["report", "--month", "0000-01"], ["'0000-01' is out of range", "from 1900-01 to 9998-12"]),
-    (["report", "--month", "9999-12"], ["'9999-12' is out of range"]),
-    (["run", "--date", "9999-12-31"], ["--date '9999-12-31'", "from 1900-01-01 to 9998-12-31"]),
-    (["run", "--date", "0001-01-01"], ["--date '0001-01-01'"]),
-    (["run", "--month", "9999-12"], ["'9999-12' is out of range"]),
-    (["export-focus", "--month", "0000-01"], ["'0000-01' is out of range"]),
-])
+
+@pytest.mark.parametrize(
+    ("args", "words"),
+    [
+        (["report", "--month", "0000-01"], ["'0000-01' is out of range", "from 1900-01 to 9998-12"]),
+        (["report", "--month", "9999-12"], ["'9999-12' is out of range"]),
+        (["run", "--date", "9999-12-31"], ["--date '9999-12-31'", "from 1900-01-01 to 9998-12-31"]),
+        (["run", "--date", "0001-01-01"], ["--date '0001-01-01'"]),
+        (["run", "--month", "9999-12"], ["'9999-12' is out of range"]),
+        (["export-focus", "--month", "0000-01"], ["'0000-01' is out of range"]),
+    ],
+)
 def test_a_month_or_day_out_of_range_is_bad_usage(
     published: Path, tmp_path: Path, args: list[str], words: list[str]
 ) -> None:
@@ -235,8 +282,14 @@ def test_a_config_that_is_not_utf8_names_the_byte(published: Path, tmp_path: Pat
     before = _state(ws)
     result = runner.invoke(app, ["run", "-w", str(ws)])
     offset = len(CONFIG.encode()) + len("# caf")  # the 0xff byte
-    _one_error(result.output, 2, result.exit_code, "costledger.toml", f"not UTF-8 text (byte 0xff at offset {offset})",
-               "save it as UTF-8")
+    _one_error(
+        result.output,
+        2,
+        result.exit_code,
+        "costledger.toml",
+        f"not UTF-8 text (byte 0xff at offset {offset})",
+        "save it as UTF-8",
+    )
     assert _state(ws) == before
 
 
@@ -272,6 +325,7 @@ def test_convert_refuses_to_overwrite_its_input(tmp_path: Path, link: str) -> No
 
 # ---- the machine: a read-only warehouse, a full disk -------------------------------------------------
 
+
 def _cli(
     ws: Path, *args: str, prefix: tuple[str, ...] = (), preexec: Callable[[], None] | None = None
 ) -> subprocess.CompletedProcess:
@@ -302,8 +356,14 @@ def test_a_read_only_warehouse_says_what_to_do_and_changes_nothing(published: Pa
         result = _cli(ws, "run", prefix=_without_root_override())
     finally:
         read_only.chmod(0o644 if what == "warehouse file" else 0o755)
-    _one_error(result.stderr, 2, result.returncode, "permission denied", "give this user write access to the workspace",
-               "the step that stopped changed nothing")
+    _one_error(
+        result.stderr,
+        2,
+        result.returncode,
+        "permission denied",
+        "give this user write access to the workspace",
+        "the step that stopped changed nothing",
+    )
     assert result.stdout == ""
     assert _state(ws) == before
 
@@ -327,8 +387,15 @@ def test_a_full_disk_stops_the_run_with_what_to_do_and_the_next_run_completes(pu
         resource.setrlimit(resource.RLIMIT_FSIZE, (1 << 20, 1 << 20))
 
     full = _cli(ws, "run", preexec=limit)
-    _one_error(full.stderr, 2, full.returncode, "no space left to write", "File too large", "free space on that disk",
-               "the step that stopped changed nothing")
+    _one_error(
+        full.stderr,
+        2,
+        full.returncode,
+        "no space left to write",
+        "File too large",
+        "free space on that disk",
+        "the step that stopped changed nothing",
+    )
     after = _state(ws)
     assert after["ledger 2026-01"] == before["ledger 2026-01"] and after["loads"] == before["loads"]
     assert after["staging.billing"] == before["staging.billing"]
@@ -341,7 +408,8 @@ def test_a_full_disk_stops_the_run_with_what_to_do_and_the_next_run_completes(pu
     # (51 x 4656 = 237456) plus 0..52 (1378) = 238834; the cents are 50 cycles of 0..99 (50 x 4950 =
     # 247500 cents = 2475); together 241309
     assert _rows(ws, "select count(*), sum(billed_cost) from ledger.cost_ledger where billing_period = '2026-02'") == [
-        (5000, Decimal("241309"))]
+        (5000, Decimal("241309"))
+    ]
 
 
 # ---- spreadsheets: formulas in extracts are neutralised ---------------------------------------------
@@ -377,7 +445,7 @@ def test_report_extracts_neutralise_formulas_and_keep_numbers(published: Path, t
     assert untagged["subject"] == f"'{HOSTILE_ACCOUNT} ()"  # the account and its (empty) name
     assert untagged["amount"] == "-2.500000000000000000"  # a negative number stays a number
     text = (folder / "recommendations.csv").read_text()
-    assert f"\"'{HOSTILE_ACCOUNT} ()\"" in text  # quoted, as OWASP recommends
+    assert f'"\'{HOSTILE_ACCOUNT} ()"' in text  # quoted, as OWASP recommends
     rows = {r["model_id"]: r for r in _read(folder / "model_category.csv")}
     assert rows["__unallocated__"]["operational"] == "-2.500000000000000000"
     # the Parquet extract keeps the value as delivered: typed data, no formula to run
@@ -396,11 +464,15 @@ def test_converts_quarantine_list_neutralises_formulas(tmp_path: Path) -> None:
 
 # ---- control characters in names and values ------------------------------------------------------------
 
-@pytest.mark.parametrize(("name", "shown"), [
-    ("evil\nerror: forged.csv", "evil\\nerror: forged.csv"),
-    ("\x1b[2Jwipe\r.csv", "\\x1b[2Jwipe\\r.csv"),
-    ("rev\u202egnp.csv", "rev\\u202egnp.csv"),
-])
+
+@pytest.mark.parametrize(
+    ("name", "shown"),
+    [
+        ("evil\nerror: forged.csv", "evil\\nerror: forged.csv"),
+        ("\x1b[2Jwipe\r.csv", "\\x1b[2Jwipe\\r.csv"),
+        ("rev\u202egnp.csv", "rev\\u202egnp.csv"),
+    ],
+)
 def test_a_file_name_with_control_characters_is_shown_escaped(
     published: Path, tmp_path: Path, name: str, shown: str
 ) -> None:
@@ -423,13 +495,20 @@ def test_log_lines_are_escaped(published: Path, capsys: pytest.CaptureFixture[st
 
 # ---- anything else is a bug, said to be one ----------------------------------------------------------
 
+
 def test_an_unexpected_error_is_one_line_exit_3_not_bad_input(published: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     def broken(*args: object, **kwargs: object) -> None:
         raise ZeroDivisionError("division by zero\nsecond line")
 
     monkeypatch.setattr("pipeline.run.run", broken)
     result = runner.invoke(app, ["run", "-w", str(published)])
-    _one_error(result.output, 3, result.exit_code, "unexpected ZeroDivisionError: division by zero",
-               "a bug in costledger", "--debug")
+    _one_error(
+        result.output,
+        3,
+        result.exit_code,
+        "unexpected ZeroDivisionError: division by zero",
+        "a bug in costledger",
+        "--debug",
+    )
     debug = runner.invoke(app, ["--debug", "run", "-w", str(published)])
     assert isinstance(debug.exception, ZeroDivisionError)

@@ -51,7 +51,9 @@ def _one_error_line(result: Result, *words: str) -> None:
     exactly one line `error: ...` last; every word in the output; never a traceback."""
     assert result.exit_code == 2, result.output
     lines = [line for line in without_progress(result.output) if not line.startswith("warning: ")]
-    assert lines[-1].startswith("error: ") and [line.startswith("error: ") for line in lines].count(True) == 1, result.output
+    assert lines[-1].startswith("error: ") and [line.startswith("error: ") for line in lines].count(True) == 1, (
+        result.output
+    )
     assert "Traceback" not in result.output
     for word in words:
         assert word in result.output, (word, result.output)
@@ -59,7 +61,12 @@ def _one_error_line(result: Result, *words: str) -> None:
 
 def _loads(ws: Path) -> dict[str, tuple[str, int, int, int]]:
     """path -> (status, rows_in, rows_loaded, rows_quarantined)"""
-    return {p: (s, i, l, q) for p, s, i, l, q in _rows(ws, "select path, status, rows_in, rows_loaded, rows_quarantined from meta.loads")}
+    return {
+        p: (s, i, loaded, q)
+        for p, s, i, loaded, q in _rows(
+            ws, "select path, status, rows_in, rows_loaded, rows_quarantined from meta.loads"
+        )
+    }
 
 
 def _published_feb(ws: Path) -> Decimal | None:
@@ -101,7 +108,9 @@ def test_a_deep_telemetry_document_is_rejected_by_the_file_boundary_with_its_exc
     assert _published_feb(ws) == Decimal("12.75")
 
 
-def test_an_unexpected_parser_failure_keeps_its_type_and_debug_shows_where(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_an_unexpected_parser_failure_keeps_its_type_and_debug_shows_where(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     from pipeline.ingest import focus as focus_adapter
 
     real = focus_adapter.read
@@ -121,7 +130,9 @@ def test_an_unexpected_parser_failure_keeps_its_type_and_debug_shows_where(tmp_p
     assert isinstance(debug.exception.__cause__, ZeroDivisionError)  # the traceback leads to the adapter
 
 
-def test_a_duckdb_error_inside_one_files_transaction_rolls_it_back_and_rejects_it(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_a_duckdb_error_inside_one_files_transaction_rolls_it_back_and_rejects_it(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     from pipeline.ingest import restate
 
     real = restate.supersede
@@ -153,8 +164,12 @@ LIMITS = CONFIG + "[ingest]\nmax_file_mib = {file}\nmax_line_mib = {line}\nmax_f
 
 
 def test_a_gzip_bomb_is_refused_at_the_size_limit(tmp_path: Path) -> None:
-    bomb = gzip.compress(GOOD_FEB + (focus_row("0.01", day="2026-02-06") + "\n").encode() * 40_000, mtime=0)  # ~5 MiB of CSV
-    ws = _workspace(tmp_path, {"billing/good.csv": GOOD_FEB, "billing/bomb.csv.gz": bomb}, config=LIMITS.format(file=2, line=1))
+    bomb = gzip.compress(
+        GOOD_FEB + (focus_row("0.01", day="2026-02-06") + "\n").encode() * 40_000, mtime=0
+    )  # ~5 MiB of CSV
+    ws = _workspace(
+        tmp_path, {"billing/good.csv": GOOD_FEB, "billing/bomb.csv.gz": bomb}, config=LIMITS.format(file=2, line=1)
+    )
     result = _run(ws)
     _one_error_line(result, "billing/bomb.csv.gz", "decompresses to more than 2 MiB (ingest.max_file_mib)")
     assert _loads(ws)["billing/bomb.csv.gz"] == ("rejected", 0, 0, 0)
@@ -167,7 +182,9 @@ def test_a_gzip_bomb_is_refused_by_its_ratio_in_run_and_in_convert(tmp_path: Pat
     assert len(bomb) * 100 < 64 * MIB  # expands far more than 100x: refused once the content passes 64 MiB
     ws = _workspace(tmp_path, {"billing/good.csv": GOOD_FEB, "billing/bomb.csv.gz": bomb})
     result = _run(ws)
-    _one_error_line(result, "billing/bomb.csv.gz", "expands more than 100 times", "ingest.max_gzip_ratio", "decompression bomb")
+    _one_error_line(
+        result, "billing/bomb.csv.gz", "expands more than 100 times", "ingest.max_gzip_ratio", "decompression bomb"
+    )
     assert _loads(ws)["billing/bomb.csv.gz"] == ("rejected", 0, 0, 0)
     assert _published_feb(ws) == Decimal("12.75")
     out = tmp_path / "focus.parquet"
@@ -178,7 +195,11 @@ def test_a_gzip_bomb_is_refused_by_its_ratio_in_run_and_in_convert(tmp_path: Pat
 
 def test_a_field_beyond_the_limit_is_refused(tmp_path: Path) -> None:
     big = focus_row("1.00").replace("Amazon EC2", '"' + "x" * (MIB + 10) + '"')  # a 1 MiB ServiceName, quoted
-    ws = _workspace(tmp_path, {"billing/good.csv": GOOD_FEB, "billing/big.csv": focus(focus_row("2.00"), big)}, config=LIMITS.format(file=64, line=4))
+    ws = _workspace(
+        tmp_path,
+        {"billing/good.csv": GOOD_FEB, "billing/big.csv": focus(focus_row("2.00"), big)},
+        config=LIMITS.format(file=64, line=4),
+    )
     result = _run(ws)
     _one_error_line(result, "billing/big.csv", "a value on line 3 is longer than 1 MiB (ingest.max_field_mib)")
     assert _loads(ws)["billing/big.csv"] == ("rejected", 0, 0, 0)
@@ -188,7 +209,9 @@ def test_a_field_beyond_the_limit_is_refused(tmp_path: Path) -> None:
 def test_a_quoted_field_spanning_many_short_lines_is_refused_as_one_value(tmp_path: Path) -> None:
     value = '"' + "a short line\n" * (MIB // 13 + 100) + '"'  # every line short, the value over 1 MiB
     big = focus_row("1.00").replace("Amazon EC2", value)
-    ws = _workspace(tmp_path, {"billing/good.csv": GOOD_FEB, "billing/big.csv": focus(big)}, config=LIMITS.format(file=64, line=4))
+    ws = _workspace(
+        tmp_path, {"billing/good.csv": GOOD_FEB, "billing/big.csv": focus(big)}, config=LIMITS.format(file=64, line=4)
+    )
     result = _run(ws)
     _one_error_line(result, "billing/big.csv", "is longer than 1 MiB (ingest.max_field_mib)")
     assert _published_feb(ws) == Decimal("12.75")
@@ -196,7 +219,9 @@ def test_a_quoted_field_spanning_many_short_lines_is_refused_as_one_value(tmp_pa
 
 def test_a_line_without_an_end_beyond_the_limit_is_refused(tmp_path: Path) -> None:
     endless = HEADER.encode() + b"\n" + b"9" * (2 * MIB)  # no newline, no comma, no end
-    ws = _workspace(tmp_path, {"billing/good.csv": GOOD_FEB, "billing/endless.csv": endless}, config=LIMITS.format(file=64, line=1))
+    ws = _workspace(
+        tmp_path, {"billing/good.csv": GOOD_FEB, "billing/endless.csv": endless}, config=LIMITS.format(file=64, line=1)
+    )
     result = _run(ws)
     _one_error_line(result, "billing/endless.csv", "line 2 is longer than 1 MiB (ingest.max_line_mib)")
     assert _loads(ws)["billing/endless.csv"] == ("rejected", 0, 0, 0)
@@ -237,8 +262,14 @@ def test_the_limits_keep_typical_exports_whole() -> None:
 def test_amounts_that_would_overflow_a_sum_are_quarantined_and_check_stays_clear(tmp_path: Path) -> None:
     huge = "99999999999999999999.999999999999999999"
     near = "999999999999.999999999999999999"  # just below the maximum, 1e12
-    bill = focus(focus_row(huge), focus_row(huge, day="2026-02-04"), focus_row(huge, day="2026-02-05"),
-                 focus_row(near, day="2026-02-06"), focus_row(near, day="2026-02-07"), focus_row(near, day="2026-02-08"))
+    bill = focus(
+        focus_row(huge),
+        focus_row(huge, day="2026-02-04"),
+        focus_row(huge, day="2026-02-05"),
+        focus_row(near, day="2026-02-06"),
+        focus_row(near, day="2026-02-07"),
+        focus_row(near, day="2026-02-08"),
+    )
     ws = _workspace(tmp_path, {"billing/good.csv": GOOD_FEB, "billing/huge.csv": bill})
     result = _run(ws)
     # half the file quarantined is within quarantine.max_share (0.5): a line for it, exit 0
@@ -250,7 +281,9 @@ def test_amounts_that_would_overflow_a_sum_are_quarantined_and_check_stays_clear
     ]
     assert _loads(ws)["billing/huge.csv"] == ("loaded", 6, 3, 3)
     quarantined = _rows(ws, 'select row_number, "column", value, reason from meta.quarantine order by row_number')
-    assert quarantined == [(n, "BilledCost", huge, "expected an exact decimal number within +/-1e12 (e.g. 12.34)") for n in (1, 2, 3)]
+    assert quarantined == [
+        (n, "BilledCost", huge, "expected an exact decimal number within +/-1e12 (e.g. 12.34)") for n in (1, 2, 3)
+    ]
     # 12.75 + 3 x 999999999999.999999999999999999 = 3000000000012.749999999999999997, exactly
     assert _published_feb(ws) == Decimal("3000000000012.749999999999999997")
     check = runner.invoke(app, ["check", "-w", str(ws)])
@@ -259,9 +292,13 @@ def test_amounts_that_would_overflow_a_sum_are_quarantined_and_check_stays_clear
 
 
 def test_an_fx_rate_beyond_the_maximum_is_quarantined(tmp_path: Path) -> None:
-    ws = _workspace(tmp_path, {"fx/fx.csv": b"rate_date,currency,rate\n2026-02-01,EUR,1.08\n2026-02-02,EUR,100000000\n"})
+    ws = _workspace(
+        tmp_path, {"fx/fx.csv": b"rate_date,currency,rate\n2026-02-01,EUR,1.08\n2026-02-02,EUR,100000000\n"}
+    )
     assert _run(ws).exit_code == 0
-    assert _rows(ws, 'select row_number, "column", reason from meta.quarantine') == [(2, "rate", "expected a rate below 1e8")]
+    assert _rows(ws, 'select row_number, "column", reason from meta.quarantine') == [
+        (2, "rate", "expected a rate below 1e8")
+    ]
 
 
 # ---- restatement by account; a copy beside a bill
@@ -282,12 +319,18 @@ LEDGER = "select * exclude (run_id) from ledger.cost_ledger order by all"
 
 
 def test_a_later_export_of_one_provider_restates_exactly_its_account(tmp_path: Path) -> None:
-    first = _bill(_account_row("10.00", "AWS", "a1"), _account_row("20.00", "AWS", "a1", day="2026-02-04"),
-                  _account_row("5.00", "Azure", "z1", model="m2"), _account_row("7.00", "GCP", "g1"))
+    first = _bill(
+        _account_row("10.00", "AWS", "a1"),
+        _account_row("20.00", "AWS", "a1", day="2026-02-04"),
+        _account_row("5.00", "Azure", "z1", model="m2"),
+        _account_row("7.00", "GCP", "g1"),
+    )
     ws = _workspace(tmp_path, {"billing/v1/all.csv": first})
     assert _run(ws).exit_code == 0
     before = _rows(ws, "select * exclude (run_id) from ledger.cost_ledger where provider <> 'AWS' order by all")
-    later = _bill(_account_row("10.00", "AWS", "a1"), _account_row("25.00", "AWS", "a1", day="2026-02-04"))  # one cost changed
+    later = _bill(
+        _account_row("10.00", "AWS", "a1"), _account_row("25.00", "AWS", "a1", day="2026-02-04")
+    )  # one cost changed
     (ws / "inbox" / "billing" / "v2").mkdir()
     (ws / "inbox" / "billing" / "v2" / "aws.csv").write_bytes(later)
 
@@ -302,9 +345,16 @@ def test_a_later_export_of_one_provider_restates_exactly_its_account(tmp_path: P
     assert sorted(_rows(ws, LEDGER), key=repr) == expected  # row for row, not only the totals
     # AWS 10.00 + 25.00 = 35.00 (not 30 + 35); Azure 5.00 and GCP 7.00 stay
     assert _rows(ws, "select provider, sum(billed_cost) from ledger.cost_ledger group by all order by 1") == [
-        ("AWS", Decimal("35")), ("Azure", Decimal("5")), ("GCP", Decimal("7"))]
-    assert _rows(ws, "select provider, billing_account_id, billing_period, old_rows, new_rows, old_billed, new_billed, billed_change "
-                     "from meta.restatements") == [("AWS", "a1", "2026-02", 2, 2, Decimal("30"), Decimal("35"), Decimal("5"))]
+        ("AWS", Decimal("35")),
+        ("Azure", Decimal("5")),
+        ("GCP", Decimal("7")),
+    ]
+    assert _rows(
+        ws,
+        "select provider, billing_account_id, billing_period, old_rows, new_rows, old_billed, new_billed, "
+        "billed_change "
+        "from meta.restatements",
+    ) == [("AWS", "a1", "2026-02", 2, 2, Decimal("30"), Decimal("35"), Decimal("5"))]
     # the first file stays loaded for Azure and GCP; its AWS rows are listed as replaced, and it balances
     assert _loads(ws)["billing/v1/all.csv"] == ("loaded", 4, 4, 0)
     assert _rows(ws, "select row_number from meta.replaced_rows order by 1") == [(1,), (2,)]
@@ -333,16 +383,26 @@ def test_a_copy_of_a_bill_one_byte_different_beside_it_replaces_it_never_doubles
 
 def test_parts_of_one_export_add_up_and_a_line_repeated_across_parts_loads_once(tmp_path: Path) -> None:
     one = _bill(_account_row("10.00", "AWS", "a1"), _account_row("1.00", "AWS", "a1", day="2026-02-05"))
-    two = _bill(_account_row("20.00", "AWS", "a1", day="2026-02-04"), _account_row("1.00", "AWS", "a1", day="2026-02-05"))
+    two = _bill(
+        _account_row("20.00", "AWS", "a1", day="2026-02-04"), _account_row("1.00", "AWS", "a1", day="2026-02-05")
+    )
     manifest = json.dumps({"reportKeys": ["cur/part-1.csv", "cur/part-2.csv"]}).encode()
-    ws = _workspace(tmp_path, {"billing/exp/manifest.json": manifest, "billing/exp/part-1.csv": one, "billing/exp/part-2.csv": two})
+    ws = _workspace(
+        tmp_path, {"billing/exp/manifest.json": manifest, "billing/exp/part-1.csv": one, "billing/exp/part-2.csv": two}
+    )
     result = _run(ws)
     assert result.exit_code == 0, result.output
     assert _published_feb(ws) == Decimal("31.00")  # 10.00 + 1.00 + 20.00: the repeated 1.00 line once
     assert _loads(ws)["billing/exp/part-2.csv"] == ("loaded", 2, 1, 1)
     assert _rows(ws, 'select path, row_number, "column", reason from meta.quarantine') == [
-        ("billing/exp/part-2.csv", 2, "(every column)",
-         "duplicate line: identical in every column to row 2 of billing/exp/part-1.csv, another part of the same export; loaded once")]
+        (
+            "billing/exp/part-2.csv",
+            2,
+            "(every column)",
+            "duplicate line: identical in every column to row 2 of billing/exp/part-1.csv, another part of the same "
+            "export; loaded once",
+        )
+    ]
     assert _rows(ws, "select count(*) from meta.restatements") == [(0,)]
 
 
@@ -360,8 +420,9 @@ def _age(path: Path, seconds: float) -> None:
     os.utime(path, (then, then))
 
 
-def test_a_file_still_being_written_waits_and_loads_whole_on_a_later_run(tmp_path: Path, settle_default: None,
-                                                                          caplog: pytest.LogCaptureFixture) -> None:
+def test_a_file_still_being_written_waits_and_loads_whole_on_a_later_run(
+    tmp_path: Path, settle_default: None, caplog: pytest.LogCaptureFixture
+) -> None:
     rows = [focus_row(f"{n}.25", day=f"2026-02-{n % 27 + 1:02d}") for n in range(1, 201)]
     whole = focus(*rows)
     cut = whole[: whole.index(b"\n100.25,") + 5]  # the writer is in row 100: its cost reads "100." so far
@@ -373,11 +434,17 @@ def test_a_file_still_being_written_waits_and_loads_whole_on_a_later_run(tmp_pat
     assert result.exit_code == 0, result.output
     # a warning that the file waits, then what was published
     lines = without_progress(result.output)
-    assert lines[-1] == "published: 2026-02" and all(line.startswith("warning: billing/growing.csv") for line in lines[:-1]), lines
+    assert lines[-1] == "published: 2026-02" and all(
+        line.startswith("warning: billing/growing.csv") for line in lines[:-1]
+    ), lines
     assert "billing/growing.csv" not in _loads(ws)  # not read at all: no load, no rejection
     assert _published_feb(ws) == Decimal("12.75")  # the settled file alone
     notes = [r.getMessage() for r in caplog.records if "growing.csv" in r.getMessage()]
-    assert len(notes) == 1 and "within the settle time of 60 s" in notes[0] and "costledger run --settle-seconds 0" in notes[0], notes
+    assert (
+        len(notes) == 1
+        and "within the settle time of 60 s" in notes[0]
+        and "costledger run --settle-seconds 0" in notes[0]
+    ), notes
 
     (ws / "inbox" / "billing" / "growing.csv").write_bytes(whole)  # the writer finishes
     _age(ws / "inbox" / "billing" / "growing.csv", 61)
@@ -387,8 +454,9 @@ def test_a_file_still_being_written_waits_and_loads_whole_on_a_later_run(tmp_pat
     assert _published_feb(ws) == Decimal("20162.75")
 
 
-def test_settle_seconds_zero_loads_at_once_from_the_command_line_or_the_environment(tmp_path: Path, settle_default: None,
-                                                                                   monkeypatch: pytest.MonkeyPatch) -> None:
+def test_settle_seconds_zero_loads_at_once_from_the_command_line_or_the_environment(
+    tmp_path: Path, settle_default: None, monkeypatch: pytest.MonkeyPatch
+) -> None:
     ws = _workspace(tmp_path, {"billing/new.csv": GOOD_FEB})
     assert _run(ws).exit_code == 0 and _loads(ws) == {}
     assert _run(ws, "--settle-seconds", "0").exit_code == 0
@@ -400,8 +468,9 @@ def test_settle_seconds_zero_loads_at_once_from_the_command_line_or_the_environm
     _one_error_line(_run(other), "COSTLEDGER_SETTLE_SECONDS='soon'", "expected a number of seconds")
 
 
-def test_a_file_that_changes_while_it_is_read_is_skipped_and_loads_next_time(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
-                                                                               caplog: pytest.LogCaptureFixture) -> None:
+def test_a_file_that_changes_while_it_is_read_is_skipped_and_loads_next_time(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
     from pipeline import ingest as ingest_package
 
     real = ingest_package.limits.scan
@@ -415,11 +484,16 @@ def test_a_file_that_changes_while_it_is_read_is_skipped_and_loads_next_time(tmp
         return scanned
 
     monkeypatch.setattr(ingest_package.limits, "scan", a_writer_appends_after_the_scan)
-    ws = _workspace(tmp_path, {"billing/good.csv": GOOD_FEB, "billing/growing.csv": focus(focus_row("1.00", day="2026-02-08"))})
+    ws = _workspace(
+        tmp_path, {"billing/good.csv": GOOD_FEB, "billing/growing.csv": focus(focus_row("1.00", day="2026-02-08"))}
+    )
     result = _run(ws)
     assert result.exit_code == 0, result.output
     assert "billing/growing.csv" not in _loads(ws)
-    assert any("growing.csv: changed while it was read" in r.getMessage() and "loads on a later run" in r.getMessage() for r in caplog.records)
+    assert any(
+        "growing.csv: changed while it was read" in r.getMessage() and "loads on a later run" in r.getMessage()
+        for r in caplog.records
+    )
     assert _published_feb(ws) == Decimal("12.75")
     assert _run(ws).exit_code == 0
     assert _loads(ws)["billing/growing.csv"] == ("loaded", 2, 2, 0)
@@ -438,8 +512,14 @@ def test_the_parse_step_honours_the_settle_time(tmp_path: Path, settle_default: 
 
 def test_a_part_of_an_export_waits_while_another_part_is_being_written(tmp_path: Path, settle_default: None) -> None:
     manifest = json.dumps({"reportKeys": ["cur/part-1.csv", "cur/part-2.csv"]}).encode()
-    ws = _workspace(tmp_path, {"billing/exp/manifest.json": manifest, "billing/exp/part-1.csv": GOOD_FEB,
-                               "billing/exp/part-2.csv": focus(focus_row("1.00", day="2026-02-09"))})
+    ws = _workspace(
+        tmp_path,
+        {
+            "billing/exp/manifest.json": manifest,
+            "billing/exp/part-1.csv": GOOD_FEB,
+            "billing/exp/part-2.csv": focus(focus_row("1.00", day="2026-02-09")),
+        },
+    )
     for name in ("manifest.json", "part-1.csv"):
         _age(ws / "inbox" / "billing" / "exp" / name, 3600)
     assert _run(ws).exit_code == 0
@@ -452,7 +532,11 @@ def test_a_part_of_an_export_waits_while_another_part_is_being_written(tmp_path:
 def test_files_a_pull_landed_need_no_settle_time(tmp_path: Path, settle_default: None) -> None:
     from pipeline import pull
 
-    ws = Workspace.init(tmp_path / "ws", config_text=CONFIG + f'\n[[remote_sources]]\nsource = "billing"\nuri = "file://{tmp_path}/ws/exports/"\nname = "local"\n').root
+    ws = Workspace.init(
+        tmp_path / "ws",
+        config_text=CONFIG
+        + f'\n[[remote_sources]]\nsource = "billing"\nuri = "file://{tmp_path}/ws/exports/"\nname = "local"\n',
+    ).root
     (ws / "exports").mkdir()
     (ws / "exports" / "feb.csv").write_bytes(GOOD_FEB)
     (result,) = pull.pull(ws)
@@ -460,4 +544,6 @@ def test_files_a_pull_landed_need_no_settle_time(tmp_path: Path, settle_default:
     assert _run(ws).exit_code == 0  # landed whole a moment ago: read at once
     assert _loads(ws) == {"billing/local/feb.csv": ("loaded", 3, 3, 0)}
     (ws / "inbox" / "billing" / "local" / "by-hand.csv").write_bytes(focus(focus_row("1.00")))
-    assert _run(ws).exit_code == 0 and "billing/local/by-hand.csv" not in _loads(ws)  # written by hand: it settles first
+    assert _run(ws).exit_code == 0 and "billing/local/by-hand.csv" not in _loads(
+        ws
+    )  # written by hand: it settles first

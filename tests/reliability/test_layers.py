@@ -21,7 +21,9 @@ runner = CliRunner()
 def ws(tmp_path: Path) -> Path:
     ws = Workspace.init(tmp_path / "ws", config_text=CONFIG).root
     # one late charge (January usage billed in February): loaded, and a staging warning
-    (ws / "inbox" / "billing" / "feb.csv").write_bytes(focus(focus_row("10.00"), focus_row("1.00", day="2026-01-31"), focus_row("oops")))
+    (ws / "inbox" / "billing" / "feb.csv").write_bytes(
+        focus(focus_row("10.00"), focus_row("1.00", day="2026-01-31"), focus_row("oops"))
+    )
     run.run(ws)
     return ws
 
@@ -29,7 +31,8 @@ def ws(tmp_path: Path) -> Path:
 def test_every_layer_is_checked_with_both_severities(ws: Path) -> None:
     with duckdb.connect(str(ws / "warehouse.duckdb"), read_only=True) as con:
         rows = con.execute(
-            "select suite, severity, success, observed from meta.check_results where billing_period = '2026-02' order by suite, severity"
+            "select suite, severity, success, observed from meta.check_results where billing_period = '2026-02' order "
+            "by suite, severity"
         ).fetchall()
     by_suite = {(s, sev): (ok, obs) for s, sev, ok, obs in rows}
     assert by_suite[("raw_load_balance", "fail")][0] is True

@@ -87,15 +87,22 @@ def test_a_corrupted_real_sample_under_reject_file_loads_nothing_and_keeps_every
     result = runner.invoke(app, ["run", "-w", str(ws)])
 
     assert result.exit_code == 2
-    assert "focus_corrupted.csv, row 10, column 'BilledCost'" in result.output and "nothing of this file was loaded" in result.output
+    assert (
+        "focus_corrupted.csv, row 10, column 'BilledCost'" in result.output
+        and "nothing of this file was loaded" in result.output
+    )
     # 1000 rows in = 0 loaded + 1000 quarantined: the 5 corrupted with their own reasons...
-    assert _rows(ws, "select status, rows_in, rows_loaded, rows_quarantined from meta.loads") == [("rejected", 1000, 0, 1000)]
-    bad = _rows(ws, 'select row_number, "column", value from meta.quarantine where "column" <> \'(file)\' order by row_number')
+    assert _rows(ws, "select status, rows_in, rows_loaded, rows_quarantined from meta.loads") == [
+        ("rejected", 1000, 0, 1000)
+    ]
+    bad = _rows(
+        ws, 'select row_number, "column", value from meta.quarantine where "column" <> \'(file)\' order by row_number'
+    )
     assert bad == [(n, c, v or None) for n, (c, v) in sorted(CORRUPT.items())]
     # ...and the 995 others as not loaded because of them; nothing reached raw or staging
-    assert _rows(ws, "select count(distinct row_number), min(reason) from meta.quarantine where \"column\" = '(file)'") == [
-        (995, "not loaded: the file is rejected for its bad rows (first: row 10; bad_rows.billing = 'reject_file')")
-    ]
+    assert _rows(
+        ws, "select count(distinct row_number), min(reason) from meta.quarantine where \"column\" = '(file)'"
+    ) == [(995, "not loaded: the file is rejected for its bad rows (first: row 10; bad_rows.billing = 'reject_file')")]
     assert _rows(ws, "select (select count(*) from raw.source_rows) + (select count(*) from staging.billing)") == [(0,)]
 
 
@@ -120,7 +127,9 @@ def _small_workspace(root: Path) -> Path:
     return ws
 
 
-def test_a_second_writer_stops_with_a_clear_message_and_changes_nothing(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_a_second_writer_stops_with_a_clear_message_and_changes_nothing(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     ws = _small_workspace(tmp_path / "ws")
     assert runner.invoke(app, ["run", "-w", str(ws)]).exit_code == 0
     before = (ws / "warehouse.duckdb").read_bytes()
@@ -155,7 +164,10 @@ def test_two_concurrent_runs_never_corrupt_the_warehouse(tmp_path: Path) -> None
     ws = _small_workspace(tmp_path / "ws")
     env = {**os.environ, "PYTHONPATH": str(ROOT), "COSTLEDGER_LOCK_WAIT": "0"}
     command = [sys.executable, "-m", "pipeline.cli", "run", "-w", str(ws), "--month", "2026-01"]
-    runs = [subprocess.Popen(command, cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True) for _ in range(2)]
+    runs = [
+        subprocess.Popen(command, cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+        for _ in range(2)
+    ]
     outcomes = [(p.wait(timeout=300), p.stderr.read()) for p in runs]
     codes = sorted(code for code, _ in outcomes)
     # one wins; the other either found the lock taken (exit 2, clear message) or ran after it
@@ -183,19 +195,32 @@ def test_hostile_names_and_tags_stay_data(tmp_path: Path) -> None:
     assert _rows(ws, "select ServiceName from staging.billing") == [(HOSTILE,)]
     assert _rows(ws, "select model_id from staging.usage") == [(HOSTILE,)]
     # and asked for by value, it is found by value
-    sql = runner.invoke(app, ["sql", "-w", str(ws), "--format", "csv", f"select count(*) as n from staging.usage where model_id = '{HOSTILE.replace(chr(39), chr(39) * 2)}'"])
+    sql = runner.invoke(
+        app,
+        [
+            "sql",
+            "-w",
+            str(ws),
+            "--format",
+            "csv",
+            f"select count(*) as n from staging.usage where model_id = '{HOSTILE.replace(chr(39), chr(39) * 2)}'",
+        ],
+    )
     assert sql.output.splitlines() == ["n", "1"], sql.output
 
 
-@pytest.mark.parametrize("query", [
-    "select * from read_csv('/etc/passwd')",
-    "attach '/tmp/costledger-other.duckdb' as other",
-    "set enable_external_access = true",
-    "install httpfs",
-    "create table ledger.x as select 1",
-    "update meta.loads set status = 'x'",
-    "copy (select 1) to '/tmp/costledger-out.csv'",
-])
+@pytest.mark.parametrize(
+    "query",
+    [
+        "select * from read_csv('/etc/passwd')",
+        "attach '/tmp/costledger-other.duckdb' as other",
+        "set enable_external_access = true",
+        "install httpfs",
+        "create table ledger.x as select 1",
+        "update meta.loads set status = 'x'",
+        "copy (select 1) to '/tmp/costledger-out.csv'",
+    ],
+)
 def test_sql_is_read_only_without_file_access(tmp_path: Path, query: str) -> None:
     ws = _small_workspace(tmp_path / "ws")
     assert runner.invoke(app, ["run", "-w", str(ws)]).exit_code == 0
@@ -207,12 +232,18 @@ def test_sql_is_read_only_without_file_access(tmp_path: Path, query: str) -> Non
     assert not Path("/tmp/costledger-out.csv").exists() and not Path("/tmp/costledger-other.duckdb").exists()
 
 
-def test_the_pseudonym_key_never_leaves_the_environment(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture) -> None:
+def test_the_pseudonym_key_never_leaves_the_environment(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
     key = "k3y-0f-the-test-that-must-not-leak"
     monkeypatch.setenv("COSTLEDGER_PSEUDONYM_KEY", key)
     ws = Workspace.init(tmp_path / "ws", config_text='[[models]]\nid = "m1"\nname = "one"\n').root
-    (ws / "inbox" / "labor" / "people.csv").write_text("person_id,role,monthly_cost,currency\nalice,engineer,9000.00,USD\nbob,engineer,8000.00,USD\ncarol,engineer,7000.00,USD\n")
-    (ws / "inbox" / "labor" / "alloc.csv").write_text("month,person_id,model_id,percent\n2026-01,alice,m1,50\n2026-01,bob,m1,50\n2026-01,carol,m1,100\n")
+    (ws / "inbox" / "labor" / "people.csv").write_text(
+        "person_id,role,monthly_cost,currency\nalice,engineer,9000.00,USD\nbob,engineer,8000.00,USD\ncarol,engineer,7000.00,USD\n"
+    )
+    (ws / "inbox" / "labor" / "alloc.csv").write_text(
+        "month,person_id,model_id,percent\n2026-01,alice,m1,50\n2026-01,bob,m1,50\n2026-01,carol,m1,100\n"
+    )
     (ws / "inbox" / "labor" / "alloc-bad.csv").write_text("month,person_id,model_id,percent\n2026-02,carol,m1,101\n")
     caplog.set_level("DEBUG")
     result = runner.invoke(app, ["run", "-w", str(ws)])
@@ -221,5 +252,7 @@ def test_the_pseudonym_key_never_leaves_the_environment(tmp_path: Path, monkeypa
     for path in [ws / "warehouse.duckdb", *(ws / "restricted").glob("*"), *ws.rglob("*.json"), *ws.rglob("*.html")]:
         if path.is_file():
             texts.append(path.read_bytes().decode("latin-1"))
-    texts += [str(r) for r in _rows(ws, "select * from meta.runs")] + [str(r) for r in _rows(ws, "select * from meta.loads")]
+    texts += [str(r) for r in _rows(ws, "select * from meta.runs")] + [
+        str(r) for r in _rows(ws, "select * from meta.loads")
+    ]
     assert all(key not in text for text in texts)

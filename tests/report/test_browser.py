@@ -19,11 +19,20 @@ from pipeline import run
 pytestmark = pytest.mark.slow
 WIDTH, HEIGHT = 1400, 16000
 FLAGS = [
-    "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-    "--disable-background-networking", "--disable-component-update", "--disable-sync",
-    "--hide-scrollbars", "--force-device-scale-factor=1",
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--hide-scrollbars",
+    "--force-device-scale-factor=1",
     # the network is off: every host name fails to resolve, every proxied connection is refused
-    "--host-resolver-rules=MAP * ~NOTFOUND", "--proxy-server=http://127.0.0.1:9", "--proxy-bypass-list=<-loopback>",
+    "--host-resolver-rules=MAP * ~NOTFOUND",
+    "--proxy-server=http://127.0.0.1:9",
+    "--proxy-bypass-list=<-loopback>",
 ]
 # Chart colours (matplotlib fills are exact colours): the category bars (Okabe-Ito hardware blue,
 # labor pink) and the first two model colours (pipeline.report.MODEL_COLOURS: trend and unit-cost lines).
@@ -55,8 +64,15 @@ def _open(chromium: str, url: str, out: Path, size: tuple[int, int]) -> tuple[Pa
     """Open `url` in a fresh profile; return (screenshot, NetLog)."""
     out.mkdir(parents=True, exist_ok=True)
     shot, netlog = out / "screenshot.png", out / "netlog.json"
-    command = [chromium, *FLAGS, f"--user-data-dir={out / 'profile'}", f"--log-net-log={netlog}",
-               f"--window-size={size[0]},{size[1]}", f"--screenshot={shot}", url]
+    command = [
+        chromium,
+        *FLAGS,
+        f"--user-data-dir={out / 'profile'}",
+        f"--log-net-log={netlog}",
+        f"--window-size={size[0]},{size[1]}",
+        f"--screenshot={shot}",
+        url,
+    ]
     done = subprocess.run(command, capture_output=True, text=True, timeout=180, check=False)
     assert done.returncode == 0 and shot.exists(), done.stderr[-2000:]
     return shot, netlog
@@ -77,7 +93,9 @@ def page_requests(netlog: Path) -> list[str]:
 
 
 @pytest.fixture(scope="module", params=["en", "zh"])
-def page(demo_estate, chromium: str, tmp_path_factory: pytest.TempPathFactory, request: pytest.FixtureRequest) -> tuple[Path, Path, Path]:
+def page(
+    demo_estate, chromium: str, tmp_path_factory: pytest.TempPathFactory, request: pytest.FixtureRequest
+) -> tuple[Path, Path, Path]:
     """The February report's page in each language (index.en.html, index.zh.html, both written by
     one report) opened in Chromium: (page, screenshot, NetLog). The page is self-contained, so a
     copy of it is opened on its own; the screenshot is kept beside the report
@@ -127,7 +145,10 @@ def test_no_request_left_the_page(page: tuple[Path, Path, Path]) -> None:
 def test_the_request_check_sees_a_page_that_does_reach_out(chromium: str, tmp_path: Path) -> None:
     # control: the same check on a page with an external image and stylesheet must catch both
     leaky = tmp_path / "leaky.html"
-    leaky.write_text('<!DOCTYPE html><p>x</p><img src="http://example.invalid/x.png">'
-                     '<link rel="stylesheet" href="https://fonts.example.invalid/a.css">', encoding="utf-8")
+    leaky.write_text(
+        '<!DOCTYPE html><p>x</p><img src="http://example.invalid/x.png">'
+        '<link rel="stylesheet" href="https://fonts.example.invalid/a.css">',
+        encoding="utf-8",
+    )
     _, netlog = _open(chromium, leaky.as_uri(), tmp_path / "run", (400, 300))
     assert sorted(page_requests(netlog)) == ["http://example.invalid/x.png", "https://fonts.example.invalid/a.css"]

@@ -50,8 +50,10 @@ def test_every_key_the_report_asks_for_exists() -> None:
     assert len(used) > 100  # the scan found the page's keys, not nothing
     # keys made from a fixed vocabulary
     used |= {f"kind_{k}" for k in ("idle_gpu", "low_utilisation", "commitment", "untagged")}
-    used |= {f"flag_{f}" for f in (impact.FLAG_SPANS_ZERO, impact.FLAG_OTHER_ACTION, impact.FLAG_TOO_FEW_DAYS,
-                                   impact.FLAG_NO_CONTROLS)}
+    used |= {
+        f"flag_{f}"
+        for f in (impact.FLAG_SPANS_ZERO, impact.FLAG_OTHER_ACTION, impact.FLAG_TOO_FEW_DAYS, impact.FLAG_NO_CONTROLS)
+    }
     used |= {"measured", "inconclusive", "confounded"}
     used |= {f"bucket_{b}" for b in BUCKETS} | {f"cat_{c}" for c in CATEGORIES}
     used |= {f"act_{a}" for a in impact.ACTION_SCOPE} | {f"src_{s}" for s in SOURCES}
@@ -67,24 +69,36 @@ def test_a_value_outside_the_vocabulary_is_shown_as_it_is() -> None:
 
 def test_recommendation_evidence_in_both_languages() -> None:
     # gpu-node-9: idle 67 of 100 paid -> 67.0 %; saving 67 - 0.20 x 100 = 47
-    (idle,) = recommend.idle_gpu([{"host": "gpu-node-9", "cloud": True, "gpu_cost": Decimal(100), "idle_cost": Decimal(67)}])
+    (idle,) = recommend.idle_gpu(
+        [{"host": "gpu-node-9", "cloud": True, "gpu_cost": Decimal(100), "idle_cost": Decimal(67)}]
+    )
     assert idle.saving == Decimal(47)
     assert idle.evidence_text(EN) == idle.evidence == "cloud node: idle 67.0% of paid GPU time (target 20%)"
     assert idle.evidence_text(ZH) == "云节点：已付费 GPU 时间中 67.0% 闲置（目标 20%）"
     # 1,888 GPU-hours 22 % busy: 1888 x 22 / 70 = 593.4 -> 594 needed; saving 944 x (1 - 594/1888) = 647
-    (low,) = recommend.low_utilisation([{"model_id": "m", "gpu_hours": Decimal(1888), "gpu_cost": Decimal(944)}], {"m": 22.0})
+    (low,) = recommend.low_utilisation(
+        [{"model_id": "m", "gpu_hours": Decimal(1888), "gpu_cost": Decimal(944)}], {"m": 22.0}
+    )
     assert low.saving == Decimal(647)
-    assert low.evidence_text(EN) == ("GPUs busy 22.0% on average over 1,888 GPU-hours; at 70% 594 GPU-hours would do: "
-                                     "fewer replicas or a smaller GPU")
-    assert low.evidence_text(ZH) == "1,888 GPU 小时内 GPU 平均忙碌率 22.0%；按 70% 计算只需 594 GPU 小时：可减少副本或换用更小的 GPU"
+    assert low.evidence_text(EN) == (
+        "GPUs busy 22.0% on average over 1,888 GPU-hours; at 70% 594 GPU-hours would do: "
+        "fewer replicas or a smaller GPU"
+    )
+    assert (
+        low.evidence_text(ZH)
+        == "1,888 GPU 小时内 GPU 平均忙碌率 22.0%；按 70% 计算只需 594 GPU 小时：可减少副本或换用更小的 GPU"
+    )
     # 4.80 an hour x 672 hours = 3,225.60 covered; x 30 % = 967.68
     (commit,) = recommend.commitment(672, Decimal("4.80"), Decimal("3300"), 672, pool="eks-gpu")
     assert commit.saving == Decimal("967.68")
-    assert commit.evidence_text(EN) == ("672 on-demand hours; 4.80 an hour ran every hour: a commitment at an assumed "
-                                        "30% discount would have covered it")
+    assert commit.evidence_text(EN) == (
+        "672 on-demand hours; 4.80 an hour ran every hour: a commitment at an assumed "
+        "30% discount would have covered it"
+    )
     assert commit.evidence_text(ZH).startswith("672 个按需小时；每小时都有 4.80 的用量在运行")
-    (untagged,) = recommend.untagged([{"account": "1234", "account_name": "sandbox", "reasons": "no_matching_rule",
-                                       "effective_cost": Decimal(5)}])
+    (untagged,) = recommend.untagged(
+        [{"account": "1234", "account_name": "sandbox", "reasons": "no_matching_rule", "effective_cost": Decimal(5)}]
+    )
     assert untagged.evidence_text(ZH) == "没有归属模型：no_matching_rule"
 
 
@@ -100,7 +114,12 @@ def test_reason_codes_and_check_results_are_said_in_chinese() -> None:
 
 def _zh_chart_png() -> bytes:
     """The category chart of a one-model month, labelled in Chinese, as PNG."""
-    one = {("m", "hardware"): Decimal(1), ("m", None): Decimal(1), (None, "hardware"): Decimal(1), (None, None): Decimal(1)}
+    one = {
+        ("m", "hardware"): Decimal(1),
+        ("m", None): Decimal(1),
+        (None, "hardware"): Decimal(1),
+        (None, None): Decimal(1),
+    }
     cube = report.Cube(effective=one, billed=one)
     with report._chart_style("zh"):
         fig = report._category_chart(cube, "USD", ZH, "zh")

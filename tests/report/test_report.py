@@ -55,8 +55,7 @@ def ledger_row(day: str, model: str, category: str, effective: str, **extra: obj
 
 LEDGER_ROWS = [
     # The one billing row: reconciled against the staging.billing row below.
-    ledger_row("2025-03-01", "search-ranker", "hardware", "10.50",
-               source="billing", provider="aws"),
+    ledger_row("2025-03-01", "search-ranker", "hardware", "10.50", source="billing", provider="aws"),
     ledger_row("2025-03-15", "search-ranker", "hardware", "2.25"),
     ledger_row("2025-03-02", "search-ranker", "software", "1.000000000000000001"),
     ledger_row("2025-03-31", "search-ranker", "labor", "5.00", billed_cost=Decimal("4.00")),
@@ -64,14 +63,29 @@ LEDGER_ROWS = [
     ledger_row("2025-03-05", "rec-llm", "hardware", "20.00"),
     ledger_row("2025-03-06", "rec-llm", "hardware", "-1.00", subcategory="credit"),
     # cost of delay: opportunity, billed and effective 0, 7.00 of economic cost only
-    ledger_row("2025-03-20", "rec-llm", "time", "0", allocation_method="delay", source="milestones",
-               source_effective_amount=Decimal("7.00"), cost_basis="opportunity", phase="shared",
-               economic_cost=Decimal("7.00")),
+    ledger_row(
+        "2025-03-20",
+        "rec-llm",
+        "time",
+        "0",
+        allocation_method="delay",
+        source="milestones",
+        source_effective_amount=Decimal("7.00"),
+        cost_basis="opportunity",
+        phase="shared",
+        economic_cost=Decimal("7.00"),
+    ),
     # a fine-tuning run of the serving model: its cost, not its serving unit cost
     ledger_row("2025-03-07", "rec-llm", "hardware", "6.00", phase="fine_tuning"),
     ledger_row("2025-03-03", "__idle__", "hardware", "4.00", allocation_method="gpu_time"),
-    ledger_row("2025-03-04", "__unallocated__", "operational", "0.50",
-               allocation_method="unallocated", unallocated_reason="no_matching_rule"),
+    ledger_row(
+        "2025-03-04",
+        "__unallocated__",
+        "operational",
+        "0.50",
+        allocation_method="unallocated",
+        unallocated_reason="no_matching_rule",
+    ),
     # Outside March: the previous month (month over month) and the next one (excluded).
     ledger_row("2025-02-28", "search-ranker", "hardware", "8.00"),
     ledger_row("2025-04-01", "search-ranker", "hardware", "100.00"),
@@ -99,30 +113,34 @@ def con(tmp_path_factory: pytest.TempPathFactory) -> duckdb.DuckDBPyConnection:
     con.executemany(f"insert into ledger.cost_ledger ({columns}) values ({marks})", LEDGER_ROWS)
     con.executemany(
         "insert into staging.usage values ('u', ?, ?, ?, ?, ?, ?)",
-        [(1, date(2025, 3, 1), "search-ranker", 1000, None, None),
-         (2, date(2025, 3, 2), "search-ranker", 1500, None, None),
-         (3, date(2025, 3, 5), "rec-llm", 400, 600000, 400000),
-         (4, date(2025, 4, 1), "rec-llm", 999, 1, 1)],
+        [
+            (1, date(2025, 3, 1), "search-ranker", 1000, None, None),
+            (2, date(2025, 3, 2), "search-ranker", 1500, None, None),
+            (3, date(2025, 3, 5), "rec-llm", 400, 600000, 400000),
+            (4, date(2025, 4, 1), "rec-llm", 999, 1, 1),
+        ],
     )
     con.executemany(
-        "insert into staging.optimizations (load_id, row_number, action_date, model_id, action, description) values ('o', ?, ?, ?, ?, ?)",
-        [(1, date(2025, 3, 10), "rec-llm", "quantization", "int8"),
-         (2, date(2025, 4, 2), "rec-llm", "spot_in_april", None)],
+        "insert into staging.optimizations (load_id, row_number, action_date, model_id, action, description) values "
+        "('o', ?, ?, ?, ?, ?)",
+        [
+            (1, date(2025, 3, 10), "rec-llm", "quantization", "int8"),
+            (2, date(2025, 4, 2), "rec-llm", "spot_in_april", None),
+        ],
     )
     con.execute(
         """insert into staging.billing (load_id, row_number, BillingPeriodStart, ChargePeriodStart,
                ChargePeriodEnd, ChargeCategory, BilledCost, EffectiveCost, BillingCurrency,
                ProviderName, x_BillingPeriod, x_SourceFormat)
            values ('b', 1, ?, ?, ?, 'Usage', ?, ?, 'USD', 'aws', ?, 'focus-1.2')""",
-        [date(2025, 3, 1), date(2025, 3, 1), date(2025, 3, 2),
-         Decimal("10.50"), Decimal("10.50"), MONTH],
+        [date(2025, 3, 1), date(2025, 3, 1), date(2025, 3, 2), Decimal("10.50"), Decimal("10.50"), MONTH],
     )
     con.executemany(
         "insert into meta.check_results values ('run-test', ?, 'ledger', ?, ?, ?, ?, ?, ?)",
-        [(MONTH, "expect_column_values_to_not_be_null", "model_id", "fail", True, None,
-          date(2025, 4, 1)),
-         (MONTH, "expect_labor_k_anonymous", "model_id", "warn", False, "2 people",
-          date(2025, 4, 1))],
+        [
+            (MONTH, "expect_column_values_to_not_be_null", "model_id", "fail", True, None, date(2025, 4, 1)),
+            (MONTH, "expect_labor_k_anonymous", "model_id", "warn", False, "2 people", date(2025, 4, 1)),
+        ],
     )
     con.execute(
         """insert into meta.loads (load_id, source, path, checksum, rows_in, rows_loaded,
@@ -251,9 +269,7 @@ def test_sections_read_meta_tables(report: Path) -> None:
     assert "<strong>2</strong>" in html
 
 
-def test_report_is_deterministic(
-    report: Path, con: duckdb.DuckDBPyConnection, tmp_path: Path
-) -> None:
+def test_report_is_deterministic(report: Path, con: duckdb.DuckDBPyConnection, tmp_path: Path) -> None:
     write_report(con, month=MONTH, out_dir=tmp_path)
     for name in ("index.html", "summary.md", "model_category.csv"):
         assert (tmp_path / name).read_bytes() == (report / name).read_bytes()
@@ -276,9 +292,10 @@ def test_bad_month_is_a_user_error(con: duckdb.DuckDBPyConnection, tmp_path: Pat
 def test_two_currencies_in_a_month_is_an_error(tmp_path: Path) -> None:
     con = warehouse.connect(tmp_path / "w.duckdb")
     marks = ", ".join("?" for _ in LEDGER_COLUMNS)
-    con.executemany(f"insert into ledger.cost_ledger values ({marks})",
-                    [ledger_row("2025-03-01", "m", "data", "1"),
-                     ledger_row("2025-03-02", "m", "data", "1", currency="EUR")])
+    con.executemany(
+        f"insert into ledger.cost_ledger values ({marks})",
+        [ledger_row("2025-03-01", "m", "data", "1"), ledger_row("2025-03-02", "m", "data", "1", currency="EUR")],
+    )
     with pytest.raises(CostLedgerError, match="EUR, USD"):
         write_report(con, month=MONTH, out_dir=tmp_path / "r")
 
@@ -287,8 +304,7 @@ def test_many_models_and_previous_month_in_another_currency(tmp_path: Path) -> N
     con = warehouse.connect(tmp_path / "w.duckdb")
     marks = ", ".join("?" for _ in LEDGER_COLUMNS)
     # 25 models with 1.00 of hardware each on 2025-03-0{1..25}; February in EUR.
-    rows = [ledger_row(f"2025-03-{i:02d}", f"model-{i:02d}", "hardware", "1.00")
-            for i in range(1, 26)]
+    rows = [ledger_row(f"2025-03-{i:02d}", f"model-{i:02d}", "hardware", "1.00") for i in range(1, 26)]
     rows.append(ledger_row("2025-02-10", "model-01", "hardware", "1.00", currency="EUR"))
     con.executemany(f"insert into ledger.cost_ledger values ({marks})", rows)
     index = write_report(con, month=MONTH, out_dir=tmp_path / "r")
@@ -328,11 +344,22 @@ def test_a_month_of_hr_and_milestones_only_is_flagged_incomplete(tmp_path: Path)
     marks = ", ".join("?" for _ in LEDGER_COLUMNS)
     # March has labor (5.00) and a cost of delay (3.00, opportunity) but no bill, telemetry or
     # charge: cash 5.00, economic 8.00, and the month is flagged incomplete
-    con.executemany(f"insert into ledger.cost_ledger values ({marks})", [
-        ledger_row("2025-03-02", "m", "labor", "5.00", source="labor"),
-        ledger_row("2025-03-03", "m", "time", "0", source="milestones", cost_basis="opportunity",
-                   phase="shared", economic_cost=Decimal("3.00")),
-    ])
+    con.executemany(
+        f"insert into ledger.cost_ledger values ({marks})",
+        [
+            ledger_row("2025-03-02", "m", "labor", "5.00", source="labor"),
+            ledger_row(
+                "2025-03-03",
+                "m",
+                "time",
+                "0",
+                source="milestones",
+                cost_basis="opportunity",
+                phase="shared",
+                economic_cost=Decimal("3.00"),
+            ),
+        ],
+    )
     index = write_report(con, month=MONTH, out_dir=tmp_path / "r")
     md = (tmp_path / "r" / "summary.md").read_text(encoding="utf-8")
     for text in (index.read_text(encoding="utf-8"), md):

@@ -38,7 +38,10 @@ def test_the_planted_truth_is_what_the_generator_says(truth) -> None:
     # rec-ranker-llm on gpu-node-2: 480 slots x 0.10 = 48.00 a day before, 336 x 0.10 = 33.60 after:
     # 33.60 / 48.00 - 1 = -0.3 (requests have the same distribution before and after)
     cut = truth[("2026-02-15", "quantization:rec-ranker-llm")]
-    assert (Decimal(cut["gpu_cost_per_day_before"]), Decimal(cut["gpu_cost_per_day_after"])) == (Decimal("48"), Decimal("33.6"))
+    assert (Decimal(cut["gpu_cost_per_day_before"]), Decimal(cut["gpu_cost_per_day_after"])) == (
+        Decimal("48"),
+        Decimal("33.6"),
+    )
     assert Decimal(cut["true_change"]) == Decimal("-0.3")
     # search-ranker: two pool GPUs all day, 576 slots x 0.10 = 57.60 before and after
     assert Decimal(truth[("2026-03-16", "autoscaling:search-ranker")]["true_change"]) == 0
@@ -78,7 +81,10 @@ def _html_table(text: str, table_id: str) -> list[list[str]]:
     body = re.search(rf'<table id="{table_id}">.*?<tbody>(.*?)</tbody>', text, re.S)
     assert body is not None
     rows = re.findall(r"<tr>(.*?)</tr>", body.group(1), re.S)
-    return [[html.unescape(re.sub(r"<[^>]+>", "", c)).strip() for c in re.findall(r"<td[^>]*>(.*?)</td>", r, re.S)] for r in rows]
+    return [
+        [html.unescape(re.sub(r"<[^>]+>", "", c)).strip() for c in re.findall(r"<td[^>]*>(.*?)</td>", r, re.S)]
+        for r in rows
+    ]
 
 
 @pytest.mark.parametrize("month", sorted(MONTHS))
@@ -86,9 +92,14 @@ def test_every_model_category_figure_equals_sql(demo_estate, month: str) -> None
     index = run.report(demo_estate.root, month)
     start, end = MONTHS[month]
     with duckdb.connect(str(demo_estate.root / "warehouse.duckdb"), read_only=True) as con:
-        sql = {(m, c): v for m, c, v in con.execute(
-            """select model_id, category, sum(effective_cost) from ledger.cost_ledger
-               where charge_date >= ? and charge_date < ? group by model_id, category""", [start, end]).fetchall()}
+        sql = {
+            (m, c): v
+            for m, c, v in con.execute(
+                """select model_id, category, sum(effective_cost) from ledger.cost_ledger
+               where charge_date >= ? and charge_date < ? group by model_id, category""",
+                [start, end],
+            ).fetchall()
+        }
         categories = [r[0] for r in con.execute("select distinct category from ledger.cost_ledger").fetchall()]
     with (index.parent / "model_category.csv").open(newline="") as handle:
         rows = list(csv.DictReader(handle))
@@ -114,10 +125,23 @@ def test_chinese_report_and_files(demo_estate) -> None:
     folder = index.parent
     assert (folder / "index.zh.html").read_text(encoding="utf-8") == text
     assert '<html lang="en">' in (folder / "index.en.html").read_text(encoding="utf-8")  # kept beside it
-    for name in ("summary.md", "summary.en.md", "summary.zh.md", "model_category.csv", "model_category.parquet",
-                 "impact.csv", "impact.parquet", "recommendations.csv", "recommendations.parquet", "daily_cost.parquet",
-                 *(f"charts/{chart}{suffix}.png" for chart in ("category", "trend", "unit_costs", "impact")
-                   for suffix in ("", ".en", ".zh"))):
+    for name in (
+        "summary.md",
+        "summary.en.md",
+        "summary.zh.md",
+        "model_category.csv",
+        "model_category.parquet",
+        "impact.csv",
+        "impact.parquet",
+        "recommendations.csv",
+        "recommendations.parquet",
+        "daily_cost.parquet",
+        *(
+            f"charts/{chart}{suffix}.png"
+            for chart in ("category", "trend", "unit_costs", "impact")
+            for suffix in ("", ".en", ".zh")
+        ),
+    ):
         assert (folder / name).stat().st_size > 0, name
     assert "http://" not in text and "https://" not in text and "<script" not in text.lower()
     run.report(demo_estate.root, "2026-02")  # leave English as the default page for other tests
@@ -138,11 +162,15 @@ def test_the_pool_idle_share_is_shown_beside_the_total(demo_estate) -> None:
     with duckdb.connect(str(demo_estate.root / "warehouse.duckdb"), read_only=True) as con:
         idle, hours = con.execute(
             """select sum(gpu_hours) filter (where model_id = '__idle__'), sum(gpu_hours) from marts.gpu_efficiency
-               where pool = 'eks-gpu' and charge_date >= '2026-02-01' and charge_date < '2026-03-01'""").fetchone()
+               where pool = 'eks-gpu' and charge_date >= '2026-02-01' and charge_date < '2026-03-01'"""
+        ).fetchone()
     # the cloud pool is idle much more of its GPU time than __idle__ is of all cost (a few percent)
     share = format_money(idle * 100 / hours, 1)
     assert Decimal(share) > 30
-    assert f'data-pool="eks-gpu"><div class="label">Idle share of GPU time, pool eks-gpu</div><div class="value">{share} %' in page
+    assert (
+        f'data-pool="eks-gpu"><div class="label">Idle share of GPU time, pool eks-gpu</div><div class="value">{share} %'
+        in page
+    )
 
 
 # Words a Chinese reader meets as they are: abbreviations, units, currency codes, format names,
@@ -156,9 +184,11 @@ def _data_strings(root: Path) -> list[str]:
     """Text the inputs bring, shown as it was written: model ids, the optimisation log's
     descriptions, milestone names, providers, account names, the names in reason codes
     (unmapped_workload:sandbox). Longest first (removed in order)."""
-    sql = """select distinct model_id from ledger.cost_ledger union select distinct description from staging.optimizations
+    sql = """select distinct model_id from ledger.cost_ledger
+             union select distinct description from staging.optimizations
              union select distinct split_part(unallocated_reason, ':', 2) from ledger.cost_ledger
-             union select distinct milestone from marts.milestones union select distinct provider from marts.billing_reconciliation
+             union select distinct milestone from marts.milestones
+             union select distinct provider from marts.billing_reconciliation
              union select distinct SubAccountName from staging.billing"""
     with duckdb.connect(str(root / "warehouse.duckdb"), read_only=True) as con:
         values = [r[0] for r in con.execute(sql).fetchall() if r[0]]

@@ -58,11 +58,16 @@ def folder(tmp_path_factory: pytest.TempPathFactory) -> Path:
     con.executemany(f"insert into ledger.cost_ledger values ({marks})", LEDGER_ROWS)
     con.executemany(
         "insert into staging.usage values ('u', ?, ?, ?, ?, ?, ?)",
-        [(1, date(2025, 3, 1), "search-ranker", 1000, None, None), (2, date(2025, 3, 5), "rec-llm", 400, 600000, 400000)],
+        [
+            (1, date(2025, 3, 1), "search-ranker", 1000, None, None),
+            (2, date(2025, 3, 5), "rec-llm", 400, 600000, 400000),
+        ],
     )
     # the registry's order gives the colours: rec-llm first although search-ranker sorts first
-    con.executemany("insert into meta.models values (?, ?, ?, 'line', 'owner')",
-                    [(1, "rec-llm", "Rec"), (2, "search-ranker", "Search")])
+    con.executemany(
+        "insert into meta.models values (?, ?, ?, 'line', 'owner')",
+        [(1, "rec-llm", "Rec"), (2, "search-ranker", "Search")],
+    )
     out = tmp_path_factory.mktemp("report")
     write_report(con, month=MONTH, out_dir=out)
     con.close()
@@ -71,7 +76,9 @@ def folder(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 def test_a_model_has_one_colour_in_every_chart(folder: Path) -> None:
     for name in ("index.en.html", "index.zh.html"):
-        colours = assert_one_colour_per_model((folder / name).read_text(encoding="utf-8"), {"category", "trend", "unit-costs"})
+        colours = assert_one_colour_per_model(
+            (folder / name).read_text(encoding="utf-8"), {"category", "trend", "unit-costs"}
+        )
         # registered models in configuration order, then the others by name; buckets are grey
         assert colours["rec-llm"] == MODEL_COLOURS[0] and colours["search-ranker"] == MODEL_COLOURS[1]
         assert colours["<script>alert(1)</script>"] == MODEL_COLOURS[2]
@@ -122,14 +129,52 @@ def pool_warehouse(path: Path) -> duckdb.DuckDBPyConnection:
     gpu-a 18 / 24 = 75.0 %, owned 4 / 24 = 16.67 % -> "16.7 %"."""
     con = warehouse.connect(path)
     rows = [
-        ledger_row("2025-03-10", "m1", "hardware", "6.00", source="billing", provider="aws", subcategory="gpu_compute",
-                   quantity=Decimal(6), quantity_unit="GPU-hours", source_ref="b:1"),
-        ledger_row("2025-03-10", "__idle__", "hardware", "18.00", source="billing", provider="aws", subcategory="gpu_compute",
-                   quantity=Decimal(18), quantity_unit="GPU-hours", source_ref="b:1"),
-        ledger_row("2025-03-10", "m1", "hardware", "10.00", source="assets", subcategory="depreciation",
-                   quantity=Decimal(20), quantity_unit="GPU-hours", source_ref="asset-1@host-9/0"),
-        ledger_row("2025-03-10", "__idle__", "hardware", "2.00", source="assets", subcategory="depreciation",
-                   quantity=Decimal(4), quantity_unit="GPU-hours", source_ref="asset-1@host-9/0"),
+        ledger_row(
+            "2025-03-10",
+            "m1",
+            "hardware",
+            "6.00",
+            source="billing",
+            provider="aws",
+            subcategory="gpu_compute",
+            quantity=Decimal(6),
+            quantity_unit="GPU-hours",
+            source_ref="b:1",
+        ),
+        ledger_row(
+            "2025-03-10",
+            "__idle__",
+            "hardware",
+            "18.00",
+            source="billing",
+            provider="aws",
+            subcategory="gpu_compute",
+            quantity=Decimal(18),
+            quantity_unit="GPU-hours",
+            source_ref="b:1",
+        ),
+        ledger_row(
+            "2025-03-10",
+            "m1",
+            "hardware",
+            "10.00",
+            source="assets",
+            subcategory="depreciation",
+            quantity=Decimal(20),
+            quantity_unit="GPU-hours",
+            source_ref="asset-1@host-9/0",
+        ),
+        ledger_row(
+            "2025-03-10",
+            "__idle__",
+            "hardware",
+            "2.00",
+            source="assets",
+            subcategory="depreciation",
+            quantity=Decimal(4),
+            quantity_unit="GPU-hours",
+            source_ref="asset-1@host-9/0",
+        ),
         ledger_row("2025-03-10", "m1", "labor", "1000.00", source="labor"),
     ]
     marks = ", ".join("?" for _ in LEDGER_COLUMNS)
@@ -158,12 +203,19 @@ def test_the_idle_share_of_each_pool_beside_the_idle_share_of_all_cost(tmp_path:
     assert "Idle share of GPU time, pool owned servers 16.7 % 4.0 / 24.0 GPU-hours" in text
     table = re.search(r'<table id="pool-idle">.*?<tbody>(.*?)</tbody>', page, re.S)
     assert table is not None
-    cells = [[" ".join(html.unescape(re.sub(r"<[^>]+>", " ", c)).split()) for c in re.findall(r"<td[^>]*>(.*?)</td>", row, re.S)]
-             for row in re.findall(r"<tr>(.*?)</tr>", table.group(1), re.S)]
+    cells = [
+        [
+            " ".join(html.unescape(re.sub(r"<[^>]+>", " ", c)).split())
+            for c in re.findall(r"<td[^>]*>(.*?)</td>", row, re.S)
+        ]
+        for row in re.findall(r"<tr>(.*?)</tr>", table.group(1), re.S)
+    ]
     # pool, GPU-hours, idle GPU-hours, idle share of the pool, pool cost, idle cost, idle cost of all cost
     # (gpu-a: 18.00 / 1036.00 = 1.74 %; owned: 2.00 / 1036.00 = 0.19 %)
-    assert cells == [["gpu-a", "24.0", "18.0", "75.0 %", "24.00", "18.00", "1.7 %"],
-                     ["owned servers owned", "24.0", "4.0", "16.7 %", "12.00", "2.00", "0.2 %"]]
+    assert cells == [
+        ["gpu-a", "24.0", "18.0", "75.0 %", "24.00", "18.00", "1.7 %"],
+        ["owned servers owned", "24.0", "4.0", "16.7 %", "12.00", "2.00", "0.2 %"],
+    ]
     summary = (tmp_path / "r" / "summary.md").read_text(encoding="utf-8")
     assert "`__idle__` is 1.9 % of all effective cost" in summary
     assert "| `gpu-a` | 24.0 | 18.0 | 75.0 % | 24.00 | 18.00 | 1.7 % |" in summary

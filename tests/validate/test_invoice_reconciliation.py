@@ -15,7 +15,10 @@ from pipeline import run, warehouse
 from pipeline.errors import ValidationFailed
 from pipeline.workspace import Workspace
 
-HEADER = "BillingAccountId,BillingPeriodStart,BillingPeriodEnd,ChargePeriodStart,ChargePeriodEnd,ChargeCategory,BilledCost,EffectiveCost,BillingCurrency,ProviderName,ServiceName,InvoiceId"
+HEADER = (
+    "BillingAccountId,BillingPeriodStart,BillingPeriodEnd,ChargePeriodStart,ChargePeriodEnd,ChargeCategory,BilledCost,"
+    "EffectiveCost,BillingCurrency,ProviderName,ServiceName,InvoiceId"
+)
 PERIOD = "2026-01-01,2026-02-01"
 BILL = [
     f"111,{PERIOD},2026-01-05T00:00:00Z,2026-01-06T00:00:00Z,Usage,10.25,10.25,USD,AWS,EC2,INV-1",
@@ -38,8 +41,10 @@ def _workspace(tmp_path: Path, invoices: str | None) -> Workspace:
 def _mart(ws: Workspace) -> dict[tuple, tuple]:
     with warehouse.connect(ws.warehouse) as con:
         rows = con.execute(
-            "select billing_account_id, invoice_id, invoice_final, source_rows, source_billed, ledger_billed, billed_difference, "
-            "effective_difference, invoice_total, invoice_difference from marts.invoice_reconciliation where billing_period = '2026-01'"
+            "select billing_account_id, invoice_id, invoice_final, source_rows, source_billed, ledger_billed, "
+            "billed_difference, "
+            "effective_difference, invoice_total, invoice_difference from marts.invoice_reconciliation where "
+            "billing_period = '2026-01'"
         ).fetchall()
     return {(r[0], r[1]): r[2:] for r in rows}
 
@@ -56,7 +61,9 @@ def test_matching_invoices_reconcile_to_zero(tmp_path: Path) -> None:
     }
     with warehouse.connect(ws.warehouse) as con:
         fmt = con.execute("select detected_format from meta.loads where path = 'charges/invoices.csv'").fetchone()[0]
-        checks = con.execute("select count(*), bool_and(success) from meta.check_results where suite = 'invoice_reconciliation'").fetchone()
+        checks = con.execute(
+            "select count(*), bool_and(success) from meta.check_results where suite = 'invoice_reconciliation'"
+        ).fetchone()
     assert fmt == "invoice-totals-csv"
     assert checks == (3, True)
 
@@ -84,7 +91,9 @@ def test_the_mart_shows_a_ledger_row_that_lost_its_charge(tmp_path: Path) -> Non
     run.run(ws, date=date(2026, 1, 31))
     assert all(v[4] == 0 and v[5] == 0 for v in _mart(ws).values())
     with warehouse.connect(ws.warehouse) as con:  # a ledger row whose charge was deleted behind the pipeline's back
-        con.execute("update ledger.cost_ledger set source_ref = 'gone:1' where source = 'billing' and source_amount = 3.00")
+        con.execute(
+            "update ledger.cost_ledger set source_ref = 'gone:1' where source = 'billing' and source_amount = 3.00"
+        )
     mart = _mart(ws)
     assert mart[("222", "INV-2")][3:5] == (Decimal("0"), Decimal("-3.00"))  # billed 3.00, ledger 0
     assert mart[(None, None)][2:5] == (Decimal("0"), Decimal("3.00"), Decimal("3.00"))  # ledger 3.00 under no invoice

@@ -33,9 +33,9 @@ import duckdb
 import pytest
 
 from pipeline import warehouse
-from pipeline.ingest import labor
 from pipeline.columns import BUCKETS, LEDGER_COLUMNS
 from pipeline.errors import ConfigError, ValidationFailed
+from pipeline.ingest import labor
 from pipeline.validate import CheckResult, load_frame, load_suites, read_suite, validate_candidate
 
 PERIOD = "2025-01"
@@ -143,8 +143,7 @@ def insert_candidate(con: duckdb.DuckDBPyConnection, lineage_id: str, **values: 
     row.setdefault("economic_cost", row["effective_cost"])
     placeholders = ", ".join("?" for _ in LEDGER_COLUMNS)
     con.execute(
-        f"insert into ledger.cost_ledger_candidate ({', '.join(LEDGER_COLUMNS)}) "
-        f"values ({placeholders})",
+        f"insert into ledger.cost_ledger_candidate ({', '.join(LEDGER_COLUMNS)}) values ({placeholders})",
         [row[c] for c in LEDGER_COLUMNS],
     )
 
@@ -170,9 +169,7 @@ def money(amount: str, effective: str | None = None) -> dict[str, Decimal]:
     }
 
 
-def build_billing_estate(
-    con: duckdb.DuckDBPyConnection, *, search_rank_billed: str = "33.33"
-) -> None:
+def build_billing_estate(con: duckdb.DuckDBPyConnection, *, search_rank_billed: str = "33.33") -> None:
     """The billing half of the module docstring's estate."""
     for provider, currency, billed, effective, row_number in (
         ("AWS", "USD", "100.00", "90.00", 1),
@@ -180,26 +177,33 @@ def build_billing_estate(
         ("GCP", "EUR", "50.00", "50.00", 1),
     ):
         insert_billing(
-            con, provider=provider, currency=currency, billed=billed, effective=effective,
+            con,
+            provider=provider,
+            currency=currency,
+            billed=billed,
+            effective=effective,
             row_number=row_number,
         )
     gpu = {"allocation_method": "gpu_time", "allocation_share": Decimal("0.3333")}
     insert_candidate(con, "aws-1-a", **gpu, **money("33.34", "30.00"))
-    insert_candidate(
-        con, "aws-1-b", **gpu, **money(search_rank_billed, "30.00"), model_id="search-rank"
-    )
+    insert_candidate(con, "aws-1-b", **gpu, **money(search_rank_billed, "30.00"), model_id="search-rank")
     insert_candidate(con, "aws-1-c", **gpu, **money("33.33", "30.00"), model_id="__idle__")
     insert_candidate(con, "aws-2", **money("0.03"), source_ref="load-AWS:2")
     insert_candidate(
-        con, "gcp-1", **money("50.00"), provider="GCP", currency="EUR", source_currency="EUR",
-        model_id="__unallocated__", allocation_method="unallocated",
-        unallocated_reason="no_matching_rule", source_ref="load-GCP:1",
+        con,
+        "gcp-1",
+        **money("50.00"),
+        provider="GCP",
+        currency="EUR",
+        source_currency="EUR",
+        model_id="__unallocated__",
+        allocation_method="unallocated",
+        unallocated_reason="no_matching_rule",
+        source_ref="load-GCP:1",
     )
 
 
-def build_labor_estate(
-    con: duckdb.DuckDBPyConnection, *, search_rank_cost: str = "5000.00"
-) -> None:
+def build_labor_estate(con: duckdb.DuckDBPyConnection, *, search_rank_cost: str = "5000.00") -> None:
     """The labor half: HR cost 12500.00 = 7000.00 + 5000.00 allocated + 500.00 variance."""
     insert_labor_variance(con, hr_cost="12500.00", variance="500.00")
     insert_labor_cell(con, "rec-llm-7b", 3)
@@ -214,16 +218,22 @@ def build_labor_estate(
     }
     insert_candidate(con, "labor-a", **labor, **money("7000.00"), source_ref="hr:2025-01:a")
     insert_candidate(
-        con, "labor-b", **labor, **money(search_rank_cost), model_id="search-rank",
+        con,
+        "labor-b",
+        **labor,
+        **money(search_rank_cost),
+        model_id="search-rank",
         source_ref="hr:2025-01:b",
     )
 
 
 # the marts suite's two reconciliation rules, failing with the ledger's conservation suites
-MARTS_RECONCILIATION = frozenset({
-    ("marts", "expect_column_values_to_be_between", "billing_reconciliation_unbalanced"),
-    ("marts", "expect_column_values_to_be_between", "invoice_reconciliation_unbalanced"),
-})
+MARTS_RECONCILIATION = frozenset(
+    {
+        ("marts", "expect_column_values_to_be_between", "billing_reconciliation_unbalanced"),
+        ("marts", "expect_column_values_to_be_between", "invoice_reconciliation_unbalanced"),
+    }
+)
 
 
 def expectation_count() -> int:
@@ -244,8 +254,12 @@ def stored_failures(con: duckdb.DuckDBPyConnection) -> set[tuple[str, str, str |
 
 
 def assert_fails_only(
-    con: duckdb.DuckDBPyConnection, suite: str, expectation: str, column: str,
-    *, also: frozenset[tuple[str, str, str]] = frozenset(),
+    con: duckdb.DuckDBPyConnection,
+    suite: str,
+    expectation: str,
+    column: str,
+    *,
+    also: frozenset[tuple[str, str, str]] = frozenset(),
 ) -> ValidationFailed:
     """validate_candidate raises naming exactly this expectation (and those in `also`), and
     stores them as failed."""
@@ -285,9 +299,7 @@ def test_rerun_replaces_that_runs_rows(con: duckdb.DuckDBPyConnection) -> None:
     validate_candidate(con, period=PERIOD, run_id=RUN_ID)
     validate_candidate(con, period=PERIOD, run_id=RUN_ID)
     validate_candidate(con, period=PERIOD, run_id="another-run")
-    counts = con.execute(
-        "select run_id, count(*) from meta.check_results group by run_id order by run_id"
-    ).fetchall()
+    counts = con.execute("select run_id, count(*) from meta.check_results group by run_id order by run_id").fetchall()
     # same run twice: its rows replaced, not doubled; another run keeps its own
     assert counts == [("another-run", expectation_count()), (RUN_ID, expectation_count())]
 
@@ -301,8 +313,12 @@ def test_missing_cent_fails_billing_conservation(con: duckdb.DuckDBPyConnection)
     # the cent is missing from its invoice too (per-invoice reconciliation), and from both
     # reconciliation marts as they would read once published
     error = assert_fails_only(
-        con, "billing_conservation", "expect_column_values_to_be_in_set", "billed_exact",
-        also=frozenset({("invoice_reconciliation", "expect_column_values_to_be_in_set", "billed_exact")}) | MARTS_RECONCILIATION,
+        con,
+        "billing_conservation",
+        "expect_column_values_to_be_in_set",
+        "billed_exact",
+        also=frozenset({("invoice_reconciliation", "expect_column_values_to_be_in_set", "billed_exact")})
+        | MARTS_RECONCILIATION,
     )
 
     message = str(error)
@@ -316,20 +332,22 @@ def test_provider_missing_from_candidate_fails(con: duckdb.DuckDBPyConnection) -
     # Azure billed 7.50 but no candidate row: full outer join shows candidate side 'missing',
     # difference 0 - 7.50 = -7.50
     build_billing_estate(con)
-    insert_billing(
-        con, provider="Azure", currency="USD", billed="7.50", effective="7.50", row_number=1
-    )
+    insert_billing(con, provider="Azure", currency="USD", billed="7.50", effective="7.50", row_number=1)
     with pytest.raises(ValidationFailed) as caught:
         validate_candidate(con, period=PERIOD, run_id=RUN_ID)
     message = str(caught.value)
     assert "provider=Azure" in message
     assert "candidate_billed=missing" in message
-    assert stored_failures(con) == {
-        ("billing_conservation", "expect_column_values_to_be_in_set", "billed_exact"),
-        ("billing_conservation", "expect_column_values_to_be_in_set", "effective_exact"),
-        ("invoice_reconciliation", "expect_column_values_to_be_in_set", "billed_exact"),
-        ("invoice_reconciliation", "expect_column_values_to_be_in_set", "effective_exact"),
-    } | MARTS_RECONCILIATION
+    assert (
+        stored_failures(con)
+        == {
+            ("billing_conservation", "expect_column_values_to_be_in_set", "billed_exact"),
+            ("billing_conservation", "expect_column_values_to_be_in_set", "effective_exact"),
+            ("invoice_reconciliation", "expect_column_values_to_be_in_set", "billed_exact"),
+            ("invoice_reconciliation", "expect_column_values_to_be_in_set", "effective_exact"),
+        }
+        | MARTS_RECONCILIATION
+    )
 
 
 def test_null_model_id_fails(con: duckdb.DuckDBPyConnection) -> None:
@@ -354,7 +372,9 @@ def test_duplicate_lineage_id_fails(con: duckdb.DuckDBPyConnection) -> None:
     assert "2 of 5 rows unexpected" in str(error)  # both rows of the duplicated key
 
 
-def test_rows_beyond_the_sample_are_still_checked(con: duckdb.DuckDBPyConnection, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_rows_beyond_the_sample_are_still_checked(
+    con: duckdb.DuckDBPyConnection, monkeypatch: pytest.MonkeyPatch
+) -> None:
     # GX sees the first 2 rows by lineage id (aws-1-a, aws-1-b) plus every row SQL finds breaking
     # a fail rule: gcp-1 (last by lineage id) loses its model -> 3 rows seen, 1 unexpected.
     monkeypatch.setattr("pipeline.validate.LEDGER_SAMPLE_ROWS", 2)
@@ -374,18 +394,14 @@ def test_bad_model_id_fails(con: duckdb.DuckDBPyConnection) -> None:
 def test_unallocated_without_reason_fails(con: duckdb.DuckDBPyConnection) -> None:
     build_billing_estate(con)
     update_candidate(con, "gcp-1", unallocated_reason=None)
-    assert_fails_only(
-        con, "ledger_rows", "expect_column_values_to_be_in_set", "unallocated_reason_given"
-    )
+    assert_fails_only(con, "ledger_rows", "expect_column_values_to_be_in_set", "unallocated_reason_given")
 
 
 def test_labor_mismatch_fails_and_shows_no_amount(con: duckdb.DuckDBPyConnection) -> None:
     # candidate 7000.00 + 4999.99 = 11999.99, + variance 500.00 = 12499.99 against HR 12500.00: off by -0.01
     build_billing_estate(con)
     build_labor_estate(con, search_rank_cost="4999.99")
-    error = assert_fails_only(
-        con, "labor_conservation", "expect_column_values_to_be_in_set", "cost_exact"
-    )
+    error = assert_fails_only(con, "labor_conservation", "expect_column_values_to_be_in_set", "cost_exact")
     message = str(error) + repr(con.execute("select observed from meta.check_results").fetchall())
     assert "month=2025-01, currency=USD" in message
     for amount in ("12500", "12,500", "500", "0.01", "11999"):  # neither the HR total nor any difference
@@ -448,9 +464,7 @@ def test_billing_only_estate_passes(con: duckdb.DuckDBPyConnection) -> None:
 
 def test_warn_severity_is_recorded_but_does_not_raise(con: duckdb.DuckDBPyConnection) -> None:
     # a credit of -10.00 split -5.00 / -5.00: 2 of 2 rows negative, over the 10% `mostly` allows
-    insert_billing(
-        con, provider="AWS", currency="USD", billed="-10.00", effective="-10.00", row_number=1
-    )
+    insert_billing(con, provider="AWS", currency="USD", billed="-10.00", effective="-10.00", row_number=1)
     insert_candidate(con, "credit-a", **money("-5.00"))
     insert_candidate(con, "credit-b", **money("-5.00"), model_id="search-rank")
 
@@ -458,9 +472,7 @@ def test_warn_severity_is_recorded_but_does_not_raise(con: duckdb.DuckDBPyConnec
 
     failed = {(r.column, r.severity) for r in results if not r.success}
     assert failed == {("billed_cost", "warn"), ("effective_cost", "warn")}
-    stored = con.execute(
-        "select count(*) from meta.check_results where not success and severity = 'warn'"
-    ).fetchone()
+    stored = con.execute("select count(*) from meta.check_results where not success and severity = 'warn'").fetchone()
     assert stored == (2,)
 
 
@@ -470,8 +482,16 @@ def test_data_docs_are_built(con: duckdb.DuckDBPyConnection, tmp_path: Path) -> 
     validate_candidate(con, period=PERIOD, run_id=RUN_ID, data_docs_dir=docs)
     assert (docs / "index.html").is_file()
     pages = {p.parts[len(docs.parts) + 1] for p in docs.glob("validations/*/**/*.html")}
-    assert pages == {"billing_conservation", "invoice_reconciliation", "labor_conservation", "labor_privacy",
-                     "ledger_rows", "marts", "raw_load_balance", "staging_billing"}
+    assert pages == {
+        "billing_conservation",
+        "invoice_reconciliation",
+        "labor_conservation",
+        "labor_privacy",
+        "ledger_rows",
+        "marts",
+        "raw_load_balance",
+        "staging_billing",
+    }
 
 
 def test_model_id_regex_accepts_buckets_and_rejects_bad_ids() -> None:
@@ -489,8 +509,16 @@ def test_model_id_regex_accepts_buckets_and_rejects_bad_ids() -> None:
 
 def test_every_suite_file_loads() -> None:
     names = {s.name for s in load_suites()}
-    assert names == {"ledger_rows", "billing_conservation", "invoice_reconciliation", "labor_conservation",
-                     "labor_privacy", "marts", "raw_load_balance", "staging_billing"}
+    assert names == {
+        "ledger_rows",
+        "billing_conservation",
+        "invoice_reconciliation",
+        "labor_conservation",
+        "labor_privacy",
+        "marts",
+        "raw_load_balance",
+        "staging_billing",
+    }
 
 
 def write_suite(directory: Path, expectations: list[dict[str, Any]], **meta: Any) -> Path:
@@ -534,11 +562,19 @@ def test_marts_frame_has_one_clean_row_for_a_correct_candidate(con: duckdb.DuckD
     build_billing_estate(con)
     frame = load_frame(con, "marts", period=PERIOD)
     # every rule counts 0 rows: reconciliations balance, totals agree, no GPU, usage or commitment data at all
-    assert frame.to_dict("records") == [{
-        "billing_period": PERIOD, "billing_reconciliation_unbalanced": 0, "invoice_reconciliation_unbalanced": 0,
-        "mart_totals_unbalanced": 0, "unit_costs_negative": 0, "gpu_hours_negative": 0,
-        "gpu_utilisation_out_of_range": 0, "commitments_unreconciled": 0, "commitment_rates_out_of_range": 0,
-    }]
+    assert frame.to_dict("records") == [
+        {
+            "billing_period": PERIOD,
+            "billing_reconciliation_unbalanced": 0,
+            "invoice_reconciliation_unbalanced": 0,
+            "mart_totals_unbalanced": 0,
+            "unit_costs_negative": 0,
+            "gpu_hours_negative": 0,
+            "gpu_utilisation_out_of_range": 0,
+            "commitments_unreconciled": 0,
+            "commitment_rates_out_of_range": 0,
+        }
+    ]
 
 
 def test_a_mart_that_drops_rows_fails_its_totals(
@@ -550,7 +586,9 @@ def test_a_mart_that_drops_rows_fails_its_totals(
     marts = tmp_path / "marts"
     shutil.copytree(REPO / "sql" / "marts", marts)
     daily = marts / "daily_model_cost.sql"
-    broken = daily.read_text().replace("select * from ledger.cost_ledger\n", "select * from ledger.cost_ledger where model_id <> '__idle__'\n")
+    broken = daily.read_text().replace(
+        "select * from ledger.cost_ledger\n", "select * from ledger.cost_ledger where model_id <> '__idle__'\n"
+    )
     assert broken != daily.read_text()
     daily.write_text(broken)
     monkeypatch.setattr("pipeline.validate.MARTS_DIR", marts)
@@ -578,8 +616,10 @@ def test_a_commitment_charge_traced_to_the_wrong_row_fails_its_reconciliation(co
     # __idle__'s 30.00 to row 2 instead (the same invoice, so billing and invoice totals still
     # balance) leaves 60.00 against 90.00: only the commitment reconciliation fails
     build_billing_estate(con)
-    con.execute("update staging.billing set CommitmentDiscountId = 'sp-1', CommitmentDiscountStatus = 'Used', "
-                "ServiceCategory = 'Compute' where load_id = 'load-AWS' and row_number = 1")
+    con.execute(
+        "update staging.billing set CommitmentDiscountId = 'sp-1', CommitmentDiscountStatus = 'Used', "
+        "ServiceCategory = 'Compute' where load_id = 'load-AWS' and row_number = 1"
+    )
     assert load_frame(con, "marts", period=PERIOD)["commitments_unreconciled"].tolist() == [0]
     update_candidate(con, "aws-1-c", source_ref="load-AWS:2")
     error = assert_fails_only(con, "marts", "expect_column_values_to_be_between", "commitments_unreconciled")
@@ -598,7 +638,11 @@ def test_a_negative_unit_cost_is_a_warning(con: duckdb.DuckDBPyConnection) -> No
 
     failed = {(r.suite, r.column, r.severity) for r in results if not r.success}
     # 1 of 6 candidate rows negative is under ledger_rows' 90% too: two more warnings
-    assert failed == {("marts", "unit_costs_negative", "warn"), ("ledger_rows", "billed_cost", "warn"), ("ledger_rows", "effective_cost", "warn")}
+    assert failed == {
+        ("marts", "unit_costs_negative", "warn"),
+        ("ledger_rows", "billed_cost", "warn"),
+        ("ledger_rows", "effective_cost", "warn"),
+    }
     (unit,) = [r for r in results if r.column == "unit_costs_negative"]
     assert unit.observed == "1 of 1 rows unexpected, e.g. unit_costs_negative=1, billing_period=2025-01"
 
@@ -609,7 +653,10 @@ def test_gpu_utilisation_above_100_percent_is_a_warning(con: duckdb.DuckDBPyConn
     # outside [0, 100]; a sample of the next month at 200 is not this period's
     build_billing_estate(con)
     con.execute("update staging.billing set ResourceName = 'gpu-node-1' where load_id = 'load-AWS' and row_number = 1")
-    con.execute("update ledger.cost_ledger_candidate set quantity = 1, quantity_unit = 'GPU-hours' where lineage_id like 'aws-1-%'")
+    con.execute(
+        "update ledger.cost_ledger_candidate set quantity = 1, quantity_unit = 'GPU-hours' where lineage_id like "
+        "'aws-1-%'"
+    )
     con.execute("insert into meta.gpu_pools values (1, 'pool', 'gpu-node-.*', null, 8, 'gpu_time', 'keep')")
     for ts, value in (("2025-01-03 00:00:00", 150), ("2025-02-03 00:00:00", 200)):
         con.execute(
@@ -629,10 +676,23 @@ def test_a_cost_of_delay_carried_as_effective_cost_fails(con: duckdb.DuckDBPyCon
     # an opportunity row (cost of delay) that bills 0 but amortises 500.00: it belongs in
     # economic_cost only, so opportunity_unbilled is false for it and that one rule fails
     build_billing_estate(con)
-    insert_candidate(con, "delay-1", source="milestones", provider="internal", category="time", subcategory="delay",
-                     allocation_method="delay", source_ref="m:1", cost_basis="opportunity", phase="shared",
-                     billed_cost=Decimal(0), source_amount=Decimal(0), effective_cost=Decimal("500.00"),
-                     source_effective_amount=Decimal("500.00"), economic_cost=Decimal("500.00"))
+    insert_candidate(
+        con,
+        "delay-1",
+        source="milestones",
+        provider="internal",
+        category="time",
+        subcategory="delay",
+        allocation_method="delay",
+        source_ref="m:1",
+        cost_basis="opportunity",
+        phase="shared",
+        billed_cost=Decimal(0),
+        source_amount=Decimal(0),
+        effective_cost=Decimal("500.00"),
+        source_effective_amount=Decimal("500.00"),
+        economic_cost=Decimal("500.00"),
+    )
     assert_fails_only(con, "ledger_rows", "expect_column_values_to_be_in_set", "opportunity_unbilled")
 
 
@@ -669,10 +729,23 @@ def test_a_model_cost_mart_that_drops_the_cost_of_delay_fails_its_economic_total
     # that sums effective cost as its economic cost reads 100.03: (daily_model_cost, USD) is the
     # one unbalanced total (billed and effective still agree)
     build_billing_estate(con)
-    insert_candidate(con, "delay-1", source="milestones", provider="internal", category="time", subcategory="delay",
-                     allocation_method="delay", source_ref="m:1", cost_basis="opportunity", phase="shared",
-                     billed_cost=Decimal(0), source_amount=Decimal(0), effective_cost=Decimal(0),
-                     source_effective_amount=Decimal("500.00"), economic_cost=Decimal("500.00"))
+    insert_candidate(
+        con,
+        "delay-1",
+        source="milestones",
+        provider="internal",
+        category="time",
+        subcategory="delay",
+        allocation_method="delay",
+        source_ref="m:1",
+        cost_basis="opportunity",
+        phase="shared",
+        billed_cost=Decimal(0),
+        source_amount=Decimal(0),
+        effective_cost=Decimal(0),
+        source_effective_amount=Decimal("500.00"),
+        economic_cost=Decimal("500.00"),
+    )
     assert load_frame(con, "marts", period=PERIOD)["mart_totals_unbalanced"].tolist() == [0]
     marts = tmp_path / "marts"
     shutil.copytree(REPO / "sql" / "marts", marts)

@@ -37,7 +37,8 @@ category_hits as (
         r.category,
         r.subcategory,
         row_number() over (
-            partition by c.ChargeCategory, c.ServiceCategory, c.ServiceName, c.ChargeDescription, c.publisher_differs, c.tags
+            partition by
+                c.ChargeCategory, c.ServiceCategory, c.ServiceName, c.ChargeDescription, c.publisher_differs, c.tags
             order by r.rule_order
         ) as rule_rank
     from category_inputs as c
@@ -94,7 +95,8 @@ rule_hits as (
         c.*,
         r.model_id as rule_model,
         row_number() over (
-            partition by c.BillingAccountId, c.SubAccountId, c.SubAccountName, c.ResourceId, c.ResourceName, c.ServiceName
+            partition by
+                c.BillingAccountId, c.SubAccountId, c.SubAccountName, c.ResourceId, c.ResourceName, c.ServiceName
             order by r.rule_order
         ) as rule_rank
     from rule_inputs as c
@@ -125,7 +127,9 @@ shared_hits as (
     select
         c.*,
         s.name as shared_pool,
-        row_number() over (partition by c.ChargeCategory, c.ServiceName, c.ServiceCategory order by s.pool_order) as rule_rank
+        row_number()
+            over (partition by c.ChargeCategory, c.ServiceName, c.ServiceCategory order by s.pool_order)
+            as rule_rank
     from shared_inputs as c
     inner join meta.shared_pools as s
         on (s.charge_category is null or regexp_full_match(coalesce(c.ChargeCategory, ''), s.charge_category))
@@ -139,7 +143,8 @@ shared_pools as (
 
 -- phase rule: the first rule (meta.phase_rules) whose column, or tag value, matches
 phase_inputs as (
-    select distinct BillingAccountId, SubAccountId, SubAccountName, ResourceId, ResourceName, ServiceName, tags from classes
+    select distinct BillingAccountId, SubAccountId, SubAccountName, ResourceId, ResourceName, ServiceName, tags
+    from classes
 ),
 
 phase_hits as (
@@ -147,7 +152,14 @@ phase_hits as (
         c.*,
         r.phase as rule_phase,
         row_number() over (
-            partition by c.BillingAccountId, c.SubAccountId, c.SubAccountName, c.ResourceId, c.ResourceName, c.ServiceName, c.tags
+            partition by
+                c.BillingAccountId,
+                c.SubAccountId,
+                c.SubAccountName,
+                c.ResourceId,
+                c.ResourceName,
+                c.ServiceName,
+                c.tags
             order by r.rule_order
         ) as rule_rank
     from phase_inputs as c

@@ -12,9 +12,12 @@ with parts as (
 ),
 
 days as (
-    select *, unnest(generate_series(
-        ChargePeriodStart::date::timestamp, (ChargePeriodEnd - interval 1 microsecond)::date::timestamp, interval 1 day
-    )) as day_start
+    select
+        *, unnest(generate_series(
+            ChargePeriodStart::date::timestamp,
+            (ChargePeriodEnd - interval 1 microsecond)::date::timestamp,
+            interval 1 day
+        )) as day_start
     from parts
     where not one_day
 ),
@@ -22,7 +25,10 @@ days as (
 overlapped as (
     select
         *,
-        (epoch_us(least(ChargePeriodEnd, day_start + interval 1 day)) - epoch_us(greatest(ChargePeriodStart, day_start)))
+        (
+            epoch_us(least(ChargePeriodEnd, day_start + interval 1 day))
+            - epoch_us(greatest(ChargePeriodStart, day_start))
+        )
         // 1000000 as seconds,
         money_quanta(source_amount) as billed_q,
         money_quanta(source_effective_amount) as effective_q,
@@ -50,7 +56,9 @@ ranked as (
         billed_q - sum(billed_base) over part as billed_left,
         row_number() over (part order by billed_q * seconds - billed_base * total desc, day_start) as billed_rank,
         effective_q - sum(effective_base) over part as effective_left,
-        row_number() over (part order by effective_q * seconds - effective_base * total desc, day_start) as effective_rank,
+        row_number()
+            over (part order by effective_q * seconds - effective_base * total desc, day_start)
+            as effective_rank,
         quantity_q - sum(quantity_base) over part as quantity_left,
         row_number() over (part order by quantity_q * seconds - quantity_base * total desc, day_start) as quantity_rank
     from floors

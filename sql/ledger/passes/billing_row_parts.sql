@@ -15,7 +15,7 @@ final as (
         billing_period,
         -- a phase rule's phase rides with the model (ledger_rows.sql takes it apart)
         case route when 'direct' then model_id when 'commitment' then '__shared__' else '__unallocated__' end
-            || coalesce('~' || rule_phase, '') as model_id,
+        || coalesce('~' || rule_phase, '') as model_id,
         category,
         case when route = 'commitment' then 'commitment_purchase' else subcategory end as subcategory,
         source_amount,
@@ -25,7 +25,8 @@ final as (
         quantity_unit,
         'billing' as source,
         provider,
-        case route when 'direct' then 'direct' when 'commitment' then 'shared_pool' else 'unallocated' end as allocation_method,
+        case route when 'direct' then 'direct' when 'commitment' then 'shared_pool' else 'unallocated' end
+            as allocation_method,
         1::decimal(38, 18) as allocation_share,
         case
             when route <> 'unallocated' then null

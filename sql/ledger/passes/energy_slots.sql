@@ -25,7 +25,8 @@ measured as (
     select r.*, c.gpu is not null as counter
     from energy_rows as r
     left join counted as c on r.hostname = c.hostname and r.gpu = c.gpu
-    where (c.gpu is not null and r.metric = 'DCGM_FI_DEV_TOTAL_ENERGY_CONSUMPTION')
+    where
+        (c.gpu is not null and r.metric = 'DCGM_FI_DEV_TOTAL_ENERGY_CONSUMPTION')
         or (c.gpu is null and r.metric = 'DCGM_FI_DEV_POWER_USAGE')
 ),
 

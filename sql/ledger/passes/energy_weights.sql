@@ -1,3 +1,5 @@
+-- sqlfluff:ignore:parsing
+-- (sqlfluff cannot parse DuckDB's lambda in list_reduce below; the parsable rest of the file is linted)
 -- One row per owned host, day, model and reason of the energy slots (_energy_slots,
 -- energy_slots.sql): `mj_shares`, the millijoules drawn (truncated) x L / n, L the least common
 -- multiple of the sharing counts (so a reading shared by n workloads splits exactly), and `w`,

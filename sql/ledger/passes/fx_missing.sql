@@ -7,7 +7,10 @@ with new_billing_days as (
     select
         unnest(case
             when b.ChargePeriodEnd <= b.ChargePeriodStart then [b.ChargePeriodStart::date]
-            else generate_series(b.ChargePeriodStart::date, (b.ChargePeriodEnd - interval 1 microsecond)::date, interval 1 day)::date[]
+            else
+                generate_series(
+                    b.ChargePeriodStart::date, (b.ChargePeriodEnd - interval 1 microsecond)::date, interval 1 day
+                )::date[]
         end) as charge_date,
         b.BillingCurrency as source_currency,
         'billing' as source,
@@ -22,7 +25,8 @@ with new_billing_days as (
 kept_days as (
     select charge_date, source_currency, 'billing' as source, min(source_ref) as source_ref, 2 as part_order
     from ledger.cost_ledger_candidate
-    where billing_period = $period and source = 'billing' and source_currency <> $currency
+    where
+        billing_period = $period and source = 'billing' and source_currency <> $currency
         and split_part(source_ref, ':', 1) not in (select load_id from _billing_loads)
     group by charge_date, source_currency
 ),

@@ -4,10 +4,21 @@
 update ledger.cost_ledger_candidate as c
 set
     fx_rate = n.rate,
-    billed_cost = money_of(convert_round(n.billed_hi, n.r, n.billed_n, floor_div_bounded(n.billed_n, 10000000000::hugeint))),
-    effective_cost = case when c.cost_basis = 'opportunity' then 0::decimal(38, 18)
-        else money_of(convert_round(n.effective_hi, n.r, n.effective_n, floor_div_bounded(n.effective_n, 10000000000::hugeint))) end,
-    economic_cost = money_of(convert_round(n.effective_hi, n.r, n.effective_n, floor_div_bounded(n.effective_n, 10000000000::hugeint)))
+    billed_cost
+    = money_of(convert_round(n.billed_hi, n.r, n.billed_n, floor_div_bounded(n.billed_n, 10000000000::hugeint))),
+    effective_cost = case
+        when c.cost_basis = 'opportunity' then 0::decimal(38, 18)
+        else
+            money_of(
+                convert_round(
+                    n.effective_hi, n.r, n.effective_n, floor_div_bounded(n.effective_n, 10000000000::hugeint)
+                )
+            )
+    end,
+    economic_cost
+    = money_of(
+        convert_round(n.effective_hi, n.r, n.effective_n, floor_div_bounded(n.effective_n, 10000000000::hugeint))
+    )
 from (
     select *, convert_low(billed_q, billed_hi, r) as billed_n, convert_low(effective_q, effective_hi, r) as effective_n
     from (

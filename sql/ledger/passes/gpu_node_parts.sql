@@ -36,7 +36,9 @@ ranked as (
     select
         *,
         billed_q - sum(billed_base) over part as billed_left,
-        row_number() over (part order by billed_q * w - billed_base * total desc, model_id, unallocated_reason) as billed_rank,
+        row_number()
+            over (part order by billed_q * w - billed_base * total desc, model_id, unallocated_reason)
+            as billed_rank,
         effective_q - sum(effective_base) over part as effective_left,
         row_number() over (part order by effective_q * w - effective_base * total desc, model_id, unallocated_reason)
             as effective_rank
@@ -108,8 +110,19 @@ redistributed as (
 
 kept as (
     select
-        billing_period, model_id, category, billed_part, effective_part, source_currency, gpu_hours as quantity, provider, pool,
-        allocation_share, unallocated_reason, source_ref, model_id || '|' || coalesce(unallocated_reason, '') as split_key,
+        billing_period,
+        model_id,
+        category,
+        billed_part,
+        effective_part,
+        source_currency,
+        gpu_hours as quantity,
+        provider,
+        pool,
+        allocation_share,
+        unallocated_reason,
+        source_ref,
+        model_id || '|' || coalesce(unallocated_reason, '') as split_key,
         ChargePeriodStart, ChargePeriodEnd
     from parts
     where not (model_id = '__idle__' and source_ref in (select source_ref from takers))

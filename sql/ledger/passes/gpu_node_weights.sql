@@ -8,9 +8,10 @@ with node_rows as (
 ),
 
 hours as (
-    select source_ref, pool, hostname, epoch_us(unnest(generate_series(
-        date_trunc('hour', ChargePeriodStart), ChargePeriodEnd - interval 1 microsecond, interval 1 hour
-    ))) as bucket
+    select
+        source_ref, pool, hostname, epoch_us(unnest(generate_series(
+            date_trunc('hour', ChargePeriodStart), ChargePeriodEnd - interval 1 microsecond, interval 1 hour
+        ))) as bucket
     from node_rows
 ),
 
@@ -32,7 +33,9 @@ capacity as (
     select
         r.source_ref,
         greatest(
-            (epoch_us(r.ChargePeriodEnd) - epoch_us(r.ChargePeriodStart)) // 1000 * r.gpus * s.slices - coalesce(seen.gpu_units, 0),
+            (epoch_us(r.ChargePeriodEnd) - epoch_us(r.ChargePeriodStart))
+            // 1000 * r.gpus * s.slices
+            - coalesce(seen.gpu_units, 0),
             0
         ) as gap,
         s.per_unit

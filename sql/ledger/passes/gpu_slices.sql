@@ -1,3 +1,5 @@
+-- sqlfluff:ignore:parsing
+-- (sqlfluff cannot parse DuckDB's lambda in list_reduce below; the parsable rest of the file is linted)
 -- One row per GPU pool (or the owned servers) of _gpu_policies: S, its slices, the least common
 -- multiple of the denominators of the fractions held in the pass (_gpu_held) and of its replica
 -- count (1 when there are none); `per_unit`: what one GPU-millisecond x S weighs (10,000 basis

@@ -72,7 +72,8 @@ labelled as (
         w.pool,
         w.hostname,
         w.bucket,
-        case when w.pod is null then '__idle__' when h.model_id is null then '__unallocated__' else h.model_id end as model_id,
+        case when w.pod is null then '__idle__' when h.model_id is null then '__unallocated__' else h.model_id end
+            as model_id,
         case when w.pod is not null and h.model_id is null then 'unmapped_workload:' || coalesce(w.namespace, '?') end
             as unallocated_reason,
         w.w,

@@ -68,8 +68,10 @@ floors as (
 converted as (
     select
         *,
-        case when fx_rate = 1 then source_effective_amount
-            else money_of(convert_round(effective_hi, r, effective_n, effective_floor)) end as effective_converted
+        case
+            when fx_rate = 1 then source_effective_amount
+            else money_of(convert_round(effective_hi, r, effective_n, effective_floor))
+        end as effective_converted
     from floors
 ),
 
@@ -80,9 +82,11 @@ final as (
         model_id,
         category,
         subcategory,
-        case when cost_basis = 'opportunity' then 0::decimal(38, 18)
+        case
+            when cost_basis = 'opportunity' then 0::decimal(38, 18)
             when fx_rate = 1 then source_amount
-            else money_of(convert_round(billed_hi, r, billed_n, billed_floor)) end as billed_cost,
+            else money_of(convert_round(billed_hi, r, billed_n, billed_floor))
+        end as billed_cost,
         case when cost_basis = 'opportunity' then 0::decimal(38, 18) else effective_converted end as effective_cost,
         $currency as currency,
         source_amount,

@@ -1,3 +1,5 @@
+-- sqlfluff:exclude_rules:LT02
+-- (LT02: sqlfluff wants a macro's body flush left after `as`; the bodies here are indented)
 -- Macros of the ledger build (temporary, per connection).
 --
 -- Exact money on 128-bit integer quanta, the same rules as pipeline/money.py: an amount
@@ -23,7 +25,10 @@ create or replace temp macro quantity_of_nanos(nanos) as
 -- DECIMAL(38, 18) -> its quanta (exact): an estimate through DOUBLE (kept within the 38 digits a
 -- DECIMAL(38, 18) has), corrected twice by the exact difference of the decimals
 create or replace temp macro money_quanta_within(estimate) as
-    least(greatest(estimate, -99999999999999999999999999999999999999::hugeint), 99999999999999999999999999999999999999::hugeint);
+    least(
+        greatest(estimate, -99999999999999999999999999999999999999::hugeint),
+        99999999999999999999999999999999999999::hugeint
+    );
 
 create or replace temp macro money_quanta_step(amount, estimate) as
     money_quanta_within(estimate) + round((amount - money_of(money_quanta_within(estimate)))::double * 1e18)::hugeint;
@@ -46,7 +51,9 @@ create or replace temp macro floor_div_fix(n, d, estimate) as
     estimate + case when n - estimate * d < 0 then -1 when n - estimate * d >= d then 1 else 0 end;
 
 create or replace temp macro floor_div(n, d) as
-    floor_div_fix(n, d, floor_div_step(n, d, floor_div_step(n, d, floor_div_step(n, d, floor(n::double / d::double)::hugeint))));
+    floor_div_fix(
+        n, d, floor_div_step(n, d, floor_div_step(n, d, floor_div_step(n, d, floor(n::double / d::double)::hugeint)))
+    );
 
 -- the same for a quotient under 1e30 in magnitude (conversions, rounding to fewer decimals,
 -- shares): two correction steps are enough, and the query is half the size
@@ -86,7 +93,7 @@ create or replace temp macro share_of(weight, total) as
 -- Python's str.strip(): every character str.isspace() knows, at either end
 create or replace temp macro python_strip(text) as regexp_replace(
     text,
-    '^[\s\x0b\x1c-\x1f\x{85}\x{a0}\x{1680}\x{2000}-\x{200a}\x{2028}\x{2029}\x{202f}\x{205f}\x{3000}]+|[\s\x0b\x1c-\x1f\x{85}\x{a0}\x{1680}\x{2000}-\x{200a}\x{2028}\x{2029}\x{202f}\x{205f}\x{3000}]+$',
+    '^[\s\x0b\x1c-\x1f\x{85}\x{a0}\x{1680}\x{2000}-\x{200a}\x{2028}\x{2029}\x{202f}\x{205f}\x{3000}]+|[\s\x0b\x1c-\x1f\x{85}\x{a0}\x{1680}\x{2000}-\x{200a}\x{2028}\x{2029}\x{202f}\x{205f}\x{3000}]+$',  -- noqa: LT05 (one regular expression)
     '',
     'g'
 );

@@ -12,7 +12,8 @@ with registered as (
 direct_cost as (
     select model_id, trunc(sum(source_effective_amount) * 100)::bigint as w
     from ledger.cost_ledger_candidate
-    where billing_period = $period
+    where
+        billing_period = $period
         and source = 'billing'
         and allocation_method in ('direct', 'gpu_time', 'gpu_utilisation')
         and model_id in (select model_id from registered)
