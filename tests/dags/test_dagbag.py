@@ -120,8 +120,10 @@ def test_tasks_that_open_the_warehouse_share_the_one_slot_pool(dagbag):
 @pytest.mark.parametrize("path", DAG_FILES, ids=lambda p: p.name)
 def test_dag_file_is_thin(path):
     source = path.read_text(encoding="utf-8")
-    # "under about 80 lines" (STYLE.md): the nightly wires nine tasks and a group in 95
-    assert len(source.splitlines()) <= 95, f"{path.name} is over 95 lines"
+    # "under about 80 lines" (STYLE.md): the nightly wires nine tasks and a group in 86 lines that
+    # are not blank (the formatter puts a blank line after each task's import)
+    written = [line for line in source.splitlines() if line.strip()]
+    assert len(written) <= 90, f"{path.name} has over 90 lines that are not blank"
     # Module-level imports only: imports inside task functions run when the task does.
     top_level = [node for node in ast.parse(source).body if isinstance(node, (ast.Import, ast.ImportFrom))]
     names = [alias.name for node in top_level if isinstance(node, ast.Import) for alias in node.names]
