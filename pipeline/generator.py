@@ -385,6 +385,32 @@ def _write_csv(path: Path, header: list[str], rows: list[list]) -> None:
         writer.writerows(rows)
 
 
+# The HR files' headers, as the labor adapter reads them (people with pay; allocations by month).
+PEOPLE_HEADER = [
+    "person_id",
+    "name",
+    "role",
+    "cost_centre",
+    "monthly_salary",
+    "benefits",
+    "employer_taxes",
+    "currency",
+    "start_date",
+    "end_date",
+]
+ALLOCATIONS_HEADER = ["month", "person_id", "model_id", "percent"]
+
+
+def write_private_csvs(folder: Path, files: dict[str, tuple[list[str], list[list]]]) -> None:
+    """HR files (name -> header, rows) written owner-only: they hold names and pay, and the
+    README asks the same of users (files 0600 in a 0700 folder)."""
+    for name, (header, rows) in files.items():
+        _write_csv(folder / name, header, rows)
+    folder.chmod(0o700)
+    for path in folder.iterdir():
+        path.chmod(0o600)
+
+
 FOCUS_HEADER = [
     "BillingAccountId",
     "BillingAccountName",
@@ -1090,36 +1116,19 @@ def _labor(estate: Estate, rng: random.Random) -> None:
     for (month, model), amount in standard.items():
         if len(estate.workers[(month, model)]) >= K_ANONYMITY:
             estate.add(date.fromisoformat(month + "-01"), model, "labor", amount, amount)
-    folder = estate.root / "inbox" / "labor"
-    _write_csv(
-        folder / "people.csv",
-        [
-            "person_id",
-            "name",
-            "role",
-            "cost_centre",
-            "monthly_salary",
-            "benefits",
-            "employer_taxes",
-            "currency",
-            "start_date",
-            "end_date",
-        ],
-        people,
+    write_private_csvs(
+        estate.root / "inbox" / "labor",
+        {
+            "people.csv": (PEOPLE_HEADER, people),
+            "allocations.csv": (ALLOCATIONS_HEADER, allocations),
+            "timesheets.csv": (
+                ["date", "person_id", "project", "task", "hours", "cost_rate", "cost_amount", "currency"],
+                timesheets,
+            ),
+            "projects.csv": (["project", "model_id"], [[p, m] for p, m in PROJECTS.items()]),
+            "training.csv": (["date", "person_id", "cost_centre", "amount", "currency", "description"], training),
+        },
     )
-    _write_csv(folder / "allocations.csv", ["month", "person_id", "model_id", "percent"], allocations)
-    _write_csv(
-        folder / "timesheets.csv",
-        ["date", "person_id", "project", "task", "hours", "cost_rate", "cost_amount", "currency"],
-        timesheets,
-    )
-    _write_csv(folder / "projects.csv", ["project", "model_id"], [[p, m] for p, m in PROJECTS.items()])
-    _write_csv(
-        folder / "training.csv", ["date", "person_id", "cost_centre", "amount", "currency", "description"], training
-    )
-    folder.chmod(0o700)  # HR files hold names and pay: owner-only, as the README asks of users
-    for path in folder.iterdir():
-        path.chmod(0o600)
 
 
 LICENCES = [

@@ -30,7 +30,7 @@ from pathlib import Path
 
 import duckdb
 
-from pipeline.generator import _write_csv
+from pipeline.generator import ALLOCATIONS_HEADER, PEOPLE_HEADER, _write_csv, write_private_csvs
 from pipeline.progress import Progress
 from pipeline.workspace import Workspace
 
@@ -469,27 +469,10 @@ def _labor(root: Path, spec: Spec, seed: int) -> None:
             [MONTH, person, model_id(first), str(40 + 10 * (p % 3))],
             [MONTH, person, model_id(second), "30"],
         ]
-    folder = root / "inbox" / "labor"
-    _write_csv(
-        folder / "people.csv",
-        [
-            "person_id",
-            "name",
-            "role",
-            "cost_centre",
-            "monthly_salary",
-            "benefits",
-            "employer_taxes",
-            "currency",
-            "start_date",
-            "end_date",
-        ],
-        people,
+    write_private_csvs(
+        root / "inbox" / "labor",
+        {"people.csv": (PEOPLE_HEADER, people), "allocations.csv": (ALLOCATIONS_HEADER, allocations)},
     )
-    _write_csv(folder / "allocations.csv", ["month", "person_id", "model_id", "percent"], allocations)
-    folder.chmod(0o700)  # HR files hold names and pay: owner-only
-    for path in folder.iterdir():
-        path.chmod(0o600)
 
 
 def _fixed_inputs(root: Path, spec: Spec) -> None:
