@@ -13,18 +13,11 @@ from typer.testing import CliRunner
 from pipeline import run
 from pipeline.cli import app
 from pipeline.workspace import Workspace
+from tests.factories import PEOPLE_HEADER, TWO_MODELS
 
 runner = CliRunner()
-CONFIG = """
-reporting_currency = "USD"
-[[models]]
-id = "m1"
-name = "Model one"
-[[models]]
-id = "m2"
-name = "Model two"
-"""
-PEOPLE = "person_id,name,role,cost_centre,monthly_salary,benefits,employer_taxes,currency,start_date,end_date\n"
+CONFIG = TWO_MODELS
+PEOPLE = PEOPLE_HEADER
 
 
 def _workspace(tmp_path: Path, files: dict[str, str], *, labor: str = "[labor]\nk_anonymity = 3\n") -> Path:

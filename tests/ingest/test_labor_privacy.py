@@ -28,24 +28,21 @@ from pipeline import run
 from pipeline.cli import app
 from pipeline.warehouse import connect_read_only
 from pipeline.workspace import Workspace
+from tests.factories import PEOPLE_HEADER, TWO_MODELS
 
 runner = CliRunner()
 K = 3
 CENT = Decimal("0.01")
-CONFIG = """
-reporting_currency = "USD"
-[[models]]
-id = "m1"
-name = "Model one"
-[[models]]
-id = "m2"
-name = "Model two"
+CONFIG = (
+    TWO_MODELS
+    + """\
 [labor]
 k_anonymity = 3
 rate_period = "quarter"
 families = { "sre" = "engineering", "ml-engineer" = "engineering" }
 """
-HEADER = "person_id,name,role,cost_centre,monthly_salary,benefits,employer_taxes,currency,start_date,end_date\n"
+)
+HEADER = PEOPLE_HEADER
 PEOPLE = (
     HEADER
     + "\n".join(

@@ -12,6 +12,8 @@ from pipeline.ledger.billing import billing_parts
 from pipeline.ledger.owned import add_months, depreciation_quanta
 from pipeline.ledger.people import delay_parts
 from pipeline.money import MONEY
+from tests.factories import billing_rows as _billing
+from tests.factories import gpu_samples as _samples
 
 Q = Decimal("1E-18")
 CONFIG = Config.model_validate(
@@ -22,54 +24,6 @@ CONFIG = Config.model_validate(
         "shared_pools": [{"name": "support", "service_name": "Support", "policy": "proportional"}],
     }
 )
-
-
-def _billing(rows: list[dict]) -> pl.DataFrame:
-    base = {
-        "load_id": "billing-x",
-        "ChargeCategory": "Usage",
-        "BillingCurrency": "USD",
-        "ProviderName": "AWS",
-        "x_BillingPeriod": "2026-01",
-        "ServiceCategory": "Compute",
-        "ServiceName": "EC2",
-        "ChargeDescription": "instance",
-        "Tags": None,
-        "ResourceName": None,
-        "CommitmentDiscountId": None,
-        "PublisherName": None,
-        "InvoiceIssuerName": None,
-        "ConsumedQuantity": Decimal(1),
-        "ConsumedUnit": "Hours",
-        "SubAccountId": None,
-        "BillingAccountId": None,
-        "SubAccountName": None,
-        "ResourceId": None,
-    }
-    frame = pl.DataFrame([base | {"row_number": i + 1} | r for i, r in enumerate(rows)], infer_schema_length=None)
-    return frame.with_columns(pl.col(pl.Null).cast(pl.String)).with_columns(
-        pl.col("BilledCost", "EffectiveCost", "ConsumedQuantity").cast(MONEY)
-    )
-
-
-def _samples(rows: list[tuple]) -> pl.DataFrame:
-    """(host, gpu, ts, namespace, pod) at a 300 s step."""
-    return pl.DataFrame(
-        [
-            {
-                "metric": "DCGM_FI_DEV_GPU_UTIL",
-                "hostname": h,
-                "gpu": g,
-                "ts": ts,
-                "namespace": ns,
-                "pod": pod,
-                "step_seconds": 300,
-                "value": Decimal(1),
-            }
-            for h, g, ts, ns, pod in rows
-        ],
-        schema_overrides={"ts": pl.Datetime("us"), "step_seconds": pl.Int32, "value": pl.Decimal(38, 9)},
-    )
 
 
 def test_gpu_node_hour_split_by_gpu_time_with_idle_gap_and_unmapped():

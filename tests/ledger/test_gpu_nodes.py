@@ -8,7 +8,8 @@ from decimal import Decimal
 
 from pipeline.config import Config
 from pipeline.ledger.billing import billing_parts
-from tests.ledger.test_allocation import _billing, _samples
+from tests.factories import billing_rows as _billing
+from tests.factories import gpu_samples as _samples
 
 START = datetime(2026, 1, 5, 10)
 CONFIG = Config.model_validate(

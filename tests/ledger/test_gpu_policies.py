@@ -10,7 +10,7 @@ import polars as pl
 
 from pipeline.config import Config
 from pipeline.ledger.billing import billing_parts
-from tests.ledger.test_allocation import _billing
+from tests.factories import billing_rows as _billing
 
 START = datetime(2026, 1, 5, 10)
 TICKS = [START + timedelta(seconds=300 * i) for i in range(12)]

@@ -12,7 +12,8 @@ import pytest
 from pipeline.config import Config
 from pipeline.errors import ConfigError
 from pipeline.ledger.billing import billing_parts
-from tests.ledger.test_allocation import _billing, _samples
+from tests.factories import billing_rows as _billing
+from tests.factories import gpu_samples as _samples
 
 CONFIG = Config.model_validate(
     {

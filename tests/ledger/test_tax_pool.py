@@ -13,8 +13,8 @@ import polars as pl
 from pipeline import run, warehouse
 from pipeline.config import Config
 from pipeline.ledger.billing import billing_parts
-from pipeline.money import MONEY
 from pipeline.workspace import Workspace
+from tests.factories import billing_rows
 
 CONFIG = Config.model_validate(
     {
@@ -26,33 +26,7 @@ DAY = datetime(2026, 1, 1)
 
 
 def _billing(rows: list[dict]) -> pl.DataFrame:
-    base = {
-        "load_id": "billing-x",
-        "ChargeCategory": "Usage",
-        "BillingCurrency": "USD",
-        "ProviderName": "AWS",
-        "x_BillingPeriod": "2026-01",
-        "ServiceCategory": "Compute",
-        "ServiceName": "EC2",
-        "ChargeDescription": "instance",
-        "Tags": None,
-        "ResourceName": None,
-        "CommitmentDiscountId": None,
-        "PublisherName": None,
-        "InvoiceIssuerName": None,
-        "ConsumedQuantity": Decimal(1),
-        "ConsumedUnit": "Hours",
-        "SubAccountId": None,
-        "BillingAccountId": None,
-        "SubAccountName": None,
-        "ResourceId": None,
-        "ChargePeriodStart": DAY,
-        "ChargePeriodEnd": DAY + timedelta(days=1),
-    }
-    frame = pl.DataFrame([base | {"row_number": i + 1} | r for i, r in enumerate(rows)], infer_schema_length=None)
-    return frame.with_columns(pl.col(pl.Null).cast(pl.String)).with_columns(
-        pl.col("BilledCost", "EffectiveCost", "ConsumedQuantity").cast(MONEY)
-    )
+    return billing_rows(rows, ChargePeriodStart=DAY, ChargePeriodEnd=DAY + timedelta(days=1))
 
 
 def test_tax_proportional_to_direct_cost_to_the_last_quantum() -> None:

@@ -22,20 +22,17 @@ from pipeline.cli import app
 from pipeline.validate import load_balance_sql
 from pipeline.workspace import Workspace
 from tests.conftest import without_progress
+from tests.factories import TWO_MODELS
 
 runner = CliRunner()
 
-CONFIG = """\
-reporting_currency = "USD"
-[[models]]
-id = "m1"
-name = "Model one"
-[[models]]
-id = "m2"
-name = "Model two"
+CONFIG = (
+    TWO_MODELS
+    + """\
 [attribution]
 tag_keys = ["model"]
 """
+)
 HEADER = (
     "BilledCost,EffectiveCost,BillingCurrency,BillingPeriodStart,BillingPeriodEnd,ChargePeriodStart,ChargePeriodEnd,"
     "ChargeCategory,ProviderName,ServiceName,Tags"
