@@ -28,7 +28,7 @@ import duckdb
 
 from pipeline.columns import CATEGORIES, COST_BASES, PHASES, AllocationMethod, Bucket
 from pipeline.errors import ConfigError, ValidationFailed
-from pipeline.warehouse import transaction
+from pipeline.warehouse import SQL_DIR, transaction
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -36,6 +36,20 @@ if TYPE_CHECKING:
     from great_expectations.data_context import AbstractDataContext
 
 EXPECTATIONS_DIR = Path(__file__).resolve().parent.parent / "expectations"
+CHECKS_DIR = SQL_DIR / "checks"
+
+
+def check_sql(name: str) -> str:
+    """The text of sql/checks/<name>.sql: a check's query, with its comment."""
+    return (CHECKS_DIR / f"{name}.sql").read_text()
+
+
+def fill(query: str, **parts: str) -> str:
+    """`query` with each `$name` of `parts` replaced by its SQL text (a predicate or a subquery the
+    code writes); the other `$names` stay for DuckDB to bind."""
+    return re.sub(r"\$(\w+)\b", lambda m: parts.get(m.group(1), m.group(0)), query)
+
+
 # Great Expectations' FailureSeverity -> the project's severity.
 SEVERITIES: Mapping[str, str] = {"critical": "fail", "warning": "warn"}
 # Values the suites refer to as {"$PARAMETER": name}: declared once, in pipeline.columns.
@@ -49,593 +63,24 @@ DATA_DOCS_SITE = "costledger"
 MAX_EXAMPLES = 5
 DECIMAL_TEXT = re.compile(r"^-?[0-9]+\.[0-9]+$")
 
-# Candidate ledger rows of the period; money as float (warn checks only). A month can hold tens of
-# millions of rows, too many to hand to pandas: GX sees every row that breaks a fail rule of the
-# suites on this frame (`{suspect}`, written from the suites by `suspect_sql`, found here in
-# DuckDB) plus the first $sample rows by lineage id (digests: a fixed pseudo-random sample, for
-# the `mostly` warnings). A candidate of up to $sample rows is seen whole.
-LEDGER_ROWS_SQL = """
-with candidate as (
-    select *
-    from ledger.cost_ledger_candidate
-    where billing_period = $period
-),
-
-final as (
-    select
-        lineage_id,
-        model_id,
-        category,
-        subcategory,
-        currency,
-        source_currency,
-        run_id,
-        charge_date,
-        allocation_method,
-        cost_basis,
-        phase,
-        -- an opportunity row (cost of delay) bills nothing and amortises nothing: its amount is economic_cost
-        cost_basis = 'cash' or (billed_cost = 0 and effective_cost = 0) as opportunity_unbilled,
-        cast(billed_cost as double) as billed_cost,
-        cast(effective_cost as double) as effective_cost,
-        not coalesce(model_id = $unallocated and unallocated_reason is null, false)
-            as unallocated_reason_given
-    from candidate
-),
-
-sampled as (
-    select max(lineage_id) as last_id
-    from (select lineage_id from final order by lineage_id limit $sample)
-),
-
-picked as (
-    select *
-    from final
-    where coalesce({suspect}, false) or lineage_id <= (select last_id from sampled)
-)
-
-select * from picked
-order by lineage_id
-"""
+LEDGER_ROWS_SQL = check_sql("ledger_rows")
 LEDGER_SAMPLE_ROWS = 50_000
 
-# One row per provider and billing currency of the period, on either side: the source bill
-# (staging.billing) against the candidate's billing rows, compared exactly.
-BILLING_CONSERVATION_SQL = """
-with source_totals as (
-    select
-        ProviderName as provider,
-        BillingCurrency as currency,
-        sum(BilledCost) as billed,
-        sum(EffectiveCost) as effective
-    from staging.billing
-    where x_BillingPeriod = $period
-    group by ProviderName, BillingCurrency
-),
+BILLING_CONSERVATION_SQL = check_sql("billing_conservation")
 
-candidate_totals as (
-    select
-        provider,
-        source_currency as currency,
-        sum(source_amount) as billed,
-        sum(source_effective_amount) as effective
-    from ledger.cost_ledger_candidate
-    where billing_period = $period and source = 'billing'
-    group by provider, source_currency
-),
+LABOR_CANDIDATE_SQL = check_sql("labor_candidate")
 
-compared as (
-    select
-        coalesce(s.provider, c.provider) as provider,
-        coalesce(s.currency, c.currency) as currency,
-        s.billed as source_billed,
-        c.billed as candidate_billed,
-        s.effective as source_effective,
-        c.effective as candidate_effective,
-        coalesce(c.billed, 0) - coalesce(s.billed, 0) as billed_difference,
-        coalesce(c.effective, 0) - coalesce(s.effective, 0) as effective_difference
-    from source_totals as s
-    full outer join candidate_totals as c
-        on s.provider = c.provider and s.currency = c.currency
-),
+LABOR_CONSERVATION_SQL = check_sql("labor_conservation")
 
-final as (
-    select
-        $period as billing_period,
-        provider,
-        currency,
-        coalesce(cast(source_billed as varchar), 'missing') as source_billed,
-        coalesce(cast(candidate_billed as varchar), 'missing') as candidate_billed,
-        cast(billed_difference as varchar) as billed_difference,
-        billed_difference = 0 as billed_exact,
-        coalesce(cast(source_effective as varchar), 'missing') as source_effective,
-        coalesce(cast(candidate_effective as varchar), 'missing') as candidate_effective,
-        cast(effective_difference as varchar) as effective_difference,
-        effective_difference = 0 as effective_exact
-    from compared
-)
+LABOR_PRIVACY_SQL = check_sql("labor_privacy")
 
-select * from final
-order by provider, currency
-"""
+LOAD_BALANCE_SQL = check_sql("load_balance")
 
-# One row per pay currency of the month (= period), on either side: the candidate's labor rows
-# (allocated at standard rates), summed in the shared warehouse as candidate_totals, against the
-# restricted HR database's labor_variance, compared there: allocated + variance = HR cost,
-# exactly. Only the verdict leaves the restricted database: neither the HR total nor a difference
-# (which could be one person's pay) reaches meta.check_results.
-LABOR_CANDIDATE_SQL = """
-select source_currency as currency, sum(source_amount) as cost
-from ledger.cost_ledger_candidate
-where billing_period = $period and source = 'labor'
-group by source_currency
-"""
+STAGING_BILLING_SQL = check_sql("staging_billing")
 
-LABOR_CONSERVATION_SQL = """
-with hr as (
-    select currency, hr_cost, variance
-    from labor_variance
-    where month = $period
-),
+INVOICE_RECONCILIATION_SQL = check_sql("invoice_reconciliation")
 
-compared as (
-    select
-        coalesce(h.currency, c.currency) as currency,
-        coalesce(h.currency is not null and coalesce(c.cost, 0) + h.variance = h.hr_cost, false) as cost_exact
-    from hr as h
-    full outer join candidate_totals as c
-        on c.currency = h.currency
-),
-
-final as (
-    select $period as month, currency, cost_exact
-    from compared
-)
-
-select * from final
-order by currency
-"""
-
-# One row per published labor figure of the month: each staging.labor cell, each standard rate
-# of a rate period covering the month, and each (model, cell) of the candidate's labor rows, with
-# whether it stands for at least k people (the k of the last labor build). A candidate labor row
-# with no cell behind it counts as fewer.
-LABOR_PRIVACY_SQL = """
-with k as (
-    select max(k_anonymity) as k
-    from meta.labor_build
-),
-
-cells as (
-    select 'cell' as figure, month, model_id, role, currency, headcount
-    from staging.labor
-    where month = $period
-),
-
-rates as (
-    select 'rate' as figure, $period as month, null as model_id, role, currency, headcount
-    from staging.labor_rates
-    where $period between first_month and last_month
-),
-
-ledger_rows as (
-    select distinct
-        'ledger' as figure, c.billing_period as month, c.model_id, c.subcategory as role,
-        c.source_currency as currency, s.headcount
-    from ledger.cost_ledger_candidate as c
-    left join staging.labor as s
-        on s.month = c.billing_period and s.model_id = c.model_id and s.role = c.subcategory
-        and s.currency = c.source_currency
-    where c.billing_period = $period and c.source = 'labor'
-),
-
-final as (
-    select figure, month, model_id, role, currency, coalesce(headcount >= (select k from k), false) as at_least_k
-    from (select * from cells union all select * from rates union all select * from ledger_rows)
-)
-
-select * from final
-order by figure, model_id, role, currency
-"""
-
-# One row per input file loaded (status 'loaded') whose rows fall in the period, or that dates
-# no period, and per file rejected for its bad rows that no later delivery at its path replaced:
-# the counts meta.loads claims against the rows actually in raw, staging and meta.quarantine
-# (invariant 4, nothing lost; a rejected file has every row in meta.quarantine and none elsewhere).
-# {staged} is the union of every staging table with load_id and row_number, read from the catalog
-# (see load_balance_sql).
-LOAD_BALANCE_SQL = """
-with loads as (
-    select load_id, source, path, detected_format, rows_in, rows_loaded, rows_quarantined, status
-    from meta.loads as l
-    where ($period is null or list_contains(periods, $period) or len(periods) = 0)
-        and (
-            status = 'loaded'
-            or status = 'rejected' and rows_in > 0 and not exists (
-                select 1 from meta.loads as later
-                where later.source = l.source and later.path = l.path and later.loaded_at > l.loaded_at
-            )
-        )
-),
-
-raw_rows as (
-    select load_id, count(*) as raw_rows
-    from raw.source_rows
-    where load_id in (select load_id from loads)
-    group by load_id
-),
-
-staged as not materialized (  -- read twice below: inlined, never held (tens of millions of rows)
-    {staged}
-),
-
--- distinct rows per staging table (a file loads into one), summed: one distinct over the union
--- of every table would hold tens of millions of pairs at once
-staged_rows as (
-    select load_id, sum(rows)::bigint as staged_rows
-    from ({staged_counts})
-    where load_id in (select load_id from loads)
-    group by load_id
-),
-
-quarantined as (
-    select load_id, count(distinct row_number) as quarantined_rows
-    from meta.quarantine
-    where load_id in (select load_id from loads)
-    group by load_id
-),
-
--- rows a later export of their account replaced (meta.replaced_rows): loaded, then restated
-replaced as (
-    select load_id, count(distinct row_number) as replaced_rows
-    from meta.replaced_rows
-    where load_id in (select load_id from loads)
-    group by load_id
-),
-
-overlap as (
-    select s.load_id, count(distinct s.row_number) as both_rows
-    from staged as s
-    semi join meta.quarantine as q
-        on q.load_id = s.load_id and q.row_number = s.row_number
-    group by s.load_id
-),
-
-counted as (
-    select
-        l.*,
-        coalesce(r.raw_rows, 0) as raw_rows,
-        coalesce(s.staged_rows, 0) as staged_rows,
-        coalesce(q.quarantined_rows, 0) as quarantined_rows,
-        coalesce(o.both_rows, 0) as both_rows,
-        coalesce(x.replaced_rows, 0) as replaced_rows
-    from loads as l
-    left join raw_rows as r using (load_id)
-    left join staged_rows as s using (load_id)
-    left join quarantined as q using (load_id)
-    left join overlap as o using (load_id)
-    left join replaced as x using (load_id)
-),
-
-final as (
-    select
-        load_id,
-        path,
-        rows_in,
-        rows_loaded,
-        rows_quarantined,
-        raw_rows,
-        staged_rows,
-        quarantined_rows,
-        rows_in = rows_loaded + rows_quarantined
-        and (
-            status = 'rejected' and rows_loaded = 0 and raw_rows = 0 and staged_rows = 0
-                and quarantined_rows = rows_quarantined
-            or status = 'loaded' and source = 'labor'  -- HR rows live only in the restricted database
-            or status = 'loaded' and (
-                raw_rows = rows_in
-                and quarantined_rows = rows_quarantined
-                and both_rows = 0
-                -- a telemetry series of "not supported" sentinels loads no sample
-                and (staged_rows + replaced_rows = rows_loaded or (source = 'telemetry' and staged_rows <= rows_loaded))
-            )
-        ) as balanced,
-        rows_quarantined = 0 as clean
-    from counted
-)
-
-select * from final
-order by path, load_id
-"""
-
-
-# One row per provider and billing currency of the period's staging.billing: counts of rows that
-# break a staging rule (aggregated here so Great Expectations sees a few rows, not millions).
-STAGING_BILLING_SQL = """
-with billing as (
-    select *
-    from staging.billing
-    where x_BillingPeriod = $period
-),
-
-final as (
-    select
-        $period as billing_period,
-        ProviderName as provider,
-        BillingCurrency as currency,
-        count(*) as row_count,
-        count(*) filter (not regexp_full_match(coalesce(BillingCurrency, ''), '[A-Z]{3}')) as bad_currency_rows,
-        count(*) filter (ChargePeriodEnd < ChargePeriodStart) as inverted_period_rows,
-        count(*) filter (BilledCost is null or EffectiveCost is null) as missing_cost_rows,
-        count(*) filter (ChargePeriodStart < BillingPeriodStart) as late_charge_rows
-    from billing
-    group by ProviderName, BillingCurrency
-)
-
-select * from final
-order by provider, currency
-"""
-
-
-# One row per provider, billing account, invoice (null = not final) and currency of the period,
-# on any side: the bill (staging.billing), the candidate's billing rows traced to their charges
-# (source_ref), and the invoices file (staging.invoices), compared exactly (issue: reconciliation
-# per invoice). Null-safe keys: a bill that is not final still reconciles, as one null invoice.
-INVOICE_RECONCILIATION_SQL = """
-with charges as (
-    select
-        load_id || ':' || row_number as source_ref,
-        ProviderName as provider,
-        BillingAccountId as billing_account_id,
-        InvoiceId as invoice_id,
-        BillingCurrency as currency,
-        BilledCost as billed,
-        EffectiveCost as effective
-    from staging.billing
-    where x_BillingPeriod = $period
-),
-
-source_totals as (
-    select provider, billing_account_id, invoice_id, currency, sum(billed) as billed, sum(effective) as effective
-    from charges
-    group by provider, billing_account_id, invoice_id, currency
-),
-
-candidate_totals as (
-    select
-        coalesce(ch.provider, c.provider) as provider,
-        ch.billing_account_id,
-        ch.invoice_id,
-        c.source_currency as currency,
-        sum(c.source_amount) as billed,
-        sum(c.source_effective_amount) as effective
-    from ledger.cost_ledger_candidate as c
-    left join charges as ch
-        on ch.source_ref = c.source_ref
-    where c.billing_period = $period and c.source = 'billing'
-    group by coalesce(ch.provider, c.provider), ch.billing_account_id, ch.invoice_id, c.source_currency
-),
-
-invoice_totals as (
-    select
-        coalesce(i.provider, p.provider) as provider,
-        i.billing_account_id,
-        i.invoice_id,
-        i.currency,
-        sum(i.total) as total
-    from staging.invoices as i
-    left join (select distinct provider, billing_account_id, invoice_id from charges) as p
-        on p.billing_account_id = i.billing_account_id and p.invoice_id = i.invoice_id and i.provider is null
-    where i.billing_period = $period
-    group by coalesce(i.provider, p.provider), i.billing_account_id, i.invoice_id, i.currency
-),
-
-bill_and_candidate as (
-    select
-        coalesce(s.provider, c.provider) as provider,
-        coalesce(s.billing_account_id, c.billing_account_id) as billing_account_id,
-        coalesce(s.invoice_id, c.invoice_id) as invoice_id,
-        coalesce(s.currency, c.currency) as currency,
-        s.billed as source_billed,
-        c.billed as candidate_billed,
-        s.effective as source_effective,
-        c.effective as candidate_effective
-    from source_totals as s
-    full outer join candidate_totals as c
-        on c.provider = s.provider
-        and c.billing_account_id is not distinct from s.billing_account_id
-        and c.invoice_id is not distinct from s.invoice_id
-        and c.currency = s.currency
-),
-
-compared as (
-    select
-        coalesce(b.provider, i.provider) as provider,
-        coalesce(b.billing_account_id, i.billing_account_id) as billing_account_id,
-        coalesce(b.invoice_id, i.invoice_id) as invoice_id,
-        coalesce(b.currency, i.currency) as currency,
-        b.source_billed,
-        b.candidate_billed,
-        b.source_effective,
-        b.candidate_effective,
-        i.total as invoice_total,
-        coalesce(b.candidate_billed, 0) - coalesce(b.source_billed, 0) as billed_difference,
-        coalesce(b.candidate_effective, 0) - coalesce(b.source_effective, 0) as effective_difference,
-        coalesce(b.source_billed, 0) - i.total as invoice_difference
-    from bill_and_candidate as b
-    full outer join invoice_totals as i
-        on i.provider is not distinct from b.provider
-        and i.billing_account_id = b.billing_account_id
-        and i.invoice_id = b.invoice_id
-        and i.currency = b.currency
-),
-
-final as (
-    select
-        $period as billing_period,
-        provider,
-        coalesce(billing_account_id, 'none') as billing_account_id,
-        coalesce(invoice_id, 'not final') as invoice_id,
-        currency,
-        coalesce(cast(source_billed as varchar), 'missing') as source_billed,
-        coalesce(cast(candidate_billed as varchar), 'missing') as candidate_billed,
-        cast(billed_difference as varchar) as billed_difference,
-        billed_difference = 0 as billed_exact,
-        cast(effective_difference as varchar) as effective_difference,
-        effective_difference = 0 as effective_exact,
-        coalesce(cast(invoice_total as varchar), 'none') as invoice_total,
-        coalesce(cast(invoice_difference as varchar), 'none') as invoice_difference,
-        coalesce(invoice_difference = 0, true) as invoice_exact
-    from compared
-)
-
-select * from final
-order by provider, billing_account_id, invoice_id, currency
-"""
-
-
-# One row for the period (none when it has neither candidate rows nor a bill): the marts as they
-# will read once the candidate is published, each rule a count of the mart rows that break it.
-# Every {marts.<name>} is that mart's own query from sql/marts/<name>.sql (see marts_sql), reading
-# the period's candidate in place of ledger.cost_ledger; reconciliation and totals compare exact
-# decimals here, so Great Expectations only sees counts.
-MARTS_SQL = """
-with candidate as (
-    select * from ledger.cost_ledger_candidate
-    where billing_period = $period
-),
-
-billing_reconciliation as (
-    select * from ({marts.billing_reconciliation})
-    where billing_period = $period
-),
-
-invoice_reconciliation as (
-    select * from ({marts.invoice_reconciliation})
-    where billing_period = $period
-),
-
--- per mart that adds up ledger money, and currency: its totals against the candidate's
-mart_totals as (
-    select 'daily_model_cost' as mart, currency, sum(billed_cost) as billed, sum(effective_cost) as effective,
-        sum(economic_cost) as economic
-    from ({marts.daily_model_cost})
-    group by currency
-    union all
-    select 'monthly_model_cost', currency, sum(billed_cost), sum(effective_cost), sum(economic_cost)
-    from ({marts.monthly_model_cost})
-    group by currency
-    union all
-    select 'unit_costs', currency, null, sum(effective_cost), null  -- no billed (or economic) cost in this mart
-    from ({marts.unit_costs})
-    group by currency
-    union all
-    select 'idle_unallocated', currency, sum(billed_cost), sum(effective_cost), null
-    from ({marts.idle_unallocated})
-    group by currency
-    union all
-    select 'daily_team_cost', currency, sum(billed_cost), sum(effective_cost), null
-    from ({marts.daily_team_cost})
-    group by currency
-    union all
-    select 'monthly_team_cost', currency, sum(billed_cost), sum(effective_cost), null
-    from ({marts.monthly_team_cost})
-    group by currency
-    union all
-    select 'monthly_unit_costs', currency, null, sum(effective_cost), null  -- no billed cost in this mart
-    from ({marts.monthly_unit_costs})
-    group by currency
-),
-
-expected_totals as (
-    select
-        marts.mart,
-        c.currency,
-        case when marts.mart in ('unit_costs', 'monthly_unit_costs') then null else sum(c.billed_cost) end as billed,
-        sum(c.effective_cost) as effective,
-        -- economic cost (cash + cost of delay) in the model cost marts
-        case when marts.mart in ('daily_model_cost', 'monthly_model_cost') then sum(c.economic_cost) end as economic
-    from candidate as c,
-        (values ('daily_model_cost', false, false), ('monthly_model_cost', false, false), ('unit_costs', false, true),
-            ('idle_unallocated', true, false), ('daily_team_cost', false, false), ('monthly_team_cost', false, false),
-            ('monthly_unit_costs', false, true)) as marts (mart, buckets_only, serving_only)
-    where (not marts.buckets_only or c.model_id in ('__idle__', '__unallocated__', '__shared__'))
-        and (not marts.serving_only or c.phase = 'inference')  -- unit costs are the cost of serving
-    group by marts.mart, c.currency
-),
-
-unbalanced_totals as (
-    select coalesce(m.mart, e.mart) as mart, coalesce(m.currency, e.currency) as currency
-    from mart_totals as m
-    full outer join expected_totals as e
-        on e.mart = m.mart and e.currency = m.currency
-    where m.billed is distinct from e.billed or m.effective is distinct from e.effective
-        or m.economic is distinct from e.economic
-),
-
-unit_costs as materialized (  -- read by several counts below: computed once
-    select * from ({marts.unit_costs})
-),
-
-gpu_efficiency as materialized (  -- read by several counts below: computed once
-    select * from ({marts.gpu_efficiency})
-),
-
-commitments as materialized (  -- read by two counts below: computed once
-    select * from ({marts.commitments})
-    where billing_period = $period
-),
-
--- commitments: the mart's used + unused cost per provider and currency against the candidate's
--- rows traced (source_ref) to the commitment charges they came from
-commitment_charges as (
-    select load_id || ':' || row_number as source_ref, ProviderName as provider, BillingCurrency as currency
-    from staging.billing
-    where x_BillingPeriod = $period and CommitmentDiscountId is not null and ChargeCategory in ('Purchase', 'Usage')
-),
-
-commitment_ledger as (
-    select ch.provider, ch.currency, sum(c.source_effective_amount) as effective
-    from candidate as c
-    inner join commitment_charges as ch
-        on ch.source_ref = c.source_ref
-    where c.source = 'billing'
-    group by ch.provider, ch.currency
-),
-
-commitment_mart as (
-    select provider, currency, sum(commitment_cost) as effective
-    from commitments
-    group by provider, currency
-),
-
-final as (
-    select
-        $period as billing_period,
-        (select count(*) from billing_reconciliation
-            where billed_difference <> 0 or effective_difference <> 0) as billing_reconciliation_unbalanced,
-        (select count(*) from invoice_reconciliation
-            where billed_difference <> 0 or effective_difference <> 0 or coalesce(invoice_difference, 0) <> 0)
-            as invoice_reconciliation_unbalanced,
-        (select count(*) from unbalanced_totals) as mart_totals_unbalanced,
-        (select count(*) from unit_costs
-            where cost_per_1k_requests < 0 or cost_per_1m_tokens < 0 or cost_per_gpu_hour < 0) as unit_costs_negative,
-        (select count(*) from gpu_efficiency where gpu_hours < 0) as gpu_hours_negative,
-        (select count(*) from gpu_efficiency
-            where mean_utilisation_percent not between 0 and 100 or pool_idle_share not between 0 and 1)
-            as gpu_utilisation_out_of_range,
-        (select count(*) from commitment_mart as m
-            full outer join commitment_ledger as l
-                on l.provider = m.provider and l.currency = m.currency
-            where m.effective is distinct from l.effective) as commitments_unreconciled,
-        (select count(*) from commitments
-            where utilisation not between 0 and 1 or coverage not between 0 and 1) as commitment_rates_out_of_range
-    where exists (select 1 from candidate)
-        or exists (select 1 from staging.billing where x_BillingPeriod = $period)
-)
-
-select * from final
-"""
+MARTS_SQL = check_sql("mart_rules")
 
 MARTS_DIR = Path(__file__).resolve().parent.parent / "sql" / "marts"
 _MART_VIEW = re.compile(r"create or replace view marts\.(\w+) as\s*(.*?);\s*comment on view", re.DOTALL)
@@ -663,8 +108,8 @@ def mart_query(name: str, directory: Path | None = None) -> str:
 
 
 def marts_sql(directory: Path | None = None) -> str:
-    """MARTS_SQL with each {marts.<name>} replaced by that mart's query."""
-    return re.sub(r"\{marts\.(\w+)\}", lambda m: mart_query(m.group(1), directory), MARTS_SQL)
+    """MARTS_SQL with each $mart_<name> replaced by that mart's query."""
+    return re.sub(r"\$mart_(\w+)\b", lambda m: mart_query(m.group(1), directory), MARTS_SQL)
 
 
 def load_balance_sql(con: duckdb.DuckDBPyConnection) -> str:
@@ -679,9 +124,11 @@ def load_balance_sql(con: duckdb.DuckDBPyConnection) -> str:
     counts = "\n    union all\n    ".join(
         f'select load_id, count(distinct row_number) as rows from staging."{t}" group by load_id' for (t,) in tables
     )
-    return LOAD_BALANCE_SQL.replace(
-        "{staged}", staged or "select null::varchar as load_id, null::bigint as row_number"
-    ).replace("{staged_counts}", counts or "select null::varchar as load_id, 0 as rows")
+    return fill(
+        LOAD_BALANCE_SQL,
+        staged=staged or "select null::varchar as load_id, null::bigint as row_number",
+        staged_counts=counts or "select null::varchar as load_id, 0 as rows",
+    )
 
 
 # Frame name (a suite's meta.frame) -> its query. Every query binds $period; extra bound values
@@ -700,16 +147,13 @@ FRAME_PARAMETERS: Mapping[str, Mapping[str, str]] = {
     "ledger_rows": {"unallocated": Bucket.UNALLOCATED.value},
 }
 
-DELETE_RESULTS_SQL = """
-delete from meta.check_results
-where run_id = $run_id and billing_period = $period
-"""
+DELETE_RESULTS_SQL = check_sql("delete_results")
 
-INSERT_RESULT_SQL = """
-insert into meta.check_results
-    (run_id, billing_period, suite, expectation, "column", severity, success, observed, checked_at)
-values (?, ?, ?, ?, ?, ?, ?, ?, ?)
-"""
+INSERT_RESULT_SQL = (
+    "insert into meta.check_results "
+    '(run_id, billing_period, suite, expectation, "column", severity, success, observed, checked_at) '
+    "values (?, ?, ?, ?, ?, ?, ?, ?, ?)"
+)
 
 
 @dataclass(frozen=True)
@@ -814,7 +258,7 @@ def load_frame(
     query = builders[frame]() if frame in builders else FRAMES[frame]
     if frame == "ledger_rows":
         suspect, values = suspect_sql(suites)
-        query = query.replace("{suspect}", suspect)
+        query = fill(query, suspect=suspect)
         parameters |= {"sample": LEDGER_SAMPLE_ROWS, **values}
     return con.execute(query, parameters).df()
 

@@ -1,0 +1,57 @@
+-- One row per provider and billing currency of the period, on either side: the source bill
+-- (staging.billing) against the candidate's billing rows, compared exactly.
+with source_totals as (
+    select
+        ProviderName as provider,
+        BillingCurrency as currency,
+        sum(BilledCost) as billed,
+        sum(EffectiveCost) as effective
+    from staging.billing
+    where x_BillingPeriod = $period
+    group by ProviderName, BillingCurrency
+),
+
+candidate_totals as (
+    select
+        provider,
+        source_currency as currency,
+        sum(source_amount) as billed,
+        sum(source_effective_amount) as effective
+    from ledger.cost_ledger_candidate
+    where billing_period = $period and source = 'billing'
+    group by provider, source_currency
+),
+
+compared as (
+    select
+        coalesce(s.provider, c.provider) as provider,
+        coalesce(s.currency, c.currency) as currency,
+        s.billed as source_billed,
+        c.billed as candidate_billed,
+        s.effective as source_effective,
+        c.effective as candidate_effective,
+        coalesce(c.billed, 0) - coalesce(s.billed, 0) as billed_difference,
+        coalesce(c.effective, 0) - coalesce(s.effective, 0) as effective_difference
+    from source_totals as s
+    full outer join candidate_totals as c
+        on s.provider = c.provider and s.currency = c.currency
+),
+
+final as (
+    select
+        $period as billing_period,
+        provider,
+        currency,
+        coalesce(cast(source_billed as varchar), 'missing') as source_billed,
+        coalesce(cast(candidate_billed as varchar), 'missing') as candidate_billed,
+        cast(billed_difference as varchar) as billed_difference,
+        billed_difference = 0 as billed_exact,
+        coalesce(cast(source_effective as varchar), 'missing') as source_effective,
+        coalesce(cast(candidate_effective as varchar), 'missing') as candidate_effective,
+        cast(effective_difference as varchar) as effective_difference,
+        effective_difference = 0 as effective_exact
+    from compared
+)
+
+select * from final
+order by provider, currency

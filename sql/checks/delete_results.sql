@@ -1,0 +1,2 @@
+delete from meta.check_results
+where run_id = $run_id and billing_period = $period
