@@ -137,7 +137,9 @@ class _Gunzip:
                         problem = self._count(len(out)) or content.feed(out)
                         if problem:
                             return problem
-                    if not self.member.unconsumed_tail:
+                    # at a member's end zlib still reports the input after it as unconsumed_tail
+                    # (it is in unused_data too): decompressing it again would never end
+                    if self.member.eof or not self.member.unconsumed_tail:
                         break
                     out = self.member.decompress(self.member.unconsumed_tail, CHUNK)
             except zlib.error as exc:

@@ -193,6 +193,24 @@ def test_a_gzip_bomb_is_refused_by_its_ratio_in_run_and_in_convert(tmp_path: Pat
     assert not out.exists()
 
 
+def test_gzip_members_each_larger_than_a_read_load_whole(tmp_path: Path) -> None:
+    # three gzip members in one file (as `cat a.gz b.gz c.gz` or a streaming exporter writes them),
+    # each expanding to about 1.6 MiB, more than one 1 MiB step of output, all within the file's
+    # first 1 MiB read: the scan reads every member once, then the bill loads whole.
+    # Rows cost 0.01 x i for i = 1..24,000 (distinct, so none is a duplicate): 0.01 x 24,000 x 24,001 / 2
+    # = 2,880,120.00, plus GOOD_FEB's 12.75 in its own file = 2,880,132.75
+    rows = [focus_row(f"{i / 100:.2f}", day="2026-02-06") for i in range(1, 24_001)]
+    members = [
+        gzip.compress((("\n".join([HEADER, *part]) if n == 0 else "\n".join(part)) + "\n").encode(), mtime=0)
+        for n, part in enumerate((rows[:8000], rows[8000:16000], rows[16000:]))
+    ]
+    assert all(len(m) < MIB // 3 for m in members) and len(gzip.decompress(members[1])) > MIB
+    ws = _workspace(tmp_path, {"billing/good.csv": GOOD_FEB, "billing/members.csv.gz": b"".join(members)})
+    assert _run(ws).exit_code == 0
+    assert _loads(ws)["billing/members.csv.gz"] == ("loaded", 24_000, 24_000, 0)
+    assert _published_feb(ws) == Decimal("2880132.75")
+
+
 def test_a_field_beyond_the_limit_is_refused(tmp_path: Path) -> None:
     big = focus_row("1.00").replace("Amazon EC2", '"' + "x" * (MIB + 10) + '"')  # a 1 MiB ServiceName, quoted
     ws = _workspace(
