@@ -29,6 +29,7 @@ import duckdb
 from pipeline import impact as impact_
 from pipeline import recommend as recommend_
 from pipeline.columns import BUCKETS, CATEGORIES, MONEY_SCALE, PHASES
+from pipeline.display import format_money
 from pipeline.errors import CostLedgerError, escape_control
 from pipeline.extract_csv import csv_text
 from pipeline.i18n import LANGUAGE_NAMES, LANGUAGES, TEXT, label, text
@@ -92,15 +93,6 @@ TOP_REASONS = 15
 _MONTH = re.compile(r"(\d{4})-(0[1-9]|1[0-2])")
 _SVG_METADATA = {"Date": None, "Creator": None, "Format": None, "Type": None}
 _XMLNS = re.compile(r'\s+xmlns(?::\w+)?="[^"]*"')
-
-
-def format_money(d: Decimal, places: int = 2) -> str:
-    """The one display rounding: half-even to `places` decimals, with thousands separators."""
-    with localcontext(EXACT):
-        rounded = d.quantize(Decimal(1).scaleb(-places), rounding=ROUND_HALF_EVEN)
-    if rounded.is_zero():
-        rounded = abs(rounded)  # no "-0.00"
-    return f"{rounded:,f}"
 
 
 # --------------------------------------------------------------------------- the data
