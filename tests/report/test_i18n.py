@@ -15,10 +15,10 @@ from pathlib import Path
 import pytest
 
 from pipeline import impact, recommend, report
-from pipeline.report import charts, style
-from pipeline.report import html as report_html
 from pipeline.columns import BUCKETS, CATEGORIES
 from pipeline.i18n import LANGUAGES, TEXT, label, text
+from pipeline.report import charts, style
+from pipeline.report import html as report_html
 from pipeline.validate import SEVERITIES
 from pipeline.workspace import SOURCES
 
