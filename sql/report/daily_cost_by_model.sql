@@ -1,11 +1,11 @@
--- Effective cost of each day of the month by model.
-with month_rows as (
+-- Effective cost of each day of the month by model (marts.daily_model_cost over its categories).
+with month_days as (
     select *
-    from ledger.cost_ledger
+    from marts.daily_model_cost
     where charge_date >= $start and charge_date < $end
 )
 
 select charge_date, model_id, sum(effective_cost) as effective_cost
-from month_rows
+from month_days
 group by charge_date, model_id
 order by charge_date, model_id

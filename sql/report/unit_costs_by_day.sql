@@ -1,38 +1,34 @@
--- Each model's cost of serving (inference-phase rows) on each day of the month, the part of it
--- on GPU-hour rows and those GPU-hours, beside the day's requests and tokens.
-with month_rows as (
+-- Each model's cost of serving on each day of the month, its GPU-hours and the day's requests
+-- and tokens (marts.unit_costs), and the part of that cost on GPU-hour rows, which the mart does
+-- not hold (the report's cost per GPU-hour divides it, not the whole cost, by the GPU-hours).
+-- One mart row per day and model: a report's month has one reporting currency.
+with unit_costs as (
     select *
+    from marts.unit_costs
+    where charge_date >= $start and charge_date < $end and not list_contains($buckets, model_id)
+),
+
+gpu_cost as (
+    select charge_date, model_id, sum(effective_cost) as gpu_cost
     from ledger.cost_ledger
-    where charge_date >= $start and charge_date < $end
-),
-
-cost as (
-    select
-        charge_date as day,
-        model_id,
-        sum(effective_cost) as effective_cost,
-        coalesce(sum(effective_cost) filter (where quantity_unit = 'GPU-hours'), 0) as gpu_cost,
-        coalesce(sum(quantity) filter (where quantity_unit = 'GPU-hours'), 0) as gpu_hours
-    from month_rows
-    where not list_contains($buckets, model_id) and phase = 'inference'  -- the cost of serving
-    group by day, model_id
-),
-
-volume as (
-    select
-        usage_date as day,
-        model_id,
-        sum(requests) as requests,
-        sum(coalesce(input_tokens, 0) + coalesce(output_tokens, 0)) as tokens
-    from staging.usage
-    where usage_date >= $start and usage_date < $end
-    group by day, model_id
+    where
+        charge_date >= $start and charge_date < $end
+        and phase = 'inference' and quantity_unit = 'GPU-hours'
+    group by charge_date, model_id
 ),
 
 final as (
-    select cost.*, volume.requests, volume.tokens
-    from cost
-    left join volume on volume.day = cost.day and volume.model_id = cost.model_id
+    select
+        unit_costs.charge_date as day,
+        unit_costs.model_id,
+        unit_costs.effective_cost,
+        coalesce(gpu_cost.gpu_cost, 0) as gpu_cost,
+        coalesce(unit_costs.gpu_hours, 0) as gpu_hours,
+        unit_costs.requests,
+        unit_costs.tokens
+    from unit_costs
+    left join gpu_cost
+        on gpu_cost.charge_date = unit_costs.charge_date and gpu_cost.model_id = unit_costs.model_id
 )
 
 select * from final order by day, model_id

@@ -1,15 +1,10 @@
--- Each model's cost of serving in the month (inference-phase rows) beside its requests and
--- tokens; a model with volume and no cost, or cost and no volume, has a row too.
-with month_rows as (
-    select *
-    from ledger.cost_ledger
-    where charge_date >= $start and charge_date < $end
-),
-
-cost as (
+-- Each model's cost of serving in the month (marts.unit_costs: inference-phase rows) beside its
+-- requests and tokens; a model with volume and no cost, or cost and no volume, has a row too.
+-- The volume is read from staging.usage: the mart holds it only for days with a cost.
+with cost as (
     select model_id, sum(effective_cost) as effective_cost
-    from month_rows
-    where not list_contains($buckets, model_id) and phase = 'inference'  -- the cost of serving
+    from marts.unit_costs
+    where charge_date >= $start and charge_date < $end and not list_contains($buckets, model_id)
     group by model_id
 ),
 
