@@ -24,6 +24,7 @@ from typing import Any
 
 import duckdb
 
+from pipeline.display import format_money
 from pipeline.i18n import text
 from pipeline.patterns import full_match
 
@@ -215,8 +216,6 @@ def commitment(
     with localcontext(EXACT):
         covered = baseline * hours_in_month
         saving = covered * discount
-    from pipeline.report import format_money  # the one display rounding
-
     values = (("hours", hours), ("baseline", format_money(baseline)), ("discount", float(discount) * 100))
     return [Recommendation("commitment", pool, "ev_commitment", values, covered, saving)]
 

@@ -17,10 +17,12 @@ import pytest
 from pipeline import impact, recommend, report
 from pipeline.columns import BUCKETS, CATEGORIES
 from pipeline.i18n import LANGUAGES, TEXT, label, text
+from pipeline.report import charts, style
+from pipeline.report import html as report_html
 from pipeline.validate import SEVERITIES
 from pipeline.workspace import SOURCES
 
-PIPELINE = Path(report.__file__).resolve().parent
+PIPELINE = Path(report.__file__).resolve().parents[1]
 CJK = re.compile(r"[\u4e00-\u9fff]")
 EN, ZH = text("en"), text("zh")
 
@@ -42,7 +44,8 @@ def test_every_key_has_english_and_chinese_with_the_same_placeholders() -> None:
 
 def test_every_key_the_report_asks_for_exists() -> None:
     used: set[str] = set()
-    for path in (PIPELINE / "templates" / "report.html.j2", PIPELINE / "report.py", PIPELINE / "recommend.py"):
+    report_modules = sorted((PIPELINE / "report").glob("*.py"))
+    for path in (PIPELINE / "templates" / "report.html.j2", *report_modules, PIPELINE / "recommend.py"):
         source = path.read_text(encoding="utf-8")
         # t("key"), t('key'), t(f"prefix_{...}") (a prefix: its values are listed below)
         used |= {k for k in re.findall(r"""\bt\(\s*f?["']([a-z0-9_]+)""", source) if not k.endswith("_")}
@@ -103,13 +106,13 @@ def test_recommendation_evidence_in_both_languages() -> None:
 
 
 def test_reason_codes_and_check_results_are_said_in_chinese() -> None:
-    assert report._reason_text(ZH, "unmapped_workload:sandbox") == "命名空间 sandbox 的工作负载未映射到模型"
-    assert report._reason_text(EN, "unregistered_model:legacy-ranker") == "model legacy-ranker is not registered"
-    assert report._reason_text(ZH, "some_new_code") == ""  # unknown: only the code is shown
-    assert report._observed_text(ZH, "3 of 10 rows unexpected, e.g. a; b") == "10 行中有 3 行不符合预期，例如 a; b"
-    assert report._observed_text(EN, "3 of 10 rows unexpected, e.g. a; b") == "3 of 10 rows unexpected, e.g. a; b"
-    assert report._observed_text(ZH, "observed 0.5") == "观测值：0.5"
-    assert report._observed_text(ZH, "something else") == "something else"  # not ours to reword
+    assert report_html.reason_text(ZH, "unmapped_workload:sandbox") == "命名空间 sandbox 的工作负载未映射到模型"
+    assert report_html.reason_text(EN, "unregistered_model:legacy-ranker") == "model legacy-ranker is not registered"
+    assert report_html.reason_text(ZH, "some_new_code") == ""  # unknown: only the code is shown
+    assert report_html.observed_text(ZH, "3 of 10 rows unexpected, e.g. a; b") == "10 行中有 3 行不符合预期，例如 a; b"
+    assert report_html.observed_text(EN, "3 of 10 rows unexpected, e.g. a; b") == "3 of 10 rows unexpected, e.g. a; b"
+    assert report_html.observed_text(ZH, "observed 0.5") == "观测值：0.5"
+    assert report_html.observed_text(ZH, "something else") == "something else"  # not ours to reword
 
 
 def _zh_chart_png() -> bytes:
@@ -121,15 +124,15 @@ def _zh_chart_png() -> bytes:
         (None, None): Decimal(1),
     }
     cube = report.Cube(effective=one, billed=one)
-    with report._chart_style("zh"):
-        fig = report._category_chart(cube, "USD", ZH, "zh")
+    with style.chart_style("zh"):
+        fig = charts._category_chart(cube, "USD", ZH, "zh")
         buf = io.BytesIO()
         fig.savefig(buf, format="png", dpi=50)
     return buf.getvalue()
 
 
 def test_zh_charts_without_a_cjk_font_still_render(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(report, "cjk_font", lambda: None)
+    monkeypatch.setattr(style, "cjk_font", lambda: None)
     with warnings.catch_warnings():
         warnings.simplefilter("error")  # a missing-glyph warning would fail here
         png = _zh_chart_png()
@@ -142,6 +145,6 @@ def test_zh_charts_draw_chinese_with_a_cjk_font(monkeypatch: pytest.MonkeyPatch)
     with warnings.catch_warnings():
         warnings.simplefilter("error")  # every Chinese glyph is found: no missing-glyph warning
         drawn = _zh_chart_png()
-    monkeypatch.setattr(report, "cjk_font", lambda: None)
+    monkeypatch.setattr(style, "cjk_font", lambda: None)
     boxes = _zh_chart_png()
     assert drawn != boxes  # the font drew glyphs where the fallback draws empty boxes
