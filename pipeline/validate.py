@@ -107,9 +107,9 @@ def mart_query(name: str, directory: Path | None = None) -> str:
     return query
 
 
-def marts_sql(directory: Path | None = None) -> str:
-    """MARTS_SQL with each $mart_<name> replaced by that mart's query."""
-    return re.sub(r"\$mart_(\w+)\b", lambda m: mart_query(m.group(1), directory), MARTS_SQL)
+def marts_sql(directory: Path | None = None, *, query: str = MARTS_SQL) -> str:
+    """`query` (the marts' rules) with each $mart_<name> replaced by that mart's query."""
+    return re.sub(r"\$mart_(\w+)\b", lambda m: mart_query(m.group(1), directory), query)
 
 
 def load_balance_sql(con: duckdb.DuckDBPyConnection) -> str:
@@ -254,7 +254,11 @@ def load_frame(
     if frame == "labor_conservation":
         return labor_conservation_frame(con, period=period, restricted=restricted)
     parameters = {"period": period, **FRAME_PARAMETERS.get(frame, {})}
-    builders = {"load_balance": lambda: load_balance_sql(con), "marts": marts_sql}
+    builders = {
+        "load_balance": lambda: load_balance_sql(con),
+        "marts": marts_sql,
+        "invoice_reconciliation": lambda: marts_sql(query=INVOICE_RECONCILIATION_SQL),
+    }
     query = builders[frame]() if frame in builders else FRAMES[frame]
     if frame == "ledger_rows":
         suspect, values = suspect_sql(suites)

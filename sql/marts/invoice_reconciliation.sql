@@ -40,6 +40,7 @@ ledger_totals as (
         c.billing_account_id,
         c.invoice_id,
         l.source_currency as currency,
+        count(*) as ledger_rows,
         sum(l.source_amount) as ledger_billed,
         sum(l.source_effective_amount) as ledger_effective
     from ledger.cost_ledger as l
@@ -79,6 +80,7 @@ source_and_ledger as (
         coalesce(s.currency, l.currency) as currency,
         coalesce(s.source_rows, 0) as source_rows,
         coalesce(s.source_billed, 0) as source_billed,
+        coalesce(l.ledger_rows, 0) as ledger_rows,
         coalesce(l.ledger_billed, 0) as ledger_billed,
         coalesce(s.source_effective, 0) as source_effective,
         coalesce(l.ledger_effective, 0) as ledger_effective
@@ -101,6 +103,7 @@ final as (
         coalesce(b.invoice_id, i.invoice_id) is not null as invoice_final,
         coalesce(b.source_rows, 0) as source_rows,
         coalesce(b.source_billed, 0) as source_billed,
+        coalesce(b.ledger_rows, 0) as ledger_rows,
         coalesce(b.ledger_billed, 0) as ledger_billed,
         coalesce(b.ledger_billed, 0) - coalesce(b.source_billed, 0) as billed_difference,
         coalesce(b.source_effective, 0) as source_effective,
@@ -127,6 +130,7 @@ comment on column marts.invoice_reconciliation.currency is 'Billing currency.';
 comment on column marts.invoice_reconciliation.invoice_final is 'True when the charges carry an invoice id.';
 comment on column marts.invoice_reconciliation.source_rows is 'Charges in staging.billing under this key.';
 comment on column marts.invoice_reconciliation.source_billed is 'Sum of BilledCost of those charges.';
+comment on column marts.invoice_reconciliation.ledger_rows is 'Ledger billing rows that came from those charges (0: none, the charges are missing from the ledger).';
 comment on column marts.invoice_reconciliation.ledger_billed is 'Sum of source_amount of the ledger rows that came from those charges.';
 comment on column marts.invoice_reconciliation.billed_difference is 'ledger_billed - source_billed: must be 0.';
 comment on column marts.invoice_reconciliation.source_effective is 'Sum of EffectiveCost of those charges.';
