@@ -16,7 +16,7 @@ QUANTITY_SCALE = 9
 
 
 class Category(StrEnum):
-    """The six cost categories of the seed article."""
+    """The six cost categories: every ledger row is in exactly one."""
 
     HARDWARE = "hardware"
     SOFTWARE = "software"

@@ -1,4 +1,4 @@
-"""Report text in English and Simplified Chinese (the seed article's audience).
+"""Report text in English and Simplified Chinese (the languages of the teams that read it).
 
 One table of keys; `text(lang)` returns a lookup that fails loudly on a missing key, so a section
 cannot silently fall back to the other language. Identifiers (model ids, categories, bucket names,

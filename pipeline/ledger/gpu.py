@@ -3,7 +3,8 @@
 1. Intervals. A GPU's samples (all metrics, per host and GPU) form a timeline: a sample at ts
    holds the GPU until the next one, when that comes within `telemetry_gap_steps` x the step;
    otherwise it holds one step and the silence after it is a telemetry gap. Intervals that cross
-   a bucket boundary (hour or day) are cut there. Times are integer milliseconds.
+   a bucket boundary (hour or day) are cut there. Instants are integer microseconds since the
+   epoch; the time a GPU is held is counted in integer milliseconds.
 2. Holders. At one instant a GPU is held by one pod, by several (time-slicing: each holds
    1/replicas, or 1/n of the n pods present when no replica count is declared), or it is cut into
    MIG slices (profile `3g.40gb` holds 3/mig_slices; n pods on one slice share it equally). No pod: idle.
