@@ -8,7 +8,7 @@ from __future__ import annotations
 import pendulum
 from airflow.sdk import Param, dag, task, task_group
 
-from pipeline.assets import DEFAULT_ARGS, LEDGER, WAREHOUSE_POOL, run_day, workspace_path
+from pipeline.orchestration.airflow_assets import DEFAULT_ARGS, LEDGER, WAREHOUSE_POOL, run_day, workspace_path
 
 
 @dag(

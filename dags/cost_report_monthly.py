@@ -9,7 +9,7 @@ from datetime import timedelta
 import pendulum
 from airflow.sdk import AssetOrTimeSchedule, CronTriggerTimetable, Param, dag, task
 
-from pipeline.assets import DEFAULT_ARGS, LEDGER, REPORTS, WAREHOUSE_POOL, workspace_path
+from pipeline.orchestration.airflow_assets import DEFAULT_ARGS, LEDGER, REPORTS, WAREHOUSE_POOL, workspace_path
 
 
 @dag(

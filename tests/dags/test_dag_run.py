@@ -20,9 +20,10 @@ def stub_pipeline(monkeypatch, tmp_path):
     """`pipeline.run`, `pipeline.pull`, the listing and parse steps, the anomaly alert and the failure
     recorder replaced by recorders; `touched` is what ingest reports, `invalid` what fails validation, `exports` the
     batches there are to pull, `files` the inbox files there are to parse."""
-    from pipeline import failures, ingest, pull, run
+    from pipeline import ingest, pull, run
     from pipeline.errors import ValidationFailed
     from pipeline.marts import alerts
+    from pipeline.orchestration import failures
 
     calls: list[tuple] = []
     state = {"touched": ["2026-01"], "invalid": set(), "exports": [], "files": []}

@@ -30,7 +30,7 @@ from pathlib import Path
 
 import duckdb
 
-from pipeline.generator import ALLOCATIONS_HEADER, PEOPLE_HEADER, _write_csv, write_private_csvs
+from pipeline.generators.demo import ALLOCATIONS_HEADER, PEOPLE_HEADER, _write_csv, write_private_csvs
 from pipeline.progress import Progress
 from pipeline.workspace import Workspace
 
@@ -115,7 +115,7 @@ def generate(
     if fmt not in ("parquet", "csv"):
         raise ValueError(f"format {fmt!r}: expected parquet or csv")
     if scale == "S" and spec is None:
-        from pipeline.generator import generate_estate
+        from pipeline.generators.demo import generate_estate
 
         generate_estate(root, seed=seed, months=(MONTH,), progress=progress)
         return root

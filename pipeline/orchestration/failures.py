@@ -67,7 +67,7 @@ def _record(context: Mapping[str, Any], state: str) -> None:
     ti = context["ti"]
     exception = context.get("exception")
     try:
-        from pipeline.assets import workspace_path
+        from pipeline.orchestration.airflow_assets import workspace_path
 
         record_task_failure(
             workspace_path(),

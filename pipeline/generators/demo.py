@@ -21,7 +21,7 @@ from datetime import UTC, date, datetime, timedelta
 from decimal import ROUND_HALF_EVEN, Decimal
 from pathlib import Path
 
-from pipeline.generator_formats import write_billing
+from pipeline.generators.formats import write_billing
 from pipeline.progress import Progress, count
 from pipeline.workspace import Workspace
 

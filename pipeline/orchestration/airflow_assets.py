@@ -9,8 +9,8 @@ from datetime import date, datetime, timedelta
 
 from airflow.sdk import Asset, ExceptionRetryPolicy, RetryAction, RetryRule
 
-from pipeline import failures
 from pipeline.errors import ConfigError
+from pipeline.orchestration import failures
 
 # Updated by each period published by cost_ledger_nightly; cost_report_monthly is scheduled on it.
 LEDGER = Asset(name="costledger_ledger", uri="costledger://warehouse/ledger/cost_ledger")
