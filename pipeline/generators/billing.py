@@ -366,7 +366,7 @@ def write_bills(estate: Estate, days: list[date], billing_format: str = "focus")
             )
         )
         estate.add(month_days[9], "search-ranker", "hardware", D("-100.00"), D("-100.00"))
-        # the same charges as FOCUS, CUR 2.0, legacy CUR, Azure or GCP exports (generator_formats)
+        # the same charges as FOCUS, CUR 2.0, legacy CUR, Azure or GCP exports (pipeline.generators.formats)
         write_billing(estate.root / "inbox" / "billing" / "aws" / month, FOCUS_HEADER, aws, billing_format)
         write_billing(estate.root / "inbox" / "billing" / "azure" / month, FOCUS_HEADER, azure, billing_format)
 
