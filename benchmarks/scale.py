@@ -1,6 +1,6 @@
 """Benchmark (not a test): the pipeline's stages on a month at scale S, M, L and F.
 
-For each scale and format the inputs are generated once (pipeline.scale, seeded; not timed) into
+For each scale and format the inputs are generated once (pipeline.generators.scale, seeded; not timed) into
 --data (default /tmp/costledger-scale, never the repo) and reused by later runs. F is one
 2,000,000-row FOCUS file for the month (CSV: about 1.4 GB; `--scales F --formats csv`). Then, on a
 fresh workspace whose inbox links to those inputs:
@@ -180,7 +180,7 @@ def _run_child(stage: str, workspace: Path, as_of: date, inputs: Path | None = N
 
 def _inputs(data: Path, scale: str, fmt: str, seed: int) -> Path:
     """Generated once per scale, format and seed; a `.complete` marker says the folder is whole."""
-    from pipeline.scale import generate
+    from pipeline.generators.scale import generate
 
     folder = data / "inputs" / f"{scale}-{fmt}-seed{seed}"
     if (folder / ".complete").exists():
@@ -267,7 +267,7 @@ def _build_seconds(stages: list[dict]) -> float | None:
 
 
 def bench(data: Path, scale: str, fmt: str, seed: int, keep: bool) -> dict:
-    from pipeline.scale import day_files
+    from pipeline.generators.scale import day_files
 
     inputs = _inputs(data, scale, fmt, seed)
     split = _has_split()

@@ -8,7 +8,8 @@ from __future__ import annotations
 import pendulum
 from airflow.sdk import Param, dag, task, task_group
 
-from pipeline.assets import DEFAULT_ARGS, LEDGER, WAREHOUSE_POOL, run_day, workspace_path
+from pipeline.orchestration.airflow_assets import DEFAULT_ARGS, LEDGER, WAREHOUSE_POOL
+from pipeline.orchestration.runtime import run_day, workspace_path
 
 
 @dag(
@@ -101,7 +102,7 @@ def cost_ledger_nightly():
 
     @task(trigger_rule="none_failed")  # after a failed period the run stays red; the next night alerts
     def anomalies(params=None, dag_run=None, data_interval_end=None) -> int:
-        from pipeline.marts.alerts import alert_in_task
+        from pipeline.orchestration.tasks import alert_in_task
 
         return alert_in_task(workspace_path(), run_day(params, data_interval_end, dag_run.run_after), dag_run)
 

@@ -9,7 +9,8 @@ from datetime import timedelta
 import pendulum
 from airflow.sdk import AssetOrTimeSchedule, CronTriggerTimetable, Param, dag, task
 
-from pipeline.assets import DEFAULT_ARGS, LEDGER, REPORTS, WAREHOUSE_POOL, workspace_path
+from pipeline.orchestration.airflow_assets import DEFAULT_ARGS, LEDGER, REPORTS, WAREHOUSE_POOL
+from pipeline.orchestration.runtime import workspace_path
 
 
 @dag(

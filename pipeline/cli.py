@@ -330,7 +330,7 @@ def convert(
 def demo(workspace: Ws, seed: Annotated[int, typer.Option(help="Generator seed.")] = 7) -> None:
     """Generate a 3-month estate, run the whole pipeline on it, write the reports."""
     from pipeline import run as steps
-    from pipeline.generator import generate_estate
+    from pipeline.generators.demo import generate_estate
 
     if not os.environ.get("COSTLEDGER_PSEUDONYM_KEY"):
         os.environ["COSTLEDGER_PSEUDONYM_KEY"] = secrets.token_hex(32)
@@ -354,14 +354,17 @@ def demo(workspace: Ws, seed: Annotated[int, typer.Option(help="Generator seed."
 def generate(
     workspace: Ws,
     scale: Annotated[
-        str, typer.Option("--scale", help="S (the demo, one month), M or L (benchmark scales, see pipeline/scale.py).")
+        str,
+        typer.Option(
+            "--scale", help="S (the demo, one month), M or L (benchmark scales, see pipeline/generators/scale.py)."
+        ),
     ] = "M",
     fmt: Annotated[str, typer.Option("--format", help="Billing and telemetry files: parquet or csv.")] = "parquet",
     seed: Annotated[int, typer.Option(help="Generator seed.")] = 7,
 ) -> None:
     """Write a workspace (config + inbox) with one month of inputs at a benchmark scale."""
-    from pipeline.scale import SCALES
-    from pipeline.scale import generate as generate_scale
+    from pipeline.generators.scale import SCALES
+    from pipeline.generators.scale import generate as generate_scale
 
     if scale not in ("S", *SCALES) or fmt not in ("parquet", "csv"):
         _fail(CostLedgerError(f"--scale {scale!r} --format {fmt!r}: expected S, M or L and parquet or csv"))

@@ -1,4 +1,5 @@
-"""Names declared once: FOCUS 1.2 billing columns, ledger columns, categories and buckets."""
+"""Names declared once: FOCUS 1.2 billing columns, ledger columns, categories and buckets, the
+inbox's sources."""
 
 from __future__ import annotations
 
@@ -48,6 +49,19 @@ class CostBasis(StrEnum):
 
 
 COST_BASES: tuple[str, ...] = tuple(b.value for b in CostBasis)
+# The inbox's sources: each is a folder inbox/<source>/ of a workspace, and what a remote source feeds.
+SOURCES: tuple[str, ...] = (
+    "billing",
+    "telemetry",
+    "labor",
+    "assets",
+    "charges",
+    "usage",
+    "optimizations",
+    "milestones",
+    "fx",
+    "budgets",
+)
 # Sources whose rows are opportunity cost; every other source is cash.
 OPPORTUNITY_SOURCES: tuple[str, ...] = ("milestones",)
 

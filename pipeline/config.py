@@ -17,7 +17,7 @@ from urllib.parse import unquote
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 from pipeline import patterns
-from pipeline.columns import BUCKETS, CATEGORIES, Bucket, Phase
+from pipeline.columns import BUCKETS, CATEGORIES, SOURCES, Bucket, Phase
 from pipeline.errors import ConfigError
 
 CONFIG_FILE = "costledger.toml"
@@ -359,8 +359,6 @@ class RemoteSource(_Strict):
     @field_validator("source")
     @classmethod
     def _known_source(cls, value: str) -> str:
-        from pipeline.workspace import SOURCES  # the inbox folders are declared there
-
         if value not in SOURCES:
             raise ValueError(f"unknown source {value!r}: expected one of {list(SOURCES)}")
         return value

@@ -21,6 +21,7 @@ from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
 from typing import TYPE_CHECKING
 
+from pipeline.columns import SOURCES
 from pipeline.config import RemoteSource
 from pipeline.errors import ConfigError, CostLedgerError
 from pipeline.workspace import Workspace
@@ -214,8 +215,6 @@ def find_exports(workspace: Path | str | Workspace, *, source: str | None = None
     """One batch per remote source with something new: {source, folder, keys}; only those of
     `source` (billing, telemetry, ...) when given. What the nightly DAG maps its pull tasks over
     (small: keys only, no data)."""
-    from pipeline.workspace import SOURCES
-
     if source is not None and source not in SOURCES:
         raise ConfigError(f"source {source!r}: expected one of {list(SOURCES)}")
     ws = _ws(workspace)

@@ -7,21 +7,9 @@ from dataclasses import dataclass
 from functools import cached_property
 from pathlib import Path
 
+from pipeline.columns import SOURCES
 from pipeline.config import CONFIG_FILE, Config, load_config
 from pipeline.errors import CostLedgerError
-
-SOURCES: tuple[str, ...] = (
-    "billing",
-    "telemetry",
-    "labor",
-    "assets",
-    "charges",
-    "usage",
-    "optimizations",
-    "milestones",
-    "fx",
-    "budgets",
-)
 
 DEFAULT_CONFIG = """\
 # costledger workspace configuration. Money is written as strings ("0.12") and read exactly.

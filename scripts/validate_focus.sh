@@ -37,7 +37,7 @@ import polars as pl
 
 from pipeline import run
 from pipeline.export import export_focus
-from pipeline.generator import generate_estate
+from pipeline.generators.demo import generate_estate
 from pipeline.warehouse import connect_read_only
 
 work = Path(sys.argv[1])

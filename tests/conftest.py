@@ -33,7 +33,7 @@ def pseudonym_key(monkeypatch: pytest.MonkeyPatch) -> None:
 def demo_estate(tmp_path_factory: pytest.TempPathFactory):
     """The generated 3-month estate, run end to end once for the session."""
     from pipeline import run
-    from pipeline.generator import generate_estate
+    from pipeline.generators.demo import generate_estate
 
     mp = pytest.MonkeyPatch()
     mp.setenv("COSTLEDGER_PSEUDONYM_KEY", "test-key-not-a-secret-0123456789")

@@ -33,7 +33,6 @@ import time as clock
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import UTC, date, datetime, time, timedelta
-from functools import cache
 from pathlib import Path
 
 import duckdb
@@ -45,13 +44,12 @@ from pipeline.config import Config
 from pipeline.errors import CostLedgerError
 from pipeline.ledger.attribution import RULES_FILE, category_rules, normalise_tags
 from pipeline.ledger.config_tables import write_config_tables
-from pipeline.ledger.frame import empty_parts, month_days
+from pipeline.ledger.frame import PASSES, empty_parts, month_days, query
 from pipeline.ledger.gpu import WarehouseSamples, held_key, kept_held, policies
 from pipeline.ledger.owned import energy_parts, hardware_parts
 from pipeline.ledger.people import charge_parts, delay_parts, labor_parts, licence_parts
 from pipeline.money import INT128_MAX
 
-PASSES = warehouse.SQL_DIR / "ledger" / "passes"
 # DuckDB's working memory while it builds (unless COSTLEDGER_DUCKDB_MEMORY says otherwise): beyond
 # it, joins, windows and sorts spill to disk, so the build's process stays under 2 GiB at any scale
 BUILD_MEMORY = "1.5GB"
@@ -68,12 +66,6 @@ def _step(name: str) -> Iterator[None]:
     finally:
         PROFILE.append((name, clock.perf_counter() - began))
         log.info("build step %s: %.2f s", name, PROFILE[-1][1])
-
-
-@cache
-def query(name: str) -> str:
-    """The text of sql/ledger/passes/<name>.sql (a chain of CTEs ending `select * from final`)."""
-    return (PASSES / f"{name}.sql").read_text()
 
 
 def _read(con: duckdb.DuckDBPyConnection, sql: str, params: list) -> pl.DataFrame:

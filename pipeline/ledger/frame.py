@@ -1,15 +1,19 @@
-"""The shape every ledger component returns before currency conversion, and shared helpers."""
+"""The shape every ledger component returns before currency conversion, and shared helpers (the
+build's SQL passes among them)."""
 
 from __future__ import annotations
 
 from datetime import date, timedelta
+from functools import cache
 
 import polars as pl
 
+from pipeline import warehouse
 from pipeline.config import Config
 from pipeline.money import MONEY, split_exact
 
 QTY = pl.Decimal(38, 9)
+PASSES = warehouse.SQL_DIR / "ledger" / "passes"
 
 # Columns of a ledger part (before FX conversion, lineage hashing and run_id).
 PART_SCHEMA: dict[str, pl.DataType] = {
@@ -65,3 +69,9 @@ def spread_evenly(frame: pl.DataFrame, *, group: list[str], days: str, amounts: 
 
 
 ONE = pl.lit(1).cast(MONEY)
+
+
+@cache
+def query(name: str) -> str:
+    """The text of sql/ledger/passes/<name>.sql (a chain of CTEs ending `select * from final`)."""
+    return (PASSES / f"{name}.sql").read_text()

@@ -17,7 +17,7 @@ import polars as pl
 
 from pipeline.columns import AllocationMethod
 from pipeline.config import Config
-from pipeline.ledger.frame import QTY, conform, empty_parts, month_days
+from pipeline.ledger.frame import QTY, conform, empty_parts, month_days, query
 from pipeline.ledger.gpu import WarehouseSamples, gpu_weights, load_workload_rules, redistribute_idle, with_gap
 from pipeline.money import MONEY, QUANTUM, allocation_share, split_exact
 
@@ -158,8 +158,6 @@ ENERGY_COUNTER = "DCGM_FI_DEV_TOTAL_ENERGY_CONSUMPTION"  # millijoules since the
 
 def _energy_slots(con: duckdb.DuckDBPyConnection, source: str, params: dict, config: Config, period: str) -> None:
     """_energy_slots (energy_slots.sql) on `con` from the samples of the query `source`."""
-    from pipeline.ledger.build import query
-
     con.execute(query("macros"))
     con.execute(f"create or replace temp table _energy_samples as {source}", params)
     con.execute(
@@ -192,8 +190,6 @@ def energy_weights(
     (weights per host, day, model and reason: mj_shares, w, shares; joules per host, day and
     hour's price: tariff, joules). `samples` is a frame of staging.gpu_samples rows or
     WarehouseSamples (read in place)."""
-    from pipeline.ledger.build import query
-
     if isinstance(samples, WarehouseSamples):
         con = samples.con.cursor()
         scoped = samples.of_hosts(sorted(hosts), short_names=False)

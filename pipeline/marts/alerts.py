@@ -75,14 +75,6 @@ def alert(
     return found
 
 
-def alert_in_task(workspace: str, day: date, dag_run: Any) -> int:
-    """`alert` from an Airflow task: the notifiers see the task's context. Returns the count."""
-    from airflow.sdk import get_current_context
-
-    sent = alert(workspace, day=day, context=get_current_context(), alerted_by=f"{dag_run.dag_id}/{dag_run.run_id}")
-    return len(sent)
-
-
 def _notify(settings: Anomalies, context: dict[str, Any]) -> None:
     from pipeline.marts import notifiers
 

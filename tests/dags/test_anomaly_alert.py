@@ -13,7 +13,7 @@ from pathlib import Path
 import duckdb
 import pytest
 
-from pipeline.generator import FOCUS_HEADER
+from pipeline.generators.formats import FOCUS_HEADER
 
 DAGS = Path(__file__).resolve().parents[2] / "dags"
 SPIKE_DAY = date(2026, 2, 8)  # a Sunday: the four Sundays before it cost 10.00 each

@@ -15,7 +15,7 @@ MONTHS = ("2026-02", "2026-03")
 def test_nightly_then_monthly_on_a_generated_estate(airflow_db, tmp_path, monkeypatch):
     import duckdb
 
-    from pipeline.generator import generate_estate
+    from pipeline.generators.demo import generate_estate
 
     workspace = tmp_path / "workspace"
     estate = generate_estate(workspace, seed=7, months=MONTHS)

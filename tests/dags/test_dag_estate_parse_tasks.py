@@ -20,7 +20,7 @@ def test_nightly_parses_each_new_file_in_its_own_task_and_builds_the_cli_ledger(
     import polars as pl
 
     from pipeline import run
-    from pipeline.generator import generate_estate
+    from pipeline.generators.demo import generate_estate
     from pipeline.ingest import bundle, pending
 
     estate = generate_estate(tmp_path / "dag", seed=7, months=MONTHS)

@@ -20,9 +20,9 @@ def stub_pipeline(monkeypatch, tmp_path):
     """`pipeline.run`, `pipeline.pull`, the listing and parse steps, the anomaly alert and the failure
     recorder replaced by recorders; `touched` is what ingest reports, `invalid` what fails validation, `exports` the
     batches there are to pull, `files` the inbox files there are to parse."""
-    from pipeline import failures, ingest, pull, run
+    from pipeline import ingest, pull, run
     from pipeline.errors import ValidationFailed
-    from pipeline.marts import alerts
+    from pipeline.orchestration import failures, tasks
 
     calls: list[tuple] = []
     state = {"touched": ["2026-01"], "invalid": set(), "exports": [], "files": []}
@@ -49,7 +49,7 @@ def stub_pipeline(monkeypatch, tmp_path):
     monkeypatch.setattr(
         ingest, "stage", lambda ws, source, path: calls.append(("parse", source, path)) or {"status": "parsed"}
     )
-    monkeypatch.setattr(alerts, "alert_in_task", lambda ws, day, dag_run: calls.append(("anomalies", ws, day)) or 0)
+    monkeypatch.setattr(tasks, "alert_in_task", lambda ws, day, dag_run: calls.append(("anomalies", ws, day)) or 0)
     monkeypatch.setattr(
         failures,
         "record_task_failure",

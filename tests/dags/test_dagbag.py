@@ -31,13 +31,13 @@ def test_every_dag_has_tags_retries_and_one_active_run(dagbag):
             for kind, name in (("on_failure_callback", "on_failure"), ("on_retry_callback", "on_retry")):
                 callbacks = getattr(task, kind)
                 callbacks = callbacks if isinstance(callbacks, list) else [callbacks]
-                assert [c.__module__ + "." + c.__name__ for c in callbacks] == [f"pipeline.failures.{name}"], (
-                    task.task_id
-                )
+                assert [c.__module__ + "." + c.__name__ for c in callbacks] == [
+                    f"pipeline.orchestration.failures.{name}"
+                ], task.task_id
 
 
 def test_nightly_is_daily_and_publishes_the_ledger_asset(dagbag):
-    from pipeline.assets import LEDGER
+    from pipeline.orchestration.airflow_assets import LEDGER
 
     dag = dagbag.dags["cost_ledger_nightly"]
     assert dag.schedule == "@daily"
@@ -83,7 +83,7 @@ def test_bad_period_params_are_refused_before_the_run_starts(dagbag, dag_id, nam
 
 
 def test_monthly_is_scheduled_on_what_the_nightly_publishes(dagbag):
-    from pipeline.assets import REPORTS
+    from pipeline.orchestration.airflow_assets import REPORTS
 
     nightly = dagbag.dags["cost_ledger_nightly"]
     monthly = dagbag.dags["cost_report_monthly"]
@@ -96,7 +96,7 @@ def test_monthly_is_scheduled_on_what_the_nightly_publishes(dagbag):
 
 
 def test_tasks_that_open_the_warehouse_share_the_one_slot_pool(dagbag):
-    from pipeline.assets import WAREHOUSE_POOL
+    from pipeline.orchestration.airflow_assets import WAREHOUSE_POOL
 
     warehouse_tasks = {
         "cost_ledger_nightly": {

@@ -74,7 +74,7 @@ def _builds(workspace: Path) -> list[tuple]:
 @pytest.fixture(scope="module")
 def exports(tmp_path_factory):
     """February of a generated estate: its config, AWS and Azure FOCUS exports, February FX rates."""
-    from pipeline.generator import generate_estate
+    from pipeline.generators.demo import generate_estate
 
     estate = generate_estate(tmp_path_factory.mktemp("estate") / "generated", seed=7, months=("2026-02",))
     billing = estate.root / "inbox" / "billing"

@@ -9,7 +9,7 @@ import time
 import duckdb
 import pytest
 
-from pipeline import failures
+from pipeline.orchestration import failures
 from pipeline.workspace import Workspace
 
 ROW = dict(

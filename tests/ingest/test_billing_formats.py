@@ -15,8 +15,8 @@ from pathlib import Path
 import pytest
 
 from pipeline import run, warehouse
-from pipeline.generator import generate_estate
-from pipeline.generator_formats import FORMATS
+from pipeline.generators.demo import generate_estate
+from pipeline.generators.formats import FORMATS
 
 # one month (March: its FX change, spike and commitments included) keeps five full pipeline runs short
 MONTHS = ("2026-03",)

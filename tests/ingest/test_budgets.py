@@ -13,7 +13,7 @@ import pytest
 from typer.testing import CliRunner
 
 from pipeline.cli import app
-from pipeline.generator import FOCUS_HEADER
+from pipeline.generators.formats import FOCUS_HEADER
 
 runner = CliRunner()
 CONFIG = """reporting_currency = "USD"

@@ -339,7 +339,7 @@ def test_the_restricted_database_is_owner_only(demo_estate):
 
 @pytest.mark.slow
 def test_no_name_id_or_pay_in_the_warehouse_reports_or_logs(tmp_path, caplog):
-    from pipeline.generator import generate_estate
+    from pipeline.generators.demo import generate_estate
 
     caplog.set_level(logging.DEBUG)
     estate = generate_estate(tmp_path / "ws", seed=11)

@@ -11,8 +11,8 @@ import duckdb
 import pytest
 
 from pipeline import run, warehouse
+from pipeline.generators.scale import Spec, generate
 from pipeline.ledger import build, gpu
-from pipeline.scale import Spec, generate
 
 pytestmark = pytest.mark.slow
 # 3 days of January; gpu-node-0000 and -0001 (cloud pool nodes, hourly billing rows) and an owned server

@@ -109,7 +109,7 @@ def test_no_individual_pay_or_name_in_the_shared_warehouse(demo_estate):
     # every cell and every rate stands for at least k = 3 people (tests/ingest/test_labor_privacy.py plays the attacks)
     assert groups and all(headcount >= 3 for _, headcount, _ in groups)
     assert not any(cost in pay for _, _, cost in groups)
-    # the generator's own rates (pipeline.generator._labor): the two data engineers merge into their
+    # the generator's own rates (pipeline.generators.labor): the two data engineers merge into their
     # family with the three sres; the ml-engineers (the joiner included) and data scientists are bands
     assert [(role, n) for role, n, _ in rates] == [("data-scientist", 4), ("engineering", 5), ("ml-engineer", 7)]
     assert {role: rate for role, _, rate in rates} == {group: rate for (_, group), rate in demo_estate.rates.items()}

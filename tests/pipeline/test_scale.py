@@ -1,4 +1,4 @@
-"""The scale generator (pipeline.scale): same seed, same bytes; and a tiny generated month runs
+"""The scale generator (pipeline.generators.scale): same seed, same bytes; and a tiny generated month runs
 through the pipeline to a ledger whose totals are the generated inputs' (worked out below)."""
 
 from __future__ import annotations
@@ -11,7 +11,7 @@ import duckdb
 import pytest
 
 from pipeline import run
-from pipeline.scale import Spec, eur_rate, generate, person_cost
+from pipeline.generators.scale import Spec, eur_rate, generate, person_cost
 
 # 2 days of January; 2 hosts of 8 GPUs: gpu-node-0000 (cloud pool) and dc1-gpu-0001 (owned)
 TINY = Spec(billing_rows=400, gpus=16, people=4, models=3, owned_hosts=1, days=2)

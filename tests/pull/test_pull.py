@@ -200,7 +200,7 @@ def test_billing_pulled_from_s3_lands_and_reconciles(s3, tmp_path):
     """A generated month of AWS and Azure FOCUS exports, served from the loopback S3 API, pulled,
     loaded and published: every file lands byte for byte and the ledger reconciles to the cent."""
     from pipeline import run
-    from pipeline.generator import generate_estate
+    from pipeline.generators.demo import generate_estate
 
     estate = generate_estate(tmp_path / "generated", seed=7)  # three months; February is served
     ws = _workspace(tmp_path / "ws", (estate.root / "costledger.toml").read_text())

@@ -1,6 +1,7 @@
-"""Seeded workspaces at benchmark scale (issue 8): S is the demo estate; M and L are one month of
-a larger estate written by DuckDB from `range()` (no Python loop over rows), so L takes well
-under a couple of minutes to write.
+"""Seeded workspaces at benchmark scale (`costledger generate`, benchmarks/scale.py): S is the
+demo estate (pipeline.generators.demo), one month; M and L are one month of a larger estate
+written by DuckDB from `range()` (no Python loop over rows), so L takes well under a couple of
+minutes to write.
 
 M and L, for the month 2026-01 (31 days), one file per day for billing, telemetry, usage and FX
 (as a daily export lands: a nightly run after one new day sees one new file of each); F is the
@@ -30,7 +31,8 @@ from pathlib import Path
 
 import duckdb
 
-from pipeline.generator import ALLOCATIONS_HEADER, PEOPLE_HEADER, _write_csv, write_private_csvs
+from pipeline.generators.csvfiles import ALLOCATIONS_HEADER, PEOPLE_HEADER, write_csv, write_private_csvs
+from pipeline.generators.demo import generate_estate
 from pipeline.progress import Progress
 from pipeline.workspace import Workspace
 
@@ -115,8 +117,6 @@ def generate(
     if fmt not in ("parquet", "csv"):
         raise ValueError(f"format {fmt!r}: expected parquet or csv")
     if scale == "S" and spec is None:
-        from pipeline.generator import generate_estate
-
         generate_estate(root, seed=seed, months=(MONTH,), progress=progress)
         return root
     spec = spec or SCALES[scale]
@@ -419,7 +419,7 @@ def _usage_day(root: Path, spec: Spec, day: int, seed: int) -> None:
                 requests * 40 if m % 3 == 0 else "",
             ]
         )
-    _write_csv(
+    write_csv(
         root / "inbox" / "usage" / f"volumes-{when}.csv",
         ["usage_date", "model_id", "requests", "input_tokens", "output_tokens"],
         rows,
@@ -432,7 +432,7 @@ def eur_rate(day: int) -> Decimal:
 
 def _fx_day(root: Path, day: int) -> None:
     when = FIRST_DAY + timedelta(days=day)
-    _write_csv(
+    write_csv(
         root / "inbox" / "fx" / f"rates-{when}.csv",
         ["rate_date", "currency", "rate"],
         [[when.isoformat(), "EUR", str(eur_rate(day))]],
@@ -479,7 +479,7 @@ def _fixed_inputs(root: Path, spec: Spec) -> None:
     """Owned servers, vendor charges, a licence and a late milestone: a few rows, round numbers."""
     inbox = root / "inbox"
     owned = [host_name(h, spec) for h in range(spec.cloud_nodes, spec.hosts)]
-    _write_csv(
+    write_csv(
         inbox / "assets" / "register.csv",
         [
             "asset_id",
@@ -509,7 +509,7 @@ def _fixed_inputs(root: Path, spec: Spec) -> None:
             for i, host in enumerate(owned)
         ],
     )
-    _write_csv(
+    write_csv(
         inbox / "charges" / "invoices.csv",
         [
             "invoice_id",
@@ -550,7 +550,7 @@ def _fixed_inputs(root: Path, spec: Spec) -> None:
             ],
         ],
     )
-    _write_csv(
+    write_csv(
         inbox / "charges" / "licences.csv",
         [
             "licence_id",
@@ -579,7 +579,7 @@ def _fixed_inputs(root: Path, spec: Spec) -> None:
             ]
         ],
     )
-    _write_csv(
+    write_csv(
         inbox / "milestones" / "milestones.csv",
         ["model_id", "milestone", "planned_date", "actual_date", "cost_of_delay_per_day", "currency", "started_date"],
         [[model_id(0), "launch", "2026-01-10", "2026-01-14", str(DELAY_PER_DAY), "USD", "2025-12-01"]],

@@ -11,6 +11,8 @@ from collections.abc import Mapping
 from datetime import UTC, datetime
 from typing import Any
 
+from pipeline.orchestration.runtime import workspace_path
+
 log = logging.getLogger(__name__)
 
 # The warehouse has one writer; a callback whose task ran outside the warehouse pool may find it
@@ -67,8 +69,6 @@ def _record(context: Mapping[str, Any], state: str) -> None:
     ti = context["ti"]
     exception = context.get("exception")
     try:
-        from pipeline.assets import workspace_path
-
         record_task_failure(
             workspace_path(),
             dag_id=ti.dag_id,

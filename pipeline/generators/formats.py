@@ -1,6 +1,6 @@
-"""The generator's billing charges rendered in each provider export format.
+"""The demo's billing charges (pipeline.generators.billing) rendered in each provider export format.
 
-The generator plans its charges once, as FOCUS rows; `write_billing` writes them as FOCUS CSV,
+The demo plans its charges once, as FOCUS rows; `write_billing` writes them as FOCUS CSV,
 AWS CUR 2.0 Parquet (map columns), AWS legacy CUR CSV, Azure EA cost details CSV (BOM,
 MM/DD/YYYY, tags without braces) or GCP billing export JSON lines (nested labels and credits).
 Each rendering follows the provider's own conventions for commitments, so that reading any of
@@ -25,6 +25,45 @@ from pathlib import Path
 
 FORMATS: tuple[str, ...] = ("focus", "cur2", "cur-legacy", "azure", "gcp")
 SUFFIX = {"focus": ".csv", "cur2": ".parquet", "cur-legacy": ".csv", "azure": ".csv", "gcp": ".jsonl"}
+# The FOCUS 1.2 columns of the planned rows, in the order of a FOCUS CSV.
+FOCUS_HEADER = [
+    "BillingAccountId",
+    "BillingAccountName",
+    "SubAccountId",
+    "SubAccountName",
+    "BillingPeriodStart",
+    "BillingPeriodEnd",
+    "ChargePeriodStart",
+    "ChargePeriodEnd",
+    "ChargeCategory",
+    "ChargeClass",
+    "ChargeDescription",
+    "ChargeFrequency",
+    "BilledCost",
+    "EffectiveCost",
+    "ListCost",
+    "ContractedCost",
+    "BillingCurrency",
+    "PricingCurrency",
+    "ConsumedQuantity",
+    "ConsumedUnit",
+    "ProviderName",
+    "PublisherName",
+    "InvoiceIssuerName",
+    "InvoiceId",
+    "RegionId",
+    "ResourceId",
+    "ResourceName",
+    "ResourceType",
+    "ServiceCategory",
+    "ServiceName",
+    "SkuId",
+    "SkuPriceId",
+    "CommitmentDiscountId",
+    "CommitmentDiscountType",
+    "Tags",
+    "CommitmentDiscountStatus",
+]
 
 
 def write_billing(stem: Path, header: list[str], rows: list[list], fmt: str) -> Path:
