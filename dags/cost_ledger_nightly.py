@@ -14,6 +14,7 @@ from pipeline.orchestration.runtime import run_day, workspace_path
 
 @dag(
     schedule="@daily",
+    doc_md=__doc__,
     start_date=pendulum.datetime(2026, 1, 1, tz="UTC"),
     max_active_runs=1,
     tags=["costledger", "ledger"],

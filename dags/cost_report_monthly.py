@@ -15,6 +15,7 @@ from pipeline.orchestration.runtime import workspace_path
 
 @dag(
     dag_id="cost_report_monthly",
+    doc_md=__doc__,
     schedule=AssetOrTimeSchedule(timetable=CronTriggerTimetable("0 6 1 * *", timezone="UTC"), assets=[LEDGER]),
     start_date=pendulum.datetime(2026, 1, 1, tz="UTC"),
     catchup=False,

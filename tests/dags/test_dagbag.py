@@ -22,6 +22,8 @@ def test_dag_files_import_without_errors(dagbag):
 def test_every_dag_has_tags_retries_and_one_active_run(dagbag):
     for dag in dagbag.dags.values():
         assert dag.tags, f"{dag.dag_id} has no tags"
+        # the module docstring is the DAG's documentation in the Airflow UI
+        assert dag.doc_md and dag.doc_md.split()[0] in ("Nightly:", "Monthly"), dag.dag_id
         assert dag.max_active_runs == 1, dag.dag_id
         assert not dag.catchup, dag.dag_id
         for task in dag.tasks:
