@@ -24,6 +24,7 @@ from typing import Any
 
 import duckdb
 
+from pipeline import warehouse
 from pipeline.display import format_money
 from pipeline.i18n import text
 from pipeline.patterns import full_match
@@ -56,91 +57,20 @@ class Recommendation:
         return self.evidence_text()
 
 
-_HOST_GPU_SQL = """
-with gpu as (
-    select
-        l.model_id,
-        l.source,
-        l.effective_cost,
-        case
-            when l.source = 'billing' then b.ResourceName
-            else regexp_extract(l.source_ref, '@([^/]+)/', 1)
-        end as host
-    from ledger.cost_ledger as l
-    left join staging.billing as b
-        on l.source = 'billing' and l.source_ref = b.load_id || ':' || b.row_number
-    where l.charge_date >= $start and l.charge_date < $end and l.quantity_unit = 'GPU-hours'
-),
+def _sql(name: str) -> str:
+    """The text of sql/report/<name>.sql (the recommendations read the published warehouse)."""
+    return (warehouse.SQL_DIR / "report" / f"{name}.sql").read_text(encoding="utf-8")
 
-final as (
-    select
-        host,
-        bool_or(source = 'billing') as cloud,
-        sum(effective_cost) as gpu_cost,
-        coalesce(sum(effective_cost) filter (where model_id = '__idle__'), 0) as idle_cost
-    from gpu
-    group by host
-)
 
-select * from final order by host
-"""
+_HOST_GPU_SQL = _sql("gpu_cost_by_host")
 
-_MODEL_GPU_SQL = """
-select model_id, sum(effective_cost) as gpu_cost, sum(quantity) as gpu_hours
-from ledger.cost_ledger
-where charge_date >= $start and charge_date < $end and quantity_unit = 'GPU-hours'
-    and model_id not like '\\_\\_%' escape '\\'
-group by model_id
-order by model_id
-"""
+_MODEL_GPU_SQL = _sql("gpu_cost_by_model")
 
-_WORKLOAD_UTIL_SQL = """
-select namespace, pod, sum(interval_seconds) as seconds,
-    sum(gpu_util_percent * interval_seconds) as util_seconds
-from staging.gpu_usage
-where interval_start >= $start and interval_start < $end and namespace is not null
-group by namespace, pod
-order by namespace, pod
-"""
+_WORKLOAD_UTIL_SQL = _sql("gpu_utilisation_by_workload")
 
-_ON_DEMAND_SQL = """
-with hourly as (
-    select ChargePeriodStart as hour, sum(EffectiveCost) as cost
-    from staging.billing
-    where x_BillingPeriod = $month and ChargeCategory = 'Usage'
-        and coalesce(CommitmentDiscountId, '') = ''
-        and regexp_full_match(coalesce(ResourceName, ''), $pattern)
-        and ChargePeriodEnd - ChargePeriodStart = interval 1 hour
-    group by hour
-),
+_ON_DEMAND_SQL = _sql("on_demand_hours")
 
-final as (
-    select count(*) as hours, min(cost) as baseline, sum(cost) as on_demand_cost
-    from hourly
-)
-
-select hours, baseline, on_demand_cost from final
-"""
-
-_UNTAGGED_SQL = """
-with unallocated as (
-    select l.effective_cost, b.SubAccountId as account, b.SubAccountName as account_name, l.unallocated_reason
-    from ledger.cost_ledger as l
-    join staging.billing as b on l.source_ref = b.load_id || ':' || b.row_number
-    where l.source = 'billing' and l.model_id = '__unallocated__'
-        and l.charge_date >= $start and l.charge_date < $end
-),
-
-final as (
-    select account, any_value(account_name) as account_name,
-        string_agg(distinct unallocated_reason, ', ' order by unallocated_reason) as reasons,
-        sum(effective_cost) as effective_cost
-    from unallocated
-    group by account
-)
-
-select * from final order by effective_cost desc, account
-"""
+_UNTAGGED_SQL = _sql("unallocated_by_account")
 
 
 def idle_gpu(rows: list[dict[str, Any]], *, threshold: Decimal = IDLE_THRESHOLD) -> list[Recommendation]:
