@@ -34,6 +34,7 @@ from typing import Any
 import duckdb
 import numpy as np
 
+from pipeline import warehouse
 from pipeline.columns import BUCKETS, CATEGORIES
 
 SCOPE_ALL = "all"
@@ -402,47 +403,15 @@ def estimate(
 
 # --------------------------------------------------------------------------- the warehouse
 
-_PANEL_SQL = """
-with cost as (
-    select
-        charge_date as day,
-        model_id,
-        category,
-        sum(effective_cost) as effective_cost,
-        coalesce(sum(effective_cost) filter (where quantity_unit = $gpu_unit), 0) as gpu_cost
-    from ledger.cost_ledger
-    where charge_date >= $start and charge_date < $end
-        and not list_contains($buckets, model_id)
-    group by day, model_id, category
-),
 
-volume as (
-    select usage_date as day, model_id, sum(requests) as requests
-    from staging.usage
-    where usage_date >= $start and usage_date < $end
-    group by day, model_id
-),
+def _sql(name: str) -> str:
+    """The text of sql/report/<name>.sql."""
+    return (warehouse.SQL_DIR / "report" / f"{name}.sql").read_text(encoding="utf-8")
 
-final as (
-    select
-        coalesce(cost.day, volume.day) as day,
-        coalesce(cost.model_id, volume.model_id) as model_id,
-        cost.category,
-        cost.effective_cost,
-        cost.gpu_cost,
-        volume.requests
-    from cost
-    full outer join volume on volume.day = cost.day and volume.model_id = cost.model_id
-)
 
-select * from final order by day, model_id, category
-"""
+_PANEL_SQL = _sql("impact_daily_panel")
 
-_ACTIONS_SQL = """
-select distinct action_date, model_id, action, coalesce(description, '') as description
-from staging.optimizations
-order by action_date, model_id, action, description
-"""
+_ACTIONS_SQL = _sql("optimization_actions")
 
 
 def load_panel(con: duckdb.DuckDBPyConnection, start: date, end: date) -> dict[str, dict[date, Day]]:

@@ -27,6 +27,7 @@ from pathlib import Path
 import duckdb
 import polars as pl
 
+from pipeline import warehouse
 from pipeline.columns import Bucket
 from pipeline.config import Config
 from pipeline.errors import InputError
@@ -82,27 +83,9 @@ FORMATS: dict[str, tuple[dict[str, Col], str]] = {
     "hr-training-csv": (TRAINING, "training"),
     "hr-projects-csv": (PROJECTS, "projects"),
 }
-_RESTRICTED_DDL = """
-create table if not exists people (load_id varchar, row_number bigint, person varchar, role varchar,
-    cost_centre varchar, monthly_cost decimal(38, 18), currency varchar, start_date date, end_date date);
-create table if not exists allocations (load_id varchar, row_number bigint, month varchar, person varchar,
-    model_id varchar, percent decimal(38, 9));
-create table if not exists timesheets (load_id varchar, row_number bigint, date date, person varchar,
-    project varchar, hours decimal(38, 9));
-create table if not exists projects (load_id varchar, row_number bigint, project varchar, model_id varchar);
-create table if not exists training (load_id varchar, row_number bigint, date date, person varchar,
-    cost_centre varchar, amount decimal(38, 18), currency varchar);
-create table if not exists source_rows (load_id varchar, row_number bigint, record json);
-create table if not exists labor_rates (rate_period varchar, currency varchar, role_group varchar,
-    headcount integer, person_days bigint, rate decimal(38, 2), published boolean, policy varchar,
-    hr_version varchar, computed_at timestamp);
-create table if not exists labor_rate_bands (rate_period varchar, currency varchar, band varchar, role_group varchar);
-create table if not exists labor_cells (month varchar, model_id varchar, currency varchar, role_group varchar,
-    cell varchar, status varchar, headcount integer, person_days decimal(38, 18), cost decimal(38, 18));
-create table if not exists labor_variance (month varchar, currency varchar, headcount integer,
-    hr_cost decimal(38, 18), standard_cost decimal(38, 18), allocated_cost decimal(38, 18),
-    withheld_cost decimal(38, 18), variance decimal(38, 18), hr_version varchar);
-"""
+# The restricted HR database's tables: one file per table in sql/restricted/ (never in the shared
+# warehouse).
+RESTRICTED_SQL = warehouse.SQL_DIR / "restricted"
 
 
 def detect(header: list[str]) -> str | None:
@@ -269,7 +252,8 @@ def open_restricted(path: Path) -> duckdb.DuckDBPyConnection:
     os.chmod(path.parent, 0o700)
     con = duckdb.connect(str(path))
     os.chmod(path, 0o600)
-    con.execute(_RESTRICTED_DDL)
+    for ddl in sorted(RESTRICTED_SQL.glob("*.sql")):
+        con.execute(ddl.read_text())
     return con
 
 
