@@ -69,6 +69,7 @@ class Scan:
     size: int  # bytes on disk
     mtime_ns: int
     problem: str | None  # the limit the file breaks (None: within every limit)
+    content: int = 0  # bytes of content as the parsers see it (gzip: decompressed; Parquet: uncompressed pages)
 
 
 def checksum(path: Path) -> str:
@@ -99,12 +100,13 @@ def scan(path: Path, limits: Limits, *, csv: bool, json_document: bool = False) 
                 problem = inflate.feed(chunk, content) if inflate is not None else content.feed(chunk)
     if problem is None:
         problem = inflate.finish() if inflate is not None else None
+    measured = inflate.produced if inflate is not None else content.size
     if problem is None and inflate is None and content.kind == "parquet":
-        problem = _parquet(path, limits)
+        problem, measured = _parquet(path, limits)
     after = os.stat(path)
     if (after.st_size, after.st_mtime_ns) != (before.st_size, before.st_mtime_ns) or size != after.st_size:
         raise Moved(f"changed while it was read ({before.st_size:,} bytes, then {after.st_size:,})")
-    return Scan(digest.hexdigest(), size, before.st_mtime_ns, problem)
+    return Scan(digest.hexdigest(), size, before.st_mtime_ns, problem, measured)
 
 
 def _mib(n: int) -> str:
@@ -269,15 +271,17 @@ def _longest_run(ends: np.ndarray, carried: int) -> tuple[int, int]:
     return int(runs[k]), k
 
 
-def _parquet(path: Path, limits: Limits) -> str | None:
-    """A Parquet file's uncompressed size, from its footer, against the file limit."""
+def _parquet(path: Path, limits: Limits) -> tuple[str | None, int]:
+    """A Parquet file's uncompressed size, from its footer, against the file limit: (the breach
+    or None, the size; the file's own size when the footer cannot be read)."""
     import pyarrow.parquet as pq
 
     try:
         meta = pq.read_metadata(path)
     except Exception:  # noqa: BLE001 - not readable as Parquet: the parser says why
-        return None
+        return None, path.stat().st_size
     size = sum(meta.row_group(i).total_byte_size for i in range(meta.num_row_groups))
     if size > limits.file_bytes:
-        return f"Parquet data of {_mib(size)} uncompressed, more than {_mib(limits.file_bytes)} (ingest.max_file_mib)"
-    return None
+        limit = _mib(limits.file_bytes)
+        return f"Parquet data of {_mib(size)} uncompressed, more than {limit} (ingest.max_file_mib)", size
+    return None, size
