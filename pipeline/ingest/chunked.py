@@ -207,9 +207,9 @@ def _parquet_frames(path: Path, size: int) -> Iterator[pl.DataFrame]:
 
 def _one(con: duckdb.DuckDBPyConnection, query: str, params: list[object] | None = None) -> tuple:
     """The one row a query returns."""
-    row = con.execute(query, params or []).fetchone()
-    assert row is not None
-    return row
+    rows = con.execute(query, params or []).fetchall()  # all: DuckDB refuses other work while a result is open
+    assert len(rows) == 1
+    return rows[0]
 
 
 def _shifted(exc: InputError, lines: int) -> InputError:
