@@ -115,8 +115,9 @@ class Chunks:
     def add(self, index: int, parsed: Parsed, checked: pl.DataFrame) -> None:
         """Chunk `index`: its typed rows, raw rows and the rejects of its parse; `checked`, the rows
         the row checks rejected (kept apart: an exact duplicate's reason takes their place)."""
-        parsed.rows.write_parquet(self.path("rows", index))
-        parsed.raw.write_parquet(self.path("raw", index))
+        # read once, by the writer, soon: written fast (no compression, no statistics) rather than small
+        parsed.rows.write_parquet(self.path("rows", index), compression="uncompressed", statistics=False)
+        parsed.raw.write_parquet(self.path("raw", index), compression="uncompressed", statistics=False)
         parsed.rejects.cast(REJECT_SCHEMA).write_parquet(self.path("rejects", index))
         checked.cast(REJECT_SCHEMA).write_parquet(self.path("rejects", index, "-checks"))
 

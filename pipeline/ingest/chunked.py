@@ -159,7 +159,7 @@ def pieces(blocks: Iterator[bytes], size: int, *, csv: bool) -> Iterator[Piece]:
             if k >= len(ends):
                 break
             cut = int(ends[k])
-            data = bytes(buffer[start:cut])
+            data = bytes(memoryview(buffer)[start:cut])
             yield _piece(data, header, lines, first=first, csv=csv)
             lines += data.count(b"\n")
             first = False
@@ -233,6 +233,10 @@ class _Driver:
         self.offsets: dict[int, int] = {}  # chunk -> rows before it
         self.deferred: list[int] = []
         self.rows = 0
+        # the file's counts and periods, summed over its chunks (exact duplicates come after)
+        self.rows_in = self.quarantined = self.staged = 0
+        self.periods: set[str] = set()
+        self.hashes: list[pl.DataFrame] = []  # row_number, hash of the raw record: duplicate candidates
 
     def frame(self, index: int, piece: Piece | pl.DataFrame) -> pl.DataFrame:
         """The chunk's all-text frame, its rows numbered as in the whole file."""
@@ -267,6 +271,11 @@ class _Driver:
         self.out.add(index, checked, checked.rejects.filter(~pl.col(ROW).is_in(list(found))))
         self.notes[index] = list(checked.notes)
         self.formats[index] = parsed.format
+        self.rows_in += checked.raw.height
+        self.quarantined += checked.rejects.get_column(ROW).n_unique()
+        self.staged += checked.rows.get_column(ROW).n_unique()
+        self.periods |= set(checked.rows.get_column("x_BillingPeriod").drop_nulls().unique().to_list())
+        self.hashes.append(checked.raw.select(ROW, pl.col("record").hash().alias("h")))
 
 
 def stage(
@@ -323,27 +332,15 @@ def _chain(first: bytes, rest: Iterator[bytes]) -> Iterator[bytes]:
 def _finish(ws: Workspace, source: str, path: Path, out: bundle.Chunks, driver: _Driver) -> dict:
     """File-level results over the staged chunks: exact duplicates, the bad-row policy, counts,
     periods and notes (the bundle's meta)."""
-    folder = out.folder
-    with duckdb.connect() as con:
-        con.execute("set threads = 2")
-        con.execute("set memory_limit = '512MB'")
-        spill = str(folder / "spill").replace("'", "''")
-        con.execute(f"set temp_directory = '{spill}'")
-        _duplicates(con, out, sorted(driver.formats))
-        glob = str(folder / "{}-*.parquet")
-        rows_in = _one(con, "select count(*) from read_parquet(?)", [glob.format("raw")])[0]
-        quarantined = _one(con, "select count(distinct row_number) from read_parquet(?)", [glob.format("rejects")])[0]
-        staged = _one(
-            con,
-            "select count(distinct row_number), "
-            "list(distinct x_BillingPeriod) filter (where x_BillingPeriod is not null) from read_parquet(?)",
-            [glob.format("rows")],
-        )
-        if quarantined and checks.policy(ws.config, source) == "reject_file":
+    moved, added = _duplicates(out, sorted(driver.formats), pl.concat(driver.hashes) if driver.hashes else None)
+    rows_in, quarantined, staged = driver.rows_in, driver.quarantined + added, driver.staged - moved
+    if quarantined and checks.policy(ws.config, source) == "reject_file":
+        with _duckdb(out) as con:
+            glob = str(out.folder / "{}-*.parquet")
             query = "select * from read_parquet($1) order by row_number"
             rejects = con.sql(query, params=[glob.format("rejects")]).pl()
             raw = con.sql("select row_number from read_parquet($1)", params=[glob.format("raw")]).pl()
-            raise checks.refusal(rejects.cast(REJECT_SCHEMA), raw, source=source, path=path)
+        raise checks.refusal(rejects.cast(REJECT_SCHEMA), raw, source=source, path=path)
     notes = merge_notes([note for index in sorted(driver.notes) for note in driver.notes[index]])
     if not rows_in:
         notes.append(checks.HEADER_ONLY)
@@ -355,44 +352,51 @@ def _finish(ws: Workspace, source: str, path: Path, out: bundle.Chunks, driver: 
         "rows_loaded": rows_in - quarantined,
         "rows_quarantined": quarantined,
         "notes": [str(note) for note in notes],
-        "periods": sorted(staged[1] or []),
-        "staged_rows": staged[0],
+        "periods": sorted(driver.periods),
+        "staged_rows": staged,
     }
 
 
-def _duplicates(con: duckdb.DuckDBPyConnection, out: bundle.Chunks, chunks: list[int]) -> None:
+def _duckdb(out: bundle.Chunks) -> duckdb.DuckDBPyConnection:
+    """An in-memory DuckDB for reading the staged chunks, in bounded memory (it spills beside them)."""
+    con = duckdb.connect()
+    con.execute("set threads = 2")
+    con.execute("set memory_limit = '512MB'")
+    spill = str(out.folder / "spill").replace("'", "''")
+    con.execute(f"set temp_directory = '{spill}'")
+    return con
+
+
+def _duplicates(out: bundle.Chunks, chunks: list[int], hashes: pl.DataFrame | None) -> tuple[int, int]:
     """Rows identical in every column to an earlier row of the file, in any chunk: moved from
     the chunk's rows (and from its row checks' rejects, whose reason they take, as in
-    checks.apply) to its rejects, with the reason a whole-file parse gives."""
-    raws = [out.path("raw", index) for index in chunks if out.path("raw", index).exists()]
-    if not raws:
-        return
-    con.execute("create table h (row_number bigint, h ubigint)")
-    for raw in raws:  # one file at a time: JSON-lines chunks may differ in their keys
-        con.execute("insert into h select row_number, hash(to_json(record)) from read_parquet(?)", [str(raw)])
-    con.execute(
-        "create table candidates as select row_number from h "
-        "where h in (select h from h group by h having count(*) > 1)"
-    )
-    if not _one(con, "select count(*) from candidates")[0]:
-        return
-    con.execute("create table records (row_number bigint, r varchar)")
-    for raw in raws:
-        con.execute(
-            "insert into records select row_number, to_json(record)::varchar from read_parquet(?) "
-            "where row_number in (select row_number from candidates)",
-            [str(raw)],
-        )
-    dups = con.sql(
-        "select row_number, first from (select row_number, min(row_number) over (partition by r) as first "
-        "from records) where row_number <> first order by row_number"
-    ).pl()
+    checks.apply) to its rejects, with the reason a whole-file parse gives. Rows whose record
+    hashes repeat are compared exactly (as JSON text, with DuckDB). Returns (rows moved out of
+    the staged rows, rows newly quarantined)."""
+    if hashes is None:
+        return 0, 0
+    candidates = hashes.filter(pl.col("h").is_duplicated()).select(ROW)
+    if not candidates.height:
+        return 0, 0
+    raws = [out.path("raw", index) for index in chunks]
+    with _duckdb(out) as con:
+        con.register("candidates", candidates.to_arrow())
+        con.execute("create table records (row_number bigint, r varchar)")
+        for raw in raws:  # one file at a time: JSON-lines chunks may differ in their keys
+            con.execute(
+                "insert into records select row_number, to_json(record)::varchar from read_parquet(?) "
+                "where row_number in (select row_number from candidates)",
+                [str(raw)],
+            )
+        dups = con.sql(
+            "select row_number, first from (select row_number, min(row_number) over (partition by r) as first "
+            "from records) where row_number <> first order by row_number"
+        ).pl()
+    moved = added = 0
     if not dups.height:
-        return
+        return moved, added
     for index in chunks:
         rows_file = out.path("rows", index)
-        if not rows_file.exists():
-            continue
         rows = pl.read_parquet(rows_file)
         parse_rejects = pl.read_parquet(out.path("rejects", index))
         checked_file = out.path("rejects", index, "-checks")
@@ -405,7 +409,10 @@ def _duplicates(con: duckdb.DuckDBPyConnection, out: bundle.Chunks, chunks: list
         if not mine.height:
             continue
         gone = mine.get_column(ROW)
-        rows.filter(~pl.col(ROW).is_in(gone)).write_parquet(rows_file)
+        kept = rows.filter(~pl.col(ROW).is_in(gone))
+        moved += rows.get_column(ROW).n_unique() - kept.get_column(ROW).n_unique()
+        added += int((~gone.is_in(checked.get_column(ROW))).sum())
+        kept.write_parquet(rows_file, compression="uncompressed", statistics=False)
         checked.filter(~pl.col(ROW).is_in(gone)).write_parquet(checked_file)
         mine.select(
             ROW,
@@ -413,3 +420,4 @@ def _duplicates(con: duckdb.DuckDBPyConnection, out: bundle.Chunks, chunks: list
             pl.lit(None, dtype=pl.String).alias("value"),
             pl.format("duplicate line: identical to row {} in every column", "first").alias("reason"),
         ).cast(REJECT_SCHEMA).write_parquet(out.path("rejects", index, "-dups"))
+    return moved, added
