@@ -27,10 +27,11 @@ parse) and the `reject_file` policy (any chunk's bad row rejects the file, namin
 row of the file). The stream is hashed as it is read: a file that no longer has the bytes its
 checksum was taken of raises limits.Moved.
 
-Telemetry, the other tables and HR files are parsed whole (bounded by `max_file_mib`): telemetry
-adapters need whole files (a Prometheus API answer is one JSON document; exposition text groups
-samples by scrape; long-format samples pivot series across rows), the other tables are small and
-checked for duplicate keys across the whole file, and HR files are small and never staged.
+Telemetry, the other tables and HR files are parsed whole (bounded by `max_file_mib`; see the
+reasons in pipeline.ingest.limits): a Prometheus API answer is one JSON document, exposition text
+is read scrape by scrape, and every telemetry adapter folds and checks samples per series and time
+across the whole file (dcgm.finish); the other tables are small and checked for duplicate keys
+across the whole file; HR files are small and never staged.
 """
 
 from __future__ import annotations

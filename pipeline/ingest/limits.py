@@ -11,6 +11,7 @@ the configuration (see pipeline.config.Ingest):
 | `max_gzip_ratio` | how many times its size a gzip file expands (once the content passes 64 MiB) |
 | `max_line_mib` | a line of a CSV, JSON-lines or text file (a JSON document, a Prometheus answer, is exempt) |
 | `max_field_mib` | a CSV value, quoted or not (a quoted value may span lines) |
+| `chunk_mib` | not a limit: a billing file with more content than this is parsed in chunks of about this size |
 
 A file beyond a limit is rejected with one message naming the limit, the place and the setting
 to raise; decompression stops at the first breach, so a gzip bomb costs a few MiB of memory. The
@@ -18,6 +19,16 @@ checksum is still taken over the whole file, so the same bytes delivered again a
 rejected version. CSV values are measured by their quotes with numpy, a chunk at a time: quotes
 toggle the quoted state (an escaped quote `""` toggles it twice), and a comma or line end outside
 quotes ends a value.
+
+What is parsed in chunks, and what whole (see pipeline.ingest.chunked): billing files (FOCUS, CUR,
+Azure, Oracle and GCP exports; CSV, JSON lines, Parquet; plain or gzip) larger than `chunk_mib`
+are streamed and parsed a chunk at a time, so their size is bounded by `max_file_mib` only (and
+disk). Parsed whole, within `max_file_mib`: telemetry (a Prometheus API answer is one JSON
+document; exposition text is read scrape by scrape, a scrape's time applying to its lines; and
+every telemetry adapter ends in dcgm.finish, which folds a sample delivered twice and quarantines
+the samples of one series and time that disagree, wherever in the file they are: chunking them
+would need that step redone across chunks), the other tables (small; checked for duplicate keys
+across the file) and HR files (small, and never staged outside the restricted database).
 
 The pass also notices a file in motion: if its size or modification time changes while it is
 read, `scan` raises `Moved`, and the caller leaves the file for a later run.
