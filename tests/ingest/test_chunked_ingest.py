@@ -11,6 +11,7 @@ from __future__ import annotations
 import csv
 import gzip
 import io
+import json
 from pathlib import Path
 
 import numpy as np
@@ -18,6 +19,7 @@ import polars as pl
 import pytest
 from typer.testing import CliRunner
 
+from pipeline import ingest as ingest_module
 from pipeline import warehouse
 from pipeline.cli import app
 from pipeline.generator import generate_estate
@@ -290,3 +292,30 @@ def test_record_ends_are_newlines_outside_quotes() -> None:
     data = np.frombuffer(b'a,"b\nc",d\ne\n', dtype=np.uint8)
     assert chunked.record_ends(data, csv=True).tolist() == [10, 12]
     assert chunked.record_ends(data, csv=False).tolist() == [5, 10, 12]
+
+
+def test_the_parse_step_stages_a_chunked_bundle_that_the_writer_loads(tmp_path: Path) -> None:
+    # The DAG's parse step (ingest.stage) parses a large file in chunks too: its bundle holds one
+    # set of Parquet files per chunk, and the writer loads it (then deletes it) with the result
+    # of a whole-file load: 12 rows, row 11 repeating row 1 (quarantined), total 78 - 11 = 67.
+    rows = [_row(d, f"{d}.00") for d in range(1, 13)]
+    rows[10] = rows[0]
+    data = ("\n".join([HEADER, *rows]) + "\n").encode()
+    root = _workspace(tmp_path / "staged", "focus.csv", data, chunk=TINY)
+    ws = Workspace.open(root)
+    assert ingest_module.stage(ws, "billing", "billing/focus.csv")["status"] == "parsed"
+    (folder,) = (root / "work" / "parsed").iterdir()
+    meta = json.loads((folder / "meta.json").read_text())
+    assert meta["chunks"] >= 4 and meta["rows_in"] == 12 and meta["rows_quarantined"] == 1
+    assert len(list(folder.glob("rows-*.parquet"))) == meta["chunks"]
+    result = ingest(ws, settle_seconds=0)
+    assert not result.errors and result.rows["billing/focus.csv"] == (11, 1)
+    assert not folder.exists()  # committed: the bundle is gone
+    whole = _workspace(tmp_path / "whole", "focus.csv", data, chunk=None)
+    ingest(Workspace.open(whole), settle_seconds=0)
+    assert (
+        _facts_staged(root)["quarantine"]
+        == _facts_staged(whole)["quarantine"]
+        == [(11, "(every column)", "duplicate line: identical to row 1 in every column")]
+    )
+    assert _facts_staged(root)["staged"].equals(_facts_staged(whole)["staged"])
