@@ -341,6 +341,9 @@ class Ingest(_Strict):
     max_line_mib: int = Field(16, gt=0)
     # the longest CSV value (quoted values may span lines)
     max_field_mib: int = Field(4, gt=0)
+    # a billing file whose content is larger than this is parsed in row-aligned chunks of about
+    # this size, each staged to disk, so no file is held whole in memory (pipeline.ingest.chunked)
+    chunk_mib: float = Field(64, gt=0)
     # a file modified less than this many seconds ago may still be being written: it waits for a
     # later run (COSTLEDGER_SETTLE_SECONDS and `costledger run --settle-seconds` override it)
     settle_seconds: float = Field(60, ge=0)

@@ -54,6 +54,7 @@ class InputError(CostLedgerError):
         row: int | None = None,
         column: str | None = None,
     ) -> None:
+        self.message = message  # without the place (path, row, column) the text adds
         self.path = str(path) if path is not None else None
         self.row = row
         self.column = column

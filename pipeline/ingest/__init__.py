@@ -32,7 +32,19 @@ import polars as pl
 from pipeline import crash, pull, warehouse
 from pipeline.config import Config
 from pipeline.errors import ConfigError, CostLedgerError, InputError
-from pipeline.ingest import billing, bundle, checks, labor, labor_standard, limits, manifest, restate, tables, telemetry
+from pipeline.ingest import (
+    billing,
+    bundle,
+    checks,
+    chunked,
+    labor,
+    labor_standard,
+    limits,
+    manifest,
+    restate,
+    tables,
+    telemetry,
+)
 from pipeline.ingest.parse import ROW, Parsed, header_of, read_bytes
 from pipeline.progress import Progress, count
 from pipeline.workspace import SOURCES, Workspace
@@ -371,6 +383,9 @@ def stage(workspace: Path | str | Workspace, source: str, relative: str) -> dict
         error = str(InputError(scanned.problem, path=path))
     else:
         try:
+            if chunked.wanted(ws, source, scanned):  # staged a chunk at a time, as the bundle itself
+                chunked.stage(ws, source, path, scanned, load_id=load_id, relative=relative)
+                return {"load_id": load_id, "status": "parsed"}
             parsed = _parse_checked(ws, source, path, _read_scanned(path, scanned))
         except limits.Moved:
             return {"load_id": load_id, "status": "changed"}
@@ -456,11 +471,17 @@ def _load_one(
         log.error("%s", staged.error)
         bundle.discard(staged)
         return
+    made_here = False  # a bundle this writer staged (a large file parsed in chunks): never left behind
     if staged is not None:
         parsed = _Staged.of_bundle(staged)
     else:
         try:
-            parsed = _Staged.of_parsed(_parse_checked(ws, source, path, _read_scanned(path, scanned)), source)
+            if chunked.wanted(ws, source, scanned):
+                staged = chunked.stage(ws, source, path, scanned, load_id=load_id, relative=relative)
+                made_here = True
+                parsed = _Staged.of_bundle(staged)
+            else:
+                parsed = _Staged.of_parsed(_parse_checked(ws, source, path, _read_scanned(path, scanned)), source)
         except limits.Moved as exc:
             _wait(result, _moved(relative, exc))
             return
@@ -470,8 +491,12 @@ def _load_one(
     try:
         _write(ws, con, source, relative, load_id, checksum, parsed, now, result, parts)
     except _WAREHOUSE_ERRORS:
+        if made_here and staged is not None:
+            bundle.discard(staged)
         raise
     except Exception as exc:  # noqa: BLE001 - its transaction was rolled back; the file is rejected
+        if made_here and staged is not None:
+            bundle.discard(staged)
         reject(exc)
         return
     if staged is not None:
@@ -612,10 +637,11 @@ class _Staged:
         """insert into `table` the part's rows (rows, raw or rejects) plus constant text columns."""
         extra = "".join(f", ?::varchar as {name}" for name in constants)
         if self.on_disk is not None:
-            con.execute(
-                f"insert into {table} by name select *{extra} from read_parquet(?)",
-                [*constants.values(), str(self.on_disk.part(part))],
-            )
+            for file in self.on_disk.files(part):  # a chunked bundle: its chunks' files may differ in raw's keys
+                con.execute(
+                    f"insert into {table} by name select *{extra} from read_parquet(?)",
+                    [*constants.values(), str(file)],
+                )
             return
         con.register("_incoming", getattr(self.parsed, part).to_arrow())
         try:

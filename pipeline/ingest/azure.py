@@ -60,7 +60,17 @@ import polars as pl
 from pipeline.columns import MONEY_SCALE
 from pipeline.errors import InputError
 from pipeline.ingest import focus
-from pipeline.ingest.parse import ROW, Col, Kind, Parsed, coerce, reject, round_excess_decimals, single_currency
+from pipeline.ingest.parse import (
+    ROW,
+    Col,
+    Kind,
+    Parsed,
+    Tally,
+    coerce,
+    reject,
+    round_excess_decimals,
+    single_currency,
+)
 from pipeline.ingest.services import with_service_category
 
 # Canonical field -> every header spelling that means it, in order of preference (the first one
@@ -277,7 +287,7 @@ def _billing_period(rows: pl.DataFrame, *, has_column: bool) -> tuple[pl.DataFra
         "so it cannot be taken from the charge date; re-export with BillingPeriodStartDate",
     )
     derived = rows.select(missing.sum()).item()
-    notes = []
+    notes: list[str] = []
     if not has_column:
         notes.append(
             "the file has no billing period column (legacy usage details): each row's billing period is the "
@@ -285,8 +295,11 @@ def _billing_period(rows: pl.DataFrame, *, has_column: bool) -> tuple[pl.DataFra
         )
     elif derived:
         notes.append(
-            f"{derived} row(s) without BillingPeriodStartDate: billing period taken as the calendar month "
-            "of the charge date (Enterprise, Customer and Partner Agreements invoice by calendar month)"
+            Tally(
+                "{count} row(s) without BillingPeriodStartDate: billing period taken as the calendar month "
+                "of the charge date (Enterprise, Customer and Partner Agreements invoice by calendar month)",
+                derived,
+            )
         )
     start = pl.coalesce(pl.col("billingperiodstartdate"), pl.col("date").dt.month_start())
     last = pl.when(missing).then(None).otherwise(pl.col("billingperiodenddate"))

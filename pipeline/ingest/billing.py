@@ -43,7 +43,11 @@ def text_frame(path: Path, data: bytes) -> pl.DataFrame:
 
 def read(path: Path, data: bytes, *, dates: str = "auto") -> Parsed:
     """`dates`: the billing source's slash-date order setting (config `[dates]`)."""
-    frame = text_frame(path, data)
+    return read_frame(path, text_frame(path, data), dates=dates)
+
+
+def read_frame(path: Path, frame: pl.DataFrame, *, dates: str = "auto") -> Parsed:
+    """The file (or a chunk of it, see pipeline.ingest.chunked) already read as an all-text frame."""
     columns = [c for c in frame.columns if c != ROW]
     if focus.detect(columns) is not None:
         return focus.read(path, text=frame, dates=dates)

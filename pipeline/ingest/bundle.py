@@ -4,8 +4,11 @@ The nightly DAG parses new files in parallel (tasks that never open the warehous
 each result under `<workspace>/work/parsed/<load_id>/`: rows.parquet (typed staging rows),
 raw.parquet (the rows as delivered), rejects.parquet (quarantined rows) and meta.json (format,
 counts, notes, periods, the file's checksum and path, or the message if the file was rejected).
-The writer uses a bundle only if it was made from the same bytes (full SHA-256) by the same
-parser and configuration; otherwise it parses the file itself, as the CLI does. A bundle is
+A file parsed in chunks (pipeline.ingest.chunked) stages each part as several files, one or more
+per chunk (rows-00001.parquet, rows-00002.parquet, ...; meta.json says `"chunks": n`), which the
+writer inserts one file at a time. The writer uses a bundle only if it was made from the same
+bytes (full SHA-256) by the same parser and configuration; otherwise it parses the file itself,
+as the CLI does. A bundle is
 deleted once the writer has committed it; leftovers are swept by the next writer.
 
 HR files are never staged here: the work folder is shared, HR rows live only in the restricted
@@ -70,11 +73,64 @@ class Bundle:
     def error(self) -> str | None:
         return self.meta.get("error")
 
-    def part(self, name: str) -> Path:
-        return self.folder / f"{name}.parquet"
+    @property
+    def chunked(self) -> bool:
+        return bool(self.meta.get("chunks"))
+
+    def part(self, name: str) -> str:
+        """The part's file, or for a chunked bundle a glob of its files (read_parquet takes either)."""
+        return str(self.folder / (f"{name}-*.parquet" if self.chunked else f"{name}.parquet"))
+
+    def files(self, name: str) -> list[Path]:
+        """The part's files, in row order."""
+        return sorted(self.folder.glob(f"{name}-*.parquet")) if self.chunked else [self.folder / f"{name}.parquet"]
 
     def rejects(self) -> pl.DataFrame:
         return pl.read_parquet(self.part("rejects")).cast(REJECT_SCHEMA)
+
+
+class Chunks:
+    """A bundle written a chunk at a time (pipeline.ingest.chunked), in a temporary folder that
+    `commit` renames into place (a writer never sees half a bundle) or `abort` deletes."""
+
+    def __init__(self, ws: Workspace, load_id: str, *, source: str, relative: str, checksum: str) -> None:
+        if source in NOT_STAGED:
+            raise ValueError(f"{source} files are never staged to the shared work folder")
+        self.ws, self.load_id = ws, load_id
+        self.meta = {
+            "load_id": load_id,
+            "source": source,
+            "path": relative,
+            "checksum": checksum,
+            "parser": parser_digest(),
+            "config": config_digest(ws),
+            "error": None,
+        }
+        self.folder = root(ws) / f".tmp-{load_id}-{uuid.uuid4().hex[:8]}"
+        self.folder.mkdir(parents=True)
+
+    def path(self, name: str, index: int, suffix: str = "") -> Path:
+        return self.folder / f"{name}-{index:05d}{suffix}.parquet"
+
+    def add(self, index: int, parsed: Parsed, checked: pl.DataFrame) -> None:
+        """Chunk `index`: its typed rows, raw rows and the rejects of its parse; `checked`, the rows
+        the row checks rejected (kept apart: an exact duplicate's reason takes their place)."""
+        # read once, by the writer, soon: written fast (no compression, no statistics) rather than small
+        parsed.rows.write_parquet(self.path("rows", index), compression="uncompressed", statistics=False)
+        parsed.raw.write_parquet(self.path("raw", index), compression="uncompressed", statistics=False)
+        parsed.rejects.cast(REJECT_SCHEMA).write_parquet(self.path("rejects", index))
+        checked.cast(REJECT_SCHEMA).write_parquet(self.path("rejects", index, "-checks"))
+
+    def commit(self, meta: dict, chunks: int) -> Bundle:
+        self.meta |= meta | {"chunks": chunks}
+        (self.folder / META).write_text(json.dumps(self.meta, indent=1), encoding="utf-8")
+        target = root(self.ws) / self.load_id
+        shutil.rmtree(target, ignore_errors=True)
+        self.folder.rename(target)
+        return Bundle(target, self.meta)
+
+    def abort(self) -> None:
+        shutil.rmtree(self.folder, ignore_errors=True)
 
 
 def write(
@@ -138,9 +194,12 @@ def find(ws: Workspace, load_id: str, checksum: str) -> Bundle | None:
     if (meta.get("checksum"), meta.get("parser"), meta.get("config")) != (checksum, parser_digest(), config_digest(ws)):
         return None
     needed = ("rejects",) if meta.get("error") else PARTS
-    if not all((folder / f"{name}.parquet").is_file() for name in needed):
+    found = Bundle(folder, meta)
+    if not all(path.is_file() for name in needed for path in found.files(name)):
         return None
-    return Bundle(folder, meta)
+    if found.chunked and not all(len(found.files(name)) >= meta["chunks"] for name in needed):
+        return None
+    return found
 
 
 def discard(bundle: Bundle) -> None:

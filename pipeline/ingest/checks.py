@@ -51,12 +51,22 @@ DATED: dict[str, str] = {
 }
 
 
-def apply(parsed: Parsed, *, source: str, path: Path, config: Config, now: datetime | None = None) -> Parsed:
+def apply(
+    parsed: Parsed,
+    *,
+    source: str,
+    path: Path,
+    config: Config,
+    now: datetime | None = None,
+    whole: bool = True,
+) -> Parsed:
     """The parsed file with duplicate, future and out-of-period rows moved to its rejects; raises
-    InputError if the source's policy is `reject_file` and any row was rejected."""
+    InputError if the source's policy is `reject_file` and any row was rejected. `whole=False`:
+    `parsed` is one chunk of a file (pipeline.ingest.chunked): only the row-local checks run, and
+    the caller finds exact duplicates and applies the policy over all the chunks."""
     now = now or datetime.now(UTC).replace(tzinfo=None)
     rejected = set(parsed.rejects.get_column(ROW).to_list())
-    found = [_exact_duplicates(parsed.raw)] if parsed.format not in REPEATING_LINES else []
+    found = [_exact_duplicates(parsed.raw)] if whole and parsed.format not in REPEATING_LINES else []
     rows = parsed.rows
     if source in KEYS and set(KEYS[source]) <= set(rows.columns):
         found.append(_key_duplicates(rows, KEYS[source]))
@@ -69,23 +79,33 @@ def apply(parsed: Parsed, *, source: str, path: Path, config: Config, now: datet
     if new.height:
         rows = rows.filter(~pl.col(ROW).is_in(new.get_column(ROW).to_list()))
     rejects = pl.concat([parsed.rejects, new]).sort(ROW, maintain_order=True)
-    policy = getattr(config.bad_rows, source, "quarantine")
-    if policy == "reject_file" and rejects.height:
-        first = rejects.row(0, named=True)
-        error = InputError(
-            f"{first['reason']} (got {first['value']!r}); nothing of this file was loaded "
-            f"(bad_rows.{source} = 'reject_file'; {rejects.get_column(ROW).n_unique()} bad rows)",
-            path=path,
-            row=first[ROW],
-            column=first["column"],
-        )
-        error.rejects = whole_file(rejects, parsed.raw, because=f"bad_rows.{source} = 'reject_file'")
-        raise error
+    if whole and rejects.height and policy(config, source) == "reject_file":
+        raise refusal(rejects, parsed.raw, source=source, path=path)
     notes = list(parsed.notes)
-    if not parsed.raw.height:
+    if whole and not parsed.raw.height:
         notes.append(HEADER_ONLY)
         log.warning("%s: %s", path, HEADER_ONLY)
     return Parsed(format=parsed.format, raw=parsed.raw, rows=rows, rejects=rejects, notes=notes)
+
+
+def policy(config: Config, source: str) -> str:
+    """The source's bad-row policy: `quarantine` or `reject_file`."""
+    return getattr(config.bad_rows, source, "quarantine")
+
+
+def refusal(rejects: pl.DataFrame, raw: pl.DataFrame, *, source: str, path: Path) -> InputError:
+    """The error rejecting a file for its bad rows (`rejects`, sorted by row) under the
+    `reject_file` policy, carrying every row of `raw` (at least its row numbers) as whole_file."""
+    first = rejects.row(0, named=True)
+    error = InputError(
+        f"{first['reason']} (got {first['value']!r}); nothing of this file was loaded "
+        f"(bad_rows.{source} = 'reject_file'; {rejects.get_column(ROW).n_unique()} bad rows)",
+        path=path,
+        row=first[ROW],
+        column=first["column"],
+    )
+    error.rejects = whole_file(rejects, raw, because=f"bad_rows.{source} = 'reject_file'")
+    return error
 
 
 def whole_file(

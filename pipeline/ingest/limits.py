@@ -11,6 +11,7 @@ the configuration (see pipeline.config.Ingest):
 | `max_gzip_ratio` | how many times its size a gzip file expands (once the content passes 64 MiB) |
 | `max_line_mib` | a line of a CSV, JSON-lines or text file (a JSON document, a Prometheus answer, is exempt) |
 | `max_field_mib` | a CSV value, quoted or not (a quoted value may span lines) |
+| `chunk_mib` | not a limit: a billing file with more content than this is parsed in chunks of about this size |
 
 A file beyond a limit is rejected with one message naming the limit, the place and the setting
 to raise; decompression stops at the first breach, so a gzip bomb costs a few MiB of memory. The
@@ -18,6 +19,16 @@ checksum is still taken over the whole file, so the same bytes delivered again a
 rejected version. CSV values are measured by their quotes with numpy, a chunk at a time: quotes
 toggle the quoted state (an escaped quote `""` toggles it twice), and a comma or line end outside
 quotes ends a value.
+
+What is parsed in chunks, and what whole (see pipeline.ingest.chunked): billing files (FOCUS, CUR,
+Azure, Oracle and GCP exports; CSV, JSON lines, Parquet; plain or gzip) larger than `chunk_mib`
+are streamed and parsed a chunk at a time, so their size is bounded by `max_file_mib` only (and
+disk). Parsed whole, within `max_file_mib`: telemetry (a Prometheus API answer is one JSON
+document; exposition text is read scrape by scrape, a scrape's time applying to its lines; and
+every telemetry adapter ends in dcgm.finish, which folds a sample delivered twice and quarantines
+the samples of one series and time that disagree, wherever in the file they are: chunking them
+would need that step redone across chunks), the other tables (small; checked for duplicate keys
+across the file) and HR files (small, and never staged outside the restricted database).
 
 The pass also notices a file in motion: if its size or modification time changes while it is
 read, `scan` raises `Moved`, and the caller leaves the file for a later run.
@@ -69,6 +80,7 @@ class Scan:
     size: int  # bytes on disk
     mtime_ns: int
     problem: str | None  # the limit the file breaks (None: within every limit)
+    content: int = 0  # bytes of content as the parsers see it (gzip: decompressed; Parquet: uncompressed pages)
 
 
 def checksum(path: Path) -> str:
@@ -99,12 +111,13 @@ def scan(path: Path, limits: Limits, *, csv: bool, json_document: bool = False) 
                 problem = inflate.feed(chunk, content) if inflate is not None else content.feed(chunk)
     if problem is None:
         problem = inflate.finish() if inflate is not None else None
+    measured = inflate.produced if inflate is not None else content.size
     if problem is None and inflate is None and content.kind == "parquet":
-        problem = _parquet(path, limits)
+        problem, measured = _parquet(path, limits)
     after = os.stat(path)
     if (after.st_size, after.st_mtime_ns) != (before.st_size, before.st_mtime_ns) or size != after.st_size:
         raise Moved(f"changed while it was read ({before.st_size:,} bytes, then {after.st_size:,})")
-    return Scan(digest.hexdigest(), size, before.st_mtime_ns, problem)
+    return Scan(digest.hexdigest(), size, before.st_mtime_ns, problem, measured)
 
 
 def _mib(n: int) -> str:
@@ -271,15 +284,17 @@ def _longest_run(ends: np.ndarray, carried: int) -> tuple[int, int]:
     return int(runs[k]), k
 
 
-def _parquet(path: Path, limits: Limits) -> str | None:
-    """A Parquet file's uncompressed size, from its footer, against the file limit."""
+def _parquet(path: Path, limits: Limits) -> tuple[str | None, int]:
+    """A Parquet file's uncompressed size, from its footer, against the file limit: (the breach
+    or None, the size; the file's own size when the footer cannot be read)."""
     import pyarrow.parquet as pq
 
     try:
         meta = pq.read_metadata(path)
     except Exception:  # noqa: BLE001 - not readable as Parquet: the parser says why
-        return None
+        return None, path.stat().st_size
     size = sum(meta.row_group(i).total_byte_size for i in range(meta.num_row_groups))
     if size > limits.file_bytes:
-        return f"Parquet data of {_mib(size)} uncompressed, more than {_mib(limits.file_bytes)} (ingest.max_file_mib)"
-    return None
+        limit = _mib(limits.file_bytes)
+        return f"Parquet data of {_mib(size)} uncompressed, more than {limit} (ingest.max_file_mib)", size
+    return None, size

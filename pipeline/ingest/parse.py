@@ -11,7 +11,9 @@ import gzip
 import io
 import json
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
 from dataclasses import dataclass, field
 from decimal import ROUND_HALF_EVEN, Decimal
 from enum import StrEnum
@@ -66,6 +68,75 @@ class Parsed:
     def rows_loaded(self) -> int:
         """Input rows that reached staging (a telemetry series may yield many samples)."""
         return self.rows_in - self.rows_quarantined
+
+
+class Tally(str):
+    """A note that counts (values rounded, rows given a default): the notes of one template made
+    by the chunks of a file add up to the note a whole-file parse writes (see `merge_notes`)."""
+
+    template: str
+    count: int
+    residual: Decimal | None
+
+    def __new__(cls, template: str, count: int, residual: Decimal | None = None) -> Tally:
+        note = super().__new__(cls, template.format(count=count, residual=residual))
+        note.template, note.count, note.residual = template, count, residual
+        return note
+
+    def __add__(self, other: str) -> str:  # type: ignore[override]
+        if not isinstance(other, Tally) or other.template != self.template:
+            return str(self) + other
+        residual = None if self.residual is None else self.residual + (other.residual or Decimal(0))
+        return Tally(self.template, self.count + other.count, residual)
+
+
+def merge_notes(notes: list[str]) -> list[str]:
+    """The notes of a file's chunks as one parse of the whole file writes them: tallies of one
+    template summed, other notes once each, in the order they first appear."""
+    merged: dict[str, str] = {}
+    for note in notes:
+        key = note.template if isinstance(note, Tally) else note
+        merged[key] = merged[key] + note if key in merged and isinstance(note, Tally) else merged.get(key, note)
+    return list(merged.values())
+
+
+@dataclass
+class FileScope:
+    """What the chunks of one file have shown so far, for the decisions a parse of the whole file
+    takes from all its rows at once (pipeline.ingest.chunked sets it around each chunk):
+
+    - `order`: the day/month order of the file's slash dates, fixed by the first chunk whose
+      values decide it (a chunk contradicting it is the file's "both orders" error); `slashed`:
+      some chunk has slash dates; `ambiguous`: some chunk has only ambiguous ones; `firsts`: the
+      first slash date of each column (row, value), for the error messages;
+    - `currencies`: the currencies a fallback currency column names (see `single_currency`).
+
+    A chunk that needs what a later chunk may show raises Undecided and is parsed again once
+    every chunk has been seen (`final`), when the scope holds what the whole file shows."""
+
+    final: bool = False
+    order: str | None = None
+    slashed: bool = False
+    ambiguous: bool = False
+    firsts: dict[str, tuple[int, str]] = field(default_factory=dict)
+    currencies: dict[tuple[str, str], set[str]] = field(default_factory=dict)
+
+
+class Undecided(Exception):
+    """A chunk whose parse depends on rows of later chunks: parsed again at the end."""
+
+
+_SCOPE: ContextVar[FileScope | None] = ContextVar("file_scope", default=None)
+
+
+@contextmanager
+def file_scope(scope: FileScope) -> Iterator[FileScope]:
+    """Parse within `scope` (one chunk of a file at a time)."""
+    token = _SCOPE.set(scope)
+    try:
+        yield scope
+    finally:
+        _SCOPE.reset(token)
 
 
 def read_bytes(path: Path, data: bytes | None = None) -> bytes:
@@ -169,6 +240,11 @@ def read_parquet_text(path: Path, *, data: bytes) -> pl.DataFrame:
         frame = pl.read_parquet(io.BytesIO(data))
     except (pl.exceptions.PolarsError, OSError) as exc:
         raise InputError(f"not a readable Parquet file: {str(exc).splitlines()[0]}", path=path) from None
+    return parquet_text(frame, path)
+
+
+def parquet_text(frame: pl.DataFrame, path: Path, *, first: int = 1) -> pl.DataFrame:
+    """Rows of a Parquet file as read by Polars -> the all-text frame, numbered from `first`."""
     check_names(frame.columns, path)
     columns = []
     for name, dtype in frame.schema.items():
@@ -182,7 +258,7 @@ def read_parquet_text(path: Path, *, data: bytes) -> pl.DataFrame:
         else:
             columns.append(series.cast(pl.String))
     frame = pl.DataFrame(columns, schema={name: pl.String for name in frame.columns}) if columns else frame
-    return frame.with_row_index(ROW, offset=1).with_columns(pl.col(ROW).cast(pl.Int64))
+    return frame.with_row_index(ROW, offset=first).with_columns(pl.col(ROW).cast(pl.Int64))
 
 
 def _is_string_map(dtype: pl.DataType) -> bool:
@@ -287,7 +363,7 @@ def round_excess_decimals(frame: pl.DataFrame, columns: list[str], *, scale: int
     they are never dropped silently: each column's count of rounded values and its exact total
     residual (delivered minus kept) is returned as a note for meta.loads, and raw keeps the text.
     """
-    notes = []
+    notes: list[str] = []
     pattern = r"\.\d{" + str(scale) + r"}\d*[1-9]\d*$"
     # a value with more than `scale` decimals is at least `scale` + 2 bytes long ('.' and the digits)
     present = [name for name in columns if name in frame.columns]
@@ -309,8 +385,12 @@ def round_excess_decimals(frame: pl.DataFrame, columns: list[str], *, scale: int
             values[index] = str(kept)
         frame = frame.with_columns(pl.Series(name, values, dtype=pl.String))
         notes.append(
-            f"{count} {name} value(s) had more than {scale} decimals and were rounded half to even "
-            f"(exact total residual {residual:f}; the delivered text is in raw.source_rows)"
+            Tally(
+                f"{{count}} {name} value(s) had more than {scale} decimals and were rounded half to even "
+                "(exact total residual {residual:f}; the delivered text is in raw.source_rows)",
+                count,
+                residual,
+            )
         )
     return frame, notes
 
@@ -535,10 +615,7 @@ def date_order(
     firsts, seconds = parts.struct.field("1").cast(pl.Int32), parts.struct.field("2").cast(pl.Int32)
     day_first, day_second = bool((firsts > 12).any()), bool((seconds > 12).any())
     if day_first and day_second:
-        return None, (
-            "the file writes slash dates both day/month/year and month/day/year "
-            "(a day above 12 comes first in some, second in others)"
-        )
+        return None, _BOTH_ORDERS
     if day_first:
         return "dmy", None
     if day_second:
@@ -668,6 +745,11 @@ def coerce(
         if failures and failed.height
         else pl.DataFrame(schema=REJECT_SCHEMA)
     )
+    scope = _SCOPE.get()
+    if scope is not None and not scope.final and forms.order is None and rejects.height:
+        dated = [name for name, col in present.items() if col.kind in (Kind.DATE, Kind.TIMESTAMP)]
+        if rejects.filter(pl.col("column").is_in(dated)).height:
+            raise Undecided()  # a bad date's reason names the file's slash-date order, unknown yet
     good = good.select(ROW, *[typed[name].alias(name) for name in present], *keep)
     absent = {name: col for name, col in schema.items() if name not in frame.columns}
     if absent:
@@ -683,18 +765,83 @@ def _file_date_forms(
     whether it has dotted dates."""
     names = [name for name, col in present.items() if col.kind in (Kind.DATE, Kind.TIMESTAMP)]
     columns = [frame.get_column(name) for name in names]
+    scope = _SCOPE.get()
+    if scope is not None:
+        return _chunk_date_forms(scope, frame, names, columns, dates, default, path)
     order, problem = date_order(columns, dates, default=default)
     if problem is None:
         dotted = any(_has(column, _DOT_START, _DOTTED) for column in columns)
         return DateForms(order, dotted)
     for name in names:
-        whole = pl.col(name).str.strip_chars().str.contains(_SLASHED).fill_null(False)
-        slashed = frame.select(ROW, pl.col(name)).filter(whole)
-        if slashed.height:
-            row, value = slashed.row(0)
-            message = f"cannot tell the day from the month in {value!r}: {problem}"
-            raise InputError(message, path=path, row=row, column=name)
+        first = _first_slashed(frame, name)
+        if first is not None:
+            _undecidable(problem, first, name, path)
     raise InputError(problem, path=path)  # unreachable: a problem comes from a slash date
+
+
+def _first_slashed(frame: pl.DataFrame, name: str) -> tuple[int, str] | None:
+    """(row, value) of the first whole slash date of a column, or None."""
+    whole = pl.col(name).str.strip_chars().str.contains(_SLASHED).fill_null(False)
+    slashed = frame.select(ROW, pl.col(name)).filter(whole)
+    return slashed.row(0) if slashed.height else None
+
+
+def _undecidable(problem: str, first: tuple[int, str], name: str, path: Path) -> None:
+    row, value = first
+    raise InputError(f"cannot tell the day from the month in {value!r}: {problem}", path=path, row=row, column=name)
+
+
+_BOTH_ORDERS = (
+    "the file writes slash dates both day/month/year and month/day/year "
+    "(a day above 12 comes first in some, second in others)"
+)
+
+
+def _chunk_date_forms(
+    scope: FileScope,
+    frame: pl.DataFrame,
+    names: list[str],
+    columns: list[pl.Series],
+    dates: str,
+    default: str | None,
+    path: Path,
+) -> DateForms:
+    """`_file_date_forms` for one chunk of a file: the order the whole file's slash dates give
+    (see FileScope), the same errors a whole-file parse raises, and Undecided for a chunk whose
+    slash dates are all ambiguous while no chunk has decided the order yet."""
+    order, problem = date_order(columns, dates)  # this chunk's own answer, without the format's default
+    if order is not None or problem is not None:  # the chunk has slash dates
+        scope.slashed = True
+        for name in names:
+            if name not in scope.firsts and (first := _first_slashed(frame, name)) is not None:
+                scope.firsts[name] = first
+
+    def fail(reason: str) -> None:
+        for name in names:
+            if name in scope.firsts:
+                _undecidable(reason, scope.firsts[name], name, path)
+        raise InputError(reason, path=path)
+
+    if order is not None and scope.order is not None and order != scope.order:
+        fail(_BOTH_ORDERS)  # an earlier chunk read the other way
+    if order is not None:
+        scope.order = order
+    elif problem == _BOTH_ORDERS:
+        fail(problem)
+    elif problem is not None:  # every slash date of the chunk reads both ways
+        scope.ambiguous = True
+        if scope.order is not None:
+            order = scope.order
+        elif not scope.final:
+            raise Undecided()
+        elif default is not None:
+            order = scope.order = default
+        else:
+            fail(problem)
+    else:  # no slash dates here: the file's order still names what a bad date should look like
+        order = scope.order or (default if scope.final and scope.ambiguous else None)
+    dotted = any(_has(column, _DOT_START, _DOTTED) for column in columns)
+    return DateForms(order, dotted)
 
 
 def _coerce_clean(
@@ -815,9 +962,16 @@ def single_currency(
     spells the currency column(s) as the user knows them, for the message."""
     if target in frame.columns:
         return frame
+    scope = _SCOPE.get()
     for fallback in fallbacks:
         if fallback in frame.columns:
             seen = sorted(set(frame.get_column(fallback).drop_nulls().str.strip_chars().to_list()) - {""})
+            if scope is not None:  # a chunk: the currencies of the whole file so far
+                known = scope.currencies.setdefault((target, fallback), set())
+                known.update(seen)
+                if not seen and not known and not scope.final:
+                    raise Undecided()  # a later chunk may name the file's one currency
+                seen = sorted(known)
             if len(seen) == 1:
                 return frame.with_columns(pl.lit(seen[0]).alias(target))
             if len(seen) > 1:
