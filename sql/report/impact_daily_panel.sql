@@ -6,7 +6,8 @@ with cost as (
         sum(effective_cost) as effective_cost,
         coalesce(sum(effective_cost) filter (where quantity_unit = $gpu_unit), 0) as gpu_cost
     from ledger.cost_ledger
-    where charge_date >= $start and charge_date < $end
+    where
+        charge_date >= $start and charge_date < $end
         and not list_contains($buckets, model_id)
     group by day, model_id, category
 ),
