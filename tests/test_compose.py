@@ -109,7 +109,7 @@ def test_apiserver_publishes_8080_and_checks_health(compose):
 
 def test_init_migrates_and_creates_the_pool_and_workspace(compose):
     # The pool the DAGs use, read from the source: importing it would start Airflow.
-    assets = (REPO / "pipeline" / "assets.py").read_text(encoding="utf-8")
+    assets = (REPO / "pipeline" / "orchestration" / "airflow_assets.py").read_text(encoding="utf-8")
     (WAREHOUSE_POOL,) = re.findall(r'^WAREHOUSE_POOL = "([^"]+)"$', assets, flags=re.M)
     init = compose["services"]["airflow-init"]
     script = _command(init)

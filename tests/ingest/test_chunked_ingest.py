@@ -22,8 +22,8 @@ from typer.testing import CliRunner
 from pipeline import ingest as ingest_module
 from pipeline import warehouse
 from pipeline.cli import app
-from pipeline.generator import generate_estate
-from pipeline.generator_formats import write_billing
+from pipeline.generators.demo import generate_estate
+from pipeline.generators.formats import write_billing
 from pipeline.ingest import chunked, ingest
 from pipeline.workspace import Workspace
 
