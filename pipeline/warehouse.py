@@ -22,6 +22,12 @@ MEMORY_LIMIT = "2GB"
 LAYERS: tuple[str, ...] = ("meta", "raw", "staging", "ledger", "marts")
 
 
+def sql_text(*parts: str) -> str:
+    """The text of one query kept under `sql/`: `sql_text("report", "unit_costs_by_day")` reads
+    sql/report/unit_costs_by_day.sql."""
+    return SQL_DIR.joinpath(*parts[:-1], f"{parts[-1]}.sql").read_text(encoding="utf-8")
+
+
 def sql_files() -> list[Path]:
     """Every table's DDL, in layer order, one file per table named after it."""
     files: list[Path] = []
