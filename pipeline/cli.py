@@ -245,7 +245,7 @@ def check(workspace: Ws) -> None:
         bad = con.sql(
             "select * from marts.billing_reconciliation where billed_difference <> 0 or effective_difference <> 0"
         ).pl()
-        from pipeline.validate import load_balance_sql
+        from pipeline.check_queries import load_balance_sql
 
         # every loaded file (period null = all): meta.loads' counts against the rows really in raw,
         # staging and quarantine

@@ -25,6 +25,7 @@ from pathlib import Path
 import duckdb
 import polars as pl
 
+from pipeline import warehouse
 from pipeline.columns import FOCUS_COLUMNS, FOCUS_TIME_COLUMNS
 from pipeline.config import Config
 from pipeline.errors import CostLedgerError, InputError, escape_control
@@ -54,29 +55,6 @@ X_COLUMNS: tuple[str, ...] = (
     "x_DefaultedCosts",
 )
 
-BILLING_SQL = """
-with active_loads as (
-    select load_id, path
-    from meta.loads
-    where source = 'billing' and status = 'loaded'
-),
-
-billing as (
-    select b.*, l.path as x_SourceFile
-    from staging.billing as b
-    inner join active_loads as l using (load_id)
-    where $month is null or b.x_BillingPeriod = $month
-),
-
-final as (
-    select *
-    from billing
-    order by x_BillingPeriod, x_SourceFile, row_number
-)
-
-select * from final
-"""
-
 
 def focus_columns(version: str) -> list[str]:
     """The FOCUS columns of an export, in name order (as the FOCUS spec lists them), then x_ columns."""
@@ -90,7 +68,8 @@ def focus_frame(con: duckdb.DuckDBPyConnection, *, month: str | None = None, ver
     """staging.billing (active loads, optionally one billing period) as typed FOCUS columns."""
     columns = focus_columns(version)  # checks the version before the query runs
     # a cursor: the caller's connection may hold an unfinished result (DuckDB 2.0 refuses con.sql then)
-    return conform(con.cursor().sql(BILLING_SQL, params={"month": month}).pl(), columns)
+    frame = con.cursor().sql(warehouse.sql_text("export", "focus_billing"), params={"month": month}).pl()
+    return conform(frame, columns)
 
 
 def conform(rows: pl.DataFrame, columns: list[str]) -> pl.DataFrame:

@@ -404,14 +404,9 @@ def estimate(
 # --------------------------------------------------------------------------- the warehouse
 
 
-def _sql(name: str) -> str:
-    """The text of sql/report/<name>.sql."""
-    return (warehouse.SQL_DIR / "report" / f"{name}.sql").read_text(encoding="utf-8")
+_PANEL_SQL = warehouse.sql_text("report", "impact_daily_panel")
 
-
-_PANEL_SQL = _sql("impact_daily_panel")
-
-_ACTIONS_SQL = _sql("optimization_actions")
+_ACTIONS_SQL = warehouse.sql_text("report", "optimization_actions")
 
 
 def load_panel(con: duckdb.DuckDBPyConnection, start: date, end: date) -> dict[str, dict[date, Day]]:

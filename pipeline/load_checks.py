@@ -13,11 +13,8 @@ from decimal import Decimal
 import duckdb
 
 from pipeline.errors import InputError
+from pipeline.warehouse import sql_text
 
-_QUERY = (
-    "select path, source, status, rows_in, rows_loaded, rows_quarantined, top_reasons, message "
-    "from meta.quarantine_summary where loaded_at >= ? order by path, load_id"
-)
 _LOADED = ("loaded", "superseded")
 
 
@@ -69,7 +66,7 @@ class FilesFailed(InputError):
 
 def file_problems(con: duckdb.DuckDBPyConnection, *, since: datetime) -> list[FileProblem]:
     """Files loaded or rejected at or after `since` (naive UTC) with quarantined or rejected rows."""
-    rows = con.execute(_QUERY, [since]).fetchall()
+    rows = con.execute(sql_text("checks", "loads_since"), {"since": since}).fetchall()
     return [
         FileProblem(
             path=path,

@@ -57,20 +57,12 @@ class Recommendation:
         return self.evidence_text()
 
 
-def _sql(name: str) -> str:
-    """The text of sql/report/<name>.sql (the recommendations read the published warehouse)."""
-    return (warehouse.SQL_DIR / "report" / f"{name}.sql").read_text(encoding="utf-8")
-
-
-_HOST_GPU_SQL = _sql("gpu_cost_by_host")
-
-_MODEL_GPU_SQL = _sql("gpu_cost_by_model")
-
-_WORKLOAD_UTIL_SQL = _sql("gpu_utilisation_by_workload")
-
-_ON_DEMAND_SQL = _sql("on_demand_hours")
-
-_UNTAGGED_SQL = _sql("unallocated_by_account")
+# The recommendations read the published warehouse, with queries of sql/report/.
+_HOST_GPU_SQL = warehouse.sql_text("report", "gpu_cost_by_host")
+_MODEL_GPU_SQL = warehouse.sql_text("report", "gpu_cost_by_model")
+_WORKLOAD_UTIL_SQL = warehouse.sql_text("report", "gpu_utilisation_by_workload")
+_ON_DEMAND_SQL = warehouse.sql_text("report", "on_demand_hours")
+_UNTAGGED_SQL = warehouse.sql_text("report", "unallocated_by_account")
 
 
 def idle_gpu(rows: list[dict[str, Any]], *, threshold: Decimal = IDLE_THRESHOLD) -> list[Recommendation]:

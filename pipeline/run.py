@@ -156,11 +156,7 @@ def publish(workspace: Path | str | Workspace, period: str) -> int:
                 "select any_value(run_id) from ledger.cost_ledger_candidate where billing_period = ?", [period]
             ).fetchone()[0]
             con.execute("delete from ledger.cost_ledger where billing_period = ?", [period])
-            con.execute(
-                "insert into ledger.cost_ledger select * from ledger.cost_ledger_candidate where billing_period = ? "
-                "order by charge_date, model_id, category, subcategory, lineage_id",
-                [period],
-            )
+            con.execute(warehouse.sql_text("publish", "cost_ledger_period"), {"period": period})
             con.execute(
                 "delete from meta.pending_periods where period = ?", [period]
             )  # the candidate stays: the next build starts from it

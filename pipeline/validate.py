@@ -3,13 +3,13 @@
 Each suite is a Great Expectations 1.x `ExpectationSuite` stored as JSON in
 `expectations/<name>.json` (the format `ExpectationSuite.to_json_dict()` writes), with two project
 keys in the suite's `meta`:
-`frame`, the DuckDB query it runs on (see FRAMES), and `index_columns`, the columns that identify
+`frame`, the DuckDB query it runs on (pipeline.check_queries.FRAMES), and `index_columns`, the columns that identify
 an unexpected row in the observed text. Each expectation states its `severity`: `critical` blocks
 the publish ("fail"), `warning` is only recorded ("warn").
 
-Money never reaches Great Expectations as a number it could round: exact comparisons are made in
-DuckDB on DECIMAL columns and handed over as booleans (`billed_exact`) beside the difference as
-text.
+This module reads the suites, runs them on their frames and records the results; the frames are
+computed in DuckDB by pipeline.check_queries, so money never reaches Great Expectations as a
+number it could round (exact comparisons arrive as booleans such as `billed_exact`).
 Great Expectations is imported inside the functions that use it: importing this module is cheap.
 """
 
@@ -26,9 +26,10 @@ from typing import TYPE_CHECKING, Any
 
 import duckdb
 
-from pipeline.columns import CATEGORIES, COST_BASES, PHASES, AllocationMethod, Bucket
+from pipeline.check_queries import DELETE_RESULTS_SQL, FRAMES, INSERT_RESULT_SQL, frame_data
+from pipeline.columns import CATEGORIES, COST_BASES, PHASES, AllocationMethod
 from pipeline.errors import ConfigError, ValidationFailed
-from pipeline.warehouse import SQL_DIR, transaction
+from pipeline.warehouse import transaction
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -36,20 +37,6 @@ if TYPE_CHECKING:
     from great_expectations.data_context import AbstractDataContext
 
 EXPECTATIONS_DIR = Path(__file__).resolve().parent.parent / "expectations"
-CHECKS_DIR = SQL_DIR / "checks"
-
-
-def check_sql(name: str) -> str:
-    """The text of sql/checks/<name>.sql: a check's query, with its comment."""
-    return (CHECKS_DIR / f"{name}.sql").read_text()
-
-
-def fill(query: str, **parts: str) -> str:
-    """`query` with each `$name` of `parts` replaced by its SQL text (a predicate or a subquery the
-    code writes); the other `$names` stay for DuckDB to bind."""
-    return re.sub(r"\$(\w+)\b", lambda m: parts.get(m.group(1), m.group(0)), query)
-
-
 # Great Expectations' FailureSeverity -> the project's severity.
 SEVERITIES: Mapping[str, str] = {"critical": "fail", "warning": "warn"}
 # Values the suites refer to as {"$PARAMETER": name}: declared once, in pipeline.columns.
@@ -62,98 +49,6 @@ SUITE_PARAMETERS: Mapping[str, list[str]] = {
 DATA_DOCS_SITE = "costledger"
 MAX_EXAMPLES = 5
 DECIMAL_TEXT = re.compile(r"^-?[0-9]+\.[0-9]+$")
-
-LEDGER_ROWS_SQL = check_sql("ledger_rows")
-LEDGER_SAMPLE_ROWS = 50_000
-
-BILLING_CONSERVATION_SQL = check_sql("billing_conservation")
-
-LABOR_CANDIDATE_SQL = check_sql("labor_candidate")
-
-LABOR_CONSERVATION_SQL = check_sql("labor_conservation")
-
-LABOR_PRIVACY_SQL = check_sql("labor_privacy")
-
-LOAD_BALANCE_SQL = check_sql("load_balance")
-
-STAGING_BILLING_SQL = check_sql("staging_billing")
-
-INVOICE_RECONCILIATION_SQL = check_sql("invoice_reconciliation")
-
-MARTS_SQL = check_sql("mart_rules")
-
-MARTS_DIR = Path(__file__).resolve().parent.parent / "sql" / "marts"
-_MART_VIEW = re.compile(r"create or replace view marts\.(\w+) as\s*(.*?);\s*comment on view", re.DOTALL)
-# What a mart reads, narrowed for validation: the period's candidate stands for the published
-# ledger (exactly the rows publish will swap in), and only the period's GPU samples are scanned.
-_MART_INPUTS: Mapping[str, str] = {
-    r"\bledger\.cost_ledger\b": "(select * from ledger.cost_ledger_candidate where billing_period = $period)",
-    r"\bstaging\.gpu_samples\b": (
-        "(select * from staging.gpu_samples where ts >= cast($period || '-01' as timestamp) "
-        "and ts < cast($period || '-01' as timestamp) + interval 1 month)"
-    ),
-}
-
-
-def mart_query(name: str, directory: Path | None = None) -> str:
-    """The query of the view marts.<name> (sql/marts/<name>.sql), reading the period's candidate."""
-    path = (MARTS_DIR if directory is None else directory) / f"{name}.sql"
-    found = _MART_VIEW.search(path.read_text())
-    if found is None or found.group(1) != name:
-        raise ConfigError(f"{path}: expected 'create or replace view marts.{name} as <query>;' then its comments")
-    query = found.group(2)
-    for table, narrowed in _MART_INPUTS.items():
-        query = re.sub(table, narrowed, query)
-    return query
-
-
-def marts_sql(directory: Path | None = None, *, query: str = MARTS_SQL) -> str:
-    """`query` (the marts' rules) with each $mart_<name> replaced by that mart's query."""
-    return re.sub(r"\$mart_(\w+)\b", lambda m: mart_query(m.group(1), directory), query)
-
-
-def load_balance_sql(con: duckdb.DuckDBPyConnection) -> str:
-    """LOAD_BALANCE_SQL over every staging table that keeps load_id and row_number."""
-    tables = con.execute(
-        "select table_name from duckdb_columns() where schema_name = 'staging' "
-        "and table_name in (select table_name from duckdb_tables() where schema_name = 'staging') "
-        "group by table_name having count(*) filter (column_name in ('load_id', 'row_number')) = 2 "
-        "order by table_name"
-    ).fetchall()
-    staged = "\n    union all\n    ".join(f'select load_id, row_number from staging."{t}"' for (t,) in tables)
-    counts = "\n    union all\n    ".join(
-        f'select load_id, count(distinct row_number) as rows from staging."{t}" group by load_id' for (t,) in tables
-    )
-    return fill(
-        LOAD_BALANCE_SQL,
-        staged=staged or "select null::varchar as load_id, null::bigint as row_number",
-        staged_counts=counts or "select null::varchar as load_id, 0 as rows",
-    )
-
-
-# Frame name (a suite's meta.frame) -> its query. Every query binds $period; extra bound values
-# come from FRAME_PARAMETERS.
-FRAMES: Mapping[str, str] = {
-    "ledger_rows": LEDGER_ROWS_SQL,
-    "billing_conservation": BILLING_CONSERVATION_SQL,
-    "labor_conservation": LABOR_CONSERVATION_SQL,
-    "labor_privacy": LABOR_PRIVACY_SQL,
-    "load_balance": LOAD_BALANCE_SQL,
-    "staging_billing": STAGING_BILLING_SQL,
-    "invoice_reconciliation": INVOICE_RECONCILIATION_SQL,
-    "marts": MARTS_SQL,
-}
-FRAME_PARAMETERS: Mapping[str, Mapping[str, str]] = {
-    "ledger_rows": {"unallocated": Bucket.UNALLOCATED.value},
-}
-
-DELETE_RESULTS_SQL = check_sql("delete_results")
-
-INSERT_RESULT_SQL = (
-    "insert into meta.check_results "
-    '(run_id, billing_period, suite, expectation, "column", severity, success, observed, checked_at) '
-    "values (?, ?, ?, ?, ?, ?, ?, ?, ?)"
-)
 
 
 @dataclass(frozen=True)
@@ -250,50 +145,10 @@ def load_frame(
     suites: Sequence[Suite] = (),
     restricted: Path | None = None,
 ) -> pd.DataFrame:
-    """The frame a suite runs on, computed in DuckDB for one period, as pandas."""
-    if frame == "labor_conservation":
-        return labor_conservation_frame(con, period=period, restricted=restricted)
-    parameters = {"period": period, **FRAME_PARAMETERS.get(frame, {})}
-    builders = {
-        "load_balance": lambda: load_balance_sql(con),
-        "marts": marts_sql,
-        "invoice_reconciliation": lambda: marts_sql(query=INVOICE_RECONCILIATION_SQL),
-    }
-    query = builders[frame]() if frame in builders else FRAMES[frame]
-    if frame == "ledger_rows":
-        suspect, values = suspect_sql(suites)
-        query = fill(query, suspect=suspect)
-        parameters |= {"sample": LEDGER_SAMPLE_ROWS, **values}
-    return con.execute(query, parameters).df()
-
-
-def labor_conservation_frame(
-    con: duckdb.DuckDBPyConnection, *, period: str, restricted: Path | None = None
-) -> pd.DataFrame:
-    """LABOR_CONSERVATION_SQL, run in the restricted HR database (read-only) on the candidate's
-    labor totals; without one (no HR file ever loaded), against no HR cost at all."""
-    candidate = con.sql(LABOR_CANDIDATE_SQL, params={"period": period}).pl().to_arrow()
-    path = restricted if restricted is not None else _restricted_beside(con)
-    hr = duckdb.connect(str(path), read_only=True) if path is not None and path.exists() else duckdb.connect()
-    try:
-        hr.execute("set enable_progress_bar = false")
-        if not hr.execute("select 1 from duckdb_tables() where table_name = 'labor_variance'").fetchall():
-            hr.execute(
-                "create temp table labor_variance "
-                "(month varchar, currency varchar, hr_cost decimal(38, 18), variance decimal(38, 18))"
-            )
-        hr.register("candidate_totals", candidate)
-        return hr.execute(LABOR_CONSERVATION_SQL, {"period": period}).df()
-    finally:
-        hr.close()
-
-
-def _restricted_beside(con: duckdb.DuckDBPyConnection) -> Path | None:
-    """The workspace's restricted HR database, beside the warehouse file `con` has open."""
-    from pipeline.workspace import Workspace
-
-    path = con.execute("select path from duckdb_databases() where database_name = current_database()").fetchone()[0]
-    return Workspace(Path(path).parent).restricted if path else None
+    """The frame a suite runs on, computed in DuckDB for one period, as pandas; the ledger rows'
+    sample also keeps every row a fail rule of `suites` flags."""
+    suspect = suspect_sql(suites) if frame == "ledger_rows" else ("false", {})
+    return frame_data(con, frame, period=period, suspect=suspect, restricted=restricted)
 
 
 def suspect_sql(suites: Sequence[Suite]) -> tuple[str, dict[str, Any]]:
@@ -325,7 +180,20 @@ def suspect_sql(suites: Sequence[Suite]) -> tuple[str, dict[str, Any]]:
 def record_results(con: duckdb.DuckDBPyConnection, results: Sequence[CheckResult], *, period: str, run_id: str) -> None:
     """Replace this run and period's rows in meta.check_results, in one transaction."""
     now = datetime.now(UTC).replace(tzinfo=None)  # checked_at, UTC
-    rows = [(run_id, period, r.suite, r.expectation, r.column, r.severity, r.success, r.observed, now) for r in results]
+    rows = [
+        {
+            "run_id": run_id,
+            "period": period,
+            "suite": r.suite,
+            "expectation": r.expectation,
+            "column_name": r.column,
+            "severity": r.severity,
+            "success": r.success,
+            "observed": r.observed,
+            "checked_at": now,
+        }
+        for r in results
+    ]
     with transaction(con):
         con.execute(DELETE_RESULTS_SQL, {"run_id": run_id, "period": period})
         if rows:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import os
+import re
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime
@@ -26,6 +27,12 @@ def sql_text(*parts: str) -> str:
     """The text of one query kept under `sql/`: `sql_text("report", "unit_costs_by_day")` reads
     sql/report/unit_costs_by_day.sql."""
     return SQL_DIR.joinpath(*parts[:-1], f"{parts[-1]}.sql").read_text(encoding="utf-8")
+
+
+def fill(query: str, **parts: str) -> str:
+    """`query` with each `$name` of `parts` replaced by its SQL text (a predicate, a subquery or a
+    literal the code writes); the other `$names` stay for DuckDB to bind."""
+    return re.sub(r"\$(\w+)\b", lambda m: parts.get(m.group(1), m.group(0)), query)
 
 
 def sql_files() -> list[Path]:
@@ -102,9 +109,8 @@ def mark_pending(con: duckdb.DuckDBPyConnection, periods: set[str] | list[str]) 
     """Record periods whose inputs changed; call inside the transaction that changes them."""
     for period in sorted(periods):
         con.execute(
-            "insert into meta.pending_periods select ?, ? "
-            "where not exists (select 1 from meta.pending_periods where period = ?)",
-            [period, datetime.now(UTC).replace(tzinfo=None), period],
+            sql_text("warehouse", "pending_period"),
+            {"period": period, "marked_at": datetime.now(UTC).replace(tzinfo=None)},
         )
 
 

@@ -34,6 +34,7 @@ import duckdb
 from pipeline.generators.csvfiles import ALLOCATIONS_HEADER, PEOPLE_HEADER, write_csv, write_private_csvs
 from pipeline.generators.demo import generate_estate
 from pipeline.progress import Progress
+from pipeline.warehouse import fill, sql_text
 from pipeline.workspace import Workspace
 
 MONTH = "2026-01"
@@ -216,131 +217,22 @@ def _copy(con: duckdb.DuckDBPyConnection, query: str, path: Path, fmt: str) -> N
     con.execute(f"copy ({query}) to '{path}' ({options})")
 
 
-# A day's billing row i (0-based) with global number g: the first 24 x cloud_nodes rows are the GPU
-# node hours; the rest take their kind from g % 100. `h` is a pseudo-random 32-bit number of g.
-_BILLING_SQL = """
-with base as (
-    select i, {offset} + i as g, (({offset} + i) * 2654435761 + {seed} * 1000003) % 4294967296 as h
-    from range({rows}) as t(i)
-),
-
-kinds as (
-    select *,
-        case
-            when i < {pool_rows} then 'node'
-            when i = {pool_rows} and {day} = 0 then 'purchase'
-            when g % 100 < 10 then 'azure'
-            when g % 100 = 10 then 'untagged'
-            when g % 100 = 11 then 'unregistered'
-            when g % 100 = 12 then 'account_rule'
-            when g % 100 = 13 then 'support'
-            when g % 100 = 14 then 'tax'
-            when g % 100 < 25 then 'data'
-            else 'usage'
-        end as kind,
-        'model-' || lpad((h % {models})::varchar, 3, '0') as model,
-        timestamp '{day_start}' + to_hours(case when i < {pool_rows} then i % 24 else g % 24 end) as hour_start
-    from base
-),
-
-costs as (
-    select *,
-        case kind
-            when 'node' then {node_hourly}::decimal(38, 10)
-            when 'purchase' then {purchase}::decimal(38, 10)
-            else ((h % 5000000000) + 1)::decimal(38, 0)::decimal(38, 10) * 0.0000000001::decimal(38, 10)
-        end::decimal(38, 10) as effective,
-        kind = 'node' and (i // 24) % 3 = 0 as covered,
-        kind in ('tax', 'support', 'purchase') as daily
-    from kinds
-)
-
-select
-    case when kind = 'azure' then 'ea-0001' else '111111111111' end as BillingAccountId,
-    case when kind = 'azure' then 'Retail EA' else 'Retail Prod' end as BillingAccountName,
-    case when kind = 'account_rule' then 'acct-exp' when kind = 'azure' then 'sub-shared' else '222222222222' end
-        as SubAccountId,
-    case when kind = 'account_rule' then 'experiments' else 'ml-serving' end as SubAccountName,
-    timestamp '{month_start}' as BillingPeriodStart,
-    timestamp '{month_end}' as BillingPeriodEnd,
-    case when daily then timestamp '{day_start}' else hour_start end as ChargePeriodStart,
-    case when daily then timestamp '{day_start}' + interval 1 day else hour_start + interval 1 hour end
-        as ChargePeriodEnd,
-    case kind when 'tax' then 'Tax' when 'purchase' then 'Purchase' else 'Usage' end as ChargeCategory,
-    cast(null as varchar) as ChargeClass,
-    case kind
-        when 'node' then 'p4d.24xlarge GPU instance hour'
-        when 'data' then 'S3 training data'
-        when 'support' then 'Business support'
-        when 'tax' then 'Sales tax'
-        when 'purchase' then 'Savings Plan purchase'
-        when 'azure' then 'D8s v5 hours'
-        else (['c6i.4xlarge instance hours', 'S3 standard storage', 'Data transfer out', 'RDS db.r6g.large'])[1 + h % 4]
-    end as ChargeDescription,
-    case when kind = 'purchase' then 'One-Time' else 'Usage-Based' end as ChargeFrequency,
-    case when covered then 0::decimal(38, 10) else effective end as BilledCost,
-    case when kind = 'purchase' then 0::decimal(38, 10) else effective end as EffectiveCost,
-    effective as ListCost,
-    effective as ContractedCost,
-    case when kind = 'azure' then 'EUR' else 'USD' end as BillingCurrency,
-    case when kind = 'azure' then 'EUR' else 'USD' end as PricingCurrency,
-    1::decimal(38, 6) as ConsumedQuantity,
-    'Hours' as ConsumedUnit,
-    case when kind = 'azure' then 'Microsoft' else 'AWS' end as ProviderName,
-    case when kind = 'azure' then 'Microsoft' else 'Amazon Web Services, Inc.' end as PublisherName,
-    case when kind = 'azure' then 'Microsoft' else 'Amazon Web Services, Inc.' end as InvoiceIssuerName,
-    'INV-{month}-' || case when kind = 'azure' then 'AZ' else 'AWS' end as InvoiceId,
-    case when kind = 'azure' then 'westeurope' else 'us-east-1' end as RegionId,
-    case
-        when kind = 'node' then 'arn:aws:ec2:us-east-1:111111111111:instance/gpu-node-'
-            || lpad((i // 24)::varchar, 4, '0')
-        else 'r-' || (g % 997)::varchar
-    end as ResourceId,
-    case when kind = 'node' then 'gpu-node-' || lpad((i // 24)::varchar, 4, '0') else cast(null as varchar) end
-        as ResourceName,
-    cast(null as varchar) as ResourceType,
-    case kind
-        when 'data' then 'Storage' when 'support' then 'Management and Governance' when 'tax' then 'Other'
-        when 'purchase' then 'Compute' else 'Compute'
-    end as ServiceCategory,
-    case kind
-        when 'node' then 'Amazon Elastic Compute Cloud'
-        when 'data' then 'Amazon Simple Storage Service'
-        when 'support' then 'AWS Support (Business)'
-        when 'tax' then 'Tax'
-        when 'purchase' then 'Savings Plans for AWS Compute usage'
-        when 'azure' then 'Virtual Machines'
-        else 'Amazon Elastic Compute Cloud'
-    end as ServiceName,
-    'SKU' || (h % 50)::varchar as SkuId,
-    case when covered or kind = 'purchase' then 'sp-1' else cast(null as varchar) end as CommitmentDiscountId,
-    case when covered or kind = 'purchase' then 'Savings Plan' else cast(null as varchar) end as CommitmentDiscountType,
-    case kind
-        when 'usage' then '{{"model":"' || model || '"}}'
-        when 'azure' then '{{"model":"' || model || '"}}'
-        when 'data' then '{{"model":"' || model || '","cost_category":"data"}}'
-        when 'unregistered' then '{{"model":"legacy-scorer"}}'
-        else cast(null as varchar)
-    end as Tags
-from costs
-"""
-
-
 def _billing_query(spec: Spec, day: int, offset: int, seed: int) -> str:
     when = FIRST_DAY + timedelta(days=day)
-    return _BILLING_SQL.format(
-        offset=offset,
-        seed=seed,
-        rows=spec.rows_on(day),
-        pool_rows=24 * spec.cloud_nodes,
-        day=day,
-        models=spec.models,
-        day_start=f"{when} 00:00:00",
-        month_start=f"{MONTH}-01 00:00:00",
-        month_end="2026-02-01 00:00:00",
-        month=MONTH,
-        node_hourly=NODE_HOURLY,
-        purchase=PURCHASE,
+    return fill(
+        sql_text("generators", "billing_day"),
+        offset=str(offset),
+        seed=str(seed),
+        rows=str(spec.rows_on(day)),
+        pool_rows=str(24 * spec.cloud_nodes),
+        day=str(day),
+        models=str(spec.models),
+        day_start=f"'{when} 00:00:00'",
+        month_start=f"'{MONTH}-01 00:00:00'",
+        month_end="'2026-02-01 00:00:00'",
+        month=f"'{MONTH}'",
+        node_hourly=str(NODE_HOURLY),
+        purchase=str(PURCHASE),
     )
 
 
@@ -351,57 +243,23 @@ def _billing_day(
     _copy(con, _billing_query(spec, day, offset, seed), root / "inbox" / "billing" / f"focus-{when}.{fmt}", fmt)
 
 
-# Rows in (host, GPU, minute) order straight from range() (no sort). A GPU's holder in minute s:
-# block (s // 60 + 24 day + gpu + host) % (models + 2): a model's namespace, `models` = the
-# unmapped sandbox, `models + 1` = no pod (idle).
-_TELEMETRY_SQL = """
-with grid as (
-    select r // {slots} // {gpus_per_node} as host, r // {slots} % {gpus_per_node} as gpu, r % {slots} as s
-    from range({gpus} * {slots}) as t(r)
-),
-
-labelled as (
-    select *,
-        (s // 60 + {day} * 24 + gpu + host) % ({models} + 2) as block,
-        unnest(case when host >= {cloud_nodes} then ['DCGM_FI_DEV_GPU_UTIL', 'DCGM_FI_DEV_POWER_USAGE'] else
-            ['DCGM_FI_DEV_GPU_UTIL'] end) as metric
-    from grid
-)
-
-select
-    {ts} as ts,
-    case when host >= {cloud_nodes} then 'dc1-gpu-' else 'gpu-node-' end || lpad(host::varchar, 4, '0') as hostname,
-    gpu::varchar as gpu,
-    metric,
-    case
-        when metric = 'DCGM_FI_DEV_POWER_USAGE' then case when block > {models} then {idle} else {busy} end
-        when block > {models} then 0
-        else 20 + (s * 7 + gpu * 13) % 80
-    end::double as value,
-    case when block < {models} then 'ns-' || lpad(block::varchar, 3, '0') when block = {models} then 'sandbox' end
-        as namespace,
-    case when block < {models} then 'ns-' || lpad(block::varchar, 3, '0') || '-pod-' || gpu when block = {models}
-        then 'sandbox-pod-' || gpu end as pod,
-    case when block <= {models} then 'server' end as container
-from labelled
-"""
-
-
 def _telemetry_day(con: duckdb.DuckDBPyConnection, root: Path, spec: Spec, day: int, fmt: str) -> None:
     when = FIRST_DAY + timedelta(days=day)
-    ts = f"timestamp '{when} 00:00:00' + to_seconds(s * {STEP})"
-    ts = ts if fmt == "parquet" else f"strftime({ts}, '%Y-%m-%dT%H:%M:%SZ')"
-    query = _TELEMETRY_SQL.format(
-        gpus_per_node=GPUS_PER_NODE,
-        gpus=spec.hosts * GPUS_PER_NODE,
-        slots=86_400 // STEP,
-        day=day,
-        models=spec.models,
-        cloud_nodes=spec.cloud_nodes,
-        idle=WATTS_IDLE,
-        busy=WATTS_BUSY,
-        ts=ts,
+    query = fill(
+        sql_text("generators", "telemetry_day"),
+        gpus_per_node=str(GPUS_PER_NODE),
+        gpus=str(spec.hosts * GPUS_PER_NODE),
+        slots=str(86_400 // STEP),
+        step=str(STEP),
+        day=str(day),
+        day_start=f"'{when} 00:00:00'",
+        models=str(spec.models),
+        cloud_nodes=str(spec.cloud_nodes),
+        idle=str(WATTS_IDLE),
+        busy=str(WATTS_BUSY),
     )
+    if fmt == "csv":  # timestamps as ISO text with a Z, as a CSV export writes them
+        query = f"select * replace (strftime(ts, '%Y-%m-%dT%H:%M:%SZ') as ts) from ({query})"
     _copy(con, query, root / "inbox" / "telemetry" / f"gpu-{when}.{fmt}", fmt)
 
 

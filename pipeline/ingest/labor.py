@@ -302,12 +302,7 @@ def _employed_cost(monthly: Decimal, days: list[date], start: date | None, end: 
 
 
 def months_with_hr(con: duckdb.DuckDBPyConnection) -> list[str]:
-    query = """
-        select month from allocations
-        union select strftime(date, '%Y-%m') from timesheets
-        union select strftime(date, '%Y-%m') from training
-    """
-    return sorted(r[0] for r in con.execute(query).fetchall())
+    return sorted(r[0] for r in con.execute(warehouse.sql_text("labor", "months_with_hr")).fetchall())
 
 
 def paid(con: duckdb.DuckDBPyConnection, config: Config, months: list[str]) -> pl.DataFrame:
@@ -350,33 +345,7 @@ def shares(con: duckdb.DuckDBPyConnection) -> pl.DataFrame:
     """(month, person, model_id, w): percent allocations in basis points, else timesheet hours in
     hundredths; the rest of a percent allocation is __unallocated__."""
     unallocated = Bucket.UNALLOCATED.value
-    query = """
-        with percent as (
-            select month, person, model_id, cast(round(percent * 100) as bigint) as w from allocations
-        ),
-
-        percent_rest as (
-            select month, person, ? as model_id, 10000 - sum(w) as w from percent group by month, person
-        ),
-
-        hours as (
-            select strftime(t.date, '%Y-%m') as month, t.person, coalesce(p.model_id, ?) as model_id,
-                cast(round(sum(t.hours) * 100) as bigint) as w
-            from timesheets as t
-            left join projects as p on p.project = t.project
-            group by all
-        ),
-
-        final as (
-            select * from percent
-            union all select * from percent_rest
-            union all select * from hours
-            where not exists (select 1 from allocations as a where a.month = hours.month and a.person = hours.person)
-        )
-
-        select month, person, model_id, sum(w)::bigint as w from final where w > 0 group by all
-    """
-    return con.sql(query, params=[unallocated, unallocated]).pl()
+    return con.sql(warehouse.sql_text("labor", "model_shares"), params={"unallocated": unallocated}).pl()
 
 
 def training(con: duckdb.DuckDBPyConnection, employed: pl.DataFrame) -> pl.DataFrame:

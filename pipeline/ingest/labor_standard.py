@@ -42,6 +42,7 @@ from decimal import ROUND_HALF_EVEN, Decimal, localcontext
 import duckdb
 import polars as pl
 
+from pipeline import warehouse
 from pipeline.columns import Bucket
 from pipeline.config import Config
 from pipeline.ingest import labor
@@ -268,11 +269,7 @@ def _rates(con: duckdb.DuckDBPyConnection, config: Config) -> tuple[pl.DataFrame
         "select rate_period, currency, role_group, headcount, rate, published from labor_rates where policy = $policy",
         params={"policy": current},
     ).pl()
-    bands = con.sql(
-        "select b.* from labor_rate_bands as b semi join labor_rates as r "
-        "on r.rate_period = b.rate_period and r.currency = b.currency and r.policy = $policy",
-        params={"policy": current},
-    ).pl()
+    bands = con.sql(warehouse.sql_text("labor", "policy_rate_bands"), params={"policy": current}).pl()
     return rates, bands
 
 

@@ -7,14 +7,12 @@ from __future__ import annotations
 
 from datetime import date
 from decimal import Decimal, localcontext
-from pathlib import Path
 
 import duckdb
 
+from pipeline import warehouse
 from pipeline.config import Config, Report
 from pipeline.errors import ValidationFailed
-
-RECONCILIATION = Path(__file__).resolve().parents[2] / "sql" / "publish" / "mart_reconciliation.sql"
 
 
 def refresh(con: duckdb.DuckDBPyConnection, config: Config, period: str) -> dict[str, int]:
@@ -61,7 +59,7 @@ def reconcile(con: duckdb.DuckDBPyConnection, months: list[str], *, period: str)
         "end": date.fromisoformat(next_month(max(months)) + "-01"),
         "months": months,
     }
-    wrong = con.execute(RECONCILIATION.read_text(), span).fetchall()
+    wrong = con.execute(warehouse.sql_text("publish", "mart_reconciliation"), span).fetchall()
     if wrong:
         lines = [
             f"  {mart} {month} {currency}: {_plain(mart_cost)} in the mart, {_plain(ledger_cost)} in the ledger"

@@ -20,7 +20,6 @@ from pipeline.errors import CostLedgerError
 from pipeline.workspace import Workspace
 
 log = logging.getLogger(__name__)
-QUERY = Path(__file__).resolve().parents[2] / "sql" / "publish" / "new_anomalies.sql"
 COLUMNS = ("charge_date", "model_id", "category", "currency", "actual", "expected", "upper_bound", "excess")
 
 
@@ -31,7 +30,8 @@ class AnomalyAlert(CostLedgerError):
 def new_anomalies(con: duckdb.DuckDBPyConnection, settings: Anomalies, day: date) -> list[dict[str, Any]]:
     """Anomalies to alert on as of `day` (oldest first in the list's order of excess)."""
     first = day - timedelta(days=settings.alert_days - 1)
-    rows = con.execute(QUERY.read_text(), {"min_excess": settings.alert_excess, "first": first, "last": day}).fetchall()
+    params = {"min_excess": settings.alert_excess, "first": first, "last": day}
+    rows = con.execute(warehouse.sql_text("publish", "new_anomalies"), params).fetchall()
     return [dict(zip(COLUMNS, row, strict=True)) for row in rows]
 
 

@@ -21,14 +21,13 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import date, timedelta
 from decimal import ROUND_HALF_EVEN, Decimal, localcontext
-from pathlib import Path
 
 import duckdb
 
+from pipeline import warehouse
 from pipeline.impact import EXACT
 
 QUANTUM = Decimal(1).scaleb(-18)
-SQL = Path(__file__).resolve().parents[2] / "sql" / "publish"
 
 
 @dataclass(frozen=True)
@@ -105,13 +104,13 @@ def refresh(con: duckdb.DuckDBPyConnection, months: list[str]) -> int:
     span = {"start": date.fromisoformat(wanted[0] + "-01"), "end": date.fromisoformat(next_month(wanted[-1]) + "-01")}
     items: dict[tuple[str, str, str, str], dict[str, Item]] = defaultdict(dict)
     for month, model, category, currency, subcategory, unit, cost, quantity in con.execute(
-        (SQL / "cost_items.sql").read_text(), span
+        warehouse.sql_text("publish", "cost_items"), span
     ).fetchall():
         if month not in wanted:
             continue
         key = f"{subcategory}|{unit or ''}"
         items[(month, model, category, currency)][key] = Item(cost, quantity if unit else None)
-    volumes = con.execute((SQL / "monthly_requests.sql").read_text(), span).fetchall()
+    volumes = con.execute(warehouse.sql_text("publish", "monthly_requests"), span).fetchall()
     requests = {(m, model): r for m, model, r in volumes}
     present = {key[0] for key in items}
     rows = []

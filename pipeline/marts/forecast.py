@@ -23,17 +23,16 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import date, timedelta
 from decimal import ROUND_HALF_EVEN, Decimal, localcontext
-from pathlib import Path
 
 import duckdb
 import numpy as np
 
+from pipeline import warehouse
 from pipeline.impact import DRAWS, EXACT, LEVEL, SEED, percentile_interval
 
 HISTORY_DAYS = 28
 QUANTUM = Decimal(1).scaleb(-18)  # DECIMAL(38, 18)
 ALL = "all"
-QUERY = Path(__file__).resolve().parents[2] / "sql" / "publish" / "daily_cost_by_scope.sql"
 
 
 @dataclass(frozen=True)
@@ -117,7 +116,8 @@ def refresh(
             continue
         month_start, month_end, through = status
         window_start = min(month_start, through - timedelta(days=HISTORY_DAYS - 1))
-        series = con.execute(QUERY.read_text(), {"start": window_start, "end": month_end}).fetchall()
+        query = warehouse.sql_text("publish", "daily_cost_by_scope")
+        series = con.execute(query, {"start": window_start, "end": month_end}).fetchall()
         for (kind, scope, category, currency), daily in _grouped(series).items():
             f = forecast_month(
                 daily,

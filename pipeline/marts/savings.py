@@ -26,6 +26,7 @@ from decimal import ROUND_HALF_EVEN, Decimal, localcontext
 import duckdb
 import numpy as np
 
+from pipeline import warehouse
 from pipeline.impact import (
     DRAWS,
     EXACT,
@@ -203,13 +204,6 @@ def action_savings(
     return ActionSavings(exact, tuple(rows))
 
 
-_CLAIMS_SQL = """
-select action_date, model_id, action, coalesce(description, '') as description, max(claimed_saving_percent) as claimed
-from staging.optimizations
-group by action_date, model_id, action, coalesce(description, '')
-"""
-
-
 def refresh(
     con: duckdb.DuckDBPyConnection,
     *,
@@ -224,7 +218,8 @@ def refresh(
     bounds = con.execute("select min(charge_date), max(charge_date) from ledger.cost_ledger").fetchone()
     if not log or bounds is None or bounds[0] is None:
         return 0
-    claims: Mapping[tuple, Decimal | None] = {tuple(r[:4]): r[4] for r in con.execute(_CLAIMS_SQL).fetchall()}
+    claim_rows = con.execute(warehouse.sql_text("publish", "optimization_claims")).fetchall()
+    claims: Mapping[tuple, Decimal | None] = {tuple(r[:4]): r[4] for r in claim_rows}
     first = min(a.day for a in log) - timedelta(days=before_days)
     panel = load_panel(con, first, bounds[1] + timedelta(days=1))
     months = month_spans(min(a.day for a in log), bounds[1])

@@ -18,7 +18,6 @@ from pipeline.columns import BUCKETS
 from pipeline.errors import CostLedgerError
 from pipeline.report.data import EXACT, Cube, Month, MonthOverMonth, ReportData, ReportSettings, share
 
-SQL_DIR = warehouse.SQL_DIR / "report"
 TOP_REASONS = 15  # rows of the largest amounts no model carries
 HR_AND_PLANS = ("labor", "milestones")  # a month with rows from these sources only is incomplete
 
@@ -26,7 +25,7 @@ HR_AND_PLANS = ("labor", "milestones")  # a month with rows from these sources o
 @functools.cache
 def query(name: str) -> str:
     """The text of sql/report/<name>.sql."""
-    return (SQL_DIR / f"{name}.sql").read_text(encoding="utf-8")
+    return warehouse.sql_text("report", name)
 
 
 def _execute(con: duckdb.DuckDBPyConnection, sql: str, params: dict[str, Any]) -> Any:

@@ -18,8 +18,8 @@ import duckdb
 import pytest
 from typer.testing import CliRunner
 
+from pipeline.check_queries import load_balance_sql
 from pipeline.cli import app
-from pipeline.validate import load_balance_sql
 from pipeline.workspace import Workspace
 from tests.conftest import without_progress
 from tests.factories import TWO_MODELS

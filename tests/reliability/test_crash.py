@@ -23,9 +23,9 @@ import duckdb
 import pytest
 from typer.testing import CliRunner
 
+from pipeline.check_queries import load_balance_sql
 from pipeline.cli import app
 from pipeline.crash import CRASH_AT, CRASH_TRACE
-from pipeline.validate import load_balance_sql
 from pipeline.workspace import Workspace
 from tests.reliability.test_bad_inputs import CONFIG, focus, focus_row
 

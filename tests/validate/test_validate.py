@@ -377,7 +377,7 @@ def test_rows_beyond_the_sample_are_still_checked(
 ) -> None:
     # GX sees the first 2 rows by lineage id (aws-1-a, aws-1-b) plus every row SQL finds breaking
     # a fail rule: gcp-1 (last by lineage id) loses its model -> 3 rows seen, 1 unexpected.
-    monkeypatch.setattr("pipeline.validate.LEDGER_SAMPLE_ROWS", 2)
+    monkeypatch.setattr("pipeline.check_queries.LEDGER_SAMPLE_ROWS", 2)
     build_billing_estate(con)
     update_candidate(con, "gcp-1", model_id="rec llm")
     error = assert_fails_only(con, "ledger_rows", "expect_column_values_to_match_regex", "model_id")
@@ -591,7 +591,7 @@ def test_a_mart_that_drops_rows_fails_its_totals(
     )
     assert broken != daily.read_text()
     daily.write_text(broken)
-    monkeypatch.setattr("pipeline.validate.MARTS_DIR", marts)
+    monkeypatch.setattr("pipeline.check_queries.MARTS_DIR", marts)
     build_billing_estate(con)
     error = assert_fails_only(con, "marts", "expect_column_values_to_be_between", "mart_totals_unbalanced")
     assert "mart_totals_unbalanced=1" in str(error)
@@ -717,7 +717,7 @@ def test_unit_costs_that_count_a_training_row_fail_their_totals(
     broken = unit.read_text().replace("where phase = 'inference'", "where true")
     assert broken != unit.read_text()
     unit.write_text(broken)
-    monkeypatch.setattr("pipeline.validate.MARTS_DIR", marts)
+    monkeypatch.setattr("pipeline.check_queries.MARTS_DIR", marts)
     assert load_frame(con, "marts", period=PERIOD)["mart_totals_unbalanced"].tolist() == [1]
 
 
@@ -753,5 +753,5 @@ def test_a_model_cost_mart_that_drops_the_cost_of_delay_fails_its_economic_total
     broken = daily.read_text().replace("sum(economic_cost) as economic_cost", "sum(effective_cost) as economic_cost")
     assert broken != daily.read_text()
     daily.write_text(broken)
-    monkeypatch.setattr("pipeline.validate.MARTS_DIR", marts)
+    monkeypatch.setattr("pipeline.check_queries.MARTS_DIR", marts)
     assert load_frame(con, "marts", period=PERIOD)["mart_totals_unbalanced"].tolist() == [1]

@@ -1,0 +1,160 @@
+"""The SQL side of validation: the frame each suite runs on, computed in DuckDB for one period.
+
+Every frame is a query of `sql/checks/` bound to `$period`: the candidate ledger's rows (a sample
+plus every row a fail rule flags), the billing and labor conservation checks, the loads' balance,
+the staged billing, the invoices and the marts (each mart's view query, read from `sql/marts/`,
+narrowed to the period's candidate). Money is compared exactly here, on DECIMAL columns, and
+handed to Great Expectations as booleans beside the difference as text.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import duckdb
+
+from pipeline.columns import Bucket
+from pipeline.errors import ConfigError
+from pipeline.warehouse import SQL_DIR, fill, sql_text
+
+if TYPE_CHECKING:
+    import pandas as pd
+
+
+LEDGER_ROWS_SQL = sql_text("checks", "ledger_rows")
+LEDGER_SAMPLE_ROWS = 50_000
+
+BILLING_CONSERVATION_SQL = sql_text("checks", "billing_conservation")
+
+LABOR_CANDIDATE_SQL = sql_text("checks", "labor_candidate")
+
+LABOR_CONSERVATION_SQL = sql_text("checks", "labor_conservation")
+
+LABOR_PRIVACY_SQL = sql_text("checks", "labor_privacy")
+
+LOAD_BALANCE_SQL = sql_text("checks", "load_balance")
+
+STAGING_BILLING_SQL = sql_text("checks", "staging_billing")
+
+INVOICE_RECONCILIATION_SQL = sql_text("checks", "invoice_reconciliation")
+
+MARTS_SQL = sql_text("checks", "mart_rules")
+
+MARTS_DIR = SQL_DIR / "marts"
+_MART_VIEW = re.compile(r"create or replace view marts\.(\w+) as\s*(.*?);\s*comment on view", re.DOTALL)
+# What a mart reads, narrowed for validation: the period's candidate stands for the published
+# ledger (exactly the rows publish will swap in), and only the period's GPU samples are scanned.
+_MART_INPUTS: Mapping[str, str] = {
+    r"\bledger\.cost_ledger\b": "(select * from ledger.cost_ledger_candidate where billing_period = $period)",
+    r"\bstaging\.gpu_samples\b": (
+        "(select * from staging.gpu_samples where ts >= cast($period || '-01' as timestamp) "
+        "and ts < cast($period || '-01' as timestamp) + interval 1 month)"
+    ),
+}
+
+
+def mart_query(name: str, directory: Path | None = None) -> str:
+    """The query of the view marts.<name> (sql/marts/<name>.sql), reading the period's candidate."""
+    path = (MARTS_DIR if directory is None else directory) / f"{name}.sql"
+    found = _MART_VIEW.search(path.read_text())
+    if found is None or found.group(1) != name:
+        raise ConfigError(f"{path}: expected 'create or replace view marts.{name} as <query>;' then its comments")
+    query = found.group(2)
+    for table, narrowed in _MART_INPUTS.items():
+        query = re.sub(table, narrowed, query)
+    return query
+
+
+def marts_sql(directory: Path | None = None, *, query: str = MARTS_SQL) -> str:
+    """`query` (the marts' rules) with each $mart_<name> replaced by that mart's query."""
+    return re.sub(r"\$mart_(\w+)\b", lambda m: mart_query(m.group(1), directory), query)
+
+
+def load_balance_sql(con: duckdb.DuckDBPyConnection) -> str:
+    """LOAD_BALANCE_SQL over every staging table that keeps load_id and row_number."""
+    tables = con.execute(sql_text("checks", "staging_load_tables")).fetchall()
+    staged = "\n    union all\n    ".join(f'select load_id, row_number from staging."{t}"' for (t,) in tables)
+    counts = "\n    union all\n    ".join(
+        f'select load_id, count(distinct row_number) as rows from staging."{t}" group by load_id' for (t,) in tables
+    )
+    return fill(
+        LOAD_BALANCE_SQL,
+        staged=staged or "select null::varchar as load_id, null::bigint as row_number",
+        staged_counts=counts or "select null::varchar as load_id, 0 as rows",
+    )
+
+
+# Frame name (a suite's meta.frame) -> its query. Every query binds $period; extra bound values
+# come from FRAME_PARAMETERS.
+FRAMES: Mapping[str, str] = {
+    "ledger_rows": LEDGER_ROWS_SQL,
+    "billing_conservation": BILLING_CONSERVATION_SQL,
+    "labor_conservation": LABOR_CONSERVATION_SQL,
+    "labor_privacy": LABOR_PRIVACY_SQL,
+    "load_balance": LOAD_BALANCE_SQL,
+    "staging_billing": STAGING_BILLING_SQL,
+    "invoice_reconciliation": INVOICE_RECONCILIATION_SQL,
+    "marts": MARTS_SQL,
+}
+FRAME_PARAMETERS: Mapping[str, Mapping[str, str]] = {
+    "ledger_rows": {"unallocated": Bucket.UNALLOCATED.value},
+}
+
+DELETE_RESULTS_SQL = sql_text("checks", "delete_results")
+
+INSERT_RESULT_SQL = sql_text("checks", "record_result")
+
+
+def frame_data(
+    con: duckdb.DuckDBPyConnection,
+    frame: str,
+    *,
+    period: str,
+    suspect: tuple[str, Mapping[str, Any]] = ("false", {}),
+    restricted: Path | None = None,
+) -> pd.DataFrame:
+    """The frame a suite runs on, computed in DuckDB for one period, as pandas. `suspect`: for
+    ledger_rows, the condition (and its bound values) of the rows kept beyond the sample."""
+    if frame == "labor_conservation":
+        return labor_conservation_frame(con, period=period, restricted=restricted)
+    parameters: dict[str, Any] = {"period": period, **FRAME_PARAMETERS.get(frame, {})}
+    builders = {
+        "load_balance": lambda: load_balance_sql(con),
+        "marts": marts_sql,
+        "invoice_reconciliation": lambda: marts_sql(query=INVOICE_RECONCILIATION_SQL),
+    }
+    query = builders[frame]() if frame in builders else FRAMES[frame]
+    if frame == "ledger_rows":
+        condition, values = suspect
+        query = fill(query, suspect=condition)
+        parameters |= {"sample": LEDGER_SAMPLE_ROWS, **values}
+    return con.execute(query, parameters).df()
+
+
+def labor_conservation_frame(
+    con: duckdb.DuckDBPyConnection, *, period: str, restricted: Path | None = None
+) -> pd.DataFrame:
+    """LABOR_CONSERVATION_SQL, run in the restricted HR database (read-only) on the candidate's
+    labor totals; without one (no HR file ever loaded), against no HR cost at all."""
+    candidate = con.sql(LABOR_CANDIDATE_SQL, params={"period": period}).pl().to_arrow()
+    path = restricted if restricted is not None else _restricted_beside(con)
+    hr = duckdb.connect(str(path), read_only=True) if path is not None and path.exists() else duckdb.connect()
+    try:
+        hr.execute("set enable_progress_bar = false")
+        if not hr.execute("select 1 from duckdb_tables() where table_name = 'labor_variance'").fetchall():
+            hr.execute(sql_text("checks", "empty_labor_variance"))
+        hr.register("candidate_totals", candidate)
+        return hr.execute(LABOR_CONSERVATION_SQL, {"period": period}).df()
+    finally:
+        hr.close()
+
+
+def _restricted_beside(con: duckdb.DuckDBPyConnection) -> Path | None:
+    """The workspace's restricted HR database, beside the warehouse file `con` has open."""
+    from pipeline.workspace import Workspace
+
+    found = con.execute("select path from duckdb_databases() where database_name = current_database()").fetchone()
+    return Workspace(Path(found[0]).parent).restricted if found is not None and found[0] else None
