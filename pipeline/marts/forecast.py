@@ -28,7 +28,8 @@ import duckdb
 import numpy as np
 
 from pipeline import warehouse
-from pipeline.impact import DRAWS, EXACT, LEVEL, SEED, percentile_interval
+from pipeline.bootstrap import DRAWS, LEVEL, SEED, percentile_interval
+from pipeline.impact import EXACT
 
 HISTORY_DAYS = 28
 QUANTUM = Decimal(1).scaleb(-18)  # DECIMAL(38, 18)

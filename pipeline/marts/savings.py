@@ -27,19 +27,15 @@ import duckdb
 import numpy as np
 
 from pipeline import warehouse
+from pipeline.bootstrap import DRAWS, LEVEL, SEED, percentile_interval, resample_days
 from pipeline.impact import (
-    DRAWS,
     EXACT,
-    LEVEL,
     SCOPE_ALL,
-    SEED,
     WINDOW_DAYS,
     Action,
     Panel,
     load_actions,
     load_panel,
-    percentile_interval,
-    resample_days,
     unit_cost,
 )
 

@@ -8,6 +8,7 @@ from decimal import Decimal
 
 import pytest
 
+from pipeline.bootstrap import bootstrap_change, bootstrap_did
 from pipeline.impact import (
     FLAG_NO_CONTROLS,
     FLAG_OTHER_ACTION,
@@ -17,8 +18,6 @@ from pipeline.impact import (
     SCOPE_GPU,
     Action,
     Day,
-    bootstrap_change,
-    bootstrap_did,
     estimate,
     unit_cost,
     windows,

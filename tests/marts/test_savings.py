@@ -8,7 +8,8 @@ from decimal import Decimal
 
 import pytest
 
-from pipeline.impact import Action, Day, bootstrap_change
+from pipeline.bootstrap import bootstrap_change
+from pipeline.impact import Action, Day
 from pipeline.marts.savings import action_savings, month_spans, verdict
 
 D = Decimal
