@@ -20,85 +20,40 @@ small GPU servers:
   assets/register.csv (owned servers), charges/invoices.csv + licences.csv, milestones.csv.
 
 Every value is a function of the seed and the row's position, so the same seed gives the same
-bytes. `Spec` sizes a workspace; `SCALES` holds M, L and F, and tests build tiny ones."""
+bytes. `Spec` sizes a workspace; `SCALES` holds M, L and F, and tests build tiny ones (both in
+scale_spec); the HR and fixed inputs are written by scale_fixed."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from datetime import date, timedelta
 from decimal import Decimal
 from pathlib import Path
 
 import duckdb
 
-from pipeline.generators.csvfiles import ALLOCATIONS_HEADER, PEOPLE_HEADER, write_csv, write_private_csvs
+from pipeline.generators.csvfiles import write_csv
 from pipeline.generators.demo import generate_estate
+from pipeline.generators.scale_fixed import write_fixed_inputs, write_labor
+from pipeline.generators.scale_spec import (
+    DAYS,
+    EUR_RATE_BASE,
+    FIRST_DAY,
+    GPUS_PER_NODE,
+    MONTH,
+    NODE_HOURLY,
+    PUE,
+    PURCHASE,
+    SCALES,
+    STEP,
+    TARIFF,
+    WATTS_BUSY,
+    WATTS_IDLE,
+    Spec,
+    model_id,
+)
 from pipeline.progress import Progress
 from pipeline.warehouse import fill, sql_text
 from pipeline.workspace import Workspace
-
-MONTH = "2026-01"
-FIRST_DAY = date(2026, 1, 1)
-DAYS = 31
-STEP = 60  # telemetry step, seconds
-GPUS_PER_NODE = 8
-NODE_HOURLY = Decimal("32.7726")  # effective cost of a cloud GPU node hour
-EUR_RATE_BASE = Decimal("1.0800")  # + day % 5 thousandths
-WATTS_BUSY, WATTS_IDLE = 300, 60
-ASSET_PRICE, ASSET_SALVAGE, ASSET_LIFE_MONTHS = (
-    Decimal("119500.00"),
-    Decimal("10000.00"),
-    36,
-)  # 109500 / 1095 days = 100.00 a day
-ASSET_MAINTENANCE = Decimal("310.00")  # 10.00 a day in a 31-day month
-PUE, TARIFF = Decimal("1.5"), Decimal("0.12")  # 1 J costs 1.5 x 0.12 / 3.6e6 = 0.00000005
-CHARGE_DATA, CHARGE_SOFTWARE = Decimal("3100.00"), Decimal("6200.00")  # both inside January: 100.00 and 200.00 a day
-LICENCE_MONTHLY = Decimal("930.00")  # monthly billing: 30.00 a day
-DELAY_PER_DAY, DELAY_DAYS = Decimal("500.00"), 4  # planned Jan 10, delivered Jan 14: Jan 11..14 late
-PURCHASE = Decimal("15000.00")  # a savings plan purchase on day 1 (billed, kept __shared__)
-ROLES = ("ml-engineer", "data-scientist", "sre", "data-engineer")
-
-
-@dataclass(frozen=True)
-class Spec:
-    """How big a generated month is."""
-
-    billing_rows: int  # in the month, all days
-    gpus: int  # GPUS_PER_NODE per host; the last `owned_hosts` hosts are owned servers
-    people: int
-    models: int
-    owned_hosts: int = 1
-    days: int = DAYS  # the first `days` days of January
-    single_file: bool = False  # the month's billing in one file (focus-2026-01.*), as a monthly export lands
-
-    @property
-    def hosts(self) -> int:
-        return self.gpus // GPUS_PER_NODE
-
-    @property
-    def cloud_nodes(self) -> int:
-        return self.hosts - self.owned_hosts
-
-    def rows_on(self, day: int) -> int:
-        """Billing rows of day `day` (0-based): the month's rows spread evenly, first days +1."""
-        base, extra = divmod(self.billing_rows, self.days)
-        return base + (1 if day < extra else 0)
-
-
-SCALES: dict[str, Spec] = {
-    "M": Spec(billing_rows=1_000_000, gpus=200, people=100, models=20, owned_hosts=2),
-    "L": Spec(billing_rows=10_000_000, gpus=1_000, people=500, models=50, owned_hosts=5),
-    # one monthly FOCUS export of 2,000,000 rows (about 1.4 GB as CSV), two small GPU servers
-    "F": Spec(billing_rows=2_000_000, gpus=16, people=12, models=20, owned_hosts=1, single_file=True),
-}
-
-
-def model_id(index: int) -> str:
-    return f"model-{index:03d}"
-
-
-def host_name(host: int, spec: Spec) -> str:
-    return f"dc1-gpu-{host:04d}" if host >= spec.cloud_nodes else f"gpu-node-{host:04d}"
 
 
 def generate(
@@ -154,8 +109,8 @@ def generate(
             progress.item(f"billing/focus-{MONTH}.{fmt}: {offset:,} billing rows written")
     finally:
         con.close()
-    _labor(root, spec, seed)
-    _fixed_inputs(root, spec)
+    write_labor(root, spec, seed)
+    write_fixed_inputs(root, spec)
     progress.item(f"HR ({spec.people:,} people), assets and charges written")
     return root
 
@@ -294,153 +249,6 @@ def _fx_day(root: Path, day: int) -> None:
         root / "inbox" / "fx" / f"rates-{when}.csv",
         ["rate_date", "currency", "rate"],
         [[when.isoformat(), "EUR", str(eur_rate(day))]],
-    )
-
-
-def person_cost(index: int, seed: int) -> tuple[Decimal, Decimal, Decimal]:
-    """(monthly salary, benefits, employer taxes) of person `index`: whole dollars, 12%, 9.5%."""
-    salary = Decimal(6_000 + (index * 7_919 + seed * 31) % 6_000)
-    return salary, salary * Decimal("0.12"), salary * Decimal("0.095")
-
-
-def _labor(root: Path, spec: Spec, seed: int) -> None:
-    people, allocations = [], []
-    for p in range(spec.people):  # a row per person: people, not billing rows
-        salary, benefits, taxes = person_cost(p, seed)
-        person = f"E{10_000 + p}"
-        people.append(
-            [
-                person,
-                f"Person {p}",
-                ROLES[p % len(ROLES)],
-                f"CC-{100 + p % 5}",
-                str(salary),
-                str(benefits),
-                str(taxes),
-                "USD",
-                "",
-                "",
-            ]
-        )
-        first, second = (p * 3 + seed) % spec.models, (p * 3 + seed + 1) % spec.models
-        allocations += [
-            [MONTH, person, model_id(first), str(40 + 10 * (p % 3))],
-            [MONTH, person, model_id(second), "30"],
-        ]
-    write_private_csvs(
-        root / "inbox" / "labor",
-        {"people.csv": (PEOPLE_HEADER, people), "allocations.csv": (ALLOCATIONS_HEADER, allocations)},
-    )
-
-
-def _fixed_inputs(root: Path, spec: Spec) -> None:
-    """Owned servers, vendor charges, a licence and a late milestone: a few rows, round numbers."""
-    inbox = root / "inbox"
-    owned = [host_name(h, spec) for h in range(spec.cloud_nodes, spec.hosts)]
-    write_csv(
-        inbox / "assets" / "register.csv",
-        [
-            "asset_id",
-            "hostname",
-            "gpu_count",
-            "in_service_date",
-            "useful_life_months",
-            "price",
-            "salvage_value",
-            "maintenance_per_month",
-            "currency",
-            "disposal_date",
-        ],
-        [
-            [
-                f"A-{i:04d}",
-                host,
-                GPUS_PER_NODE,
-                "2025-01-01",
-                ASSET_LIFE_MONTHS,
-                str(ASSET_PRICE),
-                str(ASSET_SALVAGE),
-                str(ASSET_MAINTENANCE),
-                "USD",
-                "",
-            ]
-            for i, host in enumerate(owned)
-        ],
-    )
-    write_csv(
-        inbox / "charges" / "invoices.csv",
-        [
-            "invoice_id",
-            "vendor",
-            "category",
-            "subcategory",
-            "service_start",
-            "service_end",
-            "amount",
-            "currency",
-            "model_id",
-            "description",
-        ],
-        [
-            [
-                "LC-001",
-                "LabelCo",
-                "data",
-                "labelling",
-                "2026-01-01",
-                "2026-01-31",
-                str(CHARGE_DATA),
-                "USD",
-                model_id(1 % spec.models),
-                "Relevance labels",
-            ],
-            [
-                "SW-001",
-                "Triton Enterprise",
-                "software",
-                "licence",
-                "2026-01-01",
-                "2026-01-31",
-                str(CHARGE_SOFTWARE),
-                "USD",
-                model_id(2 % spec.models),
-                "Inference server",
-            ],
-        ],
-    )
-    write_csv(
-        inbox / "charges" / "licences.csv",
-        [
-            "licence_id",
-            "vendor",
-            "product",
-            "term_start",
-            "term_end",
-            "billing",
-            "amount",
-            "currency",
-            "seats",
-            "seats_by_model",
-        ],
-        [
-            [
-                "LIC-1",
-                "Notebook Co",
-                "notebooks",
-                "2026-01-01",
-                "2026-12-31",
-                "monthly",
-                str(LICENCE_MONTHLY),
-                "USD",
-                4,
-                f"{model_id(0)}=2;{model_id(1 % spec.models)}=1",
-            ]
-        ],
-    )
-    write_csv(
-        inbox / "milestones" / "milestones.csv",
-        ["model_id", "milestone", "planned_date", "actual_date", "cost_of_delay_per_day", "currency", "started_date"],
-        [[model_id(0), "launch", "2026-01-10", "2026-01-14", str(DELAY_PER_DAY), "USD", "2025-12-01"]],
     )
 
 

@@ -11,7 +11,8 @@ import duckdb
 import pytest
 
 from pipeline import run
-from pipeline.generators.scale import Spec, eur_rate, generate, person_cost
+from pipeline.generators.scale import Spec, eur_rate, generate
+from pipeline.generators.scale_fixed import person_cost
 
 # 2 days of January; 2 hosts of 8 GPUs: gpu-node-0000 (cloud pool) and dc1-gpu-0001 (owned)
 TINY = Spec(billing_rows=400, gpus=16, people=4, models=3, owned_hosts=1, days=2)
