@@ -268,7 +268,7 @@ TEXT: dict[str, tuple[str, str]] = {
     "act_right_sizing": ("right_sizing", "规格调整"),
     "act_spot": ("spot", "竞价实例"),
     "act_autoscaling": ("autoscaling", "自动扩缩容"),
-    "sub_all staff": ("all staff", "全体员工"),  # pipeline.ingest.labor_standard.ALL_STAFF
+    "sub_all staff": ("all staff", "全体员工"),  # pipeline.ingest.labor_groups.ALL_STAFF
     "src_billing": ("billing", "账单"),
     "src_charges": ("charges", "费用"),
     "src_fx": ("fx", "汇率"),

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from decimal import Decimal
 
-from pipeline.ingest.labor_standard import (
+from pipeline.ingest.labor_groups import (
     ALL_STAFF,
     Member,
     cell_labels,
