@@ -5,10 +5,10 @@ to the truth as it is planned, the GPU nodes' hours split by who held the GPUs."
 from __future__ import annotations
 
 import json
-from collections import defaultdict
 from datetime import date, datetime, timedelta
 from decimal import Decimal
 
+from pipeline.generators import truth
 from pipeline.generators.formats import FOCUS_HEADER, write_billing
 from pipeline.generators.plan import (
     COMMITMENT_HOURLY,
@@ -23,8 +23,6 @@ from pipeline.generators.plan import (
     D,
     Estate,
     Q,
-    holders,
-    node3_weights,
     split_quanta,
 )
 
@@ -128,7 +126,7 @@ def write_bills(estate: Estate, days: list[date], billing_format: str = "focus")
                             list_cost=COVERED_LIST.get(node) if covered else None,
                         )
                     )
-                    _truth_pool_hour(estate, node, h0, billed)
+                    truth.pool_hour(estate, node, h0, billed)
             for model, cost in (
                 ("search-ranker", "120.00"),
                 ("query-rewrite-llm", "40.00"),
@@ -348,7 +346,7 @@ def write_bills(estate: Estate, days: list[date], billing_format: str = "focus")
             )
         )
         estate.add(first_day, "__shared__", "hardware", fee, D("0.00"))
-        _plant_commitment(estate, month, len(month_days))
+        truth.plant_commitment(estate, month, len(month_days))
         credit_day = datetime.combine(month_days[9], datetime.min.time())
         aws.append(
             row(
@@ -369,47 +367,3 @@ def write_bills(estate: Estate, days: list[date], billing_format: str = "focus")
         # the same charges as FOCUS, CUR 2.0, legacy CUR, Azure or GCP exports (pipeline.generators.formats)
         write_billing(estate.root / "inbox" / "billing" / "aws" / month, FOCUS_HEADER, aws, billing_format)
         write_billing(estate.root / "inbox" / "billing" / "azure" / month, FOCUS_HEADER, azure, billing_format)
-
-
-def _plant_commitment(estate: Estate, month: str, days: int) -> None:
-    """What marts.commitments must find for sp-1 in the month, from the plan: per day, covered usage
-    10.40 x 24 = 249.60 amortised (list 14.00 x 24 = 336.00), unused 14.40, and the other eligible
-    Compute usage on demand: gpu-node-1 4.80 x 24 = 115.20, the CPU instances 345.75, the legacy
-    ranker 2.00 (798.95 a day at list prices in all)."""
-    hours = 24 * days
-    used = (POOL_NODE_HOURLY + NODE3_HOURLY) * hours
-    unused = (COMMITMENT_HOURLY - POOL_NODE_HOURLY - NODE3_HOURLY) * hours
-    covered_list = sum(COVERED_LIST.values()) * hours
-    on_demand = (POOL_NODE_HOURLY * 24 + D("345.75") + D("2.00")) * days
-    eligible_list = covered_list + on_demand
-    estate.plants.setdefault("commitment", {})[month] = {
-        "commitment_id": "sp-1",
-        "purchase_billed": str(COMMITMENT_HOURLY * hours),
-        "used_cost": str(used),
-        "unused_cost": str(unused),
-        "covered_list_cost": str(covered_list),
-        "eligible_list_cost": str(eligible_list),
-        "utilisation": str(used / (used + unused)),
-        "coverage": str(covered_list / eligible_list),
-        "savings_vs_list": str(covered_list - used - unused),
-        "effective_savings_rate_vs_list": str(1 - (used + unused + on_demand) / eligible_list),
-    }
-
-
-def _truth_pool_hour(estate: Estate, node: str, h0: datetime, billed: Decimal) -> None:
-    if node == NODE3:  # fractions of GPUs: the reference split of the hour's cost by 1/14 GPU-slots
-        weights = node3_weights(h0.hour)
-        for model, q in split_quanta(int(NODE3_HOURLY / Q), weights).items():
-            estate.add(h0.date(), model, "hardware", D(0) if billed == 0 else D(q) * Q, D(q) * Q)
-            estate.gpu_daily[(h0.date(), model)] += D(q) * Q
-        assert billed == 0  # covered by the savings plan: billed 0.00, effective 5.60
-        return
-    per_slot_billed, per_slot_effective = billed / 48, POOL_NODE_HOURLY / 48
-    counts: dict[str, int] = defaultdict(int)
-    for gpu in range(4):
-        for slot in range(h0.hour * 12, h0.hour * 12 + 12):
-            holder = holders(node, gpu, h0.date(), slot)
-            counts["__idle__" if holder is None else "__unallocated__" if holder == "sandbox" else holder] += 1
-    for model, n in counts.items():
-        estate.add(h0.date(), model, "hardware", per_slot_billed * n, per_slot_effective * n)
-        estate.gpu_daily[(h0.date(), model)] += per_slot_effective * n

@@ -17,11 +17,12 @@ charge spanning several days lands on its first day there.
 
 from __future__ import annotations
 
-import csv
 import json
 from datetime import datetime, timedelta
 from decimal import Decimal
 from pathlib import Path
+
+from pipeline.generators.csvfiles import write_csv
 
 FORMATS: tuple[str, ...] = ("focus", "cur2", "cur-legacy", "azure", "gcp")
 SUFFIX = {"focus": ".csv", "cur2": ".parquet", "cur-legacy": ".csv", "azure": ".csv", "gcp": ".jsonl"}
@@ -74,7 +75,7 @@ def write_billing(stem: Path, header: list[str], rows: list[list], fmt: str) -> 
     path.parent.mkdir(parents=True, exist_ok=True)
     charges = [dict(zip(header, row, strict=True)) for row in rows]
     if fmt == "focus":
-        _csv(path, header, rows)
+        write_csv(path, header, rows)
     elif fmt == "cur-legacy":
         _cur_legacy(path, charges)
     elif fmt == "cur2":
@@ -84,13 +85,6 @@ def write_billing(stem: Path, header: list[str], rows: list[list], fmt: str) -> 
     else:
         _gcp(path, charges)
     return path
-
-
-def _csv(path: Path, header: list[str], rows: list[list], *, encoding: str = "utf-8") -> None:
-    with path.open("w", newline="", encoding=encoding) as handle:
-        writer = csv.writer(handle)
-        writer.writerow(header)
-        writer.writerows(rows)
 
 
 def _tags(charge: dict) -> dict[str, str]:
@@ -211,7 +205,7 @@ def _cur_legacy(path: Path, charges: list[dict]) -> None:
     keys = sorted({k for line in lines for k in line["_tags"]})
     header = _CUR_COLUMNS + [f"resourceTags/user:{k}" for k in keys]
     rows = [[line.get(c) or "" for c in _CUR_COLUMNS] + [line["_tags"].get(k, "") for k in keys] for line in lines]
-    _csv(path, header, rows)
+    write_csv(path, header, rows)
 
 
 def _snake(name: str) -> str:
@@ -345,7 +339,7 @@ def _azure(path: Path, charges: list[dict]) -> None:
             rows[key][amount] = str(Decimal(rows[key][amount]) + Decimal(row[amount]))
         else:
             rows[key] = row
-    _csv(path, _AZURE_COLUMNS, list(rows.values()), encoding="utf-8-sig")
+    write_csv(path, _AZURE_COLUMNS, list(rows.values()), encoding="utf-8-sig")
 
 
 def _gcp(path: Path, charges: list[dict]) -> None:

@@ -1,26 +1,38 @@
 """What a correct pipeline must find, written beside the demo's inbox from the plan itself:
 truth.csv (cost per month, model and category), truth_budgets.csv, truth_plants.json and
-truth_impact.csv."""
+truth_impact.csv; and what the bills add to it as they are planned (a GPU pool hour split by who
+held the GPUs, the savings plan's commitment figures)."""
 
 from __future__ import annotations
 
 import json
-from datetime import date, timedelta
+from collections import defaultdict
+from datetime import date, datetime, timedelta
+from decimal import Decimal
 
 from pipeline.generators.csvfiles import write_csv
 from pipeline.generators.plan import (
     BUDGETS,
+    COMMITMENT_HOURLY,
+    COVERED_LIST,
     EUR_RATES,
     IMPACT_WINDOW_DAYS,
     MODELS,
     MOVES,
+    NODE3,
+    NODE3_HOURLY,
     PLANTED_ACTIONS,
+    POOL_NODE_HOURLY,
     SPIKE_DAY,
     SPIKE_EXTRA,
     TRAINING_DAYS,
     TRAINING_HOST,
     D,
     Estate,
+    Q,
+    holders,
+    node3_weights,
+    split_quanta,
 )
 
 
@@ -128,3 +140,49 @@ def _true_gpu_change(estate: Estate, day: date, model: str) -> list[str]:
     after = sum(estate.gpu_daily[(day + timedelta(days=i), model)] for i in range(window)) / window
     # no GPU cost before the action (it falls outside the generated months): the change is undefined
     return [str(before), str(after), str(after / before - 1) if before else ""]
+
+
+def plant_commitment(estate: Estate, month: str, days: int) -> None:
+    """What marts.commitments must find for sp-1 in the month, from the plan: per day, covered usage
+    10.40 x 24 = 249.60 amortised (list 14.00 x 24 = 336.00), unused 14.40, and the other eligible
+    Compute usage on demand: gpu-node-1 4.80 x 24 = 115.20, the CPU instances 345.75, the legacy
+    ranker 2.00 (798.95 a day at list prices in all)."""
+    hours = 24 * days
+    used = (POOL_NODE_HOURLY + NODE3_HOURLY) * hours
+    unused = (COMMITMENT_HOURLY - POOL_NODE_HOURLY - NODE3_HOURLY) * hours
+    covered_list = sum(COVERED_LIST.values()) * hours
+    on_demand = (POOL_NODE_HOURLY * 24 + D("345.75") + D("2.00")) * days
+    eligible_list = covered_list + on_demand
+    estate.plants.setdefault("commitment", {})[month] = {
+        "commitment_id": "sp-1",
+        "purchase_billed": str(COMMITMENT_HOURLY * hours),
+        "used_cost": str(used),
+        "unused_cost": str(unused),
+        "covered_list_cost": str(covered_list),
+        "eligible_list_cost": str(eligible_list),
+        "utilisation": str(used / (used + unused)),
+        "coverage": str(covered_list / eligible_list),
+        "savings_vs_list": str(covered_list - used - unused),
+        "effective_savings_rate_vs_list": str(1 - (used + unused + on_demand) / eligible_list),
+    }
+
+
+def pool_hour(estate: Estate, node: str, h0: datetime, billed: Decimal) -> None:
+    """A GPU pool node's hour of cost in the truth, split by who held its GPUs (node 3: by the
+    reference weights of its GPU slices)."""
+    if node == NODE3:  # fractions of GPUs: the reference split of the hour's cost by 1/14 GPU-slots
+        weights = node3_weights(h0.hour)
+        for model, q in split_quanta(int(NODE3_HOURLY / Q), weights).items():
+            estate.add(h0.date(), model, "hardware", D(0) if billed == 0 else D(q) * Q, D(q) * Q)
+            estate.gpu_daily[(h0.date(), model)] += D(q) * Q
+        assert billed == 0  # covered by the savings plan: billed 0.00, effective 5.60
+        return
+    per_slot_billed, per_slot_effective = billed / 48, POOL_NODE_HOURLY / 48
+    counts: dict[str, int] = defaultdict(int)
+    for gpu in range(4):
+        for slot in range(h0.hour * 12, h0.hour * 12 + 12):
+            holder = holders(node, gpu, h0.date(), slot)
+            counts["__idle__" if holder is None else "__unallocated__" if holder == "sandbox" else holder] += 1
+    for model, n in counts.items():
+        estate.add(h0.date(), model, "hardware", per_slot_billed * n, per_slot_effective * n)
+        estate.gpu_daily[(h0.date(), model)] += per_slot_effective * n
