@@ -25,8 +25,7 @@ test: $(BIN)/costledger
 test-fast: $(BIN)/costledger
 	$(PYTEST) -m "not slow"
 
-# lint, format and type checks (CI runs them before the tests), and no import cycles (the known
-# report <-> recommend one allowed until report.py's split removes it)
+# lint, format and type checks (CI runs them before the tests), SQL style, and no import cycles
 lint: $(BIN)/costledger
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .

@@ -11,7 +11,7 @@ import secrets
 import sys
 import time
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import AbstractContextManager, contextmanager
 from datetime import date
 from pathlib import Path
 from typing import Annotated, NoReturn, TextIO
@@ -28,6 +28,7 @@ from pipeline.errors import (
     escape_control,
     machine_errno,
 )
+from pipeline.progress import Progress
 
 app = typer.Typer(add_completion=False, no_args_is_help=True, pretty_exceptions_enable=False, help=__doc__)
 Ws = Annotated[Path, typer.Option("--workspace", "-w", help="Workspace folder.", envvar="COSTLEDGER_WORKSPACE")]
@@ -45,7 +46,7 @@ def main(debug: Annotated[bool, typer.Option("--debug", help="Show tracebacks.")
 class _Stderr(logging.StreamHandler):
     """Writes to whatever sys.stderr is when a record arrives."""
 
-    @property  # type: ignore[override]
+    @property
     def stream(self) -> TextIO:
         return sys.stderr
 
@@ -72,7 +73,7 @@ def _say(text: str, *, err: bool = False) -> None:
     typer.echo(escape_control(text), err=err)
 
 
-def _progress():
+def _progress() -> AbstractContextManager[Progress]:
     """What a long command is doing, on standard error: a progress bar on a terminal, plain lines
     anywhere else (see pipeline.progress)."""
     from pipeline.progress import for_stderr
@@ -252,7 +253,7 @@ def check(workspace: Ws) -> None:
         unbalanced = con.sql(
             f"select path from ({load_balance_sql(con)}) where not balanced", params={"period": None}
         ).pl()
-        periods = con.execute("select count(distinct billing_period) from ledger.cost_ledger").fetchone()[0]
+        periods = (con.execute("select count(distinct billing_period) from ledger.cost_ledger").fetchone() or (0,))[0]
     for row in bad.iter_rows(named=True):
         _say(
             f"FAIL conservation {row['billing_period']} {row['provider']} {row['currency']}: billed "

@@ -8,6 +8,10 @@ import logging
 import os
 import re
 from pathlib import Path
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    import polars as pl
 
 # Characters that can break or forge a line of output: C0 and C1 controls, DEL, Unicode line and
 # paragraph separators, and the bidirectional marks and overrides that reorder what a reader sees
@@ -44,7 +48,10 @@ class CostLedgerError(Exception):
 
 
 class InputError(CostLedgerError):
-    """A file (or one of its rows) that cannot be read as what it claims to be."""
+    """A file (or one of its rows) that cannot be read as what it claims to be. `rejects`: when the
+    whole file is refused, its rows as meta.quarantine keeps them."""
+
+    rejects: pl.DataFrame | None = None
 
     def __init__(
         self,

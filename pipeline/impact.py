@@ -241,9 +241,12 @@ def estimate(
     (bs, be), (as_, ae) = windows(action.day, before_days=before_days, after_days=after_days)
     model, scope = action.model_id, action.scope
     before, after = _window(panel, model, bs, be), _window(panel, model, as_, ae)
-    stats = {"draws": draws, "seed": seed, "level": level}
-    change = _change(panel, model, before, after, scope, **stats)
-    total = change if scope == SCOPE_ALL else _change(panel, model, before, after, SCOPE_ALL, **stats)
+    change = _change(panel, model, before, after, scope, draws=draws, seed=seed, level=level)
+    total = (
+        change
+        if scope == SCOPE_ALL
+        else _change(panel, model, before, after, SCOPE_ALL, draws=draws, seed=seed, level=level)
+    )
 
     in_window = [a for a in log if bs <= a.day < ae and a != action]
     others = tuple(a for a in in_window if a.model_id == model)
@@ -265,7 +268,9 @@ def estimate(
                 _floats(_series(panel, controls, before.days, scope)),
                 _floats(_series(panel, controls, after.days, scope)),
             ),
-            **stats,
+            draws=draws,
+            seed=seed,
+            level=level,
         )
 
     moves = []
@@ -274,7 +279,7 @@ def estimate(
         ub, ua = unit_cost(*b), unit_cost(*a)
         if ub is None or ua is None or (ub.is_zero() and ua.is_zero()):
             continue
-        low, high = bootstrap_change(_floats(b), _floats(a), relative=False, **stats)
+        low, high = bootstrap_change(_floats(b), _floats(a), relative=False, draws=draws, seed=seed, level=level)
         low, high = (None if low is None else low * 1000), (None if high is None else high * 1000)
         with localcontext(EXACT):
             material = abs(ua - ub) >= moved_threshold * abs(ub) if not ub.is_zero() else True

@@ -17,6 +17,7 @@ is an i18n key with its values, so the report says it in its own language.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date
 from decimal import ROUND_CEILING, Context, Decimal, localcontext
@@ -170,8 +171,8 @@ def recommend(
     month: str,
     start: date,
     end: date,
-    workloads: list[Any] = (),  # type: ignore[assignment]
-    gpu_pools: list[Any] = (),  # type: ignore[assignment]
+    workloads: Sequence[Any] = (),
+    gpu_pools: Sequence[Any] = (),
     idle_threshold: Decimal = IDLE_THRESHOLD,
     commitment_discount: Decimal = COMMITMENT_DISCOUNT,
     low: float = LOW_UTILISATION,

@@ -12,6 +12,7 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from datetime import UTC, date, datetime
 from pathlib import Path
+from typing import TYPE_CHECKING, Any, Concatenate, ParamSpec, TypeVar
 
 import duckdb
 
@@ -19,6 +20,9 @@ from pipeline import crash, load_checks, lock, warehouse
 from pipeline.errors import CostLedgerError
 from pipeline.progress import Progress, count
 from pipeline.workspace import Workspace
+
+if TYPE_CHECKING:
+    from pipeline.ingest import IngestResult
 
 log = logging.getLogger(__name__)
 PERIOD = re.compile(r"^\d{4}-(0[1-9]|1[0-2])$")
@@ -31,11 +35,17 @@ def _ws(workspace: Path | str | Workspace) -> Workspace:
     return workspace if isinstance(workspace, Workspace) else Workspace.open(workspace)
 
 
-def _writer(step):
+Params = ParamSpec("Params")
+Result = TypeVar("Result")
+
+
+def _writer(
+    step: Callable[Concatenate[Workspace, Params], Result],
+) -> Callable[Concatenate[Path | str | Workspace, Params], Result]:
     """Hold the workspace's writer lock for the step (re-entrant: `run` holds it for all)."""
 
     @functools.wraps(step)
-    def locked(workspace: Path | str | Workspace, *args, **kwargs):
+    def locked(workspace: Path | str | Workspace, /, *args: Params.args, **kwargs: Params.kwargs) -> Result:
         ws = _ws(workspace)
         with lock.hold(ws.root, step.__name__):
             return step(ws, *args, **kwargs)
@@ -54,6 +64,18 @@ def check_period(period: str) -> str:
 def period_of(day: date) -> str:
     """The month (YYYY-MM) a day falls in, checked to be one the ledger can hold."""
     return check_period(f"{day.year:04d}-{day.month:02d}")
+
+
+_CANDIDATE_ROWS = "select count(*) from ledger.cost_ledger_candidate where billing_period = ?"
+_CANDIDATE_RUN_ID = "select any_value(run_id) from ledger.cost_ledger_candidate where billing_period = ?"
+
+
+def _value(con: duckdb.DuckDBPyConnection, query: str, *params: Any) -> Any:
+    """The single value of an aggregate query (which always returns one row)."""
+    row = con.execute(query, list(params)).fetchone()
+    if row is None:
+        raise CostLedgerError(f"no row from {query!r}")
+    return row[0]
 
 
 @contextmanager
@@ -80,7 +102,7 @@ def _step(con: duckdb.DuckDBPyConnection, command: str, periods: list[str]) -> I
     )
 
 
-def _ingest(ws: Workspace, *, settle_seconds: float | None = None, progress: Progress | None = None):
+def _ingest(ws: Workspace, *, settle_seconds: float | None = None, progress: Progress | None = None) -> IngestResult:
     from pipeline.ingest import ingest as load_inbox
 
     _ = ws.config  # a bad config stops the run before any file is read
@@ -112,9 +134,7 @@ def build(workspace: Path | str | Workspace, period: str, *, as_of: date | None 
     as_of = as_of or datetime.now(UTC).date()
     with warehouse.connect(ws.warehouse) as con, _step(con, "build", [period]) as info:
         info["run_id"] = build_candidate(con, ws.config, period, as_of=as_of)
-        rows = con.execute(
-            "select count(*) from ledger.cost_ledger_candidate where billing_period = ?", [period]
-        ).fetchone()[0]
+        rows = _value(con, _CANDIDATE_ROWS, period)
         info["message"] = f"{rows} candidate rows"
     return info["run_id"]
 
@@ -127,9 +147,7 @@ def validate(workspace: Path | str | Workspace, period: str) -> None:
     ws = _ws(workspace)
     check_period(period)
     with warehouse.connect(ws.warehouse) as con:
-        found = con.execute(
-            "select any_value(run_id) from ledger.cost_ledger_candidate where billing_period = ?", [period]
-        ).fetchone()[0]
+        found = _value(con, _CANDIDATE_RUN_ID, period)
         with _step(con, "validate", [period]) as info:
             info["run_id"] = found
             results = validate_candidate(
@@ -149,12 +167,8 @@ def publish(workspace: Path | str | Workspace, period: str) -> int:
     check_period(period)
     with warehouse.connect(ws.warehouse) as con, _step(con, "publish", [period]) as info:
         with warehouse.transaction(con):
-            rows = con.execute(
-                "select count(*) from ledger.cost_ledger_candidate where billing_period = ?", [period]
-            ).fetchone()[0]
-            info["run_id"] = con.execute(
-                "select any_value(run_id) from ledger.cost_ledger_candidate where billing_period = ?", [period]
-            ).fetchone()[0]
+            rows = _value(con, _CANDIDATE_ROWS, period)
+            info["run_id"] = _value(con, _CANDIDATE_RUN_ID, period)
             con.execute("delete from ledger.cost_ledger where billing_period = ?", [period])
             con.execute(warehouse.sql_text("publish", "cost_ledger_period"), {"period": period})
             con.execute(
@@ -262,7 +276,7 @@ def run(
     return sorted(periods)
 
 
-def _summary(result, published: list[str], seconds: float) -> str:
+def _summary(result: IngestResult, published: list[str], seconds: float) -> str:
     """The run's last progress line: files, rows, periods, time."""
     files = f"{count(len(result.loaded), 'file')} loaded ({count(result.rows_loaded, 'row')}"
     files += f", {result.rows_quarantined:,} quarantined)" if result.rows_quarantined else ")"

@@ -154,7 +154,8 @@ def load_frame(
 def suspect_sql(suites: Sequence[Suite]) -> tuple[str, dict[str, Any]]:
     """A SQL condition true for a row that a fail-severity column rule of `suites` would flag
     (not null, in set, regex, unique), with its bound values. Other rules judge the sample."""
-    conditions, values = ["false"], {}
+    conditions: list[str] = ["false"]
+    values: dict[str, Any] = {}
     for suite in suites:
         for expectation in suite.definition.get("expectations") or []:
             kwargs = expectation.get("kwargs") or {}
@@ -265,17 +266,21 @@ def _gx_suite(suite: Suite) -> ExpectationSuite:
 
 def _check_results(suite: Suite, order: list[str], outcome: ExpectationSuiteValidationResult) -> list[CheckResult]:
     """One CheckResult per expectation, in the suite file's order (`order`: expectation ids)."""
-    ordered = sorted(outcome.results, key=lambda r: order.index(str(r.expectation_config.id)))
+    configured = []
+    for r in outcome.results:
+        if r.expectation_config is None:  # Great Expectations sets it on every result of a suite run
+            raise ConfigError(f"{suite.path}: Great Expectations returned a result without its expectation")
+        configured.append((order.index(str(r.expectation_config.id)), r.expectation_config, r))
     return [
         CheckResult(
             suite=suite.name,
-            expectation=r.expectation_config.type,
-            column=r.expectation_config.kwargs.get("column"),
-            severity=SEVERITIES[str(r.expectation_config.severity.value)],
+            expectation=config.type,
+            column=config.kwargs.get("column"),
+            severity=SEVERITIES[str(config.severity.value)],
             success=bool(r.success),
             observed=_observed(r.result, r.exception_info),
         )
-        for r in ordered
+        for _, config, r in sorted(configured, key=lambda item: item[0])
     ]
 
 

@@ -78,11 +78,11 @@ def write_charges(estate: Estate) -> None:
         ],
         rows,
     )
-    for _, _, category, _, start, end, amount, _, model, _ in rows:
-        first, last = date.fromisoformat(start), date.fromisoformat(end)
+    for _, _, category, _, service_start, service_end, invoiced, _, model, _ in rows:
+        first, last = date.fromisoformat(service_start), date.fromisoformat(service_end)
         n = (last - first).days + 1
         for i in range(n):
-            estate.add(first + timedelta(days=i), model, category, D(amount) / n, D(amount) / n)
+            estate.add(first + timedelta(days=i), model, category, D(invoiced) / n, D(invoiced) / n)
     write_csv(
         estate.root / "inbox" / "charges" / "licences.csv",
         [

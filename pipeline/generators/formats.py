@@ -235,9 +235,9 @@ def _cur2(path: Path, charges: list[dict]) -> None:
         if name in money:  # CUR 2.0 writes amounts as doubles
             columns[_snake(name)] = pa.array([None if v is None else float(v) for v in values], pa.float64())
         elif name.endswith("Date"):
+            moments = [None if v is None else datetime.fromisoformat(v.replace("Z", "+00:00")) for v in values]
             columns[_snake(name)] = pa.array(
-                [datetime.fromisoformat(v.replace("Z", "+00:00")).replace(tzinfo=None) for v in values],
-                pa.timestamp("ms"),
+                [None if m is None else m.replace(tzinfo=None) for m in moments], pa.timestamp("ms")
             )
         else:
             columns[_snake(name)] = pa.array(values, pa.string())

@@ -76,7 +76,7 @@ def _rate_groups(quarter: dict[str, tuple[str, Decimal, int]]) -> dict[str, str]
     takes in the smallest groups until it qualifies). `quarter`: person -> (band, pay, days)."""
 
     def qualifies(people: set[str]) -> bool:
-        rate = _per_day(sum(quarter[p][1] for p in people), sum(quarter[p][2] for p in people))
+        rate = _per_day(sum((quarter[p][1] for p in people), D(0)), sum(quarter[p][2] for p in people))
         return len(people) >= K_ANONYMITY and all(_per_day(quarter[p][1], quarter[p][2]) != rate for p in people)
 
     group = {p: band for p, (band, _, _) in quarter.items()}
@@ -166,19 +166,19 @@ def write_labor(estate: Estate, rng: random.Random) -> None:
         for person, (band, cost, start) in monthly.items():
             employed = [_employed(cost, m, start) for m in quarter_months]
             if sum(d for _, d in employed):
-                quarter[person] = (band, sum(p for p, _ in employed), sum(d for _, d in employed))
+                quarter[person] = (band, sum((p for p, _ in employed), D(0)), sum(d for _, d in employed))
         groups = _rate_groups(quarter)
         rates = {}
         for g in set(groups.values()):
             members = [quarter[p] for p in quarter if groups[p] == g]
-            rates[g] = _per_day(sum(pay for _, pay, _ in members), sum(days for _, _, days in members))
+            rates[g] = _per_day(sum((pay for _, pay, _ in members), D(0)), sum(days for _, _, days in members))
         name = f"{quarter_months[0][:4]}-Q{(int(quarter_months[0][5:]) - 1) // 3 + 1}"
         estate.rate_group |= {(name, p): g for p, g in groups.items()}
         estate.rates |= {(name, g): r for g, r in rates.items()}
         for month in [m for m in quarter_months if m in estate.months]:
             for person in [p for (m, p) in weights if m == month]:
-                days = _employed(monthly[person][1], month, monthly[person][2])[1]
-                for model, q in split_quanta(int(days * rates[groups[person]] / Q), weights[(month, person)]).items():
+                worked = _employed(monthly[person][1], month, monthly[person][2])[1]
+                for model, q in split_quanta(int(worked * rates[groups[person]] / Q), weights[(month, person)]).items():
                     standard[(month, model)] += D(q) * Q
                     estate.workers[(month, model)].add(person)
     for (month, model), amount in standard.items():

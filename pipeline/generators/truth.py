@@ -136,8 +136,8 @@ def _true_gpu_change(estate: Estate, day: date, model: str) -> list[str]:
     """Mean GPU-time cost a day in the 14 days before and from `day`, and after / before - 1: the
     true change in GPU cost per request when requests are flat (they are: same distribution)."""
     window = IMPACT_WINDOW_DAYS
-    before = sum(estate.gpu_daily[(day - timedelta(days=i), model)] for i in range(1, window + 1)) / window
-    after = sum(estate.gpu_daily[(day + timedelta(days=i), model)] for i in range(window)) / window
+    before = sum((estate.gpu_daily[(day - timedelta(days=i), model)] for i in range(1, window + 1)), D(0)) / window
+    after = sum((estate.gpu_daily[(day + timedelta(days=i), model)] for i in range(window)), D(0)) / window
     # no GPU cost before the action (it falls outside the generated months): the change is undefined
     return [str(before), str(after), str(after / before - 1) if before else ""]
 

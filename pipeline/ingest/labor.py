@@ -136,12 +136,14 @@ def _fail(rejects: pl.DataFrame, path: Path, raw: pl.DataFrame) -> None:
 def read(path: Path, *, config: Config, data: bytes | None = None) -> Parsed:
     frame = read_csv_text(path, data=data)
     fmt = detect(frame.columns)
+    if fmt is None:
+        raise InputError(f"not an HR file: expected the columns of one of {', '.join(FORMATS)}", path=path)
     schema, _ = FORMATS[fmt]
     rows, rejects = coerce(frame, schema, path=path)
     extra: list[pl.DataFrame] = []
     if fmt == "hr-people-csv":
-        rows, bad = _people_rules(rows)
-        extra += bad
+        rows, people_rejects = _people_rules(rows)
+        extra += people_rejects
     elif fmt == "hr-allocations-csv":
         rows, bad_month = reject(
             rows,
@@ -329,15 +331,17 @@ def paid(con: duckdb.DuckDBPyConnection, config: Config, months: list[str]) -> p
                     "days": employed,
                 }
             )
-    schema = {
-        "month": pl.String,
-        "person": pl.String,
-        "role": pl.String,
-        "cost_centre": pl.String,
-        "currency": pl.String,
-        "pay": MONEY,
-        "days": pl.Int64,
-    }
+    schema = pl.Schema(
+        {
+            "month": pl.String(),
+            "person": pl.String(),
+            "role": pl.String(),
+            "cost_centre": pl.String(),
+            "currency": pl.String(),
+            "pay": MONEY,
+            "days": pl.Int64(),
+        }
+    )
     return pl.DataFrame(records, schema=schema)
 
 

@@ -57,25 +57,29 @@ from pipeline.ingest.labor_groups import (
 from pipeline.money import MONEY, split_exact
 
 RATE = pl.Decimal(38, 2)
-CELLS_SCHEMA: dict[str, pl.DataType] = {
-    "month": pl.String(),
-    "model_id": pl.String(),
-    "role": pl.String(),
-    "currency": pl.String(),
-    "rate_period": pl.String(),
-    "headcount": pl.Int32(),
-    "person_days": MONEY,
-    "cost": MONEY,
-}
-RATES_SCHEMA: dict[str, pl.DataType] = {
-    "rate_period": pl.String(),
-    "first_month": pl.String(),
-    "last_month": pl.String(),
-    "role": pl.String(),
-    "currency": pl.String(),
-    "headcount": pl.Int32(),
-    "rate": RATE,
-}
+CELLS_SCHEMA = pl.Schema(
+    {
+        "month": pl.String(),
+        "model_id": pl.String(),
+        "role": pl.String(),
+        "currency": pl.String(),
+        "rate_period": pl.String(),
+        "headcount": pl.Int32(),
+        "person_days": MONEY,
+        "cost": MONEY,
+    }
+)
+RATES_SCHEMA = pl.Schema(
+    {
+        "rate_period": pl.String(),
+        "first_month": pl.String(),
+        "last_month": pl.String(),
+        "role": pl.String(),
+        "currency": pl.String(),
+        "headcount": pl.Int32(),
+        "rate": RATE,
+    }
+)
 
 
 @dataclass(frozen=True)
@@ -219,16 +223,18 @@ def _standard(employed: pl.DataFrame, rates: pl.DataFrame, bands: pl.DataFrame, 
                 "person_days": Decimal(p["days"]),
             }
         )
-    schema = {
-        "month": pl.String,
-        "person": pl.String,
-        "currency": pl.String,
-        "rate_period": pl.String,
-        "role_group": pl.String,
-        "published": pl.Boolean,
-        "std": MONEY,
-        "person_days": MONEY,
-    }
+    schema = pl.Schema(
+        {
+            "month": pl.String(),
+            "person": pl.String(),
+            "currency": pl.String(),
+            "rate_period": pl.String(),
+            "role_group": pl.String(),
+            "published": pl.Boolean(),
+            "std": MONEY,
+            "person_days": MONEY,
+        }
+    )
     return pl.DataFrame(records, schema=schema)
 
 
