@@ -22,49 +22,20 @@ from datetime import datetime, timedelta
 from decimal import Decimal
 from pathlib import Path
 
+from pipeline.columns import FOCUS_COLUMNS
 from pipeline.generators.csvfiles import write_csv
 
 FORMATS: tuple[str, ...] = ("focus", "cur2", "cur-legacy", "azure", "gcp")
 SUFFIX = {"focus": ".csv", "cur2": ".parquet", "cur-legacy": ".csv", "azure": ".csv", "gcp": ".jsonl"}
-# The FOCUS 1.2 columns of the planned rows, in the order of a FOCUS CSV.
+# The FOCUS 1.2 columns of the planned rows, in the order of a FOCUS CSV: staging.billing's FOCUS
+# columns without the pricing quantity and unit, with PricingCurrency after BillingCurrency and the
+# commitment discount's status last.
 FOCUS_HEADER = [
-    "BillingAccountId",
-    "BillingAccountName",
-    "SubAccountId",
-    "SubAccountName",
-    "BillingPeriodStart",
-    "BillingPeriodEnd",
-    "ChargePeriodStart",
-    "ChargePeriodEnd",
-    "ChargeCategory",
-    "ChargeClass",
-    "ChargeDescription",
-    "ChargeFrequency",
-    "BilledCost",
-    "EffectiveCost",
-    "ListCost",
-    "ContractedCost",
-    "BillingCurrency",
-    "PricingCurrency",
-    "ConsumedQuantity",
-    "ConsumedUnit",
-    "ProviderName",
-    "PublisherName",
-    "InvoiceIssuerName",
-    "InvoiceId",
-    "RegionId",
-    "ResourceId",
-    "ResourceName",
-    "ResourceType",
-    "ServiceCategory",
-    "ServiceName",
-    "SkuId",
-    "SkuPriceId",
-    "CommitmentDiscountId",
-    "CommitmentDiscountType",
-    "Tags",
-    "CommitmentDiscountStatus",
-]
+    added
+    for name in FOCUS_COLUMNS
+    if name not in ("PricingQuantity", "PricingUnit", "CommitmentDiscountStatus")
+    for added in ((name, "PricingCurrency") if name == "BillingCurrency" else (name,))
+] + ["CommitmentDiscountStatus"]
 
 
 def write_billing(stem: Path, header: list[str], rows: list[list], fmt: str) -> Path:
