@@ -33,12 +33,11 @@ from pipeline.columns import Bucket
 from pipeline.config import Config
 from pipeline.ledger.config_tables import workload_rule_rows
 from pipeline.ledger.frame import QTY, query
-from pipeline.ledger.gpu_pass import BUCKET_US, PassPolicy, held_frames
+from pipeline.ledger.gpu_pass import BUCKET_US, HELD_COLUMNS, PassPolicy, held_frames
 from pipeline.ledger.gpu_samples import WORKLOAD_KEYS, Samples
 
 UTIL_FULL = 10_000  # utilisation in basis points: fully used
 POOL = "pool"  # the pool name gpu_weights gives its one policy
-_HELD_COLUMNS = ("hostname", "bucket", *WORKLOAD_KEYS, "num", "den", "single", "ms", "ms_util")
 
 
 class PoolPolicy(PassPolicy, Protocol):
@@ -64,16 +63,6 @@ class Weights:
         return (nanohours.cast(pl.Decimal(38, 0)) * pl.lit(Decimal("0.000000001"), dtype=pl.Decimal(38, 9))).cast(QTY)
 
 
-@dataclass(frozen=True)
-class _TimePolicy:
-    """The gpu_time policy on whole GPUs and MIG sevenths, no replicas (`held_seconds`)."""
-
-    policy: str = "gpu_time"
-    idle: str = "keep"
-    mig_slices: int = 7
-    time_slicing_replicas: int | None = None
-
-
 def gpu_weights(samples: Samples, config: Config, policy: PoolPolicy, *, every: str) -> Weights:
     """Weights per (hostname, bucket, model_id, unallocated_reason): `weight` (policy weight) and
     `gpu_units` (GPU-ms x S held). `policy` is a GpuPool or config.owned. `samples` is a frame of
@@ -92,7 +81,7 @@ def gpu_weights(samples: Samples, config: Config, policy: PoolPolicy, *, every: 
     try:
         load_workload_rules(con, config)
         policies(con, [(POOL, policy)])
-        con.register("_held_frame", held.select(_HELD_COLUMNS).to_arrow() if held.height else _empty_held())
+        con.register("_held_frame", held.select(HELD_COLUMNS).to_arrow() if held.height else _empty_held())
         con.execute(f"create temp table _gpu_held as {query('gpu_held_frame')}", {"pool": POOL})
         con.execute(f"create temp table _gpu_slices as {query('gpu_slices')}")
         con.execute(f"create temp table _gpu_weights as {query('gpu_weights')}")
@@ -135,45 +124,6 @@ def policies(con: duckdb.DuckDBPyConnection, pools: Sequence[tuple[str, PoolPoli
     rows = [(name, p.policy, p.idle, p.mig_slices, p.time_slicing_replicas) for name, p in pools]
     if rows:
         con.executemany("insert into _gpu_policies values (?, ?, ?, ?, ?)", rows)
-
-
-def label_workloads(frame: pl.DataFrame, config: Config) -> pl.DataFrame:
-    """Add model_id (or bucket) and unallocated_reason from the workload columns: the first
-    workload rule whose namespace and pod patterns match in full (DuckDB, RE2), as gpu_weights.sql."""
-    frame = frame.with_columns(
-        [pl.lit(None, dtype=pl.String).alias(c) for c in WORKLOAD_KEYS if c not in frame.columns]
-    )
-    workloads = frame.select("namespace", "pod").unique()
-    con = duckdb.connect(config={"threads": 1})
-    try:
-        load_workload_rules(con, config)
-        con.register("_workloads", workloads.to_arrow())
-        mapped = con.sql(query("workload_models")).pl()
-    finally:
-        con.close()
-    return (
-        frame.join(mapped, on=["namespace", "pod"], how="left", nulls_equal=True)
-        .with_columns(
-            pl.when(pl.col("pod").is_null())
-            .then(pl.lit(Bucket.IDLE.value))
-            .when(pl.col("workload_model").is_null())
-            .then(pl.lit(Bucket.UNALLOCATED.value))
-            .otherwise(pl.col("workload_model"))
-            .alias("model_id"),
-            pl.when(pl.col("pod").is_not_null() & pl.col("workload_model").is_null())
-            .then(pl.lit("unmapped_workload:") + pl.col("namespace").fill_null("?"))
-            .alias("unallocated_reason"),
-        )
-        .drop("workload_model")
-    )
-
-
-def held_seconds(samples: pl.DataFrame, config: Config, *, every: str) -> pl.DataFrame:
-    """Whole GPU-seconds held per (hostname, bucket, model_id, unallocated_reason), gpu_time policy."""
-    weights = gpu_weights(samples, config, _TimePolicy(), every=every)
-    return weights.frame.with_columns((pl.col("gpu_units") // (weights.slices * 1000)).alias("seconds")).drop(
-        "weight", "gpu_units"
-    )
 
 
 def with_gap(weights: Weights, frame: pl.DataFrame, capacity: pl.DataFrame, *, keys: list[str]) -> pl.DataFrame:

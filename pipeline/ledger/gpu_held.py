@@ -17,10 +17,8 @@ import polars as pl
 from pipeline.config import Config, GpuPool
 from pipeline.ledger import gpu_pass
 from pipeline.ledger.frame import fill, query
-from pipeline.ledger.gpu_samples import WORKLOAD_KEYS, WarehouseSamples
+from pipeline.ledger.gpu_samples import WarehouseSamples
 
-# the columns of a pass's rows, as ledger.gpu_held keeps them (after its key)
-HELD_COLUMNS = ("hostname", "bucket", *WORKLOAD_KEYS, "num", "den", "single", "ms", "ms_util")
 _LOAD_COLUMNS = ["hostname", "load_id", "first_ts", "last_ts"]
 
 
@@ -66,7 +64,9 @@ def kept_held(samples: WarehouseSamples, config: Config, pool: GpuPool) -> tuple
         [key, epoch_us(start), hosts],
     )
     for fresh in gpu_pass.held_frames(again, config, pool, every="1h"):
-        rows = fresh.filter(pl.col("bucket") >= epoch_us(start)).select(pl.lit(key).alias("key"), *HELD_COLUMNS)
+        rows = fresh.filter(pl.col("bucket") >= epoch_us(start)).select(
+            pl.lit(key).alias("key"), *gpu_pass.HELD_COLUMNS
+        )
         con.register("_held_rows", rows.to_arrow())
         try:
             con.execute("insert into ledger.gpu_held by name select * from _held_rows")

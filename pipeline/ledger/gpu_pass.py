@@ -33,6 +33,8 @@ from pipeline.ledger.frame import fill, query
 from pipeline.ledger.gpu_samples import SAMPLE_COLUMNS, WORKLOAD_KEYS, Samples, WarehouseSamples
 
 BUCKET_US = {"1h": 3_600_000_000, "1d": 86_400_000_000}  # a bucket's length in microseconds
+# the columns of a pass's rows: host, bucket, holder, fraction num/den held, GPU-ms (and x utilisation)
+HELD_COLUMNS = ("hostname", "bucket", *WORKLOAD_KEYS, "num", "den", "single", "ms", "ms_util")
 PASS_SAMPLES = 4_000_000  # samples per pass over the warehouse: hosts go in groups of about this many
 
 
