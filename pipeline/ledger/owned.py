@@ -18,7 +18,8 @@ import polars as pl
 from pipeline.columns import AllocationMethod
 from pipeline.config import Config
 from pipeline.ledger.frame import QTY, conform, empty_parts, month_days, query
-from pipeline.ledger.gpu import WarehouseSamples, gpu_weights, load_workload_rules, redistribute_idle, with_gap
+from pipeline.ledger.gpu import gpu_weights, load_workload_rules, redistribute_idle, with_gap
+from pipeline.ledger.gpu_samples import WarehouseSamples
 from pipeline.money import MONEY, QUANTUM, allocation_share, split_exact
 
 _SCALE = 10**18
@@ -78,7 +79,7 @@ def _daily_costs(assets: pl.DataFrame, period: str) -> pl.DataFrame:
                             "asset_ref": f"{asset['load_id']}:{asset['row_number']}",
                         }
                     )
-    schema = {
+    schema: dict[str, pl.DataType | type[pl.DataType]] = {
         "hostname": pl.String,
         "charge_date": pl.Date,
         "subcategory": pl.String,
@@ -111,12 +112,14 @@ def hardware_parts(
         held.gpu_hours(pl.col("gpu_units")).alias("quantity"),
     )
     group = ["hostname", "charge_date", "subcategory"]
-    joined = joined.with_columns(allocation_share(pl.col("w"), pl.col("w").sum().over(group)).alias("allocation_share"))
+    joined = joined.with_columns(
+        allocation_share(pl.col("weight"), pl.col("weight").sum().over(group)).alias("allocation_share")
+    )
     split = split_exact(
         joined.lazy(),
         group=group,
         key=["model_id", "unallocated_reason"],
-        weight="w",
+        weight="weight",
         amounts=["source_amount", "source_effective_amount"],
     ).collect()
     split = split.with_columns(
@@ -160,10 +163,7 @@ def _energy_slots(con: duckdb.DuckDBPyConnection, source: str, params: dict, con
     """_energy_slots (energy_slots.sql) on `con` from the samples of the query `source`."""
     con.execute(query("macros"))
     con.execute(f"create or replace temp table _energy_samples as {source}", params)
-    con.execute(
-        "create or replace temp table _tariff_bands (band_order integer, start_hour integer, end_hour integer, "
-        "weekdays integer[], tariff decimal(38, 10))"
-    )
+    con.execute(query("tariff_bands_table"))
     bands = [
         (i, b.start_hour, b.end_hour, list(b.weekdays), str(b.tariff_per_kwh))
         for i, b in enumerate(config.owned.tariff_bands, start=1)
@@ -206,11 +206,7 @@ def energy_weights(
     try:
         _energy_slots(con, source, params, config, period)
         weights = con.sql(query("energy_weights"), params={"bands": bool(config.owned.tariff_bands)}).pl()
-        hourly = con.sql(
-            "select hostname, charge_date, tariff, sum(joules) as joules "
-            "from (select distinct hostname, gpu, ts, charge_date, tariff, joules from _energy_slots) as readings "
-            "group by hostname, charge_date, tariff"
-        ).pl()
+        hourly = con.sql(query("energy_hourly")).pl()
     finally:
         con.close()
     return weights, hourly
@@ -226,7 +222,10 @@ def energy_parts(
     parts, hourly = energy_weights(samples, hosts, config, period)
     if parts.is_empty():
         return empty_parts()
-    shares = int(parts.get_column("shares").max())
+    most_shares = parts.get_column("shares").max()
+    if not isinstance(most_shares, int):
+        raise TypeError(f"energy weights: shares {most_shares!r}, expected an integer")
+    shares = most_shares
     priced = (
         hourly.group_by("hostname", "charge_date")
         .agg(pl.col("joules"), pl.col("tariff"))

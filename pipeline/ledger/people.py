@@ -151,7 +151,8 @@ def _even_quanta(total: Decimal, days: int, index: int) -> int:
 
 def _seat_weights(licence: dict, known: list[str]) -> list[tuple[str, str | None, int]]:
     """(model_id, unallocated_reason, seats) for a licence; unassigned seats are __unallocated__."""
-    parts, assigned = [], 0
+    parts: list[tuple[str, str | None, int]] = []
+    assigned = 0
     for pair in filter(None, (p.strip() for p in (licence["seats_by_model"] or "").split(";"))):
         model, seats = (x.strip() for x in pair.split("="))
         assigned += int(seats)

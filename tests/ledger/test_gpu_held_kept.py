@@ -12,7 +12,7 @@ import pytest
 
 from pipeline import run, warehouse
 from pipeline.generators.scale import Spec, generate
-from pipeline.ledger import build, gpu
+from pipeline.ledger import build, gpu_pass
 
 pytestmark = pytest.mark.slow
 # 3 days of January; gpu-node-0000 and -0001 (cloud pool nodes, hourly billing rows) and an owned server
@@ -37,14 +37,14 @@ def test_a_new_day_of_telemetry_is_passed_alone(tmp_path, monkeypatch):
     run.run(root, date=date(2026, 1, 3))
 
     passes: list[datetime] = []  # the first sample time each pool pass reads
-    real_held = gpu._held
+    real_held = gpu_pass.held_frames
 
     def spy(samples, config, policy, *, every):
-        if isinstance(samples, gpu.WarehouseSamples) and every == "1h":
+        if isinstance(samples, gpu_pass.WarehouseSamples) and every == "1h":
             passes.append(samples.lo)
         return real_held(samples, config, policy, every=every)
 
-    monkeypatch.setattr(gpu, "_held", spy)
+    monkeypatch.setattr(gpu_pass, "held_frames", spy)
     for moved in held_back.iterdir():
         folder, name = moved.name.split("__")
         shutil.move(moved, root / "inbox" / folder / name)
@@ -64,16 +64,16 @@ def test_a_new_day_of_telemetry_is_passed_alone(tmp_path, monkeypatch):
         con.execute("delete from ledger.gpu_held")
         con.execute("delete from ledger.gpu_held_loads")
     passes.clear()
-    monkeypatch.setattr(gpu, "PASS_SAMPLES", 1)  # and pass each host on its own: the same ledger
+    monkeypatch.setattr(gpu_pass, "PASS_SAMPLES", 1)  # and pass each host on its own: the same ledger
     hosts_passed: list[tuple[str, ...]] = []
-    real_pass = gpu._pass
+    real_pass = gpu_pass.held_frame
 
     def spy_pass(samples, config, policy, *, every):
         if every == "1h":
             hosts_passed.append(samples.hosts)
         return real_pass(samples, config, policy, every=every)
 
-    monkeypatch.setattr(gpu, "_pass", spy_pass)
+    monkeypatch.setattr(gpu_pass, "held_frame", spy_pass)
     run.run(root, date=date(2026, 1, 3), month="2026-01")
     assert len(passes) == 1 and passes[0] < datetime(2026, 1, 1, 1)  # the whole window again
     assert hosts_passed == [("gpu-node-0000",), ("gpu-node-0001",)]

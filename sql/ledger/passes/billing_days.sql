@@ -36,8 +36,12 @@ overlapped as (
     from days
 ),
 
+-- a part's days are one split (part_key)
 weighed as (
-    select *, sum(seconds) over (partition by source_ref, model_id, unallocated_reason, split_key) as total
+    select
+        *,
+        sum(seconds) over (partition by source_ref, model_id, unallocated_reason, split_key) as total,
+        struct_pack(source_ref, model_id, unallocated_reason, split_key) as part_key
     from overlapped
 ),
 
@@ -50,28 +54,13 @@ floors as (
     from weighed
 ),
 
-ranked as (
-    select
-        *,
-        billed_q - sum(billed_base) over part as billed_left,
-        row_number() over (part order by billed_q * seconds - billed_base * total desc, day_start) as billed_rank,
-        effective_q - sum(effective_base) over part as effective_left,
-        row_number()
-            over (part order by effective_q * seconds - effective_base * total desc, day_start)
-            as effective_rank,
-        quantity_q - sum(quantity_base) over part as quantity_left,
-        row_number() over (part order by quantity_q * seconds - quantity_base * total desc, day_start) as quantity_rank
-    from floors
-    window part as (partition by source_ref, model_id, unallocated_reason, split_key)
-),
-
 shares as (
     select
         *,
-        billed_base + case when billed_rank <= billed_left then 1 else 0 end as billed_part,
-        effective_base + case when effective_rank <= effective_left then 1 else 0 end as effective_part,
-        quantity_base + case when quantity_rank <= quantity_left then 1 else 0 end as quantity_part
-    from ranked
+        largest_remainder_part(billed_q, seconds, total, billed_base, part_key, day_start) as billed_part,
+        largest_remainder_part(effective_q, seconds, total, effective_base, part_key, day_start) as effective_part,
+        largest_remainder_part(quantity_q, seconds, total, quantity_base, part_key, day_start) as quantity_part
+    from floors
 ),
 
 rounded as (

@@ -32,29 +32,29 @@ floors as (
     from split
 ),
 
-ranked as (
+-- ties go to the smallest (model, reason)
+holders as (
     select
         *,
-        billed_q - sum(billed_base) over part as billed_left,
-        row_number()
-            over (part order by billed_q * w - billed_base * total desc, model_id, unallocated_reason)
-            as billed_rank,
-        effective_q - sum(effective_base) over part as effective_left,
-        row_number() over (part order by effective_q * w - effective_base * total desc, model_id, unallocated_reason)
-            as effective_rank
+        struct_pack(model_id, unallocated_reason) as holder
     from floors
-    window part as (partition by source_ref)
+),
+
+shares as (
+    select
+        *,
+        largest_remainder_part(billed_q, w, total, billed_base, source_ref, holder) as billed_part,
+        largest_remainder_part(effective_q, w, total, effective_base, source_ref, holder) as effective_part
+    from holders
 ),
 
 parts as (
     select
         r.*,
-        billed_base + case when billed_rank <= billed_left then 1 else 0 end as billed_part,
-        effective_base + case when effective_rank <= effective_left then 1 else 0 end as effective_part,
         money_of(share_q) as allocation_share,
         quantity_of_nanos(floor_div_bounded(gpu_units * 1000000000, s.slices * 3600000)) as gpu_hours,
         p.idle = 'redistribute' as redistribute
-    from ranked as r
+    from shares as r
     inner join _gpu_slices as s on r.pool = s.pool
     inner join _gpu_policies as p on r.pool = p.pool
 ),
@@ -76,15 +76,12 @@ moved as (
     from (select *, sum(w) over (partition by source_ref) as total from takers) as weighed
 ),
 
-moved_ranked as (
+moved_parts as (
     select
         *,
-        billed_part - sum(billed_base) over part as billed_left,
-        row_number() over (part order by billed_part * w - billed_base * total desc, model_id) as billed_rank,
-        effective_part - sum(effective_base) over part as effective_left,
-        row_number() over (part order by effective_part * w - effective_base * total desc, model_id) as effective_rank
+        largest_remainder_part(billed_part, w, total, billed_base, source_ref, model_id) as moved_billed,
+        largest_remainder_part(effective_part, w, total, effective_base, source_ref, model_id) as moved_effective
     from moved
-    window part as (partition by source_ref)
 ),
 
 redistributed as (
@@ -92,8 +89,8 @@ redistributed as (
         i.billing_period,
         m.model_id,
         i.category,
-        m.billed_base + case when m.billed_rank <= m.billed_left then 1 else 0 end as billed_part,
-        m.effective_base + case when m.effective_rank <= m.effective_left then 1 else 0 end as effective_part,
+        m.moved_billed as billed_part,
+        m.moved_effective as effective_part,
         i.source_currency,
         0::decimal(38, 9) as quantity,
         i.provider,
@@ -104,7 +101,7 @@ redistributed as (
         '__idle__||idle_redistributed' as split_key,
         i.ChargePeriodStart,
         i.ChargePeriodEnd
-    from moved_ranked as m
+    from moved_parts as m
     inner join parts as i on m.source_ref = i.source_ref and i.model_id = '__idle__'
 ),
 

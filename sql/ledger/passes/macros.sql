@@ -86,6 +86,21 @@ create or replace temp macro convert_round(hi, r, n, f) as
         else 0
     end;
 
+-- Largest remainders, the exact split of every query that splits an amount: the part of `amount`
+-- (quanta) that a row of weight `weight` takes among the rows of one split (`split_by`: the rows with
+-- the same value of it; their weights add up to `total`), given its floor share `base` =
+-- floor_div(amount x weight, total): the floor share, plus one of the split's leftover quanta
+-- (the amount less the split's floor shares) when its remainder (amount x weight - base x total)
+-- is among the largest, ties to the smallest `tie`. The parts of a split add up to its amount.
+create or replace temp macro largest_remainder_part(amount, weight, total, base, split_by, tie) as
+    base + case
+        when
+            row_number() over (partition by split_by order by amount * weight - base * total desc, tie)
+            <= amount - sum(base) over (partition by split_by)
+            then 1
+        else 0
+    end;
+
 -- weight / total as a decimal with 18 places, truncated (pipeline.money.allocation_share)
 create or replace temp macro share_of(weight, total) as
     money_of(floor_div_bounded(weight::hugeint * 1000000000000000000::hugeint, total::hugeint));

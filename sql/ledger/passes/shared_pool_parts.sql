@@ -30,26 +30,13 @@ floors as (
     from split
 ),
 
-ranked as (
-    select
-        *,
-        billed_q - sum(billed_base) over part as billed_left,
-        row_number() over (part order by billed_q * w - billed_base * total desc, model_id) as billed_rank,
-        effective_q - sum(effective_base) over part as effective_left,
-        row_number() over (part order by effective_q * w - effective_base * total desc, model_id) as effective_rank,
-        quantity_q - sum(quantity_base) over part as quantity_left,
-        row_number() over (part order by quantity_q * w - quantity_base * total desc, model_id) as quantity_rank
-    from floors
-    window part as (partition by source_ref)
-),
-
 shares as (
     select
         *,
-        billed_base + case when billed_rank <= billed_left then 1 else 0 end as billed_part,
-        effective_base + case when effective_rank <= effective_left then 1 else 0 end as effective_part,
-        quantity_base + case when quantity_rank <= quantity_left then 1 else 0 end as quantity_part
-    from ranked
+        largest_remainder_part(billed_q, w, total, billed_base, source_ref, model_id) as billed_part,
+        largest_remainder_part(effective_q, w, total, effective_base, source_ref, model_id) as effective_part,
+        largest_remainder_part(quantity_q, w, total, quantity_base, source_ref, model_id) as quantity_part
+    from floors
 ),
 
 rounded as (

@@ -1,0 +1,191 @@
+"""The writes of a ledger build into the period's candidate (ledger.cost_ledger_candidate), step by
+step, each by the queries in sql/ledger/passes/ on the build's connection:
+
+- new billing file versions are routed: rows routed on their own become candidate rows at once,
+  GPU-pool nodes and shared-pool rows are kept routed in ledger.billing_deferred;
+- GPU-pool node rows are split by the GPU time held (the kept hourly pass, ledger.gpu_held);
+- shared-pool rows are split by their pool's weights;
+- the parts that do not come from a bill (owned servers, labor, ...) replace their rows.
+
+Every part is spread over the days it covers (billing_days), converted at the day's FX rate and
+keyed (ledger_rows) as it is written."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+import duckdb
+
+from pipeline.columns import LEDGER_COLUMNS
+from pipeline.config import Config
+from pipeline.ledger.attribution import normalise_tags
+from pipeline.ledger.build_checks import check_row_bounds, check_split_bounds
+from pipeline.ledger.frame import fill, query
+from pipeline.ledger.gpu import policies
+from pipeline.ledger.gpu_held import held_key, kept_held
+from pipeline.ledger.gpu_samples import WarehouseSamples, sample_window
+from pipeline.ledger.steps import COUNTS, count, step
+
+NOTHING_CHANGED = 2**62  # a first changed hour (microseconds since the epoch) beyond any sample
+
+
+def _scalar(con: duckdb.DuckDBPyConnection, sql: str) -> int:
+    """The one value of a count query."""
+    found = con.execute(sql).fetchone()
+    if found is None:
+        raise ValueError(f"no row from: {sql}")
+    return int(found[0])
+
+
+def insert_parts(con: duckdb.DuckDBPyConnection, config: Config, run_id: str, parts: str) -> int:
+    """Spread the billing parts of the query `parts` over days, convert and key them into the
+    candidate; return how many rows."""
+    con.execute(f"create or replace temp view _billing_parts as {parts}")
+    con.execute(f"create or replace temp view _day_parts as {query('billing_days')}")
+    return insert_rows(con, config, run_id)
+
+
+def insert_rows(con: duckdb.DuckDBPyConnection, config: Config, run_id: str) -> int:
+    """Convert and key the day parts (_day_parts) into the candidate; return how many rows."""
+    columns = ", ".join(LEDGER_COLUMNS)
+    [(written,)] = con.execute(
+        f"insert into ledger.cost_ledger_candidate ({columns}) select {columns} from ({query('ledger_rows')})",
+        {"currency": config.reporting_currency, "run_id": run_id},
+    ).fetchall()
+    return count("candidate rows written", written)
+
+
+def route_new_files(
+    con: duckdb.DuckDBPyConnection,
+    config: Config,
+    period: str,
+    recipe: str,
+    run_id: str,
+    gone: list[str],
+    new: list[str],
+) -> None:
+    """Route the rows of the new billing file versions (_billing_loads); drop what superseded
+    versions left."""
+    if gone or new:
+        with step("drop superseded and re-routed versions"):
+            con.execute(query("candidate_drop_versions"), {"period": period, "loads": gone + new})
+            for table in ("billing_deferred", "billing_allocated"):
+                con.execute(
+                    f"delete from ledger.{table} where billing_period = ? and load_id in (select unnest(?::varchar[]))",
+                    [period, gone + new],
+                )
+    if not new:
+        return
+    COUNTS["billing rows routed"] = _scalar(con, query("billing_rows_to_route"))
+    with step("billing_tag_values"):
+        _tag_values(con)
+    with step("split_bounds"):
+        check_row_bounds(con)
+    with step("billing_classes"):
+        con.execute(f"create or replace temp table _billing_classes as {query('billing_classes')}")
+        con.execute(f"create or replace temp table _billing_routes as {query('billing_class_routes')}")
+        con.execute(f"create or replace temp view _routed as {query('billing_routed')}")
+    with step("billing_row_parts -> billing_days -> ledger_rows (insert)"):
+        insert_parts(con, config, run_id, query("billing_row_parts"))
+    with step("billing_deferred"):
+        con.execute(query("billing_deferred_rows"), {"recipe": recipe})
+    routed_at = datetime.now(UTC).replace(tzinfo=None)
+    with step("billing_allocated"):
+        con.execute(query("billing_allocated_rows"), {"recipe": recipe, "period": period, "routed_at": routed_at})
+
+
+def _tag_values(con: duckdb.DuckDBPyConnection) -> None:
+    """_tag_values: billing_tag_values.sql, with the few tag sets it leaves to Python
+    (non-string values) read by pipeline.ledger.attribution.normalise_tags."""
+    con.execute(f"create or replace temp table _tag_values as {query('billing_tag_values')}")
+    odd = [r[0] for r in con.execute("select distinct tags from _tag_values where python_only").fetchall()]
+    if odd:
+        con.execute("delete from _tag_values where python_only")
+        rows = [(tags, key, value, True) for tags in odd for key, value in normalise_tags(tags).items()]
+        if rows:
+            con.executemany("insert into _tag_values values (?, ?, ?, ?)", rows)
+
+
+def split_gpu_nodes(
+    con: duckdb.DuckDBPyConnection, config: Config, period: str, recipe: str, run_id: str, new: list[str]
+) -> None:
+    """Bring each GPU pool's kept pass up to date and split again the node rows whose hours it
+    changed, and those of new file versions."""
+    if not config.gpu_pools:
+        return
+    window = sample_window(con, period)
+    policies(con, [(pool.name, pool) for pool in config.gpu_pools])
+    con.execute(query("gpu_rows_table"))
+    con.execute(query("gpu_held_table"))
+    for pool in config.gpu_pools:
+        found = con.execute(query("gpu_pool_hosts"), {"recipe": recipe, "period": period, "pool": pool.name})
+        hosts = [row[0] for row in found.fetchall()]
+        if not hosts:
+            continue
+        samples = WarehouseSamples(con, *window, hosts=tuple(hosts), keep_as=recipe)
+        with step(f"gpu pool {pool.name}: kept hourly pass (gpu_held)"):
+            changed_from, changed_hosts = kept_held(samples, config, pool) or (NOTHING_CHANGED, [])
+        with step(f"gpu pool {pool.name}: rows to split, gpu_rows_held"):
+            con.execute(
+                f"insert into _gpu_rows {query('gpu_rows_to_split')}",
+                {
+                    "recipe": recipe,
+                    "period": period,
+                    "pool": pool.name,
+                    "new": new,
+                    "changed_hosts": changed_hosts,
+                    "changed_from": changed_from,
+                },
+            )
+            con.execute(query("gpu_rows_held"), {"pool": pool.name, "key": held_key(samples, pool)})
+    COUNTS["GPU node rows split"] = _scalar(con, "select count(*) from _gpu_rows")
+    if not COUNTS["GPU node rows split"]:
+        return
+    with step("gpu: drop the rows split again"):
+        con.execute(fill(query("candidate_drop_split_rows"), split_rows="_gpu_rows"), {"period": period})
+    with step("gpu_slices, gpu_weights, gpu_node_weights"):
+        con.execute(f"create or replace temp table _gpu_slices as {query('gpu_slices')}")
+        con.execute(f"create or replace temp table _gpu_weights as {query('gpu_weights')}")
+        con.execute(f"create or replace temp table _gpu_node_weights as {query('gpu_node_weights')}")
+        check_split_bounds(con, "_gpu_rows", query("gpu_row_totals"), what="GPU node row")
+    with step("gpu_node_parts"):
+        con.execute(f"create or replace temp table _gpu_parts as {query('gpu_node_parts')}")
+    with step("gpu parts: billing_days -> ledger_rows (insert)"):
+        insert_parts(con, config, run_id, "select * from _gpu_parts")
+
+
+def split_shared(
+    con: duckdb.DuckDBPyConnection, config: Config, period: str, recipe: str, run_id: str, new: list[str]
+) -> None:
+    """Split the shared-pool rows of new file versions, and a pool's rows of the whole period
+    again when its weights changed (a proportional pool follows the direct cost)."""
+    if not config.shared_pools:
+        return
+    with step("shared_pool_weights"):
+        con.execute(
+            f"create or replace temp table _shared_weights as {query('shared_pool_weights')}", {"period": period}
+        )
+        changed = [r[0] for r in con.execute(query("shared_weights_changed"), {"period": period}).fetchall()]
+        con.execute(
+            f"create or replace temp table _shared_rows as {query('shared_rows_to_split')}",
+            {"recipe": recipe, "period": period, "new": new, "changed_pools": changed},
+        )
+    COUNTS["shared-pool rows split"] = _scalar(con, "select count(*) from _shared_rows")
+    if COUNTS["shared-pool rows split"]:
+        with step("shared: drop the rows split again"):
+            con.execute(fill(query("candidate_drop_split_rows"), split_rows="_shared_rows"), {"period": period})
+        with step("shared_pool_parts"):
+            check_split_bounds(con, "_shared_rows", query("shared_row_totals"), what="shared-pool row")
+            con.execute(f"create or replace temp table _shared_parts as {query('shared_pool_parts')}")
+        with step("shared parts: billing_days -> ledger_rows (insert)"):
+            insert_parts(con, config, run_id, "select * from _shared_parts")
+    con.execute("delete from ledger.shared_weights where billing_period = ?", [period])
+    con.execute("insert into ledger.shared_weights select ?, pool, model_id, w from _shared_weights", [period])
+
+
+def replace_other_parts(con: duckdb.DuckDBPyConnection, config: Config, period: str, run_id: str) -> None:
+    """Replace the period's rows that do not come from a bill with the parts in _other_parts."""
+    con.execute("delete from ledger.cost_ledger_candidate where billing_period = ? and source <> 'billing'", [period])
+    if _scalar(con, "select count(*) from _other_parts"):
+        con.execute("create or replace temp view _day_parts as select * from _other_parts")
+        insert_rows(con, config, run_id)

@@ -1,0 +1,8 @@
+-- Forget the period's ($period) candidate rows split from billing file versions ($loads) that are
+-- superseded or routed again.
+
+delete from ledger.cost_ledger_candidate
+where
+    billing_period = $period
+    and source = 'billing'
+    and split_part(source_ref, ':', 1) in (select unnest($loads::varchar[]))
