@@ -193,7 +193,7 @@ def parse_file(ws: Workspace, source: str, path: Path, data: bytes) -> Parsed:
     if source == "telemetry":
         return telemetry.read(path, data, ws.config)
     if source == "billing":
-        return billing.read(path, data, dates=ws.config.dates.billing)
+        return billing.read(path, data, config=ws.config)
     header = header_of(data, path)
     if source == "labor":
         if labor.detect(header) is None:

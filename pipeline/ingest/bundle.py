@@ -50,12 +50,12 @@ def parser_digest() -> str:
     (a deployment half upgraded) is not used."""
     digest = hashlib.sha256()
     files = (
-        sorted(_CODE.glob("*.py"))
+        sorted(_CODE.rglob("*.py"))  # the format packages (billing/, ...) too
         + sorted((_CODE.parent / "rules").glob("*.csv"))
         + [_CODE.parent / "money.py", _CODE.parent / "columns.py"]
     )
     for path in files:
-        digest.update(path.name.encode() + b"\0" + path.read_bytes() + b"\0")
+        digest.update(path.relative_to(_CODE.parent).as_posix().encode() + b"\0" + path.read_bytes() + b"\0")
     return digest.hexdigest()
 
 

@@ -28,9 +28,20 @@ from pathlib import Path
 import polars as pl
 
 from pipeline.columns import MONEY_SCALE
+from pipeline.config import Config
 from pipeline.errors import InputError
-from pipeline.ingest import focus
-from pipeline.ingest.parse import ROW, Col, Kind, Parsed, coerce, decode_string_maps, reject, round_excess_decimals
+from pipeline.ingest.adapter import Adapter, Head
+from pipeline.ingest.billing import staging_rows
+from pipeline.ingest.parse import (
+    ROW,
+    Col,
+    Kind,
+    Parsed,
+    coerce,
+    decode_string_maps,
+    reject,
+    round_excess_decimals,
+)
 from pipeline.ingest.services import with_service_category
 
 T, M, TS = Kind.TEXT, Kind.MONEY, Kind.TIMESTAMP
@@ -259,7 +270,7 @@ def read(path: Path, *, text: pl.DataFrame) -> Parsed:
         .otherwise(cost_type.replace_strict({k: v[0] for k, v in COST_TYPES.items()}, default=None))
     )
     period_start = pl.col("invoice.month").str.strptime(pl.Date, "%Y%m", strict=False).cast(pl.Datetime("us"))
-    zero = pl.lit(0).cast(focus.SCHEMA_DTYPES["EffectiveCost"])
+    zero = pl.lit(0).cast(staging_rows.SCHEMA_DTYPES["EffectiveCost"])
     mapped = rows.select(
         ROW,
         pl.col("billing_account_id").alias("BillingAccountId"),
@@ -304,4 +315,22 @@ def read(path: Path, *, text: pl.DataFrame) -> Parsed:
         pl.when(pl.col("_cud").is_not_null()).then(pl.lit("Used")).alias("CommitmentDiscountStatus"),
         pl.col("_tags").alias("Tags"),
     )
-    return focus.finish(text, mapped, pl.concat([rejects, bad_month]), fmt="gcp-billing-export", notes=notes)
+    return staging_rows.finish(text, mapped, pl.concat([rejects, bad_month]), fmt="gcp-billing-export", notes=notes)
+
+
+def _detect(head: Head) -> str | None:
+    return detect(list(head.columns))
+
+
+def _read(path: Path, content: pl.DataFrame, config: Config) -> Parsed:
+    return read(path, text=content)
+
+
+ADAPTER: Adapter[pl.DataFrame] = Adapter(
+    name="GCP billing export",
+    order=50,
+    detect=_detect,
+    read=_read,
+    signature=SIGNATURE,
+    describes="GCP billing export (JSON lines or flattened CSV)",
+)

@@ -58,8 +58,10 @@ from pathlib import Path
 import polars as pl
 
 from pipeline.columns import MONEY_SCALE
+from pipeline.config import Config
 from pipeline.errors import InputError
-from pipeline.ingest import focus
+from pipeline.ingest.adapter import Adapter, Head
+from pipeline.ingest.billing import staging_rows
 from pipeline.ingest.parse import (
     ROW,
     Col,
@@ -330,7 +332,7 @@ def read(path: Path, *, text: pl.DataFrame, dates: str = "auto") -> Parsed:
     covered = model.is_in(list(COMMITMENT_MODELS))
     purchase = charge_type.is_in(["purchase", "refund"]) & covered
     unused = charge_type.is_in(["unusedreservation", "unusedsavingsplan"])
-    zero = pl.lit(0).cast(focus.SCHEMA_DTYPES["BilledCost"])
+    zero = pl.lit(0).cast(staging_rows.SCHEMA_DTYPES["BilledCost"])
     cost = pl.col("cost")
     billed = pl.when(purchase).then(cost).when(unused | ((charge_type == "usage") & covered)).then(zero).otherwise(cost)
     effective = pl.when(purchase).then(zero).otherwise(cost)
@@ -379,7 +381,7 @@ def read(path: Path, *, text: pl.DataFrame, dates: str = "auto") -> Parsed:
         .alias("ChargeFrequency"),
         billed.alias("BilledCost"),
         effective.alias("EffectiveCost"),
-        list_cost.cast(focus.SCHEMA_DTYPES["ListCost"], strict=False).alias("ListCost"),
+        list_cost.cast(staging_rows.SCHEMA_DTYPES["ListCost"], strict=False).alias("ListCost"),
         pl.col("billingcurrency").alias("BillingCurrency"),
         pl.col("quantity").alias("ConsumedQuantity"),
         pl.col("unitofmeasure").alias("ConsumedUnit"),
@@ -408,7 +410,7 @@ def read(path: Path, *, text: pl.DataFrame, dates: str = "auto") -> Parsed:
         .alias("CommitmentDiscountStatus"),
         pl.col("tags").alias("Tags"),
     )
-    return focus.finish(text, mapped, pl.concat([rejects, undated]), fmt=fmt, notes=notes)
+    return staging_rows.finish(text, mapped, pl.concat([rejects, undated]), fmt=fmt, notes=notes)
 
 
 def _kind(rows: pl.DataFrame) -> str:
@@ -427,3 +429,21 @@ def _kind(rows: pl.DataFrame) -> str:
     if actual and not amortized:
         return "actual"
     return "mixed" if actual and amortized else "unknown"
+
+
+def _detect(head: Head) -> str | None:
+    return detect(list(head.columns))
+
+
+def _read(path: Path, content: pl.DataFrame, config: Config) -> Parsed:
+    return read(path, text=content, dates=config.dates.billing)
+
+
+ADAPTER: Adapter[pl.DataFrame] = Adapter(
+    name="Azure cost details",
+    order=40,
+    detect=_detect,
+    read=_read,
+    signature=SIGNATURE,
+    describes="Azure cost details (EA, MCA, partner/CSP or legacy usage details; actual or amortized; CSV)",
+)

@@ -27,8 +27,10 @@ from pathlib import Path
 import polars as pl
 
 from pipeline.columns import MONEY_SCALE
+from pipeline.config import Config
 from pipeline.errors import InputError
-from pipeline.ingest import focus
+from pipeline.ingest.adapter import Adapter, Head
+from pipeline.ingest.billing import staging_rows
 from pipeline.ingest.parse import (
     ROW,
     Col,
@@ -220,7 +222,7 @@ def read(path: Path, *, text: pl.DataFrame) -> Parsed:
         "line_item_product_code",
     )
     kind = pl.col("line_item_line_item_type")
-    zero = pl.lit(0).cast(focus.SCHEMA_DTYPES["BilledCost"])
+    zero = pl.lit(0).cast(staging_rows.SCHEMA_DTYPES["BilledCost"])
     unblended = pl.col("line_item_unblended_cost")
     effective = (
         pl.when(kind == "SavingsPlanCoveredUsage")
@@ -294,7 +296,7 @@ def read(path: Path, *, text: pl.DataFrame) -> Parsed:
         status.alias("CommitmentDiscountStatus"),
         pl.col("_tags").alias("Tags"),
     )
-    return focus.finish(text, mapped, pl.concat([rejects, bad_type]), fmt=fmt, notes=notes, tags_written=True)
+    return staging_rows.finish(text, mapped, pl.concat([rejects, bad_type]), fmt=fmt, notes=notes, tags_written=True)
 
 
 def _is_name(key: str) -> bool:
@@ -397,3 +399,22 @@ def _currency(frame: pl.DataFrame, path: Path) -> pl.DataFrame:
         path=path,
         names="lineItem/CurrencyCode or line_item_currency_code",
     )
+
+
+def _detect(head: Head) -> str | None:
+    return detect(list(head.columns))
+
+
+def _read(path: Path, content: pl.DataFrame, config: Config) -> Parsed:
+    return read(path, text=content)
+
+
+ADAPTER: Adapter[pl.DataFrame] = Adapter(
+    name="AWS CUR",
+    order=30,
+    detect=_detect,
+    read=_read,
+    signature=SIGNATURE_CUR2,
+    describes="AWS CUR 2.0 (Parquet or CSV), AWS legacy CUR (CSV)",
+    layouts=(("AWS CUR 2.0", SIGNATURE_CUR2), ("AWS legacy CUR", SIGNATURE_LEGACY)),
+)
