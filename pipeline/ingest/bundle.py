@@ -152,7 +152,7 @@ def write(
     base = root(ws)
     temporary = base / f".tmp-{load_id}-{uuid.uuid4().hex[:8]}"
     temporary.mkdir(parents=True)
-    meta = {
+    meta: dict[str, object] = {
         "load_id": load_id,
         "source": source,
         "path": relative,

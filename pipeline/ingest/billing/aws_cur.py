@@ -42,6 +42,7 @@ from pipeline.ingest.parse import (
     reject,
     round_excess_decimals,
     single_currency,
+    struct_keys,
 )
 from pipeline.ingest.services import with_service_category
 
@@ -331,7 +332,7 @@ def _tag_columns(frame: pl.DataFrame, tag_columns: list[str]) -> pl.DataFrame:
         if column not in frame.columns:
             continue
         maps = decode_string_maps(frame.get_column(column))
-        keys = [] if maps is None else [f.name for f in maps.dtype.fields]
+        keys = [] if maps is None else struct_keys(maps)
         stripped = [key[5:] if strip_user and key.lower().startswith(("user:", "user_")) else key for key in keys]
         if maps is None or len(set(stripped)) != len(stripped):  # two spellings of one key: JSON order decides
             return _tags_by_row(frame, tag_columns)
@@ -365,7 +366,7 @@ def _flatten_product(frame: pl.DataFrame) -> pl.DataFrame:
     """CUR 2.0 `product` map -> `product_<key>` columns (where no such column exists yet)."""
     maps = decode_string_maps(frame.get_column("product"))
     if maps is not None:
-        names = {f.name: "product_" + snake(f.name) for f in maps.dtype.fields}
+        names = {key: "product_" + snake(key) for key in struct_keys(maps)}
         wanted = {key: name for key, name in names.items() if name not in frame.columns}
         if len(set(wanted.values())) == len(wanted):
             return frame.with_columns([maps.struct.field(key).alias(name) for key, name in wanted.items()])

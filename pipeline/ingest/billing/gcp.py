@@ -41,6 +41,7 @@ from pipeline.ingest.parse import (
     decode_string_maps,
     reject,
     round_excess_decimals,
+    struct_keys,
 )
 from pipeline.ingest.services import with_service_category
 
@@ -121,7 +122,7 @@ def _flatten(frame: pl.DataFrame) -> pl.DataFrame:
             continue
         maps = decode_string_maps(frame.get_column(name))
         if maps is not None:
-            columns = [maps.struct.field(f.name).alias(f"{name}.{f.name}") for f in maps.dtype.fields]
+            columns = [maps.struct.field(key).alias(f"{name}.{key}") for key in struct_keys(maps)]
         else:
             columns = _flatten_by_row(name, frame.get_column(name).to_list())
         frame = frame.drop(name).with_columns([c for c in columns if c.name not in frame.columns])
@@ -168,6 +169,8 @@ def _row_money(row: dict[str, str | None]) -> tuple[str | None, str | None, str,
     try:
         cost = Decimal((row.get("cost") or "").strip())
         credits = _nested(row.get("credits")) or []
+        if not isinstance(credits, list):  # as iterating it would: not a list of credits
+            raise TypeError("credits: expected a list")
         total, cud, cud_id = Decimal(0), Decimal(0), None
         for credit in credits:
             amount = Decimal(str(credit["amount"]))
@@ -230,9 +233,9 @@ def _derived(frame: pl.DataFrame) -> list[pl.Series]:
             credits.is_not_null() & ~credits.str.strip_chars().is_in(["", "[]", "{}"])
         ).arg_true()  # an empty list reads back as {}
         rows = frame.select([c for c in ("cost", "credits", *labels)])[with_credits]
-        made = [_row_money(row) for row in rows.iter_rows(named=True)]
+        money = [_row_money(row) for row in rows.iter_rows(named=True)]
         for i, name in enumerate(DERIVED):
-            columns[name] = columns[name].scatter(with_credits, pl.Series([m[i] for m in made], dtype=pl.String))
+            columns[name] = columns[name].scatter(with_credits, pl.Series([m[i] for m in money], dtype=pl.String))
     return [series.alias(name) for name, series in columns.items()]
 
 
