@@ -203,12 +203,12 @@ def find(ws: Workspace, load_id: str, checksum: str) -> Bundle | None:
 
 
 def discard(bundle: Bundle) -> None:
-    """Delete a bundle the writer has committed."""
+    """Remove a bundle the writer has committed."""
     shutil.rmtree(bundle.folder, ignore_errors=True)
 
 
 def sweep(ws: Workspace, *, before: float) -> None:
-    """Delete bundles made before `before` (a writer that started then has seen them: they are
+    """Remove the bundles made before `before` (a writer that started then has seen them: they are
     stale, or their files were already loaded) and temporary folders of dead parse tasks."""
     base = root(ws)
     if not base.is_dir():
