@@ -43,7 +43,8 @@ import polars as pl
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from pipeline.ingest import aws_cur, billing  # noqa: E402
+from pipeline.ingest import billing  # noqa: E402
+from pipeline.ingest.billing import aws_cur  # noqa: E402
 from pipeline.ingest.parse import read_bytes  # noqa: E402
 
 # line item types in a repeating cycle of 20 rows: 14 usage, 2 covered + 2 negations, 1 fee, 1 tax;

@@ -180,7 +180,7 @@ def _cur_legacy(path: Path, charges: list[dict]) -> None:
 
 
 def _snake(name: str) -> str:
-    from pipeline.ingest.aws_cur import snake
+    from pipeline.ingest.billing.aws_cur import snake
 
     return snake(name).replace("savings_plan_savings_plan_arn", "savings_plan_savings_plan_a_r_n")
 

@@ -58,6 +58,22 @@ class Adapter(Generic[Content]):
     detect: Callable[[Head], str | None]
     read: Callable[[Path, Content, Config], Parsed]
     signature: tuple[str, ...] = ()
+    describes: str = ""  # the layouts it reads, for messages naming the known formats (default: `name`)
+    # a format whose layouts are told apart by different columns names each, for "closest format"
+    # (default: `name` and `signature`)
+    layouts: tuple[tuple[str, tuple[str, ...]], ...] = ()
+
+    @property
+    def description(self) -> str:
+        """What the adapter reads, as a message lists it."""
+        return self.describes or self.name
+
+    @property
+    def signatures(self) -> tuple[tuple[str, tuple[str, ...]], ...]:
+        """Each (layout name, the columns that identify it), for the "closest format" message."""
+        if self.layouts:
+            return self.layouts
+        return ((self.name, self.signature),) if self.signature else ()
 
 
 def discover(package: ModuleType) -> list[Adapter]:

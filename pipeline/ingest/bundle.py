@@ -50,12 +50,12 @@ def parser_digest() -> str:
     (a deployment half upgraded) is not used."""
     digest = hashlib.sha256()
     files = (
-        sorted(_CODE.glob("*.py"))
+        sorted(_CODE.rglob("*.py"))  # the format packages (billing/, ...) too
         + sorted((_CODE.parent / "rules").glob("*.csv"))
         + [_CODE.parent / "money.py", _CODE.parent / "columns.py"]
     )
     for path in files:
-        digest.update(path.name.encode() + b"\0" + path.read_bytes() + b"\0")
+        digest.update(path.relative_to(_CODE.parent).as_posix().encode() + b"\0" + path.read_bytes() + b"\0")
     return digest.hexdigest()
 
 
@@ -152,7 +152,7 @@ def write(
     base = root(ws)
     temporary = base / f".tmp-{load_id}-{uuid.uuid4().hex[:8]}"
     temporary.mkdir(parents=True)
-    meta = {
+    meta: dict[str, object] = {
         "load_id": load_id,
         "source": source,
         "path": relative,
@@ -203,12 +203,12 @@ def find(ws: Workspace, load_id: str, checksum: str) -> Bundle | None:
 
 
 def discard(bundle: Bundle) -> None:
-    """Delete a bundle the writer has committed."""
+    """Remove a bundle the writer has committed."""
     shutil.rmtree(bundle.folder, ignore_errors=True)
 
 
 def sweep(ws: Workspace, *, before: float) -> None:
-    """Delete bundles made before `before` (a writer that started then has seen them: they are
+    """Remove the bundles made before `before` (a writer that started then has seen them: they are
     stale, or their files were already loaded) and temporary folders of dead parse tasks."""
     base = root(ws)
     if not base.is_dir():

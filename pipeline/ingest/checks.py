@@ -93,19 +93,34 @@ def policy(config: Config, source: str) -> str:
     return getattr(config.bad_rows, source, "quarantine")
 
 
+class RejectedForRows(InputError):
+    """A file refused for its bad rows: `rejects` holds every row of it, for meta.quarantine."""
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        path: Path | str | None = None,
+        row: int | None = None,
+        column: str | None = None,
+        rejects: pl.DataFrame | None = None,
+    ) -> None:
+        super().__init__(message, path=path, row=row, column=column)
+        self.rejects = rejects
+
+
 def refusal(rejects: pl.DataFrame, raw: pl.DataFrame, *, source: str, path: Path) -> InputError:
     """The error rejecting a file for its bad rows (`rejects`, sorted by row) under the
     `reject_file` policy, carrying every row of `raw` (at least its row numbers) as whole_file."""
     first = rejects.row(0, named=True)
-    error = InputError(
+    return RejectedForRows(
         f"{first['reason']} (got {first['value']!r}); nothing of this file was loaded "
         f"(bad_rows.{source} = 'reject_file'; {rejects.get_column(ROW).n_unique()} bad rows)",
         path=path,
         row=first[ROW],
         column=first["column"],
+        rejects=whole_file(rejects, raw, because=f"bad_rows.{source} = 'reject_file'"),
     )
-    error.rejects = whole_file(rejects, raw, because=f"bad_rows.{source} = 'reject_file'")
-    return error
 
 
 def whole_file(

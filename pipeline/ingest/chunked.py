@@ -261,7 +261,7 @@ class _Driver:
             return  # blank lines at the end: nothing to stage
         with file_scope(self.scope):
             try:
-                parsed = billing.read_frame(self.path, frame, dates=self.ws.config.dates.billing)
+                parsed = billing.read_frame(self.path, frame, self.ws.config)
             except Undecided:
                 self.deferred.append(index)
                 return

@@ -41,11 +41,21 @@ from pathlib import PurePosixPath
 
 import duckdb
 
-from pipeline.warehouse import SQL_DIR
+from pipeline.warehouse import sql_text
 
 KEY = ["ProviderName", "BillingAccountId", "x_BillingPeriod"]
-VERSION_OVERLAP = (SQL_DIR / "ingest" / "version_overlap.sql").read_text()
-LINES_IN_COMMON = (SQL_DIR / "ingest" / "lines_in_common.sql").read_text()
+VERSION_OVERLAP = sql_text("ingest", "version_overlap")
+LINES_IN_COMMON = sql_text("ingest", "lines_in_common")
+EARLIER_LOADS_SHARING_KEYS = sql_text("ingest", "earlier_loads_sharing_keys")
+DUPLICATE_LINES_QUARANTINED = sql_text("ingest", "duplicate_lines_quarantined")
+DUPLICATE_LINES_REMOVED = sql_text("ingest", "duplicate_lines_removed")
+RESTATED_KEYS = sql_text("ingest", "restated_keys")
+NEW_TOTALS = sql_text("ingest", "new_totals")
+REPLACED_TOTALS = sql_text("ingest", "replaced_totals")
+RESTATEMENTS = sql_text("ingest", "restatements")
+REPLACED_ROWS = sql_text("ingest", "replaced_rows")
+RESTATED_ROWS_REMOVED = sql_text("ingest", "restated_rows_removed")
+_TEMP_TABLES = ("_restated_keys", "_new_totals", "_old_totals")
 
 
 def _folder(path: str) -> str:
@@ -59,18 +69,7 @@ def supersede(
     the same export already holds (`parts`: the other files its manifest lists). Call it
     inside the load's transaction, after its rows are in staging.billing. Returns the billing
     periods touched and the number of rows quarantined as duplicates."""
-    overlapping = con.execute(
-        """
-        select b.load_id, any_value(l.path) from staging.billing as b
-        inner join meta.loads as l on l.load_id = b.load_id
-        semi join (select distinct ProviderName, BillingAccountId, x_BillingPeriod from staging.billing
-            where load_id = ?) as k
-            on b.ProviderName = k.ProviderName and b.BillingAccountId is not distinct from k.BillingAccountId
-            and b.x_BillingPeriod = k.x_BillingPeriod
-        where b.load_id <> ? group by b.load_id order by b.load_id
-        """,
-        [load_id, load_id],
-    ).fetchall()
+    overlapping = con.execute(EARLIER_LOADS_SHARING_KEYS, {"new": load_id}).fetchall()
     versions, siblings = [], []
     for old, path in overlapping:
         if path == relative or _folder(path) != _folder(relative):
@@ -86,122 +85,39 @@ def supersede(
 def _mostly_a_copy(con: duckdb.DuckDBPyConnection, new: str, old: str) -> bool:
     """True when more than half of the new load's rows with keys the old one has are its charges."""
     shared_keys, shared_charges = con.execute(VERSION_OVERLAP, {"new": new, "old": old}).fetchall()[0]
-    return shared_charges * 2 > shared_keys
+    return bool(shared_charges * 2 > shared_keys)
 
 
 def _quarantine_duplicates(con: duckdb.DuckDBPyConnection, load_id: str, relative: str, old: str, old_path: str) -> int:
     """Move the new load's lines identical to lines of the part `old` to meta.quarantine."""
-    params = {"new": load_id, "old": old}
-    found = con.execute(f"select count(*) from ({LINES_IN_COMMON})", params).fetchall()[0][0]
-    if not found:
-        return 0
-    con.execute(
-        f"""
-        insert into meta.quarantine
-        select $new, $path, row_number, '(every column)', null,
-            'duplicate line: identical in every column to row ' || old_row_number || ' of ' || $old_path
-            || ', another part of the same export; loaded once'
-        from ({LINES_IN_COMMON})
-        """,
-        params | {"path": relative, "old_path": old_path},
-    )
-    con.execute(
-        "delete from staging.billing where load_id = $new and row_number in "
-        f"(select row_number from ({LINES_IN_COMMON}))",
-        params,
-    )
-    return found
+    con.execute(f"create or replace temp table _lines_in_common as {LINES_IN_COMMON}", {"new": load_id, "old": old})
+    try:
+        found = int(con.execute("select count(*) from _lines_in_common").fetchall()[0][0])
+        if not found:
+            return 0
+        con.execute(DUPLICATE_LINES_QUARANTINED, {"new": load_id, "path": relative, "old_path": old_path})
+        con.execute(DUPLICATE_LINES_REMOVED, {"new": load_id})
+        return found
+    finally:
+        con.execute("drop table if exists _lines_in_common")
 
 
 def _replace(con: duckdb.DuckDBPyConnection, load_id: str, earlier: list[str], now: datetime) -> set[str]:
     """Delete the earlier loads' rows with the new load's keys, recording old and new totals."""
-    con.execute(
-        "create or replace temp table _restated_keys as "
-        "select distinct ProviderName, BillingAccountId, x_BillingPeriod from staging.billing where load_id = ?",
-        [load_id],
-    )
-    con.execute(
-        "create or replace temp table _new_totals as select ProviderName, BillingAccountId, x_BillingPeriod, "
-        "BillingCurrency, "
-        "count(*) as new_rows, sum(BilledCost) as new_billed, sum(EffectiveCost) as new_effective "
-        "from staging.billing where load_id = ? group by all",
-        [load_id],
-    )
+    con.execute(RESTATED_KEYS, {"new": load_id})
+    con.execute(NEW_TOTALS, {"new": load_id})
     try:
-        match = (
-            "from staging.billing b join _restated_keys k on b.ProviderName = k.ProviderName "
-            "and b.BillingAccountId is not distinct from k.BillingAccountId and b.x_BillingPeriod = k.x_BillingPeriod "
-            "where list_contains(?, b.load_id)"
-        )
-        old = con.execute(
-            "select b.ProviderName, b.BillingAccountId, b.x_BillingPeriod, b.BillingCurrency, "
-            "list(distinct b.load_id order by b.load_id), "
-            f"count(*), sum(b.BilledCost), sum(b.EffectiveCost) {match} group by all",
-            [earlier],
-        ).fetchall()
+        con.execute(REPLACED_TOTALS, {"earlier": earlier})
+        old = con.execute("select * from _old_totals").fetchall()
         if not old:
             return set()
-        con.execute(
-            """
-            insert into meta.restatements
-            with old(provider, account, period, currency, loads, old_rows, old_billed, old_effective) as (
-                select * from (values """
-            + ", ".join(["(?, ?, ?, ?, ?::varchar[], ?, ?::decimal(38, 18), ?::decimal(38, 18))"] * len(old))
-            + """)
-            ),
-            all_loads as (select list(distinct l) as loads from old, unnest(old.loads) as u(l)),
-            final as (
-                select
-                    ?::timestamp as restated_at, ? as new_load_id, coalesce(old.loads, (select loads from all_loads))
-                        as old_load_ids,
-                    coalesce(old.provider, n.ProviderName) as provider, coalesce(old.account, n.BillingAccountId)
-                        as billing_account_id,
-                    coalesce(old.period, n.x_BillingPeriod) as billing_period, coalesce(old.currency, n.BillingCurrency)
-                        as currency,
-                    coalesce(old.old_rows, 0) as old_rows, coalesce(n.new_rows, 0) as new_rows,
-                    coalesce(old.old_billed, 0) as old_billed, coalesce(n.new_billed, 0) as new_billed,
-                    coalesce(n.new_billed, 0) - coalesce(old.old_billed, 0) as billed_change,
-                    coalesce(old.old_effective, 0) as old_effective, coalesce(n.new_effective, 0) as new_effective,
-                    coalesce(n.new_effective, 0) - coalesce(old.old_effective, 0) as effective_change
-                from old
-                full outer join _new_totals n
-                    on n.ProviderName = old.provider and n.BillingAccountId is not distinct from old.account
-                    and n.x_BillingPeriod = old.period and n.BillingCurrency = old.currency
-                where old.period is not null or exists (
-                    select 1 from old o
-                    where o.provider = n.ProviderName and o.account is not distinct from n.BillingAccountId
-                        and o.period = n.x_BillingPeriod
-                )
-            )
-            select * from final
-            """,
-            [v for row in old for v in row] + [now, load_id],
-        )
-        con.execute(  # rows of versions that keep other accounts: kept as replaced (the load balance counts them)
-            """
-            insert into meta.replaced_rows
-            select b.load_id, b.row_number, ?, ? from staging.billing as b
-            semi join _restated_keys as k on b.ProviderName = k.ProviderName
-                and b.BillingAccountId is not distinct from k.BillingAccountId and b.x_BillingPeriod = k.x_BillingPeriod
-            where list_contains(?, b.load_id) and b.load_id in (
-                select s.load_id from staging.billing as s
-                anti join _restated_keys as k on s.ProviderName = k.ProviderName
-                    and s.BillingAccountId is not distinct from k.BillingAccountId
-                        and s.x_BillingPeriod = k.x_BillingPeriod
-                where list_contains(?, s.load_id)
-            )
-            """,
-            [load_id, now, earlier, earlier],
-        )
-        con.execute(
-            "delete from staging.billing b using _restated_keys k where b.ProviderName = k.ProviderName "
-            "and b.BillingAccountId is not distinct from k.BillingAccountId and b.x_BillingPeriod = k.x_BillingPeriod "
-            "and list_contains(?, b.load_id)",
-            [earlier],
-        )
+        con.execute(RESTATEMENTS, {"new": load_id, "now": now})
+        # rows of versions that keep other accounts: kept as replaced (the load balance counts them)
+        con.execute(REPLACED_ROWS, {"new": load_id, "now": now, "earlier": earlier})
+        con.execute(RESTATED_ROWS_REMOVED, {"earlier": earlier})
     finally:
-        con.execute("drop table if exists _restated_keys")
-        con.execute("drop table if exists _new_totals")
+        for table in _TEMP_TABLES:
+            con.execute(f"drop table if exists {table}")
     replaced = sorted({load for row in old for load in row[4]})
     for old_load in replaced:
         if con.execute("select count(*) from staging.billing where load_id = ?", [old_load]).fetchall()[0][0] == 0:

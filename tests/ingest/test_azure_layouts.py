@@ -16,7 +16,7 @@ from typer.testing import CliRunner
 from pipeline import warehouse
 from pipeline.cli import app
 from pipeline.columns import FOCUS_COLUMNS
-from pipeline.ingest import azure
+from pipeline.ingest.billing import azure
 from tests.conftest import without_progress
 
 runner = CliRunner()

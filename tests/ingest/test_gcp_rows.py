@@ -9,7 +9,7 @@ from pathlib import Path
 
 import polars as pl
 
-from pipeline.ingest import gcp
+from pipeline.ingest.billing import gcp
 from pipeline.ingest.parse import read_json_lines_text
 
 LABELS = '[{"key": "model", "value": "ranker"}]'

@@ -111,7 +111,7 @@ def test_a_deep_telemetry_document_is_rejected_by_the_file_boundary_with_its_exc
 def test_an_unexpected_parser_failure_keeps_its_type_and_debug_shows_where(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from pipeline.ingest import focus as focus_adapter
+    from pipeline.ingest.billing import focus as focus_adapter
 
     real = focus_adapter.read
 

@@ -27,11 +27,13 @@ from pathlib import Path
 import polars as pl
 
 from pipeline.columns import MONEY_SCALE
+from pipeline.config import Config
 from pipeline.errors import InputError
-from pipeline.ingest import focus
+from pipeline.ingest.adapter import Adapter, Head
+from pipeline.ingest.billing import staging_rows
+from pipeline.ingest.billing.aws_cur_columns import LINE_ITEM_TYPES, SCHEMA, SIGNATURE_CUR2, SIGNATURE_LEGACY
 from pipeline.ingest.parse import (
     ROW,
-    Col,
     Kind,
     Parsed,
     coerce,
@@ -40,85 +42,13 @@ from pipeline.ingest.parse import (
     reject,
     round_excess_decimals,
     single_currency,
+    struct_keys,
 )
 from pipeline.ingest.services import with_service_category
 
-T, M, TS = Kind.TEXT, Kind.MONEY, Kind.TIMESTAMP
-# CUR 2.0 names; legacy headers are renamed to these first.
-SCHEMA: dict[str, Col] = {
-    "bill_payer_account_id": Col(T),
-    "bill_payer_account_name": Col(T),
-    "bill_billing_period_start_date": Col(TS, True),
-    "bill_billing_period_end_date": Col(TS),
-    "bill_invoice_id": Col(T),
-    "bill_invoicing_entity": Col(T),
-    "line_item_usage_account_id": Col(T),
-    "line_item_usage_account_name": Col(T),
-    "line_item_line_item_type": Col(T, True),
-    "line_item_usage_start_date": Col(TS, True),
-    "line_item_usage_end_date": Col(TS, True),
-    "line_item_product_code": Col(T),
-    "line_item_line_item_description": Col(T),
-    "line_item_usage_amount": Col(Kind.QUANTITY),
-    "line_item_currency_code": Col(T),
-    "line_item_unblended_cost": Col(M, True),
-    "line_item_legal_entity": Col(T),
-    "line_item_resource_id": Col(T),
-    "product_product_name": Col(T),
-    "product_servicename": Col(T),
-    "product_region_code": Col(T),
-    "product_region": Col(T),
-    "product_sku": Col(T),
-    "pricing_unit": Col(T),
-    "pricing_currency": Col(T),
-    "pricing_rate_id": Col(T),
-    "pricing_public_on_demand_cost": Col(M),
-    "reservation_reservation_a_r_n": Col(T),
-    "reservation_effective_cost": Col(M),
-    "reservation_unused_amortized_upfront_fee_for_billing_period": Col(M),
-    "reservation_unused_recurring_fee": Col(M),
-    "savings_plan_savings_plan_a_r_n": Col(T),
-    "savings_plan_savings_plan_effective_cost": Col(M),
-    "savings_plan_total_commitment_to_date": Col(M),
-    "savings_plan_used_commitment": Col(M),
-    "resource_tags": Col(T),
-    "cost_category": Col(T),
-}
-SIGNATURE_CUR2: tuple[str, ...] = (
-    "line_item_line_item_type",
-    "line_item_unblended_cost",
-    "line_item_usage_start_date",
-    "bill_billing_period_start_date",
-)
-SIGNATURE_LEGACY: tuple[str, ...] = (
-    "lineItem/LineItemType",
-    "lineItem/UnblendedCost",
-    "lineItem/UsageStartDate",
-    "bill/BillingPeriodStartDate",
-)
-_MONEY = [name for name, col in SCHEMA.items() if col.kind == M]
+_MONEY = [name for name, col in SCHEMA.items() if col.kind == Kind.MONEY]
 
-# line item type -> (ChargeCategory, ChargeClass, ChargeFrequency)
-LINE_ITEM_TYPES: dict[str, tuple[str, str | None, str]] = {
-    "Usage": ("Usage", None, "Usage-Based"),
-    "DiscountedUsage": ("Usage", None, "Usage-Based"),
-    "SavingsPlanCoveredUsage": ("Usage", None, "Usage-Based"),
-    "SavingsPlanNegation": ("Usage", None, "Usage-Based"),
-    "Fee": ("Purchase", None, "One-Time"),
-    "RIFee": ("Purchase", None, "Recurring"),
-    "SavingsPlanUpfrontFee": ("Purchase", None, "One-Time"),
-    "SavingsPlanRecurringFee": ("Purchase", None, "Recurring"),
-    "Tax": ("Tax", None, "Recurring"),
-    "Credit": ("Credit", None, "One-Time"),
-    "Refund": ("Credit", "Correction", "One-Time"),
-    "BundledDiscount": ("Credit", None, "Usage-Based"),
-    "Discount": ("Credit", None, "Usage-Based"),
-    "EdpDiscount": ("Credit", None, "Usage-Based"),
-    "PrivateRateDiscount": ("Credit", None, "Usage-Based"),
-    "DistributorDiscount": ("Credit", None, "Usage-Based"),
-    "SppDiscount": ("Credit", None, "Usage-Based"),
-    "SavingsPlanNegationAdjustment": ("Adjustment", "Correction", "One-Time"),
-}
+
 _TAG_PREFIXES = ("resourcetags/", "resource_tags_", "resource_tags/")
 
 
@@ -220,7 +150,7 @@ def read(path: Path, *, text: pl.DataFrame) -> Parsed:
         "line_item_product_code",
     )
     kind = pl.col("line_item_line_item_type")
-    zero = pl.lit(0).cast(focus.SCHEMA_DTYPES["BilledCost"])
+    zero = pl.lit(0).cast(staging_rows.SCHEMA_DTYPES["BilledCost"])
     unblended = pl.col("line_item_unblended_cost")
     effective = (
         pl.when(kind == "SavingsPlanCoveredUsage")
@@ -294,7 +224,7 @@ def read(path: Path, *, text: pl.DataFrame) -> Parsed:
         status.alias("CommitmentDiscountStatus"),
         pl.col("_tags").alias("Tags"),
     )
-    return focus.finish(text, mapped, pl.concat([rejects, bad_type]), fmt=fmt, notes=notes, tags_written=True)
+    return staging_rows.finish(text, mapped, pl.concat([rejects, bad_type]), fmt=fmt, notes=notes, tags_written=True)
 
 
 def _is_name(key: str) -> bool:
@@ -329,7 +259,7 @@ def _tag_columns(frame: pl.DataFrame, tag_columns: list[str]) -> pl.DataFrame:
         if column not in frame.columns:
             continue
         maps = decode_string_maps(frame.get_column(column))
-        keys = [] if maps is None else [f.name for f in maps.dtype.fields]
+        keys = [] if maps is None else struct_keys(maps)
         stripped = [key[5:] if strip_user and key.lower().startswith(("user:", "user_")) else key for key in keys]
         if maps is None or len(set(stripped)) != len(stripped):  # two spellings of one key: JSON order decides
             return _tags_by_row(frame, tag_columns)
@@ -363,7 +293,7 @@ def _flatten_product(frame: pl.DataFrame) -> pl.DataFrame:
     """CUR 2.0 `product` map -> `product_<key>` columns (where no such column exists yet)."""
     maps = decode_string_maps(frame.get_column("product"))
     if maps is not None:
-        names = {f.name: "product_" + snake(f.name) for f in maps.dtype.fields}
+        names = {key: "product_" + snake(key) for key in struct_keys(maps)}
         wanted = {key: name for key, name in names.items() if name not in frame.columns}
         if len(set(wanted.values())) == len(wanted):
             return frame.with_columns([maps.struct.field(key).alias(name) for key, name in wanted.items()])
@@ -397,3 +327,22 @@ def _currency(frame: pl.DataFrame, path: Path) -> pl.DataFrame:
         path=path,
         names="lineItem/CurrencyCode or line_item_currency_code",
     )
+
+
+def _detect(head: Head) -> str | None:
+    return detect(list(head.columns))
+
+
+def _read(path: Path, content: pl.DataFrame, config: Config) -> Parsed:
+    return read(path, text=content)
+
+
+ADAPTER: Adapter[pl.DataFrame] = Adapter(
+    name="AWS CUR",
+    order=30,
+    detect=_detect,
+    read=_read,
+    signature=SIGNATURE_CUR2,
+    describes="AWS CUR 2.0 (Parquet or CSV), AWS legacy CUR (CSV)",
+    layouts=(("AWS CUR 2.0", SIGNATURE_CUR2), ("AWS legacy CUR", SIGNATURE_LEGACY)),
+)

@@ -1,13 +1,12 @@
-"""FOCUS billing exports (1.0, 1.1, 1.2; CSV or Parquet, plain or gzip) -> staging.billing rows.
+"""The staging.billing rows every billing adapter ends with: FOCUS 1.2 columns, typed by `SCHEMA`.
 
-`finish` is the last step of every billing adapter (FOCUS, CUR, Azure, GCP): it normalises the
-enum spellings, applies the row rules (known charge category, period order, tags an object,
+`finish` is the last step of every billing adapter (FOCUS, CUR, Azure, GCP, Oracle): it normalises
+the enum spellings, applies the row rules (known charge category, period order, tags an object,
 mandatory values present) and adds the `x_` columns, so every format lands the same way."""
 
 from __future__ import annotations
 
 import json
-from pathlib import Path
 
 import polars as pl
 
@@ -17,7 +16,6 @@ from pipeline.columns import (
     FOCUS_QUANTITY_COLUMNS,
     FOCUS_REQUIRED,
     FOCUS_TIME_COLUMNS,
-    MONEY_SCALE,
 )
 from pipeline.ingest.parse import (
     REJECT_SCHEMA,
@@ -26,11 +24,8 @@ from pipeline.ingest.parse import (
     Kind,
     Parsed,
     by_distinct,
-    coerce,
     dtype_of,
     raw_records,
-    read_csv_text,
-    round_excess_decimals,
 )
 
 SCHEMA: dict[str, Col] = {
@@ -53,20 +48,6 @@ SCHEMA_DTYPES: dict[str, pl.DataType] = {name: dtype_of(col.kind) for name, col 
 CHARGE_CATEGORIES = {c.lower(): c for c in ("Usage", "Purchase", "Tax", "Credit", "Adjustment")}
 CHARGE_FREQUENCIES = {c.lower(): c for c in ("One-Time", "Recurring", "Usage-Based")}
 COMMITMENT_STATUSES = {c.lower(): c for c in ("Used", "Unused")}
-_V11_COLUMNS = {"ServiceSubcategory", "CapacityReservationId", "CommitmentDiscountQuantity", "SkuMeter"}
-_V12_COLUMNS = {"InvoiceId", "PricingCurrency", "PricingCurrencyEffectiveCost", "ServiceProviderName"}
-
-
-def detect(header: list[str]) -> str | None:
-    """The FOCUS version a header belongs to, or None if it lacks FOCUS's mandatory cost columns."""
-    columns = {c.strip() for c in header}
-    if not set(FOCUS_REQUIRED) <= columns:
-        return None
-    if columns & _V12_COLUMNS:
-        return "focus-1.2"
-    if columns & _V11_COLUMNS:
-        return "focus-1.1"
-    return "focus-1.0"
 
 
 def _valid_tags(value: str | None) -> bool:
@@ -90,16 +71,6 @@ def _tags_not_objects(tags: pl.Series) -> pl.Expr:
         pass
     bad = [value for value in distinct.to_list() if not _valid_tags(value)]
     return pl.col("Tags").is_in(bad) if bad else pl.lit(False)
-
-
-def read(path: Path, *, text: pl.DataFrame | None = None, dates: str = "auto") -> Parsed:
-    """Parse a FOCUS file (already read as text) into typed FOCUS 1.2 columns. `dates` is the
-    source's slash-date order setting (see parse.date_order)."""
-    frame = read_csv_text(path) if text is None else text
-    fmt = detect(frame.columns) or "focus"
-    rounded, notes = round_excess_decimals(frame, list(FOCUS_MONEY_COLUMNS), scale=MONEY_SCALE)
-    rows, rejects = coerce(rounded, SCHEMA, path=path, dates=dates)
-    return finish(frame, rows, rejects, fmt=fmt, notes=notes)
 
 
 def finish(

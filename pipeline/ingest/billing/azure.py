@@ -17,8 +17,8 @@ or unused-commitment rows; actual files carry commitment purchases or refunds):
   billing period (see below). The EA 2019-10-01 file has no currency column and is refused,
   naming it: its amounts cannot be told apart by currency.
 
-Headers are matched through one map (`HEADERS`): case-insensitively, ignoring spaces, `-` and
-`_` (`Meter Sub-Category`), a byte-order mark dropped, and a localised portal download's header
+Headers are matched through one map (`azure_headers.HEADERS`): case-insensitively, ignoring
+spaces, `-` and `_` (`Meter Sub-Category`), a byte-order mark dropped, and a localised portal download's header
 (`Kategorie der Verbrauchseinheit (MeterCategory)`) by the English name in its brackets. Dates
 are ISO or Azure's month/day/year (day/month/year when the file's days say so, or the config's
 `[dates]` setting; see parse.date_order). Tags come as a JSON object, or without its braces
@@ -52,14 +52,16 @@ Amortized costs printed with more than 18 decimals are rounded half to even (see
 from __future__ import annotations
 
 import json
-import re
 from pathlib import Path
 
 import polars as pl
 
 from pipeline.columns import MONEY_SCALE
+from pipeline.config import Config
 from pipeline.errors import InputError
-from pipeline.ingest import focus
+from pipeline.ingest.adapter import Adapter, Head
+from pipeline.ingest.billing import staging_rows
+from pipeline.ingest.billing.azure_headers import SPELLINGS, header_key, resolve
 from pipeline.ingest.parse import (
     ROW,
     Col,
@@ -72,68 +74,6 @@ from pipeline.ingest.parse import (
     single_currency,
 )
 from pipeline.ingest.services import with_service_category
-
-# Canonical field -> every header spelling that means it, in order of preference (the first one
-# a file has wins). Spellings are compared by `header_key`: PascalCase, camelCase and spaced
-# forms are one entry. Where each comes from:
-# - Microsoft Learn, Cost Management dataset schemas: cost-usage-details-ea (2024-08-01,
-#   2023-12-01-preview, 2021-10-01), cost-usage-details-mca, cost-usage-details-mca-partner,
-#   cost-usage-details-mca-partner-subscription, cost-usage-details-pay-as-you-go (2019-11-01),
-#   usage-details-ea-2019-10-01 .. 2021-01-01, usage-details-mca-2019-10-01 .. 2021-01-01;
-#   "Understand cost details fields" (Cost = CostInBillingCurrency, Currency = BillingCurrency,
-#   older terms UsageDate/UsageStart -> Date, InstanceId -> ResourceId, Rate -> EffectivePrice);
-#   "Migrate from EA usage details APIs" and "Migrate from EA to MCA usage fields" (ExtendedCost
-#   and Cost -> CostInBillingCurrency, SubscriptionGuid -> SubscriptionId, ServiceName ->
-#   MeterCategory, ResourceGuid -> MeterId, usageStartDate -> Date, ConsumedQuantity -> Quantity).
-# - microsoft/finops-toolkit docs-mslearn/focus/convert.md and mapping.md (Cost Management
-#   actual/amortized -> FOCUS: BillingAccountId from BillingProfileId for MCA, InvoiceIssuerName
-#   from PartnerName, ListCost from PaygCostInBillingCurrency, Tags wrapped in braces if needed).
-# - opencost pkg/cloud/azure/billingexportparser.go and its header sets (Enterprise,
-#   EnterpriseCamel, PayAsYouGo, German, BOM, MissingBrackets): the English name in brackets,
-#   UsageDateTime/Date, SubscriptionGuid, InstanceId/InstanceName/ResourceId,
-#   costinbillingcurrency/pretaxcost/cost, tags without braces.
-# - project-koku masu/util/azure (INGRESS_REQUIRED_COLUMNS, INGRESS_ALT_COLUMNS,
-#   azure_json_converter for `"key": "value"` tag lists).
-HEADERS: dict[str, tuple[str, ...]] = {
-    "date": ("Date", "UsageDateTime", "UsageDate", "UsageStartDate", "UsageStart"),
-    "billingperiodstartdate": ("BillingPeriodStartDate",),
-    "billingperiodenddate": ("BillingPeriodEndDate",),
-    "cost": ("CostInBillingCurrency", "Cost", "PreTaxCost", "ExtendedCost"),
-    "billingcurrency": ("BillingCurrency", "BillingCurrencyCode", "Currency"),
-    "pricingcurrency": ("PricingCurrency", "PricingCurrencyCode"),
-    "paygcost": ("PaygCostInBillingCurrency",),
-    "paygprice": ("PayGPrice", "MarketPrice"),
-    "quantity": ("Quantity", "UsageQuantity", "ConsumedQuantity"),
-    "unitofmeasure": ("UnitOfMeasure", "Unit"),
-    "billingaccountid": ("BillingAccountId",),
-    "billingaccountname": ("BillingAccountName",),
-    "billingprofileid": ("BillingProfileId",),
-    "billingprofilename": ("BillingProfileName",),
-    "subscriptionid": ("SubscriptionId", "SubscriptionGuid"),
-    "subscriptionname": ("SubscriptionName",),
-    "chargetype": ("ChargeType",),
-    "pricingmodel": ("PricingModel",),
-    "frequency": ("Frequency",),
-    "metercategory": ("MeterCategory", "ServiceName"),
-    "consumedservice": ("ConsumedService",),
-    "product": ("ProductName", "Product"),
-    "metername": ("MeterName",),
-    "partnumber": ("PartNumber",),
-    "productid": ("ProductId",),
-    "meterid": ("MeterId", "ResourceGuid"),
-    "resourcelocation": ("ResourceLocation", "ResourceLocationNormalized", "Location"),
-    "resourceid": ("ResourceId", "InstanceId", "InstanceName"),
-    "resourcename": ("ResourceName",),
-    "publishername": ("PublisherName",),
-    "publishertype": ("PublisherType",),
-    "invoiceid": ("InvoiceId",),
-    "reservationid": ("ReservationId",),
-    "benefitid": ("BenefitId",),
-    "partnername": ("PartnerName",),
-    "partnertenantid": ("PartnerTenantId",),
-    "customertenantid": ("CustomerTenantId",),
-    "tags": ("Tags",),
-}
 
 T, M, DT = Kind.TEXT, Kind.MONEY, Kind.DATE
 SCHEMA: dict[str, Col] = {
@@ -190,33 +130,6 @@ CHARGE_TYPES: dict[str, tuple[str, str | None]] = {
 FREQUENCIES = {"usagebased": "Usage-Based", "recurring": "Recurring", "onetime": "One-Time"}
 COMMITMENT_MODELS = {"reservation": "Reservation", "savingsplan": "Savings Plan"}
 _PARTNER = ("partnername", "partnertenantid", "customertenantid")
-_SPELLINGS: dict[str, str] = {}
-for _canonical_name, _names in HEADERS.items():
-    for _name in _names:
-        _SPELLINGS.setdefault(re.sub(r"[^0-9a-z]", "", _name.lower()), _canonical_name)
-
-
-def header_key(header: str) -> str:
-    """A header as the map compares it: the English name in brackets if any (localised portal
-    downloads), lower case, letters and digits only, without a byte-order mark."""
-    text = header.replace("\ufeff", "").strip().strip('"')
-    bracketed = re.search(r"\(([^()]*[A-Za-z][^()]*)\)\s*$", text)
-    if bracketed:
-        text = bracketed.group(1)
-    return re.sub(r"[^0-9a-z]", "", text.lower())
-
-
-def resolve(header: list[str]) -> dict[str, str]:
-    """Canonical field -> the file's header for it (the most preferred spelling present)."""
-    keys = {header_key(name): name for name in header if name != ROW}
-    found = {}
-    for canonical, names in HEADERS.items():
-        for name in names:
-            key = re.sub(r"[^0-9a-z]", "", name.lower())
-            if key in keys:
-                found[canonical] = keys[key]
-                break
-    return found
 
 
 def layout(found: dict[str, str] | list[str]) -> str | None:
@@ -244,9 +157,9 @@ def _canonical(text: pl.DataFrame, path: Path) -> tuple[pl.DataFrame, dict[str, 
     for name in text.columns:
         if name != ROW:
             keys.setdefault(header_key(name), []).append(name)
-    clashes = sorted(names for key, names in keys.items() if len(names) > 1 and key in _SPELLINGS)
+    clashes = sorted(names for key, names in keys.items() if len(names) > 1 and key in SPELLINGS)
     if clashes:
-        field = _SPELLINGS[header_key(clashes[0][0])]
+        field = SPELLINGS[header_key(clashes[0][0])]
         raise InputError(f"columns {clashes[0]} name the same Azure field ({field})", path=path, row=0)
     found = resolve(text.columns)
     return text.select(ROW, *[pl.col(name).alias(canonical) for canonical, name in found.items()]), found
@@ -330,7 +243,7 @@ def read(path: Path, *, text: pl.DataFrame, dates: str = "auto") -> Parsed:
     covered = model.is_in(list(COMMITMENT_MODELS))
     purchase = charge_type.is_in(["purchase", "refund"]) & covered
     unused = charge_type.is_in(["unusedreservation", "unusedsavingsplan"])
-    zero = pl.lit(0).cast(focus.SCHEMA_DTYPES["BilledCost"])
+    zero = pl.lit(0).cast(staging_rows.SCHEMA_DTYPES["BilledCost"])
     cost = pl.col("cost")
     billed = pl.when(purchase).then(cost).when(unused | ((charge_type == "usage") & covered)).then(zero).otherwise(cost)
     effective = pl.when(purchase).then(zero).otherwise(cost)
@@ -379,7 +292,7 @@ def read(path: Path, *, text: pl.DataFrame, dates: str = "auto") -> Parsed:
         .alias("ChargeFrequency"),
         billed.alias("BilledCost"),
         effective.alias("EffectiveCost"),
-        list_cost.cast(focus.SCHEMA_DTYPES["ListCost"], strict=False).alias("ListCost"),
+        list_cost.cast(staging_rows.SCHEMA_DTYPES["ListCost"], strict=False).alias("ListCost"),
         pl.col("billingcurrency").alias("BillingCurrency"),
         pl.col("quantity").alias("ConsumedQuantity"),
         pl.col("unitofmeasure").alias("ConsumedUnit"),
@@ -408,7 +321,7 @@ def read(path: Path, *, text: pl.DataFrame, dates: str = "auto") -> Parsed:
         .alias("CommitmentDiscountStatus"),
         pl.col("tags").alias("Tags"),
     )
-    return focus.finish(text, mapped, pl.concat([rejects, undated]), fmt=fmt, notes=notes)
+    return staging_rows.finish(text, mapped, pl.concat([rejects, undated]), fmt=fmt, notes=notes)
 
 
 def _kind(rows: pl.DataFrame) -> str:
@@ -427,3 +340,21 @@ def _kind(rows: pl.DataFrame) -> str:
     if actual and not amortized:
         return "actual"
     return "mixed" if actual and amortized else "unknown"
+
+
+def _detect(head: Head) -> str | None:
+    return detect(list(head.columns))
+
+
+def _read(path: Path, content: pl.DataFrame, config: Config) -> Parsed:
+    return read(path, text=content, dates=config.dates.billing)
+
+
+ADAPTER: Adapter[pl.DataFrame] = Adapter(
+    name="Azure cost details",
+    order=40,
+    detect=_detect,
+    read=_read,
+    signature=SIGNATURE,
+    describes="Azure cost details (EA, MCA, partner/CSP or legacy usage details; actual or amortized; CSV)",
+)

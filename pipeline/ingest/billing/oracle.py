@@ -28,8 +28,10 @@ from pathlib import Path
 import polars as pl
 
 from pipeline.columns import FOCUS_MONEY_COLUMNS, FOCUS_REQUIRED, MONEY_SCALE
+from pipeline.config import Config
 from pipeline.errors import InputError
-from pipeline.ingest import focus
+from pipeline.ingest.adapter import Adapter, Head
+from pipeline.ingest.billing import staging_rows
 from pipeline.ingest.parse import Parsed, coerce, round_excess_decimals
 
 # FOCUS 1.0-preview name (as the OCI FOCUS report writes it) -> FOCUS 1.0 name
@@ -90,5 +92,23 @@ def read(path: Path, *, text: pl.DataFrame, dates: str = "auto") -> Parsed:
         }
     )
     rounded, notes = round_excess_decimals(renamed, list(FOCUS_MONEY_COLUMNS), scale=MONEY_SCALE)
-    rows, rejects = coerce(rounded, focus.SCHEMA, path=path, dates=dates)
-    return focus.finish(text, rows, rejects, fmt=FORMAT, notes=notes)
+    rows, rejects = coerce(rounded, staging_rows.SCHEMA, path=path, dates=dates)
+    return staging_rows.finish(text, rows, rejects, fmt=FORMAT, notes=notes)
+
+
+def _detect(head: Head) -> str | None:
+    return detect(list(head.columns))
+
+
+def _read(path: Path, content: pl.DataFrame, config: Config) -> Parsed:
+    return read(path, text=content, dates=config.dates.billing)
+
+
+ADAPTER: Adapter[pl.DataFrame] = Adapter(
+    name="Oracle Cloud cost report",
+    order=20,
+    detect=_detect,
+    read=_read,
+    signature=NATIVE_COST,
+    describes="Oracle Cloud FOCUS report (CSV)",
+)

@@ -28,9 +28,21 @@ from pathlib import Path
 import polars as pl
 
 from pipeline.columns import MONEY_SCALE
+from pipeline.config import Config
 from pipeline.errors import InputError
-from pipeline.ingest import focus
-from pipeline.ingest.parse import ROW, Col, Kind, Parsed, coerce, decode_string_maps, reject, round_excess_decimals
+from pipeline.ingest.adapter import Adapter, Head
+from pipeline.ingest.billing import staging_rows
+from pipeline.ingest.parse import (
+    ROW,
+    Col,
+    Kind,
+    Parsed,
+    coerce,
+    decode_string_maps,
+    reject,
+    round_excess_decimals,
+    struct_keys,
+)
 from pipeline.ingest.services import with_service_category
 
 T, M, TS = Kind.TEXT, Kind.MONEY, Kind.TIMESTAMP
@@ -110,7 +122,7 @@ def _flatten(frame: pl.DataFrame) -> pl.DataFrame:
             continue
         maps = decode_string_maps(frame.get_column(name))
         if maps is not None:
-            columns = [maps.struct.field(f.name).alias(f"{name}.{f.name}") for f in maps.dtype.fields]
+            columns = [maps.struct.field(key).alias(f"{name}.{key}") for key in struct_keys(maps)]
         else:
             columns = _flatten_by_row(name, frame.get_column(name).to_list())
         frame = frame.drop(name).with_columns([c for c in columns if c.name not in frame.columns])
@@ -157,6 +169,8 @@ def _row_money(row: dict[str, str | None]) -> tuple[str | None, str | None, str,
     try:
         cost = Decimal((row.get("cost") or "").strip())
         credits = _nested(row.get("credits")) or []
+        if not isinstance(credits, list):  # as iterating it would: not a list of credits
+            raise TypeError("credits: expected a list")
         total, cud, cud_id = Decimal(0), Decimal(0), None
         for credit in credits:
             amount = Decimal(str(credit["amount"]))
@@ -219,9 +233,9 @@ def _derived(frame: pl.DataFrame) -> list[pl.Series]:
             credits.is_not_null() & ~credits.str.strip_chars().is_in(["", "[]", "{}"])
         ).arg_true()  # an empty list reads back as {}
         rows = frame.select([c for c in ("cost", "credits", *labels)])[with_credits]
-        made = [_row_money(row) for row in rows.iter_rows(named=True)]
+        money = [_row_money(row) for row in rows.iter_rows(named=True)]
         for i, name in enumerate(DERIVED):
-            columns[name] = columns[name].scatter(with_credits, pl.Series([m[i] for m in made], dtype=pl.String))
+            columns[name] = columns[name].scatter(with_credits, pl.Series([m[i] for m in money], dtype=pl.String))
     return [series.alias(name) for name, series in columns.items()]
 
 
@@ -259,7 +273,7 @@ def read(path: Path, *, text: pl.DataFrame) -> Parsed:
         .otherwise(cost_type.replace_strict({k: v[0] for k, v in COST_TYPES.items()}, default=None))
     )
     period_start = pl.col("invoice.month").str.strptime(pl.Date, "%Y%m", strict=False).cast(pl.Datetime("us"))
-    zero = pl.lit(0).cast(focus.SCHEMA_DTYPES["EffectiveCost"])
+    zero = pl.lit(0).cast(staging_rows.SCHEMA_DTYPES["EffectiveCost"])
     mapped = rows.select(
         ROW,
         pl.col("billing_account_id").alias("BillingAccountId"),
@@ -304,4 +318,22 @@ def read(path: Path, *, text: pl.DataFrame) -> Parsed:
         pl.when(pl.col("_cud").is_not_null()).then(pl.lit("Used")).alias("CommitmentDiscountStatus"),
         pl.col("_tags").alias("Tags"),
     )
-    return focus.finish(text, mapped, pl.concat([rejects, bad_month]), fmt="gcp-billing-export", notes=notes)
+    return staging_rows.finish(text, mapped, pl.concat([rejects, bad_month]), fmt="gcp-billing-export", notes=notes)
+
+
+def _detect(head: Head) -> str | None:
+    return detect(list(head.columns))
+
+
+def _read(path: Path, content: pl.DataFrame, config: Config) -> Parsed:
+    return read(path, text=content)
+
+
+ADAPTER: Adapter[pl.DataFrame] = Adapter(
+    name="GCP billing export",
+    order=50,
+    detect=_detect,
+    read=_read,
+    signature=SIGNATURE,
+    describes="GCP billing export (JSON lines or flattened CSV)",
+)
