@@ -50,7 +50,7 @@ def parser_digest() -> str:
     (a deployment half upgraded) is not used."""
     digest = hashlib.sha256()
     files = (
-        sorted(_CODE.glob("*.py"))
+        sorted(_CODE.rglob("*.py"))
         + sorted((_CODE.parent / "rules").glob("*.csv"))
         + [_CODE.parent / "money.py", _CODE.parent / "columns.py"]
     )

@@ -1,5 +1,5 @@
 """GPU telemetry: detect the format from the content and hand the file to its adapter.
-Every adapter returns staging.gpu_samples rows (pipeline.ingest.dcgm.SAMPLE_COLUMNS).
+Every adapter returns staging.gpu_samples rows (pipeline.ingest.telemetry.samples.SAMPLE_COLUMNS).
 
 | content | adapter |
 |---|---|
@@ -19,8 +19,9 @@ import polars as pl
 
 from pipeline.config import Config
 from pipeline.errors import InputError
-from pipeline.ingest import dcgm, exposition, long_samples, nvidia_smi, prometheus
 from pipeline.ingest.parse import ROW, Parsed, decode_text
+from pipeline.ingest.telemetry import exposition, long_samples, nvidia_smi, prometheus
+from pipeline.ingest.telemetry import samples as dcgm
 
 
 def read(path: Path, data: bytes, config: Config) -> Parsed:

@@ -17,8 +17,8 @@ import polars as pl
 from pipeline import patterns
 from pipeline.config import Config, NvidiaSmiSource
 from pipeline.errors import InputError
-from pipeline.ingest.dcgm import finish
 from pipeline.ingest.parse import ROW, Parsed, decode_text, raw_records
+from pipeline.ingest.telemetry.samples import finish
 
 FORMAT = "nvidia-smi-csv"
 # nvidia-smi query field -> dcgm-exporter metric name (so every format lands in the same metrics)

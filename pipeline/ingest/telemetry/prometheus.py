@@ -11,7 +11,8 @@ from pathlib import Path
 import polars as pl
 
 from pipeline.errors import InputError
-from pipeline.ingest.dcgm import (
+from pipeline.ingest.parse import REJECT_SCHEMA, ROW, Parsed, decode_text, read_bytes
+from pipeline.ingest.telemetry.samples import (
     DCGM_SENTINELS,
     LABELS,
     SAMPLE_COLUMNS,
@@ -20,7 +21,6 @@ from pipeline.ingest.dcgm import (
     epoch_seconds_to_ts,
     finish,
 )
-from pipeline.ingest.parse import REJECT_SCHEMA, ROW, Parsed, decode_text, read_bytes
 
 __all__ = ["DCGM_SENTINELS", "SAMPLE_COLUMNS", "detect", "parse_document", "read"]
 

@@ -21,8 +21,8 @@ from pathlib import Path
 import polars as pl
 
 from pipeline.errors import InputError
-from pipeline.ingest.dcgm import LABELS, WORKLOAD, canonical_labels, finish
 from pipeline.ingest.parse import ROW, Parsed, decode_text, line_records
+from pipeline.ingest.telemetry.samples import LABELS, WORKLOAD, canonical_labels, finish
 
 FORMAT = "prometheus-exposition"
 _SAMPLE = re.compile(r"^([A-Za-z_:][A-Za-z0-9_:]*)(?:\{(.*)\})?\s+(\S+)(?:\s+(-?\d+))?\s*$")

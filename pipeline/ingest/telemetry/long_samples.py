@@ -15,8 +15,8 @@ from pathlib import Path
 import polars as pl
 
 from pipeline.errors import InputError
-from pipeline.ingest.dcgm import EXPORTER_POD, LABELS, WORKLOAD, epoch_seconds_to_ts, finish
 from pipeline.ingest.parse import ROW, Parsed, decode_text, parse_timestamp, raw_records
+from pipeline.ingest.telemetry.samples import EXPORTER_POD, LABELS, WORKLOAD, epoch_seconds_to_ts, finish
 
 FORMAT_PARQUET = "gpu-samples-long-parquet"
 FORMAT_CSV = "gpu-samples-long-csv"
