@@ -22,6 +22,7 @@ import logging
 import math
 import os
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -46,6 +47,7 @@ from pipeline.ingest import (
     telemetry,
 )
 from pipeline.ingest.parse import ROW, Parsed, header_of, read_bytes
+from pipeline.ingest.telemetry import stream as telemetry_stream
 from pipeline.progress import Progress, count
 from pipeline.workspace import SOURCES, Workspace
 
@@ -156,7 +158,7 @@ def _wait(result: IngestResult, note: str) -> None:
 def _scan(ws: Workspace, source: str, path: Path) -> limits.Scan:
     """The file's checksum and limits, in one streaming pass (see pipeline.ingest.limits)."""
     return limits.scan(
-        path, limits.Limits.of(ws.config.ingest), csv=source != "telemetry", json_document=source == "telemetry"
+        path, limits.Limits.of(ws.config.ingest, source), csv=source != "telemetry", json_document=source == "telemetry"
     )
 
 
@@ -383,8 +385,8 @@ def stage(workspace: Path | str | Workspace, source: str, relative: str) -> dict
         error = str(InputError(scanned.problem, path=path))
     else:
         try:
-            if chunked.wanted(ws, source, scanned):  # staged a chunk at a time, as the bundle itself
-                chunked.stage(ws, source, path, scanned, load_id=load_id, relative=relative)
+            if streamed := _streamed(ws, source, path, scanned):  # staged a chunk at a time, as the bundle itself
+                streamed(ws, source, path, scanned, load_id=load_id, relative=relative)
                 return {"load_id": load_id, "status": "parsed"}
             parsed = _parse_checked(ws, source, path, _read_scanned(path, scanned))
         except limits.Moved:
@@ -406,6 +408,13 @@ def stage(workspace: Path | str | Workspace, source: str, relative: str) -> dict
         rejects=rejects,
     )
     return {"load_id": load_id, "status": "rejected" if error else "parsed"}
+
+
+def _streamed(ws: Workspace, source: str, path: Path, scanned: limits.Scan) -> Callable[..., bundle.Bundle] | None:
+    """How a file too large to parse whole is parsed a chunk at a time (None: it is parsed whole)."""
+    if telemetry_stream.wanted(ws, source, path, scanned):
+        return telemetry_stream.stage
+    return chunked.stage if chunked.wanted(ws, source, scanned) else None
 
 
 def _parse_checked(ws: Workspace, source: str, path: Path, data: bytes) -> Parsed:
@@ -476,8 +485,8 @@ def _load_one(
         parsed = _Staged.of_bundle(staged)
     else:
         try:
-            if chunked.wanted(ws, source, scanned):
-                staged = chunked.stage(ws, source, path, scanned, load_id=load_id, relative=relative)
+            if streamed := _streamed(ws, source, path, scanned):
+                staged = streamed(ws, source, path, scanned, load_id=load_id, relative=relative)
                 made_here = True
                 parsed = _Staged.of_bundle(staged)
             else:
