@@ -58,6 +58,7 @@ from pipeline.ingest.parse import (
     REJECT_SCHEMA,
     ROW,
     FileScope,
+    Parsed,
     Undecided,
     file_scope,
     merge_notes,
@@ -270,7 +271,8 @@ class _Driver:
             parsed, source=self.source, path=self.path, config=self.ws.config, now=self.now, whole=False
         )
         found = set(parsed.rejects.get_column(ROW).to_list())
-        self.out.add(index, checked, checked.rejects.filter(~pl.col(ROW).is_in(list(found))))
+        staged = Parsed(format=checked.format, raw=checked.raw, rows=checked.rows, rejects=parsed.rejects)
+        self.out.add(index, staged, checked.rejects.filter(~pl.col(ROW).is_in(list(found))))  # each reject once
         self.notes[index] = list(checked.notes)
         self.formats[index] = parsed.format
         self.rows_in += checked.raw.height
