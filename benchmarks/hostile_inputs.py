@@ -13,6 +13,12 @@ printed. Every case must stay under 2 GiB, refused or loaded.
 | 200 MB line | a line of 200 MB with no line end |
 | 50 MB field | one row whose quoted ChargeDescription is 50 MB |
 | 3 MiB field (loads) | one row with a 3 MiB description: under the 4 MiB field limit, so it loads |
+| 200 MB / 1 GB long samples | GPU telemetry, a long CSV (ts, gpu, metric, value, labels): parsed in chunks |
+| 200 MB exposition | dcgm-exporter scrapes with timestamps, concatenated: parsed in chunks |
+| 32 MiB / 48 MB Prometheus answer | one `query_range` JSON document: parsed whole; refused above `max_document_mib` |
+| 128 MiB / 150 MB usage table | a usage CSV (neither billing nor telemetry): parsed whole, within `max_table_mib` |
+
+Telemetry, usage and other files go into their own inbox folder (the case's file name says which).
 
     python benchmarks/hostile_inputs.py [--keep DIR] [--only NAME ...]
 """
@@ -92,6 +98,66 @@ def write_bomb(path: Path, size: int) -> None:
             out.write(member)
 
 
+LABELS = '"{""Hostname"":""node-a"",""exported_pod"":""train-0"",""exported_namespace"":""ml""}"'
+METRICS = ("DCGM_FI_DEV_GPU_UTIL", "DCGM_FI_DEV_POWER_USAGE", "DCGM_FI_DEV_FB_USED", "DCGM_FI_DEV_SM_CLOCK")
+START = 1_767_225_600  # 2026-01-01 00:00:00 UTC
+
+
+def _lines(path: Path, size: int, header: str, line: Callable[[int], str]) -> None:
+    """`header`, then lines `line(0)`, `line(1)`, ... until the file has `size` bytes."""
+    with path.open("w") as out:
+        out.write(header)
+        written, n = len(header), 0
+        while written < size:
+            block = "".join(line(i) for i in range(n, n + 10_000))
+            out.write(block)
+            written += len(block)
+            n += 10_000
+
+
+def write_long_samples(path: Path, size: int) -> None:
+    """A long telemetry CSV: 8 GPUs x 4 metrics a second, every sample distinct."""
+
+    def line(i: int) -> str:
+        moment = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(START + i // 32))
+        return f"{moment},{i % 8},{METRICS[i // 8 % 4]},{i % 997}.5,{LABELS}\n"
+
+    _lines(path, size, "ts,gpu,metric,value,labels\n", line)
+
+
+def write_exposition(path: Path, size: int) -> None:
+    """Scrapes of 8 GPUs x 4 metrics, each sample with its timestamp, concatenated."""
+
+    def line(i: int) -> str:
+        labels = (
+            f'gpu="{i % 8}",UUID="GPU-{i % 8:08d}",Hostname="node-a",exported_pod="train-0",exported_namespace="ml"'
+        )
+        return f"{METRICS[i // 8 % 4]}{{{labels}}} {i % 997}.5 {(START + i // 32) * 1000}\n"
+
+    _lines(path, size, "", line)
+
+
+def write_prometheus(path: Path, size: int) -> None:
+    """A query_range answer: series of 8 GPUs x 4 metrics, a point a second, `size` bytes."""
+    points = max(1, size // (32 * 21))
+    with path.open("w") as out:
+        out.write('{"status":"success","data":{"resultType":"matrix","result":[')
+        for n in range(32):
+            metric = f'{{"__name__":"{METRICS[n // 8]}","gpu":"{n % 8}","Hostname":"node-a"}}'
+            values = ",".join(f'[{START + i},"{i % 997}.5"]' for i in range(points))
+            out.write(("," if n else "") + f'{{"metric":{metric},"values":[{values}]}}')
+        out.write("]}}")
+
+
+def write_usage(path: Path, size: int) -> None:
+    """A usage table (usage_date, model_id, requests, tokens): one row per model, one day."""
+
+    def line(i: int) -> str:
+        return f"2026-01-05,model-{i},{i % 9973},{i % 99991},{i % 7919}\n"
+
+    _lines(path, size, "usage_date,model_id,requests,input_tokens,output_tokens\n", line)
+
+
 CASES: dict[str, tuple[str, Callable[[Path], None], str]] = {
     # name: (file name, writer, command)
     "gzip bomb, run": ("bomb.csv.gz", lambda p: write_bomb(p, 3 * GIB), "run"),
@@ -100,6 +166,13 @@ CASES: dict[str, tuple[str, Callable[[Path], None], str]] = {
     "200 MB line": ("line200.csv", lambda p: write_line(p, 200 * MB), "run"),
     "50 MB field": ("field50.csv", lambda p: write_field(p, 50 * MB), "run"),
     "3 MiB field (loads)": ("field3.csv", lambda p: write_field(p, 3 * MIB), "run"),
+    "200 MB long samples": ("telemetry/long200.csv", lambda p: write_long_samples(p, 200 * MB), "run"),
+    "1 GB long samples": ("telemetry/long1000.csv", lambda p: write_long_samples(p, 1000 * MB), "run"),
+    "200 MB exposition": ("telemetry/scrapes200.prom", lambda p: write_exposition(p, 200 * MB), "run"),
+    "32 MiB Prometheus answer": ("telemetry/answer32.json", lambda p: write_prometheus(p, 32 * MIB - MB), "run"),
+    "48 MB Prometheus answer": ("telemetry/answer48.json", lambda p: write_prometheus(p, 48 * MB), "run"),
+    "128 MiB usage table": ("usage/usage128.csv", lambda p: write_usage(p, 128 * MIB - MB), "run"),
+    "150 MB usage table": ("usage/usage150.csv", lambda p: write_usage(p, 150 * MB), "run"),
 }
 
 
@@ -124,11 +197,12 @@ def run_case(name: str, base: Path) -> None:
     file_name, write, command = CASES[name]
     ws = base / name.replace(" ", "-").replace(",", "").replace("(", "").replace(")", "")
     shutil.rmtree(ws, ignore_errors=True)
-    for folder in ("billing",):
-        (ws / "inbox" / folder).mkdir(parents=True)
+    folder, _, file_name = file_name.rpartition("/")
+    for each in {"billing", folder or "billing"}:
+        (ws / "inbox" / each).mkdir(parents=True)
     (ws / "costledger.toml").write_text(CONFIG)
     (ws / "inbox" / "billing" / "good.csv").write_text(GOOD)
-    hostile = ws / "inbox" / "billing" / file_name
+    hostile = ws / "inbox" / (folder or "billing") / file_name
     write(hostile)
     size = hostile.stat().st_size
     if command == "run":
@@ -138,7 +212,7 @@ def run_case(name: str, base: Path) -> None:
     code, rss, seconds, line = measure(argv)
     verdict = "ok" if rss < 2048 else "OVER 2 GiB"
     print(
-        f"{name:<22} {size / MB:>9,.1f} MB  exit {code}  peak RSS {rss:>7,.0f} MiB ({verdict})  {seconds:>6.1f} s  "
+        f"{name:<24} {size / MB:>9,.1f} MB  exit {code}  peak RSS {rss:>7,.0f} MiB ({verdict})  {seconds:>6.1f} s  "
         f"{line[:160]}",
         flush=True,
     )

@@ -70,8 +70,14 @@ class Ingest(Strict):
     max_line_mib: int = Field(16, gt=0)
     # the longest CSV value (quoted values may span lines)
     max_field_mib: int = Field(4, gt=0)
-    # a billing file whose content is larger than this is parsed in row-aligned chunks of about
-    # this size, each staged to disk, so no file is held whole in memory (pipeline.ingest.chunked)
+    # the largest content of a file of the other tables and HR files (neither billing nor
+    # telemetry): they are parsed whole
+    max_table_mib: int = Field(128, gt=0)
+    # the largest JSON document (a Prometheus API answer): it is parsed whole
+    max_document_mib: int = Field(32, gt=0)
+    # a billing or telemetry file whose content is larger than this is parsed in chunks of about
+    # this size, each staged to disk, so no such file is held whole in memory
+    # (pipeline.ingest.chunked, pipeline.ingest.telemetry.stream)
     chunk_mib: float = Field(64, gt=0)
     # a file modified less than this many seconds ago may still be being written: it waits for a
     # later run (COSTLEDGER_SETTLE_SECONDS and `costledger run --settle-seconds` override it)

@@ -18,7 +18,7 @@ import duckdb
 
 from pipeline import warehouse
 from pipeline.errors import CostLedgerError, InputError
-from pipeline.ingest import bundle, chunked, detect, discover, labor_rebuild, limits, load_file, manifest, writer
+from pipeline.ingest import bundle, detect, discover, labor_rebuild, limits, load_file, manifest, writer
 from pipeline.ingest.detect import parse_file, rejection
 from pipeline.ingest.discover import SETTLE_ENV, settle_time, sha256
 from pipeline.ingest.writer import IngestResult
@@ -113,8 +113,8 @@ def stage(workspace: Path | str | Workspace, source: str, relative: str) -> dict
         error = str(InputError(scanned.problem, path=path))
     else:
         try:
-            if chunked.wanted(ws, source, scanned):  # staged a chunk at a time, as the bundle itself
-                chunked.stage(ws, source, path, scanned, load_id=load_id, relative=relative)
+            if streamed := detect.streamed(ws, source, path, scanned):  # staged a chunk at a time, as the bundle itself
+                streamed(ws, source, path, scanned, load_id=load_id, relative=relative)
                 return {"load_id": load_id, "status": "parsed"}
             parsed = detect.parse_checked(ws, source, path, discover.read_scanned(path, scanned))
         except limits.Moved:

@@ -39,7 +39,7 @@ KEYS: dict[str, tuple[str, ...]] = {
     "milestones": ("model_id", "milestone"),
 }
 # Formats in which an identical line is a later reading, not a copy: an exposition line without
-# a timestamp repeats in every scrape of a concatenated file (pipeline.ingest.exposition dates
+# a timestamp repeats in every scrape of a concatenated file (pipeline.ingest.telemetry.exposition dates
 # each scrape; a sample repeated at one time is folded there).
 REPEATING_LINES = ("prometheus-exposition",)
 # The column that dates a row, per source (a row dated after now is rejected).

@@ -27,11 +27,12 @@ parse) and the `reject_file` policy (any chunk's bad row rejects the file, namin
 row of the file). The stream is hashed as it is read: a file that no longer has the bytes its
 checksum was taken of raises limits.Moved.
 
-Telemetry, the other tables and HR files are parsed whole (bounded by `max_file_mib`; see the
-reasons in pipeline.ingest.limits): a Prometheus API answer is one JSON document, exposition text
-is read scrape by scrape, and every telemetry adapter folds and checks samples per series and time
-across the whole file (dcgm.finish); the other tables are small and checked for duplicate keys
-across the whole file; HR files are small and never staged.
+Telemetry files are cut the same way (these functions) and parsed chunk by chunk in
+pipeline.ingest.telemetry.stream, which settles over all the chunks what the telemetry adapters
+decide across a file (copies of a sample, samples that disagree, a scrape's time, a GPU's step). A
+Prometheus API answer is one JSON document, parsed whole within `max_document_mib`. The other
+tables and HR files are parsed whole, within `max_table_mib` (see pipeline.ingest.limits): they
+are small and checked for duplicate keys across the whole file; HR files are never staged.
 """
 
 from __future__ import annotations
@@ -57,6 +58,7 @@ from pipeline.ingest.parse import (
     REJECT_SCHEMA,
     ROW,
     FileScope,
+    Parsed,
     Undecided,
     file_scope,
     merge_notes,
@@ -269,7 +271,8 @@ class _Driver:
             parsed, source=self.source, path=self.path, config=self.ws.config, now=self.now, whole=False
         )
         found = set(parsed.rejects.get_column(ROW).to_list())
-        self.out.add(index, checked, checked.rejects.filter(~pl.col(ROW).is_in(list(found))))
+        staged = Parsed(format=checked.format, raw=checked.raw, rows=checked.rows, rejects=parsed.rejects)
+        self.out.add(index, staged, checked.rejects.filter(~pl.col(ROW).is_in(list(found))))  # each reject once
         self.notes[index] = list(checked.notes)
         self.formats[index] = parsed.format
         self.rows_in += checked.raw.height

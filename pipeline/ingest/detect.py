@@ -4,17 +4,22 @@ could not be read."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
 
 from pipeline.errors import InputError
 from pipeline.ingest import (
     billing,
+    bundle,
     checks,
+    chunked,
     labor,
+    limits,
     tables,
     telemetry,
 )
 from pipeline.ingest.parse import Parsed, header_of, read_bytes
+from pipeline.ingest.telemetry import stream as telemetry_stream
 from pipeline.workspace import Workspace
 
 
@@ -64,3 +69,10 @@ def parse_checked(ws: Workspace, source: str, path: Path, data: bytes) -> Parsed
     return checks.apply(
         parse_file(ws, source, path, read_bytes(path, data)), source=source, path=path, config=ws.config
     )
+
+
+def streamed(ws: Workspace, source: str, path: Path, scanned: limits.Scan) -> Callable[..., bundle.Bundle] | None:
+    """How a file too large to parse whole is parsed a chunk at a time (None: it is parsed whole)."""
+    if telemetry_stream.wanted(ws, source, path, scanned):
+        return telemetry_stream.stage
+    return chunked.stage if chunked.wanted(ws, source, scanned) else None

@@ -89,7 +89,7 @@ def moved_note(relative: str, exc: limits.Moved) -> str:
 def scan_file(ws: Workspace, source: str, path: Path) -> limits.Scan:
     """The file's checksum and limits, in one streaming pass (see pipeline.ingest.limits)."""
     return limits.scan(
-        path, limits.Limits.of(ws.config.ingest), csv=source != "telemetry", json_document=source == "telemetry"
+        path, limits.Limits.of(ws.config.ingest, source), csv=source != "telemetry", json_document=source == "telemetry"
     )
 
 

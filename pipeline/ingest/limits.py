@@ -11,7 +11,9 @@ the configuration (see pipeline.config.Ingest):
 | `max_gzip_ratio` | how many times its size a gzip file expands (once the content passes 64 MiB) |
 | `max_line_mib` | a line of a CSV, JSON-lines or text file (a JSON document, a Prometheus answer, is exempt) |
 | `max_field_mib` | a CSV value, quoted or not (a quoted value may span lines) |
-| `chunk_mib` | not a limit: a billing file with more content than this is parsed in chunks of about this size |
+| `max_table_mib` | the content of a file that is neither billing nor telemetry (parsed whole; default 128) |
+| `max_document_mib` | a JSON document, a Prometheus API answer (parsed whole, in ~55 times its size; default 32) |
+| `chunk_mib` | not a limit: a billing or telemetry file with more content is parsed in chunks of about this size |
 
 A file beyond a limit is rejected with one message naming the limit, the place and the setting
 to raise; decompression stops at the first breach, so a gzip bomb costs a few MiB of memory. The
@@ -20,15 +22,15 @@ rejected version. CSV values are measured by their quotes with numpy, a chunk at
 toggle the quoted state (an escaped quote `""` toggles it twice), and a comma or line end outside
 quotes ends a value.
 
-What is parsed in chunks, and what whole (see pipeline.ingest.chunked): billing files (FOCUS, CUR,
-Azure, Oracle and GCP exports; CSV, JSON lines, Parquet; plain or gzip) larger than `chunk_mib`
-are streamed and parsed a chunk at a time, so their size is bounded by `max_file_mib` only (and
-disk). Parsed whole, within `max_file_mib`: telemetry (a Prometheus API answer is one JSON
-document; exposition text is read scrape by scrape, a scrape's time applying to its lines; and
-every telemetry adapter ends in dcgm.finish, which folds a sample delivered twice and quarantines
-the samples of one series and time that disagree, wherever in the file they are: chunking them
-would need that step redone across chunks), the other tables (small; checked for duplicate keys
-across the file) and HR files (small, and never staged outside the restricted database).
+What is parsed in chunks, and what whole: billing files (FOCUS, CUR, Azure, Oracle and GCP
+exports; CSV, JSON lines, Parquet; plain or gzip; pipeline.ingest.chunked) and telemetry files
+(long samples in CSV or Parquet, nvidia-smi logs, exposition text; pipeline.ingest.telemetry.stream)
+larger than `chunk_mib` are streamed and parsed a chunk at a time, so their size is bounded by
+`max_file_mib` only (and disk). Parsed whole: a Prometheus API answer (one JSON document; Python
+holds it as objects of many times its size), within `max_document_mib`; the other tables (small;
+checked for duplicate keys across the file) and HR files (small, and never staged outside the
+restricted database), within `max_table_mib`. Each bounds the peak memory of parsing its files
+(measured with benchmarks/hostile_inputs.py: under 2 GiB at the defaults).
 
 The pass also notices a file in motion: if its size or modification time changes while it is
 read, `scan` raises `Moved`, and the caller leaves the file for a later run.
@@ -57,20 +59,31 @@ class Moved(Exception):
     """The file changed (size or modification time) while it was read."""
 
 
+# Sources whose large files are parsed in chunks (pipeline.ingest.chunked, pipeline.ingest.telemetry.stream);
+# the files of the others are parsed whole, within `max_table_mib`.
+STREAMED = frozenset({"billing", "telemetry"})
+
+
 @dataclass(frozen=True)
 class Limits:
     file_bytes: int
     gzip_ratio: int
     line_bytes: int
     field_bytes: int
+    document_bytes: int = 0  # a JSON document (0: no limit of its own)
+    file_setting: str = "max_file_mib"  # the setting that gives file_bytes, named in messages
 
     @classmethod
-    def of(cls, settings: Ingest) -> Limits:
+    def of(cls, settings: Ingest, source: str | None = None) -> Limits:
+        """The limits of a file of `source` (None: of any file, `max_file_mib` only)."""
+        table = source is not None and source not in STREAMED and settings.max_table_mib < settings.max_file_mib
         return cls(
-            settings.max_file_mib * MIB,
+            (settings.max_table_mib if table else settings.max_file_mib) * MIB,
             settings.max_gzip_ratio,
             settings.max_line_mib * MIB,
             settings.max_field_mib * MIB,
+            settings.max_document_mib * MIB,
+            "max_table_mib" if table else "max_file_mib",
         )
 
 
@@ -168,7 +181,7 @@ class _Gunzip:
         self.produced += n
         if self.produced > self.limits.file_bytes:
             return (
-                f"decompresses to more than {_mib(self.limits.file_bytes)} (ingest.max_file_mib); "
+                f"decompresses to more than {_mib(self.limits.file_bytes)} (ingest.{self.limits.file_setting}); "
                 "not read further: raise the limit or split the export"
             )
         if self.produced > RATIO_FLOOR and self.produced > self.limits.gzip_ratio * self.consumed:
@@ -205,9 +218,17 @@ class _Content:
         self.size += len(chunk)
         if self.size > self.limits.file_bytes:
             return (
-                f"larger than {_mib(self.limits.file_bytes)} (ingest.max_file_mib): raise the limit or split the export"
+                f"larger than {_mib(self.limits.file_bytes)} (ingest.{self.limits.file_setting}): raise the limit or "
+                "split the export"
             )
-        if self.kind == "parquet" or (self.kind == "json" and self.json_document):
+        if self.kind == "json" and self.json_document:
+            if self.limits.document_bytes and self.size > self.limits.document_bytes:
+                return (
+                    f"a JSON document larger than {_mib(self.limits.document_bytes)} (ingest.max_document_mib): it is "
+                    "parsed whole, so it is refused unread; split the query (a shorter range) or raise the limit"
+                )
+            return None
+        if self.kind == "parquet":
             return None
         data = np.frombuffer(chunk, dtype=np.uint8)
         newlines = np.flatnonzero(data == _NEWLINE)
@@ -296,5 +317,5 @@ def _parquet(path: Path, limits: Limits) -> tuple[str | None, int]:
     size = sum(meta.row_group(i).total_byte_size for i in range(meta.num_row_groups))
     if size > limits.file_bytes:
         limit = _mib(limits.file_bytes)
-        return f"Parquet data of {_mib(size)} uncompressed, more than {limit} (ingest.max_file_mib)", size
+        return f"Parquet data of {_mib(size)} uncompressed, more than {limit} (ingest.{limits.file_setting})", size
     return None, size

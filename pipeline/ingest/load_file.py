@@ -18,7 +18,6 @@ from pipeline import crash
 from pipeline.errors import CostLedgerError, InputError
 from pipeline.ingest import (
     bundle,
-    chunked,
     detect,
     discover,
     limits,
@@ -130,8 +129,8 @@ def load_one(
         parsed = writer.Staged.of_bundle(staged)
     else:
         try:
-            if chunked.wanted(ws, source, scanned):
-                staged = chunked.stage(ws, source, path, scanned, load_id=load_id, relative=relative)
+            if streamed := detect.streamed(ws, source, path, scanned):
+                staged = streamed(ws, source, path, scanned, load_id=load_id, relative=relative)
                 made_here = True
                 parsed = writer.Staged.of_bundle(staged)
             else:

@@ -150,6 +150,23 @@ def test_duplicates_in_different_chunks_are_quarantined_naming_the_first(tmp_pat
     assert got["loads"][0][3:6] == (14, 11, 3)
 
 
+def test_a_row_check_reject_is_quarantined_once_and_a_duplicate_takes_its_reason(tmp_path: Path) -> None:
+    # row 6 is charged after its billing period (a row check rejects it); row 11 repeats it exactly,
+    # chunks later: as in a whole-file parse, row 6 is quarantined once with the check's reason and
+    # row 11 once as its duplicate.
+    rows = [_row(d, f"{d}.00") for d in range(1, 13)]
+    rows[5] = "acct,2026-01-01,2026-02-01,2026-03-06T00:00:00Z,2026-03-06T01:00:00Z,Usage,6.00,6.00,USD,Microsoft,VM"
+    rows[10] = rows[5]
+    data = ("\n".join([HEADER, *rows]) + "\n").encode()
+    code, output, got, whole, _ = _both(tmp_path, "focus.csv", data)
+    assert code == 0, output
+    assert got == whole
+    assert [(row[0], row[3].split(":")[0]) for row in got["quarantine"]] == [
+        (6, "outside the billing period"),
+        (11, "duplicate line"),
+    ]
+
+
 def test_us_dates_ambiguous_in_the_first_chunks_take_the_order_a_later_chunk_shows(tmp_path: Path) -> None:
     # Slash dates month/day/year; the first rows' days are all 12 or below (4/1/25 ... 4/6/25:
     # either order), and only row 9, chunks later, has 4/15/25, which decides month/day/year for

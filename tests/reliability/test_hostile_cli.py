@@ -26,7 +26,7 @@ from typer.testing import CliRunner
 from pipeline import patterns
 from pipeline.cli import app
 from pipeline.config import Config
-from pipeline.ingest.nvidia_smi import source_for
+from pipeline.ingest.telemetry.nvidia_smi import source_for
 from tests.conftest import without_progress
 from tests.reliability import test_bad_inputs
 from tests.reliability.test_bad_inputs import CONFIG, _state, focus, focus_row

@@ -14,9 +14,19 @@ from pathlib import Path
 
 import polars as pl
 
+from pipeline.config import Config
 from pipeline.errors import InputError
-from pipeline.ingest.dcgm import EXPORTER_POD, LABELS, WORKLOAD, epoch_seconds_to_ts, finish
+from pipeline.ingest.adapter import Adapter, Head
 from pipeline.ingest.parse import ROW, Parsed, decode_text, parse_timestamp, raw_records
+from pipeline.ingest.telemetry.samples import (
+    EXPORTER_POD,
+    LABELS,
+    WHOLE,
+    WORKLOAD,
+    Steps,
+    epoch_seconds_to_ts,
+    finish,
+)
 
 FORMAT_PARQUET = "gpu-samples-long-parquet"
 FORMAT_CSV = "gpu-samples-long-csv"
@@ -36,49 +46,61 @@ def detect_header(header: list[str]) -> bool:
     )
 
 
-def read(path: Path, data: bytes, *, default_step: int = 60) -> Parsed:
+def detect(head: Head) -> str | None:
+    """Parquet (whose head has no text: every Parquet file is read as long samples, which says
+    which columns are missing), or CSV with the long table's columns."""
+    if not head.text:
+        return FORMAT_PARQUET
+    return FORMAT_CSV if detect_header(list(head.columns)) else None
+
+
+def read(path: Path, data: bytes, config: Config) -> Parsed:
     if data[:4] == b"PAR1":
         try:
             frame = pl.read_parquet(io.BytesIO(data))
         except (pl.exceptions.PolarsError, OSError) as exc:
             raise InputError(f"not a readable Parquet file: {str(exc).splitlines()[0]}", path=path) from None
-        fmt = FORMAT_PARQUET
-    else:
-        try:
-            frame = pl.read_csv(io.StringIO(decode_text(data, path)), infer_schema=False, null_values=[""])
-        except pl.exceptions.PolarsError as exc:
-            raise InputError(f"not a readable CSV file: {str(exc).splitlines()[0]}", path=path) from None
-        fmt = FORMAT_CSV
-    frame = frame.with_row_index(ROW, offset=1).with_columns(pl.col(ROW).cast(pl.Int64))
+        return read_frame(path, frame, FORMAT_PARQUET, config)
+    return read_frame(path, csv_frame(path, data), FORMAT_CSV, config)
+
+
+def csv_frame(path: Path, data: bytes) -> pl.DataFrame:
+    """The CSV's cells as text (empty: null)."""
+    try:
+        return pl.read_csv(io.StringIO(decode_text(data, path)), infer_schema=False, null_values=[""])
+    except pl.exceptions.PolarsError as exc:
+        raise InputError(f"not a readable CSV file: {str(exc).splitlines()[0]}", path=path) from None
+
+
+def read_frame(
+    path: Path, frame: pl.DataFrame, fmt: str, config: Config, *, first: int = 0, steps: Steps = WHOLE
+) -> Parsed:
+    """The long table's rows (numbered from `first` + 1) -> samples."""
+    frame = frame.with_row_index(ROW, offset=first + 1).with_columns(pl.col(ROW).cast(pl.Int64))
     if not detect_header(frame.columns):
         raise InputError(
             f"expected columns ts, gpu (or uuid), metric, value; found {frame.columns[1:]}", path=path, row=0
         )
     text = samples_frame(frame)
-    rows, rejects, counts = finish(text, default_step=default_step)
+    rows, rejects, notes = finish(text, default_step=config.telemetry_step_seconds, steps=steps)
     raw = (
         raw_records(frame.with_columns(pl.exclude(ROW).cast(pl.String)))
         if frame.height <= 5_000_000
         else frame.select(ROW, pl.lit(None, dtype=pl.String).alias("record"))
     )
-    return Parsed(
-        format=fmt,
-        raw=raw,
-        rows=rows,
-        rejects=rejects,
-        notes=[f"{n} {w.replace('_', ' ')}" for w, n in counts.items() if n],
-    )
+    return Parsed(format=fmt, raw=raw, rows=rows, rejects=rejects, notes=notes)
 
 
 def _label_expr(labels: pl.Expr, name: str) -> pl.Expr:
     return labels.str.json_path_match(f"$['{name}']")
 
 
-def samples_frame(frame: pl.DataFrame | pl.LazyFrame) -> pl.DataFrame | pl.LazyFrame:
-    """The long table -> the text frame `dcgm.finish` types (columns by canonical name)."""
+def samples_frame(frame: pl.DataFrame) -> pl.DataFrame:
+    """The long table -> the text frame `samples.finish` types (columns by canonical name)."""
     columns = frame.collect_schema().names()
     schema = frame.collect_schema()
     time_col, metric_col, value_col = _pick(columns, _TIME), _pick(columns, _METRIC), _pick(columns, ("value",))
+    assert time_col is not None and metric_col is not None and value_col is not None  # detect_header said so
     ts_dtype = schema[time_col]
     if ts_dtype == pl.String:
         ts = (
@@ -138,4 +160,6 @@ def samples_frame(frame: pl.DataFrame | pl.LazyFrame) -> pl.DataFrame | pl.LazyF
     return out.with_columns([pl.when(exporter).then(None).otherwise(pl.col(w)).alias(w) for w in WORKLOAD])
 
 
-__all__ = ["FORMAT_CSV", "FORMAT_PARQUET", "detect_header", "read", "samples_frame"]
+ADAPTER: Adapter[bytes] = Adapter(
+    name="GPU samples, long table", order=40, detect=detect, read=read, signature=("ts", "gpu", "metric", "value")
+)

@@ -17,8 +17,9 @@ import polars as pl
 from pipeline import patterns
 from pipeline.config import Config, NvidiaSmiSource
 from pipeline.errors import InputError
-from pipeline.ingest.dcgm import finish
+from pipeline.ingest.adapter import Adapter, Head
 from pipeline.ingest.parse import ROW, Parsed, decode_text, raw_records
+from pipeline.ingest.telemetry.samples import CHUNK, WHOLE, Steps, finish
 
 FORMAT = "nvidia-smi-csv"
 # nvidia-smi query field -> dcgm-exporter metric name (so every format lands in the same metrics)
@@ -69,6 +70,60 @@ def source_for(path: Path, config: Config) -> NvidiaSmiSource:
 
 
 def read(path: Path, data: bytes, config: Config) -> Parsed:
+    return _read(path, data, config)
+
+
+class Chunks:
+    """A log read a chunk at a time (pipeline.ingest.telemetry.stream). A sample's step is the
+    smallest positive distance between its GPU's lines in the whole log: each chunk's distinct
+    (GPU, time) pairs are kept, and `complete` gives the samples their step once all are read."""
+
+    csv = True
+
+    def __init__(self, path: Path, config: Config) -> None:
+        self.path, self.config = path, config
+        self.times: list[pl.DataFrame] = []
+        self.steps: pl.DataFrame | None = None
+
+    def header(self, first_line: str) -> bool:
+        """True when every chunk after the first needs the log's first line (its header)."""
+        return detect(first_line) != "headerless"
+
+    def chunk(self, data: bytes | pl.DataFrame, first: int) -> Parsed:
+        assert isinstance(data, bytes)
+        return _read(self.path, data, self.config, first=first, steps=CHUNK, times=self.times)
+
+    def complete(self, rows: pl.DataFrame) -> pl.DataFrame:
+        if self.steps is None:
+            times = (
+                pl.concat(self.times)
+                if self.times
+                else pl.DataFrame(schema={"gpu": pl.String, "ts": pl.Datetime("us")})
+            )
+            self.steps, self.times = _steps(times), []
+        joined = rows.join(self.steps.rename({"gpu": "_gpu"}), on="_gpu", how="left", nulls_equal=True)
+        step = pl.col("_step").fill_null(self.config.telemetry_step_seconds).cast(pl.Int32)
+        return joined.with_columns(step.alias("step_seconds")).drop("_step", "_gpu")
+
+    def notes(self) -> list[str]:
+        return []
+
+
+def _steps(times: pl.DataFrame) -> pl.DataFrame:
+    """gpu, _step: the smallest positive distance between a GPU's lines."""
+    gaps = pl.col("ts").unique().sort().diff().dt.total_seconds()
+    return times.group_by("gpu").agg(gaps.filter(gaps > 0).min().round().cast(pl.Int32).alias("_step"))
+
+
+def _read(
+    path: Path,
+    data: bytes,
+    config: Config,
+    *,
+    first: int = 0,
+    steps: Steps = WHOLE,
+    times: list[pl.DataFrame] | None = None,
+) -> Parsed:
     source = source_for(path, config)
     text = decode_text(data, path)
     lines = text.splitlines()
@@ -100,7 +155,7 @@ def read(path: Path, data: bytes, config: Config) -> Parsed:
         raise InputError(f"not a readable nvidia-smi CSV log: {str(exc).splitlines()[0]}", path=path) from None
     frame = (
         frame.with_columns(pl.all().str.strip_chars())
-        .with_row_index(ROW, offset=1)
+        .with_row_index(ROW, offset=first + 1)
         .with_columns(pl.col(ROW).cast(pl.Int64))
     )
     if "timestamp" not in frame.columns:
@@ -163,20 +218,31 @@ def read(path: Path, data: bytes, config: Config) -> Parsed:
         pl.lit(f"expected a local time like 2026/01/05 10:00:00.000 that exists in {source.timezone}").alias("reason"),
     )
     long = long.filter(~pl.col(ROW).is_in(bad_time.get_column(ROW).implode()))
-    # the step: the smallest positive distance between a GPU's lines
-    gaps = pl.col("ts").unique().sort().diff().dt.total_seconds()
-    steps = long.group_by("gpu").agg(gaps.filter(gaps > 0).min().round().cast(pl.Int32).alias("_step"))
-    long = (
-        long.join(steps, on="gpu", how="left", nulls_equal=True)
-        .with_columns(pl.col("_step").alias("step_seconds"))
-        .drop("_step")
+    # the step: the smallest positive distance between a GPU's lines (a chunk's: see Chunks)
+    if steps.whole:
+        long = (
+            long.join(_steps(long), on="gpu", how="left", nulls_equal=True)
+            .with_columns(pl.col("_step").alias("step_seconds"))
+            .drop("_step")
+        )
+    elif times is not None:
+        times.append(long.select("gpu", "ts").unique())
+    rows, rejects, counts = finish(
+        long.with_columns(pl.col("gpu").alias("_gpu")),
+        default_step=config.telemetry_step_seconds,
+        steps=steps,
+        carry=("_gpu",),
     )
-    rows, rejects, counts = finish(long, default_step=config.telemetry_step_seconds)
     rejects = (
         pl.concat([bad_time.cast(rejects.schema), rejects]).unique(ROW, keep="first", maintain_order=True).sort(ROW)
     )
     rows = rows.filter(~pl.col(ROW).is_in(rejects.get_column(ROW).implode()))
-    notes = [f"host {source.hostname}, local time in {source.timezone}"] + [
-        f"{n} {w.replace('_', ' ')}" for w, n in counts.items() if n
-    ]
+    notes = [f"host {source.hostname}, local time in {source.timezone}", *counts]
     return Parsed(format=FORMAT, raw=raw_records(frame), rows=rows, rejects=rejects, notes=notes)
+
+
+def _detect(head: Head) -> str | None:
+    return detect(head.first_line)
+
+
+ADAPTER: Adapter[bytes] = Adapter(name="nvidia-smi CSV log", order=30, detect=_detect, read=read)

@@ -3,16 +3,21 @@ spellings, DCGM's "not supported" sentinels, and the last typing step (`finish`)
 
 An adapter turns its file into a frame of text columns (one row per sample, with the raw row it
 came from), then `finish` types it, drops sentinels (counted, never averaged in), folds exact
-duplicates (a scrape pasted twice) and quarantines conflicting ones."""
+duplicates (a scrape pasted twice) and quarantines conflicting ones. `finish` is two steps: what
+each sample decides alone (`typed`: types, sentinels, missing labels, values that are not
+numbers), and what the samples of one series and time decide together (`settle`: conflicts and
+folding). A file parsed in chunks (pipeline.ingest.telemetry.stream) takes the first step per
+chunk and the second over all of them; `Steps` says which an adapter's `read` is to take."""
 
 from __future__ import annotations
 
 import json
 import re
+from dataclasses import dataclass
 
 import polars as pl
 
-from pipeline.ingest.parse import REJECT_SCHEMA, ROW, line_records
+from pipeline.ingest.parse import REJECT_SCHEMA, ROW, Tally
 
 # staging.gpu_samples, in order (DDL: sql/staging/gpu_samples.sql)
 SAMPLE_SCHEMA: dict[str, pl.DataType] = {
@@ -33,6 +38,7 @@ SAMPLE_SCHEMA: dict[str, pl.DataType] = {
     "value": pl.Decimal(38, 9),
 }
 SAMPLE_COLUMNS: tuple[str, ...] = tuple(SAMPLE_SCHEMA)
+REJECTS = pl.Schema(REJECT_SCHEMA)  # meta.quarantine's columns, as Polars' cast() takes them
 
 # DCGM writes these for "field not supported / blank"; they are dropped and counted, never averaged in.
 DCGM_SENTINELS = (
@@ -133,12 +139,49 @@ def canonical_labels(labels: dict[str, str]) -> dict[str, str | None]:
     return out
 
 
-def finish(text: pl.DataFrame, *, default_step: int) -> tuple[pl.DataFrame, pl.DataFrame, dict[str, int]]:
-    """Type an adapter's text frame -> (rows, rejects, counts).
+SERIES = tuple(c for c in SAMPLE_COLUMNS if c not in ("value", "step_seconds"))  # one series at one time
+ORDER = "_order"  # a sample's place in its chunk's frame (a file parsed in chunks: see `Steps`)
+SENTINELS_DROPPED = "{count} sentinel samples dropped"
+FOLDED = "{count} duplicate samples folded"
+CONFLICT = "another sample of the same series and time has a different value"
+
+
+@dataclass(frozen=True)
+class Steps:
+    """Which of `finish`'s steps an adapter's read takes: both (`whole`: a file parsed whole), or
+    only `typed` (a chunk of a file: the rows it returns are the candidates, with ORDER, and the
+    series steps run over all the chunks at the end)."""
+
+    whole: bool = True
+
+
+WHOLE = Steps()
+CHUNK = Steps(whole=False)
+
+
+def finish(
+    text: pl.DataFrame, *, default_step: int, steps: Steps = WHOLE, carry: tuple[str, ...] = ()
+) -> tuple[pl.DataFrame, pl.DataFrame, list[str]]:
+    """Type an adapter's text frame -> (rows, rejects, notes): `typed`, then (a whole file) `settle`.
+    A chunk's rows keep ORDER and the `carry` columns of `text` (what the adapter completes once
+    every chunk is read)."""
+    good, rejects, dropped = typed(text, default_step=default_step, carry=carry if not steps.whole else ())
+    notes: list[str] = [Tally(SENTINELS_DROPPED, dropped)] if dropped else []
+    if not steps.whole:
+        return good, rejects, notes
+    rows, rejects, folded = settle(good, rejects)
+    return rows, rejects, notes + ([Tally(FOLDED, folded)] if folded else [])
+
+
+def typed(
+    text: pl.DataFrame, *, default_step: int, carry: tuple[str, ...] = ()
+) -> tuple[pl.DataFrame, pl.DataFrame, int]:
+    """What each sample decides alone -> (good samples, rejects, sentinels dropped).
 
     `text` has ROW, metric, ts (Datetime us, UTC naive), step_seconds (Int32 or null), the label
     columns and `value` as text. A sample without host, GPU or metric, or with a value that is
-    not a number, is quarantined with its row; sentinels are dropped and counted."""
+    not a number, is quarantined with its row; sentinels are dropped and counted. The good
+    samples are typed (value Decimal(38, 9), gpu filled from uuid) and numbered in ORDER."""
     for column, dtype in SAMPLE_SCHEMA.items():
         if column not in text.columns:
             text = text.with_columns(pl.lit(None, dtype=dtype if column != "value" else pl.String).alias(column))
@@ -146,9 +189,9 @@ def finish(text: pl.DataFrame, *, default_step: int) -> tuple[pl.DataFrame, pl.D
         pl.col("value").cast(pl.String).str.strip_chars(), pl.col("step_seconds").cast(pl.Int32).fill_null(default_step)
     )
     sentinel = pl.col("value").is_in(DCGM_SENTINELS)
-    counts = {"sentinel_samples_dropped": int(text.select(sentinel.sum()).item() or 0)}
+    dropped = int(text.select(sentinel.sum()).item() or 0)
     text = text.filter(~sentinel)
-    typed = text.with_columns(pl.col("value").cast(pl.Decimal(38, 9), strict=False).alias("_value"))
+    cast = text.with_columns(pl.col("value").cast(pl.Decimal(38, 9), strict=False).alias("_value"))
     checks = [
         (pl.col("metric").is_null(), "metric", "metric", "expected a metric name"),
         (pl.col("ts").is_null(), "ts", "ts", "expected a sample time"),
@@ -174,69 +217,41 @@ def finish(text: pl.DataFrame, *, default_step: int) -> tuple[pl.DataFrame, pl.D
             )
             .otherwise(reason)
         )
-    typed = typed.with_columns(reason.alias("_failure"))
-    rejects = typed.filter(pl.col("_failure").is_not_null()).select(ROW, pl.col("_failure").struct.unnest())
-    good = typed.filter(pl.col("_failure").is_null()).with_columns(pl.col("gpu").fill_null(pl.col("uuid")))
+    cast = cast.with_columns(reason.alias("_failure"))
+    rejects = cast.filter(pl.col("_failure").is_not_null()).select(ROW, pl.col("_failure").struct.unnest())
+    good = cast.filter(pl.col("_failure").is_null()).with_columns(pl.col("gpu").fill_null(pl.col("uuid")))
     good = good.drop("value", "_failure").rename({"_value": "value"})
-    # the same series at the same time twice: an identical copy is folded, a different value quarantined
-    series = [c for c in SAMPLE_COLUMNS if c not in ("value", "step_seconds")]
-    good = good.with_columns(pl.col("value").n_unique().over(series).alias("_values"))
+    good = good.select(ROW, *[pl.col(c).cast(t) for c, t in SAMPLE_SCHEMA.items()], *carry).with_row_index(ORDER)
+    return good, rejects.cast(REJECTS), dropped
+
+
+def conflicts(samples: pl.DataFrame) -> pl.DataFrame:
+    """The rejects of samples that disagree with another sample of their series and time."""
+    return samples.select(
+        ROW,
+        pl.lit("value").alias("column"),
+        pl.col("value").cast(pl.String).alias("value"),
+        pl.lit(CONFLICT).alias("reason"),
+    ).cast(REJECTS)
+
+
+def settle(good: pl.DataFrame, rejects: pl.DataFrame) -> tuple[pl.DataFrame, pl.DataFrame, int]:
+    """What the samples of one series and time decide together -> (rows, rejects, samples folded):
+    an identical copy is folded (the first kept), a different value quarantines every sample of
+    the series and time, and a raw row with any rejected sample is quarantined whole, so that
+    rows in = loaded + quarantined."""
+    good = good.with_columns(pl.col("value").n_unique().over(SERIES).alias("_values"))
     conflict = good.filter(pl.col("_values") > 1)
     if conflict.height:
-        rejects = pl.concat(
-            [
-                rejects,
-                conflict.select(
-                    ROW,
-                    pl.lit("value").alias("column"),
-                    pl.col("value").cast(pl.String).alias("value"),
-                    pl.lit("another sample of the same series and time has a different value").alias("reason"),
-                ),
-            ]
-        )
+        rejects = pl.concat([rejects, conflicts(conflict)])
     good = good.filter(pl.col("_values") == 1)
-    # a series (raw row) with any rejected sample is quarantined whole: rows in = loaded + quarantined
     good = good.filter(~pl.col(ROW).is_in(rejects.get_column(ROW).unique().implode()))
     before = good.height
-    good = good.unique(series, keep="first", maintain_order=True)
-    counts["duplicate_samples_folded"] = before - good.height
-    rows = good.select(ROW, *[pl.col(c).cast(t) for c, t in SAMPLE_SCHEMA.items()])
-    return rows, rejects.cast(REJECT_SCHEMA), counts
+    good = good.unique(SERIES, keep="first", maintain_order=True)
+    rows = good.select(ROW, *SAMPLE_COLUMNS)
+    return rows, rejects.cast(REJECTS), before - good.height
 
 
 def epoch_seconds_to_ts(expr: pl.Expr) -> pl.Expr:
     """Epoch seconds (possibly fractional, as float or text) -> naive UTC microseconds, exact to the ms."""
     return pl.from_epoch((expr.cast(pl.Float64) * 1000).round().cast(pl.Int64), time_unit="ms").cast(pl.Datetime("us"))
-
-
-# dcgm-exporter's counters file (`etc/default-counters.csv`): `DCGM_FI_..., gauge|counter, help (in unit).`
-COUNTERS_FORMAT = "dcgm-exporter-counters"
-_COUNTER_LINE = re.compile(
-    r"^\s*(DCGM_[A-Z0-9_]+)\s*,\s*(gauge|counter|histogram|summary|label)\s*,\s*(.*)$", re.IGNORECASE
-)
-
-
-def is_counters_file(text: str) -> bool:
-    lines = [line for line in text.splitlines() if line.strip() and not line.lstrip().startswith("#")]
-    return bool(lines) and all(_COUNTER_LINE.match(line) for line in lines)
-
-
-def read_counters(text: str) -> tuple[pl.DataFrame, pl.DataFrame]:
-    """The exporter's metric catalogue -> (raw rows, catalogue: metric, type, help, unit). It stages
-    no samples: it says which metrics are counters (energy) and in which unit each is."""
-    raw, rows = [], []
-    for line in text.splitlines():
-        match = _COUNTER_LINE.match(line)
-        if match is None or line.lstrip().startswith("#"):
-            continue
-        metric, kind, help_text = match.groups()
-        unit = re.search(r"\(in ([^)]+)\)", help_text)
-        raw.append((len(raw) + 1, line.strip()))
-        rows.append((len(rows) + 1, metric.strip(), kind.lower(), help_text.strip(), unit.group(1) if unit else None))
-    raw_frame = line_records(raw)
-    catalogue = pl.DataFrame(
-        rows,
-        schema={ROW: pl.Int64, "metric": pl.String, "type": pl.String, "help": pl.String, "unit": pl.String},
-        orient="row",
-    )
-    return raw_frame, catalogue

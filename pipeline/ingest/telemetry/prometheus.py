@@ -10,19 +10,24 @@ from pathlib import Path
 
 import polars as pl
 
+from pipeline.config import Config
 from pipeline.errors import InputError
-from pipeline.ingest.dcgm import (
-    DCGM_SENTINELS,
+from pipeline.ingest.adapter import Adapter, Head
+from pipeline.ingest.parse import ROW, Parsed, decode_text
+from pipeline.ingest.telemetry.samples import (
     LABELS,
-    SAMPLE_COLUMNS,
+    REJECTS,
     WORKLOAD,
     canonical_labels,
     epoch_seconds_to_ts,
     finish,
 )
-from pipeline.ingest.parse import REJECT_SCHEMA, ROW, Parsed, decode_text, read_bytes
 
-__all__ = ["DCGM_SENTINELS", "SAMPLE_COLUMNS", "detect", "parse_document", "read"]
+LAYOUT = "prometheus-json"  # what detection sees; the answer's resultType names the format
+
+
+def _detect(head: Head) -> str | None:
+    return LAYOUT if head.text.lstrip().startswith("{") else None
 
 
 def detect(document: object) -> str | None:
@@ -35,18 +40,19 @@ def detect(document: object) -> str | None:
     return None
 
 
-def read(path: Path, *, default_step: int = 60, data: bytes | None = None) -> Parsed:
-    text = decode_text(read_bytes(path) if data is None else data, path)
+def read(path: Path, data: bytes, config: Config) -> Parsed:
+    text = decode_text(data, path)
     try:
         document = json.loads(text)
     except json.JSONDecodeError as exc:
         raise InputError(f"not valid JSON (line {exc.lineno}, column {exc.colno}): {exc.msg}", path=path) from None
-    return parse_document(document, path=path, default_step=default_step)
+    del text
+    return parse_document(document, path=path, default_step=config.telemetry_step_seconds)
 
 
 def parse_document(document: object, *, path: Path, default_step: int) -> Parsed:
     fmt = detect(document)
-    if fmt is None:
+    if fmt is None or not isinstance(document, dict):
         raise InputError("expected a Prometheus API answer with data.resultType 'matrix' or 'vector'", path=path)
     series = document["data"].get("result") or []
     raw_rows, label_rows = [], []
@@ -70,16 +76,19 @@ def parse_document(document: object, *, path: Path, default_step: int) -> Parsed
     gaps = pl.col("ts").unique().sort().diff().dt.total_seconds()
     steps = frame.group_by(ROW).agg(gaps.filter(gaps > 0).min().round().cast(pl.Int32).alias("step_seconds"))
     frame = frame.join(steps, on=ROW, how="left")
-    rows, rejects, counts = finish(frame, default_step=default_step)
+    rows, rejects, notes = finish(frame, default_step=default_step)
     return Parsed(
         format=fmt,
         raw=pl.DataFrame(raw_rows, schema={ROW: pl.Int64, "record": pl.String}, orient="row"),
         rows=rows,
         rejects=_one_per_row(rejects),
-        notes=[f"{n} {what.replace('_', ' ')}" for what, n in counts.items() if n],
+        notes=notes,
     )
 
 
 def _one_per_row(rejects: pl.DataFrame) -> pl.DataFrame:
     """A series with several bad points is one quarantined row (its first bad point names why)."""
-    return rejects.unique(ROW, keep="first", maintain_order=True).cast(REJECT_SCHEMA)
+    return rejects.unique(ROW, keep="first", maintain_order=True).cast(REJECTS)
+
+
+ADAPTER: Adapter[bytes] = Adapter(name="Prometheus API answer (JSON)", order=20, detect=_detect, read=read)
