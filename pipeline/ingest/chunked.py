@@ -8,13 +8,10 @@ file. Each chunk's typed rows, raw rows and rejects are written as Parquet files
 (pipeline.ingest.bundle.Chunks), which the writer inserts without Python, as it does the parse
 step's bundles. Smaller files take the whole-file path unchanged.
 
-Where a record ends:
-- CSV: a newline outside quotes: a newline ends a record iff the count of `"` since the start of
-  the content is even (an escaped quote `""` counts twice), counted with numpy a block at a time,
-  as pipeline.ingest.limits measures values. Each chunk after the first is the header line
-  followed by its records.
-- JSON lines: any newline.
-- Parquet: runs of whole row groups (a row group larger than a chunk is read in row slices).
+Where a record ends: CSV, at a newline outside quotes (the count of `"` since the start of the
+content is even; counted with numpy a block at a time, as pipeline.ingest.limits measures values;
+each chunk after the first is the header line followed by its records); JSON lines, at any newline;
+Parquet, after whole row groups (a row group larger than a chunk is read in row slices).
 
 What a whole-file parse decides from all of a file's rows is decided the same way over its chunks
 (parse.FileScope): the slash-date order (the first chunk that shows it fixes it; a chunk whose
@@ -27,12 +24,9 @@ parse) and the `reject_file` policy (any chunk's bad row rejects the file, namin
 row of the file). The stream is hashed as it is read: a file that no longer has the bytes its
 checksum was taken of raises limits.Moved.
 
-Telemetry files are cut the same way (these functions) and parsed chunk by chunk in
-pipeline.ingest.telemetry.stream, which settles over all the chunks what the telemetry adapters
-decide across a file (copies of a sample, samples that disagree, a scrape's time, a GPU's step). A
-Prometheus API answer is one JSON document, parsed whole within `max_document_mib`. The other
-tables and HR files are parsed whole, within `max_table_mib` (see pipeline.ingest.limits): they
-are small and checked for duplicate keys across the whole file; HR files are never staged.
+Telemetry files are cut the same way and parsed chunk by chunk in pipeline.ingest.telemetry.stream.
+A Prometheus API answer (one JSON document), the other tables and HR files are parsed whole,
+within `max_document_mib` and `max_table_mib` (see pipeline.ingest.limits).
 """
 
 from __future__ import annotations
@@ -52,7 +46,7 @@ import numpy as np
 import polars as pl
 
 from pipeline.errors import InputError
-from pipeline.ingest import billing, bundle, checks, limits
+from pipeline.ingest import billing, bundle, checks, limits, scratch
 from pipeline.ingest.parse import (
     PARQUET_MAGIC,
     REJECT_SCHEMA,
@@ -91,7 +85,7 @@ class Piece:
     line_shift: int
 
 
-class _Hashed:
+class Hashed:
     """A binary file read through SHA-256 (the bytes as delivered, before gzip)."""
 
     def __init__(self, handle: BinaryIO) -> None:
@@ -109,12 +103,12 @@ class _Hashed:
         return True
 
 
-def _blocks(path: Path, hashed_into: list[_Hashed]) -> Iterator[bytes]:
+def content_blocks(path: Path, hashed_into: list[Hashed]) -> Iterator[bytes]:
     """The file's content a block at a time (gzip decompressed as it goes)."""
     with path.open("rb") as handle:
         head = handle.read(2)
         handle.seek(0)
-        source = _Hashed(handle)
+        source = Hashed(handle)
         hashed_into.append(source)
         stream = gzip.GzipFile(mode="rb", fileobj=cast(BinaryIO, source)) if head == limits.GZIP_MAGIC else source
         try:
@@ -178,7 +172,7 @@ def _piece(data: bytes, header: bytes, lines: int, *, first: bool, csv: bool) ->
     return Piece(header + data, lines - header.count(b"\n"))
 
 
-def _parquet_frames(path: Path, size: int) -> Iterator[pl.DataFrame]:
+def parquet_frames(path: Path, size: int) -> Iterator[pl.DataFrame]:
     """A Parquet file in slices of whole row groups of about `size` bytes uncompressed (a larger
     row group in slices of rows), as Polars reads them (the types of pl.read_parquet)."""
     import pyarrow.parquet as pq
@@ -215,7 +209,7 @@ def _one(con: duckdb.DuckDBPyConnection, query: str, params: list[object] | None
     return rows[0]
 
 
-def _shifted(exc: InputError, lines: int) -> InputError:
+def shifted(exc: InputError, lines: int) -> InputError:
     """An error a text reader raised naming a line of a chunk, naming the file's line instead."""
     if not lines or not exc.row:
         return exc
@@ -251,7 +245,7 @@ class _Driver:
             try:
                 frame = billing.text_frame(self.path, piece.data)
             except InputError as exc:
-                raise _shifted(exc, piece.line_shift) from None
+                raise shifted(exc, piece.line_shift) from None
             frame = frame.with_columns(pl.col(ROW) + first)
         if new:
             self.rows += frame.height
@@ -313,21 +307,21 @@ def _stream(path: Path, scanned: limits.Scan, size: int) -> Iterator[Piece | pl.
     with path.open("rb") as handle:
         parquet = handle.read(4) == PARQUET_MAGIC
     if parquet:
-        yield from _parquet_frames(path, size)
+        yield from parquet_frames(path, size)
         digest, length = limits.checksum(path), os.stat(path).st_size
     else:
-        hashed: list[_Hashed] = []
-        blocks = _blocks(path, hashed)
+        hashed: list[Hashed] = []
+        blocks = content_blocks(path, hashed)
         first = next(blocks, b"")
         csv = first.lstrip(b"\xef\xbb\xbf \t\r\n")[:1] != b"{"
-        yield from pieces(_chain(first, blocks), size, csv=csv)
+        yield from pieces(chain(first, blocks), size, csv=csv)
         digest, length = hashed[0].digest.hexdigest(), hashed[0].size
     after = os.stat(path)
     if (digest, length) != (scanned.checksum, scanned.size) or after.st_mtime_ns != before.st_mtime_ns:
         raise limits.Moved(f"changed while it was read ({scanned.size:,} bytes, then {length:,})")
 
 
-def _chain(first: bytes, rest: Iterator[bytes]) -> Iterator[bytes]:
+def chain(first: bytes, rest: Iterator[bytes]) -> Iterator[bytes]:
     if first:
         yield first
     yield from rest
@@ -339,7 +333,7 @@ def _finish(ws: Workspace, source: str, path: Path, out: bundle.Chunks, driver: 
     moved, added = _duplicates(out, sorted(driver.formats), pl.concat(driver.hashes) if driver.hashes else None)
     rows_in, quarantined, staged = driver.rows_in, driver.quarantined + added, driver.staged - moved
     if quarantined and checks.policy(ws.config, source) == "reject_file":
-        with _duckdb(out) as con:
+        with scratch.scratch_duckdb(out) as con:
             glob = str(out.folder / "{}-*.parquet")
             query = "select * from read_parquet($1) order by row_number"
             rejects = con.sql(query, params=[glob.format("rejects")]).pl()
@@ -361,16 +355,6 @@ def _finish(ws: Workspace, source: str, path: Path, out: bundle.Chunks, driver: 
     }
 
 
-def _duckdb(out: bundle.Chunks) -> duckdb.DuckDBPyConnection:
-    """An in-memory DuckDB for reading the staged chunks, in bounded memory (it spills beside them)."""
-    con = duckdb.connect()
-    con.execute("set threads = 2")
-    con.execute("set memory_limit = '512MB'")
-    spill = str(out.folder / "spill").replace("'", "''")
-    con.execute(f"set temp_directory = '{spill}'")
-    return con
-
-
 def _duplicates(out: bundle.Chunks, chunks: list[int], hashes: pl.DataFrame | None) -> tuple[int, int]:
     """Rows identical in every column to an earlier row of the file, in any chunk: moved from
     the chunk's rows (and from its row checks' rejects, whose reason they take, as in
@@ -382,20 +366,7 @@ def _duplicates(out: bundle.Chunks, chunks: list[int], hashes: pl.DataFrame | No
     candidates = hashes.filter(pl.col("h").is_duplicated()).select(ROW)
     if not candidates.height:
         return 0, 0
-    raws = [out.path("raw", index) for index in chunks]
-    with _duckdb(out) as con:
-        con.register("candidates", candidates.to_arrow())
-        con.execute("create table records (row_number bigint, r varchar)")
-        for raw in raws:  # one file at a time: JSON-lines chunks may differ in their keys
-            con.execute(
-                "insert into records select row_number, to_json(record)::varchar from read_parquet(?) "
-                "where row_number in (select row_number from candidates)",
-                [str(raw)],
-            )
-        dups = con.sql(
-            "select row_number, first from (select row_number, min(row_number) over (partition by r) as first "
-            "from records) where row_number <> first order by row_number"
-        ).pl()
+    dups = scratch.duplicate_records(out, [out.path("raw", index) for index in chunks], candidates)
     moved = added = 0
     if not dups.height:
         return moved, added

@@ -294,7 +294,7 @@ def test_parquet_is_read_a_few_row_groups_at_a_time(tmp_path: Path, focus_rows) 
     items = pl.read_parquet(written)
     items.write_parquet(path, row_group_size=4)
     n = items.height
-    frames = list(chunked._parquet_frames(path, TINY_BYTES))
+    frames = list(chunked.parquet_frames(path, TINY_BYTES))
     assert len(frames) >= n // 8 and sum(f.height for f in frames) == n >= 60
     got, whole = _ingest_both(tmp_path, path)
     assert got["loads"] == whole["loads"] and got["loads"][0][0] == "aws-cur2"

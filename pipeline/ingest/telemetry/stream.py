@@ -42,7 +42,7 @@ import polars as pl
 from pipeline import warehouse
 from pipeline.config import Config
 from pipeline.errors import InputError
-from pipeline.ingest import bundle, checks, chunked, limits
+from pipeline.ingest import bundle, checks, chunked, limits, scratch
 from pipeline.ingest.adapter import Head
 from pipeline.ingest.parse import PARQUET_MAGIC, ROW, Parsed, Tally, merge_notes
 from pipeline.ingest.telemetry import exposition, head_of, long_samples, nvidia_smi, recognise
@@ -172,18 +172,18 @@ class _Driver:
             parquet = handle.read(4) == PARQUET_MAGIC
         if parquet:
             self._recognise(Head())
-            for frame in chunked._parquet_frames(self.path, size):
+            for frame in chunked.parquet_frames(self.path, size):
                 yield frame, 0
             digest, length = limits.checksum(self.path), os.stat(self.path).st_size
         else:
-            hashed: list[chunked._Hashed] = []
-            blocks = chunked._blocks(self.path, hashed)
+            hashed: list[chunked.Hashed] = []
+            blocks = chunked.content_blocks(self.path, hashed)
             first = next(blocks, b"")
             head = head_of(first[: first.rfind(b"\n") + 1 or len(first)].decode("utf-8-sig", errors="replace"))
             reader = self._recognise(head)
             copied = reader.csv and reader.header(head.first_line)
             lead = b""
-            for piece in chunked.pieces(chunked._chain(first, blocks), size, csv=reader.csv):
+            for piece in chunked.pieces(chunked.chain(first, blocks), size, csv=reader.csv):
                 data, shift = piece.data, piece.line_shift
                 if reader.csv and not lead:
                     lead = data[: data.find(b"\n") + 1]
@@ -211,7 +211,7 @@ class _Driver:
         try:
             parsed = self.reader.chunk(data, self.rows)
         except InputError as exc:
-            raise chunked._shifted(exc, shift) from None
+            raise chunked.shifted(exc, shift) from None
         self.format = self.format or parsed.format
         self.rows += parsed.raw.height
         self.chunks = index + 1
@@ -229,7 +229,7 @@ class _Driver:
 
     def _conflicts(self) -> None:
         """Samples of one series and time that disagree: one reject per row not yet rejected."""
-        with chunked._duckdb(self.out) as con:
+        with scratch.scratch_duckdb(self.out) as con:
             query = warehouse.sql_text("ingest", "sample_conflicts")
             found = con.sql(query, params={"candidates": self._glob("cand")}).pl()
         if not found.height:
@@ -249,7 +249,7 @@ class _Driver:
     def _fold_and_check(self) -> int:
         """Each chunk's rows: its samples less those of rejected rows and the copies of an
         earlier sample, through the row checks; returns the samples folded."""
-        with chunked._duckdb(self.out) as con:
+        with scratch.scratch_duckdb(self.out) as con:
             query = warehouse.sql_text("ingest", "sample_copies")
             copies = con.sql(query, params={"candidates": self._glob("cand"), "rejects": self._glob("rejects")}).pl()
         now = datetime.now(UTC).replace(tzinfo=None)
@@ -281,19 +281,8 @@ class _Driver:
         candidates = hashes.filter(pl.col("h").is_duplicated()).select(ROW)
         if not candidates.height:
             return
-        with chunked._duckdb(self.out) as con:
-            con.register("candidates", candidates.to_arrow())
-            con.execute("create table records (row_number bigint, r varchar)")
-            for index in range(self.chunks):
-                con.execute(
-                    "insert into records select row_number, to_json(record)::varchar from read_parquet(?) "
-                    "where row_number in (select row_number from candidates)",
-                    [str(self.out.path("raw", index))],
-                )
-            dups = con.sql(
-                "select row_number, first from (select row_number, min(row_number) over (partition by r) as first "
-                "from records) where row_number <> first order by row_number"
-            ).pl()
+        raws = [self.out.path("raw", index) for index in range(self.chunks)]
+        dups = scratch.duplicate_records(self.out, raws, candidates)
         ends = [*self.firsts[1:], self.rows + 1]
         for index, (low, high) in enumerate(zip(self.firsts, ends, strict=True)):
             parse_rejects = pl.read_parquet(self.out.path("rejects", index))
@@ -317,7 +306,7 @@ class _Driver:
 
     def _meta(self, first_notes: list[str], folded: int) -> dict:
         """File-level counts, the bad-row policy, periods and notes (the bundle's meta)."""
-        with chunked._duckdb(self.out) as con:
+        with scratch.scratch_duckdb(self.out) as con:
             rows_in = con.execute("select count(*) from read_parquet(?)", [self._glob("raw")]).fetchall()[0][0]
             quarantined = con.execute(
                 "select count(distinct row_number) from read_parquet(?)", [self._glob("rejects")]
