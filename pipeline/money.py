@@ -115,7 +115,7 @@ def split_exact(
     for column in amounts:
         # q x w / total as (whole x total + part) x w / total: whole x w + part x w / total, where
         # 0 <= part < total, so no product passes 128 bits while total < WEIGHT_LIMIT (weights are
-        # GPU-milliseconds, seconds, shares, or cents of cost, which pipeline.ledger.billing bounds)
+        # GPU-milliseconds, seconds, shares, or cents of cost, which pipeline.ledger.billing_allocation bounds)
         q = to_quanta(pl.col(column))
         whole = q // pl.col("_total")
         part_product = (q - whole * pl.col("_total")) * pl.col("_w")

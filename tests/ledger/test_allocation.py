@@ -8,7 +8,7 @@ from decimal import Decimal
 import polars as pl
 
 from pipeline.config import Config
-from pipeline.ledger.billing import billing_parts
+from pipeline.ledger.billing_allocation import billing_parts
 from pipeline.ledger.owned import add_months, depreciation_quanta
 from pipeline.ledger.people import delay_parts
 from pipeline.money import MONEY

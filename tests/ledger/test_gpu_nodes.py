@@ -7,7 +7,7 @@ from datetime import datetime, timedelta
 from decimal import Decimal
 
 from pipeline.config import Config
-from pipeline.ledger.billing import billing_parts
+from pipeline.ledger.billing_allocation import billing_parts
 from tests.factories import billing_rows as _billing
 from tests.factories import gpu_samples as _samples
 

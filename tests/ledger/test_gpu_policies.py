@@ -9,7 +9,7 @@ from decimal import Decimal
 import polars as pl
 
 from pipeline.config import Config
-from pipeline.ledger.billing import billing_parts
+from pipeline.ledger.billing_allocation import billing_parts
 from tests.factories import billing_rows as _billing
 
 START = datetime(2026, 1, 5, 10)

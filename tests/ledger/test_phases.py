@@ -11,7 +11,7 @@ import pytest
 
 from pipeline.config import Config
 from pipeline.errors import ConfigError
-from pipeline.ledger.billing import billing_parts
+from pipeline.ledger.billing_allocation import billing_parts
 from tests.factories import billing_rows as _billing
 from tests.factories import gpu_samples as _samples
 

@@ -12,7 +12,7 @@ import polars as pl
 
 from pipeline import run, warehouse
 from pipeline.config import Config
-from pipeline.ledger.billing import billing_parts
+from pipeline.ledger.billing_allocation import billing_parts
 from pipeline.workspace import Workspace
 from tests.factories import billing_rows
 
