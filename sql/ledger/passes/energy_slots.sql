@@ -104,16 +104,10 @@ workloads as (
 
 rule_hits as (
     select
-        w.namespace,
-        w.pod,
-        -- a rule's phase rides with its model through the split (ledger_rows.sql takes it apart)
-        r.model_id || coalesce('~' || r.phase, '') as model_id,
-        row_number() over (partition by w.namespace, w.pod order by r.rule_order) as rule_rank
-    from workloads as w
-    inner join meta.workload_rules as r
-        on w.namespace is not null
-        and regexp_full_match(w.namespace, r.namespace_pattern)
-        and regexp_full_match(coalesce(w.pod, ''), r.pod_pattern)
+        namespace,
+        pod,
+        meta.workload_model(namespace, pod) as model_id
+    from workloads
 ),
 
 band_hits as (
@@ -147,7 +141,7 @@ final as (
         coalesce(b.tariff, $flat_tariff::decimal(38, 10)) as tariff
     from in_period as s
     left join rule_hits as h
-        on s.namespace is not distinct from h.namespace and s.pod is not distinct from h.pod and h.rule_rank = 1
+        on s.namespace is not distinct from h.namespace and s.pod is not distinct from h.pod
     left join band_hits as b
         on s.hostname = b.hostname and s.gpu = b.gpu and s.ts = b.ts and b.band_rank = 1
 )
