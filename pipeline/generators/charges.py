@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from datetime import date, timedelta
 
-from pipeline.generators.csvfiles import write_csv
+from pipeline.generators.csvfiles import CHARGES_HEADER, write_csv
 from pipeline.generators.plan import D, Estate, Q, days_of, split_quanta
 
 LICENCES = [
@@ -64,18 +64,7 @@ def write_charges(estate: Estate) -> None:
     ]
     write_csv(
         estate.root / "inbox" / "charges" / "invoices.csv",
-        [
-            "invoice_id",
-            "vendor",
-            "category",
-            "subcategory",
-            "service_start",
-            "service_end",
-            "amount",
-            "currency",
-            "model_id",
-            "description",
-        ],
+        CHARGES_HEADER,
         rows,
     )
     for _, _, category, _, service_start, service_end, invoiced, _, model, _ in rows:

@@ -29,6 +29,32 @@ PEOPLE_HEADER = [
     "end_date",
 ]
 ALLOCATIONS_HEADER = ["month", "person_id", "model_id", "percent"]
+# inbox/assets/: the owned-hardware register
+ASSETS_HEADER = [
+    "asset_id",
+    "hostname",
+    "gpu_count",
+    "in_service_date",
+    "useful_life_months",
+    "price",
+    "salvage_value",
+    "maintenance_per_month",
+    "currency",
+    "disposal_date",
+]
+# inbox/charges/: vendor invoices
+CHARGES_HEADER = [
+    "invoice_id",
+    "vendor",
+    "category",
+    "subcategory",
+    "service_start",
+    "service_end",
+    "amount",
+    "currency",
+    "model_id",
+    "description",
+]
 
 
 def write_private_csvs(folder: Path, files: dict[str, tuple[list[str], list[list]]]) -> None:

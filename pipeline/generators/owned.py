@@ -6,7 +6,7 @@ from __future__ import annotations
 from collections import defaultdict
 from datetime import date, timedelta
 
-from pipeline.generators.csvfiles import write_csv
+from pipeline.generators.csvfiles import ASSETS_HEADER, write_csv
 from pipeline.generators.plan import (
     ASSETS,
     PUE,
@@ -30,18 +30,7 @@ def write_assets(estate: Estate, days: list[date]) -> None:
     ]
     write_csv(
         estate.root / "inbox" / "assets" / "register.csv",
-        [
-            "asset_id",
-            "hostname",
-            "gpu_count",
-            "in_service_date",
-            "useful_life_months",
-            "price",
-            "salvage_value",
-            "maintenance_per_month",
-            "currency",
-            "disposal_date",
-        ],
+        ASSETS_HEADER,
         rows,
     )
     for _, host, start, life, price, salvage, maintenance in ASSETS:

@@ -7,7 +7,14 @@ from __future__ import annotations
 from decimal import Decimal
 from pathlib import Path
 
-from pipeline.generators.csvfiles import ALLOCATIONS_HEADER, PEOPLE_HEADER, write_csv, write_private_csvs
+from pipeline.generators.csvfiles import (
+    ALLOCATIONS_HEADER,
+    ASSETS_HEADER,
+    CHARGES_HEADER,
+    PEOPLE_HEADER,
+    write_csv,
+    write_private_csvs,
+)
 from pipeline.generators.scale_spec import GPUS_PER_NODE, MONTH, Spec, host_name, model_id
 
 ASSET_PRICE, ASSET_SALVAGE, ASSET_LIFE_MONTHS = (
@@ -64,18 +71,7 @@ def write_fixed_inputs(root: Path, spec: Spec) -> None:
     owned = [host_name(h, spec) for h in range(spec.cloud_nodes, spec.hosts)]
     write_csv(
         inbox / "assets" / "register.csv",
-        [
-            "asset_id",
-            "hostname",
-            "gpu_count",
-            "in_service_date",
-            "useful_life_months",
-            "price",
-            "salvage_value",
-            "maintenance_per_month",
-            "currency",
-            "disposal_date",
-        ],
+        ASSETS_HEADER,
         [
             [
                 f"A-{i:04d}",
@@ -94,18 +90,7 @@ def write_fixed_inputs(root: Path, spec: Spec) -> None:
     )
     write_csv(
         inbox / "charges" / "invoices.csv",
-        [
-            "invoice_id",
-            "vendor",
-            "category",
-            "subcategory",
-            "service_start",
-            "service_end",
-            "amount",
-            "currency",
-            "model_id",
-            "description",
-        ],
+        CHARGES_HEADER,
         [
             [
                 "LC-001",
