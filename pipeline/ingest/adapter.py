@@ -21,6 +21,7 @@ adapters get the file's bytes, since their containers differ (exposition text, J
 
 from __future__ import annotations
 
+import functools
 import importlib
 import pkgutil
 from collections.abc import Callable, Sequence
@@ -76,15 +77,17 @@ class Adapter(Generic[Content]):
         return ((self.name, self.signature),) if self.signature else ()
 
 
-def discover(package: ModuleType) -> list[Adapter]:
-    """Every `ADAPTER` defined by a module of `package`, in `order` (then name, so ties are stable)."""
+@functools.cache
+def discover(package: ModuleType) -> tuple[Adapter, ...]:
+    """Every `ADAPTER` defined by a module of `package`, in `order` (then name, so ties are stable);
+    found once per process (detection asks for them for every file and chunk)."""
     found: list[Adapter] = []
     for info in pkgutil.iter_modules(package.__path__):
         module = importlib.import_module(f"{package.__name__}.{info.name}")
         adapter = getattr(module, "ADAPTER", None)
         if isinstance(adapter, Adapter):
             found.append(adapter)
-    return sorted(found, key=lambda adapter: (adapter.order, adapter.name))
+    return tuple(sorted(found, key=lambda adapter: (adapter.order, adapter.name)))
 
 
 def first_match(adapters: Sequence[Adapter[Content]], head: Head) -> tuple[Adapter[Content], str] | None:

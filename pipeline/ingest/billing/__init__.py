@@ -21,7 +21,7 @@ from pipeline.ingest.adapter import Adapter, Head
 from pipeline.ingest.parse import PARQUET_MAGIC, ROW, Parsed, read_csv_text, read_json_lines_text, read_parquet_text
 
 
-def adapters() -> list[Adapter[pl.DataFrame]]:
+def adapters() -> tuple[Adapter[pl.DataFrame], ...]:
     """Every billing format, in the order detection asks them."""
     return adapter.discover(sys.modules[__name__])
 

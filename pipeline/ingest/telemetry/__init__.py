@@ -35,7 +35,7 @@ UNRECOGNISED = (
 )
 
 
-def adapters() -> list[Adapter[bytes]]:
+def adapters() -> tuple[Adapter[bytes], ...]:
     """Every telemetry format, in the order they are asked."""
     return adapter.discover(sys.modules[__name__])
 
