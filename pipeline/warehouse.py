@@ -31,7 +31,8 @@ def sql_text(*parts: str) -> str:
 
 def fill(query: str, **parts: str) -> str:
     """`query` with each `$name` of `parts` replaced by its SQL text (a predicate, a subquery or a
-    literal the code writes); the other `$names` stay for DuckDB to bind."""
+    literal the code writes); the other `$names` stay for DuckDB to bind. The replacements are not
+    scanned again, so a subquery may carry parameters of its own."""
     return re.sub(r"\$(\w+)\b", lambda m: parts.get(m.group(1), m.group(0)), query)
 
 

@@ -7,8 +7,9 @@ import duckdb
 
 from pipeline.config import Config
 from pipeline.errors import CostLedgerError
-from pipeline.ledger.frame import fill, query
+from pipeline.ledger.frame import query
 from pipeline.money import INT128_MAX
+from pipeline.warehouse import fill
 
 
 def _origin(source: str | None, source_ref: str | None, files: dict[str, str]) -> str:

@@ -20,11 +20,12 @@ from pipeline.columns import LEDGER_COLUMNS
 from pipeline.config import Config
 from pipeline.ledger.attribution import normalise_tags
 from pipeline.ledger.build_checks import check_row_bounds, check_split_bounds
-from pipeline.ledger.frame import fill, query
+from pipeline.ledger.frame import query
 from pipeline.ledger.gpu import policies
 from pipeline.ledger.gpu_held import held_key, kept_held
 from pipeline.ledger.gpu_samples import WarehouseSamples, sample_window
 from pipeline.ledger.steps import COUNTS, count, step
+from pipeline.warehouse import fill
 
 NOTHING_CHANGED = 2**62  # a first changed hour (microseconds since the epoch) beyond any sample
 

@@ -3,7 +3,6 @@ build's SQL passes among them)."""
 
 from __future__ import annotations
 
-import re
 from datetime import date, timedelta
 from functools import cache
 
@@ -76,10 +75,3 @@ ONE = pl.lit(1).cast(MONEY)
 def query(name: str) -> str:
     """The text of sql/ledger/passes/<name>.sql (a chain of CTEs ending `select * from final`)."""
     return warehouse.sql_text("ledger", "passes", name)
-
-
-def fill(text: str, **parts: str) -> str:
-    """`text` with each `$name` of `parts` replaced by the SQL the code writes for it (a table, a
-    subquery, a select list); every other `$name` stays a parameter for DuckDB to bind. The
-    replacements are not scanned again, so a subquery may carry parameters of its own."""
-    return re.sub(r"\$(\w+)\b", lambda m: parts.get(m.group(1), m.group(0)), text)

@@ -16,8 +16,9 @@ import polars as pl
 
 from pipeline.config import Config, GpuPool
 from pipeline.ledger import gpu_pass
-from pipeline.ledger.frame import fill, query
+from pipeline.ledger.frame import query
 from pipeline.ledger.gpu_samples import WarehouseSamples
+from pipeline.warehouse import fill
 
 _LOAD_COLUMNS = ["hostname", "load_id", "first_ts", "last_ts"]
 

@@ -29,8 +29,9 @@ import duckdb
 import polars as pl
 
 from pipeline.config import Config
-from pipeline.ledger.frame import fill, query
+from pipeline.ledger.frame import query
 from pipeline.ledger.gpu_samples import SAMPLE_COLUMNS, WORKLOAD_KEYS, Samples, WarehouseSamples
+from pipeline.warehouse import fill
 
 BUCKET_US = {"1h": 3_600_000_000, "1d": 86_400_000_000}  # a bucket's length in microseconds
 # the columns of a pass's rows: host, bucket, holder, fraction num/den held, GPU-ms (and x utilisation)
