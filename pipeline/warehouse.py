@@ -21,6 +21,10 @@ SQL_DIR = Path(__file__).resolve().parent.parent / "sql"
 MEMORY_LIMIT = "2GB"
 # Layer order: later layers read earlier ones.
 LAYERS: tuple[str, ...] = ("meta", "raw", "staging", "ledger", "marts")
+# The raw layer's files, under the workspace (see pipeline.ingest.raw_store): one folder per record
+# shape, `shape=json` for rows that are one JSON document each.
+RAW_FOLDER = "raw"
+JSON_SHAPE = "json"
 
 
 def sql_text(*parts: str) -> str:
@@ -44,9 +48,10 @@ def sql_files() -> list[Path]:
     return files
 
 
-def create_schema(con: duckdb.DuckDBPyConnection) -> None:
+def create_schema(con: duckdb.DuckDBPyConnection, root: Path | None = None) -> None:
     """Create every schema, table and view (idempotent). Skipped when the warehouse already has
-    this exact set of DDL files (their digest is kept in meta.schema_digest): saves ~1 s a connect."""
+    this exact set of DDL files (their digest is kept in meta.schema_digest): saves ~1 s a connect.
+    `root`: the workspace folder, where an older warehouse's raw rows are written out as files."""
     texts = [path.read_text() for path in sql_files()]
     digest = hashlib.sha256("\0".join(texts).encode()).hexdigest()
     try:
@@ -54,6 +59,8 @@ def create_schema(con: duckdb.DuckDBPyConnection) -> None:
             return
     except duckdb.CatalogException:
         pass
+    if root is not None:
+        _raw_rows_out_of_the_database(con, root)
     for layer in LAYERS:
         con.execute(f"create schema if not exists {layer}")
     for text in texts:
@@ -69,27 +76,88 @@ def connect(path: Path | str) -> duckdb.DuckDBPyConnection:
     """A read-write connection with every layer in place."""
     con = duckdb.connect(str(path), config={"memory_limit": os.environ.get("COSTLEDGER_DUCKDB_MEMORY", MEMORY_LIMIT)})
     con.execute("set enable_progress_bar = false")  # no bars drawn into CLI and task logs
-    create_schema(con)
+    root = Path(path).resolve().parent
+    _search_workspace(con, root)
+    create_schema(con, root)
+    define_raw_view(con, root)
     return con
 
 
 def connect_read_only(path: Path | str) -> duckdb.DuckDBPyConnection:
-    """A connection for ad-hoc SQL: read-only, and unable to touch files or the network."""
+    """A connection for ad-hoc SQL: read-only, and unable to touch files or the network except
+    the raw layer's files (which raw.source_rows reads)."""
     if not Path(path).exists():
         raise CostLedgerError(f"{path}: no warehouse here; run `costledger run` first")
     try:
-        return duckdb.connect(
+        con = duckdb.connect(
             str(path),
             read_only=True,
-            config={
-                "enable_external_access": False,
-                "autoinstall_known_extensions": False,
-                "autoload_known_extensions": False,
-                "lock_configuration": True,  # no SET can undo the above
-            },
+            config={"autoinstall_known_extensions": False, "autoload_known_extensions": False},
         )
     except duckdb.IOException as exc:
         raise CostLedgerError(f"{path}: cannot open the warehouse read-only: {exc}") from None
+    root = Path(path).resolve().parent
+    # the view's relative glob is checked as written, the files it finds as full paths
+    con.execute("set allowed_directories = ?", [[f"{RAW_FOLDER}/", f"{root / RAW_FOLDER}/"]])
+    _search_workspace(con, root, here=False)
+    con.execute("set enable_external_access = false")
+    con.execute("set lock_configuration = true")  # no SET can undo the above
+    return con
+
+
+def _search_workspace(con: duckdb.DuckDBPyConnection, root: Path, *, here: bool = True) -> None:
+    """Relative paths (raw.source_rows reads `raw/...`) resolve in the workspace folder, then
+    (`here`) in the current directory."""
+    folders = [str(root), *([os.getcwd()] if here else [])]
+    con.execute("set file_search_path = ?", [",".join(f for f in folders if "," not in f)])
+
+
+def raw_shapes(root: Path) -> list[str]:
+    """The record shapes the raw layer holds files of (its `shape=` folders under `root`)."""
+    return sorted(
+        folder.name.removeprefix("shape=")
+        for folder in (root / RAW_FOLDER).glob("shape=*")
+        if next(folder.glob("*/*/*.parquet"), None) is not None
+    )
+
+
+def define_raw_view(con: duckdb.DuckDBPyConnection, root: Path) -> None:
+    """raw.source_rows over the raw layer's files under `root`: one branch per record shape
+    (union all), so each file's record keeps exactly its own columns. Replaced only when the
+    shapes on disk differ from the ones the view reads."""
+    shapes = raw_shapes(root)
+    ((current,),) = con.execute(
+        "select any_value(sql) from duckdb_views() where schema_name = 'raw' and view_name = 'source_rows'"
+    ).fetchall()
+    if sorted(re.findall(r"raw/shape=(\w+)/", current or "")) == shapes:
+        return
+    con.execute("drop view if exists raw.source_rows")
+    if shapes:
+        branch = sql_text("warehouse", "raw_rows_shape")
+        branches = [
+            fill(
+                branch,
+                files=f"{RAW_FOLDER}/shape={shape}/*/*/*.parquet",
+                record_json="record::json" if shape == JSON_SHAPE else "to_json(record)",
+            )
+            for shape in shapes
+        ]
+        con.execute(fill(sql_text("warehouse", "raw_rows_view"), branches="\nunion all\n".join(branches)))
+    con.execute(sql_text("raw", "source_rows"))  # the empty view when there are no files; the comments
+
+
+def _raw_rows_out_of_the_database(con: duckdb.DuckDBPyConnection, root: Path) -> None:
+    """An older warehouse kept raw rows in a table: write them out as the raw layer's files (as
+    JSON text) and drop the table, once."""
+    found = con.execute(
+        "select 1 from duckdb_tables() where schema_name = 'raw' and table_name = 'source_rows'"
+    ).fetchall()
+    if not found:
+        return
+    folder = root / RAW_FOLDER / f"shape={JSON_SHAPE}"
+    folder.mkdir(parents=True, exist_ok=True)
+    con.execute(fill(sql_text("warehouse", "raw_rows_from_table"), folder=str(folder).replace("'", "''")))
+    con.execute("drop table raw.source_rows")
 
 
 @contextmanager

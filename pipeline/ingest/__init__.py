@@ -18,7 +18,7 @@ import duckdb
 
 from pipeline import warehouse
 from pipeline.errors import CostLedgerError, InputError
-from pipeline.ingest import bundle, detect, discover, labor_rebuild, limits, load_file, manifest, writer
+from pipeline.ingest import bundle, detect, discover, labor_rebuild, limits, load_file, manifest, raw_store, writer
 from pipeline.ingest.detect import parse_file, rejection
 from pipeline.ingest.discover import SETTLE_ENV, settle_time, sha256
 from pipeline.ingest.writer import IngestResult
@@ -37,6 +37,8 @@ def ingest(ws: Workspace, *, settle_seconds: float | None = None, progress: Prog
     started = time.time()
     settle = settle_time(ws, settle_seconds)
     with warehouse.connect(ws.warehouse) as con:
+        raw_store.sweep(ws, con)
+        warehouse.define_raw_view(con, ws.root)  # without the files just swept
         listing = [(source, ws.source_files(source)) for source in SOURCES]
         progress.phase("loading inbox files", sum(len(files) for _, files in listing))
         for source, files in listing:

@@ -117,7 +117,8 @@ class Chunks:
         the row checks rejected (kept apart: an exact duplicate's reason takes their place)."""
         # read once, by the writer, soon: written fast (no compression, no statistics) rather than small
         parsed.rows.write_parquet(self.path("rows", index), compression="uncompressed", statistics=False)
-        parsed.raw.write_parquet(self.path("raw", index), compression="uncompressed", statistics=False)
+        # kept: the writer moves it into the raw layer as it is (see pipeline.ingest.raw_store)
+        parsed.raw.write_parquet(self.path("raw", index))
         parsed.rejects.cast(REJECT_SCHEMA).write_parquet(self.path("rejects", index))
         checked.cast(REJECT_SCHEMA).write_parquet(self.path("rejects", index, "-checks"))
 

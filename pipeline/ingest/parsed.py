@@ -137,9 +137,9 @@ def raw_records(frame: pl.DataFrame) -> pl.DataFrame:
     """row_number + the row as delivered, every value text: the lossless raw layer.
 
     `record` is a struct of the delivered columns, which costs nothing to make here (it wraps the
-    columns); DuckDB writes it as the JSON object raw.source_rows keeps when it is inserted (or
-    read back from a bundle), several times faster than encoding it in Polars. Sources that build
-    their own records (one per telemetry series) give JSON text, which inserts the same way."""
+    columns): the raw layer keeps it as Parquet and raw.source_rows shows it as a JSON object (see
+    pipeline.ingest.raw_store). Sources that build their own records (one per telemetry series)
+    give JSON text."""
     columns = [c for c in frame.columns if c != ROW]
     if not columns:
         return pl.DataFrame(schema={ROW: pl.Int64, "record": pl.String})

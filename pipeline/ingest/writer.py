@@ -19,6 +19,7 @@ from pipeline.ingest import (
     labor,
     limits,
     manifest,
+    raw_store,
     restate,
     tables,
 )
@@ -150,12 +151,15 @@ def write(
             labor.store(hr, load_id, parsed.parsed, earlier)
     touched: set[str] = set()
     try:
+        if source != "labor":  # HR rows never enter the shared warehouse or its files
+            raw_store.store(
+                ws, source, load_id, frame=parsed.parsed.raw if parsed.parsed else None, found=parsed.on_disk
+            )
         with warehouse.transaction(con):
             con.execute("delete from meta.loads where load_id = ?", [load_id])  # a retried rejected file
             con.execute("delete from meta.quarantine where load_id = ?", [load_id])
-            con.execute("delete from raw.source_rows where load_id = ?", [load_id])
-            if source != "labor":  # HR rows never enter the shared warehouse
-                parsed.insert(con, "raw.source_rows", "raw", load_id=load_id, source=source)
+            warehouse.define_raw_view(con, ws.root)  # a new record shape: the view reads its files too
+            if source != "labor":
                 parsed.insert(con, staging_table(source, parsed.format), "rows", load_id=load_id)
             if source == "billing":  # a later export of the same (provider, account, period) replaces it
                 restated, duplicates = restate.supersede(con, load_id, relative, now, parts=parts)
@@ -197,6 +201,8 @@ def write(
         if source == "labor":
             with labor.open_restricted(ws.restricted) as hr:
                 labor.forget(hr, load_id, parsed.format or "")
+        else:
+            raw_store.remove(ws, load_id)
         raise
     result.periods |= touched
 

@@ -12,12 +12,12 @@ import time
 from decimal import Decimal
 from pathlib import Path
 
-import duckdb
 import pytest
 from typer.testing import CliRunner
 
 from pipeline.cli import app
 from pipeline.lock import LOCK_FILE
+from pipeline.warehouse import connect_read_only
 from pipeline.workspace import Workspace
 from tests.conftest import samples_or_skip
 
@@ -27,7 +27,7 @@ HOSTILE = "x'); drop table ledger.cost_ledger; --"
 
 
 def _rows(ws: Path, query: str, params: list | None = None) -> list[tuple]:
-    with duckdb.connect(str(ws / "warehouse.duckdb"), read_only=True) as con:
+    with connect_read_only(ws / "warehouse.duckdb") as con:  # raw.source_rows reads the workspace's files
         return con.execute(query, params or []).fetchall()
 
 

@@ -83,11 +83,7 @@ def read_frame(
         )
     text = samples_frame(frame)
     rows, rejects, notes = finish(text, default_step=config.telemetry_step_seconds, steps=steps)
-    raw = (
-        raw_records(frame.with_columns(pl.exclude(ROW).cast(pl.String)))
-        if frame.height <= 5_000_000
-        else frame.select(ROW, pl.lit(None, dtype=pl.String).alias("record"))
-    )
+    raw = raw_records(frame.with_columns(pl.exclude(ROW).cast(pl.String)))
     return Parsed(format=fmt, raw=raw, rows=rows, rejects=rejects, notes=notes)
 
 

@@ -219,7 +219,7 @@ class _Driver:
         self.notes += parsed.notes
         seq = (pl.lit(index, dtype=pl.Int64) * (1 << 32) + pl.col(ORDER).cast(pl.Int64)).alias(SEQ)
         parsed.rows.with_columns(seq).drop(ORDER).write_parquet(self.out.path("cand", index))
-        parsed.raw.write_parquet(self.out.path("raw", index), compression="uncompressed", statistics=False)
+        parsed.raw.write_parquet(self.out.path("raw", index))  # moved into the raw layer as it is
         parsed.rejects.cast(REJECTS).write_parquet(self.out.path("rejects", index))
         if parsed.format != exposition.FORMAT:
             self.hashes.append(parsed.raw.select(ROW, pl.col("record").hash().alias("h")))
