@@ -68,34 +68,41 @@ def supersede(
     """Replace earlier versions' rows with this file's keys, and quarantine the lines a part of
     the same export already holds (`parts`: the other files its manifest lists). Call it
     inside the load's transaction, after its rows are in staging.billing. Returns the billing
-    periods touched and the number of rows quarantined as duplicates."""
+    periods touched and the number of rows quarantined as duplicates.
+
+    However many earlier loads share its keys, it asks the warehouse a fixed number of questions,
+    each answered for all of them at once: which they are, how much of this file each holds
+    again, and which of its lines the parts hold."""
     overlapping = con.execute(EARLIER_LOADS_SHARING_KEYS, {"new": load_id}).fetchall()
+    unlisted = [old for old, path, _ in overlapping if _beside(path, relative) and path not in parts]
+    # per file beside it that no manifest lists with it: the rows of this file whose charge it holds
+    held = dict(con.execute(VERSION_OVERLAP, {"new": load_id, "candidates": unlisted}).fetchall()) if unlisted else {}
     versions, siblings = [], []
-    for old, path in overlapping:
-        if path == relative or _folder(path) != _folder(relative):
-            versions.append(old)
-        elif path not in parts and _mostly_a_copy(con, load_id, old):
+    for old, path, shared_keys in overlapping:
+        if not _beside(path, relative) or held.get(old, 0) * 2 > shared_keys:  # or mostly a copy of it
             versions.append(old)
         else:
-            siblings.append((old, path))
-    duplicates = sum(_quarantine_duplicates(con, load_id, relative, old, path) for old, path in siblings)
+            siblings.append(old)
+    duplicates = _quarantine_duplicates(con, load_id, relative, siblings) if siblings else 0
     return (_replace(con, load_id, versions, now) if versions else set()), duplicates
 
 
-def _mostly_a_copy(con: duckdb.DuckDBPyConnection, new: str, old: str) -> bool:
-    """True when more than half of the new load's rows with keys the old one has are its charges."""
-    shared_keys, shared_charges = con.execute(VERSION_OVERLAP, {"new": new, "old": old}).fetchall()[0]
-    return bool(shared_charges * 2 > shared_keys)
+def _beside(path: str, relative: str) -> bool:
+    """True for another file in the new file's folder (a file at the same path is a version)."""
+    return path != relative and _folder(path) == _folder(relative)
 
 
-def _quarantine_duplicates(con: duckdb.DuckDBPyConnection, load_id: str, relative: str, old: str, old_path: str) -> int:
-    """Move the new load's lines identical to lines of the part `old` to meta.quarantine."""
-    con.execute(f"create or replace temp table _lines_in_common as {LINES_IN_COMMON}", {"new": load_id, "old": old})
+def _quarantine_duplicates(con: duckdb.DuckDBPyConnection, load_id: str, relative: str, siblings: list[str]) -> int:
+    """Move the new load's lines identical to lines of the parts `siblings` to meta.quarantine,
+    each naming the first part (in load_id order) holding it."""
+    con.execute(
+        f"create or replace temp table _lines_in_common as {LINES_IN_COMMON}", {"new": load_id, "siblings": siblings}
+    )
     try:
         found = int(con.execute("select count(*) from _lines_in_common").fetchall()[0][0])
         if not found:
             return 0
-        con.execute(DUPLICATE_LINES_QUARANTINED, {"new": load_id, "path": relative, "old_path": old_path})
+        con.execute(DUPLICATE_LINES_QUARANTINED, {"new": load_id, "path": relative})
         con.execute(DUPLICATE_LINES_REMOVED, {"new": load_id})
         return found
     finally:

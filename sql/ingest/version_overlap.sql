@@ -1,50 +1,68 @@
--- How much of billing load $new is billing load $old again: one row with the rows of $new whose
--- provider, billing account and period $old also has (shared_keys), and those of them whose
--- charge $old holds (shared_charges). A charge is what was charged, for whom and when: the
--- columns below, compared with nulls equal. Amounts, quantities, the invoice id and tags are left
--- out: a restatement may change them, and it is still the same charge.
-with new_rows as (
-    select * from staging.billing where load_id = $new
+-- How much of billing load $new each earlier billing load of $candidates holds again: one row per
+-- candidate holding a charge of $new, with the rows of $new whose charge it holds
+-- (shared_charges). The rows of $new whose key it holds (shared_keys) come with
+-- earlier_loads_sharing_keys.sql: a second scan of the candidates here would be shared with this
+-- one, and the join could no longer skip the candidates' rows outside $new's charge periods. A
+-- charge is what was charged, for whom and when: the columns below, compared with nulls equal.
+-- Amounts, quantities, the invoice id and tags are left out: a restatement may change them, and
+-- it is still the same charge. The rows of $new are grouped by charge first, so each candidate row
+-- meets at most one group, and a charge repeated in both loads counts once per row of $new.
+with new_charges as (
+    select
+        ProviderName,
+        BillingAccountId,
+        SubAccountId,
+        x_BillingPeriod,
+        ChargePeriodStart,
+        ChargePeriodEnd,
+        ChargeCategory,
+        ChargeClass,
+        ChargeFrequency,
+        ChargeDescription,
+        ServiceName,
+        SkuId,
+        SkuPriceId,
+        ResourceId,
+        RegionId,
+        CommitmentDiscountId,
+        ConsumedUnit,
+        PricingUnit,
+        BillingCurrency,
+        min(row_number) as charge,
+        count(*) as new_rows
+    from staging.billing
+    where load_id = $new
+    group by all
 ),
 
-old_rows as (
-    select * from staging.billing where load_id = $old
-),
-
-keyed as (
-    select n.row_number from new_rows as n
-    semi join (select distinct ProviderName, BillingAccountId, x_BillingPeriod from old_rows) as k
-        on n.ProviderName = k.ProviderName and n.BillingAccountId is not distinct from k.BillingAccountId
-        and n.x_BillingPeriod = k.x_BillingPeriod
-),
-
-charged as (
-    select n.row_number
-    from new_rows as n
-    semi join old_rows as o
-        on n.ProviderName is not distinct from o.ProviderName
-        and n.BillingAccountId is not distinct from o.BillingAccountId
-        and n.SubAccountId is not distinct from o.SubAccountId
-        and n.x_BillingPeriod is not distinct from o.x_BillingPeriod
-        and n.ChargePeriodStart is not distinct from o.ChargePeriodStart
-        and n.ChargePeriodEnd is not distinct from o.ChargePeriodEnd
-        and n.ChargeCategory is not distinct from o.ChargeCategory
-        and n.ChargeClass is not distinct from o.ChargeClass
-        and n.ChargeFrequency is not distinct from o.ChargeFrequency
-        and n.ChargeDescription is not distinct from o.ChargeDescription
-        and n.ServiceName is not distinct from o.ServiceName
-        and n.SkuId is not distinct from o.SkuId
-        and n.SkuPriceId is not distinct from o.SkuPriceId
-        and n.ResourceId is not distinct from o.ResourceId
-        and n.RegionId is not distinct from o.RegionId
-        and n.CommitmentDiscountId is not distinct from o.CommitmentDiscountId
-        and n.ConsumedUnit is not distinct from o.ConsumedUnit
-        and n.PricingUnit is not distinct from o.PricingUnit
-        and n.BillingCurrency is not distinct from o.BillingCurrency
+held as (
+    select distinct o.load_id, n.charge, n.new_rows
+    from staging.billing as o
+    inner join new_charges as n
+        on o.ProviderName is not distinct from n.ProviderName
+        and o.BillingAccountId is not distinct from n.BillingAccountId
+        and o.SubAccountId is not distinct from n.SubAccountId
+        and o.x_BillingPeriod is not distinct from n.x_BillingPeriod
+        and o.ChargePeriodStart is not distinct from n.ChargePeriodStart
+        and o.ChargePeriodEnd is not distinct from n.ChargePeriodEnd
+        and o.ChargeCategory is not distinct from n.ChargeCategory
+        and o.ChargeClass is not distinct from n.ChargeClass
+        and o.ChargeFrequency is not distinct from n.ChargeFrequency
+        and o.ChargeDescription is not distinct from n.ChargeDescription
+        and o.ServiceName is not distinct from n.ServiceName
+        and o.SkuId is not distinct from n.SkuId
+        and o.SkuPriceId is not distinct from n.SkuPriceId
+        and o.ResourceId is not distinct from n.ResourceId
+        and o.RegionId is not distinct from n.RegionId
+        and o.CommitmentDiscountId is not distinct from n.CommitmentDiscountId
+        and o.ConsumedUnit is not distinct from n.ConsumedUnit
+        and o.PricingUnit is not distinct from n.PricingUnit
+        and o.BillingCurrency is not distinct from n.BillingCurrency
+    where list_contains($candidates, o.load_id)
 ),
 
 final as (
-    select (select count(*) from keyed) as shared_keys, (select count(*) from charged) as shared_charges
+    select load_id, sum(new_rows) as shared_charges from held group by load_id
 )
 
-select * from final
+select * from final order by load_id

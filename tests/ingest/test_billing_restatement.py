@@ -82,3 +82,135 @@ def test_a_different_account_or_period_is_not_a_restatement(tmp_path: Path) -> N
     run.run(ws, date=date(2026, 2, 20))
     assert _ledger_total(ws, "2026-01") == Decimal("10.00")
     assert _ledger_total(ws, "2026-02") == Decimal("3.00")
+
+
+def _lines(ws: Workspace, relative: str, *charges: tuple[int, str]) -> None:
+    """A billing file of usage lines, one per (day of January 2026, amount)."""
+    path = ws.inbox / "billing" / relative
+    path.parent.mkdir(parents=True, exist_ok=True)
+    rows = [
+        f"111,2026-01-01,2026-01-28,2026-01-{day:02d}T00:00:00Z,2026-01-{day + 1:02d}T00:00:00Z,Usage,{a},{a},USD,AWS,"
+        "Amazon Elastic Compute Cloud"
+        for day, a in charges
+    ]
+    path.write_text("\n".join([HEADER, *rows]) + "\n")
+
+
+def _loads(ws: Workspace) -> dict[str, tuple]:
+    with warehouse.connect(ws.warehouse) as con:
+        rows = con.execute(
+            "select path, load_id, status, superseded_by, rows_in, rows_loaded, rows_quarantined from meta.loads"
+        ).fetchall()
+    return {row[0].removeprefix("billing/cur/jan/"): row[1:] for row in rows}
+
+
+def _quarantined(ws: Workspace) -> list[tuple]:
+    with warehouse.connect(ws.warehouse) as con:
+        return con.execute("select path, row_number, reason from meta.quarantine order by path, row_number").fetchall()
+
+
+def _staged(ws: Workspace) -> list[tuple]:
+    """(file, day, amount) of every staged billing row."""
+    with warehouse.connect(ws.warehouse) as con:
+        rows = con.execute(
+            "select l.path, day(b.ChargePeriodStart), b.BilledCost from staging.billing as b "
+            "join meta.loads as l using (load_id) order by all"
+        ).fetchall()
+    return [(path.removeprefix("billing/cur/jan/"), day, cost) for path, day, cost in rows]
+
+
+def _duplicate(row: int, part: str) -> str:
+    return (
+        f"duplicate line: identical in every column to row {row} of billing/cur/jan/{part}, another part of the "
+        "same export; loaded once"
+    )
+
+
+def test_a_part_repeating_lines_of_two_of_three_earlier_parts_loads_the_rest(tmp_path: Path) -> None:
+    ws = Workspace.init(tmp_path / "ws")
+    _lines(ws, "cur/jan/part-1.csv", (1, "10.00"), (2, "20.00"))
+    _lines(ws, "cur/jan/part-2.csv", (3, "30.00"), (4, "40.00"))
+    _lines(ws, "cur/jan/part-3.csv", (5, "50.00"), (6, "60.00"))
+    # part-4 repeats row 2 of part-1 and row 1 of part-3 exactly; 3 lines of its own. Against each
+    # earlier part: 5 of its rows share the key, at most 1 is a charge that part holds (1 * 2 <= 5),
+    # so all three are parts, none a version
+    _lines(ws, "cur/jan/part-4.csv", (2, "20.00"), (5, "50.00"), (7, "70.00"), (8, "80.00"), (9, "90.00"))
+    run.ingest(ws)
+    loads = _loads(ws)
+    assert {path: row[1:] for path, row in loads.items()} == {
+        "part-1.csv": ("loaded", None, 2, 2, 0),
+        "part-2.csv": ("loaded", None, 2, 2, 0),
+        "part-3.csv": ("loaded", None, 2, 2, 0),
+        "part-4.csv": ("loaded", None, 5, 3, 2),  # 5 in = 3 loaded + 2 quarantined
+    }
+    assert _quarantined(ws) == [
+        ("billing/cur/jan/part-4.csv", 1, _duplicate(2, "part-1.csv")),
+        ("billing/cur/jan/part-4.csv", 2, _duplicate(1, "part-3.csv")),
+    ]
+    # 10 + 20 + 30 + 40 + 50 + 60 + 70 + 80 + 90 = 450: every line once
+    assert sum(cost for _, _, cost in _staged(ws)) == Decimal("450.00")
+    assert [row for row in _staged(ws) if row[0] == "part-4.csv"] == [
+        ("part-4.csv", 7, Decimal("70.00")),
+        ("part-4.csv", 8, Decimal("80.00")),
+        ("part-4.csv", 9, Decimal("90.00")),
+    ]
+
+
+def test_a_line_two_earlier_parts_hold_is_named_after_the_first_in_load_order(tmp_path: Path) -> None:
+    ws = Workspace.init(tmp_path / "ws")
+    _lines(ws, "cur/jan/part-1.csv", (1, "10.00"), (2, "20.00"))
+    _lines(ws, "cur/jan/part-2.csv", (3, "30.00"))
+    run.ingest(ws)
+    loads = _loads(ws)
+    first, second = loads["part-1.csv"][0], loads["part-2.csv"][0]
+    # load ids are the files' checksums: here part-2 comes first in load order, part-1 second
+    assert second < first
+    with warehouse.connect(ws.warehouse) as con:
+        # part-2 holds part-1's line for day 2 too, as its row 7 (written here: loading the parts
+        # one by one quarantines a repeated line in the later one, so files alone never leave this)
+        con.execute(
+            "insert into staging.billing select * replace (?::varchar as load_id, 7::bigint as row_number) "
+            "from staging.billing where load_id = ? and row_number = 2",
+            [second, first],
+        )
+    _lines(ws, "cur/jan/part-3.csv", (2, "20.00"), (4, "40.00"), (5, "50.00"))
+    run.ingest(ws)
+    # its day-2 line is named after part-2 (first in load order) and its row 7, not part-1's row 2
+    assert _quarantined(ws) == [("billing/cur/jan/part-3.csv", 1, _duplicate(7, "part-2.csv"))]
+    assert [row for row in _staged(ws) if row[0] == "part-3.csv"] == [
+        ("part-3.csv", 4, Decimal("40.00")),
+        ("part-3.csv", 5, Decimal("50.00")),
+    ]
+
+
+def test_a_file_mostly_a_copy_of_one_earlier_file_beside_it_replaces_it_and_keeps_the_other(tmp_path: Path) -> None:
+    ws = Workspace.init(tmp_path / "ws")
+    _lines(ws, "cur/jan/part-a.csv", (1, "10.00"), (2, "20.00"))
+    _lines(ws, "cur/jan/part-b.csv", (3, "30.00"), (4, "40.00"), (5, "50.00"))
+    # part-c against part-a: 3 rows share the key, none is a charge part-a holds (0 * 2 <= 3): a
+    # part. Against part-b: 3 share the key, the day 3 and day 4 charges are part-b's (amounts
+    # aside; 2 * 2 > 3): mostly a copy, so part-b is a version it replaces, and its day 3 line,
+    # identical to part-b's, is not a duplicate of a part
+    _lines(ws, "cur/jan/part-c.csv", (3, "30.00"), (4, "44.00"), (6, "6.00"))
+    run.ingest(ws)
+    loads = _loads(ws)
+    assert {path: row[1:] for path, row in loads.items()} == {
+        "part-a.csv": ("loaded", None, 2, 2, 0),
+        "part-b.csv": ("superseded", loads["part-c.csv"][0], 3, 3, 0),
+        "part-c.csv": ("loaded", None, 3, 3, 0),
+    }
+    assert _quarantined(ws) == []
+    # part-a's 10 + 20 stay beside part-c's 30 + 44 + 6: 110, not 190 (part-b's 120 added too)
+    assert _staged(ws) == [
+        ("part-a.csv", 1, Decimal("10.00")),
+        ("part-a.csv", 2, Decimal("20.00")),
+        ("part-c.csv", 3, Decimal("30.00")),
+        ("part-c.csv", 4, Decimal("44.00")),
+        ("part-c.csv", 6, Decimal("6.00")),
+    ]
+    with warehouse.connect(ws.warehouse) as con:
+        restated = con.execute(
+            "select old_load_ids, old_rows, new_rows, old_billed, new_billed, billed_change from meta.restatements"
+        ).fetchall()
+    # only part-b is restated: 3 rows, 30 + 40 + 50 = 120, by 3 rows, 30 + 44 + 6 = 80: -40
+    assert restated == [([loads["part-b.csv"][0]], 3, 3, Decimal("120.00"), Decimal("80.00"), Decimal("-40.00"))]
