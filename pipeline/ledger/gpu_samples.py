@@ -77,12 +77,16 @@ Samples = pl.DataFrame | pl.LazyFrame | list[Path] | WarehouseSamples
 
 
 def sample_window(con: duckdb.DuckDBPyConnection, period: str) -> tuple[datetime, datetime]:
-    """The telemetry a period needs: its days, widened to every billed charge period in it."""
+    """The telemetry a period needs: its days, widened to whole days around every billed charge
+    period in it. A charge ending at midnight ends its day (the end is exclusive): a month's last
+    hourly charges do not widen the window, so the GPU pools' kept pass (keyed by the window) is
+    still valid the night they arrive."""
     days = month_days(period)
     start, end = days[0], days[-1] + timedelta(days=1)
     [(first, last)] = con.execute(
         "select min(ChargePeriodStart), max(ChargePeriodEnd) from staging.billing where x_BillingPeriod = ?", [period]
     ).fetchall()
     if first is not None:
-        start, end = min(first.date(), start), max(last.date() + timedelta(days=1), end)
+        last_day = last.date() if last.time() == time() else last.date() + timedelta(days=1)
+        start, end = min(first.date(), start), max(last_day, end)
     return datetime.combine(start, time()), datetime.combine(end, time())

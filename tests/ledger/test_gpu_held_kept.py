@@ -78,3 +78,32 @@ def test_a_new_day_of_telemetry_is_passed_alone(tmp_path, monkeypatch):
     assert len(passes) == 1 and passes[0] < datetime(2026, 1, 1, 1)  # the whole window again
     assert hosts_passed == [("gpu-node-0000",), ("gpu-node-0001",)]
     assert _ledger(root) == nightly
+
+
+@pytest.mark.parametrize(
+    ("last_end", "window_end"),
+    [
+        # a month's last hourly charge ends at midnight of the 1st: the window is still the month,
+        # as it was the night before (31 Jan 00:00 + 1 day), so the kept pass's key is unchanged
+        (datetime(2026, 1, 31), datetime(2026, 2, 1)),
+        (datetime(2026, 2, 1), datetime(2026, 2, 1)),
+        # a charge reaching into 1 Feb 01:00 needs that day's samples: the window takes it whole
+        (datetime(2026, 2, 1, 1), datetime(2026, 2, 2)),
+    ],
+)
+def test_the_sample_window_ends_where_the_last_charge_ends_in_whole_days(last_end, window_end):
+    from pipeline.ledger.gpu_samples import sample_window
+
+    with duckdb.connect() as con:
+        con.execute("create schema staging")
+        con.execute(
+            "create table staging.billing (ChargePeriodStart timestamp, ChargePeriodEnd timestamp, "
+            "x_BillingPeriod varchar)"
+        )
+        con.execute(
+            "insert into staging.billing values ('2025-12-31 23:00', '2026-01-01 00:00', '2026-01'), "
+            "(?::timestamp - interval 1 hour, ?, '2026-01')",
+            [last_end, last_end],
+        )
+        # the first charge starts on 31 Dec 23:00: the window starts that day
+        assert sample_window(con, "2026-01") == (datetime(2025, 12, 31), window_end)
