@@ -63,19 +63,12 @@ def test_each_file_keeps_exactly_its_own_columns_and_text(tmp_path: Path) -> Non
 def test_lineage_query_of_the_readme_leads_from_a_ledger_row_to_its_delivered_row(tmp_path: Path) -> None:
     ws = _workspace(tmp_path, {"billing/a.csv": focus(focus_row("10.00"), focus_row("2.50", model="m2"))})
     assert _run(ws).exit_code == 0
-    out = runner.invoke(
-        app,
-        [
-            "sql",
-            "-w",
-            str(ws),
-            "--format",
-            "csv",
-            "select l.model_id, sum(l.effective_cost), any_value(r.record->>'EffectiveCost') "
-            "from ledger.cost_ledger l join raw.source_rows r on r.load_id || ':' || r.row_number = l.source_ref "
-            "where l.source = 'billing' group by 1 order by 1",
-        ],
+    lineage = (
+        "select l.model_id, sum(l.effective_cost), any_value(r.record->>'EffectiveCost') "
+        "from ledger.cost_ledger l join raw.source_rows r on r.load_id || ':' || r.row_number = l.source_ref "
+        "where l.source = 'billing' group by 1 order by 1"
     )
+    out = runner.invoke(app, ["sql", "-w", str(ws), "--format", "csv", lineage])
     assert out.exit_code == 0, out.output
     # m1's row carries 10.00, m2's 2.50: each ledger row's source row is the line that charged it
     assert out.output.splitlines()[1:] == ["m1,10.0,10.00", "m2,2.5,2.50"]
