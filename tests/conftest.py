@@ -4,6 +4,7 @@ import os
 import re
 from pathlib import Path
 
+import duckdb
 import pytest
 
 SAMPLES = Path(__file__).resolve().parents[2] / "shared" / "samples"
@@ -62,3 +63,11 @@ def without_progress(output: str) -> list[str]:
     """The lines of a command's output, its progress lines left out (tests/test_progress.py
     checks those)."""
     return [line for line in output.strip().splitlines() if not PROGRESS_LINE.fullmatch(line)]
+
+
+def read_warehouse(ws: Path) -> duckdb.DuckDBPyConnection:
+    """The workspace's warehouse, read-only, as DuckDB started in the workspace folder opens it:
+    raw.source_rows finds the raw layer's files under raw/ there (a test reads its own files too)."""
+    con = duckdb.connect(str(ws / "warehouse.duckdb"), read_only=True)
+    con.execute("set file_search_path = ?", [str(ws)])
+    return con

@@ -10,7 +10,7 @@ import duckdb
 import pytest
 
 from pipeline import run
-from pipeline.warehouse import connect_read_only
+from tests.conftest import read_warehouse
 
 pytestmark = pytest.mark.slow
 
@@ -103,7 +103,7 @@ def test_no_individual_pay_or_name_in_the_shared_warehouse(demo_estate):
         for secret in (person["person_id"], person["name"]):
             assert secret.encode() not in data, secret
     pay = {Decimal(p["monthly_salary"]) + Decimal(p["benefits"]) + Decimal(p["employer_taxes"]) for p in people}
-    with connect_read_only(demo_estate.root / "warehouse.duckdb") as con:
+    with read_warehouse(demo_estate.root) as con:
         assert con.execute("select count(*) from raw.source_rows where source = 'labor'").fetchone()[0] == 0
         groups = con.execute("select role, headcount, cost from staging.labor").fetchall()
         rates = con.execute("select role, headcount, rate from staging.labor_rates order by role").fetchall()

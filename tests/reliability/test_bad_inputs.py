@@ -21,7 +21,7 @@ from typer.testing import CliRunner
 from pipeline.check_queries import load_balance_sql
 from pipeline.cli import app
 from pipeline.workspace import Workspace
-from tests.conftest import without_progress
+from tests.conftest import read_warehouse, without_progress
 from tests.factories import TWO_MODELS
 
 runner = CliRunner()
@@ -585,7 +585,7 @@ def test_bad_input(case: Case, published: Path, tmp_path: Path) -> None:
     after = _state(ws)
     # nothing published before was changed; earlier loads keep their counts
     assert after["ledger 2026-01"] == before["ledger 2026-01"]
-    with duckdb.connect(str(ws / "warehouse.duckdb"), read_only=True) as con:
+    with read_warehouse(ws) as con:
         loads = con.execute(
             "select path, status, rows_in, rows_loaded, rows_quarantined, message from meta.loads order by path"
         ).fetchall()

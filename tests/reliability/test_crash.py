@@ -26,8 +26,8 @@ from typer.testing import CliRunner
 from pipeline.check_queries import load_balance_sql
 from pipeline.cli import app
 from pipeline.crash import CRASH_AT, CRASH_TRACE
-from pipeline.warehouse import connect_read_only
 from pipeline.workspace import Workspace
+from tests.conftest import read_warehouse
 from tests.reliability.test_bad_inputs import CONFIG, focus, focus_row
 
 pytestmark = pytest.mark.slow
@@ -155,7 +155,7 @@ def test_sigkill_anywhere_leaves_the_warehouse_whole(tmp_path: Path) -> None:
             continue
         try:
             state = _digests(ws)  # the warehouse opens, read-only
-            with connect_read_only(ws / "warehouse.duckdb") as con:
+            with read_warehouse(ws) as con:
                 balance = con.execute(load_balance_sql(con), {"period": None}).fetchall()
         except duckdb.Error as exc:
             corrupt.append(f"{point}: warehouse unreadable after the kill: {exc}")

@@ -21,9 +21,8 @@ from typer.testing import CliRunner, Result
 from pipeline import ingest as ingest_module
 from pipeline.cli import app
 from pipeline.ingest import limits
-from pipeline.warehouse import connect_read_only
 from pipeline.workspace import Workspace
-from tests.conftest import without_progress
+from tests.conftest import read_warehouse, without_progress
 from tests.reliability.test_bad_inputs import CONFIG, GOOD_FEB, HEADER, focus, focus_row
 
 runner = CliRunner()
@@ -43,7 +42,7 @@ def _run(ws: Path, *args: str) -> Result:
 
 
 def _rows(ws: Path, query: str, params: list | None = None) -> list[tuple]:
-    with connect_read_only(ws / "warehouse.duckdb") as con:  # raw.source_rows reads the workspace's files
+    with read_warehouse(ws) as con:
         return con.execute(query, params or []).fetchall()
 
 

@@ -17,9 +17,8 @@ from typer.testing import CliRunner
 
 from pipeline.cli import app
 from pipeline.lock import LOCK_FILE
-from pipeline.warehouse import connect_read_only
 from pipeline.workspace import Workspace
-from tests.conftest import samples_or_skip
+from tests.conftest import read_warehouse, samples_or_skip
 
 runner = CliRunner()
 ROOT = Path(__file__).resolve().parents[2]
@@ -27,7 +26,7 @@ HOSTILE = "x'); drop table ledger.cost_ledger; --"
 
 
 def _rows(ws: Path, query: str, params: list | None = None) -> list[tuple]:
-    with connect_read_only(ws / "warehouse.duckdb") as con:  # raw.source_rows reads the workspace's files
+    with read_warehouse(ws) as con:
         return con.execute(query, params or []).fetchall()
 
 
