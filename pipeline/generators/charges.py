@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from datetime import date, timedelta
 
-from pipeline.generators.csvfiles import CHARGES_HEADER, write_csv
+from pipeline.generators.csvfiles import CHARGES_HEADER, LICENCES_HEADER, write_csv
 from pipeline.generators.plan import D, Estate, Q, days_of, split_quanta
 
 LICENCES = [
@@ -74,18 +74,7 @@ def write_charges(estate: Estate) -> None:
             estate.add(first + timedelta(days=i), model, category, D(invoiced) / n, D(invoiced) / n)
     write_csv(
         estate.root / "inbox" / "charges" / "licences.csv",
-        [
-            "licence_id",
-            "vendor",
-            "product",
-            "term_start",
-            "term_end",
-            "billing",
-            "amount",
-            "currency",
-            "seats",
-            "seats_by_model",
-        ],
+        LICENCES_HEADER,
         [
             [i, v, p, s.isoformat(), e.isoformat(), b, str(a), "USD", n, ";".join(f"{m}={k}" for m, k in by.items())]
             for i, v, p, s, e, b, a, n, by in LICENCES

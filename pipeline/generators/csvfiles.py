@@ -55,6 +55,19 @@ CHARGES_HEADER = [
     "model_id",
     "description",
 ]
+# inbox/charges/licences.csv: the licence register
+LICENCES_HEADER = [
+    "licence_id",
+    "vendor",
+    "product",
+    "term_start",
+    "term_end",
+    "billing",
+    "amount",
+    "currency",
+    "seats",
+    "seats_by_model",
+]
 
 
 def write_private_csvs(folder: Path, files: dict[str, tuple[list[str], list[list]]]) -> None:

@@ -11,6 +11,7 @@ from pipeline.generators.csvfiles import (
     ALLOCATIONS_HEADER,
     ASSETS_HEADER,
     CHARGES_HEADER,
+    LICENCES_HEADER,
     PEOPLE_HEADER,
     write_csv,
     write_private_csvs,
@@ -120,18 +121,7 @@ def write_fixed_inputs(root: Path, spec: Spec) -> None:
     )
     write_csv(
         inbox / "charges" / "licences.csv",
-        [
-            "licence_id",
-            "vendor",
-            "product",
-            "term_start",
-            "term_end",
-            "billing",
-            "amount",
-            "currency",
-            "seats",
-            "seats_by_model",
-        ],
+        LICENCES_HEADER,
         [
             [
                 "LIC-1",
