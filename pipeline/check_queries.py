@@ -11,6 +11,8 @@ from __future__ import annotations
 
 import re
 from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import date, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -47,23 +49,38 @@ MARTS_DIR = SQL_DIR / "marts"
 _MART_VIEW = re.compile(r"create or replace view marts\.(\w+) as\s*(.*?);\s*comment on view", re.DOTALL)
 # What a mart reads, narrowed for validation: the period's candidate stands for the published
 # ledger (exactly the rows publish will swap in), and only the period's GPU samples are scanned.
-_MART_INPUTS: Mapping[str, str] = {
+_PERIOD_INPUTS: Mapping[str, str] = {
     r"\bledger\.cost_ledger\b": "(select * from ledger.cost_ledger_candidate where billing_period = $period)",
     r"\bstaging\.gpu_samples\b": (
         "(select * from staging.gpu_samples where ts >= cast($period || '-01' as timestamp) "
         "and ts < cast($period || '-01' as timestamp) + interval 1 month)"
     ),
 }
+# The marts of one row per day (and more): narrowed further to the days checked ($days, null for
+# every day). Their rows of the other days are as they were when last validated.
+DAY_GRAIN_MARTS = frozenset({"daily_model_cost", "daily_team_cost", "unit_costs", "gpu_efficiency"})
+_DAYS = "($days::date[] is null or {day} is null or list_contains($days::date[], {day}))"
+_DAY_INPUTS: Mapping[str, str] = {
+    r"\bledger\.cost_ledger\b": (
+        "(select * from ledger.cost_ledger_candidate where billing_period = $period "
+        f"and {_DAYS.format(day='charge_date')})"
+    ),
+    r"\bstaging\.gpu_samples\b": (
+        "(select * from staging.gpu_samples where ts >= cast($period || '-01' as timestamp) "
+        f"and ts < cast($period || '-01' as timestamp) + interval 1 month and {_DAYS.format(day='ts::date')})"
+    ),
+}
 
 
 def mart_query(name: str, directory: Path | None = None) -> str:
-    """The query of the view marts.<name> (sql/marts/<name>.sql), reading the period's candidate."""
+    """The query of the view marts.<name> (sql/marts/<name>.sql), reading the period's candidate
+    (a day-grain mart: the candidate's days checked)."""
     path = (MARTS_DIR if directory is None else directory) / f"{name}.sql"
     found = _MART_VIEW.search(path.read_text())
     if found is None or found.group(1) != name:
         raise ConfigError(f"{path}: expected 'create or replace view marts.{name} as <query>;' then its comments")
     query = found.group(2)
-    for table, narrowed in _MART_INPUTS.items():
+    for table, narrowed in (_DAY_INPUTS if name in DAY_GRAIN_MARTS else _PERIOD_INPUTS).items():
         query = re.sub(table, narrowed, query)
     return query
 
@@ -76,9 +93,12 @@ def marts_sql(directory: Path | None = None, *, query: str = MARTS_SQL) -> str:
 def load_balance_sql(con: duckdb.DuckDBPyConnection) -> str:
     """LOAD_BALANCE_SQL over every staging table that keeps load_id and row_number."""
     tables = con.execute(sql_text("checks", "staging_load_tables")).fetchall()
-    staged = "\n    union all\n    ".join(f'select load_id, row_number from staging."{t}"' for (t,) in tables)
+    # each branch reads only the files checked (`loads`): a filter here, not after the union
+    checked = "where load_id in (select load_id from loads)"
+    staged = "\n    union all\n    ".join(f'select load_id, row_number from staging."{t}" {checked}' for (t,) in tables)
     counts = "\n    union all\n    ".join(
-        f'select load_id, count(distinct row_number) as rows from staging."{t}" group by load_id' for (t,) in tables
+        f'select load_id, count(distinct row_number) as rows from staging."{t}" {checked} group by load_id'
+        for (t,) in tables
     )
     return fill(
         LOAD_BALANCE_SQL,
@@ -105,7 +125,24 @@ FRAME_PARAMETERS: Mapping[str, Mapping[str, str]] = {
 
 DELETE_RESULTS_SQL = sql_text("checks", "delete_results")
 
+DAY_DIGESTS_SQL = sql_text("checks", "day_digests")
+
+VALIDATION_BASIS_SQL = sql_text("checks", "validation_basis")
+
 INSERT_RESULT_SQL = sql_text("checks", "record_result")
+
+
+@dataclass(frozen=True)
+class Scope:
+    """What a validation checks again: `days`, the days whose rows changed since the period was
+    last validated (None: every day), and `since`, when that was (loads since then have their
+    balance checked; None: every load)."""
+
+    days: list[date] | None = None
+    since: datetime | None = None
+
+
+EVERYTHING = Scope()
 
 
 def frame_data(
@@ -115,9 +152,11 @@ def frame_data(
     period: str,
     suspect: tuple[str, Mapping[str, Any]] = ("false", {}),
     restricted: Path | None = None,
+    scope: Scope = EVERYTHING,
 ) -> pd.DataFrame:
     """The frame a suite runs on, computed in DuckDB for one period, as pandas. `suspect`: for
-    ledger_rows, the condition (and its bound values) of the rows kept beyond the sample."""
+    ledger_rows, the condition (and its bound values) of the rows kept beyond the sample;
+    `scope`: the days and loads to check (the ledger rows, the day-grain marts, the loads' balance)."""
     if frame == "labor_conservation":
         return labor_conservation_frame(con, period=period, restricted=restricted)
     parameters: dict[str, Any] = {"period": period, **FRAME_PARAMETERS.get(frame, {})}
@@ -131,6 +170,9 @@ def frame_data(
         condition, values = suspect
         query = fill(query, suspect=condition)
         parameters |= {"sample": LEDGER_SAMPLE_ROWS, **values}
+    for name, value in (("days", scope.days), ("since", scope.since)):
+        if re.search(rf"\${name}\b", query):
+            parameters[name] = value
     return con.execute(query, parameters).df()
 
 

@@ -155,6 +155,12 @@ def run(
             help="Read files modified at least this long ago (default: [ingest] settle_seconds, 60).",
         ),
     ] = None,
+    full_check: Annotated[
+        bool,
+        typer.Option(
+            "--full-check", help="Validate every day of each period, not only the days changed since it last passed."
+        ),
+    ] = False,
 ) -> None:
     """Load the inbox, rebuild the affected periods, validate, publish. Then one line per file with
     quarantined or rejected rows; exit 2 if a file was rejected or had more than
@@ -171,6 +177,7 @@ def run(
                     date=day,
                     month=month,
                     settle_seconds=settle,
+                    full_check=full_check,
                     notify=lambda line: _say(line, err=True),
                     progress=shown,
                 )
@@ -251,7 +258,7 @@ def check(workspace: Ws) -> None:
         # every loaded file (period null = all): meta.loads' counts against the rows really in raw,
         # staging and quarantine
         unbalanced = con.sql(
-            f"select path from ({load_balance_sql(con)}) where not balanced", params={"period": None}
+            f"select path from ({load_balance_sql(con)}) where not balanced", params={"period": None, "since": None}
         ).pl()
         periods = (con.execute("select count(distinct billing_period) from ledger.cost_ledger").fetchone() or (0,))[0]
     for row in bad.iter_rows(named=True):

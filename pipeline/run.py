@@ -140,9 +140,11 @@ def build(workspace: Path | str | Workspace, period: str, *, as_of: date | None 
 
 
 @_writer
-def validate(workspace: Path | str | Workspace, period: str) -> None:
-    """Run the Great Expectations suites on the candidate; raise ValidationFailed (exit 1)."""
-    from pipeline.validate import validate_candidate
+def validate(workspace: Path | str | Workspace, period: str, *, full: bool = False) -> None:
+    """Run the Great Expectations suites on the candidate; raise ValidationFailed (exit 1). The
+    days and files that changed since the period last passed are checked, and its totals; `full`:
+    every day and file."""
+    from pipeline.validate import check_scope, validate_candidate
 
     ws = _ws(workspace)
     check_period(period)
@@ -150,10 +152,18 @@ def validate(workspace: Path | str | Workspace, period: str) -> None:
         found = _value(con, _CANDIDATE_RUN_ID, period)
         with _step(con, "validate", [period]) as info:
             info["run_id"] = found
+            checking = check_scope(con, period, full=full)
             results = validate_candidate(
-                con, period=period, run_id=found or "", data_docs_dir=ws.data_docs, restricted=ws.restricted
+                con,
+                period=period,
+                run_id=found or "",
+                data_docs_dir=ws.data_docs,
+                restricted=ws.restricted,
+                checking=checking,
             )
-            info["message"] = f"{sum(r.success for r in results)} of {len(results)} expectations met"
+            days = checking.scope.days
+            checked = "every day" if days is None else f"{count(len(days), 'changed day')} of {len(checking.days)}"
+            info["message"] = f"{sum(r.success for r in results)} of {len(results)} expectations met ({checked})"
 
 
 @_writer
@@ -229,13 +239,15 @@ def run(
     notify: Callable[[str], None] = log.warning,
     settle_seconds: float | None = None,
     progress: Progress | None = None,
+    full_check: bool = False,
 ) -> list[str]:
     """ingest, then build + validate + publish every affected period (or the one asked for).
     Then one line per file with quarantined or rejected rows goes to `notify`, and FilesFailed
     (an InputError) is raised, after publishing, if a file was rejected or had more than
     quarantine.max_share of its rows quarantined. `settle_seconds` overrides the settle time.
     `progress` hears of each file and each period as it is done, and gets a summary line (files
-    loaded, rows, periods published, time) once the periods are published."""
+    loaded, rows, periods published, time) once the periods are published. `full_check`: validate
+    every day of each period, not only the days that changed since it last passed."""
     ws = _ws(workspace)
     progress = progress or Progress()
     clock = time.perf_counter()
@@ -258,7 +270,7 @@ def run(
         for period in sorted(periods):
             begun = time.perf_counter()
             build(ws, period, as_of=as_of)
-            validate(ws, period)
+            validate(ws, period, full=full_check)
             rows = publish(ws, period)
             published.append(period)
             progress.item(

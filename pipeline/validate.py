@@ -15,21 +15,33 @@ Great Expectations is imported inside the functions that use it: importing this 
 
 from __future__ import annotations
 
+import hashlib
+import importlib
 import json
 import math
 import re
+import threading
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import duckdb
 
-from pipeline.check_queries import DELETE_RESULTS_SQL, FRAMES, INSERT_RESULT_SQL, frame_data
+from pipeline.check_queries import (
+    DAY_DIGESTS_SQL,
+    DELETE_RESULTS_SQL,
+    EVERYTHING,
+    FRAMES,
+    INSERT_RESULT_SQL,
+    VALIDATION_BASIS_SQL,
+    Scope,
+    frame_data,
+)
 from pipeline.columns import CATEGORIES, COST_BASES, PHASES, AllocationMethod
 from pipeline.errors import ConfigError, ValidationFailed
-from pipeline.warehouse import transaction
+from pipeline.warehouse import SQL_DIR, transaction
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -81,17 +93,34 @@ def validate_candidate(
     run_id: str,
     data_docs_dir: Path | None = None,
     restricted: Path | None = None,
+    full: bool = False,
+    checking: Checking | None = None,
 ) -> list[CheckResult]:
     """Run every suite in expectations/ on the candidate ledger rows of `period`, store one row
     per result in meta.check_results (replacing this run_id and period's earlier rows), build
     Data Docs into `data_docs_dir` when given, and raise ValidationFailed naming every failed
     fail-severity expectation. Return the results otherwise. `restricted`: the HR database the
-    labor conservation check runs in (default: the workspace's, beside the warehouse)."""
+    labor conservation check runs in (default: the workspace's, beside the warehouse).
+
+    The ledger rows, the day-grain marts and the loads' balance are checked for what changed
+    since the period last passed (check_scope, unless `checking` is what it returned); the
+    period's totals every time. `full`: check every day and every load."""
+    started = datetime.now(UTC).replace(tzinfo=None)
+    importer = _import_in_background("great_expectations")  # ~3 s, while DuckDB computes the frames
     suites = load_suites()
+    checking = checking or check_scope(con, period, full=full)
     frames = {
-        name: load_frame(con, name, period=period, suites=[s for s in suites if s.frame == name], restricted=restricted)
+        name: load_frame(
+            con,
+            name,
+            period=period,
+            suites=[s for s in suites if s.frame == name],
+            restricted=restricted,
+            scope=checking.scope,
+        )
         for name in {s.frame for s in suites}
     }
+    importer.join()
     context = _gx_context(data_docs_dir)
     run_name = f"{period}_{run_id}"
     results = [
@@ -103,7 +132,75 @@ def validate_candidate(
     failed = [r for r in results if r.severity == "fail" and not r.success]
     if failed:
         raise ValidationFailed(_failure_message(failed, period=period, run_id=run_id))
+    record_validated_days(con, checking, period=period, run_id=run_id, started=started)
     return results
+
+
+@dataclass(frozen=True)
+class Checking:
+    """What a validation checks (`scope`), and what it records when it passes: the period's day
+    digests (`days`) and the basis they were taken on."""
+
+    scope: Scope
+    days: list[tuple[date | None, str]]
+    basis: str
+
+
+def check_scope(con: duckdb.DuckDBPyConnection, period: str, *, full: bool = False) -> Checking:
+    """Every day and every load when `full`, when the period never passed, or when it passed on
+    another basis (suites, check or mart SQL, build recipe: config and allocation code);
+    else the days whose digest changed (or appeared, or went) and the loads since that validation."""
+    days = [(day, digest) for day, digest in con.execute(DAY_DIGESTS_SQL, {"period": period}).fetchall()]
+    ((sql_basis,),) = con.execute(VALIDATION_BASIS_SQL, {"period": period}).fetchall()
+    basis = f"{_checks_digest()} {sql_basis}"
+    earlier = con.execute(
+        "select charge_date, digest, validated_at from meta.validated_days where billing_period = ? and basis = ?",
+        [period, basis],
+    ).fetchall()
+    if full or not earlier:
+        return Checking(EVERYTHING, days, basis)
+    was = {day: digest for day, digest, _ in earlier}
+    now = dict(days)
+    changed = sorted(day for day in was.keys() | now.keys() if day is not None and was.get(day) != now.get(day))
+    return Checking(Scope(days=changed, since=max(at for _, _, at in earlier)), days, basis)
+
+
+def record_validated_days(
+    con: duckdb.DuckDBPyConnection, checking: Checking, *, period: str, run_id: str, started: datetime
+) -> None:
+    """Replace the period's rows in meta.validated_days with the day digests that just passed."""
+    rows = [(period, day, digest, checking.basis, run_id, started) for day, digest in checking.days]
+    with transaction(con):
+        con.execute("delete from meta.validated_days where billing_period = ?", [period])
+        con.executemany(
+            "insert into meta.validated_days values (?, ?, ?, ?, ?, ?)",
+            rows or [(period, None, "", checking.basis, run_id, started)],  # a period with no day passed too
+        )
+
+
+def _checks_digest() -> str:
+    """A digest of the checks' own code: the suites, the check and mart SQL, this module's code."""
+    files = [
+        *sorted(EXPECTATIONS_DIR.glob("*.json")),
+        *sorted((SQL_DIR / "checks").glob("*.sql")),
+        *sorted((SQL_DIR / "marts").glob("*.sql")),
+        Path(__file__),
+        Path(__file__).with_name("check_queries.py"),
+    ]
+    digest = hashlib.sha256()
+    for path in files:
+        digest.update(path.name.encode() + b"\0" + path.read_bytes() + b"\0")
+    return digest.hexdigest()[:16]
+
+
+def _import_in_background(module: str) -> threading.Thread:
+    """Import `module` in a thread (DuckDB releases the GIL while it runs queries); join it before use.
+    pandas, which the frames need at once, is imported here first, so the two never race for it."""
+    import pandas  # noqa: F401
+
+    thread = threading.Thread(target=importlib.import_module, args=(module,), name=f"import {module}", daemon=True)
+    thread.start()
+    return thread
 
 
 def load_suites(directory: Path | None = None) -> list[Suite]:
@@ -144,11 +241,12 @@ def load_frame(
     period: str,
     suites: Sequence[Suite] = (),
     restricted: Path | None = None,
+    scope: Scope = EVERYTHING,
 ) -> pd.DataFrame:
     """The frame a suite runs on, computed in DuckDB for one period, as pandas; the ledger rows'
-    sample also keeps every row a fail rule of `suites` flags."""
+    sample also keeps every row a fail rule of `suites` flags. `scope`: the days and loads checked."""
     suspect = suspect_sql(suites) if frame == "ledger_rows" else ("false", {})
-    return frame_data(con, frame, period=period, suspect=suspect, restricted=restricted)
+    return frame_data(con, frame, period=period, suspect=suspect, restricted=restricted, scope=scope)
 
 
 def suspect_sql(suites: Sequence[Suite]) -> tuple[str, dict[str, Any]]:

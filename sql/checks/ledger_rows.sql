@@ -2,11 +2,14 @@
 -- millions of rows, too many to hand to pandas: GX sees every row that breaks a fail rule of the
 -- suites on this frame (the suspect predicate, written from the suites by `suspect_sql`, found here in
 -- DuckDB) plus the first $sample rows by lineage id (digests: a fixed pseudo-random sample, for
--- the `mostly` warnings). A candidate of up to $sample rows is seen whole.
+-- the `mostly` warnings). A candidate of up to $sample rows is seen whole. $days: the days to
+-- check (a validation checks again only the days that changed), null for every day.
 with candidate as (
     select *
     from ledger.cost_ledger_candidate
-    where billing_period = $period
+    where
+        billing_period = $period
+        and ($days::date[] is null or charge_date is null or list_contains($days::date[], charge_date))
 ),
 
 final as (

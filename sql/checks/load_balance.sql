@@ -3,12 +3,17 @@
 -- the counts meta.loads claims against the rows actually in raw, staging and meta.quarantine
 -- (nothing is lost: a rejected file has every row in meta.quarantine and none elsewhere).
 -- The staged rows are the union of every staging table with load_id and row_number, read from the catalog
--- (see load_balance_sql).
+-- (see load_balance_sql). $since: only the files loaded since then and those a later export
+-- restated rows of since then (null: every file); the others' counts cannot have changed.
 with loads as (
     select load_id, source, path, detected_format, rows_in, rows_loaded, rows_quarantined, status
     from meta.loads as l
     where
         ($period is null or list_contains(periods, $period) or len(periods) = 0)
+        and (
+            $since::timestamp is null or loaded_at >= $since::timestamp
+            or load_id in (select load_id from meta.replaced_rows where replaced_at >= $since::timestamp)
+        )
         and (
             status = 'loaded'
             or status = 'rejected' and rows_in > 0 and not exists (

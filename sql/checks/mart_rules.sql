@@ -2,7 +2,9 @@
 -- will read once the candidate is published, each rule a count of the mart rows that break it.
 -- Every $mart_<name> is that mart's own query from sql/marts/<name>.sql (see marts_sql), reading
 -- the period's candidate in place of ledger.cost_ledger; reconciliation and totals compare exact
--- decimals here, so Great Expectations only sees counts.
+-- decimals here, so Great Expectations only sees counts. The day-grain marts (DAY_GRAIN_MARTS in
+-- pipeline/check_queries.py) read only the days checked ($days, null for every day), and their
+-- totals are compared with the candidate's rows of those days.
 with candidate as (
     select * from ledger.cost_ledger_candidate
     where billing_period = $period
@@ -62,13 +64,18 @@ expected_totals as (
     from candidate as c,
         (
             values
-            ('daily_model_cost', false, false), ('monthly_model_cost', false, false), ('unit_costs', false, true),
-            ('idle_unallocated', true, false), ('daily_team_cost', false, false), ('monthly_team_cost', false, false),
-            ('monthly_unit_costs', false, true)
-        ) as marts (mart, buckets_only, serving_only)
+            ('daily_model_cost', false, false, true), ('monthly_model_cost', false, false, false),
+            ('unit_costs', false, true, true), ('idle_unallocated', true, false, false),
+            ('daily_team_cost', false, false, true), ('monthly_team_cost', false, false, false),
+            ('monthly_unit_costs', false, true, false)
+        ) as marts (mart, buckets_only, serving_only, day_grain)
     where
         (not marts.buckets_only or c.model_id in ('__idle__', '__unallocated__', '__shared__'))
         and (not marts.serving_only or c.phase = 'inference')  -- unit costs are the cost of serving
+        and (
+            not marts.day_grain or $days::date[] is null or c.charge_date is null
+            or list_contains($days::date[], c.charge_date)
+        )
     group by marts.mart, c.currency
 ),
 

@@ -1,0 +1,34 @@
+-- One row per day of the period that holds candidate rows, GPU samples or usage: a digest of what
+-- the day-grain checks (the candidate's rows, the daily marts) read that day. Each part is a row
+-- count and a sum of row hashes (a sum, not an xor: two equal rows do not cancel out); a
+-- candidate row is hashed on every column but run_id, which every build rewrites.
+with candidate as (
+    select * exclude (run_id)
+    from ledger.cost_ledger_candidate
+    where billing_period = $period
+),
+
+parts as (
+    select 'ledger' as part, c.charge_date as day, count(*) as n, sum(hash(c)::hugeint) as h
+    from candidate as c
+    group by c.charge_date
+    union all
+    select 'samples', ts::date, count(*), sum(hash(load_id, row_number)::hugeint)
+    from staging.gpu_samples
+    where ts >= cast($period || '-01' as timestamp) and ts < cast($period || '-01' as timestamp) + interval 1 month
+    group by ts::date
+    union all
+    select 'usage', usage_date, count(*), sum(hash(load_id, row_number)::hugeint)
+    from staging.usage
+    where strftime(usage_date, '%Y-%m') = $period
+    group by usage_date
+),
+
+final as (
+    select day as charge_date, string_agg(part || ':' || n || ':' || h, ' ' order by part) as digest
+    from parts
+    group by day
+)
+
+select * from final
+order by charge_date

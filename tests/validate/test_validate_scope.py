@@ -1,0 +1,145 @@
+"""A validation checks again only what changed since the period last passed: the days whose rows
+differ (meta.validated_days keeps a digest per day), and the files loaded since. The period's
+totals are checked every time; another basis (build recipe, suites, check SQL), or a full
+check, checks every day.
+
+The estate is test_validate's (billing period 2025-01) with one row moved a day on:
+
+    2025-01-03: aws-1-a 33.34, aws-1-b 33.33, aws-1-c 33.33 (AWS USD row 1), gcp-1 50.00 EUR
+    2025-01-04: aws-2 0.03 (AWS USD row 2)
+"""
+
+from __future__ import annotations
+
+from datetime import date, datetime, timedelta
+from decimal import Decimal
+from pathlib import Path
+
+import duckdb
+import pytest
+
+from pipeline import run, warehouse
+from pipeline.check_queries import EVERYTHING, Scope, frame_data, mart_query
+from pipeline.errors import ValidationFailed
+from pipeline.validate import check_scope, validate_candidate
+from pipeline.workspace import Workspace
+from tests.ledger.test_billing_parts_kept import _usage, _write
+from tests.ledger.test_tax_pool import CONFIG_TOML
+from tests.validate.test_validate import PERIOD, RUN_ID, build_billing_estate, update_candidate
+
+DAY_3, DAY_4 = date(2025, 1, 3), date(2025, 1, 4)
+
+
+@pytest.fixture
+def con(tmp_path: Path) -> duckdb.DuckDBPyConnection:
+    connection = warehouse.connect(tmp_path / "warehouse.duckdb")
+    yield connection
+    connection.close()
+
+
+def _estate(con: duckdb.DuckDBPyConnection) -> None:
+    build_billing_estate(con)
+    update_candidate(con, "aws-2", charge_date=DAY_4)
+
+
+def test_the_first_validation_checks_every_day_and_the_next_only_what_changed(con: duckdb.DuckDBPyConnection) -> None:
+    _estate(con)
+    assert check_scope(con, PERIOD).scope == EVERYTHING  # never validated
+    validate_candidate(con, period=PERIOD, run_id=RUN_ID)
+
+    again = check_scope(con, PERIOD)
+    assert again.scope.days == []  # nothing changed since
+    assert [day for day, _ in again.days] == [DAY_3, DAY_4]
+
+    update_candidate(con, "aws-2", model_id="rec llm")  # day 4 only, and breaks the model id rule
+    assert check_scope(con, PERIOD).scope.days == [DAY_4]
+    with pytest.raises(ValidationFailed) as caught:
+        validate_candidate(con, period=PERIOD, run_id=RUN_ID)
+    # GX saw day 4's one row, not the five of the period
+    assert "model_id" in str(caught.value)
+    assert "1 of 1 rows unexpected" in str(caught.value)
+
+    # a failed validation keeps the digests that last passed: day 4 stays to check
+    assert check_scope(con, PERIOD).scope.days == [DAY_4]
+    update_candidate(con, "aws-2", model_id="rec-llm-7b")
+    validate_candidate(con, period=PERIOD, run_id=RUN_ID)
+    assert check_scope(con, PERIOD).scope.days == []
+
+
+def test_a_day_that_changes_only_its_run_id_is_not_checked_again(con: duckdb.DuckDBPyConnection) -> None:
+    # every build stamps every row with its run id: that alone is no change
+    _estate(con)
+    validate_candidate(con, period=PERIOD, run_id=RUN_ID)
+    con.execute("update ledger.cost_ledger_candidate set run_id = 'the next build'")
+    assert check_scope(con, PERIOD).scope.days == []
+
+
+def test_a_day_whose_rows_go_is_checked_again(con: duckdb.DuckDBPyConnection) -> None:
+    _estate(con)
+    validate_candidate(con, period=PERIOD, run_id=RUN_ID)
+    con.execute("delete from ledger.cost_ledger_candidate where lineage_id = 'aws-2'")
+    assert check_scope(con, PERIOD).scope.days == [DAY_4]
+    # the period's totals are checked whatever the days: AWS USD now bills 100.00 of 100.03
+    with pytest.raises(ValidationFailed, match="billed_exact"):
+        validate_candidate(con, period=PERIOD, run_id=RUN_ID)
+
+
+def test_another_recipe_or_a_full_check_checks_every_day(con: duckdb.DuckDBPyConnection) -> None:
+    _estate(con)
+    validate_candidate(con, period=PERIOD, run_id=RUN_ID)
+    assert check_scope(con, PERIOD, full=True).scope == EVERYTHING
+    con.execute("insert into ledger.candidate_builds values (?, 'another recipe', ?, now())", [PERIOD, RUN_ID])
+    assert check_scope(con, PERIOD).scope == EVERYTHING
+
+
+def test_the_day_grain_marts_read_only_the_days_checked(con: duckdb.DuckDBPyConnection) -> None:
+    _estate(con)
+    daily = mart_query("daily_model_cost")
+    query = f"select sum(billed_cost) from ({daily}) where currency = 'USD'"
+    # every day: 33.34 + 33.33 + 33.33 + 0.03 = 100.03; day 4 alone: aws-2's 0.03
+    assert con.execute(query, {"period": PERIOD, "days": None}).fetchall() == [(Decimal("100.03"),)]
+    assert con.execute(query, {"period": PERIOD, "days": [DAY_4]}).fetchall() == [(Decimal("0.03"),)]
+    # a monthly mart reads the whole period whatever the days
+    assert "$days" not in mart_query("monthly_model_cost")
+    marts = frame_data(con, "marts", period=PERIOD, scope=Scope(days=[DAY_4], since=datetime(2025, 2, 1)))
+    assert marts["mart_totals_unbalanced"].tolist() == [0]
+
+
+def _load(con: duckdb.DuckDBPyConnection, load_id: str, loaded_at: datetime) -> None:
+    con.execute(
+        "insert into meta.loads values (?, 'billing', ?, 'sum', 'focus-1.2', 1, 1, 0, 'loaded', null, null, ?, ?)",
+        [load_id, f"billing/{load_id}.csv", [PERIOD], loaded_at],
+    )
+
+
+def test_the_balance_is_checked_for_files_loaded_or_restated_since(con: duckdb.DuckDBPyConnection) -> None:
+    since = datetime(2025, 2, 10)
+    _load(con, "old", since - timedelta(days=1))
+    _load(con, "restated", since - timedelta(days=1))
+    _load(con, "new", since + timedelta(hours=1))
+    con.execute("insert into meta.replaced_rows values ('restated', 1, 'new', ?)", [since + timedelta(hours=1)])
+    checked = frame_data(con, "load_balance", period=PERIOD, scope=Scope(days=[], since=since))
+    assert sorted(checked["load_id"]) == ["new", "restated"]
+    every = frame_data(con, "load_balance", period=PERIOD)
+    assert sorted(every["load_id"]) == ["new", "old", "restated"]
+
+
+def _validated(ws: Workspace) -> list[str]:
+    with warehouse.connect(ws.warehouse) as connection:
+        rows = connection.execute(
+            "select message from meta.runs where command = 'validate' and status = 'success' order by started_at"
+        ).fetchall()
+    return [message.split("(")[-1].rstrip(")") for (message,) in rows]
+
+
+def test_nightly_runs_validate_the_new_day_and_a_restated_one(tmp_path: Path) -> None:
+    ws = Workspace.init(tmp_path / "ws", config_text=CONFIG_TOML)
+    _write(ws, "jan-05.csv", [_usage(5, "search", "30.00")])
+    run.run(ws, date=date(2026, 1, 5), settle_seconds=0)
+    _write(ws, "jan-06.csv", [_usage(6, "search", "10.00")])
+    run.run(ws, date=date(2026, 1, 6), settle_seconds=0)
+    _write(ws, "jan-05.csv", [_usage(5, "search", "31.00")])  # a new version of day 5's file
+    run.run(ws, date=date(2026, 1, 6), settle_seconds=0)
+    run.run(ws, date=date(2026, 1, 6), month="2026-01", settle_seconds=0, full_check=True)
+    # night 1: first; night 2: day 6 new, day 5 as it was; night 3: day 5 restated
+    assert _validated(ws) == ["every day", "1 changed day of 2", "1 changed day of 2", "every day"]
