@@ -17,8 +17,9 @@ from pipeline.errors import CostLedgerError
 
 SQL_DIR = Path(__file__).resolve().parent.parent / "sql"
 # DuckDB's working memory; beyond it, sorts, joins and aggregations spill to <warehouse>.tmp/, so
-# a month of any size runs in bounded memory. COSTLEDGER_DUCKDB_MEMORY overrides it (e.g. "8GB").
-MEMORY_LIMIT = "2GB"
+# a month of any size runs in bounded memory: every step's process stays under 2 GiB with the
+# Python around it. COSTLEDGER_DUCKDB_MEMORY overrides it (e.g. "8GB").
+MEMORY_LIMIT = "1.5GB"
 # Layer order: later layers read earlier ones.
 LAYERS: tuple[str, ...] = ("meta", "raw", "staging", "ledger", "marts")
 # The raw layer's files, under the workspace (see pipeline.ingest.raw_store): one folder per record

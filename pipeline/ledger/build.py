@@ -27,7 +27,6 @@ Money is exact throughout: see sql/ledger/passes/macros.sql and pipeline/money.p
 from __future__ import annotations
 
 import hashlib
-import os
 from datetime import UTC, date, datetime
 from pathlib import Path
 
@@ -45,10 +44,6 @@ from pipeline.ledger.gpu_samples import WarehouseSamples, sample_window
 from pipeline.ledger.owned import energy_parts, hardware_parts
 from pipeline.ledger.people import charge_parts, delay_parts, labor_parts, licence_parts
 from pipeline.ledger.steps import COUNTS, PROFILE, step
-
-# DuckDB's working memory while it builds (unless COSTLEDGER_DUCKDB_MEMORY says otherwise): beyond
-# it, joins, windows and sorts spill to disk, so the build's process stays under 2 GiB at any scale
-BUILD_MEMORY = "1.5GB"
 
 __all__ = ["COUNTS", "PROFILE", "build_candidate", "other_parts", "query", "recipe", "run_id", "sample_window"]
 
@@ -155,8 +150,6 @@ def build_candidate(
     rule table, pipeline/rules/category_rules.csv)."""
     PROFILE.clear()
     COUNTS.clear()
-    if not os.environ.get("COSTLEDGER_DUCKDB_MEMORY"):
-        con.execute(f"set memory_limit = '{BUILD_MEMORY}'")
     rules = category_rules(RULES_FILE) if rules is None else rules
     with step("config tables"):
         write_config_tables(con, config, rules)
