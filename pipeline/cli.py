@@ -258,7 +258,8 @@ def check(workspace: Ws) -> None:
         # every loaded file (period null = all): meta.loads' counts against the rows really in raw,
         # staging and quarantine
         unbalanced = con.sql(
-            f"select path from ({load_balance_sql(con)}) where not balanced", params={"period": None, "since": None}
+            f"select path from ({load_balance_sql(con)}) where not balanced",
+            params={"period": None, "since": None, "days": None},
         ).pl()
         periods = (con.execute("select count(distinct billing_period) from ledger.cost_ledger").fetchone() or (0,))[0]
     for row in bad.iter_rows(named=True):

@@ -3,9 +3,29 @@
 -- the counts meta.loads claims against the rows actually in raw, staging and meta.quarantine
 -- (nothing is lost: a rejected file has every row in meta.quarantine and none elsewhere).
 -- The staged rows are the union of every staging table with load_id and row_number, read from the catalog
--- (see load_balance_sql). $since: only the files loaded since then and those a later export
--- restated rows of since then (null: every file); the others' counts cannot have changed.
-with loads as (
+-- (see load_balance_sql). $since and $days (a validation checks again what changed since the
+-- period last passed): only the files loaded since then, those a later export restated rows of
+-- since then, and those with rows on the days checked, in the candidate or as last published
+-- (a row that went is found there) (null: every file).
+with day_loads as (
+    select regexp_extract(source_ref, '^(.*):[0-9]+$', 1) as load_id
+    from (
+        select charge_date, source_ref from ledger.cost_ledger_candidate
+        where billing_period = $period and source = 'billing'
+        union all
+        select charge_date, source_ref from ledger.cost_ledger
+        where billing_period = $period and source = 'billing'
+    )
+    where list_contains($days::date[], charge_date)
+    union
+    select load_id from staging.gpu_samples
+    where strftime(ts, '%Y-%m') = $period and list_contains($days::date[], ts::date)
+    union
+    select load_id from staging.usage
+    where list_contains($days::date[], usage_date)
+),
+
+loads as (
     select load_id, source, path, detected_format, rows_in, rows_loaded, rows_quarantined, status
     from meta.loads as l
     where
@@ -13,6 +33,7 @@ with loads as (
         and (
             $since::timestamp is null or loaded_at >= $since::timestamp
             or load_id in (select load_id from meta.replaced_rows where replaced_at >= $since::timestamp)
+            or load_id in (select load_id from day_loads)
         )
         and (
             status = 'loaded'

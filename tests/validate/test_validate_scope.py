@@ -1,7 +1,7 @@
 """A validation checks again only what changed since the period last passed: the days whose rows
 differ (meta.validated_days keeps a digest per day), and the files loaded since. The period's
 totals are checked every time; another basis (build recipe, suites, check SQL), or a full
-check, checks every day.
+check, checks every day. Publish likewise writes again only the days whose rows changed.
 
 The estate is test_validate's (billing period 2025-01) with one row moved a day on:
 
@@ -112,24 +112,39 @@ def _load(con: duckdb.DuckDBPyConnection, load_id: str, loaded_at: datetime) -> 
     )
 
 
-def test_the_balance_is_checked_for_files_loaded_or_restated_since(con: duckdb.DuckDBPyConnection) -> None:
+def test_the_balance_is_checked_for_files_loaded_restated_or_behind_a_day_since(
+    con: duckdb.DuckDBPyConnection,
+) -> None:
     since = datetime(2025, 2, 10)
-    _load(con, "old", since - timedelta(days=1))
-    _load(con, "restated", since - timedelta(days=1))
+    for load_id in ("old", "restated", "load-AWS"):
+        _load(con, load_id, since - timedelta(days=1))
     _load(con, "new", since + timedelta(hours=1))
     con.execute("insert into meta.replaced_rows values ('restated', 1, 'new', ?)", [since + timedelta(hours=1)])
+    _estate(con)  # aws-2, on day 4, comes from load-AWS row 2
     checked = frame_data(con, "load_balance", period=PERIOD, scope=Scope(days=[], since=since))
     assert sorted(checked["load_id"]) == ["new", "restated"]
+    checked = frame_data(con, "load_balance", period=PERIOD, scope=Scope(days=[DAY_4], since=since))
+    assert sorted(checked["load_id"]) == ["load-AWS", "new", "restated"]
     every = frame_data(con, "load_balance", period=PERIOD)
-    assert sorted(every["load_id"]) == ["new", "old", "restated"]
+    assert sorted(every["load_id"]) == ["load-AWS", "new", "old", "restated"]
 
 
-def _validated(ws: Workspace) -> list[str]:
+def _said(ws: Workspace, command: str) -> list[str]:
+    """What each successful `command` step said in brackets, in order."""
     with warehouse.connect(ws.warehouse) as connection:
         rows = connection.execute(
-            "select message from meta.runs where command = 'validate' and status = 'success' order by started_at"
+            "select message from meta.runs where command = ? and status = 'success' order by started_at", [command]
         ).fetchall()
     return [message.split("(")[-1].rstrip(")") for (message,) in rows]
+
+
+def _published_is_the_candidate(ws: Workspace) -> bool:
+    with warehouse.connect(ws.warehouse) as connection:
+        published, candidate = (
+            connection.execute(f"select * from ledger.{table} order by lineage_id").fetchall()
+            for table in ("cost_ledger", "cost_ledger_candidate")
+        )
+    return published == candidate != []
 
 
 def test_nightly_runs_validate_the_new_day_and_a_restated_one(tmp_path: Path) -> None:
@@ -140,6 +155,10 @@ def test_nightly_runs_validate_the_new_day_and_a_restated_one(tmp_path: Path) ->
     run.run(ws, date=date(2026, 1, 6), settle_seconds=0)
     _write(ws, "jan-05.csv", [_usage(5, "search", "31.00")])  # a new version of day 5's file
     run.run(ws, date=date(2026, 1, 6), settle_seconds=0)
+    assert _published_is_the_candidate(ws)  # every column, run_id too
     run.run(ws, date=date(2026, 1, 6), month="2026-01", settle_seconds=0, full_check=True)
     # night 1: first; night 2: day 6 new, day 5 as it was; night 3: day 5 restated
-    assert _validated(ws) == ["every day", "1 changed day of 2", "1 changed day of 2", "every day"]
+    assert _said(ws, "validate") == ["every day", "1 changed day of 2", "1 changed day of 2", "every day"]
+    # publish writes again the days whose rows changed; the last run changed none
+    assert _said(ws, "publish") == ["1 day written again"] * 3 + ["0 days written again"]
+    assert _published_is_the_candidate(ws)
