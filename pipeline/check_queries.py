@@ -56,31 +56,42 @@ _PERIOD_INPUTS: Mapping[str, str] = {
         "and ts < cast($period || '-01' as timestamp) + interval 1 month)"
     ),
 }
-# The marts of one row per day (and more): narrowed further to the days checked ($days, null for
-# every day). Their rows of the other days are as they were when last validated.
-DAY_GRAIN_MARTS = frozenset({"daily_model_cost", "daily_team_cost", "unit_costs", "gpu_efficiency"})
-_DAYS = "($days::date[] is null or {day} is null or list_contains($days::date[], {day}))"
-_DAY_INPUTS: Mapping[str, str] = {
-    r"\bledger\.cost_ledger\b": (
-        "(select * from ledger.cost_ledger_candidate where billing_period = $period "
-        f"and {_DAYS.format(day='charge_date')})"
-    ),
-    r"\bstaging\.gpu_samples\b": (
-        "(select * from staging.gpu_samples where ts >= cast($period || '-01' as timestamp) "
-        f"and ts < cast($period || '-01' as timestamp) + interval 1 month and {_DAYS.format(day='ts::date')})"
-    ),
+# The marts of one row per day (and more): narrowed further to the days checked, null for every
+# day: $days, the days whose rows changed; $gpu_days for marts.gpu_efficiency, the days whose GPU
+# time or samples changed. Their rows of the other days are as they were when last validated.
+DAY_GRAIN_MARTS: Mapping[str, str] = {
+    "daily_model_cost": "days",
+    "daily_team_cost": "days",
+    "unit_costs": "days",
+    "gpu_efficiency": "gpu_days",
 }
+
+
+def _day_inputs(days: str) -> Mapping[str, str]:
+    within = "(${days}::date[] is null or {day} is null or list_contains(${days}::date[], {day}))"
+    return {
+        r"\bledger\.cost_ledger\b": (
+            "(select * from ledger.cost_ledger_candidate where billing_period = $period "
+            f"and {within.format(days=days, day='charge_date')})"
+        ),
+        r"\bstaging\.gpu_samples\b": (
+            "(select * from staging.gpu_samples where ts >= cast($period || '-01' as timestamp) "
+            "and ts < cast($period || '-01' as timestamp) + interval 1 month "
+            f"and {within.format(days=days, day='ts::date')})"
+        ),
+    }
 
 
 def mart_query(name: str, directory: Path | None = None) -> str:
     """The query of the view marts.<name> (sql/marts/<name>.sql), reading the period's candidate
-    (a day-grain mart: the candidate's days checked)."""
+    (a day-grain mart: its days checked)."""
     path = (MARTS_DIR if directory is None else directory) / f"{name}.sql"
     found = _MART_VIEW.search(path.read_text())
     if found is None or found.group(1) != name:
         raise ConfigError(f"{path}: expected 'create or replace view marts.{name} as <query>;' then its comments")
     query = found.group(2)
-    for table, narrowed in (_DAY_INPUTS if name in DAY_GRAIN_MARTS else _PERIOD_INPUTS).items():
+    inputs = _day_inputs(DAY_GRAIN_MARTS[name]) if name in DAY_GRAIN_MARTS else _PERIOD_INPUTS
+    for table, narrowed in inputs.items():
         query = re.sub(table, narrowed, query)
     return query
 
@@ -135,10 +146,12 @@ INSERT_RESULT_SQL = sql_text("checks", "record_result")
 @dataclass(frozen=True)
 class Scope:
     """What a validation checks again: `days`, the days whose rows changed since the period was
-    last validated (None: every day), and `since`, when that was (loads since then have their
+    last validated (None: every day); `gpu_days`, those of them whose GPU time or samples changed
+    (marts.gpu_efficiency's inputs); `since`, when that validation was (loads since then have their
     balance checked; None: every load)."""
 
     days: list[date] | None = None
+    gpu_days: list[date] | None = None
     since: datetime | None = None
 
 
@@ -170,7 +183,7 @@ def frame_data(
         condition, values = suspect
         query = fill(query, suspect=condition)
         parameters |= {"sample": LEDGER_SAMPLE_ROWS, **values}
-    for name, value in (("days", scope.days), ("since", scope.since)):
+    for name, value in (("days", scope.days), ("gpu_days", scope.gpu_days), ("since", scope.since)):
         if re.search(rf"\${name}\b", query):
             parameters[name] = value
     return con.execute(query, parameters).df()

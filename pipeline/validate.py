@@ -139,42 +139,50 @@ def validate_candidate(
 @dataclass(frozen=True)
 class Checking:
     """What a validation checks (`scope`), and what it records when it passes: the period's day
-    digests (`days`) and the basis they were taken on."""
+    digests (`days`: day, digest, GPU digest) and the basis they were taken on."""
 
     scope: Scope
-    days: list[tuple[date | None, str]]
+    days: list[tuple[date | None, str, str]]
     basis: str
 
 
 def check_scope(con: duckdb.DuckDBPyConnection, period: str, *, full: bool = False) -> Checking:
     """Every day and every load when `full`, when the period never passed, or when it passed on
     another basis (suites, check or mart SQL, build recipe: config and allocation code);
-    else the days whose digest changed (or appeared, or went) and the loads since that validation."""
-    days = [(day, digest) for day, digest in con.execute(DAY_DIGESTS_SQL, {"period": period}).fetchall()]
+    else the days whose digests changed (or appeared, or went) and the loads since that validation."""
+    days = [tuple(row) for row in con.execute(DAY_DIGESTS_SQL, {"period": period}).fetchall()]
     ((sql_basis,),) = con.execute(VALIDATION_BASIS_SQL, {"period": period}).fetchall()
     basis = f"{_checks_digest()} {sql_basis}"
     earlier = con.execute(
-        "select charge_date, digest, validated_at from meta.validated_days where billing_period = ? and basis = ?",
+        "select charge_date, digest, gpu_digest, validated_at from meta.validated_days "
+        "where billing_period = ? and basis = ?",
         [period, basis],
     ).fetchall()
     if full or not earlier:
         return Checking(EVERYTHING, days, basis)
-    was = {day: digest for day, digest, _ in earlier}
-    now = dict(days)
-    changed = sorted(day for day in was.keys() | now.keys() if day is not None and was.get(day) != now.get(day))
-    return Checking(Scope(days=changed, since=max(at for _, _, at in earlier)), days, basis)
+    was = {day: (digest, gpu) for day, digest, gpu, _ in earlier}
+    now = {day: (digest, gpu) for day, digest, gpu in days}
+
+    def changed(part: int) -> list[date]:
+        empty = ("", "")
+        return sorted(
+            d for d in was.keys() | now.keys() if d is not None and was.get(d, empty)[part] != now.get(d, empty)[part]
+        )
+
+    since = max(at for *_, at in earlier)
+    return Checking(Scope(days=changed(0), gpu_days=changed(1), since=since), days, basis)
 
 
 def record_validated_days(
     con: duckdb.DuckDBPyConnection, checking: Checking, *, period: str, run_id: str, started: datetime
 ) -> None:
     """Replace the period's rows in meta.validated_days with the day digests that just passed."""
-    rows = [(period, day, digest, checking.basis, run_id, started) for day, digest in checking.days]
+    rows = [(period, day, digest, gpu, checking.basis, run_id, started) for day, digest, gpu in checking.days]
     with transaction(con):
         con.execute("delete from meta.validated_days where billing_period = ?", [period])
         con.executemany(
-            "insert into meta.validated_days values (?, ?, ?, ?, ?, ?)",
-            rows or [(period, None, "", checking.basis, run_id, started)],  # a period with no day passed too
+            "insert into meta.validated_days values (?, ?, ?, ?, ?, ?, ?)",
+            rows or [(period, None, "", "", checking.basis, run_id, started)],  # a period with no day passed too
         )
 
 

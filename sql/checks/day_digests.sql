@@ -1,7 +1,11 @@
--- One row per day of the period that holds candidate rows, GPU samples or usage: a digest of what
--- the day-grain checks (the candidate's rows, the daily marts) read that day. Each part is a row
--- count and a sum of row hashes (a sum, not an xor: two equal rows do not cancel out); a
--- candidate row is hashed on every column but run_id, which every build rewrites.
+-- One row per day of the period that holds candidate rows, GPU samples or usage: digests of what
+-- the day-grain checks read that day. `digest`: everything (the candidate's rows, the samples,
+-- the usage): the ledger rows and the daily cost marts are checked again on a day it changes.
+-- `gpu_digest`: what marts.gpu_efficiency reads (the candidate's GPU-time, owned server and energy
+-- rows, a superset of the mart's gpu_rows, and the samples): that mart is checked again on a
+-- day it changes (a shared pool split again changes every day's rows, not their GPU time).
+-- Each part is a row count and a sum of row hashes (a sum, not an xor: two equal rows do not
+-- cancel out); a candidate row is hashed on every column but run_id, which every build rewrites.
 with candidate as (
     select * exclude (run_id)
     from ledger.cost_ledger_candidate
@@ -11,6 +15,11 @@ with candidate as (
 parts as (
     select 'ledger' as part, c.charge_date as day, count(*) as n, sum(hash(c)::hugeint) as h
     from candidate as c
+    group by c.charge_date
+    union all
+    select 'gpu', c.charge_date, count(*), sum(hash(c)::hugeint)
+    from candidate as c
+    where c.quantity_unit = 'GPU-hours' or c.source in ('assets', 'energy')
     group by c.charge_date
     union all
     select 'samples', ts::date, count(*), sum(hash(load_id, row_number)::hugeint)
@@ -25,7 +34,12 @@ parts as (
 ),
 
 final as (
-    select day as charge_date, string_agg(part || ':' || n || ':' || h, ' ' order by part) as digest
+    select
+        day as charge_date,
+        string_agg(part || ':' || n || ':' || h, ' ' order by part) filter (where part <> 'gpu') as digest,
+        coalesce(
+            string_agg(part || ':' || n || ':' || h, ' ' order by part) filter (where part in ('gpu', 'samples')), ''
+        ) as gpu_digest
     from parts
     group by day
 )

@@ -5,8 +5,8 @@
 -- The staged rows are the union of every staging table with load_id and row_number, read from the catalog
 -- (see load_balance_sql). $since and $days (a validation checks again what changed since the
 -- period last passed): only the files loaded since then, those a later export restated rows of
--- since then, and those with rows on the days checked, in the candidate or as last published
--- (a row that went is found there) (null: every file).
+-- since then, and those with rows on the days checked ($days; samples: $gpu_days), in the
+-- candidate or as last published (a row that went is found there) (null: every file).
 with day_loads as (
     select regexp_extract(source_ref, '^(.*):[0-9]+$', 1) as load_id
     from (
@@ -19,7 +19,7 @@ with day_loads as (
     where list_contains($days::date[], charge_date)
     union
     select load_id from staging.gpu_samples
-    where strftime(ts, '%Y-%m') = $period and list_contains($days::date[], ts::date)
+    where strftime(ts, '%Y-%m') = $period and list_contains($gpu_days::date[], ts::date)
     union
     select load_id from staging.usage
     where list_contains($days::date[], usage_date)

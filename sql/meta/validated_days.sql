@@ -2,6 +2,7 @@ create table if not exists meta.validated_days (
     billing_period  varchar not null,
     charge_date     date,
     digest          varchar not null,
+    gpu_digest      varchar not null,
     basis           varchar not null,
     run_id          varchar not null,
     validated_at    timestamp not null
@@ -10,6 +11,7 @@ comment on table meta.validated_days is 'One row per day of a billing period as 
 comment on column meta.validated_days.billing_period is 'Billing period (YYYY-MM).';
 comment on column meta.validated_days.charge_date is 'The day (null: candidate rows without a charge date, always checked).';
 comment on column meta.validated_days.digest is 'Row count and hash sum of the day''s candidate rows (all columns but run_id), GPU samples and usage rows (sql/checks/day_digests.sql).';
+comment on column meta.validated_days.gpu_digest is 'The same of what marts.gpu_efficiency reads: the day''s candidate GPU-time, owned server and energy rows, and its GPU samples.';
 comment on column meta.validated_days.basis is 'What else the checks depend on: the suites, the check and mart SQL, and the build recipe (config, category rules, allocation code). Another basis checks every day.';
 comment on column meta.validated_days.run_id is 'The build that was validated.';
 comment on column meta.validated_days.validated_at is 'When that validation started (UTC): loads since then have their balance checked.';

@@ -156,7 +156,9 @@ def test_sigkill_anywhere_leaves_the_warehouse_whole(tmp_path: Path) -> None:
         try:
             state = _digests(ws)  # the warehouse opens, read-only
             with read_warehouse(ws) as con:
-                balance = con.execute(load_balance_sql(con), {"period": None, "since": None, "days": None}).fetchall()
+                balance = con.execute(
+                    load_balance_sql(con), {"period": None, "since": None, "days": None, "gpu_days": None}
+                ).fetchall()
         except duckdb.Error as exc:
             corrupt.append(f"{point}: warehouse unreadable after the kill: {exc}")
             continue

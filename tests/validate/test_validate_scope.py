@@ -49,7 +49,7 @@ def test_the_first_validation_checks_every_day_and_the_next_only_what_changed(co
 
     again = check_scope(con, PERIOD)
     assert again.scope.days == []  # nothing changed since
-    assert [day for day, _ in again.days] == [DAY_3, DAY_4]
+    assert [day for day, *_ in again.days] == [DAY_3, DAY_4]
 
     update_candidate(con, "aws-2", model_id="rec llm")  # day 4 only, and breaks the model id rule
     assert check_scope(con, PERIOD).scope.days == [DAY_4]
@@ -64,6 +64,20 @@ def test_the_first_validation_checks_every_day_and_the_next_only_what_changed(co
     update_candidate(con, "aws-2", model_id="rec-llm-7b")
     validate_candidate(con, period=PERIOD, run_id=RUN_ID)
     assert check_scope(con, PERIOD).scope.days == []
+
+
+def test_gpu_efficiency_is_checked_again_on_the_days_whose_gpu_time_changed(con: duckdb.DuckDBPyConnection) -> None:
+    _estate(con)
+    validate_candidate(con, period=PERIOD, run_id=RUN_ID)
+    # aws-2 (day 4) is no GPU time: its model changes day 4, not the GPU efficiency of any day
+    update_candidate(con, "aws-2", model_id="search-rank")
+    scope = check_scope(con, PERIOD).scope
+    assert (scope.days, scope.gpu_days) == ([DAY_4], [])
+    # aws-1-a (day 3) holds 2 GPU-hours now
+    update_candidate(con, "aws-1-a", quantity=Decimal("2"), quantity_unit="GPU-hours")
+    scope = check_scope(con, PERIOD).scope
+    assert (scope.days, scope.gpu_days) == ([DAY_3, DAY_4], [DAY_3])
+    assert "$gpu_days" in mart_query("gpu_efficiency") and "$days" not in mart_query("gpu_efficiency")
 
 
 def test_a_day_that_changes_only_its_run_id_is_not_checked_again(con: duckdb.DuckDBPyConnection) -> None:
@@ -101,7 +115,8 @@ def test_the_day_grain_marts_read_only_the_days_checked(con: duckdb.DuckDBPyConn
     assert con.execute(query, {"period": PERIOD, "days": [DAY_4]}).fetchall() == [(Decimal("0.03"),)]
     # a monthly mart reads the whole period whatever the days
     assert "$days" not in mart_query("monthly_model_cost")
-    marts = frame_data(con, "marts", period=PERIOD, scope=Scope(days=[DAY_4], since=datetime(2025, 2, 1)))
+    scope = Scope(days=[DAY_4], gpu_days=[], since=datetime(2025, 2, 1))
+    marts = frame_data(con, "marts", period=PERIOD, scope=scope)
     assert marts["mart_totals_unbalanced"].tolist() == [0]
 
 
@@ -121,9 +136,9 @@ def test_the_balance_is_checked_for_files_loaded_restated_or_behind_a_day_since(
     _load(con, "new", since + timedelta(hours=1))
     con.execute("insert into meta.replaced_rows values ('restated', 1, 'new', ?)", [since + timedelta(hours=1)])
     _estate(con)  # aws-2, on day 4, comes from load-AWS row 2
-    checked = frame_data(con, "load_balance", period=PERIOD, scope=Scope(days=[], since=since))
+    checked = frame_data(con, "load_balance", period=PERIOD, scope=Scope(days=[], gpu_days=[], since=since))
     assert sorted(checked["load_id"]) == ["new", "restated"]
-    checked = frame_data(con, "load_balance", period=PERIOD, scope=Scope(days=[DAY_4], since=since))
+    checked = frame_data(con, "load_balance", period=PERIOD, scope=Scope(days=[DAY_4], gpu_days=[], since=since))
     assert sorted(checked["load_id"]) == ["load-AWS", "new", "restated"]
     every = frame_data(con, "load_balance", period=PERIOD)
     assert sorted(every["load_id"]) == ["load-AWS", "new", "old", "restated"]
