@@ -170,8 +170,8 @@ def validate(workspace: Path | str | Workspace, period: str, *, full: bool = Fal
 def publish(workspace: Path | str | Workspace, period: str) -> int:
     """Copy the period's candidate into ledger.cost_ledger and refresh the marts computed in Python
     (forecasts, savings, price/volume/mix), in one transaction (the candidate is kept: the next
-    build of the period changes only what its new inputs change). Only the days whose rows
-    changed are written again; the others take the candidate's run_id."""
+    build of the period changes only what its new inputs change). Only the rows that changed are
+    written again; the others take the candidate's run_id."""
     from pipeline import marts
 
     ws = _ws(workspace)
@@ -181,21 +181,21 @@ def publish(workspace: Path | str | Workspace, period: str) -> int:
             rows = _value(con, _CANDIDATE_ROWS, period)
             info["run_id"] = _value(con, _CANDIDATE_RUN_ID, period)
             con.execute(
-                f"create or replace temp table _changed_days as {warehouse.sql_text('publish', 'changed_days')}",
+                f"create or replace temp table _changed_rows as {warehouse.sql_text('publish', 'changed_rows')}",
                 {"period": period},
             )
-            for statement in ("cost_ledger_days_out", "cost_ledger_period"):
+            for statement in ("cost_ledger_rows_out", "cost_ledger_period"):
                 con.execute(warehouse.sql_text("publish", statement), {"period": period})
             con.execute(
                 warehouse.sql_text("publish", "cost_ledger_run_id"), {"period": period, "run_id": info["run_id"]}
             )
-            changed = _value(con, "select count(*) from _changed_days")
+            changed = _value(con, "select count(*) from _changed_rows")
             con.execute(
                 "delete from meta.pending_periods where period = ?", [period]
             )  # the candidate stays: the next build starts from it
             crash.point("publish")
             marts.refresh(con, ws.config, period)
-        info["message"] = f"{rows} rows published ({count(changed, 'day')} written again)"
+        info["message"] = f"{rows} rows published ({changed} new, changed or gone)"
     return rows
 
 

@@ -1,0 +1,23 @@
+-- The lineage ids of the period whose candidate row differs from its published row, or that
+-- only one side holds: publish writes again only these. Rows are compared on every column but
+-- run_id, which every build rewrites, by two hashes (a shared pool split again after a new day
+-- changes its rows; the other days' rows are as published).
+with candidate as (
+    select c.lineage_id, hash(c) as h, hash(c, 'publish') as h2
+    from (select * exclude (run_id) from ledger.cost_ledger_candidate where billing_period = $period) as c
+),
+
+published as (
+    select p.lineage_id, hash(p) as h, hash(p, 'publish') as h2
+    from (select * exclude (run_id) from ledger.cost_ledger where billing_period = $period) as p
+),
+
+final as (
+    select coalesce(c.lineage_id, p.lineage_id) as lineage_id
+    from candidate as c
+    full outer join published as p
+        on c.lineage_id = p.lineage_id
+    where c.h is distinct from p.h or c.h2 is distinct from p.h2
+)
+
+select * from final
