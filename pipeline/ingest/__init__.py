@@ -42,6 +42,9 @@ def ingest(ws: Workspace, *, settle_seconds: float | None = None, progress: Prog
         # written when the log reaches this size (DuckDB's default, 16 MB, wrote it after every
         # telemetry file: a fifth of the load's time at scale M) and when the writer closes
         con.execute(f"set checkpoint_threshold = '{CHECKPOINT_THRESHOLD}'")
+        # the files' rows carry their row numbers and every query that needs an order says so:
+        # stored in any order, they load on both cores (ingest at M 22 -> 18 s)
+        con.execute("set preserve_insertion_order = false")
         raw_store.sweep(ws, con)
         warehouse.define_raw_view(con, ws.root)  # without the files just swept
         listing = [(source, ws.source_files(source)) for source in SOURCES]
