@@ -163,7 +163,9 @@ def write(
         "error": error,
     }
     if parsed is not None:
-        parsed.rows.write_parquet(temporary / "rows.parquet")
+        # rows: read once, by the writer, soon (as a chunk's, see ChunkWriter); raw: kept in the
+        # raw layer, so compressed
+        parsed.rows.write_parquet(temporary / "rows.parquet", compression="uncompressed", statistics=False)
         parsed.raw.write_parquet(temporary / "raw.parquet")
         rejects = parsed.rejects
         meta |= {
