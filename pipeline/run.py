@@ -180,16 +180,21 @@ def publish(workspace: Path | str | Workspace, period: str) -> int:
         with warehouse.transaction(con):
             rows = _value(con, _CANDIDATE_ROWS, period)
             info["run_id"] = _value(con, _CANDIDATE_RUN_ID, period)
-            con.execute(
-                f"create or replace temp table _changed_rows as {warehouse.sql_text('publish', 'changed_rows')}",
-                {"period": period},
-            )
-            for statement in ("cost_ledger_rows_out", "cost_ledger_period"):
-                con.execute(warehouse.sql_text("publish", statement), {"period": period})
+            # a period published before: only its rows new, changed or gone; else every row, unhashed
+            first = not _value(con, "select count(*) > 0 from ledger.cost_ledger where billing_period = ?", period)
+            if first:
+                con.execute("create or replace temp table _changed_rows (lineage_id varchar)")
+            else:
+                con.execute(
+                    f"create or replace temp table _changed_rows as {warehouse.sql_text('publish', 'changed_rows')}",
+                    {"period": period},
+                )
+                con.execute(warehouse.sql_text("publish", "cost_ledger_rows_out"), {"period": period})
+            con.execute(warehouse.sql_text("publish", "cost_ledger_period"), {"period": period, "every": first})
             con.execute(
                 warehouse.sql_text("publish", "cost_ledger_run_id"), {"period": period, "run_id": info["run_id"]}
             )
-            changed = _value(con, "select count(*) from _changed_rows")
+            changed = rows if first else _value(con, "select count(*) from _changed_rows")
             con.execute(
                 "delete from meta.pending_periods where period = ?", [period]
             )  # the candidate stays: the next build starts from it

@@ -1,6 +1,6 @@
--- The period's candidate rows that changed (_changed_rows, from changed_rows.sql), in the
--- published ledger's order.
+-- The period's candidate rows that changed (_changed_rows, from changed_rows.sql), or every row
+-- ($every: the period's first publish), in the published ledger's order.
 insert into ledger.cost_ledger
 select * from ledger.cost_ledger_candidate
-where billing_period = $period and lineage_id in (select lineage_id from _changed_rows)
+where billing_period = $period and ($every or lineage_id in (select lineage_id from _changed_rows))
 order by charge_date, model_id, category, subcategory, lineage_id
