@@ -25,9 +25,6 @@ from pipeline.orchestration.runtime import run_day, workspace_path
         "source": Param(
             None, type=["null", "string"], pattern=r"^[a-z]+$", description="e.g. billing: pull only its exports"
         ),
-        "full_check": Param(
-            False, type="boolean", description="validate every day, not only the days that changed since the last pass"
-        ),
     },
 )
 def cost_ledger_nightly():
@@ -79,10 +76,10 @@ def cost_ledger_nightly():
         return period
 
     @task
-    def validate(period: str, params=None) -> str:
+    def validate(period: str) -> str:
         from pipeline import run
 
-        run.validate(workspace_path(), period, full=bool(params.get("full_check")))
+        run.validate(workspace_path(), period)
         return period
 
     @task(outlets=[LEDGER])
