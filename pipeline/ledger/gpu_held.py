@@ -28,8 +28,10 @@ def kept_held(samples: WarehouseSamples, config: Config, pool: GpuPool) -> tuple
     hour (microseconds since the epoch) whose rows changed and the hosts they changed for, or
     None when nothing did.
 
-    Samples from `telemetry_gap_steps` steps before that hour are read too, since a sample holds
-    its GPU at most that long, so every interval reaching the hour is whole. Runs inside the
+    That hour is the one `telemetry_gap_steps` steps before the first sample that arrived or went:
+    a sample holds its GPU until the next one only when that comes within so many steps, so no
+    earlier interval changed. Samples from as long again before that hour are read too, so every
+    interval reaching the hour is whole. Runs inside the
     caller's transaction (the build's), so the kept pass and the rows split from it change
     together."""
     con = samples.con
@@ -55,10 +57,12 @@ def kept_held(samples: WarehouseSamples, config: Config, pool: GpuPool) -> tuple
     hosts = sorted(changed.get_column("hostname").unique().to_list())
     first_changed = changed.get_column("first_ts").min()
     assert isinstance(first_changed, datetime)  # a timestamp column with rows
-    start = first_changed.replace(minute=0, second=0, microsecond=0)
     longest_step = loads.get_column("step").max()
     step = int(longest_step) if isinstance(longest_step, int) and longest_step else config.telemetry_step_seconds
     reach = timedelta(seconds=step * config.telemetry_gap_steps)
+    # a sample up to `reach` before the first changed one may have had it (or lost it) as its next
+    # sample: its interval, in that earlier hour, changed too
+    start = (first_changed - reach).replace(minute=0, second=0, microsecond=0)
     again = replace(samples, hosts=tuple(hosts), lo=max(samples.lo, start - reach))
     con.execute(
         "delete from ledger.gpu_held where key = ? and bucket >= ? and hostname in (select unnest(?))",

@@ -49,15 +49,17 @@ def test_a_new_day_of_telemetry_is_passed_alone(tmp_path, monkeypatch):
         folder, name = moved.name.split("__")
         shutil.move(moved, root / "inbox" / folder / name)
     run.run(root, date=date(2026, 1, 3))
-    # one pool, one pass: from day 3 less the gap rule's reach (telemetry_gap_steps x 60 s steps),
-    # never from the month's first day
+    # one pool, one pass, never from the month's first day: the hours from the one the gap rule's
+    # reach (telemetry_gap_steps x 60 s steps) before day 3 falls in (a sample that close to day 3
+    # may hold its GPU until day 3's first sample), read from as long again before that hour
     with warehouse.connect(root / "warehouse.duckdb") as con:
         gap_steps = con.execute("select telemetry_gap_steps from meta.telemetry_settings").fetchall()[0][0]
-    assert passes == [DAY_3 - timedelta(seconds=60 * gap_steps)]
-    # and only day 3's rows are allocated: its billing file's 200 rows (600 rows over 3 days), of
-    # which 2 cloud nodes x 24 hours = 48 node rows are split by GPU time; no row of days 1-2
+    reach = timedelta(seconds=60 * gap_steps)  # 2 steps: 120 s, so the hour is 2 Jan 23:00
+    assert passes == [(DAY_3 - reach).replace(minute=0) - reach]
+    # and only day 3's billing rows are routed: its file's 200 rows (600 rows over 3 days); the node
+    # rows split by GPU time are those of the hours passed: 2 cloud nodes x 25 hours = 50
     assert build.COUNTS["billing rows routed"] == 200
-    assert build.COUNTS["GPU node rows split"] == 48
+    assert build.COUNTS["GPU node rows split"] == 50
     nightly = _ledger(root)
 
     with warehouse.connect(root / "warehouse.duckdb") as con:  # forget the kept pass: from nothing
