@@ -16,7 +16,8 @@ build's connection). This module runs the steps; pipeline.ledger.candidate write
 3. Shared pools: rows of new versions are split; a pool's rows of the whole period are split
    again when its weights changed (proportional pools: each model's direct and GPU-pool cost).
 4. Owned servers, labor, charges, licences and delay (small; pipeline.ledger.owned and
-   people, in Polars) replace their rows.
+   people, in Polars) replace their rows; the owned servers' only from the first day new
+   telemetry can change (pipeline.ledger.owned_kept).
 5. Every new part is spread over the days it covers (billing_days), converted at the day's FX
    rate and keyed (ledger_rows); kept rows whose rate was restated are converted again
    (fx_restated); every row takes the run's id.
@@ -39,9 +40,10 @@ from pipeline.ledger.attribution import RULES_FILE, category_rules
 from pipeline.ledger.build_checks import check_rates
 from pipeline.ledger.candidate import replace_other_parts, route_new_files, split_gpu_nodes, split_shared
 from pipeline.ledger.config_tables import write_config_tables
-from pipeline.ledger.frame import PASSES, empty_parts, query
+from pipeline.ledger.frame import PASSES, empty_parts, month_days, query
 from pipeline.ledger.gpu_samples import WarehouseSamples, sample_window
 from pipeline.ledger.owned import energy_parts, hardware_parts
+from pipeline.ledger.owned_kept import OwnedDays, keep_owned_loads, owned_days
 from pipeline.ledger.people import charge_parts, delay_parts, labor_parts, licence_parts
 from pipeline.ledger.steps import COUNTS, PROFILE, step
 
@@ -69,19 +71,29 @@ def recipe(config: Config) -> str:
     return digest.hexdigest()[:16]
 
 
-def other_parts(con: duckdb.DuckDBPyConnection, config: Config, period: str, *, as_of: date) -> pl.DataFrame:
+def other_parts(
+    con: duckdb.DuckDBPyConnection, config: Config, period: str, *, as_of: date, owned: OwnedDays | None = None
+) -> pl.DataFrame:
     """The period's parts that do not come from a bill (owned servers, labor, charges, licences,
-    delay), in source currencies: a few rows per day and model, made in Polars."""
-    samples = WarehouseSamples(con, *sample_window(con, period))
-    assets = _read(con, "select * from staging.assets", [])
+    delay), in source currencies: a few rows per day and model, made in Polars. `owned`: which
+    days' owned-server parts to make (by default every day's)."""
+    if owned is None:
+        owned = OwnedDays(month_days(period)[0], WarehouseSamples(con, *sample_window(con, period)), pl.DataFrame())
     frames = [
-        hardware_parts(assets, samples, config, period),
-        energy_parts(assets, samples, config, period),
         labor_parts(_read(con, "select * from staging.labor where month = ?", [period]), config, period),
         charge_parts(_read(con, "select * from staging.charges", []), config, period),
         licence_parts(_read(con, "select * from staging.licences", []), config, period),
         delay_parts(_read(con, "select * from staging.milestones", []), config, period, as_of=as_of),
     ]
+    if owned.first_day is not None:
+        assets = _read(con, "select * from staging.assets", [])
+        frames += [
+            part.filter(pl.col("charge_date") >= owned.first_day)
+            for part in (
+                hardware_parts(assets, owned.samples, config, period),
+                energy_parts(assets, owned.samples, config, period),
+            )
+        ]
     return pl.concat([empty_parts(), *[f for f in frames if not f.is_empty()]])
 
 
@@ -156,8 +168,10 @@ def build_candidate(
         digest = recipe(config)
         rid = run_id(con, config, period, as_of)
         con.execute(query("macros"))
+    every_day = not _built_under(con, period, digest)  # the period starts from nothing
     with step("owned servers, labor, charges, licences, delay (Polars)"):
-        others = other_parts(con, config, period, as_of=as_of)
+        owned = owned_days(con, config, period, sample_window(con, period), recipe=digest, every_day=every_day)
+        others = other_parts(con, config, period, as_of=as_of, owned=owned)
         con.register("_other_frame", others.to_arrow())
         try:
             con.execute("create or replace temp table _other_parts as select * from _other_frame")
@@ -173,7 +187,8 @@ def build_candidate(
         split_gpu_nodes(con, config, period, digest, rid, new)
         split_shared(con, config, period, digest, rid, new)
         with step("other parts: ledger_rows"):
-            replace_other_parts(con, config, period, rid)
+            replace_other_parts(con, config, period, rid, owned_from=owned.first_day)
+            keep_owned_loads(con, period, owned)
         with step("fx_restated"):
             con.execute(query("fx_restated"), {"period": period, "currency": config.reporting_currency})
         with step("run_id"):

@@ -12,7 +12,7 @@ keyed (ledger_rows) as it is written."""
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 
 import duckdb
 
@@ -184,9 +184,19 @@ def split_shared(
     con.execute("insert into ledger.shared_weights select ?, pool, model_id, w from _shared_weights", [period])
 
 
-def replace_other_parts(con: duckdb.DuckDBPyConnection, config: Config, period: str, run_id: str) -> None:
-    """Replace the period's rows that do not come from a bill with the parts in _other_parts."""
-    con.execute("delete from ledger.cost_ledger_candidate where billing_period = ? and source <> 'billing'", [period])
+def replace_other_parts(
+    con: duckdb.DuckDBPyConnection, config: Config, period: str, run_id: str, *, owned_from: date | None
+) -> None:
+    """Replace the period's rows that do not come from a bill with the parts in _other_parts: the
+    owned servers' (sources assets and energy) only from `owned_from` on (None: kept as they are)."""
+    con.execute(
+        """
+        delete from ledger.cost_ledger_candidate
+        where billing_period = $period and source <> 'billing'
+            and (source not in ('assets', 'energy') or charge_date >= $owned_from)
+        """,
+        {"period": period, "owned_from": owned_from},
+    )
     if _scalar(con, "select count(*) from _other_parts"):
         con.execute("create or replace temp view _day_parts as select * from _other_parts")
         insert_rows(con, config, run_id)

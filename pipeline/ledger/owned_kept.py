@@ -1,0 +1,113 @@
+"""The owned servers' parts kept between builds: a nightly build makes the hardware and energy parts
+again only from the first day new telemetry can change.
+
+A day's owned-server parts depend on the register (staging.assets), the recipe, and the samples
+of that day and of the gap rule's reach before it; an energy counter's last reading before a day
+also depends on the next reading, however late. The candidate's parts are valid for one key
+(recipe, sample window, register) and for the telemetry file versions they were made from
+(ledger.owned_loads, per host). When versions of a server's samples arrive or go, the parts are
+made again from the day of the earliest instant they can change (owned_changed_from.sql)."""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass, replace
+from datetime import date, datetime, time, timedelta
+
+import duckdb
+import polars as pl
+
+from pipeline.config import Config
+from pipeline.ledger.frame import month_days, query
+from pipeline.ledger.gpu_samples import WarehouseSamples
+from pipeline.warehouse import fill
+
+_LOAD_COLUMNS = ["hostname", "load_id", "first_ts", "last_ts"]
+
+
+@dataclass(frozen=True)
+class OwnedDays:
+    """The owned-server parts to make: those of the days from `first_day` on, from `samples` (which
+    start the gap rule's reach before that day). `first_day` None: none (nothing changed)."""
+
+    first_day: date | None
+    samples: WarehouseSamples
+    made_from: pl.DataFrame  # the rows of ledger.owned_loads that record them (keep_owned_loads)
+
+
+def owned_days(
+    con: duckdb.DuckDBPyConnection,
+    config: Config,
+    period: str,
+    window: tuple[datetime, datetime],
+    *,
+    recipe: str,
+    every_day: bool,
+) -> OwnedDays:
+    """Which days' owned-server parts to make again (every day when `every_day`: the period's
+    candidate starts from nothing), and the telemetry file versions they are made from."""
+    hosts = sorted(h for (h,) in con.execute("select distinct hostname from staging.assets").fetchall() if h)
+    samples = WarehouseSamples(con, *window, hosts=tuple(hosts), short_names=False)
+    first = month_days(period)[0]
+    if not hosts:
+        return OwnedDays(first, samples, pl.DataFrame())
+    key = _key(con, recipe, window)
+    cursor = con.cursor()
+    try:
+        source, params = samples.source(cursor)
+        loads = cursor.sql(fill(query("gpu_held_load_versions"), samples=source), params=params).pl()
+    finally:
+        cursor.close()
+    kept = con.sql(
+        "select hostname, load_id, first_ts, last_ts from ledger.owned_loads where billing_period = ? and key = ?",
+        params=[period, key],
+    ).pl()
+    made_from = loads.select(pl.lit(period).alias("billing_period"), pl.lit(key).alias("key"), *_LOAD_COLUMNS)
+    if every_day or kept.is_empty() or loads.is_empty():  # another key, or no samples (cheap)
+        return OwnedDays(first, samples, made_from)
+    changed = pl.concat(
+        [
+            loads.join(kept, on=_LOAD_COLUMNS, how="anti").select("hostname", "first_ts"),
+            kept.join(loads, on=_LOAD_COLUMNS, how="anti").select("hostname", "first_ts"),
+        ]
+    )
+    if not changed.height:
+        return OwnedDays(None, samples, made_from)
+    longest_step = loads.get_column("step").max() if loads.height else None
+    step = int(longest_step) if isinstance(longest_step, int) and longest_step else config.telemetry_step_seconds
+    reach = timedelta(seconds=step * config.telemetry_gap_steps)
+    changed_hosts = replace(samples, hosts=tuple(sorted(changed.get_column("hostname").unique().to_list())))
+    cursor = con.cursor()
+    try:
+        source, params = changed_hosts.source(cursor)
+        [(changed_from,)] = cursor.execute(
+            fill(query("owned_changed_from"), samples=source),
+            {**params, "first_changed": changed.get_column("first_ts").min(), "reach": reach},
+        ).fetchall()
+    finally:
+        cursor.close()
+    first_day = max(first, changed_from.date())
+    start = datetime.combine(first_day, time())
+    return OwnedDays(first_day, replace(samples, lo=max(samples.lo, start - reach)), made_from)
+
+
+def _key(con: duckdb.DuckDBPyConnection, recipe: str, window: tuple[datetime, datetime]) -> str:
+    """The key of owned-server parts made under `recipe`, over the sample window `window`, from the
+    register as it is now."""
+    [(register,)] = con.execute(
+        "select count(*) || ':' || coalesce(sum(hash(a)), 0) from staging.assets as a"
+    ).fetchall()
+    parts = [recipe, window[0].isoformat(), window[1].isoformat(), register]
+    return hashlib.sha256("\0".join(parts).encode()).hexdigest()[:16]
+
+
+def keep_owned_loads(con: duckdb.DuckDBPyConnection, period: str, owned: OwnedDays) -> None:
+    """Record in ledger.owned_loads what the period's owned-server parts were made from: inside the
+    build's transaction, with the parts' rows."""
+    con.execute("delete from ledger.owned_loads where billing_period = ?", [period])
+    if owned.made_from.height:
+        con.register("_owned_loads", owned.made_from.to_arrow())
+        try:
+            con.execute("insert into ledger.owned_loads by name select * from _owned_loads")
+        finally:
+            con.unregister("_owned_loads")
