@@ -116,6 +116,15 @@ def _ingest(ws: Workspace, *, settle_seconds: float | None = None, progress: Pro
     return result
 
 
+def _labor_current(ws: Workspace, con: duckdb.DuckDBPyConnection) -> None:
+    """staging.labor and staging.labor_rates whole before a step reads them: an ingest rebuilds
+    them, but a step run on its own may come first (e.g. after a new version of their DDL, which
+    replaces them empty)."""
+    from pipeline.ingest import labor_rebuild
+
+    labor_rebuild.ensure_current(ws, con)
+
+
 @_writer
 def ingest(workspace: Path | str | Workspace, *, settle_seconds: float | None = None) -> list[str]:
     """Load every new or changed inbox file that has settled; return the billing periods they
@@ -133,6 +142,7 @@ def build(workspace: Path | str | Workspace, period: str, *, as_of: date | None 
     check_period(period)
     as_of = as_of or datetime.now(UTC).date()
     with warehouse.connect(ws.warehouse) as con, _step(con, "build", [period]) as info:
+        _labor_current(ws, con)
         info["run_id"] = build_candidate(con, ws.config, period, as_of=as_of)
         rows = _value(con, _CANDIDATE_ROWS, period)
         info["message"] = f"{rows} candidate rows"
@@ -152,6 +162,7 @@ def validate(workspace: Path | str | Workspace, period: str, *, full: bool = Fal
         found = _value(con, _CANDIDATE_RUN_ID, period)
         with _step(con, "validate", [period]) as info:
             info["run_id"] = found
+            _labor_current(ws, con)  # the labor privacy check reads staging.labor
             checking = check_scope(con, period, full=full)
             results = validate_candidate(
                 con,

@@ -1,6 +1,6 @@
 """Rebuilding staging.labor after HR loads: labor at standard rates built in the restricted
 database (pipeline.ingest.labor_standard), and the cells and rates that may be published copied
-to the warehouse; and when the build is stale (other HR loads or labor settings)."""
+to the warehouse; and when the build is stale (other HR loads or labor settings, or lost rows)."""
 
 from __future__ import annotations
 
@@ -40,6 +40,13 @@ def rebuild(ws: Workspace, con: duckdb.DuckDBPyConnection) -> set[str]:
         )
         warehouse.mark_pending(con, set(built.months))
     return set(built.months)
+
+
+def ensure_current(ws: Workspace, con: duckdb.DuckDBPyConnection) -> set[str]:
+    """Rebuild staging.labor and staging.labor_rates when they are stale (see `stale`), so a step
+    that reads them sees them whole even when no ingest ran first (e.g. after a new version of
+    their DDL replaced them); return the months rebuilt (none when they were current)."""
+    return rebuild(ws, con) if stale(con, ws.config) else set()
 
 
 def labor_version(con: duckdb.DuckDBPyConnection) -> str | None:

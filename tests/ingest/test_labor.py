@@ -175,6 +175,33 @@ def test_rates_stay_fixed_when_hr_files_are_restated(tmp_path):
     assert rates == [("data-scientist", 3, Decimal("484.69")), ("engineering", 5, Decimal("504.71"))]
 
 
+def test_a_step_run_alone_after_a_new_ddl_version_sees_staging_labor_whole(tmp_path):
+    root = _workspace(tmp_path, {"labor/people.csv": STAFF, "labor/allocations.csv": FEBRUARY}, labor=QUARTER)
+    run.run(root, month="2026-02")
+    labor = "select (select count(*) from staging.labor), (select count(*) from staging.labor_rates)"
+    # as in the first test: 2 cells (m1 engineering, m2 all staff) and 2 rates of 2026-Q1 (data-scientist, engineering)
+    assert _cells(root, labor) == [(2, 2)]
+
+    def new_ddl_version() -> None:  # the next connect runs every sql/ file again: `create or replace` empties both
+        with duckdb.connect(str(root / "warehouse.duckdb")) as con:
+            con.execute("update meta.schema_digest set digest = 'an earlier version'")
+
+    new_ddl_version()
+    run.validate(root, "2026-02")  # no ingest first; with staging.labor empty the labor privacy check failed
+    assert _cells(root, labor) == [(2, 2)]
+    checks = _cells(root, "select suite, success from meta.check_results where suite like 'labor%' order by 1")
+    assert checks == [("labor_conservation", True), ("labor_privacy", True)]
+    new_ddl_version()
+    run.build(root, "2026-02")  # else built without labor rows
+    assert _cells(root, labor) == [(2, 2)]
+    candidate = _cells(
+        root,
+        "select model_id, sum(effective_cost) from ledger.cost_ledger_candidate "
+        "where billing_period = '2026-02' and category = 'labor' group by 1 order by 1",
+    )
+    assert candidate == [("m1", Decimal("25280.32")), ("m2", Decimal("29096.10"))]
+
+
 def test_timesheet_hours_at_standard_rates_and_training_in_the_variance(tmp_path):
     people = (
         PEOPLE
