@@ -26,7 +26,17 @@ if TYPE_CHECKING:
     import pandas as pd
 
 
-LEDGER_ROWS_SQL = sql_text("checks", "ledger_rows")
+def day_checked(day: str, days: str = "days") -> str:
+    """The condition that a row of `day` (a date expression) is on a day checked: one of the
+    bound list `$<days>` (`days` or `gpu_days`), which is null for every day. A row of no day is
+    always checked."""
+    return f"(${days}::date[] is null or {day} is null or list_contains(${days}::date[], {day}))"
+
+
+# What $charge_date_checked in the check SQL stands for: the row's charge_date is one of $days.
+CHARGE_DATE_CHECKED = day_checked("charge_date")
+
+LEDGER_ROWS_SQL = fill(sql_text("checks", "ledger_rows"), charge_date_checked=CHARGE_DATE_CHECKED)
 LEDGER_SAMPLE_ROWS = 50_000
 
 BILLING_CONSERVATION_SQL = sql_text("checks", "billing_conservation")
@@ -43,7 +53,7 @@ STAGING_BILLING_SQL = sql_text("checks", "staging_billing")
 
 INVOICE_RECONCILIATION_SQL = sql_text("checks", "invoice_reconciliation")
 
-MARTS_SQL = sql_text("checks", "mart_rules")
+MARTS_SQL = fill(sql_text("checks", "mart_rules"), charge_date_checked=CHARGE_DATE_CHECKED)
 
 MARTS_DIR = SQL_DIR / "marts"
 _MART_VIEW = re.compile(r"create or replace view marts\.(\w+) as\s*(.*?);\s*comment on view", re.DOTALL)
@@ -68,16 +78,15 @@ DAY_GRAIN_MARTS: Mapping[str, str] = {
 
 
 def _day_inputs(days: str) -> Mapping[str, str]:
-    within = "(${days}::date[] is null or {day} is null or list_contains(${days}::date[], {day}))"
     return {
         r"\bledger\.cost_ledger\b": (
             "(select * from ledger.cost_ledger_candidate where billing_period = $period "
-            f"and {within.format(days=days, day='charge_date')})"
+            f"and {day_checked('charge_date', days)})"
         ),
         r"\bstaging\.gpu_samples\b": (
             "(select * from staging.gpu_samples where ts >= cast($period || '-01' as timestamp) "
             "and ts < cast($period || '-01' as timestamp) + interval 1 month "
-            f"and {within.format(days=days, day='ts::date')})"
+            f"and {day_checked('ts::date', days)})"
         ),
     }
 

@@ -3,13 +3,14 @@
 -- suites on this frame (the suspect predicate, written from the suites by `suspect_sql`, found here in
 -- DuckDB) plus the first $sample rows by lineage id (digests: a fixed pseudo-random sample, for
 -- the `mostly` warnings). A candidate of up to $sample rows is seen whole. $days: the days to
--- check (a validation checks again only the days that changed), null for every day.
+-- check (a validation checks again only the days that changed), null for every day;
+-- $charge_date_checked: a row's charge_date is one of them (day_checked, pipeline/check_queries.py).
 with candidate as (
     select *
     from ledger.cost_ledger_candidate
     where
         billing_period = $period
-        and ($days::date[] is null or charge_date is null or list_contains($days::date[], charge_date))
+        and $charge_date_checked
 ),
 
 final as (

@@ -4,7 +4,8 @@
 -- the period's candidate in place of ledger.cost_ledger; reconciliation and totals compare exact
 -- decimals here, so Great Expectations only sees counts. The day-grain marts (DAY_GRAIN_MARTS in
 -- pipeline/check_queries.py) read only the days checked ($days, null for every day), and their
--- totals are compared with the candidate's rows of those days.
+-- totals are compared with the candidate's rows of those days ($charge_date_checked: see
+-- day_checked there).
 with candidate as (
     select * from ledger.cost_ledger_candidate
     where billing_period = $period
@@ -72,10 +73,7 @@ expected_totals as (
     where
         (not marts.buckets_only or c.model_id in ('__idle__', '__unallocated__', '__shared__'))
         and (not marts.serving_only or c.phase = 'inference')  -- unit costs are the cost of serving
-        and (
-            not marts.day_grain or $days::date[] is null or c.charge_date is null
-            or list_contains($days::date[], c.charge_date)
-        )
+        and (not marts.day_grain or $charge_date_checked)
     group by marts.mart, c.currency
 ),
 
