@@ -93,7 +93,6 @@ def validate_candidate(
     run_id: str,
     data_docs_dir: Path | None = None,
     restricted: Path | None = None,
-    full: bool = False,
     checking: Checking | None = None,
 ) -> list[CheckResult]:
     """Run every suite in expectations/ on the candidate ledger rows of `period`, store one row
@@ -103,12 +102,12 @@ def validate_candidate(
     labor conservation check runs in (default: the workspace's, beside the warehouse).
 
     The ledger rows, the day-grain marts and the loads' balance are checked for what changed
-    since the period last passed (check_scope, unless `checking` is what it returned); the
-    period's totals every time. `full`: check every day and every load."""
+    since the period last passed (check_scope, unless `checking` is what it returned: for every
+    day and every load, `check_scope(con, period, full=True)`); the period's totals every time."""
     started = datetime.now(UTC).replace(tzinfo=None)
     importer = _import_in_background("great_expectations")  # ~3 s, while DuckDB computes the frames
     suites = load_suites()
-    checking = checking or check_scope(con, period, full=full)
+    checking = checking or check_scope(con, period)
     frames = {
         name: load_frame(
             con,
