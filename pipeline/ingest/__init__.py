@@ -39,11 +39,11 @@ def ingest(ws: Workspace, *, settle_seconds: float | None = None, progress: Prog
     settle = settle_time(ws, settle_seconds)
     with warehouse.connect(ws.warehouse) as con:
         # each file commits on its own, durable in the write-ahead log; the database file is
-        # written when the log reaches this size (DuckDB's default, 16 MB, wrote it after every
-        # telemetry file: a fifth of the load's time at scale M) and when the writer closes
+        # written when the log reaches this size and when the writer closes, not at DuckDB's
+        # default (16 MB), which checkpointed after every telemetry file and slowed the load
         con.execute(f"set checkpoint_threshold = '{CHECKPOINT_THRESHOLD}'")
         # the files' rows carry their row numbers and every query that needs an order says so:
-        # stored in any order, they load on both cores (ingest at M 22 -> 18 s)
+        # stored in any order, they are inserted in parallel rather than in one ordered stream
         con.execute("set preserve_insertion_order = false")
         raw_store.sweep(ws, con)
         warehouse.define_raw_view(con, ws.root)  # without the files just swept
