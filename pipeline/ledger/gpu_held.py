@@ -20,7 +20,7 @@ from pipeline.ledger.frame import query
 from pipeline.ledger.gpu_samples import WarehouseSamples
 from pipeline.warehouse import fill
 
-_LOAD_COLUMNS = ["hostname", "load_id", "first_ts", "last_ts"]
+LOAD_COLUMNS = ["hostname", "load_id", "first_ts", "last_ts"]  # a file version kept, per host
 
 
 def kept_held(samples: WarehouseSamples, config: Config, pool: GpuPool) -> tuple[int, list[str]] | None:
@@ -36,30 +36,18 @@ def kept_held(samples: WarehouseSamples, config: Config, pool: GpuPool) -> tuple
     together."""
     con = samples.con
     key = held_key(samples, pool)
-    cursor = con.cursor()
-    try:
-        source, params = samples.source(cursor)
-        loads = cursor.sql(fill(query("gpu_held_load_versions"), samples=source), params=params).pl()
-    finally:
-        cursor.close()
+    loads = load_versions(samples)
     kept = con.sql(
         query("gpu_held_kept_loads"),
         params={"key": key, "every_host": samples.hosts is None, "hosts": list(samples.hosts or [])},
     ).pl()
-    changed = pl.concat(
-        [
-            loads.join(kept, on=_LOAD_COLUMNS, how="anti").select("hostname", "first_ts"),
-            kept.join(loads, on=_LOAD_COLUMNS, how="anti").select("hostname", "first_ts"),
-        ]
-    )
+    changed = changed_versions(loads, kept)
     if not changed.height:
         return None
     hosts = sorted(changed.get_column("hostname").unique().to_list())
     first_changed = changed.get_column("first_ts").min()
     assert isinstance(first_changed, datetime)  # a timestamp column with rows
-    longest_step = loads.get_column("step").max()
-    step = int(longest_step) if isinstance(longest_step, int) and longest_step else config.telemetry_step_seconds
-    reach = timedelta(seconds=step * config.telemetry_gap_steps)
+    reach = gap_reach(loads, config)
     # a sample up to `reach` before the first changed one may have had it (or lost it) as its next
     # sample: its interval, in that earlier hour, changed too
     start = (first_changed - reach).replace(minute=0, second=0, microsecond=0)
@@ -78,13 +66,43 @@ def kept_held(samples: WarehouseSamples, config: Config, pool: GpuPool) -> tuple
         finally:
             con.unregister("_held_rows")
     con.execute("delete from ledger.gpu_held_loads where key = ? and hostname in (select unnest(?))", [key, hosts])
-    fresh_loads = loads.filter(pl.col("hostname").is_in(hosts)).select(pl.lit(key).alias("key"), *_LOAD_COLUMNS)
+    fresh_loads = loads.filter(pl.col("hostname").is_in(hosts)).select(pl.lit(key).alias("key"), *LOAD_COLUMNS)
     con.register("_held_loads", fresh_loads.to_arrow())
     try:
         con.execute("insert into ledger.gpu_held_loads by name select * from _held_loads")
     finally:
         con.unregister("_held_loads")
     return epoch_us(start), hosts
+
+
+def load_versions(samples: WarehouseSamples) -> pl.DataFrame:
+    """The telemetry file versions among `samples`, per host: first and last sample time, longest
+    step (gpu_held_load_versions.sql)."""
+    cursor = samples.con.cursor()
+    try:
+        source, params = samples.source(cursor)
+        return cursor.sql(fill(query("gpu_held_load_versions"), samples=source), params=params).pl()
+    finally:
+        cursor.close()
+
+
+def changed_versions(loads: pl.DataFrame, kept: pl.DataFrame) -> pl.DataFrame:
+    """(hostname, first_ts) of the file versions in `loads` and not in `kept` (arrived), or the
+    other way round (gone)."""
+    return pl.concat(
+        [
+            loads.join(kept, on=LOAD_COLUMNS, how="anti").select("hostname", "first_ts"),
+            kept.join(loads, on=LOAD_COLUMNS, how="anti").select("hostname", "first_ts"),
+        ]
+    )
+
+
+def gap_reach(loads: pl.DataFrame, config: Config) -> timedelta:
+    """The longest a sample of `loads` holds its GPU without a next one: telemetry_gap_steps of
+    their longest step (or the configured step)."""
+    longest_step = loads.get_column("step").max() if loads.height else None
+    step = int(longest_step) if isinstance(longest_step, int) and longest_step else config.telemetry_step_seconds
+    return timedelta(seconds=step * config.telemetry_gap_steps)
 
 
 def held_key(samples: WarehouseSamples, pool: GpuPool) -> str:

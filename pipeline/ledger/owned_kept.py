@@ -12,17 +12,16 @@ from __future__ import annotations
 
 import hashlib
 from dataclasses import dataclass, replace
-from datetime import date, datetime, time, timedelta
+from datetime import date, datetime, time
 
 import duckdb
 import polars as pl
 
 from pipeline.config import Config
 from pipeline.ledger.frame import month_days, query
+from pipeline.ledger.gpu_held import LOAD_COLUMNS, changed_versions, gap_reach, load_versions
 from pipeline.ledger.gpu_samples import WarehouseSamples
 from pipeline.warehouse import fill
-
-_LOAD_COLUMNS = ["hostname", "load_id", "first_ts", "last_ts"]
 
 
 @dataclass(frozen=True)
@@ -52,30 +51,18 @@ def owned_days(
     if not hosts:
         return OwnedDays(first, samples, pl.DataFrame())
     key = _key(con, recipe, window)
-    cursor = con.cursor()
-    try:
-        source, params = samples.source(cursor)
-        loads = cursor.sql(fill(query("gpu_held_load_versions"), samples=source), params=params).pl()
-    finally:
-        cursor.close()
+    loads = load_versions(samples)
     kept = con.sql(
         "select hostname, load_id, first_ts, last_ts from ledger.owned_loads where billing_period = ? and key = ?",
         params=[period, key],
     ).pl()
-    made_from = loads.select(pl.lit(period).alias("billing_period"), pl.lit(key).alias("key"), *_LOAD_COLUMNS)
+    made_from = loads.select(pl.lit(period).alias("billing_period"), pl.lit(key).alias("key"), *LOAD_COLUMNS)
     if every_day or kept.is_empty() or loads.is_empty():  # another key, or no samples (cheap)
         return OwnedDays(first, samples, made_from)
-    changed = pl.concat(
-        [
-            loads.join(kept, on=_LOAD_COLUMNS, how="anti").select("hostname", "first_ts"),
-            kept.join(loads, on=_LOAD_COLUMNS, how="anti").select("hostname", "first_ts"),
-        ]
-    )
+    changed = changed_versions(loads, kept)
     if not changed.height:
         return OwnedDays(None, samples, made_from)
-    longest_step = loads.get_column("step").max() if loads.height else None
-    step = int(longest_step) if isinstance(longest_step, int) and longest_step else config.telemetry_step_seconds
-    reach = timedelta(seconds=step * config.telemetry_gap_steps)
+    reach = gap_reach(loads, config)
     changed_hosts = replace(samples, hosts=tuple(sorted(changed.get_column("hostname").unique().to_list())))
     cursor = con.cursor()
     try:
