@@ -157,11 +157,13 @@ class Scope:
     """What a validation checks again: `days`, the days whose rows changed since the period was
     last validated (None: every day); `gpu_days`, those of them whose GPU time or samples changed
     (marts.gpu_efficiency's inputs); `since`, when that validation was (loads since then have their
-    balance checked; None: every load)."""
+    balance checked; None: every load); `source_days`, the days whose delivered rows changed (the
+    files behind them have their balance checked; None: every day's)."""
 
     days: list[date] | None = None
     gpu_days: list[date] | None = None
     since: datetime | None = None
+    source_days: list[date] | None = None
 
 
 EVERYTHING = Scope()
@@ -192,7 +194,12 @@ def frame_data(
         condition, values = suspect
         query = fill(query, suspect=condition)
         parameters |= {"sample": LEDGER_SAMPLE_ROWS, **values}
-    for name, value in (("days", scope.days), ("gpu_days", scope.gpu_days), ("since", scope.since)):
+    for name, value in (
+        ("days", scope.days),
+        ("gpu_days", scope.gpu_days),
+        ("source_days", scope.source_days),
+        ("since", scope.since),
+    ):
         if re.search(rf"\${name}\b", query):
             parameters[name] = value
     return con.execute(query, parameters).df()

@@ -259,7 +259,7 @@ def check(workspace: Ws) -> None:
         # staging and quarantine
         unbalanced = con.sql(
             f"select path from ({load_balance_sql(con)}) where not balanced",
-            params={"period": None, "since": None, "days": None, "gpu_days": None},
+            params={"period": None, "since": None, "source_days": None, "gpu_days": None},
         ).pl()
         periods = (con.execute("select count(distinct billing_period) from ledger.cost_ledger").fetchone() or (0,))[0]
     for row in bad.iter_rows(named=True):

@@ -138,10 +138,10 @@ def validate_candidate(
 @dataclass(frozen=True)
 class Checking:
     """What a validation checks (`scope`), and what it records when it passes: the period's day
-    digests (`days`: day, digest, GPU digest) and the basis they were taken on."""
+    digests (`days`: day, digest, GPU digest, source digest) and the basis they were taken on."""
 
     scope: Scope
-    days: list[tuple[date | None, str, str]]
+    days: list[tuple[date | None, str, str, str]]
     basis: str
 
 
@@ -153,35 +153,39 @@ def check_scope(con: duckdb.DuckDBPyConnection, period: str, *, full: bool = Fal
     ((sql_basis,),) = con.execute(VALIDATION_BASIS_SQL, {"period": period}).fetchall()
     basis = f"{_checks_digest()} {sql_basis}"
     earlier = con.execute(
-        "select charge_date, digest, gpu_digest, validated_at from meta.validated_days "
+        "select charge_date, digest, gpu_digest, source_digest, validated_at from meta.validated_days "
         "where billing_period = ? and basis = ?",
         [period, basis],
     ).fetchall()
     if full or not earlier:
         return Checking(EVERYTHING, days, basis)
-    was = {day: (digest, gpu) for day, digest, gpu, _ in earlier}
-    now = {day: (digest, gpu) for day, digest, gpu in days}
+    was = {day: digests for day, *digests, _ in earlier}
+    now = {day: digests for day, *digests in days}
 
     def changed(part: int) -> list[date]:
-        empty = ("", "")
+        empty = ("", "", "")
         return sorted(
             d for d in was.keys() | now.keys() if d is not None and was.get(d, empty)[part] != now.get(d, empty)[part]
         )
 
     since = max(at for *_, at in earlier)
-    return Checking(Scope(days=changed(0), gpu_days=changed(1), since=since), days, basis)
+    return Checking(Scope(days=changed(0), gpu_days=changed(1), since=since, source_days=changed(2)), days, basis)
 
 
 def record_validated_days(
     con: duckdb.DuckDBPyConnection, checking: Checking, *, period: str, run_id: str, started: datetime
 ) -> None:
     """Replace the period's rows in meta.validated_days with the day digests that just passed."""
-    rows = [(period, day, digest, gpu, checking.basis, run_id, started) for day, digest, gpu in checking.days]
+    rows = [
+        (period, day, digest, gpu, source, checking.basis, run_id, started)
+        for day, digest, gpu, source in checking.days
+    ]
     with transaction(con):
         con.execute("delete from meta.validated_days where billing_period = ?", [period])
         con.executemany(
-            "insert into meta.validated_days values (?, ?, ?, ?, ?, ?, ?)",
-            rows or [(period, None, "", "", checking.basis, run_id, started)],  # a period with no day passed too
+            "insert into meta.validated_days (billing_period, charge_date, digest, gpu_digest, source_digest, basis, "
+            "run_id, validated_at) values (?, ?, ?, ?, ?, ?, ?, ?)",
+            rows or [(period, None, "", "", "", checking.basis, run_id, started)],  # a period with no day passed too
         )
 
 

@@ -4,6 +4,9 @@
 -- `gpu_digest`: what marts.gpu_efficiency reads (the candidate's GPU-time, owned server and energy
 -- rows, a superset of the mart's gpu_rows, and the samples): that mart is checked again on a
 -- day it changes (a shared pool split again changes every day's rows, not their GPU time).
+-- `source_digest`: which delivered rows are behind the day (the source_ref of its billing rows,
+-- the samples, the usage): the files' balance is checked again for the files behind a day it
+-- changes (a row lost from staging takes its parts away; a shared pool split again does not).
 -- Each part is a row count and a sum of row hashes (a sum, not an xor: two equal rows do not
 -- cancel out); a candidate row is hashed on every column but run_id, which every build rewrites.
 with candidate as (
@@ -22,6 +25,11 @@ parts as (
     where c.quantity_unit = 'GPU-hours' or c.source in ('assets', 'energy')
     group by c.charge_date
     union all
+    select 'sources', c.charge_date, count(*), sum(hash(c.source_ref)::hugeint)
+    from candidate as c
+    where c.source = 'billing'
+    group by c.charge_date
+    union all
     select 'samples', ts::date, count(*), sum(hash(load_id, row_number)::hugeint)
     from staging.gpu_samples
     where ts >= cast($period || '-01' as timestamp) and ts < cast($period || '-01' as timestamp) + interval 1 month
@@ -36,10 +44,18 @@ parts as (
 final as (
     select
         day as charge_date,
-        string_agg(part || ':' || n || ':' || h, ' ' order by part) filter (where part <> 'gpu') as digest,
+        string_agg(part || ':' || n || ':' || h, ' ' order by part) filter (
+            where part in ('ledger', 'samples', 'usage')
+        ) as digest,
         coalesce(
             string_agg(part || ':' || n || ':' || h, ' ' order by part) filter (where part in ('gpu', 'samples')), ''
-        ) as gpu_digest
+        ) as gpu_digest,
+        coalesce(
+            string_agg(part || ':' || n || ':' || h, ' ' order by part) filter (
+                where part in ('sources', 'samples', 'usage')
+            ),
+            ''
+        ) as source_digest
     from parts
     group by day
 )

@@ -3,10 +3,11 @@
 -- the counts meta.loads claims against the rows actually in raw, staging and meta.quarantine
 -- (nothing is lost: a rejected file has every row in meta.quarantine and none elsewhere).
 -- The staged rows are the union of every staging table with load_id and row_number, read from the catalog
--- (see load_balance_sql). $since and $days (a validation checks again what changed since the
--- period last passed): only the files loaded since then, those a later export restated rows of
--- since then, and those with rows on the days checked ($days; samples: $gpu_days), in the
--- candidate or as last published (a row that went is found there) (null: every file).
+-- (see load_balance_sql). $since and $source_days (a validation checks again what changed since
+-- the period last passed): only the files loaded since then, those a later export restated rows
+-- of since then, and those with rows on the days whose delivered rows changed ($source_days;
+-- samples: $gpu_days), in the candidate or as last published (a row that went is found there)
+-- (null: every file).
 with day_loads as (
     select regexp_extract(source_ref, '^(.*):[0-9]+$', 1) as load_id
     from (
@@ -16,13 +17,13 @@ with day_loads as (
         select charge_date, source_ref from ledger.cost_ledger
         where billing_period = $period and source = 'billing'
     )
-    where list_contains($days::date[], charge_date)
+    where list_contains($source_days::date[], charge_date)
     union
     select load_id from staging.gpu_samples
     where strftime(ts, '%Y-%m') = $period and list_contains($gpu_days::date[], ts::date)
     union
     select load_id from staging.usage
-    where list_contains($days::date[], usage_date)
+    where list_contains($source_days::date[], usage_date)
 ),
 
 loads as (

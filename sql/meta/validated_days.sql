@@ -15,3 +15,6 @@ comment on column meta.validated_days.gpu_digest is 'The same of what marts.gpu_
 comment on column meta.validated_days.basis is 'What else the checks depend on: the suites, the check and mart SQL, and the build recipe (config, category rules, allocation code). Another basis checks every day.';
 comment on column meta.validated_days.run_id is 'The build that was validated.';
 comment on column meta.validated_days.validated_at is 'When that validation started (UTC): loads since then have their balance checked.';
+-- warehouses created before the files behind a day had a digest of their own
+alter table meta.validated_days add column if not exists source_digest varchar;
+comment on column meta.validated_days.source_digest is 'The same of which delivered rows are behind the day: the source_ref of its candidate billing rows, its GPU samples and usage rows. The files behind a day it changes have their balance checked again (null: every file, once).';

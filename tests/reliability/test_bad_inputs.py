@@ -602,7 +602,7 @@ def test_bad_input(case: Case, published: Path, tmp_path: Path) -> None:
             if case.exit_code == 2 and path in case.words[0] + "".join(case.words):
                 assert status == "rejected" and rows_loaded == 0 and message
         balance = con.execute(
-            load_balance_sql(con), {"period": None, "since": None, "days": None, "gpu_days": None}
+            load_balance_sql(con), {"period": None, "since": None, "source_days": None, "gpu_days": None}
         ).fetchall()
         assert all(row[-2] for row in balance), balance  # `balanced` for every loaded file
         quarantined = con.execute(

@@ -157,7 +157,7 @@ def test_sigkill_anywhere_leaves_the_warehouse_whole(tmp_path: Path) -> None:
             state = _digests(ws)  # the warehouse opens, read-only
             with read_warehouse(ws) as con:
                 balance = con.execute(
-                    load_balance_sql(con), {"period": None, "since": None, "days": None, "gpu_days": None}
+                    load_balance_sql(con), {"period": None, "since": None, "source_days": None, "gpu_days": None}
                 ).fetchall()
         except duckdb.Error as exc:
             corrupt.append(f"{point}: warehouse unreadable after the kill: {exc}")

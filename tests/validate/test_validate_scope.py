@@ -73,6 +73,8 @@ def test_gpu_efficiency_is_checked_again_on_the_days_whose_gpu_time_changed(con:
     update_candidate(con, "aws-2", model_id="search-rank")
     scope = check_scope(con, PERIOD).scope
     assert (scope.days, scope.gpu_days) == ([DAY_4], [])
+    # and the same delivered rows are behind day 4: its files' balance is not checked again
+    assert scope.source_days == []
     # aws-1-a (day 3) holds 2 GPU-hours now
     update_candidate(con, "aws-1-a", quantity=Decimal("2"), quantity_unit="GPU-hours")
     scope = check_scope(con, PERIOD).scope
@@ -92,7 +94,9 @@ def test_a_day_whose_rows_go_is_checked_again(con: duckdb.DuckDBPyConnection) ->
     _estate(con)
     validate_candidate(con, period=PERIOD, run_id=RUN_ID)
     con.execute("delete from ledger.cost_ledger_candidate where lineage_id = 'aws-2'")
-    assert check_scope(con, PERIOD).scope.days == [DAY_4]
+    scope = check_scope(con, PERIOD).scope
+    # a delivered row is no longer behind day 4: its files' balance is checked again too
+    assert (scope.days, scope.source_days) == ([DAY_4], [DAY_4])
     # the period's totals are checked whatever the days: AWS USD now bills 100.00 of 100.03
     with pytest.raises(ValidationFailed, match="billed_exact"):
         validate_candidate(con, period=PERIOD, run_id=RUN_ID)
@@ -127,7 +131,7 @@ def _load(con: duckdb.DuckDBPyConnection, load_id: str, loaded_at: datetime) -> 
     )
 
 
-def test_the_balance_is_checked_for_files_loaded_restated_or_behind_a_day_since(
+def test_the_balance_is_checked_for_files_loaded_restated_or_behind_a_day_whose_rows_changed(
     con: duckdb.DuckDBPyConnection,
 ) -> None:
     since = datetime(2025, 2, 10)
@@ -136,9 +140,11 @@ def test_the_balance_is_checked_for_files_loaded_restated_or_behind_a_day_since(
     _load(con, "new", since + timedelta(hours=1))
     con.execute("insert into meta.replaced_rows values ('restated', 1, 'new', ?)", [since + timedelta(hours=1)])
     _estate(con)  # aws-2, on day 4, comes from load-AWS row 2
-    checked = frame_data(con, "load_balance", period=PERIOD, scope=Scope(days=[], gpu_days=[], since=since))
+    nothing_behind = Scope(days=[DAY_4], gpu_days=[], since=since, source_days=[])
+    checked = frame_data(con, "load_balance", period=PERIOD, scope=nothing_behind)
     assert sorted(checked["load_id"]) == ["new", "restated"]
-    checked = frame_data(con, "load_balance", period=PERIOD, scope=Scope(days=[DAY_4], gpu_days=[], since=since))
+    day_4 = Scope(days=[DAY_4], gpu_days=[], since=since, source_days=[DAY_4])
+    checked = frame_data(con, "load_balance", period=PERIOD, scope=day_4)
     assert sorted(checked["load_id"]) == ["load-AWS", "new", "restated"]
     every = frame_data(con, "load_balance", period=PERIOD)
     assert sorted(every["load_id"]) == ["load-AWS", "new", "old", "restated"]
