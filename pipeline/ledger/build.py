@@ -40,8 +40,8 @@ from pipeline.ledger.attribution import RULES_FILE, category_rules
 from pipeline.ledger.build_checks import check_rates
 from pipeline.ledger.candidate import replace_other_parts, route_new_files, split_gpu_nodes, split_shared
 from pipeline.ledger.config_tables import write_config_tables
-from pipeline.ledger.frame import PASSES, empty_parts, month_days, query
-from pipeline.ledger.gpu_samples import WarehouseSamples, sample_window
+from pipeline.ledger.frame import PASSES, empty_parts, query
+from pipeline.ledger.gpu_samples import sample_window
 from pipeline.ledger.owned import energy_parts, hardware_parts
 from pipeline.ledger.owned_kept import OwnedDays, keep_owned_loads, owned_days
 from pipeline.ledger.people import charge_parts, delay_parts, labor_parts, licence_parts
@@ -72,13 +72,11 @@ def recipe(config: Config) -> str:
 
 
 def other_parts(
-    con: duckdb.DuckDBPyConnection, config: Config, period: str, *, as_of: date, owned: OwnedDays | None = None
+    con: duckdb.DuckDBPyConnection, config: Config, period: str, *, as_of: date, owned: OwnedDays
 ) -> pl.DataFrame:
     """The period's parts that do not come from a bill (owned servers, labor, charges, licences,
     delay), in source currencies: a few rows per day and model, made in Polars. `owned`: which
-    days' owned-server parts to make (by default every day's)."""
-    if owned is None:
-        owned = OwnedDays(month_days(period)[0], WarehouseSamples(con, *sample_window(con, period)), pl.DataFrame())
+    days' owned-server parts to make (owned_days)."""
     frames = [
         labor_parts(_read(con, "select * from staging.labor where month = ?", [period]), config, period),
         charge_parts(_read(con, "select * from staging.charges", []), config, period),
