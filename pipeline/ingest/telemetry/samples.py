@@ -240,6 +240,10 @@ def settle(good: pl.DataFrame, rejects: pl.DataFrame) -> tuple[pl.DataFrame, pl.
     an identical copy is folded (the first kept), a different value quarantines every sample of
     the series and time, and a raw row with any rejected sample is quarantined whole, so that
     rows in = loaded + quarantined."""
+    if not good.select(SERIES).is_duplicated().any():  # the usual file: one sample per series and time
+        if rejects.height:
+            good = good.filter(~pl.col(ROW).is_in(rejects.get_column(ROW).unique().implode()))
+        return good.select(ROW, *SAMPLE_COLUMNS), rejects.cast(REJECTS), 0
     good = good.with_columns(pl.col("value").n_unique().over(SERIES).alias("_values"))
     conflict = good.filter(pl.col("_values") > 1)
     if conflict.height:
