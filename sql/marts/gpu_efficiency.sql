@@ -122,28 +122,42 @@ workload_models as (
     group by w.namespace, w.pod
 ),
 
-sample_models as (
+-- the utilisation-weighted time per host, day and workload first (exact decimal sums), so the joins
+-- below meet a row per host, day and pod, not one per sample
+host_days as (
+    select
+        hostname,
+        ts::date as charge_date,
+        namespace,
+        pod,
+        sum(util_percent * step_seconds) as util_seconds,
+        sum(step_seconds) as seconds
+    from samples
+    group by hostname, ts::date, namespace, pod
+),
+
+host_day_models as (
     select
         s.*,
         case when s.pod is null then '__idle__' else coalesce(m.model_id, '__unallocated__') end as model_id
-    from samples as s
+    from host_days as s
     left join workload_models as m
         on m.namespace is not distinct from s.namespace and m.pod = s.pod
 ),
 
 utilisation as (
     select
-        s.ts::date as charge_date,
+        s.charge_date,
         h.pool,
         s.model_id,
-        sum(s.util_percent * s.step_seconds) / nullif(sum(s.step_seconds), 0) as mean_utilisation_percent
-    from sample_models as s
+        sum(s.util_seconds) / nullif(sum(s.seconds), 0) as mean_utilisation_percent
+    from host_day_models as s
     -- a sample's node: its hostname, or else the hostname's first DNS label (an instance id); an
     -- equality, so a hash join, not a comparison of every sample with every host
     inner join hosts as h
         on h.host
         = case when s.hostname in (select host from hosts) then s.hostname else split_part(s.hostname, '.', 1) end
-    group by s.ts::date, h.pool, s.model_id
+    group by s.charge_date, h.pool, s.model_id
 ),
 
 final as (
