@@ -3,21 +3,30 @@
 -- shares, the leftover quanta to the largest remainders, ties: the smallest model id); rows of a
 -- pool without (policy keep, or no registered models) stay __shared__ whole.
 
-with pool_rows as (
-    select * from _shared_rows
+-- each row numbered once (materialized: the splits join their row again by this number)
+with pool_rows as materialized (
+    select *, row_number() over () as split_id from _shared_rows
 ),
 
+-- a pool's weight total: every row of the pool is split by all its weights
+pool_totals as (
+    select pool, sum(w) as total from _shared_weights group by pool
+),
+
+-- the splits on a narrow table (split_id names a row of pool_rows): the windows sort these columns
+-- only, and the row's other columns join again at the end
 split as (
     select
-        r.*,
+        r.split_id,
         w.model_id,
         w.w,
-        sum(w.w) over (partition by r.source_ref) as total,
+        t.total,
         money_quanta(r.source_amount) as billed_q,
         money_quanta(r.source_effective_amount) as effective_q,
         money_quanta(r.quantity) as quantity_q
     from pool_rows as r
     inner join _shared_weights as w on r.pool = w.pool
+    inner join pool_totals as t on r.pool = t.pool
 ),
 
 floors as (
@@ -32,16 +41,19 @@ floors as (
 
 shares as (
     select
-        *,
-        largest_remainder_part(billed_q, w, total, billed_base, source_ref, model_id) as billed_part,
-        largest_remainder_part(effective_q, w, total, effective_base, source_ref, model_id) as effective_part,
-        largest_remainder_part(quantity_q, w, total, quantity_base, source_ref, model_id) as quantity_part
+        split_id,
+        model_id,
+        share_q,
+        largest_remainder_part(billed_q, w, total, billed_base, split_id, model_id) as billed_part,
+        largest_remainder_part(effective_q, w, total, effective_base, split_id, model_id) as effective_part,
+        largest_remainder_part(quantity_q, w, total, quantity_base, split_id, model_id) as quantity_part
     from floors
 ),
 
 rounded as (
-    select *, floor_div_bounded(quantity_part, 1000000000::hugeint) as quantity_floor
-    from shares
+    select s.*, r.* exclude (split_id), floor_div_bounded(s.quantity_part, 1000000000::hugeint) as quantity_floor
+    from shares as s
+    inner join pool_rows as r on s.split_id = r.split_id
 ),
 
 final as (
