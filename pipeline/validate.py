@@ -105,7 +105,7 @@ def validate_candidate(
     since the period last passed (check_scope, unless `checking` is what it returned: for every
     day and every load, `check_scope(con, period, full=True)`); the period's totals every time."""
     started = datetime.now(UTC).replace(tzinfo=None)
-    importer = _import_in_background("great_expectations")  # ~3 s, while DuckDB computes the frames
+    importer = _import_in_background("great_expectations")  # slow to import: meanwhile DuckDB computes the frames
     suites = load_suites()
     checking = checking or check_scope(con, period)
     frames = {
