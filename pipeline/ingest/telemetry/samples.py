@@ -240,18 +240,18 @@ def settle(good: pl.DataFrame, rejects: pl.DataFrame) -> tuple[pl.DataFrame, pl.
     an identical copy is folded (the first kept), a different value quarantines every sample of
     the series and time, and a raw row with any rejected sample is quarantined whole, so that
     rows in = loaded + quarantined."""
-    if not good.select(SERIES).is_duplicated().any():  # the usual file: one sample per series and time
-        if rejects.height:
-            good = good.filter(~pl.col(ROW).is_in(rejects.get_column(ROW).unique().implode()))
-        return good.select(ROW, *SAMPLE_COLUMNS), rejects.cast(REJECTS), 0
-    good = good.with_columns(pl.col("value").n_unique().over(SERIES).alias("_values"))
-    conflict = good.filter(pl.col("_values") > 1)
-    if conflict.height:
-        rejects = pl.concat([rejects, conflicts(conflict)])
-    good = good.filter(pl.col("_values") == 1)
+    # usually no series repeats a time (one test over the keys): then nothing is folded or in conflict
+    repeated = good.select(SERIES).is_duplicated().any()
+    if repeated:
+        good = good.with_columns(pl.col("value").n_unique().over(SERIES).alias("_values"))
+        conflict = good.filter(pl.col("_values") > 1)
+        if conflict.height:
+            rejects = pl.concat([rejects, conflicts(conflict)])
+        good = good.filter(pl.col("_values") == 1)
     good = good.filter(~pl.col(ROW).is_in(rejects.get_column(ROW).unique().implode()))
     before = good.height
-    good = good.unique(SERIES, keep="first", maintain_order=True)
+    if repeated:
+        good = good.unique(SERIES, keep="first", maintain_order=True)
     rows = good.select(ROW, *SAMPLE_COLUMNS)
     return rows, rejects.cast(REJECTS), before - good.height
 
