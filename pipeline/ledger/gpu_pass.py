@@ -12,9 +12,10 @@
 
 Both steps are one query of DuckDB over the samples (sql/ledger/passes/gpu_pass.sql; in the
 warehouse, where they lie, a group of hosts at a time; or an in-memory DuckDB over a frame or
-Parquet files): samples are grouped by instant first (host, GPU, time), so a month of a thousand
-GPUs is a few hash aggregations and one window over integers. Instants held by several holders at
-once are expanded first (gpu_multi_holders.sql), only when a pass finds one. The result is one row
+Parquet files). The GPUs and the holders of the samples are numbered first, so that the samples'
+one grouping by instant (GPU, time) and the window along each GPU's timeline are over integers;
+the names join back to the rows summed per bucket. Instants held by several holders at once are
+expanded first (gpu_multi_holders.sql), only when a pass finds one. The result is one row
 per host, bucket, holder and fraction num/den, with the GPU-milliseconds held and those x the
 holder's utilisation (basis points)."""
 

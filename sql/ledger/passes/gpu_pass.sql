@@ -4,39 +4,66 @@
 -- fully used, 10,000). Instants are integer microseconds since the epoch (`t`).
 --
 -- A sample holds its GPU until the GPU's next sample when that comes within the gap rule
--- ($gap_steps x its step), else for one step. An instant's samples are grouped by holder first: an
--- instant whose samples all name one holder (`single`, the usual case) is one slot, where a MIG
--- profile holds its slices of $mig_slices, a pod on a whole GPU all of it, or 1/replicas when
--- replicas are declared ($replicas); the unheld rest of such a slot is idle (added by
--- gpu_weights.sql). The slots of the other instants (MIG slices, time-sliced pods) are in
--- _gpu_multi (gpu_multi_holders.sql; empty until a pass finds such an instant). Slots that cross a
--- bucket boundary ($bucket_us: an hour or a day, in microseconds) are cut there. The samples and
--- their columns are written in by the code (pipeline.ledger.frame.fill).
+-- ($gap_steps x its step), else for one step. An instant whose samples all name one holder
+-- (`single`, the usual case) is one slot, where a MIG profile holds its slices of $mig_slices, a
+-- pod on a whole GPU all of it, or 1/replicas when replicas are declared ($replicas); the unheld
+-- rest of such a slot is idle (added by gpu_weights.sql). The slots of the other instants (MIG
+-- slices, time-sliced pods) are in _gpu_multi (gpu_multi_holders.sql; empty until a pass finds such
+-- an instant). Slots that cross a bucket boundary ($bucket_us: an hour or a day, in microseconds)
+-- are cut there. The samples and their columns are written in by the code
+-- (pipeline.ledger.frame.fill); they are read three times, never materialized.
+--
+-- The GPUs (host, GPU) and the holders (MIG profile and instance, namespace, pod, container,
+-- labels) of the samples are numbered first (`g`, `h`), so that the grouping by instant and the
+-- window along each GPU's timeline work on integers; the names join back once the slots are summed
+-- per bucket. Numbers are compared as the names are, nulls equal.
 
-with samples as (
-    select $sample_columns from $samples
+with gpu_ids as (
+    select row_number() over () as g, hostname, gpu
+    from (select distinct hostname, gpu from (select $sample_columns from $samples))
 ),
 
-holders as (
+holder_ids as (
     select
-        hostname, gpu, t, max(step_seconds) as step_seconds,
-        mig_profile, mig_instance, namespace, pod, container, labels,
-        max(value) filter (where metric = 'DCGM_FI_PROF_GR_ENGINE_ACTIVE') as active_ratio,
-        max(value) filter (where metric = 'DCGM_FI_DEV_GPU_UTIL') as util_percent
-    from samples
-    group by hostname, gpu, t, mig_profile, mig_instance, namespace, pod, container, labels
+        row_number() over () as h, *,
+        case when mig_profile is not null or mig_instance is not null then mig_slices_held(mig_profile) else 1 end
+            as num,
+        case
+            when mig_profile is not null or mig_instance is not null then $mig_slices
+            when pod is null then 1
+            else greatest(1, $replicas)
+        end as den
+    from (
+        select distinct mig_profile, mig_instance, namespace, pod, container, labels
+        from (select $sample_columns from $samples)
+    )
 ),
 
--- the maximum of the holders' maxima is the instant's maximum
+keyed as (
+    select gi.g, s.t, s.step_seconds, hi.h, s.metric, s.value
+    from (select $sample_columns from $samples) as s
+    inner join gpu_ids as gi on s.hostname is not distinct from gi.hostname and s.gpu is not distinct from gi.gpu
+    inner join holder_ids as hi
+        on s.mig_profile is not distinct from hi.mig_profile
+        and s.mig_instance is not distinct from hi.mig_instance
+        and s.namespace is not distinct from hi.namespace
+        and s.pod is not distinct from hi.pod
+        and s.container is not distinct from hi.container
+        and s.labels is not distinct from hi.labels
+),
+
+-- an instant's maxima are the maxima over its samples (of its holders' maxima); it is single when
+-- all its samples name one holder
 instants as (
     select
-        hostname, gpu, t, max(step_seconds)::bigint * 1000 as step_ms,
-        any_value(mig_profile) as mig_profile, any_value(mig_instance) as mig_instance,
-        any_value(namespace) as namespace,
-        any_value(pod) as pod, any_value(container) as container, any_value(labels) as labels,
-        utilisation_bp(max(active_ratio), max(util_percent)) as util_bp, count(*) = 1 as single
-    from holders
-    group by hostname, gpu, t
+        g, t, max(step_seconds)::bigint * 1000 as step_ms, min(h) as h,
+        utilisation_bp(
+            max(value) filter (where metric = 'DCGM_FI_PROF_GR_ENGINE_ACTIVE'),
+            max(value) filter (where metric = 'DCGM_FI_DEV_GPU_UTIL')
+        ) as util_bp,
+        min(h) = max(h) as single
+    from keyed
+    group by g, t
 ),
 
 timed as (
@@ -50,37 +77,25 @@ timed as (
             step_ms
         ) as ms
     from instants
-    window gpu_order as (partition by hostname, gpu order by t)
-),
-
-single_slots as (
-    select
-        hostname, gpu, t, ms, namespace, pod, container, labels, util_bp, single,
-        case when mig_profile is not null or mig_instance is not null then mig_slices_held(mig_profile) else 1 end
-            as num,
-        case
-            when mig_profile is not null or mig_instance is not null then $mig_slices
-            when pod is null then 1
-            else greatest(1, $replicas)
-        end as den
-    from timed
+    window gpu_order as (partition by g order by t)
 ),
 
 -- a multi-holder instant's slots (_gpu_multi) replace it
+multi as (
+    select gi.g, m.* exclude (hostname, gpu)
+    from _gpu_multi as m
+    inner join gpu_ids as gi on m.hostname is not distinct from gi.hostname and m.gpu is not distinct from gi.gpu
+),
+
 slots as (
     select
-        one.hostname, one.gpu, one.t, one.ms,
-        case when one.single then one.namespace else multi.namespace end as namespace,
-        case when one.single then one.pod else multi.pod end as pod,
-        case when one.single then one.container else multi.container end as container,
-        case when one.single then one.labels else multi.labels end as labels,
+        one.g, one.t, one.ms, one.single,
+        case when one.single then one.h end as h,
+        multi.namespace, multi.pod, multi.container, multi.labels,
         case when one.single then one.util_bp else multi.util_bp end as util_bp,
-        one.single,
-        case when one.single then one.num else multi.num end as num,
-        case when one.single then one.den else multi.den end as den
-    from single_slots as one
-    left join _gpu_multi as multi
-        on not one.single and one.hostname = multi.hostname and one.gpu = multi.gpu and one.t = multi.t
+        multi.num, multi.den
+    from timed as one
+    left join multi on not one.single and one.g = multi.g and one.t = multi.t
 ),
 
 bounded as (
@@ -105,12 +120,37 @@ cut as (
     from pieces
 ),
 
-final as (
+-- the slots per GPU, bucket and holder, then named: holders of one name whose MIG labels differ
+-- are one row when their fractions are the same
+summed as (
     select
-        hostname, bucket, namespace, pod, container, labels, num, den, single,
+        g, bucket, h, namespace, pod, container, labels, num, den, single,
         sum(piece_ms) as ms,
         sum(piece_ms * coalesce(util_bp, 10000)) as ms_util
     from cut
+    group by g, bucket, h, namespace, pod, container, labels, num, den, single
+),
+
+named as (
+    select
+        gi.hostname, s.bucket,
+        case when s.single then hi.namespace else s.namespace end as namespace,
+        case when s.single then hi.pod else s.pod end as pod,
+        case when s.single then hi.container else s.container end as container,
+        case when s.single then hi.labels else s.labels end as labels,
+        case when s.single then hi.num else s.num end as num,
+        case when s.single then hi.den else s.den end as den,
+        s.single, s.ms, s.ms_util
+    from summed as s
+    inner join gpu_ids as gi on s.g = gi.g
+    left join holder_ids as hi on s.h = hi.h
+),
+
+final as (
+    select
+        hostname, bucket, namespace, pod, container, labels, num, den, single,
+        sum(ms) as ms, sum(ms_util) as ms_util
+    from named
     group by hostname, bucket, namespace, pod, container, labels, num, den, single
 )
 
