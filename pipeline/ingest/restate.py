@@ -47,6 +47,7 @@ KEY = ["ProviderName", "BillingAccountId", "x_BillingPeriod"]
 VERSION_OVERLAP = sql_text("ingest", "version_overlap")
 LINES_IN_COMMON = sql_text("ingest", "lines_in_common")
 EARLIER_LOADS_SHARING_KEYS = sql_text("ingest", "earlier_loads_sharing_keys")
+LOADS_CHARGED_WITHIN = sql_text("ingest", "loads_charged_within")
 DUPLICATE_LINES_QUARANTINED = sql_text("ingest", "duplicate_lines_quarantined")
 DUPLICATE_LINES_REMOVED = sql_text("ingest", "duplicate_lines_removed")
 RESTATED_KEYS = sql_text("ingest", "restated_keys")
@@ -71,10 +72,13 @@ def supersede(
     periods touched and the number of rows quarantined as duplicates.
 
     However many earlier loads share its keys, it asks the warehouse a fixed number of questions,
-    each answered for all of them at once: which they are, how much of this file each holds
-    again, and which of its lines the parts hold."""
+    each answered for all of them at once: which they are, which of those beside it hold rows
+    within its charge periods' starts (only these can hold its charges), how much of this file
+    each of those holds again, and which of its lines the parts hold."""
     overlapping = con.execute(EARLIER_LOADS_SHARING_KEYS, {"new": load_id}).fetchall()
-    unlisted = [old for old, path, _ in overlapping if _beside(path, relative) and path not in parts]
+    # the loads beside it that can hold a charge or a line of it: the others hold none
+    near = _charged_within(con, load_id, [old for old, path, _ in overlapping if _beside(path, relative)])
+    unlisted = [old for old, path, _ in overlapping if old in near and path not in parts]
     # per file beside it that no manifest lists with it: the rows of this file whose charge it holds
     held = dict(con.execute(VERSION_OVERLAP, {"new": load_id, "candidates": unlisted}).fetchall()) if unlisted else {}
     versions, siblings = [], []
@@ -83,13 +87,28 @@ def supersede(
             versions.append(old)
         else:
             siblings.append(old)
-    duplicates = _quarantine_duplicates(con, load_id, relative, siblings) if siblings else 0
+    holding = [old for old in siblings if old in near]
+    duplicates = _quarantine_duplicates(con, load_id, relative, holding) if holding else 0
     return (_replace(con, load_id, versions, now) if versions else set()), duplicates
 
 
 def _beside(path: str, relative: str) -> bool:
     """True for another file in the new file's folder (a file at the same path is a version)."""
     return path != relative and _folder(path) == _folder(relative)
+
+
+def _charged_within(con: duckdb.DuckDBPyConnection, load_id: str, loads: list[str]) -> set[str]:
+    """The loads of `loads` holding a row whose charge period starts within the first and last
+    start of the load's rows (loads_charged_within.sql)."""
+    if not loads:
+        return set()
+    [(first, last)] = con.execute(
+        "select min(ChargePeriodStart), max(ChargePeriodStart) from staging.billing where load_id = ?", [load_id]
+    ).fetchall()
+    if first is None:
+        return set()
+    found = con.execute(LOADS_CHARGED_WITHIN, {"loads": loads, "first": first, "last": last}).fetchall()
+    return {row[0] for row in found}
 
 
 def _quarantine_duplicates(con: duckdb.DuckDBPyConnection, load_id: str, relative: str, siblings: list[str]) -> int:

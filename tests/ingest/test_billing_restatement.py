@@ -214,3 +214,25 @@ def test_a_file_mostly_a_copy_of_one_earlier_file_beside_it_replaces_it_and_keep
         ).fetchall()
     # only part-b is restated: 3 rows, 30 + 40 + 50 = 120, by 3 rows, 30 + 44 + 6 = 80: -40
     assert restated == [([loads["part-b.csv"][0]], 3, 3, Decimal("120.00"), Decimal("80.00"), Decimal("-40.00"))]
+
+
+def test_lines_at_the_first_and_last_charge_start_of_a_part_are_found_in_earlier_parts(tmp_path: Path) -> None:
+    # only the parts holding rows within the new part's first and last charge start are searched
+    # for its lines: both bounds are included
+    ws = Workspace.init(tmp_path / "ws")
+    _lines(ws, "cur/jan/part-1.csv", (5, "50.00"), (9, "90.00"))  # starts at part-3's last day
+    _lines(ws, "cur/jan/part-2.csv", (1, "10.00"), (2, "20.00"))  # ends at part-3's first day
+    _lines(ws, "cur/jan/part-3.csv", (6, "60.00"), (7, "70.00"))  # holds no day of part-4
+    run.ingest(ws)
+    # part-4 runs from day 2 to day 5; against each earlier part 3 rows share the key and at most
+    # 1 is a charge that part holds (1 * 2 <= 3): all parts, none a version
+    _lines(ws, "cur/jan/part-4.csv", (2, "20.00"), (3, "30.00"), (5, "50.00"))
+    run.ingest(ws)
+    loads = _loads(ws)
+    assert loads["part-4.csv"][1:] == ("loaded", None, 3, 1, 2)  # 3 in = 1 loaded + 2 quarantined
+    assert _quarantined(ws) == [
+        ("billing/cur/jan/part-4.csv", 1, _duplicate(2, "part-2.csv")),
+        ("billing/cur/jan/part-4.csv", 3, _duplicate(1, "part-1.csv")),
+    ]
+    # 50 + 90 + 10 + 20 + 60 + 70 + 30 = 330: every line once
+    assert sum(cost for _, _, cost in _staged(ws)) == Decimal("330.00")
