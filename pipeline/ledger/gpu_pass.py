@@ -56,12 +56,26 @@ class PassPolicy(Protocol):
 def held_frames(samples: Samples, config: Config, policy: PassPolicy, *, every: str) -> Iterator[pl.DataFrame]:
     """The pass: GPU-ms (and ms x utilisation) per host, bucket, holder and fraction, a frame per
     group of hosts. Samples in the warehouse are passed a group of hosts at a time (a GPU's
-    timeline never spans two groups), so memory stays flat however many GPUs a pool has."""
+    timeline never spans two groups), so memory stays flat however many GPUs a pool has; their
+    GPUs and holders are numbered once, for every group."""
     if isinstance(samples, WarehouseSamples) and samples.hosts is not None and len(samples.hosts) > 1:
         groups = host_groups(samples)
         if len(groups) > 1:
-            return (held_frame(replace(samples, hosts=group), config, policy, every=every) for group in groups)
+            return _grouped(samples, groups, config, policy, every=every)
     return iter([held_frame(samples, config, policy, every=every)])
+
+
+def _grouped(
+    samples: WarehouseSamples, groups: list[tuple[str, ...]], config: Config, policy: PassPolicy, *, every: str
+) -> Iterator[pl.DataFrame]:
+    con = samples.con.cursor()  # the numbers are its temp tables, read by every group's pass
+    try:
+        written, source_params = _reading(con, samples, config, policy)
+        _number(con, written, policy, source_params)
+        for group in groups:
+            yield held_frame(replace(samples, hosts=group), config, policy, every=every, numbered=con)
+    finally:
+        con.close()
 
 
 def host_groups(samples: WarehouseSamples) -> list[tuple[str, ...]]:
@@ -104,50 +118,26 @@ def sample_columns(names: list[str], default_step: int) -> str:
     return ", ".join(out)
 
 
-def held_frame(samples: Samples, config: Config, policy: PassPolicy, *, every: str) -> pl.DataFrame:
-    """One pass (gpu_pass.sql) over `samples`. A pass under the gpu_time policy reads no metric
-    and no value: they are null, and so is every utilisation."""
-    utilisation = policy.policy == "utilisation"
-    memory = os.environ.get("COSTLEDGER_GPU_MEMORY", "2GB")
-    source = "_samples"
-    source_params: dict[str, Any] = {}
-    if isinstance(samples, WarehouseSamples):  # a cursor: its own temp tables, the same database
-        con = samples.con.cursor()
-    else:
-        con = duckdb.connect(
-            config={"threads": os.cpu_count() or 1, "preserve_insertion_order": False, "memory_limit": memory}
-        )
+def held_frame(
+    samples: Samples,
+    config: Config,
+    policy: PassPolicy,
+    *,
+    every: str,
+    numbered: duckdb.DuckDBPyConnection | None = None,
+) -> pl.DataFrame:
+    """One pass (gpu_pass.sql) over `samples`, on `numbered` when its GPUs and holders are
+    numbered there already (see `_grouped`). A pass under the gpu_time policy reads no metric and
+    no value: they are null, and so is every utilisation."""
+    con = numbered if numbered is not None else _connect(samples)
     try:
-        if isinstance(samples, WarehouseSamples):
-            source, source_params = samples.source(con)
-            names = [
-                row[0]
-                for row in con.execute(
-                    "select column_name from duckdb_columns() where schema_name = 'staging' and table_name = ?",
-                    ["gpu_samples"],
-                ).fetchall()
-            ]
-        elif isinstance(samples, (pl.DataFrame, pl.LazyFrame)):
-            frame = samples.lazy()
-            names = frame.collect_schema().names()
-            needed = [c for c in SAMPLE_COLUMNS if c in names and (utilisation or c not in ("metric", "value"))]
-            con.register("_samples", frame.select(needed).collect().to_arrow())
-        else:
-            relation = con.read_parquet([str(p) for p in samples])
-            relation.create_view("_samples")
-            names = list(relation.columns)
-        if not utilisation:
-            names = [n for n in names if n not in ("metric", "value")]  # gpu_time reads neither
-        written = {"sample_columns": sample_columns(names, config.telemetry_step_seconds), "samples": source}
+        written, source_params = _reading(con, samples, config, policy)
+        fractions = {**_fractions(policy), **source_params}
+        if numbered is None:
+            _number(con, written, policy, source_params)
         multi_holders = fill(query("gpu_multi_holders"), **written)
         pass_query = fill(query("gpu_pass"), **written)
-        fractions: dict[str, Any] = {
-            "mig_slices": policy.mig_slices,
-            "replicas": policy.time_slicing_replicas or 0,
-            **source_params,
-        }
-        params = {"gap_steps": config.telemetry_gap_steps, "bucket_us": BUCKET_US[every], **fractions}
-        con.execute(query("gpu_pass_macros"))
+        params = {"gap_steps": config.telemetry_gap_steps, "bucket_us": BUCKET_US[every], **source_params}
         # _gpu_multi empty first (its columns only): most passes find no instant with several holders
         con.execute(f"create or replace temp table _gpu_multi as {multi_holders} limit 0", fractions)
         held = con.sql(pass_query, params=params).pl()
@@ -155,5 +145,60 @@ def held_frame(samples: Samples, config: Config, policy: PassPolicy, *, every: s
             con.execute(f"create or replace temp table _gpu_multi as {multi_holders}", fractions)
             held = con.sql(pass_query, params=params).pl()
     finally:
-        con.close()
+        if numbered is None:
+            con.close()
     return held.with_columns(pl.col(c).cast(pl.String) for c in WORKLOAD_KEYS)
+
+
+def _connect(samples: Samples) -> duckdb.DuckDBPyConnection:
+    """A cursor on the warehouse (its own temp tables, the same database), or an in-memory DuckDB."""
+    if isinstance(samples, WarehouseSamples):
+        return samples.con.cursor()
+    memory = os.environ.get("COSTLEDGER_GPU_MEMORY", "2GB")
+    return duckdb.connect(
+        config={"threads": os.cpu_count() or 1, "preserve_insertion_order": False, "memory_limit": memory}
+    )
+
+
+def _reading(
+    con: duckdb.DuckDBPyConnection, samples: Samples, config: Config, policy: PassPolicy
+) -> tuple[dict[str, str], dict[str, Any]]:
+    """Point `con` at the samples: the pass's written parts (the select list and the source) and
+    the source's parameters."""
+    source = "_samples"
+    source_params: dict[str, Any] = {}
+    if isinstance(samples, WarehouseSamples):
+        source, source_params = samples.source(con)
+        names = [
+            row[0]
+            for row in con.execute(
+                "select column_name from duckdb_columns() where schema_name = 'staging' and table_name = ?",
+                ["gpu_samples"],
+            ).fetchall()
+        ]
+    elif isinstance(samples, (pl.DataFrame, pl.LazyFrame)):
+        frame = samples.lazy()
+        names = frame.collect_schema().names()
+        utilisation = policy.policy == "utilisation"
+        needed = [c for c in SAMPLE_COLUMNS if c in names and (utilisation or c not in ("metric", "value"))]
+        con.register("_samples", frame.select(needed).collect().to_arrow())
+    else:
+        relation = con.read_parquet([str(p) for p in samples])
+        relation.create_view("_samples")
+        names = list(relation.columns)
+    if policy.policy != "utilisation":
+        names = [n for n in names if n not in ("metric", "value")]  # gpu_time reads neither
+    return {"sample_columns": sample_columns(names, config.telemetry_step_seconds), "samples": source}, source_params
+
+
+def _fractions(policy: PassPolicy) -> dict[str, Any]:
+    return {"mig_slices": policy.mig_slices, "replicas": policy.time_slicing_replicas or 0}
+
+
+def _number(
+    con: duckdb.DuckDBPyConnection, written: dict[str, str], policy: PassPolicy, source_params: dict[str, Any]
+) -> None:
+    """Number the GPUs and the holders of the samples (_pass_gpus, _pass_holders)."""
+    con.execute(query("gpu_pass_macros"))
+    con.execute(fill(query("gpu_pass_gpus"), **written), source_params)
+    con.execute(fill(query("gpu_pass_holders"), **written), {**_fractions(policy), **source_params})

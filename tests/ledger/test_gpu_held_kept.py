@@ -70,10 +70,10 @@ def test_a_new_day_of_telemetry_is_passed_alone(tmp_path, monkeypatch):
     hosts_passed: list[tuple[str, ...]] = []
     real_pass = gpu_pass.held_frame
 
-    def spy_pass(samples, config, policy, *, every):
+    def spy_pass(samples, config, policy, *, every, numbered=None):
         if every == "1h":
             hosts_passed.append(samples.hosts)
-        return real_pass(samples, config, policy, every=every)
+        return real_pass(samples, config, policy, every=every, numbered=numbered)
 
     monkeypatch.setattr(gpu_pass, "held_frame", spy_pass)
     run.run(root, date=date(2026, 1, 3), month="2026-01")

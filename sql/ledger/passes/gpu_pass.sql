@@ -5,45 +5,28 @@
 --
 -- A sample holds its GPU until the GPU's next sample when that comes within the gap rule
 -- ($gap_steps x its step), else for one step. An instant whose samples all name one holder
--- (`single`, the usual case) is one slot, where a MIG profile holds its slices of $mig_slices, a
--- pod on a whole GPU all of it, or 1/replicas when replicas are declared ($replicas); the unheld
--- rest of such a slot is idle (added by gpu_weights.sql). The slots of the other instants (MIG
+-- (`single`, the usual case) is one slot, where the holder holds its fraction num/den of the GPU
+-- (gpu_pass_holders.sql); the unheld rest of such a slot is idle (added by gpu_weights.sql). The slots of the other instants (MIG
 -- slices, time-sliced pods) are in _gpu_multi (gpu_multi_holders.sql; empty until a pass finds such
 -- an instant). Slots that cross a bucket boundary ($bucket_us: an hour or a day, in microseconds)
 -- are cut there. The samples and their columns are written in by the code
--- (pipeline.ledger.frame.fill); they are read three times, never materialized.
+-- (pipeline.ledger.frame.fill).
 --
--- The GPUs (host, GPU) and the holders (MIG profile and instance, namespace, pod, container,
--- labels) of the samples are numbered first (`g`, `h`), so that the grouping by instant and the
--- window along each GPU's timeline work on integers; the names join back once the slots are summed
--- per bucket. Numbers are compared as the names are, nulls equal.
+-- The GPUs and the holders of the samples are numbered first (`g` in _pass_gpus, `h` in
+-- _pass_holders: gpu_pass_gpus.sql, gpu_pass_holders.sql), so that the grouping by instant and the window along each
+-- GPU's timeline work on integers; the names join back once the slots are summed per bucket.
+-- Numbers are matched as the names are, nulls equal.
 
-with gpu_ids as (
-    select row_number() over () as g, hostname, gpu
-    from (select distinct hostname, gpu from (select $sample_columns from $samples))
-),
-
-holder_ids as (
-    select
-        row_number() over () as h, *,
-        case when mig_profile is not null or mig_instance is not null then mig_slices_held(mig_profile) else 1 end
-            as num,
-        case
-            when mig_profile is not null or mig_instance is not null then $mig_slices
-            when pod is null then 1
-            else greatest(1, $replicas)
-        end as den
-    from (
-        select distinct mig_profile, mig_instance, namespace, pod, container, labels
-        from (select $sample_columns from $samples)
-    )
+with samples as (
+    select $sample_columns from $samples
 ),
 
 keyed as (
     select gi.g, s.t, s.step_seconds, hi.h, s.metric, s.value
-    from (select $sample_columns from $samples) as s
-    inner join gpu_ids as gi on s.hostname is not distinct from gi.hostname and s.gpu is not distinct from gi.gpu
-    inner join holder_ids as hi
+    from samples as s
+    inner join _pass_gpus as gi
+        on s.hostname is not distinct from gi.hostname and s.gpu is not distinct from gi.gpu
+    inner join _pass_holders as hi
         on s.mig_profile is not distinct from hi.mig_profile
         and s.mig_instance is not distinct from hi.mig_instance
         and s.namespace is not distinct from hi.namespace
@@ -84,7 +67,8 @@ timed as (
 multi as (
     select gi.g, m.* exclude (hostname, gpu)
     from _gpu_multi as m
-    inner join gpu_ids as gi on m.hostname is not distinct from gi.hostname and m.gpu is not distinct from gi.gpu
+    inner join _pass_gpus as gi
+        on m.hostname is not distinct from gi.hostname and m.gpu is not distinct from gi.gpu
 ),
 
 slots as (
@@ -142,8 +126,8 @@ named as (
         case when s.single then hi.den else s.den end as den,
         s.single, s.ms, s.ms_util
     from summed as s
-    inner join gpu_ids as gi on s.g = gi.g
-    left join holder_ids as hi on s.h = hi.h
+    inner join _pass_gpus as gi on s.g = gi.g
+    left join _pass_holders as hi on s.h = hi.h
 ),
 
 final as (
