@@ -15,7 +15,7 @@ warehouse, where they lie, a group of hosts at a time; or an in-memory DuckDB ov
 Parquet files). The GPUs and the holders of the samples are numbered first, so that the samples'
 one grouping by instant (GPU, time) and the window along each GPU's timeline are over integers;
 the names join back to the rows summed per bucket. Instants held by several holders at once are
-expanded first (gpu_multi_holders.sql), only when a pass finds one. The result is one row
+expanded (gpu_multi_holders.sql) and passed again, only when a pass finds one. The result is one row
 per host, bucket, holder and fraction num/den, with the GPU-milliseconds held and those x the
 holder's utilisation (basis points)."""
 
@@ -59,36 +59,31 @@ def held_frames(samples: Samples, config: Config, policy: PassPolicy, *, every: 
     timeline never spans two groups), so memory stays flat however many GPUs a pool has; their
     GPUs and holders are numbered once, for every group."""
     if isinstance(samples, WarehouseSamples) and samples.hosts is not None and len(samples.hosts) > 1:
-        groups = host_groups(samples)
-        if len(groups) > 1:
-            return _grouped(samples, groups, config, policy, every=every)
+        return _grouped(samples, config, policy, every=every)
     return iter([held_frame(samples, config, policy, every=every)])
 
 
-def _grouped(
-    samples: WarehouseSamples, groups: list[tuple[str, ...]], config: Config, policy: PassPolicy, *, every: str
-) -> Iterator[pl.DataFrame]:
+def _grouped(samples: WarehouseSamples, config: Config, policy: PassPolicy, *, every: str) -> Iterator[pl.DataFrame]:
+    """The passes over the groups of hosts of `host_groups`, on one cursor where the samples' GPUs
+    and holders are numbered, and counted for the groups, in one read of the samples."""
     con = samples.con.cursor()  # the numbers are its temp tables, read by every group's pass
     try:
         written, source_params = _reading(con, samples, config, policy)
         _number(con, written, policy, source_params)
+        counts = con.execute("select hostname, sum(samples) from _pass_gpus group by hostname order by hostname")
+        groups = host_groups(counts.fetchall())
+        if len(groups) <= 1:
+            yield held_frame(samples, config, policy, every=every, numbered=con)
+            return
         for group in groups:
             yield held_frame(replace(samples, hosts=group), config, policy, every=every, numbered=con)
     finally:
         con.close()
 
 
-def host_groups(samples: WarehouseSamples) -> list[tuple[str, ...]]:
-    """The hosts, in groups of about PASS_SAMPLES samples (a host alone when it has more)."""
-    cursor = samples.con.cursor()
-    try:
-        source, params = samples.source(cursor)
-        counts = cursor.sql(
-            fill("select hostname, count(*) from $samples group by hostname order by hostname", samples=source),
-            params=params,
-        ).fetchall()
-    finally:
-        cursor.close()
+def host_groups(counts: list[tuple[str, int]]) -> list[tuple[str, ...]]:
+    """The hosts of (host, samples) `counts`, in order, in groups of about PASS_SAMPLES samples (a
+    host alone when it has more)."""
     groups: list[list[str]] = [[]]
     size = 0
     for host, count in counts:
