@@ -52,6 +52,7 @@ tag_keys = ["model"]
 # name = "support"
 # service_name = "Support.*"
 # policy = "proportional"
+# window = "day"          # proportional to each day's direct cost, or "month": to the period's
 
 # [dates]                 # slash dates, per source: "auto" (read from the file), "mdy" (04/01 is 1 April) or "dmy"
 # billing = "mdy"

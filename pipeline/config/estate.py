@@ -171,6 +171,9 @@ class SharedPool(Strict):
     service_name: str | None = None
     service_category: str | None = None
     policy: Literal["proportional", "even", "fixed", "keep"] = "proportional"
+    # proportional: each day's share follows that charge day's direct cost ("day"), or the
+    # whole billing period's ("month": every new day of cost splits the period's rows again).
+    window: Literal["day", "month"] = "day"
     weights: dict[str, int] = {}
 
     @field_validator("charge_category", "service_name", "service_category")

@@ -158,30 +158,57 @@ def split_gpu_nodes(
 def split_shared(
     con: duckdb.DuckDBPyConnection, config: Config, period: str, recipe: str, run_id: str, new: list[str]
 ) -> None:
-    """Split the shared-pool rows of new file versions, and a pool's rows of the whole period
-    again when its weights changed (a proportional pool follows the direct cost)."""
+    """Split the shared-pool rows of new file versions, and a pool's rows again where its weights
+    changed: a proportional pool weighed by day, the rows' days whose direct cost changed (each
+    day split on its own); the other pools, every row when their weights changed (a proportional
+    pool weighed by the month follows the period's direct cost; each row split, then spread)."""
     if not config.shared_pools:
         return
     with step("shared_pool_weights"):
         con.execute(
             f"create or replace temp table _shared_weights as {query('shared_pool_weights')}", {"period": period}
         )
-        changed = [r[0] for r in con.execute(query("shared_weights_changed"), {"period": period}).fetchall()]
+        con.execute(
+            f"create or replace temp table _shared_changed as {query('shared_weights_changed')}", {"period": period}
+        )
         con.execute(
             f"create or replace temp table _shared_rows as {query('shared_rows_to_split')}",
-            {"recipe": recipe, "period": period, "new": new, "changed_pools": changed},
+            {"recipe": recipe, "period": period, "new": new},
         )
+    whole = _scalar(con, "select count(*) from _shared_rows where not by_day")
     COUNTS["shared-pool rows split"] = _scalar(con, "select count(*) from _shared_rows")
     if COUNTS["shared-pool rows split"]:
+        check_split_bounds(con, "_shared_rows", query("shared_row_totals"), what="shared-pool row")
+    if whole:  # split, then spread over their days
         with step("shared: drop the rows split again"):
-            con.execute(fill(query("candidate_drop_split_rows"), split_rows="_shared_rows"), {"period": period})
+            rows = "(select source_ref from _shared_rows where not by_day)"
+            con.execute(fill(query("candidate_drop_split_rows"), split_rows=rows), {"period": period})
         with step("shared_pool_parts"):
-            check_split_bounds(con, "_shared_rows", query("shared_row_totals"), what="shared-pool row")
             con.execute(f"create or replace temp table _shared_parts as {query('shared_pool_parts')}")
         with step("shared parts: billing_days -> ledger_rows (insert)"):
             insert_parts(con, config, run_id, "select * from _shared_parts")
+    if COUNTS["shared-pool rows split"] > whole:  # weighed by day: spread over their days, then split
+        with step("shared_pool_days"):
+            con.execute(f"create or replace temp view _billing_parts as {query('shared_rows_as_parts')}")
+            con.execute(
+                f"create or replace temp table _shared_pieces as "
+                f"{fill(query('shared_pool_days'), days=query('billing_days'))}",
+                {"new": new},
+            )
+        COUNTS["shared-pool days split"] = _scalar(con, "select count(*) from _shared_pieces")
+        with step("shared: drop the days split again"):
+            con.execute(query("candidate_drop_shared_days"), {"period": period})
+        with step("shared_pool_day_parts"):
+            con.execute(f"create or replace temp table _shared_parts as {query('shared_pool_day_parts')}")
+        with step("shared day parts: ledger_rows (insert)"):
+            con.execute("create or replace temp view _day_parts as select * from _shared_parts")
+            insert_rows(con, config, run_id)
     con.execute("delete from ledger.shared_weights where billing_period = ?", [period])
-    con.execute("insert into ledger.shared_weights select ?, pool, model_id, w from _shared_weights", [period])
+    con.execute(
+        "insert into ledger.shared_weights (billing_period, pool, charge_date, model_id, w) "
+        "select ?, pool, weight_day, model_id, w from _shared_weights",
+        [period],
+    )
 
 
 def replace_other_parts(

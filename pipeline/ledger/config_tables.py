@@ -74,7 +74,7 @@ def write_config_tables(
             (i, r.field.value, r.pattern, r.model) for i, r in enumerate(config.attribution.rules, start=1)
         ],
         "meta.shared_pools": [
-            (i, p.name, p.charge_category, p.service_name, p.service_category, p.policy)
+            (i, p.name, p.charge_category, p.service_name, p.service_category, p.policy, p.window)
             for i, p in enumerate(config.shared_pools, start=1)
         ],
         "meta.shared_pool_weights": [

@@ -32,7 +32,7 @@ alter table ledger.billing_deferred add column if not exists source_currency var
 alter table ledger.billing_deferred add column if not exists quantity decimal(38, 9);
 alter table ledger.billing_deferred add column if not exists quantity_unit varchar;
 alter table ledger.billing_deferred add column if not exists provider varchar;
-comment on table ledger.billing_deferred is 'Billing rows whose split needs more than the row (GPU-pool nodes: the telemetry of their hours; shared pools: the policy, for proportional pools every model''s direct cost of the period), per file version and recipe, routed: a build splits them again only when what they depend on changed.';
+comment on table ledger.billing_deferred is 'Billing rows whose split needs more than the row (GPU-pool nodes: the telemetry of their hours; shared pools: the policy, for proportional pools every model''s direct cost of the day or of the period), per file version and recipe, routed: a build splits them again only when what they depend on changed.';
 comment on column ledger.billing_deferred.recipe is 'As ledger.candidate_builds.recipe.';
 comment on column ledger.billing_deferred.load_id is 'The billing file version (staging.billing.load_id).';
 comment on column ledger.billing_deferred.billing_period is 'Billing period YYYY-MM of the row.';

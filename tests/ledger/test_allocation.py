@@ -62,44 +62,62 @@ def test_gpu_node_hour_split_by_gpu_time_with_idle_gap_and_unmapped():
     assert set(parts["quantity_unit"]) == {"GPU-hours"}
 
 
-def test_shared_pool_proportional_to_direct_cost_and_spread_over_days():
-    # direct: search 30.00, rec 10.00 on Jan 1 -> weights 3000 : 1000 cents.
-    # support 8.00 for Jan 1-2 -> search 6.00, rec 2.00; each spread over 2 days: 3.00 + 3.00, 1.00 + 1.00.
+def _direct_and_support() -> pl.DataFrame:
+    """search 30.00 and rec 10.00 on Jan 1, 10.00 each on Jan 2; support 8.00 for Jan 1-2."""
     day = datetime(2026, 1, 1)
-    rows = _billing(
+
+    def row(cost: str, extra: dict, start: datetime, days: int = 1) -> dict:
+        return {
+            "BilledCost": cost,
+            "EffectiveCost": cost,
+            **extra,
+            "ChargePeriodStart": start,
+            "ChargePeriodEnd": start + timedelta(days=days),
+        }
+
+    return _billing(
         [
-            {
-                "BilledCost": "30.00",
-                "EffectiveCost": "30.00",
-                "Tags": '{"model": "search"}',
-                "ChargePeriodStart": day,
-                "ChargePeriodEnd": day + timedelta(days=1),
-            },
-            {
-                "BilledCost": "10.00",
-                "EffectiveCost": "10.00",
-                "Tags": '{" MODEL ": "rec"}',
-                "ChargePeriodStart": day,
-                "ChargePeriodEnd": day + timedelta(days=1),
-            },
-            {
-                "BilledCost": "8.00",
-                "EffectiveCost": "8.00",
-                "ServiceName": "Support",
-                "ChargePeriodStart": day,
-                "ChargePeriodEnd": day + timedelta(days=2),
-            },
+            row("30.00", {"Tags": '{"model": "search"}'}, day),
+            row("10.00", {"Tags": '{" MODEL ": "rec"}'}, day),
+            row("10.00", {"Tags": '{"model": "search"}'}, day + timedelta(days=1)),
+            row("10.00", {"Tags": '{"model": "rec"}'}, day + timedelta(days=1)),
+            row("8.00", {"ServiceName": "Support"}, day, days=2),
         ]
     )
-    parts = billing_parts(rows, _samples([]), CONFIG, ())
+
+
+def test_shared_pool_spread_over_days_then_proportional_to_each_days_direct_cost():
+    # support 8.00 over Jan 1-2 by seconds: 4.00 a day.
+    # Jan 1: direct search 30.00, rec 10.00 -> weights 3000 : 1000 cents -> search 3.00, rec 1.00.
+    # Jan 2: direct 10.00 each -> 1000 : 1000 -> search 2.00, rec 2.00.
+    parts = billing_parts(_direct_and_support(), _samples([]), CONFIG, ())
+    shared = parts.filter(pl.col("allocation_method") == "shared_pool").sort("model_id", "charge_date")
+    assert shared.select("model_id", "charge_date", "source_amount", "allocation_share").rows() == [
+        ("rec", date(2026, 1, 1), Decimal("1.00"), Decimal("0.25")),
+        ("rec", date(2026, 1, 2), Decimal("2.00"), Decimal("0.5")),
+        ("search", date(2026, 1, 1), Decimal("3.00"), Decimal("0.75")),
+        ("search", date(2026, 1, 2), Decimal("2.00"), Decimal("0.5")),
+    ]
+    assert parts["source_amount"].sum() == Decimal("68.00")  # 30 + 10 + 10 + 10 + 8: nothing lost
+
+
+def test_shared_pool_weighed_by_the_month_splits_the_row_then_spreads_it():
+    # window = "month": weights of the whole period, search 40.00 : rec 20.00 -> 4000 : 2000 = 2 : 1.
+    # 8.00 = 8 x 10^18 quanta: search floor(16/3 x 10^18) = 5333333333333333333 (remainder 1/3),
+    # rec 2666666666666666666 (remainder 2/3): the quantum left goes to rec, 2666666666666666667.
+    # Each over Jan 1-2 by seconds, the odd quantum to the earlier day: search 2666666666666666667
+    # + 2666666666666666666; rec 1333333333333333334 + 1333333333333333333.
+    pool = {"name": "support", "service_name": "Support", "policy": "proportional", "window": "month"}
+    config = Config.model_validate({**CONFIG.model_dump(), "shared_pools": [pool]})
+    parts = billing_parts(_direct_and_support(), _samples([]), config, ())
     shared = parts.filter(pl.col("allocation_method") == "shared_pool").sort("model_id", "charge_date")
     assert shared.select("model_id", "charge_date", "source_amount").rows() == [
-        ("rec", date(2026, 1, 1), Decimal("1.00")),
-        ("rec", date(2026, 1, 2), Decimal("1.00")),
-        ("search", date(2026, 1, 1), Decimal("3.00")),
-        ("search", date(2026, 1, 2), Decimal("3.00")),
+        ("rec", date(2026, 1, 1), Decimal("1.333333333333333334")),
+        ("rec", date(2026, 1, 2), Decimal("1.333333333333333333")),
+        ("search", date(2026, 1, 1), Decimal("2.666666666666666667")),
+        ("search", date(2026, 1, 2), Decimal("2.666666666666666666")),
     ]
-    assert parts["source_amount"].sum() == Decimal("48.00")
+    assert parts["source_amount"].sum() == Decimal("68.00")
 
 
 def test_untagged_and_unregistered_cost_is_unallocated_with_reason():

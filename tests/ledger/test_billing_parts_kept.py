@@ -1,8 +1,8 @@
 """A build routes each billing file once and keeps its rows (the kept candidate,
-ledger.cost_ledger_candidate): the next night allocates only the new file, the rows that need the
-whole period (here a tax pool split by direct cost) are split again, and the ledger is the one a
-build from nothing gives. A config change, or a file replaced by a new version, drops what was kept
-for it."""
+ledger.cost_ledger_candidate): the next night allocates only the new file, the shared-pool rows'
+days whose weights the new file changes (here a tax pool split by each day's direct cost) are split
+again, and the ledger is the one a build from nothing gives. A config change, or a file replaced
+by a new version, drops what was kept for it."""
 
 from __future__ import annotations
 
@@ -11,6 +11,7 @@ from decimal import Decimal
 from pathlib import Path
 
 from pipeline import run, warehouse
+from pipeline.ledger import build
 from pipeline.workspace import CONFIG_FILE, Workspace
 from tests.ledger.test_tax_pool import CONFIG_TOML, HEADER  # two models, tag key `model`, a proportional tax pool
 
@@ -57,23 +58,26 @@ def test_a_nightly_build_routes_only_the_new_file_and_matches_a_build_from_nothi
         [
             _usage(5, "search", "30.00"),
             _usage(5, "rec", "10.00"),
-            f"{PERIOD},2026-01-01,2026-02-01,Tax,2.00,2.00,USD,AWS,Tax,",
+            f"{PERIOD},2026-01-05,2026-01-07,Tax,2.00,2.00,USD,AWS,Tax,",
         ],
     )
     run.run(ws, date=date(2026, 1, 5))
     first = _kept(ws)
     # jan-05.csv: 3 rows in, 2 direct parts kept, the tax row deferred (it waits for the direct cost)
     assert [row[1:5] for row in first] == [("billing/jan-05.csv", 3, 2, 1)]
-    # tax 2.00 by direct cost 30 : 10 -> search 1.50, rec 0.50
-    assert _tax(ws) == [("rec", Decimal("0.50")), ("search", Decimal("1.50"))]
+    # tax 2.00 for Jan 5-6: 1.00 a day. Jan 5 by direct cost 30 : 10 -> search 0.75, rec 0.25;
+    # Jan 6 has no direct cost yet: __shared__ 1.00
+    assert _tax(ws) == [("__shared__", Decimal("1.00")), ("rec", Decimal("0.25")), ("search", Decimal("0.75"))]
 
     _write(ws, "jan-06.csv", [_usage(6, "search", "10.00")])
     run.run(ws, date=date(2026, 1, 6))
     second = _kept(ws)
     assert second[0] == first[0]  # the same row, same allocated_at: jan-05.csv was not routed again
     assert [row[1:5] for row in second] == [("billing/jan-05.csv", 3, 2, 1), ("billing/jan-06.csv", 1, 1, 0)]
-    # the tax row is split again with the whole month: direct 40 : 10 -> search 1.60, rec 0.40
-    assert _tax(ws) == [("rec", Decimal("0.40")), ("search", Decimal("1.60"))]
+    # only Jan 6's weights changed (search 1000): the tax row's Jan 6 is split again, search 1.00;
+    # Jan 5 stays as it was
+    assert build.COUNTS["shared-pool rows split"] == 1 and build.COUNTS["shared-pool days split"] == 1
+    assert _tax(ws) == [("rec", Decimal("0.25")), ("search", Decimal("1.75"))]
     nightly = _ledger(ws)
 
     with warehouse.connect(ws.warehouse) as con:  # forget everything kept: a build from nothing

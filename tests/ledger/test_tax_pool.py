@@ -83,8 +83,12 @@ HEADER = (
 
 
 def test_tax_pool_from_the_config_file(tmp_path: Path) -> None:
-    # search 30.00 and rec 10.00 on Jan 5 (weights 3000 : 1000); tax 2.00 for the month:
-    # search 1.50, rec 0.50, each spread over the 31 days of January by seconds.
+    # search 30.00 and rec 10.00 on Jan 5 (weights 3000 : 1000); tax 2.00 for the month, spread
+    # over its 31 days by seconds: 2 x 10^18 quanta / 31 = 64516129032258064 a day, 16 quanta
+    # left, one each to the first 16 days (equal remainders: the earliest days), so Jan 5 has
+    # 64516129032258065. Jan 5 by 3 : 1: search floor(x 3/4) = 48387096774193548 (remainder .75),
+    # rec 16129032258064516 (.25), the quantum left to search: 48387096774193549. The other 30
+    # days have no direct cost: __shared__ 2.00 - 0.064516129032258065 = 1.935483870967741935.
     ws = Workspace.init(tmp_path / "ws", config_text=CONFIG_TOML)
     period = "2026-01-01,2026-02-01"
     lines = [
@@ -95,12 +99,24 @@ def test_tax_pool_from_the_config_file(tmp_path: Path) -> None:
     ]
     (ws.inbox / "billing" / "jan.csv").write_text("\n".join(lines) + "\n", encoding="utf-8")
     run.run(ws, date=date(2026, 1, 31))
+    query = (
+        "select model_id, category, subcategory, sum(billed_cost), count(distinct charge_date) from ledger.cost_ledger "
+        "where allocation_method = 'shared_pool' group by all order by model_id"
+    )
     with warehouse.connect(ws.warehouse) as con:
-        got = con.execute(
-            "select model_id, category, subcategory, sum(billed_cost), count(distinct charge_date) from "
-            "ledger.cost_ledger "
-            "where allocation_method = 'shared_pool' group by all order by model_id"
-        ).fetchall()
+        got = con.execute(query).fetchall()
+    assert got == [
+        ("__shared__", "operational", "tax", Decimal("1.935483870967741935"), 30),
+        ("rec", "operational", "tax", Decimal("0.016129032258064516"), 1),
+        ("search", "operational", "tax", Decimal("0.048387096774193549"), 1),
+    ]
+
+    # window = "month": the row split by the month's 3 : 1 first, search 1.50 and rec 0.50, each
+    # then spread over the 31 days.
+    (ws.root / "costledger.toml").write_text(CONFIG_TOML + 'window = "month"\n', encoding="utf-8")
+    run.run(Workspace.open(ws.root), date=date(2026, 1, 31), month="2026-01")
+    with warehouse.connect(ws.warehouse) as con:
+        got = con.execute(query).fetchall()
     assert got == [
         ("rec", "operational", "tax", Decimal("0.50"), 31),
         ("search", "operational", "tax", Decimal("1.50"), 31),

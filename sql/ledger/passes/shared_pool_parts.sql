@@ -1,11 +1,14 @@
--- One part per shared-pool row (_shared_rows) and model, before it is spread over days: rows of a
--- pool with weights (_shared_weights, shared_pool_weights.sql) are split by them exactly (floor
--- shares, the leftover quanta to the largest remainders, ties: the smallest model id); rows of a
--- pool without (policy keep, or no registered models) stay __shared__ whole.
+-- One part per shared-pool row of a pool whose weights split every day alike (_shared_rows not
+-- by_day: policy even, fixed, proportional weighed by the month) and model, before it is spread
+-- over days: rows of a pool with weights (_shared_weights, shared_pool_weights.sql) are split by
+-- them exactly (floor shares, the leftover quanta to the largest remainders, ties: the smallest
+-- model id); rows of a pool without (policy keep, or no registered models) stay __shared__ whole.
+-- A pool weighed by day is split a day at a time (shared_pool_day_parts.sql).
 
 -- each row numbered once (materialized: the splits join their row again by this number)
 with pool_rows as materialized (
     select *, row_number() over () as split_id from _shared_rows
+    where not by_day
 ),
 
 -- a pool's weight total: every row of the pool is split by all its weights

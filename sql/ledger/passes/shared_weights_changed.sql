@@ -1,23 +1,29 @@
--- The shared pools whose weights (_shared_weights, shared_pool_weights.sql) differ from those the
--- kept candidate's rows of $period were split with (ledger.shared_weights): their rows of the
--- whole period are split again.
+-- The shared pools' weight days (pool, weight_day; null: every day) whose weights
+-- (_shared_weights, shared_pool_weights.sql) differ from those the kept candidate's rows of
+-- $period were split with (ledger.shared_weights): the pool's rows of those days are split again.
 
-with differing as (
+with kept as (
+    select pool, charge_date as weight_day, model_id, w
+    from ledger.shared_weights
+    where billing_period = $period
+),
+
+differing as (
     (
-        select pool, model_id, w from _shared_weights
+        select pool, weight_day, model_id, w from _shared_weights
         except
-        select pool, model_id, w from ledger.shared_weights where billing_period = $period
+        select pool, weight_day, model_id, w from kept
     )
     union all
     (
-        select pool, model_id, w from ledger.shared_weights where billing_period = $period
+        select pool, weight_day, model_id, w from kept
         except
-        select pool, model_id, w from _shared_weights
+        select pool, weight_day, model_id, w from _shared_weights
     )
 ),
 
 final as (
-    select distinct pool from differing
+    select distinct pool, weight_day from differing
 )
 
 select * from final
