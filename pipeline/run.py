@@ -182,7 +182,9 @@ def publish(workspace: Path | str | Workspace, period: str) -> int:
     """Copy the period's candidate into ledger.cost_ledger and refresh the marts computed in Python
     (forecasts, savings, price/volume/mix), in one transaction (the candidate is kept: the next
     build of the period changes only what its new inputs change). Only the rows that changed are
-    written again; the others take the candidate's run_id."""
+    written again; the others take the candidate's run_id. Rows are compared only on the days whose
+    validated digest changed since they were published (meta.published_days), when the candidate
+    was validated."""
     from pipeline import marts
 
     ws = _ws(workspace)
@@ -193,12 +195,15 @@ def publish(workspace: Path | str | Workspace, period: str) -> int:
             info["run_id"] = _value(con, _CANDIDATE_RUN_ID, period)
             # a period published before: only its rows new, changed or gone; else every row, unhashed
             first = not _value(con, "select count(*) > 0 from ledger.cost_ledger where billing_period = ?", period)
+            schema = _value(con, "select any_value(digest) from meta.schema_digest")
+            compared = ""
             if first:
                 con.execute("create or replace temp table _changed_rows (lineage_id varchar)")
             else:
+                every_day, compared = _compare_days(con, period, info["run_id"], schema)
                 con.execute(
                     f"create or replace temp table _changed_rows as {warehouse.sql_text('publish', 'changed_rows')}",
-                    {"period": period},
+                    {"period": period, "every_day": every_day},
                 )
                 con.execute(warehouse.sql_text("publish", "cost_ledger_rows_out"), {"period": period})
             con.execute(warehouse.sql_text("publish", "cost_ledger_period"), {"period": period, "every": first})
@@ -206,13 +211,46 @@ def publish(workspace: Path | str | Workspace, period: str) -> int:
                 warehouse.sql_text("publish", "cost_ledger_run_id"), {"period": period, "run_id": info["run_id"]}
             )
             changed = rows if first else _value(con, "select count(*) from _changed_rows")
+            con.execute("delete from meta.published_days where billing_period = ?", [period])
+            con.execute(
+                warehouse.sql_text("publish", "published_days"),
+                {"period": period, "run_id": info["run_id"], "schema_digest": schema},
+            )
             con.execute(
                 "delete from meta.pending_periods where period = ?", [period]
             )  # the candidate stays: the next build starts from it
             crash.point("publish")
             marts.refresh(con, ws.config, period)
-        info["message"] = f"{rows} rows published ({changed} new, changed or gone)"
+        info["message"] = f"{rows} rows published ({changed} new, changed or gone{compared})"
     return rows
+
+
+def _compare_days(con: duckdb.DuckDBPyConnection, period: str, run_id: str, schema: str) -> tuple[bool, str]:
+    """Put the days of `period` whose rows publish must compare in _days_to_compare; return
+    whether it must compare every day instead (the candidate, `run_id`, was not validated, or the
+    period was not published with day digests under this schema, `schema`), and how many it
+    compares, in words for the run's message."""
+    con.execute("create or replace temp table _days_to_compare (charge_date date)")
+    validated = _value(
+        con,
+        "select count(charge_date) from meta.validated_days where billing_period = ? and run_id = ?",
+        period,
+        run_id,
+    )
+    published = _value(
+        con,
+        "select count(*) > 0 and bool_and(schema_digest = ?) from meta.published_days where billing_period = ?",
+        schema,
+        period,
+    )
+    if not (validated and published):
+        return True, "; every day compared"
+    con.execute(
+        f"insert into _days_to_compare {warehouse.sql_text('publish', 'days_to_compare')}",
+        {"period": period, "run_id": run_id},
+    )
+    days = _value(con, "select count(*) from _days_to_compare")
+    return False, f"; {days} changed day{'' if days == 1 else 's'} of {validated} compared"
 
 
 def due(periods: set[str], as_of: date) -> set[str]:

@@ -1,15 +1,26 @@
 -- The lineage ids of the period whose candidate row differs from its published row, or that
 -- only one side holds: publish writes again only these. Rows are compared on every column but
--- run_id, which every build rewrites, by two hashes (a shared pool split again after a new day
--- changes its rows; the other days' rows are as published).
+-- run_id, which every build rewrites, by two hashes; on every day ($every_day), or on the days
+-- whose digest changed since they were published (_days_to_compare, days_to_compare.sql) and
+-- rows without a charge date.
 with candidate as (
     select c.lineage_id, hash(c) as h, hash(c, 'publish') as h2
-    from (select * exclude (run_id) from ledger.cost_ledger_candidate where billing_period = $period) as c
+    from (
+        select * exclude (run_id) from ledger.cost_ledger_candidate
+        where
+            billing_period = $period
+            and ($every_day or charge_date is null or charge_date in (select charge_date from _days_to_compare))
+    ) as c
 ),
 
 published as (
     select p.lineage_id, hash(p) as h, hash(p, 'publish') as h2
-    from (select * exclude (run_id) from ledger.cost_ledger where billing_period = $period) as p
+    from (
+        select * exclude (run_id) from ledger.cost_ledger
+        where
+            billing_period = $period
+            and ($every_day or charge_date is null or charge_date in (select charge_date from _days_to_compare))
+    ) as p
 ),
 
 final as (

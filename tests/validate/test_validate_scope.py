@@ -181,7 +181,14 @@ def test_nightly_runs_validate_the_new_day_and_a_restated_one(tmp_path: Path) ->
     # night 1: first; night 2: day 6 new, day 5 as it was; night 3: day 5 restated
     assert _said(ws, "validate") == ["every day", "1 changed day of 2", "1 changed day of 2", "every day"]
     # publish writes only the rows that changed: night 1 day 5's one row; night 2 day 6's; night 3
-    # day 5's row of the new file version (a new source_ref, so a new lineage id) in, the old out
-    said = ["1 new, changed or gone", "1 new, changed or gone", "2 new, changed or gone", "0 new, changed or gone"]
+    # day 5's row of the new file version (a new source_ref, so a new lineage id) in, the old out.
+    # It compares only the days whose validated digest changed since they were published: night 2
+    # day 6 (new), night 3 day 5 (restated), then none
+    said = [
+        "1 new, changed or gone",
+        "1 new, changed or gone; 1 changed day of 2 compared",
+        "2 new, changed or gone; 1 changed day of 2 compared",
+        "0 new, changed or gone; 0 changed days of 2 compared",
+    ]
     assert _said(ws, "publish") == said
     assert _published_is_the_candidate(ws)
