@@ -159,9 +159,10 @@ def split_shared(
     con: duckdb.DuckDBPyConnection, config: Config, period: str, recipe: str, run_id: str, new: list[str]
 ) -> None:
     """Split the shared-pool rows of new file versions, and a pool's rows again where its weights
-    changed: a proportional pool weighed by day, the rows' days whose direct cost changed (each
-    day split on its own); the other pools, every row when their weights changed (a proportional
-    pool weighed by the month follows the period's direct cost; each row split, then spread)."""
+    changed: for a proportional pool weighed by day, the rows' days whose direct cost changed
+    (each day of a row is split on its own); for the other pools, every row when their weights
+    changed (a proportional pool weighed by the month follows the period's direct cost; a row is
+    split whole, then spread over its days)."""
     if not config.shared_pools:
         return
     with step("shared_pool_weights"):
@@ -175,20 +176,10 @@ def split_shared(
             f"create or replace temp table _shared_rows as {query('shared_rows_to_split')}",
             {"recipe": recipe, "period": period, "new": new},
         )
-    whole = _scalar(con, "select count(*) from _shared_rows where not by_day")
     COUNTS["shared-pool rows split"] = _scalar(con, "select count(*) from _shared_rows")
     if COUNTS["shared-pool rows split"]:
         check_split_bounds(con, "_shared_rows", query("shared_row_totals"), what="shared-pool row")
-    if whole:  # split, then spread over their days
-        with step("shared: drop the rows split again"):
-            rows = "(select source_ref from _shared_rows where not by_day)"
-            con.execute(fill(query("candidate_drop_split_rows"), split_rows=rows), {"period": period})
-        with step("shared_pool_parts"):
-            con.execute(f"create or replace temp table _shared_parts as {query('shared_pool_parts')}")
-        with step("shared parts: billing_days -> ledger_rows (insert)"):
-            insert_parts(con, config, run_id, "select * from _shared_parts")
-    if COUNTS["shared-pool rows split"] > whole:  # weighed by day: spread over their days, then split
-        with step("shared_pool_days"):
+        with step("shared_pool_days"):  # the rows of pools weighed by day, over their days
             con.execute(f"create or replace temp view _billing_parts as {query('shared_rows_as_parts')}")
             con.execute(
                 f"create or replace temp table _shared_pieces as "
@@ -196,13 +187,14 @@ def split_shared(
                 {"new": new},
             )
         COUNTS["shared-pool days split"] = _scalar(con, "select count(*) from _shared_pieces")
-        with step("shared: drop the days split again"):
+        with step("shared: drop the rows and days split again"):
+            rows = "(select source_ref from _shared_rows where not by_day)"
+            con.execute(fill(query("candidate_drop_split_rows"), split_rows=rows), {"period": period})
             con.execute(query("candidate_drop_shared_days"), {"period": period})
-        with step("shared_pool_day_parts"):
-            con.execute(f"create or replace temp table _shared_parts as {query('shared_pool_day_parts')}")
-        with step("shared day parts: ledger_rows (insert)"):
-            con.execute("create or replace temp view _day_parts as select * from _shared_parts")
-            insert_rows(con, config, run_id)
+        with step("shared_pool_parts"):
+            con.execute(f"create or replace temp table _shared_parts as {query('shared_pool_parts')}")
+        with step("shared parts: billing_days -> ledger_rows (insert)"):
+            insert_parts(con, config, run_id, "select * from _shared_parts")
     con.execute("delete from ledger.shared_weights where billing_period = ?", [period])
     con.execute(
         "insert into ledger.shared_weights (billing_period, pool, charge_date, model_id, w) "

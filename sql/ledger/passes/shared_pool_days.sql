@@ -2,7 +2,7 @@
 -- days they cover (billing_days.sql on shared_rows_as_parts.sql, written in by the code:
 -- pipeline.warehouse.fill), each day with its pool and weight day (its charge day).
 -- Only the days to split again are kept: every day of a row of a new file version ($new), the
--- changed weight days (_shared_changed) of the others.
+-- changed weight days (_shared_changed) of the others. shared_pool_parts.sql splits each day.
 
 with days as (
     select

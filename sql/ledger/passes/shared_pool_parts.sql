@@ -1,19 +1,58 @@
--- One part per shared-pool row of a pool whose weights split every day alike (_shared_rows not
--- by_day: policy even, fixed, proportional weighed by the month) and model, before it is spread
--- over days: rows of a pool with weights (_shared_weights, shared_pool_weights.sql) are split by
+-- One part per shared-pool unit and model, before it is spread over days. A unit is a row of a
+-- pool whose weights split every day alike (_shared_rows not by_day: policy even, fixed,
+-- proportional weighed by the month; weight_day null), or a row's day of a pool weighed by day
+-- (_shared_pieces, shared_pool_days.sql: its weight_day and charge period are the day). A unit
+-- with weights (_shared_weights of its pool and weight day, shared_pool_weights.sql) is split by
 -- them exactly (floor shares, the leftover quanta to the largest remainders, ties: the smallest
--- model id); rows of a pool without (policy keep, or no registered models) stay __shared__ whole.
--- A pool weighed by day is split a day at a time (shared_pool_day_parts.sql).
+-- model id); a unit without (a day no model has a weight for, policy keep, or no registered
+-- models) stays __shared__ whole.
 
--- each row numbered once (materialized: the splits join their row again by this number)
+-- each unit numbered once (materialized: the splits join their unit again by this number)
 with pool_rows as materialized (
-    select *, row_number() over () as split_id from _shared_rows
-    where not by_day
+    select
+        *,
+        row_number() over () as split_id
+    from (
+        select
+            billing_period,
+            category,
+            subcategory,
+            source_amount,
+            source_effective_amount,
+            source_currency,
+            quantity,
+            quantity_unit,
+            provider,
+            source_ref,
+            pool,
+            cast(null as date) as weight_day,
+            ChargePeriodStart,
+            ChargePeriodEnd
+        from _shared_rows
+        where not by_day
+        union all
+        select
+            billing_period,
+            category,
+            subcategory,
+            source_amount,
+            source_effective_amount,
+            source_currency,
+            quantity,
+            quantity_unit,
+            provider,
+            source_ref,
+            pool,
+            weight_day,
+            charge_date::timestamp,
+            charge_date::timestamp + interval 1 day
+        from _shared_pieces
+    )
 ),
 
--- a pool's weight total: every row of the pool is split by all its weights
+-- a weight day's total (null: every day's): a unit is split by all its pool's weights of its day
 pool_totals as (
-    select pool, sum(w) as total from _shared_weights group by pool
+    select pool, weight_day, sum(w) as total from _shared_weights group by pool, weight_day
 ),
 
 -- the splits on a narrow table (split_id names a row of pool_rows): the windows sort these columns
@@ -28,8 +67,8 @@ split as (
         money_quanta(r.source_effective_amount) as effective_q,
         money_quanta(r.quantity) as quantity_q
     from pool_rows as r
-    inner join _shared_weights as w on r.pool = w.pool
-    inner join pool_totals as t on r.pool = t.pool
+    inner join _shared_weights as w on r.pool = w.pool and r.weight_day is not distinct from w.weight_day
+    inner join pool_totals as t on r.pool = t.pool and r.weight_day is not distinct from t.weight_day
 ),
 
 floors as (
@@ -100,8 +139,11 @@ final as (
         '',
         ChargePeriodStart,
         ChargePeriodEnd
-    from pool_rows
-    where pool not in (select pool from _shared_weights)
+    from pool_rows as r
+    where not exists (
+        select 1 from pool_totals as t
+        where t.pool = r.pool and t.weight_day is not distinct from r.weight_day
+    )
 )
 
 select * from final
