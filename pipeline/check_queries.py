@@ -105,9 +105,34 @@ def mart_query(name: str, directory: Path | None = None) -> str:
     return query
 
 
-def marts_sql(directory: Path | None = None, *, query: str = MARTS_SQL) -> str:
-    """`query` (the marts' rules) with each $mart_<name> replaced by that mart's query."""
-    return re.sub(r"\$mart_(\w+)\b", lambda m: mart_query(m.group(1), directory), query)
+def marts_sql(directory: Path | None = None, *, query: str = MARTS_SQL, kept: frozenset[str] = frozenset()) -> str:
+    """`query` (the marts' rules) with each $mart_<name> replaced by that mart's query, or, for a
+    mart in `kept`, by its rows already computed for the period (the temporary table
+    _mart_<name>: keep_marts)."""
+
+    def mart(name: str) -> str:
+        return f"select * from _mart_{name}" if name in kept else mart_query(name, directory)
+
+    return re.sub(r"\$mart_(\w+)\b", lambda m: mart(m.group(1)), query)
+
+
+# Marts that more than one frame reads (the marts' rules and the invoice reconciliation):
+# validation computes each once per period (keep_marts).
+SHARED_MARTS = frozenset({"invoice_reconciliation"})
+
+
+def keep_marts(con: duckdb.DuckDBPyConnection, period: str) -> frozenset[str]:
+    """Compute each of SHARED_MARTS once for `period` into a temporary table _mart_<name> on `con`;
+    return their names, for frame_data's `kept` (drop_marts removes the tables)."""
+    for name in sorted(SHARED_MARTS):
+        con.execute(f"create or replace temp table _mart_{name} as {mart_query(name)}", {"period": period})
+    return SHARED_MARTS
+
+
+def drop_marts(con: duckdb.DuckDBPyConnection) -> None:
+    """Drop the tables keep_marts made."""
+    for name in sorted(SHARED_MARTS):
+        con.execute(f"drop table if exists _mart_{name}")
 
 
 def load_balance_sql(con: duckdb.DuckDBPyConnection) -> str:
@@ -177,17 +202,19 @@ def frame_data(
     suspect: tuple[str, Mapping[str, Any]] = ("false", {}),
     restricted: Path | None = None,
     scope: Scope = EVERYTHING,
+    kept: frozenset[str] = frozenset(),
 ) -> pd.DataFrame:
     """The frame a suite runs on, computed in DuckDB for one period, as pandas. `suspect`: for
     ledger_rows, the condition (and its bound values) of the rows kept beyond the sample;
-    `scope`: the days and loads to check (the ledger rows, the day-grain marts, the loads' balance)."""
+    `scope`: the days and loads to check (the ledger rows, the day-grain marts, the loads' balance);
+    `kept`: the marts already computed for the period (keep_marts)."""
     if frame == "labor_conservation":
         return labor_conservation_frame(con, period=period, restricted=restricted)
     parameters: dict[str, Any] = {"period": period, **FRAME_PARAMETERS.get(frame, {})}
     builders = {
         "load_balance": lambda: load_balance_sql(con),
-        "marts": marts_sql,
-        "invoice_reconciliation": lambda: marts_sql(query=INVOICE_RECONCILIATION_SQL),
+        "marts": lambda: marts_sql(kept=kept),
+        "invoice_reconciliation": lambda: marts_sql(query=INVOICE_RECONCILIATION_SQL, kept=kept),
     }
     query = builders[frame]() if frame in builders else FRAMES[frame]
     if frame == "ledger_rows":

@@ -37,7 +37,9 @@ from pipeline.check_queries import (
     INSERT_RESULT_SQL,
     VALIDATION_BASIS_SQL,
     Scope,
+    drop_marts,
     frame_data,
+    keep_marts,
 )
 from pipeline.columns import CATEGORIES, COST_BASES, PHASES, AllocationMethod
 from pipeline.errors import ConfigError, ValidationFailed
@@ -108,17 +110,22 @@ def validate_candidate(
     importer = _import_in_background("great_expectations")  # slow to import: meanwhile DuckDB computes the frames
     suites = load_suites()
     checking = checking or check_scope(con, period)
-    frames = {
-        name: load_frame(
-            con,
-            name,
-            period=period,
-            suites=[s for s in suites if s.frame == name],
-            restricted=restricted,
-            scope=checking.scope,
-        )
-        for name in {s.frame for s in suites}
-    }
+    kept = keep_marts(con, period)
+    try:
+        frames = {
+            name: load_frame(
+                con,
+                name,
+                period=period,
+                suites=[s for s in suites if s.frame == name],
+                restricted=restricted,
+                scope=checking.scope,
+                kept=kept,
+            )
+            for name in {s.frame for s in suites}
+        }
+    finally:
+        drop_marts(con)
     importer.join()
     context = _gx_context(data_docs_dir)
     run_name = f"{period}_{run_id}"
@@ -253,11 +260,13 @@ def load_frame(
     suites: Sequence[Suite] = (),
     restricted: Path | None = None,
     scope: Scope = EVERYTHING,
+    kept: frozenset[str] = frozenset(),
 ) -> pd.DataFrame:
     """The frame a suite runs on, computed in DuckDB for one period, as pandas; the ledger rows'
-    sample also keeps every row a fail rule of `suites` flags. `scope`: the days and loads checked."""
+    sample also keeps every row a fail rule of `suites` flags. `scope`: the days and loads checked;
+    `kept`: the marts already computed for the period (pipeline.check_queries.keep_marts)."""
     suspect = suspect_sql(suites) if frame == "ledger_rows" else ("false", {})
-    return frame_data(con, frame, period=period, suspect=suspect, restricted=restricted, scope=scope)
+    return frame_data(con, frame, period=period, suspect=suspect, restricted=restricted, scope=scope, kept=kept)
 
 
 def suspect_sql(suites: Sequence[Suite]) -> tuple[str, dict[str, Any]]:

@@ -33,6 +33,7 @@ import duckdb
 import pytest
 
 from pipeline import warehouse
+from pipeline.check_queries import drop_marts, keep_marts
 from pipeline.columns import BUCKETS, LEDGER_COLUMNS
 from pipeline.errors import ConfigError, ValidationFailed
 from pipeline.ingest import labor
@@ -556,6 +557,23 @@ def test_import_does_not_load_great_expectations() -> None:
 
 
 # ---- the marts suite: the marts computed over the candidate, as they will read once published
+
+
+def test_the_invoice_reconciliation_is_computed_once_and_both_frames_read_it(con: duckdb.DuckDBPyConnection) -> None:
+    # the candidate misses a cent of AWS's bill: search-rank 33.32 where 33.33 was billed, so the
+    # AWS USD cell's billed difference is 33.34 + 33.32 + 33.33 + 0.03 - (100.00 + 0.03) = -0.01
+    build_billing_estate(con, search_rank_billed="33.32")
+    kept = keep_marts(con, PERIOD)
+    try:
+        [(difference,)] = con.execute(
+            "select billed_difference from _mart_invoice_reconciliation where provider = 'AWS'"
+        ).fetchall()
+        assert difference == Decimal("-0.01")
+        for frame in ("marts", "invoice_reconciliation"):  # the kept rows give the frames the mart's query gives
+            assert load_frame(con, frame, period=PERIOD, kept=kept).equals(load_frame(con, frame, period=PERIOD))
+    finally:
+        drop_marts(con)
+    assert not con.execute("select * from duckdb_tables() where table_name = '_mart_invoice_reconciliation'").fetchall()
 
 
 def test_marts_frame_has_one_clean_row_for_a_correct_candidate(con: duckdb.DuckDBPyConnection) -> None:
