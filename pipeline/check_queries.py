@@ -36,6 +36,20 @@ def day_checked(day: str, days: str = "days") -> str:
 # What $charge_date_checked in the check SQL stands for: the row's charge_date is one of $days.
 CHARGE_DATE_CHECKED = day_checked("charge_date")
 
+
+def samples_checked(days: str = "days") -> str:
+    """The condition that a GPU sample (staging.gpu_samples, time `ts`) is of the period and on a
+    day checked (`$<days>`, null for every day). The first and last day checked bound `ts` as well:
+    a range DuckDB can skip row groups with, where the list alone makes it read every sample."""
+    start = "cast($period || '-01' as timestamp)"
+    return (
+        f"ts >= coalesce(list_min(${days}::date[])::timestamp, {start}) "
+        f"and ts < coalesce(list_max(${days}::date[])::timestamp + interval 1 day, {start} + interval 1 month) "
+        f"and ts >= {start} and ts < {start} + interval 1 month "
+        f"and {day_checked('ts::date', days)}"
+    )
+
+
 LEDGER_ROWS_SQL = fill(sql_text("checks", "ledger_rows"), charge_date_checked=CHARGE_DATE_CHECKED)
 LEDGER_SAMPLE_ROWS = 50_000
 
@@ -83,11 +97,7 @@ def _day_inputs(days: str) -> Mapping[str, str]:
             "(select * from ledger.cost_ledger_candidate where billing_period = $period "
             f"and {day_checked('charge_date', days)})"
         ),
-        r"\bstaging\.gpu_samples\b": (
-            "(select * from staging.gpu_samples where ts >= cast($period || '-01' as timestamp) "
-            "and ts < cast($period || '-01' as timestamp) + interval 1 month "
-            f"and {day_checked('ts::date', days)})"
-        ),
+        r"\bstaging\.gpu_samples\b": f"(select * from staging.gpu_samples where {samples_checked(days)})",
     }
 
 

@@ -6,7 +6,7 @@
 -- pipeline/check_queries.py) read only the days checked ($days, null for every day), and their
 -- totals are compared with the candidate's rows of those days ($charge_date_checked: see
 -- day_checked there).
-with candidate as (
+with candidate as not materialized (  -- read by several parts below: inlined, never held whole
     select * from ledger.cost_ledger_candidate
     where billing_period = $period
 ),

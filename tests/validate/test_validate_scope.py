@@ -19,7 +19,7 @@ import duckdb
 import pytest
 
 from pipeline import run, warehouse
-from pipeline.check_queries import EVERYTHING, Scope, frame_data, mart_query
+from pipeline.check_queries import EVERYTHING, Scope, frame_data, mart_query, samples_checked
 from pipeline.errors import ValidationFailed
 from pipeline.validate import check_scope, validate_candidate
 from pipeline.workspace import Workspace
@@ -192,3 +192,30 @@ def test_nightly_runs_validate_the_new_day_and_a_restated_one(tmp_path: Path) ->
     ]
     assert _said(ws, "publish") == said
     assert _published_is_the_candidate(ws)
+
+
+def test_the_samples_of_the_days_checked_are_those_of_the_period_on_those_days() -> None:
+    """samples_checked bounds ts by the first and last day checked (for DuckDB's row-group
+    skipping) and keeps only the days in the list: days 3 and 10 of January take their own
+    samples, from midnight to the last microsecond, and not those of the days between."""
+    con = duckdb.connect()
+    con.execute("create table staging_gpu_samples (ts timestamp)")
+    times = [
+        "2024-12-31 23:00:00",  # another period
+        "2025-01-02 23:59:59.999999",
+        "2025-01-03 00:00:00",  # day 3's first microsecond
+        "2025-01-03 23:59:59.999999",  # day 3's last
+        "2025-01-04 12:00:00",  # between the days checked
+        "2025-01-10 10:00:00",
+        "2025-02-01 00:00:00",  # another period
+    ]
+    con.executemany("insert into staging_gpu_samples values (?::timestamp)", [[t] for t in times])
+    query = f"select strftime(ts, '%d %H:%M') from staging_gpu_samples where {samples_checked()} order by ts"
+
+    def checked(days: list[date] | None) -> list[str]:
+        return [day for (day,) in con.execute(query, {"period": PERIOD, "days": days}).fetchall()]
+
+    assert checked([DAY_3, date(2025, 1, 10)]) == ["03 00:00", "03 23:59", "10 10:00"]
+    assert checked([date(2025, 1, 10), DAY_3]) == ["03 00:00", "03 23:59", "10 10:00"]  # in any order
+    assert checked(None) == ["02 23:59", "03 00:00", "03 23:59", "04 12:00", "10 10:00"]  # every day of January
+    assert checked([]) == []
