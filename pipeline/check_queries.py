@@ -88,6 +88,7 @@ DAY_GRAIN_MARTS: Mapping[str, str] = {
     "daily_team_cost": "days",
     "unit_costs": "days",
     "gpu_efficiency": "gpu_days",
+    "invoice_ledger_days": "days",
 }
 
 
@@ -101,48 +102,92 @@ def _day_inputs(days: str) -> Mapping[str, str]:
     }
 
 
-def mart_query(name: str, directory: Path | None = None) -> str:
+def mart_query(
+    name: str, directory: Path | None = None, *, kept: frozenset[str] = frozenset(), every_day: bool = False
+) -> str:
     """The query of the view marts.<name> (sql/marts/<name>.sql), reading the period's candidate
-    (a day-grain mart: its days checked)."""
+    (a day-grain mart: its days checked, unless `every_day`); another mart it reads is read as
+    mart_rows gives it, every day of it."""
     path = (MARTS_DIR if directory is None else directory) / f"{name}.sql"
     found = _MART_VIEW.search(path.read_text())
     if found is None or found.group(1) != name:
         raise ConfigError(f"{path}: expected 'create or replace view marts.{name} as <query>;' then its comments")
     query = found.group(2)
-    inputs = _day_inputs(DAY_GRAIN_MARTS[name]) if name in DAY_GRAIN_MARTS else _PERIOD_INPUTS
+    inputs = _day_inputs(DAY_GRAIN_MARTS[name]) if name in DAY_GRAIN_MARTS and not every_day else _PERIOD_INPUTS
     for table, narrowed in inputs.items():
         query = re.sub(table, narrowed, query)
-    return query
+    return re.sub(
+        r"\bmarts\.(\w+)\b", lambda m: f"({mart_rows(m.group(1), directory, kept=kept, every_day=True)})", query
+    )
+
+
+def mart_rows(
+    name: str, directory: Path | None = None, *, kept: frozenset[str] = frozenset(), every_day: bool = False
+) -> str:
+    """A query of mart `name`'s rows for the period: its own (mart_query), or, for a mart in
+    `kept`, its rows already computed (the temporary table _mart_<name>: keep_marts)."""
+    return (
+        f"select * from _mart_{name}" if name in kept else mart_query(name, directory, kept=kept, every_day=every_day)
+    )
 
 
 def marts_sql(directory: Path | None = None, *, query: str = MARTS_SQL, kept: frozenset[str] = frozenset()) -> str:
-    """`query` (the marts' rules) with each $mart_<name> replaced by that mart's query, or, for a
-    mart in `kept`, by its rows already computed for the period (the temporary table
-    _mart_<name>: keep_marts)."""
-
-    def mart(name: str) -> str:
-        return f"select * from _mart_{name}" if name in kept else mart_query(name, directory)
-
-    return re.sub(r"\$mart_(\w+)\b", lambda m: mart(m.group(1)), query)
+    """`query` (the marts' rules) with each $mart_<name> replaced by that mart's rows (mart_rows)."""
+    return re.sub(r"\$mart_(\w+)\b", lambda m: mart_rows(m.group(1), directory, kept=kept), query)
 
 
-# Marts that more than one frame reads (the marts' rules and the invoice reconciliation):
-# validation computes each once per period (keep_marts).
-SHARED_MARTS = frozenset({"invoice_reconciliation"})
+# What validation computes once per period (keep_marts): the invoice reconciliation, which both the
+# marts' rules and its own frame read, and the invoice_ledger_days mart it adds up.
+KEPT_MARTS = ("invoice_ledger_days", "invoice_reconciliation")
+
+BILLING_LOADS_SQL = sql_text("checks", "billing_loads")
+
+BILLING_LOADS_GONE_SQL = sql_text("checks", "billing_loads_gone")
+
+INVOICE_DAYS_KEPT_SQL = sql_text("checks", "invoice_days_kept")
 
 
-def keep_marts(con: duckdb.DuckDBPyConnection, period: str) -> frozenset[str]:
-    """Compute each of SHARED_MARTS once for `period` into a temporary table _mart_<name> on `con`;
-    return their names, for frame_data's `kept` (drop_marts removes the tables)."""
-    for name in sorted(SHARED_MARTS):
-        con.execute(f"create or replace temp table _mart_{name} as {mart_query(name)}", {"period": period})
-    return SHARED_MARTS
+def keep_marts(con: duckdb.DuckDBPyConnection, period: str, scope: Scope | None = None) -> frozenset[str]:
+    """Compute the KEPT_MARTS once for `period` into temporary tables _mart_<name> on `con`, and
+    return their names, for frame_data's `kept` (drop_marts removes the tables).
+
+    The invoice_ledger_days rows (the ledger's billing rows traced to their charges, the costly
+    join) are taken from the last validation that passed (meta.validated_invoice_days) for every
+    day but those `scope` checks again, unless a file's staged billing rows went since
+    (meta.validated_billing_loads): then, or for every day (scope.days None), they are traced
+    again. record_kept_marts keeps them when this validation passes."""
+    con.execute(f"create or replace temp table _billing_loads as {BILLING_LOADS_SQL}", {"period": period})
+    days = None if scope is None else scope.days
+    if days is not None:
+        ((gone,),) = con.execute(BILLING_LOADS_GONE_SQL, {"period": period}).fetchall()
+        days = None if gone else days
+    traced = mart_query("invoice_ledger_days")
+    query = traced if days is None else f"{INVOICE_DAYS_KEPT_SQL}\nunion all\nselect * from ({traced})"
+    con.execute(f"create or replace temp table _mart_invoice_ledger_days as {query}", {"period": period, "days": days})
+    reconciliation = mart_query("invoice_reconciliation", kept=frozenset({"invoice_ledger_days"}))
+    con.execute(
+        f"create or replace temp table _mart_invoice_reconciliation as {reconciliation}",
+        {"period": period} if re.search(r"\$period\b", reconciliation) else {},  # the bills of every period
+    )
+    return frozenset(KEPT_MARTS)
+
+
+def record_kept_marts(con: duckdb.DuckDBPyConnection, period: str) -> None:
+    """Keep the period's invoice_ledger_days rows and its files' staged billing row counts, as
+    keep_marts computed them, for the next validation (inside the caller's transaction)."""
+    con.execute("delete from meta.validated_invoice_days where billing_period = ?", [period])
+    con.execute("insert into meta.validated_invoice_days by name select * from _mart_invoice_ledger_days")
+    con.execute("delete from meta.validated_billing_loads where billing_period = ?", [period])
+    con.execute(
+        "insert into meta.validated_billing_loads by name select ? as billing_period, * from _billing_loads", [period]
+    )
 
 
 def drop_marts(con: duckdb.DuckDBPyConnection) -> None:
     """Drop the tables keep_marts made."""
-    for name in sorted(SHARED_MARTS):
+    for name in KEPT_MARTS:
         con.execute(f"drop table if exists _mart_{name}")
+    con.execute("drop table if exists _billing_loads")
 
 
 def load_balance_sql(con: duckdb.DuckDBPyConnection) -> str:

@@ -40,6 +40,7 @@ from pipeline.check_queries import (
     drop_marts,
     frame_data,
     keep_marts,
+    record_kept_marts,
 )
 from pipeline.columns import CATEGORIES, COST_BASES, PHASES, AllocationMethod
 from pipeline.errors import ConfigError, ValidationFailed
@@ -105,12 +106,14 @@ def validate_candidate(
 
     The ledger rows, the day-grain marts and the loads' balance are checked for what changed
     since the period last passed (check_scope, unless `checking` is what it returned: for every
-    day and every load, `check_scope(con, period, full=True)`); the period's totals every time."""
+    day and every load, `check_scope(con, period, full=True)`); the period's totals every time,
+    the ledger's billing rows traced to their charges for the days checked, with the other days'
+    as the last validation that passed traced them (keep_marts)."""
     started = datetime.now(UTC).replace(tzinfo=None)
     importer = _import_in_background("great_expectations")  # slow to import: meanwhile DuckDB computes the frames
     suites = load_suites()
     checking = checking or check_scope(con, period)
-    kept = keep_marts(con, period)
+    kept = keep_marts(con, period, checking.scope)
     try:
         frames = {
             name: load_frame(
@@ -124,21 +127,21 @@ def validate_candidate(
             )
             for name in {s.frame for s in suites}
         }
+        importer.join()
+        context = _gx_context(data_docs_dir)
+        run_name = f"{period}_{run_id}"
+        results = [
+            result for suite in suites for result in _run_suite(context, suite, frames[suite.frame], run_name=run_name)
+        ]
+        record_results(con, results, period=period, run_id=run_id)
+        if data_docs_dir is not None:
+            context.build_data_docs(site_names=[DATA_DOCS_SITE])
+        failed = [r for r in results if r.severity == "fail" and not r.success]
+        if failed:
+            raise ValidationFailed(_failure_message(failed, period=period, run_id=run_id))
+        record_validated_days(con, checking, period=period, run_id=run_id, started=started)
     finally:
         drop_marts(con)
-    importer.join()
-    context = _gx_context(data_docs_dir)
-    run_name = f"{period}_{run_id}"
-    results = [
-        result for suite in suites for result in _run_suite(context, suite, frames[suite.frame], run_name=run_name)
-    ]
-    record_results(con, results, period=period, run_id=run_id)
-    if data_docs_dir is not None:
-        context.build_data_docs(site_names=[DATA_DOCS_SITE])
-    failed = [r for r in results if r.severity == "fail" and not r.success]
-    if failed:
-        raise ValidationFailed(_failure_message(failed, period=period, run_id=run_id))
-    record_validated_days(con, checking, period=period, run_id=run_id, started=started)
     return results
 
 
@@ -188,6 +191,7 @@ def record_validated_days(
         for day, digest, gpu, source in checking.days
     ]
     with transaction(con):
+        record_kept_marts(con, period)  # what keep_marts computed, for the next validation
         con.execute("delete from meta.validated_days where billing_period = ?", [period])
         con.executemany(
             "insert into meta.validated_days (billing_period, charge_date, digest, gpu_digest, source_digest, basis, "

@@ -1,12 +1,11 @@
 -- One row per billing period, provider, billing account, invoice (null = the bill is not final)
 -- and currency: the bill's own total (staging.billing), the ledger's billing rows traced back to
--- those charges (source_ref = load_id:row_number), and the invoices file's total where one was
--- delivered. Every difference must be exactly 0; a key on one side only shows as a difference.
+-- those charges (source_ref = load_id:row_number; per day in marts.invoice_ledger_days), and the
+-- invoices file's total where one was delivered. Every difference must be exactly 0; a key on one side only shows as a difference.
 create or replace view marts.invoice_reconciliation as
 with charges as (
     -- each active source charge with the key it is reconciled under
     select
-        load_id || ':' || row_number as source_ref,
         x_BillingPeriod as billing_period,
         ProviderName as provider,
         BillingAccountId as billing_account_id,
@@ -32,22 +31,19 @@ source_totals as (
 ),
 
 ledger_totals as (
-    -- ledger billing rows under the key of the charge they came from; a row whose charge is no
-    -- longer staged keeps its period, provider and currency, with no account or invoice
+    -- the ledger's billing rows under the key of the charge they came from: the invoice_ledger_days
+    -- mart, whose rows are per day, added up
     select
-        l.billing_period,
-        coalesce(c.provider, l.provider) as provider,
-        c.billing_account_id,
-        c.invoice_id,
-        l.source_currency as currency,
-        count(*) as ledger_rows,
-        sum(l.source_amount) as ledger_billed,
-        sum(l.source_effective_amount) as ledger_effective
-    from ledger.cost_ledger as l
-    left join charges as c
-        on c.source_ref = l.source_ref
-    where l.source = 'billing'
-    group by l.billing_period, coalesce(c.provider, l.provider), c.billing_account_id, c.invoice_id, l.source_currency
+        billing_period,
+        provider,
+        billing_account_id,
+        invoice_id,
+        currency,
+        sum(ledger_rows)::bigint as ledger_rows,
+        sum(ledger_billed) as ledger_billed,
+        sum(ledger_effective) as ledger_effective
+    from marts.invoice_ledger_days
+    group by billing_period, provider, billing_account_id, invoice_id, currency
 ),
 
 invoice_providers as (

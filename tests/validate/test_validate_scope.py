@@ -102,6 +102,58 @@ def test_a_day_whose_rows_go_is_checked_again(con: duckdb.DuckDBPyConnection) ->
         validate_candidate(con, period=PERIOD, run_id=RUN_ID)
 
 
+def _invoice_days(con: duckdb.DuckDBPyConnection) -> list[tuple]:
+    return con.execute(
+        "select charge_date, provider, currency, ledger_rows, ledger_billed from meta.validated_invoice_days "
+        "order by charge_date, provider"
+    ).fetchall()
+
+
+def test_the_invoice_reconciliation_traces_again_only_the_days_checked(con: duckdb.DuckDBPyConnection) -> None:
+    _estate(con)
+    validate_candidate(con, period=PERIOD, run_id=RUN_ID)
+    # the ledger's billing rows traced to their charges, per day, as this validation computed them:
+    # day 3 AWS 33.34 + 33.33 + 33.33 = 100.00 (3 rows), GCP 50.00; day 4 AWS 0.03
+    day_3_aws = (DAY_3, "AWS", "USD", 3, Decimal("100.00"))
+    assert _invoice_days(con) == [
+        day_3_aws,
+        (DAY_3, "GCP", "EUR", 1, Decimal("50.00")),
+        (DAY_4, "AWS", "USD", 1, Decimal("0.03")),
+    ]
+    # day 3's kept AWS total made a cent too high: only day 4 changes, so day 3 is not traced again
+    # and the reconciliation reads the kept 100.01 + 0.03 against the bill's 100.03
+    con.execute(
+        "update meta.validated_invoice_days set ledger_billed = 100.01 where charge_date = ? and provider = 'AWS'",
+        [DAY_3],
+    )
+    update_candidate(con, "aws-2", model_id="search-rank")
+    with pytest.raises(ValidationFailed, match="invoice_reconciliation: .*billed_exact"):
+        validate_candidate(con, period=PERIOD, run_id=RUN_ID)
+    # a full check traces every day again: it passes, and keeps day 3's true total
+    validate_candidate(con, period=PERIOD, run_id=RUN_ID, checking=check_scope(con, PERIOD, full=True))
+    assert _invoice_days(con)[0] == day_3_aws
+
+
+def test_charges_gone_from_staging_trace_every_day_again(con: duckdb.DuckDBPyConnection) -> None:
+    # AWS's bill is of account acct-1, so a ledger row whose charge went shows under no account
+    _estate(con)
+    con.execute("update staging.billing set BillingAccountId = 'acct-1' where ProviderName = 'AWS'")
+    validate_candidate(con, period=PERIOD, run_id=RUN_ID)
+    # a restatement (a later file with the same charge) took AWS's row 1 out of staging, and day
+    # 3's ledger rows were not built again: they name a charge no longer staged
+    con.execute(
+        "insert into staging.billing by name select * replace ('load-AWS-restated' as load_id) from staging.billing "
+        "where load_id = 'load-AWS' and row_number = 1"
+    )
+    con.execute("delete from staging.billing where load_id = 'load-AWS' and row_number = 1")
+    update_candidate(con, "aws-2", model_id="search-rank")  # day 4 changes, day 3 does not
+    assert check_scope(con, PERIOD).scope.days == [DAY_4]
+    # load-AWS has 1 staged row of the 2 it had: every day is traced again, and day 3's 100.00
+    # shows under no account: the bill's (AWS, acct-1) 100.03 against the ledger's 0.03
+    with pytest.raises(ValidationFailed, match="invoice_reconciliation: .*billed_exact"):
+        validate_candidate(con, period=PERIOD, run_id=RUN_ID)
+
+
 def test_another_recipe_or_a_full_check_checks_every_day(con: duckdb.DuckDBPyConnection) -> None:
     _estate(con)
     validate_candidate(con, period=PERIOD, run_id=RUN_ID)
