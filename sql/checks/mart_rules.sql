@@ -54,27 +54,52 @@ mart_totals as (
     group by currency
 ),
 
+-- the candidate's totals per currency as each mart must add them up, in one pass over its rows:
+-- every day (monthly marts) or the days checked (daily marts, $charge_date_checked); unit costs
+-- are the cost of serving (inference phase); idle_unallocated holds the buckets only
+candidate_totals as (
+    select
+        currency,
+        sum(billed_cost) as billed,
+        sum(effective_cost) as effective,
+        sum(economic_cost) as economic,
+        sum(billed_cost) filter (where $charge_date_checked) as day_billed,
+        sum(effective_cost) filter (where $charge_date_checked) as day_effective,
+        sum(economic_cost) filter (where $charge_date_checked) as day_economic,
+        sum(effective_cost) filter (where phase = 'inference') as serving_effective,
+        sum(effective_cost) filter (where phase = 'inference' and $charge_date_checked) as day_serving_effective,
+        sum(billed_cost) filter (where model_id in ('__idle__', '__unallocated__', '__shared__')) as bucket_billed,
+        sum(effective_cost) filter (where model_id in ('__idle__', '__unallocated__', '__shared__'))
+            as bucket_effective
+    from candidate
+    group by currency
+),
+
+-- a (mart, currency) with no candidate row to add up has null totals, as a mart without the
+-- currency has: neither is unbalanced
 expected_totals as (
     select
-        marts.mart,
-        c.currency,
-        case when marts.mart in ('unit_costs', 'monthly_unit_costs') then null else sum(c.billed_cost) end as billed,
-        sum(c.effective_cost) as effective,
-        -- economic cost (cash + cost of delay) in the model cost marts
-        case when marts.mart in ('daily_model_cost', 'monthly_model_cost') then sum(c.economic_cost) end as economic
-    from candidate as c,
-        (
-            values
-            ('daily_model_cost', false, false, true), ('monthly_model_cost', false, false, false),
-            ('unit_costs', false, true, true), ('idle_unallocated', true, false, false),
-            ('daily_team_cost', false, false, true), ('monthly_team_cost', false, false, false),
-            ('monthly_unit_costs', false, true, false)
-        ) as marts (mart, buckets_only, serving_only, day_grain)
-    where
-        (not marts.buckets_only or c.model_id in ('__idle__', '__unallocated__', '__shared__'))
-        and (not marts.serving_only or c.phase = 'inference')  -- unit costs are the cost of serving
-        and (not marts.day_grain or $charge_date_checked)
-    group by marts.mart, c.currency
+        'daily_model_cost' as mart, currency, day_billed as billed, day_effective as effective,
+        day_economic as economic
+    from candidate_totals
+    union all
+    select 'monthly_model_cost', currency, billed, effective, economic
+    from candidate_totals
+    union all
+    select 'unit_costs', currency, null, day_serving_effective, null
+    from candidate_totals
+    union all
+    select 'idle_unallocated', currency, bucket_billed, bucket_effective, null
+    from candidate_totals
+    union all
+    select 'daily_team_cost', currency, day_billed, day_effective, null
+    from candidate_totals
+    union all
+    select 'monthly_team_cost', currency, billed, effective, null
+    from candidate_totals
+    union all
+    select 'monthly_unit_costs', currency, null, serving_effective, null
+    from candidate_totals
 ),
 
 unbalanced_totals as (
