@@ -198,7 +198,7 @@ def publish(workspace: Path | str | Workspace, period: str) -> int:
             schema = _value(con, "select any_value(digest) from meta.schema_digest")
             compared = ""
             if first:
-                con.execute("create or replace temp table _changed_rows (lineage_id varchar)")
+                con.execute("create or replace temp table _changed_rows (lineage_id varchar, charge_date date)")
             else:
                 every_day, compared = _compare_days(con, period, info["run_id"], schema)
                 con.execute(

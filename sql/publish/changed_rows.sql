@@ -1,10 +1,10 @@
--- The lineage ids of the period whose candidate row differs from its published row, or that
--- only one side holds: publish writes again only these. Rows are compared on every column but
+-- The lineage ids (and charge days) of the period whose candidate row differs from its published
+-- row, or that only one side holds: publish writes again only these. Rows are compared on every column but
 -- run_id, which every build rewrites, by two hashes; on every day ($every_day), or on the days
 -- whose digest changed since they were published (_days_to_compare, days_to_compare.sql) and
 -- rows without a charge date.
 with candidate as (
-    select c.lineage_id, hash(c) as h, hash(c, 'publish') as h2
+    select c.lineage_id, c.charge_date, hash(c) as h, hash(c, 'publish') as h2
     from (
         select * exclude (run_id) from ledger.cost_ledger_candidate
         where
@@ -14,7 +14,7 @@ with candidate as (
 ),
 
 published as (
-    select p.lineage_id, hash(p) as h, hash(p, 'publish') as h2
+    select p.lineage_id, p.charge_date, hash(p) as h, hash(p, 'publish') as h2
     from (
         select * exclude (run_id) from ledger.cost_ledger
         where
@@ -24,7 +24,9 @@ published as (
 ),
 
 final as (
-    select coalesce(c.lineage_id, p.lineage_id) as lineage_id
+    select
+        coalesce(c.lineage_id, p.lineage_id) as lineage_id,
+        coalesce(c.charge_date, p.charge_date) as charge_date
     from candidate as c
     full outer join published as p
         on c.lineage_id = p.lineage_id

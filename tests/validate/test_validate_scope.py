@@ -244,6 +244,13 @@ def test_nightly_runs_validate_the_new_day_and_a_restated_one(tmp_path: Path) ->
     ]
     assert _said(ws, "publish") == said
     assert _published_is_the_candidate(ws)
+    # night 5: both days' files restated: publish writes the rows of two days, each day's old row
+    # out and its new one in
+    _write(ws, "jan-05.csv", [_usage(5, "search", "32.00")])
+    _write(ws, "jan-06.csv", [_usage(6, "search", "11.00")])
+    run.run(ws, date=date(2026, 1, 6), settle_seconds=0)
+    assert _said(ws, "publish")[-1] == "4 new, changed or gone; 2 changed days of 2 compared"
+    assert _published_is_the_candidate(ws)
 
 
 def test_the_samples_of_the_days_checked_are_those_of_the_period_on_those_days() -> None:
