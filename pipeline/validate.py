@@ -185,7 +185,9 @@ def check_scope(con: duckdb.DuckDBPyConnection, period: str, *, full: bool = Fal
 def record_validated_days(
     con: duckdb.DuckDBPyConnection, checking: Checking, *, period: str, run_id: str, started: datetime
 ) -> None:
-    """Replace the period's rows in meta.validated_days with the day digests that just passed."""
+    """Replace the period's rows in meta.validated_days with the day digests that just passed, and
+    keep what keep_marts computed for the next validation (record_kept_marts: its tables must
+    still be there)."""
     rows = [
         (period, day, digest, gpu, source, checking.basis, run_id, started)
         for day, digest, gpu, source in checking.days
