@@ -167,7 +167,7 @@ def keep_marts(con: duckdb.DuckDBPyConnection, period: str, scope: Scope | None 
     reconciliation = mart_query("invoice_reconciliation", kept=frozenset({"invoice_ledger_days"}))
     con.execute(
         f"create or replace temp table _mart_invoice_reconciliation as {reconciliation}",
-        {"period": period} if re.search(r"\$period\b", reconciliation) else {},  # the bills of every period
+        named(reconciliation, period=period),  # none when it reads only the kept rows and every bill
     )
     return frozenset(KEPT_MARTS)
 
@@ -202,6 +202,7 @@ def load_balance_sql(con: duckdb.DuckDBPyConnection) -> str:
     )
     return fill(
         LOAD_BALANCE_SQL,
+        gpu_samples_checked=samples_checked("gpu_days"),
         staged=staged or "select null::varchar as load_id, null::bigint as row_number",
         staged_counts=counts or "select null::varchar as load_id, 0 as rows",
     )
@@ -276,15 +277,15 @@ def frame_data(
         condition, values = suspect
         query = fill(query, suspect=condition)
         parameters |= {"sample": LEDGER_SAMPLE_ROWS, **values}
-    for name, value in (
-        ("days", scope.days),
-        ("gpu_days", scope.gpu_days),
-        ("source_days", scope.source_days),
-        ("since", scope.since),
-    ):
-        if re.search(rf"\${name}\b", query):
-            parameters[name] = value
+    parameters |= named(
+        query, days=scope.days, gpu_days=scope.gpu_days, source_days=scope.source_days, since=scope.since
+    )
     return con.execute(query, parameters).df()
+
+
+def named(query: str, **values: Any) -> dict[str, Any]:
+    """The `values` whose $name `query` binds (DuckDB refuses a value a query does not name)."""
+    return {name: value for name, value in values.items() if re.search(rf"\${name}\b", query)}
 
 
 def labor_conservation_frame(

@@ -20,10 +20,7 @@ with day_loads as (
     where list_contains($source_days::date[], charge_date)
     union
     select load_id from staging.gpu_samples
-    where
-        -- the first and last day bound ts too, so that DuckDB skips the row groups of other days
-        ts >= list_min($gpu_days::date[])::timestamp and ts < list_max($gpu_days::date[])::timestamp + interval 1 day
-        and strftime(ts, '%Y-%m') = $period and list_contains($gpu_days::date[], ts::date)
+    where $gpu_days::date[] is not null and $gpu_samples_checked  -- the samples of those days (samples_checked)
     union
     select load_id from staging.usage
     where list_contains($source_days::date[], usage_date)

@@ -202,6 +202,30 @@ def test_the_balance_is_checked_for_files_loaded_restated_or_behind_a_day_whose_
     assert sorted(every["load_id"]) == ["load-AWS", "new", "old", "restated"]
 
 
+def test_the_balance_is_checked_for_the_telemetry_files_of_the_gpu_days_checked(
+    con: duckdb.DuckDBPyConnection,
+) -> None:
+    # two telemetry files loaded before the last validation: samples at 23:30 on day 5 and at
+    # midnight on day 6. Day 5's GPU time changed: its file is checked, day 6's is not; no GPU day
+    # changed: neither is
+    since = datetime(2025, 2, 10)
+    for load_id, ts in (("gpu-5", "2025-01-05 23:30:00"), ("gpu-6", "2025-01-06 00:00:00")):
+        _load(con, load_id, since - timedelta(days=1))
+        con.execute(
+            "insert into staging.gpu_samples (load_id, row_number, metric, ts, step_seconds, hostname, gpu, value) "
+            "values (?, 1, 'DCGM_FI_DEV_GPU_UTIL', ?::timestamp, 60, 'node-1', '0', 50)",
+            [load_id, ts],
+        )
+
+    def checked(gpu_days: list[date]) -> list[str]:
+        scope = Scope(days=gpu_days, gpu_days=gpu_days, since=since, source_days=[])
+        return sorted(frame_data(con, "load_balance", period=PERIOD, scope=scope)["load_id"])
+
+    assert checked([date(2025, 1, 5)]) == ["gpu-5"]
+    assert checked([date(2025, 1, 6)]) == ["gpu-6"]
+    assert checked([]) == []
+
+
 def _said(ws: Workspace, command: str) -> list[str]:
     """What each successful `command` step said in brackets, in order."""
     with warehouse.connect(ws.warehouse) as connection:
