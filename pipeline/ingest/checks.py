@@ -19,6 +19,7 @@ import polars as pl
 from pipeline.config import Config
 from pipeline.errors import InputError
 from pipeline.ingest.parse import REJECT_SCHEMA, ROW, Parsed
+from pipeline.ingest.parsed import record_hash
 
 log = logging.getLogger(__name__)
 
@@ -151,7 +152,9 @@ def _exact_duplicates(raw: pl.DataFrame) -> pl.DataFrame:
     """Rows identical in every column to an earlier row of the same file."""
     if not raw.height or _first_column_distinct(raw.get_column("record")):
         return pl.DataFrame(schema=REJECT_SCHEMA)
-    repeated = raw.filter(pl.col("record").is_duplicated())  # usually none: the grouping below is the dearer pass
+    # usually none: the records' hashes first; only those whose hash repeats are compared whole
+    candidates = raw.filter(record_hash(raw).is_duplicated())
+    repeated = candidates.filter(pl.col("record").is_duplicated())
     marked = repeated.with_columns(pl.col(ROW).min().over("record").alias("_first"))
     return marked.filter(pl.col(ROW) != pl.col("_first")).select(
         ROW,

@@ -58,6 +58,7 @@ from pipeline.ingest.parse import (
     merge_notes,
     parquet_text,
 )
+from pipeline.ingest.parsed import record_hash
 from pipeline.workspace import Workspace
 
 log = logging.getLogger(__name__)
@@ -273,7 +274,7 @@ class _Driver:
         self.quarantined += checked.rejects.get_column(ROW).n_unique()
         self.staged += checked.rows.get_column(ROW).n_unique()
         self.periods |= set(checked.rows.get_column("x_BillingPeriod").drop_nulls().unique().to_list())
-        self.hashes.append(checked.raw.select(ROW, pl.col("record").hash().alias("h")))
+        self.hashes.append(checked.raw.select(ROW, record_hash(checked.raw).alias("h")))
 
 
 def stage(

@@ -18,6 +18,7 @@ from dataclasses import dataclass
 import polars as pl
 
 from pipeline.ingest.parse import REJECT_SCHEMA, ROW, Tally
+from pipeline.ingest.parsed import row_hash
 
 # staging.gpu_samples, in order (DDL: sql/staging/gpu_samples.sql)
 SAMPLE_SCHEMA: dict[str, pl.DataType] = {
@@ -240,8 +241,9 @@ def settle(good: pl.DataFrame, rejects: pl.DataFrame) -> tuple[pl.DataFrame, pl.
     an identical copy is folded (the first kept), a different value quarantines every sample of
     the series and time, and a raw row with any rejected sample is quarantined whole, so that
     rows in = loaded + quarantined."""
-    # usually no series repeats a time (one test over the keys): then nothing is folded or in conflict
-    repeated = good.select(SERIES).is_duplicated().any()
+    # usually no series repeats a time (one test over the keys' hash; a repeated hash takes the
+    # exact path, which is right for any rows): then nothing is folded or in conflict
+    repeated = bool(good.select(row_hash([pl.col(c) for c in SERIES]).is_duplicated().any()).item())
     if repeated:
         good = good.with_columns(pl.col("value").n_unique().over(SERIES).alias("_values"))
         conflict = good.filter(pl.col("_values") > 1)

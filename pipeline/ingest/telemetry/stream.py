@@ -45,6 +45,7 @@ from pipeline.errors import InputError
 from pipeline.ingest import bundle, checks, chunked, limits, scratch
 from pipeline.ingest.adapter import Head
 from pipeline.ingest.parse import PARQUET_MAGIC, ROW, Parsed, Tally, merge_notes
+from pipeline.ingest.parsed import record_hash
 from pipeline.ingest.telemetry import exposition, head_of, long_samples, nvidia_smi, recognise
 from pipeline.ingest.telemetry.samples import CHUNK, FOLDED, ORDER, REJECTS, SAMPLE_COLUMNS, conflicts
 from pipeline.workspace import Workspace
@@ -222,7 +223,7 @@ class _Driver:
         parsed.raw.write_parquet(self.out.path("raw", index))  # moved into the raw layer as it is
         parsed.rejects.cast(REJECTS).write_parquet(self.out.path("rejects", index))
         if parsed.format != exposition.FORMAT:
-            self.hashes.append(parsed.raw.select(ROW, pl.col("record").hash().alias("h")))
+            self.hashes.append(parsed.raw.select(ROW, record_hash(parsed.raw).alias("h")))
 
     def _glob(self, name: str) -> str:
         return str(self.out.folder / f"{name}-*.parquet")
