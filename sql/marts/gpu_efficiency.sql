@@ -16,7 +16,10 @@ with gpu_rows as (
         regexp_extract(l.source_ref, '@([^/]+)/', 1) as owned_host
     from ledger.cost_ledger as l
     left join staging.billing as b
-        on l.source = 'billing' and l.source_ref = b.load_id || ':' || b.row_number
+        on
+        l.source = 'billing'
+        and b.load_id = split_part(l.source_ref, ':', 1)  -- source_ref = load_id:row_number
+        and b.row_number = try_cast(split_part(l.source_ref, ':', 2) as bigint)
     where
         (l.source = 'billing' and l.quantity_unit = 'GPU-hours')
         or (l.source = 'assets' and l.subcategory in ('depreciation', 'maintenance'))

@@ -7,7 +7,8 @@
 create or replace view marts.invoice_ledger_days as
 with charges as (
     select
-        load_id || ':' || row_number as source_ref,
+        load_id,
+        row_number,
         ProviderName as provider,
         BillingAccountId as billing_account_id,
         InvoiceId as invoice_id
@@ -26,8 +27,12 @@ final as (
         sum(l.source_amount) as ledger_billed,
         sum(l.source_effective_amount) as ledger_effective
     from ledger.cost_ledger as l
+    -- joined on the parts of source_ref (a load id holds no ':'), not on a key built for every
+    -- staged charge: the charges of the files behind the rows read are the only ones looked up
     left join charges as c
-        on c.source_ref = l.source_ref
+        on
+        c.load_id = split_part(l.source_ref, ':', 1)
+        and c.row_number = try_cast(split_part(l.source_ref, ':', 2) as bigint)
     where l.source = 'billing'
     group by
         l.billing_period, l.charge_date, coalesce(c.provider, l.provider), c.billing_account_id, c.invoice_id,
