@@ -1,6 +1,7 @@
 -- One row per month in $months and currency where a mart Python filled disagrees with the ledger:
 -- price_volume_mix's costs must add up to the month's ledger cost, and the estate's cost to date
--- in cost_forecast to the ledger's cost up to the month's data_through day. No row: reconciled.
+-- in cost_forecast to the ledger's cost up to the month's data_through day (the marts.data_through
+-- rows of $months the publish keeps in _data_through). No row: reconciled.
 with ledger as (
     select
         t.month,
@@ -8,7 +9,7 @@ with ledger as (
         sum(l.effective_cost) as cost,
         sum(l.effective_cost) filter (where l.charge_date <= t.data_through) as to_date
     from ledger.cost_ledger as l
-    inner join marts.data_through as t
+    inner join _data_through as t
         on t.month = strftime(l.charge_date, '%Y-%m')
     where l.charge_date >= $start and l.charge_date < $end
     group by t.month, l.currency

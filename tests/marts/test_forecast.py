@@ -75,6 +75,7 @@ def test_refresh_writes_every_scope_from_the_published_ledger(con) -> None:
         add_cost(con, day, "m", "hardware", cost)
         add_cost(con, day, "m", "software", "1")
     con.execute("insert into meta.model_registry values ('m', 'M', 'line', 't', 'o', null, null)")
+    forecast.keep_through(con, ["2026-02"])
     assert forecast.refresh(con, ["2026-02"]) == 5 * 3  # 5 scope kinds x (2 categories + all)
     rows = {
         (k, s, c): (a, f)
