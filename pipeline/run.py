@@ -68,6 +68,10 @@ def period_of(day: date) -> str:
 
 _CANDIDATE_ROWS = "select count(*) from ledger.cost_ledger_candidate where billing_period = ?"
 _CANDIDATE_RUN_ID = "select any_value(run_id) from ledger.cost_ledger_candidate where billing_period = ?"
+_CANDIDATE_DAYS = (
+    "select distinct charge_date from ledger.cost_ledger_candidate where billing_period = ? "
+    "order by charge_date nulls last"
+)
 
 
 def _value(con: duckdb.DuckDBPyConnection, query: str, *params: Any) -> Any:
@@ -197,8 +201,9 @@ def publish(workspace: Path | str | Workspace, period: str) -> int:
             first = not _value(con, "select count(*) > 0 from ledger.cost_ledger where billing_period = ?", period)
             schema = _value(con, "select any_value(digest) from meta.schema_digest")
             compared = ""
-            if first:
-                con.execute("create or replace temp table _changed_rows (lineage_id varchar, charge_date date)")
+            if first:  # every row, a day at a time (see the query)
+                for (day,) in con.execute(_CANDIDATE_DAYS, [period]).fetchall():
+                    con.execute(warehouse.sql_text("publish", "cost_ledger_day"), {"period": period, "day": day})
             else:
                 every_day, compared = _compare_days(con, period, info["run_id"], schema)
                 con.execute(
@@ -206,7 +211,7 @@ def publish(workspace: Path | str | Workspace, period: str) -> int:
                     {"period": period, "every_day": every_day},
                 )
                 con.execute(warehouse.sql_text("publish", "cost_ledger_rows_out"), {"period": period})
-            con.execute(warehouse.sql_text("publish", "cost_ledger_period"), {"period": period, "every": first})
+                con.execute(warehouse.sql_text("publish", "cost_ledger_period"), {"period": period})
             con.execute(
                 warehouse.sql_text("publish", "cost_ledger_run_id"), {"period": period, "run_id": info["run_id"]}
             )

@@ -277,6 +277,23 @@ def test_nightly_runs_validate_the_new_day_and_a_restated_one(tmp_path: Path) ->
     assert _published_is_the_candidate(ws)
 
 
+def test_a_first_publish_writes_every_day_of_the_period_in_day_order(tmp_path: Path) -> None:
+    # three days' files, delivered 7, 5, 6 in one run: the first publish inserts the period a day at
+    # a time. The published ledger is the candidate (every row once: 3 rows, 30 + 10 + 20 = 60.00),
+    # stored day after day (its rowids follow the days), and the run says every row was new
+    ws = Workspace.init(tmp_path / "ws", config_text=CONFIG_TOML)
+    for day, amount in ((7, "30.00"), (5, "10.00"), (6, "20.00")):
+        _write(ws, f"jan-{day:02d}.csv", [_usage(day, "search", amount)])
+    run.run(ws, date=date(2026, 1, 7), settle_seconds=0)
+    assert _published_is_the_candidate(ws)
+    with warehouse.connect(ws.warehouse) as connection:
+        days = connection.execute("select charge_date from ledger.cost_ledger order by rowid").fetchall()
+        ((total,),) = connection.execute("select sum(effective_cost) from ledger.cost_ledger").fetchall()
+    assert [day.day for (day,) in days] == sorted(day.day for (day,) in days)
+    assert {day.day for (day,) in days} == {5, 6, 7} and total == Decimal("60.00")
+    assert _said(ws, "publish") == [f"{len(days)} new, changed or gone"]
+
+
 def test_the_samples_of_the_days_checked_are_those_of_the_period_on_those_days() -> None:
     """samples_checked bounds ts by the first and last day checked (for DuckDB's row-group
     skipping) and keeps only the days in the list: days 3 and 10 of January take their own
