@@ -5,7 +5,10 @@
 -- the `mostly` warnings). A candidate of up to $sample rows is seen whole. $days: the days to
 -- check (a validation checks again only the days that changed), null for every day;
 -- $charge_date_checked: a row's charge_date is one of them (day_checked, pipeline/check_queries.py).
-with candidate as (
+-- Neither CTE is materialized: the sample and the unique rule read only lineage_id of the table,
+-- and the casts are made for the rows picked (a month of rows written out whole took 2.5 times as
+-- long at 15 M rows).
+with candidate as not materialized (
     select *
     from ledger.cost_ledger_candidate
     where
@@ -13,7 +16,7 @@ with candidate as (
         and $charge_date_checked
 ),
 
-final as (
+final as not materialized (
     select
         lineage_id,
         model_id,
