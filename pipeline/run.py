@@ -69,9 +69,11 @@ def period_of(day: date) -> str:
 _CANDIDATE_ROWS = "select count(*) from ledger.cost_ledger_candidate where billing_period = ?"
 _CANDIDATE_RUN_ID = "select any_value(run_id) from ledger.cost_ledger_candidate where billing_period = ?"
 _CANDIDATE_DAYS = (
-    "select distinct charge_date from ledger.cost_ledger_candidate where billing_period = ? "
-    "order by charge_date nulls last"
+    "select charge_date, count(*) from ledger.cost_ledger_candidate where billing_period = ? "
+    "group by charge_date order by charge_date nulls last"
 )
+# a first publish inserts whole days, about this many rows at a time (sorted in memory, not spilled)
+PUBLISH_ROWS = 1_000_000
 
 
 def _value(con: duckdb.DuckDBPyConnection, query: str, *params: Any) -> Any:
@@ -201,9 +203,12 @@ def publish(workspace: Path | str | Workspace, period: str) -> int:
             first = not _value(con, "select count(*) > 0 from ledger.cost_ledger where billing_period = ?", period)
             schema = _value(con, "select any_value(digest) from meta.schema_digest")
             compared = ""
-            if first:  # every row, a day at a time (see the query)
-                for (day,) in con.execute(_CANDIDATE_DAYS, [period]).fetchall():
-                    con.execute(warehouse.sql_text("publish", "cost_ledger_day"), {"period": period, "day": day})
+            if first:  # every row, a run of days at a time (see the query)
+                for first_day, last_day in _day_runs(con.execute(_CANDIDATE_DAYS, [period]).fetchall()):
+                    con.execute(
+                        warehouse.sql_text("publish", "cost_ledger_days"),
+                        {"period": period, "first": first_day, "last": last_day},
+                    )
             else:
                 every_day, compared = _compare_days(con, period, info["run_id"], schema)
                 con.execute(
@@ -228,6 +233,27 @@ def publish(workspace: Path | str | Workspace, period: str) -> int:
             marts.refresh(con, ws.config, period)
         info["message"] = f"{rows} rows published ({changed} new, changed or gone{compared})"
     return rows
+
+
+def _day_runs(days: list[tuple[date | None, int]]) -> list[tuple[date | None, date | None]]:
+    """The (first, last) days of consecutive runs of `days` ((day, rows), in order, the null day
+    last) of up to PUBLISH_ROWS rows each (a larger day alone); the null day is a run of its own."""
+    runs: list[tuple[date | None, date | None]] = []
+    start: date | None = None
+    end: date | None = None
+    held = 0
+    for day, rows in days:
+        if start is not None and (day is None or held + rows > PUBLISH_ROWS):
+            runs.append((start, end))
+            start, held = None, 0
+        if day is None:
+            runs.append((None, None))
+            continue
+        start = day if start is None else start
+        end, held = day, held + rows
+    if start is not None:
+        runs.append((start, end))
+    return runs
 
 
 def _compare_days(con: duckdb.DuckDBPyConnection, period: str, run_id: str, schema: str) -> tuple[bool, str]:

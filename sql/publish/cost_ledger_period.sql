@@ -1,5 +1,5 @@
 -- The period's candidate rows that changed (_changed_rows, from changed_rows.sql), in the
--- published ledger's order (a first publish: cost_ledger_day.sql). The days of the changed rows
+-- published ledger's order (a first publish: cost_ledger_days.sql). The days of the changed rows
 -- are tested first: a cheap test on a date, so that the lineage ids are looked up only on those
 -- days.
 insert into ledger.cost_ledger

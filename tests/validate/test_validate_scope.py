@@ -294,6 +294,29 @@ def test_a_first_publish_writes_every_day_of_the_period_in_day_order(tmp_path: P
     assert _said(ws, "publish") == [f"{len(days)} new, changed or gone"]
 
 
+def test_a_first_publish_inserts_runs_of_whole_days_of_up_to_a_chunk_of_rows() -> None:
+    # a chunk of 1,000: days 1 + 2 (600 + 300 = 900); day 3 (200: 1,100 with them); day 4 alone
+    # (1,500, more than a chunk); day 5 (10: a run of its own, the null day follows); the null day
+    days = [
+        (date(2026, 1, 1), 600),
+        (date(2026, 1, 2), 300),
+        (date(2026, 1, 3), 200),
+        (date(2026, 1, 4), 1500),
+        (date(2026, 1, 5), 10),
+        (None, 3),
+    ]
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(run, "PUBLISH_ROWS", 1000)
+        runs = run._day_runs(days)
+    assert runs == [
+        (date(2026, 1, 1), date(2026, 1, 2)),
+        (date(2026, 1, 3), date(2026, 1, 3)),
+        (date(2026, 1, 4), date(2026, 1, 4)),
+        (date(2026, 1, 5), date(2026, 1, 5)),
+        (None, None),
+    ]
+
+
 def test_the_samples_of_the_days_checked_are_those_of_the_period_on_those_days() -> None:
     """samples_checked bounds ts by the first and last day checked (for DuckDB's row-group
     skipping) and keeps only the days in the list: days 3 and 10 of January take their own
