@@ -68,7 +68,7 @@ def period_of(day: date) -> str:
 
 _CANDIDATE_ROWS = "select count(*) from ledger.cost_ledger_candidate where billing_period = ?"
 _CANDIDATE_RUN_ID = "select any_value(run_id) from ledger.cost_ledger_candidate where billing_period = ?"
-_CANDIDATE_DAYS = (
+_CANDIDATE_DAY_ROWS = (
     "select charge_date, count(*) from ledger.cost_ledger_candidate where billing_period = ? "
     "group by charge_date order by charge_date nulls last"
 )
@@ -204,7 +204,7 @@ def publish(workspace: Path | str | Workspace, period: str) -> int:
             schema = _value(con, "select any_value(digest) from meta.schema_digest")
             compared = ""
             if first:  # every row, a run of days at a time (see the query)
-                for first_day, last_day in _day_runs(con.execute(_CANDIDATE_DAYS, [period]).fetchall()):
+                for first_day, last_day in _day_runs(con.execute(_CANDIDATE_DAY_ROWS, [period]).fetchall()):
                     con.execute(
                         warehouse.sql_text("publish", "cost_ledger_days"),
                         {"period": period, "first": first_day, "last": last_day},

@@ -30,14 +30,11 @@ def refresh(con: duckdb.DuckDBPyConnection, config: Config, period: str) -> dict
     r = config.report
     # Python's default 28 significant digits cannot hold a DECIMAL(38, 18): quantizing a forecast of
     # three trillion to 18 places raised InvalidOperation. 80 digits hold any sum the ledger can.
-    forecast.keep_through(con, months)
-    try:
+    with forecast.kept_through(con, months):
         with localcontext() as context:
             context.prec = 80
             written = _refresh(con, months, r)
         reconcile(con, months, period=period)
-    finally:
-        con.execute("drop table if exists _data_through")
     return written
 
 
@@ -56,7 +53,7 @@ def _refresh(con: duckdb.DuckDBPyConnection, months: list[str], r: Report) -> di
 def reconcile(con: duckdb.DuckDBPyConnection, months: list[str], *, period: str) -> None:
     """Raise ValidationFailed (the publish rolls back) when a refreshed mart does not add up to the
     ledger: price/volume/mix costs to the month's cost, the forecast's cost to date to the ledger's
-    (up to the data_through day forecast.keep_through kept)."""
+    (up to the data_through day forecast.kept_through keeps)."""
     from pipeline.marts.drivers import next_month
 
     span = {

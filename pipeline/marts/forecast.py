@@ -19,7 +19,8 @@ The statistics are pure functions of plain values; `refresh` reads and writes th
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import date, timedelta
 from decimal import ROUND_HALF_EVEN, Decimal, localcontext
@@ -100,21 +101,26 @@ def forecast_month(
     )
 
 
-def keep_through(con: duckdb.DuckDBPyConnection, months: list[str]) -> None:
+@contextmanager
+def kept_through(con: duckdb.DuckDBPyConnection, months: list[str]) -> Iterator[None]:
     """Keep marts.data_through's rows of `months` in the temporary table _data_through, which the
-    forecast and the marts' reconciliation read: the view groups every GPU sample by month, so it
-    is computed once per publish."""
+    forecast and the marts' reconciliation read, while the block runs: the view groups every GPU
+    sample, so it is computed once per publish."""
     con.execute(
         "create or replace temp table _data_through as select * from marts.data_through where list_contains(?, month)",
         [months],
     )
+    try:
+        yield
+    finally:
+        con.execute("drop table if exists _data_through")
 
 
 def refresh(
     con: duckdb.DuckDBPyConnection, months: list[str], *, draws: int = DRAWS, seed: int = SEED, level: float = LEVEL
 ) -> int:
     """Replace marts.cost_forecast rows of `months` (inside the caller's transaction), from the
-    data_through rows keep_through kept; return the rows written."""
+    data_through rows kept_through keeps; return the rows written."""
     found = con.execute("select min(charge_date) from ledger.cost_ledger").fetchone()
     ledger_start = found[0] if found else None
     rows: list[tuple] = []

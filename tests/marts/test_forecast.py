@@ -75,8 +75,8 @@ def test_refresh_writes_every_scope_from_the_published_ledger(con) -> None:
         add_cost(con, day, "m", "hardware", cost)
         add_cost(con, day, "m", "software", "1")
     con.execute("insert into meta.model_registry values ('m', 'M', 'line', 't', 'o', null, null)")
-    forecast.keep_through(con, ["2026-02"])
-    assert forecast.refresh(con, ["2026-02"]) == 5 * 3  # 5 scope kinds x (2 categories + all)
+    with forecast.kept_through(con, ["2026-02"]):  # as publish keeps marts.data_through's rows
+        assert forecast.refresh(con, ["2026-02"]) == 5 * 3  # 5 scope kinds x (2 categories + all)
     rows = {
         (k, s, c): (a, f)
         for k, s, c, a, f in con.execute(
@@ -88,5 +88,6 @@ def test_refresh_writes_every_scope_from_the_published_ledger(con) -> None:
     assert rows[("total", "*", "all")] == (Decimal(132), Decimal(264))
     assert rows[("business_line", "line", "all")] == rows[("owner", "o", "all")] == (Decimal(132), Decimal(264))
     # a refresh replaces the month's rows, never adds to them
-    forecast.refresh(con, ["2026-02"])
+    with forecast.kept_through(con, ["2026-02"]):
+        forecast.refresh(con, ["2026-02"])
     assert con.execute("select count(*) from marts.cost_forecast").fetchone() == (15,)

@@ -10,7 +10,7 @@ import pytest
 
 from pipeline.marts import drivers
 from pipeline.marts.drivers import Item, decompose
-from pipeline.marts.forecast import keep_through
+from pipeline.marts.forecast import kept_through
 from tests.marts.conftest import add_cost, add_requests
 
 D = Decimal
@@ -89,12 +89,12 @@ def test_a_split_that_loses_a_row_stops_the_publish(con) -> None:
     add_cost(con, date(2026, 1, 10), "m", "hardware", "20")
     add_cost(con, date(2026, 2, 10), "m", "hardware", "30")
     drivers.refresh(con, ["2026-02"])
-    keep_through(con, ["2026-02"])  # the publish keeps marts.data_through's rows for the reconciliation
-    reconcile(con, ["2026-02"], period="2026-02")  # adds up: no error
-    con.execute("delete from marts.price_volume_mix")
-    con.execute(
-        "insert into marts.price_volume_mix values ('2026-02', '2026-01', 'm', 'hardware', 'USD', 20, 0, -20, "
-        "0, -20, 0, null, null)"
-    )
-    with pytest.raises(ValidationFailed, match="price_volume_mix 2026-02 USD: 0 in the mart, 30 in the ledger"):
-        reconcile(con, ["2026-02"], period="2026-02")
+    with kept_through(con, ["2026-02"]):  # as publish keeps marts.data_through's rows
+        reconcile(con, ["2026-02"], period="2026-02")  # adds up: no error
+        con.execute("delete from marts.price_volume_mix")
+        con.execute(
+            "insert into marts.price_volume_mix values ('2026-02', '2026-01', 'm', 'hardware', 'USD', 20, 0, -20, "
+            "0, -20, 0, null, null)"
+        )
+        with pytest.raises(ValidationFailed, match="price_volume_mix 2026-02 USD: 0 in the mart, 30 in the ledger"):
+            reconcile(con, ["2026-02"], period="2026-02")

@@ -278,9 +278,10 @@ def test_nightly_runs_validate_the_new_day_and_a_restated_one(tmp_path: Path) ->
 
 
 def test_a_first_publish_writes_every_day_of_the_period_in_day_order(tmp_path: Path) -> None:
-    # three days' files, delivered 7, 5, 6 in one run: the first publish inserts the period a day at
-    # a time. The published ledger is the candidate (every row once: 3 rows, 30 + 10 + 20 = 60.00),
-    # stored day after day (its rowids follow the days), and the run says every row was new
+    # three days' files, delivered 7, 5, 6 in one run: the first publish inserts the period in runs
+    # of whole days, each sorted by day. The published ledger is the candidate (every row once:
+    # 3 rows, 30 + 10 + 20 = 60.00), stored day after day (its rowids follow the days), and the run
+    # says every row was new
     ws = Workspace.init(tmp_path / "ws", config_text=CONFIG_TOML)
     for day, amount in ((7, "30.00"), (5, "10.00"), (6, "20.00")):
         _write(ws, f"jan-{day:02d}.csv", [_usage(day, "search", amount)])
