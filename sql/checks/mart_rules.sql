@@ -126,9 +126,10 @@ commitments as materialized (  -- read by two counts below: computed once
 ),
 
 -- commitments: the mart's used + unused cost per provider and currency against the candidate's
--- rows traced (source_ref) to the commitment charges they came from
+-- rows traced (source_ref = load_id:row_number) to the commitment charges they came from: the key
+-- is built for these few charges, so the period's candidate rows are matched on the column as it is
 commitment_charges as (
-    select load_id, row_number, ProviderName as provider, BillingCurrency as currency
+    select load_id || ':' || row_number as source_ref, ProviderName as provider, BillingCurrency as currency
     from staging.billing
     where x_BillingPeriod = $period and CommitmentDiscountId is not null and ChargeCategory in ('Purchase', 'Usage')
 ),
@@ -136,10 +137,7 @@ commitment_charges as (
 commitment_ledger as (
     select ch.provider, ch.currency, sum(c.source_effective_amount) as effective
     from candidate as c
-    inner join commitment_charges as ch
-        on
-        ch.load_id = split_part(c.source_ref, ':', 1)  -- source_ref = load_id:row_number
-        and ch.row_number = try_cast(split_part(c.source_ref, ':', 2) as bigint)
+    inner join commitment_charges as ch on c.source_ref = ch.source_ref
     where c.source = 'billing'
     group by ch.provider, ch.currency
 ),
