@@ -67,7 +67,7 @@ def period_of(day: date) -> str:
 
 
 _CANDIDATE_ROWS = "select count(*) from ledger.cost_ledger_candidate where billing_period = ?"
-_CANDIDATE_RUN_ID = "select any_value(run_id) from ledger.cost_ledger_candidate where billing_period = ?"
+_CANDIDATE_RUN_ID = "select any_value(run_id) from ledger.candidate_builds where billing_period = ?"
 _CANDIDATE_DAY_ROWS = (
     "select charge_date, count(*) from ledger.cost_ledger_candidate where billing_period = ? "
     "group by charge_date order by charge_date nulls last"

@@ -156,8 +156,9 @@ def build_candidate(
 ) -> str:
     """Bring the period's kept candidate (ledger.cost_ledger_candidate) up to date with the
     inputs, in one transaction; return the run_id. The rows are the ones a build from nothing
-    gives; only what new inputs change is written. `rules`: the category rules (by default the
-    rule table, pipeline/rules/category_rules.csv)."""
+    gives (but for run_id: a kept row keeps the run_id of the build that wrote it, and the build's
+    own is recorded in ledger.candidate_builds); only what new inputs change is written. `rules`:
+    the category rules (by default the rule table, pipeline/rules/category_rules.csv)."""
     PROFILE.clear()
     COUNTS.clear()
     rules = category_rules(RULES_FILE) if rules is None else rules
@@ -189,11 +190,7 @@ def build_candidate(
             keep_owned_loads(con, period, owned)
         with step("fx_restated"):
             con.execute(query("fx_restated"), {"period": period, "currency": config.reporting_currency})
-        with step("run_id"):
-            con.execute(
-                "update ledger.cost_ledger_candidate set run_id = ? where billing_period = ? and run_id <> ?",
-                [rid, period, rid],
-            )
+        with step("candidate_builds"):  # the build's run_id: its rows carry it only where it wrote them
             con.execute("delete from ledger.candidate_builds where billing_period = ?", [period])
             con.execute(
                 "insert into ledger.candidate_builds values (?, ?, ?, ?)",

@@ -8,7 +8,7 @@
 -- the samples, the usage): the files' balance is checked again for the files behind a day it
 -- changes (a row lost from staging takes its parts away; a shared pool split again does not).
 -- Each part is a row count and a sum of row hashes (a sum, not an xor: two equal rows do not
--- cancel out); a candidate row is hashed on every column but run_id, which every build rewrites.
+-- cancel out); a candidate row is hashed on every column but run_id (the build that wrote it).
 with candidate as (
     select * exclude (run_id)
     from ledger.cost_ledger_candidate

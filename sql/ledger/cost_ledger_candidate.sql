@@ -22,7 +22,7 @@ comment on column ledger.cost_ledger_candidate.allocation_share is 'As ledger.co
 comment on column ledger.cost_ledger_candidate.unallocated_reason is 'As ledger.cost_ledger.unallocated_reason.';
 comment on column ledger.cost_ledger_candidate.lineage_id is 'As ledger.cost_ledger.lineage_id.';
 comment on column ledger.cost_ledger_candidate.source_ref is 'As ledger.cost_ledger.source_ref.';
-comment on column ledger.cost_ledger_candidate.run_id is 'As ledger.cost_ledger.run_id.';
+comment on column ledger.cost_ledger_candidate.run_id is 'The run_id of the build that wrote the row (a later build keeps it; the period''s run is ledger.candidate_builds.run_id, which publish gives every published row).';
 -- a warehouse created before these columns: its kept rows are of an older recipe and are built
 -- again from nothing, so they are only emptied here
 alter table ledger.cost_ledger_candidate add column if not exists cost_basis varchar;

@@ -83,7 +83,7 @@ def test_gpu_efficiency_is_checked_again_on_the_days_whose_gpu_time_changed(con:
 
 
 def test_a_day_that_changes_only_its_run_id_is_not_checked_again(con: duckdb.DuckDBPyConnection) -> None:
-    # every build stamps every row with its run id: that alone is no change
+    # a run id alone is no change (publish stamps every published row with the candidate's)
     _estate(con)
     validate_candidate(con, period=PERIOD, run_id=RUN_ID)
     con.execute("update ledger.cost_ledger_candidate set run_id = 'the next build'")
@@ -236,10 +236,19 @@ def _said(ws: Workspace, command: str) -> list[str]:
 
 
 def _published_is_the_candidate(ws: Workspace) -> bool:
+    """Every column of every row, the run_id being the candidate's build's (a kept candidate row
+    keeps the run_id of the build that wrote it)."""
     with warehouse.connect(ws.warehouse) as connection:
         published, candidate = (
-            connection.execute(f"select * from ledger.{table} order by lineage_id").fetchall()
-            for table in ("cost_ledger", "cost_ledger_candidate")
+            connection.execute(f"select * replace ({run} as run_id) from ledger.{table} order by lineage_id").fetchall()
+            for table, run in (
+                ("cost_ledger", "run_id"),
+                (
+                    "cost_ledger_candidate",
+                    "(select run_id from ledger.candidate_builds b where b.billing_period = "
+                    "cost_ledger_candidate.billing_period)",
+                ),
+            )
         )
     return published == candidate != []
 
@@ -250,6 +259,19 @@ def test_nightly_runs_validate_the_new_day_and_a_restated_one(tmp_path: Path) ->
     run.run(ws, date=date(2026, 1, 5), settle_seconds=0)
     _write(ws, "jan-06.csv", [_usage(6, "search", "10.00")])
     run.run(ws, date=date(2026, 1, 6), settle_seconds=0)
+    # night 2 wrote day 6's rows only: day 5's candidate rows keep night 1's run id, and publish
+    # gave every published row night 2's
+    with warehouse.connect(ws.warehouse) as connection:
+        builds = connection.execute(
+            "select run_id from meta.runs where command = 'build' order by started_at"
+        ).fetchall()
+        candidate, published = (
+            connection.execute(f"select distinct day(charge_date), run_id from ledger.{t} order by all").fetchall()
+            for t in ("cost_ledger_candidate", "cost_ledger")
+        )
+    night_1, night_2 = (run_id for (run_id,) in builds)
+    assert night_1 != night_2
+    assert candidate == [(5, night_1), (6, night_2)] and published == [(5, night_2), (6, night_2)]
     _write(ws, "jan-05.csv", [_usage(5, "search", "31.00")])  # a new version of day 5's file
     run.run(ws, date=date(2026, 1, 6), settle_seconds=0)
     assert _published_is_the_candidate(ws)  # every column, run_id too
