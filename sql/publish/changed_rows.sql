@@ -1,8 +1,8 @@
 -- The lineage ids (and charge days) of the period whose candidate row differs from its published
 -- row, or that only one side holds: publish writes again only these. Rows are compared on every
--- column but run_id (set for the whole period below: cost_ledger_run_id.sql), by two hashes; on every day ($every_day), or on
--- the days whose digest changed since they were published (_days_to_compare, days_to_compare.sql)
--- and rows without a charge date.
+-- column but run_id (publish sets it for the whole period: cost_ledger_run_id.sql), by two
+-- hashes; on every day ($every_day), or on the days whose digest changed since they were
+-- published (_days_to_compare, days_to_compare.sql) and rows without a charge date.
 with candidate as (
     select c.lineage_id, c.charge_date, hash(c) as h, hash(c, 'publish') as h2
     from (
