@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING, Any
 
 import duckdb
 
-from pipeline.columns import Bucket
+from pipeline.columns import ROW_HASH, Bucket
 from pipeline.errors import ConfigError
 from pipeline.warehouse import SQL_DIR, fill, sql_text
 
@@ -74,7 +74,9 @@ _MART_VIEW = re.compile(r"create or replace view marts\.(\w+) as\s*(.*?);\s*comm
 # What a mart reads, narrowed for validation: the period's candidate stands for the published
 # ledger (exactly the rows publish will swap in), and only the period's GPU samples are scanned.
 _PERIOD_INPUTS: Mapping[str, str] = {
-    r"\bledger\.cost_ledger\b": "(select * from ledger.cost_ledger_candidate where billing_period = $period)",
+    r"\bledger\.cost_ledger\b": (
+        "(select * exclude (row_hash) from ledger.cost_ledger_candidate where billing_period = $period)"
+    ),
     r"\bstaging\.gpu_samples\b": (
         "(select * from staging.gpu_samples where ts >= cast($period || '-01' as timestamp) "
         "and ts < cast($period || '-01' as timestamp) + interval 1 month)"
@@ -95,7 +97,7 @@ DAY_GRAIN_MARTS: Mapping[str, str] = {
 def _day_inputs(days: str) -> Mapping[str, str]:
     return {
         r"\bledger\.cost_ledger\b": (
-            "(select * from ledger.cost_ledger_candidate where billing_period = $period "
+            "(select * exclude (row_hash) from ledger.cost_ledger_candidate where billing_period = $period "
             f"and {day_checked('charge_date', days)})"
         ),
         r"\bstaging\.gpu_samples\b": f"(select * from staging.gpu_samples where {samples_checked(days)})",
@@ -226,7 +228,7 @@ FRAME_PARAMETERS: Mapping[str, Mapping[str, str]] = {
 
 DELETE_RESULTS_SQL = sql_text("checks", "delete_results")
 
-DAY_DIGESTS_SQL = sql_text("checks", "day_digests")
+DAY_DIGESTS_SQL = fill(sql_text("checks", "day_digests"), row_hash=ROW_HASH)
 
 VALIDATION_BASIS_SQL = sql_text("checks", "validation_basis")
 

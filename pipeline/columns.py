@@ -183,3 +183,7 @@ LEDGER_COLUMNS: tuple[str, ...] = (
     "phase",
     "economic_cost",
 )
+# A candidate row's content hash (ledger.cost_ledger_candidate.row_hash): every column but run_id (the
+# build that wrote the row), hashed as the row is written, so that validation's day digests
+# (sql/checks/day_digests.sql) add up one stored number per row rather than hash every column again.
+ROW_HASH = "hash(" + ", ".join(c for c in LEDGER_COLUMNS if c != "run_id") + ")"

@@ -57,11 +57,12 @@ def warehouse_frame(con: duckdb.DuckDBPyConnection | None) -> pl.DataFrame:
         scratch = duckdb.connect()
         try:
             warehouse.create_schema(scratch)
-            return scratch.sql("select * from ledger.cost_ledger_candidate limit 0").pl()
+            return scratch.sql("select * exclude (row_hash) from ledger.cost_ledger_candidate limit 0").pl()
         finally:
             scratch.close()
     return con.sql(
-        "select * from ledger.cost_ledger_candidate where source = 'billing' order by source_ref, lineage_id"
+        "select * exclude (row_hash) from ledger.cost_ledger_candidate where source = 'billing' "
+        "order by source_ref, lineage_id"
     ).pl()
 
 

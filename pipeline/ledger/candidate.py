@@ -16,7 +16,7 @@ from datetime import UTC, date, datetime
 
 import duckdb
 
-from pipeline.columns import LEDGER_COLUMNS
+from pipeline.columns import LEDGER_COLUMNS, ROW_HASH
 from pipeline.config import Config
 from pipeline.ledger.attribution import normalise_tags
 from pipeline.ledger.build_checks import check_row_bounds, check_split_bounds
@@ -50,7 +50,8 @@ def insert_rows(con: duckdb.DuckDBPyConnection, config: Config, run_id: str) -> 
     """Convert and key the day parts (_day_parts) into the candidate; return how many rows."""
     columns = ", ".join(LEDGER_COLUMNS)
     [(written,)] = con.execute(
-        f"insert into ledger.cost_ledger_candidate ({columns}) select {columns} from ({query('ledger_rows')})",
+        f"insert into ledger.cost_ledger_candidate ({columns}, row_hash) "
+        f"select {columns}, {ROW_HASH} from ({query('ledger_rows')})",
         {"currency": config.reporting_currency, "run_id": run_id},
     ).fetchall()
     return count("candidate rows written", written)

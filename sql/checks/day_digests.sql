@@ -8,19 +8,21 @@
 -- the samples, the usage): the files' balance is checked again for the files behind a day it
 -- changes (a row lost from staging takes its parts away; a shared pool split again does not).
 -- Each part is a row count and a sum of row hashes (a sum, not an xor: two equal rows do not
--- cancel out); a candidate row is hashed on every column but run_id (the build that wrote it).
+-- cancel out); a candidate row's hash covers every column but run_id (the build that wrote it): its
+-- row_hash, stored as the build wrote it, or where that is null ($row_hash, pipeline.columns.ROW_HASH)
+-- computed here.
 with candidate as (
-    select * exclude (run_id)
+    select charge_date, quantity_unit, source, source_ref, coalesce(row_hash, $row_hash) as row_hash
     from ledger.cost_ledger_candidate
     where billing_period = $period
 ),
 
 parts as (
-    select 'ledger' as part, c.charge_date as day, count(*) as n, sum(hash(c)::hugeint) as h
+    select 'ledger' as part, c.charge_date as day, count(*) as n, sum(c.row_hash::hugeint) as h
     from candidate as c
     group by c.charge_date
     union all
-    select 'gpu', c.charge_date, count(*), sum(hash(c)::hugeint)
+    select 'gpu', c.charge_date, count(*), sum(c.row_hash::hugeint)
     from candidate as c
     where c.quantity_unit = 'GPU-hours' or c.source in ('assets', 'energy')
     group by c.charge_date

@@ -7,7 +7,7 @@
 -- totals are compared with the candidate's rows of those days ($charge_date_checked: see
 -- day_checked there).
 with candidate as not materialized (  -- read by several parts below: inlined, never held whole
-    select * from ledger.cost_ledger_candidate
+    select * exclude (row_hash) from ledger.cost_ledger_candidate
     where billing_period = $period
 ),
 

@@ -32,5 +32,8 @@ delete from ledger.cost_ledger_candidate where cost_basis is null;
 comment on column ledger.cost_ledger_candidate.cost_basis is 'As ledger.cost_ledger.cost_basis.';
 comment on column ledger.cost_ledger_candidate.phase is 'As ledger.cost_ledger.phase.';
 comment on column ledger.cost_ledger_candidate.economic_cost is 'As ledger.cost_ledger.economic_cost.';
+-- not in ledger.cost_ledger: what validation's day digests add up (sql/checks/day_digests.sql)
+alter table ledger.cost_ledger_candidate add column if not exists row_hash ubigint;
+comment on column ledger.cost_ledger_candidate.row_hash is 'Hash of the row''s every column but run_id (pipeline.columns.ROW_HASH), written with the row. Null for a row changed in place (its FX rate restated: fx_restated.sql) and for rows written before the column: validation hashes those as it reads them.';
 -- replaced by the kept candidate: the unconverted parts of billing rows routed on their own
 drop table if exists ledger.billing_parts;

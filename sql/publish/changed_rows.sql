@@ -6,7 +6,7 @@
 with candidate as (
     select c.lineage_id, c.charge_date, hash(c) as h, hash(c, 'publish') as h2
     from (
-        select * exclude (run_id) from ledger.cost_ledger_candidate
+        select * exclude (run_id, row_hash) from ledger.cost_ledger_candidate
         where
             billing_period = $period
             and ($every_day or charge_date is null or charge_date in (select charge_date from _days_to_compare))

@@ -4,7 +4,7 @@
 -- days reads only their row groups; and no month of rows is sorted at once (at 15 M rows that
 -- sort spilled to disk and took 2.5 times as long as a day or two at a time).
 insert into ledger.cost_ledger
-select * from ledger.cost_ledger_candidate
+select * exclude (row_hash) from ledger.cost_ledger_candidate
 where
     billing_period = $period
     and (charge_date between $first and $last or ($first is null and charge_date is null))

@@ -3,7 +3,7 @@
 -- are tested first: a cheap test on a date, so that the lineage ids are looked up only on those
 -- days.
 insert into ledger.cost_ledger
-select * from ledger.cost_ledger_candidate
+select * exclude (row_hash) from ledger.cost_ledger_candidate
 where
     billing_period = $period
     and (charge_date is null or charge_date in (select charge_date from _changed_rows))

@@ -183,4 +183,4 @@ def test_a_warehouse_from_before_cost_basis_gets_the_columns_and_its_delay_moved
         ("billing", "cash", "inference", Decimal(10), Decimal(10), Decimal(10), Decimal(10), Decimal(10)),
         ("milestones", "opportunity", "shared", Decimal(0), Decimal(0), Decimal(500), Decimal(0), Decimal(500)),
     ]
-    assert columns[-3:] == ["cost_basis", "phase", "economic_cost"]
+    assert columns[-4:] == ["cost_basis", "phase", "economic_cost", "row_hash"]

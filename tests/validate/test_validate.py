@@ -150,11 +150,12 @@ def insert_candidate(con: duckdb.DuckDBPyConnection, lineage_id: str, **values: 
 
 
 def update_candidate(con: duckdb.DuckDBPyConnection, row: str, /, **values: Any) -> None:
-    """Set columns of the candidate row whose lineage_id is `row` (names checked, values bound)."""
+    """Set columns of the candidate row whose lineage_id is `row` (names checked, values bound),
+    clearing its stored hash as a build that changes a row in place does (fx_restated.sql)."""
     for column, value in values.items():
         assert column in LEDGER_COLUMNS, column
         con.execute(
-            f"update ledger.cost_ledger_candidate set {column} = ? where lineage_id = ?",
+            f"update ledger.cost_ledger_candidate set {column} = ?, row_hash = null where lineage_id = ?",
             [value, row],
         )
 

@@ -20,7 +20,9 @@ import pytest
 
 from pipeline import run, warehouse
 from pipeline.check_queries import EVERYTHING, Scope, frame_data, mart_query, samples_checked
+from pipeline.columns import ROW_HASH
 from pipeline.errors import ValidationFailed
+from pipeline.ledger.frame import query as ledger_query
 from pipeline.validate import check_scope, validate_candidate
 from pipeline.workspace import Workspace
 from tests.ledger.test_billing_parts_kept import _usage, _write
@@ -88,6 +90,33 @@ def test_a_day_that_changes_only_its_run_id_is_not_checked_again(con: duckdb.Duc
     validate_candidate(con, period=PERIOD, run_id=RUN_ID)
     con.execute("update ledger.cost_ledger_candidate set run_id = 'the next build'")
     assert check_scope(con, PERIOD).scope.days == []
+
+
+def test_a_day_digest_adds_up_the_rows_stored_hashes(con: duckdb.DuckDBPyConnection) -> None:
+    # the estate's rows were written without a stored hash: the digests hashed them as they read them
+    _estate(con)
+    validate_candidate(con, period=PERIOD, run_id=RUN_ID)
+    # day 4's row, its content as it was, with another stored hash: the digest reads the stored one
+    con.execute("update ledger.cost_ledger_candidate set row_hash = 1 where lineage_id = 'aws-2'")
+    assert check_scope(con, PERIOD).scope.days == [DAY_4]
+    # without one again, it is hashed as it was when validated: nothing changed
+    con.execute("update ledger.cost_ledger_candidate set row_hash = null where lineage_id = 'aws-2'")
+    assert check_scope(con, PERIOD).scope.days == []
+
+
+def test_a_row_converted_again_at_a_restated_rate_is_hashed_again(con: duckdb.DuckDBPyConnection) -> None:
+    # a build converts a kept row again in place when its day's FX rate is restated (fx_restated.sql)
+    _estate(con)
+    con.execute(f"update ledger.cost_ledger_candidate set row_hash = {ROW_HASH}")  # as a build stores them
+    validate_candidate(con, period=PERIOD, run_id=RUN_ID)
+    con.execute("insert into staging.fx_rates values ('fx-2', 1, ?, 'EUR', 1.1)", [DAY_3])
+    con.execute(ledger_query("macros"))
+    con.execute(ledger_query("fx_restated"), {"period": PERIOD, "currency": "USD"})
+    # gcp-1: 50.00 EUR at 1.1 = 55.00 USD; its stored hash cleared, so day 3 is checked again
+    assert con.execute(
+        "select fx_rate, billed_cost, row_hash from ledger.cost_ledger_candidate where lineage_id = 'gcp-1'"
+    ).fetchall() == [(Decimal("1.1"), Decimal("55.00"), None)]
+    assert check_scope(con, PERIOD).scope.days == [DAY_3]
 
 
 def test_a_day_whose_rows_go_is_checked_again(con: duckdb.DuckDBPyConnection) -> None:
@@ -240,13 +269,14 @@ def _published_is_the_candidate(ws: Workspace) -> bool:
     keeps the run_id of the build that wrote it)."""
     with warehouse.connect(ws.warehouse) as connection:
         published, candidate = (
-            connection.execute(f"select * replace ({run} as run_id) from ledger.{table} order by lineage_id").fetchall()
-            for table, run in (
-                ("cost_ledger", "run_id"),
+            connection.execute(f"select * {rest} from ledger.{table} order by lineage_id").fetchall()
+            for table, rest in (
+                ("cost_ledger", ""),
                 (
                     "cost_ledger_candidate",
+                    "exclude (row_hash) replace ("
                     "(select run_id from ledger.candidate_builds b where b.billing_period = "
-                    "cost_ledger_candidate.billing_period)",
+                    "cost_ledger_candidate.billing_period) as run_id)",
                 ),
             )
         )
@@ -269,8 +299,13 @@ def test_nightly_runs_validate_the_new_day_and_a_restated_one(tmp_path: Path) ->
             connection.execute(f"select distinct day(charge_date), run_id from ledger.{t} order by all").fetchall()
             for t in ("cost_ledger_candidate", "cost_ledger")
         )
+        # the build stored each row's hash: what validation would compute (pipeline.columns.ROW_HASH)
+        hashed = connection.execute(
+            f"select count(*), count(*) filter (row_hash is distinct from {ROW_HASH}) from ledger.cost_ledger_candidate"
+        ).fetchall()
     night_1, night_2 = (run_id for (run_id,) in builds)
     assert night_1 != night_2
+    assert hashed[0][0] > 0 and hashed[0][1] == 0
     assert candidate == [(5, night_1), (6, night_2)] and published == [(5, night_2), (6, night_2)]
     _write(ws, "jan-05.csv", [_usage(5, "search", "31.00")])  # a new version of day 5's file
     run.run(ws, date=date(2026, 1, 6), settle_seconds=0)

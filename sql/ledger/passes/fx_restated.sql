@@ -1,8 +1,10 @@
 -- Kept candidate rows of the period ($period) whose day's FX rate into the reporting currency
 -- ($currency) was restated since they were converted: converted again at the new rate (billed and
 -- effective cost, and economic cost, exactly, rounded half to even once per row, as ledger_rows.sql).
+-- The row's stored hash is cleared: validation hashes a row without one as it reads it.
 update ledger.cost_ledger_candidate as c
 set
+    row_hash = null,
     fx_rate = n.rate,
     billed_cost
     = money_of(convert_round(n.billed_hi, n.r, n.billed_n, floor_div_bounded(n.billed_n, 10000000000::hugeint))),
