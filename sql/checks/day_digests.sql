@@ -9,12 +9,16 @@
 -- changes (a row lost from staging takes its parts away; a shared pool split again does not).
 -- Each part is a row count and a sum of row hashes (a sum, not an xor: two equal rows do not
 -- cancel out); a candidate row's hash covers every column but run_id (the build that wrote it): its
--- row_hash, stored as the build wrote it, or where that is null ($row_hash, pipeline.columns.ROW_HASH)
--- computed here.
+-- row_hash as the build stored it, or for a row without one the same hash (pipeline.columns.ROW_HASH)
+-- computed here. Two branches, not a coalesce: only the rows without a stored hash read every column.
 with candidate as (
-    select charge_date, quantity_unit, source, source_ref, coalesce(row_hash, $row_hash) as row_hash
+    select charge_date, quantity_unit, source, source_ref, row_hash
     from ledger.cost_ledger_candidate
-    where billing_period = $period
+    where billing_period = $period and row_hash is not null
+    union all
+    select charge_date, quantity_unit, source, source_ref, $row_hash
+    from ledger.cost_ledger_candidate
+    where billing_period = $period and row_hash is null
 ),
 
 parts as (
