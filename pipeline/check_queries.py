@@ -139,14 +139,17 @@ def marts_sql(directory: Path | None = None, *, query: str = MARTS_SQL, kept: fr
 
 
 # What validation computes once per period (keep_marts): the invoice reconciliation, which both the
-# marts' rules and its own frame read, and the invoice_ledger_days mart it adds up.
-KEPT_MARTS = ("invoice_ledger_days", "invoice_reconciliation")
+# marts' rules and its own frame read, and the two marts it adds up: invoice_ledger_days (the
+# ledger's side) and billing_load_totals (the bill's, which the billing conservation frame reads too).
+KEPT_MARTS = ("billing_load_totals", "invoice_ledger_days", "invoice_reconciliation")
 
 BILLING_LOADS_SQL = sql_text("checks", "billing_loads")
 
 BILLING_LOADS_GONE_SQL = sql_text("checks", "billing_loads_gone")
 
 INVOICE_DAYS_KEPT_SQL = sql_text("checks", "invoice_days_kept")
+
+BILLING_TOTALS_KEPT_SQL = sql_text("checks", "billing_totals_kept")
 
 
 def keep_marts(con: duckdb.DuckDBPyConnection, period: str, scope: Scope | None = None) -> frozenset[str]:
@@ -157,8 +160,28 @@ def keep_marts(con: duckdb.DuckDBPyConnection, period: str, scope: Scope | None 
     join) are taken from the last validation that passed (meta.validated_invoice_days) for every
     day but those `scope` checks again, unless a file's staged billing rows went since
     (meta.validated_billing_loads): then, or for every day (scope.days None), they are traced
-    again. record_kept_marts keeps them when this validation passes."""
+    again. The billing_load_totals rows (the bill's totals per file) are likewise taken from the
+    last validation that passed for each file with as many staged rows of the period as then, and
+    added up again for the others (every file for every day checked). record_kept_marts keeps them
+    when this validation passes."""
     con.execute(f"create or replace temp table _billing_loads as {BILLING_LOADS_SQL}", {"period": period})
+    reuse = scope is not None and scope.days is not None  # a full check adds up every file again
+    con.execute(
+        f"create or replace temp table _mart_billing_load_totals as {BILLING_TOTALS_KEPT_SQL}",
+        {"period": period, "reuse": reuse},
+    )
+    again = [
+        load_id
+        for (load_id,) in con.execute(
+            "select load_id from _billing_loads where load_id not in (select load_id from _mart_billing_load_totals)"
+        ).fetchall()
+    ]
+    if again:  # the files' own rows only: a filter on the mart's grouping columns reaches the scan
+        con.execute(
+            f"insert into _mart_billing_load_totals select * from ({mart_query('billing_load_totals')}) "
+            "where billing_period = $period and load_id in (select unnest($loads::varchar[]))",
+            {"period": period, "loads": again},
+        )
     days = None if scope is None else scope.days
     if days is not None:
         ((gone,),) = con.execute(BILLING_LOADS_GONE_SQL, {"period": period}).fetchall()
@@ -166,7 +189,9 @@ def keep_marts(con: duckdb.DuckDBPyConnection, period: str, scope: Scope | None 
     traced = mart_query("invoice_ledger_days")
     query = traced if days is None else f"{INVOICE_DAYS_KEPT_SQL}\nunion all\nselect * from ({traced})"
     con.execute(f"create or replace temp table _mart_invoice_ledger_days as {query}", {"period": period, "days": days})
-    reconciliation = mart_query("invoice_reconciliation", kept=frozenset({"invoice_ledger_days"}))
+    reconciliation = mart_query(
+        "invoice_reconciliation", kept=frozenset({"billing_load_totals", "invoice_ledger_days"})
+    )
     con.execute(
         f"create or replace temp table _mart_invoice_reconciliation as {reconciliation}",
         named(reconciliation, period=period),  # none when it reads only the kept rows and every bill
@@ -175,8 +200,11 @@ def keep_marts(con: duckdb.DuckDBPyConnection, period: str, scope: Scope | None 
 
 
 def record_kept_marts(con: duckdb.DuckDBPyConnection, period: str) -> None:
-    """Keep the period's invoice_ledger_days rows and its files' staged billing row counts, as
-    keep_marts computed them, for the next validation (inside the caller's transaction)."""
+    """Keep the period's invoice_ledger_days rows, its files' staged billing row counts and their
+    billing_load_totals rows, as keep_marts computed them, for the next validation (inside the
+    caller's transaction)."""
+    con.execute("delete from meta.validated_billing_totals where billing_period = ?", [period])
+    con.execute("insert into meta.validated_billing_totals by name select * from _mart_billing_load_totals")
     con.execute("delete from meta.validated_invoice_days where billing_period = ?", [period])
     con.execute("insert into meta.validated_invoice_days by name select * from _mart_invoice_ledger_days")
     con.execute("delete from meta.validated_billing_loads where billing_period = ?", [period])
@@ -273,6 +301,7 @@ def frame_data(
         "load_balance": lambda: load_balance_sql(con),
         "marts": lambda: marts_sql(kept=kept),
         "invoice_reconciliation": lambda: marts_sql(query=INVOICE_RECONCILIATION_SQL, kept=kept),
+        "billing_conservation": lambda: marts_sql(query=BILLING_CONSERVATION_SQL, kept=kept),
     }
     query = builders[frame]() if frame in builders else FRAMES[frame]
     if frame == "ledger_rows":

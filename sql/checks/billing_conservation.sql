@@ -1,14 +1,15 @@
 -- One row per provider and billing currency of the period, on either side: the source bill
--- (staging.billing) against the candidate's billing rows, compared exactly.
+-- (staging.billing, as the billing_load_totals mart adds it up per file) against the candidate's
+-- billing rows, compared exactly.
 with source_totals as (
     select
-        ProviderName as provider,
-        BillingCurrency as currency,
-        sum(BilledCost) as billed,
-        sum(EffectiveCost) as effective
-    from staging.billing
-    where x_BillingPeriod = $period
-    group by ProviderName, BillingCurrency
+        provider,
+        currency,
+        sum(billed) as billed,
+        sum(effective) as effective
+    from ($mart_billing_load_totals)
+    where billing_period = $period
+    group by provider, currency
 ),
 
 candidate_totals as (

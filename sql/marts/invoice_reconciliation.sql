@@ -1,19 +1,13 @@
 -- One row per billing period, provider, billing account, invoice (null = the bill is not final)
--- and currency: the bill's own total (staging.billing), the ledger's billing rows traced back to
+-- and currency: the bill's own total (staging.billing, per file in marts.billing_load_totals), the
+-- ledger's billing rows traced back to
 -- those charges (source_ref = load_id:row_number; per day in marts.invoice_ledger_days), and the
 -- invoices file's total where one was delivered. Every difference must be exactly 0; a key on one side only shows as a difference.
 create or replace view marts.invoice_reconciliation as
 with charges as (
-    -- each active source charge with the key it is reconciled under
-    select
-        x_BillingPeriod as billing_period,
-        ProviderName as provider,
-        BillingAccountId as billing_account_id,
-        InvoiceId as invoice_id,
-        BillingCurrency as currency,
-        BilledCost as billed,
-        EffectiveCost as effective
-    from staging.billing
+    -- the active source charges under the key they are reconciled under, per file version: the
+    -- billing_load_totals mart, which a validation keeps per file
+    select * from marts.billing_load_totals
 ),
 
 source_totals as (
@@ -23,7 +17,7 @@ source_totals as (
         billing_account_id,
         invoice_id,
         currency,
-        count(*) as source_rows,
+        sum(charges)::bigint as source_rows,
         sum(billed) as source_billed,
         sum(effective) as source_effective
     from charges

@@ -163,6 +163,38 @@ def test_the_invoice_reconciliation_traces_again_only_the_days_checked(con: duck
     assert _invoice_days(con)[0] == day_3_aws
 
 
+def _kept_totals(con: duckdb.DuckDBPyConnection) -> list[tuple]:
+    return con.execute(
+        "select load_id, currency, charges, billed, effective from meta.validated_billing_totals order by load_id"
+    ).fetchall()
+
+
+def test_the_bill_is_added_up_again_only_for_the_files_that_changed(con: duckdb.DuckDBPyConnection) -> None:
+    _estate(con)
+    validate_candidate(con, period=PERIOD, run_id=RUN_ID)
+    # the bill's totals per file as this validation added them up: AWS rows 1 and 2, 100.00 + 0.03
+    # billed and 90.00 + 0.03 effective; GCP row 1, 50.00
+    assert _kept_totals(con) == [
+        ("load-AWS", "USD", 2, Decimal("100.03"), Decimal("90.03")),
+        ("load-GCP", "EUR", 1, Decimal("50.00"), Decimal("50.00")),
+    ]
+    # GCP's kept total made a cent too high: its file still has its one staged row, so the next
+    # validation takes the kept 50.01 as the bill's, against the ledger's 50.00
+    con.execute("update meta.validated_billing_totals set billed = 50.01 where load_id = 'load-GCP'")
+    with pytest.raises(ValidationFailed, match="billing_conservation: .*billed_exact"):
+        validate_candidate(con, period=PERIOD, run_id=RUN_ID)
+    # a full check adds up every file again: it passes, and keeps GCP's true total
+    validate_candidate(con, period=PERIOD, run_id=RUN_ID, checking=check_scope(con, PERIOD, full=True))
+    assert _kept_totals(con)[1] == ("load-GCP", "EUR", 1, Decimal("50.00"), Decimal("50.00"))
+    # AWS's file now has a row fewer (row 2 went, and its ledger row): its kept total, made wrong,
+    # is not read; the file is added up again, 100.00 billed and 90.00 effective, and it balances
+    con.execute("update meta.validated_billing_totals set billed = 999 where load_id = 'load-AWS'")
+    con.execute("delete from staging.billing where load_id = 'load-AWS' and row_number = 2")
+    con.execute("delete from ledger.cost_ledger_candidate where lineage_id = 'aws-2'")
+    validate_candidate(con, period=PERIOD, run_id=RUN_ID)
+    assert _kept_totals(con)[0] == ("load-AWS", "USD", 1, Decimal("100.00"), Decimal("90.00"))
+
+
 def test_charges_gone_from_staging_trace_every_day_again(con: duckdb.DuckDBPyConnection) -> None:
     # AWS's bill is of account acct-1, so a ledger row whose charge went shows under no account
     _estate(con)
