@@ -1,8 +1,7 @@
 -- One row per billing period, provider, billing account, invoice (null = the bill is not final)
 -- and currency: the bill's own total (staging.billing, per file in marts.billing_load_totals), the
--- ledger's billing rows traced back to
--- those charges (source_ref = load_id:row_number; per day in marts.invoice_ledger_days), and the
--- invoices file's total where one was delivered. Every difference must be exactly 0; a key on one side only shows as a difference.
+-- ledger's billing rows traced back to those charges (source_ref = load_id:row_number; per day in
+-- marts.invoice_ledger_days), and the invoices file's total where one was delivered. Every difference must be exactly 0; a key on one side only shows as a difference.
 create or replace view marts.invoice_reconciliation as
 with charges as (
     -- the active source charges under the key they are reconciled under, per file version: the
