@@ -14,6 +14,7 @@ import polars as pl
 import pyarrow as pa
 
 from pipeline.ledger.frame import month_days, query
+from pipeline.warehouse import fill
 
 WORKLOAD_KEYS = ["namespace", "pod", "container", "labels"]
 # the columns of staging.gpu_samples a pass reads, in order
@@ -62,15 +63,21 @@ class WarehouseSamples:
         finally:
             con.close()
 
-    def source(self, con: duckdb.DuckDBPyConnection) -> tuple[str, dict[str, Any]]:
-        """A subquery over staging.gpu_samples and its parameters (hosts registered on `con`)."""
+    def source(self, con: duckdb.DuckDBPyConnection, *, days: bool = False) -> tuple[str, dict[str, Any]]:
+        """A subquery over staging.gpu_samples and its parameters (hosts registered on `con`).
+        `days`: over the rows of ledger.telemetry_days instead (the window must be whole days)."""
         params: dict[str, Any] = {"lo": self.lo, "hi": self.hi}
+        if days:
+            if self.lo.time() != time() or self.hi.time() != time():
+                raise ValueError(f"telemetry days of a window of whole days only, not {self.lo} to {self.hi}")
+            window = "(select * from ledger.telemetry_days where day >= cast($lo as date) and day < cast($hi as date))"
+        else:
+            window = "(select * from staging.gpu_samples where ts >= $lo and ts < $hi)"
         if self.hosts is None:
-            return "(select * from staging.gpu_samples where ts >= $lo and ts < $hi)", params
+            return window, params
         con.register("_sample_hosts", pa.table({"host": pa.array(list(self.hosts), pa.string())}))
-        if not self.short_names:
-            return f"({query('gpu_samples_of_named_hosts')})", params
-        return f"({query('gpu_samples_of_hosts')})", params
+        named = query("gpu_samples_of_named_hosts" if not self.short_names else "gpu_samples_of_hosts")
+        return f"({fill(named, in_window=window)})", params
 
 
 Samples = pl.DataFrame | pl.LazyFrame | list[Path] | WarehouseSamples

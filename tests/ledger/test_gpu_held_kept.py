@@ -8,6 +8,7 @@ import shutil
 from datetime import date, datetime, timedelta
 
 import duckdb
+import polars as pl
 import pytest
 
 from pipeline import run, warehouse
@@ -109,3 +110,58 @@ def test_the_sample_window_ends_where_the_last_charge_ends_in_whole_days(last_en
         )
         # the first charge starts on 31 Dec 23:00: the window starts that day
         assert sample_window(con, "2026-01") == (datetime(2025, 12, 31), window_end)
+
+
+def _telemetry_days(root) -> tuple[list[tuple], list[tuple]]:
+    """ledger.telemetry_days, and the same summary the test adds up from staging.gpu_samples."""
+    with duckdb.connect(str(root / "warehouse.duckdb"), read_only=True) as con:
+        kept = con.execute("select * from ledger.telemetry_days order by all").fetchall()
+        samples = con.sql("select load_id, hostname, ts, step_seconds from staging.gpu_samples").pl()
+    reference = (
+        samples.group_by("load_id", "hostname", pl.col("ts").dt.date().alias("day"))
+        .agg(
+            pl.col("ts").min().alias("first_ts"),
+            pl.col("ts").max().alias("last_ts"),
+            pl.col("step_seconds").max().alias("step"),
+            pl.len().alias("samples"),
+        )
+        .sort(pl.all())
+        .rows()
+    )
+    return kept, reference
+
+
+def test_telemetry_days_add_up_each_staged_file_and_forget_a_replaced_one(tmp_path, monkeypatch):
+    monkeypatch.setenv("COSTLEDGER_PSEUDONYM_KEY", "test-key-0123456789abcdef")
+    root = generate(tmp_path / "w", "tiny", spec=SPEC)
+    run.run(root, date=date(2026, 1, 3))
+    kept, reference = _telemetry_days(root)
+    # 3 daily files, each of its own day, x 3 hosts (the pool nodes gpu-node-0000 and -0001, the
+    # owned dc1-gpu-0002): 9 rows, each the first and last sample, longest step and count
+    assert kept == reference and len(kept) == 9
+    assert {row[1] for row in kept} == {"gpu-node-0000", "gpu-node-0001", "dc1-gpu-0002"}
+
+    day_2 = root / "inbox" / "telemetry" / "gpu-2026-01-02.parquet"  # a new version: node 0 stops at noon
+    node_0 = pl.col("hostname") == "gpu-node-0000"
+    pl.read_parquet(day_2).filter(~(node_0 & (pl.col("ts") >= datetime(2026, 1, 2, 12)))).write_parquet(day_2)
+    run.run(root, date=date(2026, 1, 3))
+    replaced, reference = _telemetry_days(root)
+    assert replaced == reference and len(replaced) == 9  # the old version's 3 rows gone, the new one's 3 added
+    assert len({row[0] for row in kept} - {row[0] for row in replaced}) == 1
+    [last] = [row[4] for row in replaced if row[1] == "gpu-node-0000" and row[2] == date(2026, 1, 2)]
+    assert last == datetime(2026, 1, 2, 11, 59)  # 60 s samples: the last one before noon
+    nightly = _ledger(root)
+
+    with warehouse.connect(root / "warehouse.duckdb") as con:  # forget what was kept: from nothing
+        for table in ("telemetry_days", "gpu_held", "gpu_held_loads", "owned_loads", "candidate_builds"):
+            con.execute(f"delete from ledger.{table}")
+    run.run(root, date=date(2026, 1, 3), month="2026-01")
+    assert _telemetry_days(root)[0] == replaced
+    assert _ledger(root) == nightly
+
+
+def test_telemetry_days_are_read_for_whole_days_only():
+    with duckdb.connect() as con:
+        samples = gpu_pass.WarehouseSamples(con, datetime(2026, 1, 1, 6), datetime(2026, 1, 2))
+        with pytest.raises(ValueError, match="whole days"):
+            samples.source(con, days=True)

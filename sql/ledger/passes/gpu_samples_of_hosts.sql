@@ -1,6 +1,6 @@
--- The GPU samples of a window ($lo inclusive, $hi exclusive) and of the hosts in _sample_hosts,
--- where a sample's hostname is the host or its first DNS label is (the instance id `i-0abc` is the
--- node `i-0abc.ec2.internal`): such a sample takes the host's name.
+-- The rows of the window part (written in by the code: GPU samples, or ledger.telemetry_days, of a
+-- window of time) where the hostname is a host in _sample_hosts or its first DNS label is (the
+-- instance id `i-0abc` is the node `i-0abc.ec2.internal`): such a row takes the host's name.
 
 select
     * replace (
@@ -9,10 +9,7 @@ select
             else split_part(hostname, '.', 1)
         end as hostname
     )
-from staging.gpu_samples
+from $in_window
 where
-    ts >= $lo and ts < $hi
-    and (
-        hostname in (select host from _sample_hosts)
-        or split_part(hostname, '.', 1) in (select host from _sample_hosts)
-    )
+    hostname in (select host from _sample_hosts)
+    or split_part(hostname, '.', 1) in (select host from _sample_hosts)

@@ -1,6 +1,6 @@
--- The GPU samples of a window ($lo inclusive, $hi exclusive) whose hostname is one of the hosts in
--- _sample_hosts, exactly.
+-- The rows of the window part (written in by the code: GPU samples, or ledger.telemetry_days, of a
+-- window of time) whose hostname is one of the hosts in _sample_hosts, exactly.
 
 select *
-from staging.gpu_samples
-where ts >= $lo and ts < $hi and hostname in (select host from _sample_hosts)
+from $in_window
+where hostname in (select host from _sample_hosts)
