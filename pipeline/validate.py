@@ -44,7 +44,7 @@ from pipeline.check_queries import (
 )
 from pipeline.columns import CATEGORIES, COST_BASES, PHASES, AllocationMethod
 from pipeline.errors import ConfigError, ValidationFailed
-from pipeline.warehouse import SQL_DIR, transaction
+from pipeline.warehouse import SQL_DIR, insert_values, transaction
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -195,9 +195,10 @@ def record_validated_days(
     with transaction(con):
         record_kept_marts(con, period)  # what keep_marts computed, for the next validation
         con.execute("delete from meta.validated_days where billing_period = ?", [period])
-        con.executemany(
+        insert_values(
+            con,
             "insert into meta.validated_days (billing_period, charge_date, digest, gpu_digest, source_digest, basis, "
-            "run_id, validated_at) values (?, ?, ?, ?, ?, ?, ?, ?)",
+            "run_id, validated_at)",
             rows or [(period, None, "", "", "", checking.basis, run_id, started)],  # a period with no day passed too
         )
 

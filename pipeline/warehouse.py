@@ -5,10 +5,11 @@ from __future__ import annotations
 import hashlib
 import os
 import re
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 
 import duckdb
 
@@ -26,6 +27,8 @@ LAYERS: tuple[str, ...] = ("meta", "raw", "staging", "ledger", "marts")
 # shape, `shape=json` for rows that are one JSON document each.
 RAW_FOLDER = "raw"
 JSON_SHAPE = "json"
+# Rows per statement of insert_values: more gain nothing, and make longer statements to parse.
+ROWS_PER_INSERT = 200
 
 
 def sql_text(*parts: str) -> str:
@@ -160,6 +163,20 @@ def _raw_rows_out_of_the_database(con: duckdb.DuckDBPyConnection, root: Path) ->
     folder.mkdir(parents=True, exist_ok=True)
     con.execute(fill(sql_text("warehouse", "raw_rows_from_table"), folder=str(folder).replace("'", "''")))
     con.execute("drop table raw.source_rows")
+
+
+def insert_values(
+    con: duckdb.DuckDBPyConnection, into: str, rows: Sequence[Sequence[Any]], *, row: str | None = None
+) -> None:
+    """Run `into` (`insert into <table> [(<columns>)]`) with the values of `rows`, many rows per
+    statement: DuckDB's executemany runs one statement per row, about a millisecond each. `row`:
+    one row's placeholders, when they cast (default `(?, ?, ...)`)."""
+    if not rows:
+        return
+    row = row or "(" + ", ".join("?" for _ in rows[0]) + ")"
+    for start in range(0, len(rows), ROWS_PER_INSERT):
+        part = rows[start : start + ROWS_PER_INSERT]
+        con.execute(f"{into} values {', '.join([row] * len(part))}", [value for r in part for value in r])
 
 
 @contextmanager

@@ -142,8 +142,7 @@ def _file_versions(con: duckdb.DuckDBPyConnection, period: str, digest: str) -> 
     gone = [load_id for load_id, change in changes if change == "gone"]
     new = [load_id for load_id, change in changes if change == "new"]
     con.execute("create or replace temp table _billing_loads (load_id varchar, billing_period varchar)")
-    if new:
-        con.executemany("insert into _billing_loads values (?, ?)", [(load_id, period) for load_id in new])
+    warehouse.insert_values(con, "insert into _billing_loads", [(load_id, period) for load_id in new])
     return gone, new
 
 

@@ -25,7 +25,7 @@ from pipeline.ledger.gpu import policies
 from pipeline.ledger.gpu_held import held_key, kept_held
 from pipeline.ledger.gpu_samples import WarehouseSamples, sample_window
 from pipeline.ledger.steps import COUNTS, count, step
-from pipeline.warehouse import fill
+from pipeline.warehouse import fill, insert_values
 
 NOTHING_CHANGED = 2**62  # a first changed hour (microseconds since the epoch) beyond any sample
 
@@ -104,8 +104,7 @@ def _tag_values(con: duckdb.DuckDBPyConnection) -> None:
     if odd:
         con.execute("delete from _tag_values where python_only")
         rows = [(tags, key, value, True) for tags in odd for key, value in normalise_tags(tags).items()]
-        if rows:
-            con.executemany("insert into _tag_values values (?, ?, ?, ?)", rows)
+        insert_values(con, "insert into _tag_values", rows)
 
 
 def split_gpu_nodes(

@@ -9,6 +9,7 @@ from __future__ import annotations
 import duckdb
 
 from pipeline.config import Config
+from pipeline.warehouse import insert_values
 
 
 def category_rule_rows(rules: tuple[dict[str, str], ...]) -> list[tuple]:
@@ -89,9 +90,7 @@ def write_config_tables(
     try:
         for table, rows in tables.items():
             con.execute(f"delete from {table}")
-            if rows:
-                marks = ", ".join("?" for _ in rows[0])
-                con.executemany(f"insert into {table} values ({marks})", rows)
+            insert_values(con, f"insert into {table}", rows)
         con.execute("commit")
     except BaseException:
         con.execute("rollback")

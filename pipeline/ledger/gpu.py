@@ -114,7 +114,7 @@ def load_workload_rules(con: duckdb.DuckDBPyConnection, config: Config) -> None:
     rows = workload_rule_rows(config)
     if rows:
         # rule_order, namespace_pattern, pod_pattern, model_id, phase
-        con.executemany("insert into meta.workload_rules values (?, ?, ?, ?, ?)", rows)
+        warehouse.insert_values(con, "insert into meta.workload_rules", rows)
 
 
 def policies(con: duckdb.DuckDBPyConnection, pools: Sequence[tuple[str, PoolPolicy]]) -> None:
@@ -122,8 +122,7 @@ def policies(con: duckdb.DuckDBPyConnection, pools: Sequence[tuple[str, PoolPoli
     GpuPool or config.owned), a temporary table of `con`."""
     con.execute(query("gpu_policies"))
     rows = [(name, p.policy, p.idle, p.mig_slices, p.time_slicing_replicas) for name, p in pools]
-    if rows:
-        con.executemany("insert into _gpu_policies values (?, ?, ?, ?, ?)", rows)
+    warehouse.insert_values(con, "insert into _gpu_policies", rows)
 
 
 def with_gap(weights: Weights, frame: pl.DataFrame, capacity: pl.DataFrame, *, keys: list[str]) -> pl.DataFrame:

@@ -21,6 +21,7 @@ from pipeline.ledger.frame import QTY, conform, empty_parts, month_days, query
 from pipeline.ledger.gpu import gpu_weights, load_workload_rules, redistribute_idle, with_gap
 from pipeline.ledger.gpu_samples import WarehouseSamples
 from pipeline.money import MONEY, QUANTUM, allocation_share, split_exact
+from pipeline.warehouse import insert_values
 
 _SCALE = 10**18
 
@@ -169,7 +170,7 @@ def _energy_slots(con: duckdb.DuckDBPyConnection, source: str, params: dict, con
         for i, b in enumerate(config.owned.tariff_bands, start=1)
     ]
     if bands:
-        con.executemany("insert into _tariff_bands values (?, ?, ?, ?, ?::decimal(38, 10))", bands)
+        insert_values(con, "insert into _tariff_bands", bands, row="(?, ?, ?, ?, ?::decimal(38, 10))")
     con.execute(
         f"create or replace temp table _energy_slots as {query('energy_slots')}",
         {

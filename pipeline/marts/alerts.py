@@ -66,9 +66,8 @@ def alert(
         _notify(settings, {**(context or {}), "anomalies": found, "anomaly_text": text})
         now = datetime.now(UTC).replace(tzinfo=None)
         with warehouse.transaction(con):  # after sending: a failed send is retried, never lost
-            con.executemany(
-                "insert into meta.anomaly_alerts values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                [[a[c] for c in COLUMNS] + [now, alerted_by] for a in found],
+            warehouse.insert_values(
+                con, "insert into meta.anomaly_alerts", [[a[c] for c in COLUMNS] + [now, alerted_by] for a in found]
             )
     if settings.on_alert == "fail":
         raise AnomalyAlert(text)

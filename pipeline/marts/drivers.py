@@ -144,5 +144,5 @@ def refresh(con: duckdb.DuckDBPyConnection, months: list[str]) -> int:
                 )
             )
     if rows:
-        con.executemany("insert into marts.price_volume_mix values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", rows)
+        warehouse.insert_values(con, "insert into marts.price_volume_mix", rows)
     return len(rows)

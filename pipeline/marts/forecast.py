@@ -165,7 +165,7 @@ def refresh(
                 )
             )
     if rows:
-        con.executemany("insert into marts.cost_forecast values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", rows)
+        warehouse.insert_values(con, "insert into marts.cost_forecast", rows)
     return len(rows)
 
 

@@ -9,6 +9,7 @@ from decimal import Decimal
 import duckdb
 
 from pipeline.config import Anomalies, Config, Model
+from pipeline.warehouse import insert_values
 
 RegistryRow = tuple[str, str, str, str, str, date | None, date | None]
 
@@ -40,6 +41,6 @@ def write(con: duckdb.DuckDBPyConnection, config: Config) -> None:
     con.execute("delete from meta.model_registry")
     rows = [row for model in config.models for row in ownership(model)]
     if rows:
-        con.executemany("insert into meta.model_registry values (?, ?, ?, ?, ?, ?, ?)", rows)
+        insert_values(con, "insert into meta.model_registry", rows)
     con.execute("delete from meta.anomaly_settings")
     con.execute("insert into meta.anomaly_settings values (?, ?, ?, ?, ?)", list(settings_row(config.anomalies)))

@@ -272,5 +272,5 @@ def refresh(
                 )
             )
     if rows:
-        con.executemany(f"insert into marts.optimization_savings values ({', '.join('?' * len(rows[0]))})", rows)
+        warehouse.insert_values(con, "insert into marts.optimization_savings", rows)
     return len(rows)
