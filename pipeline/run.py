@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING, Any, Concatenate, ParamSpec, TypeVar
 
 import duckdb
 
-from pipeline import crash, load_checks, lock, warehouse
+from pipeline import crash, labor_state, load_checks, lock, warehouse
 from pipeline.errors import CostLedgerError
 from pipeline.progress import Progress, count
 from pipeline.workspace import Workspace
@@ -126,9 +126,10 @@ def _labor_current(ws: Workspace, con: duckdb.DuckDBPyConnection) -> None:
     """staging.labor and staging.labor_rates whole before a step reads them: an ingest rebuilds
     them, but a step run on its own may come first (e.g. after a new version of their DDL, which
     replaces them empty)."""
-    from pipeline.ingest import labor_rebuild
+    if labor_state.stale(con, ws.config):
+        from pipeline.ingest import labor_rebuild  # the parsers' package: imported only to rebuild
 
-    labor_rebuild.ensure_current(ws, con)
+        labor_rebuild.rebuild(ws, con)
 
 
 @_writer

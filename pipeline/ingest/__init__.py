@@ -16,7 +16,7 @@ from pathlib import Path
 
 import duckdb
 
-from pipeline import warehouse
+from pipeline import labor_state, warehouse
 from pipeline.errors import CostLedgerError, InputError
 from pipeline.ingest import bundle, detect, discover, labor_rebuild, limits, load_file, manifest, raw_store, writer
 from pipeline.ingest.detect import parse_file, rejection
@@ -58,7 +58,7 @@ def ingest(ws: Workspace, *, settle_seconds: float | None = None, progress: Prog
                     ws, con, source, path, result, held=held, exports=exports, settle=settle, started=started
                 )
                 progress.item(result.outcome(path.relative_to(ws.inbox).as_posix(), mark))
-        if any(load.startswith("labor-") for load in result.loaded) or labor_rebuild.stale(con, ws.config):
+        if any(load.startswith("labor-") for load in result.loaded) or labor_state.stale(con, ws.config):
             result.periods |= labor_rebuild.rebuild(ws, con)
     bundle.sweep(ws, before=started)  # bundles this writer could have used are spent or stale
     return result
