@@ -82,15 +82,21 @@ _PERIOD_INPUTS: Mapping[str, str] = {
         "and ts < cast($period || '-01' as timestamp) + interval 1 month)"
     ),
 }
-# The marts of one row per day (and more): narrowed further to the days checked, null for every
-# day: $days, the days whose rows changed; $gpu_days for marts.gpu_efficiency, the days whose GPU
-# time or samples changed. Their rows of the other days are as they were when last validated.
+# The marts narrowed further to the days checked, null for every day: $days, the days whose rows
+# changed; $gpu_days for marts.gpu_efficiency, the days whose GPU time or samples changed. The
+# marts of one row per day (and more): their rows of the other days are as they were when last
+# validated. The monthly marts, whose money the checks only add up (mart_rules.sql): the other
+# days' rows added up to the candidate's when last validated, and have not changed since.
 DAY_GRAIN_MARTS: Mapping[str, str] = {
     "daily_model_cost": "days",
     "daily_team_cost": "days",
     "unit_costs": "days",
     "gpu_efficiency": "gpu_days",
     "invoice_ledger_days": "days",
+    "monthly_model_cost": "days",
+    "monthly_team_cost": "days",
+    "monthly_unit_costs": "days",
+    "idle_unallocated": "days",
 }
 
 
@@ -108,7 +114,7 @@ def mart_query(
     name: str, directory: Path | None = None, *, kept: frozenset[str] = frozenset(), every_day: bool = False
 ) -> str:
     """The query of the view marts.<name> (sql/marts/<name>.sql), reading the period's candidate
-    (a day-grain mart: its days checked, unless `every_day`); another mart it reads is read as
+    (a mart of DAY_GRAIN_MARTS: its days checked, unless `every_day`); another mart it reads is read as
     mart_rows gives it, every day of it."""
     path = (MARTS_DIR if directory is None else directory) / f"{name}.sql"
     found = _MART_VIEW.search(path.read_text())
@@ -292,7 +298,7 @@ def frame_data(
 ) -> pd.DataFrame:
     """The frame a suite runs on, computed in DuckDB for one period, as pandas. `suspect`: for
     ledger_rows, the condition (and its bound values) of the rows kept beyond the sample;
-    `scope`: the days and loads to check (the ledger rows, the day-grain marts, the loads' balance);
+    `scope`: the days and loads to check (the ledger rows, DAY_GRAIN_MARTS, the loads' balance);
     `kept`: the marts already computed for the period (keep_marts)."""
     if frame == "labor_conservation":
         return labor_conservation_frame(con, period=period, restricted=restricted)

@@ -104,7 +104,7 @@ def validate_candidate(
     fail-severity expectation. Return the results otherwise. `restricted`: the HR database the
     labor conservation check runs in (default: the workspace's, beside the warehouse).
 
-    The ledger rows, the day-grain marts and the loads' balance are checked for what changed
+    The ledger rows, the marts (DAY_GRAIN_MARTS) and the loads' balance are checked for what changed
     since the period last passed (check_scope, unless `checking` is what it returned: for every
     day and every load, `check_scope(con, period, full=True)`); the period's totals every time,
     the ledger's billing rows traced to their charges for the days checked, with the other days'

@@ -2,10 +2,10 @@
 -- will read once the candidate is published, each rule a count of the mart rows that break it.
 -- Every $mart_<name> is that mart's own query from sql/marts/<name>.sql (see marts_sql), reading
 -- the period's candidate in place of ledger.cost_ledger; reconciliation and totals compare exact
--- decimals here, so Great Expectations only sees counts. The day-grain marts (DAY_GRAIN_MARTS in
--- pipeline/check_queries.py) read only the days checked ($days, null for every day), and their
--- totals are compared with the candidate's rows of those days ($charge_date_checked: see
--- day_checked there).
+-- decimals here, so Great Expectations only sees counts. The day-grain and monthly marts
+-- (DAY_GRAIN_MARTS in pipeline/check_queries.py) read only the days checked ($days, null for every
+-- day), and their totals are compared with the candidate's rows of those days
+-- ($charge_date_checked: see day_checked there).
 with candidate as not materialized (  -- read by several parts below: inlined, never held whole
     select * exclude (row_hash) from ledger.cost_ledger_candidate
     where billing_period = $period
@@ -54,45 +54,40 @@ mart_totals as (
     group by currency
 ),
 
--- the candidate's totals per currency as each mart must add them up, in one pass over its rows:
--- every day (monthly marts) or the days checked (daily marts, $charge_date_checked); unit costs
--- are the cost of serving (inference phase); idle_unallocated holds the buckets only
+-- the candidate's totals per currency of the days checked ($charge_date_checked) as each mart
+-- must add them up, in one pass over their rows: unit costs are the cost of serving (inference
+-- phase); idle_unallocated holds the buckets only
 candidate_totals as (
     select
         currency,
         sum(billed_cost) as billed,
         sum(effective_cost) as effective,
         sum(economic_cost) as economic,
-        sum(billed_cost) filter (where $charge_date_checked) as day_billed,
-        sum(effective_cost) filter (where $charge_date_checked) as day_effective,
-        sum(economic_cost) filter (where $charge_date_checked) as day_economic,
         sum(effective_cost) filter (where phase = 'inference') as serving_effective,
-        sum(effective_cost) filter (where phase = 'inference' and $charge_date_checked) as day_serving_effective,
         sum(billed_cost) filter (where model_id in ('__idle__', '__unallocated__', '__shared__')) as bucket_billed,
         sum(effective_cost) filter (where model_id in ('__idle__', '__unallocated__', '__shared__'))
             as bucket_effective
     from candidate
+    where $charge_date_checked
     group by currency
 ),
 
 -- a (mart, currency) with no candidate row to add up has null totals, as a mart without the
 -- currency has: neither is unbalanced
 expected_totals as (
-    select
-        'daily_model_cost' as mart, currency, day_billed as billed, day_effective as effective,
-        day_economic as economic
+    select 'daily_model_cost' as mart, currency, billed, effective, economic
     from candidate_totals
     union all
     select 'monthly_model_cost', currency, billed, effective, economic
     from candidate_totals
     union all
-    select 'unit_costs', currency, null, day_serving_effective, null
+    select 'unit_costs', currency, null, serving_effective, null
     from candidate_totals
     union all
     select 'idle_unallocated', currency, bucket_billed, bucket_effective, null
     from candidate_totals
     union all
-    select 'daily_team_cost', currency, day_billed, day_effective, null
+    select 'daily_team_cost', currency, billed, effective, null
     from candidate_totals
     union all
     select 'monthly_team_cost', currency, billed, effective, null

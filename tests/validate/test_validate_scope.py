@@ -11,6 +11,7 @@ The estate is test_validate's (billing period 2025-01) with one row moved a day 
 
 from __future__ import annotations
 
+import shutil
 from datetime import date, datetime, timedelta
 from decimal import Decimal
 from pathlib import Path
@@ -27,7 +28,7 @@ from pipeline.validate import check_scope, validate_candidate
 from pipeline.workspace import Workspace
 from tests.ledger.test_billing_parts_kept import _usage, _write
 from tests.ledger.test_tax_pool import CONFIG_TOML
-from tests.validate.test_validate import PERIOD, RUN_ID, build_billing_estate, update_candidate
+from tests.validate.test_validate import PERIOD, REPO, RUN_ID, build_billing_estate, update_candidate
 
 DAY_3, DAY_4 = date(2025, 1, 3), date(2025, 1, 4)
 
@@ -223,18 +224,37 @@ def test_another_recipe_or_a_full_check_checks_every_day(con: duckdb.DuckDBPyCon
     assert check_scope(con, PERIOD).scope == EVERYTHING
 
 
-def test_the_day_grain_marts_read_only_the_days_checked(con: duckdb.DuckDBPyConnection) -> None:
+def test_the_day_grain_and_monthly_marts_read_only_the_days_checked(con: duckdb.DuckDBPyConnection) -> None:
     _estate(con)
-    daily = mart_query("daily_model_cost")
-    query = f"select sum(billed_cost) from ({daily}) where currency = 'USD'"
-    # every day: 33.34 + 33.33 + 33.33 + 0.03 = 100.03; day 4 alone: aws-2's 0.03
-    assert con.execute(query, {"period": PERIOD, "days": None}).fetchall() == [(Decimal("100.03"),)]
-    assert con.execute(query, {"period": PERIOD, "days": [DAY_4]}).fetchall() == [(Decimal("0.03"),)]
-    # a monthly mart reads the whole period whatever the days
-    assert "$days" not in mart_query("monthly_model_cost")
+    # a monthly mart too: the checks only add its money up, against the candidate's of those days
+    for mart in ("daily_model_cost", "monthly_model_cost"):
+        query = f"select sum(billed_cost) from ({mart_query(mart)}) where currency = 'USD'"
+        # every day: 33.34 + 33.33 + 33.33 + 0.03 = 100.03; day 4 alone: aws-2's 0.03
+        assert con.execute(query, {"period": PERIOD, "days": None}).fetchall() == [(Decimal("100.03"),)]
+        assert con.execute(query, {"period": PERIOD, "days": [DAY_4]}).fetchall() == [(Decimal("0.03"),)]
     scope = Scope(days=[DAY_4], gpu_days=[], since=datetime(2025, 2, 1))
     marts = frame_data(con, "marts", period=PERIOD, scope=scope)
     assert marts["mart_totals_unbalanced"].tolist() == [0]
+
+
+def test_a_monthly_mart_that_loses_a_checked_days_rows_fails_its_totals(
+    con: duckdb.DuckDBPyConnection, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # monthly_model_cost without day 4's rows: with day 4 checked, the mart has no USD money
+    # against the candidate's 0.03 (aws-2) that day, so (monthly_model_cost, USD) is unbalanced;
+    # with day 3 checked alone, both add up to 100.00 (33.34 + 33.33 + 33.33)
+    marts = tmp_path / "marts"
+    shutil.copytree(REPO / "sql" / "marts", marts)
+    monthly = marts / "monthly_model_cost.sql"
+    without_day_4 = "select * from ledger.cost_ledger where charge_date <> date '2025-01-04'\n"
+    broken = monthly.read_text().replace("select * from ledger.cost_ledger\n", without_day_4)
+    assert broken != monthly.read_text()
+    monthly.write_text(broken)
+    monkeypatch.setattr("pipeline.check_queries.MARTS_DIR", marts)
+    _estate(con)
+    for days, unbalanced in (([DAY_4], 1), ([DAY_3], 0), (None, 1)):
+        scope = Scope(days=days, gpu_days=[], since=datetime(2025, 2, 1))
+        assert frame_data(con, "marts", period=PERIOD, scope=scope)["mart_totals_unbalanced"].tolist() == [unbalanced]
 
 
 def _load(con: duckdb.DuckDBPyConnection, load_id: str, loaded_at: datetime) -> None:
