@@ -111,10 +111,8 @@ def load_workload_rules(con: duckdb.DuckDBPyConnection, config: Config) -> None:
     """meta.workload_rules of `config` in a scratch connection (the warehouse has its own)."""
     con.execute("create schema if not exists meta")
     con.execute(warehouse.sql_text("meta", "workload_rules"))
-    rows = workload_rule_rows(config)
-    if rows:
-        # rule_order, namespace_pattern, pod_pattern, model_id, phase
-        warehouse.insert_values(con, "insert into meta.workload_rules", rows)
+    # rule_order, namespace_pattern, pod_pattern, model_id, phase
+    warehouse.insert_values(con, "insert into meta.workload_rules", workload_rule_rows(config))
 
 
 def policies(con: duckdb.DuckDBPyConnection, pools: Sequence[tuple[str, PoolPolicy]]) -> None:

@@ -169,8 +169,7 @@ def _energy_slots(con: duckdb.DuckDBPyConnection, source: str, params: dict, con
         (i, b.start_hour, b.end_hour, list(b.weekdays), str(b.tariff_per_kwh))
         for i, b in enumerate(config.owned.tariff_bands, start=1)
     ]
-    if bands:
-        insert_values(con, "insert into _tariff_bands", bands, row="(?, ?, ?, ?, ?::decimal(38, 10))")
+    insert_values(con, "insert into _tariff_bands", bands, row="(?, ?, ?, ?, ?::decimal(38, 10))")
     con.execute(
         f"create or replace temp table _energy_slots as {query('energy_slots')}",
         {

@@ -143,6 +143,5 @@ def refresh(con: duckdb.DuckDBPyConnection, months: list[str]) -> int:
                     requests.get((month, model)),
                 )
             )
-    if rows:
-        warehouse.insert_values(con, "insert into marts.price_volume_mix", rows)
+    warehouse.insert_values(con, "insert into marts.price_volume_mix", rows)
     return len(rows)

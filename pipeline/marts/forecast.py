@@ -164,8 +164,7 @@ def refresh(
                     f.method,
                 )
             )
-    if rows:
-        warehouse.insert_values(con, "insert into marts.cost_forecast", rows)
+    warehouse.insert_values(con, "insert into marts.cost_forecast", rows)
     return len(rows)
 
 

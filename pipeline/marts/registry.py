@@ -40,7 +40,6 @@ def write(con: duckdb.DuckDBPyConnection, config: Config) -> None:
     the publish transaction)."""
     con.execute("delete from meta.model_registry")
     rows = [row for model in config.models for row in ownership(model)]
-    if rows:
-        insert_values(con, "insert into meta.model_registry", rows)
+    insert_values(con, "insert into meta.model_registry", rows)
     con.execute("delete from meta.anomaly_settings")
     con.execute("insert into meta.anomaly_settings values (?, ?, ?, ?, ?)", list(settings_row(config.anomalies)))

@@ -271,6 +271,5 @@ def refresh(
                     level,
                 )
             )
-    if rows:
-        warehouse.insert_values(con, "insert into marts.optimization_savings", rows)
+    warehouse.insert_values(con, "insert into marts.optimization_savings", rows)
     return len(rows)

@@ -596,21 +596,25 @@ def test_marts_frame_has_one_clean_row_for_a_correct_candidate(con: duckdb.DuckD
     ]
 
 
+def break_mart(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, mart: str, old: str, new: str) -> None:
+    """Check the marts from a copy of sql/marts/ whose `mart` has `old` replaced by `new`."""
+    marts = tmp_path / "marts"
+    shutil.copytree(REPO / "sql" / "marts", marts)
+    path = marts / f"{mart}.sql"
+    broken = path.read_text().replace(old, new)
+    assert broken != path.read_text()
+    path.write_text(broken)
+    monkeypatch.setattr("pipeline.check_queries.MARTS_DIR", marts)
+
+
 def test_a_mart_that_drops_rows_fails_its_totals(
     con: duckdb.DuckDBPyConnection, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     # a daily_model_cost that loses the __idle__ rows: its USD billed total is
     # 100.03 - 33.33 = 66.70 against the candidate's 100.03, so (daily_model_cost, USD) is the one
     # unbalanced total; every other mart still agrees and the ledger suites pass
-    marts = tmp_path / "marts"
-    shutil.copytree(REPO / "sql" / "marts", marts)
-    daily = marts / "daily_model_cost.sql"
-    broken = daily.read_text().replace(
-        "select * from ledger.cost_ledger\n", "select * from ledger.cost_ledger where model_id <> '__idle__'\n"
-    )
-    assert broken != daily.read_text()
-    daily.write_text(broken)
-    monkeypatch.setattr("pipeline.check_queries.MARTS_DIR", marts)
+    without_idle = "select * from ledger.cost_ledger where model_id <> '__idle__'\n"
+    break_mart(tmp_path, monkeypatch, "daily_model_cost", "select * from ledger.cost_ledger\n", without_idle)
     build_billing_estate(con)
     error = assert_fails_only(con, "marts", "expect_column_values_to_be_between", "mart_totals_unbalanced")
     assert "mart_totals_unbalanced=1" in str(error)
@@ -730,13 +734,7 @@ def test_unit_costs_that_count_a_training_row_fail_their_totals(
     build_billing_estate(con)
     update_candidate(con, "aws-2", phase="fine_tuning")
     assert load_frame(con, "marts", period=PERIOD)["mart_totals_unbalanced"].tolist() == [0]
-    marts = tmp_path / "marts"
-    shutil.copytree(REPO / "sql" / "marts", marts)
-    unit = marts / "unit_costs.sql"
-    broken = unit.read_text().replace("where phase = 'inference'", "where true")
-    assert broken != unit.read_text()
-    unit.write_text(broken)
-    monkeypatch.setattr("pipeline.check_queries.MARTS_DIR", marts)
+    break_mart(tmp_path, monkeypatch, "unit_costs", "where phase = 'inference'", "where true")
     assert load_frame(con, "marts", period=PERIOD)["mart_totals_unbalanced"].tolist() == [1]
 
 
@@ -766,11 +764,6 @@ def test_a_model_cost_mart_that_drops_the_cost_of_delay_fails_its_economic_total
         economic_cost=Decimal("500.00"),
     )
     assert load_frame(con, "marts", period=PERIOD)["mart_totals_unbalanced"].tolist() == [0]
-    marts = tmp_path / "marts"
-    shutil.copytree(REPO / "sql" / "marts", marts)
-    daily = marts / "daily_model_cost.sql"
-    broken = daily.read_text().replace("sum(economic_cost) as economic_cost", "sum(effective_cost) as economic_cost")
-    assert broken != daily.read_text()
-    daily.write_text(broken)
-    monkeypatch.setattr("pipeline.check_queries.MARTS_DIR", marts)
+    economic = "sum(economic_cost) as economic_cost"
+    break_mart(tmp_path, monkeypatch, "daily_model_cost", economic, "sum(effective_cost) as economic_cost")
     assert load_frame(con, "marts", period=PERIOD)["mart_totals_unbalanced"].tolist() == [1]

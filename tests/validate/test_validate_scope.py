@@ -11,7 +11,6 @@ The estate is test_validate's (billing period 2025-01) with one row moved a day 
 
 from __future__ import annotations
 
-import shutil
 from datetime import date, datetime, timedelta
 from decimal import Decimal
 from pathlib import Path
@@ -28,7 +27,7 @@ from pipeline.validate import check_scope, validate_candidate
 from pipeline.workspace import Workspace
 from tests.ledger.test_billing_parts_kept import _usage, _write
 from tests.ledger.test_tax_pool import CONFIG_TOML
-from tests.validate.test_validate import PERIOD, REPO, RUN_ID, build_billing_estate, update_candidate
+from tests.validate.test_validate import PERIOD, RUN_ID, break_mart, build_billing_estate, update_candidate
 
 DAY_3, DAY_4 = date(2025, 1, 3), date(2025, 1, 4)
 
@@ -243,14 +242,8 @@ def test_a_monthly_mart_that_loses_a_checked_days_rows_fails_its_totals(
     # monthly_model_cost without day 4's rows: with day 4 checked, the mart has no USD money
     # against the candidate's 0.03 (aws-2) that day, so (monthly_model_cost, USD) is unbalanced;
     # with day 3 checked alone, both add up to 100.00 (33.34 + 33.33 + 33.33)
-    marts = tmp_path / "marts"
-    shutil.copytree(REPO / "sql" / "marts", marts)
-    monthly = marts / "monthly_model_cost.sql"
     without_day_4 = "select * from ledger.cost_ledger where charge_date <> date '2025-01-04'\n"
-    broken = monthly.read_text().replace("select * from ledger.cost_ledger\n", without_day_4)
-    assert broken != monthly.read_text()
-    monthly.write_text(broken)
-    monkeypatch.setattr("pipeline.check_queries.MARTS_DIR", marts)
+    break_mart(tmp_path, monkeypatch, "monthly_model_cost", "select * from ledger.cost_ledger\n", without_day_4)
     _estate(con)
     for days, unbalanced in (([DAY_4], 1), ([DAY_3], 0), (None, 1)):
         scope = Scope(days=days, gpu_days=[], since=datetime(2025, 2, 1))
