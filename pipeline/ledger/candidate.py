@@ -207,15 +207,24 @@ def replace_other_parts(
     con: duckdb.DuckDBPyConnection, config: Config, period: str, run_id: str, *, owned_from: date | None
 ) -> None:
     """Replace the period's rows that do not come from a bill with the parts in _other_parts: the
-    owned servers' (sources assets and energy) only from `owned_from` on (None: kept as they are)."""
+    owned servers' (sources assets and energy) only from `owned_from` on (None: kept as they are).
+    A row written again exactly as it is (labor, charges and licences mostly are, night after
+    night) stays, with the run_id of the build that wrote it: only the rows that change are
+    deleted and written."""
+    columns = ", ".join(LEDGER_COLUMNS)
+    con.execute("create or replace temp view _day_parts as select * from _other_parts")
     con.execute(
-        """
-        delete from ledger.cost_ledger_candidate
-        where billing_period = $period and source <> 'billing'
-            and (source not in ('assets', 'energy') or charge_date >= $owned_from)
-        """,
-        {"period": period, "owned_from": owned_from},
+        f"create or replace temp table _other_rows as select {columns}, {ROW_HASH} as row_hash "
+        f"from ({query('ledger_rows')})",
+        {"currency": config.reporting_currency, "run_id": run_id},
     )
-    if _scalar(con, "select count(*) from _other_parts"):
-        con.execute("create or replace temp view _day_parts as select * from _other_parts")
-        insert_rows(con, config, run_id)
+    same = ", ".join(column for column in LEDGER_COLUMNS if column != "run_id")
+    bounds = {"period": period, "owned_from": owned_from}
+    con.execute(fill(query("other_rows_kept"), columns=same), bounds)
+    con.execute(query("candidate_drop_other_rows"), {"period": period})
+    [(written,)] = con.execute(
+        f"insert into ledger.cost_ledger_candidate ({columns}, row_hash) select {columns}, row_hash "
+        "from _other_rows as o where not exists "
+        "(select 1 from _other_rows_kept as k where k.kept and k.lineage_id = o.lineage_id)"
+    ).fetchall()
+    count("candidate rows written", written)
