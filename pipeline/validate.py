@@ -16,9 +16,9 @@ Great Expectations is imported inside the functions that use it: importing this 
 from __future__ import annotations
 
 import hashlib
-import importlib
 import json
 import math
+import queue
 import re
 import threading
 from collections.abc import Mapping, Sequence
@@ -110,13 +110,13 @@ def validate_candidate(
     the ledger's billing rows traced to their charges for the days checked, with the other days'
     as the last validation that passed traced them (keep_marts)."""
     started = datetime.now(UTC).replace(tzinfo=None)
-    importer = _import_in_background("great_expectations")  # slow to import: meanwhile DuckDB computes the frames
     suites = load_suites()
-    checking = checking or check_scope(con, period)
-    kept = keep_marts(con, period, checking.scope)
+    runner = _SuiteRunner(suites, data_docs_dir, run_name=f"{period}_{run_id}")
     try:
-        frames = {
-            name: load_frame(
+        checking = checking or check_scope(con, period)
+        kept = keep_marts(con, period, checking.scope)
+        for name in dict.fromkeys(s.frame for s in suites):  # each frame once, in the suites' order
+            frame = load_frame(
                 con,
                 name,
                 period=period,
@@ -125,22 +125,16 @@ def validate_candidate(
                 scope=checking.scope,
                 kept=kept,
             )
-            for name in {s.frame for s in suites}
-        }
-        importer.join()
-        context = _gx_context(data_docs_dir)
-        run_name = f"{period}_{run_id}"
-        results = [
-            result for suite in suites for result in _run_suite(context, suite, frames[suite.frame], run_name=run_name)
-        ]
+            runner.check(name, frame)
+        results = runner.results()
         record_results(con, results, period=period, run_id=run_id)
-        if data_docs_dir is not None:
-            context.build_data_docs(site_names=[DATA_DOCS_SITE])
+        runner.build_data_docs()
         failed = [r for r in results if r.severity == "fail" and not r.success]
         if failed:
             raise ValidationFailed(_failure_message(failed, period=period, run_id=run_id))
         record_validated_days(con, checking, period=period, run_id=run_id, started=started)
     finally:
+        runner.close()
         drop_marts(con)
     return results
 
@@ -218,14 +212,60 @@ def _checks_digest() -> str:
     return digest.hexdigest()[:16]
 
 
-def _import_in_background(module: str) -> threading.Thread:
-    """Import `module` in a thread (DuckDB releases the GIL while it runs queries); join it before use.
-    pandas, which the frames need at once, is imported here first, so the two never race for it."""
-    import pandas  # noqa: F401
+class _SuiteRunner:
+    """Runs the suites in a thread of their own, each as soon as its frame is handed over: Great
+    Expectations (Python, holding the GIL) checks one frame while DuckDB (which releases it)
+    computes the next. The thread imports Great Expectations first (slow), also while DuckDB works.
+    Its results come back in the suites' order; an error in the thread is raised by `results`."""
 
-    thread = threading.Thread(target=importlib.import_module, args=(module,), name=f"import {module}", daemon=True)
-    thread.start()
-    return thread
+    def __init__(self, suites: Sequence[Suite], data_docs_dir: Path | None, *, run_name: str) -> None:
+        import pandas  # noqa: F401  (the frames need it at once: imported here, so the two threads never race for it)
+
+        self._suites = list(suites)
+        self._docs = data_docs_dir
+        self._run_name = run_name
+        self._frames: queue.Queue[tuple[str, pd.DataFrame] | None] = queue.Queue()
+        self._results: dict[int, list[CheckResult]] = {}
+        self._context: AbstractDataContext | None = None
+        self._error: BaseException | None = None
+        self._thread = threading.Thread(target=self._work, name="Great Expectations", daemon=True)
+        self._thread.start()
+
+    def check(self, frame: str, data: pd.DataFrame) -> None:
+        self._frames.put((frame, data))
+
+    def results(self) -> list[CheckResult]:
+        """Every suite's results, once the thread has checked every frame handed over."""
+        self.close()
+        if self._error is not None:
+            raise self._error
+        missing = [s.name for i, s in enumerate(self._suites) if i not in self._results]
+        if missing:
+            raise RuntimeError(f"no frame was handed over for the suites {missing}")
+        return [result for i in range(len(self._suites)) for result in self._results[i]]
+
+    def build_data_docs(self) -> None:
+        if self._docs is not None and self._context is not None:
+            self._context.build_data_docs(site_names=[DATA_DOCS_SITE])
+
+    def close(self) -> None:
+        """No more frames: wait for the thread to check those handed over."""
+        if self._thread.is_alive():
+            self._frames.put(None)
+            self._thread.join()
+
+    def _work(self) -> None:
+        try:
+            self._context = _gx_context(self._docs)
+            while (item := self._frames.get()) is not None:
+                frame, data = item
+                for i, suite in enumerate(self._suites):
+                    if suite.frame == frame:
+                        self._results[i] = _run_suite(self._context, suite, data, run_name=self._run_name)
+        except BaseException as exc:  # handed to the caller by results()
+            self._error = exc
+            while self._frames.get() is not None:  # let the caller hand over the rest and finish
+                pass
 
 
 def load_suites(directory: Path | None = None) -> list[Suite]:

@@ -25,6 +25,7 @@ import re
 import shutil
 import subprocess
 import sys
+import threading
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
@@ -32,6 +33,7 @@ from typing import Any
 import duckdb
 import pytest
 
+from pipeline import validate as validate_module
 from pipeline import warehouse
 from pipeline.check_queries import drop_marts, keep_marts
 from pipeline.columns import BUCKETS, LEDGER_COLUMNS
@@ -549,6 +551,25 @@ def test_unknown_expectation_type_is_an_error_not_a_skip(
     monkeypatch.setattr("pipeline.validate.EXPECTATIONS_DIR", tmp_path)
     with pytest.raises(ConfigError, match="broken.json: Great Expectations accepted 0 of its 1"):
         validate_candidate(con, period=PERIOD, run_id=RUN_ID)
+    # raised in the suites' thread, handed to the caller; the thread is gone
+    assert not [t for t in threading.enumerate() if t.name == "Great Expectations"]
+
+
+def test_a_frame_that_fails_to_load_stops_the_suites_thread(
+    con: duckdb.DuckDBPyConnection, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    real = validate_module.frame_data
+
+    def failing(con: duckdb.DuckDBPyConnection, frame: str, **kwargs: Any) -> Any:
+        if frame == "marts":  # after the frames before it were handed to the thread
+            raise duckdb.IOException("disk gone")
+        return real(con, frame, **kwargs)
+
+    monkeypatch.setattr(validate_module, "frame_data", failing)
+    with pytest.raises(duckdb.IOException, match="disk gone"):
+        validate_candidate(con, period=PERIOD, run_id=RUN_ID)
+    assert not [t for t in threading.enumerate() if t.name == "Great Expectations"]
+    assert not con.execute("select * from meta.check_results where run_id = ?", [RUN_ID]).fetchall()
 
 
 def test_import_does_not_load_great_expectations() -> None:
