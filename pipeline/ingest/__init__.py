@@ -18,7 +18,18 @@ import duckdb
 
 from pipeline import labor_state, warehouse
 from pipeline.errors import CostLedgerError, InputError
-from pipeline.ingest import bundle, detect, discover, labor_rebuild, limits, load_file, manifest, raw_store, writer
+from pipeline.ingest import (
+    bundle,
+    detect,
+    discover,
+    labor_rebuild,
+    limits,
+    load_file,
+    manifest,
+    raw_store,
+    seen,
+    writer,
+)
 from pipeline.ingest.detect import parse_file, rejection
 from pipeline.ingest.discover import SETTLE_ENV, settle_time, sha256
 from pipeline.ingest.writer import IngestResult
@@ -48,6 +59,7 @@ def ingest(ws: Workspace, *, settle_seconds: float | None = None, progress: Prog
         raw_store.sweep(ws, con)
         warehouse.define_raw_view(con, ws.root)  # without the files just swept
         listing = [(source, ws.source_files(source)) for source in SOURCES]
+        read_before = seen.known(con)
         progress.phase("loading inbox files", sum(len(files) for _, files in listing))
         for source, files in listing:
             held = manifest.verdicts(files, ws.inbox) if source == "billing" else {}
@@ -55,7 +67,16 @@ def ingest(ws: Workspace, *, settle_seconds: float | None = None, progress: Prog
             for path in files:
                 mark = result.mark()
                 load_file.ingest_file(
-                    ws, con, source, path, result, held=held, exports=exports, settle=settle, started=started
+                    ws,
+                    con,
+                    source,
+                    path,
+                    result,
+                    held=held,
+                    exports=exports,
+                    settle=settle,
+                    started=started,
+                    files=read_before,
                 )
                 progress.item(result.outcome(path.relative_to(ws.inbox).as_posix(), mark))
         if any(load.startswith("labor-") for load in result.loaded) or labor_state.stale(con, ws.config):
@@ -72,6 +93,7 @@ def pending(workspace: Path | str | Workspace, *, settle_seconds: float | None =
     settle = settle_time(ws, settle_seconds)
     now = time.time()
     loaded: set[str] = set()
+    read_before: seen.Known = {}
     if ws.warehouse.exists():
         with duckdb.connect(str(ws.warehouse), read_only=True) as con:
             try:
@@ -81,6 +103,7 @@ def pending(workspace: Path | str | Workspace, *, settle_seconds: float | None =
                 }
             except duckdb.CatalogException:  # created but never loaded into
                 pass
+            read_before = seen.known(con)
     found = []
     for source in SOURCES:
         if source in bundle.NOT_STAGED:
@@ -93,7 +116,8 @@ def pending(workspace: Path | str | Workspace, *, settle_seconds: float | None =
                 continue
             if discover.unsettled_export(ws, path, exports.get(path), settle, now) is not None:
                 continue  # the writer notes it and leaves it for a later run
-            checksum = limits.checksum(path)
+            relative = path.relative_to(ws.inbox).as_posix()
+            checksum = seen.unchanged(read_before, relative, seen.Status.of(path)) or limits.checksum(path)
             if f"{source}-{checksum[:16]}" not in loaded:
                 found.append({"source": source, "path": path.relative_to(ws.inbox).as_posix(), "checksum": checksum})
     return found

@@ -22,6 +22,7 @@ from pipeline.ingest import (
     discover,
     limits,
     manifest,
+    seen,
     writer,
 )
 from pipeline.workspace import Workspace
@@ -49,8 +50,10 @@ def ingest_file(
     exports: dict,
     settle: float,
     started: float,
+    files: seen.Known | None = None,
 ) -> None:
-    """Load one inbox file, record it as held, or leave it to settle."""
+    """Load one inbox file, record it as held, or leave it to settle. `files`: the inbox files
+    read before (seen.known): one known unchanged is not read again."""
     crash.point("file")
     if source == "labor":
         discover.warn_if_readable(ws, path)
@@ -70,7 +73,7 @@ def ingest_file(
         if path in exports
         else frozenset()
     )
-    load_one(ws, con, source, path, result, parts=parts)
+    load_one(ws, con, source, path, result, parts=parts, files=files or {})
 
 
 def load_one(
@@ -81,10 +84,17 @@ def load_one(
     result: writer.IngestResult,
     *,
     parts: frozenset[str] = frozenset(),
+    files: seen.Known | None = None,
 ) -> None:
     """Load one settled file in one transaction, or record it as rejected; never raise for what
-    is wrong with the file. `parts`: the other files of the multi-part export it belongs to."""
+    is wrong with the file. `parts`: the other files of the multi-part export it belongs to;
+    `files`: the inbox files read before (seen.known): one known unchanged, whose bytes are
+    loaded, is not read again."""
     relative = path.relative_to(ws.inbox).as_posix()
+    status = seen.Status.of(path)
+    if seen.unchanged(files or {}, relative, status) is not None:  # its loaded version, unchanged
+        result.skipped.append(relative)
+        return
     try:
         scanned = discover.scan_file(ws, source, path)
     except limits.Moved as exc:
@@ -98,9 +108,9 @@ def load_one(
         )
     checksum = scanned.checksum
     load_id = f"{source}-{checksum[:16]}"
-    seen = con.execute("select status, path from meta.loads where load_id = ?", [load_id]).fetchone()
-    if seen is not None and seen[0] != "rejected":
+    if _loaded(con, load_id):
         result.skipped.append(relative)  # the same bytes again (maybe renamed): a no-op
+        seen.remember(con, relative, status, load_id)
         return
     now = datetime.now(UTC).replace(tzinfo=None)
 
@@ -161,6 +171,13 @@ def load_one(
             f"{relative}: {parsed.rows_in} rows in but {parsed.rows_loaded} loaded + {parsed.rows_quarantined} "
             "quarantined"
         )
+    seen.remember(con, relative, status, load_id)
     result.loaded.append(load_id)
     result.rows[relative] = (parsed.rows_loaded, parsed.rows_quarantined)
     result.periods |= parsed.periods
+
+
+def _loaded(con: duckdb.DuckDBPyConnection, load_id: str) -> bool:
+    """Whether the file version `load_id` was read before and not rejected (loaded or superseded)."""
+    found = con.execute("select status from meta.loads where load_id = ?", [load_id]).fetchall()
+    return bool(found) and found[0][0] != "rejected"
