@@ -330,7 +330,7 @@ def labor_conservation_frame(
 ) -> pd.DataFrame:
     """LABOR_CONSERVATION_SQL, run in the restricted HR database (read-only) on the candidate's
     labor totals; without one (no HR file ever loaded), against no HR cost at all."""
-    candidate = con.sql(LABOR_CANDIDATE_SQL, params={"period": period}).pl().to_arrow()
+    candidate = con.sql(LABOR_CANDIDATE_SQL, params={"period": period}).to_arrow_table()
     path = restricted if restricted is not None else _restricted_beside(con)
     hr = duckdb.connect(str(path), read_only=True) if path is not None and path.exists() else duckdb.connect()
     try:

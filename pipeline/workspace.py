@@ -113,7 +113,7 @@ class Workspace:
 
     @cached_property
     def config(self) -> Config:
-        return load_config(self.root / CONFIG_FILE)
+        return load_config(self.root / CONFIG_FILE, accepted=self.root / "work" / "accepted-patterns.json")
 
     @property
     def inbox(self) -> Path:

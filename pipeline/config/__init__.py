@@ -7,11 +7,13 @@ imported from here.
 from __future__ import annotations
 
 import tomllib
+from contextlib import nullcontext
 from pathlib import Path
 from urllib.parse import unquote
 
 from pydantic import Field, ValidationError, model_validator
 
+from pipeline import patterns
 from pipeline.columns import BUCKETS, CATEGORIES
 from pipeline.config.base import ModelId, Strict
 from pipeline.config.estate import (
@@ -105,8 +107,9 @@ class Config(Strict):
         return [m.id for m in self.models]
 
 
-def load_config(path: Path) -> Config:
-    """Read and validate a config file; errors name the file and the key."""
+def load_config(path: Path, *, accepted: Path | None = None) -> Config:
+    """Read and validate a config file; errors name the file and the key. `accepted`: the file
+    that remembers the regular expressions the engines accepted (patterns.remembered)."""
     try:
         data = tomllib.loads(path.read_text(encoding="utf-8"))
     except FileNotFoundError:
@@ -119,7 +122,8 @@ def load_config(path: Path) -> Config:
     except tomllib.TOMLDecodeError as exc:
         raise ConfigError(f"{path}: not valid TOML: {exc}") from None
     try:
-        config = Config.model_validate(data)
+        with patterns.remembered(accepted) if accepted is not None else nullcontext():
+            config = Config.model_validate(data)
     except ValidationError as exc:
         problems = "; ".join(f"{'.'.join(str(p) for p in err['loc']) or '(top)'}: {err['msg']}" for err in exc.errors())
         raise ConfigError(f"{path}: {problems}") from None
