@@ -26,7 +26,6 @@ from typing import Protocol
 
 import duckdb
 import polars as pl
-import pyarrow as pa
 
 from pipeline import warehouse
 from pipeline.columns import Bucket
@@ -92,17 +91,18 @@ def gpu_weights(samples: Samples, config: Config, policy: PoolPolicy, *, every: 
     return Weights(frame=frame, per_unit=int(per_unit), slices=int(slices))
 
 
-def _empty_held() -> pa.Table:
-    return pa.table(
-        {
-            "hostname": pa.array([], pa.string()),
-            "bucket": pa.array([], pa.int64()),
-            **{c: pa.array([], pa.string()) for c in WORKLOAD_KEYS},
-            "num": pa.array([], pa.int64()),
-            "den": pa.array([], pa.int64()),
-            "single": pa.array([], pa.bool_()),
-            "ms": pa.array([], pa.int64()),
-            "ms_util": pa.array([], pa.int64()),
+def _empty_held() -> pl.DataFrame:
+    """No held rows, typed (a Polars frame: a pyarrow table built in Python imports pandas)."""
+    return pl.DataFrame(
+        schema={
+            "hostname": pl.String,
+            "bucket": pl.Int64,
+            **{c: pl.String for c in WORKLOAD_KEYS},
+            "num": pl.Int64,
+            "den": pl.Int64,
+            "single": pl.Boolean,
+            "ms": pl.Int64,
+            "ms_util": pl.Int64,
         }
     )
 
