@@ -76,7 +76,7 @@ def ingest(ws: Workspace, *, settle_seconds: float | None = None, progress: Prog
                     exports=exports,
                     settle=settle,
                     started=started,
-                    files=read_before,
+                    read_before=read_before,
                 )
                 progress.item(result.outcome(path.relative_to(ws.inbox).as_posix(), mark))
         if any(load.startswith("labor-") for load in result.loaded) or labor_state.stale(con, ws.config):

@@ -50,9 +50,9 @@ def ingest_file(
     exports: dict,
     settle: float,
     started: float,
-    files: seen.Known | None = None,
+    read_before: seen.Known | None = None,
 ) -> None:
-    """Load one inbox file, record it as held, or leave it to settle. `files`: the inbox files
+    """Load one inbox file, record it as held, or leave it to settle. `read_before`: the inbox files
     read before (seen.known): one known unchanged is not read again."""
     crash.point("file")
     if source == "labor":
@@ -73,7 +73,7 @@ def ingest_file(
         if path in exports
         else frozenset()
     )
-    load_one(ws, con, source, path, result, parts=parts, files=files or {})
+    load_one(ws, con, source, path, result, parts=parts, read_before=read_before)
 
 
 def load_one(
@@ -84,15 +84,15 @@ def load_one(
     result: writer.IngestResult,
     *,
     parts: frozenset[str] = frozenset(),
-    files: seen.Known | None = None,
+    read_before: seen.Known | None = None,
 ) -> None:
     """Load one settled file in one transaction, or record it as rejected; never raise for what
     is wrong with the file. `parts`: the other files of the multi-part export it belongs to;
-    `files`: the inbox files read before (seen.known): one known unchanged, whose bytes are
+    `read_before`: the inbox files read before (seen.known): one known unchanged, whose bytes are
     loaded, is not read again."""
     relative = path.relative_to(ws.inbox).as_posix()
     status = seen.Status.of(path)
-    if seen.unchanged(files or {}, relative, status) is not None:  # its loaded version, unchanged
+    if seen.unchanged(read_before or {}, relative, status) is not None:  # its loaded version, unchanged
         result.skipped.append(relative)
         return
     try:
