@@ -46,14 +46,20 @@ def insert_parts(con: duckdb.DuckDBPyConnection, config: Config, run_id: str, pa
     return insert_rows(con, config, run_id)
 
 
+_COLUMNS = ", ".join([*LEDGER_COLUMNS, "row_hash"])  # the candidate's, in the order _keyed_rows gives them
+
+
+def _keyed_rows(config: Config, run_id: str) -> tuple[str, dict[str, str]]:
+    """The day parts (_day_parts) converted and keyed (ledger_rows.sql), as _COLUMNS; and the
+    query's parameters."""
+    select = f"select {', '.join(LEDGER_COLUMNS)}, {ROW_HASH} as row_hash from ({query('ledger_rows')})"
+    return select, {"currency": config.reporting_currency, "run_id": run_id}
+
+
 def insert_rows(con: duckdb.DuckDBPyConnection, config: Config, run_id: str) -> int:
     """Convert and key the day parts (_day_parts) into the candidate; return how many rows."""
-    columns = ", ".join(LEDGER_COLUMNS)
-    [(written,)] = con.execute(
-        f"insert into ledger.cost_ledger_candidate ({columns}, row_hash) "
-        f"select {columns}, {ROW_HASH} from ({query('ledger_rows')})",
-        {"currency": config.reporting_currency, "run_id": run_id},
-    ).fetchall()
+    select, parameters = _keyed_rows(config, run_id)
+    [(written,)] = con.execute(f"insert into ledger.cost_ledger_candidate ({_COLUMNS}) {select}", parameters).fetchall()
     return count("candidate rows written", written)
 
 
@@ -211,19 +217,15 @@ def replace_other_parts(
     A row written again exactly as it is (labor, charges and licences mostly are, night after
     night) stays, with the run_id of the build that wrote it: only the rows that change are
     deleted and written."""
-    columns = ", ".join(LEDGER_COLUMNS)
     con.execute("create or replace temp view _day_parts as select * from _other_parts")
-    con.execute(
-        f"create or replace temp table _other_rows as select {columns}, {ROW_HASH} as row_hash "
-        f"from ({query('ledger_rows')})",
-        {"currency": config.reporting_currency, "run_id": run_id},
-    )
+    select, parameters = _keyed_rows(config, run_id)
+    con.execute(f"create or replace temp table _other_rows as {select}", parameters)
     same = ", ".join(column for column in LEDGER_COLUMNS if column != "run_id")
     bounds = {"period": period, "owned_from": owned_from}
     con.execute(fill(query("other_rows_kept"), columns=same), bounds)
     con.execute(query("candidate_drop_other_rows"), {"period": period})
     [(written,)] = con.execute(
-        f"insert into ledger.cost_ledger_candidate ({columns}, row_hash) select {columns}, row_hash "
+        f"insert into ledger.cost_ledger_candidate ({_COLUMNS}) select {_COLUMNS} "
         "from _other_rows as o where not exists "
         "(select 1 from _other_rows_kept as k where k.kept and k.lineage_id = o.lineage_id)"
     ).fetchall()
