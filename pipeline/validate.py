@@ -384,10 +384,22 @@ def _gx_context(data_docs_dir: Path | None) -> AbstractDataContext:
                     "class_name": "TupleFilesystemStoreBackend",
                     "base_directory": str(data_docs_dir.resolve()),
                 },
-                "site_index_builder": {"class_name": "DefaultSiteIndexBuilder"},
+                "site_index_builder": {"class_name": "DefaultSiteIndexBuilder", "view": _view("IndexPageView")},
+                # SiteBuilder's own setting (merged into its defaults), missing from GX's TypedDict
+                "site_section_builders": {  # type: ignore[typeddict-unknown-key]
+                    "expectations": {"view": _view("PageView")},
+                    "validations": {"view": _view("PageView")},
+                    "profiling": "None",  # no profiling results: nothing to render
+                },
             },
         )
     return context
+
+
+def _view(name: str) -> dict[str, str]:
+    """A Data Docs page view of pipeline.data_docs (Great Expectations' own, with a shared
+    template cache)."""
+    return {"module_name": "pipeline.data_docs", "class_name": name}
 
 
 def _run_suite(context: AbstractDataContext, suite: Suite, frame: pd.DataFrame, *, run_name: str) -> list[CheckResult]:

@@ -498,6 +498,24 @@ def test_data_docs_are_built(con: duckdb.DuckDBPyConnection, tmp_path: Path) -> 
     }
 
 
+def test_data_docs_templates_are_compiled_once_per_user(
+    con: duckdb.DuckDBPyConnection, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from jinja2 import FileSystemBytecodeCache
+
+    from pipeline import data_docs
+
+    cache = tmp_path / "jinja"
+    cache.mkdir()
+    monkeypatch.setattr(data_docs, "_bytecode_cache", lambda: FileSystemBytecodeCache(str(cache)))
+    build_billing_estate(con)
+    validate_candidate(con, period=PERIOD, run_id=RUN_ID, data_docs_dir=tmp_path / "docs")
+    # the site's three views (suites, results, index) share one cache of compiled templates
+    compiled = {p.name for p in cache.iterdir()}
+    assert len(compiled) >= 10, compiled  # page, section, table, index page, ... each once
+    assert (tmp_path / "docs" / "index.html").is_file()
+
+
 def test_model_id_regex_accepts_buckets_and_rejects_bad_ids() -> None:
     suite = read_suite(REPO / "expectations" / "ledger_rows.json")
     (regex,) = [
