@@ -6,10 +6,10 @@ For each scale and format the inputs are generated once (pipeline.generators.sca
 fresh workspace whose inbox links to those inputs:
 
 1. full month build (the month with all its days): each stage runs in its own child process:
-   normalise (parse each new file into a bundle, when pipeline.ingest has the parse/write split;
-   otherwise ingest parses and writes in one step and the table says `ingest+normalise`), ingest,
-   allocate (the ledger build; its steps are printed as a profile), validate (GX suites +
-   reconciliation), publish, report;
+   ingest (as `costledger run` loads the inbox: the writer loads each file, and parses it unless
+   a worker process parsing ahead of it has, see pipeline.ingest.ahead), allocate (the ledger
+   build; its steps are printed as a profile), validate (GX suites + reconciliation), publish,
+   report;
 2. the floor: DuckDB's own typed load of every billing and telemetry file into a table of a fresh
    database (`create table t as select * from read_parquet(f)`, or `read_csv(f, nullstr='NULL',
    sample_size=-1)`), in a child process of its own: no build can cost less than reading its input;
@@ -22,10 +22,11 @@ full build and nightly allocate / full allocate (<= 0.1), peak memory L / M (<= 
 memory at any scale (< 2 GiB).
 
 Time is measured inside each child, after its imports (the interpreter start and imports, about
-1-3 s a child, are left out and shown separately). Peak memory is the child's maximum resident
-set size (ru_maxrss from os.wait4 on the child: the stage's process and any process it waited
-for). Rows per second = input rows (billing rows + GPU samples, counted in staging after the full
-ingest) / stage time. The build is normalise + ingest + allocate + validate + publish.
+1-3 s a child, are left out and shown separately; a parse worker's start is inside the time).
+Peak memory is the child's maximum resident set size (ru_maxrss from os.wait4 on the child), or,
+when higher, the largest sum of the resident sets of the child and its processes (the parse
+workers) sampled every 20 ms. Rows per second = input rows (billing rows + GPU samples, counted in
+staging after the full ingest) / stage time. The build is ingest + allocate + validate + publish.
 
     python benchmarks/scale.py [--scales S M L F] [--formats parquet csv] [--data DIR] [--keep] [--json PATH]
 """
@@ -39,6 +40,7 @@ import shutil
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 from datetime import date
 from pathlib import Path
@@ -48,7 +50,7 @@ sys.path.insert(0, str(ROOT))
 PERIOD = "2026-01"
 LAST_DAY = date(2026, 1, 31)
 KEY = "benchmark-pseudonym-key-0123456789"
-BUILD_STAGES = ("normalise", "ingest", "allocate", "validate", "publish")
+BUILD_STAGES = ("ingest", "allocate", "validate", "publish")
 
 
 # --- child side: one stage, timed after its imports ----------------------------------------------
@@ -56,7 +58,6 @@ BUILD_STAGES = ("normalise", "ingest", "allocate", "validate", "publish")
 
 def _child(stage: str, workspace: str, as_of: str, inputs: str) -> None:
     from pipeline import run as steps
-    from pipeline.workspace import Workspace
 
     if stage == "allocate":
         import pipeline.ledger.build  # noqa: F401
@@ -66,19 +67,11 @@ def _child(stage: str, workspace: str, as_of: str, inputs: str) -> None:
         import pipeline.validate  # noqa: F401
     elif stage == "report":
         import pipeline.report  # noqa: F401
-    elif stage in ("ingest", "normalise"):
+    elif stage == "ingest":
         import pipeline.ingest  # noqa: F401
     began = time.perf_counter()
     detail = ""
-    if stage == "normalise":
-        from pipeline import ingest
-
-        ws = Workspace.open(workspace)
-        files = ingest.pending(ws)
-        for item in files:
-            ingest.stage(ws, item["source"], item["path"])
-        detail = f"{len(files)} files parsed"
-    elif stage == "ingest":
+    if stage == "ingest":
         detail = f"periods {steps.ingest(workspace)}"
     elif stage == "allocate":
         from pipeline.ledger import build
@@ -154,13 +147,14 @@ def _run_child(stage: str, workspace: Path, as_of: date, inputs: Path | None = N
     began = time.perf_counter()
     with tempfile.TemporaryFile("w+") as out, tempfile.TemporaryFile("w+") as err:
         child = subprocess.Popen(command, stdout=out, stderr=err, env=env, cwd=str(ROOT))
+        tree = _TreeMemory(child.pid)
         _, status, usage = os.wait4(child.pid, 0)  # the child's own rusage: its peak RSS
         child.returncode = os.waitstatus_to_exitcode(status)
         wall = time.perf_counter() - began
         out.seek(0)
         err.seek(0)
         stdout, stderr = out.read(), err.read()
-    rss = usage.ru_maxrss  # KiB on Linux
+    rss = max(usage.ru_maxrss, tree.stop())  # KiB on Linux
     if child.returncode != 0:
         return {
             "stage": stage,
@@ -178,6 +172,41 @@ def _run_child(stage: str, workspace: Path, as_of: date, inputs: Path | None = N
         "wall": wall,
         "rss_kib": rss,
     }
+
+
+class _TreeMemory:
+    """The largest sum of resident set sizes (KiB) of a process and its descendants (a stage's
+    parse workers), sampled every 20 ms in a thread until `stop`."""
+
+    def __init__(self, pid: int) -> None:
+        self._pid, self._peak, self._done = pid, 0, threading.Event()
+        self._thread = threading.Thread(target=self._sample, daemon=True)
+        self._thread.start()
+
+    def _sample(self) -> None:
+        import psutil  # type: ignore[import-untyped]  (Airflow's dependency)
+
+        try:
+            root = psutil.Process(self._pid)
+        except psutil.Error:
+            return
+        while not self._done.wait(0.02):
+            try:
+                processes = [root, *root.children(recursive=True)]
+            except psutil.Error:
+                return
+            total = 0
+            for process in processes:
+                try:
+                    total += process.memory_info().rss
+                except psutil.Error:
+                    continue
+            self._peak = max(self._peak, total // 1024)
+
+    def stop(self) -> int:
+        self._done.set()
+        self._thread.join()
+        return self._peak
 
 
 def _inputs(data: Path, scale: str, fmt: str, seed: int) -> Path:
@@ -218,21 +247,10 @@ def _link(source: Path, target: Path) -> None:
         shutil.copy2(source, target)
 
 
-def _has_split() -> bool:
-    try:
-        from pipeline import ingest
-    except ImportError:
-        return False
-    return callable(getattr(ingest, "stage", None)) and callable(getattr(ingest, "pending", None))
-
-
-def _stages(workspace: Path, as_of: date, *, report: bool, split: bool) -> list[dict]:
-    names = [s for s in (*BUILD_STAGES, *(("report",) if report else ())) if split or s != "normalise"]
+def _stages(workspace: Path, as_of: date, *, report: bool) -> list[dict]:
     results = []
-    for name in names:
+    for name in (*BUILD_STAGES, *(("report",) if report else ())):
         result = _run_child(name, workspace, as_of)
-        if not split and name == "ingest":
-            result["stage"] = "ingest+normalise"
         results.append(result)
         print(
             f"    {result['stage']:<17} "
@@ -264,7 +282,7 @@ def _input_rows(workspace: Path) -> dict[str, int]:
 
 
 def _build_seconds(stages: list[dict]) -> float | None:
-    timed = [s for s in stages if s["stage"].split("+")[0] in BUILD_STAGES]
+    timed = [s for s in stages if s["stage"] in BUILD_STAGES]
     return sum(s["seconds"] for s in timed) if timed and all(s["ok"] for s in timed) else None
 
 
@@ -272,13 +290,12 @@ def bench(data: Path, scale: str, fmt: str, seed: int, keep: bool) -> dict:
     from pipeline.generators.scale import day_files
 
     inputs = _inputs(data, scale, fmt, seed)
-    split = _has_split()
     runs = data / "runs"
     print(f"{scale} {fmt}: full month build", flush=True)
     full = runs / f"{scale}-{fmt}-full"
     _workspace(inputs, full, leave_out=[])
-    stages = _stages(full, LAST_DAY, report=True, split=split)
-    rows = _input_rows(full) if all(s["ok"] for s in stages[:2]) else {}
+    stages = _stages(full, LAST_DAY, report=True)
+    rows = _input_rows(full) if stages[0]["ok"] else {}
     if not keep:
         shutil.rmtree(full, ignore_errors=True)
     floor = _run_child("floor", runs / f"{scale}-{fmt}-floor", LAST_DAY, inputs / "inbox")
@@ -298,7 +315,7 @@ def bench(data: Path, scale: str, fmt: str, seed: int, keep: bool) -> dict:
         if prepared["ok"]:
             for path in new_day:
                 _link(path, nightly_ws / path.relative_to(inputs))
-            nightly = _stages(nightly_ws, LAST_DAY, report=False, split=split)
+            nightly = _stages(nightly_ws, LAST_DAY, report=False)
         else:
             print(f"    prepare FAILED: {prepared['error']}", flush=True)
         if not keep:
@@ -306,7 +323,6 @@ def bench(data: Path, scale: str, fmt: str, seed: int, keep: bool) -> dict:
     return {
         "scale": scale,
         "format": fmt,
-        "split": split,
         "rows": rows,
         "stages": stages,
         "floor": floor,
@@ -455,18 +471,12 @@ def main() -> None:
     runs = [(scale, fmt) for scale in args.scales for fmt in (["demo"] if scale == "S" else args.formats)]
     results = [bench(args.data, scale, fmt, args.seed, args.keep) for scale, fmt in runs]
     ratios_text, ratios = _ratios(results)
-    split = results[0]["split"] if results else False
     print()
     print(_table(results))
     print()
     print(ratios_text)
     print()
     print(_profiles(results))
-    print(
-        "\nnormalise is timed on its own (parse step -> bundles)"
-        if split
-        else "\ningest+normalise: pipeline.ingest parses and writes in one step (no parse/write split in this tree)"
-    )
     if args.json:
         args.json.write_text(
             json.dumps({"machine": _machine(), "results": results, "ratios": ratios}, indent=1, default=str)

@@ -82,6 +82,9 @@ class Ingest(Strict):
     # a file modified less than this many seconds ago may still be being written: it waits for a
     # later run (COSTLEDGER_SETTLE_SECONDS and `costledger run --settle-seconds` override it)
     settle_seconds: float = Field(60, ge=0)
+    # threads that parse the next files while the writer loads one (pipeline.ingest.ahead); unset:
+    # one fewer than the cores this process may use; 0: the writer parses every file itself
+    parse_workers: int | None = Field(None, ge=0)
 
 
 class RemoteSource(Strict):

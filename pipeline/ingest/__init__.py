@@ -1,7 +1,9 @@
 """Loading the inbox: every new or changed file is detected from its content, parsed, and
 written (raw rows, typed rows, quarantined rows, one meta.loads row) in one transaction.
 The parse can run ahead, one process per file (`pending` lists the files, `stage` parses one
-into a bundle; see pipeline.ingest.bundle); `ingest`, the one writer, loads the bundles.
+into a bundle; see pipeline.ingest.bundle), as the nightly DAG's parse tasks do, or in threads
+beside the writer (pipeline.ingest.ahead), as `costledger run` does; `ingest`, the one writer,
+loads the bundles, and parses itself a file that has none.
 
 The jobs are modules: discover (settled files, files in motion), detect (a file's format and
 parse), load_file and writer (one file into the warehouse), labor_rebuild (labor at standard
@@ -12,6 +14,7 @@ from __future__ import annotations
 
 import logging
 import time
+from collections.abc import Collection
 from pathlib import Path
 
 import duckdb
@@ -19,6 +22,7 @@ import duckdb
 from pipeline import labor_state, warehouse
 from pipeline.errors import CostLedgerError, InputError
 from pipeline.ingest import (
+    ahead,
     bundle,
     detect,
     discover,
@@ -60,25 +64,35 @@ def ingest(ws: Workspace, *, settle_seconds: float | None = None, progress: Prog
         warehouse.define_raw_view(con, ws.root)  # without the files just swept
         listing = [(source, ws.source_files(source)) for source in SOURCES]
         read_before = seen.known(con)
+        loaded = {row[0] for row in con.execute("select load_id from meta.loads where status <> 'rejected'").fetchall()}
+        staged = ahead.staged_paths(ws)
+        to_parse = [
+            (source, relative)
+            for source, files in listing
+            for relative in _to_parse(ws, source, files, read_before, settle=settle, now=started)
+            if relative not in staged
+        ]
         progress.phase("loading inbox files", sum(len(files) for _, files in listing))
-        for source, files in listing:
-            held = manifest.verdicts(files, ws.inbox) if source == "billing" else {}
-            exports = manifest.exports(files) if source == "billing" else {}
-            for path in files:
-                mark = result.mark()
-                load_file.ingest_file(
-                    ws,
-                    con,
-                    source,
-                    path,
-                    result,
-                    held=held,
-                    exports=exports,
-                    settle=settle,
-                    started=started,
-                    read_before=read_before,
-                )
-                progress.item(result.outcome(path.relative_to(ws.inbox).as_posix(), mark))
+        with ahead.ParseAhead(ws, to_parse, stage, loaded=loaded) as parsing:
+            for source, files in listing:
+                held = manifest.verdicts(files, ws.inbox) if source == "billing" else {}
+                exports = manifest.exports(files) if source == "billing" else {}
+                for path in files:
+                    mark = result.mark()
+                    parsing.ready(path.relative_to(ws.inbox).as_posix())
+                    load_file.ingest_file(
+                        ws,
+                        con,
+                        source,
+                        path,
+                        result,
+                        held=held,
+                        exports=exports,
+                        settle=settle,
+                        started=started,
+                        read_before=read_before,
+                    )
+                    progress.item(result.outcome(path.relative_to(ws.inbox).as_posix(), mark))
         if any(load.startswith("labor-") for load in result.loaded) or labor_state.stale(con, ws.config):
             result.periods |= labor_rebuild.rebuild(ws, con)
     bundle.sweep(ws, before=started)  # bundles this writer could have used are spent or stale
@@ -106,27 +120,49 @@ def pending(workspace: Path | str | Workspace, *, settle_seconds: float | None =
             read_before = seen.known(con)
     found = []
     for source in SOURCES:
-        if source in bundle.NOT_STAGED:
-            continue
-        files = ws.source_files(source)
-        held = manifest.verdicts(files, ws.inbox) if source == "billing" else {}
-        exports = manifest.exports(files) if source == "billing" else {}
-        for path in files:
-            if path in held or not path.resolve().is_relative_to(ws.inbox.resolve()):
-                continue
-            if discover.unsettled_export(ws, path, exports.get(path), settle, now) is not None:
-                continue  # the writer notes it and leaves it for a later run
-            relative = path.relative_to(ws.inbox).as_posix()
-            checksum = seen.unchanged(read_before, relative, seen.Status.of(path)) or limits.checksum(path)
+        for relative in _to_parse(ws, source, ws.source_files(source), read_before, settle=settle, now=now):
+            checksum = seen.unchanged(read_before, relative, seen.Status.of(ws.inbox / relative))
+            checksum = checksum or limits.checksum(ws.inbox / relative)
             if f"{source}-{checksum[:16]}" not in loaded:
-                found.append({"source": source, "path": path.relative_to(ws.inbox).as_posix(), "checksum": checksum})
+                found.append({"source": source, "path": relative, "checksum": checksum})
     return found
 
 
-def stage(workspace: Path | str | Workspace, source: str, relative: str) -> dict:
+def _to_parse(
+    ws: Workspace, source: str, files: list[Path], read_before: seen.Known, *, settle: float, now: float
+) -> list[str]:
+    """The inbox-relative paths of `files` (of `source`) the parse step may stage: not HR, settled,
+    not held back by a billing manifest, not known unchanged since they were read (seen)."""
+    if source in bundle.NOT_STAGED:
+        return []
+    held = manifest.verdicts(files, ws.inbox) if source == "billing" else {}
+    exports = manifest.exports(files) if source == "billing" else {}
+    found = []
+    for path in files:
+        if path in held or not path.resolve().is_relative_to(ws.inbox.resolve()):
+            continue
+        if discover.unsettled_export(ws, path, exports.get(path), settle, now) is not None:
+            continue  # the writer notes it and leaves it for a later run
+        relative = path.relative_to(ws.inbox).as_posix()
+        if seen.unchanged(read_before, relative, seen.Status.of(path)) is None:
+            found.append(relative)
+    return found
+
+
+def stage(
+    workspace: Path | str | Workspace,
+    source: str,
+    relative: str,
+    *,
+    loaded: Collection[str] = frozenset(),
+    report: bool = True,
+) -> dict:
     """The parse step: check, parse and stage one inbox file as a bundle for the writer (a
     rejected file too, with its message). Never opens the warehouse. A file that changes while it
-    is read stages nothing (status `changed`): the writer sees it as it is then."""
+    is read stages nothing (status `changed`): the writer sees it as it is then; nor does one
+    whose load id is in `loaded` (status `loaded`: those bytes are in the warehouse already).
+    `report`: log what a file that could not be read raised (not when parsing ahead of the
+    writer, which parses a rejected file again and reports it)."""
     ws = workspace if isinstance(workspace, Workspace) else Workspace.open(workspace)
     if source in bundle.NOT_STAGED:
         raise CostLedgerError(
@@ -142,6 +178,8 @@ def stage(workspace: Path | str | Workspace, source: str, relative: str) -> dict
     except OSError:  # unreadable here: the writer records it
         return {"load_id": None, "status": "unreadable"}
     load_id = f"{source}-{scanned.checksum[:16]}"
+    if load_id in loaded:
+        return {"load_id": load_id, "status": "loaded"}
     parsed, error, rejects = None, None, None
     if scanned.problem is not None:
         error = str(InputError(scanned.problem, path=path))
@@ -154,7 +192,7 @@ def stage(workspace: Path | str | Workspace, source: str, relative: str) -> dict
         except limits.Moved:
             return {"load_id": load_id, "status": "changed"}
         except Exception as exc:  # noqa: BLE001 - whatever one file raises rejects that file only
-            if not isinstance(exc, InputError):  # in the parse task's log, with where it was raised
+            if report and not isinstance(exc, InputError):  # in the parse task's log, with where it was raised
                 log.error("%s: could not be read", relative, exc_info=exc)
             error, rejects = str(rejection(exc, path)), getattr(exc, "rejects", None)
     periods = writer.staged_periods(source, parsed) if parsed is not None else set()
