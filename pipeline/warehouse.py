@@ -21,6 +21,9 @@ SQL_DIR = Path(__file__).resolve().parent.parent / "sql"
 # a month of any size runs in bounded memory: every step's process stays under 2 GiB with the
 # Python around it. COSTLEDGER_DUCKDB_MEMORY overrides it (e.g. "8GB").
 MEMORY_LIMIT = "1.5GB"
+# ... and the writer's while threads parse the next files beside it (pipeline.ingest.ahead), each
+# holding one file's parse (a large file is parsed in chunks): the process stays under 2 GiB too.
+MEMORY_LIMIT_BESIDE_PARSING = "1GB"
 # Layer order: later layers read earlier ones.
 LAYERS: tuple[str, ...] = ("meta", "raw", "staging", "ledger", "marts")
 # The raw layer's files, under the workspace (see pipeline.ingest.raw_store): one folder per record
@@ -86,6 +89,20 @@ def connect(path: Path | str) -> duckdb.DuckDBPyConnection:
     create_schema(con, root)
     define_raw_view(con, root)
     return con
+
+
+@contextmanager
+def memory_beside_parsing(con: duckdb.DuckDBPyConnection, parsing: bool) -> Iterator[None]:
+    """DuckDB's memory on `con` lowered to MEMORY_LIMIT_BESIDE_PARSING while threads parse beside
+    it (`parsing`), unless COSTLEDGER_DUCKDB_MEMORY sets it."""
+    if not parsing or "COSTLEDGER_DUCKDB_MEMORY" in os.environ:
+        yield
+        return
+    con.execute(f"set memory_limit = '{MEMORY_LIMIT_BESIDE_PARSING}'")
+    try:
+        yield
+    finally:
+        con.execute(f"set memory_limit = '{MEMORY_LIMIT}'")
 
 
 def connect_read_only(path: Path | str) -> duckdb.DuckDBPyConnection:

@@ -73,7 +73,10 @@ def ingest(ws: Workspace, *, settle_seconds: float | None = None, progress: Prog
             if relative not in staged
         ]
         progress.phase("loading inbox files", sum(len(files) for _, files in listing))
-        with ahead.ParseAhead(ws, to_parse, stage, loaded=loaded) as parsing:
+        with (
+            ahead.ParseAhead(ws, to_parse, stage, loaded=loaded) as parsing,
+            warehouse.memory_beside_parsing(con, parsing.workers > 0),
+        ):
             for source, files in listing:
                 held = manifest.verdicts(files, ws.inbox) if source == "billing" else {}
                 exports = manifest.exports(files) if source == "billing" else {}

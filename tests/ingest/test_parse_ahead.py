@@ -15,6 +15,7 @@ import duckdb
 import pytest
 from typer.testing import CliRunner
 
+from pipeline import warehouse
 from pipeline.cli import app
 from pipeline.ingest import ahead, bundle, detect, ingest, stage
 from pipeline.workspace import Workspace
@@ -185,3 +186,24 @@ def test_costledger_run_parsing_ahead_says_what_the_writer_alone_says(tmp_path: 
         outputs.append([line for line in lines if not line.startswith("run done") and " in " not in line])
     assert outputs[0] == outputs[1]
     assert any(BROKEN in line and "rejected" in line for line in outputs[1])
+
+
+def test_the_writer_works_in_less_memory_while_threads_parse_beside_it(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.delenv("COSTLEDGER_DUCKDB_MEMORY", raising=False)
+    con = warehouse.connect(tmp_path / "warehouse.duckdb")
+
+    def limit() -> str:  # as DuckDB shows it, in binary units
+        return con.execute("select current_setting('memory_limit')").fetchall()[0][0]
+
+    full = limit()
+    with warehouse.memory_beside_parsing(con, True):
+        assert limit() == "953.6 MiB"  # MEMORY_LIMIT_BESIDE_PARSING: 10**9 bytes / 2**20
+    assert limit() == full == "1.3 GiB"  # back to MEMORY_LIMIT: 1.5 * 10**9 bytes / 2**30 = 1.397
+    with warehouse.memory_beside_parsing(con, False):
+        assert limit() == full
+    monkeypatch.setenv("COSTLEDGER_DUCKDB_MEMORY", "1.5GB")  # the user's setting is kept
+    with warehouse.memory_beside_parsing(con, True):
+        assert limit() == full
+    con.close()
