@@ -83,8 +83,10 @@ class Ingest(Strict):
     # later run (COSTLEDGER_SETTLE_SECONDS and `costledger run --settle-seconds` override it)
     settle_seconds: float = Field(60, ge=0)
     # threads that parse the next files while the writer loads one (pipeline.ingest.ahead); unset:
-    # one fewer than the cores this process may use; 0: the writer parses every file itself
-    parse_workers: int | None = Field(None, ge=0)
+    # one fewer than the cores this process may use; 0: the writer parses every file itself. How a
+    # run uses the machine, not what it computes: left out of the config's digests (run_id, the
+    # build's recipe, bundles), so changing it rebuilds nothing
+    parse_workers: int | None = Field(None, ge=0, exclude=True)
 
 
 class RemoteSource(Strict):

@@ -207,3 +207,16 @@ def test_the_writer_works_in_less_memory_while_threads_parse_beside_it(
     with warehouse.memory_beside_parsing(con, True):
         assert limit() == full
     con.close()
+
+
+def test_parse_workers_changes_no_digest(tmp_path: Path) -> None:
+    """How a run uses the machine is not what it computes: the build's recipe, the run_id and the
+    bundles' config digest are those of a config without the setting."""
+    from pipeline.ledger.build import recipe
+
+    plain = Workspace.init(tmp_path / "plain", config_text=CONFIG_TOML)
+    tuned = Workspace.init(tmp_path / "tuned", config_text=CONFIG_TOML + "\n[ingest]\nparse_workers = 3\n")
+    assert tuned.config.ingest.parse_workers == 3 and plain.config.ingest.parse_workers is None
+    assert tuned.config.model_dump_json() == plain.config.model_dump_json()  # what run_id hashes
+    assert recipe(tuned.config) == recipe(plain.config)
+    assert bundle.config_digest(tuned) == bundle.config_digest(plain)
