@@ -7,9 +7,8 @@ fresh workspace whose inbox links to those inputs:
 
 1. full month build (the month with all its days): each stage runs in its own child process:
    ingest (as `costledger run` loads the inbox: the writer loads each file, and parses it unless
-   a worker process parsing ahead of it has, see pipeline.ingest.ahead), allocate (the ledger
-   build; its steps are printed as a profile), validate (GX suites + reconciliation), publish,
-   report;
+   a thread parsing ahead of it has, see pipeline.ingest.ahead), allocate (the ledger build; its
+   steps are printed as a profile), validate (GX suites + reconciliation), publish, report;
 2. the floor: DuckDB's own typed load of every billing and telemetry file into a table of a fresh
    database (`create table t as select * from read_parquet(f)`, or `read_csv(f, nullstr='NULL',
    sample_size=-1)`), in a child process of its own: no build can cost less than reading its input;
@@ -22,11 +21,10 @@ full build and nightly allocate / full allocate (<= 0.1), peak memory L / M (<= 
 memory at any scale (< 2 GiB).
 
 Time is measured inside each child, after its imports (the interpreter start and imports, about
-1-3 s a child, are left out and shown separately; a parse worker's start is inside the time).
-Peak memory is the child's maximum resident set size (ru_maxrss from os.wait4 on the child), or,
-when higher, the largest sum of the resident sets of the child and its processes (the parse
-workers) sampled every 20 ms. Rows per second = input rows (billing rows + GPU samples, counted in
-staging after the full ingest) / stage time. The build is ingest + allocate + validate + publish.
+1-3 s a child, are left out and shown separately). Peak memory is the child's maximum resident
+set size (ru_maxrss from os.wait4 on the child; ingest's parse threads run in the child's
+process). Rows per second = input rows (billing rows + GPU samples, counted in staging after the
+full ingest) / stage time. The build is ingest + allocate + validate + publish.
 
     python benchmarks/scale.py [--scales S M L F] [--formats parquet csv] [--data DIR] [--keep] [--json PATH]
 """
@@ -40,7 +38,6 @@ import shutil
 import subprocess
 import sys
 import tempfile
-import threading
 import time
 from datetime import date
 from pathlib import Path
@@ -147,14 +144,13 @@ def _run_child(stage: str, workspace: Path, as_of: date, inputs: Path | None = N
     began = time.perf_counter()
     with tempfile.TemporaryFile("w+") as out, tempfile.TemporaryFile("w+") as err:
         child = subprocess.Popen(command, stdout=out, stderr=err, env=env, cwd=str(ROOT))
-        tree = _TreeMemory(child.pid)
         _, status, usage = os.wait4(child.pid, 0)  # the child's own rusage: its peak RSS
         child.returncode = os.waitstatus_to_exitcode(status)
         wall = time.perf_counter() - began
         out.seek(0)
         err.seek(0)
         stdout, stderr = out.read(), err.read()
-    rss = max(usage.ru_maxrss, tree.stop())  # KiB on Linux
+    rss = usage.ru_maxrss  # KiB on Linux
     if child.returncode != 0:
         return {
             "stage": stage,
@@ -172,41 +168,6 @@ def _run_child(stage: str, workspace: Path, as_of: date, inputs: Path | None = N
         "wall": wall,
         "rss_kib": rss,
     }
-
-
-class _TreeMemory:
-    """The largest sum of resident set sizes (KiB) of a process and its descendants (a stage's
-    parse workers), sampled every 20 ms in a thread until `stop`."""
-
-    def __init__(self, pid: int) -> None:
-        self._pid, self._peak, self._done = pid, 0, threading.Event()
-        self._thread = threading.Thread(target=self._sample, daemon=True)
-        self._thread.start()
-
-    def _sample(self) -> None:
-        import psutil  # type: ignore[import-untyped]  (Airflow's dependency)
-
-        try:
-            root = psutil.Process(self._pid)
-        except psutil.Error:
-            return
-        while not self._done.wait(0.02):
-            try:
-                processes = [root, *root.children(recursive=True)]
-            except psutil.Error:
-                return
-            total = 0
-            for process in processes:
-                try:
-                    total += process.memory_info().rss
-                except psutil.Error:
-                    continue
-            self._peak = max(self._peak, total // 1024)
-
-    def stop(self) -> int:
-        self._done.set()
-        self._thread.join()
-        return self._peak
 
 
 def _inputs(data: Path, scale: str, fmt: str, seed: int) -> Path:
