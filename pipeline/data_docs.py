@@ -25,17 +25,19 @@ def _bytecode_cache() -> BytecodeCache:
     return FileSystemBytecodeCache()
 
 
-class PageView(DefaultJinjaPageView):
+class _SharedTemplates:
+    """A Jinja view whose environment uses the shared bytecode cache."""
+
+    env: Any
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.env.bytecode_cache = _bytecode_cache()
+
+
+class PageView(_SharedTemplates, DefaultJinjaPageView):
     """A suite's or a validation result's page."""
 
-    def __init__(self, *args: Any, **kwargs: Any) -> None:
-        super().__init__(*args, **kwargs)
-        self.env.bytecode_cache = _bytecode_cache()
 
-
-class IndexPageView(DefaultJinjaIndexPageView):
+class IndexPageView(_SharedTemplates, DefaultJinjaIndexPageView):
     """The site's index page."""
-
-    def __init__(self, *args: Any, **kwargs: Any) -> None:
-        super().__init__(*args, **kwargs)
-        self.env.bytecode_cache = _bytecode_cache()

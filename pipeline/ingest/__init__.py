@@ -62,24 +62,21 @@ def ingest(ws: Workspace, *, settle_seconds: float | None = None, progress: Prog
         con.execute("set preserve_insertion_order = false")
         raw_store.sweep(ws, con)
         warehouse.define_raw_view(con, ws.root)  # without the files just swept
-        listing = [(source, ws.source_files(source)) for source in SOURCES]
+        listing = [_listed(ws, source) for source in SOURCES]
         read_before = seen.known(con)
-        loaded = {row[0] for row in con.execute("select load_id from meta.loads where status <> 'rejected'").fetchall()}
-        staged = ahead.staged_paths(ws)
+        staged = bundle.staged_paths(ws)
         to_parse = [
             (source, relative)
-            for source, files in listing
-            for relative in _to_parse(ws, source, files, read_before, settle=settle, now=started)
+            for source, files, held, exports in listing
+            for relative in _to_parse(ws, source, files, held, exports, read_before, settle=settle, now=started)
             if relative not in staged
         ]
-        progress.phase("loading inbox files", sum(len(files) for _, files in listing))
+        progress.phase("loading inbox files", sum(len(files) for _, files, _, _ in listing))
         with (
-            ahead.ParseAhead(ws, to_parse, stage, loaded=loaded) as parsing,
+            ahead.ParseAhead(ws, to_parse, stage, loaded=_loaded(con)) as parsing,
             warehouse.memory_beside_parsing(con, parsing.workers > 0),
         ):
-            for source, files in listing:
-                held = manifest.verdicts(files, ws.inbox) if source == "billing" else {}
-                exports = manifest.exports(files) if source == "billing" else {}
+            for source, files, held, exports in listing:
                 for path in files:
                     mark = result.mark()
                     parsing.ready(path.relative_to(ws.inbox).as_posix())
@@ -114,32 +111,51 @@ def pending(workspace: Path | str | Workspace, *, settle_seconds: float | None =
     if ws.warehouse.exists():
         with duckdb.connect(str(ws.warehouse), read_only=True) as con:
             try:
-                loaded = {
-                    row[0]
-                    for row in con.execute("select load_id from meta.loads where status <> 'rejected'").fetchall()
-                }
+                loaded = _loaded(con)
             except duckdb.CatalogException:  # created but never loaded into
                 pass
             read_before = seen.known(con)
     found = []
     for source in SOURCES:
-        for relative in _to_parse(ws, source, ws.source_files(source), read_before, settle=settle, now=now):
-            checksum = seen.unchanged(read_before, relative, seen.Status.of(ws.inbox / relative))
-            checksum = checksum or limits.checksum(ws.inbox / relative)
+        for relative in _to_parse(ws, *_listed(ws, source), read_before, settle=settle, now=now):
+            checksum = limits.checksum(ws.inbox / relative)  # not known unchanged (_to_parse): read
             if f"{source}-{checksum[:16]}" not in loaded:
                 found.append({"source": source, "path": relative, "checksum": checksum})
     return found
 
 
+def _loaded(con: duckdb.DuckDBPyConnection) -> set[str]:
+    """The load ids of the file versions whose bytes are in the warehouse (loaded or superseded)."""
+    return {row[0] for row in con.execute("select load_id from meta.loads where status <> 'rejected'").fetchall()}
+
+
+def _listed(
+    ws: Workspace, source: str
+) -> tuple[str, list[Path], dict[Path, manifest.Verdict], dict[Path, manifest.Export]]:
+    """A source's inbox files, with the billing manifests' verdicts (files held back) and exports
+    (the multi-part exports they belong to)."""
+    files = ws.source_files(source)
+    if source != "billing":
+        return source, files, {}, {}
+    return source, files, manifest.verdicts(files, ws.inbox), manifest.exports(files)
+
+
 def _to_parse(
-    ws: Workspace, source: str, files: list[Path], read_before: seen.Known, *, settle: float, now: float
+    ws: Workspace,
+    source: str,
+    files: list[Path],
+    held: dict[Path, manifest.Verdict],
+    exports: dict[Path, manifest.Export],
+    read_before: seen.Known,
+    *,
+    settle: float,
+    now: float,
 ) -> list[str]:
-    """The inbox-relative paths of `files` (of `source`) the parse step may stage: not HR, settled,
-    not held back by a billing manifest, not known unchanged since they were read (seen)."""
+    """The inbox-relative paths of `files` (of `source`, with its manifests' `held` and `exports`)
+    the parse step may stage: not HR, settled, not held back by a billing manifest, not known
+    unchanged since they were read (seen)."""
     if source in bundle.NOT_STAGED:
         return []
-    held = manifest.verdicts(files, ws.inbox) if source == "billing" else {}
-    exports = manifest.exports(files) if source == "billing" else {}
     found = []
     for path in files:
         if path in held or not path.resolve().is_relative_to(ws.inbox.resolve()):

@@ -15,7 +15,6 @@ on one core. `[ingest] parse_workers` sets the number (0: none)."""
 
 from __future__ import annotations
 
-import json
 import logging
 import os
 import shutil
@@ -94,16 +93,4 @@ class ParseAhead:
             self._pool = None
 
 
-def staged_paths(ws: Workspace) -> set[str]:
-    """The inbox paths that have a bundle already (the DAG's parse tasks made them)."""
-    found = set()
-    base = bundle.root(ws)
-    for meta in base.glob(f"*/{bundle.META}") if base.is_dir() else ():
-        try:
-            found.add(json.loads(meta.read_text(encoding="utf-8"))["path"])
-        except (OSError, ValueError, KeyError, TypeError):
-            continue
-    return found
-
-
-__all__ = ["ParseAhead", "staged_paths", "workers"]
+__all__ = ["ParseAhead", "workers"]

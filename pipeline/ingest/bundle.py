@@ -205,6 +205,18 @@ def find(ws: Workspace, load_id: str, checksum: str) -> Bundle | None:
     return found
 
 
+def staged_paths(ws: Workspace) -> set[str]:
+    """The inbox paths that have a bundle (made by a parse step), valid or not."""
+    found = set()
+    base = root(ws)
+    for meta in base.glob(f"*/{META}") if base.is_dir() else ():
+        try:
+            found.add(json.loads(meta.read_text(encoding="utf-8"))["path"])
+        except (OSError, ValueError, KeyError, TypeError):
+            continue
+    return found
+
+
 def discard(bundle: Bundle) -> None:
     """Remove a bundle the writer has committed."""
     shutil.rmtree(bundle.folder, ignore_errors=True)

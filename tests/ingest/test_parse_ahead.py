@@ -145,7 +145,7 @@ def test_a_file_the_parse_step_staged_is_not_parsed_again(tmp_path: Path, runs: 
     ws = _workspace(tmp_path / "ws", workers=0)
     staged = "billing/jan-02.csv"
     assert stage(ws, "billing", staged)["status"] == "parsed"  # as the DAG's parse task does
-    assert ahead.staged_paths(ws) == {staged}
+    assert bundle.staged_paths(ws) == {staged}
     ingest(ws, settle_seconds=0)
     assert runs[0].outcomes == {}  # parse_workers = 0: nothing handed to a parse thread
     assert not any(bundle.root(ws).iterdir())  # the staged bundle was loaded and removed
