@@ -112,13 +112,14 @@ def _ingest(ws: Workspace, *, settle_seconds: float | None = None, progress: Pro
     from pipeline.ingest import ingest as load_inbox
 
     _ = ws.config  # a bad config stops the run before any file is read
-    result = load_inbox(ws, settle_seconds=settle_seconds, progress=progress)
-    with warehouse.connect(ws.warehouse) as con, _step(con, "ingest", sorted(result.periods)) as info:
-        result.periods |= warehouse.pending_periods(con)  # changed earlier, never published
-        info["message"] = (
-            f"{len(result.loaded)} files loaded, {len(result.skipped)} unchanged, {len(result.errors)} rejected"
-            + (f", {len(result.waiting)} waiting to settle" if result.waiting else "")
-        )
+    with warehouse.connect(ws.warehouse) as con:
+        result = load_inbox(ws, settle_seconds=settle_seconds, progress=progress, con=con)
+        with _step(con, "ingest", sorted(result.periods)) as info:
+            result.periods |= warehouse.pending_periods(con)  # changed earlier, never published
+            info["message"] = (
+                f"{len(result.loaded)} files loaded, {len(result.skipped)} unchanged, {len(result.errors)} rejected"
+                + (f", {len(result.waiting)} waiting to settle" if result.waiting else "")
+            )
     return result
 
 

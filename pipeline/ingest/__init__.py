@@ -44,57 +44,66 @@ log = logging.getLogger(__name__)
 CHECKPOINT_THRESHOLD = "1GB"
 
 
-def ingest(ws: Workspace, *, settle_seconds: float | None = None, progress: Progress | None = None) -> IngestResult:
+def ingest(
+    ws: Workspace,
+    *,
+    settle_seconds: float | None = None,
+    progress: Progress | None = None,
+    con: duckdb.DuckDBPyConnection | None = None,
+) -> IngestResult:
     """The one writer: load every new or changed file that has settled, from its parsed bundle
     when the parse step left a valid one (see pipeline.ingest.bundle), else parsing it here.
-    Each file's outcome is a line of `progress` (by default logged)."""
+    Each file's outcome is a line of `progress` (by default logged). `con`: the warehouse's
+    connection to load with (by default one of its own)."""
+    if con is None:
+        with warehouse.connect(ws.warehouse) as own:
+            return ingest(ws, settle_seconds=settle_seconds, progress=progress, con=own)
     result = IngestResult()
     progress = progress or Progress()
     started = time.time()
     settle = settle_time(ws, settle_seconds)
-    with warehouse.connect(ws.warehouse) as con:
-        # each file commits on its own, durable in the write-ahead log; the database file is
-        # written when the log reaches this size and when the writer closes, not at DuckDB's
-        # default (16 MB), which checkpointed after every telemetry file and slowed the load
-        con.execute(f"set checkpoint_threshold = '{CHECKPOINT_THRESHOLD}'")
-        # the files' rows carry their row numbers and every query that needs an order says so:
-        # stored in any order, they are inserted in parallel rather than in one ordered stream
-        con.execute("set preserve_insertion_order = false")
-        raw_store.sweep(ws, con)
-        warehouse.define_raw_view(con, ws.root)  # without the files just swept
-        listing = [_listed(ws, source) for source in SOURCES]
-        read_before = seen.known(con)
-        staged = bundle.staged_paths(ws)
-        to_parse = [
-            (source, relative)
-            for source, files, held, exports in listing
-            for relative in _to_parse(ws, source, files, held, exports, read_before, settle=settle, now=started)
-            if relative not in staged
-        ]
-        progress.phase("loading inbox files", sum(len(files) for _, files, _, _ in listing))
-        with (
-            ahead.ParseAhead(ws, to_parse, stage, loaded=_loaded(con)) as parsing,
-            warehouse.memory_beside_parsing(con, parsing.workers > 0),
-        ):
-            for source, files, held, exports in listing:
-                for path in files:
-                    mark = result.mark()
-                    parsing.ready(path.relative_to(ws.inbox).as_posix())
-                    load_file.ingest_file(
-                        ws,
-                        con,
-                        source,
-                        path,
-                        result,
-                        held=held,
-                        exports=exports,
-                        settle=settle,
-                        started=started,
-                        read_before=read_before,
-                    )
-                    progress.item(result.outcome(path.relative_to(ws.inbox).as_posix(), mark))
-        if any(load.startswith("labor-") for load in result.loaded) or labor_state.stale(con, ws.config):
-            result.periods |= labor_rebuild.rebuild(ws, con)
+    # each file commits on its own, durable in the write-ahead log; the database file is
+    # written when the log reaches this size and when the writer closes, not at DuckDB's
+    # default (16 MB), which checkpointed after every telemetry file and slowed the load
+    con.execute(f"set checkpoint_threshold = '{CHECKPOINT_THRESHOLD}'")
+    # the files' rows carry their row numbers and every query that needs an order says so:
+    # stored in any order, they are inserted in parallel rather than in one ordered stream
+    con.execute("set preserve_insertion_order = false")
+    raw_store.sweep(ws, con)
+    warehouse.define_raw_view(con, ws.root)  # without the files just swept
+    listing = [_listed(ws, source) for source in SOURCES]
+    read_before = seen.known(con)
+    staged = bundle.staged_paths(ws)
+    to_parse = [
+        (source, relative)
+        for source, files, held, exports in listing
+        for relative in _to_parse(ws, source, files, held, exports, read_before, settle=settle, now=started)
+        if relative not in staged
+    ]
+    progress.phase("loading inbox files", sum(len(files) for _, files, _, _ in listing))
+    with (
+        ahead.ParseAhead(ws, to_parse, stage, loaded=_loaded(con)) as parsing,
+        warehouse.memory_beside_parsing(con, parsing.workers > 0),
+    ):
+        for source, files, held, exports in listing:
+            for path in files:
+                mark = result.mark()
+                parsing.ready(path.relative_to(ws.inbox).as_posix())
+                load_file.ingest_file(
+                    ws,
+                    con,
+                    source,
+                    path,
+                    result,
+                    held=held,
+                    exports=exports,
+                    settle=settle,
+                    started=started,
+                    read_before=read_before,
+                )
+                progress.item(result.outcome(path.relative_to(ws.inbox).as_posix(), mark))
+    if any(load.startswith("labor-") for load in result.loaded) or labor_state.stale(con, ws.config):
+        result.periods |= labor_rebuild.rebuild(ws, con)
     bundle.sweep(ws, before=started)  # bundles this writer could have used are spent or stale
     return result
 
