@@ -11,6 +11,9 @@
 -- cancel out); a candidate row's hash covers every column but run_id (the build that wrote it): its
 -- row_hash as the build stored it, or for a row without one the same hash (pipeline.columns.ROW_HASH)
 -- computed here. Two branches, not a coalesce: only the rows without a stored hash read every column.
+-- The samples' part adds up ledger.telemetry_days (brought up to date first), not the samples: a
+-- staged file version's samples never change, so the versions, hosts and counts of a day's samples
+-- change exactly when its samples do.
 with candidate as (
     select charge_date, quantity_unit, source, source_ref, row_hash
     from ledger.cost_ledger_candidate
@@ -36,10 +39,10 @@ parts as (
     where c.source = 'billing'
     group by c.charge_date
     union all
-    select 'samples', ts::date, count(*), sum(hash(load_id, row_number)::hugeint)
-    from staging.gpu_samples
-    where ts >= cast($period || '-01' as timestamp) and ts < cast($period || '-01' as timestamp) + interval 1 month
-    group by ts::date
+    select 'samples', day, sum(samples), sum(hash(load_id, hostname, first_ts, last_ts, step, samples)::hugeint)
+    from ledger.telemetry_days
+    where day >= cast($period || '-01' as date) and day < cast($period || '-01' as date) + interval 1 month
+    group by day
     union all
     select 'usage', usage_date, count(*), sum(hash(load_id, row_number)::hugeint)
     from staging.usage

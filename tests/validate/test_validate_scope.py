@@ -131,6 +131,36 @@ def test_a_day_whose_rows_go_is_checked_again(con: duckdb.DuckDBPyConnection) ->
         validate_candidate(con, period=PERIOD, run_id=RUN_ID)
 
 
+def _sample(con: duckdb.DuckDBPyConnection, load_id: str, ts: str, row_number: int = 1) -> None:
+    con.execute(
+        "insert into staging.gpu_samples (load_id, row_number, metric, ts, step_seconds, hostname, gpu, value) "
+        "values (?, ?, 'DCGM_FI_DEV_GPU_UTIL', ?::timestamp, 60, 'node-1', '0', 50)",
+        [load_id, row_number, ts],
+    )
+
+
+def test_a_day_whose_samples_change_is_checked_again(con: duckdb.DuckDBPyConnection) -> None:
+    # the samples' digests add up ledger.telemetry_days, which check_scope brings up to date
+    _estate(con)
+    _sample(con, "gpu-a", "2025-01-03 10:00:00")
+    validate_candidate(con, period=PERIOD, run_id=RUN_ID)
+    assert check_scope(con, PERIOD).scope.days == []
+    # a second file version with a sample of day 4: day 4's samples changed, day 3's did not
+    _sample(con, "gpu-b", "2025-01-04 10:00:00")
+    scope = check_scope(con, PERIOD).scope
+    assert (scope.days, scope.gpu_days, scope.source_days) == ([DAY_4], [DAY_4], [DAY_4])
+    validate_candidate(con, period=PERIOD, run_id=RUN_ID)
+    assert check_scope(con, PERIOD).scope.days == []
+    # one more sample of the same version on day 4 (a version's count is part of its digest)
+    _sample(con, "gpu-b", "2025-01-04 10:01:00", row_number=2)
+    con.execute("delete from ledger.telemetry_days where load_id = 'gpu-b'")  # the summary forgets it
+    assert check_scope(con, PERIOD).scope.gpu_days == [DAY_4]
+    validate_candidate(con, period=PERIOD, run_id=RUN_ID)
+    # the first version superseded (its samples gone): day 3 is checked again
+    con.execute("delete from staging.gpu_samples where load_id = 'gpu-a'")
+    assert check_scope(con, PERIOD).scope.gpu_days == [DAY_3]
+
+
 def _invoice_days(con: duckdb.DuckDBPyConnection) -> list[tuple]:
     return con.execute(
         "select charge_date, provider, currency, ledger_rows, ledger_billed from meta.validated_invoice_days "
