@@ -44,7 +44,7 @@ from pipeline.check_queries import (
 )
 from pipeline.columns import CATEGORIES, COST_BASES, PHASES, AllocationMethod
 from pipeline.errors import ConfigError, ValidationFailed
-from pipeline.warehouse import SQL_DIR, insert_values, sql_text, transaction
+from pipeline.warehouse import SQL_DIR, insert_values, refresh_telemetry_days, transaction
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -153,7 +153,7 @@ def check_scope(con: duckdb.DuckDBPyConnection, period: str, *, full: bool = Fal
     """Every day and every load when `full`, when the period never passed, or when it passed on
     another basis (suites, check or mart SQL, build recipe: config and allocation code);
     else the days whose digests changed (or appeared, or went) and the loads since that validation."""
-    con.execute(sql_text("ledger", "passes", "telemetry_days_refresh"))  # what the samples' digests add up
+    refresh_telemetry_days(con)  # what the samples' digests add up
     days = [tuple(row) for row in con.execute(DAY_DIGESTS_SQL, {"period": period}).fetchall()]
     ((sql_basis,),) = con.execute(VALIDATION_BASIS_SQL, {"period": period}).fetchall()
     basis = f"{_checks_digest()} {sql_basis}"

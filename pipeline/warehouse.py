@@ -210,6 +210,13 @@ def transaction(con: duckdb.DuckDBPyConnection) -> Iterator[duckdb.DuckDBPyConne
     crash.point("committed")
 
 
+def refresh_telemetry_days(con: duckdb.DuckDBPyConnection) -> None:
+    """Bring ledger.telemetry_days up to date with the telemetry file versions staged: add up the
+    samples of the versions it lacks, forget those gone. The build reads it to find the versions
+    a window holds, validation to digest each day's samples."""
+    con.execute(sql_text("ledger", "passes", "telemetry_days_refresh"))
+
+
 def mark_pending(con: duckdb.DuckDBPyConnection, periods: set[str] | list[str]) -> None:
     """Record periods whose inputs changed; call inside the transaction that changes them."""
     for period in sorted(periods):

@@ -41,7 +41,6 @@ from pipeline.ledger.build_checks import check_rates
 from pipeline.ledger.candidate import replace_other_parts, route_new_files, split_gpu_nodes, split_shared
 from pipeline.ledger.config_tables import write_config_tables
 from pipeline.ledger.frame import PASSES, empty_parts, query
-from pipeline.ledger.gpu_held import refresh_telemetry_days
 from pipeline.ledger.gpu_samples import sample_window
 from pipeline.ledger.owned import energy_parts, hardware_parts
 from pipeline.ledger.owned_kept import OwnedDays, keep_owned_loads, owned_days
@@ -168,7 +167,7 @@ def build_candidate(
         rid = run_id(con, config, period, as_of)
         con.execute(query("macros"))
     with step("telemetry days"):  # what load_versions reads, before owned_days and the pools
-        refresh_telemetry_days(con)
+        warehouse.refresh_telemetry_days(con)
     every_day = not _built_under(con, period, digest)  # the period starts from nothing
     with step("owned servers, labor, charges, licences, delay (Polars)"):
         owned = owned_days(con, config, period, sample_window(con, period), recipe=digest, every_day=every_day)

@@ -12,7 +12,6 @@ import hashlib
 from dataclasses import replace
 from datetime import datetime, timedelta
 
-import duckdb
 import polars as pl
 
 from pipeline.config import Config, GpuPool
@@ -79,19 +78,13 @@ def kept_held(samples: WarehouseSamples, config: Config, pool: GpuPool) -> tuple
 def load_versions(samples: WarehouseSamples) -> pl.DataFrame:
     """The telemetry file versions among `samples` (a window of whole days), per host: first and
     last sample time, longest step (gpu_held_load_versions.sql), from ledger.telemetry_days, which
-    the build brought up to date first (refresh_telemetry_days): no sample is read."""
+    the build brought up to date first (pipeline.warehouse.refresh_telemetry_days): no sample is read."""
     cursor = samples.con.cursor()
     try:
         source, params = samples.source(cursor, days=True)
         return cursor.sql(fill(query("gpu_held_load_versions"), days=source), params=params).pl()
     finally:
         cursor.close()
-
-
-def refresh_telemetry_days(con: duckdb.DuckDBPyConnection) -> None:
-    """Bring ledger.telemetry_days up to date with the telemetry file versions staged (what
-    load_versions reads): add up the samples of the versions it lacks, forget those gone."""
-    con.execute(query("telemetry_days_refresh"))
 
 
 def changed_versions(loads: pl.DataFrame, kept: pl.DataFrame) -> pl.DataFrame:
