@@ -275,6 +275,18 @@ def check(workspace: Ws) -> None:
     _say(f"ok: {periods} periods reconcile exactly; every load balances")
 
 
+@app.command()
+def compact(workspace: Ws) -> None:
+    """Merge the warehouse's small and partly deleted row groups. Publishing does it on its own once
+    every 7 publishes; run it after many runs of ingest or build alone, or before heavy queries."""
+    from pipeline import run as steps
+
+    began = time.perf_counter()
+    with _errors():
+        steps.compact(workspace)
+    _say(f"compacted in {time.perf_counter() - began:.1f} s")
+
+
 @app.command("export-focus")
 def export_focus(
     workspace: Ws,

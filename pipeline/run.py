@@ -197,44 +197,63 @@ def publish(workspace: Path | str | Workspace, period: str) -> int:
 
     ws = _ws(workspace)
     check_period(period)
-    with warehouse.connect(ws.warehouse) as con, _step(con, "publish", [period]) as info:
-        with warehouse.transaction(con):
-            rows = _value(con, _CANDIDATE_ROWS, period)
-            info["run_id"] = _value(con, _CANDIDATE_RUN_ID, period)
-            # a period published before: only its rows new, changed or gone; else every row, unhashed
-            first = not _value(con, "select count(*) > 0 from ledger.cost_ledger where billing_period = ?", period)
-            schema = _value(con, "select any_value(digest) from meta.schema_digest")
-            compared = ""
-            if first:  # every row, a run of days at a time (see the query)
-                for first_day, last_day in _day_runs(con.execute(_CANDIDATE_DAY_ROWS, [period]).fetchall()):
+    with warehouse.connect(ws.warehouse) as con:
+        with _step(con, "publish", [period]) as info:
+            with warehouse.transaction(con):
+                rows = _value(con, _CANDIDATE_ROWS, period)
+                info["run_id"] = _value(con, _CANDIDATE_RUN_ID, period)
+                # a period published before: only its rows new, changed or gone; else every row, unhashed
+                first = not _value(con, "select count(*) > 0 from ledger.cost_ledger where billing_period = ?", period)
+                schema = _value(con, "select any_value(digest) from meta.schema_digest")
+                compared = ""
+                if first:  # every row, a run of days at a time (see the query)
+                    for first_day, last_day in _day_runs(con.execute(_CANDIDATE_DAY_ROWS, [period]).fetchall()):
+                        con.execute(
+                            warehouse.sql_text("publish", "cost_ledger_days"),
+                            {"period": period, "first": first_day, "last": last_day},
+                        )
+                else:
+                    every_day, compared = _compare_days(con, period, info["run_id"], schema)
+                    changed_rows = warehouse.sql_text("publish", "changed_rows")
                     con.execute(
-                        warehouse.sql_text("publish", "cost_ledger_days"),
-                        {"period": period, "first": first_day, "last": last_day},
+                        f"create or replace temp table _changed_rows as {changed_rows}",
+                        {"period": period, "every_day": every_day},
                     )
-            else:
-                every_day, compared = _compare_days(con, period, info["run_id"], schema)
+                    con.execute(warehouse.sql_text("publish", "cost_ledger_rows_out"), {"period": period})
+                    con.execute(warehouse.sql_text("publish", "cost_ledger_period"), {"period": period})
                 con.execute(
-                    f"create or replace temp table _changed_rows as {warehouse.sql_text('publish', 'changed_rows')}",
-                    {"period": period, "every_day": every_day},
+                    warehouse.sql_text("publish", "cost_ledger_run_id"), {"period": period, "run_id": info["run_id"]}
                 )
-                con.execute(warehouse.sql_text("publish", "cost_ledger_rows_out"), {"period": period})
-                con.execute(warehouse.sql_text("publish", "cost_ledger_period"), {"period": period})
-            con.execute(
-                warehouse.sql_text("publish", "cost_ledger_run_id"), {"period": period, "run_id": info["run_id"]}
-            )
-            changed = rows if first else _value(con, "select count(*) from _changed_rows")
-            con.execute("delete from meta.published_days where billing_period = ?", [period])
-            con.execute(
-                warehouse.sql_text("publish", "published_days"),
-                {"period": period, "run_id": info["run_id"], "schema_digest": schema},
-            )
-            con.execute(
-                "delete from meta.pending_periods where period = ?", [period]
-            )  # the candidate stays: the next build starts from it
-            crash.point("publish")
-            marts.refresh(con, ws.config, period)
-        info["message"] = f"{rows} rows published ({changed} new, changed or gone{compared})"
+                changed = rows if first else _value(con, "select count(*) from _changed_rows")
+                con.execute("delete from meta.published_days where billing_period = ?", [period])
+                con.execute(
+                    warehouse.sql_text("publish", "published_days"),
+                    {"period": period, "run_id": info["run_id"], "schema_digest": schema},
+                )
+                con.execute(
+                    "delete from meta.pending_periods where period = ?", [period]
+                )  # the candidate stays: the next build starts from it
+                crash.point("publish")
+                marts.refresh(con, ws.config, period)
+            info["message"] = f"{rows} rows published ({changed} new, changed or gone{compared})"
+        if warehouse.compaction_due(con):
+            _compact(con)
     return rows
+
+
+def _compact(con: duckdb.DuckDBPyConnection) -> None:
+    with _step(con, "compact", []) as info:  # the step's row makes the checkpoint write
+        began = time.perf_counter()
+        warehouse.compact(con)
+        info["message"] = f"row groups merged in {time.perf_counter() - began:.1f} s"
+
+
+@_writer
+def compact(workspace: Path | str | Workspace) -> None:
+    """Merge the warehouse's small and partly deleted row groups (publish does it every
+    warehouse.COMPACT_EVERY publishes)."""
+    with warehouse.connect(_ws(workspace).warehouse) as con:
+        _compact(con)
 
 
 def _day_runs(days: list[tuple[date | None, int]]) -> list[tuple[date | None, date | None]]:
