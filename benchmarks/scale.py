@@ -14,7 +14,10 @@ fresh workspace whose inbox links to those inputs:
    sample_size=-1)`), in a child process of its own: no build can cost less than reading its input;
 3. a nightly run (not for F, a single file): a second workspace holds days 1..N-1 already built
    (not timed); day N's files (billing, telemetry, usage, FX) are added and the same stages run
-   again (report excluded).
+   again (report excluded). With `--nights K`, the workspace holds days 1..N-K and the last K days
+   run one night each, in order, as the nightly DAG would: every 7th publish also compacts the
+   warehouse (pipeline.warehouse.compact), so K = 7 shows a week's nights, the compaction included.
+   The ratios take the last night.
 
 The ratios are printed beside their goals: full build / floor (<= 2), allocate / floor, nightly /
 full build and nightly allocate / full allocate (<= 0.1), peak memory L / M (<= 1.5) and peak
@@ -26,7 +29,8 @@ set size (ru_maxrss from os.wait4 on the child; ingest's parse threads run in th
 process). Rows per second = input rows (billing rows + GPU samples, counted in staging after the
 full ingest) / stage time. The build is ingest + allocate + validate + publish.
 
-    python benchmarks/scale.py [--scales S M L F] [--formats parquet csv] [--data DIR] [--keep] [--json PATH]
+    python benchmarks/scale.py [--scales S M L F] [--formats parquet csv] [--data DIR] [--nights K] [--keep]
+        [--json PATH]
 """
 
 from __future__ import annotations
@@ -39,7 +43,7 @@ import subprocess
 import sys
 import tempfile
 import time
-from datetime import date
+from datetime import date, timedelta
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -247,7 +251,7 @@ def _build_seconds(stages: list[dict]) -> float | None:
     return sum(s["seconds"] for s in timed) if timed and all(s["ok"] for s in timed) else None
 
 
-def bench(data: Path, scale: str, fmt: str, seed: int, keep: bool) -> dict:
+def bench(data: Path, scale: str, fmt: str, seed: int, keep: bool, nights: int = 1) -> dict:
     from pipeline.generators.scale import day_files
 
     inputs = _inputs(data, scale, fmt, seed)
@@ -266,21 +270,25 @@ def bench(data: Path, scale: str, fmt: str, seed: int, keep: bool) -> dict:
         f"{floor.get('detail', floor.get('error'))}",
         flush=True,
     )
-    nightly: list[dict] = []
-    new_day = day_files(inputs, LAST_DAY) if scale != "F" else []
+    each_night: list[list[dict]] = []
+    days = [LAST_DAY - timedelta(days=back) for back in range(nights - 1, -1, -1)] if scale != "F" else []
+    files = {day: day_files(inputs, day) for day in days}
+    new_day = files[LAST_DAY] if days else []
     if new_day:
-        print(f"{scale} {fmt}: nightly run after day {LAST_DAY}", flush=True)
         nightly_ws = runs / f"{scale}-{fmt}-nightly"
-        _workspace(inputs, nightly_ws, leave_out=new_day)
-        prepared = _run_child("prepare", nightly_ws, date(2026, 1, 30))
+        _workspace(inputs, nightly_ws, leave_out=[p for day in days for p in files[day]])
+        prepared = _run_child("prepare", nightly_ws, days[0] - timedelta(days=1))
         if prepared["ok"]:
-            for path in new_day:
-                _link(path, nightly_ws / path.relative_to(inputs))
-            nightly = _stages(nightly_ws, LAST_DAY, report=False)
+            for day in days:
+                print(f"{scale} {fmt}: nightly run after day {day}", flush=True)
+                for path in files[day]:
+                    _link(path, nightly_ws / path.relative_to(inputs))
+                each_night.append(_stages(nightly_ws, day, report=False))
         else:
             print(f"    prepare FAILED: {prepared['error']}", flush=True)
         if not keep:
             shutil.rmtree(nightly_ws, ignore_errors=True)
+    nightly = each_night[-1] if each_night else []
     return {
         "scale": scale,
         "format": fmt,
@@ -288,6 +296,7 @@ def bench(data: Path, scale: str, fmt: str, seed: int, keep: bool) -> dict:
         "stages": stages,
         "floor": floor,
         "nightly": nightly,
+        "nights": each_night,
         "nightly_new_files": [p.relative_to(inputs / "inbox").as_posix() for p in new_day],
         "generated": json.loads((inputs / ".complete").read_text()),
     }
@@ -347,7 +356,8 @@ def _ratios(results: list[dict]) -> tuple[str, dict]:
         floor = r["floor"].get("seconds") if r["floor"]["ok"] else None
         allocate, nightly_allocate = _stage(r["stages"], "allocate"), _stage(r["nightly"], "allocate")
         key = f"{r['scale']}-{r['format']}"
-        peaks[(r["scale"], r["format"])] = max((s["rss_kib"] for s in r["stages"] + r["nightly"]), default=0)
+        every_stage = r["stages"] + [s for night in r["nights"] for s in night]
+        peaks[(r["scale"], r["format"])] = max((s["rss_kib"] for s in every_stage), default=0)
         rows = r["rows"]
         lines.append(
             f"{key}: {rows.get('billing', '?'):,} billing rows, {rows.get('samples', '?'):,} GPU samples -> "
@@ -370,6 +380,14 @@ def _ratios(results: list[dict]) -> tuple[str, dict]:
             lines.append(
                 f"  nightly, one new day {nightly:.1f} s / full build {build:.1f} s = {nightly / build:.2f} (goal <= "
                 "0.1)"
+            )
+        totals = [_build_seconds(night) for night in r["nights"]]
+        if build and len(totals) > 1 and all(totals):
+            mean = sum(totals) / len(totals)  # type: ignore[arg-type]
+            out[f"{key} mean night/build"] = mean / build
+            lines.append(
+                f"  {len(totals)} nights, one new day each: {', '.join(f'{t:.1f}' for t in totals)} s; mean "
+                f"{mean:.1f} s / full build = {mean / build:.2f}"
             )
         if allocate and nightly_allocate:
             out[f"{key} nightly allocate/allocate"] = nightly_allocate["seconds"] / allocate["seconds"]
@@ -414,6 +432,9 @@ def main() -> None:
         help="inputs cache and workspaces (outside the repo)",
     )
     parser.add_argument("--seed", type=int, default=7)
+    parser.add_argument(
+        "--nights", type=int, default=1, help="nightly runs, one per day, of the month's last days (default 1)"
+    )
     parser.add_argument("--keep", action="store_true", help="keep the workspaces after measuring")
     parser.add_argument("--json", type=Path, help="also write the figures as JSON here")
     parser.add_argument("--stage", help=argparse.SUPPRESS)
@@ -430,7 +451,9 @@ def main() -> None:
     print(f"machine: {_machine()}; code: {ROOT}", flush=True)
     # S is the demo estate in its own formats (FOCUS CSV billing, Prometheus JSON telemetry): once
     runs = [(scale, fmt) for scale in args.scales for fmt in (["demo"] if scale == "S" else args.formats)]
-    results = [bench(args.data, scale, fmt, args.seed, args.keep) for scale, fmt in runs]
+    if not 1 <= args.nights <= LAST_DAY.day - 1:
+        parser.error(f"--nights must be between 1 and {LAST_DAY.day - 1}")
+    results = [bench(args.data, scale, fmt, args.seed, args.keep, args.nights) for scale, fmt in runs]
     ratios_text, ratios = _ratios(results)
     print()
     print(_table(results))

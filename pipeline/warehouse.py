@@ -108,7 +108,7 @@ def compact(con: duckdb.DuckDBPyConnection) -> None:
     (run.compact records itself in meta.runs first)."""
     con.execute(f"set max_vacuum_tasks = {VACUUM_TASKS}")
     try:
-        con.execute("force checkpoint")
+        con.execute("checkpoint")  # not FORCE: another connection's open transaction makes it fail, not abort
     finally:
         con.execute("set max_vacuum_tasks = 0")
 

@@ -93,3 +93,20 @@ def test_compact_on_demand(ws: Path) -> None:
     assert len(_state(ws)[1]) == 1
     run.publish(ws, "2026-02")
     assert len(_state(ws)[1]) == 2
+
+
+def test_a_compaction_that_fails_leaves_the_publish_done(ws: Path, caplog: pytest.LogCaptureFixture) -> None:
+    for _ in range(5):  # publishes 2 to 6
+        run.publish(ws, "2026-02")
+    # another connection of this process, in the middle of a transaction: a checkpoint cannot run
+    # beside it (and must not abort it)
+    with warehouse.connect(ws / "warehouse.duckdb") as other:
+        other.execute("begin transaction")
+        other.execute("select count(*) from meta.runs").fetchall()
+        assert run.publish(ws, "2026-02") == 2  # the seventh: published, its two rows
+        other.execute("commit")
+    assert "the warehouse was not compacted" in caplog.text
+    _, compactions, _ = _state(ws)
+    assert [status for status, _ in compactions] == ["failed"]
+    run.publish(ws, "2026-02")  # the next publish tries again, and compacts
+    assert [status for status, _ in _state(ws)[1]] == ["failed", "success"]
