@@ -187,6 +187,22 @@ def validate(workspace: Path | str | Workspace, period: str, *, full: bool = Fal
 
 @_writer
 def publish(workspace: Path | str | Workspace, period: str) -> int:
+    """Publish the period (`_publish`), then compact the warehouse when warehouse.COMPACT_EVERY
+    publishes have passed since the last compaction (a failed compaction leaves the period
+    published and is tried again by the next publish)."""
+    ws = _ws(workspace)
+    check_period(period)
+    with warehouse.connect(ws.warehouse) as con:
+        rows = _publish(con, ws, period)
+        if warehouse.compaction_due(con):
+            try:
+                _compact(con)
+            except duckdb.Error as exc:
+                log.warning("the warehouse was not compacted (the next publish tries again): %s", exc)
+    return rows
+
+
+def _publish(con: duckdb.DuckDBPyConnection, ws: Workspace, period: str) -> int:
     """Copy the period's candidate into ledger.cost_ledger and refresh the marts computed in Python
     (forecasts, savings, price/volume/mix), in one transaction (the candidate is kept: the next
     build of the period changes only what its new inputs change). Only the rows that changed are
@@ -195,52 +211,44 @@ def publish(workspace: Path | str | Workspace, period: str) -> int:
     was validated."""
     from pipeline import marts
 
-    ws = _ws(workspace)
-    check_period(period)
-    with warehouse.connect(ws.warehouse) as con:
-        with _step(con, "publish", [period]) as info:
-            with warehouse.transaction(con):
-                rows = _value(con, _CANDIDATE_ROWS, period)
-                info["run_id"] = _value(con, _CANDIDATE_RUN_ID, period)
-                # a period published before: only its rows new, changed or gone; else every row, unhashed
-                first = not _value(con, "select count(*) > 0 from ledger.cost_ledger where billing_period = ?", period)
-                schema = _value(con, "select any_value(digest) from meta.schema_digest")
-                compared = ""
-                if first:  # every row, a run of days at a time (see the query)
-                    for first_day, last_day in _day_runs(con.execute(_CANDIDATE_DAY_ROWS, [period]).fetchall()):
-                        con.execute(
-                            warehouse.sql_text("publish", "cost_ledger_days"),
-                            {"period": period, "first": first_day, "last": last_day},
-                        )
-                else:
-                    every_day, compared = _compare_days(con, period, info["run_id"], schema)
-                    changed_rows = warehouse.sql_text("publish", "changed_rows")
+    with _step(con, "publish", [period]) as info:
+        with warehouse.transaction(con):
+            rows = _value(con, _CANDIDATE_ROWS, period)
+            info["run_id"] = _value(con, _CANDIDATE_RUN_ID, period)
+            # a period published before: only its rows new, changed or gone; else every row, unhashed
+            first = not _value(con, "select count(*) > 0 from ledger.cost_ledger where billing_period = ?", period)
+            schema = _value(con, "select any_value(digest) from meta.schema_digest")
+            compared = ""
+            if first:  # every row, a run of days at a time (see the query)
+                for first_day, last_day in _day_runs(con.execute(_CANDIDATE_DAY_ROWS, [period]).fetchall()):
                     con.execute(
-                        f"create or replace temp table _changed_rows as {changed_rows}",
-                        {"period": period, "every_day": every_day},
+                        warehouse.sql_text("publish", "cost_ledger_days"),
+                        {"period": period, "first": first_day, "last": last_day},
                     )
-                    con.execute(warehouse.sql_text("publish", "cost_ledger_rows_out"), {"period": period})
-                    con.execute(warehouse.sql_text("publish", "cost_ledger_period"), {"period": period})
+            else:
+                every_day, compared = _compare_days(con, period, info["run_id"], schema)
+                changed_rows = warehouse.sql_text("publish", "changed_rows")
                 con.execute(
-                    warehouse.sql_text("publish", "cost_ledger_run_id"), {"period": period, "run_id": info["run_id"]}
+                    f"create or replace temp table _changed_rows as {changed_rows}",
+                    {"period": period, "every_day": every_day},
                 )
-                changed = rows if first else _value(con, "select count(*) from _changed_rows")
-                con.execute("delete from meta.published_days where billing_period = ?", [period])
-                con.execute(
-                    warehouse.sql_text("publish", "published_days"),
-                    {"period": period, "run_id": info["run_id"], "schema_digest": schema},
-                )
-                con.execute(
-                    "delete from meta.pending_periods where period = ?", [period]
-                )  # the candidate stays: the next build starts from it
-                crash.point("publish")
-                marts.refresh(con, ws.config, period)
-            info["message"] = f"{rows} rows published ({changed} new, changed or gone{compared})"
-        if warehouse.compaction_due(con):
-            try:
-                _compact(con)
-            except duckdb.Error as exc:  # the period is published; compaction is tried again next time
-                log.warning("the warehouse was not compacted (the next publish tries again): %s", exc)
+                con.execute(warehouse.sql_text("publish", "cost_ledger_rows_out"), {"period": period})
+                con.execute(warehouse.sql_text("publish", "cost_ledger_period"), {"period": period})
+            con.execute(
+                warehouse.sql_text("publish", "cost_ledger_run_id"), {"period": period, "run_id": info["run_id"]}
+            )
+            changed = rows if first else _value(con, "select count(*) from _changed_rows")
+            con.execute("delete from meta.published_days where billing_period = ?", [period])
+            con.execute(
+                warehouse.sql_text("publish", "published_days"),
+                {"period": period, "run_id": info["run_id"], "schema_digest": schema},
+            )
+            con.execute(
+                "delete from meta.pending_periods where period = ?", [period]
+            )  # the candidate stays: the next build starts from it
+            crash.point("publish")
+            marts.refresh(con, ws.config, period)
+        info["message"] = f"{rows} rows published ({changed} new, changed or gone{compared})"
     return rows
 
 
