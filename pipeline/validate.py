@@ -15,6 +15,7 @@ Great Expectations is imported inside the functions that use it: importing this 
 
 from __future__ import annotations
 
+import gc
 import hashlib
 import json
 import math
@@ -258,6 +259,7 @@ class _SuiteRunner:
     def _work(self) -> None:
         try:
             self._context = _gx_context(self._docs)
+            _freeze_imported()
             while (item := self._frames.get()) is not None:
                 frame, data = item
                 for i, suite in enumerate(self._suites):
@@ -267,6 +269,19 @@ class _SuiteRunner:
             self._error = exc
             while self._frames.get() is not None:  # let the caller hand over the rest and finish
                 pass
+
+
+_FROZEN = threading.Event()
+
+
+def _freeze_imported() -> None:
+    """Once per process, once Great Expectations is imported: move every object the process holds
+    (about 300,000, nearly all of them the imported modules', which live as long as it does) out of
+    the garbage collector's reach. The suites make many objects; without this, the full collection
+    they set off scanned all of those again (0.16 s of a 1.4 s nightly validation)."""
+    if not _FROZEN.is_set():
+        _FROZEN.set()
+        gc.freeze()
 
 
 def load_suites(directory: Path | None = None) -> list[Suite]:

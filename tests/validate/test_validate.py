@@ -20,6 +20,7 @@ The estate used throughout (billing period 2025-01, every amount exact):
 
 from __future__ import annotations
 
+import gc
 import json
 import re
 import shutil
@@ -306,6 +307,21 @@ def test_rerun_replaces_that_runs_rows(con: duckdb.DuckDBPyConnection) -> None:
     counts = con.execute("select run_id, count(*) from meta.check_results group by run_id order by run_id").fetchall()
     # same run twice: its rows replaced, not doubled; another run keeps its own
     assert counts == [("another-run", expectation_count()), (RUN_ID, expectation_count())]
+
+
+def test_a_validation_takes_what_is_imported_out_of_the_collectors_reach_once(
+    con: duckdb.DuckDBPyConnection,
+) -> None:
+    build_billing_estate(con)
+    validate_candidate(con, period=PERIOD, run_id=RUN_ID)
+    frozen = gc.get_freeze_count()
+    # the modules imported by now (Great Expectations' among them) are frozen: many thousands
+    assert frozen > 10_000
+    made_since = [[i] for i in range(1000)]  # tracked objects made after the freeze
+    validate_candidate(con, period=PERIOD, run_id=RUN_ID)
+    # once per process: a second validation freezes nothing more (made_since stays collectable)
+    assert gc.get_freeze_count() == frozen
+    assert gc.is_tracked(made_since[0])
 
 
 def test_missing_cent_fails_billing_conservation(con: duckdb.DuckDBPyConnection) -> None:
