@@ -190,7 +190,9 @@ def build_candidate(
             replace_other_parts(con, config, period, rid, owned_from=owned.first_day)
             keep_owned_loads(con, period, owned)
         with step("fx_restated"):
-            con.execute(query("fx_restated"), {"period": period, "currency": config.reporting_currency})
+            fx = {"period": period, "currency": config.reporting_currency}
+            if con.execute(query("fx_restated_rows"), fx).fetchall()[0][0]:
+                con.execute(query("fx_restated"), fx)
         with step("candidate_builds"):  # the build's run_id: its rows carry it only where it wrote them
             con.execute("delete from ledger.candidate_builds where billing_period = ?", [period])
             con.execute(

@@ -61,3 +61,36 @@ def test_billing_in_several_currencies_asks_for_rates_only(tmp_path: Path) -> No
     assert result.exit_code == 2, result.output
     assert "no FX rate from EUR to USD on 2026-02-03" in result.output
     assert result.output.rstrip().endswith("add them to inbox/fx/") and "reporting_currency" not in result.output
+
+
+def _ledger(ws: Path) -> list[dict]:
+    """The published ledger's rows, every column but run_id, by name."""
+    with duckdb.connect(str(ws / "warehouse.duckdb"), read_only=True) as con:
+        found = con.execute("select * exclude (run_id) from ledger.cost_ledger order by lineage_id, category, model_id")
+        names = [d[0] for d in found.description]
+        return [dict(zip(names, row, strict=True)) for row in found.fetchall()]
+
+
+def test_a_restated_fx_rate_converts_the_kept_rows_again(tmp_path: Path) -> None:
+    ws = _workspace(tmp_path, ("12.50", "EUR"), ("7.25", "EUR"))
+    rates = ws / "inbox" / "fx" / "rates.csv"
+    rates.parent.mkdir(parents=True, exist_ok=True)
+    rates.write_text("rate_date,currency,rate\n2026-02-03,EUR,1.20\n")
+    assert runner.invoke(app, ["run", "-w", str(ws)]).exit_code == 0
+    # (12.50 + 7.25) EUR x 1.20 = 19.75 x 1.20 = 23.70 USD
+    assert sum(row["billed_cost"] for row in _ledger(ws)) == Decimal("23.70")
+
+    # the day's rate restated: the bill is unchanged, so its kept rows are converted again in place
+    rates.write_text("rate_date,currency,rate\n2026-02-03,EUR,1.10\n")
+    assert runner.invoke(app, ["run", "-w", str(ws)]).exit_code == 0
+    rows = _ledger(ws)
+    # 12.50 x 1.10 = 13.75 and 7.25 x 1.10 = 7.975: 21.725 USD, every row at the new rate
+    assert sum(row["billed_cost"] for row in rows) == Decimal("21.725")
+    assert {row["fx_rate"] for row in rows} == {Decimal("1.10")}
+
+    # the same ledger as a workspace that only ever saw the restated rate
+    fresh = _workspace(tmp_path / "fresh", ("12.50", "EUR"), ("7.25", "EUR"))
+    (fresh / "inbox" / "fx").mkdir(parents=True, exist_ok=True)
+    (fresh / "inbox" / "fx" / "rates.csv").write_text(rates.read_text())
+    assert runner.invoke(app, ["run", "-w", str(fresh)]).exit_code == 0
+    assert rows == _ledger(fresh)
