@@ -206,9 +206,10 @@ def _publish(con: duckdb.DuckDBPyConnection, ws: Workspace, period: str) -> int:
     """Copy the period's candidate into ledger.cost_ledger and refresh the marts computed in Python
     (forecasts, savings, price/volume/mix), in one transaction (the candidate is kept: the next
     build of the period changes only what its new inputs change). Only the rows that changed are
-    written again; the others take the candidate's run_id. Rows are compared only on the days whose
-    validated digest changed since they were published (meta.published_days), when the candidate
-    was validated."""
+    written again, each with its candidate row's run_id (the build that wrote it); the others keep
+    theirs, and the publish's own run_id (the candidate's build) is in meta.runs. Rows are compared
+    only on the days whose validated digest changed since they were published
+    (meta.published_days), when the candidate was validated."""
     from pipeline import marts
 
     with _step(con, "publish", [period]) as info:
@@ -234,9 +235,6 @@ def _publish(con: duckdb.DuckDBPyConnection, ws: Workspace, period: str) -> int:
                 )
                 con.execute(warehouse.sql_text("publish", "cost_ledger_rows_out"), {"period": period})
                 con.execute(warehouse.sql_text("publish", "cost_ledger_period"), {"period": period})
-            con.execute(
-                warehouse.sql_text("publish", "cost_ledger_run_id"), {"period": period, "run_id": info["run_id"]}
-            )
             changed = rows if first else _value(con, "select count(*) from _changed_rows")
             con.execute("delete from meta.published_days where billing_period = ?", [period])
             con.execute(

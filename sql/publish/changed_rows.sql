@@ -1,6 +1,6 @@
 -- The lineage ids (and charge days) of the period whose candidate row differs from its published
 -- row, or that only one side holds: publish writes again only these. Rows are compared on every
--- column but run_id (publish sets it for the whole period: cost_ledger_run_id.sql), by two
+-- column but run_id (a row keeps the run_id of the build that wrote what publish copied), by two
 -- hashes; on every day ($every_day), or on the days whose digest changed since they were
 -- published (_days_to_compare, days_to_compare.sql) and rows without a charge date.
 with candidate as (

@@ -1,7 +1,10 @@
 -- The data-quality checks of the run the month was published from (or, when nothing is
 -- published, of its latest checked run), failures first.
-with published as (
-    select distinct run_id from ledger.cost_ledger where billing_period = $month
+with published as (  -- the build of the month's last successful publish
+    select arg_max(run_id, finished_at) as run_id
+    from meta.runs
+    where command = 'publish' and status = 'success' and list_contains(periods, $month)
+    having count(*) > 0
 ),
 
 latest as (

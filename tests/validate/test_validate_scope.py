@@ -23,6 +23,8 @@ from pipeline.check_queries import EVERYTHING, Scope, frame_data, mart_query, sa
 from pipeline.columns import ROW_HASH
 from pipeline.errors import ValidationFailed
 from pipeline.ledger.frame import query as ledger_query
+from pipeline.report.data import Month
+from pipeline.report.queries import query as report_query
 from pipeline.validate import check_scope, validate_candidate
 from pipeline.workspace import Workspace
 from tests.ledger.test_billing_parts_kept import _usage, _write
@@ -340,20 +342,12 @@ def _said(ws: Workspace, command: str) -> list[str]:
 
 
 def _published_is_the_candidate(ws: Workspace) -> bool:
-    """Every column of every row, the run_id being the candidate's build's (a kept candidate row
-    keeps the run_id of the build that wrote it)."""
+    """Every column of every row, run_id too: a row, kept or published, keeps the run_id of the
+    build that wrote it."""
     with warehouse.connect(ws.warehouse) as connection:
         published, candidate = (
             connection.execute(f"select * {rest} from ledger.{table} order by lineage_id").fetchall()
-            for table, rest in (
-                ("cost_ledger", ""),
-                (
-                    "cost_ledger_candidate",
-                    "exclude (row_hash) replace ("
-                    "(select run_id from ledger.candidate_builds b where b.billing_period = "
-                    "cost_ledger_candidate.billing_period) as run_id)",
-                ),
-            )
+            for table, rest in (("cost_ledger", ""), ("cost_ledger_candidate", "exclude (row_hash)"))
         )
     return published == candidate != []
 
@@ -364,8 +358,8 @@ def test_nightly_runs_validate_the_new_day_and_a_restated_one(tmp_path: Path) ->
     run.run(ws, date=date(2026, 1, 5), settle_seconds=0)
     _write(ws, "jan-06.csv", [_usage(6, "search", "10.00")])
     run.run(ws, date=date(2026, 1, 6), settle_seconds=0)
-    # night 2 wrote day 6's rows only: day 5's candidate rows keep night 1's run id, and publish
-    # gave every published row night 2's
+    # night 2 wrote day 6's rows only: day 5's rows keep night 1's run id, in the candidate and
+    # as published (publish wrote day 6's rows only)
     with warehouse.connect(ws.warehouse) as connection:
         builds = connection.execute(
             "select run_id from meta.runs where command = 'build' order by started_at"
@@ -374,6 +368,12 @@ def test_nightly_runs_validate_the_new_day_and_a_restated_one(tmp_path: Path) ->
             connection.execute(f"select distinct day(charge_date), run_id from ledger.{t} order by all").fetchall()
             for t in ("cost_ledger_candidate", "cost_ledger")
         )
+        # the report names the build the month was last published from, and its checks only
+        month = Month.parse("2026-01").params()
+        shown = {
+            name: connection.execute(sql, {k: v for k, v in month.items() if f"${k}" in sql}).fetchall()
+            for name, sql in ((name, report_query(name)) for name in ("run_ids", "check_results"))
+        }
         # the build stored each row's hash: what validation would compute (pipeline.columns.ROW_HASH)
         hashed = connection.execute(
             f"select count(*), count(*) filter (row_hash is distinct from {ROW_HASH}) from ledger.cost_ledger_candidate"
@@ -381,7 +381,9 @@ def test_nightly_runs_validate_the_new_day_and_a_restated_one(tmp_path: Path) ->
     night_1, night_2 = (run_id for (run_id,) in builds)
     assert night_1 != night_2
     assert hashed[0][0] > 0 and hashed[0][1] == 0
-    assert candidate == [(5, night_1), (6, night_2)] and published == [(5, night_2), (6, night_2)]
+    assert candidate == published == [(5, night_1), (6, night_2)]
+    assert shown["run_ids"] == [(night_2,)]
+    assert {row[-1] for row in shown["check_results"]} == {night_2}  # night 1's are kept, not shown
     _write(ws, "jan-05.csv", [_usage(5, "search", "31.00")])  # a new version of day 5's file
     run.run(ws, date=date(2026, 1, 6), settle_seconds=0)
     assert _published_is_the_candidate(ws)  # every column, run_id too
