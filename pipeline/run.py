@@ -245,6 +245,7 @@ def _publish(con: duckdb.DuckDBPyConnection, ws: Workspace, period: str) -> int:
                 "delete from meta.pending_periods where period = ?", [period]
             )  # the candidate stays: the next build starts from it
             crash.point("publish")
+            warehouse.refresh_telemetry_days(con)  # the days marts.data_through reads
             marts.refresh(con, ws.config, period)
         info["message"] = f"{rows} rows published ({changed} new, changed or gone{compared})"
     return rows

@@ -241,7 +241,8 @@ def transaction(con: duckdb.DuckDBPyConnection) -> Iterator[duckdb.DuckDBPyConne
 def refresh_telemetry_days(con: duckdb.DuckDBPyConnection) -> None:
     """Bring ledger.telemetry_days up to date with the telemetry file versions staged: add up the
     samples of the versions it lacks, forget those gone. The build reads it to find the versions
-    a window holds, validation to digest each day's samples."""
+    a window holds, validation to digest each day's samples, publish (marts.data_through) to know
+    the days with samples."""
     con.execute(sql_text("ledger", "passes", "telemetry_days_refresh"))
 
 

@@ -39,7 +39,7 @@ metered as (
         select ChargePeriodStart::date as day from staging.billing
         where ChargePeriodEnd <= ChargePeriodStart + interval 1 day
         union all
-        select max(ts)::date as day from staging.gpu_samples group by ts::date
+        select day from ledger.telemetry_days  -- the GPU samples' days (see marts.data_through)
     )
     group by month
 ),

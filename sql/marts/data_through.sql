@@ -1,7 +1,7 @@
 -- One row per calendar month of the ledger: the last day its metered data reaches (a billing
--- charge of a day or less, or a GPU sample). Spread charges (a monthly fee, labor, licences) reach
--- the month's end before the month is over; metered usage does not. The forecast runs from it and
--- marts.anomalies stops at it.
+-- charge of a day or less, or a GPU sample, as ledger.telemetry_days sums them up). Spread
+-- charges (a monthly fee, labor, licences) reach the month's end before the month is over;
+-- metered usage does not. The forecast runs from it and marts.anomalies stops at it.
 create or replace view marts.data_through as
 with ledger_months as (
     select
@@ -16,9 +16,10 @@ metered_days as (
     from staging.billing
     where ChargePeriodEnd <= ChargePeriodStart + interval 1 day
     union all
-    select max(ts)::date as day
-    from staging.gpu_samples
-    group by ts::date
+    -- the days of the GPU samples, from their summary (brought up to date by each build,
+    -- validation and publish): no sample is read
+    select day
+    from ledger.telemetry_days
 ),
 
 metered as (
@@ -48,7 +49,7 @@ final as (
 )
 
 select * from final;
-comment on view marts.data_through is 'One row per calendar month of the ledger: the last day metered data reaches (billing charges of a day or less, GPU samples), else the month''s last ledger day.';
+comment on view marts.data_through is 'One row per calendar month of the ledger: the last day metered data reaches (billing charges of a day or less, GPU samples as ledger.telemetry_days sums them up), else the month''s last ledger day.';
 comment on column marts.data_through.month is 'Calendar month YYYY-MM of charge_date.';
 comment on column marts.data_through.month_start is 'First day of the month.';
 comment on column marts.data_through.month_end is 'Last day of the month.';

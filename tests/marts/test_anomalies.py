@@ -6,6 +6,7 @@ from __future__ import annotations
 from datetime import date, timedelta
 from decimal import Decimal
 
+from pipeline.warehouse import refresh_telemetry_days
 from tests.marts.conftest import add_cost
 
 MONDAYS = {
@@ -115,3 +116,26 @@ def test_days_whose_metered_data_has_not_arrived_are_not_scored(con) -> None:
         False,
     )
     assert max(d for d, _ in _anomalies(con)) == date(2026, 2, 3)
+
+
+def test_gpu_samples_carry_the_data_through_day_once_their_summary_is_brought_up_to_date(con) -> None:
+    # metered billing stops on 7 February; a telemetry file's samples reach 10 February 23:59.
+    # The days with samples come from ledger.telemetry_days, which builds, validations and
+    # publishes bring up to date: before that the samples are not seen (7th), after it the 10th.
+    _five_weeks(con)
+    for i in range(8, 29):
+        add_cost(con, date(2026, 2, i), "m", "software", "5")
+    con.execute(
+        "insert into staging.billing (load_id, row_number, BillingPeriodStart, ChargePeriodStart, ChargePeriodEnd, "
+        "ChargeCategory, BilledCost, EffectiveCost, BillingCurrency, ProviderName, x_BillingPeriod, x_SourceFormat) "
+        "values ('b', 1, '2026-02-01', '2026-02-07', '2026-02-08', 'Usage', 1, 1, 'USD', 'AWS', '2026-02', 'focus-1.2')"
+    )
+    con.execute(
+        "insert into staging.gpu_samples (load_id, row_number, metric, ts, step_seconds, hostname, gpu, value) "
+        "values ('t', 1, 'DCGM_FI_DEV_GPU_UTIL', '2026-02-09 12:00', 60, 'h', '0', 50), "
+        "('t', 2, 'DCGM_FI_DEV_GPU_UTIL', '2026-02-10 23:59', 60, 'h', '0', 50)"
+    )
+    through = "select data_through from marts.data_through where month = '2026-02'"
+    assert con.execute(through).fetchall() == [(date(2026, 2, 7),)]
+    refresh_telemetry_days(con)
+    assert con.execute(through).fetchall() == [(date(2026, 2, 10),)]
