@@ -73,10 +73,12 @@ def route_new_files(
     new: list[str],
 ) -> None:
     """Route the rows of the new billing file versions (_billing_loads); drop what superseded
-    versions left."""
+    versions left. Only a version routed before (in ledger.billing_allocated, written with its
+    rows) has candidate rows: a new version that is not also `gone` (shrunk) has none to drop."""
     if gone or new:
         with step("drop superseded and re-routed versions"):
-            con.execute(query("candidate_drop_versions"), {"period": period, "loads": gone + new})
+            if gone:
+                con.execute(query("candidate_drop_versions"), {"period": period, "loads": gone})
             for table in ("billing_deferred", "billing_allocated"):
                 con.execute(
                     f"delete from ledger.{table} where billing_period = ? and load_id in (select unnest(?::varchar[]))",
