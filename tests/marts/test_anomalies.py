@@ -100,9 +100,9 @@ def test_no_day_is_scored_before_its_history_is_complete(con) -> None:
     assert min(d for d, _ in _anomalies(con)) == date(2026, 2, 2)
 
 
-def test_days_whose_metered_data_has_not_arrived_are_not_scored(con) -> None:
-    # a monthly fee spread over February reaches the 28th, but metered billing (a charge of a day)
-    # stops on 7 February: 8-28 February, which would all look like drops, are not scored
+def _metered_until_7_february(con) -> None:
+    """The five weeks, a monthly fee spread over 8-28 February (5.00 a day), and one metered
+    billing charge of a day, on 7 February: the last day metered billing reaches."""
     _five_weeks(con)
     for i in range(8, 29):
         add_cost(con, date(2026, 2, i), "m", "software", "5")
@@ -111,6 +111,12 @@ def test_days_whose_metered_data_has_not_arrived_are_not_scored(con) -> None:
         "ChargeCategory, BilledCost, EffectiveCost, BillingCurrency, ProviderName, x_BillingPeriod, x_SourceFormat) "
         "values ('b', 1, '2026-02-01', '2026-02-07', '2026-02-08', 'Usage', 1, 1, 'USD', 'AWS', '2026-02', 'focus-1.2')"
     )
+
+
+def test_days_whose_metered_data_has_not_arrived_are_not_scored(con) -> None:
+    # a monthly fee spread over February reaches the 28th, but metered billing (a charge of a day)
+    # stops on 7 February: 8-28 February, which would all look like drops, are not scored
+    _metered_until_7_february(con)
     assert con.execute("select data_through, complete from marts.data_through where month = '2026-02'").fetchone() == (
         date(2026, 2, 7),
         False,
@@ -122,14 +128,7 @@ def test_gpu_samples_carry_the_data_through_day_once_their_summary_is_brought_up
     # metered billing stops on 7 February; a telemetry file's samples reach 10 February 23:59.
     # The days with samples come from ledger.telemetry_days, which builds, validations and
     # publishes bring up to date: before that the samples are not seen (7th), after it the 10th.
-    _five_weeks(con)
-    for i in range(8, 29):
-        add_cost(con, date(2026, 2, i), "m", "software", "5")
-    con.execute(
-        "insert into staging.billing (load_id, row_number, BillingPeriodStart, ChargePeriodStart, ChargePeriodEnd, "
-        "ChargeCategory, BilledCost, EffectiveCost, BillingCurrency, ProviderName, x_BillingPeriod, x_SourceFormat) "
-        "values ('b', 1, '2026-02-01', '2026-02-07', '2026-02-08', 'Usage', 1, 1, 'USD', 'AWS', '2026-02', 'focus-1.2')"
-    )
+    _metered_until_7_february(con)
     con.execute(
         "insert into staging.gpu_samples (load_id, row_number, metric, ts, step_seconds, hostname, gpu, value) "
         "values ('t', 1, 'DCGM_FI_DEV_GPU_UTIL', '2026-02-09 12:00', 60, 'h', '0', 50), "
