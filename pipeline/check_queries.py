@@ -146,8 +146,15 @@ def marts_sql(directory: Path | None = None, *, query: str = MARTS_SQL, kept: fr
 
 # What validation computes once per period (keep_marts): the invoice reconciliation, which both the
 # marts' rules and its own frame read, and the two marts it adds up: invoice_ledger_days (the
-# ledger's side) and billing_load_totals (the bill's, which the billing conservation frame reads too).
-KEPT_MARTS = ("billing_load_totals", "invoice_ledger_days", "invoice_reconciliation")
+# ledger's side) and billing_load_totals (the bill's, which the billing conservation frame reads
+# too); and commitment_load_totals, which the commitments mart adds up.
+KEPT_MARTS = ("billing_load_totals", "commitment_load_totals", "invoice_ledger_days", "invoice_reconciliation")
+# The marts of per-file totals (each row adds up charges of one file version) -> the table a
+# validation that passes keeps their rows in, for the next one (keep_marts, record_kept_marts).
+LOAD_TOTALS: Mapping[str, str] = {
+    "billing_load_totals": "meta.validated_billing_totals",
+    "commitment_load_totals": "meta.validated_commitment_totals",
+}
 
 BILLING_LOADS_SQL = sql_text("checks", "billing_loads")
 
@@ -155,7 +162,7 @@ BILLING_LOADS_GONE_SQL = sql_text("checks", "billing_loads_gone")
 
 INVOICE_DAYS_KEPT_SQL = sql_text("checks", "invoice_days_kept")
 
-BILLING_TOTALS_KEPT_SQL = sql_text("checks", "billing_totals_kept")
+LOAD_TOTALS_KEPT_SQL = sql_text("checks", "load_totals_kept")
 
 
 def keep_marts(con: duckdb.DuckDBPyConnection, period: str, scope: Scope | None = None) -> frozenset[str]:
@@ -166,28 +173,14 @@ def keep_marts(con: duckdb.DuckDBPyConnection, period: str, scope: Scope | None 
     join) are taken from the last validation that passed (meta.validated_invoice_days) for every
     day but those `scope` checks again, unless a file's staged billing rows went since
     (meta.validated_billing_loads): then, or for every day (scope.days None), they are traced
-    again. The billing_load_totals rows (the bill's totals per file) are likewise taken from the
+    again. The rows of the LOAD_TOTALS marts (the bill's totals per file) are likewise taken from the
     last validation that passed for each file with as many staged rows of the period as then, and
     added up again for the others (every file for every day checked). record_kept_marts keeps them
     when this validation passes."""
     con.execute(f"create or replace temp table _billing_loads as {BILLING_LOADS_SQL}", {"period": period})
     reuse = scope is not None and scope.days is not None  # a full check adds up every file again
-    con.execute(
-        f"create or replace temp table _mart_billing_load_totals as {BILLING_TOTALS_KEPT_SQL}",
-        {"period": period, "reuse": reuse},
-    )
-    again = [
-        load_id
-        for (load_id,) in con.execute(
-            "select load_id from _billing_loads where load_id not in (select load_id from _mart_billing_load_totals)"
-        ).fetchall()
-    ]
-    if again:  # the files' own rows only: a filter on the mart's grouping columns reaches the scan
-        con.execute(
-            f"insert into _mart_billing_load_totals select * from ({mart_query('billing_load_totals')}) "
-            "where billing_period = $period and load_id in (select unnest($loads::varchar[]))",
-            {"period": period, "loads": again},
-        )
+    for name, table in LOAD_TOTALS.items():
+        _keep_load_totals(con, name, table, period=period, reuse=reuse)
     days = None if scope is None else scope.days
     if days is not None:
         ((gone,),) = con.execute(BILLING_LOADS_GONE_SQL, {"period": period}).fetchall()
@@ -205,12 +198,35 @@ def keep_marts(con: duckdb.DuckDBPyConnection, period: str, scope: Scope | None 
     return frozenset(KEPT_MARTS)
 
 
+def _keep_load_totals(con: duckdb.DuckDBPyConnection, name: str, table: str, *, period: str, reuse: bool) -> None:
+    """The period's rows of mart `name` (one of LOAD_TOTALS, kept in `table`) into the temporary
+    table _mart_<name>: each file's kept rows where it still has as many staged rows (and `reuse`),
+    the other files' added up again."""
+    con.execute(
+        f"create or replace temp table _mart_{name} as {fill(LOAD_TOTALS_KEPT_SQL, kept=table)}",
+        {"period": period, "reuse": reuse},
+    )
+    again = [
+        load_id
+        for (load_id,) in con.execute(
+            f"select load_id from _billing_loads where load_id not in (select load_id from _mart_{name})"
+        ).fetchall()
+    ]
+    if again:  # the files' own rows only: a filter on the mart's grouping columns reaches the scan
+        con.execute(
+            f"insert into _mart_{name} by name select * from ({mart_query(name)}) "
+            "where billing_period = $period and load_id in (select unnest($loads::varchar[]))",
+            {"period": period, "loads": again},
+        )
+
+
 def record_kept_marts(con: duckdb.DuckDBPyConnection, period: str) -> None:
     """Keep the period's invoice_ledger_days rows, its files' staged billing row counts and their
-    billing_load_totals rows, as keep_marts computed them, for the next validation (inside the
+    rows of the LOAD_TOTALS marts, as keep_marts computed them, for the next validation (inside the
     caller's transaction)."""
-    con.execute("delete from meta.validated_billing_totals where billing_period = ?", [period])
-    con.execute("insert into meta.validated_billing_totals by name select * from _mart_billing_load_totals")
+    for name, table in LOAD_TOTALS.items():
+        con.execute(f"delete from {table} where billing_period = ?", [period])
+        con.execute(f"insert into {table} by name select * from _mart_{name}")
     con.execute("delete from meta.validated_invoice_days where billing_period = ?", [period])
     con.execute("insert into meta.validated_invoice_days by name select * from _mart_invoice_ledger_days")
     con.execute("delete from meta.validated_billing_loads where billing_period = ?", [period])

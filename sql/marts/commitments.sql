@@ -1,5 +1,6 @@
 -- One row per billing period, commitment (savings plan, reservation, committed-use discount) and
--- billing currency, from the FOCUS commitment columns of staging.billing:
+-- billing currency, from the FOCUS commitment columns of staging.billing (added up per file in
+-- marts.commitment_load_totals):
 -- used_cost   EffectiveCost of the usage it covered (CommitmentDiscountStatus Used, or not given);
 -- unused_cost EffectiveCost of its Unused rows plus the effective cost a purchase row still
 --             carries (a recurring fee whose unused part the provider leaves on the fee, as AWS
@@ -14,25 +15,9 @@
 -- and its unused cost included) = 1 - eligible effective cost / eligible list (contracted) cost.
 create or replace view marts.commitments as
 with charges as (
-    select
-        x_BillingPeriod as billing_period,
-        ProviderName as provider,
-        BillingAccountId as billing_account_id,
-        coalesce(ServiceCategory, '') as service_category,
-        BillingCurrency as currency,
-        CommitmentDiscountId as commitment_id,
-        CommitmentDiscountType as commitment_type,
-        case
-            when CommitmentDiscountId is not null and ChargeCategory = 'Purchase' then 'purchase'
-            when CommitmentDiscountId is not null and CommitmentDiscountStatus = 'Unused' then 'unused'
-            when CommitmentDiscountId is not null and ChargeCategory = 'Usage' then 'used'
-            when ChargeCategory = 'Usage' then 'on_demand'
-        end as kind,
-        BilledCost as billed,
-        EffectiveCost as effective,
-        coalesce(ListCost, ContractedCost, greatest(BilledCost, EffectiveCost)) as list_cost,
-        coalesce(ContractedCost, ListCost, greatest(BilledCost, EffectiveCost)) as contracted_cost
-    from staging.billing
+    -- the bill's sums per file, commitment, kind and service category: the commitment_load_totals
+    -- mart, which a validation keeps per file
+    select * from marts.commitment_load_totals
 ),
 
 per_commitment as (
@@ -43,9 +28,9 @@ per_commitment as (
         currency,
         commitment_id,
         any_value(commitment_type) as commitment_type,
-        -- its scope: the service category of the usage it covered, else of its purchase
+        -- its scope: the service category of the largest usage charge it covered, else of its purchase
         coalesce(
-            arg_max(service_category, effective) filter (where kind = 'used'),
+            arg_max(service_category, largest_effective) filter (where kind = 'used'),
             any_value(service_category) filter (where kind in ('purchase', 'unused'))
         ) as service_category,
         coalesce(sum(billed) filter (where kind = 'purchase'), 0) as purchase_billed,

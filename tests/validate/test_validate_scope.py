@@ -227,6 +227,42 @@ def test_the_bill_is_added_up_again_only_for_the_files_that_changed(con: duckdb.
     assert _kept_totals(con)[0] == ("load-AWS", "USD", 1, Decimal("100.00"), Decimal("90.00"))
 
 
+def _kept_commitment(con: duckdb.DuckDBPyConnection) -> list[tuple]:
+    return con.execute(
+        "select load_id, commitment_id, kind, charges, effective, list_cost from meta.validated_commitment_totals "
+        "where commitment_id is not null order by load_id"
+    ).fetchall()
+
+
+def test_the_commitments_are_added_up_again_only_for_the_files_that_changed(con: duckdb.DuckDBPyConnection) -> None:
+    # AWS row 1 is usage covered by savings plan sp-1: 90.00 effective, 100.00 list (its billed
+    # cost, the larger, as the row gives no list cost); the candidate's rows traced to it carry
+    # 30.00 x 3 = 90.00
+    _estate(con)
+    con.execute(
+        "update staging.billing set CommitmentDiscountId = 'sp-1', CommitmentDiscountStatus = 'Used', "
+        "ServiceCategory = 'Compute' where load_id = 'load-AWS' and row_number = 1"
+    )
+    validate_candidate(con, period=PERIOD, run_id=RUN_ID)
+    assert _kept_commitment(con) == [("load-AWS", "sp-1", "used", 1, Decimal("90.00"), Decimal("100.00"))]
+    # the kept used cost made a cent too high: AWS's file still has its two staged rows, so the
+    # next validation's commitments mart reads 90.01 against the candidate's 90.00
+    con.execute("update meta.validated_commitment_totals set effective = 90.01 where commitment_id = 'sp-1'")
+    update_candidate(con, "aws-2", model_id="search-rank")
+    with pytest.raises(ValidationFailed, match="marts: .*commitments_unreconciled"):
+        validate_candidate(con, period=PERIOD, run_id=RUN_ID)
+    # a full check adds up every file again: it passes, and keeps the true 90.00
+    validate_candidate(con, period=PERIOD, run_id=RUN_ID, checking=check_scope(con, PERIOD, full=True))
+    assert _kept_commitment(con) == [("load-AWS", "sp-1", "used", 1, Decimal("90.00"), Decimal("100.00"))]
+    # AWS's file with a row fewer (row 2 went, and its ledger row) is added up again: the wrong
+    # kept total is not read, and the commitment reconciles
+    con.execute("update meta.validated_commitment_totals set effective = 1 where commitment_id = 'sp-1'")
+    con.execute("delete from staging.billing where load_id = 'load-AWS' and row_number = 2")
+    con.execute("delete from ledger.cost_ledger_candidate where lineage_id = 'aws-2'")
+    validate_candidate(con, period=PERIOD, run_id=RUN_ID)
+    assert _kept_commitment(con) == [("load-AWS", "sp-1", "used", 1, Decimal("90.00"), Decimal("100.00"))]
+
+
 def test_charges_gone_from_staging_trace_every_day_again(con: duckdb.DuckDBPyConnection) -> None:
     # AWS's bill is of account acct-1, so a ledger row whose charge went shows under no account
     _estate(con)
