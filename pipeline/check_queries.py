@@ -40,11 +40,15 @@ CHARGE_DATE_CHECKED = day_checked("charge_date")
 def samples_checked(days: str = "days") -> str:
     """The condition that a GPU sample (staging.gpu_samples, time `ts`) is of the period and on a
     day checked (`$<days>`, null for every day). The first and last day checked bound `ts` as well:
-    a range DuckDB can skip row groups with, where the list alone makes it read every sample."""
+    a range DuckDB can skip row groups with, where the list alone makes it read every sample. No
+    day checked (an empty list) is an empty range: no sample is read."""
     start = "cast($period || '-01' as timestamp)"
+    end = f"{start} + interval 1 month"
+    listed = f"${days}::date[]"
     return (
-        f"ts >= coalesce(list_min(${days}::date[])::timestamp, {start}) "
-        f"and ts < coalesce(list_max(${days}::date[])::timestamp + interval 1 day, {start} + interval 1 month) "
+        f"ts >= case when {listed} is null then {start} else coalesce(list_min({listed})::timestamp, {end}) end "
+        f"and ts < case when {listed} is null then {end} "
+        f"else coalesce(list_max({listed})::timestamp + interval 1 day, {start}) end "
         f"and ts >= {start} and ts < {start} + interval 1 month "
         f"and {day_checked('ts::date', days)}"
     )

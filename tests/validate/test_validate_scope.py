@@ -11,6 +11,7 @@ The estate is test_validate's (billing period 2025-01) with one row moved a day 
 
 from __future__ import annotations
 
+import json
 from datetime import date, datetime, timedelta
 from decimal import Decimal
 from pathlib import Path
@@ -513,3 +514,26 @@ def test_the_samples_of_the_days_checked_are_those_of_the_period_on_those_days()
     assert checked([date(2025, 1, 10), DAY_3]) == ["03 00:00", "03 23:59", "10 10:00"]  # in any order
     assert checked(None) == ["02 23:59", "03 00:00", "03 23:59", "04 12:00", "10 10:00"]  # every day of January
     assert checked([]) == []
+
+
+def test_no_gpu_day_checked_reads_no_sample(con: duckdb.DuckDBPyConnection, tmp_path: Path) -> None:
+    """With no day whose GPU time changed, marts.gpu_efficiency's check reads no row group of the
+    samples: 300,000 samples, one every 8 s from 1 January (3 row groups of at most 122,880 rows).
+    With every day checked it reads all 3."""
+    con.execute(
+        "insert into staging.gpu_samples (load_id, row_number, metric, ts, step_seconds, hostname, gpu, value) "
+        "select 'gpu-a', i, 'DCGM_FI_DEV_GPU_UTIL', timestamp '2025-01-01' + to_microseconds(i * 8_000_000), 60, "
+        "'node-1', '0', 50 from range(300000) as t(i)"
+    )
+    con.execute("checkpoint")
+    profile = tmp_path / "profile.json"
+    con.execute("set enable_profiling = 'json'")
+    con.execute("set profiling_mode = 'detailed'")
+    con.execute(f"set profiling_output = '{profile}'")
+
+    def row_groups_read(gpu_days: list[date] | None) -> int:
+        con.execute(mart_query("gpu_efficiency"), {"period": PERIOD, "gpu_days": gpu_days}).fetchall()
+        return int(json.loads(profile.read_text())["query"]["total_row_groups_scanned"])
+
+    assert row_groups_read(None) == 3
+    assert row_groups_read([]) == 0
