@@ -514,6 +514,24 @@ def test_data_docs_are_built(con: duckdb.DuckDBPyConnection, tmp_path: Path) -> 
     }
 
 
+def test_a_failed_suite_is_run_again_to_name_its_rows_and_keeps_one_result(
+    con: duckdb.DuckDBPyConnection, tmp_path: Path
+) -> None:
+    # the model id "rec llm" (a space) breaks ledger_rows' model id rule on aws-2: the suites run
+    # with the BASIC result format, which gives the value only; ledger_rows runs again with its
+    # index columns, and the message names the row by its lineage id. Its Data Docs page is the
+    # second run's, in place of the first: one page per suite, as for a validation that passes
+    build_billing_estate(con)
+    update_candidate(con, "aws-2", model_id="rec llm")
+    docs = tmp_path / "docs"
+    with pytest.raises(ValidationFailed) as caught:
+        validate_candidate(con, period=PERIOD, run_id=RUN_ID, data_docs_dir=docs)
+    assert "lineage_id=aws-2" in str(caught.value)
+    pages = sorted(p.parts[len(docs.parts) + 1] for p in docs.glob("validations/*/**/*.html"))
+    assert pages == sorted(set(pages)) and len(pages) == 8
+    assert "rec llm" in next(docs.glob("validations/ledger_rows/**/*.html")).read_text()
+
+
 def test_data_docs_templates_are_compiled_once_per_user(
     con: duckdb.DuckDBPyConnection, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
