@@ -324,6 +324,20 @@ def test_a_validation_takes_what_is_imported_out_of_the_collectors_reach_once(
     assert gc.is_tracked(made_since[0])
 
 
+def test_the_gx_context_keeps_its_configuration_in_memory_only() -> None:
+    # an ephemeral context as get_context makes writes its whole configuration out (as YAML, into
+    # an in-memory store) at each data source added; this one keeps it as it is, and works alike
+    from great_expectations.data_context.data_context.context_factory import project_manager
+
+    from pipeline.validate import _gx_context
+
+    context = _gx_context(None)
+    context.data_sources.add_pandas("frames").add_dataframe_asset("rows")
+    assert list(context.data_sources.all()) == ["frames"]
+    assert context.variables.store.list_keys() == []
+    assert project_manager.get_current_project() is context  # where validation definitions look
+
+
 def test_missing_cent_fails_billing_conservation(con: duckdb.DuckDBPyConnection) -> None:
     # search-rank gets 33.32 instead of 33.33:
     # AWS USD candidate 33.34 + 33.32 + 33.33 + 0.03 = 100.02; source 100.03; difference -0.01
