@@ -38,27 +38,33 @@ def _scalar(con: duckdb.DuckDBPyConnection, sql: str) -> int:
     return int(found[0])
 
 
+def day_parts(parts: str) -> str:
+    """The billing parts of the query `parts` spread over the days they cover (billing_days.sql).
+    Queries are put together as text, not as temporary views: DuckDB binds a view's query when it
+    is made and again where it is read."""
+    return fill(query("billing_days"), billing_parts=parts)
+
+
 def insert_parts(con: duckdb.DuckDBPyConnection, config: Config, run_id: str, parts: str) -> int:
     """Spread the billing parts of the query `parts` over days, convert and key them into the
     candidate; return how many rows."""
-    con.execute(f"create or replace temp view _billing_parts as {parts}")
-    con.execute(f"create or replace temp view _day_parts as {query('billing_days')}")
-    return insert_rows(con, config, run_id)
+    return insert_rows(con, config, run_id, day_parts(parts))
 
 
 _COLUMNS = ", ".join([*LEDGER_COLUMNS, "row_hash"])  # the candidate's, in the order _keyed_rows gives them
 
 
-def _keyed_rows(config: Config, run_id: str) -> tuple[str, dict[str, str]]:
-    """The day parts (_day_parts) converted and keyed (ledger_rows.sql), as _COLUMNS; and the
-    query's parameters."""
-    select = f"select {', '.join(LEDGER_COLUMNS)}, {ROW_HASH} as row_hash from ({query('ledger_rows')})"
+def _keyed_rows(config: Config, run_id: str, parts: str) -> tuple[str, dict[str, str]]:
+    """The day parts of the query `parts` converted and keyed (ledger_rows.sql), as _COLUMNS; and
+    the query's parameters."""
+    rows = fill(query("ledger_rows"), day_parts=parts)
+    select = f"select {', '.join(LEDGER_COLUMNS)}, {ROW_HASH} as row_hash from ({rows})"
     return select, {"currency": config.reporting_currency, "run_id": run_id}
 
 
-def insert_rows(con: duckdb.DuckDBPyConnection, config: Config, run_id: str) -> int:
-    """Convert and key the day parts (_day_parts) into the candidate; return how many rows."""
-    select, parameters = _keyed_rows(config, run_id)
+def insert_rows(con: duckdb.DuckDBPyConnection, config: Config, run_id: str, parts: str) -> int:
+    """Convert and key the day parts of the query `parts` into the candidate; return how many rows."""
+    select, parameters = _keyed_rows(config, run_id, parts)
     [(written,)] = con.execute(f"insert into ledger.cost_ledger_candidate ({_COLUMNS}) {select}", parameters).fetchall()
     return count("candidate rows written", written)
 
@@ -188,10 +194,9 @@ def split_shared(
     if COUNTS["shared-pool rows split"]:
         check_split_bounds(con, "_shared_rows", query("shared_row_totals"), what="shared-pool row")
         with step("shared_pool_days"):  # the rows of pools weighed by day, over their days
-            con.execute(f"create or replace temp view _billing_parts as {query('shared_rows_as_parts')}")
+            days = day_parts(query("shared_rows_as_parts"))
             con.execute(
-                f"create or replace temp table _shared_pieces as "
-                f"{fill(query('shared_pool_days'), days=query('billing_days'))}",
+                f"create or replace temp table _shared_pieces as {fill(query('shared_pool_days'), days=days)}",
                 {"new": new},
             )
         COUNTS["shared-pool days split"] = _scalar(con, "select count(*) from _shared_pieces")
@@ -219,8 +224,7 @@ def replace_other_parts(
     A row written again exactly as it is (labor, charges and licences mostly are, night after
     night) stays, with the run_id of the build that wrote it: only the rows that change are
     deleted and written."""
-    con.execute("create or replace temp view _day_parts as select * from _other_parts")
-    select, parameters = _keyed_rows(config, run_id)
+    select, parameters = _keyed_rows(config, run_id, "select * from _other_parts")
     con.execute(f"create or replace temp table _other_rows as {select}", parameters)
     same = ", ".join(column for column in LEDGER_COLUMNS if column != "run_id")
     bounds = {"period": period, "owned_from": owned_from}

@@ -1,14 +1,15 @@
--- One row per billing part (_billing_parts) and day it covers: a part whose charge period lies in
--- one day takes that day; a part covering several days is split over them by the whole seconds it
--- overlaps each, exactly (floor shares, the leftover quanta to the largest remainders, ties: the
--- earliest day), as pipeline.ledger.billing.spread_over_days.
+-- One row per billing part (the query put in place of billing_parts: pipeline.ledger.candidate.
+-- day_parts) and day it covers: a part whose charge period lies in one day takes that day; a part
+-- covering several days is split over them by the whole seconds it overlaps each, exactly (floor
+-- shares, the leftover quanta to the largest remainders, ties: the earliest day), as
+-- pipeline.ledger.billing.spread_over_days.
 
 with parts as (
     select
         *,
         ChargePeriodEnd <= ChargePeriodStart
         or ChargePeriodStart::date = (ChargePeriodEnd - interval 1 microsecond)::date as one_day
-    from _billing_parts
+    from ($billing_parts)
 ),
 
 days as (

@@ -1,6 +1,7 @@
--- One ledger row per part (_day_parts: the columns of pipeline.ledger.frame.PART_SCHEMA) in the
--- reporting currency ($currency): billed and effective cost converted at the day's rate
--- (staging.fx_rates), exactly, rounded half to even once per row (pipeline.money.convert); the
+-- One ledger row per part (the query put in place of day_parts, with the columns of
+-- pipeline.ledger.frame.PART_SCHEMA: pipeline.ledger.candidate._keyed_rows) in the reporting
+-- currency ($currency): billed and effective cost converted at the day's rate (staging.fx_rates),
+-- exactly, rounded half to even once per row (pipeline.money.convert); the
 -- reporting currency converts at 1.
 -- lineage_id: md5 of source, source_ref, day, model, category, subcategory, reason and split key.
 -- fx_missing.sql finds a part with no rate before this runs.
@@ -18,7 +19,7 @@ with parts as (
         split_part(model_id, '~', 1) as model_id,
         nullif(split_part(model_id, '~', 2), '') as rule_phase,
         case when source in ('milestones') then 'opportunity' else 'cash' end as cost_basis
-    from _day_parts
+    from ($day_parts)
 ),
 
 rated as (
