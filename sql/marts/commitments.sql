@@ -27,11 +27,12 @@ per_commitment as (
         billing_account_id,
         currency,
         commitment_id,
-        any_value(commitment_type) as commitment_type,
-        -- its scope: the service category of the largest usage charge it covered, else of its purchase
+        min(commitment_type) as commitment_type,
+        -- its scope: the service category of the largest usage charge it covered (of charges as
+        -- large, the first category by name: the same on every run), else of its purchase
         coalesce(
-            arg_max(service_category, largest_effective) filter (where kind = 'used'),
-            any_value(service_category) filter (where kind in ('purchase', 'unused'))
+            first(service_category order by largest_effective desc, service_category) filter (where kind = 'used'),
+            min(service_category) filter (where kind in ('purchase', 'unused'))
         ) as service_category,
         coalesce(sum(billed) filter (where kind = 'purchase'), 0) as purchase_billed,
         coalesce(sum(effective) filter (where kind = 'used'), 0) as used_cost,

@@ -12,6 +12,7 @@ import duckdb
 import pytest
 from typer.testing import CliRunner
 
+from pipeline.check_queries import mart_query
 from pipeline.cli import app
 from pipeline.generators.formats import FOCUS_HEADER
 
@@ -174,3 +175,26 @@ def test_the_unused_commitment_reaches_the_ledger_and_reconciles(workspace: Path
         )
     assert shared == Decimal(18)
     assert checks["commitments_unreconciled"] is True and checks["commitment_rates_out_of_range"] is True
+
+
+@pytest.mark.parametrize("order", ["Other first", "Compute first"])
+def test_a_commitment_whose_largest_charges_tie_takes_the_first_category_by_name(order: str) -> None:
+    # sp-T covered two usage charges of 0.00 effective cost each (a plan whose amortised cost
+    # lands elsewhere), one Compute, one Other: their largest effective costs tie at 0, so the
+    # scope is the first category by name, Compute, whatever order the sums come in
+    con = duckdb.connect()
+    con.execute(
+        "create table _mart_commitment_load_totals (billing_period varchar, load_id varchar, provider varchar, "
+        "billing_account_id varchar, currency varchar, service_category varchar, commitment_id varchar, "
+        "commitment_type varchar, kind varchar, charges bigint, billed decimal(38, 18), effective decimal(38, 18), "
+        "largest_effective decimal(38, 18), list_cost decimal(38, 18), contracted_cost decimal(38, 18))"
+    )
+    categories = ["Other", "Compute"] if order == "Other first" else ["Compute", "Other"]
+    for category in categories:
+        con.execute(
+            "insert into _mart_commitment_load_totals values "
+            "('2026-01', 'load-1', 'AWS', '111', 'USD', ?, 'sp-T', 'Savings Plan', 'used', 1, 0, 0, 0, 5, 5)",
+            [category],
+        )
+    query = mart_query("commitments", kept=frozenset({"commitment_load_totals"}))
+    assert con.execute(f"select commitment_id, service_category from ({query})").fetchall() == [("sp-T", "Compute")]
