@@ -15,6 +15,7 @@ Great Expectations is imported inside the functions that use it: importing this 
 
 from __future__ import annotations
 
+import functools
 import gc
 import hashlib
 import json
@@ -382,6 +383,7 @@ def record_results(con: duckdb.DuckDBPyConnection, results: Sequence[CheckResult
             con.executemany(INSERT_RESULT_SQL, rows)
 
 
+@functools.cache  # one class per process (Great Expectations is imported on first use)
 def _in_memory_context_class() -> type[EphemeralDataContext]:
     """Great Expectations' ephemeral context, less one step: it keeps its configuration in memory
     only, yet wrote the whole of it out as YAML (into memory) each time a data source, asset or
