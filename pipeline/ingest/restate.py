@@ -32,6 +32,10 @@ balances). A superseded load whose rows are all replaced gets status `superseded
 stay in raw.source_rows. Each (key, currency) replaced gets a meta.restatements row with the old
 and new totals and the change. Files are loaded in path order, so of two versions arriving in one
 run the later path wins.
+
+Each load's keys are kept in staging.billing_keys (with its rows per key), changed in the same
+transaction as its rows: a new file finds the loads sharing its keys there, not by reading every
+row of the period, which cost more with each file of a month delivered day by day.
 """
 
 from __future__ import annotations
@@ -56,6 +60,8 @@ REPLACED_TOTALS = sql_text("ingest", "replaced_totals")
 RESTATEMENTS = sql_text("ingest", "restatements")
 REPLACED_ROWS = sql_text("ingest", "replaced_rows")
 RESTATED_ROWS_REMOVED = sql_text("ingest", "restated_rows_removed")
+RESTATED_KEYS_REMOVED = sql_text("ingest", "restated_keys_removed")
+BILLING_KEYS_OF_LOAD = sql_text("ingest", "billing_keys_of_load")
 _TEMP_TABLES = ("_restated_keys", "_new_totals", "_old_totals")
 
 
@@ -68,13 +74,15 @@ def supersede(
 ) -> tuple[set[str], int]:
     """Replace earlier versions' rows with this file's keys, and quarantine the lines a part of
     the same export already holds (`parts`: the other files its manifest lists). Call it
-    inside the load's transaction, after its rows are in staging.billing. Returns the billing
-    periods touched and the number of rows quarantined as duplicates.
+    inside the load's transaction, after its rows are in staging.billing: it keeps their keys in
+    staging.billing_keys first. Returns the billing periods touched and the number of rows
+    quarantined as duplicates.
 
     However many earlier loads share its keys, it asks the warehouse a fixed number of questions,
     each answered for all of them at once: which they are, which of those beside it hold rows
     within its charge periods' starts (only these can hold its charges), how much of this file
     each of those holds again, and which of its lines the parts hold."""
+    keep_keys(con, load_id)
     overlapping = con.execute(EARLIER_LOADS_SHARING_KEYS, {"new": load_id}).fetchall()
     # the loads beside it that can hold a charge or a line of it: the others hold none
     near = _charged_within(con, load_id, [old for old, path, _ in overlapping if _beside(path, relative)])
@@ -90,6 +98,18 @@ def supersede(
     holding = [old for old in siblings if old in near]
     duplicates = _quarantine_duplicates(con, load_id, relative, holding) if holding else 0
     return (_replace(con, load_id, versions, now) if versions else set()), duplicates
+
+
+def keep_keys(con: duckdb.DuckDBPyConnection, load_id: str) -> None:
+    """Keep in staging.billing_keys the keys of the billing load's rows as they are now in
+    staging.billing: after they are inserted, or some of them removed."""
+    forget_keys(con, load_id)
+    con.execute(BILLING_KEYS_OF_LOAD, {"load": load_id})
+
+
+def forget_keys(con: duckdb.DuckDBPyConnection, load_id: str) -> None:
+    """Forget the kept keys of a billing load whose rows are removed from staging.billing."""
+    con.execute("delete from staging.billing_keys where load_id = ?", [load_id])
 
 
 def _beside(path: str, relative: str) -> bool:
@@ -123,6 +143,7 @@ def _quarantine_duplicates(con: duckdb.DuckDBPyConnection, load_id: str, relativ
             return 0
         con.execute(DUPLICATE_LINES_QUARANTINED, {"new": load_id, "path": relative})
         con.execute(DUPLICATE_LINES_REMOVED, {"new": load_id})
+        keep_keys(con, load_id)  # a key all of whose lines were duplicates is no longer the load's
         return found
     finally:
         con.execute("drop table if exists _lines_in_common")
@@ -141,6 +162,7 @@ def _replace(con: duckdb.DuckDBPyConnection, load_id: str, earlier: list[str], n
         # rows of versions that keep other accounts: kept as replaced (the load balance counts them)
         con.execute(REPLACED_ROWS, {"new": load_id, "now": now, "earlier": earlier})
         con.execute(RESTATED_ROWS_REMOVED, {"earlier": earlier})
+        con.execute(RESTATED_KEYS_REMOVED, {"earlier": earlier})
     finally:
         for table in _TEMP_TABLES:
             con.execute(f"drop table if exists {table}")

@@ -174,6 +174,8 @@ def write(
                 touched |= set(old_periods or [])
                 if source not in ("labor",):
                     con.execute(f"delete from {staging_table(source, old_format)} where load_id = ?", [old])
+                if source == "billing":
+                    restate.forget_keys(con, old)
                 con.execute(
                     "update meta.loads set status = 'superseded', superseded_by = ? where load_id = ?", [load_id, old]
                 )

@@ -4,6 +4,7 @@ change. Files in one folder are parts of one delivery and do not supersede each 
 
 from __future__ import annotations
 
+import json
 from datetime import date
 from decimal import Decimal
 from pathlib import Path
@@ -236,3 +237,96 @@ def test_lines_at_the_first_and_last_charge_start_of_a_part_are_found_in_earlier
     ]
     # 50 + 90 + 10 + 20 + 60 + 70 + 30 = 330: every line once
     assert sum(cost for _, _, cost in _staged(ws)) == Decimal("330.00")
+
+
+def _accounts(ws: Workspace, relative: str, *charges: tuple[str, int, str]) -> None:
+    """A billing file of usage lines, one per (billing account, day of January 2026, amount)."""
+    path = ws.inbox / "billing" / relative
+    path.parent.mkdir(parents=True, exist_ok=True)
+    rows = [
+        f"{account},2026-01-01,2026-01-28,2026-01-{day:02d}T00:00:00Z,2026-01-{day + 1:02d}T00:00:00Z,Usage,"
+        f"{a},{a},USD,AWS,Amazon Elastic Compute Cloud"
+        for account, day, a in charges
+    ]
+    path.write_text("\n".join([HEADER, *rows]) + "\n")
+
+
+def _kept_keys(ws: Workspace) -> list[tuple]:
+    """(file, provider, account, period, rows) of staging.billing_keys, checked against the rows
+    it keeps the keys of: the same, counted again from staging.billing."""
+    with warehouse.connect(ws.warehouse) as con:
+        kept = con.execute("select * from staging.billing_keys order by all").fetchall()
+        counted = con.execute(
+            "select load_id, ProviderName, BillingAccountId, x_BillingPeriod, count(*) from staging.billing "
+            "group by all order by all"
+        ).fetchall()
+        paths = dict(con.execute("select load_id, path from meta.loads").fetchall())
+    assert kept == counted
+    return sorted((paths[load].removeprefix("billing/cur/"), *key) for load, *key in kept)
+
+
+def test_the_kept_keys_follow_every_change_to_the_staged_billing_rows(tmp_path: Path) -> None:
+    ws = Workspace.init(tmp_path / "ws")
+    _accounts(ws, "cur/v1/export.csv", ("111", 1, "10.00"), ("111", 2, "5.00"), ("222", 1, "7.00"))
+    run.ingest(ws)
+    assert _kept_keys(ws) == [
+        ("v1/export.csv", "AWS", "111", "2026-01", 2),
+        ("v1/export.csv", "AWS", "222", "2026-01", 1),
+    ]
+    # a new delivery in another folder restates account 111 only: v1 keeps its account 222 row
+    _accounts(ws, "cur/v2/export.csv", ("111", 1, "12.00"), ("555", 3, "3.00"))
+    run.ingest(ws)
+    assert _kept_keys(ws) == [
+        ("v1/export.csv", "AWS", "222", "2026-01", 1),
+        ("v2/export.csv", "AWS", "111", "2026-01", 1),
+        ("v2/export.csv", "AWS", "555", "2026-01", 1),
+    ]
+    # the file at v2's path changes: its earlier version's rows and keys go, account 555's too,
+    # which the new version does not restate
+    _accounts(ws, "cur/v2/export.csv", ("111", 1, "13.00"))
+    run.ingest(ws)
+    with warehouse.connect(ws.warehouse) as con:
+        v2_versions = con.execute(
+            "select status from meta.loads where path = 'billing/cur/v2/export.csv' order by loaded_at"
+        ).fetchall()
+    assert v2_versions == [("superseded",), ("loaded",)]
+    assert _kept_keys(ws) == [
+        ("v1/export.csv", "AWS", "222", "2026-01", 1),
+        ("v2/export.csv", "AWS", "111", "2026-01", 1),
+    ]
+    # two parts a manifest lists: part-2's only account 333 line repeats part-1's and is
+    # quarantined, so part-2 keeps account 444 alone
+    (ws.inbox / "billing" / "cur" / "parts").mkdir(parents=True)
+    (ws.inbox / "billing" / "cur" / "parts" / "manifest.json").write_text(
+        json.dumps({"reportKeys": ["cur/part-1.csv", "cur/part-2.csv"]})
+    )
+    _accounts(ws, "cur/parts/part-1.csv", ("333", 1, "1.00"))
+    _accounts(ws, "cur/parts/part-2.csv", ("333", 1, "1.00"), ("444", 2, "2.00"))
+    run.ingest(ws)
+    assert _kept_keys(ws) == [
+        ("parts/part-1.csv", "AWS", "333", "2026-01", 1),
+        ("parts/part-2.csv", "AWS", "444", "2026-01", 1),
+        ("v1/export.csv", "AWS", "222", "2026-01", 1),
+        ("v2/export.csv", "AWS", "111", "2026-01", 1),
+    ]
+    assert [(path, row) for path, row, _ in _quarantined(ws)] == [("billing/cur/parts/part-2.csv", 1)]
+
+
+def test_a_warehouse_older_than_the_kept_keys_gets_them_from_its_staged_rows(tmp_path: Path) -> None:
+    ws = Workspace.init(tmp_path / "ws")
+    _accounts(ws, "cur/jan/export.csv", ("111", 1, "10.00"), ("111", 2, "5.00"), ("222", 1, "7.00"))
+    run.ingest(ws)
+    with warehouse.connect(ws.warehouse) as con:  # as a warehouse made before the table existed
+        con.execute("drop table staging.billing_keys")
+        con.execute("update meta.schema_digest set digest = 'older'")
+    assert _kept_keys(ws) == [
+        ("jan/export.csv", "AWS", "111", "2026-01", 2),
+        ("jan/export.csv", "AWS", "222", "2026-01", 1),
+    ]
+    # and a later delivery of account 111 finds it there: a restatement, not an addition
+    _accounts(ws, "cur/feb/export.csv", ("111", 1, "11.00"))
+    run.ingest(ws)
+    assert _kept_keys(ws) == [
+        ("feb/export.csv", "AWS", "111", "2026-01", 1),
+        ("jan/export.csv", "AWS", "222", "2026-01", 1),
+    ]
