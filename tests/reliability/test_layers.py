@@ -9,7 +9,7 @@ import duckdb
 import pytest
 from typer.testing import CliRunner
 
-from pipeline import run
+from pipeline import check_queries, run, warehouse
 from pipeline.errors import ValidationFailed
 from pipeline.workspace import Workspace
 from tests.reliability.test_bad_inputs import CONFIG, focus, focus_row
@@ -51,3 +51,21 @@ def test_a_load_that_does_not_balance_blocks_the_publish(ws: Path) -> None:
     run.build(ws, "2026-02")
     with pytest.raises(ValidationFailed, match="raw_load_balance"):
         run.validate(ws, "2026-02")
+
+
+def test_a_load_s_staged_rows_count_each_row_number_once_across_blocks(ws: Path) -> None:
+    # feb.csv: rows 1 and 2 staged, row 3 quarantined. A copy of row 1 (row number 1 again) and a
+    # row numbered 4097 (the next block of 4,096 numbers, where it sets the same bit as row 1)
+    # make 4 staged rows but 3 distinct row numbers: 1, 2 and 4097
+    with warehouse.connect(ws / "warehouse.duckdb") as con:
+        con.execute("insert into staging.billing select * from staging.billing where row_number = 1")
+        con.execute(
+            "insert into staging.billing select * replace (4097::bigint as row_number) "
+            "from staging.billing where row_number = 2"
+        )
+        query = check_queries.load_balance_sql(con)
+        found = con.execute(
+            f"select path, staged_rows, balanced from ({query})",
+            {"period": "2026-02", "since": None, "source_days": None, "gpu_days": None},
+        ).fetchall()
+    assert found == [("billing/feb.csv", 3, False)]  # 3 rows staged, where 2 loaded: not balanced
