@@ -245,8 +245,9 @@ def sql(
 
 @app.command()
 def check(workspace: Ws) -> None:
-    """Check the published ledger: conservation per period, provider and currency; loads balanced."""
-    from pipeline.warehouse import connect_read_only
+    """Check the published ledger: conservation per period, provider and currency; loads balanced;
+    the billing keys kept beside the staged rows."""
+    from pipeline.warehouse import connect_read_only, sql_text
     from pipeline.workspace import Workspace
 
     with _errors(), connect_read_only(Workspace.open(workspace).warehouse) as con:
@@ -261,6 +262,8 @@ def check(workspace: Ws) -> None:
             f"select path from ({load_balance_sql(con)}) where not balanced",
             params={"period": None, "since": None, "source_days": None, "gpu_days": None},
         ).pl()
+        # the billing keys the writer keeps beside the staged rows (restatements find loads by them)
+        keys_off = con.sql(sql_text("checks", "billing_keys_kept")).pl()
         periods = (con.execute("select count(distinct billing_period) from ledger.cost_ledger").fetchone() or (0,))[0]
     for row in bad.iter_rows(named=True):
         _say(
@@ -270,7 +273,9 @@ def check(workspace: Ws) -> None:
         )
     for row in unbalanced.iter_rows(named=True):
         _say(f"FAIL rows in != loaded + quarantined: {row['path']}", err=True)
-    if bad.height or unbalanced.height:
+    for row in keys_off.iter_rows(named=True):
+        _say(f"FAIL billing keys kept (staging.billing_keys) are not those of the staged rows: {row['path']}", err=True)
+    if bad.height or unbalanced.height or keys_off.height:
         raise typer.Exit(1)
     _say(f"ok: {periods} periods reconcile exactly; every load balances")
 

@@ -9,7 +9,10 @@ from datetime import date
 from decimal import Decimal
 from pathlib import Path
 
+from typer.testing import CliRunner
+
 from pipeline import run, warehouse
+from pipeline.cli import app
 from pipeline.workspace import Workspace
 
 HEADER = (
@@ -330,3 +333,18 @@ def test_a_warehouse_older_than_the_kept_keys_gets_them_from_its_staged_rows(tmp
         ("feb/export.csv", "AWS", "111", "2026-01", 1),
         ("jan/export.csv", "AWS", "222", "2026-01", 1),
     ]
+
+
+def test_check_names_a_load_whose_kept_keys_are_not_those_of_its_rows(tmp_path: Path) -> None:
+    ws = Workspace.init(tmp_path / "ws")
+    _accounts(ws, "cur/jan/export.csv", ("111", 1, "10.00"), ("222", 1, "7.00"))
+    _accounts(ws, "cur/jan-other/export.csv", ("333", 2, "3.00"))
+    run.run(ws, date=date(2026, 2, 1))
+    ok = CliRunner().invoke(app, ["check", "-w", str(ws.root)])
+    assert ok.exit_code == 0, ok.output
+    with warehouse.connect(ws.warehouse) as con:  # one key of jan/export.csv lost
+        con.execute("delete from staging.billing_keys where BillingAccountId = '222'")
+    found = CliRunner().invoke(app, ["check", "-w", str(ws.root)])
+    assert found.exit_code == 1
+    assert found.output.count("FAIL billing keys kept") == 1  # jan-other/export.csv's are right
+    assert "billing/cur/jan/export.csv" in found.output
