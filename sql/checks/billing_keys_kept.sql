@@ -1,17 +1,11 @@
 -- The billing loads whose keys kept in staging.billing_keys are not those of their rows in
--- staging.billing, counted again: a key kept but no longer staged, a key staged but not kept, or a
--- key's rows counted otherwise. Empty when the writer kept them with the rows
--- (pipeline/ingest/restate.py); `costledger check` names each load it finds.
-with counted as (
-    select load_id, ProviderName, BillingAccountId, x_BillingPeriod, count(*) as billing_rows
-    from staging.billing
-    group by all
-),
-
-differing as (
+-- staging.billing, counted again (staging.billing_key_counts): a key kept but no longer staged,
+-- a key staged but not kept, or a key's rows counted otherwise. Empty when the writer kept them
+-- with the rows (pipeline/ingest/restate.py); `costledger check` names each load it finds.
+with differing as (
     select distinct coalesce(k.load_id, c.load_id) as load_id
     from staging.billing_keys as k
-    full outer join counted as c
+    full outer join staging.billing_key_counts as c
         on
         k.load_id = c.load_id and k.ProviderName = c.ProviderName
         and k.BillingAccountId is not distinct from c.BillingAccountId
