@@ -148,6 +148,16 @@ host_day_models as (
         on m.namespace is not distinct from s.namespace and m.pod = s.pod
 ),
 
+-- a sample's node: its hostname, or else the hostname's first DNS label (an instance id), matched
+-- for each distinct hostname once; the rows then join them by equality
+host_pools as (
+    select d.hostname, h.pool
+    from (select distinct hostname from host_day_models) as d
+    inner join hosts as h
+        on h.host
+        = case when d.hostname in (select host from hosts) then d.hostname else split_part(d.hostname, '.', 1) end
+),
+
 utilisation as (
     select
         s.charge_date,
@@ -155,11 +165,7 @@ utilisation as (
         s.model_id,
         sum(s.util_seconds) / nullif(sum(s.seconds), 0) as mean_utilisation_percent
     from host_day_models as s
-    -- a sample's node: its hostname, or else the hostname's first DNS label (an instance id); an
-    -- equality, so a hash join, not a comparison of every sample with every host
-    inner join hosts as h
-        on h.host
-        = case when s.hostname in (select host from hosts) then s.hostname else split_part(s.hostname, '.', 1) end
+    inner join host_pools as h on s.hostname = h.hostname
     group by s.charge_date, h.pool, s.model_id
 ),
 
