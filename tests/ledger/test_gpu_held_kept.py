@@ -165,3 +165,43 @@ def test_telemetry_days_are_read_for_whole_days_only():
         samples = gpu_pass.WarehouseSamples(con, datetime(2026, 1, 1, 6), datetime(2026, 1, 2))
         with pytest.raises(ValueError, match="whole days"):
             samples.source(con, days=True)
+
+
+def test_a_pass_reads_its_hosts_samples_under_the_host_name_or_the_instance_id():
+    # the hosts i-0abc (an instance id), node-a and x.y; a sample's hostname is a host's, or its
+    # first DNS label is: i-0abc.ec2.internal and node-a.lan take the host's name; x.y.z does not
+    # (its first label, x, is no host), nor node-ab, other, a null hostname, or a sample outside
+    # the window (before 1 Jan 06:00)
+    inside, outside = datetime(2026, 1, 1, 12), datetime(2026, 1, 1, 5)
+    rows = [
+        ("i-0abc.ec2.internal", inside, 1),
+        ("i-0abc", inside, 2),
+        ("node-a", inside, 3),
+        ("node-a.lan", inside, 4),
+        ("node-ab", inside, 5),
+        ("x.y", inside, 6),
+        ("x.y.z", inside, 7),
+        ("other", inside, 8),
+        (None, inside, 9),
+        ("node-a", outside, 10),
+    ]
+    with duckdb.connect() as con:
+        con.execute("create schema staging")
+        con.execute("create table staging.gpu_samples (hostname varchar, ts timestamp, n integer)")
+        con.executemany("insert into staging.gpu_samples values (?, ?, ?)", rows)
+        window = gpu_pass.WarehouseSamples(con, datetime(2026, 1, 1, 6), datetime(2026, 1, 2))
+
+        def read(samples: gpu_pass.WarehouseSamples) -> list[tuple]:
+            source, params = samples.source(con)
+            return con.execute(f"select hostname, n from {source} order by n", params).fetchall()
+
+        hosts = ["i-0abc", "node-a", "x.y"]
+        assert read(window.of_hosts(hosts)) == [
+            ("i-0abc", 1),
+            ("i-0abc", 2),
+            ("node-a", 3),
+            ("node-a", 4),
+            ("x.y", 6),
+        ]
+        # by the hostname alone (the owned servers)
+        assert read(window.of_hosts(hosts, short_names=False)) == [("i-0abc", 2), ("node-a", 3), ("x.y", 6)]
