@@ -149,17 +149,21 @@ def connect_read_only(path: Path | str) -> duckdb.DuckDBPyConnection:
     root = Path(path).resolve().parent
     # the view's relative glob is checked as written, the files it finds as full paths
     con.execute("set allowed_directories = ?", [[f"{RAW_FOLDER}/", f"{root / RAW_FOLDER}/"]])
-    _search_workspace(con, root, here=False)
+    _search_workspace(con, root)
     con.execute("set enable_external_access = false")
     con.execute("set lock_configuration = true")  # no SET can undo the above
     return con
 
 
-def _search_workspace(con: duckdb.DuckDBPyConnection, root: Path, *, here: bool = True) -> None:
-    """Relative paths (raw.source_rows reads `raw/...`) resolve in the workspace folder, then
-    (`here`) in the current directory."""
-    folders = [str(root), *([os.getcwd()] if here else [])]
-    con.execute("set file_search_path = ?", [",".join(f for f in folders if "," not in f)])
+def _search_workspace(con: duckdb.DuckDBPyConnection, root: Path) -> None:
+    """Relative paths resolve in the workspace folder: raw.source_rows reads `raw/...` there and
+    nowhere else. DuckDB reads a glob's matches in every folder of the search path, so the current
+    directory is not one of them: a run from inside the workspace read each raw row twice, and one
+    from inside another workspace read that one's raw files too. A relative path to a single file
+    that is not in the workspace folder is still found in the current directory (DuckDB's own
+    fallback), as the ingest's bundle files of a workspace named by a relative path are."""
+    folder = str(root.resolve())
+    con.execute("set file_search_path = ?", [folder if "," not in folder else ""])
 
 
 def raw_shapes(root: Path) -> list[str]:

@@ -7,6 +7,7 @@ import json
 from pathlib import Path
 
 import duckdb
+import pytest
 from typer.testing import CliRunner
 
 from pipeline import warehouse
@@ -109,3 +110,33 @@ def test_an_older_warehouse_with_raw_rows_in_a_table_is_moved_to_files(tmp_path:
     assert got == [("billing-1", "billing", 1, '{"a":"x","b":null}'), ("usage-2", "usage", 7, '{"c":"y"}')]
     folders = sorted(p.parent.name for p in (tmp_path / "raw").rglob("*.parquet"))
     assert folders == ["load_id=billing-1", "load_id=usage-2"]
+
+
+@pytest.mark.parametrize("where", ["inside", "parent", "another workspace"])
+def test_a_run_reads_each_raw_row_once_wherever_it_is_started(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, where: str
+) -> None:
+    # raw.source_rows reads `raw/...` relative to DuckDB's search path, which reads a glob's matches
+    # in each of its folders. With the current directory on it, `cd ws && costledger run -w .` read
+    # every raw row twice (the load balance then failed validation: 4 raw rows for 2 delivered), and
+    # a run from inside another workspace read that one's raw files as well (the same file there:
+    # the same load id). Only the workspace folder is searched.
+    # two files, so that a thread parses one ahead of the writer, which reads its bundle's files by
+    # paths relative to the current directory when the workspace is named by a relative path
+    bill = focus(focus_row("10.00"), focus_row("2.50", model="m2"))
+    ws = _workspace(tmp_path, {"billing/a.csv": bill, "billing/b.csv": focus(focus_row("0.25", day="2026-02-04"))})
+    other = _workspace(tmp_path / "other", {"billing/a.csv": bill})
+    assert _run(other).exit_code == 0  # its raw folder holds the same file a.csv, 2 rows
+    start, named = {"inside": (ws, "."), "parent": (tmp_path, "ws"), "another workspace": (other, str(ws))}[where]
+    monkeypatch.chdir(start)
+    result = runner.invoke(app, ["run", "-w", named])
+    assert result.exit_code == 0, result.output
+    with warehouse.connect(ws / "warehouse.duckdb") as con:
+        assert con.execute("select count(*) from raw.source_rows").fetchall() == [(3,)]
+        ((search,),) = con.execute("select current_setting('file_search_path')").fetchall()
+    assert search == str(ws.resolve())
+    assert [(path, number) for path, _, number, _ in _raw(ws)] == [
+        ("billing/a.csv", 1),
+        ("billing/a.csv", 2),
+        ("billing/b.csv", 1),
+    ]
