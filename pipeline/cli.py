@@ -247,7 +247,7 @@ def sql(
 def check(workspace: Ws) -> None:
     """Check the published ledger: conservation per period, provider and currency; loads balanced;
     the billing keys kept beside the staged rows."""
-    from pipeline.warehouse import connect_read_only, sql_text
+    from pipeline.warehouse import connect_read_only, first_row, sql_text
     from pipeline.workspace import Workspace
 
     with _errors(), connect_read_only(Workspace.open(workspace).warehouse) as con:
@@ -264,7 +264,7 @@ def check(workspace: Ws) -> None:
         ).pl()
         # the billing keys the writer keeps beside the staged rows (restatements find loads by them)
         keys_off = con.sql(sql_text("checks", "billing_keys_kept")).pl()
-        periods = (con.execute("select count(distinct billing_period) from ledger.cost_ledger").fetchone() or (0,))[0]
+        periods = (first_row(con, "select count(distinct billing_period) from ledger.cost_ledger") or (0,))[0]
     for row in bad.iter_rows(named=True):
         _say(
             f"FAIL conservation {row['billing_period']} {row['provider']} {row['currency']}: billed "

@@ -10,6 +10,7 @@ import hashlib
 import duckdb
 
 from pipeline.config import Config
+from pipeline.warehouse import first_row
 
 
 def labor_version(con: duckdb.DuckDBPyConnection) -> str | None:
@@ -29,8 +30,6 @@ def stale(con: duckdb.DuckDBPyConnection, config: Config) -> bool:
     version = labor_version(con)
     if version is None:
         return False
-    built = con.execute("select version, labor_config, cells, rates from meta.labor_build").fetchone()
-    counts = con.execute(
-        "select (select count(*) from staging.labor), (select count(*) from staging.labor_rates)"
-    ).fetchone()
+    built = first_row(con, "select version, labor_config, cells, rates from meta.labor_build")
+    counts = first_row(con, "select (select count(*) from staging.labor), (select count(*) from staging.labor_rates)")
     return built is None or built[:2] != (version, config.labor.model_dump_json()) or tuple(built[2:]) != counts

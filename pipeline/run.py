@@ -78,7 +78,7 @@ PUBLISH_ROWS = 1_000_000
 
 def _value(con: duckdb.DuckDBPyConnection, query: str, *params: Any) -> Any:
     """The single value of an aggregate query (which always returns one row)."""
-    row = con.execute(query, list(params)).fetchone()
+    row = warehouse.first_row(con, query, list(params))
     if row is None:
         raise CostLedgerError(f"no row from {query!r}")
     return row[0]

@@ -70,7 +70,7 @@ def create_schema(con: duckdb.DuckDBPyConnection, root: Path | None = None) -> N
     texts = [path.read_text() for path in sql_files()]
     digest = hashlib.sha256("\0".join(texts).encode()).hexdigest()
     try:
-        if con.execute("select digest from meta.schema_digest").fetchone() == (digest,):
+        if first_row(con, "select digest from meta.schema_digest") == (digest,):
             return
     except duckdb.CatalogException:
         pass
@@ -212,6 +212,14 @@ def _raw_rows_out_of_the_database(con: duckdb.DuckDBPyConnection, root: Path) ->
     folder.mkdir(parents=True, exist_ok=True)
     con.execute(fill(sql_text("warehouse", "raw_rows_from_table"), folder=str(folder).replace("'", "''")))
     con.execute("drop table raw.source_rows")
+
+
+def first_row(con: duckdb.DuckDBPyConnection, query: str, params: Sequence[Any] | None = None) -> tuple | None:
+    """The first row of `query`, or None: read to the end, as `fetchone()` does not. DuckDB keeps
+    a result that `fetchone()` left unfinished open on the connection, and a relation run after it
+    there (`con.sql(...)`) then fails with "connection has an unfinished result"."""
+    rows = con.execute(query, params).fetchall()
+    return tuple(rows[0]) if rows else None
 
 
 def insert_values(

@@ -8,7 +8,7 @@ from decimal import Decimal
 import duckdb
 import pytest
 
-from pipeline.warehouse import ROWS_PER_INSERT, insert_values
+from pipeline.warehouse import ROWS_PER_INSERT, first_row, insert_values
 
 
 @pytest.fixture
@@ -37,3 +37,12 @@ def test_a_row_template_casts_and_no_rows_write_nothing(con):
         (1, Decimal("0.1"), None),
         (2, Decimal("2.5"), None),
     ]
+
+
+def test_first_row_leaves_the_connection_free_for_a_relation(con):
+    # DuckDB keeps a result fetchone() left unfinished open on its connection, and a relation run
+    # there next fails; first_row reads its result to the end
+    insert_values(con, "insert into t (n)", [(1,), (2,), (3,)])
+    assert first_row(con, "select n from t order by n") == (1,)
+    assert con.sql("select count(*) from t").fetchall() == [(3,)]
+    assert first_row(con, "select n from t where n > ?", [5]) is None

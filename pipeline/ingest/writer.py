@@ -323,12 +323,12 @@ def record_held(
     load_id = f"{source}-{checksum[:16]}"
     now = datetime.now(UTC).replace(tzinfo=None)
     if verdict.status == "rejected":
-        seen = con.execute("select status from meta.loads where load_id = ?", [load_id]).fetchone()
+        seen = warehouse.first_row(con, "select status from meta.loads where load_id = ?", [load_id])
         if seen is None or seen[0] == "rejected":  # never undo a part that loaded before
             record_rejected(con, load_id, source, relative, checksum, verdict.message, now)
             result.errors.append(f"{relative}: {verdict.message}" if inside else verdict.message)
         return
-    if con.execute("select 1 from meta.loads where load_id = ? and status = 'loaded'", [load_id]).fetchone():
+    if warehouse.first_row(con, "select 1 from meta.loads where load_id = ? and status = 'loaded'", [load_id]):
         result.skipped.append(relative)
         return
     with warehouse.transaction(con):

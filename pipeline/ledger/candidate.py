@@ -25,14 +25,14 @@ from pipeline.ledger.gpu import policies
 from pipeline.ledger.gpu_held import held_key, kept_held
 from pipeline.ledger.gpu_samples import WarehouseSamples, sample_window
 from pipeline.ledger.steps import COUNTS, count, step
-from pipeline.warehouse import fill, insert_values
+from pipeline.warehouse import fill, first_row, insert_values
 
 NOTHING_CHANGED = 2**62  # a first changed hour (microseconds since the epoch) beyond any sample
 
 
 def _scalar(con: duckdb.DuckDBPyConnection, sql: str) -> int:
     """The one value of a count query."""
-    found = con.execute(sql).fetchone()
+    found = first_row(con, sql)
     if found is None:
         raise ValueError(f"no row from: {sql}")
     return int(found[0])

@@ -25,7 +25,7 @@ def refresh(con: duckdb.DuckDBPyConnection, config: Config, period: str) -> dict
     registry.write(con, config)
     months = [period]
     later = drivers.next_month(period)
-    if con.execute("select 1 from ledger.cost_ledger where billing_period = ? limit 1", [later]).fetchone():
+    if warehouse.first_row(con, "select 1 from ledger.cost_ledger where billing_period = ? limit 1", [later]):
         months.append(later)
     r = config.report
     # Python's default 28 significant digits cannot hold a DECIMAL(38, 18): quantizing a forecast of

@@ -121,14 +121,14 @@ def refresh(
 ) -> int:
     """Replace marts.cost_forecast rows of `months` (inside the caller's transaction), from the
     data_through rows kept_through keeps; return the rows written."""
-    found = con.execute("select min(charge_date) from ledger.cost_ledger").fetchone()
+    found = warehouse.first_row(con, "select min(charge_date) from ledger.cost_ledger")
     ledger_start = found[0] if found else None
     rows: list[tuple] = []
     for month in months:
         con.execute("delete from marts.cost_forecast where month = ?", [month])
-        status = con.execute(
-            "select month_start, month_end, data_through from _data_through where month = ?", [month]
-        ).fetchone()
+        status = warehouse.first_row(
+            con, "select month_start, month_end, data_through from _data_through where month = ?", [month]
+        )
         if status is None or ledger_start is None:
             continue
         month_start, month_end, through = status

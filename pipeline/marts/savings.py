@@ -211,7 +211,7 @@ def refresh(
     """Replace marts.optimization_savings (inside the caller's transaction); return the rows."""
     con.execute("delete from marts.optimization_savings")
     log = load_actions(con)
-    bounds = con.execute("select min(charge_date), max(charge_date) from ledger.cost_ledger").fetchone()
+    bounds = warehouse.first_row(con, "select min(charge_date), max(charge_date) from ledger.cost_ledger")
     if not log or bounds is None or bounds[0] is None:
         return 0
     claim_rows = con.execute(warehouse.sql_text("publish", "optimization_claims")).fetchall()
