@@ -644,6 +644,23 @@ def test_import_does_not_load_great_expectations() -> None:
     subprocess.run([sys.executable, "-c", code], check=True, cwd=REPO, env=env)
 
 
+def test_the_ledger_rows_frame_reaches_pandas_with_the_types_the_suites_compare(
+    con: duckdb.DuckDBPyConnection,
+) -> None:
+    # the billing estate's 5 candidate rows: money as double (the frame's query casts it), the charge
+    # date (the 3rd) as a datetime, text as pandas strings; billed 33.34 + 33.33 + 33.33 + 0.03 + 50.00 = 150.03
+    build_billing_estate(con)
+    frame = load_frame(con, "ledger_rows", period=PERIOD)
+    assert len(frame) == 5
+    assert frame["billed_cost"].dtype == "float64" and frame["effective_cost"].dtype == "float64"
+    assert frame["billed_cost"].sum() == pytest.approx(150.03)
+    assert frame["charge_date"].dtype.kind == "M"
+    assert frame["charge_date"].dt.strftime("%Y-%m-%d").unique().tolist() == ["2025-01-03"]
+    assert frame["model_id"].dtype == "str"
+    assert sorted(frame["lineage_id"]) == ["aws-1-a", "aws-1-b", "aws-1-c", "aws-2", "gcp-1"]
+    assert frame["opportunity_unbilled"].dtype == "bool"
+
+
 # ---- the marts suite: the marts computed over the candidate, as they will read once published
 
 
