@@ -47,6 +47,11 @@ def _pairs(seed: int, count: int) -> list[tuple[int, int]]:
         out.append((n, d))
         q = n // d
         out += [(q * d, d), (q * d - 1, d), (q * d + 1, d)]  # exact multiples and their neighbours
+        # the bounded form's hardest case: a quotient just under 1e30, as far from DOUBLE's reach
+        # as it goes, over a divisor of up to 2^26 (so n stays within 2^126)
+        q = rng.choice([1, -1]) * (10**30 - 1 - rng.randrange(10**12))
+        d = rng.randrange(1, 2**26)
+        out += [(q * d + r, d) for r in (0, d - 1, rng.randrange(d))]
     return [(n, d) for n, d in out if abs(n) <= INT128_MAX // 2]
 
 

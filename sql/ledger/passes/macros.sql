@@ -9,8 +9,16 @@
 --
 -- HUGEINT division and DECIMAL rescaling are slow in DuckDB (long division); multiplication,
 -- addition and DOUBLE arithmetic are fast. So a quotient is first estimated in DOUBLE, then
--- corrected exactly with HUGEINT multiplication: each correction step divides the error by about
--- 2^50, three steps bring any 128-bit quotient to within one, and the last step makes it exact.
+-- corrected exactly with HUGEINT multiplication, and a last step makes it exact.
+--
+-- How many corrections: a HUGEINT reaches DOUBLE within a relative 2^-52 (DuckDB adds its two
+-- 64-bit halves: two roundings), so a DOUBLE quotient of two of them is within 2^-51.4 of the true
+-- one. The first estimate of a quotient Q is off by at most Q x 2^-51.4 + 1; a correction step
+-- divides the exact remainder (n - estimate x d, HUGEINT) by d in DOUBLE, which leaves it off by at
+-- most (its error before) x 2^-51.4 + 1. For any 128-bit quotient (|Q| < 2^127): 2^75.6, then
+-- 2^24.2, then below 2 after two steps; for |Q| < 1e30 (2^99.7): 2^48.3, then below 2 after one.
+-- Off by less than 2 is off by -1, 0 or +1: floor_div_fix makes it exact. Each step left out
+-- halves what DuckDB plans, as a macro is written out in full at every call.
 -- A macro repeats its arguments, so the queries pass them columns (computed in an earlier CTE),
 -- never another heavy macro. tests/ledger/test_sql_money.py checks them against Python's integers.
 
@@ -51,14 +59,12 @@ create or replace temp macro floor_div_fix(n, d, estimate) as
     estimate + case when n - estimate * d < 0 then -1 when n - estimate * d >= d then 1 else 0 end;
 
 create or replace temp macro floor_div(n, d) as
-    floor_div_fix(
-        n, d, floor_div_step(n, d, floor_div_step(n, d, floor_div_step(n, d, floor(n::double / d::double)::hugeint)))
-    );
+    floor_div_fix(n, d, floor_div_step(n, d, floor_div_step(n, d, floor(n::double / d::double)::hugeint)));
 
 -- the same for a quotient under 1e30 in magnitude (conversions, rounding to fewer decimals,
--- shares): two correction steps are enough, and the query is half the size
+-- shares): one correction step is enough, and the query is half the size
 create or replace temp macro floor_div_bounded(n, d) as
-    floor_div_fix(n, d, floor_div_step(n, d, floor_div_step(n, d, floor(n::double / d::double)::hugeint)));
+    floor_div_fix(n, d, floor_div_step(n, d, floor(n::double / d::double)::hugeint));
 
 -- n / d rounded half to even (d > 0), given f = floor_div(n, d) (a column)
 create or replace temp macro even_round(n, d, f) as
