@@ -29,6 +29,8 @@ LAYERS: tuple[str, ...] = ("meta", "raw", "staging", "ledger", "marts")
 # The raw layer's files, under the workspace (see pipeline.ingest.raw_store): one folder per record
 # shape, `shape=json` for rows that are one JSON document each.
 RAW_FOLDER = "raw"
+# the connection variable holding the workspace folder's full path (_search_workspace)
+WORKSPACE_VARIABLE = "costledger_workspace"
 JSON_SHAPE = "json"
 # Rows per statement of insert_values: more gain nothing, and make longer statements to parse.
 ROWS_PER_INSERT = 200
@@ -156,13 +158,16 @@ def connect_read_only(path: Path | str) -> duckdb.DuckDBPyConnection:
 
 
 def _search_workspace(con: duckdb.DuckDBPyConnection, root: Path) -> None:
-    """Relative paths resolve in the workspace folder: raw.source_rows reads `raw/...` there and
-    nowhere else. DuckDB reads a glob's matches in every folder of the search path, so the current
-    directory is not one of them: a run from inside the workspace read each raw row twice, and one
-    from inside another workspace read that one's raw files too. A relative path to a single file
-    that is not in the workspace folder is still found in the current directory (DuckDB's own
-    fallback), as the ingest's bundle files of a workspace named by a relative path are."""
+    """The workspace folder, for what reads files in it. raw.source_rows reads its files under the
+    folder's full path, kept in the connection's variable WORKSPACE_VARIABLE (raw_rows_shape.sql):
+    DuckDB's search path is a comma-separated list, which cannot name a folder whose path holds a
+    comma. Other relative paths resolve in the workspace folder (the search path) when its path
+    holds none; DuckDB reads a glob's matches in every folder of the search path, so the current
+    directory is not one of them. A relative path to a single file that is not in the workspace
+    folder is still found in the current directory (DuckDB's own fallback), as the ingest's bundle
+    files of a workspace named by a relative path are."""
     folder = str(root.resolve())
+    con.execute(f"set variable {WORKSPACE_VARIABLE} = ?", [folder])
     con.execute("set file_search_path = ?", [folder if "," not in folder else ""])
 
 
@@ -178,12 +183,15 @@ def raw_shapes(root: Path) -> list[str]:
 def define_raw_view(con: duckdb.DuckDBPyConnection, root: Path) -> None:
     """raw.source_rows over the raw layer's files under `root`: one branch per record shape
     (union all), so each file's record keeps exactly its own columns. Replaced only when the
-    shapes on disk differ from the ones the view reads."""
+    shapes on disk differ from the ones the view reads (or it reads them as views did before
+    WORKSPACE_VARIABLE)."""
     shapes = raw_shapes(root)
     ((current,),) = con.execute(
         "select any_value(sql) from duckdb_views() where schema_name = 'raw' and view_name = 'source_rows'"
     ).fetchall()
-    if sorted(re.findall(r"raw/shape=(\w+)/", current or "")) == shapes:
+    read = sorted(re.findall(r"raw/shape=(\w+)/", current or ""))
+    # a view made before WORKSPACE_VARIABLE read its files through the search path: made again
+    if read == shapes and (not shapes or WORKSPACE_VARIABLE in (current or "")):
         return
     con.execute("drop view if exists raw.source_rows")
     if shapes:
@@ -192,6 +200,7 @@ def define_raw_view(con: duckdb.DuckDBPyConnection, root: Path) -> None:
             fill(
                 branch,
                 files=f"{RAW_FOLDER}/shape={shape}/*/*/*.parquet",
+                workspace=WORKSPACE_VARIABLE,
                 record_json="record::json" if shape == JSON_SHAPE else "to_json(record)",
             )
             for shape in shapes

@@ -140,3 +140,42 @@ def test_a_run_reads_each_raw_row_once_wherever_it_is_started(
         ("billing/a.csv", 2),
         ("billing/b.csv", 1),
     ]
+
+
+def test_a_workspace_whose_path_holds_a_comma_reads_its_raw_rows(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # DuckDB's file search path is a comma-separated list, so it cannot name the folder "a,b/ws".
+    # Reading the raw files through it, the run failed ("No files found that match the pattern
+    # raw/shape=...", exit 2). The raw view reads them under the workspace's full path, a variable
+    # of the connection, wherever the run is started.
+    ws = _workspace(tmp_path / "a,b", {"billing/a.csv": focus(focus_row("10.00"), focus_row("2.50", model="m2"))})
+    monkeypatch.chdir(tmp_path)
+    result = runner.invoke(app, ["run", "-w", str(ws)])
+    assert result.exit_code == 0, result.output
+    # a.csv's 2 rows, read once, through the read-only connection too
+    assert [(path, number) for path, _, number, _ in _raw(ws)] == [("billing/a.csv", 1), ("billing/a.csv", 2)]
+    result = runner.invoke(app, ["sql", "-w", str(ws), "select count(*) as n from raw.source_rows"])
+    assert result.exit_code == 0 and "2" in result.output, result.output
+
+
+def test_a_raw_view_of_an_earlier_version_is_made_again(tmp_path: Path) -> None:
+    # A warehouse whose raw.source_rows read `raw/...` through the search path (as the view was
+    # made before it read the workspace's full path) gets the new view when it is next opened for
+    # writing, with the same rows.
+    ws = _workspace(tmp_path, {"billing/a.csv": focus(focus_row("10.00"))})
+    assert _run(ws).exit_code == 0
+    path = ws / "warehouse.duckdb"
+    with duckdb.connect(str(path)) as con:
+        con.execute("set file_search_path = ?", [str(ws)])
+        ((shape,),) = con.execute(
+            "select regexp_extract(sql, 'raw/shape=(\\w+)/', 1) from duckdb_views() where view_name = 'source_rows'"
+        ).fetchall()
+        con.execute(
+            "create or replace view raw.source_rows as select load_id, source, row_number, to_json(record) as record "
+            f"from read_parquet('raw/shape={shape}/*/*/*.parquet', hive_partitioning = true)"
+        )
+    with warehouse.connect(path) as con:
+        ((sql,),) = con.execute("select sql from duckdb_views() where view_name = 'source_rows'").fetchall()
+        assert warehouse.WORKSPACE_VARIABLE in sql
+        assert con.execute("select count(*) from raw.source_rows").fetchall() == [(1,)]
