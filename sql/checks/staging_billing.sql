@@ -6,18 +6,30 @@ with billing as (
     where x_BillingPeriod = $period
 ),
 
-final as (
+grouped as (
     select
-        $period as billing_period,
         ProviderName as provider,
         BillingCurrency as currency,
         count(*) as row_count,
-        count(*) filter (not regexp_full_match(coalesce(BillingCurrency, ''), '[A-Z]{3}')) as bad_currency_rows,
         count(*) filter (ChargePeriodEnd < ChargePeriodStart) as inverted_period_rows,
         count(*) filter (BilledCost is null or EffectiveCost is null) as missing_cost_rows,
         count(*) filter (ChargePeriodStart < BillingPeriodStart) as late_charge_rows
     from billing
     group by ProviderName, BillingCurrency
+),
+
+final as (
+    select
+        $period as billing_period,
+        provider,
+        currency,
+        row_count,
+        -- every row of a group has its currency: the code is tested once per group, not per row
+        case when regexp_full_match(coalesce(currency, ''), '[A-Z]{3}') then 0 else row_count end as bad_currency_rows,
+        inverted_period_rows,
+        missing_cost_rows,
+        late_charge_rows
+    from grouped
 )
 
 select * from final

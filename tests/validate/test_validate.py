@@ -36,7 +36,7 @@ import pytest
 
 from pipeline import validate as validate_module
 from pipeline import warehouse
-from pipeline.check_queries import drop_marts, keep_marts
+from pipeline.check_queries import drop_marts, frame_data, keep_marts
 from pipeline.columns import BUCKETS, LEDGER_COLUMNS
 from pipeline.errors import ConfigError, ValidationFailed
 from pipeline.ingest import labor
@@ -360,6 +360,18 @@ def test_missing_cent_fails_billing_conservation(con: duckdb.DuckDBPyConnection)
     assert "currency=USD" in message
     assert re.search(r"billed_difference=-0\.010*\b", message)
     assert "effective_exact" not in message  # effective totals still agree: 90.03 both sides
+
+
+def test_staging_billing_counts_the_rows_whose_currency_is_not_a_code(con: duckdb.DuckDBPyConnection) -> None:
+    # The frame tests the currency code once per (provider, currency) group, whose rows all have
+    # it. By hand: AWS/USD 2 rows, none bad; AWS/usd 3 rows, all 3 bad (lower case); GCP/EURO 1
+    # row, bad (four letters); GCP/EUR 1 row, none bad
+    rows = [("AWS", "USD")] * 2 + [("AWS", "usd")] * 3 + [("GCP", "EURO"), ("GCP", "EUR")]
+    for number, (provider, currency) in enumerate(rows, start=1):
+        insert_billing(con, provider=provider, currency=currency, billed="1.00", effective="1.00", row_number=number)
+    frame = frame_data(con, "staging_billing", period=PERIOD)
+    got = {(r.provider, r.currency): (r.row_count, r.bad_currency_rows) for r in frame.itertuples()}
+    assert got == {("AWS", "USD"): (2, 0), ("AWS", "usd"): (3, 3), ("GCP", "EURO"): (1, 1), ("GCP", "EUR"): (1, 0)}
 
 
 def test_provider_missing_from_candidate_fails(con: duckdb.DuckDBPyConnection) -> None:
