@@ -1,6 +1,8 @@
 -- One row per provider and billing currency of the period, on either side: the source bill
 -- (staging.billing, as the billing_load_totals mart adds it up per file) against the candidate's
--- billing rows, compared exactly.
+-- billing rows (as the invoice_ledger_days mart adds them up per day, every row under its own
+-- provider and currency), compared exactly. A validation keeps both marts' rows: it adds up again
+-- only the files and days that changed.
 with source_totals as (
     select
         provider,
@@ -15,12 +17,12 @@ with source_totals as (
 candidate_totals as (
     select
         provider,
-        source_currency as currency,
-        sum(source_amount) as billed,
-        sum(source_effective_amount) as effective
-    from ledger.cost_ledger_candidate
-    where billing_period = $period and source = 'billing'
-    group by provider, source_currency
+        currency,
+        sum(ledger_billed) as billed,
+        sum(ledger_effective) as effective
+    from ($mart_invoice_ledger_days)
+    where billing_period = $period
+    group by provider, currency
 ),
 
 compared as (

@@ -1,15 +1,16 @@
 -- One row per billing period, charge day, provider, billing account, invoice (null = the bill is
 -- not final) and currency: the ledger's billing rows traced back to the charge they came from
--- (source_ref = load_id:row_number in staging.billing), counted and summed in the charge's
--- currency. marts.invoice_reconciliation adds these up per period; per day, a validation keeps
--- them and traces again only the days whose rows changed. A row whose charge is no longer staged
--- keeps its period, provider and currency, with no account or invoice.
+-- (source_ref = load_id:row_number in staging.billing), counted and summed under their own
+-- provider and currency (their charge's) and their charge's account and invoice: a row under
+-- another provider or currency than its charge's shows as a difference in the reconciliation.
+-- marts.invoice_reconciliation adds these up per period, and the billing conservation check per
+-- provider and currency; per day, a validation keeps them and traces again only the days whose
+-- rows changed. A row whose charge is no longer staged has no account or invoice.
 create or replace view marts.invoice_ledger_days as
 with charges as (
     select
         load_id,
         row_number,
-        ProviderName as provider,
         BillingAccountId as billing_account_id,
         InvoiceId as invoice_id
     from staging.billing
@@ -19,7 +20,7 @@ final as (
     select
         l.billing_period,
         l.charge_date,
-        coalesce(c.provider, l.provider) as provider,
+        l.provider,
         c.billing_account_id,
         c.invoice_id,
         l.source_currency as currency,
@@ -35,7 +36,7 @@ final as (
         and c.row_number = try_cast(split_part(l.source_ref, ':', 2) as bigint)
     where l.source = 'billing'
     group by
-        l.billing_period, l.charge_date, coalesce(c.provider, l.provider), c.billing_account_id, c.invoice_id,
+        l.billing_period, l.charge_date, l.provider, c.billing_account_id, c.invoice_id,
         l.source_currency
 )
 
@@ -43,7 +44,7 @@ select * from final;
 comment on view marts.invoice_ledger_days is 'One row per billing period, charge day, provider, billing account, invoice (null = not final) and currency: the ledger''s billing rows traced to the charges they came from. marts.invoice_reconciliation sums them per period.';
 comment on column marts.invoice_ledger_days.billing_period is 'Billing period YYYY-MM.';
 comment on column marts.invoice_ledger_days.charge_date is 'The ledger rows'' charge date.';
-comment on column marts.invoice_ledger_days.provider is 'ProviderName of the charge (the ledger row''s provider when the charge is no longer staged).';
+comment on column marts.invoice_ledger_days.provider is 'The ledger rows'' provider (the ProviderName of their charges).';
 comment on column marts.invoice_ledger_days.billing_account_id is 'BillingAccountId of the charge (null: the charge is no longer staged).';
 comment on column marts.invoice_ledger_days.invoice_id is 'InvoiceId of the charge; null while the bill is not final, or when the charge is no longer staged.';
 comment on column marts.invoice_ledger_days.currency is 'The charge''s billing currency (the ledger rows'' source_currency).';

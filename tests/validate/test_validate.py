@@ -396,6 +396,35 @@ def test_provider_missing_from_candidate_fails(con: duckdb.DuckDBPyConnection) -
     )
 
 
+def test_a_ledger_row_under_another_provider_than_its_charge_fails_both_reconciliations(
+    con: duckdb.DuckDBPyConnection,
+) -> None:
+    # gcp-1 (50.00 EUR, traced to the GCP charge load-GCP:1) is written under provider AWS. Per
+    # provider and currency, AWS/EUR then has 50.00 of ledger rows and no bill (difference +50) and
+    # GCP/EUR a 50.00 bill and no ledger row (-50): billing conservation fails. The invoice
+    # reconciliation takes each ledger row under its own provider, with its charge's account and
+    # invoice, so it fails on the same two keys (it used to take the charge's provider and pass).
+    build_billing_estate(con)
+    update_candidate(con, "gcp-1", provider="AWS")
+    error = assert_fails_only(
+        con,
+        "billing_conservation",
+        "expect_column_values_to_be_in_set",
+        "billed_exact",
+        also=frozenset(
+            {
+                ("billing_conservation", "expect_column_values_to_be_in_set", "effective_exact"),
+                ("invoice_reconciliation", "expect_column_values_to_be_in_set", "billed_exact"),
+                ("invoice_reconciliation", "expect_column_values_to_be_in_set", "effective_exact"),
+            }
+        )
+        | MARTS_RECONCILIATION,
+    )
+    message = str(error)
+    assert "provider=AWS, currency=EUR, source_billed=missing, candidate_billed=50" in message
+    assert "provider=GCP, currency=EUR, source_billed=50, candidate_billed=missing" in message
+
+
 def test_null_model_id_fails(con: duckdb.DuckDBPyConnection) -> None:
     build_billing_estate(con)
     update_candidate(con, "aws-2", model_id=None)
