@@ -83,13 +83,29 @@ max_share = "0.5"
 """
 
 
+# DuckDB reads the workspace's files by glob patterns (the raw layer, a parse's chunks), and a glob
+# has no escape for these: under a folder named `team[1]` they would name other folders
+GLOB_CHARACTERS = frozenset("*?[]")
+
+
+def _plain_path(root: Path) -> Path:
+    """`root`, unless its full path holds a glob character (GLOB_CHARACTERS): then a clear error."""
+    found = sorted(GLOB_CHARACTERS.intersection(str(root.resolve())))
+    if found:
+        raise CostLedgerError(
+            f"{root}: a workspace folder's path cannot hold {' '.join(found)}: DuckDB reads the workspace's "
+            "files by glob patterns, where these characters match other names; rename or move the folder"
+        )
+    return root
+
+
 @dataclass(frozen=True)
 class Workspace:
     root: Path
 
     @classmethod
     def open(cls, root: Path | str) -> Workspace:
-        root = Path(root)
+        root = _plain_path(Path(root))
         if not root.is_dir():
             raise CostLedgerError(f"{root}: no such workspace folder; `costledger init {root}` makes one")
         if not (root / CONFIG_FILE).is_file():
@@ -98,7 +114,7 @@ class Workspace:
 
     @classmethod
     def init(cls, root: Path | str, *, config_text: str = DEFAULT_CONFIG) -> Workspace:
-        root = Path(root)
+        root = _plain_path(Path(root))
         root.mkdir(parents=True, exist_ok=True)
         for source in SOURCES:
             folder = root / "inbox" / source

@@ -86,7 +86,7 @@ class Bundle:
         return sorted(self.folder.glob(f"{name}-*.parquet")) if self.chunked else [self.folder / f"{name}.parquet"]
 
     def rejects(self) -> pl.DataFrame:
-        return pl.read_parquet(self.part("rejects")).cast(REJECT_SCHEMA)
+        return pl.read_parquet(self.part("rejects"), glob=False).cast(REJECT_SCHEMA)
 
 
 class Chunks:

@@ -198,7 +198,7 @@ def parquet_frames(path: Path, size: int) -> Iterator[pl.DataFrame]:
             start, held = offset, 0
     if offset > start or not slices:
         slices.append((start, offset - start))
-    lazy = pl.scan_parquet(path)
+    lazy = pl.scan_parquet(path, glob=False)
     for first, length in slices:
         yield lazy.slice(first, length).collect()
 
@@ -336,9 +336,11 @@ def _finish(ws: Workspace, source: str, path: Path, out: bundle.Chunks, driver: 
     if quarantined and checks.policy(ws.config, source) == "reject_file":
         with scratch.scratch_duckdb(out) as con:
             glob = str(out.folder / "{}-*.parquet")
-            query = "select * from read_parquet($1) order by row_number"
+            query = "select * from read_parquet($1, hive_partitioning = false) order by row_number"
             rejects = con.sql(query, params=[glob.format("rejects")]).pl()
-            raw = con.sql("select row_number from read_parquet($1)", params=[glob.format("raw")]).pl()
+            raw = con.sql(
+                "select row_number from read_parquet($1, hive_partitioning = false)", params=[glob.format("raw")]
+            ).pl()
         raise checks.refusal(rejects.cast(REJECT_SCHEMA), raw, source=source, path=path)
     notes = merge_notes([note for index in sorted(driver.notes) for note in driver.notes[index]])
     if not rows_in:
@@ -373,10 +375,10 @@ def _duplicates(out: bundle.Chunks, chunks: list[int], hashes: pl.DataFrame | No
         return moved, added
     for index in chunks:
         rows_file = out.path("rows", index)
-        rows = pl.read_parquet(rows_file)
-        parse_rejects = pl.read_parquet(out.path("rejects", index))
+        rows = pl.read_parquet(rows_file, glob=False)
+        parse_rejects = pl.read_parquet(out.path("rejects", index), glob=False)
         checked_file = out.path("rejects", index, "-checks")
-        checked = pl.read_parquet(checked_file)
+        checked = pl.read_parquet(checked_file, glob=False)
         numbers = pl.concat([rows.get_column(ROW), parse_rejects.get_column(ROW), checked.get_column(ROW)])
         if numbers.is_empty():
             continue

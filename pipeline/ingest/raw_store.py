@@ -52,7 +52,8 @@ def store(ws: Workspace, source: str, load_id: str, *, frame: pl.DataFrame | Non
     remove(ws, load_id)
     if found is not None:
         for index, file in enumerate(found.files("raw"), start=1):
-            record = pl.read_parquet_schema(file)[RECORD]
+            with open(file, "rb") as handle:  # the file itself: its path is no glob pattern
+                record = pl.read_parquet_schema(handle)[RECORD]
             shutil.move(file, _target(ws, record, source, load_id, index))
     elif frame is not None and frame.height:
         frame.write_parquet(_target(ws, frame.schema[RECORD], source, load_id, 1))

@@ -258,7 +258,7 @@ class Staged:
         if self.on_disk is not None:
             for file in self.on_disk.files(part):  # a chunked bundle: its chunks' files may differ in raw's keys
                 con.execute(
-                    f"insert into {table} by name select *{extra} from read_parquet(?)",
+                    f"insert into {table} by name select *{extra} from read_parquet(?, hive_partitioning = false)",
                     [*constants.values(), str(file)],
                 )
             return

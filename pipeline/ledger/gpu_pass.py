@@ -178,7 +178,7 @@ def _reading(
         needed = [c for c in SAMPLE_COLUMNS if c in names and (utilisation or c not in ("metric", "value"))]
         con.register("_samples", frame.select(needed).collect().to_arrow())
     else:
-        relation = con.read_parquet([str(p) for p in samples])
+        relation = con.read_parquet([str(p) for p in samples], hive_partitioning=False)
         relation.create_view("_samples")
         names = list(relation.columns)
     if policy.policy != "utilisation":

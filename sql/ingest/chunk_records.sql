@@ -4,5 +4,5 @@ insert into records
 select
     row_number,
     to_json(record)::varchar
-from read_parquet($raw)
+from read_parquet($raw, hive_partitioning = false)
 where row_number in (select c.row_number from candidates as c)

@@ -8,7 +8,7 @@ with samples as (
             metric, ts, hostname, gpu, uuid, gpu_model, mig_profile, mig_instance, vgpu, namespace, pod, container,
             labels
         ) as series
-    from read_parquet($candidates)
+    from read_parquet($candidates, hive_partitioning = false)
 ),
 
 conflicting as (

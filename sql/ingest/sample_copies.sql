@@ -2,7 +2,7 @@
 -- samples of a telemetry file parsed in chunks ($candidates) whose row was not rejected
 -- ($rejects): each is folded into the first.
 with bad as (
-    select distinct row_number from read_parquet($rejects)
+    select distinct row_number from read_parquet($rejects, hive_partitioning = false)
 ),
 
 samples as (
@@ -12,7 +12,7 @@ samples as (
             c.metric, c.ts, c.hostname, c.gpu, c.uuid, c.gpu_model, c.mig_profile, c.mig_instance, c.vgpu,
             c.namespace, c.pod, c.container, c.labels
         ) as series
-    from read_parquet($candidates) as c
+    from read_parquet($candidates, hive_partitioning = false) as c
     anti join bad as b on c.row_number = b.row_number
 ),
 

@@ -157,7 +157,7 @@ class _Driver:
         assert reader is not None
         for index in range(self.chunks):
             candidates = self.out.path("cand", index)
-            pl.read_parquet(candidates).pipe(reader.complete).write_parquet(candidates)
+            pl.read_parquet(candidates, glob=False).pipe(reader.complete).write_parquet(candidates)
         self._conflicts()
         folded = self._fold_and_check()
         if self.format != exposition.FORMAT:  # exposition lines repeat in every scrape
@@ -237,9 +237,11 @@ class _Driver:
             return
         for index in found.select(pl.col(SEQ) // (1 << 32)).unique().to_series().to_list():
             seqs = found.filter(pl.col(SEQ) // (1 << 32) == index).get_column(SEQ)
-            samples = pl.read_parquet(self.out.path("cand", index)).filter(pl.col(SEQ).is_in(seqs.implode()))
+            samples = pl.read_parquet(self.out.path("cand", index), glob=False).filter(
+                pl.col(SEQ).is_in(seqs.implode())
+            )
             rejects_file = self.out.path("rejects", index)
-            rejects = pl.read_parquet(rejects_file)
+            rejects = pl.read_parquet(rejects_file, glob=False)
             new = (
                 conflicts(samples.sort(SEQ))
                 .filter(~pl.col(ROW).is_in(rejects.get_column(ROW).implode()))
@@ -256,14 +258,14 @@ class _Driver:
         now = datetime.now(UTC).replace(tzinfo=None)
         chunk_of = copies.get_column(SEQ) // (1 << 32)
         for index in range(self.chunks):
-            rejects = pl.read_parquet(self.out.path("rejects", index)).cast(REJECTS)
+            rejects = pl.read_parquet(self.out.path("rejects", index), glob=False).cast(REJECTS)
             gone = copies.filter(chunk_of == index).get_column(SEQ)
             rows = (
-                pl.read_parquet(self.out.path("cand", index))
+                pl.read_parquet(self.out.path("cand", index), glob=False)
                 .filter(~pl.col(ROW).is_in(rejects.get_column(ROW).implode()) & ~pl.col(SEQ).is_in(gone.implode()))
                 .select(ROW, *SAMPLE_COLUMNS)
             )
-            raw = pl.read_parquet(self.out.path("raw", index))
+            raw = pl.read_parquet(self.out.path("raw", index), glob=False)
             parsed = Parsed(format=self.format or "", raw=raw, rows=rows, rejects=rejects)
             checked = checks.apply(parsed, source=SOURCE, path=self.path, config=self.config, now=now, whole=False)
             found = rejects.get_column(ROW).implode()
@@ -286,7 +288,7 @@ class _Driver:
         dups = scratch.duplicate_records(self.out, raws, candidates)
         ends = [*self.firsts[1:], self.rows + 1]
         for index, (low, high) in enumerate(zip(self.firsts, ends, strict=True)):
-            parse_rejects = pl.read_parquet(self.out.path("rejects", index))
+            parse_rejects = pl.read_parquet(self.out.path("rejects", index), glob=False)
             mine = dups.filter(
                 pl.col(ROW).is_between(low, high, closed="left")
                 & ~pl.col(ROW).is_in(parse_rejects.get_column(ROW).implode())
@@ -295,7 +297,7 @@ class _Driver:
                 continue
             gone = mine.get_column(ROW).implode()
             rows_file, checked_file = self.out.path("rows", index), self.out.path("rejects", index, "-checks")
-            rows, checked = pl.read_parquet(rows_file), pl.read_parquet(checked_file)
+            rows, checked = pl.read_parquet(rows_file, glob=False), pl.read_parquet(checked_file, glob=False)
             rows.filter(~pl.col(ROW).is_in(gone)).write_parquet(rows_file, compression="uncompressed", statistics=False)
             checked.filter(~pl.col(ROW).is_in(gone)).write_parquet(checked_file)
             mine.select(
@@ -308,18 +310,24 @@ class _Driver:
     def _meta(self, first_notes: list[str], folded: int) -> dict:
         """File-level counts, the bad-row policy, periods and notes (the bundle's meta)."""
         with scratch.scratch_duckdb(self.out) as con:
-            rows_in = con.execute("select count(*) from read_parquet(?)", [self._glob("raw")]).fetchall()[0][0]
+            rows_in = con.execute(
+                "select count(*) from read_parquet(?, hive_partitioning = false)", [self._glob("raw")]
+            ).fetchall()[0][0]
             quarantined = con.execute(
-                "select count(distinct row_number) from read_parquet(?)", [self._glob("rejects")]
+                "select count(distinct row_number) from read_parquet(?, hive_partitioning = false)",
+                [self._glob("rejects")],
             ).fetchall()[0][0]
             staged, periods = con.execute(
-                "select count(distinct row_number), list(distinct strftime(ts, '%Y-%m')) from read_parquet(?)",
+                "select count(distinct row_number), list(distinct strftime(ts, '%Y-%m')) "
+                "from read_parquet(?, hive_partitioning = false)",
                 [self._glob("rows")],
             ).fetchall()[0]
             if quarantined and checks.policy(self.config, SOURCE) == "reject_file":
-                query = "select * from read_parquet(?) order by row_number"
+                query = "select * from read_parquet(?, hive_partitioning = false) order by row_number"
                 rejects = con.sql(query, params=[self._glob("rejects")]).pl()
-                raw = con.sql("select row_number from read_parquet(?)", params=[self._glob("raw")]).pl()
+                raw = con.sql(
+                    "select row_number from read_parquet(?, hive_partitioning = false)", params=[self._glob("raw")]
+                ).pl()
                 raise checks.refusal(rejects.cast(REJECTS), raw, source=SOURCE, path=self.path)
         notes = first_notes + merge_notes(self.notes) + ([Tally(FOLDED, folded)] if folded else [])
         if not rows_in:
