@@ -64,6 +64,12 @@ def config_digest(ws: Workspace) -> str:
     return hashlib.sha256(ws.config.model_dump_json().encode()).hexdigest()
 
 
+def read(path: Path | str) -> pl.DataFrame:
+    """One Parquet file the parse step wrote, read by its path alone: Polars would take the path
+    for a glob pattern, and a `[1]` in a workspace or file name for a class of characters."""
+    return pl.read_parquet(path, glob=False)
+
+
 @dataclass(frozen=True)
 class Bundle:
     folder: Path
@@ -86,7 +92,7 @@ class Bundle:
         return sorted(self.folder.glob(f"{name}-*.parquet")) if self.chunked else [self.folder / f"{name}.parquet"]
 
     def rejects(self) -> pl.DataFrame:
-        return pl.read_parquet(self.part("rejects"), glob=False).cast(REJECT_SCHEMA)
+        return read(self.part("rejects")).cast(REJECT_SCHEMA)
 
 
 class Chunks:

@@ -375,10 +375,10 @@ def _duplicates(out: bundle.Chunks, chunks: list[int], hashes: pl.DataFrame | No
         return moved, added
     for index in chunks:
         rows_file = out.path("rows", index)
-        rows = pl.read_parquet(rows_file, glob=False)
-        parse_rejects = pl.read_parquet(out.path("rejects", index), glob=False)
+        rows = bundle.read(rows_file)
+        parse_rejects = bundle.read(out.path("rejects", index))
         checked_file = out.path("rejects", index, "-checks")
-        checked = pl.read_parquet(checked_file, glob=False)
+        checked = bundle.read(checked_file)
         numbers = pl.concat([rows.get_column(ROW), parse_rejects.get_column(ROW), checked.get_column(ROW)])
         if numbers.is_empty():
             continue

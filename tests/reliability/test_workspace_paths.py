@@ -13,10 +13,10 @@ from typer.testing import CliRunner
 
 from pipeline import warehouse
 from pipeline.cli import app
+from tests.ingest.test_telemetry_stream import TINY
 from tests.reliability.test_bad_inputs import GOOD_FEB
 
 runner = CliRunner()
-TINY = 0.0003  # MiB, 314 bytes: a chunk of two to five lines of these files
 
 # 12 samples of one GPU, a minute apart, one line each
 SAMPLES = "ts,hostname,gpu,metric,value\n" + "".join(

@@ -157,7 +157,7 @@ class _Driver:
         assert reader is not None
         for index in range(self.chunks):
             candidates = self.out.path("cand", index)
-            pl.read_parquet(candidates, glob=False).pipe(reader.complete).write_parquet(candidates)
+            bundle.read(candidates).pipe(reader.complete).write_parquet(candidates)
         self._conflicts()
         folded = self._fold_and_check()
         if self.format != exposition.FORMAT:  # exposition lines repeat in every scrape
@@ -237,11 +237,9 @@ class _Driver:
             return
         for index in found.select(pl.col(SEQ) // (1 << 32)).unique().to_series().to_list():
             seqs = found.filter(pl.col(SEQ) // (1 << 32) == index).get_column(SEQ)
-            samples = pl.read_parquet(self.out.path("cand", index), glob=False).filter(
-                pl.col(SEQ).is_in(seqs.implode())
-            )
+            samples = bundle.read(self.out.path("cand", index)).filter(pl.col(SEQ).is_in(seqs.implode()))
             rejects_file = self.out.path("rejects", index)
-            rejects = pl.read_parquet(rejects_file, glob=False)
+            rejects = bundle.read(rejects_file)
             new = (
                 conflicts(samples.sort(SEQ))
                 .filter(~pl.col(ROW).is_in(rejects.get_column(ROW).implode()))
@@ -258,14 +256,14 @@ class _Driver:
         now = datetime.now(UTC).replace(tzinfo=None)
         chunk_of = copies.get_column(SEQ) // (1 << 32)
         for index in range(self.chunks):
-            rejects = pl.read_parquet(self.out.path("rejects", index), glob=False).cast(REJECTS)
+            rejects = bundle.read(self.out.path("rejects", index)).cast(REJECTS)
             gone = copies.filter(chunk_of == index).get_column(SEQ)
             rows = (
-                pl.read_parquet(self.out.path("cand", index), glob=False)
+                bundle.read(self.out.path("cand", index))
                 .filter(~pl.col(ROW).is_in(rejects.get_column(ROW).implode()) & ~pl.col(SEQ).is_in(gone.implode()))
                 .select(ROW, *SAMPLE_COLUMNS)
             )
-            raw = pl.read_parquet(self.out.path("raw", index), glob=False)
+            raw = bundle.read(self.out.path("raw", index))
             parsed = Parsed(format=self.format or "", raw=raw, rows=rows, rejects=rejects)
             checked = checks.apply(parsed, source=SOURCE, path=self.path, config=self.config, now=now, whole=False)
             found = rejects.get_column(ROW).implode()
@@ -288,7 +286,7 @@ class _Driver:
         dups = scratch.duplicate_records(self.out, raws, candidates)
         ends = [*self.firsts[1:], self.rows + 1]
         for index, (low, high) in enumerate(zip(self.firsts, ends, strict=True)):
-            parse_rejects = pl.read_parquet(self.out.path("rejects", index), glob=False)
+            parse_rejects = bundle.read(self.out.path("rejects", index))
             mine = dups.filter(
                 pl.col(ROW).is_between(low, high, closed="left")
                 & ~pl.col(ROW).is_in(parse_rejects.get_column(ROW).implode())
@@ -297,7 +295,7 @@ class _Driver:
                 continue
             gone = mine.get_column(ROW).implode()
             rows_file, checked_file = self.out.path("rows", index), self.out.path("rejects", index, "-checks")
-            rows, checked = pl.read_parquet(rows_file, glob=False), pl.read_parquet(checked_file, glob=False)
+            rows, checked = bundle.read(rows_file), bundle.read(checked_file)
             rows.filter(~pl.col(ROW).is_in(gone)).write_parquet(rows_file, compression="uncompressed", statistics=False)
             checked.filter(~pl.col(ROW).is_in(gone)).write_parquet(checked_file)
             mine.select(
