@@ -13,10 +13,11 @@ fresh workspace whose inbox links to those inputs:
    database (`create table t as select * from read_parquet(f)`, or `read_csv(f, nullstr='NULL',
    sample_size=-1)`), in a child process of its own: no build can cost less than reading its input;
 3. a nightly run (not for F, a single file): a second workspace holds days 1..N-1 already built
-   (not timed); day N's files (billing, telemetry, usage, FX) are added and the same stages run
-   again (report excluded). With `--nights K`, the workspace holds days 1..N-K and the last K days
-   run one night each, in order, as the nightly DAG would: every 7th publish also compacts the
-   warehouse (pipeline.warehouse.compact), so K = 7 shows a week's nights, the compaction included.
+   (not timed); day N's files (billing, telemetry, usage, FX) are added, rest 2 s as files that
+   arrived before a nightly run do (see _rest), and the same stages run again (report excluded).
+   With `--nights K`, the workspace holds days 1..N-K and the last K days run one night each, in
+   order, as the nightly DAG would: every 7th publish also compacts the warehouse
+   (pipeline.warehouse.compact), so K = 7 shows a week's nights, the compaction included.
    The ratios take the last night.
 
 The ratios are printed beside their goals: full build / floor (<= 2), allocate / floor, nightly /
@@ -204,6 +205,18 @@ def _workspace(inputs: Path, target: Path, *, leave_out: list[Path]) -> None:
         (target / folder).mkdir(parents=True, exist_ok=True)
 
 
+def _rest() -> None:
+    """Let the files just linked rest as long as files that arrived before a nightly run have.
+    The workspace reads a file at once (settle_seconds = 0), and a file read within
+    seen.RACY_NS of its last change (a hard link changes it) cannot be known unchanged by its
+    status: the next run reads it again. A nightly run reads files that arrived earlier (60 s
+    unmodified by default, ingest.settle_seconds): without this rest, every night would read
+    the night before's files again."""
+    from pipeline.ingest.seen import RACY_NS
+
+    time.sleep(RACY_NS / 1e9)
+
+
 def _link(source: Path, target: Path) -> None:
     target.parent.mkdir(parents=True, exist_ok=True)
     try:
@@ -277,12 +290,14 @@ def bench(data: Path, scale: str, fmt: str, seed: int, keep: bool, nights: int =
     if new_day:
         nightly_ws = runs / f"{scale}-{fmt}-nightly"
         _workspace(inputs, nightly_ws, leave_out=[p for day in days for p in files[day]])
+        _rest()
         prepared = _run_child("prepare", nightly_ws, days[0] - timedelta(days=1))
         if prepared["ok"]:
             for day in days:
                 print(f"{scale} {fmt}: nightly run after day {day}", flush=True)
                 for path in files[day]:
                     _link(path, nightly_ws / path.relative_to(inputs))
+                _rest()
                 each_night.append(_stages(nightly_ws, day, report=False))
         else:
             print(f"    prepare FAILED: {prepared['error']}", flush=True)
