@@ -83,14 +83,13 @@ def other_parts(
         licence_parts(_read(con, "select * from staging.licences", []), config, period),
         delay_parts(_read(con, "select * from staging.milestones", []), config, period, as_of=as_of),
     ]
-    if owned.first_day is not None:
+    if owned.first_day is not None and owned.energy_day is not None:
         assets = _read(con, "select * from staging.assets", [])
         frames += [
-            part.filter(pl.col("charge_date") >= owned.first_day)
-            for part in (
-                hardware_parts(assets, owned.samples, config, period),
-                energy_parts(assets, owned.samples, config, period),
-            )
+            hardware_parts(assets, owned.samples, config, period).filter(pl.col("charge_date") >= owned.first_day),
+            energy_parts(assets, owned.energy_samples(), config, period).filter(
+                pl.col("charge_date") >= owned.energy_day
+            ),
         ]
     return pl.concat([empty_parts(), *[f for f in frames if not f.is_empty()]])
 
@@ -187,7 +186,7 @@ def build_candidate(
         split_gpu_nodes(con, config, period, digest, rid, new)
         split_shared(con, config, period, digest, rid, new)
         with step("other parts: ledger_rows"):
-            replace_other_parts(con, config, period, rid, owned_from=owned.first_day)
+            replace_other_parts(con, config, period, rid, hardware_from=owned.first_day, energy_from=owned.energy_day)
             keep_owned_loads(con, period, owned)
         with step("fx_restated"):
             fx = {"period": period, "currency": config.reporting_currency}

@@ -217,17 +217,24 @@ def split_shared(
 
 
 def replace_other_parts(
-    con: duckdb.DuckDBPyConnection, config: Config, period: str, run_id: str, *, owned_from: date | None
+    con: duckdb.DuckDBPyConnection,
+    config: Config,
+    period: str,
+    run_id: str,
+    *,
+    hardware_from: date | None,
+    energy_from: date | None,
 ) -> None:
     """Replace the period's rows that do not come from a bill with the parts in _other_parts: the
-    owned servers' (sources assets and energy) only from `owned_from` on (None: kept as they are).
+    owned servers' hardware (source assets) only from `hardware_from` on, their energy (source
+    energy) only from `energy_from` on (None: kept as they are).
     A row written again exactly as it is (labor, charges and licences mostly are, night after
     night) stays, with the run_id of the build that wrote it: only the rows that change are
     deleted and written."""
     select, parameters = _keyed_rows(config, run_id, "select * from _other_parts")
     con.execute(f"create or replace temp table _other_rows as {select}", parameters)
     same = ", ".join(column for column in LEDGER_COLUMNS if column != "run_id")
-    bounds = {"period": period, "owned_from": owned_from}
+    bounds = {"period": period, "hardware_from": hardware_from, "energy_from": energy_from}
     con.execute(fill(query("other_rows_kept"), columns=same), bounds)
     con.execute(query("candidate_drop_other_rows"), {"period": period})
     [(written,)] = con.execute(

@@ -2,11 +2,13 @@
 again only from the first day new telemetry can change.
 
 A day's owned-server parts depend on the register (staging.assets), the recipe, and the samples
-of that day and of the gap rule's reach before it; an energy counter's last reading before a day
-also depends on the next reading, however late. The candidate's parts are valid for one key
-(recipe, sample window, register) and for the telemetry file versions they were made from
-(ledger.owned_loads, per host). When versions of a server's samples arrive or go, the parts are
-made again from the day of the earliest instant they can change (owned_changed_from.sql)."""
+of that day: its hardware parts also on those of the gap rule's reach before it (a sample holds
+its GPU until the next one within the reach), its energy parts on an energy counter's next
+reading, however late (a reading's energy is the increase to the next one; a power reading's is
+its own). The candidate's parts are valid for one key (recipe, sample window, register) and for
+the telemetry file versions they were made from (ledger.owned_loads, per host). When versions of
+a server's samples arrive or go, each kind of part is made again from the day of the earliest
+instant it can change (owned_changed_from.sql)."""
 
 from __future__ import annotations
 
@@ -26,12 +28,21 @@ from pipeline.warehouse import fill
 
 @dataclass(frozen=True)
 class OwnedDays:
-    """The owned-server parts to make: those of the days from `first_day` on, from `samples` (which
-    start the gap rule's reach before that day). `first_day` None: none (nothing changed)."""
+    """The owned-server parts to make: the hardware parts of the days from `first_day` on, the
+    energy parts of those from `energy_day` on, from `samples` (which start the gap rule's reach
+    before the earlier of the two). Both None: none (nothing changed)."""
 
     first_day: date | None
+    energy_day: date | None
     samples: WarehouseSamples
     made_from: pl.DataFrame  # the rows of ledger.owned_loads that record them (keep_owned_loads)
+
+    def energy_samples(self) -> WarehouseSamples:
+        """The samples the energy parts are made from: those from `energy_day` on (a reading's
+        energy needs only it and the readings after it)."""
+        if self.energy_day is None:
+            return self.samples
+        return replace(self.samples, lo=max(self.samples.lo, datetime.combine(self.energy_day, time())))
 
 
 def owned_days(
@@ -49,7 +60,7 @@ def owned_days(
     samples = WarehouseSamples(con, *window, hosts=tuple(hosts), short_names=False)
     first = month_days(period)[0]
     if not hosts:
-        return OwnedDays(first, samples, pl.DataFrame())
+        return OwnedDays(first, first, samples, pl.DataFrame())
     key = _key(con, recipe, window)
     loads = load_versions(samples)
     kept = con.sql(
@@ -58,24 +69,24 @@ def owned_days(
     ).pl()
     made_from = loads.select(pl.lit(period).alias("billing_period"), pl.lit(key).alias("key"), *LOAD_COLUMNS)
     if every_day or kept.is_empty() or loads.is_empty():  # another key, or no samples (cheap)
-        return OwnedDays(first, samples, made_from)
+        return OwnedDays(first, first, samples, made_from)
     changed = changed_versions(loads, kept)
     if not changed.height:
-        return OwnedDays(None, samples, made_from)
+        return OwnedDays(None, None, samples, made_from)
     reach = gap_reach(loads, config)
     changed_hosts = replace(samples, hosts=tuple(sorted(changed.get_column("hostname").unique().to_list())))
     cursor = con.cursor()
     try:
         source, params = changed_hosts.source(cursor)
-        [(changed_from,)] = cursor.execute(
+        [(held_from, energy_from)] = cursor.execute(
             fill(query("owned_changed_from"), samples=source),
             {**params, "first_changed": changed.get_column("first_ts").min(), "reach": reach},
         ).fetchall()
     finally:
         cursor.close()
-    first_day = max(first, changed_from.date())
-    start = datetime.combine(first_day, time())
-    return OwnedDays(first_day, replace(samples, lo=max(samples.lo, start - reach)), made_from)
+    first_day, energy_day = max(first, held_from.date()), max(first, energy_from.date())
+    start = datetime.combine(min(first_day, energy_day), time())
+    return OwnedDays(first_day, energy_day, replace(samples, lo=max(samples.lo, start - reach)), made_from)
 
 
 def _key(con: duckdb.DuckDBPyConnection, recipe: str, window: tuple[datetime, datetime]) -> str:

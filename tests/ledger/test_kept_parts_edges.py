@@ -55,7 +55,13 @@ def _edit_telemetry(root, *, counter: bool) -> None:
         samples.filter(~drop).write_parquet(path)
 
 
-@pytest.mark.parametrize(("counter", "owned_from"), [(False, date(2026, 1, 2)), (True, date(2026, 1, 1))])
+@pytest.mark.parametrize(
+    ("counter", "owned_from"),
+    [
+        (False, (date(2026, 1, 2), date(2026, 1, 3))),
+        (True, (date(2026, 1, 2), date(2026, 1, 1))),
+    ],
+)
 def test_a_new_day_that_changes_an_earlier_one(tmp_path, monkeypatch, counter, owned_from):
     monkeypatch.setenv("COSTLEDGER_PSEUDONYM_KEY", "test-key-0123456789abcdef")
     root = generate(tmp_path / "w", "tiny", spec=SPEC)
@@ -66,12 +72,12 @@ def test_a_new_day_that_changes_an_earlier_one(tmp_path, monkeypatch, counter, o
         shutil.move(path, held_back / f"{path.parent.name}__{path.name}")
     run.run(root, date=date(2026, 1, 3))
 
-    days_made: list[date | None] = []
+    days_made: list[tuple[date | None, date | None]] = []
     real = build.owned_days
 
     def spy(*args, **kwargs):
         made = real(*args, **kwargs)
-        days_made.append(made.first_day)
+        days_made.append((made.first_day, made.energy_day))
         return made
 
     monkeypatch.setattr(build, "owned_days", spy)
@@ -79,8 +85,10 @@ def test_a_new_day_that_changes_an_earlier_one(tmp_path, monkeypatch, counter, o
         folder, name = moved.name.split("__")
         shutil.move(moved, root / "inbox" / folder / name)
     run.run(root, date=date(2026, 1, 3))
-    # the owned parts are made again from day 2 (23:58 less the reach is still day 2), or with the
-    # counter from day 1 (GPU 1's last reading, 1 Jan 22:59); never kept where they can change
+    # the hardware parts are made again from day 2 (day 3's first sample, 00:00, less the reach of
+    # 2 steps is 2 Jan 23:58); the energy parts from day 3 when the server reads power (a reading's
+    # energy is its own), from day 1 with the counter (GPU 1's last reading, 1 Jan 22:59, takes
+    # its energy from day 3's first); never kept where they can change
     assert days_made == [owned_from]
     nightly = _ledger(root)
 

@@ -1,7 +1,8 @@
 -- The period's ($period) candidate rows that do not come from a bill, each with whether the
 -- build writes it again exactly as it is (`kept`: every column but run_id the same in
--- _other_rows). The owned servers' rows (sources assets and energy) count only from
--- $owned_from on, none when it is null: the rows before it are kept as they are.
+-- _other_rows). The owned servers' hardware rows (source assets) count only from $hardware_from
+-- on, their energy rows (source energy) only from $energy_from on, none when null: the rows
+-- before are kept as they are.
 
 create or replace temp table _other_rows_kept as
 with scope as (
@@ -9,7 +10,8 @@ with scope as (
     where
         billing_period = $period
         and source <> 'billing'
-        and (source not in ('assets', 'energy') or charge_date >= $owned_from)
+        and (source <> 'assets' or charge_date >= $hardware_from)
+        and (source <> 'energy' or charge_date >= $energy_from)
 ),
 
 same as (

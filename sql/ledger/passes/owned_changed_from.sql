@@ -1,10 +1,14 @@
--- The earliest instant whose owned-server parts can change when telemetry from $first_changed on
--- arrives or goes (the samples of the servers it changed, written in by the code): $reach before
--- it, since a sample holds its GPU until the next one when that comes within the gap rule;
--- and each energy counter's last reading before it, since a reading's energy is the increase to
--- the next reading, however late that comes (sql/ledger/passes/energy_slots.sql).
+-- The earliest instants whose owned-server parts can change when telemetry from $first_changed on
+-- arrives or goes (the samples of the servers it changed, written in by the code): `held_from`,
+-- for the GPU time held (the hardware parts), $reach before it, since a sample holds its GPU
+-- until the next one when that comes within the gap rule; `energy_from`, for the energy parts,
+-- $first_changed itself, or each energy counter's last reading before it when earlier, since a
+-- counter reading's energy is the increase to the next reading, however late that comes (a power
+-- reading's energy is its own: sql/ledger/passes/energy_slots.sql).
 
-select least($first_changed::timestamp - $reach::interval, min(last_reading)) as changed_from
+select
+    $first_changed::timestamp - $reach::interval as held_from,
+    least($first_changed::timestamp, min(last_reading)) as energy_from
 from (
     select max(ts) as last_reading
     from $samples
