@@ -17,7 +17,9 @@ build's connection). This module runs the steps; pipeline.ledger.candidate write
    again when its weights changed (proportional pools: each model's direct and GPU-pool cost).
 4. Owned servers, labor, charges, licences and delay (small; pipeline.ledger.owned and
    people, in Polars) replace their rows; the owned servers' only from the first day new
-   telemetry can change (pipeline.ledger.owned_kept).
+   telemetry can change (pipeline.ledger.owned_kept). A build that keeps the period's candidate
+   makes them in a thread, on a connection of their own, while steps 1 to 3 run (they read only
+   staging and the telemetry); a build from nothing makes them first.
 5. Every new part is spread over the days it covers (billing_days), converted at the day's FX
    rate and keyed (ledger_rows); kept rows whose rate was restated are converted again
    (fx_restated); every row takes the run's id.
@@ -28,6 +30,7 @@ Money is exact throughout: see sql/ledger/passes/macros.sql and pipeline/money.p
 from __future__ import annotations
 
 import hashlib
+from concurrent.futures import Future, ThreadPoolExecutor
 from datetime import UTC, date, datetime
 from pathlib import Path
 
@@ -36,8 +39,9 @@ import polars as pl
 
 from pipeline import __version__, warehouse
 from pipeline.config import Config
+from pipeline.errors import CostLedgerError
 from pipeline.ledger.attribution import RULES_FILE, category_rules
-from pipeline.ledger.build_checks import check_rates
+from pipeline.ledger.build_checks import check_rates, check_row_bounds
 from pipeline.ledger.candidate import replace_other_parts, route_new_files, split_gpu_nodes, split_shared
 from pipeline.ledger.config_tables import write_config_tables
 from pipeline.ledger.frame import PASSES, empty_parts, query
@@ -168,23 +172,62 @@ def build_candidate(
     with step("telemetry days"):  # what load_versions reads, before owned_days and the pools
         warehouse.refresh_telemetry_days(con)
     every_day = not _built_under(con, period, digest)  # the period starts from nothing
-    with step("owned servers, labor, charges, licences, delay (Polars)"):
-        owned = owned_days(con, config, period, sample_window(con, period), recipe=digest, every_day=every_day)
-        others = other_parts(con, config, period, as_of=as_of, owned=owned)
-        con.register("_other_frame", others.to_arrow())
-        try:
-            con.execute("create or replace temp table _other_parts as select * from _other_frame")
-        finally:
-            con.unregister("_other_frame")
+    cursor = con.cursor()
+    try:
+        with ThreadPoolExecutor(1, thread_name_prefix="other-parts") as beside:
+            made = beside.submit(_made_beside, cursor, config, period, as_of=as_of, recipe=digest, every_day=every_day)
+            if every_day:  # a month of them: made first, so their memory and the routing's do not add up
+                with step("owned servers, labor, charges, licences, delay (Polars)"):
+                    made.result()
+            _route_beside(con, config, period, digest, rid, made)
+    finally:
+        cursor.close()
+    return rid
+
+
+def _made_beside(
+    cursor: duckdb.DuckDBPyConnection, config: Config, period: str, *, as_of: date, recipe: str, every_day: bool
+) -> tuple[OwnedDays, pl.DataFrame]:
+    """Which days' owned-server parts to make (owned_days) and the other parts (other_parts), on a
+    connection of their own (`cursor`): in a thread, while the bill is routed beside it. They read
+    staging, the telemetry and ledger.owned_loads, which the build writes only after them."""
+    owned = owned_days(cursor, config, period, sample_window(cursor, period), recipe=recipe, every_day=every_day)
+    return owned, other_parts(cursor, config, period, as_of=as_of, owned=owned)
+
+
+def _route_beside(
+    con: duckdb.DuckDBPyConnection,
+    config: Config,
+    period: str,
+    digest: str,
+    rid: str,
+    made: Future[tuple[OwnedDays, pl.DataFrame]],
+) -> None:
+    """Route the bill, split the GPU pools and shared pools, and write the other parts once `made`
+    (_made_beside) has them, in one transaction. The checks before any write (check_rates,
+    check_row_bounds) see the bill's rows first; the other parts' are checked when they come, still
+    before the transaction commits. A missing rate in the bill waits for the other parts, so the
+    error counts theirs too."""
+    _other_parts_table(con, empty_parts())  # not made yet
     gone, new = _file_versions(con, period, digest)
     with step("fx_missing"):
-        check_rates(con, config, period)
+        try:
+            check_rates(con, config, period)
+        except CostLedgerError:
+            _other_parts_table(con, made.result()[1])
+            check_rates(con, config, period)
+            raise
     with warehouse.transaction(con):
         with step("start over / superseded"):
             _start_over(con, period, digest)
         route_new_files(con, config, period, digest, rid, gone, new)
         split_gpu_nodes(con, config, period, digest, rid, new)
         split_shared(con, config, period, digest, rid, new)
+        with step("other parts: waited for, fx_missing, split_bounds"):
+            owned, others = made.result()
+            _other_parts_table(con, others)
+            check_rates(con, config, period, others_only=True)
+            check_row_bounds(con, others_only=True)
         with step("other parts: ledger_rows"):
             replace_other_parts(con, config, period, rid, hardware_from=owned.first_day, energy_from=owned.energy_day)
             keep_owned_loads(con, period, owned)
@@ -200,4 +243,12 @@ def build_candidate(
             )
         with step("commit"):
             pass
-    return rid
+
+
+def _other_parts_table(con: duckdb.DuckDBPyConnection, parts: pl.DataFrame) -> None:
+    """The temporary table _other_parts on `con`: `parts`, the other parts (other_parts)."""
+    con.register("_other_frame", parts.to_arrow())
+    try:
+        con.execute("create or replace temp table _other_parts as select * from _other_frame")
+    finally:
+        con.unregister("_other_frame")

@@ -1,5 +1,6 @@
-"""Checks a ledger build runs before it writes: every FX rate it needs is there, and every split
-stays within exact 128-bit arithmetic. Each failure is an error that says what to do."""
+"""Checks a ledger build runs before it commits: every FX rate it needs is there, and every split
+stays within exact 128-bit arithmetic (the billing rows' before it writes them, the other parts'
+when they are made). Each failure is an error that says what to do."""
 
 from __future__ import annotations
 
@@ -20,10 +21,13 @@ def _origin(source: str | None, source_ref: str | None, files: dict[str, str]) -
     return f"{source} {source_ref}"
 
 
-def check_rates(con: duckdb.DuckDBPyConnection, config: Config, period: str) -> None:
+def check_rates(con: duckdb.DuckDBPyConnection, config: Config, period: str, *, others_only: bool = False) -> None:
     """A missing FX rate is an error, never 1.0: it names the first day, currency and the file
-    and row that needed it (billing rows first, then _other_parts)."""
-    found = con.execute(query("fx_missing"), {"period": period, "currency": config.reporting_currency}).fetchall()
+    and row that needed it (billing rows first, then _other_parts). `others_only`: _other_parts'
+    rows alone (the billing rows were checked before)."""
+    found = con.execute(
+        query("fx_missing"), {"period": period, "currency": config.reporting_currency, "others_only": others_only}
+    ).fetchall()
     if not found:
         return
     currency, day, source, source_ref, days = found[0]
@@ -69,10 +73,10 @@ def check_split_bounds(con: duckdb.DuckDBPyConnection, rows: str, totals: str, *
         )
 
 
-def check_row_bounds(con: duckdb.DuckDBPyConnection) -> None:
+def check_row_bounds(con: duckdb.DuckDBPyConnection, *, others_only: bool = False) -> None:
     """The same for the billing rows being routed and the other parts: an amount x the seconds
-    its charge period is spread over (split_bounds.sql)."""
-    found = con.execute(query("split_bounds"), {"limit": INT128_MAX}).fetchall()
+    its charge period is spread over (split_bounds.sql). `others_only`: the other parts alone."""
+    found = con.execute(query("split_bounds"), {"limit": INT128_MAX, "others_only": others_only}).fetchall()
     if found:
         ref, amount, seconds = found[0]
         raise CostLedgerError(f"{ref}: amount {amount} over {seconds} s is beyond exact 128-bit arithmetic")

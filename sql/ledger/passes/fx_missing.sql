@@ -1,7 +1,8 @@
 -- The (day, currency) pairs the period's parts need with no FX rate into the reporting currency
 -- ($currency), first the one to name in the error: the billing rows being routed (_billing_loads:
 -- every day their charge period covers), the kept candidate's rows ($period), then the other
--- parts (_other_parts); `days`: how many pairs are missing.
+-- parts (_other_parts); `days`: how many pairs are missing. $others_only: the other parts alone
+-- (the build checks them when they are made, the billing rows before it routes them).
 
 with new_billing_days as (
     select
@@ -19,7 +20,7 @@ with new_billing_days as (
     from staging.billing as b
     inner join _billing_loads as l
         on b.load_id = l.load_id and b.x_BillingPeriod = l.billing_period
-    where b.BillingCurrency <> $currency
+    where b.BillingCurrency <> $currency and not $others_only
 ),
 
 kept_days as (
@@ -28,6 +29,7 @@ kept_days as (
     where
         billing_period = $period and source = 'billing' and source_currency <> $currency
         and split_part(source_ref, ':', 1) not in (select load_id from _billing_loads)
+        and not $others_only
     group by charge_date, source_currency
 ),
 

@@ -3,7 +3,8 @@
 -- an amount in quanta (1e-18) times the seconds of a charge period spread over days
 -- (pipeline.money.check_split_bounds). $limit: 2^127 - 1. FX conversion cannot overflow for an
 -- amount and rate within their declared range (macros.sql: convert_hi). Exact integer division
--- is slow in DuckDB, so rows too small to overflow are not divided.
+-- is slow in DuckDB, so rows too small to overflow are not divided. $others_only: the other parts
+-- alone (the build checks them when they are made, the billing rows before it routes them).
 
 with billing_rows as (
     select
@@ -13,6 +14,7 @@ with billing_rows as (
     from staging.billing as b
     inner join _billing_loads as l
         on b.load_id = l.load_id and b.x_BillingPeriod = l.billing_period
+    where not $others_only
 ),
 
 other_rows as (
